@@ -1,0 +1,42 @@
+import type { Readable } from 'node:stream';
+
+/**
+ * Where archives live. Keys are relative to the archive root (the `prefix` of `ARCHIVE_URL`), use `/` as the
+ * separator and never start with `/`. Implementations: `file.ts` (a local folder) and `oss.ts` (ali-oss).
+ *
+ * Errors are `StorageError`s; a `put` with `forbidOverwrite` on an existing key throws one with
+ * code `ObjectAlreadyExists` (see `isAlreadyExists`).
+ */
+export interface ObjectStore {
+  /** The archive root as a URL, for messages and results: `oss://bucket/prefix` or `file:///abs/dir`. */
+  readonly url: string;
+  /**
+   * Writes one whole object. A write is atomic: readers see the old object, no object, or the whole new one, never
+   * a torn or partial object. Large bodies may be sent as a multipart upload, aborted on any failure.
+   */
+  put(key: string, body: Buffer | string, options?: PutOptions): Promise<void>;
+  /** The whole object, or `undefined` when it does not exist. */
+  get(key: string): Promise<Buffer | undefined>;
+  /** The object as a stream (for large parts), or `undefined` when it does not exist. */
+  getStream(key: string): Promise<Readable | undefined>;
+  head(key: string): Promise<ObjectInfo | undefined>;
+  /** Deletes the object; deleting a missing object is not an error. */
+  delete(key: string): Promise<void>;
+  /** Every object whose key starts with `prefix`, in key order, paged internally. */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+  /** A URL a person can open for the object (a file:// path locally, an oss:// URL in the cloud). */
+  locate(key: string): string;
+}
+
+export interface PutOptions {
+  /** Fail with `ObjectAlreadyExists` instead of replacing an existing object (OSS `x-oss-forbid-overwrite`). */
+  forbidOverwrite?: boolean;
+  contentType?: string;
+}
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  lastModified?: Date | undefined;
+  etag?: string | undefined;
+}
