@@ -1,0 +1,58 @@
+/**
+ * The resume state of an unfinished collection, stored beside the archive as `_checkpoint.json`.
+ *
+ * A checkpoint is only ever written at a page boundary, after every object it names has been stored, so resuming
+ * from it re-reads exactly the pages that are not yet in the archive: no record is lost or written twice.
+ */
+import { StorageError } from '../errors';
+import { checkpointKey, FORMAT_VERSION, type ArchiveRef } from '../archive/layout';
+import type { ObjectEntry, RelatedEntry } from '../archive/manifest';
+import type { ObjectStore } from '../archive/store';
+
+export interface Checkpoint {
+  format: string;
+  source: string;
+  regionId: string;
+  id: string;
+  /** The fixed request parameters; a resume with different ones is refused. */
+  parameters: Record<string, string | number | boolean>;
+  /** `records`: walking the primary listing; `related`: primary records done, related objects next. */
+  phase: 'records' | 'related';
+  /** The token of the next page to read (`undefined` = the walk has not started or is finished). */
+  nextToken?: string | undefined;
+  /** Finished parts, in order. */
+  parts: ObjectEntry[];
+  /** Records read after the last finished part, stored as `_pending.ndjson.gz` (folded into the next part). */
+  pending?: ObjectEntry | undefined;
+  related: RelatedEntry[];
+  records: number;
+  pages: number;
+  truncatedOutputs: number;
+  apiCalls: number;
+  retries: number;
+  invocations: number;
+  startedAt: string;
+  updatedAt: string;
+}
+
+export async function loadCheckpoint(store: ObjectStore, ref: ArchiveRef): Promise<Checkpoint | undefined> {
+  const body = await store.get(checkpointKey(ref));
+  if (!body) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new StorageError('CorruptCheckpoint', `the checkpoint of ${ref.source}/${ref.regionId}/${ref.id} is not JSON`, { key: checkpointKey(ref) }, { cause: err });
+  }
+  const cp = value as Partial<Checkpoint>;
+  if (cp.format !== FORMAT_VERSION || cp.source !== ref.source || cp.regionId !== ref.regionId || cp.id !== ref.id || !Array.isArray(cp.parts)) {
+    throw new StorageError('CorruptCheckpoint', `the checkpoint of ${ref.source}/${ref.regionId}/${ref.id} does not belong to it or is malformed`, {
+      key: checkpointKey(ref),
+    });
+  }
+  return cp as Checkpoint;
+}
+
+export async function saveCheckpoint(store: ObjectStore, ref: ArchiveRef, cp: Checkpoint): Promise<void> {
+  await store.put(checkpointKey(ref), JSON.stringify(cp, null, 2), { contentType: 'application/json' });
+}

@@ -1,0 +1,308 @@
+/**
+ * The collector's walk: every page of the source's listing → gzip NDJSON parts → related objects → manifest.
+ *
+ * Exactly once: part boundaries fall only at page boundaries and depend only on the records, checkpoints are
+ * written only after the objects they name are stored, and the manifest (the commit point) is written last with
+ * forbid-overwrite. A walk cut short by the deadline, an error or a kill resumes from its checkpoint and produces
+ * the same bytes as an uninterrupted walk.
+ */
+import { InputError, isAlreadyExists, StorageError } from '../errors';
+import type { Deadline } from '../deadline';
+import type { Logger } from '../log';
+import {
+  archiveDir,
+  checkpointKey,
+  FORMAT_VERSION,
+  manifestKey,
+  partKey,
+  relatedKey,
+  type ArchiveRef,
+} from '../archive/layout';
+import type { Manifest, ObjectEntry, RelatedEntry } from '../archive/manifest';
+import type { ObjectStore } from '../archive/store';
+import { readManifest, readRecords } from '../archive/reader';
+import { DEFAULT_PART_LIMITS, NdjsonGzipBuffer, storeGzipObject, writeGzipRecords, type PartLimits } from '../archive/writer';
+import { loadCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint';
+import type { CollectRequest } from './request';
+import type { SourceAdapter } from './sources';
+
+export interface CollectDeps {
+  store: ObjectStore;
+  adapter: SourceAdapter;
+  deadline: Deadline;
+  logger: Logger;
+  now?: () => Date;
+  limits?: PartLimits;
+  collector: { name: string; version: string };
+}
+
+export type CollectStatus =
+  /** This invocation wrote the manifest. */
+  | 'committed'
+  /** A complete archive already existed; nothing was read or written. */
+  | 'already-complete'
+  /** A racing collector committed first; this one's identical objects were left as they are. */
+  | 'committed-by-other'
+  /** The deadline came first: progress is checkpointed; invoke again with the same payload to resume. */
+  | 'checkpointed';
+
+export interface CollectResult {
+  source: string;
+  regionId: string;
+  id: string;
+  status: CollectStatus;
+  complete: boolean;
+  /** Archive-root-relative key of the manifest (or of the checkpoint when not complete). */
+  manifestKey: string;
+  /** Where a person finds it (oss://… or file://…). */
+  location: string;
+  records: number;
+  parts: number;
+  pages: number;
+  apiCalls: number;
+  retries: number;
+  truncatedOutputs: number;
+  invocations: number;
+}
+
+const PENDING = '_pending.ndjson.gz';
+
+export async function collect(req: CollectRequest, deps: CollectDeps): Promise<CollectResult> {
+  const { store, adapter, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const limits = deps.limits ?? DEFAULT_PART_LIMITS;
+  const ref: ArchiveRef = { source: req.source, regionId: req.regionId, id: req.id };
+  const log = logger.child({ source: ref.source, regionId: ref.regionId, id: ref.id });
+
+  // 1. A complete archive is final unless the caller forces a new one.
+  const existing = await readManifest(store, ref);
+  if (existing?.complete && !req.force) {
+    assertSameParameters(existing.api.parameters, adapter.api.parameters, 'a complete archive');
+    log.info('archive already complete', { records: existing.records });
+    return resultOf(ref, 'already-complete', existing, store);
+  }
+
+  // 2. Check existence and finality before writing anything.
+  const subject = await adapter.describe();
+  if (!subject) {
+    throw new InputError(
+      req.source === 'oos' ? 'ExecutionNotFound' : 'InvocationNotFound',
+      req.source === 'oos'
+        ? `OOS execution ${req.id} does not exist in ${req.regionId}`
+        : `Cloud Assistant invocation ${req.id} does not exist in ${req.regionId}`,
+      404,
+    );
+  }
+  if (!subject.finished) {
+    throw new InputError(
+      'NotFinished',
+      `${req.source === 'oos' ? 'execution' : 'invocation'} ${req.id} is still ${subject.status}; collect it once it has finished`,
+      409,
+    );
+  }
+
+  let cp: Checkpoint | undefined;
+  if (req.force) {
+    await discardArchive(store, ref, existing);
+  } else {
+    cp = await loadCheckpoint(store, ref);
+    if (cp) assertSameParameters(cp.parameters, adapter.api.parameters, 'an unfinished collection');
+  }
+  const started = now().toISOString();
+  const state: Checkpoint = cp
+    ? { ...cp, invocations: cp.invocations + 1 }
+    : {
+        format: FORMAT_VERSION,
+        source: ref.source,
+        regionId: ref.regionId,
+        id: ref.id,
+        parameters: adapter.api.parameters,
+        phase: 'records',
+        nextToken: undefined,
+        parts: [],
+        pending: undefined,
+        related: [],
+        records: 0,
+        pages: 0,
+        truncatedOutputs: 0,
+        apiCalls: 0,
+        retries: 0,
+        invocations: 1,
+        startedAt: started,
+        updatedAt: started,
+      };
+  const base = { apiCalls: state.apiCalls, retries: state.retries };
+  const syncStats = () => {
+    state.apiCalls = base.apiCalls + adapter.stats.apiCalls;
+    state.retries = base.retries + adapter.stats.retries;
+    state.updatedAt = now().toISOString();
+  };
+  const checkpoint = async () => {
+    syncStats();
+    await saveCheckpoint(store, ref, state);
+  };
+  log.info(cp ? 'resuming collection' : 'starting collection', {
+    records: state.records,
+    parts: state.parts.length,
+    phase: state.phase,
+    invocation: state.invocations,
+  });
+
+  // 3. The primary records.
+  if (state.phase === 'records') {
+    let current = new NdjsonGzipBuffer();
+    if (state.pending) await current.write(readRecords(store, state.pending));
+    let slowestPageMs = 0;
+    try {
+      let pageStarted = Date.now();
+      for await (const page of adapter.pages(state.nextToken)) {
+        slowestPageMs = Math.max(slowestPageMs, Date.now() - pageStarted);
+        await current.write(page.records);
+        state.records += page.records.length;
+        state.pages += 1;
+        state.truncatedOutputs += page.records.filter((r) => adapter.isTruncated(r)).length;
+        state.nextToken = page.nextToken;
+        if (current.records >= limits.maxRecords || current.bytes >= limits.maxBytes) {
+          state.parts.push(await storeGzipObject(store, partKey(ref, state.parts.length), current));
+          state.pending = undefined;
+          current = new NdjsonGzipBuffer();
+          if (state.nextToken) await checkpoint();
+        }
+        if (state.nextToken && deps.deadline.nearlyDone(Math.max(3_000, slowestPageMs * 3))) {
+          await savePending(current);
+          await checkpoint();
+          log.info('deadline near: checkpointed', { records: state.records, pages: state.pages, parts: state.parts.length });
+          return resultOf(ref, 'checkpointed', state, store);
+        }
+        pageStarted = Date.now();
+      }
+    } catch (err) {
+      // Keep what was read: the next invocation resumes from the last page that made it into the buffer.
+      if (state.pages > 0 && !(err instanceof InputError)) {
+        await savePending(current).then(checkpoint, (saveErr: unknown) => log.warn('could not checkpoint after an error', { err: saveErr }));
+      }
+      throw err;
+    }
+    if (current.records > 0) {
+      state.parts.push(await storeGzipObject(store, partKey(ref, state.parts.length), current));
+    }
+    state.pending = undefined;
+    state.nextToken = undefined;
+    state.phase = 'related';
+    await checkpoint();
+  }
+
+  // 4. What explains the records.
+  state.related = [];
+  for await (const item of adapter.related(subject)) {
+    const entry = await writeGzipRecords(store, relatedKey(ref, item.name), item.records);
+    state.related.push({ name: item.name, ...entry } satisfies RelatedEntry);
+  }
+  syncStats();
+
+  // 5. Commit: verify every object is there whole, then write the manifest once.
+  await verifyStored(store, [...state.parts, ...state.related]);
+  const manifest: Manifest = {
+    format: FORMAT_VERSION,
+    source: ref.source,
+    regionId: ref.regionId,
+    id: ref.id,
+    api: adapter.api,
+    complete: true,
+    records: state.records,
+    parts: state.parts,
+    related: state.related,
+    pages: state.pages,
+    apiCalls: state.apiCalls,
+    retries: state.retries,
+    invocations: state.invocations,
+    startedAt: state.startedAt,
+    finishedAt: now().toISOString(),
+    truncatedOutputs: state.truncatedOutputs,
+    collector: deps.collector,
+  };
+  try {
+    await store.put(manifestKey(ref), JSON.stringify(manifest, null, 2) + '\n', { forbidOverwrite: true, contentType: 'application/json' });
+  } catch (err) {
+    if (!isAlreadyExists(err)) throw err;
+    const winner = await readManifest(store, ref);
+    log.info('another collector committed first', { records: winner?.records });
+    await cleanUp(store, ref);
+    return resultOf(ref, 'committed-by-other', winner ?? manifest, store);
+  }
+  await cleanUp(store, ref);
+  log.info('archive committed', {
+    records: manifest.records,
+    parts: manifest.parts.length,
+    pages: manifest.pages,
+    apiCalls: manifest.apiCalls,
+    retries: manifest.retries,
+    truncatedOutputs: manifest.truncatedOutputs,
+  });
+  return resultOf(ref, 'committed', manifest, store);
+
+  async function savePending(buffer: NdjsonGzipBuffer): Promise<void> {
+    state.pending = buffer.records > 0 ? await storeGzipObject(store, `${archiveDir(ref)}/${PENDING}`, buffer) : undefined;
+  }
+}
+
+function assertSameParameters(a: Record<string, unknown>, b: Record<string, unknown>, what: string): void {
+  const differing = Object.keys({ ...a, ...b }).filter((k) => a[k] !== b[k]);
+  if (differing.length > 0) {
+    throw new InputError(
+      'ArchiveConflict',
+      `${what} exists for this id with different parameters (${differing.map((k) => `${k}=${String(a[k])}`).join(', ')}); pass "force": true to replace it`,
+      409,
+    );
+  }
+}
+
+/** `force`: remove the commit point first (so no reader trusts a half-replaced archive), then the rest. */
+async function discardArchive(store: ObjectStore, ref: ArchiveRef, existing: Manifest | undefined): Promise<void> {
+  if (existing) await store.delete(manifestKey(ref));
+  for await (const obj of store.list(`${archiveDir(ref)}/`)) {
+    if (/\/(part-\d+\.ndjson\.gz|_pending\.ndjson\.gz|_checkpoint\.json|related\/[^/]+)$/.test(obj.key)) await store.delete(obj.key);
+  }
+}
+
+async function cleanUp(store: ObjectStore, ref: ArchiveRef): Promise<void> {
+  await store.delete(checkpointKey(ref));
+  await store.delete(`${archiveDir(ref)}/${PENDING}`);
+}
+
+async function verifyStored(store: ObjectStore, entries: ObjectEntry[]): Promise<void> {
+  for (const entry of entries) {
+    const info = await store.head(entry.key);
+    if (!info || info.size !== entry.bytes) {
+      throw new StorageError('IncompleteObject', `archive object ${entry.key} is ${info ? `${info.size} bytes, expected ${entry.bytes}` : 'missing'}`, {
+        key: entry.key,
+      });
+    }
+  }
+}
+
+function resultOf(
+  ref: ArchiveRef,
+  status: CollectStatus,
+  m: Pick<Manifest, 'records' | 'parts' | 'pages' | 'apiCalls' | 'retries' | 'truncatedOutputs' | 'invocations'>,
+  store: ObjectStore,
+): CollectResult {
+  const complete = status !== 'checkpointed';
+  const key = complete ? manifestKey(ref) : checkpointKey(ref);
+  return {
+    source: ref.source,
+    regionId: ref.regionId,
+    id: ref.id,
+    status,
+    complete,
+    manifestKey: key,
+    location: store.locate(key),
+    records: m.records,
+    parts: m.parts.length,
+    pages: m.pages,
+    apiCalls: m.apiCalls,
+    retries: m.retries,
+    truncatedOutputs: m.truncatedOutputs,
+    invocations: m.invocations,
+  };
+}

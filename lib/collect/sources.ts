@@ -1,0 +1,122 @@
+/**
+ * What differs between the two sources the collector archives: which API lists the records, how existence and
+ * "finished" are decided, and which related objects explain the records.
+ */
+import { ApiError, InputError } from '../errors';
+import type { RelatedName } from '../archive/manifest';
+import type { RpcClient } from '../cloud/rpc';
+import { listExecutions, listResourceExecutionStatus } from '../cloud/oos';
+import { describeInvocationResults, describeInvocations } from '../cloud/ecs';
+import type { CollectRequest } from './request';
+
+export type ApiRecord = Record<string, unknown>;
+
+export interface RecordPage {
+  records: ApiRecord[];
+  nextToken: string | undefined;
+}
+
+export interface Subject {
+  /** The execution / invocation as the API describes it (kept in the archive as a related object). */
+  record: ApiRecord;
+  status: string;
+  finished: boolean;
+}
+
+export interface SourceAdapter {
+  readonly api: { service: 'oos' | 'ecs'; action: string; version: string; parameters: Record<string, string | number | boolean> };
+  /** Looks the execution/invocation up; `undefined` when it does not exist. */
+  describe(): Promise<Subject | undefined>;
+  /** The primary records, page by page, from `startingToken` (undefined = the first page). */
+  pages(startingToken: string | undefined): AsyncIterable<RecordPage>;
+  /** The related objects, in a fixed order. */
+  related(subject: Subject): AsyncIterable<{ name: RelatedName; records: AsyncIterable<ApiRecord> | Iterable<ApiRecord> }>;
+  /** Whether the API cut this record's output (`Dropped` > 0). */
+  isTruncated(record: ApiRecord): boolean;
+  readonly stats: { apiCalls: number; retries: number };
+}
+
+/** OOS execution statuses that are not final (the execution may still change). */
+const OOS_UNFINISHED = new Set(['Started', 'Queued', 'Running', 'Waiting', 'Pending']);
+/** Cloud Assistant overall statuses that are not final. */
+const ECS_UNFINISHED = new Set(['Pending', 'Running', 'Stopping']);
+
+export function oosAdapter(client: RpcClient, req: CollectRequest): SourceAdapter {
+  return {
+    api: { service: 'oos', action: 'ListResourceExecutionStatus', version: '2019-06-01', parameters: { ExecutionId: req.id, RegionId: req.regionId } },
+    async describe() {
+      for await (const page of listExecutions(client, { ExecutionId: req.id })) {
+        const record = page.records.find((e) => e.ExecutionId === req.id);
+        if (record) {
+          const status = String(record.Status ?? '');
+          return { record: record as ApiRecord, status, finished: !OOS_UNFINISHED.has(status) };
+        }
+      }
+      return undefined;
+    },
+    async *pages(startingToken) {
+      try {
+        for await (const page of listResourceExecutionStatus(client, { executionId: req.id, startingToken })) {
+          yield { records: page.records as ApiRecord[], nextToken: page.nextToken };
+        }
+      } catch (err) {
+        throw notFoundAsInput(err, req);
+      }
+    },
+    async *related(subject) {
+      yield { name: 'execution', records: [subject.record] };
+      yield { name: 'failed-child-executions', records: failedChildren(client, req.id) };
+    },
+    isTruncated: () => false,
+    get stats() {
+      return client.stats;
+    },
+  };
+}
+
+async function* failedChildren(client: RpcClient, parentId: string): AsyncIterable<ApiRecord> {
+  for await (const page of listExecutions(client, { ParentExecutionId: parentId, Status: 'Failed' })) {
+    yield* page.records as ApiRecord[];
+  }
+}
+
+export function ecsAdapter(client: RpcClient, req: CollectRequest): SourceAdapter {
+  return {
+    api: {
+      service: 'ecs',
+      action: 'DescribeInvocationResults',
+      version: '2014-05-26',
+      parameters: { InvokeId: req.id, RegionId: req.regionId, IncludeHistory: req.includeHistory, ContentEncoding: 'PlainText' },
+    },
+    async describe() {
+      for await (const page of describeInvocations(client, { InvokeId: req.id, ContentEncoding: 'PlainText' })) {
+        const record = page.records.find((i) => i.InvokeId === req.id);
+        if (record) {
+          const status = String(record.InvocationStatus ?? record.InvokeStatus ?? '');
+          return { record: record as ApiRecord, status, finished: !ECS_UNFINISHED.has(status) };
+        }
+      }
+      return undefined;
+    },
+    async *pages(startingToken) {
+      for await (const page of describeInvocationResults(client, { invokeId: req.id, includeHistory: req.includeHistory, startingToken })) {
+        yield { records: page.records as ApiRecord[], nextToken: page.nextToken };
+      }
+    },
+    async *related(subject) {
+      yield { name: 'invocation', records: [subject.record] };
+    },
+    isTruncated: (record) => Number(record.Dropped ?? 0) > 0,
+    get stats() {
+      return client.stats;
+    },
+  };
+}
+
+/** OOS answers an unknown execution with 404 `EntityNotExists.Execution`: that is the caller's mistake, not ours. */
+function notFoundAsInput(err: unknown, req: CollectRequest): unknown {
+  if (err instanceof ApiError && err.code === 'EntityNotExists.Execution') {
+    return new InputError('ExecutionNotFound', `OOS execution ${req.id} does not exist in ${req.regionId}`, 404, { cause: err });
+  }
+  return err;
+}
