@@ -1,0 +1,111 @@
+/**
+ * NextToken pagination as a lazy async generator of pages. Consumers `for await` the pages and stop early with
+ * `break`; the walk continues through empty pages that still carry a token and refuses to loop on a repeated token.
+ */
+import { ApiError, PaginationError } from '../errors';
+import type { RpcParams } from './rpc';
+
+/** Options of {@link paginate}. */
+export interface PaginateOptions<TPage> {
+  /** Fetches one page; `undefined` asks for the first page. */
+  fetchPage(token: string | undefined): Promise<TPage>;
+  /** The page's NextToken; absent, `null` or `''` ends the walk. */
+  tokenOf(page: TPage): string | null | undefined;
+  /** Resume from this token (a checkpoint's last NextToken). @default undefined (first page) */
+  startingToken?: string | undefined;
+  /** Stop after this many pages even if more remain (the last page's token tells where to resume). @default Infinity */
+  maxPages?: number;
+  /** Checked before each fetch; once aborted the generator throws the signal's reason. @default none */
+  signal?: AbortSignal;
+}
+
+/** Normalises a token: `undefined` for absent, `null` or empty. */
+export function normalizeToken(token: unknown): string | undefined {
+  if (token === undefined || token === null) return undefined;
+  const s = typeof token === 'string' ? token : String(token);
+  return s === '' ? undefined : s;
+}
+
+/**
+ * Yields every page exactly once, in order.
+ * @throws PaginationError when the service hands out a token already seen in this walk (including `startingToken`);
+ *   the page carrying it is not yielded, so a consumer never checkpoints a looping token.
+ * @example
+ * for await (const page of paginate({ fetchPage: (t) => api(t), tokenOf: (p) => p.NextToken })) handle(page);
+ */
+export async function* paginate<TPage>(options: PaginateOptions<TPage>): AsyncGenerator<TPage, void, undefined> {
+  const { fetchPage, tokenOf, signal } = options;
+  const maxPages = options.maxPages ?? Number.POSITIVE_INFINITY;
+  let token = normalizeToken(options.startingToken);
+  const seen = new Set<string>();
+  if (token !== undefined) seen.add(token);
+  for (let pages = 0; pages < maxPages; pages++) {
+    signal?.throwIfAborted();
+    const page = await fetchPage(token);
+    const next = normalizeToken(tokenOf(page));
+    if (next !== undefined && seen.has(next)) {
+      throw new PaginationError(`the service returned NextToken ${JSON.stringify(next.slice(0, 80))} a second time after ${pages + 1} page(s); stopping to avoid a loop`);
+    }
+    yield page;
+    if (next === undefined) return;
+    seen.add(next);
+    token = next;
+  }
+}
+
+/** One page of records from a typed walker (oos.ts, ecs.ts). */
+export interface RecordPage<T> {
+  /** The page's records, exactly as returned. */
+  records: T[];
+  /** The token of the next page (`undefined` on the last page): checkpoint it to resume. */
+  nextToken: string | undefined;
+  requestId: string | undefined;
+}
+
+/** Options every typed walker takes. */
+export interface WalkOptions {
+  /** Page size (clamped to the API's documented range). @default 100 (OOS) / 50 (ECS) */
+  maxResults?: number;
+  /** Resume from a checkpointed NextToken. @default undefined */
+  startingToken?: string;
+  /** Stop after this many pages. @default Infinity */
+  maxPages?: number;
+  /** Stops the walk between pages. @default none */
+  signal?: AbortSignal;
+}
+
+/**
+ * The records array at `path` of a response: a missing list is an empty page; anything but an array is an API
+ * contract break (ApiError `UnexpectedResponse`, not retried).
+ * @example recordsAt(page.Executions, { service: 'oos', action: 'ListExecutions', path: 'Executions', requestId })
+ */
+export function recordsAt<T>(value: unknown, where: { service: string; action: string; path: string; requestId: string | undefined }): T[] {
+  if (value === undefined || value === null) return [];
+  if (Array.isArray(value)) return value as T[];
+  throw new ApiError({
+    service: where.service,
+    action: where.action,
+    code: 'UnexpectedResponse',
+    apiMessage: `${where.path} is not a list`,
+    requestId: where.requestId,
+    retryable: false,
+    attempts: 1,
+  });
+}
+
+/**
+ * Splits a walker's filters into its {@link WalkOptions} (camelCase) and the API parameters (PascalCase, as the API
+ * names them); object/array values become the JSON strings the API expects; `NextToken`/`MaxResults` are taken over
+ * by the walker. The input is not modified.
+ * @example toApiParams({ Status: 'Failed', Tags: { a: 'b' }, maxPages: 2 }) // { walk: { maxPages: 2, ... }, params: { Status: 'Failed', Tags: '{"a":"b"}' } }
+ */
+export function toApiParams(filters: object): { walk: WalkOptions; params: RpcParams } {
+  const { maxResults, startingToken, maxPages, signal, ...rest } = filters as WalkOptions & Record<string, unknown>;
+  const params: RpcParams = {};
+  for (const [key, value] of Object.entries(rest)) {
+    if (value === undefined || key === 'NextToken' || key === 'MaxResults') continue;
+    params[key] = typeof value === 'object' && value !== null ? JSON.stringify(value) : (value as string | number | boolean);
+  }
+  const pageSizeParam = (filters as { MaxResults?: unknown }).MaxResults;
+  return { walk: { maxResults: maxResults ?? (typeof pageSizeParam === 'number' ? pageSizeParam : undefined), startingToken, maxPages, signal }, params };
+}

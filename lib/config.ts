@@ -1,0 +1,284 @@
+/**
+ * Configuration from environment variables: tiny typed readers that trim, parse and fail with a message naming the
+ * variable, and {@link loadConfig}, which reads everything once into a frozen object so a misconfigured deployment
+ * fails on its first invocation rather than halfway through a run.
+ */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { endpointFor, normalizeEndpoint } from './cloud/endpoints';
+import { ConfigError } from './errors';
+import { REGION_ID } from './ids';
+import type { LogLevel } from './log';
+
+/** Options shared by the readers. */
+export interface ReadOptions<T> {
+  /** The key of the variable, used in error messages. */
+  key: string;
+  /** The environment to read. @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** Returned when the variable is unset or blank. @default undefined */
+  defaultValue?: T;
+  /** Throw a ConfigError when the variable is unset or blank and there is no default. @default false */
+  required?: boolean;
+}
+
+/** Options of the numeric reader. */
+export interface ReadIntOptions extends ReadOptions<number> {
+  /** Smallest accepted value (inclusive). @default Number.MIN_SAFE_INTEGER */
+  min?: number;
+  /** Largest accepted value (inclusive). @default Number.MAX_SAFE_INTEGER */
+  max?: number;
+}
+
+/** Options of the URL reader. */
+export interface ReadUrlOptions extends ReadOptions<string> {
+  /** Accepted schemes, with the colon. @default ['http:', 'https:'] */
+  protocols?: readonly string[];
+}
+
+type WithValue<O> = O & ({ defaultValue: unknown } | { required: true });
+
+function rawValue(options: ReadOptions<unknown>): string | undefined {
+  const env = options.env ?? process.env;
+  const value = env[options.key]?.trim();
+  if (value === undefined || value === '') {
+    if (options.defaultValue === undefined && options.required) {
+      throw new ConfigError(`environment variable ${options.key} is required but not set`);
+    }
+    return undefined;
+  }
+  return value;
+}
+
+/**
+ * Reads a trimmed string; blank counts as unset.
+ * @throws ConfigError when required and unset.
+ * @example readString({ key: 'LOG_LEVEL', defaultValue: 'info' })
+ */
+export function readString(options: WithValue<ReadOptions<string>>): string;
+export function readString(options: ReadOptions<string>): string | undefined;
+export function readString(options: ReadOptions<string>): string | undefined {
+  return rawValue(options) ?? options.defaultValue;
+}
+
+/**
+ * Reads a base-10 integer (`_` separators are not accepted) within `[min, max]`.
+ * @throws ConfigError naming the variable when it is not an integer, out of range, or required and unset.
+ * @example readInt({ key: 'API_TIMEOUT_MS', defaultValue: 10_000, min: 100 })
+ */
+export function readInt(options: WithValue<ReadIntOptions>): number;
+export function readInt(options: ReadIntOptions): number | undefined;
+export function readInt(options: ReadIntOptions): number | undefined {
+  const raw = rawValue(options);
+  if (raw === undefined) return options.defaultValue;
+  if (!/^[+-]?\d+$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
+    throw new ConfigError(`environment variable ${options.key} must be an integer, got ${JSON.stringify(raw)}`);
+  }
+  const value = Number(raw);
+  const min = options.min ?? Number.MIN_SAFE_INTEGER;
+  const max = options.max ?? Number.MAX_SAFE_INTEGER;
+  if (value < min || value > max) {
+    throw new ConfigError(`environment variable ${options.key} must be between ${min} and ${max}, got ${value}`);
+  }
+  return value;
+}
+
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+/**
+ * Reads a boolean: `true/1/yes/on` or `false/0/no/off`, case-insensitive.
+ * @throws ConfigError naming the variable for anything else, or when required and unset.
+ * @example readBool({ key: 'DRY_RUN', defaultValue: false })
+ */
+export function readBool(options: WithValue<ReadOptions<boolean>>): boolean;
+export function readBool(options: ReadOptions<boolean>): boolean | undefined;
+export function readBool(options: ReadOptions<boolean>): boolean | undefined {
+  const raw = rawValue(options);
+  if (raw === undefined) return options.defaultValue;
+  const lower = raw.toLowerCase();
+  if (TRUE.has(lower)) return true;
+  if (FALSE.has(lower)) return false;
+  throw new ConfigError(`environment variable ${options.key} must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+/**
+ * Reads an absolute URL whose scheme is one of `protocols`; returns it as written (trimmed). The default value is
+ * returned unchecked.
+ * @throws ConfigError naming the variable when it does not parse or has another scheme.
+ * @example readUrl({ key: 'ARCHIVE_URL', protocols: ['oss:', 'file:'], required: true })
+ */
+export function readUrl(options: WithValue<ReadUrlOptions>): string;
+export function readUrl(options: ReadUrlOptions): string | undefined;
+export function readUrl(options: ReadUrlOptions): string | undefined {
+  const raw = rawValue(options);
+  if (raw === undefined) return options.defaultValue;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`environment variable ${options.key} must be an absolute URL, got ${JSON.stringify(raw)}`);
+  }
+  const protocols = options.protocols ?? ['http:', 'https:'];
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(`environment variable ${options.key} must use one of ${protocols.join(' ')} (got ${url.protocol})`);
+  }
+  return raw;
+}
+
+/** One documented environment variable (the README's configuration table mirrors this list). */
+export interface ConfigVariable {
+  name: string;
+  meaning: string;
+  /** The default in words, or `null` when there is none. */
+  default: string | null;
+  required: boolean;
+}
+
+/** Every environment variable the project reads, in README order. */
+export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
+  {
+    name: 'ARCHIVE_URL',
+    meaning: 'Where archives are written: `oss://<bucket>/<prefix>` in the cloud, `file:///abs/dir` locally.',
+    default: 'file://<cwd>/.local-cloud/archive',
+    required: false,
+  },
+  {
+    name: 'ALIBABA_CLOUD_REGION',
+    meaning: 'Region of the OOS and ECS APIs called (RegionId).',
+    default: 'FC_REGION (set by Function Compute), else cn-hangzhou',
+    required: false,
+  },
+  {
+    name: 'ALIBABA_CLOUD_OOS_ENDPOINT',
+    meaning: 'Full URL of the OOS API (http allowed), e.g. the local emulator or a VPC endpoint.',
+    default: 'https://oos.<region>.aliyuncs.com',
+    required: false,
+  },
+  {
+    name: 'ALIBABA_CLOUD_ECS_ENDPOINT',
+    meaning: 'Full URL of the ECS (Cloud Assistant) API (http allowed).',
+    default: 'https://ecs.<region>.aliyuncs.com',
+    required: false,
+  },
+  {
+    name: 'ALIBABA_CLOUD_OSS_ENDPOINT',
+    meaning: 'Full URL of the OSS endpoint used for `oss://` archives (http allowed).',
+    default: 'the region\'s public OSS endpoint',
+    required: false,
+  },
+  {
+    name: 'ALIBABA_CLOUD_FC_ENDPOINT',
+    meaning: 'Full URL of the Function Compute 3.0 API (http allowed).',
+    default: 'the region\'s public FC endpoint',
+    required: false,
+  },
+  {
+    name: 'ALIBABA_CLOUD_ACCESS_KEY_ID',
+    meaning: 'AccessKey id, used only when the FC context carries no credentials (local runs).',
+    default: '@alicloud/credentials default chain',
+    required: false,
+  },
+  {
+    name: 'ALIBABA_CLOUD_ACCESS_KEY_SECRET',
+    meaning: 'AccessKey secret paired with ALIBABA_CLOUD_ACCESS_KEY_ID. Never logged.',
+    default: null,
+    required: false,
+  },
+  {
+    name: 'ALIBABA_CLOUD_SECURITY_TOKEN',
+    meaning: 'STS security token paired with the AccessKey above, when it is temporary. Never logged.',
+    default: null,
+    required: false,
+  },
+  {
+    name: 'API_TIMEOUT_MS',
+    meaning: 'Connect and read timeout of each OOS/ECS API request, in milliseconds (100–120000).',
+    default: '10000',
+    required: false,
+  },
+  {
+    name: 'API_MAX_ATTEMPTS',
+    meaning: 'Attempts per API call, including the first (1–20); retries use full-jitter exponential backoff.',
+    default: '6',
+    required: false,
+  },
+  {
+    name: 'API_RATE_LIMIT_PER_SECOND',
+    meaning: 'Requests per second per API client (token bucket; 0 disables the limit).',
+    default: '20',
+    required: false,
+  },
+  {
+    name: 'LOG_LEVEL',
+    meaning: 'Lowest level logged: debug, info, warn or error.',
+    default: 'info',
+    required: false,
+  },
+] satisfies ConfigVariable[]);
+
+/** The validated configuration. */
+export interface AppConfig {
+  /** ARCHIVE_URL. */
+  readonly archiveUrl: string;
+  /** ALIBABA_CLOUD_REGION, else FC_REGION, else `cn-hangzhou`. */
+  readonly regionId: string;
+  /** The resolved OOS endpoint (override or documented public endpoint). */
+  readonly oosEndpoint: string;
+  /** The resolved ECS endpoint (override or documented public endpoint). */
+  readonly ecsEndpoint: string;
+  /** ALIBABA_CLOUD_OSS_ENDPOINT, normalised; `undefined` = the SDK's regional default. */
+  readonly ossEndpoint: string | undefined;
+  /** ALIBABA_CLOUD_FC_ENDPOINT, normalised; `undefined` = the SDK's regional default. */
+  readonly fcEndpoint: string | undefined;
+  /** API_TIMEOUT_MS. */
+  readonly apiTimeoutMs: number;
+  /** API_MAX_ATTEMPTS. */
+  readonly apiMaxAttempts: number;
+  /** API_RATE_LIMIT_PER_SECOND (0 = unlimited). */
+  readonly apiRateLimit: number;
+  /** LOG_LEVEL. */
+  readonly logLevel: LogLevel;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+function optionalEndpoint(env: NodeJS.ProcessEnv, key: string): string | undefined {
+  const raw = readString({ env, key });
+  return raw === undefined ? undefined : normalizeEndpoint(raw, key);
+}
+
+/**
+ * Reads and validates every variable of {@link CONFIG_VARIABLES} into a frozen object.
+ *
+ * @param env the environment to read. @default process.env
+ * @throws ConfigError naming the first malformed variable.
+ * @example const config = loadConfig(); createRpcClient({ service: 'oos', regionId: config.regionId, ... })
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const regionId = readString({ env, key: 'ALIBABA_CLOUD_REGION', defaultValue: readString({ env, key: 'FC_REGION', defaultValue: 'cn-hangzhou' }) });
+  if (!REGION_ID.test(regionId)) {
+    throw new ConfigError(`environment variable ALIBABA_CLOUD_REGION (or FC_REGION) is not a region id: ${JSON.stringify(regionId)}`);
+  }
+  const logLevel = readString({ env, key: 'LOG_LEVEL', defaultValue: 'info' }).toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(`environment variable LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  }
+  return Object.freeze({
+    archiveUrl: readUrl({
+      env,
+      key: 'ARCHIVE_URL',
+      protocols: ['oss:', 'file:'],
+      defaultValue: pathToFileURL(join(process.cwd(), '.local-cloud', 'archive')).href,
+    }),
+    regionId,
+    oosEndpoint: endpointFor('oos', regionId, env),
+    ecsEndpoint: endpointFor('ecs', regionId, env),
+    ossEndpoint: optionalEndpoint(env, 'ALIBABA_CLOUD_OSS_ENDPOINT'),
+    fcEndpoint: optionalEndpoint(env, 'ALIBABA_CLOUD_FC_ENDPOINT'),
+    apiTimeoutMs: readInt({ env, key: 'API_TIMEOUT_MS', defaultValue: 10_000, min: 100, max: 120_000 }),
+    apiMaxAttempts: readInt({ env, key: 'API_MAX_ATTEMPTS', defaultValue: 6, min: 1, max: 20 }),
+    apiRateLimit: readInt({ env, key: 'API_RATE_LIMIT_PER_SECOND', defaultValue: 20, min: 0, max: 10_000 }),
+    logLevel: logLevel as LogLevel,
+  });
+}

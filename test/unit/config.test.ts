@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { endpointFor } from '../../lib/cloud/endpoints';
+import { CONFIG_VARIABLES, loadConfig, readBool, readInt, readString, readUrl } from '../../lib/config';
+import { ConfigError } from '../../lib/errors';
+
+describe('readers', () => {
+  it('readString trims, treats blank as unset, applies the default', () => {
+    expect(readString({ env: { A: '  x  ' }, key: 'A' })).toBe('x');
+    expect(readString({ env: { A: '   ' }, key: 'A' })).toBeUndefined();
+    expect(readString({ env: {}, key: 'A', defaultValue: 'd' })).toBe('d');
+  });
+
+  it('required variables name themselves when missing', () => {
+    expect(() => readString({ env: {}, key: 'ARCHIVE_URL', required: true })).toThrow(ConfigError);
+    expect(() => readString({ env: { ARCHIVE_URL: ' ' }, key: 'ARCHIVE_URL', required: true })).toThrow(/ARCHIVE_URL/);
+  });
+
+  it('readInt parses, bounds and rejects junk', () => {
+    expect(readInt({ env: { N: ' 42 ' }, key: 'N' })).toBe(42);
+    expect(readInt({ env: {}, key: 'N', defaultValue: 7 })).toBe(7);
+    expect(readInt({ env: { N: '-3' }, key: 'N', min: -5 })).toBe(-3);
+    for (const bad of ['4.2', '1e3', 'ten', '0x10', '99999999999999999999']) {
+      expect(() => readInt({ env: { N: bad }, key: 'N' })).toThrow(/N must be an integer/);
+    }
+    expect(() => readInt({ env: { N: '0' }, key: 'N', min: 1 })).toThrow(/between 1 and/);
+    expect(() => readInt({ env: { N: '11' }, key: 'N', max: 10 })).toThrow(ConfigError);
+  });
+
+  it('readBool accepts the usual spellings', () => {
+    for (const t of ['true', 'TRUE', '1', 'yes', 'on']) expect(readBool({ env: { B: t }, key: 'B' })).toBe(true);
+    for (const f of ['false', 'False', '0', 'no', 'off']) expect(readBool({ env: { B: f }, key: 'B' })).toBe(false);
+    expect(readBool({ env: {}, key: 'B', defaultValue: true })).toBe(true);
+    expect(() => readBool({ env: { B: 'maybe' }, key: 'B' })).toThrow(/B must be true or false/);
+  });
+
+  it('readUrl checks the scheme', () => {
+    expect(readUrl({ env: { U: 'https://x.example/a' }, key: 'U' })).toBe('https://x.example/a');
+    expect(readUrl({ env: { U: 'oss://bucket/prefix' }, key: 'U', protocols: ['oss:', 'file:'] })).toBe('oss://bucket/prefix');
+    expect(() => readUrl({ env: { U: 'not a url' }, key: 'U' })).toThrow(/U must be an absolute URL/);
+    expect(() => readUrl({ env: { U: 'ftp://x' }, key: 'U' })).toThrow(/U must use one of/);
+  });
+});
+
+describe('endpointFor', () => {
+  it('uses the documented public endpoints', () => {
+    expect(endpointFor('oos', 'cn-hangzhou', {})).toBe('https://oos.cn-hangzhou.aliyuncs.com');
+    expect(endpointFor('ecs', 'ap-southeast-1', {})).toBe('https://ecs.ap-southeast-1.aliyuncs.com');
+  });
+  it('honours and normalises the overrides (http allowed)', () => {
+    const env = { ALIBABA_CLOUD_OOS_ENDPOINT: ' http://127.0.0.1:9000/ ', ALIBABA_CLOUD_ECS_ENDPOINT: 'https://ecs-vpc.cn-hangzhou.aliyuncs.com' };
+    expect(endpointFor('oos', 'cn-hangzhou', env)).toBe('http://127.0.0.1:9000');
+    expect(endpointFor('ecs', 'cn-hangzhou', env)).toBe('https://ecs-vpc.cn-hangzhou.aliyuncs.com');
+    expect(endpointFor('oos', 'cn-hangzhou', { ALIBABA_CLOUD_OOS_ENDPOINT: 'http://localhost:8080/rpc/oos/' })).toBe('http://localhost:8080/rpc/oos');
+  });
+  it.each(['oos.cn-hangzhou.aliyuncs.com', 'ftp://x', 'http://u:p@h', 'http://h/?a=1', 'http://h/#x', 'http://'])('rejects the malformed override %s', (value) => {
+    expect(() => endpointFor('oos', 'cn-hangzhou', { ALIBABA_CLOUD_OOS_ENDPOINT: value })).toThrow(/ALIBABA_CLOUD_OOS_ENDPOINT/);
+  });
+  it('rejects a bad region', () => {
+    expect(() => endpointFor('ecs', 'Hangzhou/../x', {})).toThrow(ConfigError);
+  });
+});
+
+describe('loadConfig', () => {
+  it('has documented defaults and is frozen', () => {
+    const config = loadConfig({});
+    expect(config).toEqual({
+      archiveUrl: `file://${process.cwd()}/.local-cloud/archive`,
+      regionId: 'cn-hangzhou',
+      oosEndpoint: 'https://oos.cn-hangzhou.aliyuncs.com',
+      ecsEndpoint: 'https://ecs.cn-hangzhou.aliyuncs.com',
+      ossEndpoint: undefined,
+      fcEndpoint: undefined,
+      apiTimeoutMs: 10_000,
+      apiMaxAttempts: 6,
+      apiRateLimit: 20,
+      logLevel: 'info',
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('takes the region from FC_REGION, and ALIBABA_CLOUD_REGION over it', () => {
+    expect(loadConfig({ FC_REGION: 'cn-shanghai' }).regionId).toBe('cn-shanghai');
+    expect(loadConfig({ FC_REGION: 'cn-shanghai', ALIBABA_CLOUD_REGION: 'cn-beijing' })).toMatchObject({
+      regionId: 'cn-beijing',
+      oosEndpoint: 'https://oos.cn-beijing.aliyuncs.com',
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      ARCHIVE_URL: 'oss://my-bucket/archive',
+      ALIBABA_CLOUD_OOS_ENDPOINT: 'http://127.0.0.1:1/',
+      ALIBABA_CLOUD_ECS_ENDPOINT: 'http://127.0.0.1:2',
+      ALIBABA_CLOUD_OSS_ENDPOINT: 'http://127.0.0.1:3/',
+      ALIBABA_CLOUD_FC_ENDPOINT: 'http://127.0.0.1:4',
+      API_TIMEOUT_MS: '2500',
+      API_MAX_ATTEMPTS: '3',
+      API_RATE_LIMIT_PER_SECOND: '0',
+      LOG_LEVEL: 'DEBUG',
+    });
+    expect(config).toMatchObject({
+      archiveUrl: 'oss://my-bucket/archive',
+      oosEndpoint: 'http://127.0.0.1:1',
+      ecsEndpoint: 'http://127.0.0.1:2',
+      ossEndpoint: 'http://127.0.0.1:3',
+      fcEndpoint: 'http://127.0.0.1:4',
+      apiTimeoutMs: 2500,
+      apiMaxAttempts: 3,
+      apiRateLimit: 0,
+      logLevel: 'debug',
+    });
+  });
+
+  it.each([
+    ['API_TIMEOUT_MS', 'soon'],
+    ['API_MAX_ATTEMPTS', '0'],
+    ['API_RATE_LIMIT_PER_SECOND', '-1'],
+    ['LOG_LEVEL', 'verbose'],
+    ['ARCHIVE_URL', 'http://example.com'],
+    ['ALIBABA_CLOUD_REGION', 'not a region'],
+    ['ALIBABA_CLOUD_OSS_ENDPOINT', 'oss-cn-hangzhou.aliyuncs.com'],
+  ])('names %s when it is malformed', (key, value) => {
+    expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(key));
+  });
+
+  it('documents every variable it reads', () => {
+    const names = CONFIG_VARIABLES.map((v) => v.name);
+    for (const key of ['ARCHIVE_URL', 'ALIBABA_CLOUD_REGION', 'ALIBABA_CLOUD_OOS_ENDPOINT', 'ALIBABA_CLOUD_ECS_ENDPOINT', 'ALIBABA_CLOUD_OSS_ENDPOINT', 'ALIBABA_CLOUD_FC_ENDPOINT', 'API_TIMEOUT_MS', 'API_MAX_ATTEMPTS', 'API_RATE_LIMIT_PER_SECOND', 'LOG_LEVEL']) {
+      expect(names).toContain(key);
+    }
+    expect(new Set(names).size).toBe(names.length);
+    for (const v of CONFIG_VARIABLES) expect(v.meaning.length).toBeGreaterThan(10);
+  });
+});
