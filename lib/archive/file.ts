@@ -1,0 +1,249 @@
+import { randomBytes } from 'node:crypto';
+import type { Dirent } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import { StorageError } from '../errors';
+import type { ObjectInfo, ObjectStore, PutOptions } from './store';
+
+/**
+ * Name of the folder, directly under the store root, that holds in-flight temporary files. It is never listed,
+ * and keys whose first segment is this name are rejected, so a temporary file can never be mistaken for an object.
+ * Keeping temp files inside the root guarantees that the final `rename`/`link` stays on one filesystem (atomic).
+ */
+export const FILE_STORE_TMP_DIR = '.execution-archive-tmp';
+
+/**
+ * Checks that `key` is a safe, portable object key and returns it unchanged. Both stores apply the same rule, so an
+ * archive that can be written locally can be written to OSS and back. With `what = 'prefix'`, `''` and a trailing
+ * `/` are allowed.
+ *
+ * Rejected with `StorageError` code `InvalidKey`: empty keys, absolute keys, keys with a backslash or NUL, empty
+ * segments (`a//b`, trailing `/`), `.` or `..` segments, and keys inside the store's temp folder.
+ */
+export function checkObjectKey(key: string, what: 'key' | 'prefix' = 'key'): string {
+  const bad = (why: string) => new StorageError('InvalidKey', `invalid ${what} ${JSON.stringify(key)}: ${why}`, { key });
+  if (typeof key !== 'string') throw bad('not a string');
+  if (what === 'prefix' && key === '') return key;
+  if (key === '') throw bad('empty');
+  if (key.startsWith('/') || path.isAbsolute(key)) throw bad('absolute');
+  if (key.includes('\\')) throw bad('contains a backslash');
+  if (key.includes('\0')) throw bad('contains NUL');
+  const segments = key.split('/');
+  // A prefix may end with '/', which leaves one trailing empty segment; a key may not.
+  if (what === 'prefix' && segments.length > 1 && segments[segments.length - 1] === '') segments.pop();
+  for (const s of segments) {
+    if (s === '') throw bad('empty path segment');
+    if (s === '.' || s === '..') throw bad(`"${s}" path segment`);
+  }
+  if (segments[0] === FILE_STORE_TMP_DIR) throw bad('reserved name');
+  return key;
+}
+
+/** Compares two strings in UTF-8 byte order, the order OSS lists keys in. */
+function compareKeys(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+function errno(err: unknown): string | undefined {
+  return err && typeof err === 'object' && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+}
+
+/** Error codes of the file system that mean "there is no object under this key". */
+const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
+
+/**
+ * A local folder as an {@link ObjectStore}: object `a/b.json` is the file `<rootDir>/a/b.json`.
+ *
+ * - Writes go to a temporary file under `<rootDir>/.execution-archive-tmp/` and are then renamed into place, so readers
+ *   see the old file, no file, or the whole new file.
+ * - `forbidOverwrite` writes hard-link the finished temp file to the final name (`link` fails with `EEXIST` if the
+ *   name exists), so of two racing writers exactly one wins and the other gets `ObjectAlreadyExists`.
+ * - `list` walks the tree lazily, in UTF-8 byte order of the keys (the order OSS uses).
+ * - `contentType` is accepted and ignored (a file has no content type); `etag` is not reported.
+ * - A key that would need an existing file to be a folder (`a` exists, `a/b` is written) fails with `KeyConflict`.
+ *
+ * @param rootDir - an absolute or relative folder; it is resolved to an absolute path and created on first write.
+ * @example
+ *   const store = createFileStore('/tmp/archive');
+ *   await store.put('oos/cn-hangzhou/exec-1/manifest.json', '{}', { forbidOverwrite: true });
+ */
+export function createFileStore(rootDir: string): ObjectStore {
+  const root = path.resolve(rootDir);
+  const tmpDir = path.join(root, FILE_STORE_TMP_DIR);
+  const fileOf = (key: string) => path.join(root, ...checkObjectKey(key).split('/'));
+
+  const wrap = (err: unknown, op: string, key: string): StorageError => {
+    if (err instanceof StorageError) return err;
+    const code = errno(err);
+    if (code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST') {
+      return new StorageError('KeyConflict', `${op} ${key}: the key collides with an existing folder or file`, { key }, { cause: err });
+    }
+    if (code === 'EACCES' || code === 'EPERM') {
+      return new StorageError('AccessDenied', `${op} ${key}: permission denied (${code})`, { key }, { cause: err });
+    }
+    return new StorageError('StorageIOError', `${op} ${key} failed${code ? ` (${code})` : ''}`, { key }, { cause: err });
+  };
+
+  async function writeTemp(body: Buffer | string): Promise<string> {
+    await fs.mkdir(tmpDir, { recursive: true });
+    const tmp = path.join(tmpDir, `${Date.now().toString(36)}-${randomBytes(8).toString('hex')}.tmp`);
+    const fh = await fs.open(tmp, 'wx');
+    try {
+      await fh.writeFile(body);
+      await fh.sync();
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+      throw err;
+    }
+    await fh.close();
+    return tmp;
+  }
+
+  async function put(key: string, body: Buffer | string, options: PutOptions = {}): Promise<void> {
+    const file = fileOf(key);
+    let tmp: string | undefined;
+    try {
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      tmp = await writeTemp(body);
+      if (options.forbidOverwrite) {
+        try {
+          await fs.link(tmp, file);
+        } catch (err) {
+          if (errno(err) === 'EEXIST' && !(await isDir(file))) {
+            throw new StorageError('ObjectAlreadyExists', `object ${key} already exists`, { key, status: 409 }, { cause: err });
+          }
+          throw err;
+        }
+        await fs.rm(tmp, { force: true });
+      } else {
+        await fs.rename(tmp, file);
+      }
+      tmp = undefined;
+    } catch (err) {
+      if (tmp !== undefined) await fs.rm(tmp, { force: true }).catch(() => undefined);
+      throw wrap(err, 'put', key);
+    }
+  }
+
+  async function get(key: string): Promise<Buffer | undefined> {
+    const file = fileOf(key);
+    try {
+      return await fs.readFile(file);
+    } catch (err) {
+      if (MISSING.has(errno(err) ?? '')) return undefined;
+      throw wrap(err, 'get', key);
+    }
+  }
+
+  async function getStream(key: string): Promise<Readable | undefined> {
+    const file = fileOf(key);
+    let fh: fs.FileHandle;
+    try {
+      fh = await fs.open(file, 'r');
+      // Opening a folder succeeds on Linux; only reading it fails.
+      if (!(await fh.stat()).isFile()) {
+        await fh.close();
+        return undefined;
+      }
+    } catch (err) {
+      if (MISSING.has(errno(err) ?? '')) return undefined;
+      throw wrap(err, 'getStream', key);
+    }
+    // The open handle pins the current file: a concurrent rename-over does not tear the stream.
+    return fh.createReadStream();
+  }
+
+  async function head(key: string): Promise<ObjectInfo | undefined> {
+    const file = fileOf(key);
+    try {
+      const st = await fs.stat(file);
+      if (!st.isFile()) return undefined;
+      return { key, size: st.size, lastModified: st.mtime };
+    } catch (err) {
+      if (MISSING.has(errno(err) ?? '')) return undefined;
+      throw wrap(err, 'head', key);
+    }
+  }
+
+  async function del(key: string): Promise<void> {
+    const file = fileOf(key);
+    try {
+      await fs.unlink(file);
+    } catch (err) {
+      const code = errno(err);
+      if (code !== undefined && (MISSING.has(code) || code === 'EPERM')) {
+        // EPERM: unlink of a folder on some platforms; a folder is not an object.
+        if (code === 'EPERM' && !(await isDir(file))) throw wrap(err, 'delete', key);
+        return;
+      }
+      throw wrap(err, 'delete', key);
+    }
+  }
+
+  async function* list(prefix: string): AsyncGenerator<ObjectInfo> {
+    checkObjectKey(prefix, 'prefix');
+    // Start in the deepest folder the prefix names completely; filter the rest by key.
+    const cut = prefix.lastIndexOf('/');
+    const baseKey = cut < 0 ? '' : prefix.slice(0, cut + 1);
+    yield* walk(baseKey, prefix);
+  }
+
+  async function* walk(dirKey: string, prefix: string): AsyncGenerator<ObjectInfo> {
+    let entries: Dirent[];
+    try {
+      entries = await fs.readdir(dirKey === '' ? root : path.join(root, ...dirKey.split('/').filter(Boolean)), {
+        withFileTypes: true,
+      });
+    } catch (err) {
+      if (MISSING.has(errno(err) ?? '')) return;
+      throw wrap(err, 'list', prefix);
+    }
+    const items: { name: string; sortKey: string; dir: boolean }[] = [];
+    for (const e of entries) {
+      if (dirKey === '' && e.name === FILE_STORE_TMP_DIR) continue;
+      const dir = e.isDirectory();
+      if (!dir && !e.isFile()) continue;
+      const full = dirKey + e.name + (dir ? '/' : '');
+      // Keep the entry only if keys below it can start with the prefix.
+      if (!(full.startsWith(prefix) || (dir && prefix.startsWith(full)))) continue;
+      items.push({ name: e.name, sortKey: full, dir });
+    }
+    // A folder sorts as "name/": every key below it starts with that, which gives global key order.
+    items.sort((a, b) => compareKeys(a.sortKey, b.sortKey));
+    for (const item of items) {
+      if (item.dir) {
+        yield* walk(item.sortKey, prefix);
+        continue;
+      }
+      try {
+        const st = await fs.stat(path.join(root, ...item.sortKey.split('/')));
+        if (st.isFile()) yield { key: item.sortKey, size: st.size, lastModified: st.mtime };
+      } catch (err) {
+        if (MISSING.has(errno(err) ?? '')) continue; // deleted while listing
+        throw wrap(err, 'list', item.sortKey);
+      }
+    }
+  }
+
+  return {
+    url: pathToFileURL(root).href,
+    put,
+    get,
+    getStream,
+    head,
+    delete: del,
+    list,
+    locate: (key) => pathToFileURL(fileOf(key)).href,
+  };
+}
+
+async function isDir(p: string): Promise<boolean> {
+  try {
+    return (await fs.stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * Invoking a sibling Function Compute 3.0 function (fan-out). FC 3.0 functions have no service, so the 2016-08-15
+ * API (`@alicloud/fc2`) cannot address them; this uses `@alicloud/fc20230330` (V3 signatures).
+ *
+ * That SDK is heavy (~1 MB of generated models): keep this import isolated here, and import this file only from the
+ * functions that fan out.
+ */
+import { Readable } from 'node:stream';
+import FcClient, * as $FC from '@alicloud/fc20230330';
+import * as $OpenApi from '@alicloud/openapi-client';
+import { ApiError } from '../errors';
+
+/** The keys FC is called with (the function's STS credentials in FC). */
+export interface InvokerCredentials {
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken?: string | undefined;
+}
+
+/** Options of {@link createFunctionInvoker}. */
+export interface FunctionInvokerOptions {
+  /** The Alibaba Cloud account id (FC: `context.accountId`). */
+  accountId: string;
+  /** The region (FC: `ALIBABA_CLOUD_REGION_ID`). */
+  regionId: string;
+  /** Called for every invocation (cheap in FC: it reads the context); rotating STS keys are picked up. */
+  credentials: () => Promise<InvokerCredentials>;
+  /**
+   * `ALIBABA_CLOUD_FC_ENDPOINT`: `http(s)://host[:port]` or a bare host (https). Default
+   * `https://<accountId>.<regionId>.fc.aliyuncs.com`.
+   */
+  endpoint?: string | undefined;
+  /** Connect and read timeout, ms (default 10000; sync invocations wait for the function, so raise it for those). */
+  timeoutMs?: number | undefined;
+}
+
+/** Options of one invocation. */
+export interface InvokeOptions {
+  /**
+   * Async only: `x-fc-async-task-id` (letters, digits, `_`, `-`, starting with a letter or `_`, ≤ 128). Makes the
+   * invocation idempotent: a task id FC already accepted is answered `AsyncTaskAlreadyExists`, which
+   * `invokeAsync` reports as `{ duplicate: true }` instead of an error.
+   */
+  taskId?: string | undefined;
+  /** Version or alias (default: LATEST). */
+  qualifier?: string | undefined;
+}
+
+/** The answer to an async invocation. */
+export interface AsyncInvocation {
+  /** `x-fc-request-id` of the accepted invocation (or of the duplicate rejection). */
+  requestId: string;
+  /** True when FC already had this `taskId` (the earlier invocation stands; nothing new was queued). */
+  duplicate?: boolean;
+}
+
+/** The answer to a sync invocation. */
+export interface SyncInvocation {
+  requestId: string;
+  /** The function's result. */
+  body: Buffer;
+  /** Base64 decoded `x-fc-log-result` when present. */
+  logTail?: string | undefined;
+}
+
+/** Invokes other FC 3.0 functions. */
+export interface FunctionInvoker {
+  /** Queues an async invocation (FC answers 202); `payload` is sent as is if Buffer/string, else as JSON. */
+  invokeAsync(functionName: string, payload: unknown, options?: InvokeOptions): Promise<AsyncInvocation>;
+  /**
+   * Invokes synchronously and returns the function's result. A function that threw (FC answers 200 with
+   * `x-fc-error-type`) becomes an `ApiError` whose code is that error type and whose message is the function's.
+   */
+  invokeSync(functionName: string, payload: unknown, options?: Omit<InvokeOptions, 'taskId'>): Promise<SyncInvocation>;
+}
+
+/** FC's async payload limit, 128 KB (the service enforces it; exported for callers that want to check first). */
+export const FC_ASYNC_PAYLOAD_LIMIT = 128 * 1024;
+/** FC's sync payload limit, 32 MB. */
+export const FC_SYNC_PAYLOAD_LIMIT = 32 * 1024 * 1024;
+
+const RETRYABLE_NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'ReadTimeout', 'ConnectTimeout', 'RequestTimeout']);
+
+function toPayload(payload: unknown): Buffer {
+  if (Buffer.isBuffer(payload)) return payload;
+  if (typeof payload === 'string') return Buffer.from(payload, 'utf8');
+  return Buffer.from(JSON.stringify(payload ?? null), 'utf8');
+}
+
+/** Splits `http://host:port` into the SDK's `endpoint` and `protocol`. */
+export function parseFcEndpoint(endpoint: string): { endpoint: string; protocol: 'http' | 'https' } {
+  const m = /^(https?):\/\/([^/]+)\/?$/i.exec(endpoint.trim());
+  if (m && m[1] && m[2]) return { endpoint: m[2], protocol: m[1].toLowerCase() as 'http' | 'https' };
+  return { endpoint: endpoint.trim().replace(/\/+$/, ''), protocol: 'https' };
+}
+
+async function readAll(stream: Readable | undefined): Promise<Buffer> {
+  if (!stream) return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.isBuffer(c) ? c : Buffer.from(c as string));
+  return Buffer.concat(chunks);
+}
+
+interface SdkErrorLike {
+  code?: unknown;
+  statusCode?: unknown;
+  requestId?: unknown;
+  message?: unknown;
+  name?: unknown;
+  data?: unknown;
+}
+
+/** Maps an SDK (Tea/Darabonba) or network error to an `ApiError` of service `fc`. */
+export function toFcApiError(err: unknown, action: string): ApiError {
+  if (err instanceof ApiError) return err;
+  const e: SdkErrorLike = err && typeof err === 'object' ? (err as SdkErrorLike) : {};
+  const data = e.data && typeof e.data === 'object' ? (e.data as Record<string, unknown>) : {};
+  const status = typeof e.statusCode === 'number' ? e.statusCode : undefined;
+  const rawCode = typeof e.code === 'string' && e.code !== '' && e.code !== 'undefined' ? e.code : typeof e.name === 'string' ? e.name : 'UnknownError';
+  const requestId = typeof e.requestId === 'string' && e.requestId !== 'undefined' ? e.requestId : typeof data.RequestId === 'string' ? data.RequestId : undefined;
+  const apiMessage =
+    typeof data.Message === 'string'
+      ? data.Message
+      : typeof e.message === 'string'
+        ? e.message.replace(/^code: \d+, /, '').replace(/ request id: \S*$/, '')
+        : String(err);
+  const retryable =
+    (status !== undefined && (status >= 500 || status === 429)) || /Throttling/i.test(rawCode) || (status === undefined && RETRYABLE_NETWORK.has(rawCode));
+  return new ApiError(
+    { service: 'fc', action, code: rawCode, apiMessage, requestId, httpStatus: status, retryable, attempts: 1 },
+    { cause: err },
+  );
+}
+
+/**
+ * Creates an invoker of FC 3.0 functions in one account and region.
+ *
+ * @example
+ *   const invoker = createFunctionInvoker({ accountId: context.accountId, regionId: process.env.ALIBABA_CLOUD_REGION_ID!,
+ *     endpoint: process.env.ALIBABA_CLOUD_FC_ENDPOINT, credentials: async () => context.credentials });
+ *   await invoker.invokeAsync('collect', { executionId }, { taskId: `collect-${executionId}` });
+ */
+export function createFunctionInvoker(options: FunctionInvokerOptions): FunctionInvoker {
+  const target = parseFcEndpoint(options.endpoint?.trim() || `https://${options.accountId}.${options.regionId}.fc.aliyuncs.com`);
+  const timeout = options.timeoutMs ?? 10_000;
+  let cached: { id: string; client: FcClient } | undefined;
+
+  async function client(): Promise<FcClient> {
+    let creds: InvokerCredentials;
+    try {
+      creds = await options.credentials();
+    } catch (err) {
+      throw new ApiError(
+        { service: 'fc', action: 'InvokeFunction', code: 'CredentialsUnavailable', apiMessage: 'the credentials provider failed', retryable: false, attempts: 1 },
+        { cause: err },
+      );
+    }
+    const id = `${creds.accessKeyId}\0${creds.accessKeySecret}\0${creds.securityToken ?? ''}`;
+    if (cached?.id !== id) {
+      const config = new $OpenApi.Config({
+        accessKeyId: creds.accessKeyId,
+        accessKeySecret: creds.accessKeySecret,
+        ...(creds.securityToken ? { securityToken: creds.securityToken } : {}),
+        endpoint: target.endpoint,
+        protocol: target.protocol,
+        regionId: options.regionId,
+        readTimeout: timeout,
+        connectTimeout: timeout,
+      });
+      cached = { id, client: new FcClient(config) };
+    }
+    return cached.client;
+  }
+
+  async function invoke(functionName: string, payload: unknown, type: 'Sync' | 'Async', opts: InvokeOptions) {
+    const fc = await client();
+    const request = new $FC.InvokeFunctionRequest({
+      // The SDK needs a Readable (a Buffer throws "readable.on is not a function").
+      body: Readable.from([toPayload(payload)]),
+      ...(opts.qualifier ? { qualifier: opts.qualifier } : {}),
+    });
+    const headers = new $FC.InvokeFunctionHeaders({
+      xFcInvocationType: type,
+      xFcLogType: type === 'Sync' ? 'Tail' : 'None',
+      ...(opts.taskId ? { xFcAsyncTaskId: opts.taskId } : {}),
+    });
+    const runtime = { readTimeout: timeout, connectTimeout: timeout, autoretry: false } as unknown as Parameters<FcClient['invokeFunctionWithOptions']>[3];
+    return fc.invokeFunctionWithOptions(functionName, request, headers, runtime);
+  }
+
+  return {
+    async invokeAsync(functionName, payload, opts = {}) {
+      try {
+        const res = await invoke(functionName, payload, 'Async', opts);
+        await readAll(res.body);
+        const requestId = res.headers?.['x-fc-request-id'] ?? '';
+        if (res.statusCode !== 202) {
+          throw new ApiError({
+            service: 'fc',
+            action: 'InvokeFunction',
+            code: 'UnexpectedStatus',
+            apiMessage: `async invocation of ${functionName} answered HTTP ${res.statusCode}, expected 202`,
+            requestId,
+            httpStatus: res.statusCode,
+            retryable: false,
+            attempts: 1,
+          });
+        }
+        return { requestId };
+      } catch (err) {
+        const apiErr = toFcApiError(err, 'InvokeFunction');
+        if (opts.taskId && apiErr.code === 'AsyncTaskAlreadyExists') return { requestId: apiErr.requestId ?? '', duplicate: true };
+        throw apiErr;
+      }
+    },
+
+    async invokeSync(functionName, payload, opts = {}) {
+      let res: $FC.InvokeFunctionResponse;
+      let body: Buffer;
+      try {
+        res = await invoke(functionName, payload, 'Sync', opts);
+        body = await readAll(res.body);
+      } catch (err) {
+        throw toFcApiError(err, 'InvokeFunction');
+      }
+      const requestId = res.headers?.['x-fc-request-id'] ?? '';
+      const logResult = res.headers?.['x-fc-log-result'];
+      const logTail = logResult ? Buffer.from(logResult, 'base64').toString('utf8') : undefined;
+      const errorType = res.headers?.['x-fc-error-type'];
+      if (errorType) {
+        let message = body.toString('utf8');
+        try {
+          const parsed = JSON.parse(message) as { errorMessage?: unknown; errorType?: unknown };
+          if (typeof parsed.errorMessage === 'string') message = `${typeof parsed.errorType === 'string' ? `${parsed.errorType}: ` : ''}${parsed.errorMessage}`;
+        } catch {
+          // not JSON: keep the raw text
+        }
+        throw new ApiError({
+          service: 'fc',
+          action: 'InvokeFunction',
+          code: errorType,
+          apiMessage: `function ${functionName} failed: ${message}`,
+          requestId,
+          httpStatus: res.statusCode,
+          retryable: false,
+          attempts: 1,
+        });
+      }
+      return { requestId, body, ...(logTail !== undefined ? { logTail } : {}) };
+    },
+  };
+}
