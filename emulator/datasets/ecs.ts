@@ -1,0 +1,425 @@
+/**
+ * One Cloud Assistant task (InvokeId) over many instances, generated lazily: the result of instance `i`, run `r` is a
+ * pure function of `(seed, invokeId, i, r)` and, for simulated tasks, of the emulator clock.
+ */
+import { Rng, combine, hashString } from './prng';
+import type { Fleet } from './ids';
+import {
+  FAILURE_CAUSES,
+  drawCauses,
+  failureOutput,
+  successOutput,
+  type FailureCause,
+  type InstanceStatus,
+  type OutputMode,
+} from './outputs';
+import { isoSeconds } from './time';
+
+/** Options of {@link Datasets.addInvocation}. */
+export interface InvocationOptions {
+  regionId?: string;
+  invokeId?: string;
+  /** Number of instances the task targets. */
+  instances: number;
+  /** Share of instances whose run fails, 0..1 (default 0.08). Ignored when `statuses` is given. */
+  failureRate?: number;
+  /** Explicit per-instance status weights, e.g. `{Success: 1, Terminated: 1}` (for overall-status scenarios). */
+  statuses?: Partial<Record<InstanceStatus, number>>;
+  /** More than 1 = periodic task (`RepeatMode=Period`): `IncludeHistory=true` returns every run. */
+  repeats?: number;
+  commandName?: string;
+  /** ISO UTC creation time; default: the emulator clock. */
+  createdAt?: string;
+  outputs?: OutputMode;
+  /** Page indexes (0-based, counting requests of one query) that come back empty but with a NextToken. */
+  emptyPages?: number[];
+}
+
+/** What {@link Datasets.addInvocation} and {@link Datasets.simulateRunCommand} return (JSON-serialisable). */
+export interface InvocationInfo {
+  regionId: string;
+  invokeId: string;
+  commandId: string;
+  commandName: string;
+  instances: number;
+  repeats: number;
+  createdAt: string;
+  /** Records `DescribeInvocationResults` returns for this InvokeId without / with `IncludeHistory`. */
+  records: number;
+  historyRecords: number;
+  /** Latest status per instance, counted (for simulated tasks: their final statuses). */
+  counts: Partial<Record<InstanceStatus, number>>;
+  /** For simulated tasks: when the last instance finishes. */
+  finishesAt?: string;
+}
+
+/** The final state of one run on one instance, before wire formatting (Output is plain text). */
+export interface RunResult {
+  instanceId: string;
+  status: InstanceStatus;
+  exitCode: number;
+  errorCode: string;
+  errorInfo: string;
+  output: string;
+  dropped: number;
+  startMs?: number;
+  finishMs?: number;
+  stopMs?: number;
+  /** Run number, 1-based. */
+  repeats: number;
+  updateMs: number;
+}
+
+const FAILED_CLASS: ReadonlySet<InstanceStatus> = new Set(['Invalid', 'Aborted', 'Failed', 'Timeout', 'Error']);
+const STOPPED_CLASS: ReadonlySet<string> = new Set(['Cancelled', 'Terminated', 'Stopped']);
+const FINAL: ReadonlySet<InstanceStatus> = new Set([
+  'Success',
+  'Failed',
+  'Invalid',
+  'Aborted',
+  'Error',
+  'Timeout',
+  'Cancelled',
+  'Terminated',
+]);
+
+export function isFinalStatus(s: InstanceStatus): boolean {
+  return FINAL.has(s);
+}
+export function isFailedClass(s: string): boolean {
+  return FAILED_CLASS.has(s as InstanceStatus);
+}
+
+/**
+ * `InvokeRecordStatus` of one record. Docs only list the values; the mapping (Failed with a non-zero exit stays
+ * `Finished`, as in the documented sample; runs that could not complete are `Failed`) is ours.
+ */
+export function invokeRecordStatus(s: InstanceStatus): string {
+  switch (s) {
+    case 'Success':
+    case 'Failed':
+      return 'Finished';
+    case 'Invalid':
+    case 'Aborted':
+    case 'Error':
+    case 'Timeout':
+      return 'Failed';
+    case 'Cancelled':
+    case 'Terminated':
+      return 'Stopped';
+    case 'Stopping':
+      return 'Stopping';
+    default:
+      return 'Running';
+  }
+}
+
+/**
+ * Overall `InvocationStatus` of a task from its instances' statuses (protocols §4.4, TS SDK model of
+ * DescribeInvocations): Pending > Scheduled > Running > Stopping if any instance is in that state; then
+ * Stopped if all stopped, Success if none failed (and at least one succeeded), Failed if none succeeded,
+ * PartialFailed otherwise.
+ */
+export function overallStatus(counts: Partial<Record<string, number>>): string {
+  const has = (s: string) => (counts[s] ?? 0) > 0;
+  for (const s of ['Pending', 'Scheduled', 'Running', 'Stopping']) if (has(s)) return s;
+  let success = 0;
+  let failed = 0;
+  let stopped = 0;
+  for (const [s, n] of Object.entries(counts)) {
+    if (!n) continue;
+    if (s === 'Success') success += n;
+    else if (FAILED_CLASS.has(s as InstanceStatus)) failed += n;
+    else if (STOPPED_CLASS.has(s)) stopped += n;
+  }
+  if (success + failed === 0) return stopped > 0 ? 'Stopped' : 'Pending';
+  if (failed === 0) return 'Success';
+  if (success === 0) return 'Failed';
+  return 'PartialFailed';
+}
+
+/** The deprecated `InvokeStatus` that accompanies the overall status. */
+export function legacyInvokeStatus(overall: string): string {
+  switch (overall) {
+    case 'Success':
+      return 'Finished';
+    case 'PartialFailed':
+      return 'PartialFinished';
+    case 'Pending':
+    case 'Scheduled':
+      return 'Running';
+    default:
+      return overall;
+  }
+}
+
+interface Outcome {
+  status: InstanceStatus;
+  cause?: FailureCause;
+  rng: Rng;
+}
+
+const PERIOD_MS = 5 * 60_000;
+const TIMEOUT_S = 600;
+
+const STATUS_CAUSE: Partial<Record<InstanceStatus, string>> = {
+  Timeout: 'execution-timeout',
+  Aborted: 'client-not-running',
+  Invalid: 'instance-not-running',
+};
+
+export interface SimulationSpec {
+  startMs: number;
+  durationMs: number;
+}
+
+/** One invocation (task). Immutable except for the clock-driven state of simulated tasks. */
+export class InvocationDataset {
+  readonly key: number;
+  readonly commandType = 'RunShellScript';
+  readonly commandContent: string;
+  readonly repeats: number;
+  readonly outputs: OutputMode;
+  readonly emptyPages: ReadonlySet<number>;
+  readonly tags: { TagKey: string; TagValue: string }[];
+  private readonly causes: FailureCause[];
+  private readonly causeWeights: number[];
+  private readonly statusNames?: InstanceStatus[];
+  private readonly statusWeights?: number[];
+  private readonly failureRate: number;
+  private readonly finishOffsets?: Float64Array;
+  private cachedCounts?: Partial<Record<InstanceStatus, number>>;
+
+  constructor(
+    readonly seq: number,
+    seed: number,
+    readonly regionId: string,
+    readonly invokeId: string,
+    readonly commandId: string,
+    readonly commandName: string,
+    readonly instances: number,
+    readonly createdMs: number,
+    private readonly fleet: Fleet,
+    readonly fleetOffset: number,
+    opts: InvocationOptions,
+    readonly simulation?: SimulationSpec,
+  ) {
+    this.key = hashString(invokeId, seed);
+    const rng = new Rng(combine(this.key, 0xd5));
+    const drawn = drawCauses(rng);
+    this.causes = drawn.causes;
+    this.causeWeights = drawn.weights;
+    this.failureRate = opts.failureRate ?? 0.08;
+    if (opts.statuses) {
+      const entries = Object.entries(opts.statuses).filter(([, w]) => (w ?? 0) > 0) as [InstanceStatus, number][];
+      if (entries.length) {
+        this.statusNames = entries.map(([s]) => s);
+        this.statusWeights = entries.map(([, w]) => w);
+      }
+    }
+    this.repeats = Math.max(1, Math.floor(opts.repeats ?? 1));
+    this.outputs = opts.outputs ?? 'realistic';
+    this.emptyPages = new Set(opts.emptyPages ?? []);
+    this.tags = rng.int(3) === 0 ? [] : [{ TagKey: 'owner', TagValue: rng.pick(['ops', 'platform', 'sre-oncall']) }];
+    this.commandContent = `#!/bin/bash\n# ${commandName}\nset -e\nyum -y update --security\nsystemctl restart app-worker\necho "done on $(hostname)"\n`;
+    if (simulation) {
+      // Per-instance finish offsets are drawn once so that events can be scheduled in order.
+      this.finishOffsets = new Float64Array(instances);
+      for (let i = 0; i < instances; i++) {
+        this.finishOffsets[i] = Math.round(new Rng(combine(this.key, i, 0xf1)).next() * simulation.durationMs);
+      }
+    }
+  }
+
+  get periodic(): boolean {
+    return this.repeats > 1;
+  }
+
+  instanceId(local: number): string {
+    return this.fleet.instanceId(this.fleetOffset + local);
+  }
+
+  /** Local index of an instance id in this task, or undefined. */
+  localIndexOf(instanceId: string): number | undefined {
+    const k = this.fleet.indexOf(instanceId);
+    if (k === undefined) return undefined;
+    const local = k - this.fleetOffset;
+    return local >= 0 && local < this.instances ? local : undefined;
+  }
+
+  /** For simulated tasks: when instance `local` reaches its final state. */
+  finishMsOf(local: number): number | undefined {
+    if (!this.simulation || !this.finishOffsets) return undefined;
+    return this.simulation.startMs + (this.finishOffsets[local] ?? 0);
+  }
+
+  private outcome(local: number, run: number): Outcome {
+    const rng = new Rng(combine(this.key, local, run));
+    if (this.statusNames && this.statusWeights) {
+      const status = this.statusNames[rng.weighted(this.statusWeights)] ?? 'Success';
+      let cause: FailureCause | undefined;
+      const byStatus = STATUS_CAUSE[status];
+      if (byStatus) cause = FAILURE_CAUSES.find((c) => c.id === byStatus);
+      else if (status === 'Failed') cause = this.causes.find((c) => c.status === 'Failed') ?? FAILURE_CAUSES[0];
+      return { status, cause, rng };
+    }
+    if (rng.next() < this.failureRate) {
+      const cause = this.causes[rng.weighted(this.causeWeights)];
+      if (cause) return { status: cause.status, cause, rng };
+    }
+    return { status: 'Success', rng };
+  }
+
+  /** Cheap status of one run (no output generation), for filters and counters. */
+  statusOf(local: number, run: number, nowMs: number): InstanceStatus {
+    const finish = this.finishMsOf(local);
+    if (finish !== undefined && nowMs < finish) return 'Running';
+    return this.outcome(local, run).status;
+  }
+
+  /** Final (latest-run) status per instance, counted; cached, as it does not depend on the clock. */
+  finalCounts(): Partial<Record<InstanceStatus, number>> {
+    if (this.cachedCounts) return this.cachedCounts;
+    const counts: Partial<Record<InstanceStatus, number>> = {};
+    for (let i = 0; i < this.instances; i++) {
+      const s = this.outcome(i, this.repeats).status;
+      counts[s] = (counts[s] ?? 0) + 1;
+    }
+    this.cachedCounts = counts;
+    return counts;
+  }
+
+  /** Latest status per instance at `nowMs` (simulated tasks are Running until each instance's finish time). */
+  counts(nowMs: number): Partial<Record<InstanceStatus, number>> {
+    if (!this.simulation) return this.finalCounts();
+    const counts: Partial<Record<InstanceStatus, number>> = {};
+    for (let i = 0; i < this.instances; i++) {
+      const s = this.statusOf(i, this.repeats, nowMs);
+      counts[s] = (counts[s] ?? 0) + 1;
+    }
+    return counts;
+  }
+
+  /** The full result of run `run` (1-based) on instance `local`. */
+  result(local: number, run: number, nowMs: number): RunResult {
+    const instanceId = this.instanceId(local);
+    const { status: finalStatus, cause, rng } = this.outcome(local, run);
+    const runBase = this.createdMs + (run - 1) * PERIOD_MS;
+    const finishSim = this.finishMsOf(local);
+    const startMs = runBase + rng.range(200, 3000);
+    if (finishSim !== undefined && nowMs < finishSim) {
+      return {
+        instanceId,
+        status: 'Running',
+        exitCode: 0,
+        errorCode: '',
+        errorInfo: '',
+        output: '',
+        dropped: 0,
+        startMs: Math.min(startMs, nowMs),
+        repeats: run,
+        updateMs: Math.max(Math.min(startMs, nowMs), nowMs - 1000),
+      };
+    }
+    const ctx = { instanceId };
+    const res: RunResult = {
+      instanceId,
+      status: finalStatus,
+      exitCode: 0,
+      errorCode: '',
+      errorInfo: '',
+      output: '',
+      dropped: 0,
+      repeats: run,
+      updateMs: runBase,
+    };
+    if (cause) {
+      const rendered = cause.render(rng, ctx);
+      const out = failureOutput(rendered, rng, this.outputs, cause);
+      res.exitCode = rendered.exitCode;
+      res.errorCode = cause.errorCode;
+      res.errorInfo = cause.errorInfo;
+      res.output = out.output;
+      res.dropped = out.dropped;
+      if (cause.ran) {
+        res.startMs = startMs;
+        res.finishMs = cause.status === 'Timeout' ? startMs + TIMEOUT_S * 1000 : startMs + rng.range(100, 40_000);
+      } else {
+        // Never started: it ends when delivery gives up (about a minute for DeliveryTimeout).
+        res.finishMs = runBase + (cause.errorCode === 'DeliveryTimeout' ? 60_000 : rng.range(300, 2000));
+      }
+    } else {
+      switch (finalStatus) {
+        case 'Success': {
+          const out = successOutput(rng, this.outputs, ctx);
+          res.output = out.output;
+          res.dropped = out.dropped;
+          res.startMs = startMs;
+          res.finishMs = startMs + rng.range(100, 40_000);
+          break;
+        }
+        case 'Running':
+        case 'Stopping':
+          res.startMs = startMs;
+          break;
+        case 'Terminated':
+          res.startMs = startMs;
+          res.stopMs = startMs + rng.range(1000, 30_000);
+          res.finishMs = res.stopMs;
+          res.exitCode = -1;
+          res.output = 'stopping app-worker...\n';
+          break;
+        case 'Cancelled':
+          res.stopMs = runBase + rng.range(100, 1000);
+          break;
+        case 'Error':
+          res.startMs = startMs;
+          res.finishMs = startMs + rng.range(10, 500);
+          res.errorCode = 'ExecutionException';
+          res.errorInfo = 'The command execution got an exception.';
+          break;
+        default:
+          break;
+      }
+    }
+    if (finishSim !== undefined) {
+      res.startMs = res.startMs === undefined ? undefined : Math.min(res.startMs, finishSim - 1);
+      res.finishMs = finishSim;
+    }
+    res.updateMs = res.finishMs ?? res.stopMs ?? res.startMs ?? runBase;
+    return res;
+  }
+
+  /** Number of records for DescribeInvocationResults. */
+  recordCount(includeHistory: boolean): number {
+    return includeHistory ? this.instances * this.repeats : this.instances;
+  }
+
+  /** Record `r` → (instance, run). History lists each instance's runs newest first. */
+  recordAddress(r: number, includeHistory: boolean): { local: number; run: number } {
+    if (!includeHistory) return { local: r, run: this.repeats };
+    const local = Math.floor(r / this.repeats);
+    return { local, run: this.repeats - (r % this.repeats) };
+  }
+
+  info(): InvocationInfo {
+    const info: InvocationInfo = {
+      regionId: this.regionId,
+      invokeId: this.invokeId,
+      commandId: this.commandId,
+      commandName: this.commandName,
+      instances: this.instances,
+      repeats: this.repeats,
+      createdAt: isoSeconds(this.createdMs),
+      records: this.recordCount(false),
+      historyRecords: this.recordCount(true),
+      counts: this.finalCounts(),
+    };
+    if (this.simulation && this.finishOffsets) {
+      let max = 0;
+      for (const v of this.finishOffsets) max = Math.max(max, v);
+      info.finishesAt = new Date(this.simulation.startMs + max).toISOString();
+    }
+    return info;
+  }
+}

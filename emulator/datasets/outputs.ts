@@ -1,0 +1,321 @@
+/**
+ * What commands print: realistic success outputs, a few failure causes per dataset, unicode, CRLF, empty outputs and
+ * outputs truncated at Cloud Assistant's 24 KB limit. Everything is a pure function of an {@link Rng}.
+ */
+import { Rng } from './prng';
+
+/** Cloud Assistant keeps at most 24 KB of output; the rest is counted in `Dropped` (protocols §4.3). */
+export const OUTPUT_LIMIT_BYTES = 24 * 1024;
+
+export type OutputMode = 'realistic' | 'large' | 'unicode';
+
+/** Per-instance status values of DescribeInvocationResults (protocols §4.3). */
+export type InstanceStatus =
+  | 'Pending'
+  | 'Invalid'
+  | 'Aborted'
+  | 'Running'
+  | 'Success'
+  | 'Failed'
+  | 'Error'
+  | 'Timeout'
+  | 'Cancelled'
+  | 'Stopping'
+  | 'Terminated'
+  | 'Scheduled';
+
+export interface OutputContext {
+  instanceId: string;
+}
+
+export interface Rendered {
+  output: string;
+  exitCode: number;
+  /** One line saying why it failed, for OOS `StatusMessage`. */
+  reason: string;
+}
+
+/** A realistic way for a command to fail on one instance. */
+export interface FailureCause {
+  id: string;
+  status: Extract<InstanceStatus, 'Failed' | 'Timeout' | 'Aborted' | 'Invalid' | 'Error'>;
+  errorCode: string;
+  errorInfo: string;
+  /** False when the command never started on the instance (no StartTime, no output). */
+  ran: boolean;
+  render(rng: Rng, ctx: OutputContext): Rendered;
+}
+
+const ip10 = (rng: Rng) => `10.${rng.int(8)}.${rng.int(32)}.${rng.range(2, 254)}`;
+const EXIT_NONZERO_INFO = 'The command execution exit code is not zero.';
+
+/** The catalogue; a dataset draws two to four of these, with the first one dominant. */
+export const FAILURE_CAUSES: readonly FailureCause[] = [
+  {
+    id: 'yum-baseurl',
+    status: 'Failed',
+    errorCode: 'ExitCodeNonzero',
+    errorInfo: EXIT_NONZERO_INFO,
+    ran: true,
+    render(rng) {
+      const ip = `100.100.${rng.int(4)}.${rng.range(2, 254)}`;
+      const output =
+        'Loaded plugins: fastestmirror\n' +
+        'Determining fastest mirrors\n' +
+        `Could not retrieve mirrorlist http://mirrors.cloud.aliyuncs.com/?release=7&arch=x86_64&repo=os error was\n` +
+        `14: curl#7 - "Failed connect to ${ip}:80; Connection refused"\n\n\n` +
+        ' One of the configured repositories failed (Unknown),\n' +
+        " and yum doesn't have enough cached data to continue. At this point the only\n" +
+        ' safe thing yum can do is fail.\n\n' +
+        'Cannot find a valid baseurl for repo: base/7/x86_64\n';
+      return { output, exitCode: 1, reason: 'yum: Cannot find a valid baseurl for repo: base/7/x86_64' };
+    },
+  },
+  {
+    id: 'disk-full',
+    status: 'Failed',
+    errorCode: 'ExitCodeNonzero',
+    errorInfo: EXIT_NONZERO_INFO,
+    ran: true,
+    render(rng) {
+      const pct = rng.range(96, 100);
+      const output =
+        `cp: error writing '/var/lib/app/cache/blob-${rng.hex(8)}': No space left on device\n` +
+        `error: disk full on /dev/vda1 (${pct}%)\n`;
+      return { output, exitCode: 1, reason: `disk full on /dev/vda1 (${pct}%)` };
+    },
+  },
+  {
+    id: 'connection-refused',
+    status: 'Failed',
+    errorCode: 'ExitCodeNonzero',
+    errorInfo: EXIT_NONZERO_INFO,
+    ran: true,
+    render(rng) {
+      const ip = ip10(rng);
+      const port = rng.pick([8080, 3306, 6379, 9200]);
+      const output =
+        `curl: (7) Failed to connect to ${ip} port ${port}: Connection refused\n` +
+        `health check failed after 3 attempts\n`;
+      return { output, exitCode: 7, reason: `Connection refused to ${ip}:${port}` };
+    },
+  },
+  {
+    id: 'execution-timeout',
+    status: 'Timeout',
+    errorCode: 'ExecutionTimeout',
+    errorInfo: 'The command execution has been timeout.',
+    ran: true,
+    render(rng) {
+      const pct = rng.range(3, 97);
+      const output = `Downloading artifact app-2.4.${rng.int(9)}.tar.gz from oss://deploy-artifacts/releases/\n ${pct}% [${'='.repeat(Math.floor(pct / 5))}>${' '.repeat(20 - Math.floor(pct / 5))}]\n`;
+      return { output, exitCode: -1, reason: 'The command execution has been timeout.' };
+    },
+  },
+  {
+    id: 'client-not-running',
+    status: 'Aborted',
+    errorCode: 'ClientNotRunning',
+    errorInfo: 'The aliyun service is not running on the instance.',
+    ran: false,
+    render() {
+      return { output: '', exitCode: 0, reason: 'ClientNotRunning: The aliyun service is not running on the instance.' };
+    },
+  },
+  {
+    id: 'instance-not-running',
+    status: 'Invalid',
+    errorCode: 'InstanceNotRunning',
+    errorInfo: 'The instance is not running.',
+    ran: false,
+    render() {
+      return { output: '', exitCode: 0, reason: 'InstanceNotRunning: The instance is not running.' };
+    },
+  },
+  {
+    id: 'permission-denied',
+    status: 'Failed',
+    errorCode: 'ExitCodeNonzero',
+    errorInfo: EXIT_NONZERO_INFO,
+    ran: true,
+    render() {
+      return {
+        output: 'bash: /opt/deploy/run.sh: Permission denied\n',
+        exitCode: 126,
+        reason: 'bash: /opt/deploy/run.sh: Permission denied',
+      };
+    },
+  },
+  {
+    id: 'command-not-found',
+    status: 'Failed',
+    errorCode: 'ExitCodeNonzero',
+    errorInfo: EXIT_NONZERO_INFO,
+    ran: true,
+    render(rng) {
+      return {
+        output: `/tmp/aliyun_assist_${rng.hex(32)}.sh: line 4: docker: command not found\n`,
+        exitCode: 127,
+        reason: 'docker: command not found',
+      };
+    },
+  },
+  {
+    id: 'oom-killed',
+    status: 'Failed',
+    errorCode: 'ExitCodeNonzero',
+    errorInfo: EXIT_NONZERO_INFO,
+    ran: true,
+    render(rng) {
+      return {
+        output: `Exception in thread "main" java.lang.OutOfMemoryError: Java heap space\n\tat com.example.batch.Loader.load(Loader.java:${rng.range(40, 400)})\nKilled\n`,
+        exitCode: 137,
+        reason: 'java.lang.OutOfMemoryError: Java heap space (killed, exit 137)',
+      };
+    },
+  },
+  {
+    id: 'delivery-timeout',
+    status: 'Aborted',
+    errorCode: 'DeliveryTimeout',
+    errorInfo: 'The command delivery has been timeout.',
+    ran: false,
+    render() {
+      return { output: '', exitCode: 0, reason: 'DeliveryTimeout: The command delivery has been timeout.' };
+    },
+  },
+];
+
+const PRIMARY = ['yum-baseurl', 'disk-full', 'connection-refused'];
+
+/** Draws the few failure causes of one dataset (weights sum to 1, the first dominates). */
+export function drawCauses(rng: Rng): { causes: FailureCause[]; weights: number[] } {
+  const primary = FAILURE_CAUSES.find((c) => c.id === rng.pick(PRIMARY));
+  const others = FAILURE_CAUSES.filter((c) => c !== primary);
+  const causes: FailureCause[] = primary ? [primary] : [];
+  const extra = rng.range(1, 3);
+  while (causes.length < 1 + extra) {
+    const c = rng.pick(others);
+    if (!causes.includes(c)) causes.push(c);
+  }
+  const weights = [0.55, 0.25, 0.12, 0.08].slice(0, causes.length);
+  return { causes, weights };
+}
+
+const SERVICES = ['nginx', 'sshd', 'crond', 'docker', 'chronyd', 'app-worker'];
+
+function asciiSuccess(rng: Rng, ctx: OutputContext): string {
+  switch (rng.int(5)) {
+    case 0:
+      return `hello from ${ctx.instanceId}\n`;
+    case 1: {
+      const used = rng.range(8, 80);
+      return (
+        'Filesystem      Size  Used Avail Use% Mounted on\n' +
+        `/dev/vda1        40G  ${Math.round((40 * used) / 100)}G  ${40 - Math.round((40 * used) / 100)}G  ${used}% /\n` +
+        'tmpfs           1.9G     0  1.9G   0% /dev/shm\n'
+      );
+    }
+    case 2: {
+      const svc = rng.pick(SERVICES);
+      return (
+        `● ${svc}.service - ${svc} daemon\n` +
+        `   Loaded: loaded (/usr/lib/systemd/system/${svc}.service; enabled; vendor preset: disabled)\n` +
+        `   Active: active (running) since Thu 2026-11-19 0${rng.int(10)}:${rng.range(10, 59)}:${rng.range(10, 59)} CST; ${rng.range(1, 30)} days ago\n` +
+        ` Main PID: ${rng.range(300, 32000)} (${svc})\n`
+      );
+    }
+    case 3:
+      return 'Loaded plugins: fastestmirror\nLoading mirror speeds from cached hostfile\nNo packages marked for update\n';
+    default:
+      return `deploy: release app-2.4.${rng.int(9)} activated\nrestarted 1 service in ${rng.range(1, 9)}.${rng.int(10)}s\n`;
+  }
+}
+
+function crlfSuccess(rng: Rng, ctx: OutputContext): string {
+  return (
+    '\r\nWindows IP Configuration\r\n\r\n' +
+    `   Host Name . . . . . . . . . . . . : iZ${ctx.instanceId.slice(2)}Z\r\n` +
+    `   IPv4 Address. . . . . . . . . . . : ${ip10(rng)}\r\n` +
+    '   Subnet Mask . . . . . . . . . . . : 255.255.192.0\r\n'
+  );
+}
+
+const UNICODE_LINES = [
+  '部署完成 ✅',
+  '服务 nginx 已重启，耗时 1.3 秒 🚀',
+  '检查磁盘：/dev/vda1 使用率 42%',
+  '内存：可用 3.2 GiB 🧠',
+  '日本語のログ出力テスト',
+  'Ünïcödé lïnë — ok ✔',
+  '🔥✨👩‍💻 emoji with ZWJ',
+  'Ελληνικά και Кириллица',
+];
+
+function unicodeSuccess(rng: Rng): string {
+  const n = rng.range(1, 4);
+  let out = '';
+  for (let i = 0; i < n; i++) out += rng.pick(UNICODE_LINES) + '\n';
+  return out;
+}
+
+/**
+ * 40 KB of varied log lines, ASCII and multi-byte mixed, built once. Large outputs are a record-specific head plus a
+ * slice of this, so a 24 KB output costs one Buffer copy, not 24 KB of string building.
+ */
+const FILLER: string = (() => {
+  const rng = new Rng(0x24c0de);
+  const lines: string[] = [];
+  let bytes = 0;
+  for (let i = 0; bytes < 40 * 1024; i++) {
+    const line =
+      i % 7 === 3
+        ? `[${String(i).padStart(5, '0')}] ${rng.pick(UNICODE_LINES)}`
+        : `[${String(i).padStart(5, '0')}] INFO  worker-${rng.int(16)} processed batch ${rng.hex(8)} in ${rng.range(1, 999)}ms`;
+    lines.push(line);
+    bytes += Buffer.byteLength(line) + 1;
+  }
+  return lines.join('\n') + '\n';
+})();
+
+/**
+ * Makes an output of exactly {@link OUTPUT_LIMIT_BYTES} UTF-8 bytes starting with `head`. The cut never splits a
+ * character: when the limit falls inside a multi-byte character, the last bytes are padded with ASCII newlines.
+ */
+function truncatedTo24k(head: string, rng: Rng): string {
+  const start = rng.int(4096);
+  const buf = Buffer.from(head + FILLER.slice(start), 'utf8');
+  let end = OUTPUT_LIMIT_BYTES;
+  // Step back over UTF-8 continuation bytes (10xxxxxx) to the start of the character that straddles the limit.
+  while (end > 0 && ((buf[end] ?? 0) & 0xc0) === 0x80) end--;
+  const text = buf.toString('utf8', 0, end);
+  return end === OUTPUT_LIMIT_BYTES ? text : text + '\n'.repeat(OUTPUT_LIMIT_BYTES - end);
+}
+
+export interface GeneratedOutput {
+  output: string;
+  dropped: number;
+}
+
+/** Output of a successful run, in the dataset's mode. */
+export function successOutput(rng: Rng, mode: OutputMode, ctx: OutputContext): GeneratedOutput {
+  if (mode === 'large') return { output: truncatedTo24k(asciiSuccess(rng, ctx), rng), dropped: rng.range(1, 500_000) };
+  if (mode === 'unicode') {
+    const text = unicodeSuccess(rng);
+    return { output: rng.int(4) === 0 ? text.replace(/\n/g, '\r\n') : text, dropped: 0 };
+  }
+  const roll = rng.int(1000);
+  if (roll < 60) return { output: '', dropped: 0 };
+  if (roll < 100) return { output: crlfSuccess(rng, ctx), dropped: 0 };
+  if (roll < 160) return { output: unicodeSuccess(rng), dropped: 0 };
+  if (roll < 165) return { output: truncatedTo24k(asciiSuccess(rng, ctx), rng), dropped: rng.range(1, 200_000) };
+  return { output: asciiSuccess(rng, ctx), dropped: 0 };
+}
+
+/** Output of a failed run: the cause's text, shaped by the dataset's mode. */
+export function failureOutput(rendered: Rendered, rng: Rng, mode: OutputMode, cause: FailureCause): GeneratedOutput {
+  if (!cause.ran) return { output: '', dropped: 0 };
+  if (mode === 'large') return { output: truncatedTo24k(rendered.output, rng), dropped: rng.range(1, 500_000) };
+  if (mode === 'unicode') return { output: `${rendered.output}错误：任务失败 ❌\n`, dropped: 0 };
+  return { output: rendered.output, dropped: 0 };
+}

@@ -1,0 +1,376 @@
+/**
+ * ECS 2014-05-26, Cloud Assistant: DescribeInvocationResults and DescribeInvocations (protocols §4).
+ */
+import {
+  KNOWN_REGION_IDS,
+  invokeRecordStatus,
+  isFinalStatus,
+  isoSeconds,
+  legacyInvokeStatus,
+  overallStatus,
+  type InstanceStatus,
+  type InvocationDataset,
+  type RunResult,
+} from '../datasets';
+import type { Handler, HandlerContext } from './context';
+import { Errors } from './errors';
+import { StaleCursorError, countMatches, nthMatch, scanPage, type Position, type Segment } from './pagination';
+
+/** The ECS API version this module serves. */
+export const ECS_VERSION = '2014-05-26';
+
+const RECORD_STATUSES = ['Running', 'Finished', 'Success', 'Failed', 'PartialFailed', 'Stopped', 'Stopping'] as const;
+const INVOKE_STATUSES = ['Running', 'Finished', 'Success', 'Failed', 'Stopped', 'Stopping', 'PartialFailed', 'Pending', 'Scheduled'] as const;
+const TIMEOUT_S = 600;
+
+function regionOf(ctx: HandlerContext): string {
+  const regionId = ctx.params.required('RegionId');
+  if (!KNOWN_REGION_IDS.includes(regionId)) throw Errors.regionNotFound();
+  return regionId;
+}
+
+/** `Base64` (default) or `PlainText`, case-sensitive as documented. */
+function base64Wanted(ctx: HandlerContext): boolean {
+  return ctx.params.oneOf('ContentEncoding', ['PlainText', 'Base64'] as const, 'Base64') === 'Base64';
+}
+
+function encodeText(text: string, base64: boolean): string {
+  return base64 ? Buffer.from(text, 'utf8').toString('base64') : text;
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? '' : isoSeconds(ms));
+
+interface Paging {
+  /** 'token': MaxResults/NextToken given (PageNumber/PageSize ignored, TotalCount not computed). */
+  mode: 'token' | 'legacy';
+  size: number;
+  pageNumber: number;
+}
+
+/**
+ * Every paging parameter is range-checked even when it is ignored (stricter than documented): MaxResults 1–50
+ * (`InvalidParameter.MaxResults`), PageNumber ≥ 1 (`InvalidParam.PageNumber`), PageSize 1–50 (`InvalidParam.PageSize`).
+ */
+function pagingOf(ctx: HandlerContext): Paging {
+  const p = ctx.params;
+  const max = p.int('MaxResults', { min: 1, max: 50, def: 10 }, Errors.ecsMaxResults);
+  const pageNumber = p.int('PageNumber', { min: 1, max: 1e15, def: 1 }, Errors.ecsPageNumber);
+  const pageSize = p.int('PageSize', { min: 1, max: 50, def: 10 }, Errors.ecsPageSize);
+  if (p.has('MaxResults') || p.has('NextToken')) return { mode: 'token', size: max, pageNumber: 1 };
+  return { mode: 'legacy', size: pageSize, pageNumber };
+}
+
+interface PageOut {
+  hits: { seg: number; index: number }[];
+  nextToken: string;
+  pageSize: number;
+  pageNumber: number;
+  totalCount: number;
+}
+
+/**
+ * One page in either mode. Token mode answers `TotalCount: 0` (the docs say it is not valid then; 0 makes a client
+ * that relies on it visibly wrong). Without any paging parameter it is legacy page 1 of 10, which also carries a
+ * NextToken, so either style can continue from the first answer.
+ */
+function paginate(
+  ctx: HandlerContext,
+  scope: string,
+  segments: Segment[],
+  emptyPages: ReadonlySet<number>,
+  cacheable: boolean,
+): PageOut {
+  const paging = pagingOf(ctx);
+  const token = ctx.params.get('NextToken');
+  try {
+    if (paging.mode === 'token') {
+      let from: Position | undefined;
+      let pageNo = 0;
+      if (token !== undefined) {
+        const c = ctx.tokens.decode(scope, token);
+        if (!c) throw Errors.ecsNextToken();
+        from = c;
+        pageNo = c.page;
+      }
+      if (emptyPages.has(pageNo)) {
+        const at = from ?? { seg: segments[0]?.key ?? 0, index: 0 };
+        return {
+          hits: [],
+          nextToken: ctx.tokens.encode(scope, { ...at, page: pageNo + 1 }),
+          pageSize: paging.size,
+          pageNumber: 1,
+          totalCount: 0,
+        };
+      }
+      const { hits, next } = scanPage(segments, from && segments.length ? from : undefined, paging.size);
+      return {
+        hits,
+        nextToken: next ? ctx.tokens.encode(scope, { ...next, page: pageNo + 1 }) : '',
+        pageSize: paging.size,
+        pageNumber: 1,
+        totalCount: 0,
+      };
+    }
+    const count = () => countMatches(segments);
+    const totalCount = cacheable ? ctx.counts.get(`${scope}\n${segments.map((s) => s.key).join(',')}`, count) : count();
+    const start = nthMatch(segments, (paging.pageNumber - 1) * paging.size);
+    const { hits, next } = start ? scanPage(segments, start, paging.size) : { hits: [], next: undefined };
+    return {
+      hits,
+      nextToken: next ? ctx.tokens.encode(scope, { ...next, page: paging.pageNumber }) : '',
+      pageSize: paging.size,
+      pageNumber: paging.pageNumber,
+      totalCount,
+    };
+  } catch (e) {
+    if (e instanceof StaleCursorError) throw Errors.ecsNextToken();
+    throw e;
+  }
+}
+
+/** Does a record with per-instance status `s` match the `InvokeRecordStatus` filter? */
+function matchesRecordStatus(s: InstanceStatus, want: string): boolean {
+  if (want === 'Success') return s === 'Success';
+  if (want === 'Failed') return s === 'Failed' || invokeRecordStatus(s) === 'Failed';
+  return invokeRecordStatus(s) === want;
+}
+
+function resultItem(ds: InvocationDataset, r: RunResult, base64: boolean): Record<string, unknown> {
+  return {
+    CommandId: ds.commandId,
+    InvokeId: ds.invokeId,
+    InstanceId: r.instanceId,
+    InvocationStatus: r.status,
+    InvokeRecordStatus: invokeRecordStatus(r.status),
+    ExitCode: r.exitCode,
+    ErrorCode: r.errorCode,
+    ErrorInfo: r.errorInfo,
+    Output: encodeText(r.output, base64),
+    Dropped: r.dropped,
+    StartTime: iso(r.startMs),
+    FinishedTime: iso(r.finishMs),
+    StopTime: iso(r.stopMs),
+    Repeats: r.repeats,
+    Username: 'root',
+    ContainerId: '',
+    ContainerName: '',
+    TerminationMode: 'Process',
+    Launcher: '',
+    OssOutputDelivery: '',
+    OssOutputStatus: '',
+    OssOutputUri: '',
+    Tags: { Tag: ds.tags },
+  };
+}
+
+const describeInvocationResults: Handler = (ctx) => {
+  const regionId = regionOf(ctx);
+  const p = ctx.params;
+  const invokeId = p.get('InvokeId');
+  const instanceId = p.get('InstanceId');
+  const commandId = p.get('CommandId');
+  const recordStatus = p.oneOf('InvokeRecordStatus', RECORD_STATUSES);
+  // IncludeHistory only means something for one task (docs: it needs InvokeId); without InvokeId it is ignored.
+  const history = p.bool('IncludeHistory', false) && invokeId !== undefined;
+  const base64 = base64Wanted(ctx);
+
+  let datasets: InvocationDataset[];
+  if (invokeId !== undefined) {
+    // An unknown InvokeId is a filter that matches nothing: an empty list, not an error.
+    const ds = ctx.data.getInvocation(regionId, invokeId);
+    datasets = ds ? [ds] : [];
+  } else {
+    datasets = ctx.data.listInvocations(regionId);
+  }
+  if (commandId !== undefined) datasets = datasets.filter((d) => d.commandId === commandId);
+
+  const bases = new Map<number, { ds: InvocationDataset; base: number }>();
+  const segments: Segment[] = [];
+  for (const ds of datasets) {
+    let base = 0;
+    let length = ds.recordCount(history);
+    if (instanceId !== undefined) {
+      const local = ds.localIndexOf(instanceId);
+      if (local === undefined) continue;
+      base = history ? local * ds.repeats : local;
+      length = history ? ds.repeats : 1;
+    }
+    bases.set(ds.seq, { ds, base });
+    const match =
+      recordStatus === undefined
+        ? undefined
+        : (i: number) => {
+            const a = ds.recordAddress(base + i, history);
+            return matchesRecordStatus(ds.statusOf(a.local, a.run, ctx.now), recordStatus);
+          };
+    segments.push({ key: ds.seq, length, match });
+  }
+
+  const scope = [
+    'DescribeInvocationResults',
+    regionId,
+    `InvokeId=${invokeId ?? ''}`,
+    `InstanceId=${instanceId ?? ''}`,
+    `CommandId=${commandId ?? ''}`,
+    `InvokeRecordStatus=${recordStatus ?? ''}`,
+    `IncludeHistory=${history}`,
+  ].join('\n');
+  const single = invokeId !== undefined && datasets[0] ? datasets[0] : undefined;
+  const out = paginate(
+    ctx,
+    scope,
+    segments,
+    single?.emptyPages ?? new Set(),
+    datasets.every((d) => !d.simulation),
+  );
+  const items = out.hits.map((h) => {
+    const b = bases.get(h.seg);
+    if (!b) throw new Error('segment without dataset');
+    const a = b.ds.recordAddress(b.base + h.index, history);
+    return resultItem(b.ds, b.ds.result(a.local, a.run, ctx.now), base64);
+  });
+  return {
+    Invocation: {
+      PageSize: out.pageSize,
+      PageNumber: out.pageNumber,
+      TotalCount: out.totalCount,
+      NextToken: out.nextToken,
+      InvocationResults: { InvocationResult: items },
+    },
+  };
+};
+
+/** Per-instance status as DescribeInvocations shows it: a periodic task's finished instances wait for their next run. */
+function instanceStatus(ds: InvocationDataset, s: InstanceStatus): InstanceStatus {
+  return ds.periodic && isFinalStatus(s) ? 'Scheduled' : s;
+}
+
+/** The deprecated per-instance `InstanceInvokeStatus`: the same coarse states as a record's InvokeRecordStatus. */
+const instanceInvokeStatus = invokeRecordStatus;
+
+function overallOf(ds: InvocationDataset, now: number, onlyLocal?: number): string {
+  if (onlyLocal !== undefined) {
+    return overallStatus({ [instanceStatus(ds, ds.statusOf(onlyLocal, ds.repeats, now))]: 1 });
+  }
+  const counts = ds.counts(now);
+  if (!ds.periodic) return overallStatus(counts);
+  const mapped: Record<string, number> = {};
+  for (const [s, n] of Object.entries(counts)) {
+    const k = instanceStatus(ds, s as InstanceStatus);
+    mapped[k] = (mapped[k] ?? 0) + (n ?? 0);
+  }
+  return overallStatus(mapped);
+}
+
+const FINISHED_OVERALL: ReadonlySet<string> = new Set(['Success', 'Failed', 'PartialFailed', 'Stopped']);
+
+const describeInvocations: Handler = (ctx) => {
+  const regionId = regionOf(ctx);
+  const p = ctx.params;
+  const invokeId = p.get('InvokeId');
+  const instanceId = p.get('InstanceId');
+  const commandId = p.get('CommandId');
+  const commandName = p.get('CommandName');
+  const invokeStatus = p.oneOf('InvokeStatus', INVOKE_STATUSES);
+  // Docs: IncludeOutput needs InvokeId or InstanceId; without either it is ignored (no Output), not an error.
+  const includeOutput = p.bool('IncludeOutput', false) && (invokeId !== undefined || instanceId !== undefined);
+  const base64 = base64Wanted(ctx);
+
+  const candidates = invokeId !== undefined ? [ctx.data.getInvocation(regionId, invokeId)] : ctx.data.listInvocations(regionId);
+  const rows: { ds: InvocationDataset; local?: number; overall: string }[] = [];
+  for (const ds of candidates) {
+    if (!ds) continue;
+    if (commandId !== undefined && ds.commandId !== commandId) continue;
+    if (commandName !== undefined && ds.commandName !== commandName) continue;
+    let local: number | undefined;
+    if (instanceId !== undefined) {
+      local = ds.localIndexOf(instanceId);
+      if (local === undefined) continue;
+    }
+    const overall = overallOf(ds, ctx.now, local);
+    if (invokeStatus !== undefined) {
+      const ok = invokeStatus === 'Finished' ? FINISHED_OVERALL.has(overall) : overall === invokeStatus;
+      if (!ok) continue;
+    }
+    rows.push({ ds, local, overall });
+  }
+
+  const scope = [
+    'DescribeInvocations',
+    regionId,
+    `InvokeId=${invokeId ?? ''}`,
+    `InstanceId=${instanceId ?? ''}`,
+    `CommandId=${commandId ?? ''}`,
+    `CommandName=${commandName ?? ''}`,
+    `InvokeStatus=${invokeStatus ?? ''}`,
+  ].join('\n');
+  // One segment over the (newest-first) task list; the key is fixed, the index is the position in that list.
+  const out = paginate(ctx, scope, [{ key: 1, length: rows.length }], new Set(), false);
+  const invocations = out.hits.map((h) => {
+    const row = rows[h.index];
+    if (!row) throw new Error('page index out of range');
+    const { ds, local, overall } = row;
+    const locals = local !== undefined ? [local] : Array.from({ length: ds.instances }, (_, i) => i);
+    return {
+      InvokeId: ds.invokeId,
+      CommandId: ds.commandId,
+      CommandName: ds.commandName,
+      CommandType: ds.commandType,
+      CommandContent: encodeText(ds.commandContent, base64),
+      CommandDescription: '',
+      Parameters: '{}',
+      InvocationStatus: overall,
+      InvokeStatus: legacyInvokeStatus(overall),
+      RepeatMode: ds.periodic ? 'Period' : 'Once',
+      Timed: ds.periodic,
+      Frequency: ds.periodic ? 'rate(5m)' : '',
+      Timeout: TIMEOUT_S,
+      CreationTime: isoSeconds(ds.createdMs),
+      Username: 'root',
+      WorkingDir: '/root',
+      ContainerId: '',
+      ContainerName: '',
+      Launcher: '',
+      TerminationMode: 'Process',
+      Tags: { Tag: ds.tags },
+      InvokeInstances: {
+        InvokeInstance: locals.map((i) => {
+          const r = ds.result(i, ds.repeats, ctx.now);
+          const status = instanceStatus(ds, r.status);
+          return {
+            InstanceId: r.instanceId,
+            InvocationStatus: status,
+            InstanceInvokeStatus: instanceInvokeStatus(r.status),
+            ExitCode: r.exitCode,
+            ErrorCode: r.errorCode,
+            ErrorInfo: r.errorInfo,
+            Output: includeOutput ? encodeText(r.output, base64) : '',
+            Dropped: r.dropped,
+            Repeats: r.repeats,
+            CreationTime: isoSeconds(ds.createdMs),
+            StartTime: iso(r.startMs),
+            FinishTime: iso(r.finishMs),
+            StopTime: iso(r.stopMs),
+            UpdateTime: iso(r.updateMs),
+            Timed: ds.periodic,
+            OssOutputStatus: '',
+            OssOutputUri: '',
+          };
+        }),
+      },
+    };
+  });
+  return {
+    PageSize: out.pageSize,
+    PageNumber: out.pageNumber,
+    TotalCount: out.totalCount,
+    NextToken: out.nextToken,
+    Invocations: { Invocation: invocations },
+  };
+};
+
+/** Action name → handler. */
+export const ECS_HANDLERS: Readonly<Record<string, Handler>> = {
+  DescribeInvocationResults: describeInvocationResults,
+  DescribeInvocations: describeInvocations,
+};
