@@ -215,6 +215,66 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
     default: 'info',
     required: false,
   },
+  {
+    name: 'ARCHIVE_PART_MAX_RECORDS',
+    meaning: 'A part of the archive is closed (at a page boundary) once it holds this many records.',
+    default: '100000',
+    required: false,
+  },
+  {
+    name: 'ARCHIVE_PART_MAX_MB',
+    meaning: 'A part is closed once its uncompressed NDJSON reaches this many MiB (bounds the collector\'s memory).',
+    default: '32',
+    required: false,
+  },
+  {
+    name: 'SUMMARIZE_AFTER_COLLECT',
+    meaning: 'What collect does when an archive becomes complete: `inline` (summarize in the same invocation), `async` (invoke the summarize function), `off`.',
+    default: 'inline',
+    required: false,
+  },
+  {
+    name: 'SUMMARIZE_FUNCTION_NAME',
+    meaning: 'The summarize function invoked when SUMMARIZE_AFTER_COLLECT=async.',
+    default: 'execution-archive-summarize',
+    required: false,
+  },
+  {
+    name: 'COLLECT_FUNCTION_NAME',
+    meaning: 'The collect function that continuations, events and the sweep invoke asynchronously.',
+    default: 'the running function\'s own name (collect), else execution-archive-collect',
+    required: false,
+  },
+  {
+    name: 'FC_ACCOUNT_ID',
+    meaning: 'Account id for the FC invoke endpoint when the FC context does not carry one (local runs).',
+    default: 'context.accountId',
+    required: false,
+  },
+  {
+    name: 'NOTIFY_WEBHOOK_URL',
+    meaning: 'Webhook that receives the headline and top failure groups (once per archive). Off when unset.',
+    default: null,
+    required: false,
+  },
+  {
+    name: 'NOTIFY_FORMAT',
+    meaning: '`json` (generic POST) or `dingtalk` (DingTalk robot markdown message).',
+    default: 'json',
+    required: false,
+  },
+  {
+    name: 'NOTIFY_MIN_FAILURES',
+    meaning: 'Notify only when at least this many records failed.',
+    default: '1',
+    required: false,
+  },
+  {
+    name: 'NOTIFY_MIN_FAILURE_RATIO',
+    meaning: 'Notify only when at least this share (0–1) of the records failed.',
+    default: '0',
+    required: false,
+  },
 ] satisfies ConfigVariable[]);
 
 /** The validated configuration. */
@@ -239,6 +299,10 @@ export interface AppConfig {
   readonly apiRateLimit: number;
   /** LOG_LEVEL. */
   readonly logLevel: LogLevel;
+  /** ARCHIVE_PART_MAX_RECORDS. */
+  readonly partMaxRecords: number;
+  /** ARCHIVE_PART_MAX_MB, in bytes. */
+  readonly partMaxBytes: number;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -280,5 +344,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     apiMaxAttempts: readInt({ env, key: 'API_MAX_ATTEMPTS', defaultValue: 6, min: 1, max: 20 }),
     apiRateLimit: readInt({ env, key: 'API_RATE_LIMIT_PER_SECOND', defaultValue: 20, min: 0, max: 10_000 }),
     logLevel: logLevel as LogLevel,
+    partMaxRecords: readInt({ env, key: 'ARCHIVE_PART_MAX_RECORDS', defaultValue: 100_000, min: 1, max: 10_000_000 }),
+    partMaxBytes: readInt({ env, key: 'ARCHIVE_PART_MAX_MB', defaultValue: 32, min: 1, max: 1024 }) * 1024 * 1024,
   });
 }

@@ -74,6 +74,8 @@ describe('loadConfig', () => {
       apiMaxAttempts: 6,
       apiRateLimit: 20,
       logLevel: 'info',
+      partMaxRecords: 100_000,
+      partMaxBytes: 32 * 1024 * 1024,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });

@@ -1,0 +1,129 @@
+/**
+ * The collect service: one request → one walk (or resume) → what happens after (continuation, summary).
+ * `handleCollectEvent` is what the FC handler calls for both direct invocations and the HTTP trigger.
+ */
+import { ConfigError, InputError } from '../errors';
+import { readString } from '../config';
+import type { Runtime } from '../runtime';
+import { COLLECTOR } from '../runtime';
+import { errorResponse, isHttpTriggerEvent, jsonResponse, readJsonBody, toHttpRequest, type HttpResponse } from '../triggers';
+import { handleSummaryInvocation } from '../summary/http';
+import { readNotifyConfig } from '../summary/notify';
+import { collect, type CollectResult } from './collect';
+import { collectPayload, parseCollectRequest, type CollectRequest } from './request';
+import { ecsAdapter, oosAdapter } from './sources';
+
+/** Asynchronous invocation of a sibling function (`lib/cloud/invoke.ts` in FC; the local host in tests). */
+export interface AsyncInvoker {
+  invokeAsync(functionName: string, payload: unknown, options?: { taskId?: string }): Promise<{ requestId: string }>;
+}
+
+/** What to do when an archive becomes complete. */
+export type SummarizeAfterCollect = 'inline' | 'async' | 'off';
+
+export interface CollectServiceOptions {
+  /** Needed for self-continuation of async invocations and for `SUMMARIZE_AFTER_COLLECT=async`. */
+  invoker?: AsyncInvoker | undefined;
+}
+
+export interface CollectResponse extends CollectResult {
+  /** Set when this invocation scheduled its own continuation. */
+  continuation?: { scheduled: boolean; requestId?: string; reason?: string };
+  /** What happened about the summary once the archive was complete. */
+  summary?: { mode: SummarizeAfterCollect; headline?: string; failures?: number; requestId?: string; error?: string };
+}
+
+/** Continuations stop here (the sweep picks up what is left); a runaway loop of invocations is worse than a delay. */
+export const MAX_CONTINUATIONS = 200;
+
+export async function runCollect(req: CollectRequest, rt: Runtime, options: CollectServiceOptions = {}): Promise<CollectResponse> {
+  const client = rt.rpc(req.source, req.regionId);
+  const adapter = req.source === 'oos' ? oosAdapter(client, req) : ecsAdapter(client, req);
+  const result: CollectResponse = await collect(req, {
+    store: rt.store,
+    adapter,
+    deadline: rt.deadline,
+    logger: rt.logger,
+    collector: COLLECTOR,
+    limits: { maxRecords: rt.config.partMaxRecords, maxBytes: rt.config.partMaxBytes },
+  });
+
+  if (result.status === 'checkpointed' && req.async) {
+    result.continuation = await scheduleContinuation(req, rt, options.invoker);
+  }
+  if (result.status === 'committed') {
+    result.summary = await afterCommit(req, rt, options.invoker);
+  }
+  return result;
+}
+
+async function scheduleContinuation(req: CollectRequest, rt: Runtime, invoker: AsyncInvoker | undefined): Promise<NonNullable<CollectResponse['continuation']>> {
+  const next = req.continuation + 1;
+  if (next > MAX_CONTINUATIONS) {
+    rt.logger.error('continuation limit reached; the sweep will resume this archive', { continuation: req.continuation });
+    return { scheduled: false, reason: `limit of ${MAX_CONTINUATIONS} continuations reached` };
+  }
+  if (!invoker) return { scheduled: false, reason: 'no invoker configured' };
+  const functionName = collectFunctionName(rt);
+  // The task id makes a duplicated continuation request harmless: FC runs one task per id.
+  const taskId = `collect-${req.source}-${req.id}-${next}`;
+  const { requestId } = await invoker.invokeAsync(functionName, collectPayload({ ...req, async: true, continuation: next }), { taskId });
+  rt.logger.info('continuation scheduled', { functionName, continuation: next, asyncRequestId: requestId });
+  return { scheduled: true, requestId };
+}
+
+async function afterCommit(req: CollectRequest, rt: Runtime, invoker: AsyncInvoker | undefined): Promise<NonNullable<CollectResponse['summary']>> {
+  const mode = summarizeMode(rt.env);
+  const payload = { source: req.source, regionId: req.regionId, id: req.id, force: true };
+  try {
+    if (mode === 'inline') {
+      const s = await handleSummaryInvocation(payload, { store: rt.store, logger: rt.logger, notify: readNotifyConfig(rt.env) });
+      return { mode, headline: s.headline, failures: s.failures };
+    }
+    if (mode === 'async' && invoker) {
+      const name = readString({ env: rt.env, key: 'SUMMARIZE_FUNCTION_NAME', defaultValue: 'execution-archive-summarize' });
+      const { requestId } = await invoker.invokeAsync(name, payload, { taskId: `summarize-${req.source}-${req.id}` });
+      return { mode, requestId };
+    }
+    return { mode };
+  } catch (err) {
+    // The archive is complete and committed; a summary can always be made later from it. Never fail the collection.
+    rt.logger.error('summary after collect failed', { err });
+    return { mode, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+export function summarizeMode(env: NodeJS.ProcessEnv): SummarizeAfterCollect {
+  const mode = readString({ env, key: 'SUMMARIZE_AFTER_COLLECT', defaultValue: 'inline' });
+  if (mode !== 'inline' && mode !== 'async' && mode !== 'off') {
+    throw new ConfigError(`environment variable SUMMARIZE_AFTER_COLLECT must be inline, async or off, not ${JSON.stringify(mode)}`);
+  }
+  return mode;
+}
+
+function collectFunctionName(rt: Runtime): string {
+  return readString({ env: rt.env, key: 'COLLECT_FUNCTION_NAME', defaultValue: rt.context.function?.name ?? 'execution-archive-collect' });
+}
+
+/**
+ * A decoded FC event: the HTTP trigger (`POST /collect`) gets an HTTP answer, errors included; a direct or async
+ * invocation gets the result, and bad input or failures are thrown (typed) so FC's retry policy applies.
+ */
+export async function handleCollectEvent(event: unknown, rt: Runtime, options: CollectServiceOptions = {}): Promise<CollectResponse | HttpResponse> {
+  if (!isHttpTriggerEvent(event)) return runCollect(parseCollectRequest(event), rt, options);
+  const req = toHttpRequest(event);
+  try {
+    if (req.path !== '/collect' && req.path !== '/') {
+      throw new InputError('NotFound', `no route for ${req.path}; POST /collect`, 404);
+    }
+    if (req.method !== 'POST') throw new InputError('MethodNotAllowed', `use POST ${req.path}, not ${req.method}`, 405);
+    const request = parseCollectRequest(readJsonBody(req));
+    // An HTTP caller waits for the answer; it is not an async continuation chain.
+    const result = await runCollect({ ...request, async: false }, rt, options);
+    return jsonResponse(result.complete ? 200 : 202, result);
+  } catch (err) {
+    const res = errorResponse(err, rt.context.requestId, rt.logger);
+    if (err instanceof InputError && err.status === 405) res.headers.allow = 'POST';
+    return res;
+  }
+}
