@@ -132,7 +132,9 @@ export function overallStatus(counts: Partial<Record<string, number>>): string {
     else if (FAILED_CLASS.has(s as InstanceStatus)) failed += n;
     else if (STOPPED_CLASS.has(s)) stopped += n;
   }
-  if (success + failed === 0) return stopped > 0 ? 'Stopped' : 'Pending';
+  // A task with no instance records at all (every instance cancelled before dispatch, or aged out) has nothing left
+  // to run: the docs are silent, so it reports Stopped rather than a Pending that would never change.
+  if (success + failed === 0) return 'Stopped';
   if (failed === 0) return 'Success';
   if (success === 0) return 'Failed';
   return 'PartialFailed';

@@ -49,7 +49,7 @@ export async function runCollect(req: CollectRequest, rt: Runtime, options: Coll
   });
 
   if (result.status === 'checkpointed' && req.async) {
-    result.continuation = await scheduleContinuation(req, rt, options.invoker);
+    result.continuation = await scheduleContinuation(req, result.invocations, rt, options.invoker);
   }
   if (result.status === 'committed') {
     result.summary = await afterCommit(req, rt, options.invoker);
@@ -57,7 +57,12 @@ export async function runCollect(req: CollectRequest, rt: Runtime, options: Coll
   return result;
 }
 
-async function scheduleContinuation(req: CollectRequest, rt: Runtime, invoker: AsyncInvoker | undefined): Promise<NonNullable<CollectResponse['continuation']>> {
+async function scheduleContinuation(
+  req: CollectRequest,
+  invocationsSoFar: number,
+  rt: Runtime,
+  invoker: AsyncInvoker | undefined,
+): Promise<NonNullable<CollectResponse['continuation']>> {
   const next = req.continuation + 1;
   if (next > MAX_CONTINUATIONS) {
     rt.logger.error('continuation limit reached; the sweep will resume this archive', { continuation: req.continuation });
@@ -65,8 +70,9 @@ async function scheduleContinuation(req: CollectRequest, rt: Runtime, invoker: A
   }
   if (!invoker) return { scheduled: false, reason: 'no invoker configured' };
   const functionName = collectFunctionName(rt);
-  // The task id makes a duplicated continuation request harmless: FC runs one task per id.
-  const taskId = `collect-${req.source}-${req.id}-${next}`;
+  // The task id names this step of progress (the archive's invocation count), so a duplicated request for the same
+  // step is dropped by FC, while a walk restarted later (by the sweep) still gets fresh ids.
+  const taskId = `collect-${req.source}-${req.id}-i${invocationsSoFar + 1}`;
   const { requestId } = await invoker.invokeAsync(functionName, collectPayload({ ...req, async: true, continuation: next }), { taskId });
   rt.logger.info('continuation scheduled', { functionName, continuation: next, asyncRequestId: requestId });
   return { scheduled: true, requestId };
