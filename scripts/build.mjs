@@ -22,6 +22,8 @@ await Promise.all(
       minify: true,
       sourcemap: 'linked',
       legalComments: 'none',
+      // Error class names (InputError, ApiError, ...) are part of what callers and logs see.
+      keepNames: true,
       // urllib (inside ali-oss) requires proxy-agent lazily, only when a proxy is configured.
       external: ['proxy-agent'],
       logLevel: 'warning',
