@@ -264,6 +264,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
     required: false,
   },
   {
+    name: 'NOTIFY_DINGTALK_SECRET',
+    meaning: 'The DingTalk robot\'s signing secret ("加签"), when the robot uses one; never logged.',
+    default: null,
+    required: false,
+  },
+  {
     name: 'NOTIFY_MIN_FAILURES',
     meaning: 'Notify only when at least this many records failed.',
     default: '1',

@@ -12,7 +12,7 @@ export interface OpenStoreDeps {
   credentials: () => Promise<OssCredentials>;
   /** `ALIBABA_CLOUD_OSS_ENDPOINT`: overrides the endpoint derived from `regionId` (e.g. the emulator's URL). */
   ossEndpoint?: string | undefined;
-  /** The region of the bucket (FC: `ALIBABA_CLOUD_REGION_ID`); required for `oss://` unless `ossEndpoint` is set. */
+  /** The region of the bucket (config `regionId`: ALIBABA_CLOUD_REGION, else FC_REGION); required for `oss://` unless `ossEndpoint` is set. */
   regionId?: string | undefined;
   /** Use `oss-<region>-internal.aliyuncs.com` (default true: the functions run in the bucket's region). */
   internal?: boolean | undefined;
@@ -75,14 +75,14 @@ export function parseArchiveUrl(archiveUrl: string): ArchiveLocation {
  * @throws ConfigError for a malformed URL or a missing region.
  * @example
  *   const store = openStore(process.env.ARCHIVE_URL!, { credentials: async () => context.credentials,
- *     regionId: process.env.ALIBABA_CLOUD_REGION_ID, ossEndpoint: process.env.ALIBABA_CLOUD_OSS_ENDPOINT });
+ *     regionId: config.regionId, ossEndpoint: config.ossEndpoint });
  */
 export function openStore(archiveUrl: string, deps: OpenStoreDeps): ObjectStore {
   const loc = parseArchiveUrl(archiveUrl);
   if (loc.kind === 'file') return createFileStore(loc.dir);
   const endpoint = deps.ossEndpoint?.trim() || undefined;
   if (endpoint === undefined && !deps.regionId) {
-    throw new ConfigError('an oss:// ARCHIVE_URL needs the region (ALIBABA_CLOUD_REGION_ID) or an OSS endpoint (ALIBABA_CLOUD_OSS_ENDPOINT)');
+    throw new ConfigError('an oss:// ARCHIVE_URL needs the region (ALIBABA_CLOUD_REGION) or an OSS endpoint (ALIBABA_CLOUD_OSS_ENDPOINT)');
   }
   if (deps.regionId !== undefined && deps.regionId !== '' && !/^[a-z0-9-]+$/.test(deps.regionId)) {
     throw new ConfigError(`invalid region id ${JSON.stringify(deps.regionId)}`);

@@ -21,7 +21,7 @@ export interface InvokerCredentials {
 export interface FunctionInvokerOptions {
   /** The Alibaba Cloud account id (FC: `context.accountId`). */
   accountId: string;
-  /** The region (FC: `ALIBABA_CLOUD_REGION_ID`). */
+  /** The region (config `regionId`: ALIBABA_CLOUD_REGION, else FC_REGION). */
   regionId: string;
   /** Called for every invocation (cheap in FC: it reads the context); rotating STS keys are picked up. */
   credentials: () => Promise<InvokerCredentials>;
@@ -136,7 +136,7 @@ export function toFcApiError(err: unknown, action: string): ApiError {
  * Creates an invoker of FC 3.0 functions in one account and region.
  *
  * @example
- *   const invoker = createFunctionInvoker({ accountId: context.accountId, regionId: process.env.ALIBABA_CLOUD_REGION_ID!,
+ *   const invoker = createFunctionInvoker({ accountId: context.accountId, regionId: config.regionId,
  *     endpoint: process.env.ALIBABA_CLOUD_FC_ENDPOINT, credentials: async () => context.credentials });
  *   await invoker.invokeAsync('collect', { executionId }, { taskId: `collect-${executionId}` });
  */
