@@ -94,9 +94,10 @@ function isCount(v: unknown): v is number {
 /**
  * Streams the records of one gzip NDJSON object (a part or a related object), one parsed JSON value per line.
  *
- * @throws StorageError `MissingObject` when the object does not exist, `ChecksumMismatch` when its bytes differ
- *   from the entry (or do not decompress, which means the same), `RecordCountMismatch` when the line count
- *   differs, `CorruptRecord` when a line is not a JSON object.
+ * @throws StorageError `MissingObject` when the object does not exist, `ReadFailed` (or the store's own error)
+ *   when reading it fails midway, `ChecksumMismatch` when its bytes differ from the entry (or do not decompress,
+ *   which means the same), `RecordCountMismatch` when the line count differs, `CorruptRecord` when a line is not a
+ *   JSON object (or `CorruptObject` for undecompressable bytes when `verify` is off).
  * @example for await (const record of readRecords(store, manifest.parts[0])) console.log(record.InstanceId);
  */
 export async function* readRecords(
@@ -119,6 +120,11 @@ export async function* readRecords(
     },
   });
   const gunzip = createGunzip();
+  // A failing read (network, disk) is told apart from bytes that do not decompress.
+  let sourceError: unknown;
+  raw.once('error', (err) => {
+    sourceError ??= err;
+  });
   // pipeline() forwards errors from any stage to the gunzip stream we iterate, and tears all stages down.
   pipeline(raw, meter, gunzip, () => undefined);
 
@@ -165,6 +171,10 @@ export async function* readRecords(
       }
     } catch (err) {
       if (err instanceof StorageError) throw err;
+      if (sourceError !== undefined) {
+        if (sourceError instanceof StorageError) throw sourceError;
+        throw new StorageError('ReadFailed', `reading ${entry.key} failed: ${(sourceError as Error).message}`, { key: entry.key }, { cause: sourceError });
+      }
       // The manifest's sha256 was taken over bytes that decompressed, so bytes that do not are not those bytes.
       if (verify) {
         throw new StorageError('ChecksumMismatch', `${entry.key} does not match its manifest entry (it does not decompress)`, { key: entry.key }, { cause: err });

@@ -1,0 +1,141 @@
+/**
+ * `summary.md`: a short human summary — headline numbers, the top causes with an example each, and the retry list
+ * (inline when short, else where it is).
+ */
+import type { FailureGroup } from './aggregate';
+import type { Summary } from './summary';
+
+/** Groups shown in full in the Markdown summary. */
+export const MARKDOWN_TOP_GROUPS = 10;
+/** Retry ids listed inline; more are only in retry.txt. */
+const INLINE_RETRY_IDS = 20;
+/** Characters of each group's example shown. */
+const EXAMPLE_CHARS = 600;
+
+/** `1234567` → `1,234,567`. */
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** `0.1234` → `12.3%` (`<0.1%` for tiny non-zero shares). */
+export function formatPercent(ratio: number): string {
+  if (ratio > 0 && ratio < 0.001) return '<0.1%';
+  return `${(Math.round(ratio * 1000) / 10).toFixed(1)}%`;
+}
+
+/** Seconds as `850 ms`, `12.5 s`, `4 min 10 s`, `2 h 5 min`. */
+export function formatSeconds(s: number): string {
+  if (s < 1) return `${Math.round(s * 1000)} ms`;
+  if (s < 60) return `${Math.round(s * 10) / 10} s`;
+  const whole = Math.round(s);
+  if (whole < 3600) return whole % 60 === 0 ? `${whole / 60} min` : `${Math.floor(whole / 60)} min ${whole % 60} s`;
+  const minutes = Math.round((whole % 3600) / 60);
+  return minutes === 0 ? `${Math.floor(whole / 3600)} h` : `${Math.floor(whole / 3600)} h ${minutes} min`;
+}
+
+/** Escapes the Markdown punctuation that could format plain text (and `<` so HTML renderers show it as text). */
+export function mdText(text: string): string {
+  return text.replace(/[\\`*_[\]|<>~]/g, (c) => `\\${c}`).replace(/\s+/g, ' ');
+}
+
+/** An inline code span that survives backticks in `text`. */
+export function mdCode(text: string): string {
+  const flat = text.replace(/\s+/g, ' ');
+  const longest = Math.max(0, ...[...flat.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = flat.startsWith('`') || flat.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+
+/** A fenced code block that survives backtick runs in `text`. */
+export function mdBlock(text: string): string {
+  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  return `${fence}text\n${text.replace(/\n+$/, '')}\n${fence}`;
+}
+
+/** What ran, in words: `OOS execution exec-… (cn-hangzhou)`. */
+export function subjectLine(s: Summary): string {
+  const kind = s.source === 'oos' ? 'OOS execution' : 'Cloud Assistant invocation';
+  const name = s.subject.name ? ` ${s.subject.name}` : '';
+  return `${kind}${name} ${s.id} (${s.regionId})`;
+}
+
+/** The one-line verdict: `27 of 2,000 failed (1.4%) in 3 causes`. */
+export function headline(s: Summary): string {
+  if (s.total === 0) return 'The archive holds no records.';
+  const parts = [`${formatCount(s.failures)} of ${formatCount(s.total)} failed (${formatPercent(s.failureRatio)})`];
+  if (s.failures > 0) parts.push(`in ${formatCount(s.groups.length)} cause${s.groups.length === 1 ? '' : 's'}`);
+  let line = parts.join(' ');
+  if (s.unfinished > 0) line += `; ${formatCount(s.unfinished)} unfinished`;
+  return line;
+}
+
+/** `Failed · exit 1 · ExitCodeNonzero`. */
+export function groupLabel(g: FailureGroup): string {
+  const bits = [g.status];
+  if (g.exitCode !== null) bits.push(`exit ${g.exitCode}`);
+  if (g.errorCode) bits.push(g.errorCode);
+  return bits.join(' · ');
+}
+
+function clip(text: string, chars: number): string {
+  return text.length <= chars ? text : '…' + text.slice(-chars);
+}
+
+/**
+ * Renders `summary.md`.
+ * @example await store.put(summaryMarkdownKey(ref), renderMarkdown(summary));
+ */
+export function renderMarkdown(s: Summary): string {
+  const out: string[] = [];
+  out.push(`# ${mdText(subjectLine(s))}`, '');
+  out.push(`**${mdText(headline(s))}**`, '');
+  const statusCells = Object.entries(s.byStatus).map(([k, v]) => `${mdText(k || '(none)')} ${formatCount(v)}`);
+  out.push('| Records | Succeeded | Failed | Unfinished | Skipped | Truncated outputs |');
+  out.push('|---:|---:|---:|---:|---:|---:|');
+  out.push(
+    `| ${formatCount(s.total)} | ${formatCount(s.succeeded)} | ${formatCount(s.failures)} | ${formatCount(s.unfinished)} | ${formatCount(s.skipped)} | ${formatCount(s.truncatedOutputs.count)} |`,
+  );
+  out.push('');
+  if (statusCells.length > 0) out.push(`By status: ${statusCells.join(' · ')}`, '');
+  if (s.durations) {
+    const d = s.durations;
+    const basis = d.basis === 'records' ? '' : ' (failed child executions)';
+    out.push(`Duration${basis}: p50 ${formatSeconds(d.p50)}, p90 ${formatSeconds(d.p90)}, max ${formatSeconds(d.max)}`, '');
+  }
+
+  if (s.groups.length > 0) {
+    out.push('## Top causes', '');
+    s.groups.slice(0, MARKDOWN_TOP_GROUPS).forEach((g, i) => {
+      const title = g.title || g.signature;
+      out.push(`${i + 1}. **${formatCount(g.count)} × ${mdText(groupLabel(g))}** (${formatPercent(g.share)}) — ${title ? mdCode(title) : '_no error text_'}`);
+      if (g.signature && g.signature !== title) out.push(`   Signature: ${mdCode(g.signature)}`);
+      out.push(`   Example ${mdCode(g.example.id)}${g.resourceIds.length > 1 ? ` and ${formatCount(g.resourceIds.length - 1)} more` : ''}:`);
+      if (g.example.text.trim()) out.push('', mdBlock(clip(g.example.text, EXAMPLE_CHARS)).replace(/^/gm, '   '));
+      out.push('');
+    });
+    if (s.groups.length > MARKDOWN_TOP_GROUPS) {
+      out.push(`…and ${formatCount(s.groups.length - MARKDOWN_TOP_GROUPS)} more causes in the report.`, '');
+    }
+  }
+
+  out.push('## Retry', '');
+  if (s.retry.count === 0) {
+    out.push('Nothing to re-run.', '');
+  } else if (s.retry.count <= INLINE_RETRY_IDS) {
+    out.push(`${formatCount(s.retry.count)} resource${s.retry.count === 1 ? '' : 's'} to re-run:`, '', mdBlock(s.retry.ids.join('\n')), '');
+  } else {
+    out.push(`${formatCount(s.retry.count)} resources to re-run, one per line in ${mdCode(s.links.retry)}.`, '');
+  }
+  if (s.truncatedOutputs.count > 0) {
+    out.push(
+      `Note: ${formatCount(s.truncatedOutputs.count)} output${s.truncatedOutputs.count === 1 ? ' was' : 's were'} truncated by the API (${formatCount(s.truncatedOutputs.bytesDropped)} bytes dropped); their last lines may be missing.`,
+      '',
+    );
+  }
+  out.push('---', '');
+  out.push(`Report: ${mdCode(s.links.report)} · Summary: ${mdCode(s.links.summary)}`);
+  out.push(`Computed ${s.generatedAt} from ${mdCode(s.manifest.key)} (${formatCount(s.manifest.records)} records, archived ${s.manifest.finishedAt}).`, '');
+  return out.join('\n');
+}

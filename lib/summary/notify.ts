@@ -1,0 +1,232 @@
+/**
+ * Failure notifications (off unless `NOTIFY_WEBHOOK_URL` is set): the headline and the top causes, posted once
+ * per archive to a webhook as plain JSON or as a DingTalk robot Markdown message.
+ *
+ * Once per archive: the `_notified.json` marker is written with forbid-overwrite BEFORE sending, so of two
+ * concurrent or repeated summaries exactly one sends; the cost is at-most-once delivery (a failed send is
+ * logged and not retried). Delivery problems never fail the summary.
+ *
+ * What is sent: counts, the cause signatures (normalised, secrets masked), the first resource id of each cause
+ * and where the report is. Never outputs, never credentials; the webhook URL (which may hold a token) is logged
+ * only masked.
+ */
+import { createHmac } from 'node:crypto';
+import { notifiedKey, type ArchiveRef } from '../archive/layout';
+import type { ObjectStore } from '../archive/store';
+import { ConfigError, isAlreadyExists } from '../errors';
+import type { Logger } from '../log';
+import { formatCount, formatPercent, groupLabel, headline, mdCode, mdText, subjectLine } from './markdown';
+import type { Summary } from './summary';
+
+/** Where and when to notify. */
+export interface NotifyConfig {
+  /** NOTIFY_WEBHOOK_URL (http or https). */
+  webhookUrl: string;
+  /** NOTIFY_FORMAT. @default 'json' */
+  format: 'json' | 'dingtalk';
+  /** NOTIFY_MIN_FAILURES: notify when at least this many records failed. @default 1 */
+  minFailures: number;
+  /** NOTIFY_MIN_FAILURE_RATIO (0–1): ... and at least this share of the records failed. @default 0 */
+  minFailureRatio: number;
+  /** NOTIFY_DINGTALK_SECRET: the DingTalk robot's signing secret ("加签"), if the robot uses one. */
+  dingtalkSecret?: string | undefined;
+  /** @default 5000 */
+  timeoutMs?: number;
+}
+
+/** Causes included in a notification. */
+export const NOTIFY_TOP_GROUPS = 5;
+
+/**
+ * Reads the notification settings from the environment; `undefined` when `NOTIFY_WEBHOOK_URL` is unset.
+ * @throws ConfigError naming the variable when a value is malformed.
+ * @example const notify = readNotifyConfig(process.env);
+ */
+export function readNotifyConfig(env: NodeJS.ProcessEnv = process.env): NotifyConfig | undefined {
+  const url = env.NOTIFY_WEBHOOK_URL?.trim();
+  if (!url) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError('environment variable NOTIFY_WEBHOOK_URL must be an absolute http(s) URL');
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new ConfigError(`environment variable NOTIFY_WEBHOOK_URL must use http or https (got ${parsed.protocol})`);
+  }
+  const format = (env.NOTIFY_FORMAT?.trim() || 'json').toLowerCase();
+  if (format !== 'json' && format !== 'dingtalk') {
+    throw new ConfigError(`environment variable NOTIFY_FORMAT must be json or dingtalk, got ${JSON.stringify(format)}`);
+  }
+  const minFailuresRaw = env.NOTIFY_MIN_FAILURES?.trim() || '1';
+  if (!/^\d+$/.test(minFailuresRaw)) {
+    throw new ConfigError(`environment variable NOTIFY_MIN_FAILURES must be a non-negative integer, got ${JSON.stringify(minFailuresRaw)}`);
+  }
+  const ratioRaw = env.NOTIFY_MIN_FAILURE_RATIO?.trim() || '0';
+  const ratio = Number(ratioRaw);
+  if (!/^\d*\.?\d+$/.test(ratioRaw) || !(ratio >= 0 && ratio <= 1)) {
+    throw new ConfigError(`environment variable NOTIFY_MIN_FAILURE_RATIO must be a number from 0 to 1, got ${JSON.stringify(ratioRaw)}`);
+  }
+  return {
+    webhookUrl: url,
+    format,
+    minFailures: Number(minFailuresRaw),
+    minFailureRatio: ratio,
+    dingtalkSecret: env.NOTIFY_DINGTALK_SECRET?.trim() || undefined,
+  };
+}
+
+/**
+ * A URL safe to log: scheme, host and the first path segment; the rest of the path and the query are masked
+ * (webhook URLs carry their token in either).
+ * @example maskUrl('https://oapi.dingtalk.com/robot/send?access_token=abc') // 'https://oapi.dingtalk.com/robot/…?…'
+ */
+export function maskUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const segments = u.pathname.split('/').filter(Boolean);
+    const path = segments.length === 0 ? '/' : `/${segments[0]}${segments.length > 1 ? '/…' : ''}`;
+    return `${u.protocol}//${u.host}${path}${u.search ? '?…' : ''}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+/** Whether a summary crosses the thresholds (there is always at least one failure). */
+export function shouldNotify(summary: Summary, config: Pick<NotifyConfig, 'minFailures' | 'minFailureRatio'>): boolean {
+  return summary.failures > 0 && summary.failures >= config.minFailures && summary.failureRatio >= config.minFailureRatio;
+}
+
+/** The JSON notification body. */
+export function notificationBody(summary: Summary): Record<string, unknown> {
+  return {
+    event: 'execution-archive.failures',
+    source: summary.source,
+    regionId: summary.regionId,
+    id: summary.id,
+    subject: summary.subject,
+    headline: headline(summary),
+    total: summary.total,
+    failures: summary.failures,
+    failureRatio: summary.failureRatio,
+    unfinished: summary.unfinished,
+    causes: summary.groups.length,
+    topGroups: summary.groups.slice(0, NOTIFY_TOP_GROUPS).map((g) => ({
+      count: g.count,
+      share: g.share,
+      status: g.status,
+      errorCode: g.errorCode,
+      exitCode: g.exitCode,
+      title: g.title,
+      signature: g.signature,
+      exampleId: g.example.id,
+    })),
+    retryCount: summary.retry.count,
+    links: { report: summary.links.report, summary: summary.links.summary, retry: summary.links.retry },
+    generatedAt: summary.generatedAt,
+  };
+}
+
+/** The DingTalk robot Markdown message (`msgtype: markdown`). */
+export function dingtalkBody(summary: Summary): { msgtype: 'markdown'; markdown: { title: string; text: string } } {
+  const lines = [`### ${mdText(subjectLine(summary))}`, '', `**${mdText(headline(summary))}**`, ''];
+  summary.groups.slice(0, NOTIFY_TOP_GROUPS).forEach((g, i) => {
+    lines.push(`${i + 1}. **${formatCount(g.count)}** × ${mdText(groupLabel(g))} (${formatPercent(g.share)}): ${g.title || g.signature ? mdCode(g.title || g.signature) : 'no error text'}`);
+  });
+  if (summary.groups.length > NOTIFY_TOP_GROUPS) lines.push('', `…and ${formatCount(summary.groups.length - NOTIFY_TOP_GROUPS)} more causes`);
+  lines.push('', `Retry: ${formatCount(summary.retry.count)} resources · Report: ${mdText(summary.links.report)}`);
+  return {
+    msgtype: 'markdown',
+    markdown: { title: `execution-archive: ${formatCount(summary.failures)} failed in ${summary.id}`, text: lines.join('\n') },
+  };
+}
+
+/** Adds DingTalk's `timestamp` and `sign` query parameters (HMAC-SHA256 of `timestamp\nsecret`). */
+export function signDingtalkUrl(url: string, secret: string, nowMs: number): string {
+  const sign = createHmac('sha256', secret).update(`${nowMs}\n${secret}`).digest('base64');
+  const u = new URL(url);
+  u.searchParams.set('timestamp', String(nowMs));
+  u.searchParams.set('sign', sign);
+  return u.toString();
+}
+
+/** What {@link notifyFailures} did. */
+export type NotifyOutcome =
+  | { sent: true; status: number }
+  | { sent: false; reason: 'below-threshold' | 'already-notified' | 'delivery-failed'; status?: number; error?: string };
+
+/** Everything {@link notifyFailures} needs. */
+export interface NotifyInput {
+  store: ObjectStore;
+  ref: ArchiveRef;
+  summary: Summary;
+  config: NotifyConfig;
+  logger: Logger;
+  now: () => Date;
+  /** @default globalThis.fetch */
+  fetch?: typeof fetch;
+}
+
+/**
+ * Notifies once per archive when the summary crosses the thresholds. Never throws for delivery problems (they
+ * are logged); store errors other than "marker exists" are logged too and skip the send.
+ * @example const outcome = await notifyFailures({ store, ref, summary, config, logger, now: () => new Date() });
+ */
+export async function notifyFailures(input: NotifyInput): Promise<NotifyOutcome> {
+  const { store, ref, summary, config, logger } = input;
+  const target = maskUrl(config.webhookUrl);
+  if (!shouldNotify(summary, config)) {
+    logger.debug('notification not needed', { failures: summary.failures, failureRatio: summary.failureRatio });
+    return { sent: false, reason: 'below-threshold' };
+  }
+  const key = notifiedKey(ref);
+  const marker = { at: input.now().toISOString(), target, format: config.format, failures: summary.failures, manifestFinishedAt: summary.manifest.finishedAt };
+  try {
+    await store.put(key, JSON.stringify(marker), { forbidOverwrite: true, contentType: 'application/json' });
+  } catch (err) {
+    if (isAlreadyExists(err)) {
+      logger.info('notification already sent for this archive', { key });
+      return { sent: false, reason: 'already-notified' };
+    }
+    logger.error('could not write the notification marker; not notifying', { key, err });
+    return { sent: false, reason: 'delivery-failed', error: (err as Error).message };
+  }
+
+  const body = config.format === 'dingtalk' ? dingtalkBody(summary) : notificationBody(summary);
+  const url = config.format === 'dingtalk' && config.dingtalkSecret ? signDingtalkUrl(config.webhookUrl, config.dingtalkSecret, input.now().getTime()) : config.webhookUrl;
+  const doFetch = input.fetch ?? globalThis.fetch;
+  try {
+    const res = await doFetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(config.timeoutMs ?? 5000),
+      redirect: 'error',
+    });
+    if (!res.ok) {
+      await res.body?.cancel().catch(() => undefined);
+      logger.warn('the notification webhook answered with an error', { target, status: res.status });
+      return { sent: false, reason: 'delivery-failed', status: res.status };
+    }
+    if (config.format === 'dingtalk') {
+      // DingTalk answers 200 with {"errcode":310000,"errmsg":"..."} when it refuses a message.
+      const answer = (await res.text().catch(() => '')).slice(0, 4096);
+      const errcode = /"errcode"\s*:\s*(-?\d+)/.exec(answer)?.[1];
+      if (errcode !== undefined && errcode !== '0') {
+        const errmsg = /"errmsg"\s*:\s*"([^"]{0,200})/.exec(answer)?.[1] ?? '';
+        logger.warn('DingTalk refused the notification', { target, errcode: Number(errcode), errmsg });
+        return { sent: false, reason: 'delivery-failed', status: res.status, error: `errcode ${errcode}: ${errmsg}` };
+      }
+    } else {
+      await res.body?.cancel().catch(() => undefined);
+    }
+    logger.info('notification sent', { target, format: config.format, failures: summary.failures });
+    return { sent: true, status: res.status };
+  } catch (err) {
+    // Log the message and code only: undici's error may carry the request URL (with its token) in its cause.
+    const e = err as Error & { cause?: { code?: string } };
+    const error = `${e.name}: ${e.message.split(config.webhookUrl).join(target)}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
+    logger.warn('the notification could not be delivered', { target, error });
+    return { sent: false, reason: 'delivery-failed', error };
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * `summary.json`: the aggregation turned into the document people and tools read (schema in README "Summary").
+ */
+import type { ArchiveRef } from '../archive/layout';
+import type { Manifest } from '../archive/manifest';
+import type { Source } from '../ids';
+import type { Aggregation, ChildIndex, FailureGroup } from './aggregate';
+
+/** The `format` of summary.json; a summary of another format is recomputed. */
+export const SUMMARY_FORMAT = 'execution-archive-summary/1';
+
+/** What to re-run, ready to paste into an API call. */
+export interface RetryPlan {
+  /** How many resources to re-run. */
+  count: number;
+  /** The failed resources (ECS InstanceId / OOS ResourceId), each once, in archive order. */
+  ids: string[];
+  /**
+   * ECS: `InvokeCommand` (same `CommandId`) or `RunCommand` parameters; `InstanceIds` go into `InstanceId.N`
+   * in batches of at most 100 (the API's limit). `CommandId` is `null` when the records name several.
+   */
+  runCommand?: { RegionId: string; CommandId: string | null; InstanceIds: string[] };
+  /** OOS: `StartExecution` with the same template and a `targets` parameter naming only the failed resources. */
+  startExecution?: {
+    RegionId: string;
+    TemplateName: string | null;
+    targets: { Type: 'ResourceIds'; RegionId: string; ResourceIds: string[] };
+  };
+}
+
+/** Seconds from start to end of the records (ECS) or failed child executions (OOS). */
+export interface DurationStats {
+  basis: 'records' | 'failed-child-executions';
+  count: number;
+  p50: number;
+  p90: number;
+  max: number;
+}
+
+/** Finishes per time bucket; `buckets[i].start` = `start` + i × `bucketSeconds`. */
+export interface Timeline {
+  bucketSeconds: number;
+  /** ISO time of the first bucket's start (aligned to a multiple of the bucket size, UTC). */
+  start: string;
+  /** ISO time just after the last finish. */
+  end: string;
+  buckets: { start: string; finished: number; failed: number }[];
+}
+
+/** The thing that ran: the OOS execution or the ECS invocation, from the related objects. */
+export interface Subject {
+  /** OOS TemplateName / ECS CommandName. */
+  name: string | null;
+  /** The overall status the API reported when the archive was taken. */
+  status: string | null;
+  startedAt: string | null;
+  endedAt: string | null;
+}
+
+/** `summary.json`. */
+export interface Summary {
+  format: typeof SUMMARY_FORMAT;
+  source: Source;
+  regionId: string;
+  id: string;
+  subject: Subject;
+  total: number;
+  byStatus: Record<string, number>;
+  succeeded: number;
+  failures: number;
+  unfinished: number;
+  skipped: number;
+  /** `failures / total`, 4 decimals (0 when empty). */
+  failureRatio: number;
+  groups: FailureGroup[];
+  /** Distinct causes beyond the group limit, counted in the group with key `other` (normally 0). */
+  overflowCauses: number;
+  retry: RetryPlan;
+  truncatedOutputs: { count: number; bytesDropped: number; ids: string[] };
+  durations: DurationStats | null;
+  timeline: Timeline | null;
+  manifest: { key: string; records: number; finishedAt: string; complete: boolean; parts: number };
+  /** Where the outputs are (`store.locate`). */
+  links: { archive: string; summary: string; markdown: string; report: string; retry: string };
+  generatedAt: string;
+}
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted: Float64Array, p: number): number {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i] ?? 0;
+}
+
+const round3 = (n: number) => Math.round(n * 1000) / 1000;
+
+/**
+ * p50/p90/max of durations in seconds, or `null` when there are none.
+ * @example durationStats(Float64Array.of(1, 2, 3), 'records') // { basis: 'records', count: 3, p50: 2, p90: 3, max: 3 }
+ */
+export function durationStats(values: Float64Array, basis: DurationStats['basis']): DurationStats | null {
+  if (values.length === 0) return null;
+  const sorted = Float64Array.from(values).sort();
+  return {
+    basis,
+    count: sorted.length,
+    p50: round3(percentile(sorted, 50)),
+    p90: round3(percentile(sorted, 90)),
+    max: round3(sorted[sorted.length - 1] ?? 0),
+  };
+}
+
+/** Bucket sizes a person reads easily, in seconds. */
+const NICE_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 172_800, 604_800];
+const MAX_BUCKETS = 60;
+
+/**
+ * Counts finishes per bucket. The bucket is the smallest nice size (1 s … 7 d) that needs at most 60 buckets,
+ * which gives 24–60 buckets for any span over a minute.
+ * @example timelineOf(Float64Array.of(0, 30, 3600), Uint8Array.of(0, 1, 0))
+ */
+export function timelineOf(at: Float64Array, failed: Uint8Array): Timeline | null {
+  if (at.length === 0) return null;
+  let min = Infinity;
+  let max = -Infinity;
+  for (const t of at) {
+    if (t < min) min = t;
+    if (t > max) max = t;
+  }
+  const span = max - min;
+  let step = NICE_STEPS.find((s) => Math.floor(max / s) - Math.floor(min / s) + 1 <= MAX_BUCKETS);
+  if (step === undefined) step = Math.ceil(span / (MAX_BUCKETS - 1) / 86_400) * 86_400;
+  const start = Math.floor(min / step) * step;
+  const n = Math.floor((max - start) / step) + 1;
+  const finished = new Array<number>(n).fill(0);
+  const failedCounts = new Array<number>(n).fill(0);
+  for (let i = 0; i < at.length; i++) {
+    const b = Math.floor(((at[i] ?? start) - start) / step);
+    finished[b] = (finished[b] ?? 0) + 1;
+    if (failed[i]) failedCounts[b] = (failedCounts[b] ?? 0) + 1;
+  }
+  const iso = (s: number) => new Date(s * 1000).toISOString();
+  return {
+    bucketSeconds: step,
+    start: iso(start),
+    end: iso(max + 1),
+    buckets: finished.map((count, i) => ({ start: iso(start + i * step), finished: count, failed: failedCounts[i] ?? 0 })),
+  };
+}
+
+/** Durations of failed child executions (each once) from their StartDate/EndDate. */
+export function childDurations(children: ChildIndex): Float64Array {
+  const seen = new Set<string>();
+  const out: number[] = [];
+  for (const child of children.values()) {
+    if (seen.has(child.executionId)) continue;
+    seen.add(child.executionId);
+    const s = child.startDate ? Date.parse(child.startDate) : NaN;
+    const e = child.endDate ? Date.parse(child.endDate) : NaN;
+    if (Number.isFinite(s) && Number.isFinite(e) && e >= s) out.push((e - s) / 1000);
+  }
+  return Float64Array.from(out);
+}
+
+/** Reads the subject from the related `execution` (OOS) or `invocation` (ECS) record. */
+export function subjectOf(source: Source, record: Record<string, unknown> | undefined): Subject {
+  const s = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
+  if (!record) return { name: null, status: null, startedAt: null, endedAt: null };
+  if (source === 'oos') {
+    return { name: s(record.TemplateName), status: s(record.Status), startedAt: s(record.StartDate), endedAt: s(record.EndDate) };
+  }
+  return {
+    name: s(record.CommandName),
+    status: s(record.InvocationStatus) ?? s(record.InvokeStatus),
+    startedAt: s(record.CreationTime),
+    endedAt: null,
+  };
+}
+
+/** Everything {@link buildSummary} puts together. */
+export interface BuildSummaryInput {
+  ref: ArchiveRef;
+  manifest: Manifest;
+  manifestKey: string;
+  aggregation: Aggregation;
+  subject: Subject;
+  /** OOS: failed children for the durations. */
+  children?: ChildIndex;
+  links: Summary['links'];
+  now: Date;
+}
+
+/**
+ * Builds `summary.json` from an aggregation (pure; no I/O).
+ * @example const summary = buildSummary({ ref, manifest, manifestKey: key, aggregation, subject, links, now: new Date() });
+ */
+export function buildSummary(input: BuildSummaryInput): Summary {
+  const { ref, manifest, aggregation: a, subject } = input;
+  const retry: RetryPlan = { count: a.retryIds.length, ids: a.retryIds };
+  if (ref.source === 'ecs') {
+    retry.runCommand = { RegionId: ref.regionId, CommandId: a.commandIds.length === 1 ? (a.commandIds[0] ?? null) : null, InstanceIds: a.retryIds };
+  } else {
+    retry.startExecution = {
+      RegionId: ref.regionId,
+      TemplateName: subject.name,
+      targets: { Type: 'ResourceIds', RegionId: ref.regionId, ResourceIds: a.retryIds },
+    };
+  }
+  const durations =
+    ref.source === 'ecs'
+      ? durationStats(a.durations, 'records')
+      : input.children
+        ? durationStats(childDurations(input.children), 'failed-child-executions')
+        : null;
+  return {
+    format: SUMMARY_FORMAT,
+    source: ref.source,
+    regionId: ref.regionId,
+    id: ref.id,
+    subject,
+    total: a.total,
+    byStatus: a.byStatus,
+    succeeded: a.succeeded,
+    failures: a.failures,
+    unfinished: a.unfinished,
+    skipped: a.skipped,
+    failureRatio: a.total === 0 ? 0 : Math.round((a.failures / a.total) * 10_000) / 10_000,
+    groups: a.groups,
+    overflowCauses: a.overflowCauses,
+    retry,
+    truncatedOutputs: a.truncated,
+    durations,
+    timeline: timelineOf(a.finishes.at, a.finishes.failed),
+    manifest: {
+      key: input.manifestKey,
+      records: manifest.records,
+      finishedAt: manifest.finishedAt,
+      complete: manifest.complete,
+      parts: manifest.parts.length,
+    },
+    links: input.links,
+    generatedAt: input.now.toISOString(),
+  };
+}

@@ -1,0 +1,183 @@
+/**
+ * report.html as a person sees it, in real headless Chromium (Debian's /usr/bin/chromium; CI installs it).
+ * Also writes docs/report.png, the screenshot the README shows.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ArchiveRef } from '../../lib/archive/layout';
+import { silentLogger } from '../../lib/log';
+import { summarizeArchive } from '../../lib/summary/index';
+import type { Summary } from '../../lib/summary/summary';
+import { FLEET_INJECTED as INJECTED, FLEET_START, fleetRun, writeArchive } from '../helpers/archive-fixture';
+import { createMemoryStore } from '../helpers/memory-store';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) {
+  console.warn(`report-chromium: skipped because ${CHROMIUM} is missing (install it with: apt-get install -y chromium)`);
+}
+
+const REF: ArchiveRef = { source: 'ecs', regionId: 'cn-hangzhou', id: 't-hz0jdfwd9f0a1b' };
+const T0 = Date.parse(FLEET_START);
+const at = (s: number) => new Date(T0 + s * 1000).toISOString().replace('.000Z', 'Z');
+
+describe.skipIf(!hasChromium)('report.html in Chromium', () => {
+  let browser: Browser;
+  let summary: Summary;
+  let url: string;
+  let dir: string;
+  const requests: string[] = [];
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    const store = createMemoryStore();
+    await writeArchive(store, {
+      ref: REF,
+      records: fleetRun(),
+      recordsPerPart: 500,
+      related: { invocation: [{ InvokeId: REF.id, CommandName: 'patch-kernel', InvocationStatus: 'PartialFailed', CreationTime: at(0) }] },
+      manifest: { finishedAt: at(2700) },
+    });
+    const result = await summarizeArchive({ store, ref: REF, logger: silentLogger, now: () => new Date(T0 + 2760_000) });
+    summary = result.summary;
+    dir = mkdtempSync(join(tmpdir(), 'report-'));
+    const file = join(dir, 'report.html');
+    writeFileSync(file, store.text(result.keys.report) ?? '');
+    url = pathToFileURL(file).href;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function open(width = 1280, height = 900): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width, height } });
+    page.on('request', (r) => requests.push(r.url()));
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+    });
+    page.on('dialog', (d) => {
+      problems.push(`dialog: ${d.message()}`);
+      void d.dismiss();
+    });
+    await page.route('**/*', (route) => (route.request().url() === url ? route.continue() : route.abort()));
+    await page.goto(url);
+    return page;
+  }
+
+  it('shows the headline numbers', async () => {
+    const page = await open();
+    expect(summary.total).toBe(2000);
+    const head = await page.locator('#headline').innerText();
+    expect(head).toBe(`${summary.failures} of 2,000 failed (${(Math.round(summary.failureRatio * 1000) / 10).toFixed(1)}%) in ${summary.groups.length} causes; 10 unfinished`);
+    const cards = await page.locator('#numbers').innerText();
+    expect(cards).toContain('2,000');
+    expect(cards).toContain(String(summary.failures));
+    expect(await page.title()).toContain(`${summary.failures} failed`);
+    await page.close();
+  });
+
+  it('draws one bar per failure group, largest first', async () => {
+    const page = await open();
+    expect(summary.groups.length).toBe(6);
+    expect(await page.locator('details.group').count()).toBe(summary.groups.length);
+    expect(await page.locator('details.group svg.bar').count()).toBe(summary.groups.length);
+    const counts = await page.locator('details.group .count b').allInnerTexts();
+    expect(counts.map((c) => Number(c.replace(/,/g, '')))).toEqual(summary.groups.map((g) => g.count));
+    await page.close();
+  });
+
+  it('expands a group to show its example and every instance', async () => {
+    const page = await open();
+    const first = page.locator('details.group').first();
+    const group = summary.groups[0];
+    if (!group) throw new Error('no group');
+    expect(await first.locator('.example-text').isVisible()).toBe(false);
+    await first.locator('summary').click();
+    expect(await first.locator('.example-text').isVisible()).toBe(true);
+    expect(await first.locator('.example-text').innerText()).toContain('No space left on device');
+    const ids = (await first.locator('pre.ids').innerText()).trim().split('\n');
+    expect(ids).toEqual(group.resourceIds);
+    await page.close();
+  });
+
+  it('filters the failed-instance table as the person types', async () => {
+    const page = await open();
+    const rows = page.locator('#instances-body tr');
+    expect(await rows.count()).toBe(Math.min(500, summary.failures));
+    const refused = summary.groups.find((g) => g.signature.includes('Connection refused'));
+    if (!refused) throw new Error('no refused group');
+    await page.fill('#q', 'connection refused');
+    expect(await rows.count()).toBe(refused.count);
+    const target = refused.resourceIds[3] ?? '';
+    await page.fill('#q', target);
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().innerText()).toContain(target);
+    await page.fill('#q', 'no-such-instance');
+    expect(await rows.count()).toBe(0);
+    expect(await page.locator('#instances-count').innerText()).toContain('0 of');
+    await page.fill('#q', '');
+    await page.selectOption('#cause', '1');
+    expect(await rows.count()).toBe(summary.groups[1]?.count);
+    await page.close();
+  });
+
+  it('shows injected markup as text and never runs it', async () => {
+    const page = await open();
+    const injected = summary.groups.find((g) => g.example.text.includes('<script>'));
+    if (!injected) throw new Error('no injected group');
+    const details = page.locator('details.group', { hasText: 'unexpected token' });
+    await details.locator('summary').click();
+    expect(await details.locator('.example-text').innerText()).toContain(INJECTED);
+    await page.fill('#q', 'unexpected token');
+    expect(await page.locator('#instances-body tr').first().innerText()).toContain('<script>');
+    expect(await page.evaluate('typeof window.__pwned')).toBe('undefined');
+    expect(await page.locator('img').count()).toBe(0);
+    await page.close();
+  });
+
+  it('fits a narrow screen without sideways scrolling', async () => {
+    const page = await open(390, 844);
+    const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'));
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: join(tmpdir(), 'execution-archive-report-narrow.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('renders an archive without failures cleanly', async () => {
+    const store = createMemoryStore();
+    const ok: ArchiveRef = { source: 'oos', regionId: 'cn-hangzhou', id: 'exec-allgood000001' };
+    await writeArchive(store, { ref: ok, records: [] });
+    const { keys } = await summarizeArchive({ store, ref: ok, logger: silentLogger });
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => (m.type() === 'error' ? errors.push(m.text()) : undefined));
+    await page.setContent(store.text(keys.report) ?? '');
+    expect(await page.locator('#headline').innerText()).toBe('The archive holds no records.');
+    expect(await page.locator('details.group').count()).toBe(0);
+    expect(await page.locator('#causes').innerText()).toContain('No failures');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('makes no request beyond the file itself, logs no error, and is screenshotted for the README', async () => {
+    const page = await open(1280, 900);
+    await page.locator('details.group').first().locator('summary').click();
+    mkdirSync(join(process.cwd(), 'docs'), { recursive: true });
+    await page.screenshot({ path: join(process.cwd(), 'docs', 'report.png'), fullPage: true });
+    await page.close();
+    expect(requests.filter((r) => r !== url)).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+});
