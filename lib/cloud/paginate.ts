@@ -109,3 +109,28 @@ export function toApiParams(filters: object): { walk: WalkOptions; params: RpcPa
   const pageSizeParam = (filters as { MaxResults?: unknown }).MaxResults;
   return { walk: { maxResults: maxResults ?? (typeof pageSizeParam === 'number' ? pageSizeParam : undefined), startingToken, maxPages, signal }, params };
 }
+
+/**
+ * Requests the next page while the consumer is still working on the current one, so a walk costs one round trip per
+ * page and not a round trip plus the consumer's work. At most one page is in flight ahead of the consumer; when the
+ * consumer stops early that page is simply not yielded (its token is still the resume point the consumer recorded).
+ *
+ * @example for await (const page of readAhead(listResourceExecutionStatus(client, { executionId }))) write(page)
+ */
+export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T, void, undefined> {
+  const it = source[Symbol.asyncIterator]();
+  let next = it.next();
+  // A failure of the page in flight surfaces when the consumer asks for it, not as an unhandled rejection.
+  next.catch(() => undefined);
+  try {
+    for (;;) {
+      const result = await next;
+      if (result.done) return;
+      next = it.next();
+      next.catch(() => undefined);
+      yield result.value;
+    }
+  } finally {
+    await it.return?.();
+  }
+}

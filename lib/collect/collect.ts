@@ -22,6 +22,7 @@ import type { Manifest, ObjectEntry, RelatedEntry } from '../archive/manifest';
 import type { ObjectStore } from '../archive/store';
 import { readManifest, readRecords } from '../archive/reader';
 import { DEFAULT_PART_LIMITS, NdjsonGzipBuffer, storeGzipObject, writeGzipRecords, type PartLimits } from '../archive/writer';
+import { readAhead } from '../cloud/paginate';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint';
 import type { CollectRequest } from './request';
 import type { SourceAdapter } from './sources';
@@ -155,7 +156,7 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
     let slowestPageMs = 0;
     try {
       let pageStarted = Date.now();
-      for await (const page of adapter.pages(state.nextToken)) {
+      for await (const page of readAhead(adapter.pages(state.nextToken))) {
         slowestPageMs = Math.max(slowestPageMs, Date.now() - pageStarted);
         await current.write(page.records);
         state.records += page.records.length;

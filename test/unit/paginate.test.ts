@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeInvocationResults, describeInvocations } from '../../lib/cloud/ecs';
 import { listExecutions, listResourceExecutionStatus } from '../../lib/cloud/oos';
-import { normalizeToken, paginate } from '../../lib/cloud/paginate';
+import { normalizeToken, paginate, readAhead } from '../../lib/cloud/paginate';
 import type { RpcClient, RpcParams } from '../../lib/cloud/rpc';
 import { ApiError, PaginationError } from '../../lib/errors';
 
@@ -241,5 +241,45 @@ describe('ECS walkers', () => {
     expect(pages.flatMap((p) => p.records.map((r) => r.InvokeId))).toEqual(['t-1', 't-2']);
     expect(calls[0]?.params).toMatchObject({ InvokeStatus: 'Failed', MaxResults: 50, ContentEncoding: 'PlainText' });
     expect(filters).toEqual({ InvokeStatus: 'Failed', maxResults: 80 });
+  });
+});
+
+describe('readAhead', () => {
+  async function* source(log: string[], pages: number, failAt?: number) {
+    for (let i = 0; i < pages; i++) {
+      log.push(`fetch ${i}`);
+      await new Promise((r) => setTimeout(r, 1));
+      if (i === failAt) throw new Error(`page ${i} failed`);
+      yield i;
+    }
+  }
+
+  it('requests page n+1 while the consumer works on page n, and yields every page once in order', async () => {
+    const log: string[] = [];
+    const seen: number[] = [];
+    for await (const page of readAhead(source(log, 4))) {
+      log.push(`consume ${page}`);
+      seen.push(page);
+    }
+    expect(seen).toEqual([0, 1, 2, 3]);
+    expect(log.indexOf('fetch 1')).toBeLessThan(log.indexOf('consume 0') + 1);
+    expect(log.slice(0, 3)).toEqual(['fetch 0', 'fetch 1', 'consume 0']);
+  });
+
+  it('surfaces a failed page when the consumer reaches it, not before', async () => {
+    const log: string[] = [];
+    const seen: number[] = [];
+    await expect(
+      (async () => {
+        for await (const page of readAhead(source(log, 5, 2))) seen.push(page);
+      })(),
+    ).rejects.toThrow('page 2 failed');
+    expect(seen).toEqual([0, 1]);
+  });
+
+  it('stops cleanly when the consumer breaks early, with one page at most fetched ahead', async () => {
+    const log: string[] = [];
+    for await (const page of readAhead(source(log, 10))) if (page === 1) break;
+    expect(log.filter((l) => l.startsWith('fetch'))).toEqual(['fetch 0', 'fetch 1', 'fetch 2']);
   });
 });
