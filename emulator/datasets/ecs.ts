@@ -71,7 +71,6 @@ export interface RunResult {
 }
 
 const FAILED_CLASS: ReadonlySet<InstanceStatus> = new Set(['Invalid', 'Aborted', 'Failed', 'Timeout', 'Error']);
-const STOPPED_CLASS: ReadonlySet<string> = new Set(['Cancelled', 'Terminated', 'Stopped']);
 const FINAL: ReadonlySet<InstanceStatus> = new Set([
   'Success',
   'Failed',
@@ -125,15 +124,13 @@ export function overallStatus(counts: Partial<Record<string, number>>): string {
   for (const s of ['Pending', 'Scheduled', 'Running', 'Stopping']) if (has(s)) return s;
   let success = 0;
   let failed = 0;
-  let stopped = 0;
   for (const [s, n] of Object.entries(counts)) {
     if (!n) continue;
     if (s === 'Success') success += n;
     else if (FAILED_CLASS.has(s as InstanceStatus)) failed += n;
-    else if (STOPPED_CLASS.has(s)) stopped += n;
   }
-  // A task with no instance records at all (every instance cancelled before dispatch, or aged out) has nothing left
-  // to run: the docs are silent, so it reports Stopped rather than a Pending that would never change.
+  // All stopped, or (docs silent) no instance records at all (every instance cancelled before dispatch, or aged
+  // out): nothing is left to run, so Stopped rather than a Pending that would never change.
   if (success + failed === 0) return 'Stopped';
   if (failed === 0) return 'Success';
   if (success === 0) return 'Failed';
