@@ -3,8 +3,8 @@
  * (`Invocation.InvocationResults.InvocationResult[]`). Records are kept exactly as returned; the interfaces list the
  * documented fields plus an index signature so unknown fields survive.
  */
-import { type RecordPage, type WalkOptions, normalizeToken, paginate, recordsAt, toApiParams } from './paginate';
-import type { RpcClient, RpcParams } from './rpc';
+import { type RecordPage, type WalkOptions, toApiParams, walkRecords } from './paginate';
+import type { RpcClient } from './rpc';
 
 export type { RecordPage, WalkOptions };
 
@@ -148,36 +148,23 @@ export async function* describeInvocationResults(
   client: RpcClient,
   options: DescribeInvocationResultsOptions,
 ): AsyncGenerator<RecordPage<InvocationResult>, void, undefined> {
-  const action = 'DescribeInvocationResults';
-  const base: RpcParams = {
-    RegionId: client.regionId,
-    InvokeId: options.invokeId,
-    InstanceId: options.instanceId,
-    InvokeRecordStatus: options.invokeRecordStatus,
-    IncludeHistory: options.includeHistory,
-    ContentEncoding: 'PlainText',
-    MaxResults: pageSize(options.maxResults),
-  };
-  const pages = paginate({
-    fetchPage: (token) => client.request<DescribeInvocationResultsResponse>(action, { ...base, NextToken: token }),
-    tokenOf: (page) => page.Invocation?.NextToken,
-    startingToken: options.startingToken,
-    maxPages: options.maxPages,
-    signal: options.signal,
+  yield* walkRecords<DescribeInvocationResultsResponse, InvocationResult>({
+    client,
+    action: 'DescribeInvocationResults',
+    params: {
+      RegionId: client.regionId,
+      InvokeId: options.invokeId,
+      InstanceId: options.instanceId,
+      InvokeRecordStatus: options.invokeRecordStatus,
+      IncludeHistory: options.includeHistory,
+      ContentEncoding: 'PlainText',
+      MaxResults: pageSize(options.maxResults),
+    },
+    walk: options,
+    path: 'Invocation.InvocationResults.InvocationResult',
+    records: (page) => page.Invocation?.InvocationResults?.InvocationResult,
+    token: (page) => page.Invocation?.NextToken,
   });
-  for await (const page of pages) {
-    const requestId = page.RequestId;
-    yield {
-      records: recordsAt(page.Invocation?.InvocationResults?.InvocationResult, {
-        service: 'ecs',
-        action,
-        path: 'Invocation.InvocationResults.InvocationResult',
-        requestId,
-      }),
-      nextToken: normalizeToken(page.Invocation?.NextToken),
-      requestId,
-    };
-  }
 }
 
 /** DescribeInvocations filters, named exactly as the API's request parameters. */
@@ -203,22 +190,14 @@ export interface DescribeInvocationsFilters extends WalkOptions {
  * @example for await (const page of describeInvocations(ecs, { InvokeId: 't-...' })) ...
  */
 export async function* describeInvocations(client: RpcClient, filters: DescribeInvocationsFilters = {}): AsyncGenerator<RecordPage<Invocation>, void, undefined> {
-  const action = 'DescribeInvocations';
   const { walk, params } = toApiParams(filters);
-  const base: RpcParams = { RegionId: client.regionId, ...params, ContentEncoding: 'PlainText', MaxResults: pageSize(walk.maxResults) };
-  const pages = paginate({
-    fetchPage: (token) => client.request<DescribeInvocationsResponse>(action, { ...base, NextToken: token }),
-    tokenOf: (page) => page.NextToken,
-    startingToken: walk.startingToken,
-    maxPages: walk.maxPages,
-    signal: walk.signal,
+  yield* walkRecords<DescribeInvocationsResponse, Invocation>({
+    client,
+    action: 'DescribeInvocations',
+    params: { RegionId: client.regionId, ...params, ContentEncoding: 'PlainText', MaxResults: pageSize(walk.maxResults) },
+    walk,
+    path: 'Invocations.Invocation',
+    records: (page) => page.Invocations?.Invocation,
+    token: (page) => page.NextToken,
   });
-  for await (const page of pages) {
-    const requestId = page.RequestId;
-    yield {
-      records: recordsAt(page.Invocations?.Invocation, { service: 'ecs', action, path: 'Invocations.Invocation', requestId }),
-      nextToken: normalizeToken(page.NextToken),
-      requestId,
-    };
-  }
 }

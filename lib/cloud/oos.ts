@@ -2,8 +2,8 @@
  * OOS (2019-06-01) shapes and page walkers. Records are kept exactly as the API returns them; the interfaces list the
  * documented fields and an index signature so unknown fields survive into the archive.
  */
-import { type RecordPage, type WalkOptions, normalizeToken, paginate, recordsAt, toApiParams } from './paginate';
-import type { RpcClient, RpcParams } from './rpc';
+import { type RecordPage, type WalkOptions, toApiParams, walkRecords } from './paginate';
+import type { RpcClient } from './rpc';
 
 /** One resource (ECS instance) of an OOS execution, from ListResourceExecutionStatus. */
 export interface ResourceExecutionStatus {
@@ -89,23 +89,15 @@ export async function* listResourceExecutionStatus(
   client: RpcClient,
   options: WalkOptions & { executionId: string },
 ): AsyncGenerator<RecordPage<ResourceExecutionStatus>, void, undefined> {
-  const action = 'ListResourceExecutionStatus';
-  const base: RpcParams = { RegionId: client.regionId, ExecutionId: options.executionId, MaxResults: pageSize(options.maxResults) };
-  const pages = paginate({
-    fetchPage: (token) => client.request<ListResourceExecutionStatusResponse>(action, { ...base, NextToken: token }),
-    tokenOf: (page) => page.NextToken,
-    startingToken: options.startingToken,
-    maxPages: options.maxPages,
-    signal: options.signal,
+  yield* walkRecords<ListResourceExecutionStatusResponse, ResourceExecutionStatus>({
+    client,
+    action: 'ListResourceExecutionStatus',
+    params: { RegionId: client.regionId, ExecutionId: options.executionId, MaxResults: pageSize(options.maxResults) },
+    walk: options,
+    path: 'ResourceExecutionStatus',
+    records: (page) => page.ResourceExecutionStatus,
+    token: (page) => page.NextToken,
   });
-  for await (const page of pages) {
-    const requestId = page.RequestId;
-    yield {
-      records: recordsAt(page.ResourceExecutionStatus, { service: 'oos', action, path: 'ResourceExecutionStatus', requestId }),
-      nextToken: normalizeToken(page.NextToken),
-      requestId,
-    };
-  }
 }
 
 /**
@@ -145,22 +137,14 @@ export interface ListExecutionsFilters extends WalkOptions {
  * @example for await (const page of listExecutions(oos, { Status: 'Failed', ParentExecutionId: 'exec-...' })) ...
  */
 export async function* listExecutions(client: RpcClient, filters: ListExecutionsFilters = {}): AsyncGenerator<RecordPage<OosExecution>, void, undefined> {
-  const action = 'ListExecutions';
   const { walk, params } = toApiParams(filters);
-  const base: RpcParams = { RegionId: client.regionId, ...params, MaxResults: pageSize(walk.maxResults) };
-  const pages = paginate({
-    fetchPage: (token) => client.request<ListExecutionsResponse>(action, { ...base, NextToken: token }),
-    tokenOf: (page) => page.NextToken,
-    startingToken: walk.startingToken,
-    maxPages: walk.maxPages,
-    signal: walk.signal,
+  yield* walkRecords<ListExecutionsResponse, OosExecution>({
+    client,
+    action: 'ListExecutions',
+    params: { RegionId: client.regionId, ...params, MaxResults: pageSize(walk.maxResults) },
+    walk,
+    path: 'Executions',
+    records: (page) => page.Executions,
+    token: (page) => page.NextToken,
   });
-  for await (const page of pages) {
-    const requestId = page.RequestId;
-    yield {
-      records: recordsAt(page.Executions, { service: 'oos', action, path: 'Executions', requestId }),
-      nextToken: normalizeToken(page.NextToken),
-      requestId,
-    };
-  }
 }

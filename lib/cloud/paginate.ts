@@ -3,7 +3,7 @@
  * `break`; the walk continues through empty pages that still carry a token and refuses to loop on a repeated token.
  */
 import { ApiError, PaginationError } from '../errors';
-import type { RpcParams } from './rpc';
+import type { RpcClient, RpcParams } from './rpc';
 
 /** Options of {@link paginate}. */
 export interface PaginateOptions<TPage> {
@@ -91,6 +91,45 @@ export function recordsAt<T>(value: unknown, where: { service: string; action: s
     retryable: false,
     attempts: 1,
   });
+}
+
+/** What differs between the typed walkers: the action, its fixed parameters, and where records and token sit. */
+export interface RecordWalk<TResponse, TRecord> {
+  client: RpcClient;
+  action: string;
+  /** Request parameters of every page (NextToken is added per page). */
+  params: RpcParams;
+  walk: WalkOptions;
+  /** Where the records are, for the `UnexpectedResponse` message (e.g. `Invocation.InvocationResults.InvocationResult`). */
+  path: string;
+  records(page: TResponse): unknown;
+  token(page: TResponse): unknown;
+  /** Only for the records' type. */
+  _record?: TRecord;
+}
+
+/**
+ * The walk every typed walker is: NextToken pages of `action` through {@link paginate}, each turned into a
+ * {@link RecordPage} with the records at `path`.
+ */
+export async function* walkRecords<TResponse extends { RequestId?: string }, TRecord>(
+  w: RecordWalk<TResponse, TRecord>,
+): AsyncGenerator<RecordPage<TRecord>, void, undefined> {
+  const pages = paginate({
+    fetchPage: (token) => w.client.request<TResponse>(w.action, { ...w.params, NextToken: token }),
+    tokenOf: (page) => normalizeToken(w.token(page)),
+    startingToken: w.walk.startingToken,
+    maxPages: w.walk.maxPages,
+    signal: w.walk.signal,
+  });
+  for await (const page of pages) {
+    const requestId = page.RequestId;
+    yield {
+      records: recordsAt<TRecord>(w.records(page), { service: w.client.service, action: w.action, path: w.path, requestId }),
+      nextToken: normalizeToken(w.token(page)),
+      requestId,
+    };
+  }
 }
 
 /**
