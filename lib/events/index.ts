@@ -1,0 +1,271 @@
+/**
+ * The Cloud Assistant event consumer: TaskCompleted events (one per instance) → at most one `collect` dispatch per
+ * invocation. Per distinct (region, invokeId) of a delivery:
+ *
+ *   1. HEAD the manifest: the archive is complete → `archived` (no API call).
+ *   2. Read `_claim.json`: held and not expired → `claimed-elsewhere`.
+ *   3. Probe (optional, default on): DescribeInvocationResults `InvokeRecordStatus=Running`, one record → any record
+ *      means an instance still runs → `waiting`. This small answer replaces, for almost every event of a large task,
+ *      the DescribeInvocations answer, which lists every instance of the task (≈ 400 bytes × instances).
+ *   4. DescribeInvocations by InvokeId: unknown → `not-found` (events rejected); not finished → `waiting` (the event of
+ *      the last instance to finish finds it finished).
+ *   5. Take the claim (forbid-overwrite; single-winner takeover of an expired one); lost → `claimed-elsewhere`.
+ *   6. Invoke `collect` asynchronously, task id `collect-ecs-<invokeId>` (a duplicate task id is fine) → `dispatched`.
+ *      If the invoke fails the claim is released and, once the other invocations of the delivery are handled, the
+ *      error is thrown so FC / EventBridge retry the delivery.
+ *
+ * Every step is idempotent: redeliveries and retries converge on the same single archive.
+ */
+import { readInt } from '../config';
+import type { ObjectStore } from '../archive/store';
+import { manifestKey, type ArchiveRef } from '../archive/layout';
+import { describeInvocationResults, describeInvocations } from '../cloud/ecs';
+import type { RpcClient } from '../cloud/rpc';
+import { collectPayload } from '../collect/request';
+import type { Logger } from '../log';
+import type { Runtime } from '../runtime';
+import { collectFunctionName, type CollectInvoker } from '../sweep/dispatch';
+import { invocationStatusOf, isFinishedInvocationStatus } from '../sweep/finished';
+import { pLimit } from '../sweep/limit';
+import { DEFAULT_CLAIM_TTL_SECONDS, readClaim, releaseClaim, takeClaim } from './claim';
+import { parseTaskCompletedDelivery, type RejectedEvent, type TaskCompletedEvent } from './cloud-events';
+import { listCandidates, pickInvocation, type InvocationCandidate } from './resolve';
+
+export * from './cloud-events';
+export { DEFAULT_CLAIM_TTL_SECONDS, type Claim } from './claim';
+
+/** What happened for one invocation of a delivery. */
+export type InvocationOutcome = 'archived' | 'claimed-elsewhere' | 'waiting' | 'dispatched' | 'not-found';
+
+/** One invocation of a delivery and its outcome. */
+export interface InvocationReport {
+  regionId: string;
+  invokeId: string;
+  outcome: InvocationOutcome;
+  /** The async request id of the collect invocation (`dispatched`). */
+  collectRequestId?: string;
+  /** FC already had the task id: the earlier collect invocation stands (`dispatched`). */
+  duplicate?: boolean;
+  /** The overall status the API reported (`waiting`, `dispatched`). */
+  status?: string;
+  /** How many events of the delivery named this invocation. */
+  events: number;
+}
+
+/** The consumer's answer (also the function's result). */
+export interface EventDeliveryResult {
+  events: number;
+  accepted: number;
+  rejected: RejectedEvent[];
+  invocations: InvocationReport[];
+  /** API calls (attempts) this delivery made. */
+  apiCalls: number;
+}
+
+/** What the consumer needs; everything is injected so it runs without FC. */
+export interface EventConsumerDeps {
+  store: ObjectStore;
+  /** A Cloud Assistant API client for a region (a fresh one per call is fine; the consumer caches per region). */
+  rpc(service: 'ecs', regionId: string): RpcClient;
+  invoker: CollectInvoker;
+  logger: Logger;
+  /** This invocation's request id (written into the claim). */
+  requestId: string;
+  /** Region of events that name none (config region). */
+  defaultRegionId: string;
+  /** @default 'execution-archive-collect' */
+  collectFunctionName?: string;
+  /** @default 900 (15 minutes) */
+  claimTtlSeconds?: number;
+  /** Skip the DescribeInvocationResults probe of step 3 (always DescribeInvocations). @default true */
+  probe?: boolean;
+  /** Invocations of one delivery handled at once. @default 8 */
+  concurrency?: number;
+  /** Epoch ms. @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * Handles one EventBridge delivery (a decoded FC event: one CloudEvents object or an array).
+ *
+ * @throws InputError when the payload is neither an object nor an array (undecodable).
+ * @throws the first API / storage / invoke error after every invocation of the delivery was tried, so the
+ *   delivery is retried; foreign or malformed events never throw (they are listed in `rejected`).
+ * @example await handleCloudAssistantEvents(decodeEvent(event), eventConsumerDeps(rt, invoker))
+ */
+export async function handleCloudAssistantEvents(payload: unknown, deps: EventConsumerDeps): Promise<EventDeliveryResult> {
+  const { logger } = deps;
+  const now = deps.now ?? Date.now;
+  const parsed = parseTaskCompletedDelivery(payload, { defaultRegionId: deps.defaultRegionId });
+  const rejected: RejectedEvent[] = [...parsed.rejected];
+  for (const r of parsed.rejected) logger.warn('event rejected', { eventId: r.id, reason: r.reason });
+
+  const clients = new Map<string, RpcClient>();
+  const client = (regionId: string): RpcClient => {
+    let c = clients.get(regionId);
+    if (!c) {
+      c = deps.rpc('ecs', regionId);
+      clients.set(regionId, c);
+    }
+    return c;
+  };
+  const errors: unknown[] = [];
+
+  // Events without an invoke id: resolved through the API, one lookup per (region, instance, command).
+  const lookups = new Map<string, Promise<InvocationCandidate[]>>();
+  const resolved: Array<TaskCompletedEvent & { invokeId: string }> = [];
+  for (const e of parsed.accepted) {
+    if (e.invokeId !== undefined) {
+      resolved.push(e as TaskCompletedEvent & { invokeId: string });
+      continue;
+    }
+    const key = `${e.regionId}\n${e.instanceId}\n${e.commandId}`;
+    let lookup = lookups.get(key);
+    if (!lookup) {
+      lookup = listCandidates(client(e.regionId), e.instanceId, e.commandId ?? '');
+      lookups.set(key, lookup);
+    }
+    try {
+      const invokeId = pickInvocation(await lookup, e.finishTimeMs ?? NaN);
+      if (invokeId) {
+        logger.debug('invoke id resolved', { eventId: e.id, instanceId: e.instanceId, commandId: e.commandId, invokeId });
+        resolved.push({ ...e, invokeId });
+      } else {
+        const reason = `no invocation of command ${e.commandId} on instance ${e.instanceId} matches finishTime ${e.finishTime}`;
+        logger.warn('event rejected', { eventId: e.id, reason });
+        rejected.push({ id: e.id, reason });
+      }
+    } catch (err) {
+      logger.error('invoke id lookup failed', { eventId: e.id, err });
+      errors.push(err);
+    }
+  }
+
+  // Group by invocation, in first-seen order.
+  const groups = new Map<string, { ref: ArchiveRef; events: TaskCompletedEvent[] }>();
+  for (const e of resolved) {
+    const key = `${e.regionId}/${e.invokeId}`;
+    const g = groups.get(key) ?? { ref: { source: 'ecs', regionId: e.regionId, id: e.invokeId }, events: [] };
+    g.events.push(e);
+    groups.set(key, g);
+  }
+
+  const ctx: GroupContext = {
+    deps,
+    now,
+    client,
+    functionName: deps.collectFunctionName ?? 'execution-archive-collect',
+    ttlSeconds: deps.claimTtlSeconds ?? DEFAULT_CLAIM_TTL_SECONDS,
+  };
+  const limit = pLimit(deps.concurrency ?? 8);
+  const settled = await Promise.allSettled([...groups.values()].map((g) => limit(() => handleInvocation(g.ref, g.events, ctx))));
+  const invocations: InvocationReport[] = [];
+  settled.forEach((s, i) => {
+    const g = [...groups.values()][i];
+    if (s.status === 'fulfilled') {
+      invocations.push(s.value);
+      if (s.value.outcome === 'not-found' && g) {
+        for (const e of g.events) rejected.push({ id: e.id, reason: `invocation ${g.ref.id} does not exist in ${g.ref.regionId}` });
+      }
+    } else errors.push(s.reason);
+  });
+
+  const apiCalls = [...clients.values()].reduce((n, c) => n + c.stats.apiCalls, 0);
+  const result: EventDeliveryResult = { events: parsed.events, accepted: parsed.accepted.length, rejected, invocations, apiCalls };
+  if (errors.length > 0) {
+    logger.error('event delivery failed; it will be retried', { errors: errors.length, result });
+    throw errors[0];
+  }
+  logger.info('event delivery handled', {
+    events: result.events,
+    accepted: result.accepted,
+    rejected: rejected.length,
+    outcomes: invocations.map((i) => `${i.invokeId}:${i.outcome}`),
+    apiCalls,
+  });
+  return result;
+}
+
+interface GroupContext {
+  deps: EventConsumerDeps;
+  now: () => number;
+  client(regionId: string): RpcClient;
+  functionName: string;
+  ttlSeconds: number;
+}
+
+async function handleInvocation(ref: ArchiveRef, events: TaskCompletedEvent[], ctx: GroupContext): Promise<InvocationReport> {
+  const { store } = ctx.deps;
+  const log = ctx.deps.logger.child({ regionId: ref.regionId, invokeId: ref.id });
+  const report = (outcome: InvocationOutcome, extra: Partial<InvocationReport> = {}): InvocationReport => {
+    const r: InvocationReport = { regionId: ref.regionId, invokeId: ref.id, outcome, events: events.length, ...extra };
+    log.info(`invocation ${outcome}`, { ...extra, events: events.length });
+    return r;
+  };
+
+  // 1. Already archived: the manifest is written last, only for a complete archive.
+  if (await store.head(manifestKey(ref))) return report('archived');
+
+  // 2. Someone already dispatched collect and the claim is still fresh.
+  const existing = await readClaim(store, ref, ctx.now());
+  if (existing && !existing.expired) return report('claimed-elsewhere');
+
+  const client = ctx.client(ref.regionId);
+  // 3. Cheap probe: any record still Running means the invocation is not finished. Finding none proves nothing
+  //    (Pending/Stopping records, an empty page): step 4 decides.
+  if (ctx.deps.probe !== false) {
+    for await (const page of describeInvocationResults(client, { invokeId: ref.id, invokeRecordStatus: 'Running', maxResults: 1, maxPages: 1 })) {
+      if (page.records.length > 0) return report('waiting', { status: 'Running' });
+    }
+  }
+
+  // 4. The overall status, authoritative.
+  let status: string | undefined;
+  for await (const page of describeInvocations(client, { InvokeId: ref.id })) {
+    const record = page.records.find((r) => r.InvokeId === ref.id);
+    if (record) {
+      status = invocationStatusOf(record);
+      break;
+    }
+  }
+  if (status === undefined) {
+    log.warn('invocation not found; its events are rejected', { events: events.map((e) => e.id) });
+    return report('not-found');
+  }
+  if (!isFinishedInvocationStatus(status)) return report('waiting', { status });
+
+  // 5. One dispatcher per invocation.
+  const taken = await takeClaim(store, ref, { claimedBy: ctx.deps.requestId, nowMs: ctx.now(), ttlSeconds: ctx.ttlSeconds });
+  if (!taken.taken) return report('claimed-elsewhere', { status });
+
+  // 6. Dispatch collect.
+  const taskId = `collect-ecs-${ref.id}`;
+  try {
+    const res = await ctx.deps.invoker.invokeAsync(ctx.functionName, collectPayload({ source: 'ecs', regionId: ref.regionId, id: ref.id, async: true }), {
+      taskId,
+    });
+    return report('dispatched', {
+      status,
+      collectRequestId: res.requestId,
+      ...(res.duplicate ? { duplicate: true } : {}),
+    });
+  } catch (err) {
+    log.error('collect dispatch failed; releasing the claim', { taskId, err });
+    await releaseClaim(store, ref, taken.claim).catch((releaseErr: unknown) => log.error('claim release failed', { err: releaseErr }));
+    throw err;
+  }
+}
+
+/** Builds the consumer's dependencies from a handler runtime (env `COLLECT_FUNCTION_NAME`, `CLAIM_TTL_SECONDS`). */
+export function eventConsumerDeps(rt: Runtime, invoker: CollectInvoker): EventConsumerDeps {
+  return {
+    store: rt.store,
+    rpc: (service, regionId) => rt.rpc(service, regionId),
+    invoker,
+    logger: rt.logger,
+    requestId: rt.context.requestId,
+    defaultRegionId: rt.config.regionId,
+    collectFunctionName: collectFunctionName(rt.env),
+    claimTtlSeconds: readInt({ env: rt.env, key: 'CLAIM_TTL_SECONDS', defaultValue: DEFAULT_CLAIM_TTL_SECONDS, min: 10, max: 86_400 }),
+  };
+}

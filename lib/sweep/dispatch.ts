@@ -1,0 +1,23 @@
+/**
+ * Fan-out to the collect function, shared by the event consumer and the sweep.
+ */
+import { readString } from '../config';
+
+/**
+ * Asynchronous invocation of `collect` (`createFunctionInvoker` in FC). `duplicate` is FC's answer to a task id it
+ * already accepted (`AsyncTaskAlreadyExists`): the earlier invocation stands.
+ */
+export interface CollectInvoker {
+  invokeAsync(functionName: string, payload: unknown, options?: { taskId?: string }): Promise<{ requestId: string; duplicate?: boolean }>;
+}
+
+/** The collect function's default name (env `COLLECT_FUNCTION_NAME`). */
+export const DEFAULT_COLLECT_FUNCTION_NAME = 'execution-archive-collect';
+
+/** `COLLECT_FUNCTION_NAME`, else {@link DEFAULT_COLLECT_FUNCTION_NAME}. */
+export function collectFunctionName(env: NodeJS.ProcessEnv): string {
+  return readString({ env, key: 'COLLECT_FUNCTION_NAME', defaultValue: DEFAULT_COLLECT_FUNCTION_NAME });
+}
+
+/** FC async task ids: `^[A-Za-z_][A-Za-z0-9_-]{0,127}$`. */
+export const FC_TASK_ID = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;

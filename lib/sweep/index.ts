@@ -1,0 +1,348 @@
+/**
+ * The sweep: the reconciliation half of "events + sweep" (product anchors §7 ideas 2, 5, 6). On a timer it lists
+ * what finished recently (OOS parent executions, Cloud Assistant invocations), keeps what has no complete archive,
+ * and dispatches `collect` for each with bounded concurrency until the invocation's deadline. It also warns about
+ * unarchived items close to the API's retention horizon, and counts the Cloud Assistant invocations it had to heal
+ * (finished long enough ago that their event should have archived them: evidence of a lost event).
+ *
+ * Listing cost: ListExecutions 100 per page (EndDateAfter filters on the server) and DescribeInvocations 50 per page
+ * (newest first, no time filter on the server: the walk stops after a page that lies wholly before the window).
+ */
+import { manifestKey, type ArchiveRef } from '../archive/layout';
+import type { ObjectStore } from '../archive/store';
+import { describeInvocations } from '../cloud/ecs';
+import { listExecutions } from '../cloud/oos';
+import type { RpcClient } from '../cloud/rpc';
+import { collectPayload } from '../collect/request';
+import type { Deadline } from '../deadline';
+import { EXECUTION_ID, INVOKE_ID, type Source } from '../ids';
+import type { Logger } from '../log';
+import type { Runtime } from '../runtime';
+import { readClaim } from '../events/claim';
+import { collectFunctionName, type CollectInvoker } from './dispatch';
+import { invocationStatusOf, isFinishedExecutionStatus, isFinishedInvocationStatus } from './finished';
+import { pLimit } from './limit';
+import { parseSweepPayload, type SweepRequest } from './payload';
+
+export { parseSweepPayload, SWEEP_LIMITS, type SweepRequest } from './payload';
+export { pLimit, type Limiter } from './limit';
+
+const DAY_MS = 86_400_000;
+
+/** What the sweep needs; everything is injected so it runs without FC. */
+export interface SweepDeps {
+  store: ObjectStore;
+  /** An API client for a service in a region (the sweep makes one per region and service). */
+  rpc(service: Source, regionId: string): RpcClient;
+  invoker: CollectInvoker;
+  logger: Logger;
+  /** The invocation's deadline: no dispatch starts within `reserveMs` of it. */
+  deadline: Deadline;
+  /** Region swept when the payload names none (config region). */
+  defaultRegionId: string;
+  /** @default 'execution-archive-collect' */
+  collectFunctionName?: string;
+  /** Epoch ms. @default Date.now */
+  now?: () => number;
+  /** Kept back before the deadline. @default 1000 */
+  reserveMs?: number;
+  /** An ECS invocation finished longer ago than this, dispatched by the sweep, counts as healed. @default 15 */
+  healAfterMinutes?: number;
+}
+
+/** One unarchived item close to the retention horizon. */
+export interface NearHorizonItem {
+  source: Source;
+  regionId: string;
+  id: string;
+  /** Age from creation / start, in days (two decimals). */
+  ageDays: number;
+}
+
+/** A failure of one step; the sweep goes on with the rest. */
+export interface SweepFailure {
+  source: Source;
+  regionId: string;
+  /** Absent when listing the region/source failed. */
+  id?: string;
+  stage: 'list' | 'check' | 'dispatch';
+  error: string;
+}
+
+/** The sweep's answer (also the function's result). */
+export interface SweepResult {
+  window: { from: string; to: string };
+  regions: string[];
+  sources: Source[];
+  /** Parent executions / invocations seen in the window, finished or not. */
+  listed: number;
+  /** Of those, not finished yet (skipped; a later sweep or the events take them). */
+  running: number;
+  alreadyArchived: number;
+  /** ECS only: a fresh dispatch claim shows an event already dispatched collect (skipped). */
+  claimed: number;
+  /** Async invocations of collect accepted by FC. */
+  dispatched: number;
+  /** FC already had the task id (this sweep ran before at the same minute). */
+  duplicates: number;
+  /** ECS invocations dispatched here that finished more than `healAfterMinutes` ago: their event was lost. */
+  healed: number;
+  failed: SweepFailure[];
+  nearHorizon: NearHorizonItem[];
+  /** True when the deadline stopped the listing or the dispatch: the next sweep picks up the rest. */
+  incomplete: boolean;
+  /** Items left unchecked / undispatched because of the deadline. */
+  remaining: number;
+  dryRun: boolean;
+  /** dryRun only: what would be dispatched (first 1000). */
+  wouldDispatch?: Array<{ source: Source; regionId: string; id: string }>;
+  /** API calls (attempts) of the listing. */
+  apiCalls: number;
+}
+
+interface Candidate {
+  source: Source;
+  regionId: string;
+  id: string;
+  /** Creation (ECS) / start (OOS), epoch ms; NaN when unknown. */
+  createdMs: number;
+  /** End (OOS) / latest instance finish (ECS), epoch ms; NaN when unknown. */
+  finishedMs: number;
+}
+
+/** The `yyyymmddhhmm` (UTC) stamp that makes one sweep's task ids unique per trigger minute. */
+export function sweepStamp(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 16).replace(/[-T:]/g, '');
+}
+
+/** The async task id of a sweep dispatch: `collect-<source>-<id>-sweep-<yyyymmddhhmm>`. */
+export function sweepTaskId(source: Source, id: string, triggerMs: number): string {
+  return `collect-${source}-${id}-sweep-${sweepStamp(triggerMs)}`;
+}
+
+/**
+ * Runs one sweep.
+ * @param event the decoded FC event: a timer trigger event or the payload object of a direct invocation.
+ * @throws InputError for a bad payload (nothing is listed or dispatched).
+ * @example await runSweep({ triggerTime, triggerName: 'sweep', payload: '{"lookbackHours":24}' }, sweepDeps(rt, invoker))
+ */
+export async function runSweep(event: unknown, deps: SweepDeps): Promise<SweepResult> {
+  const req = parseSweepPayload(event, deps.defaultRegionId);
+  const now = deps.now ?? Date.now;
+  const nowMs = now();
+  const fromMs = nowMs - req.lookbackHours * 3_600_000;
+  const triggerMs = req.triggerTimeMs ?? nowMs;
+  const reserveMs = deps.reserveMs ?? 1_000;
+  const log = deps.logger.child({ sweep: sweepStamp(triggerMs) });
+  const result: SweepResult = {
+    window: { from: new Date(fromMs).toISOString(), to: new Date(nowMs).toISOString() },
+    regions: req.regions,
+    sources: req.sources,
+    listed: 0,
+    running: 0,
+    alreadyArchived: 0,
+    claimed: 0,
+    dispatched: 0,
+    duplicates: 0,
+    healed: 0,
+    failed: [],
+    nearHorizon: [],
+    incomplete: false,
+    remaining: 0,
+    dryRun: req.dryRun,
+    ...(req.dryRun ? { wouldDispatch: [] } : {}),
+    apiCalls: 0,
+  };
+  const outOfTime = () => deps.deadline.nearlyDone(reserveMs);
+
+  // 1. Listing, a few (region, source) pairs at a time.
+  const candidates: Candidate[] = [];
+  const clients: RpcClient[] = [];
+  const pairs = req.regions.flatMap((regionId) => req.sources.map((source) => ({ regionId, source })));
+  const listLimit = pLimit(4);
+  await Promise.all(
+    pairs.map(({ regionId, source }) =>
+      listLimit(async () => {
+        const client = deps.rpc(source, regionId);
+        clients.push(client);
+        try {
+          const listing = source === 'oos' ? listOos(client, fromMs, outOfTime) : listEcs(client, fromMs, outOfTime);
+          const { items, listed, running, cut } = await listing;
+          result.listed += listed;
+          result.running += running;
+          if (cut) {
+            result.incomplete = true;
+            log.warn('listing stopped by the deadline', { source, regionId });
+          }
+          candidates.push(...items);
+        } catch (err) {
+          log.error('listing failed', { source, regionId, err });
+          result.failed.push({ source, regionId, stage: 'list', error: message(err) });
+        }
+      }),
+    ),
+  );
+  result.apiCalls = clients.reduce((n, c) => n + c.stats.apiCalls, 0);
+
+  // 2. Check and dispatch, oldest first (closest to the horizon), with bounded concurrency.
+  candidates.sort((a, b) => (a.createdMs || 0) - (b.createdMs || 0));
+  const warnAgeMs = (req.retentionDays - req.warnDays) * DAY_MS;
+  const healMs = (deps.healAfterMinutes ?? 15) * 60_000;
+  const functionName = deps.collectFunctionName ?? 'execution-archive-collect';
+  const limit = pLimit(req.concurrency);
+  await Promise.all(
+    candidates.map((c) =>
+      limit(async () => {
+        if (outOfTime()) {
+          result.remaining++;
+          return;
+        }
+        const ref: ArchiveRef = { source: c.source, regionId: c.regionId, id: c.id };
+        try {
+          if (await deps.store.head(manifestKey(ref))) {
+            result.alreadyArchived++;
+            return;
+          }
+          if (c.source === 'ecs') {
+            const claim = await readClaim(deps.store, ref, now());
+            if (claim && !claim.expired) {
+              result.claimed++;
+              return;
+            }
+          }
+        } catch (err) {
+          result.failed.push({ source: c.source, regionId: c.regionId, id: c.id, stage: 'check', error: message(err) });
+          return;
+        }
+        const ageMs = nowMs - c.createdMs;
+        if (Number.isFinite(ageMs) && ageMs > warnAgeMs) {
+          const item: NearHorizonItem = { source: c.source, regionId: c.regionId, id: c.id, ageDays: Math.round((ageMs / DAY_MS) * 100) / 100 };
+          result.nearHorizon.push(item);
+          log.warn('unarchived item close to the retention horizon', { ...item, retentionDays: req.retentionDays });
+        }
+        if (req.dryRun) {
+          if (result.wouldDispatch && result.wouldDispatch.length < 1000) result.wouldDispatch.push({ source: c.source, regionId: c.regionId, id: c.id });
+          return;
+        }
+        const taskId = sweepTaskId(c.source, c.id, triggerMs);
+        try {
+          const res = await deps.invoker.invokeAsync(functionName, collectPayload({ source: c.source, regionId: c.regionId, id: c.id, async: true }), { taskId });
+          if (res.duplicate) {
+            result.duplicates++;
+            return;
+          }
+          result.dispatched++;
+          if (c.source === 'ecs' && Number.isFinite(c.finishedMs) && nowMs - c.finishedMs > healMs) result.healed++;
+        } catch (err) {
+          log.error('collect dispatch failed', { source: c.source, regionId: c.regionId, id: c.id, taskId, err });
+          result.failed.push({ source: c.source, regionId: c.regionId, id: c.id, stage: 'dispatch', error: message(err) });
+        }
+      }),
+    ),
+  );
+  if (result.remaining > 0) result.incomplete = true;
+  result.nearHorizon.sort((a, b) => b.ageDays - a.ageDays);
+  const { wouldDispatch, nearHorizon, failed, ...counts } = result;
+  log.info('sweep done', { ...counts, nearHorizon: nearHorizon.length, failed: failed.length, wouldDispatch: wouldDispatch?.length });
+  if (result.healed > 0) log.warn('the sweep archived invocations whose events were lost', { healed: result.healed });
+  return result;
+}
+
+interface Listing {
+  items: Candidate[];
+  listed: number;
+  running: number;
+  /** The deadline stopped the walk. */
+  cut: boolean;
+}
+
+async function listOos(client: RpcClient, fromMs: number, outOfTime: () => boolean): Promise<Listing> {
+  const out: Listing = { items: [], listed: 0, running: 0, cut: false };
+  const seen = new Set<string>();
+  for await (const page of listExecutions(client, { EndDateAfter: isoSeconds(fromMs) })) {
+    for (const e of page.records) {
+      const id = e.ExecutionId;
+      if (typeof id !== 'string' || !EXECUTION_ID.test(id) || seen.has(id)) continue;
+      if (typeof e.ParentExecutionId === 'string' && e.ParentExecutionId !== '') continue;
+      seen.add(id);
+      out.listed++;
+      if (!isFinishedExecutionStatus(e.Status)) {
+        out.running++;
+        continue;
+      }
+      out.items.push({
+        source: 'oos',
+        regionId: client.regionId,
+        id,
+        createdMs: parse(e.StartDate ?? e.CreateDate),
+        finishedMs: parse(e.EndDate),
+      });
+    }
+    if (page.nextToken !== undefined && outOfTime()) {
+      out.cut = true;
+      break;
+    }
+  }
+  return out;
+}
+
+async function listEcs(client: RpcClient, fromMs: number, outOfTime: () => boolean): Promise<Listing> {
+  const out: Listing = { items: [], listed: 0, running: 0, cut: false };
+  const seen = new Set<string>();
+  // No IncludeOutput: the answer lists every instance of every invocation already; outputs would multiply it.
+  for await (const page of describeInvocations(client, { maxResults: 50 })) {
+    let inWindow = 0;
+    for (const inv of page.records) {
+      const created = parse(inv.CreationTime);
+      if (Number.isFinite(created) && created < fromMs) continue;
+      inWindow++;
+      const id = inv.InvokeId;
+      if (typeof id !== 'string' || !INVOKE_ID.test(id) || seen.has(id)) continue;
+      seen.add(id);
+      out.listed++;
+      if (!isFinishedInvocationStatus(invocationStatusOf(inv))) {
+        out.running++;
+        continue;
+      }
+      let finishedMs = NaN;
+      for (const i of inv.InvokeInstances?.InvokeInstance ?? []) {
+        const f = parse(i.FinishTime);
+        if (Number.isFinite(f) && !(f <= finishedMs)) finishedMs = f;
+      }
+      out.items.push({ source: 'ecs', regionId: client.regionId, id, createdMs: created, finishedMs });
+    }
+    // Newest first: a non-empty page wholly before the window ends the walk.
+    if (page.records.length > 0 && inWindow === 0) break;
+    if (page.nextToken !== undefined && outOfTime()) {
+      out.cut = true;
+      break;
+    }
+  }
+  return out;
+}
+
+function parse(value: unknown): number {
+  return typeof value === 'string' && value !== '' ? Date.parse(value) : NaN;
+}
+
+function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19) + 'Z';
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Builds the sweep's dependencies from a handler runtime (env `COLLECT_FUNCTION_NAME`). */
+export function sweepDeps(rt: Runtime, invoker: CollectInvoker): SweepDeps {
+  return {
+    store: rt.store,
+    rpc: (service, regionId) => rt.rpc(service, regionId),
+    invoker,
+    logger: rt.logger,
+    deadline: rt.deadline,
+    defaultRegionId: rt.config.regionId,
+    collectFunctionName: collectFunctionName(rt.env),
+  };
+}
+
