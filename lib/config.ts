@@ -246,6 +246,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
     required: false,
   },
   {
+    name: 'CLAIM_TTL_SECONDS',
+    meaning: 'How long the event consumer\'s per-invocation claim (`_claim.json`) holds before another delivery may take it over.',
+    default: '900',
+    required: false,
+  },
+  {
     name: 'FC_ACCOUNT_ID',
     meaning: 'Account id for the FC invoke endpoint when the FC context does not carry one (local runs).',
     default: 'context.accountId',

@@ -266,9 +266,11 @@ async function discardArchive(store: ObjectStore, ref: ArchiveRef, existing: Man
   }
 }
 
+/** After the commit: the resume state and the event consumer's claims have served their purpose. */
 async function cleanUp(store: ObjectStore, ref: ArchiveRef): Promise<void> {
   await store.delete(checkpointKey(ref));
   await store.delete(`${archiveDir(ref)}/${PENDING}`);
+  for await (const obj of store.list(`${archiveDir(ref)}/_claim`)) await store.delete(obj.key);
 }
 
 async function verifyStored(store: ObjectStore, entries: ObjectEntry[]): Promise<void> {

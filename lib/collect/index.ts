@@ -11,12 +11,11 @@ import { handleSummaryInvocation } from '../summary/http';
 import { readNotifyConfig } from '../summary/notify';
 import { collect, type CollectResult } from './collect';
 import { collectPayload, parseCollectRequest, type CollectRequest } from './request';
+import { collectFunctionName, type AsyncInvoker } from '../fanout';
+
+export type { AsyncInvoker } from '../fanout';
 import { ecsAdapter, oosAdapter } from './sources';
 
-/** Asynchronous invocation of a sibling function (`lib/cloud/invoke.ts` in FC; the local host in tests). */
-export interface AsyncInvoker {
-  invokeAsync(functionName: string, payload: unknown, options?: { taskId?: string }): Promise<{ requestId: string }>;
-}
 
 /** What to do when an archive becomes complete. */
 export type SummarizeAfterCollect = 'inline' | 'async' | 'off';
@@ -69,7 +68,7 @@ async function scheduleContinuation(
     return { scheduled: false, reason: `limit of ${MAX_CONTINUATIONS} continuations reached` };
   }
   if (!invoker) return { scheduled: false, reason: 'no invoker configured' };
-  const functionName = collectFunctionName(rt);
+  const functionName = collectFunctionName(rt.env, rt.context.function?.name);
   // The task id names this step of progress (the archive's invocation count), so a duplicated request for the same
   // step is dropped by FC, while a walk restarted later (by the sweep) still gets fresh ids.
   const taskId = `collect-${req.source}-${req.id}-i${invocationsSoFar + 1}`;
@@ -107,9 +106,6 @@ export function summarizeMode(env: NodeJS.ProcessEnv): SummarizeAfterCollect {
   return mode;
 }
 
-function collectFunctionName(rt: Runtime): string {
-  return readString({ env: rt.env, key: 'COLLECT_FUNCTION_NAME', defaultValue: rt.context.function?.name ?? 'execution-archive-collect' });
-}
 
 /**
  * A decoded FC event: the HTTP trigger (`POST /collect`) gets an HTTP answer, errors included; a direct or async

@@ -24,7 +24,7 @@ import type { RpcClient } from '../cloud/rpc';
 import { collectPayload } from '../collect/request';
 import type { Logger } from '../log';
 import type { Runtime } from '../runtime';
-import { collectFunctionName, type CollectInvoker } from '../sweep/dispatch';
+import { collectFunctionName, DEFAULT_COLLECT_FUNCTION_NAME, type AsyncInvoker } from '../fanout';
 import { invocationStatusOf, isFinishedInvocationStatus } from '../sweep/finished';
 import { pLimit } from '../sweep/limit';
 import { DEFAULT_CLAIM_TTL_SECONDS, readClaim, releaseClaim, takeClaim } from './claim';
@@ -67,7 +67,7 @@ export interface EventConsumerDeps {
   store: ObjectStore;
   /** A Cloud Assistant API client for a region (a fresh one per call is fine; the consumer caches per region). */
   rpc(service: 'ecs', regionId: string): RpcClient;
-  invoker: CollectInvoker;
+  invoker: AsyncInvoker;
   logger: Logger;
   /** This invocation's request id (written into the claim). */
   requestId: string;
@@ -154,7 +154,7 @@ export async function handleCloudAssistantEvents(payload: unknown, deps: EventCo
     deps,
     now,
     client,
-    functionName: deps.collectFunctionName ?? 'execution-archive-collect',
+    functionName: deps.collectFunctionName ?? DEFAULT_COLLECT_FUNCTION_NAME,
     ttlSeconds: deps.claimTtlSeconds ?? DEFAULT_CLAIM_TTL_SECONDS,
   };
   const limit = pLimit(deps.concurrency ?? 8);
@@ -257,7 +257,7 @@ async function handleInvocation(ref: ArchiveRef, events: TaskCompletedEvent[], c
 }
 
 /** Builds the consumer's dependencies from a handler runtime (env `COLLECT_FUNCTION_NAME`, `CLAIM_TTL_SECONDS`). */
-export function eventConsumerDeps(rt: Runtime, invoker: CollectInvoker): EventConsumerDeps {
+export function eventConsumerDeps(rt: Runtime, invoker: AsyncInvoker): EventConsumerDeps {
   return {
     store: rt.store,
     rpc: (service, regionId) => rt.rpc(service, regionId),

@@ -19,7 +19,7 @@ import { EXECUTION_ID, INVOKE_ID, type Source } from '../ids';
 import type { Logger } from '../log';
 import type { Runtime } from '../runtime';
 import { readClaim } from '../events/claim';
-import { collectFunctionName, type CollectInvoker } from './dispatch';
+import { collectFunctionName, DEFAULT_COLLECT_FUNCTION_NAME, type AsyncInvoker } from '../fanout';
 import { invocationStatusOf, isFinishedExecutionStatus, isFinishedInvocationStatus } from './finished';
 import { pLimit } from './limit';
 import { parseSweepPayload, type SweepRequest } from './payload';
@@ -34,7 +34,7 @@ export interface SweepDeps {
   store: ObjectStore;
   /** An API client for a service in a region (the sweep makes one per region and service). */
   rpc(service: Source, regionId: string): RpcClient;
-  invoker: CollectInvoker;
+  invoker: AsyncInvoker;
   logger: Logger;
   /** The invocation's deadline: no dispatch starts within `reserveMs` of it. */
   deadline: Deadline;
@@ -188,7 +188,7 @@ export async function runSweep(event: unknown, deps: SweepDeps): Promise<SweepRe
   candidates.sort((a, b) => (a.createdMs || 0) - (b.createdMs || 0));
   const warnAgeMs = (req.retentionDays - req.warnDays) * DAY_MS;
   const healMs = (deps.healAfterMinutes ?? 15) * 60_000;
-  const functionName = deps.collectFunctionName ?? 'execution-archive-collect';
+  const functionName = deps.collectFunctionName ?? DEFAULT_COLLECT_FUNCTION_NAME;
   const limit = pLimit(req.concurrency);
   await Promise.all(
     candidates.map((c) =>
@@ -334,7 +334,7 @@ function message(err: unknown): string {
 }
 
 /** Builds the sweep's dependencies from a handler runtime (env `COLLECT_FUNCTION_NAME`). */
-export function sweepDeps(rt: Runtime, invoker: CollectInvoker): SweepDeps {
+export function sweepDeps(rt: Runtime, invoker: AsyncInvoker): SweepDeps {
   return {
     store: rt.store,
     rpc: (service, regionId) => rt.rpc(service, regionId),

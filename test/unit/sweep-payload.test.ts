@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseSweepPayload, sweepStamp, sweepTaskId } from '../../lib/sweep';
 import { pLimit } from '../../lib/sweep/limit';
-import { FC_TASK_ID } from '../../lib/sweep/dispatch';
+import { FC_TASK_ID } from '../../lib/fanout';
 import { InputError } from '../../lib/errors';
 
 const timer = (payload?: string) => ({ triggerTime: '2026-11-23T04:05:00Z', triggerName: 'sweep-timer', ...(payload === undefined ? {} : { payload }) });

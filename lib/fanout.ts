@@ -1,0 +1,24 @@
+/**
+ * Fan-out: asynchronous invocations of sibling functions (collect's continuations and summaries, the event consumer,
+ * the sweep). The FC implementation is `createFunctionInvoker` in lib/cloud/invoke.ts, imported only by handlers.
+ */
+import { readString } from './config';
+
+/**
+ * Asynchronous invocation of a function (`createFunctionInvoker` in FC). `duplicate` is FC's answer to a task id it
+ * already accepted (`AsyncTaskAlreadyExists`): the earlier invocation stands.
+ */
+export interface AsyncInvoker {
+  invokeAsync(functionName: string, payload: unknown, options?: { taskId?: string }): Promise<{ requestId: string; duplicate?: boolean }>;
+}
+
+/** The collect function's default name (env `COLLECT_FUNCTION_NAME`). */
+export const DEFAULT_COLLECT_FUNCTION_NAME = 'execution-archive-collect';
+
+/** `COLLECT_FUNCTION_NAME`, else `fallback` (collect passes its own name), else {@link DEFAULT_COLLECT_FUNCTION_NAME}. */
+export function collectFunctionName(env: NodeJS.ProcessEnv, fallback?: string): string {
+  return readString({ env, key: 'COLLECT_FUNCTION_NAME', defaultValue: fallback ?? DEFAULT_COLLECT_FUNCTION_NAME });
+}
+
+/** FC async task ids: `^[A-Za-z_][A-Za-z0-9_-]{0,127}$`. */
+export const FC_TASK_ID = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
