@@ -1,62 +1,12 @@
 /**
- * `npm run emulator -- --port 8787 --seed 1`: starts the local cloud's RPC endpoint (OOS + ECS), prints how to point
- * the project at it, and stays up until SIGINT/SIGTERM.
- *
- * The start logic lives in {@link startLocalCloud} so that OSS and FC can later be composed into the same process.
+ * `npm run emulator -- --port 8787 --seed 1`: starts the whole local cloud (emulator/local-cloud.ts) — the RPC
+ * endpoint (OOS + ECS) on `port`, OSS on `port + 1`, the FC invoke API on `port + 2` — prints the endpoints, the
+ * demo credentials, `export` lines and the demo ids, and stays up until SIGINT/SIGTERM. OSS objects are kept under
+ * `--root` (default `.local-cloud/oss`). `--port 0` picks free ports.
  */
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEMO_KEY, DEMO_STS_KEY } from './credentials';
-import { startRpcEmulator, type RpcEmulator } from './rpc/server';
-
-export interface LocalCloudOptions {
-  host?: string;
-  port?: number;
-  seed?: number;
-}
-
-export interface LocalCloud {
-  rpc: RpcEmulator;
-  /** Human-readable banner: endpoint, credentials, env lines, demo ids. */
-  banner: string;
-  /** The environment the project's functions need to talk to this local cloud. */
-  env: Record<string, string>;
-  close(): Promise<void>;
-}
-
-/** Starts every local-cloud service this process hosts and describes how to reach them. */
-export async function startLocalCloud(opts: LocalCloudOptions = {}): Promise<LocalCloud> {
-  const rpc = await startRpcEmulator({ host: opts.host, port: opts.port, seed: opts.seed });
-  const env: Record<string, string> = {
-    ALIBABA_CLOUD_OOS_ENDPOINT: rpc.url,
-    ALIBABA_CLOUD_ECS_ENDPOINT: rpc.url,
-    ALIBABA_CLOUD_ACCESS_KEY_ID: DEMO_KEY.accessKeyId,
-    ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEMO_KEY.accessKeySecret,
-  };
-  const d = rpc.data.demo;
-  const lines = [
-    `local cloud RPC endpoint (OOS 2019-06-01 + ECS 2014-05-26): ${rpc.url}   seed ${rpc.data.seed}`,
-    '',
-    'demo credentials:',
-    `  AccessKey     ${DEMO_KEY.accessKeyId} / ${DEMO_KEY.accessKeySecret}`,
-    `  STS AccessKey ${DEMO_STS_KEY.accessKeyId} / ${DEMO_STS_KEY.accessKeySecret}`,
-    `  STS token     ${DEMO_STS_KEY.securityToken ?? ''}`,
-    '',
-    'export these:',
-    ...Object.entries(env).map(([k, v]) => `  export ${k}=${v}`),
-    '',
-    `demo data (region ${d.regionId}):`,
-    `  OOS execution, 3000 resources:     ${d.executionId}`,
-    `  ECS invocation, 3000 instances:    ${d.invokeId}`,
-    `  periodic invocation (history):     ${d.periodicInvokeId}`,
-    `  24 KB outputs:                     ${d.largeOutputInvokeId}`,
-    `  unicode outputs:                   ${d.unicodeInvokeId}`,
-    `  executions by size:  ${Object.entries(d.executionsBySize).map(([n, id]) => `${n}=${id}`).join(' ')}`,
-    `  invocations by size: ${Object.entries(d.invocationsBySize).map(([n, id]) => `${n}=${id}`).join(' ')}`,
-    '',
-    `admin (loopback only): ${rpc.url}/__admin/{stats,faults,demo,executions,invocations,run-command}`,
-  ];
-  return { rpc, banner: lines.join('\n'), env, close: () => rpc.close() };
-}
+import { localCloudBanner, startLocalCloud } from './local-cloud';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -64,19 +14,21 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '8787' },
       host: { type: 'string', default: '127.0.0.1' },
       seed: { type: 'string', default: '1' },
+      root: { type: 'string', default: join('.local-cloud', 'oss') },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm run emulator -- [--port 8787] [--host 127.0.0.1] [--seed 1]\n');
+    process.stdout.write('usage: npm run emulator -- [--port 8787] [--host 127.0.0.1] [--seed 1] [--root .local-cloud/oss]\n');
     return;
   }
   const port = Number(values.port);
   const seed = Number(values.seed);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, got ${values.port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65533) throw new Error(`--port must be 0..65533 (port+1 and port+2 are used too), got ${values.port}`);
   if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got ${values.seed}`);
-  const cloud = await startLocalCloud({ host: values.host, port, seed });
-  process.stdout.write(`${cloud.banner}\n\nCtrl-C to stop.\n`);
+  const ports = port === 0 ? {} : { rpc: port, oss: port + 1, fc: port + 2 };
+  const cloud = await startLocalCloud({ host: values.host, ports, seed, root: resolve(values.root) });
+  process.stdout.write(`${localCloudBanner(cloud)}\n\nCtrl-C to stop.\n`);
   const stop = () => {
     void cloud.close().then(() => process.exit(0));
   };

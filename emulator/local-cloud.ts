@@ -3,7 +3,7 @@
  * the demo credentials. `env()` gives the variables that point the production code (and the real SDKs) at it.
  */
 import { mkdir } from 'node:fs/promises';
-import { ACCOUNT_ID, DEMO_KEY } from './credentials';
+import { ACCOUNT_ID, DEMO_KEY, DEMO_STS_KEY } from './credentials';
 import { startFcEmulator, type FcEmulator } from './fc/server';
 import { startOssEmulator, type OssEmulator } from './oss/server';
 import { startRpcEmulator, type RpcEmulator } from './rpc/server';
@@ -59,4 +59,39 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       await Promise.all([rpc.close(), oss.close()]);
     },
   };
+}
+
+/**
+ * What `npm run emulator` prints: the endpoints, the demo credentials, `export` lines that point the project at this
+ * cloud, and the ids of the seeded scenarios.
+ */
+export function localCloudBanner(cloud: LocalCloud): string {
+  const d = cloud.rpc.data.demo;
+  const env = cloud.env();
+  return [
+    `local cloud (seed ${cloud.rpc.data.seed}, account ${ACCOUNT_ID}):`,
+    `  RPC (OOS 2019-06-01 + ECS 2014-05-26):`.padEnd(41) + cloud.rpc.url,
+    `  OSS (bucket ${cloud.bucket}):`.padEnd(41) + cloud.oss.url,
+    `  FC invoke API (2023-03-30):`.padEnd(41) + cloud.fc.url,
+    '',
+    'demo credentials:',
+    `  AccessKey     ${DEMO_KEY.accessKeyId} / ${DEMO_KEY.accessKeySecret}`,
+    `  STS AccessKey ${DEMO_STS_KEY.accessKeyId} / ${DEMO_STS_KEY.accessKeySecret}`,
+    `  STS token     ${DEMO_STS_KEY.securityToken ?? ''}`,
+    '',
+    'export these:',
+    ...Object.entries(env).map(([k, v]) => `  export ${k}=${v}`),
+    `  export ARCHIVE_URL=oss://${cloud.bucket}/archives`,
+    '',
+    `demo data (region ${d.regionId}):`,
+    `  OOS execution, 3000 resources:     ${d.executionId}`,
+    `  ECS invocation, 3000 instances:    ${d.invokeId}`,
+    `  periodic invocation (history):     ${d.periodicInvokeId}`,
+    `  24 KB outputs:                     ${d.largeOutputInvokeId}`,
+    `  unicode outputs:                   ${d.unicodeInvokeId}`,
+    `  executions by size:  ${Object.entries(d.executionsBySize).map(([n, id]) => `${n}=${id}`).join(' ')}`,
+    `  invocations by size: ${Object.entries(d.invocationsBySize).map(([n, id]) => `${n}=${id}`).join(' ')}`,
+    '',
+    `admin (loopback only): ${cloud.rpc.url}/__admin/{stats,faults,demo,executions,invocations,run-command}`,
+  ].join('\n');
 }

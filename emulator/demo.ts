@@ -1,0 +1,320 @@
+/**
+ * The `npm start` scenario, as a function the start script and the end-to-end test share: the local cloud, the
+ * local FC host running the built bundles from s.yaml, a simulated Cloud Assistant RunCommand whose completions flow
+ * as EventBridge events (on-cloud-assistant-event → collect → summarize), and the sweep timer (which finds the OOS
+ * execution and anything the events missed, and fans out collect). It waits for both archives to be complete and
+ * summarized and renders a one-screen report.
+ *
+ * Lib-free on purpose (emulator/ is the other side of the wire): it reads the archive as a user would, from the
+ * documented layout `<archive>/<source>/<regionId>/<id>/{manifest.json,summary.json,summary.md,report.html}`.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ensureBundles, startLocalHost, type LocalHost } from './host';
+import { startLocalCloud, type LocalCloud } from './local-cloud';
+
+/** Options of {@link runDemo}. */
+export interface DemoOptions {
+  /** The project root (s.yaml, dist/, scripts/build.mjs). @default process.cwd() */
+  root?: string;
+  /** Where the archive goes (cleaned first). @default `<root>/.local-cloud/archive` */
+  archiveDir?: string;
+  /** The OSS emulator's folder (cleaned first). @default `<root>/.local-cloud/oss` */
+  ossDir?: string;
+  /** Dataset seed. @default 1 */
+  seed?: number;
+  /** Instances of the simulated RunCommand. @default 3000 */
+  instances?: number;
+  /** The simulated instances finish over this long. @default 10000 */
+  durationMs?: number;
+  /** Share of simulated instances that fail. @default 0.1 */
+  failureRate?: number;
+  /**
+   * Resources of the OOS execution the sweep finds. 3000 (the default) is the seeded demo execution; any other
+   * number adds a fresh execution of that size, started 10 minutes ago (smaller, faster runs for tests).
+   */
+  resources?: number;
+  /** Share of events delivered twice. @default 0.05 */
+  duplicateRate?: number;
+  /** Function log level. @default 'warn' */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Show function logs (stderr, prefixed). @default false */
+  verbose?: boolean;
+  /** Give up waiting for the archives after this long. @default 120000 */
+  timeoutMs?: number;
+  /** Progress lines while it runs. @default none */
+  progress?: (line: string) => void;
+  /** Keep the cloud and host running (the caller closes them). @default false */
+  keepRunning?: boolean;
+}
+
+/** One archive as the report shows it. */
+export interface ArchiveReport {
+  source: 'oos' | 'ecs';
+  regionId: string;
+  id: string;
+  records: number;
+  parts: number;
+  pages: number;
+  apiCalls: number;
+  retries: number;
+  /** Collector invocations that contributed. */
+  invocations: number;
+  byStatus: Record<string, number>;
+  failures: number;
+  topGroups: { count: number; status: string; title: string }[];
+  /** Resources to re-run (`retry.txt`). */
+  retryCount: number;
+  paths: { manifest: string; summary: string; markdown: string; report: string; retry: string };
+}
+
+/** What {@link runDemo} returns. */
+export interface DemoResult {
+  archives: ArchiveReport[];
+  /** The one-screen report. */
+  screen: string;
+  wallMs: number;
+  /** Base URL of the local host's HTTP triggers. */
+  httpUrl: string;
+  stats: LocalHost['stats'];
+  /** Set with `keepRunning`: stop everything. */
+  close(): Promise<void>;
+}
+
+interface ManifestJson {
+  complete: boolean;
+  records: number;
+  parts: unknown[];
+  pages: number;
+  apiCalls: number;
+  retries: number;
+  invocations: number;
+}
+
+interface SummaryJson {
+  byStatus: Record<string, number>;
+  failures: number;
+  groups: { count: number; status: string; title: string; signature: string }[];
+  retry: { count: number };
+}
+
+const COLLECT = 'execution-archive-collect';
+const SUMMARIZE = 'execution-archive-summarize';
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Polls until `check` returns a value, or throws `message()` after `timeoutMs`. */
+async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs: number, message: () => string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(message());
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Complete archives under the archive folder (`<source>/<region>/<id>/manifest.json`). */
+async function countManifests(archiveDir: string): Promise<number> {
+  let n = 0;
+  for (const source of ['oos', 'ecs']) {
+    const sDir = join(archiveDir, source);
+    if (!existsSync(sDir)) continue;
+    for (const region of await readdir(sDir)) {
+      for (const id of await readdir(join(sDir, region)).catch(() => [] as string[])) {
+        if (existsSync(join(sDir, region, id, 'manifest.json'))) n++;
+      }
+    }
+  }
+  return n;
+}
+
+function fmt(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/**
+ * Runs the scenario end to end and returns the report.
+ * @throws Error when the bundles cannot be built, or an archive is not complete and summarized within `timeoutMs`
+ *   (the message names what is missing and where it was looked for).
+ * @example const { screen } = await runDemo({ instances: 300, resources: 300 }); console.log(screen);
+ */
+export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
+  const started = Date.now();
+  const root = resolve(options.root ?? process.cwd());
+  const archiveDir = resolve(options.archiveDir ?? join(root, '.local-cloud', 'archive'));
+  const ossDir = resolve(options.ossDir ?? join(root, '.local-cloud', 'oss'));
+  const progress = options.progress ?? (() => {});
+  const timeoutMs = options.timeoutMs ?? 120_000;
+
+  const bundles = await ensureBundles({ root });
+  progress(bundles.built ? `built the bundles (${bundles.reason}) in ${bundles.ms} ms` : 'bundles are up to date');
+  await rm(archiveDir, { recursive: true, force: true });
+  await rm(ossDir, { recursive: true, force: true });
+  await mkdir(archiveDir, { recursive: true });
+
+  const cloud: LocalCloud = await startLocalCloud({ root: ossDir, seed: options.seed ?? 1 });
+  let host: LocalHost | undefined;
+  const close = async () => {
+    await host?.close();
+    await cloud.close();
+  };
+  try {
+    host = await startLocalHost({
+      cloud,
+      sYamlPath: join(root, 's.yaml'),
+      env: { ARCHIVE_URL: pathToFileURL(archiveDir).href, LOG_LEVEL: options.logLevel ?? (options.verbose ? 'info' : 'warn') },
+      events: { duplicateRate: options.duplicateRate ?? 0.05, shuffle: true, maxDelayMs: 300 },
+      timers: 'manual',
+      logs: options.verbose ? 'inherit' : 'silent',
+    });
+    const data = cloud.rpc.data;
+    const regionId = data.demo.regionId;
+    const resources = options.resources ?? 3000;
+    const executionId =
+      resources === 3000
+        ? data.demo.executionId
+        : data.addExecution({ resources, failureRate: 0.09, startedAt: new Date(Date.now() - 10 * 60_000).toISOString() }).executionId;
+    const execution = data.getExecution(regionId, executionId);
+    const startedMs = execution ? Date.parse(execution.info().startedAt) : NaN;
+
+    // 1. A RunCommand over the fleet: each instance's completion becomes a TaskCompleted event.
+    const instances = options.instances ?? 3000;
+    const durationMs = options.durationMs ?? 10_000;
+    const invocation = data.simulateRunCommand({ instances, durationMs, failureRate: options.failureRate ?? 0.1, commandName: 'security-patch.sh' });
+    progress(`RunCommand ${invocation.invokeId} on ${fmt(instances)} instances, finishing over ${durationMs / 1000} s (events → on-cloud-assistant-event → collect → summarize)`);
+
+    // 2. The sweep, with a window that reaches back to the OOS execution (the seeded one is dated in the past).
+    const hours = Number.isFinite(startedMs) ? Math.ceil((Date.now() - startedMs) / 3_600_000) + 1 : 72;
+    const sweepPayload = JSON.stringify({ sources: ['oos', 'ecs'], lookbackHours: Math.min(720, Math.max(1, hours)) });
+    progress(`sweep timer fired (payload ${sweepPayload})`);
+    await host.fireTimer('sweep', { payload: sweepPayload });
+    // Once the task is over, a second sweep reconciles: anything the events missed is collected now.
+    await new Promise((r) => setTimeout(r, durationMs + 500));
+    progress('sweep timer fired again after the RunCommand finished (reconciliation)');
+    await host.fireTimer('sweep', { payload: sweepPayload });
+
+    const refs = [
+      { source: 'ecs' as const, regionId, id: invocation.invokeId },
+      { source: 'oos' as const, regionId, id: executionId },
+    ];
+    const dirOf = (r: (typeof refs)[number]) => join(archiveDir, r.source, r.regionId, r.id);
+    const archives: ArchiveReport[] = [];
+    for (const ref of refs) {
+      const dir = dirOf(ref);
+      const left = () => Math.max(1000, timeoutMs - (Date.now() - started));
+      const manifest = await waitFor(
+        async () => {
+          const m = await readJson<ManifestJson>(join(dir, 'manifest.json'));
+          return m?.complete ? m : undefined;
+        },
+        left(),
+        () =>
+          `timed out after ${timeoutMs} ms: no complete ${join(dir, 'manifest.json')} (${ref.source} ${ref.id}); ` +
+          `${existsSync(join(dir, '_checkpoint.json')) ? 'a checkpoint exists, collection is unfinished' : 'collection never started'}; ` +
+          `re-run with --verbose to see the function logs`,
+      );
+      const summary = await waitFor(
+        () => readJson<SummaryJson>(join(dir, 'summary.json')),
+        left(),
+        () => `timed out after ${timeoutMs} ms: the archive ${dir} is complete but has no summary.json; re-run with --verbose`,
+      );
+      await waitFor(async () => (existsSync(join(dir, 'report.html')) ? true : undefined), left(), () => `no report.html in ${dir}`);
+      archives.push({
+        ...ref,
+        records: manifest.records,
+        parts: manifest.parts.length,
+        pages: manifest.pages,
+        apiCalls: manifest.apiCalls,
+        retries: manifest.retries,
+        invocations: manifest.invocations,
+        byStatus: summary.byStatus,
+        failures: summary.failures,
+        topGroups: summary.groups.slice(0, 3).map((g) => ({ count: g.count, status: g.status, title: g.title || g.signature })),
+        retryCount: summary.retry.count,
+        paths: {
+          manifest: join(dir, 'manifest.json'),
+          summary: join(dir, 'summary.json'),
+          markdown: join(dir, 'summary.md'),
+          report: join(dir, 'report.html'),
+          retry: join(dir, 'retry.txt'),
+        },
+      });
+    }
+    await Promise.race([host.idle(), new Promise((r) => setTimeout(r, Math.max(1000, timeoutMs - (Date.now() - started))))]);
+    const wallMs = Date.now() - started;
+    const others = (await countManifests(archiveDir)) - archives.length;
+    const screen = renderScreen({ archives, wallMs, httpUrl: host.httpUrl, root, stats: host.stats, instances, executionId, others });
+    const result: DemoResult = { archives, screen, wallMs, httpUrl: host.httpUrl, stats: host.stats, close };
+    if (!options.keepRunning) await close();
+    return result;
+  } catch (err) {
+    await close().catch(() => {});
+    throw err;
+  }
+}
+
+function renderScreen(input: {
+  archives: ArchiveReport[];
+  wallMs: number;
+  httpUrl: string;
+  root: string;
+  stats: LocalHost['stats'];
+  instances: number;
+  executionId: string;
+  others: number;
+}): string {
+  const { archives, stats } = input;
+  const rel = (p: string) => {
+    const r = relative(process.cwd(), p);
+    return r.startsWith('..') ? p : r;
+  };
+  const lines: string[] = [];
+  lines.push(`execution-archive on the local cloud: ${archives.length} archives complete and summarized in ${(input.wallMs / 1000).toFixed(1)} s`);
+  const e = stats.events;
+  lines.push(
+    `events: ${fmt(e.published)} published, ${fmt(e.delivered)} delivered (${fmt(e.duplicates)} duplicates, ${fmt(e.retries)} retries, ${fmt(e.dropped)} dropped); ` +
+      `invocations: ${Object.entries(stats.functions)
+        .map(([n, s]) => `${n.replace('execution-archive-', '')} ${fmt(s.invocations)}`)
+        .join(', ')}`,
+  );
+  for (const a of archives) {
+    lines.push('');
+    lines.push(`${a.source === 'ecs' ? 'Cloud Assistant invocation' : 'OOS execution'} ${a.id} (${a.source}, ${a.regionId})`);
+    lines.push(
+      `  records ${fmt(a.records)}   parts ${a.parts}   pages ${fmt(a.pages)}   api calls ${fmt(a.apiCalls)}   retries ${fmt(a.retries)}   collect invocations ${a.invocations}`,
+    );
+    const statuses = Object.entries(a.byStatus)
+      .sort((x, y) => y[1] - x[1])
+      .map(([s, n]) => `${s} ${fmt(n)}`)
+      .join(', ');
+    lines.push(`  by status: ${statuses}   failures ${fmt(a.failures)}`);
+    if (a.topGroups.length === 0) lines.push('  no failure groups');
+    a.topGroups.forEach((g, i) => lines.push(`  ${i + 1}. ${String(fmt(g.count)).padStart(5)} × ${g.status}: ${g.title.replace(/\s+/g, ' ').slice(0, 90)}`));
+    lines.push(`  to retry: ${fmt(a.retryCount)} (${rel(a.paths.retry)})`);
+    lines.push(`  manifest ${rel(a.paths.manifest)}`);
+    lines.push(`  summary  ${rel(a.paths.summary)}`);
+    lines.push(`  markdown ${rel(a.paths.markdown)}`);
+    lines.push(`  report   ${rel(a.paths.report)}`);
+  }
+  if (input.others > 0) {
+    lines.push('');
+    lines.push(`the sweep also archived ${input.others} older seeded execution(s)/invocation(s) of the local cloud that no event had reported`);
+  }
+  const oos = archives.find((a) => a.source === 'oos');
+  lines.push('');
+  lines.push(`HTTP triggers (local host ${input.httpUrl}; up while \`npm start -- --serve\` runs):`);
+  lines.push(
+    `  curl -s -X POST ${input.httpUrl}/${COLLECT}/collect -H 'content-type: application/json' -d '{"source":"oos","regionId":"${oos?.regionId ?? 'cn-hangzhou'}","executionId":"${oos?.id ?? input.executionId}"}'`,
+  );
+  lines.push(`  curl -s '${input.httpUrl}/${SUMMARIZE}/summary?source=oos&regionId=${oos?.regionId ?? 'cn-hangzhou'}&id=${oos?.id ?? input.executionId}&format=md'`);
+  return lines.join('\n');
+}

@@ -1,0 +1,81 @@
+/**
+ * `npm start` end to end: the demo flow (events → on-cloud-assistant-event → collect → summarize, and the sweep)
+ * on the local cloud and host with the real bundles, at test size; and the script itself as a child process.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runDemo } from '../../emulator/demo';
+
+const root = resolve(__dirname, '../..');
+const dir = mkdtempSync(join(tmpdir(), 'ea-start-'));
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('npm start flow (runDemo)', () => {
+  it('archives and summarizes the simulated invocation and the swept OOS execution', async () => {
+    const archiveDir = join(dir, 'archive');
+    const result = await runDemo({
+      root,
+      archiveDir,
+      ossDir: join(dir, 'oss'),
+      instances: 300,
+      resources: 300,
+      durationMs: 2000,
+      timeoutMs: 90_000,
+    });
+    expect(result.archives.map((a) => a.source)).toEqual(['ecs', 'oos']);
+    for (const a of result.archives) {
+      expect(a.records).toBe(300);
+      expect(a.parts).toBeGreaterThanOrEqual(1);
+      expect(a.pages).toBeGreaterThan(0);
+      expect(a.apiCalls).toBeGreaterThanOrEqual(a.pages);
+      expect(Object.values(a.byStatus).reduce((x, y) => x + y, 0)).toBe(300);
+      expect(a.failures).toBeGreaterThan(0);
+      expect(a.topGroups.length).toBeGreaterThan(0);
+      expect(a.retryCount).toBe(a.failures);
+      const manifest = JSON.parse(readFileSync(a.paths.manifest, 'utf8')) as { complete: boolean; records: number };
+      expect(manifest).toMatchObject({ complete: true, records: 300 });
+      const summary = JSON.parse(readFileSync(a.paths.summary, 'utf8')) as { total: number };
+      expect(summary.total).toBe(300);
+      expect(existsSync(a.paths.markdown)).toBe(true);
+      expect(readFileSync(a.paths.report, 'utf8')).toMatch(/^<!doctype html>/i);
+      expect(readFileSync(a.paths.retry, 'utf8').trim().split('\n')).toHaveLength(a.retryCount);
+      for (const p of Object.values(a.paths)) expect(result.screen).toContain(p.startsWith(process.cwd()) ? p.slice(process.cwd().length + 1) : p);
+      expect(result.screen).toContain(a.id);
+    }
+    // The invocation came through the events; the OOS execution through the sweep.
+    expect(result.stats.events.published).toBe(300);
+    expect(result.stats.events.dropped).toBe(0);
+    expect(result.stats.functions['execution-archive-on-cloud-assistant-event']?.invocations).toBeGreaterThanOrEqual(300);
+    expect(result.stats.functions['execution-archive-sweep']?.invocations).toBe(2);
+    expect(result.screen).toContain(`${result.httpUrl}/execution-archive-collect/collect`);
+    expect(result.screen).toContain(`${result.httpUrl}/execution-archive-summarize/summary?`);
+  }, 120_000);
+});
+
+describe('npm start (child process)', () => {
+  it('exits 0 and prints the report', async () => {
+    const started = Date.now();
+    const child = spawn(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/start.ts'], {
+      cwd: root,
+      env: { ...process.env, CI: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code, `${out}\n${err}`).toBe(0);
+    expect(out).toMatch(/2 archives complete and summarized in [\d.]+ s/);
+    expect(out).toContain('Cloud Assistant invocation t-');
+    expect(out).toContain('OOS execution exec-');
+    expect(out).toMatch(/records 3,000/);
+    for (const f of ['manifest.json', 'summary.json', 'summary.md', 'report.html', 'retry.txt']) expect(out).toContain(f);
+    expect(out).toContain('curl -s -X POST');
+    expect(Date.now() - started).toBeLessThan(120_000);
+  }, 150_000);
+});
