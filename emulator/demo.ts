@@ -179,10 +179,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const data = cloud.rpc.data;
     const regionId = data.demo.regionId;
     const resources = options.resources ?? 3000;
-    const executionId =
-      resources === 3000
-        ? data.demo.executionId
-        : data.addExecution({ resources, failureRate: 0.09, startedAt: new Date(Date.now() - 10 * 60_000).toISOString() }).executionId;
+    // A fleet-wide OOS execution that finished a few minutes ago (dated from now, so the sweep's window always reaches
+    // it, whatever today's date is; the seeded scenarios carry fixed dates).
+    const executionId = data.addExecution({ resources, failureRate: 0.09, startedAt: new Date(Date.now() - 20 * 60_000).toISOString() }).executionId;
     const execution = data.getExecution(regionId, executionId);
     const startedMs = execution ? Date.parse(execution.info().startedAt) : NaN;
 
@@ -192,7 +191,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const invocation = data.simulateRunCommand({ instances, durationMs, failureRate: options.failureRate ?? 0.1, commandName: 'security-patch.sh' });
     progress(`RunCommand ${invocation.invokeId} on ${fmt(instances)} instances, finishing over ${durationMs / 1000} s (events → on-cloud-assistant-event → collect → summarize)`);
 
-    // 2. The sweep, with a window that reaches back to the OOS execution (the seeded one is dated in the past).
+    // 2. The sweep, with a window that reaches back to the OOS execution.
     const hours = Number.isFinite(startedMs) ? Math.ceil((Date.now() - startedMs) / 3_600_000) + 1 : 72;
     const sweepPayload = JSON.stringify({ sources: ['oos', 'ecs'], lookbackHours: Math.min(720, Math.max(1, hours)) });
     progress(`sweep timer fired (payload ${sweepPayload})`);
