@@ -237,6 +237,11 @@ async function handleInvocation(ref: ArchiveRef, events: TaskCompletedEvent[], c
   // 5. One dispatcher per invocation.
   const taken = await takeClaim(store, ref, { claimedBy: ctx.deps.requestId, nowMs: ctx.now(), ttlSeconds: ctx.ttlSeconds });
   if (!taken.taken) return report('claimed-elsewhere', { status });
+  // A collector may have committed, and cleared the claims, between step 1 and now: look once more.
+  if (await store.head(manifestKey(ref))) {
+    await releaseClaim(store, ref, taken.claim).catch((err: unknown) => log.warn('claim release failed', { err }));
+    return report('archived', { status });
+  }
 
   // 6. Dispatch collect.
   const taskId = `collect-ecs-${ref.id}`;
