@@ -4,18 +4,12 @@
  * invocation; foreign or malformed events are reported as rejected, never thrown (see lib/events).
  */
 import { handleCloudAssistantEvents, eventConsumerDeps } from '../../lib/events';
-import { createFunctionInvoker } from '../../lib/cloud/invoke';
+import { invokerFor } from '../../lib/cloud/invoke';
 import { createRuntime } from '../../lib/runtime';
 import { decodeEvent, type FcContext } from '../../lib/triggers';
 
 export const handler = async (event: Buffer, context: FcContext) => {
-  const startedAt = Date.now();
-  const rt = createRuntime(context, { startedAt, logFields: { fn: 'on-cloud-assistant-event' } });
-  const invoker = createFunctionInvoker({
-    accountId: context.accountId ?? rt.env.FC_ACCOUNT_ID ?? '',
-    regionId: rt.config.regionId,
-    credentials: () => rt.credentials.get(),
-    endpoint: rt.config.fcEndpoint,
-  });
+  const rt = createRuntime(context, { logFields: { fn: 'on-cloud-assistant-event' } });
+  const invoker = invokerFor(rt);
   return handleCloudAssistantEvents(decodeEvent(event), eventConsumerDeps(rt, invoker));
 };

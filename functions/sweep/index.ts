@@ -4,19 +4,13 @@
  * `collect` for those without a complete archive (see lib/sweep).
  */
 import { runSweep, sweepDeps } from '../../lib/sweep';
-import { createFunctionInvoker } from '../../lib/cloud/invoke';
+import { invokerFor } from '../../lib/cloud/invoke';
 import { createRuntime } from '../../lib/runtime';
 import { decodeEvent, type FcContext } from '../../lib/triggers';
 
 export const handler = async (event: Buffer, context: FcContext) => {
-  const startedAt = Date.now();
-  const rt = createRuntime(context, { startedAt, logFields: { fn: 'sweep' } });
-  const invoker = createFunctionInvoker({
-    accountId: context.accountId ?? rt.env.FC_ACCOUNT_ID ?? '',
-    regionId: rt.config.regionId,
-    credentials: () => rt.credentials.get(),
-    endpoint: rt.config.fcEndpoint,
-  });
+  const rt = createRuntime(context, { logFields: { fn: 'sweep' } });
+  const invoker = invokerFor(rt);
   // An empty direct invocation means "all defaults".
   const payload = Buffer.isBuffer(event) && event.toString('utf8').trim() === '' ? {} : decodeEvent(event);
   return runSweep(payload, sweepDeps(rt, invoker));

@@ -250,3 +250,21 @@ export function createFunctionInvoker(options: FunctionInvokerOptions): Function
     },
   };
 }
+
+/**
+ * The invoker a handler uses for its fan-out: the FC context's account (or `FC_ACCOUNT_ID` locally), the configured
+ * region and FC endpoint override, and the invocation's credentials.
+ */
+export function invokerFor(rt: {
+  context: { accountId?: string | undefined };
+  env: NodeJS.ProcessEnv;
+  config: { regionId: string; fcEndpoint?: string | undefined };
+  credentials: { get(): Promise<InvokerCredentials> };
+}): FunctionInvoker {
+  return createFunctionInvoker({
+    accountId: rt.context.accountId ?? rt.env.FC_ACCOUNT_ID ?? '',
+    regionId: rt.config.regionId,
+    credentials: () => rt.credentials.get(),
+    endpoint: rt.config.fcEndpoint,
+  });
+}
