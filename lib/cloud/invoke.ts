@@ -2,13 +2,39 @@
  * Invoking a sibling Function Compute 3.0 function (fan-out). FC 3.0 functions have no service, so the 2016-08-15
  * API (`@alicloud/fc2`) cannot address them; this uses `@alicloud/fc20230330` (V3 signatures).
  *
- * That SDK is heavy (~1 MB of generated models): keep this import isolated here, and import this file only from the
- * functions that fan out.
+ * That SDK is heavy (~1 MB of generated models, ~100 ms to load): it is loaded on the first invocation, not when the
+ * function starts, so the many event deliveries that never fan out don't pay for it on a cold start.
  */
 import { Readable } from 'node:stream';
-import FcClient, * as $FC from '@alicloud/fc20230330';
-import * as $OpenApi from '@alicloud/openapi-client';
+import type FcClient from '@alicloud/fc20230330';
+import type * as $FC from '@alicloud/fc20230330';
+import type * as $OpenApi from '@alicloud/openapi-client';
 import { ApiError } from '../errors';
+
+interface FcSdk {
+  FcClient: typeof FcClient;
+  InvokeFunctionRequest: typeof $FC.InvokeFunctionRequest;
+  InvokeFunctionHeaders: typeof $FC.InvokeFunctionHeaders;
+  Config: typeof $OpenApi.Config;
+}
+
+let sdk: Promise<FcSdk> | undefined;
+
+/** The SDK's CommonJS default export, whether the loader hands it over directly (esbuild) or wrapped (Node ESM). */
+function defaultExport<T>(mod: unknown): T {
+  const d = (mod as { default?: unknown }).default;
+  return ((d as { default?: unknown } | undefined)?.default ?? d) as T;
+}
+
+function loadSdk(): Promise<FcSdk> {
+  sdk ??= Promise.all([import('@alicloud/fc20230330'), import('@alicloud/openapi-client')]).then(([fc, openapi]) => ({
+    FcClient: defaultExport<typeof FcClient>(fc),
+    InvokeFunctionRequest: (fc as typeof $FC).InvokeFunctionRequest,
+    InvokeFunctionHeaders: (fc as typeof $FC).InvokeFunctionHeaders,
+    Config: (openapi as typeof $OpenApi).Config,
+  }));
+  return sdk;
+}
 
 /** The keys FC is called with (the function's STS credentials in FC). */
 export interface InvokerCredentials {
@@ -157,7 +183,8 @@ export function createFunctionInvoker(options: FunctionInvokerOptions): Function
     }
     const id = `${creds.accessKeyId}\0${creds.accessKeySecret}\0${creds.securityToken ?? ''}`;
     if (cached?.id !== id) {
-      const config = new $OpenApi.Config({
+      const { Config, FcClient } = await loadSdk();
+      const config = new Config({
         accessKeyId: creds.accessKeyId,
         accessKeySecret: creds.accessKeySecret,
         ...(creds.securityToken ? { securityToken: creds.securityToken } : {}),
@@ -174,12 +201,13 @@ export function createFunctionInvoker(options: FunctionInvokerOptions): Function
 
   async function invoke(functionName: string, payload: unknown, type: 'Sync' | 'Async', opts: InvokeOptions) {
     const fc = await client();
-    const request = new $FC.InvokeFunctionRequest({
+    const { InvokeFunctionRequest, InvokeFunctionHeaders } = await loadSdk();
+    const request = new InvokeFunctionRequest({
       // The SDK needs a Readable (a Buffer throws "readable.on is not a function").
       body: Readable.from([toPayload(payload)]),
       ...(opts.qualifier ? { qualifier: opts.qualifier } : {}),
     });
-    const headers = new $FC.InvokeFunctionHeaders({
+    const headers = new InvokeFunctionHeaders({
       xFcInvocationType: type,
       xFcLogType: type === 'Sync' ? 'Tail' : 'None',
       ...(opts.taskId ? { xFcAsyncTaskId: opts.taskId } : {}),
