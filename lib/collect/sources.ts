@@ -8,6 +8,7 @@ import type { RpcClient } from '../cloud/rpc';
 import { listExecutions, listResourceExecutionStatus } from '../cloud/oos';
 import { describeInvocationResults, describeInvocations } from '../cloud/ecs';
 import type { CollectRequest } from './request';
+import { ECS_ACTIVE, OOS_UNFINISHED } from '../status';
 
 export type ApiRecord = Record<string, unknown>;
 
@@ -36,10 +37,6 @@ export interface SourceAdapter {
   readonly stats: { apiCalls: number; retries: number };
 }
 
-/** OOS execution statuses that are not final (the execution may still change). */
-const OOS_UNFINISHED = new Set(['Started', 'Queued', 'Running', 'Waiting', 'Pending']);
-/** Cloud Assistant overall statuses that are not final. */
-const ECS_UNFINISHED = new Set(['Pending', 'Running', 'Stopping']);
 
 export function oosAdapter(client: RpcClient, req: CollectRequest): SourceAdapter {
   return {
@@ -93,7 +90,7 @@ export function ecsAdapter(client: RpcClient, req: CollectRequest): SourceAdapte
         const record = page.records.find((i) => i.InvokeId === req.id);
         if (record) {
           const status = String(record.InvocationStatus ?? record.InvokeStatus ?? '');
-          return { record: record as ApiRecord, status, finished: !ECS_UNFINISHED.has(status) };
+          return { record: record as ApiRecord, status, finished: !ECS_ACTIVE.has(status) };
         }
       }
       return undefined;

@@ -25,7 +25,7 @@ import { collectPayload } from '../collect/request';
 import type { Logger } from '../log';
 import type { Runtime } from '../runtime';
 import { collectFunctionName, DEFAULT_COLLECT_FUNCTION_NAME, type AsyncInvoker } from '../fanout';
-import { invocationStatusOf, isFinishedInvocationStatus } from '../sweep/finished';
+import { invocationStatusOf, isFinishedInvocationStatus } from '../status';
 import { pLimit } from '../sweep/limit';
 import { DEFAULT_CLAIM_TTL_SECONDS, readClaim, releaseClaim, takeClaim } from './claim';
 import { parseTaskCompletedDelivery, type RejectedEvent, type TaskCompletedEvent } from './cloud-events';

@@ -20,7 +20,7 @@ import type { Logger } from '../log';
 import type { Runtime } from '../runtime';
 import { readClaim } from '../events/claim';
 import { collectFunctionName, DEFAULT_COLLECT_FUNCTION_NAME, type AsyncInvoker } from '../fanout';
-import { invocationStatusOf, isFinishedExecutionStatus, isFinishedInvocationStatus } from './finished';
+import { invocationStatusOf, isFinishedExecutionStatus, isFinishedInvocationStatus } from '../status';
 import { pLimit } from './limit';
 import { parseSweepPayload, type SweepRequest } from './payload';
 
