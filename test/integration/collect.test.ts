@@ -132,6 +132,19 @@ describe('ECS details', () => {
     expect(Buffer.byteLength(String(large.records[0]!.Output))).toBe(24 * 1024);
   });
 
+  it('follows empty pages that still carry a NextToken (first, middle and consecutive)', async () => {
+    const inv = t.cloud.rpc.data.addInvocation({ instances: 180, emptyPages: [0, 2, 3] });
+    const exec = t.cloud.rpc.data.addExecution({ resources: 250, emptyPages: [1] });
+    const ecs = await collectAndRead(runtime('file'), ecsPayload(inv.invokeId));
+    const oos = await collectAndRead(runtime('file'), oosPayload(exec.executionId));
+    expect(ecs.records).toHaveLength(180);
+    expect(new Set(ecs.records.map((r) => r.InstanceId)).size).toBe(180);
+    expect(ecs.manifest!.pages).toBe(4 + 3);
+    expect(oos.records).toHaveLength(250);
+    expect(new Set(oos.records.map((r) => r.ResourceId)).size).toBe(250);
+    expect(oos.manifest!.pages).toBe(3 + 1);
+  });
+
   it('does nothing for an archive that is already complete, and re-collects with force', async () => {
     const rt = runtime('file');
     const id = t.cloud.rpc.data.demo.invocationsBySize['51']!;
