@@ -27,12 +27,12 @@ export function normalizeToken(token: unknown): string | undefined {
 }
 
 /**
- * A copy of `s` that shares no memory with the string it came from. A token parsed out of a response body can be a
- * V8 "sliced string" that keeps the whole body alive; the walk remembers every token it has seen, so without this a
- * walk of 3,000 pages held every response it had read (measured: +0.9 MB per 1,000 records, an out-of-memory at
- * 300,000 records with a 160 MB heap).
+ * A copy of `s` that shares no memory with the string it came from. A string parsed out of a response body (pop-core
+ * parses with json-bigint) can be a V8 "sliced string" that keeps the whole body alive. Anything kept across pages
+ * (seen tokens, ids to dispatch) must be detached: without this, the walk's seen-token set held every response it
+ * had read (measured: +0.9 MB per 1,000 records, out of memory at 300,000 records with a 160 MB heap).
  */
-function detached(s: string): string {
+export function detached(s: string): string {
   return Buffer.from(s, 'utf8').toString('utf8');
 }
 

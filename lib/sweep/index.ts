@@ -12,6 +12,7 @@ import { manifestKey, type ArchiveRef } from '../archive/layout';
 import type { ObjectStore } from '../archive/store';
 import { describeInvocations } from '../cloud/ecs';
 import { listExecutions } from '../cloud/oos';
+import { detached } from '../cloud/paginate';
 import type { RpcClient } from '../cloud/rpc';
 import { collectPayload } from '../collect/request';
 import type { Deadline } from '../deadline';
@@ -261,8 +262,10 @@ async function listOos(client: RpcClient, fromMs: number, outOfTime: () => boole
   const seen = new Set<string>();
   for await (const page of listExecutions(client, { EndDateAfter: isoSeconds(fromMs) })) {
     for (const e of page.records) {
-      const id = e.ExecutionId;
-      if (typeof id !== 'string' || !EXECUTION_ID.test(id) || seen.has(id)) continue;
+      if (typeof e.ExecutionId !== 'string') continue;
+      // Kept across pages: detached, so it does not keep the page's response body alive.
+      const id = detached(e.ExecutionId);
+      if (!EXECUTION_ID.test(id) || seen.has(id)) continue;
       if (typeof e.ParentExecutionId === 'string' && e.ParentExecutionId !== '') continue;
       seen.add(id);
       out.listed++;
@@ -296,8 +299,10 @@ async function listEcs(client: RpcClient, fromMs: number, outOfTime: () => boole
       const created = parse(inv.CreationTime);
       if (Number.isFinite(created) && created < fromMs) continue;
       inWindow++;
-      const id = inv.InvokeId;
-      if (typeof id !== 'string' || !INVOKE_ID.test(id) || seen.has(id)) continue;
+      if (typeof inv.InvokeId !== 'string') continue;
+      // Kept across pages: detached, so it does not keep the (large) page's response body alive.
+      const id = detached(inv.InvokeId);
+      if (!INVOKE_ID.test(id) || seen.has(id)) continue;
       seen.add(id);
       out.listed++;
       if (!isFinishedInvocationStatus(invocationStatusOf(inv))) {
