@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { listen } from '../listen';
 import { ACCOUNT_ID, DEMO_KEYS, findKey, type DemoKey } from '../credentials';
 import { acs3CanonicalRequest, acs3Signature, acs3StringToSign, parseAcs3Authorization, safeEqual } from './signature';
 
@@ -361,15 +361,9 @@ export function createFcHandler(options: FcEmulatorOptions = {}): FcHandler {
  */
 export async function startFcEmulator(options: FcEmulatorOptions & { host?: string; port?: number } = {}): Promise<FcEmulator> {
   const handler = createFcHandler(options);
-  const server = createServer(handler);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const served = await listen(handler, options);
   return {
-    url: `http://${host}:${addr.port}`,
+    url: served.url,
     accountId: handler.accountId,
     get invocations() {
       return handler.invocations;
@@ -379,10 +373,7 @@ export async function startFcEmulator(options: FcEmulatorOptions & { host?: stri
     idle: () => handler.idle(),
     close: async () => {
       await handler.idle();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await served.close();
     },
   };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { listen } from '../listen';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { ACCOUNT_ID, DEMO_KEYS, findKey, type DemoKey } from '../credentials';
@@ -613,27 +613,17 @@ export function createOssHandler(options: OssEmulatorOptions): OssHandler {
 export async function startOssEmulator(options: OssEmulatorOptions & { host?: string; port?: number }): Promise<OssEmulator> {
   const handler = createOssHandler(options);
   await handler.ready;
-  const server = createServer(handler);
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const served = await listen(handler, options);
+  served.server.keepAliveTimeout = 5_000;
   return {
-    url: `http://${host}:${addr.port}`,
+    url: served.url,
     root: handler.storage.root,
     faults: handler.faults,
     stats: handler.stats,
     storage: handler.storage,
     createBucket: (name) => handler.createBucket(name),
     objectPath: (bucket, key) => handler.objectPath(bucket, key),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => served.close(),
   };
 }
 

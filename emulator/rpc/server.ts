@@ -6,8 +6,8 @@
  * This is the other side of the wire: it never imports from `lib/`.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listen } from '../listen';
 import { DEMO_KEYS, type DemoKey } from '../credentials';
 import { Datasets, KNOWN_REGION_IDS } from '../datasets';
 import { DEFAULT_SLOW_MS, FAULT_KINDS, FaultInjector, type FaultKind, type FaultSpec } from '../faults';
@@ -329,28 +329,16 @@ export async function startRpcEmulator(opts: RpcEmulatorOptions = {}): Promise<R
   const data = new Datasets({ seed: opts.seed ?? 1, now });
   const faults = new FaultInjector();
   const handler = createRpcHandler({ data, faults, keys: opts.keys, now, timestampSkewMs: opts.timestampSkewMs });
-  const server = createServer(handler);
-  const host = opts.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const served = await listen(handler, opts);
   return {
-    url: `http://${urlHost}:${port}`,
+    url: served.url,
     data,
     faults,
     stats: handler.stats,
-    close: () =>
-      new Promise<void>((resolve) => {
-        handler.dispose();
-        data.close();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => {
+      handler.dispose();
+      data.close();
+      return served.close();
+    },
   };
 }
