@@ -35,7 +35,7 @@ export async function startTestCloud(options: { seed?: number } = {}): Promise<T
       counter += 1;
       const archiveUrl =
         kind === 'file' ? pathToFileURL(join(dir, `archive-${counter}`)).href : `oss://${cloud.bucket}/archive-${counter}`;
-      return { ...cloud.env(), ARCHIVE_URL: archiveUrl, LOG_LEVEL: 'warn', SUMMARIZE_AFTER_COLLECT: 'off', ...overrides };
+      return { ...cloud.env(), ARCHIVE_URL: archiveUrl, LOG_LEVEL: 'error', SUMMARIZE_AFTER_COLLECT: 'off', ...overrides };
     },
     async close() {
       await cloud.close();
