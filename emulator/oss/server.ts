@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { ACCOUNT_ID, DEMO_KEYS, findKey, type DemoKey } from '../credentials';
 import { OssFaults } from './faults';
 import { ossSignature, ossStringToSign, parseOssAuthorization, safeEqual } from './signature';
-import { OssError, OssStorage, compareUtf8, type StoredObject } from './storage';
+import { OssError, OssStorage, type StoredObject } from './storage';
 import { parseCompleteMultipartUpload, xmlDocument, type XmlNode } from './xml';
 
 /**
@@ -294,7 +294,7 @@ export function createOssHandler(options: OssEmulatorOptions): OssHandler {
     for (const [k, v] of Object.entries(o.userMeta)) res.setHeader(`x-oss-meta-${k}`, v);
   }
 
-  async function serve(req: IncomingMessage, res: ServerResponse, rid: string): Promise<void> {
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     await ready;
     const method = (req.method ?? 'GET').toUpperCase();
     const url = new URL(req.url ?? '/', 'http://oss.invalid');
@@ -578,7 +578,7 @@ export function createOssHandler(options: OssEmulatorOptions): OssHandler {
     res.setHeader('x-oss-request-id', rid);
     res.setHeader('server', 'AliyunOSS');
     res.setHeader('date', new Date(now()).toUTCString());
-    serve(req, res, rid).catch(async (err: unknown) => {
+    serve(req, res).catch(async (err: unknown) => {
       const e =
         err instanceof OssError
           ? err

@@ -23,7 +23,7 @@ import { readClaim } from '../events/claim';
 import { collectFunctionName, DEFAULT_COLLECT_FUNCTION_NAME, type AsyncInvoker } from '../fanout';
 import { invocationStatusOf, isFinishedExecutionStatus, isFinishedInvocationStatus } from '../status';
 import { pLimit } from './limit';
-import { parseSweepPayload, type SweepRequest } from './payload';
+import { parseSweepPayload } from './payload';
 
 export { parseSweepPayload, SWEEP_LIMITS, type SweepRequest } from './payload';
 export { pLimit, type Limiter } from './limit';
