@@ -10,6 +10,7 @@ import { resolveCredentials, type CredentialsSource } from './cloud/credentials'
 import { createRpcClient, type RpcClient } from './cloud/rpc';
 import type { Service } from './cloud/endpoints';
 import { openStore } from './archive/open';
+import { withStoreRetries } from './archive/retrying';
 import type { ObjectStore } from './archive/store';
 
 /** Name and version of this build, recorded in every manifest. */
@@ -48,12 +49,15 @@ export function createRuntime(context: FcContext, options: RuntimeOptions = {}):
   });
   const credentials = resolveCredentials({ context, env, logger });
   const deadline = invocationDeadline(context.function?.timeout, { startedAt: options.startedAt });
-  const store = openStore(config.archiveUrl, {
-    credentials: () => credentials.get(),
-    ossEndpoint: config.ossEndpoint,
-    regionId: config.regionId,
-    logger,
-  });
+  const store = withStoreRetries(
+    openStore(config.archiveUrl, {
+      credentials: () => credentials.get(),
+      ossEndpoint: config.ossEndpoint,
+      regionId: config.regionId,
+      logger,
+    }),
+    { deadline, logger },
+  );
   return {
     config,
     context,

@@ -125,7 +125,8 @@ const unquote = (etag: string) => etag.replace(/"/g, '');
  *   `FileAlreadyExists` becomes `StorageError` `ObjectAlreadyExists`.
  * - `get`/`getStream`/`head` answer `undefined` for a missing key; other failures are `StorageError`s carrying the
  *   OSS code (`NoSuchBucket`, `AccessDenied`, `SignatureDoesNotMatch`, `RequestError`, ...), status and key.
- * - Nothing is retried here: the caller's retry policy decides (errors carry `status`; network errors have none).
+ * - Nothing is retried here (errors carry `status`; network errors have none): `withStoreRetries` in retrying.ts
+ *   applies the project's retry policy on top, as the handlers' runtime does.
  *
  * @example
  *   const store = createOssStore({ bucket: 'my-archive', prefix: 'archive', region: 'cn-hangzhou', internal: true,

@@ -210,6 +210,18 @@ describe('faults mid-walk', () => {
   });
 });
 
+describe('OSS faults mid-walk', () => {
+  it.each(['internal-error', 'service-unavailable', 'reset'] as const)('%s on object writes is retried and the archive is exact', async (kind) => {
+    const id = t.cloud.rpc.data.addExecution({ resources: 640, failureRate: 0.2 }).executionId;
+    const rt = runtime('oss', { ARCHIVE_PART_MAX_RECORDS: '200' });
+    t.cloud.oss.faults.inject({ kind, method: 'PutObject', times: 2, afterRequests: 3 });
+    const { result, records } = await collectAndRead(rt, oosPayload(id));
+    t.cloud.oss.faults.clear();
+    expect(result.status).toBe('committed');
+    expect(records).toEqual(await apiRecords('oos', id));
+  });
+});
+
 function createRuntimeWithAttempts(rt: Runtime, attempts: number): Runtime {
   const env = { ...rt.env, API_MAX_ATTEMPTS: String(attempts) };
   return { ...createRuntime(fcContext(), { env }), store: rt.store };

@@ -1,0 +1,67 @@
+/**
+ * Transient store failures (an OSS 5xx, a dropped connection, a timeout) retried with the project's one retry
+ * policy, so a blip in OSS does not cost a collection its invocation. The stores themselves stay retry-free.
+ */
+import { StorageError } from '../errors';
+import type { Deadline } from '../deadline';
+import type { Logger } from '../log';
+import { withRetry, type RetryPolicy } from '../cloud/retry';
+import type { ObjectStore } from './store';
+
+/** Codes ali-oss gives network failures (no HTTP status), and node's socket errors. */
+const TRANSIENT_CODES = new Set([
+  'RequestError',
+  'ResponseTimeoutError',
+  'ConnectionTimeoutError',
+  'ResponseError',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+]);
+
+/** Whether a store failure is worth another attempt: a 5xx (or 429), or a network failure without an answer. */
+export function isTransientStorageError(err: unknown): boolean {
+  if (!(err instanceof StorageError)) return false;
+  if (err.status !== undefined) return err.status >= 500 || err.status === 429;
+  return TRANSIENT_CODES.has(err.code);
+}
+
+export interface StoreRetryOptions {
+  /** @default DEFAULT_RETRY_POLICY (6 attempts, 200 ms base, 5 s cap) */
+  policy?: Partial<RetryPolicy>;
+  /** No retry sleeps past it. */
+  deadline?: Pick<Deadline, 'remaining'>;
+  logger?: Logger;
+  /** Injected in tests. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * `store` with its single-request operations retried on transient failures. `list` is passed through: its pages
+ * come from an iterator the caller drives, and the callers that list (cleanup, summaries) are themselves re-run.
+ * A retried forbid-overwrite put whose first attempt did land answers `ObjectAlreadyExists`, which callers already
+ * handle as "someone committed".
+ */
+export function withStoreRetries(store: ObjectStore, options: StoreRetryOptions = {}): ObjectStore {
+  const retry = <T>(operation: string, key: string, fn: () => Promise<T>): Promise<T> =>
+    withRetry(fn, {
+      policy: options.policy,
+      deadline: options.deadline,
+      classify: isTransientStorageError,
+      sleep: options.sleep,
+      onRetry: ({ error, attempt, delayMs }) =>
+        options.logger?.warn('store operation retry', { operation, key, code: (error as StorageError).code, attempt, delayMs }),
+    });
+  return {
+    url: store.url,
+    put: (key, body, putOptions) => retry('put', key, () => store.put(key, body, putOptions)),
+    get: (key) => retry('get', key, () => store.get(key)),
+    getStream: (key) => retry('getStream', key, () => store.getStream(key)),
+    head: (key) => retry('head', key, () => store.head(key)),
+    delete: (key) => retry('delete', key, () => store.delete(key)),
+    list: (prefix) => store.list(prefix),
+    locate: (key) => store.locate(key),
+  };
+}
