@@ -97,6 +97,18 @@ export interface FcHandler extends RequestListener {
   unregister(name: string): void;
   /** Resolves once no async invocation is queued or running. */
   idle(): Promise<void>;
+  /**
+   * The next `times` authenticated invocations are refused: 429 `ResourceThrottled` (FC's answer when the function's
+   * concurrency is exhausted) or 503 `ServiceUnavailable`.
+   */
+  injectFault(fault: FcFault): void;
+}
+
+/** A refusal the FC emulator answers instead of invoking. */
+export interface FcFault {
+  kind: 'throttled' | 'unavailable';
+  /** @default 1 */
+  times?: number;
 }
 
 /** A running FC emulator. */
@@ -108,6 +120,7 @@ export interface FcEmulator {
   register(name: string, fn: FcFunction, options?: FcRegisterOptions): void;
   unregister(name: string): void;
   idle(): Promise<void>;
+  injectFault(fault: FcFault): void;
   close(): Promise<void>;
 }
 
@@ -157,6 +170,7 @@ export function createFcHandler(options: FcEmulatorOptions = {}): FcHandler {
   const functions = new Map<string, { fn: FcFunction; options: FcRegisterOptions }>();
   const invocations: FcInvocationRecord[] = [];
   const taskIds = new Set<string>();
+  const faults: FcFault['kind'][] = [];
   const nonces = new Map<string, number>();
   const pending = new Set<Promise<void>>();
 
@@ -260,6 +274,9 @@ export function createFcHandler(options: FcEmulatorOptions = {}): FcHandler {
     if (req.method !== 'POST') throw new FcError(405, 'MethodNotAllowed', 'Invocations must be POSTed.');
     // The signature covers the whole body; an oversized body is rejected after authentication.
     authenticate(req, rawPath, rawQuery, sha256);
+    const fault = faults.shift();
+    if (fault === 'throttled') throw new FcError(429, 'ResourceThrottled', 'Reserve resource exhausted, please retry later.');
+    if (fault === 'unavailable') throw new FcError(503, 'ServiceUnavailable', 'The service is temporarily unavailable.');
     let functionName: string;
     try {
       functionName = decodeURIComponent(m[1]);
@@ -346,6 +363,9 @@ export function createFcHandler(options: FcEmulatorOptions = {}): FcHandler {
     idle: async () => {
       while (pending.size > 0) await Promise.allSettled([...pending]);
     },
+    injectFault: (fault: FcFault) => {
+      for (let i = 0; i < (fault.times ?? 1); i++) faults.push(fault.kind);
+    },
   });
   return handler;
 }
@@ -371,6 +391,7 @@ export async function startFcEmulator(options: FcEmulatorOptions & { host?: stri
     register: (name, fn, opts) => handler.register(name, fn, opts),
     unregister: (name) => handler.unregister(name),
     idle: () => handler.idle(),
+    injectFault: (fault) => handler.injectFault(fault),
     close: async () => {
       await handler.idle();
       await served.close();

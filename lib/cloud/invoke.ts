@@ -10,6 +10,9 @@ import type FcClient from '@alicloud/fc20230330';
 import type * as $FC from '@alicloud/fc20230330';
 import type * as $OpenApi from '@alicloud/openapi-client';
 import { ApiError } from '../errors';
+import type { Deadline } from '../deadline';
+import type { Logger } from '../log';
+import { withRetry, type RetryPolicy } from './retry';
 
 interface FcSdk {
   FcClient: typeof FcClient;
@@ -58,6 +61,16 @@ export interface FunctionInvokerOptions {
   endpoint?: string | undefined;
   /** Connect and read timeout, ms (default 10000; sync invocations wait for the function, so raise it for those). */
   timeoutMs?: number | undefined;
+  /**
+   * Async invocations that fail with a throttling code, a 5xx or a network error are retried with the project's
+   * retry policy (safe: a task id makes a repeated async invocation a no-op). @default DEFAULT_RETRY_POLICY
+   */
+  retry?: Partial<RetryPolicy> | undefined;
+  /** No retry sleeps past it (the invocation's deadline). */
+  deadline?: Pick<Deadline, 'remaining'> | undefined;
+  /** Injected in tests. */
+  sleep?: ((ms: number) => Promise<void>) | undefined;
+  logger?: Logger | undefined;
 }
 
 /** Options of one invocation. */
@@ -216,30 +229,41 @@ export function createFunctionInvoker(options: FunctionInvokerOptions): Function
     return fc.invokeFunctionWithOptions(functionName, request, headers, runtime);
   }
 
+  async function invokeAsyncOnce(functionName: string, payload: unknown, opts: InvokeOptions): Promise<AsyncInvocation> {
+    try {
+      const res = await invoke(functionName, payload, 'Async', opts);
+      await readAll(res.body);
+      const requestId = res.headers?.['x-fc-request-id'] ?? '';
+      if (res.statusCode !== 202) {
+        throw new ApiError({
+          service: 'fc',
+          action: 'InvokeFunction',
+          code: 'UnexpectedStatus',
+          apiMessage: `async invocation of ${functionName} answered HTTP ${res.statusCode}, expected 202`,
+          requestId,
+          httpStatus: res.statusCode,
+          retryable: false,
+          attempts: 1,
+        });
+      }
+      return { requestId };
+    } catch (err) {
+      const apiErr = toFcApiError(err, 'InvokeFunction');
+      if (opts.taskId && apiErr.code === 'AsyncTaskAlreadyExists') return { requestId: apiErr.requestId ?? '', duplicate: true };
+      throw apiErr;
+    }
+  }
+
   return {
     async invokeAsync(functionName, payload, opts = {}) {
-      try {
-        const res = await invoke(functionName, payload, 'Async', opts);
-        await readAll(res.body);
-        const requestId = res.headers?.['x-fc-request-id'] ?? '';
-        if (res.statusCode !== 202) {
-          throw new ApiError({
-            service: 'fc',
-            action: 'InvokeFunction',
-            code: 'UnexpectedStatus',
-            apiMessage: `async invocation of ${functionName} answered HTTP ${res.statusCode}, expected 202`,
-            requestId,
-            httpStatus: res.statusCode,
-            retryable: false,
-            attempts: 1,
-          });
-        }
-        return { requestId };
-      } catch (err) {
-        const apiErr = toFcApiError(err, 'InvokeFunction');
-        if (opts.taskId && apiErr.code === 'AsyncTaskAlreadyExists') return { requestId: apiErr.requestId ?? '', duplicate: true };
-        throw apiErr;
-      }
+      return withRetry(() => invokeAsyncOnce(functionName, payload, opts), {
+        policy: options.retry,
+        deadline: options.deadline,
+        sleep: options.sleep,
+        classify: (err) => err instanceof ApiError && err.retryable,
+        onRetry: ({ error, attempt, delayMs }) =>
+          options.logger?.warn('function invocation retry', { functionName, code: (error as ApiError).code, attempt, delayMs }),
+      });
     },
 
     async invokeSync(functionName, payload, opts = {}) {
@@ -286,13 +310,18 @@ export function createFunctionInvoker(options: FunctionInvokerOptions): Function
 export function invokerFor(rt: {
   context: { accountId?: string | undefined };
   env: NodeJS.ProcessEnv;
-  config: { regionId: string; fcEndpoint?: string | undefined };
+  config: { regionId: string; fcEndpoint?: string | undefined; apiMaxAttempts: number };
   credentials: { get(): Promise<InvokerCredentials> };
+  deadline: Pick<Deadline, 'remaining'>;
+  logger: Logger;
 }): FunctionInvoker {
   return createFunctionInvoker({
     accountId: rt.context.accountId ?? rt.env.FC_ACCOUNT_ID ?? '',
     regionId: rt.config.regionId,
     credentials: () => rt.credentials.get(),
     endpoint: rt.config.fcEndpoint,
+    retry: { maxAttempts: rt.config.apiMaxAttempts },
+    deadline: rt.deadline,
+    logger: rt.logger,
   });
 }
