@@ -5,7 +5,8 @@ import type { Source } from '../ids';
  * archive (documented in README "The archive"): change it only with a format version bump.
  *
  *   <source>/<regionId>/<id>/part-00000.ndjson.gz   primary records, gzip NDJSON, in API order
- *   <source>/<regionId>/<id>/related/<name>.ndjson.gz  what explains them (execution, failed children, invocation)
+ *   <source>/<regionId>/<id>/related/<name>.ndjson.gz  what explains them (execution, failed children, invocation);
+ *                                                   a long listing continues in related/<name>.00001.ndjson.gz, …
  *   <source>/<regionId>/<id>/manifest.json          the commit point, written last, never overwritten
  *   <source>/<regionId>/<id>/_checkpoint.json       resume state of an unfinished collection (deleted on commit)
  *   <source>/<regionId>/<id>/summary.json, summary.md, report.html, retry.txt   written by summarize
@@ -27,8 +28,10 @@ export function partKey(ref: ArchiveRef, index: number): string {
   return `${archiveDir(ref)}/part-${String(index).padStart(5, '0')}.ndjson.gz`;
 }
 
-export function relatedKey(ref: ArchiveRef, name: string): string {
-  return `${archiveDir(ref)}/related/${name}.ndjson.gz`;
+/** The `index`-th object of a related listing: `related/<name>.ndjson.gz`, then `related/<name>.00001.ndjson.gz`, … */
+export function relatedKey(ref: ArchiveRef, name: string, index = 0): string {
+  const suffix = index === 0 ? '' : `.${String(index).padStart(5, '0')}`;
+  return `${archiveDir(ref)}/related/${name}${suffix}.ndjson.gz`;
 }
 
 export const manifestKey = (ref: ArchiveRef) => `${archiveDir(ref)}/manifest.json`;

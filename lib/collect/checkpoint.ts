@@ -25,6 +25,8 @@ export interface Checkpoint {
   /** Records read after the last finished part, stored as `_pending.ndjson.gz` (folded into the next part). */
   pending?: ObjectEntry | undefined;
   related: RelatedEntry[];
+  /** In the `related` phase: which of the adapter's related listings is being walked (0-based). */
+  relatedStep?: number | undefined;
   records: number;
   pages: number;
   truncatedOutputs: number;

@@ -21,11 +21,11 @@ import {
 import type { Manifest, ObjectEntry, RelatedEntry } from '../archive/manifest';
 import type { ObjectStore } from '../archive/store';
 import { readManifest, readRecords } from '../archive/reader';
-import { DEFAULT_PART_LIMITS, NdjsonGzipBuffer, storeGzipObject, writeGzipRecords, type PartLimits } from '../archive/writer';
+import { DEFAULT_PART_LIMITS, NdjsonGzipBuffer, storeGzipObject, type PartLimits } from '../archive/writer';
 import { readAhead } from '../cloud/paginate';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint';
 import type { CollectRequest } from './request';
-import type { SourceAdapter } from './sources';
+import type { RecordPage, SourceAdapter } from './sources';
 
 export interface CollectDeps {
   store: ObjectStore;
@@ -149,22 +149,28 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
     invocation: state.invocations,
   });
 
-  // 3. The primary records.
-  if (state.phase === 'records') {
+  /**
+   * One paged listing into gzip NDJSON objects: parts close at page boundaries once over the limits, a checkpoint
+   * follows every stored object, and near the deadline (or on an error) what was read since is kept as `_pending`.
+   * Returns false when it stopped for the deadline.
+   */
+  const walk = async (
+    pages: AsyncIterable<RecordPage>,
+    store_: (buffer: NdjsonGzipBuffer) => Promise<void>,
+    onPage: (page: RecordPage) => void,
+  ): Promise<boolean> => {
     let current = new NdjsonGzipBuffer();
     if (state.pending) await current.write(readRecords(store, state.pending));
     let slowestPageMs = 0;
     try {
       let pageStarted = Date.now();
-      for await (const page of readAhead(adapter.pages(state.nextToken))) {
+      for await (const page of readAhead(pages)) {
         slowestPageMs = Math.max(slowestPageMs, Date.now() - pageStarted);
         await current.write(page.records);
-        state.records += page.records.length;
-        state.pages += 1;
-        state.truncatedOutputs += page.records.filter((r) => adapter.isTruncated(r)).length;
+        onPage(page);
         state.nextToken = page.nextToken;
         if (current.records >= limits.maxRecords || current.bytes >= limits.maxBytes) {
-          state.parts.push(await storeGzipObject(store, partKey(ref, state.parts.length), current));
+          await store_(current);
           state.pending = undefined;
           current = new NdjsonGzipBuffer();
           if (state.nextToken) await checkpoint();
@@ -172,32 +178,70 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
         if (state.nextToken && deps.deadline.nearlyDone(Math.max(3_000, slowestPageMs * 3))) {
           await savePending(current);
           await checkpoint();
-          log.info('deadline near: checkpointed', { records: state.records, pages: state.pages, parts: state.parts.length });
-          return resultOf(ref, 'checkpointed', state, store);
+          return false;
         }
         pageStarted = Date.now();
       }
     } catch (err) {
       // Keep what was read: the next invocation resumes from the last page that made it into the buffer.
-      if (state.pages > 0 && !(err instanceof InputError)) {
+      if (current.records > 0 && !(err instanceof InputError)) {
         await savePending(current).then(checkpoint, (saveErr: unknown) => log.warn('could not checkpoint after an error', { err: saveErr }));
       }
       throw err;
     }
-    if (current.records > 0) {
-      state.parts.push(await storeGzipObject(store, partKey(ref, state.parts.length), current));
-    }
+    if (current.records > 0) await store_(current);
     state.pending = undefined;
     state.nextToken = undefined;
+    return true;
+  };
+  const checkpointed = () => {
+    log.info('deadline near: checkpointed', { phase: state.phase, records: state.records, pages: state.pages, parts: state.parts.length });
+    return resultOf(ref, 'checkpointed', state, store);
+  };
+
+  // 3. The primary records.
+  if (state.phase === 'records') {
+    const finished = await walk(
+      adapter.pages(state.nextToken),
+      async (buffer) => {
+        state.parts.push(await storeGzipObject(store, partKey(ref, state.parts.length), buffer));
+      },
+      (page) => {
+        state.records += page.records.length;
+        state.pages += 1;
+        state.truncatedOutputs += page.records.filter((r) => adapter.isTruncated(r)).length;
+      },
+    );
+    if (!finished) return checkpointed();
     state.phase = 'related';
+    state.relatedStep = 0;
     await checkpoint();
   }
 
-  // 4. What explains the records.
-  state.related = [];
-  for await (const item of adapter.related(subject)) {
-    const entry = await writeGzipRecords(store, relatedKey(ref, item.name), item.records);
-    state.related.push({ name: item.name, ...entry } satisfies RelatedEntry);
+  // 4. What explains the records: each related listing is walked like the records (resumable, deadline-aware).
+  const steps = adapter.related(subject);
+  for (let step = state.relatedStep ?? 0; step < steps.length; step++) {
+    const item = steps[step]!;
+    state.relatedStep = step;
+    const finished = await walk(
+      item.pages(state.nextToken),
+      async (buffer) => {
+        const index = state.related.filter((r) => r.name === item.name).length;
+        const entry = await storeGzipObject(store, relatedKey(ref, item.name, index), buffer);
+        state.related.push({ name: item.name, ...entry } satisfies RelatedEntry);
+      },
+      () => undefined,
+    );
+    if (!finished) return checkpointed();
+    if (!state.related.some((r) => r.name === item.name)) {
+      // An empty listing still gets its (empty) object, so a reader can tell "none" from "not collected".
+      const entry = await storeGzipObject(store, relatedKey(ref, item.name, 0), new NdjsonGzipBuffer());
+      state.related.push({ name: item.name, ...entry } satisfies RelatedEntry);
+    }
+    if (step + 1 < steps.length) {
+      state.relatedStep = step + 1;
+      await checkpoint();
+    }
   }
   syncStats();
 

@@ -24,14 +24,30 @@ export interface Subject {
   finished: boolean;
 }
 
+/** One related object's records, as pages from a token (`undefined` = the first page). */
+export interface RelatedListing {
+  name: RelatedName;
+  pages(startingToken: string | undefined): AsyncIterable<RecordPage>;
+}
+
+/** A listing of one record that is already in hand (the execution or invocation itself). */
+function single(name: RelatedName, record: ApiRecord): RelatedListing {
+  return {
+    name,
+    async *pages() {
+      yield { records: [record], nextToken: undefined };
+    },
+  };
+}
+
 export interface SourceAdapter {
   readonly api: { service: 'oos' | 'ecs'; action: string; version: string; parameters: Record<string, string | number | boolean> };
   /** Looks the execution/invocation up; `undefined` when it does not exist. */
   describe(): Promise<Subject | undefined>;
   /** The primary records, page by page, from `startingToken` (undefined = the first page). */
   pages(startingToken: string | undefined): AsyncIterable<RecordPage>;
-  /** The related objects, in a fixed order. */
-  related(subject: Subject): AsyncIterable<{ name: RelatedName; records: AsyncIterable<ApiRecord> | Iterable<ApiRecord> }>;
+  /** The related listings, in a fixed order; each is walked page by page like the records (and resumed the same way). */
+  related(subject: Subject): RelatedListing[];
   /** Whether the API cut this record's output (`Dropped` > 0). */
   isTruncated(record: ApiRecord): boolean;
   readonly stats: { apiCalls: number; retries: number };
@@ -60,21 +76,22 @@ export function oosAdapter(client: RpcClient, req: CollectRequest): SourceAdapte
         throw notFoundAsInput(err, req);
       }
     },
-    async *related(subject) {
-      yield { name: 'execution', records: [subject.record] };
-      yield { name: 'failed-child-executions', records: failedChildren(client, req.id) };
-    },
+    related: (subject) => [
+      single('execution', subject.record),
+      {
+        name: 'failed-child-executions',
+        async *pages(startingToken) {
+          for await (const page of listExecutions(client, { ParentExecutionId: req.id, Status: 'Failed', startingToken })) {
+            yield { records: page.records as ApiRecord[], nextToken: page.nextToken };
+          }
+        },
+      },
+    ],
     isTruncated: () => false,
     get stats() {
       return client.stats;
     },
   };
-}
-
-async function* failedChildren(client: RpcClient, parentId: string): AsyncIterable<ApiRecord> {
-  for await (const page of listExecutions(client, { ParentExecutionId: parentId, Status: 'Failed' })) {
-    yield* page.records as ApiRecord[];
-  }
 }
 
 export function ecsAdapter(client: RpcClient, req: CollectRequest): SourceAdapter {
@@ -100,9 +117,7 @@ export function ecsAdapter(client: RpcClient, req: CollectRequest): SourceAdapte
         yield { records: page.records as ApiRecord[], nextToken: page.nextToken };
       }
     },
-    async *related(subject) {
-      yield { name: 'invocation', records: [subject.record] };
-    },
+    related: (subject) => [single('invocation', subject.record)],
     isTruncated: (record) => Number(record.Dropped ?? 0) > 0,
     get stats() {
       return client.stats;

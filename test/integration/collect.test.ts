@@ -266,6 +266,37 @@ describe('deadline and resume', () => {
   });
 });
 
+describe('deadline in the related phase', () => {
+  it('walks a long failed-children listing across invocations into the same objects as one run', async () => {
+    const id = t.cloud.rpc.data.addExecution({ resources: 600, failureRate: 0.9 }).executionId;
+    const env = { ARCHIVE_PART_MAX_RECORDS: '200' };
+    const whole = await collectAndRead(runtime('file', env), oosPayload(id));
+    const children = whole.manifest!.related.filter((r) => r.name === 'failed-child-executions');
+    expect(children.length).toBeGreaterThan(1);
+    expect(children.map((c) => c.key.replace(/^.*\/related\//, ''))).toEqual(
+      children.map((_, i) => `failed-child-executions${i === 0 ? '' : `.${String(i).padStart(5, '0')}`}.ndjson.gz`),
+    );
+
+    const rtEnv = t.env('file', env);
+    const statuses: string[] = [];
+    let result;
+    do {
+      const rt = { ...createRuntime(fcContext(), { env: rtEnv }), deadline: deadlineAfter(4) };
+      result = await runCollect(parseCollectRequest(oosPayload(id)), rt);
+      statuses.push(result.status);
+    } while (!result.complete && statuses.length < 20);
+    expect(statuses).toEqual(['checkpointed', 'checkpointed', 'committed']);
+    const rt = createRuntime(fcContext(), { env: rtEnv });
+    const resumed = (await readManifest(rt.store, { source: 'oos', regionId: 'cn-hangzhou', id }))!;
+    expect(resumed.related).toEqual(whole.manifest!.related);
+    expect(resumed.parts).toEqual(whole.manifest!.parts);
+    const failedRows = whole.records.filter((r) => r.Status === 'Failed').length;
+    let linked = 0;
+    for await (const _ of readRelated(rt.store, resumed, 'failed-child-executions')) linked += 1;
+    expect(linked).toBe(failedRows);
+  });
+});
+
 describe('racing collectors', () => {
   it('two collectors on one id commit exactly once', async () => {
     const id = t.cloud.rpc.data.addInvocation({ instances: 700 }).invokeId;
