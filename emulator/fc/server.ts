@@ -112,15 +112,10 @@ export interface FcFault {
 }
 
 /** A running FC emulator. */
-export interface FcEmulator {
+export interface FcEmulator extends Pick<FcHandler, 'accountId' | 'invocations' | 'register' | 'unregister' | 'idle' | 'injectFault'> {
   /** `http://127.0.0.1:<port>`: the invoker's `endpoint`. */
   readonly url: string;
-  readonly accountId: string;
-  readonly invocations: readonly FcInvocationRecord[];
-  register(name: string, fn: FcFunction, options?: FcRegisterOptions): void;
-  unregister(name: string): void;
-  idle(): Promise<void>;
-  injectFault(fault: FcFault): void;
+  /** Waits for queued async invocations, then stops the server. */
   close(): Promise<void>;
 }
 

@@ -98,17 +98,8 @@ class NumberList {
   }
 }
 
-interface GroupState {
-  key: string;
-  count: number;
-  status: string;
-  errorCode: string;
-  exitCode: number | null;
-  signature: string;
-  title: string;
-  example: { id: string; text: string };
-  resourceIds: Set<string>;
-}
+/** A group while records stream in: ids in a Set (each once), share computed at the end. */
+type GroupState = Omit<FailureGroup, 'share' | 'resourceIds'> & { resourceIds: Set<string> };
 
 /** The aggregation's result, turned into `summary.json` by `buildSummary`. */
 export interface Aggregation {
