@@ -4,7 +4,7 @@
 import type { ArchiveRef } from '../archive/layout';
 import type { Manifest } from '../archive/manifest';
 import type { Source } from '../ids';
-import type { Aggregation, ChildIndex, FailureGroup } from './aggregate';
+import type { Aggregation, ChildIndex } from './aggregate';
 
 /** The `format` of summary.json; a summary of another format is recomputed. */
 export const SUMMARY_FORMAT = 'execution-archive-summary/1';
@@ -57,22 +57,14 @@ export interface Subject {
   endedAt: string | null;
 }
 
-/** `summary.json`. */
-export interface Summary {
+/** `summary.json`. The counts are the aggregation's, as computed. */
+export interface Summary extends Pick<Aggregation, 'source' | 'total' | 'byStatus' | 'succeeded' | 'failures' | 'unfinished' | 'skipped' | 'groups'> {
   format: typeof SUMMARY_FORMAT;
-  source: Source;
   regionId: string;
   id: string;
   subject: Subject;
-  total: number;
-  byStatus: Record<string, number>;
-  succeeded: number;
-  failures: number;
-  unfinished: number;
-  skipped: number;
   /** `failures / total`, 4 decimals (0 when empty). */
   failureRatio: number;
-  groups: FailureGroup[];
   /** Distinct causes beyond the group limit, counted in the group with key `other` (normally 0). */
   overflowCauses: number;
   retry: RetryPlan;
