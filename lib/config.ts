@@ -5,8 +5,9 @@
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { endpointFor, normalizeEndpoint } from './cloud/endpoints';
+import { normalizeEndpoint, type Service } from './cloud/endpoints';
 import { ConfigError } from './errors';
+import { DEFAULT_CLAIM_TTL_SECONDS } from './events/claim';
 import { REGION_ID } from './ids';
 import type { LogLevel } from './log';
 
@@ -289,20 +290,49 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
   },
 ] satisfies ConfigVariable[]);
 
-/** The validated configuration. */
+/** Where and when to send failure notifications (lib/summary/notify.ts). */
+export interface NotifyConfig {
+  /** NOTIFY_WEBHOOK_URL (http or https). */
+  webhookUrl: string;
+  /** NOTIFY_FORMAT. @default 'json' */
+  format: 'json' | 'dingtalk';
+  /** NOTIFY_MIN_FAILURES: notify when at least this many records failed. @default 1 */
+  minFailures: number;
+  /** NOTIFY_MIN_FAILURE_RATIO (0–1): ... and at least this share of the records failed. @default 0 */
+  minFailureRatio: number;
+  /** NOTIFY_DINGTALK_SECRET: the DingTalk robot's signing secret ("加签"), if the robot uses one. */
+  dingtalkSecret?: string | undefined;
+  /** @default 5000 */
+  timeoutMs?: number;
+}
+
+/** What collect does once an archive is complete (SUMMARIZE_AFTER_COLLECT). */
+export type SummarizeAfterCollect = 'inline' | 'async' | 'off';
+
+/** An AccessKey from the environment (ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET / SECURITY_TOKEN). */
+export interface EnvAccessKey {
+  readonly accessKeyId: string;
+  readonly accessKeySecret: string;
+  readonly securityToken?: string;
+}
+
+/** The validated configuration: every variable of {@link CONFIG_VARIABLES}, parsed. */
 export interface AppConfig {
   /** ARCHIVE_URL. */
   readonly archiveUrl: string;
   /** ALIBABA_CLOUD_REGION, else FC_REGION, else `cn-hangzhou`. */
   readonly regionId: string;
-  /** The resolved OOS endpoint (override or documented public endpoint). */
-  readonly oosEndpoint: string;
-  /** The resolved ECS endpoint (override or documented public endpoint). */
-  readonly ecsEndpoint: string;
+  /**
+   * ALIBABA_CLOUD_OOS_ENDPOINT / ALIBABA_CLOUD_ECS_ENDPOINT, normalised; `undefined` = the documented public
+   * endpoint of the region a client is made for (the region comes with each request, not from here).
+   */
+  readonly rpcEndpoints: Readonly<Record<Service, string | undefined>>;
   /** ALIBABA_CLOUD_OSS_ENDPOINT, normalised; `undefined` = the SDK's regional default. */
   readonly ossEndpoint: string | undefined;
   /** ALIBABA_CLOUD_FC_ENDPOINT, normalised; `undefined` = the SDK's regional default. */
   readonly fcEndpoint: string | undefined;
+  /** ALIBABA_CLOUD_ACCESS_KEY_ID + _SECRET (+ SECURITY_TOKEN); `undefined` unless both id and secret are set. */
+  readonly accessKey: EnvAccessKey | undefined;
   /** API_TIMEOUT_MS. */
   readonly apiTimeoutMs: number;
   /** API_MAX_ATTEMPTS. */
@@ -315,6 +345,48 @@ export interface AppConfig {
   readonly partMaxRecords: number;
   /** ARCHIVE_PART_MAX_MB, in bytes. */
   readonly partMaxBytes: number;
+  /** SUMMARIZE_AFTER_COLLECT. */
+  readonly summarizeAfterCollect: SummarizeAfterCollect;
+  /** SUMMARIZE_FUNCTION_NAME. */
+  readonly summarizeFunctionName: string;
+  /** COLLECT_FUNCTION_NAME; `undefined` = the running collect's own name, else the default (lib/fanout.ts). */
+  readonly collectFunctionName: string | undefined;
+  /** CLAIM_TTL_SECONDS. */
+  readonly claimTtlSeconds: number;
+  /** FC_ACCOUNT_ID; the FC context's accountId wins over it. */
+  readonly fcAccountId: string | undefined;
+  /** NOTIFY_*; `undefined` when NOTIFY_WEBHOOK_URL is unset (notifications off). */
+  readonly notify: Readonly<NotifyConfig> | undefined;
+}
+
+/**
+ * Reads one of a fixed set of words, case-insensitive; returns it lower-cased.
+ * @throws ConfigError naming the variable and the accepted words.
+ * @example readEnum({ key: 'NOTIFY_FORMAT', values: ['json', 'dingtalk'], defaultValue: 'json' })
+ */
+export function readEnum<T extends string>(options: ReadOptions<T> & { values: readonly T[]; defaultValue: T }): T {
+  const raw = rawValue(options);
+  if (raw === undefined) return options.defaultValue;
+  const lower = raw.toLowerCase();
+  if (!(options.values as readonly string[]).includes(lower)) {
+    throw new ConfigError(`environment variable ${options.key} must be one of ${options.values.join(', ')}, got ${JSON.stringify(raw)}`);
+  }
+  return lower as T;
+}
+
+/**
+ * Reads a decimal fraction from 0 to 1 (`0.05`, `.5`, `1`).
+ * @throws ConfigError naming the variable for anything else.
+ * @example readRatio({ key: 'NOTIFY_MIN_FAILURE_RATIO', defaultValue: 0 })
+ */
+export function readRatio(options: ReadOptions<number> & { defaultValue: number }): number {
+  const raw = rawValue(options);
+  if (raw === undefined) return options.defaultValue;
+  const value = Number(raw);
+  if (!/^\d*\.?\d+$/.test(raw) || !(value >= 0 && value <= 1)) {
+    throw new ConfigError(`environment variable ${options.key} must be a number from 0 to 1, got ${JSON.stringify(raw)}`);
+  }
+  return value;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -324,8 +396,34 @@ function optionalEndpoint(env: NodeJS.ProcessEnv, key: string): string | undefin
   return raw === undefined ? undefined : normalizeEndpoint(raw, key);
 }
 
+/** The AccessKey of the environment; a half-set pair (id without secret) counts as none. Blank token = none. */
+function readAccessKey(env: NodeJS.ProcessEnv): EnvAccessKey | undefined {
+  const accessKeyId = readString({ env, key: 'ALIBABA_CLOUD_ACCESS_KEY_ID' });
+  const accessKeySecret = readString({ env, key: 'ALIBABA_CLOUD_ACCESS_KEY_SECRET' });
+  const securityToken = readString({ env, key: 'ALIBABA_CLOUD_SECURITY_TOKEN' });
+  if (accessKeyId === undefined || accessKeySecret === undefined) return undefined;
+  return securityToken === undefined ? { accessKeyId, accessKeySecret } : { accessKeyId, accessKeySecret, securityToken };
+}
+
 /**
- * Reads and validates every variable of {@link CONFIG_VARIABLES} into a frozen object.
+ * The notification settings; `undefined` when NOTIFY_WEBHOOK_URL is unset.
+ * @throws ConfigError naming the variable when a value is malformed.
+ */
+function readNotify(env: NodeJS.ProcessEnv): NotifyConfig | undefined {
+  const webhookUrl = readUrl({ env, key: 'NOTIFY_WEBHOOK_URL' });
+  if (webhookUrl === undefined) return undefined;
+  return {
+    webhookUrl,
+    format: readEnum({ env, key: 'NOTIFY_FORMAT', values: ['json', 'dingtalk'], defaultValue: 'json' }),
+    minFailures: readInt({ env, key: 'NOTIFY_MIN_FAILURES', defaultValue: 1, min: 0 }),
+    minFailureRatio: readRatio({ env, key: 'NOTIFY_MIN_FAILURE_RATIO', defaultValue: 0 }),
+    dingtalkSecret: readString({ env, key: 'NOTIFY_DINGTALK_SECRET' }),
+  };
+}
+
+/**
+ * Reads and validates every variable of {@link CONFIG_VARIABLES} into a frozen object. Handlers get it through
+ * `createRuntime` (lib/runtime.ts), which reads `process.env` once per cold start; nothing else reads the environment.
  *
  * @param env the environment to read. @default process.env
  * @throws ConfigError naming the first malformed variable.
@@ -336,10 +434,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!REGION_ID.test(regionId)) {
     throw new ConfigError(`environment variable ALIBABA_CLOUD_REGION (or FC_REGION) is not a region id: ${JSON.stringify(regionId)}`);
   }
-  const logLevel = readString({ env, key: 'LOG_LEVEL', defaultValue: 'info' }).toLowerCase();
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw new ConfigError(`environment variable LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
-  }
+  const notify = readNotify(env);
   return Object.freeze({
     archiveUrl: readUrl({
       env,
@@ -348,15 +443,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       defaultValue: pathToFileURL(join(process.cwd(), '.local-cloud', 'archive')).href,
     }),
     regionId,
-    oosEndpoint: endpointFor('oos', regionId, env),
-    ecsEndpoint: endpointFor('ecs', regionId, env),
+    rpcEndpoints: Object.freeze({
+      oos: optionalEndpoint(env, 'ALIBABA_CLOUD_OOS_ENDPOINT'),
+      ecs: optionalEndpoint(env, 'ALIBABA_CLOUD_ECS_ENDPOINT'),
+    }),
     ossEndpoint: optionalEndpoint(env, 'ALIBABA_CLOUD_OSS_ENDPOINT'),
     fcEndpoint: optionalEndpoint(env, 'ALIBABA_CLOUD_FC_ENDPOINT'),
+    accessKey: readAccessKey(env),
     apiTimeoutMs: readInt({ env, key: 'API_TIMEOUT_MS', defaultValue: 10_000, min: 100, max: 120_000 }),
     apiMaxAttempts: readInt({ env, key: 'API_MAX_ATTEMPTS', defaultValue: 6, min: 1, max: 20 }),
     apiRateLimit: readInt({ env, key: 'API_RATE_LIMIT_PER_SECOND', defaultValue: 20, min: 0, max: 10_000 }),
-    logLevel: logLevel as LogLevel,
+    logLevel: readEnum({ env, key: 'LOG_LEVEL', values: LOG_LEVELS, defaultValue: 'info' }),
     partMaxRecords: readInt({ env, key: 'ARCHIVE_PART_MAX_RECORDS', defaultValue: 100_000, min: 1, max: 10_000_000 }),
     partMaxBytes: readInt({ env, key: 'ARCHIVE_PART_MAX_MB', defaultValue: 32, min: 1, max: 1024 }) * 1024 * 1024,
+    summarizeAfterCollect: readEnum<SummarizeAfterCollect>({ env, key: 'SUMMARIZE_AFTER_COLLECT', values: ['inline', 'async', 'off'], defaultValue: 'inline' }),
+    summarizeFunctionName: readString({ env, key: 'SUMMARIZE_FUNCTION_NAME', defaultValue: 'execution-archive-summarize' }),
+    collectFunctionName: readString({ env, key: 'COLLECT_FUNCTION_NAME' }),
+    claimTtlSeconds: readInt({ env, key: 'CLAIM_TTL_SECONDS', defaultValue: DEFAULT_CLAIM_TTL_SECONDS, min: 10, max: 86_400 }),
+    fcAccountId: readString({ env, key: 'FC_ACCOUNT_ID' }),
+    notify: notify === undefined ? undefined : Object.freeze(notify),
   });
 }

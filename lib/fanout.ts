@@ -2,7 +2,7 @@
  * Fan-out: asynchronous invocations of sibling functions (collect's continuations and summaries, the event consumer,
  * the sweep). The FC implementation is `createFunctionInvoker` in lib/cloud/invoke.ts, imported only by handlers.
  */
-import { readString } from './config';
+import type { AppConfig } from './config';
 
 /**
  * Asynchronous invocation of a function (`createFunctionInvoker` in FC). `duplicate` is FC's answer to a task id it
@@ -16,8 +16,8 @@ export interface AsyncInvoker {
 export const DEFAULT_COLLECT_FUNCTION_NAME = 'execution-archive-collect';
 
 /** `COLLECT_FUNCTION_NAME`, else `fallback` (collect passes its own name), else {@link DEFAULT_COLLECT_FUNCTION_NAME}. */
-export function collectFunctionName(env: NodeJS.ProcessEnv, fallback?: string): string {
-  return readString({ env, key: 'COLLECT_FUNCTION_NAME', defaultValue: fallback ?? DEFAULT_COLLECT_FUNCTION_NAME });
+export function collectFunctionName(config: Pick<AppConfig, 'collectFunctionName'>, fallback?: string): string {
+  return config.collectFunctionName ?? fallback ?? DEFAULT_COLLECT_FUNCTION_NAME;
 }
 
 /** FC async task ids: `^[A-Za-z_][A-Za-z0-9_-]{0,127}$`. */

@@ -26,12 +26,12 @@ export interface Runtime {
   credentials: CredentialsSource;
   store: ObjectStore;
   deadline: Deadline;
-  env: NodeJS.ProcessEnv;
   /** A fresh client (its own call and retry counters) for a service in a region. */
   rpc(service: Service, regionId: string): RpcClient;
 }
 
 export interface RuntimeOptions {
+  /** The environment the configuration is read from (once per environment object). @default process.env */
   env?: NodeJS.ProcessEnv;
   /** Invocation start (epoch ms); the deadline counts from here. @default Date.now() */
   startedAt?: number;
@@ -39,15 +39,26 @@ export interface RuntimeOptions {
   logFields?: Record<string, unknown>;
 }
 
+// The configuration of each environment object, read once: for process.env that is once per cold start (FC fixes a
+// function's environment for the life of an instance), so a bad value fails the first invocation and every later one.
+const configs = new WeakMap<NodeJS.ProcessEnv, AppConfig>();
+
+function configOf(env: NodeJS.ProcessEnv): AppConfig {
+  let config = configs.get(env);
+  if (config === undefined) {
+    config = loadConfig(env);
+    configs.set(env, config);
+  }
+  return config;
+}
+
 export function createRuntime(context: FcContext, options: RuntimeOptions = {}): Runtime {
-  const env = options.env ?? process.env;
-  // Reading the configuration is a handful of env lookups: done per invocation, so a bad value fails loudly at once.
-  const config = loadConfig(env);
+  const config = configOf(options.env ?? process.env);
   const logger = createLogger({
     level: config.logLevel,
     fields: { requestId: context.requestId, function: context.function?.name, ...options.logFields },
   });
-  const credentials = resolveCredentials({ context, env, logger });
+  const credentials = resolveCredentials({ context, accessKey: config.accessKey, logger });
   const deadline = invocationDeadline(context.function?.timeout, { startedAt: options.startedAt });
   const store = withStoreRetries(
     openStore(config.archiveUrl, {
@@ -65,13 +76,12 @@ export function createRuntime(context: FcContext, options: RuntimeOptions = {}):
     credentials,
     store,
     deadline,
-    env,
     rpc: (service, regionId) =>
       createRpcClient({
         service,
         regionId,
         credentials,
-        env,
+        endpoint: config.rpcEndpoints[service],
         timeoutMs: config.apiTimeoutMs,
         retry: { maxAttempts: config.apiMaxAttempts },
         rateLimitPerSecond: config.apiRateLimit,

@@ -4,11 +4,10 @@
  */
 import { createRuntime } from '../../lib/runtime';
 import { handleSummarizeEvent } from '../../lib/summary/http';
-import { readNotifyConfig } from '../../lib/summary/notify';
 import { decodeEvent, type FcContext } from '../../lib/triggers';
 
 export const handler = async (event: Buffer, context: FcContext) => {
   const rt = createRuntime(context, { logFields: { fn: 'summarize' } });
-  const deps = { store: rt.store, logger: rt.logger, notify: readNotifyConfig(rt.env) };
+  const deps = { store: rt.store, logger: rt.logger, notify: rt.config.notify };
   return handleSummarizeEvent(decodeEvent(event), deps, context.requestId);
 };

@@ -74,7 +74,7 @@ export function parseArchiveUrl(archiveUrl: string): ArchiveLocation {
  *
  * @throws ConfigError for a malformed URL or a missing region.
  * @example
- *   const store = openStore(process.env.ARCHIVE_URL!, { credentials: async () => context.credentials,
+ *   const store = openStore(config.archiveUrl, { credentials: async () => context.credentials,
  *     regionId: config.regionId, ossEndpoint: config.ossEndpoint });
  */
 export function openStore(archiveUrl: string, deps: OpenStoreDeps): ObjectStore {

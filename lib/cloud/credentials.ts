@@ -1,9 +1,10 @@
 /**
  * Which AccessKey signs the API calls. Order: the FC invocation context's STS credentials, then the
- * `ALIBABA_CLOUD_*` environment variables, then (lazily, only when neither gave anything) the default chain of
+ * `ALIBABA_CLOUD_*` AccessKey of the configuration (lib/config.ts), then (lazily, only when neither gave anything) the default chain of
  * `@alicloud/credentials` (profile file, ECS RAM role, ...). Secrets live only in closures and in what `get()`
  * returns; nothing here logs them.
  */
+import type { EnvAccessKey } from '../config';
 import { ConfigError } from '../errors';
 import { type Logger, silentLogger } from '../log';
 
@@ -32,8 +33,8 @@ export type DefaultChainLoader = () => Promise<{ getCredential(): Promise<{ acce
 export interface ResolveCredentialsOptions {
   /** The FC invocation context. @default undefined */
   context?: CredentialsContext | undefined;
-  /** The environment to read. @default process.env */
-  env?: NodeJS.ProcessEnv;
+  /** The AccessKey of the environment (`AppConfig.accessKey`). @default undefined */
+  accessKey?: EnvAccessKey | undefined;
   /** Gets one debug line naming the origin and a masked key id. @default silentLogger */
   logger?: Logger;
   /** @default dynamic import of `@alicloud/credentials`, `new Credential()` */
@@ -81,7 +82,6 @@ function frozen(origin: CredentialsSource['origin'], get: () => Promise<Credenti
  * @example const creds = resolveCredentials({ context }); createRpcClient({ service: 'oos', regionId, credentials: creds })
  */
 export function resolveCredentials(options: ResolveCredentialsOptions = {}): CredentialsSource {
-  const env = options.env ?? process.env;
   const logger = options.logger ?? silentLogger;
   const ctx = options.context?.credentials;
   const fromContext = ctx ? complete(ctx.accessKeyId, ctx.accessKeySecret, ctx.securityToken) : undefined;
@@ -89,7 +89,7 @@ export function resolveCredentials(options: ResolveCredentialsOptions = {}): Cre
     logger.debug('credentials resolved', { origin: 'fc-context', keyId: maskAccessKeyId(fromContext.accessKeyId), sts: fromContext.securityToken !== undefined });
     return frozen('fc-context', async () => ({ ...fromContext }));
   }
-  const fromEnv = complete(env.ALIBABA_CLOUD_ACCESS_KEY_ID, env.ALIBABA_CLOUD_ACCESS_KEY_SECRET, env.ALIBABA_CLOUD_SECURITY_TOKEN);
+  const fromEnv = options.accessKey && complete(options.accessKey.accessKeyId, options.accessKey.accessKeySecret, options.accessKey.securityToken);
   if (fromEnv) {
     logger.debug('credentials resolved', { origin: 'env', keyId: maskAccessKeyId(fromEnv.accessKeyId), sts: fromEnv.securityToken !== undefined });
     return frozen('env', async () => ({ ...fromEnv }));

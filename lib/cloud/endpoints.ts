@@ -1,6 +1,7 @@
 /**
  * Where the OOS and ECS RPC APIs live. One rule for every region (the documented public endpoint), overridable per
- * service by an environment variable so the local emulator, a VPC endpoint or a proxy can be used instead.
+ * service (ALIBABA_CLOUD_OOS_ENDPOINT / _ECS_ENDPOINT, read by lib/config.ts) so the local emulator, a VPC endpoint or a
+ * proxy can be used instead.
  */
 import { ConfigError } from '../errors';
 import { REGION_ID } from '../ids';
@@ -10,12 +11,6 @@ export type Service = 'oos' | 'ecs';
 
 /** The POP API version each service is called with. */
 export const API_VERSIONS: Readonly<Record<Service, string>> = Object.freeze({ oos: '2019-06-01', ecs: '2014-05-26' });
-
-/** The environment variable that overrides each service's endpoint (a full `http(s)://` URL). */
-export const ENDPOINT_ENV: Readonly<Record<Service, string>> = Object.freeze({
-  oos: 'ALIBABA_CLOUD_OOS_ENDPOINT',
-  ecs: 'ALIBABA_CLOUD_ECS_ENDPOINT',
-});
 
 /**
  * The documented public endpoint of `service` in `regionId`: `https://oos.<region>.aliyuncs.com` /
@@ -61,19 +56,4 @@ export function normalizeEndpoint(value: string, name: string): string {
     throw new ConfigError(`${name} must not carry a query string or fragment`);
   }
   return `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '')}`;
-}
-
-/**
- * The endpoint to call `service` at: the override variable (`ALIBABA_CLOUD_OOS_ENDPOINT` /
- * `ALIBABA_CLOUD_ECS_ENDPOINT`) when set and non-blank, else {@link defaultEndpoint}.
- *
- * @param env the environment to read. @default process.env
- * @throws ConfigError when the override is malformed or the region id is invalid.
- * @example endpointFor('ecs', 'cn-shanghai', { ALIBABA_CLOUD_ECS_ENDPOINT: 'http://127.0.0.1:9000' }) // 'http://127.0.0.1:9000'
- */
-export function endpointFor(service: Service, regionId: string, env: NodeJS.ProcessEnv = process.env): string {
-  const name = ENDPOINT_ENV[service];
-  const override = env[name];
-  if (override !== undefined && override.trim() !== '') return normalizeEndpoint(override, name);
-  return defaultEndpoint(service, regionId);
 }

@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import type FcClient from '@alicloud/fc20230330';
 import type * as $FC from '@alicloud/fc20230330';
 import type * as $OpenApi from '@alicloud/openapi-client';
+import type { AppConfig } from '../config';
 import { ApiError } from '../errors';
 import type { Deadline } from '../deadline';
 import type { Logger } from '../log';
@@ -176,7 +177,7 @@ export function toFcApiError(err: unknown, action: string): ApiError {
  *
  * @example
  *   const invoker = createFunctionInvoker({ accountId: context.accountId, regionId: config.regionId,
- *     endpoint: process.env.ALIBABA_CLOUD_FC_ENDPOINT, credentials: async () => context.credentials });
+ *     endpoint: config.fcEndpoint, credentials: async () => context.credentials });
  *   await invoker.invokeAsync('collect', { executionId }, { taskId: `collect-${executionId}` });
  */
 export function createFunctionInvoker(options: FunctionInvokerOptions): FunctionInvoker {
@@ -309,14 +310,13 @@ export function createFunctionInvoker(options: FunctionInvokerOptions): Function
  */
 export function invokerFor(rt: {
   context: { accountId?: string | undefined };
-  env: NodeJS.ProcessEnv;
-  config: { regionId: string; fcEndpoint?: string | undefined; apiMaxAttempts: number };
+  config: Pick<AppConfig, 'regionId' | 'fcEndpoint' | 'apiMaxAttempts' | 'fcAccountId'>;
   credentials: { get(): Promise<InvokerCredentials> };
   deadline: Pick<Deadline, 'remaining'>;
   logger: Logger;
 }): FunctionInvoker {
   return createFunctionInvoker({
-    accountId: rt.context.accountId ?? rt.env.FC_ACCOUNT_ID ?? '',
+    accountId: rt.context.accountId ?? rt.config.fcAccountId ?? '',
     regionId: rt.config.regionId,
     credentials: () => rt.credentials.get(),
     endpoint: rt.config.fcEndpoint,

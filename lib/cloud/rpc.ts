@@ -8,7 +8,7 @@ import { type Deadline, noDeadline } from '../deadline';
 import { ApiError } from '../errors';
 import { type Logger, silentLogger } from '../log';
 import type { CredentialsSource } from './credentials';
-import { API_VERSIONS, type Service, endpointFor, normalizeEndpoint } from './endpoints';
+import { API_VERSIONS, type Service, defaultEndpoint, normalizeEndpoint } from './endpoints';
 import { createRateLimiter } from './rate-limit';
 import { type RetryPolicy, classifyFailure, sanitizeMessage, withRetry } from './retry';
 
@@ -33,9 +33,7 @@ export interface RpcClientOptions {
   service: Service;
   regionId: string;
   credentials: CredentialsSource;
-  /** Read for the endpoint override variables. @default process.env */
-  env?: NodeJS.ProcessEnv;
-  /** A full endpoint URL; wins over the environment. @default endpointFor(service, regionId, env) */
+  /** A full endpoint URL (AppConfig.rpcEndpoints). @default defaultEndpoint(service, regionId) */
   endpoint?: string;
   /** Connect and read timeout of each attempt (clamped to the deadline's remaining time). @default 10000 */
   timeoutMs?: number;
@@ -134,7 +132,7 @@ export function toApiError(err: unknown, where: { service: string; action: strin
  */
 export function createRpcClient(options: RpcClientOptions): RpcClient {
   const { service, regionId } = options;
-  const endpoint = options.endpoint !== undefined ? normalizeEndpoint(options.endpoint, 'endpoint') : endpointFor(service, regionId, options.env);
+  const endpoint = options.endpoint !== undefined ? normalizeEndpoint(options.endpoint, 'endpoint') : defaultEndpoint(service, regionId);
   const credentials = options.credentials;
   const pop = new PopRpcClient(
     {

@@ -2,23 +2,18 @@
  * The collect service: one request → one walk (or resume) → what happens after (continuation, summary).
  * `handleCollectEvent` is what the FC handler calls for both direct invocations and the HTTP trigger.
  */
-import { ConfigError, InputError } from '../errors';
-import { readString } from '../config';
+import { InputError } from '../errors';
+import type { SummarizeAfterCollect } from '../config';
 import type { Runtime } from '../runtime';
 import { COLLECTOR } from '../runtime';
 import { errorResponse, isHttpTriggerEvent, jsonResponse, readJsonBody, toHttpRequest, type HttpResponse } from '../triggers';
 import { handleSummaryInvocation } from '../summary/http';
-import { readNotifyConfig } from '../summary/notify';
 import { collect, type CollectResult } from './collect';
 import { collectPayload, parseCollectRequest, type CollectRequest } from './request';
 import { collectFunctionName, type AsyncInvoker } from '../fanout';
 
 export type { AsyncInvoker } from '../fanout';
 import { ecsAdapter, oosAdapter } from './sources';
-
-
-/** What to do when an archive becomes complete. */
-export type SummarizeAfterCollect = 'inline' | 'async' | 'off';
 
 export interface CollectServiceOptions {
   /** Needed for self-continuation of async invocations and for `SUMMARIZE_AFTER_COLLECT=async`. */
@@ -68,7 +63,7 @@ async function scheduleContinuation(
     return { scheduled: false, reason: `limit of ${MAX_CONTINUATIONS} continuations reached` };
   }
   if (!invoker) return { scheduled: false, reason: 'no invoker configured' };
-  const functionName = collectFunctionName(rt.env, rt.context.function?.name);
+  const functionName = collectFunctionName(rt.config, rt.context.function?.name);
   // The task id names this step of progress (the archive's invocation count), so a duplicated request for the same
   // step is dropped by FC, while a walk restarted later (by the sweep) still gets fresh ids.
   const taskId = `collect-${req.source}-${req.id}-i${invocationsSoFar + 1}`;
@@ -78,16 +73,15 @@ async function scheduleContinuation(
 }
 
 async function afterCommit(req: CollectRequest, rt: Runtime, invoker: AsyncInvoker | undefined): Promise<NonNullable<CollectResponse['summary']>> {
-  const mode = summarizeMode(rt.env);
+  const mode = rt.config.summarizeAfterCollect;
   const payload = { source: req.source, regionId: req.regionId, id: req.id, force: true };
   try {
     if (mode === 'inline') {
-      const s = await handleSummaryInvocation(payload, { store: rt.store, logger: rt.logger, notify: readNotifyConfig(rt.env) });
+      const s = await handleSummaryInvocation(payload, { store: rt.store, logger: rt.logger, notify: rt.config.notify });
       return { mode, headline: s.headline, failures: s.failures };
     }
     if (mode === 'async' && invoker) {
-      const name = readString({ env: rt.env, key: 'SUMMARIZE_FUNCTION_NAME', defaultValue: 'execution-archive-summarize' });
-      const { requestId } = await invoker.invokeAsync(name, payload, { taskId: `summarize-${req.source}-${req.id}` });
+      const { requestId } = await invoker.invokeAsync(rt.config.summarizeFunctionName, payload, { taskId: `summarize-${req.source}-${req.id}` });
       return { mode, requestId };
     }
     return { mode };
@@ -96,14 +90,6 @@ async function afterCommit(req: CollectRequest, rt: Runtime, invoker: AsyncInvok
     rt.logger.error('summary after collect failed', { err });
     return { mode, error: err instanceof Error ? err.message : String(err) };
   }
-}
-
-export function summarizeMode(env: NodeJS.ProcessEnv): SummarizeAfterCollect {
-  const mode = readString({ env, key: 'SUMMARIZE_AFTER_COLLECT', defaultValue: 'inline' });
-  if (mode !== 'inline' && mode !== 'async' && mode !== 'off') {
-    throw new ConfigError(`environment variable SUMMARIZE_AFTER_COLLECT must be inline, async or off, not ${JSON.stringify(mode)}`);
-  }
-  return mode;
 }
 
 

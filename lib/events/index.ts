@@ -16,7 +16,6 @@
  *
  * Every step is idempotent: redeliveries and retries converge on the same single archive.
  */
-import { readInt } from '../config';
 import type { ObjectStore } from '../archive/store';
 import { manifestKey, type ArchiveRef } from '../archive/layout';
 import { describeInvocationResults, describeInvocations } from '../cloud/ecs';
@@ -261,7 +260,7 @@ async function handleInvocation(ref: ArchiveRef, events: TaskCompletedEvent[], c
   }
 }
 
-/** Builds the consumer's dependencies from a handler runtime (env `COLLECT_FUNCTION_NAME`, `CLAIM_TTL_SECONDS`). */
+/** Builds the consumer's dependencies from a handler runtime (COLLECT_FUNCTION_NAME, CLAIM_TTL_SECONDS). */
 export function eventConsumerDeps(rt: Runtime, invoker: AsyncInvoker): EventConsumerDeps {
   return {
     store: rt.store,
@@ -270,7 +269,7 @@ export function eventConsumerDeps(rt: Runtime, invoker: AsyncInvoker): EventCons
     logger: rt.logger,
     requestId: rt.context.requestId,
     defaultRegionId: rt.config.regionId,
-    collectFunctionName: collectFunctionName(rt.env),
-    claimTtlSeconds: readInt({ env: rt.env, key: 'CLAIM_TTL_SECONDS', defaultValue: DEFAULT_CLAIM_TTL_SECONDS, min: 10, max: 86_400 }),
+    collectFunctionName: collectFunctionName(rt.config),
+    claimTtlSeconds: rt.config.claimTtlSeconds,
   };
 }

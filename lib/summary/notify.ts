@@ -13,68 +13,16 @@
 import { createHmac } from 'node:crypto';
 import { notifiedKey, type ArchiveRef } from '../archive/layout';
 import type { ObjectStore } from '../archive/store';
-import { ConfigError, isAlreadyExists } from '../errors';
+import type { NotifyConfig } from '../config';
+import { isAlreadyExists } from '../errors';
 import type { Logger } from '../log';
 import { formatCount, formatPercent, groupLabel, headline, mdCode, mdText, subjectLine } from './markdown';
 import type { Summary } from './summary';
 
-/** Where and when to notify. */
-export interface NotifyConfig {
-  /** NOTIFY_WEBHOOK_URL (http or https). */
-  webhookUrl: string;
-  /** NOTIFY_FORMAT. @default 'json' */
-  format: 'json' | 'dingtalk';
-  /** NOTIFY_MIN_FAILURES: notify when at least this many records failed. @default 1 */
-  minFailures: number;
-  /** NOTIFY_MIN_FAILURE_RATIO (0–1): ... and at least this share of the records failed. @default 0 */
-  minFailureRatio: number;
-  /** NOTIFY_DINGTALK_SECRET: the DingTalk robot's signing secret ("加签"), if the robot uses one. */
-  dingtalkSecret?: string | undefined;
-  /** @default 5000 */
-  timeoutMs?: number;
-}
+export type { NotifyConfig } from '../config';
 
 /** Causes included in a notification. */
 export const NOTIFY_TOP_GROUPS = 5;
-
-/**
- * Reads the notification settings from the environment; `undefined` when `NOTIFY_WEBHOOK_URL` is unset.
- * @throws ConfigError naming the variable when a value is malformed.
- * @example const notify = readNotifyConfig(process.env);
- */
-export function readNotifyConfig(env: NodeJS.ProcessEnv = process.env): NotifyConfig | undefined {
-  const url = env.NOTIFY_WEBHOOK_URL?.trim();
-  if (!url) return undefined;
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new ConfigError('environment variable NOTIFY_WEBHOOK_URL must be an absolute http(s) URL');
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw new ConfigError(`environment variable NOTIFY_WEBHOOK_URL must use http or https (got ${parsed.protocol})`);
-  }
-  const format = (env.NOTIFY_FORMAT?.trim() || 'json').toLowerCase();
-  if (format !== 'json' && format !== 'dingtalk') {
-    throw new ConfigError(`environment variable NOTIFY_FORMAT must be json or dingtalk, got ${JSON.stringify(format)}`);
-  }
-  const minFailuresRaw = env.NOTIFY_MIN_FAILURES?.trim() || '1';
-  if (!/^\d+$/.test(minFailuresRaw)) {
-    throw new ConfigError(`environment variable NOTIFY_MIN_FAILURES must be a non-negative integer, got ${JSON.stringify(minFailuresRaw)}`);
-  }
-  const ratioRaw = env.NOTIFY_MIN_FAILURE_RATIO?.trim() || '0';
-  const ratio = Number(ratioRaw);
-  if (!/^\d*\.?\d+$/.test(ratioRaw) || !(ratio >= 0 && ratio <= 1)) {
-    throw new ConfigError(`environment variable NOTIFY_MIN_FAILURE_RATIO must be a number from 0 to 1, got ${JSON.stringify(ratioRaw)}`);
-  }
-  return {
-    webhookUrl: url,
-    format,
-    minFailures: Number(minFailuresRaw),
-    minFailureRatio: ratio,
-    dingtalkSecret: env.NOTIFY_DINGTALK_SECRET?.trim() || undefined,
-  };
-}
 
 /**
  * A URL safe to log: scheme, host and the first path segment; the rest of the path and the query are masked

@@ -347,7 +347,7 @@ export function sweepDeps(rt: Runtime, invoker: AsyncInvoker): SweepDeps {
     logger: rt.logger,
     deadline: rt.deadline,
     defaultRegionId: rt.config.regionId,
-    collectFunctionName: collectFunctionName(rt.env),
+    collectFunctionName: collectFunctionName(rt.config),
   };
 }
 

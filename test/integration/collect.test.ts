@@ -196,8 +196,9 @@ describe('faults mid-walk', () => {
   it('a non-retryable error surfaces typed, keeps progress, and a re-run finishes the same archive', async () => {
     const id = t.cloud.rpc.data.addInvocation({ instances: 400 }).invokeId;
     const rt = runtime('file', { ARCHIVE_PART_MAX_RECORDS: '120' });
+    const impatient: Runtime = { ...runtime('file', { ARCHIVE_PART_MAX_RECORDS: '120', API_MAX_ATTEMPTS: '2' }), store: rt.store };
     t.cloud.rpc.faults.inject({ kind: 'throttling', action: 'DescribeInvocationResults', afterRequests: 4, times: 50 });
-    const err = await runCollect(parseCollectRequest(ecsPayload(id)), createRuntimeWithAttempts(rt, 2)).catch((e: unknown) => e);
+    const err = await runCollect(parseCollectRequest(ecsPayload(id)), impatient).catch((e: unknown) => e);
     t.cloud.rpc.faults.clear();
     expect(err).toMatchObject({ name: 'ApiError', code: 'Throttling.User', retryable: true, attempts: 2 });
     expect((err as { requestId?: string }).requestId).toMatch(/^[0-9A-F-]{36}$/);
@@ -221,11 +222,6 @@ describe('OSS faults mid-walk', () => {
     expect(records).toEqual(await apiRecords('oos', id));
   });
 });
-
-function createRuntimeWithAttempts(rt: Runtime, attempts: number): Runtime {
-  const env = { ...rt.env, API_MAX_ATTEMPTS: String(attempts) };
-  return { ...createRuntime(fcContext(), { env }), store: rt.store };
-}
 
 /** A deadline that reports "nearly done" on its n-th look, as a short FC timeout would mid-walk. */
 function deadlineAfter(looks: number): Deadline {

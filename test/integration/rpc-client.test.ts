@@ -33,7 +33,7 @@ function client(overrides: Partial<RpcClientOptions> = {}) {
   return createRpcClient({
     service: 'oos',
     regionId: 'cn-hangzhou',
-    credentials: resolveCredentials({ context, env: {}, logger }),
+    credentials: resolveCredentials({ context, logger }),
     endpoint: server.url,
     timeoutMs: 1_000,
     retry: { ...FAST, maxAttempts: 4 },

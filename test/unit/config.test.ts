@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { endpointFor } from '../../lib/cloud/endpoints';
+import { defaultEndpoint } from '../../lib/cloud/endpoints';
 import { CONFIG_VARIABLES, loadConfig, readBool, readInt, readString, readUrl } from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
 
@@ -41,22 +41,22 @@ describe('readers', () => {
   });
 });
 
-describe('endpointFor', () => {
+describe('RPC endpoints', () => {
   it('uses the documented public endpoints', () => {
-    expect(endpointFor('oos', 'cn-hangzhou', {})).toBe('https://oos.cn-hangzhou.aliyuncs.com');
-    expect(endpointFor('ecs', 'ap-southeast-1', {})).toBe('https://ecs.ap-southeast-1.aliyuncs.com');
+    expect(defaultEndpoint('oos', 'cn-hangzhou')).toBe('https://oos.cn-hangzhou.aliyuncs.com');
+    expect(defaultEndpoint('ecs', 'ap-southeast-1')).toBe('https://ecs.ap-southeast-1.aliyuncs.com');
   });
   it('honours and normalises the overrides (http allowed)', () => {
     const env = { ALIBABA_CLOUD_OOS_ENDPOINT: ' http://127.0.0.1:9000/ ', ALIBABA_CLOUD_ECS_ENDPOINT: 'https://ecs-vpc.cn-hangzhou.aliyuncs.com' };
-    expect(endpointFor('oos', 'cn-hangzhou', env)).toBe('http://127.0.0.1:9000');
-    expect(endpointFor('ecs', 'cn-hangzhou', env)).toBe('https://ecs-vpc.cn-hangzhou.aliyuncs.com');
-    expect(endpointFor('oos', 'cn-hangzhou', { ALIBABA_CLOUD_OOS_ENDPOINT: 'http://localhost:8080/rpc/oos/' })).toBe('http://localhost:8080/rpc/oos');
+    expect(loadConfig(env).rpcEndpoints.oos).toBe('http://127.0.0.1:9000');
+    expect(loadConfig(env).rpcEndpoints.ecs).toBe('https://ecs-vpc.cn-hangzhou.aliyuncs.com');
+    expect(loadConfig({ ALIBABA_CLOUD_OOS_ENDPOINT: 'http://localhost:8080/rpc/oos/' }).rpcEndpoints.oos).toBe('http://localhost:8080/rpc/oos');
   });
   it.each(['oos.cn-hangzhou.aliyuncs.com', 'ftp://x', 'http://u:p@h', 'http://h/?a=1', 'http://h/#x', 'http://'])('rejects the malformed override %s', (value) => {
-    expect(() => endpointFor('oos', 'cn-hangzhou', { ALIBABA_CLOUD_OOS_ENDPOINT: value })).toThrow(/ALIBABA_CLOUD_OOS_ENDPOINT/);
+    expect(() => loadConfig({ ALIBABA_CLOUD_OOS_ENDPOINT: value })).toThrow(/ALIBABA_CLOUD_OOS_ENDPOINT/);
   });
   it('rejects a bad region', () => {
-    expect(() => endpointFor('ecs', 'Hangzhou/../x', {})).toThrow(ConfigError);
+    expect(() => defaultEndpoint('ecs', 'Hangzhou/../x')).toThrow(ConfigError);
   });
 });
 
@@ -66,26 +66,29 @@ describe('loadConfig', () => {
     expect(config).toEqual({
       archiveUrl: `file://${process.cwd()}/.local-cloud/archive`,
       regionId: 'cn-hangzhou',
-      oosEndpoint: 'https://oos.cn-hangzhou.aliyuncs.com',
-      ecsEndpoint: 'https://ecs.cn-hangzhou.aliyuncs.com',
+      rpcEndpoints: { oos: undefined, ecs: undefined },
       ossEndpoint: undefined,
       fcEndpoint: undefined,
+      accessKey: undefined,
       apiTimeoutMs: 10_000,
       apiMaxAttempts: 6,
       apiRateLimit: 20,
       logLevel: 'info',
       partMaxRecords: 100_000,
       partMaxBytes: 32 * 1024 * 1024,
+      summarizeAfterCollect: 'inline',
+      summarizeFunctionName: 'execution-archive-summarize',
+      collectFunctionName: undefined,
+      claimTtlSeconds: 900,
+      fcAccountId: undefined,
+      notify: undefined,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
 
   it('takes the region from FC_REGION, and ALIBABA_CLOUD_REGION over it', () => {
     expect(loadConfig({ FC_REGION: 'cn-shanghai' }).regionId).toBe('cn-shanghai');
-    expect(loadConfig({ FC_REGION: 'cn-shanghai', ALIBABA_CLOUD_REGION: 'cn-beijing' })).toMatchObject({
-      regionId: 'cn-beijing',
-      oosEndpoint: 'https://oos.cn-beijing.aliyuncs.com',
-    });
+    expect(loadConfig({ FC_REGION: 'cn-shanghai', ALIBABA_CLOUD_REGION: 'cn-beijing' })).toMatchObject({ regionId: 'cn-beijing' });
   });
 
   it('reads every variable', () => {
@@ -99,17 +102,33 @@ describe('loadConfig', () => {
       API_MAX_ATTEMPTS: '3',
       API_RATE_LIMIT_PER_SECOND: '0',
       LOG_LEVEL: 'DEBUG',
+      ALIBABA_CLOUD_ACCESS_KEY_ID: 'LTAI5tEnvKey000001',
+      ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'envSecret',
+      ARCHIVE_PART_MAX_RECORDS: '500',
+      ARCHIVE_PART_MAX_MB: '2',
+      SUMMARIZE_AFTER_COLLECT: 'Async',
+      SUMMARIZE_FUNCTION_NAME: 'my-summarize',
+      COLLECT_FUNCTION_NAME: 'my-collect',
+      CLAIM_TTL_SECONDS: '60',
+      FC_ACCOUNT_ID: '1234567890',
     });
     expect(config).toMatchObject({
       archiveUrl: 'oss://my-bucket/archive',
-      oosEndpoint: 'http://127.0.0.1:1',
-      ecsEndpoint: 'http://127.0.0.1:2',
+      rpcEndpoints: { oos: 'http://127.0.0.1:1', ecs: 'http://127.0.0.1:2' },
       ossEndpoint: 'http://127.0.0.1:3',
       fcEndpoint: 'http://127.0.0.1:4',
       apiTimeoutMs: 2500,
       apiMaxAttempts: 3,
       apiRateLimit: 0,
       logLevel: 'debug',
+      accessKey: { accessKeyId: 'LTAI5tEnvKey000001', accessKeySecret: 'envSecret' },
+      partMaxRecords: 500,
+      partMaxBytes: 2 * 1024 * 1024,
+      summarizeAfterCollect: 'async',
+      summarizeFunctionName: 'my-summarize',
+      collectFunctionName: 'my-collect',
+      claimTtlSeconds: 60,
+      fcAccountId: '1234567890',
     });
   });
 
@@ -121,8 +140,22 @@ describe('loadConfig', () => {
     ['ARCHIVE_URL', 'http://example.com'],
     ['ALIBABA_CLOUD_REGION', 'not a region'],
     ['ALIBABA_CLOUD_OSS_ENDPOINT', 'oss-cn-hangzhou.aliyuncs.com'],
+    ['SUMMARIZE_AFTER_COLLECT', 'later'],
+    ['CLAIM_TTL_SECONDS', '5'],
   ])('names %s when it is malformed', (key, value) => {
     expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(key));
+  });
+
+  it('reads exactly the documented variables (and FC_REGION, which Function Compute sets)', () => {
+    const read = new Set<string>();
+    const env = new Proxy({ NOTIFY_WEBHOOK_URL: 'https://hooks.example.com/x' } as NodeJS.ProcessEnv, {
+      get(target, key) {
+        if (typeof key === 'string') read.add(key);
+        return Reflect.get(target, key);
+      },
+    });
+    loadConfig(env);
+    expect([...read].sort()).toEqual([...CONFIG_VARIABLES.map((v) => v.name), 'FC_REGION'].sort());
   });
 
   it('documents every variable it reads', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { maskAccessKeyId, resolveCredentials } from '../../lib/cloud/credentials';
+import { loadConfig } from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
 import { createLogger } from '../../lib/log';
 
@@ -10,6 +11,9 @@ const ENV = {
   ALIBABA_CLOUD_SECURITY_TOKEN: 'env-token-value',
 };
 const CHAIN = { accessKeyId: 'LTAI5tChainKey0001', accessKeySecret: 'chainSecret0123', securityToken: 'chain-token' };
+
+/** The AccessKey the configuration reads from an environment. */
+const fromEnv = (env: NodeJS.ProcessEnv) => loadConfig(env).accessKey;
 
 function chainLoader(result: Partial<typeof CHAIN> = CHAIN) {
   const getCredential = vi.fn(async () => result);
@@ -25,7 +29,7 @@ function capture() {
 describe('resolveCredentials', () => {
   it('prefers the FC context STS keys over env and the chain', async () => {
     const chain = chainLoader();
-    const source = resolveCredentials({ context: { credentials: CTX }, env: ENV, loadDefaultChain: chain.load });
+    const source = resolveCredentials({ context: { credentials: CTX }, accessKey: fromEnv(ENV), loadDefaultChain: chain.load });
     expect(source.origin).toBe('fc-context');
     await expect(source.get()).resolves.toEqual(CTX);
     expect(chain.load).not.toHaveBeenCalled();
@@ -33,26 +37,26 @@ describe('resolveCredentials', () => {
 
   it('falls through an empty context credentials object to env', async () => {
     const chain = chainLoader();
-    const source = resolveCredentials({ context: { credentials: {} }, env: ENV, loadDefaultChain: chain.load });
+    const source = resolveCredentials({ context: { credentials: {} }, accessKey: fromEnv(ENV), loadDefaultChain: chain.load });
     expect(source.origin).toBe('env');
     await expect(source.get()).resolves.toEqual({ accessKeyId: ENV.ALIBABA_CLOUD_ACCESS_KEY_ID, accessKeySecret: ENV.ALIBABA_CLOUD_ACCESS_KEY_SECRET, securityToken: 'env-token-value' });
     expect(chain.load).not.toHaveBeenCalled();
   });
 
   it('falls through a half-filled context, null credentials and a missing context', () => {
-    expect(resolveCredentials({ context: { credentials: { accessKeyId: 'STS.x' } }, env: ENV }).origin).toBe('env');
-    expect(resolveCredentials({ context: { credentials: null }, env: ENV }).origin).toBe('env');
-    expect(resolveCredentials({ env: ENV }).origin).toBe('env');
+    expect(resolveCredentials({ context: { credentials: { accessKeyId: 'STS.x' } }, accessKey: fromEnv(ENV) }).origin).toBe('env');
+    expect(resolveCredentials({ context: { credentials: null }, accessKey: fromEnv(ENV) }).origin).toBe('env');
+    expect(resolveCredentials({ accessKey: fromEnv(ENV) }).origin).toBe('env');
   });
 
   it('omits a blank security token from env', async () => {
-    const source = resolveCredentials({ env: { ...ENV, ALIBABA_CLOUD_SECURITY_TOKEN: ' ' } });
+    const source = resolveCredentials({ accessKey: fromEnv({ ...ENV, ALIBABA_CLOUD_SECURITY_TOKEN: ' ' }) });
     expect(await source.get()).not.toHaveProperty('securityToken');
   });
 
   it('uses the default chain only when context and env give nothing, lazily and once', async () => {
     const chain = chainLoader();
-    const source = resolveCredentials({ context: { credentials: {} }, env: { ALIBABA_CLOUD_ACCESS_KEY_ID: 'only-id' }, loadDefaultChain: chain.load });
+    const source = resolveCredentials({ context: { credentials: {} }, accessKey: fromEnv({ ALIBABA_CLOUD_ACCESS_KEY_ID: 'only-id' }), loadDefaultChain: chain.load });
     expect(source.origin).toBe('default-chain');
     expect(chain.load).not.toHaveBeenCalled();
     await expect(source.get()).resolves.toEqual(CHAIN);
@@ -63,15 +67,15 @@ describe('resolveCredentials', () => {
 
   it('fails with a ConfigError when the chain yields nothing', async () => {
     const empty = chainLoader({});
-    await expect(resolveCredentials({ env: {}, loadDefaultChain: empty.load }).get()).rejects.toBeInstanceOf(ConfigError);
+    await expect(resolveCredentials({ accessKey: fromEnv({}), loadDefaultChain: empty.load }).get()).rejects.toBeInstanceOf(ConfigError);
     const failing = vi.fn(async () => {
       throw new Error('no profile');
     });
-    await expect(resolveCredentials({ env: {}, loadDefaultChain: failing }).get()).rejects.toThrow(/default chain failed: no profile/);
+    await expect(resolveCredentials({ accessKey: fromEnv({}), loadDefaultChain: failing }).get()).rejects.toThrow(/default chain failed: no profile/);
   });
 
   it('never logs a secret or token, even when the source itself is logged', async () => {
-    for (const options of [{ context: { credentials: CTX }, env: {} }, { env: ENV }, { env: {}, loadDefaultChain: chainLoader().load }]) {
+    for (const options of [{ context: { credentials: CTX }, accessKey: fromEnv({}) }, { accessKey: fromEnv(ENV) }, { accessKey: fromEnv({}), loadDefaultChain: chainLoader().load }]) {
       const { lines, logger } = capture();
       const source = resolveCredentials({ ...options, logger });
       const creds = await source.get();

@@ -6,7 +6,8 @@ import { notifiedKey, type ArchiveRef } from '../../lib/archive/layout';
 import { ConfigError } from '../../lib/errors';
 import { createLogger, silentLogger } from '../../lib/log';
 import { summarizeArchive } from '../../lib/summary/index';
-import { maskUrl, readNotifyConfig, type NotifyConfig } from '../../lib/summary/notify';
+import { loadConfig } from '../../lib/config';
+import { maskUrl, type NotifyConfig } from '../../lib/summary/notify';
 import { ecsRecord, instanceId, writeArchive } from '../helpers/archive-fixture';
 import { createMemoryStore, type MemoryStore } from '../helpers/memory-store';
 
@@ -185,7 +186,8 @@ describe('notifications', () => {
   });
 });
 
-describe('readNotifyConfig', () => {
+describe('the notification settings (loadConfig)', () => {
+  const readNotifyConfig = (env: NodeJS.ProcessEnv) => loadConfig(env).notify;
   it('is off without a webhook URL', () => {
     expect(readNotifyConfig({})).toBeUndefined();
     expect(readNotifyConfig({ NOTIFY_WEBHOOK_URL: '  ' })).toBeUndefined();
