@@ -8,35 +8,22 @@
 import { Readable } from 'node:stream';
 import type FcClient from '@alicloud/fc20230330';
 import type * as $FC from '@alicloud/fc20230330';
-import type * as $OpenApi from '@alicloud/openapi-client';
 import type { AppConfig } from '../config';
 import { ApiError } from '../errors';
 import type { Deadline } from '../deadline';
 import type { Logger } from '../log';
 import { withRetry, type RetryPolicy } from './retry';
 
-interface FcSdk {
-  FcClient: typeof FcClient;
-  InvokeFunctionRequest: typeof $FC.InvokeFunctionRequest;
-  InvokeFunctionHeaders: typeof $FC.InvokeFunctionHeaders;
-  Config: typeof $OpenApi.Config;
-}
+type FcSdk = typeof import('./fc-sdk');
 
 let sdk: Promise<FcSdk> | undefined;
 
-/** The SDK's CommonJS default export, whether the loader hands it over directly (esbuild) or wrapped (Node ESM). */
-function defaultExport<T>(mod: unknown): T {
-  const d = (mod as { default?: unknown }).default;
-  return ((d as { default?: unknown } | undefined)?.default ?? d) as T;
-}
-
+/**
+ * The SDK module, loaded once. The build keeps `./fc-sdk` out of the function's bundle (it becomes a file of its
+ * own beside it), so only an invocation that fans out pays for loading it.
+ */
 function loadSdk(): Promise<FcSdk> {
-  sdk ??= Promise.all([import('@alicloud/fc20230330'), import('@alicloud/openapi-client')]).then(([fc, openapi]) => ({
-    FcClient: defaultExport<typeof FcClient>(fc),
-    InvokeFunctionRequest: (fc as typeof $FC).InvokeFunctionRequest,
-    InvokeFunctionHeaders: (fc as typeof $FC).InvokeFunctionHeaders,
-    Config: (openapi as typeof $OpenApi).Config,
-  }));
+  sdk ??= import('./fc-sdk');
   return sdk;
 }
 
