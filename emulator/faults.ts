@@ -34,6 +34,12 @@ export interface FaultSpec {
   afterRequests?: number;
   /** For `slow`: how long to hold the answer, ms (default 5000, longer than pop-core's 3 s default timeout). */
   delayMs?: number;
+  /**
+   * For `throttling`: also send `x-acs-retry-after: <ms>`. Off by default: the official SDKs read the header when it
+   * is present, but no ECS or OOS page documents that these APIs send it, so a client must not depend on it; a test
+   * that wants to see a client honour it asks for it here.
+   */
+  retryAfterMs?: number;
 }
 
 /** A fault still waiting to fire, with what is left of it. */
@@ -43,6 +49,7 @@ export interface PendingFault {
   times: number;
   afterRequests: number;
   delayMs: number;
+  retryAfterMs?: number;
 }
 
 export const DEFAULT_SLOW_MS = 5000;
@@ -69,10 +76,13 @@ export class FaultInjector {
       ['times', times],
       ['afterRequests', afterRequests],
       ['delayMs', delayMs],
+      ['retryAfterMs', spec.retryAfterMs ?? 0],
     ] as const) {
       if (!Number.isInteger(v) || v < 0) throw new Error(`fault ${name} must be a non-negative integer`);
     }
-    this.queue.push({ kind: spec.kind, action: spec.action, times, afterRequests, delayMs });
+    const fault: PendingFault = { kind: spec.kind, action: spec.action, times, afterRequests, delayMs };
+    if (spec.retryAfterMs !== undefined) fault.retryAfterMs = spec.retryAfterMs;
+    this.queue.push(fault);
   }
 
   /** Extra latency added to every request (0 = none). */

@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { listen } from '../listen';
-import { ACCOUNT_ID, DEMO_KEYS, findKey, type DemoKey } from '../credentials';
-import { acs3CanonicalRequest, acs3Signature, acs3StringToSign, parseAcs3Authorization, safeEqual } from './signature';
+import { Acs3Error, verifyAcs3, type Acs3Failure } from '../acs3';
+import { ACCOUNT_ID, DEMO_KEYS, type DemoKey } from '../credentials';
+import { NonceStore } from '../nonces';
 
 /**
  * The local cloud's Function Compute 3.0 invoke API: `POST /2023-03-30/functions/{name}/invocations[?qualifier=]`,
@@ -151,10 +152,21 @@ async function readBody(req: IncomingMessage, limit: number): Promise<{ body: Bu
   return { body: Buffer.concat(chunks), tooLarge: size > limit, sha256: hash.digest('hex') };
 }
 
-function parseAcsDate(text: string | undefined): number {
-  if (!text || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(text)) return NaN;
-  return Date.parse(text);
-}
+/** FC's answers to a refused V3 signature (FC 3.0 error table: 403 for authentication, 400 for malformed input). */
+const FC_AUTH_ERRORS: Readonly<Record<Acs3Failure, [number, string]>> = {
+  authorization: [403, 'InvalidAuthorization'],
+  'access-key': [403, 'InvalidAccessKeyId.NotFound'],
+  'token-missing': [403, 'InvalidSecurityToken.Missing'],
+  'token-mismatch': [403, 'InvalidSecurityToken.Mismatch'],
+  'date-missing': [400, 'InvalidArgument'],
+  'date-malformed': [400, 'InvalidArgument'],
+  'date-expired': [403, 'InvalidTimeStamp.Expired'],
+  'signed-headers': [403, 'SignatureDoesNotMatch'],
+  'payload-hash': [400, 'InvalidArgument'],
+  signature: [403, 'SignatureDoesNotMatch'],
+  'nonce-missing': [400, 'InvalidArgument'],
+  'nonce-used': [403, 'SignatureNonceUsed'],
+};
 
 /** Builds the FC invoke API RequestListener (compose it into another server, or use {@link startFcEmulator}). */
 export function createFcHandler(options: FcEmulatorOptions = {}): FcHandler {
@@ -166,47 +178,17 @@ export function createFcHandler(options: FcEmulatorOptions = {}): FcHandler {
   const invocations: FcInvocationRecord[] = [];
   const taskIds = new Set<string>();
   const faults: FcFault['kind'][] = [];
-  const nonces = new Map<string, number>();
+  const nonces = new NonceStore();
   const pending = new Set<Promise<void>>();
 
   function authenticate(req: IncomingMessage, rawPath: string, rawQuery: string, bodySha256: string): void {
-    const auth = parseAcs3Authorization(header(req, 'authorization'));
-    if (!auth) throw new FcError(403, 'InvalidAuthorization', 'The Authorization header is missing or is not ACS3-HMAC-SHA256.');
-    const key = findKey(auth.accessKeyId, keys);
-    if (!key) throw new FcError(403, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.');
-    const token = header(req, 'x-acs-security-token');
-    if (key.securityToken !== undefined) {
-      if (token === undefined) throw new FcError(403, 'InvalidSecurityToken.Missing', 'An STS access key needs x-acs-security-token.');
-      if (!safeEqual(token, key.securityToken)) throw new FcError(403, 'InvalidSecurityToken.Mismatch', 'The security token does not match the access key.');
-    } else if (token !== undefined) {
-      throw new FcError(403, 'InvalidSecurityToken.Mismatch', 'A security token was sent with a long-term access key.');
+    try {
+      verifyAcs3({ method: req.method ?? 'POST', rawPath, rawQuery, headers: req.headers, bodySha256 }, { keys, now: now(), skewMs: maxSkew, nonces });
+    } catch (e) {
+      if (!(e instanceof Acs3Error)) throw e;
+      const [status, code] = FC_AUTH_ERRORS[e.reason];
+      throw new FcError(status, code, e.message);
     }
-    const date = parseAcsDate(header(req, 'x-acs-date'));
-    if (Number.isNaN(date)) throw new FcError(400, 'InvalidArgument', 'x-acs-date must be yyyy-MM-ddTHH:mm:ssZ.');
-    if (Math.abs(now() - date) > maxSkew) throw new FcError(403, 'InvalidTimeStamp.Expired', 'The x-acs-date is too far from the server time.');
-    const signed = new Set(auth.signedHeaders.map((h) => h.toLowerCase()));
-    for (const h of Object.keys(req.headers)) {
-      if ((h.startsWith('x-acs-') || h === 'host') && !signed.has(h)) {
-        throw new FcError(403, 'SignatureDoesNotMatch', `The header ${h} must be signed.`);
-      }
-    }
-    for (const h of signed) if (req.headers[h] === undefined) throw new FcError(403, 'SignatureDoesNotMatch', `The signed header ${h} is missing.`);
-    const contentSha = header(req, 'x-acs-content-sha256');
-    if (contentSha === undefined || contentSha.toLowerCase() !== bodySha256) {
-      throw new FcError(400, 'InvalidArgument', 'x-acs-content-sha256 does not match the request body.');
-    }
-    const canonical = acs3CanonicalRequest(req.method ?? 'POST', rawPath, rawQuery, req.headers, [...signed]);
-    const expected = acs3Signature(key.accessKeySecret, acs3StringToSign(canonical));
-    if (!safeEqual(expected, auth.signature.toLowerCase())) {
-      throw new FcError(403, 'SignatureDoesNotMatch', 'The request signature does not conform to Aliyun standards.');
-    }
-    // Replay protection, checked last so a rejected request does not burn its nonce.
-    const nonce = header(req, 'x-acs-signature-nonce');
-    if (!nonce) throw new FcError(400, 'InvalidArgument', 'x-acs-signature-nonce is required.');
-    const t = now();
-    for (const [n, at] of nonces) if (t - at > maxSkew) nonces.delete(n);
-    if (nonces.has(nonce)) throw new FcError(403, 'SignatureNonceUsed', 'The request signature nonce has been used.');
-    nonces.set(nonce, t);
   }
 
   async function run(record: FcInvocationRecord, fn: FcFunction, logs: string[]): Promise<void> {

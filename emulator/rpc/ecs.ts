@@ -170,8 +170,10 @@ const describeInvocationResults: Handler = (ctx) => {
   const instanceId = p.get('InstanceId');
   const commandId = p.get('CommandId');
   const recordStatus = p.oneOf('InvokeRecordStatus', RECORD_STATUSES);
-  // IncludeHistory only means something for one task (docs: it needs InvokeId); without InvokeId it is ignored.
-  const history = p.bool('IncludeHistory', false) && invokeId !== undefined;
+  // The API reference and the SDK models say IncludeHistory=true needs InvokeId, and are silent on what happens
+  // without it; the stricter answer is chosen: 400 MissingParameter "InvokeId" rather than ignoring the flag.
+  const history = p.bool('IncludeHistory', false);
+  if (history && invokeId === undefined) throw Errors.includeHistoryNeedsInvokeId();
   const base64 = base64Wanted(ctx);
 
   let datasets: InvocationDataset[];

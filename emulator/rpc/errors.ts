@@ -73,11 +73,17 @@ export const Errors = {
       'IllegalTimestamp',
       `The input parameter "Timestamp" that is mandatory for processing this request is not supplied or is invalid. ${detail}`,
     ),
+  /** The POP gateway's answer to a Timestamp / x-acs-date outside the 15-minute window (V1 and V3 alike). */
+  timestampExpired: () => new RpcError(400, 'InvalidTimeStamp.Expired', 'Specified time stamp or date value is expired.'),
   nonceUsed: () => new RpcError(400, 'SignatureNonceUsed', 'Specified signature nonce was used already.'),
+  // The POP common error table publishes UnsupportedHTTPMethod with HTTP 403 (not 405).
   unsupportedMethod: () =>
-    new RpcError(405, 'UnsupportedHTTPMethod', 'The specified HTTP method is not supported; use GET or POST.'),
+    new RpcError(403, 'UnsupportedHTTPMethod', 'This http method is not supported; use GET or POST.'),
   notFoundPath: () => new RpcError(404, 'InvalidUri', 'POP RPC APIs are served at "/".'),
   throttling: () => new RpcError(400, 'Throttling.User', 'Request was denied due to user flow control.'),
+  /** `IncludeHistory=true` without `InvokeId` (see the DescribeInvocationResults handler). */
+  includeHistoryNeedsInvokeId: () =>
+    new RpcError(400, 'MissingParameter', 'The input parameter "InvokeId" that is mandatory for processing this request is not supplied. IncludeHistory=true needs InvokeId.'),
   internalError: () =>
     new RpcError(500, 'InternalError', 'The request processing has failed due to some unknown error, exception or failure.'),
   serviceUnavailable: () =>

@@ -1,11 +1,13 @@
 /**
- * The local cloud's POP RPC endpoint: one HTTP server that speaks OOS 2019-06-01 and ECS 2014-05-26 exactly as
- * `@alicloud/pop-core` 1.8.0 expects (GET query or POST form at `/`, HMAC-SHA1 signature, JSON bodies, documented
- * error codes and statuses), plus a loopback-only admin API under `/__admin/`.
+ * The local cloud's POP RPC endpoint: one HTTP server that speaks OOS 2019-06-01 and ECS 2014-05-26 as the official
+ * clients send them: `@alicloud/pop-core` 1.8.0 (GET query or POST form at `/`, V1 HMAC-SHA1 signature) and
+ * `@alicloud/openapi-core` with the generated product SDKs (`@alicloud/ecs20140526`; V3 `ACS3-HMAC-SHA256` by
+ * default, `x-acs-action`/`x-acs-version` headers, V1 with `signatureAlgorithm: 'v2'`). JSON bodies, documented error
+ * codes and statuses, plus a loopback-only admin API under `/__admin/`.
  *
  * This is the other side of the wire: it never imports from `lib/`.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { listen } from '../listen';
 import { DEMO_KEYS, type DemoKey } from '../credentials';
@@ -17,7 +19,8 @@ import { Errors, RpcError, errorBody, type Product } from './errors';
 import { OOS_HANDLERS, OOS_VERSION } from './oos';
 import { CountCache, TokenCodec } from './pagination';
 import { Params } from './params';
-import { NonceStore, authenticate } from './protocol';
+import { NonceStore } from '../nonces';
+import { authenticate, authenticateV3 } from './protocol';
 import { MalformedQueryError, parseUrlEncoded } from './signature';
 
 /** Options of {@link startRpcEmulator}. */
@@ -104,7 +107,7 @@ function isLoopback(addr: string | undefined): boolean {
 
 class BodyTooLarge extends Error {}
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -117,24 +120,30 @@ function readBody(req: IncomingMessage): Promise<string> {
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
 
-function send(res: ServerResponse, status: number, contentType: string, body: string, requestId?: string): void {
+function send(res: ServerResponse, status: number, contentType: string, body: string, requestId?: string, extra: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) return;
   const headers: Record<string, string | number> = {
     'content-type': contentType,
     'content-length': Buffer.byteLength(body),
+    ...extra,
   };
   if (requestId) headers['x-acs-request-id'] = requestId;
   res.writeHead(status, headers);
   res.end(body);
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, requestId?: string): void {
-  send(res, status, 'application/json;charset=utf-8', JSON.stringify(body), requestId);
+function sendJson(res: ServerResponse, status: number, body: unknown, requestId?: string, extra?: Record<string, string>): void {
+  send(res, status, 'application/json;charset=utf-8', JSON.stringify(body), requestId, extra);
+}
+
+function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(',') : v;
 }
 
 /**
@@ -173,10 +182,15 @@ export function createRpcHandler(opts: RpcHandlerOptions): RpcHandler {
     const requestId = newRequestId();
     let product: Product = 'Ecs';
     let hostId = 'ecs.aliyuncs.com';
-    const fail = (err: RpcError) => sendJson(res, err.status, errorBody(err, requestId, hostId, product), requestId);
+    const fail = (err: RpcError, extra?: Record<string, string>) =>
+      sendJson(res, err.status, errorBody(err, requestId, hostId, product), requestId, extra);
     try {
-      const body = await readBody(req);
+      const bodyBytes = await readBody(req);
+      const body = bodyBytes.toString('utf8');
       const method = (req.method ?? 'GET').toUpperCase();
+      const rawUrl = req.url ?? '/';
+      const q = rawUrl.indexOf('?');
+      const rawQuery = q < 0 ? '' : rawUrl.slice(q + 1);
       // Query and form body are merged, as the gateway does (pop-core's lower-case 'post' quirk sends a POST with the
       // parameters in the URL and signs it with POST).
       const pairs = parseUrlEncoded(url.search.slice(1));
@@ -190,12 +204,15 @@ export function createRpcHandler(opts: RpcHandlerOptions): RpcHandler {
       const all: Record<string, string> = Object.create(null) as Record<string, string>;
       for (const [k, v] of pairs) all[k] = v;
 
-      const action = all.Action ?? '';
+      // A V3 request carries the signature in Authorization and names the API in headers; a V1 request carries
+      // Action, Version and Signature as parameters (pop-core also sends x-acs-action, which is not authoritative).
+      const v3 = req.headers.authorization !== undefined;
+      const action = (v3 ? headerOf(req, 'x-acs-action') : all.Action) ?? '';
       stats.requests++;
       stats.byAction[action || '(none)'] = (stats.byAction[action || '(none)'] ?? 0) + 1;
       data.tick();
 
-      const version = all.Version ?? String(req.headers['x-acs-version'] ?? '');
+      const version = (v3 ? headerOf(req, 'x-acs-version') : (all.Version ?? headerOf(req, 'x-acs-version'))) ?? '';
       const def = PRODUCTS[version];
       if (def) product = def.product;
       else if (action in OOS_HANDLERS) product = 'Oos';
@@ -204,7 +221,7 @@ export function createRpcHandler(opts: RpcHandlerOptions): RpcHandler {
 
       if (faults.latency > 0) await sleep(faults.latency);
       const headerFault = String(req.headers['x-local-cloud-fault'] ?? '');
-      const fault = FAULT_KINDS.includes(headerFault as FaultKind)
+      const fault: { kind: FaultKind; delayMs: number; retryAfterMs?: number } | undefined = FAULT_KINDS.includes(headerFault as FaultKind)
         ? {
             kind: headerFault as FaultKind,
             delayMs: Number(req.headers['x-local-cloud-fault-delay-ms'] ?? DEFAULT_SLOW_MS) || DEFAULT_SLOW_MS,
@@ -219,7 +236,7 @@ export function createRpcHandler(opts: RpcHandlerOptions): RpcHandler {
             await sleep(fault.delayMs);
             break;
           case 'throttling':
-            return fail(Errors.throttling());
+            return fail(Errors.throttling(), fault.retryAfterMs === undefined ? undefined : { 'x-acs-retry-after': String(fault.retryAfterMs) });
           case 'internal-error':
             return fail(Errors.internalError());
           case 'service-unavailable':
@@ -232,13 +249,19 @@ export function createRpcHandler(opts: RpcHandlerOptions): RpcHandler {
       }
 
       if (method !== 'GET' && method !== 'POST') throw Errors.unsupportedMethod();
-      if (!version) throw Errors.missingParameter('Version');
+      if (!version) throw Errors.missingParameter(v3 ? 'x-acs-version' : 'Version');
       if (!def) throw Errors.noSuchVersion();
-      if (!action) throw Errors.missingParameter('Action');
+      if (!action) throw Errors.missingParameter(v3 ? 'x-acs-action' : 'Action');
       const handler = def.handlers[action];
       if (!handler) throw Errors.invalidAction();
       const at = now();
-      authenticate(method, all, { keys, now: at, skewMs, nonces });
+      const auth = { keys, now: at, skewMs, nonces };
+      if (v3) {
+        const bodySha256 = createHash('sha256').update(bodyBytes).digest('hex');
+        authenticateV3({ method, rawPath: q < 0 ? rawUrl : rawUrl.slice(0, q), rawQuery, headers: req.headers, bodySha256 }, auth);
+      } else {
+        authenticate(method, all, auth);
+      }
       if (all.Format !== undefined && all.Format.toUpperCase() !== 'JSON') {
         throw Errors.invalidParameter('Format', 'The local cloud answers JSON only.');
       }
@@ -258,7 +281,7 @@ export function createRpcHandler(opts: RpcHandlerOptions): RpcHandler {
       return sendJson(res, 403, { error: 'the admin API is only served on the loopback interface' });
     }
     try {
-      const raw = await readBody(req);
+      const raw = (await readBody(req)).toString('utf8');
       const body = (raw ? JSON.parse(raw) : {}) as Record<string, unknown>;
       const route = `${req.method ?? 'GET'} ${url.pathname}`;
       switch (route) {

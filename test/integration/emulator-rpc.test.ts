@@ -225,7 +225,7 @@ describe('signature and common parameters', () => {
     clockOffset = 20 * 60_000;
     try {
       const pop = client(ECS).request('DescribeInvocations', { RegionId: REGION });
-      await expectError(pop, 'IllegalTimestamp', 400);
+      await expectError(pop, 'InvalidTimeStamp.Expired', 400);
     } finally {
       clockOffset = 0;
     }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Datasets, OUTPUT_LIMIT_BYTES, overallStatus } from '../../emulator/datasets';
 import { FaultInjector } from '../../emulator/faults';
 import { TokenCodec } from '../../emulator/rpc/pagination';
-import { NonceStore } from '../../emulator/rpc/protocol';
+import { NonceStore } from '../../emulator/nonces';
 import { computeSignature, parseUrlEncoded, percentEncode, stringToSign } from '../../emulator/rpc/signature';
 
 describe('RPC signature (protocols §1.4 vectors)', () => {
