@@ -71,16 +71,22 @@ export function normalizeOssPrefix(prefix: string): string {
 }
 
 /**
- * Turns an ali-oss failure into a `StorageError` with the OSS code, HTTP status and key. The cause is kept, minus
- * ali-oss's `params`/`res` (they hold the signed request headers and the body).
+ * The cause a StorageError keeps: a copy of ali-oss's error without `params`/`res` (they hold the signed request
+ * headers and the body). The caught error itself is left as it was.
  */
+function ossCause(err: unknown): unknown {
+  if (!err || typeof err !== 'object') return err;
+  const { params: _params, res: _res, ...rest } = err as OssLikeError & Record<string, unknown>;
+  const copy = Object.assign(new Error(typeof rest.message === 'string' ? rest.message : 'oss request failed'), rest);
+  copy.name = typeof rest.name === 'string' ? rest.name : err instanceof Error ? err.name : 'Error';
+  if (err instanceof Error && err.stack !== undefined) copy.stack = err.stack;
+  return copy;
+}
+
+/** Turns an ali-oss failure into a `StorageError` with the OSS code, HTTP status and key (see {@link ossCause}). */
 export function toStorageError(err: unknown, operation: string, key: string): StorageError {
   if (err instanceof StorageError) return err;
   const e = asOssError(err);
-  if (err && typeof err === 'object') {
-    delete e.params;
-    delete e.res;
-  }
   const status = typeof e.status === 'number' ? e.status : undefined;
   const ossCode = typeof e.code === 'string' && e.code !== '' ? e.code : typeof e.name === 'string' ? e.name : 'UnknownError';
   const requestId = typeof e.requestId === 'string' ? e.requestId : undefined;
@@ -93,7 +99,7 @@ export function toStorageError(err: unknown, operation: string, key: string): St
     code,
     `oss ${operation} ${key} failed: ${ossCode}${detail}${where ? ` (${where})` : ''}`,
     { key, ...(status !== undefined && status > 0 ? { status } : {}) },
-    { cause: err },
+    { cause: ossCause(err) },
   );
 }
 

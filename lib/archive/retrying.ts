@@ -3,36 +3,23 @@
  * policy, so a blip in OSS does not cost a collection its invocation. The stores themselves stay retry-free.
  */
 import { StorageError } from '../errors';
-import type { Deadline } from '../deadline';
 import type { Logger } from '../log';
-import { withRetry, type RetryPolicy } from '../cloud/retry';
+import { isRetryable, retryPolicy, withRetry, type RetryDeadline, type RetryPolicy } from '../cloud/retry';
 import type { ObjectStore } from './store';
 
-/** Codes ali-oss gives network failures (no HTTP status), and node's socket errors. */
-const TRANSIENT_CODES = new Set([
-  'RequestError',
-  'ResponseTimeoutError',
-  'ConnectionTimeoutError',
-  'ResponseError',
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-]);
-
-/** Whether a store failure is worth another attempt: a 5xx (or 429), or a network failure without an answer. */
+/**
+ * Whether a store failure is worth another attempt: the project's one classifier (lib/cloud/retry.ts) on the
+ * StorageError's code and status (a 5xx or 429 answer, or a network failure without an answer).
+ */
 export function isTransientStorageError(err: unknown): boolean {
-  if (!(err instanceof StorageError)) return false;
-  if (err.status !== undefined) return err.status >= 500 || err.status === 429;
-  return TRANSIENT_CODES.has(err.code);
+  return err instanceof StorageError && isRetryable(err);
 }
 
 export interface StoreRetryOptions {
   /** @default DEFAULT_RETRY_POLICY (6 attempts, 200 ms base, 5 s cap) */
   policy?: Partial<RetryPolicy>;
-  /** No retry sleeps past it. */
-  deadline?: Pick<Deadline, 'remaining'>;
+  /** No retry sleeps past it; its signal cuts a sleep short. */
+  deadline?: RetryDeadline;
   logger?: Logger;
   /** Injected in tests. */
   sleep?: (ms: number) => Promise<void>;
@@ -45,9 +32,10 @@ export interface StoreRetryOptions {
  * handle as "someone committed".
  */
 export function withStoreRetries(store: ObjectStore, options: StoreRetryOptions = {}): ObjectStore {
+  const policy = retryPolicy(options.policy);
   const retry = <T>(operation: string, key: string, fn: () => Promise<T>): Promise<T> =>
     withRetry(fn, {
-      policy: options.policy,
+      policy,
       deadline: options.deadline,
       classify: isTransientStorageError,
       sleep: options.sleep,

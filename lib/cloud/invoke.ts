@@ -12,7 +12,7 @@ import type { AppConfig } from '../config';
 import { ApiError } from '../errors';
 import type { Deadline } from '../deadline';
 import type { Logger } from '../log';
-import { withRetry, type RetryPolicy } from './retry';
+import { apiError, retryPolicy, withRetry, type CallSite, type RetryDeadline, type RetryPolicy } from './retry';
 
 type FcSdk = typeof import('./fc-sdk');
 
@@ -55,7 +55,7 @@ export interface FunctionInvokerOptions {
    */
   retry?: Partial<RetryPolicy> | undefined;
   /** No retry sleeps past it (the invocation's deadline). */
-  deadline?: Pick<Deadline, 'remaining'> | undefined;
+  deadline?: RetryDeadline | undefined;
   /** Injected in tests. */
   sleep?: ((ms: number) => Promise<void>) | undefined;
   logger?: Logger | undefined;
@@ -106,8 +106,6 @@ export const FC_ASYNC_PAYLOAD_LIMIT = 128 * 1024;
 /** FC's sync payload limit, 32 MB. */
 export const FC_SYNC_PAYLOAD_LIMIT = 32 * 1024 * 1024;
 
-const RETRYABLE_NETWORK = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'ReadTimeout', 'ConnectTimeout', 'RequestTimeout']);
-
 function toPayload(payload: unknown): Buffer {
   if (Buffer.isBuffer(payload)) return payload;
   if (typeof payload === 'string') return Buffer.from(payload, 'utf8');
@@ -137,6 +135,8 @@ interface SdkErrorLike {
   data?: unknown;
 }
 
+const INVOKE: CallSite = Object.freeze({ service: 'fc', action: 'InvokeFunction', attempts: 1 });
+
 /** Maps an SDK (Tea/Darabonba) or network error to an `ApiError` of service `fc`. */
 export function toFcApiError(err: unknown, action: string): ApiError {
   if (err instanceof ApiError) return err;
@@ -151,12 +151,7 @@ export function toFcApiError(err: unknown, action: string): ApiError {
       : typeof e.message === 'string'
         ? e.message.replace(/^code: \d+, /, '').replace(/ request id: \S*$/, '')
         : String(err);
-  const retryable =
-    (status !== undefined && (status >= 500 || status === 429)) || /Throttling/i.test(rawCode) || (status === undefined && RETRYABLE_NETWORK.has(rawCode));
-  return new ApiError(
-    { service: 'fc', action, code: rawCode, apiMessage, requestId, httpStatus: status, retryable, attempts: 1 },
-    { cause: err },
-  );
+  return apiError({ service: 'fc', action, attempts: 1 }, { code: rawCode, message: apiMessage, requestId, httpStatus: status }, { cause: err });
 }
 
 /**
@@ -170,6 +165,7 @@ export function toFcApiError(err: unknown, action: string): ApiError {
 export function createFunctionInvoker(options: FunctionInvokerOptions): FunctionInvoker {
   const target = parseFcEndpoint(options.endpoint?.trim() || `https://${options.accountId}.${options.regionId}.fc.aliyuncs.com`);
   const timeout = options.timeoutMs ?? 10_000;
+  const policy = retryPolicy(options.retry);
   let cached: { id: string; client: FcClient } | undefined;
 
   async function client(): Promise<FcClient> {
@@ -177,10 +173,7 @@ export function createFunctionInvoker(options: FunctionInvokerOptions): Function
     try {
       creds = await options.credentials();
     } catch (err) {
-      throw new ApiError(
-        { service: 'fc', action: 'InvokeFunction', code: 'CredentialsUnavailable', apiMessage: 'the credentials provider failed', retryable: false, attempts: 1 },
-        { cause: err },
-      );
+      throw apiError(INVOKE, { code: 'CredentialsUnavailable', message: 'the credentials provider failed' }, { cause: err });
     }
     const id = `${creds.accessKeyId}\0${creds.accessKeySecret}\0${creds.securityToken ?? ''}`;
     if (cached?.id !== id) {
@@ -223,15 +216,11 @@ export function createFunctionInvoker(options: FunctionInvokerOptions): Function
       await readAll(res.body);
       const requestId = res.headers?.['x-fc-request-id'] ?? '';
       if (res.statusCode !== 202) {
-        throw new ApiError({
-          service: 'fc',
-          action: 'InvokeFunction',
+        throw apiError(INVOKE, {
           code: 'UnexpectedStatus',
-          apiMessage: `async invocation of ${functionName} answered HTTP ${res.statusCode}, expected 202`,
+          message: `async invocation of ${functionName} answered HTTP ${res.statusCode}, expected 202`,
           requestId,
           httpStatus: res.statusCode,
-          retryable: false,
-          attempts: 1,
         });
       }
       return { requestId };
@@ -245,10 +234,9 @@ export function createFunctionInvoker(options: FunctionInvokerOptions): Function
   return {
     async invokeAsync(functionName, payload, opts = {}) {
       return withRetry(() => invokeAsyncOnce(functionName, payload, opts), {
-        policy: options.retry,
+        policy,
         deadline: options.deadline,
         sleep: options.sleep,
-        classify: (err) => err instanceof ApiError && err.retryable,
         onRetry: ({ error, attempt, delayMs }) =>
           options.logger?.warn('function invocation retry', { functionName, code: (error as ApiError).code, attempt, delayMs }),
       });
@@ -275,16 +263,7 @@ export function createFunctionInvoker(options: FunctionInvokerOptions): Function
         } catch {
           // not JSON: keep the raw text
         }
-        throw new ApiError({
-          service: 'fc',
-          action: 'InvokeFunction',
-          code: errorType,
-          apiMessage: `function ${functionName} failed: ${message}`,
-          requestId,
-          httpStatus: res.statusCode,
-          retryable: false,
-          attempts: 1,
-        });
+        throw apiError(INVOKE, { code: errorType, message: `function ${functionName} failed: ${message}`, requestId, httpStatus: res.statusCode });
       }
       return { requestId, body, ...(logTail !== undefined ? { logTail } : {}) };
     },

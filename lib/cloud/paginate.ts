@@ -2,7 +2,8 @@
  * NextToken pagination as a lazy async generator of pages. Consumers `for await` the pages and stop early with
  * `break`; the walk continues through empty pages that still carry a token and refuses to loop on a repeated token.
  */
-import { ApiError, PaginationError } from '../errors';
+import { PaginationError } from '../errors';
+import { apiError } from './retry';
 import type { RpcClient, RpcParams } from './rpc';
 
 /** Options of {@link paginate}. */
@@ -92,15 +93,10 @@ export interface WalkOptions {
 export function recordsAt<T>(value: unknown, where: { service: string; action: string; path: string; requestId: string | undefined }): T[] {
   if (value === undefined || value === null) return [];
   if (Array.isArray(value)) return value as T[];
-  throw new ApiError({
-    service: where.service,
-    action: where.action,
-    code: 'UnexpectedResponse',
-    apiMessage: `${where.path} is not a list`,
-    requestId: where.requestId,
-    retryable: false,
-    attempts: 1,
-  });
+  throw apiError(
+    { service: where.service, action: where.action, attempts: 1 },
+    { code: 'UnexpectedResponse', message: `${where.path} is not a list`, requestId: where.requestId },
+  );
 }
 
 /** What differs between the typed walkers: the action, its fixed parameters, and where records and token sit. */

@@ -4,9 +4,8 @@
  * ApiError) to `{ code, retryable, ... }`; `withRetry` runs a function under a full-jitter exponential backoff bounded
  * by attempts and by the invocation's deadline.
  */
-import { ApiError, AppError } from '../errors';
+import { ApiError, AppError, StorageError } from '../errors';
 import type { Deadline } from '../deadline';
-import { realSleep } from './rate-limit';
 
 /** How retries are spaced and bounded. */
 export interface RetryPolicy {
@@ -42,35 +41,68 @@ export function backoffDelay(attempt: number, policy: Pick<RetryPolicy, 'baseDel
   return Math.floor(Math.min(0.999_999, Math.max(0, random())) * ceiling);
 }
 
-/** The socket-level error codes that mean "the connection failed, the request may be sent again". */
-export const RETRYABLE_SOCKET_CODES: ReadonlySet<string> = new Set([
+/**
+ * Codes of a request that got no answer (the connection failed, broke off or timed out), so it may be sent again:
+ * node's socket errors, the timeouts as pop-core/httpx (`RequestTimeout`), the Tea SDK of FC (`ReadTimeout`,
+ * `ConnectTimeout`) and ali-oss (`ResponseTimeoutError`, `ConnectionTimeoutError`) name them, and ali-oss's
+ * `RequestError`/`ResponseError` (no usable answer). They count only when no HTTP status came back.
+ *
+ * Decision: `ENOTFOUND` is not retried, by any client. getaddrinfo says ENOTFOUND when the name does not exist
+ * (NXDOMAIN): a mistyped endpoint or region, which six attempts with backoff would only hide for half a minute. A
+ * resolver that is briefly unreachable answers `EAI_AGAIN`, which is retried.
+ */
+export const RETRYABLE_TRANSPORT_CODES: ReadonlySet<string> = new Set([
   'ECONNRESET',
   'ECONNREFUSED',
   'EPIPE',
   'ETIMEDOUT',
   'ECONNABORTED',
   'EAI_AGAIN',
+  'RequestTimeout',
+  'ReadTimeout',
+  'ConnectTimeout',
+  'ResponseTimeoutError',
+  'ConnectionTimeoutError',
+  'RequestError',
+  'ResponseError',
 ]);
 
-const RETRYABLE_API_CODES = new Set(['ServiceUnavailable', 'InternalError', 'UnknownError', 'Rejected.Throttling']);
+const RETRYABLE_API_CODES = new Set(['ServiceUnavailable', 'InternalError', 'UnknownError', 'Rejected.Throttling', 'NonJsonResponse']);
 
-/**
- * Whether an API `Code` (or one of our transport codes) is worth retrying: `Throttling*`, `Rejected.Throttling`,
- * `ServiceUnavailable`, `InternalError`/`InternalError.*`, `UnknownError`, `RequestTimeout`, the socket codes,
- * `NonJsonResponse`, `HttpStatus5xx` and `HttpStatus429`. Everything else (InvalidParameter, EntityNotExists.*,
- * SignatureDoesNotMatch, Forbidden*, ...) is not.
- * @example isRetryableCode('Throttling.User') // true
- */
-export function isRetryableCode(code: string): boolean {
+/** An answer that says "try again later": any 5xx, and 429 Too Many Requests. */
+export function isRetryableStatus(status: number): boolean {
+  return status >= 500 || status === 429;
+}
+
+function isRetryableApiCode(code: string): boolean {
   return (
     code.startsWith('Throttling') ||
     RETRYABLE_API_CODES.has(code) ||
     code.startsWith('InternalError.') ||
-    code === 'RequestTimeout' ||
-    code === 'NonJsonResponse' ||
-    RETRYABLE_SOCKET_CODES.has(code) ||
     /^HttpStatus(5\d\d|429)$/.test(code)
   );
+}
+
+/**
+ * Whether a `Code` (an API's, or one of our transport codes) is worth retrying: `Throttling*`, `Rejected.Throttling`,
+ * `ServiceUnavailable`, `InternalError`/`InternalError.*`, `UnknownError`, `NonJsonResponse`, `HttpStatus5xx`,
+ * `HttpStatus429` and {@link RETRYABLE_TRANSPORT_CODES}. Everything else (InvalidParameter, EntityNotExists.*,
+ * SignatureDoesNotMatch, Forbidden*, ENOTFOUND, ...) is not.
+ * @example isRetryableCode('Throttling.User') // true
+ */
+export function isRetryableCode(code: string): boolean {
+  return isRetryableApiCode(code) || RETRYABLE_TRANSPORT_CODES.has(code);
+}
+
+/**
+ * The one retry decision, for every client (OOS/ECS RPC, FC invoke, OSS): a 5xx or 429 answer, an API code that
+ * names throttling or a server-side fault, or, when no answer came at all, a transport code.
+ * @example isRetryableFailure({ code: 'RequestError' }) // true; with httpStatus: 403 it is false
+ */
+export function isRetryableFailure(failure: { code: string; httpStatus?: number | undefined }): boolean {
+  if (failure.httpStatus !== undefined && isRetryableStatus(failure.httpStatus)) return true;
+  if (isRetryableApiCode(failure.code)) return true;
+  return failure.httpStatus === undefined && RETRYABLE_TRANSPORT_CODES.has(failure.code);
 }
 
 /** What is known about one failed attempt. */
@@ -114,6 +146,9 @@ export function classifyFailure(err: unknown): FailureInfo {
   if (err instanceof ApiError) {
     return { code: err.code, message: err.apiMessage, retryable: err.retryable, requestId: err.requestId, httpStatus: err.httpStatus };
   }
+  if (err instanceof StorageError) {
+    return { code: err.code, message: err.message, retryable: isRetryableFailure({ code: err.code, httpStatus: err.status }), httpStatus: err.status };
+  }
   if (err instanceof AppError) return { code: err.code, message: sanitizeMessage(err.message), retryable: false };
   if (isJsonSyntaxError(err)) {
     const detail = isObject(err) ? str(err.message) : undefined;
@@ -129,7 +164,7 @@ export function classifyFailure(err: unknown): FailureInfo {
     return {
       code: apiCode,
       message: sanitizeMessage(str(data?.Message) ?? str(err.message) ?? apiCode),
-      retryable: isRetryableCode(apiCode),
+      retryable: isRetryableFailure({ code: apiCode, httpStatus }),
       requestId: str(data?.RequestId),
       httpStatus,
     };
@@ -137,7 +172,7 @@ export function classifyFailure(err: unknown): FailureInfo {
   const message = sanitizeMessage(str(err.message) ?? 'unknown failure');
   if (err.name === 'RequestTimeoutError') return { code: 'RequestTimeout', message, retryable: true };
   const sysCode = str(err.code);
-  if (sysCode !== undefined && RETRYABLE_SOCKET_CODES.has(sysCode)) return { code: sysCode, message, retryable: true };
+  if (sysCode !== undefined && isRetryableFailure({ code: sysCode })) return { code: sysCode, message, retryable: true };
   if (/socket hang up/i.test(message)) return { code: 'ECONNRESET', message, retryable: true };
   return { code: sysCode ?? 'ClientError', message, retryable: false };
 }
@@ -145,6 +180,78 @@ export function classifyFailure(err: unknown): FailureInfo {
 /** True when {@link classifyFailure} says the failure may be retried. */
 export function isRetryable(err: unknown): boolean {
   return classifyFailure(err).retryable;
+}
+
+/** Where a call failed: the API, and how many HTTP attempts were sent (1 = not retried). */
+export interface CallSite {
+  service: string;
+  action: string;
+  attempts: number;
+}
+
+/** What a caller knows about a failure it detected itself (a bad status, a contract break, no credentials...). */
+export interface Failure {
+  code: string;
+  message: string;
+  requestId?: string | undefined;
+  httpStatus?: number | undefined;
+  /** Decided by {@link isRetryableFailure} when omitted; given only when {@link classifyFailure} already decided. */
+  retryable?: boolean;
+}
+
+/**
+ * The one way an ApiError is built: the call site plus the failure; whether it may be retried is the classifier's
+ * decision, not the caller's.
+ * @example throw apiError({ service: 'fc', action: 'InvokeFunction', attempts: 1 }, { code: 'UnexpectedStatus', message: 'HTTP 200, expected 202', httpStatus: 200 })
+ */
+export function apiError(where: CallSite, failure: Failure, options: { cause?: unknown } = {}): ApiError {
+  return new ApiError(
+    {
+      ...where,
+      code: failure.code,
+      apiMessage: failure.message,
+      requestId: failure.requestId,
+      httpStatus: failure.httpStatus,
+      retryable: failure.retryable ?? isRetryableFailure(failure),
+    },
+    options,
+  );
+}
+
+/**
+ * {@link DEFAULT_RETRY_POLICY} with `overrides`, checked: a NaN, fractional or out-of-range value would otherwise
+ * retry without bound or never sleep.
+ * @throws TypeError naming the option.
+ * @example retryPolicy({ maxAttempts: 3 })
+ */
+export function retryPolicy(overrides: Partial<RetryPolicy> = {}): Readonly<RetryPolicy> {
+  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...overrides };
+  if (!Number.isInteger(policy.maxAttempts) || policy.maxAttempts < 1) {
+    throw new TypeError(`Expected \`maxAttempts\` to be an integer from 1 and up, got ${policy.maxAttempts}`);
+  }
+  for (const name of ['baseDelayMs', 'maxDelayMs', 'minAttemptMs'] as const) {
+    if (!Number.isFinite(policy[name]) || policy[name] < 0) {
+      throw new TypeError(`Expected \`${name}\` to be a finite number from 0 and up, got ${policy[name]}`);
+    }
+  }
+  return Object.freeze(policy);
+}
+
+/**
+ * Resolves after `ms`, or as soon as `signal` aborts (never rejects: the caller decides what an abort means).
+ * @example await sleepUnless(500, deadline.signal)
+ */
+export function sleepUnless(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(0, ms));
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** What `onRetry` is told before each backoff sleep (frozen). */
@@ -156,47 +263,55 @@ export interface RetryEvent {
   readonly retriesLeft: number;
 }
 
+/** The part of the invocation's deadline retries look at (its signal, when there is one, cuts sleeps short). */
+export type RetryDeadline = Pick<Deadline, 'remaining'> & Partial<Pick<Deadline, 'signal'>>;
+
 /** Options of {@link withRetry}. */
 export interface WithRetryOptions {
-  /** Overrides of {@link DEFAULT_RETRY_POLICY}. @default {} */
-  policy?: Partial<RetryPolicy>;
-  /** The invocation's deadline: no sleep ends past it, no retry starts without `minAttemptMs` left. @default no deadline */
-  deadline?: Pick<Deadline, 'remaining'>;
+  /** Overrides of {@link DEFAULT_RETRY_POLICY}, checked by {@link retryPolicy}. @default {} */
+  policy?: Partial<RetryPolicy> | undefined;
+  /**
+   * The invocation's deadline: no sleep ends past it, no retry starts without `minAttemptMs` left, and its `signal`
+   * cuts a backoff sleep short (the last error is thrown). @default no deadline
+   */
+  deadline?: RetryDeadline | undefined;
   /** Whether a failure may be retried. @default isRetryable */
-  classify?: (error: unknown) => boolean;
+  classify?: ((error: unknown) => boolean) | undefined;
   /** Called before each backoff sleep (logging, stats). @default none */
-  onRetry?: (event: RetryEvent) => void;
-  /** @default setTimeout-based sleep */
-  sleep?: (ms: number) => Promise<void>;
+  onRetry?: ((event: RetryEvent) => void) | undefined;
+  /** Injected in tests; gets the abort signal too. @default {@link sleepUnless} */
+  sleep?: ((ms: number, signal?: AbortSignal) => Promise<void>) | undefined;
   /** Uniform random source in [0, 1). @default Math.random */
-  random?: () => number;
-  /** Stops retrying (the last error is thrown) once aborted. @default none */
-  signal?: AbortSignal;
+  random?: (() => number) | undefined;
+  /** Stops retrying (the last error is thrown) once aborted. @default the deadline's signal */
+  signal?: AbortSignal | undefined;
 }
 
 /**
  * Runs `fn(attempt)` until it resolves, a failure is not retryable, the attempts are used up, the deadline cannot fit
- * another attempt, or `signal` aborts. The last error is rethrown unchanged (callers wrap it: `fn` knows `attempt`).
+ * another attempt, or the signal aborts (also during a backoff sleep). The last error is rethrown unchanged (callers
+ * wrap it: `fn` knows `attempt`).
  *
+ * @throws TypeError when the policy is malformed (before the first attempt).
  * @example await withRetry((attempt) => call(attempt), { policy: { maxAttempts: 3 }, deadline })
  */
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options: WithRetryOptions = {}): Promise<T> {
-  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.policy };
-  const maxAttempts = Math.max(1, Math.floor(policy.maxAttempts));
+  const policy = retryPolicy(options.policy);
   const classify = options.classify ?? isRetryable;
-  const sleep = options.sleep ?? realSleep;
+  const sleep = options.sleep ?? sleepUnless;
   const random = options.random ?? Math.random;
+  const signal = options.signal ?? options.deadline?.signal;
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn(attempt);
     } catch (error) {
-      if (attempt >= maxAttempts || options.signal?.aborted || !classify(error)) throw error;
+      if (attempt >= policy.maxAttempts || signal?.aborted || !classify(error)) throw error;
       const delayMs = backoffDelay(attempt, policy, random);
       const remaining = options.deadline?.remaining() ?? Number.POSITIVE_INFINITY;
       if (remaining - delayMs < policy.minAttemptMs) throw error;
-      options.onRetry?.(Object.freeze({ error, attempt, delayMs, retriesLeft: maxAttempts - attempt }));
-      await sleep(delayMs);
-      if (options.signal?.aborted) throw error;
+      options.onRetry?.(Object.freeze({ error, attempt, delayMs, retriesLeft: policy.maxAttempts - attempt }));
+      await sleep(delayMs, signal);
+      if (signal?.aborted) throw error;
     }
   }
 }

@@ -10,7 +10,7 @@ import { type Logger, silentLogger } from '../log';
 import type { CredentialsSource } from './credentials';
 import { API_VERSIONS, type Service, defaultEndpoint, normalizeEndpoint } from './endpoints';
 import { createRateLimiter } from './rate-limit';
-import { type RetryPolicy, classifyFailure, sanitizeMessage, withRetry } from './retry';
+import { type RetryPolicy, apiError, classifyFailure, retryPolicy, sanitizeMessage, withRetry } from './retry';
 
 /** Request parameters: top-level scalars; `undefined` values are dropped. JSON-typed parameters must be strings. */
 export type RpcParams = Record<string, string | number | boolean | undefined>;
@@ -117,10 +117,7 @@ function safeCause(err: unknown, message: string): unknown {
 export function toApiError(err: unknown, where: { service: string; action: string; attempts: number }): ApiError {
   if (err instanceof ApiError && err.attempts === where.attempts) return err;
   const info = classifyFailure(err);
-  return new ApiError(
-    { ...where, code: info.code, apiMessage: info.message, requestId: info.requestId, httpStatus: info.httpStatus, retryable: info.retryable },
-    { cause: err instanceof ApiError ? err.cause : safeCause(err, info.message) },
-  );
+  return apiError(where, info, { cause: err instanceof ApiError ? err.cause : safeCause(err, info.message) });
 }
 
 /**
@@ -142,6 +139,7 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
     },
     true,
   );
+  const policy = retryPolicy(options.retry);
   const timeoutMs = options.timeoutMs ?? 10_000;
   const deadline = options.deadline ?? noDeadline;
   const logger = (options.logger ?? silentLogger).child({ service, regionId });
@@ -152,7 +150,7 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
     await limiter.acquire();
     if (deadline.remaining() <= 0) {
       // Not an HTTP attempt: `attempts` counts the ones actually sent.
-      throw new ApiError({ service, action, code: 'DeadlineExceeded', apiMessage: 'the invocation deadline was reached before the call', retryable: false, attempts: attempt - 1 });
+      throw apiError({ service, action, attempts: attempt - 1 }, { code: 'DeadlineExceeded', message: 'the invocation deadline was reached before the call' });
     }
     stats.apiCalls++;
     // httpx applies `timeout` to connect and read alike; never wait past the deadline for an answer.
@@ -168,17 +166,15 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
     if (status !== undefined && (status < 200 || status >= 300)) {
       // pop-core only looks at `Code`: a non-2xx answer without one would otherwise pass as an (empty) success.
       const body = json as { RequestId?: unknown; Message?: unknown } | null;
-      const code = `HttpStatus${status}`;
-      throw new ApiError({
-        service,
-        action,
-        code,
-        apiMessage: typeof body?.Message === 'string' ? body.Message : `HTTP ${status} without an error Code`,
-        requestId: typeof body?.RequestId === 'string' ? body.RequestId : undefined,
-        httpStatus: status,
-        retryable: status >= 500 || status === 429,
-        attempts: attempt,
-      });
+      throw apiError(
+        { service, action, attempts: attempt },
+        {
+          code: `HttpStatus${status}`,
+          message: typeof body?.Message === 'string' ? body.Message : `HTTP ${status} without an error Code`,
+          requestId: typeof body?.RequestId === 'string' ? body.RequestId : undefined,
+          httpStatus: status,
+        },
+      );
     }
     return toPlainJson(json);
   }
@@ -199,10 +195,8 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
       for (const [k, v] of Object.entries(params)) if (v !== undefined) clean[k] = v;
       try {
         const result = await withRetry((attempt) => attemptOnce(action, clean, attempt), {
-          policy: options.retry,
+          policy,
           deadline,
-          signal: deadline.signal,
-          classify: (err) => err instanceof ApiError && err.retryable,
           sleep: options.sleep,
           random: options.random,
           onRetry: ({ error, attempt, delayMs }) => {

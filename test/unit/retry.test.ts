@@ -1,9 +1,11 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it, vi } from 'vitest';
 import { createRateLimiter } from '../../lib/cloud/rate-limit';
-import { DEFAULT_RETRY_POLICY, backoffDelay, classifyFailure, isRetryableCode, sanitizeMessage, withRetry } from '../../lib/cloud/retry';
+import { isTransientStorageError } from '../../lib/archive/retrying';
+import { toFcApiError } from '../../lib/cloud/invoke';
+import { backoffDelay, classifyFailure, isRetryableCode, retryPolicy, sanitizeMessage, withRetry } from '../../lib/cloud/retry';
 import { toApiError, toPlainJson } from '../../lib/cloud/rpc';
-import { ApiError, ConfigError } from '../../lib/errors';
+import { ApiError, ConfigError, StorageError } from '../../lib/errors';
 import { redact } from '../../lib/log';
 
 /** A pop-core API error as thrown by lib/rpc.js for a body with a Code. */
@@ -161,9 +163,6 @@ describe('backoffDelay (full jitter)', () => {
       }
     }
   });
-  it('has sane defaults', () => {
-    expect(DEFAULT_RETRY_POLICY).toEqual({ maxAttempts: 6, baseDelayMs: 200, maxDelayMs: 5_000, minAttemptMs: 500 });
-  });
 });
 
 describe('withRetry', () => {
@@ -259,6 +258,69 @@ describe('withRetry', () => {
     });
     await expect(withRetry(fn, { signal: controller.signal, sleep: t.sleep })).rejects.toMatchObject({ code: 'Throttling.User' });
     expect(fn).toHaveBeenCalledTimes(2);
+  });
+
+  it("cuts a backoff sleep short when the deadline's signal aborts", async () => {
+    // Prepare: a real sleep of about an hour between attempts, and a deadline whose signal aborts as the sleep starts.
+    const controller = new AbortController();
+    const deadline = { remaining: () => 7_200_000, signal: controller.signal };
+    const err = throttled();
+    const fn = vi.fn(async () => {
+      throw err;
+    });
+    const policy = { baseDelayMs: 3_600_000, maxDelayMs: 3_600_000 };
+    // Act: the retry is aborted from onRetry, right before the sleep.
+    const caught = withRetry(fn, { policy, deadline, random: () => 0.99, onRetry: () => controller.abort() });
+    // Assess: the last error comes back without the hour passing (the test would time out otherwise).
+    await expect(caught).rejects.toBe(err);
+    expect(fn).toHaveBeenCalledTimes(1);
+  });
+
+  it.each([
+    [{ maxAttempts: Number.NaN }, 'maxAttempts'],
+    [{ maxAttempts: 0 }, 'maxAttempts'],
+    [{ maxAttempts: 2.5 }, 'maxAttempts'],
+    [{ baseDelayMs: -1 }, 'baseDelayMs'],
+    [{ maxDelayMs: Number.POSITIVE_INFINITY }, 'maxDelayMs'],
+    [{ minAttemptMs: Number.NaN }, 'minAttemptMs'],
+  ])('rejects the malformed policy %o before the first attempt', async (policy, name) => {
+    const fn = vi.fn(async () => 'never');
+    await expect(withRetry(fn, { policy })).rejects.toThrow(new RegExp(`\`${name}\``));
+    expect(fn).not.toHaveBeenCalled();
+    expect(() => retryPolicy(policy)).toThrow(TypeError);
+  });
+});
+
+describe('one retry decision for every client', () => {
+  // The same failure seen by the RPC client (pop-core), the FC invoker (Tea SDK) and the OSS store (ali-oss).
+  const asPopError = (code: string) => sysError(code);
+  const asTeaError = (code: string) => Object.assign(new Error(code), { code, name: 'RequestError' });
+  const asStoreError = (code: string) => new StorageError(code, `oss put k failed: ${code}`, { key: 'k' });
+  it.each([
+    ['ECONNRESET', true],
+    ['ECONNREFUSED', true],
+    ['EPIPE', true],
+    ['ETIMEDOUT', true],
+    ['EAI_AGAIN', true],
+    ['ENOTFOUND', false],
+    ['EACCES', false],
+  ])('%s without an answer: retryable %s everywhere', (code, retryable) => {
+    expect(classifyFailure(asPopError(code)).retryable).toBe(retryable);
+    expect(toFcApiError(asTeaError(code), 'InvokeFunction').retryable).toBe(retryable);
+    expect(isTransientStorageError(asStoreError(code))).toBe(retryable);
+  });
+
+  it.each([
+    [500, true],
+    [503, true],
+    [429, true],
+    [403, false],
+    [404, false],
+  ])('an answer with HTTP %s: retryable %s everywhere', (status, retryable) => {
+    const code = 'SomeCode';
+    expect(classifyFailure(popError(code, status)).retryable).toBe(retryable);
+    expect(toFcApiError(Object.assign(new Error(code), { code, statusCode: status }), 'InvokeFunction').retryable).toBe(retryable);
+    expect(isTransientStorageError(new StorageError(code, 'x', { status }))).toBe(retryable);
   });
 });
 
