@@ -1,11 +1,17 @@
 /**
  * Streaming aggregation of archive records: one pass, one record at a time. What is kept grows with the number of
- * failed resources and distinct causes (each group keeps its resource ids and one example), plus one number per
- * record for the timeline and durations; never the records or their outputs.
+ * failed resources and distinct causes (each group keeps its resource ids and one example; the template miner keeps
+ * at most a few words per template position), plus one number per record for the timeline and durations; never the
+ * records or their outputs.
+ *
+ * A failed record's cause is its status, error code, exit code and the mined templates (`miner.ts`) of its text
+ * pieces: ECS `ErrorInfo` and the last meaningful output lines; OOS the failed child execution's `StatusMessage`
+ * (its `Task '…' failed: <Code>:` prefix read as the error code, its `(InstanceId: …, ExitCode: n)` suffix as the
+ * exit code) and the last lines of `Outputs`.
  */
-import { createHash } from 'node:crypto';
 import type { Source } from '../ids';
-import { clip, excerpt, joinSignature, meaningfulTail, normalizeText } from './signature';
+import { OVERFLOW, TemplateMiner } from './miner';
+import { causeKey, clip, excerpt, joinSignature, meaningfulTail, prepareMessage } from './signature';
 
 /** How a record's status counts. */
 export type StatusClass = 'succeeded' | 'failed' | 'unfinished' | 'skipped';
@@ -40,25 +46,26 @@ export type ChildIndex = Map<string, ChildInfo>;
 
 /** One cause of failure and everything it hit. */
 export interface FailureGroup {
-  /** Stable id of the cause: 12 hex digits of sha256(status, errorCode, exitCode, signature). */
+  /** Stable id of the cause: 12 hex digits of sha256(status, errorCode, exitCode, signature) (`causeKey`). */
   key: string;
   /** Failed records with this cause. */
   count: number;
   /** `count / failures`, rounded to 4 decimals. */
   share: number;
   status: string;
-  /** ECS `ErrorCode`; `''` when there is none (always for OOS). */
+  /** ECS `ErrorCode`; OOS the code the `StatusMessage` names (`Task '…' failed: ExitCodeNonzero: …`); `''` when none. */
   errorCode: string;
-  /** ECS `ExitCode`; `null` for OOS or when the record has none. */
+  /** ECS `ExitCode`; OOS the exit code the `Outputs` or the `StatusMessage` state; `null` when none is known. */
   exitCode: number | null;
   /**
-   * The normalised error text (see `signature.ts`), cut in the middle past 400 characters (the key hashes all of
-   * it); `''` when the records carry no text at all.
+   * The mined templates of the error text pieces (variables as `<*>`) joined with ` | `, cut in the middle past 400
+   * characters (the key hashes all of it); `''` when the records carry no text at all.
    */
   signature: string;
   /**
-   * The most telling part of the signature, for lists: the last meaningful output line (ECS; else `ErrorInfo`) or
-   * the child execution's `StatusMessage` (OOS; else the last output line), normalised, at most 200 characters.
+   * The template that says what failed, for lists: of the last meaningful output line (ECS; else `ErrorInfo`) or of
+   * the child execution's `StatusMessage` without its boilerplate (OOS; else the last output line), at most 200
+   * characters.
    */
   title: string;
   /** The first record of the group: its resource id and an excerpt (≤ 2 KB) of its error text and output. */
@@ -98,8 +105,23 @@ class NumberList {
   }
 }
 
-/** A group while records stream in: ids in a Set (each once), share computed at the end. */
-type GroupState = Omit<FailureGroup, 'share' | 'resourceIds'> & { resourceIds: Set<string> };
+/**
+ * A cause while records stream in: the miner's group ids of its text pieces (groups may merge until the end, so the
+ * templates, the key and the title are only read in `finish`), ids with the index of their first record.
+ */
+interface GroupState {
+  status: string;
+  errorCode: string;
+  exitCode: number | null;
+  pieces: number[];
+  /** Which piece is the title. */
+  titlePiece: number;
+  count: number;
+  /** Index of the group's first record. */
+  first: number;
+  example: { id: string; text: string };
+  resourceIds: Map<string, number>;
+}
 
 /** The aggregation's result, turned into `summary.json` by `buildSummary`. */
 export interface Aggregation {
@@ -232,6 +254,28 @@ export async function indexChildren(children: AsyncIterable<Record<string, unkno
   return index;
 }
 
+/** OOS `StatusMessage` boilerplate: `Task 'runCommand' failed: ExitCodeNonzero: ` (the code is kept as the error code). */
+const OOS_TASK_PREFIX = /^\s*Task '[^']*' failed:\s*(?:([A-Z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*):\s+)?/;
+/** A trailing list of context fields, `(InstanceId: i-…, InvokeId: t-…, ExitCode: 1)`. */
+const CONTEXT_SUFFIX = /\s*\((?:[A-Z][A-Za-z]*: [^,()]*)(?:, [A-Z][A-Za-z]*: [^,()]*)*\)\s*$/;
+/** An exit code stated in text: `ExitCode: 1`, `exit code 2`, `exit status 127`, `"exitCode": 7`. */
+const STATED_EXIT_CODE = /\bexit[ _-]?(?:code|status)["']?\s*[:=]?\s*(-?\d{1,6})\b/i;
+/** A `key: value` line of an OOS output that only states the exit code (it is read into `exitCode`). */
+const EXIT_CODE_LINE = /^exit_?code: -?\d+$/i;
+
+/**
+ * Splits an OOS child's `StatusMessage` into what says why it failed, the error code its boilerplate names and the
+ * exit code it states.
+ * @example oosMessage("Task 'runCommand' failed: ExitCodeNonzero: disk full (InstanceId: i-1, ExitCode: 1)")
+ *   // { text: 'disk full', errorCode: 'ExitCodeNonzero', exitCode: 1 }
+ */
+export function oosMessage(message: string): { text: string; errorCode: string; exitCode: number | null } {
+  const prefix = OOS_TASK_PREFIX.exec(message);
+  const stated = STATED_EXIT_CODE.exec(message);
+  const text = message.slice(prefix ? prefix[0].length : 0).replace(CONTEXT_SUFFIX, '').trim();
+  return { text: text || message.trim(), errorCode: prefix?.[1] ?? '', exitCode: stated ? Number(stated[1]) : null };
+}
+
 /** The streaming aggregator: feed records with `add`, then call `finish` once. */
 export interface Aggregator {
   add(record: Record<string, unknown>): void;
@@ -252,6 +296,8 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
   const children = options.children ?? new Map<string, ChildInfo>();
   const byStatus: Record<string, number> = Object.create(null) as Record<string, number>;
   const counts = { total: 0, succeeded: 0, failed: 0, unfinished: 0, skipped: 0 };
+  // A cause has up to four text pieces; the miner's bound keeps its memory flat whatever the archive holds.
+  const miner = new TemplateMiner({ maxGroups: maxGroups * 4 });
   const groups = new Map<string, GroupState>();
   let overflowCauses = 0;
   const overflowSeen = new Set<string>();
@@ -261,6 +307,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
   const durations = new NumberList();
   const finishAt = new NumberList();
   const finishFailed: number[] = [];
+  let overflow: GroupState | undefined;
 
   const view = (r: Record<string, unknown>): RecordView => {
     if (source === 'ecs') {
@@ -290,30 +337,35 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
   };
 
   /**
-   * The signature pieces (normalised), which of them names the cause best (the title), and the example text of a
-   * failed record. ECS: `ErrorInfo` + the output's last meaningful lines, titled by the last line. OOS: the linked
-   * child's `StatusMessage` + the last lines of `Outputs`, titled by the message.
+   * The text pieces of a failed record, which of them is the title, its example text, and (OOS) the error and exit
+   * codes its texts state. ECS: `ErrorInfo` + the output's last meaningful lines, titled by the last line. OOS: the
+   * linked child's `StatusMessage` (boilerplate removed) + the last lines of `Outputs`, titled by the message.
    */
-  const failureText = (r: Record<string, unknown>, v: RecordView): { pieces: string[]; title: string; example: string } => {
+  const failureText = (r: Record<string, unknown>, v: RecordView): { pieces: string[]; titlePiece: number; example: string } => {
     if (source === 'ecs') {
       const info = str(r.ErrorInfo);
       const output = str(r.Output);
-      const pieces = [info, ...meaningfulTail(output)].map(normalizeText);
+      const pieces = [info, ...meaningfulTail(output)];
       const example = [info, output.trimEnd()].filter(Boolean).join('\n\n');
-      return { pieces, title: pieces.length > 1 ? (pieces[pieces.length - 1] ?? '') : (pieces[0] ?? ''), example: excerpt(example, exampleBytes, 'tail') };
+      return { pieces, titlePiece: pieces.length - 1, example: excerpt(example, exampleBytes, 'tail') };
     }
     const child = children.get(v.id);
-    const outputs = jsonText(r.Outputs).join('\n');
+    const outputLines = jsonText(r.Outputs);
+    const outputs = outputLines.filter((l) => !EXIT_CODE_LINE.test(l.trim())).join('\n');
     const message = child?.statusMessage ?? '';
-    const pieces = [message, ...meaningfulTail(outputs)].map(normalizeText);
+    const stated = oosMessage(message);
+    if (stated.errorCode) v.errorCode = stated.errorCode;
+    v.exitCode = intOrNull(exitCodeOf(r.Outputs)) ?? stated.exitCode;
+    const pieces = [message ? stated.text : '', ...meaningfulTail(outputs)];
     const head = message ? excerpt(message, Math.floor(exampleBytes / 2), 'head') : '';
     const body = outputs.trim() ? excerpt(outputs.trimEnd(), exampleBytes - Buffer.byteLength(head) - 2, 'tail') : '';
-    return { pieces, title: pieces[0] || (pieces[pieces.length - 1] ?? ''), example: [head, body].filter(Boolean).join('\n\n') };
+    return { pieces, titlePiece: message ? 0 : pieces.length - 1, example: [head, body].filter(Boolean).join('\n\n') };
   };
 
   return {
     add(record) {
       const v = view(record);
+      const index = counts.total;
       counts.total += 1;
       byStatus[v.status] = (byStatus[v.status] ?? 0) + 1;
       const cls = classifyStatus(source, v.status);
@@ -332,49 +384,58 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
       if (cls !== 'failed') return;
 
       retry.add(v.id);
-      const { pieces, title, example } = failureText(record, v);
-      const signature = joinSignature(pieces);
-      let key = createHash('sha256')
-        .update([v.status, v.errorCode, String(v.exitCode), signature].join('\u001f'))
-        .digest('hex')
-        .slice(0, 12);
-      let group = groups.get(key);
-      if (!group && groups.size >= maxGroups) {
-        if (!overflowSeen.has(key)) {
-          overflowSeen.add(key);
+      const text = failureText(record, v);
+      const pieces: number[] = [];
+      let titlePiece = 0;
+      text.pieces.forEach((piece, i) => {
+        const prepared = prepareMessage(piece);
+        if (prepared === '') return;
+        if (i === text.titlePiece || (i > text.titlePiece && pieces.length === 0)) titlePiece = pieces.length;
+        pieces.push(miner.add(prepared));
+      });
+      const stateKey = [v.status, v.errorCode, String(v.exitCode), pieces.join(',')].join('\u001f');
+      let group = groups.get(stateKey);
+      if (!group && (groups.size >= maxGroups || pieces.includes(OVERFLOW))) {
+        if (!overflowSeen.has(stateKey)) {
+          overflowSeen.add(stateKey);
           overflowCauses += 1;
         }
-        key = OVERFLOW_GROUP_KEY;
-        group = groups.get(key);
-        if (!group) {
-          group = { key, count: 0, status: '(various)', errorCode: '', exitCode: null, signature: '(causes beyond the group limit)', title: '(causes beyond the group limit)', example: { id: v.id, text: example }, resourceIds: new Set() };
-          groups.set(key, group);
-        }
+        overflow ??= { status: '(various)', errorCode: '', exitCode: null, pieces: [], titlePiece: 0, count: 0, first: index, example: { id: v.id, text: text.example }, resourceIds: new Map() };
+        group = overflow;
       }
       if (!group) {
-        group = { key, count: 0, status: v.status, errorCode: v.errorCode, exitCode: v.exitCode, signature: clip(signature), title: clip(title, 200), example: { id: v.id, text: example }, resourceIds: new Set() };
-        groups.set(key, group);
+        group = { status: v.status, errorCode: v.errorCode, exitCode: v.exitCode, pieces, titlePiece, count: 0, first: index, example: { id: v.id, text: text.example }, resourceIds: new Map() };
+        groups.set(stateKey, group);
       }
       group.count += 1;
-      group.resourceIds.add(v.id);
+      if (!group.resourceIds.has(v.id)) group.resourceIds.set(v.id, index);
     },
 
     finish() {
       const failures = counts.failed;
-      const list: FailureGroup[] = [...groups.values()]
-        .sort((a, b) => b.count - a.count || a.key.localeCompare(b.key))
-        .map((g) => ({
-          key: g.key,
-          count: g.count,
-          share: failures === 0 ? 0 : Math.round((g.count / failures) * 10_000) / 10_000,
-          status: g.status,
-          errorCode: g.errorCode,
-          exitCode: g.exitCode,
-          signature: g.signature,
-          title: g.title,
-          example: g.example,
-          resourceIds: [...g.resourceIds],
-        }));
+      // Groups of the miner may have merged since a record was added: causes whose templates are now the same merge.
+      miner.settle();
+      const causes = new Map<string, { key: string; signature: string; title: string; state: GroupState }>();
+      for (const state of groups.values()) {
+        const templates = state.pieces.map((id) => miner.template(id));
+        const signature = joinSignature(templates);
+        const key = causeKey(state.status, state.errorCode, state.exitCode, signature);
+        const cause = causes.get(key);
+        if (!cause) {
+          causes.set(key, { key, signature, title: templates[state.titlePiece] ?? '', state });
+          continue;
+        }
+        const into = cause.state;
+        const earlier = state.first < into.first;
+        const merged: GroupState = { ...into, count: into.count + state.count, first: Math.min(into.first, state.first), example: earlier ? state.example : into.example, resourceIds: into.resourceIds };
+        for (const [id, at] of state.resourceIds) if ((merged.resourceIds.get(id) ?? Infinity) > at) merged.resourceIds.set(id, at);
+        cause.state = merged;
+      }
+      const list: FailureGroup[] = [...causes.values()].map(({ key, signature, title, state }) => toGroup(key, signature, title, state, failures));
+      if (overflow) {
+        list.push(toGroup(OVERFLOW_GROUP_KEY, '(causes beyond the group limit)', '(causes beyond the group limit)', overflow, failures));
+      }
+      list.sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
       const sortedStatus: Record<string, number> = {};
       for (const k of Object.keys(byStatus).sort((a, b) => (byStatus[b] ?? 0) - (byStatus[a] ?? 0) || a.localeCompare(b))) {
         sortedStatus[k] = byStatus[k] ?? 0;
@@ -396,5 +457,37 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
         finishes: { at: finishAt.values(), failed: Uint8Array.from(finishFailed) },
       };
     },
+  };
+}
+
+/** The `exitCode` of an OOS `Outputs` value (a JSON string or an object), if it states one. */
+function exitCodeOf(outputs: unknown): unknown {
+  let value = outputs;
+  if (typeof value === 'string') {
+    const t = value.trim();
+    if (!t.startsWith('{')) return undefined;
+    try {
+      value = JSON.parse(t);
+    } catch {
+      return undefined;
+    }
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const o = value as Record<string, unknown>;
+  return o.exitCode ?? o.ExitCode ?? o.exit_code;
+}
+
+function toGroup(key: string, signature: string, title: string, state: GroupState, failures: number): FailureGroup {
+  return {
+    key,
+    count: state.count,
+    share: failures === 0 ? 0 : Math.round((state.count / failures) * 10_000) / 10_000,
+    status: state.status,
+    errorCode: state.errorCode,
+    exitCode: state.exitCode,
+    signature: clip(signature),
+    title: clip(title, 200),
+    example: state.example,
+    resourceIds: [...state.resourceIds].sort((a, b) => a[1] - b[1]).map(([id]) => id),
   };
 }

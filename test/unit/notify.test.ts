@@ -81,7 +81,7 @@ describe('notifications', () => {
     expect(body).toMatchObject({ event: 'execution-archive.failures', source: 'ecs', regionId: 'cn-hangzhou', id: REF.id, total: 10, failures: 4, failureRatio: 0.4, causes: 1, retryCount: 4 });
     expect(body.headline).toBe('4 of 10 failed (40.0%) in 1 cause');
     expect(body.topGroups[0]).toMatchObject({ count: 4, status: 'Failed', exitCode: 1, errorCode: 'ExitCodeNonzero', exampleId: instanceId(0) });
-    expect(body.topGroups[0].title).toBe("ERROR 2003 (HY<n>): Can't connect to MySQL server on '<ip>' (<n>)");
+    expect(body.topGroups[0].title).toBe("ERROR 2003 (HY000): Can't connect to MySQL server on '<*>' (<*>)");
     const marker = JSON.parse(store.text(notifiedKey(REF)) ?? '');
     expect(marker.target).toBe(`http://${new URL(hook.url).host}/robot/…?…`);
   });
@@ -118,7 +118,7 @@ describe('notifications', () => {
     expect(body.msgtype).toBe('markdown');
     expect(body.markdown.title).toBe(`execution-archive: 4 failed in ${REF.id}`);
     expect(body.markdown.text).toContain('**4 of 10 failed (40.0%) in 1 cause**');
-    expect(body.markdown.text).toContain("1. **4** × Failed · exit 1 · ExitCodeNonzero (100.0%): `ERROR 2003 (HY<n>): Can't connect to MySQL server on '<ip>' (<n>)`");
+    expect(body.markdown.text).toContain("1. **4** × Failed · exit 1 · ExitCodeNonzero (100.0%): `ERROR 2003 (HY000): Can't connect to MySQL server on '<*>' (<*>)`");
     const url = new URL(req?.url ?? '', 'http://x');
     expect(url.searchParams.get('access_token')).toBe(TOKEN);
     expect(url.searchParams.get('timestamp')).toBe('1714550400000');
@@ -181,7 +181,7 @@ describe('notifications', () => {
     expect(body).not.toContain(TOKEN);
     expect(body).not.toContain('hunter2');
     expect(body).not.toContain('10.0.0.1');
-    expect(body).not.toContain('(HY000)'); // the raw output (the example) is not sent, only normalised signatures
+    expect(body).not.toContain('10.0.0.'); // the raw output (the example) is not sent, only mined templates
     expect(lines.join('\n')).not.toContain(TOKEN);
   });
 });

@@ -99,9 +99,9 @@ describe('summarizeArchive (ECS)', () => {
     ]);
     const [disk, refused, timeout] = s.groups;
     expect(disk?.signature).toBe(
-      'The command execution exit code is not zero. | [<time>] unpacking release-<n>.tar.gz | write /var/lib/app/releases/<*>/bundle.js: no space left on device | df: /dev/<*>: <n>% used (<n>G)',
+      'The command execution exit code is not zero. | [<*>] unpacking release-<*>.tar.gz | write /var/lib/app/releases/<*>/bundle.js: no space left on device | df: /dev/<*>: <*> used (<*>)',
     );
-    expect(refused?.signature).toBe('The command execution exit code is not zero. | curl: (<n>) Failed to connect to <ip> port <n>: Connection refused');
+    expect(refused?.signature).toBe('The command execution exit code is not zero. | curl: (<*>) Failed to connect to <*> port <*>: Connection refused');
     expect(timeout?.signature).toBe('The command execution has been timeout.');
     expect(disk?.resourceIds).toHaveLength(300);
     expect(disk?.resourceIds[0]).toBe(instanceId(1500));
@@ -173,12 +173,13 @@ describe('summarizeArchive (ECS)', () => {
     const word = (n: number) => String.fromCharCode(97 + Math.floor(n / 26) % 26) + String.fromCharCode(97 + (n % 26));
     function* records() {
       for (let n = 0; n < 400; n++) {
+        const w = word(n % 200);
         yield ecsRecord({
           InstanceId: instanceId(n),
           InvocationStatus: 'Failed',
           ExitCode: 1,
           ErrorInfo: 'The command execution exit code is not zero.',
-          Output: `E: Unable to locate package lib${word(n % 200)}-dev\n`,
+          Output: `${w}ctl: ${w}conf unreadable (${w}err)\n`,
         });
       }
     }
@@ -187,6 +188,19 @@ describe('summarizeArchive (ECS)', () => {
     expect(s.groups).toHaveLength(200);
     expect(s.groups.every((g) => g.count === 2 && g.resourceIds.length === 2)).toBe(true);
     expect(new Set(s.groups.map((g) => g.signature)).size).toBe(200);
+  });
+
+  it('generalises a position that varies from instance to instance into one cause', async () => {
+    const store = createMemoryStore();
+    const word = (n: number) => String.fromCharCode(97 + Math.floor(n / 26) % 26) + String.fromCharCode(97 + (n % 26));
+    await writeArchive(store, {
+      ref: ECS,
+      records: Array.from({ length: 200 }, (_, n) =>
+        ecsRecord({ InstanceId: instanceId(n), InvocationStatus: 'Failed', ExitCode: 100, ErrorInfo: 'The command execution exit code is not zero.', Output: `E: Unable to locate package lib${word(n)}-dev\n` }),
+      ),
+    });
+    const s = await summarize(store);
+    expect(s.groups.map((g) => [g.count, g.title])).toEqual([[200, 'E: Unable to locate package <*>']]);
   });
 
   it('never merges causes that differ only after a long common text', async () => {
@@ -277,7 +291,7 @@ describe('summarizeArchive (ECS)', () => {
     const word = (n: number) => String.fromCharCode(97 + Math.floor(n / 26)) + String.fromCharCode(97 + (n % 26));
     await writeArchive(store, {
       ref: ECS,
-      records: Array.from({ length: 30 }, (_, n) => ecsRecord({ InstanceId: instanceId(n), InvocationStatus: 'Failed', ExitCode: 1, Output: `missing ${word(n)}\n` })),
+      records: Array.from({ length: 30 }, (_, n) => ecsRecord({ InstanceId: instanceId(n), InvocationStatus: 'Failed', ExitCode: 1, Output: `${word(n)}ctl: missing ${word(n)}lib\n` })),
     });
     const { summary } = await summarizeArchive({ store, ref: ECS, logger: silentLogger, now: NOW, maxGroups: 10 });
     expect(summary.groups).toHaveLength(11);
@@ -334,12 +348,12 @@ describe('summarizeArchive (OOS)', () => {
       ['Cancelled', 1],
     ]);
     const refused = s.groups.find((g) => g.signature.includes('connection refused'));
-    expect(refused?.signature).toBe('Execution failed: the instance i-<id> (<ip>) returned: dial tcp <ip>: connect: connection refused');
+    expect(refused?.signature).toBe('Execution failed: the instance i-<*> (<*>) returned: dial tcp <*>: connect: connection refused');
     expect(refused?.count).toBe(15);
     expect(refused?.exitCode).toBeNull();
     expect(refused?.example.text).toContain('connection refused');
     const notRunning = s.groups.find((g) => g.signature.includes('not running'));
-    expect(notRunning?.signature).toBe('Execution failed: InvalidInstance.NotRunning: The instance i-<id> is not running. RequestId: <uuid>');
+    expect(notRunning?.signature).toBe('Execution failed: InvalidInstance.NotRunning: The instance i-<*> is not running. RequestId: <*>');
     expect(s.retry.startExecution).toEqual({
       RegionId: 'cn-shanghai',
       TemplateName: 'ACS-ECS-BulkyRunCommand',
@@ -362,7 +376,7 @@ describe('summarizeArchive (OOS)', () => {
     });
     const s = await summarize(store, OOS);
     expect(s.groups.map((g) => [g.count, g.signature])).toEqual([
-      [2, 'step <n> ok | Error: yum lock held by pid <n>'],
+      [2, 'step <*> ok | Error: yum lock held by pid <*>'],
       [1, 'Error: package not signed'],
     ]);
     expect(s.durations).toBeNull();

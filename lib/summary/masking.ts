@@ -1,0 +1,120 @@
+/**
+ * Light masking of the obvious variables of a message, before template mining (see `miner.ts`): UUIDs, IP and MAC
+ * addresses, e-mail addresses, times and dates, cloud ids (`i-bp1…`, `exec-6be6…`, all-letter ones such as
+ * `t-hzzosfpyvuetgz`), hex numbers and digests, numbers on their own (with a unit: `5.2 KB`, `12s`), the variable
+ * segments of paths, URL query strings. Each becomes `<*>`. A number inside a word (`x86_64`, `utf8`, `HTTP/1.1`,
+ * `blk_123`) is left to the miner, which generalises a position only when it varies; so is the number that names a
+ * failure (`exit code 2`, `errno 111`, `signal 9`).
+ */
+
+/** The variable marker of masks and templates. */
+export const WILDCARD = '<*>';
+
+/** Longest text masked; longer text keeps its first and last 4 KB. */
+const MAX_MINED_CHARS = 8192;
+
+const MONTHS = 'Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|Jun(?:e)?|Jul(?:y)?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?';
+const WEEKDAYS = 'Mon(?:day)?|Tue(?:s(?:day)?)?|Wed(?:nesday)?|Thu(?:r(?:s(?:day)?)?)?|Fri(?:day)?|Sat(?:urday)?|Sun(?:day)?';
+
+/** Characters that may not touch a masked number on either side (a number inside a word is part of the word). */
+const WORD = 'A-Za-z0-9_';
+
+const URL_QUERY = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s?#"'<>]*)\?[^\s#"']*/gi;
+const EMAIL = /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b/g;
+const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
+const MAC = /\b(?:[0-9a-f]{2}[:-]){5}[0-9a-f]{2}\b/gi;
+const IPV4 = /(?<![\w.])(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}(?::\d{1,5})?(?:\/\d{1,2})?(?!\w|\.\d)/g;
+const IPV6_CANDIDATE = /(?<![\w:.])\[?(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}(?:%\w+)?\]?(?::\d{1,5})?(?![\w:])/gi;
+const ISO_DATETIME =
+  /\b\d{4}([-/.])\d{1,2}\1\d{1,2}(?:[T ]|:)\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s?(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})\b)?/gi;
+const DATE_YMD = /\b\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\b/g;
+const TIME = /\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?:\s?(?:Z|UTC|GMT|[AP]M|[+-]\d{2}:?\d{2})\b)?/gi;
+const MONTH_DAY = new RegExp(`\\b(?:(?:${WEEKDAYS}),?\\s+)?(?:${MONTHS})\\.?\\s+\\d{1,2}(?:,?\\s+\\d{4})?\\b`, 'g');
+/** Cloud ids: `i-bp1…`, `exec-6be6…` (a digit somewhere), or a known short prefix and 8+ letters (`t-hzzosfpyvuetgz`). */
+const CLOUD_ID = /\b([a-z]{1,12})-(?=[a-z0-9]*\d)[a-z0-9]{6,}\b/gi;
+const CLOUD_ID_LETTERS = /\b(i|t|c|d|s|m|r|sg|lb|rg|eni|vpc|vsw|eip|nat|ngw|exec|cmd|acs|ack|cs|img|snap)-[a-z]{8,}\b/g;
+const HEX_PREFIXED = /\b0x[0-9a-f]+\b/gi;
+/** Hex runs of 6+ characters holding a digit and a letter, or of 8+ (digests, object ids, masks like `ffffffff`). */
+const HEX = new RegExp(`(?<![${WORD}])(?:(?=[0-9a-f]*\\d)[0-9a-f]{6,}|[0-9a-f]{8,}|(?=[0-9A-F]*\\d)[0-9A-F]{6,}|[0-9A-F]{8,})(?![${WORD}])`, 'g');
+/** A number on its own (not inside a word), with an optional sign, decimals and unit. */
+const NUMBER = new RegExp(
+  `(?<![${WORD}./])[-+]?\\d+(?:[.,]\\d+)*(?:\\s?(?:[kKMGTP]i?B|B|bytes)|[kKMGTP]i?[bB]?|[mun]?s|%|sec|min|h|d)?(?![${WORD}])`,
+  'g',
+);
+const UNIX_PATH = /(?<![\w.:/<>*-])(?:~|\.{1,2})?(?:\/[\w.@+~%<>*-]+)+\/?/g;
+const WINDOWS_PATH = /\b[A-Za-z]:\\(?:[^\\\s"'<>|:*?]+\\?)*/g;
+/** A number that names the failure (kept; the miner decides whether it varies): `exit code 2`, `errno 111`, `signal 9`, `ERROR 1045`, `HTTP/1.1 404`, `returned 503`. */
+const CODE_NUMBER = /\b(exit(?:\s+(?:code|status))?|errno|error|signal|rc|returned|http(?:\/\d(?:\.\d)?)?)(\s*[:=#]?\s*)(\d{1,4})(?![\d.])/gi;
+/** Private-use characters that stand in for the digits of a kept code number while other numbers are masked. */
+const KEPT_DIGIT_BASE = 0xe000;
+/** Adjacent masks joined by punctuation only (`<*>:<*>`, `<*>.<*>`) are one value. */
+const JOINED_MASKS = /<\*>(?:[:.,/_-]?<\*>)+/g;
+
+/** Parents whose next path segment names a user, a temp dir or a process, not a place: it is masked. */
+const VOLATILE_PARENTS = new Set(['home', 'users', 'tmp', 'temp', 'proc', 'run', 'user', 'mnt', 'media']);
+
+function maskSegments(segments: string[], sep: string, prefix: string): string {
+  const out: string[] = [];
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i] ?? '';
+    const parent = (segments[i - 1] ?? '').toLowerCase();
+    const variable = seg !== '' && (/[\d<>*]/.test(seg) || VOLATILE_PARENTS.has(parent));
+    const masked = variable ? WILDCARD : seg;
+    if (masked === WILDCARD && out[out.length - 1] === WILDCARD) continue;
+    out.push(masked);
+  }
+  return prefix + out.join(sep);
+}
+
+function maskUnixPath(path: string): string {
+  const lead = path.match(/^(?:~|\.{1,2})?/)?.[0] ?? '';
+  const rest = path.slice(lead.length);
+  const trailing = rest.endsWith('/') && rest.length > 1 ? '/' : '';
+  const segments = rest.slice(1, trailing ? -1 : undefined).split('/');
+  return maskSegments(segments, '/', lead + '/') + trailing;
+}
+
+function maskWindowsPath(path: string): string {
+  return maskSegments(path.slice(3).split('\\'), '\\', path.slice(0, 3));
+}
+
+function isIpv6(candidate: string): boolean {
+  const core = candidate.replace(/^\[/, '').replace(/\](?::\d+)?$/, '').replace(/%\w+$/, '');
+  const colons = (core.match(/:/g) ?? []).length;
+  if (core.includes(':::')) return false;
+  if (!core.includes('::') && colons < 7) return false;
+  if (core.includes('::') && colons < 2) return false;
+  return core.split(':').every((g) => /^[0-9a-f]{0,4}$/i.test(g));
+}
+
+/**
+ * Replaces the obvious variables of a message by `<*>` (see the module comment) and collapses whitespace.
+ * Idempotent. Secrets must be masked before (the caller does).
+ * @example maskVariables('dial tcp 10.0.3.7:3306: connect: connection refused') // 'dial tcp <*>: connect: connection refused'
+ */
+export function maskVariables(text: string): string {
+  let s = text.length > MAX_MINED_CHARS ? `${text.slice(0, MAX_MINED_CHARS / 2)} … ${text.slice(-MAX_MINED_CHARS / 2)}` : text;
+  s = s.replace(URL_QUERY, `$1?${WILDCARD}`);
+  s = s.replace(EMAIL, WILDCARD);
+  s = s.replace(UUID, WILDCARD);
+  s = s.replace(MAC, WILDCARD);
+  s = s.replace(ISO_DATETIME, WILDCARD);
+  s = s.replace(DATE_YMD, WILDCARD);
+  s = s.replace(MONTH_DAY, WILDCARD);
+  s = s.replace(TIME, WILDCARD);
+  s = s.replace(IPV4, WILDCARD);
+  s = s.replace(IPV6_CANDIDATE, (m) => (isIpv6(m) ? WILDCARD : m));
+  s = s.replace(UNIX_PATH, maskUnixPath);
+  s = s.replace(WINDOWS_PATH, maskWindowsPath);
+  s = s.replace(CLOUD_ID, `$1-${WILDCARD}`);
+  s = s.replace(CLOUD_ID_LETTERS, `$1-${WILDCARD}`);
+  s = s.replace(HEX_PREFIXED, WILDCARD);
+  s = s.replace(HEX, WILDCARD);
+  s = s.replace(CODE_NUMBER, (_m, word: string, sep: string, digits: string) =>
+    word + sep + [...digits].map((d) => String.fromCharCode(KEPT_DIGIT_BASE + Number(d))).join(''),
+  );
+  s = s.replace(NUMBER, WILDCARD);
+  s = s.replace(/[\ue000-\ue009]/g, (c) => String(c.charCodeAt(0) - KEPT_DIGIT_BASE));
+  s = s.replace(JOINED_MASKS, WILDCARD);
+  return s.replace(/\s+/g, ' ').trim();
+}
