@@ -2,7 +2,8 @@
  * FC 3.0 trigger formats: what arrives in `event` (always bytes) and what an HTTP trigger expects back.
  * Reference: alibaba-protocols.md §6.1–§6.5.
  */
-import { AppError, InputError } from './errors';
+import { InputError } from './errors';
+import { describeFailure } from './failure';
 import type { Logger } from './log';
 
 /** The FC 3.0 `context` fields this project reads. `credentials` may be `{}` when the function has no role. */
@@ -119,24 +120,16 @@ export function textResponse(statusCode: number, body: string, contentType: stri
 }
 
 /**
- * Maps an error to the HTTP answer a caller may see: `InputError`s become their 4xx with code and message; anything
- * else is logged in full and answered 500 (or 503 for retryable upstream trouble) without internals.
+ * Maps an error to the HTTP answer a caller may see, as `describeFailure` classifies it: the caller's faults are 4xx
+ * with code and message; a dependency that is down is 503; anything else is logged in full and answered 500 without
+ * internals.
  */
 export function errorResponse(err: unknown, requestId: string, logger?: Logger): HttpResponse {
-  if (err instanceof InputError) {
-    return jsonResponse(err.status, { error: { code: err.code, message: err.message }, requestId });
-  }
-  logger?.error('request failed', { err });
-  const upstream = err instanceof AppError && 'retryable' in err && (err as { retryable?: boolean }).retryable === true;
-  return jsonResponse(upstream ? 503 : 500, {
-    error: {
-      code: upstream ? 'UpstreamUnavailable' : 'InternalError',
-      message: upstream
-        ? `an upstream service failed (${(err as AppError).code}); try again later`
-        : 'the request failed on the server; see the function logs for this request id',
-    },
-    requestId,
-  });
+  const failure = describeFailure(err);
+  if (failure.fault === 'internal') logger?.error('request failed', { err });
+  else if (failure.fault === 'unavailable') logger?.warn('request failed: a dependency is unavailable', { err });
+  const headers: Record<string, string> = failure.retryable ? { 'retry-after': '30' } : {};
+  return jsonResponse(failure.status, { error: { code: failure.code, message: failure.message }, requestId }, headers);
 }
 
 /** The FC 3.0 timer trigger event. `payload` is the trigger's configured string (often JSON). */
