@@ -54,6 +54,12 @@ export interface ParsedDelivery {
 export interface ParseOptions {
   /** The region used when neither `data.regionId` nor `aliyunregionid` is present (config region). */
   defaultRegionId: string;
+  /**
+   * The function's own account (`context.accountId`). When set, an event whose `aliyunaccountid` is missing or names
+   * another account is rejected: EventBridge only delivers an account's own events, so anything else is forged or
+   * misrouted.
+   */
+  accountId?: string | undefined;
 }
 
 const MAX_ID_LENGTH = 256;
@@ -100,6 +106,13 @@ export function parseTaskCompletedEvent(item: unknown, index: number, options: P
   if (e.source !== ECS_EVENT_SOURCE) return reject(`foreign source ${show(e.source)}; only ${ECS_EVENT_SOURCE} is handled`);
   if (e.type !== TASK_COMPLETED_TYPE) return reject(`unsupported type ${show(e.type)}; only ${TASK_COMPLETED_TYPE} is handled`);
 
+  if (options.accountId !== undefined && options.accountId !== '') {
+    if (e.aliyunaccountid === undefined) return reject(`no "aliyunaccountid": the event's account cannot be checked against ${options.accountId}`);
+    if (e.aliyunaccountid !== options.accountId) {
+      return reject(`"aliyunaccountid" ${show(e.aliyunaccountid)} is not this function's account; events from other accounts are not acted upon`);
+    }
+  }
+
   let data = e.data;
   if (typeof data === 'string') {
     // Tolerated: `data` delivered as JSON text (datacontenttype application/json).
@@ -115,7 +128,12 @@ export function parseTaskCompletedEvent(item: unknown, index: number, options: P
   const instanceId = d.instanceId;
   if (typeof instanceId !== 'string' || !INSTANCE_ID.test(instanceId)) return reject(`"data.instanceId" ${show(instanceId)} is not an instance id (i-…)`);
 
-  const regionId = firstString(d.regionId, e.aliyunregionid) ?? options.defaultRegionId;
+  const dataRegion = optionalString(d.regionId);
+  const envelopeRegion = optionalString(e.aliyunregionid);
+  if (dataRegion !== undefined && envelopeRegion !== undefined && dataRegion !== envelopeRegion) {
+    return reject(`"data.regionId" ${show(dataRegion)} contradicts "aliyunregionid" ${show(envelopeRegion)}`);
+  }
+  const regionId = dataRegion ?? envelopeRegion ?? options.defaultRegionId;
   if (!REGION_ID.test(regionId)) return reject(`region ${show(regionId)} is not a region id`);
 
   const invokeId = optionalString(d.invokeId);
@@ -147,11 +165,6 @@ export function parseTaskCompletedEvent(item: unknown, index: number, options: P
 
 function optionalString(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
-function firstString(...values: unknown[]): string | undefined {
-  for (const v of values) if (typeof v === 'string' && v !== '') return v;
-  return undefined;
 }
 
 function show(v: unknown): string {

@@ -16,6 +16,9 @@
  *
  * Every step is idempotent: redeliveries and retries converge on the same single archive.
  */
+import { createHash } from 'node:crypto';
+import { noDeadline, type Deadline } from '../deadline';
+import { DeadlineError, describeFailure } from '../errors';
 import type { ObjectStore } from '../archive/store';
 import { manifestKey, type ArchiveRef } from '../archive/layout';
 import { describeInvocationResults, describeInvocations } from '../cloud/ecs';
@@ -27,14 +30,14 @@ import { collectFunctionName, DEFAULT_COLLECT_FUNCTION_NAME, type AsyncInvoker }
 import { invocationStatusOf, isFinishedInvocationStatus } from '../status';
 import { pLimit } from '../sweep/limit';
 import { DEFAULT_CLAIM_TTL_SECONDS, readClaim, releaseClaim, takeClaim } from './claim';
-import { parseTaskCompletedDelivery, type RejectedEvent, type TaskCompletedEvent } from './cloud-events';
+import { ECS_EVENT_SOURCE, parseTaskCompletedDelivery, TASK_COMPLETED_TYPE, type RejectedEvent, type TaskCompletedEvent } from './cloud-events';
 import { listCandidates, pickInvocation, type InvocationCandidate } from './resolve';
 
 export * from './cloud-events';
 export { DEFAULT_CLAIM_TTL_SECONDS, type Claim } from './claim';
 
 /** What happened for one invocation of a delivery. */
-export type InvocationOutcome = 'archived' | 'claimed-elsewhere' | 'waiting' | 'dispatched' | 'not-found';
+export type InvocationOutcome = 'archived' | 'claimed-elsewhere' | 'waiting' | 'dispatched' | 'not-found' | 'rejected';
 
 /** One invocation of a delivery and its outcome. */
 export interface InvocationReport {
@@ -47,6 +50,8 @@ export interface InvocationReport {
   duplicate?: boolean;
   /** The overall status the API reported (`waiting`, `dispatched`). */
   status?: string;
+  /** Why the API refused to look the invocation up (`rejected`: a region or id it does not accept). */
+  reason?: string;
   /** How many events of the delivery named this invocation. */
   events: number;
 }
@@ -59,6 +64,8 @@ export interface EventDeliveryResult {
   invocations: InvocationReport[];
   /** API calls (attempts) this delivery made. */
   apiCalls: number;
+  /** Events left when the deadline came near, handed on to later invocations of this function. */
+  handedOn?: { events: number; requestIds: string[] };
 }
 
 /** What the consumer needs; everything is injected so it runs without FC. */
@@ -82,20 +89,35 @@ export interface EventConsumerDeps {
   concurrency?: number;
   /** Epoch ms. @default Date.now */
   now?: () => number;
+  /** This function's account (`context.accountId`): events of other accounts are rejected. @default no check */
+  accountId?: string | undefined;
+  /** The invocation's time budget; what it leaves no time for is handed on. @default no deadline */
+  deadline?: Deadline;
+  /** This function's name, to hand on what the deadline leaves (`context.function.name`). @default none: retryable failure */
+  selfFunctionName?: string | undefined;
 }
+
+/** Events handed on to a later invocation per async invocation (≈ 300 bytes each, well under FC's 128 KB). */
+export const HANDOFF_CHUNK = 200;
 
 /**
  * Handles one EventBridge delivery (a decoded FC event: one CloudEvents object or an array).
  *
+ * Work per delivery is bounded by the deadline: invocations not started before it comes near are handed on to a later
+ * invocation of this function (asynchronously, with their events; at least one invocation is handled per delivery,
+ * so a chain of hand-offs always progresses). Without a way to hand on, the delivery fails as retryable.
+ *
  * @throws InputError when the payload is neither an object nor an array (undecodable).
- * @throws the first API / storage / invoke error after every invocation of the delivery was tried, so the
- *   delivery is retried; foreign or malformed events never throw (they are listed in `rejected`).
+ * @throws the first transient API / storage / invoke error after every invocation of the delivery was tried, so the
+ *   delivery is retried; foreign, malformed or poison events (an input the API refuses) never throw: they are listed
+ *   in `rejected`.
  * @example await handleCloudAssistantEvents(decodeEvent(event), eventConsumerDeps(rt, invoker))
  */
 export async function handleCloudAssistantEvents(payload: unknown, deps: EventConsumerDeps): Promise<EventDeliveryResult> {
   const { logger } = deps;
   const now = deps.now ?? Date.now;
-  const parsed = parseTaskCompletedDelivery(payload, { defaultRegionId: deps.defaultRegionId });
+  const deadline = deps.deadline ?? noDeadline;
+  const parsed = parseTaskCompletedDelivery(payload, { defaultRegionId: deps.defaultRegionId, accountId: deps.accountId });
   const rejected: RejectedEvent[] = [...parsed.rejected];
   for (const r of parsed.rejected) logger.warn('event rejected', { eventId: r.id, reason: r.reason });
 
@@ -109,6 +131,24 @@ export async function handleCloudAssistantEvents(payload: unknown, deps: EventCo
     return c;
   };
   const errors: unknown[] = [];
+  const leftover: TaskCompletedEvent[] = [];
+  let slowestMs = 0;
+  let handled = 0;
+  /** True when the next piece of work should be handed on (never before the first piece was done). */
+  const outOfTime = () => handled > 0 && deadline.nearlyDone(Math.max(MIN_RESERVE_MS, slowestMs * 3));
+  const timed = async <T>(work: () => Promise<T>): Promise<T> => {
+    const started = Date.now();
+    try {
+      return await work();
+    } finally {
+      handled += 1;
+      slowestMs = Math.max(slowestMs, Date.now() - started);
+    }
+  };
+  const poison = (err: unknown): string | undefined => {
+    const f = describeFailure(err);
+    return f.fault === 'caller' ? `${f.code}: ${f.message}` : undefined;
+  };
 
   // Events without an invoke id: resolved through the API, one lookup per (region, instance, command).
   const lookups = new Map<string, Promise<InvocationCandidate[]>>();
@@ -121,7 +161,11 @@ export async function handleCloudAssistantEvents(payload: unknown, deps: EventCo
     const key = `${e.regionId}\n${e.instanceId}\n${e.commandId}`;
     let lookup = lookups.get(key);
     if (!lookup) {
-      lookup = listCandidates(client(e.regionId), e.instanceId, e.commandId ?? '');
+      if (outOfTime()) {
+        leftover.push(e);
+        continue;
+      }
+      lookup = timed(() => listCandidates(client(e.regionId), e.instanceId, e.commandId ?? ''));
       lookups.set(key, lookup);
     }
     try {
@@ -135,8 +179,14 @@ export async function handleCloudAssistantEvents(payload: unknown, deps: EventCo
         rejected.push({ id: e.id, reason });
       }
     } catch (err) {
-      logger.error('invoke id lookup failed', { eventId: e.id, err });
-      errors.push(err);
+      const reason = poison(err);
+      if (reason) {
+        logger.warn('event rejected: the API refuses its input', { eventId: e.id, reason });
+        rejected.push({ id: e.id, reason });
+      } else {
+        logger.error('invoke id lookup failed', { eventId: e.id, err });
+        errors.push(err);
+      }
     }
   }
 
@@ -157,20 +207,40 @@ export async function handleCloudAssistantEvents(payload: unknown, deps: EventCo
     ttlSeconds: deps.claimTtlSeconds ?? DEFAULT_CLAIM_TTL_SECONDS,
   };
   const limit = pLimit(deps.concurrency ?? 8);
-  const settled = await Promise.allSettled([...groups.values()].map((g) => limit(() => handleInvocation(g.ref, g.events, ctx))));
+  const list = [...groups.values()];
+  const settled = await Promise.allSettled(
+    list.map((g) =>
+      limit(async () => {
+        if (outOfTime()) return undefined;
+        return timed(() => handleInvocation(g.ref, g.events, ctx));
+      }),
+    ),
+  );
   const invocations: InvocationReport[] = [];
   settled.forEach((s, i) => {
-    const g = [...groups.values()][i];
+    const g = list[i]!;
     if (s.status === 'fulfilled') {
+      if (s.value === undefined) {
+        leftover.push(...g.events);
+        return;
+      }
       invocations.push(s.value);
-      if (s.value.outcome === 'not-found' && g) {
+      if (s.value.outcome === 'not-found') {
         for (const e of g.events) rejected.push({ id: e.id, reason: `invocation ${g.ref.id} does not exist in ${g.ref.regionId}` });
       }
-    } else errors.push(s.reason);
+    } else {
+      const reason = poison(s.reason);
+      if (reason) {
+        ctx.deps.logger.warn('events rejected: the API refuses their input', { invokeId: g.ref.id, regionId: g.ref.regionId, reason });
+        invocations.push({ regionId: g.ref.regionId, invokeId: g.ref.id, outcome: 'rejected', reason, events: g.events.length });
+        for (const e of g.events) rejected.push({ id: e.id, reason });
+      } else errors.push(s.reason);
+    }
   });
 
   const apiCalls = [...clients.values()].reduce((n, c) => n + c.stats.apiCalls, 0);
   const result: EventDeliveryResult = { events: parsed.events, accepted: parsed.accepted.length, rejected, invocations, apiCalls };
+  if (leftover.length > 0) result.handedOn = await handOn(leftover, deps);
   if (errors.length > 0) {
     logger.error('event delivery failed; it will be retried', { errors: errors.length, result });
     throw errors[0];
@@ -180,9 +250,54 @@ export async function handleCloudAssistantEvents(payload: unknown, deps: EventCo
     accepted: result.accepted,
     rejected: rejected.length,
     outcomes: invocations.map((i) => `${i.invokeId}:${i.outcome}`),
+    handedOn: result.handedOn?.events ?? 0,
     apiCalls,
   });
   return result;
+}
+
+/** Work left when the deadline came near, with enough margin to hand it on and answer. */
+const MIN_RESERVE_MS = 5_000;
+
+/**
+ * Hands events this delivery had no time for to later invocations of this function (async, in chunks; the task id is
+ * a digest of the event ids, so a redelivered delivery hands on nothing twice).
+ * @throws DeadlineError (retryable) when there is no way to hand on, so EventBridge redelivers rather than drop.
+ */
+async function handOn(events: TaskCompletedEvent[], deps: EventConsumerDeps): Promise<NonNullable<EventDeliveryResult['handedOn']>> {
+  if (!deps.selfFunctionName) {
+    throw new DeadlineError(`the deadline came before ${events.length} events could be handled, and this function does not know its own name to hand them on`);
+  }
+  const requestIds: string[] = [];
+  for (let i = 0; i < events.length; i += HANDOFF_CHUNK) {
+    const chunk = events.slice(i, i + HANDOFF_CHUNK);
+    const digest = createHash('sha256')
+      .update(chunk.map((e) => e.id).join('\n'))
+      .digest('hex')
+      .slice(0, 40);
+    const res = await deps.invoker.invokeAsync(deps.selfFunctionName, chunk.map((e) => envelopeOf(e, deps.accountId)), { taskId: `events-handoff-${digest}` });
+    requestIds.push(res.requestId);
+  }
+  deps.logger.info('deadline near: events handed on', { events: events.length, invocations: requestIds.length });
+  return { events: events.length, requestIds };
+}
+
+/** A TaskCompleted CloudEvent carrying what the consumer uses of `e` (parsed again by the next invocation). */
+function envelopeOf(e: TaskCompletedEvent, accountId: string | undefined): Record<string, unknown> {
+  const data: Record<string, string> = { instanceId: e.instanceId, regionId: e.regionId };
+  if (e.invokeId) data.invokeId = e.invokeId;
+  if (e.commandId) data.commandId = e.commandId;
+  if (e.finishTime) data.finishTime = e.finishTime;
+  if (e.invocationStatus) data.invocationStatus = e.invocationStatus;
+  return {
+    specversion: '1.0',
+    id: e.id,
+    source: ECS_EVENT_SOURCE,
+    type: TASK_COMPLETED_TYPE,
+    ...(accountId ? { aliyunaccountid: accountId } : {}),
+    aliyunregionid: e.regionId,
+    data,
+  };
 }
 
 interface GroupContext {
@@ -271,5 +386,8 @@ export function eventConsumerDeps(rt: Runtime, invoker: AsyncInvoker): EventCons
     defaultRegionId: rt.config.regionId,
     collectFunctionName: collectFunctionName(rt.config),
     claimTtlSeconds: rt.config.claimTtlSeconds,
+    accountId: rt.context.accountId,
+    deadline: rt.deadline,
+    selfFunctionName: rt.context.function?.name,
   };
 }

@@ -210,13 +210,17 @@ describe('deploy/ram-policy.json', () => {
     expect(list?.Condition).toEqual({ StringLike: { 'oss:Prefix': ['<prefix>/*'] } });
   });
 
-  it('lets the functions invoke only collect and summarize', () => {
+  it('lets the functions invoke only collect, summarize and the event consumer (its deadline hand-off)', () => {
     const usesInvoke = files.some((f) => /InvokeFunction|invokeFunction/.test(code(f)));
     expect(usesInvoke).toBe(true);
     const fc = policy.Statement.filter((s) => s.Action.some((a) => a.startsWith('fc:')));
     expect(fc).toHaveLength(1);
     expect(fc[0]?.Action).toEqual(['fc:InvokeFunction']);
-    expect(fc[0]?.Resource).toEqual(['acs:fc:*:*:functions/execution-archive-collect', 'acs:fc:*:*:functions/execution-archive-summarize']);
+    expect(fc[0]?.Resource).toEqual([
+      'acs:fc:*:*:functions/execution-archive-collect',
+      'acs:fc:*:*:functions/execution-archive-summarize',
+      'acs:fc:*:*:functions/execution-archive-on-cloud-assistant-event',
+    ]);
     expect(policy.Statement.every((s) => s.Effect === 'Allow')).toBe(true);
     expect(granted.every((a) => !a.includes('*'))).toBe(true);
   });

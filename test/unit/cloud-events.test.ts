@@ -86,13 +86,26 @@ describe('TaskCompleted deliveries', () => {
     expect(parseTaskCompletedEvent({ ...e, data: JSON.stringify(e.data) }, 0, opts)).toMatchObject({ invokeId: 't-hz0jdfwd9f0a1b' });
   });
 
-  it('takes the region from data.regionId, then aliyunregionid, then the configured region', () => {
+  it('takes the region from data.regionId or aliyunregionid (which must agree), then the configured region', () => {
     const e = JSON.parse(fixture('task-completed.json').toString());
     const { regionId: _r, ...data } = e.data;
-    expect(parseTaskCompletedEvent({ ...e, data: { ...data, regionId: 'cn-shenzhen' } }, 0, opts)).toMatchObject({ regionId: 'cn-shenzhen' });
+    expect(parseTaskCompletedEvent({ ...e, data: { ...data, regionId: 'cn-shenzhen' } }, 0, opts)).toEqual({
+      id: e.id,
+      reason: '"data.regionId" "cn-shenzhen" contradicts "aliyunregionid" "cn-hangzhou"',
+    });
     expect(parseTaskCompletedEvent({ ...e, data }, 0, opts)).toMatchObject({ regionId: 'cn-hangzhou' });
     const { aliyunregionid: _a, ...bare } = e;
+    expect(parseTaskCompletedEvent({ ...bare, data: { ...data, regionId: 'cn-shenzhen' } }, 0, opts)).toMatchObject({ regionId: 'cn-shenzhen' });
     expect(parseTaskCompletedEvent({ ...bare, data }, 0, opts)).toMatchObject({ regionId: 'cn-beijing' });
+  });
+
+  it('with the function\'s account known, rejects events of another account or of none', () => {
+    const e = JSON.parse(fixture('task-completed.json').toString());
+    const mine = { ...opts, accountId: '1234567890981234' };
+    expect(parseTaskCompletedEvent(e, 0, mine)).toMatchObject({ invokeId: 't-hz0jdfwd9f0a1b' });
+    expect(parseTaskCompletedEvent(e, 0, { ...opts, accountId: '1111111111111111' })).toMatchObject({ reason: expect.stringMatching(/not this function's account/) });
+    const { aliyunaccountid: _x, ...anonymous } = e;
+    expect(parseTaskCompletedEvent(anonymous, 0, mine)).toMatchObject({ reason: expect.stringMatching(/no "aliyunaccountid"/) });
   });
 
   it('accepts an empty batch as zero events', () => {
