@@ -18,7 +18,8 @@
  */
 import { createHash } from 'node:crypto';
 import { noDeadline, type Deadline } from '../deadline';
-import { DeadlineError, describeFailure } from '../errors';
+import { DeadlineError } from '../errors';
+import { describeFailure } from '../failure';
 import type { ObjectStore } from '../archive/store';
 import { manifestKey, type ArchiveRef } from '../archive/layout';
 import { describeInvocationResults, describeInvocations } from '../cloud/ecs';
