@@ -37,6 +37,10 @@ export interface RuntimeOptions {
   startedAt?: number;
   /** Extra fields on every log line (e.g. the function name). */
   logFields?: Record<string, unknown>;
+  /** Where log lines go. @default stdout (FC ships it to SLS) */
+  logWrite?: (line: string) => void;
+  /** Replaces the invocation deadline (a command-line run has none; Ctrl-C ends it). */
+  deadline?: Deadline;
 }
 
 // The configuration of each environment object, read once: for process.env that is once per cold start (FC fixes a
@@ -57,9 +61,10 @@ export function createRuntime(context: FcContext, options: RuntimeOptions = {}):
   const logger = createLogger({
     level: config.logLevel,
     fields: { requestId: context.requestId, function: context.function?.name, ...options.logFields },
+    ...(options.logWrite ? { write: options.logWrite } : {}),
   });
   const credentials = resolveCredentials({ context, accessKey: config.accessKey, logger });
-  const deadline = invocationDeadline(context.function?.timeout, { startedAt: options.startedAt });
+  const deadline = options.deadline ?? invocationDeadline(context.function?.timeout, { startedAt: options.startedAt });
   const store = withStoreRetries(
     openStore(config.archiveUrl, {
       credentials: () => credentials.get(),

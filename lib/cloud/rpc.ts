@@ -24,8 +24,8 @@ export interface RpcClient {
    * @throws ApiError for every failure (API error, transport error, deadline).
    */
   request<T>(action: string, params: RpcParams): Promise<T & { RequestId?: string }>;
-  /** `apiCalls` counts every HTTP attempt; `retries` the attempts after a first one. */
-  readonly stats: { readonly apiCalls: number; readonly retries: number };
+  /** `apiCalls` counts every HTTP attempt; `retries` the attempts after a first one; `throttles` those retries the API throttled. */
+  readonly stats: { readonly apiCalls: number; readonly retries: number; readonly throttles: number };
 }
 
 /** Options of {@link createRpcClient}. */
@@ -144,7 +144,7 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
   const deadline = options.deadline ?? noDeadline;
   const logger = (options.logger ?? silentLogger).child({ service, regionId });
   const limiter = createRateLimiter({ ratePerSecond: options.rateLimitPerSecond ?? 20 });
-  const stats = { apiCalls: 0, retries: 0 };
+  const stats = { apiCalls: 0, retries: 0, throttles: 0 };
 
   async function attemptOnce(action: string, params: Record<string, string | number | boolean>, attempt: number): Promise<unknown> {
     await limiter.acquire();
@@ -189,6 +189,9 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
       get retries() {
         return stats.retries;
       },
+      get throttles() {
+        return stats.throttles;
+      },
     },
     async request<T>(action: string, params: RpcParams): Promise<T & { RequestId?: string }> {
       const clean: Record<string, string | number | boolean> = {};
@@ -202,6 +205,7 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
           onRetry: ({ error, attempt, delayMs }) => {
             stats.retries++;
             const e = error as ApiError;
+            if (isThrottling(e)) stats.throttles++;
             logger.warn('api call retry', { action, code: e.code, requestId: e.requestId, httpStatus: e.httpStatus, attempt, delayMs });
           },
         });
@@ -211,4 +215,9 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
       }
     },
   };
+}
+
+/** The API refused the call for its rate (`Throttling*`, `Rejected.Throttling`, HTTP 429). */
+function isThrottling(err: ApiError): boolean {
+  return err.code.startsWith('Throttling') || err.code === 'Rejected.Throttling' || err.httpStatus === 429;
 }

@@ -35,6 +35,25 @@ export interface CollectDeps {
   now?: () => Date;
   limits?: PartLimits;
   collector: { name: string; version: string };
+  /** Called after every page read (and once before the first), e.g. for a progress display. */
+  onProgress?: (progress: CollectProgress) => void;
+}
+
+/** Where a walk is: what is in the archive so far (resumed work included) and what the API calls cost. */
+export interface CollectProgress {
+  /** `records`: the primary listing; `related`: what explains it (execution, failed children, invocation). */
+  phase: 'records' | 'related';
+  records: number;
+  pages: number;
+  /** Primary records the listing will return, when the execution/invocation says; else undefined. */
+  expectedRecords: number | undefined;
+  /** Records and pages read by this invocation (a resume starts at 0), for rates. */
+  recordsThisRun: number;
+  apiCalls: number;
+  retries: number;
+  throttles: number;
+  /** This is a resume of an unfinished collection. */
+  resumed: boolean;
 }
 
 export type CollectStatus =
@@ -132,7 +151,7 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
         startedAt: started,
         updatedAt: started,
       };
-  const base = { apiCalls: state.apiCalls, retries: state.retries };
+  const base = { apiCalls: state.apiCalls, retries: state.retries, records: state.records };
   const syncStats = () => {
     state.apiCalls = base.apiCalls + adapter.stats.apiCalls;
     state.retries = base.retries + adapter.stats.retries;
@@ -142,6 +161,22 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
     syncStats();
     await saveCheckpoint(store, ref, state);
   };
+  const report = () => {
+    if (!deps.onProgress) return;
+    syncStats();
+    deps.onProgress({
+      phase: state.phase,
+      records: state.records,
+      pages: state.pages,
+      expectedRecords: subject.expectedRecords,
+      recordsThisRun: state.records - base.records,
+      apiCalls: state.apiCalls,
+      retries: state.retries,
+      throttles: adapter.stats.throttles,
+      resumed: cp !== undefined,
+    });
+  };
+  report();
   log.info(cp ? 'resuming collection' : 'starting collection', {
     records: state.records,
     parts: state.parts.length,
@@ -168,6 +203,7 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
         slowestPageMs = Math.max(slowestPageMs, Date.now() - pageStarted);
         await current.write(page.records);
         onPage(page);
+        report();
         state.nextToken = page.nextToken;
         if (current.records >= limits.maxRecords || current.bytes >= limits.maxBytes) {
           await store_(current);

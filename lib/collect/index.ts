@@ -8,7 +8,7 @@ import type { Runtime } from '../runtime';
 import { COLLECTOR } from '../runtime';
 import { errorResponse, isHttpTriggerEvent, jsonResponse, readJsonBody, toHttpRequest, type HttpResponse } from '../triggers';
 import { handleSummaryInvocation } from '../summary/http';
-import { collect, type CollectResult } from './collect';
+import { collect, type CollectDeps, type CollectResult } from './collect';
 import { collectPayload, parseCollectRequest, type CollectRequest } from './request';
 import { collectFunctionName, type AsyncInvoker } from '../fanout';
 
@@ -18,6 +18,8 @@ import { ecsAdapter, oosAdapter } from './sources';
 export interface CollectServiceOptions {
   /** Needed for self-continuation of async invocations and for `SUMMARIZE_AFTER_COLLECT=async`. */
   invoker?: AsyncInvoker | undefined;
+  /** Progress after every page (the command line's display). */
+  onProgress?: CollectDeps['onProgress'];
 }
 
 export interface CollectResponse extends CollectResult {
@@ -40,6 +42,7 @@ export async function runCollect(req: CollectRequest, rt: Runtime, options: Coll
     logger: rt.logger,
     collector: COLLECTOR,
     limits: { maxRecords: rt.config.partMaxRecords, maxBytes: rt.config.partMaxBytes },
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
 
   if (result.status === 'checkpointed' && req.async) {

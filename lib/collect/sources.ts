@@ -22,6 +22,8 @@ export interface Subject {
   record: ApiRecord;
   status: string;
   finished: boolean;
+  /** How many primary records the listing will return, when the description says (for progress and ETA). */
+  expectedRecords?: number | undefined;
 }
 
 /** One related object's records, as pages from a token (`undefined` = the first page). */
@@ -50,7 +52,7 @@ export interface SourceAdapter {
   related(subject: Subject): RelatedListing[];
   /** Whether the API cut this record's output (`Dropped` > 0). */
   isTruncated(record: ApiRecord): boolean;
-  readonly stats: { apiCalls: number; retries: number };
+  readonly stats: { apiCalls: number; retries: number; throttles: number };
 }
 
 
@@ -62,7 +64,9 @@ export function oosAdapter(client: RpcClient, req: CollectRequest): SourceAdapte
         const record = page.records.find((e) => e.ExecutionId === req.id);
         if (record) {
           const status = String(record.Status ?? '');
-          return { record: record as ApiRecord, status, finished: !OOS_UNFINISHED.has(status) };
+          // One resource status per target: the execution's Counters.Total, when the API gives it.
+          const counters = (record as { Counters?: { Total?: unknown } }).Counters;
+          return { record: record as ApiRecord, status, finished: !OOS_UNFINISHED.has(status), expectedRecords: countOf(counters?.Total) };
         }
       }
       return undefined;
@@ -107,7 +111,10 @@ export function ecsAdapter(client: RpcClient, req: CollectRequest): SourceAdapte
         const record = page.records.find((i) => i.InvokeId === req.id);
         if (record) {
           const status = String(record.InvocationStatus ?? record.InvokeStatus ?? '');
-          return { record: record as ApiRecord, status, finished: !ECS_ACTIVE.has(status) };
+          // One result per instance, unless the history of a periodic task is included (then it is unknown).
+          const instances = (record as { InvokeInstances?: { InvokeInstance?: unknown } }).InvokeInstances?.InvokeInstance;
+          const expectedRecords = !req.includeHistory && Array.isArray(instances) ? instances.length : undefined;
+          return { record: record as ApiRecord, status, finished: !ECS_ACTIVE.has(status), expectedRecords };
         }
       }
       return undefined;
@@ -123,6 +130,11 @@ export function ecsAdapter(client: RpcClient, req: CollectRequest): SourceAdapte
       return client.stats;
     },
   };
+}
+
+function countOf(value: unknown): number | undefined {
+  const n = typeof value === 'string' ? Number(value) : value;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
 /** OOS answers an unknown execution with 404 `EntityNotExists.Execution`: that is the caller's mistake, not ours. */

@@ -90,7 +90,7 @@ describe('createRpcClient against a scripted server (real pop-core)', () => {
     expect(result).toEqual({ RequestId: 'R1', Big: '12345678901234567890', Safe: 1234567890123456, Nested: { List: [{ A: 1 }] } });
     expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
     expect(Object.getPrototypeOf(result.Nested)).toBe(Object.prototype);
-    expect(oos.stats).toEqual({ apiCalls: 1, retries: 0 });
+    expect(oos.stats).toEqual({ apiCalls: 1, retries: 0, throttles: 0 });
   });
 
   it.each([
@@ -106,7 +106,7 @@ describe('createRpcClient against a scripted server (real pop-core)', () => {
     const result = await oos.request('ListExecutions', {});
     expect(result.RequestId).toBe('OK1');
     expect(server.requests).toHaveLength(3);
-    expect(oos.stats).toEqual({ apiCalls: 3, retries: 2 });
+    expect(oos.stats).toEqual({ apiCalls: 3, retries: 2, throttles: code.startsWith('Throttling') ? 2 : 0 });
     const retries = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'api call retry');
     expect(retries).toHaveLength(2);
     expect(retries[0]).toMatchObject({ level: 'warn', action: 'ListExecutions', code, requestId: `R-${code}`, attempt: 1, service: 'oos' });
@@ -118,7 +118,7 @@ describe('createRpcClient against a scripted server (real pop-core)', () => {
     server.enqueue(html502, json(200, { RequestId: 'OK2' }));
     const oos = client();
     await expect(oos.request('ListExecutions', {})).resolves.toMatchObject({ RequestId: 'OK2' });
-    expect(oos.stats).toEqual({ apiCalls: 2, retries: 1 });
+    expect(oos.stats).toEqual({ apiCalls: 2, retries: 1, throttles: 0 });
     expect(JSON.parse(lines.find((l) => l.includes('api call retry')) ?? '{}')).toMatchObject({ code: 'NonJsonResponse' });
   });
 
@@ -139,7 +139,7 @@ describe('createRpcClient against a scripted server (real pop-core)', () => {
     server.enqueue(reset, reset, json(200, { RequestId: 'OK4' }));
     const oos = client();
     await expect(oos.request('ListExecutions', {})).resolves.toMatchObject({ RequestId: 'OK4' });
-    expect(oos.stats).toEqual({ apiCalls: 3, retries: 2 });
+    expect(oos.stats).toEqual({ apiCalls: 3, retries: 2, throttles: 0 });
     expect(JSON.parse(lines.find((l) => l.includes('api call retry')) ?? '{}')).toMatchObject({ code: 'ECONNRESET' });
   });
 
@@ -147,7 +147,7 @@ describe('createRpcClient against a scripted server (real pop-core)', () => {
     server.enqueue(json(200, { RequestId: 'slow' }, 400), json(200, { RequestId: 'OK5' }));
     const oos = client({ timeoutMs: 100 });
     await expect(oos.request('ListExecutions', {})).resolves.toMatchObject({ RequestId: 'OK5' });
-    expect(oos.stats).toEqual({ apiCalls: 2, retries: 1 });
+    expect(oos.stats).toEqual({ apiCalls: 2, retries: 1, throttles: 0 });
     expect(JSON.parse(lines.find((l) => l.includes('api call retry')) ?? '{}')).toMatchObject({ code: 'RequestTimeout' });
   });
 
@@ -158,7 +158,7 @@ describe('createRpcClient against a scripted server (real pop-core)', () => {
     const oos = client({ endpoint: url, retry: { ...FAST, maxAttempts: 3 } });
     const err = await failure(oos.request('ListExecutions', {}));
     expect(err).toMatchObject({ code: 'ECONNREFUSED', retryable: true, attempts: 3, service: 'oos', action: 'ListExecutions' });
-    expect(oos.stats).toEqual({ apiCalls: 3, retries: 2 });
+    expect(oos.stats).toEqual({ apiCalls: 3, retries: 2, throttles: 0 });
   });
 
   it.each([
@@ -175,7 +175,7 @@ describe('createRpcClient against a scripted server (real pop-core)', () => {
     expect(err).toMatchObject({ code, apiMessage: `the ${code} message`, requestId: 'RID-42', httpStatus: status, retryable: false, attempts: 1, service: 'oos', action: 'ListResourceExecutionStatus' });
     expect(err.message).not.toContain('URL');
     expect(err.message).not.toContain('127.0.0.1');
-    expect(oos.stats).toEqual({ apiCalls: 1, retries: 0 });
+    expect(oos.stats).toEqual({ apiCalls: 1, retries: 0, throttles: 0 });
     // Logging the error (with its pop-core cause) must not leak the signed request either.
     assertNoSecrets([err.message, JSON.stringify(redact(err))]);
   });
@@ -232,7 +232,7 @@ describe('createRpcClient against a scripted server (real pop-core)', () => {
     ]);
     expect(server.requests.map((r) => r.params.NextToken)).toEqual([undefined, 't1', 't1']);
     expect(server.requests[0]?.params).toMatchObject({ ExecutionId: 'exec-abc123', MaxResults: '100', RegionId: 'cn-hangzhou' });
-    expect(oos.stats).toEqual({ apiCalls: 3, retries: 1 });
+    expect(oos.stats).toEqual({ apiCalls: 3, retries: 1, throttles: 1 });
   });
 
   it('walks DescribeInvocationResults with PlainText and page size 50', async () => {

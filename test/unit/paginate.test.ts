@@ -38,7 +38,7 @@ function fakeClient(service: 'oos' | 'ecs', bodies: unknown[]) {
   const client: RpcClient = {
     service,
     regionId: 'cn-hangzhou',
-    stats: { apiCalls: 0, retries: 0 },
+    stats: { apiCalls: 0, retries: 0, throttles: 0 },
     request: async <T>(action: string, params: RpcParams) => {
       calls.push({ action, params: { ...params } });
       const body = bodies.shift();
