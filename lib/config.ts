@@ -193,6 +193,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
     required: false,
   },
   {
+    name: 'ALIBABA_CLOUD_PROFILE',
+    meaning: 'Profile of `~/.alibabacloud/credentials` or `~/.aliyun/config.json` the default credential chain uses (read by `@alicloud/credentials`; `execution-archive --profile` sets it).',
+    default: 'default (credentials file), the current profile (config.json)',
+    required: false,
+  },
+  {
     name: 'API_TIMEOUT_MS',
     meaning: 'Connect and read timeout of each OOS/ECS API request, in milliseconds (100–120000).',
     default: '10000',

@@ -24,9 +24,9 @@ export interface ProgressDisplay {
   stop(): void;
 }
 
-export function progressMode(io: Pick<CliIo, 'isTTY' | 'env'>, quiet: boolean | undefined): ProgressMode {
+export function progressMode(io: Pick<CliIo, 'isTTY'>, quiet: boolean | undefined): ProgressMode {
   if (quiet) return 'off';
-  return io.isTTY && io.env.TERM !== 'dumb' ? 'tty' : 'lines';
+  return io.isTTY ? 'tty' : 'lines';
 }
 
 interface Payload {
