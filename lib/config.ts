@@ -339,6 +339,8 @@ export interface AppConfig {
   readonly fcEndpoint: string | undefined;
   /** ALIBABA_CLOUD_ACCESS_KEY_ID + _SECRET (+ SECURITY_TOKEN); `undefined` unless both id and secret are set. */
   readonly accessKey: EnvAccessKey | undefined;
+  /** ALIBABA_CLOUD_PROFILE: the default chain's profile; `undefined` = the chain's own choice. */
+  readonly credentialsProfile: string | undefined;
   /** API_TIMEOUT_MS. */
   readonly apiTimeoutMs: number;
   /** API_MAX_ATTEMPTS. */
@@ -456,6 +458,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     ossEndpoint: optionalEndpoint(env, 'ALIBABA_CLOUD_OSS_ENDPOINT'),
     fcEndpoint: optionalEndpoint(env, 'ALIBABA_CLOUD_FC_ENDPOINT'),
     accessKey: readAccessKey(env),
+    credentialsProfile: readString({ env, key: 'ALIBABA_CLOUD_PROFILE' }),
     apiTimeoutMs: readInt({ env, key: 'API_TIMEOUT_MS', defaultValue: 10_000, min: 100, max: 120_000 }),
     apiMaxAttempts: readInt({ env, key: 'API_MAX_ATTEMPTS', defaultValue: 6, min: 1, max: 20 }),
     apiRateLimit: readInt({ env, key: 'API_RATE_LIMIT_PER_SECOND', defaultValue: 20, min: 0, max: 10_000 }),

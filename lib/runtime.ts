@@ -63,7 +63,7 @@ export function createRuntime(context: FcContext, options: RuntimeOptions = {}):
     fields: { requestId: context.requestId, function: context.function?.name, ...options.logFields },
     ...(options.logWrite ? { write: options.logWrite } : {}),
   });
-  const credentials = resolveCredentials({ context, accessKey: config.accessKey, logger });
+  const credentials = resolveCredentials({ context, accessKey: config.accessKey, profile: config.credentialsProfile, logger });
   const deadline = options.deadline ?? invocationDeadline(context.function?.timeout, { startedAt: options.startedAt });
   const store = withStoreRetries(
     openStore(config.archiveUrl, {

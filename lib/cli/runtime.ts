@@ -68,11 +68,7 @@ export function stoppableDeadline(interrupt: AbortSignal): Deadline {
 export function cliRuntime(io: CliIo, opts: CommonOptions): Runtime {
   const env: NodeJS.ProcessEnv = { ...io.env, ARCHIVE_URL: archiveUrlOf(opts.to, io) };
   if (opts.region !== undefined) env.ALIBABA_CLOUD_REGION = opts.region;
-  if (opts.profile !== undefined) {
-    // @alicloud/credentials reads its profile name from the process environment only.
-    env.ALIBABA_CLOUD_PROFILE = opts.profile;
-    process.env.ALIBABA_CLOUD_PROFILE = opts.profile;
-  }
+  if (opts.profile !== undefined) env.ALIBABA_CLOUD_PROFILE = opts.profile;
   env.LOG_LEVEL = opts.verbose ? (env.LOG_LEVEL === 'debug' ? 'debug' : 'info') : 'error';
   const logWrite = opts.verbose ? (line: string) => io.stderr.write(`${line}\n`) : () => undefined;
   return createRuntime(

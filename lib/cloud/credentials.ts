@@ -27,7 +27,7 @@ export interface CredentialsContext {
 }
 
 /** A loader of the default chain; injectable so tests never touch profile files or the metadata server. */
-export type DefaultChainLoader = () => Promise<{ getCredential(): Promise<{ accessKeyId?: string; accessKeySecret?: string; securityToken?: string }> }>;
+export type DefaultChainLoader = (profile: string | undefined) => Promise<{ getCredential(): Promise<{ accessKeyId?: string; accessKeySecret?: string; securityToken?: string }> }>;
 
 /** Options of {@link resolveCredentials}. */
 export interface ResolveCredentialsOptions {
@@ -35,6 +35,8 @@ export interface ResolveCredentialsOptions {
   context?: CredentialsContext | undefined;
   /** The AccessKey of the environment (`AppConfig.accessKey`). @default undefined */
   accessKey?: EnvAccessKey | undefined;
+  /** The default chain's profile (`AppConfig.credentialsProfile`, ALIBABA_CLOUD_PROFILE). @default the chain's choice */
+  profile?: string | undefined;
   /** Gets one debug line naming the origin and a masked key id. @default silentLogger */
   logger?: Logger;
   /** @default dynamic import of `@alicloud/credentials`, `new Credential()` */
@@ -58,7 +60,9 @@ export function maskAccessKeyId(accessKeyId: string): string {
   return accessKeyId.length <= 8 ? '****' : `${accessKeyId.slice(0, 4)}****${accessKeyId.slice(-2)}`;
 }
 
-const defaultChainLoader: DefaultChainLoader = async () => {
+const defaultChainLoader: DefaultChainLoader = async (profile) => {
+  // The chain takes its profile name from the process environment only (ALIBABA_CLOUD_PROFILE).
+  if (profile !== undefined) process.env.ALIBABA_CLOUD_PROFILE = profile;
   // Loaded on demand: the chain (and its HTTP dependencies) is never needed inside FC, where the context has keys.
   const mod: { default: unknown } = await import('@alicloud/credentials');
   // CJS interop: `default` is the class under a bundler, or module.exports (holding `.default`) under plain Node ESM.
@@ -98,7 +102,7 @@ export function resolveCredentials(options: ResolveCredentialsOptions = {}): Cre
   let chain: ReturnType<DefaultChainLoader> | undefined;
   logger.debug('credentials resolved', { origin: 'default-chain' });
   return frozen('default-chain', async () => {
-    chain ??= load();
+    chain ??= load(options.profile);
     let got: { accessKeyId?: string; accessKeySecret?: string; securityToken?: string };
     try {
       got = await (await chain).getCredential();

@@ -2,11 +2,12 @@
  * `execution-archive collect` as a user runs it: a child process against the local cloud (real SDKs, real HTTP),
  * under a pseudo-terminal for the live display, and interrupted with SIGINT, then resumed.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, runCliInPty, startCli, until } from '../helpers/cli';
 import { startTestCloud, type TestCloud } from '../helpers/local-cloud';
+import { DEMO_KEY } from '../../emulator/credentials';
 
 let t: TestCloud;
 let env: NodeJS.ProcessEnv;
@@ -69,6 +70,26 @@ describe('execution-archive collect', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/error: \w+/);
     expect(existsSync(join(archive('denied'), 'oos'))).toBe(false);
+  });
+
+  it('takes credentials from a profile of ~/.alibabacloud/credentials or ~/.aliyun/config.json with --profile', async () => {
+    const home = join(t.dir, 'home');
+    mkdirSync(join(home, '.alibabacloud'), { recursive: true });
+    mkdirSync(join(home, '.aliyun'), { recursive: true });
+    const { accessKeyId, accessKeySecret } = DEMO_KEY;
+    writeFileSync(join(home, '.alibabacloud', 'credentials'), `[default]\ntype = access_key\naccess_key_id = LTAI5tNotTheDemoKey01\naccess_key_secret = wrong\n\n[backfill]\ntype = access_key\naccess_key_id = ${accessKeyId}\naccess_key_secret = ${accessKeySecret}\n`);
+    writeFileSync(
+      join(home, '.aliyun', 'config.json'),
+      JSON.stringify({ current: 'other', profiles: [{ name: 'ops', mode: 'AK', access_key_id: accessKeyId, access_key_secret: accessKeySecret, region_id: 'cn-hangzhou' }] }),
+    );
+    const { ALIBABA_CLOUD_ACCESS_KEY_ID: _id, ALIBABA_CLOUD_ACCESS_KEY_SECRET: _secret, ...keyless } = env;
+    for (const profile of ['backfill', 'ops']) {
+      const run = await runCli(['collect', demo().executionsBySize['1']!, '--profile', profile, '--to', archive(`profile-${profile}`), '--quiet'], { env: { ...keyless, HOME: home } });
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+    }
+    const denied = await runCli(['collect', demo().executionsBySize['1']!, '--to', archive('profile-default'), '--quiet'], { env: { ...keyless, HOME: home } });
+    expect(denied.code).toBe(1);
   });
 
   it('draws a live progress display on a terminal', async () => {

@@ -65,6 +65,13 @@ describe('resolveCredentials', () => {
     expect(chain.getCredential).toHaveBeenCalledTimes(2);
   });
 
+  it('hands the configured profile (ALIBABA_CLOUD_PROFILE) to the default chain', async () => {
+    const chain = chainLoader();
+    const config = loadConfig({ ALIBABA_CLOUD_PROFILE: 'backfill' });
+    await resolveCredentials({ accessKey: config.accessKey, profile: config.credentialsProfile, loadDefaultChain: chain.load }).get();
+    expect(chain.load).toHaveBeenCalledWith('backfill');
+  });
+
   it('fails with a ConfigError when the chain yields nothing', async () => {
     const empty = chainLoader({});
     await expect(resolveCredentials({ accessKey: fromEnv({}), loadDefaultChain: empty.load }).get()).rejects.toBeInstanceOf(ConfigError);
