@@ -3,7 +3,7 @@
  * pure function of `(seed, invokeId, i, r)` and, for simulated tasks, of the emulator clock.
  */
 import { Rng, combine, hashString } from './prng';
-import type { Fleet } from './ids';
+import { resourceGroupIds, type Fleet } from './ids';
 import {
   FAILURE_CAUSES,
   drawCauses,
@@ -33,7 +33,17 @@ export interface InvocationOptions {
   outputs?: OutputMode;
   /** Page indexes (0-based, counting requests of one query) that come back empty but with a NextToken. */
   emptyPages?: number[];
+  /** The task's tags; default: drawn from the seed (none, or an `owner` tag). */
+  tags?: { TagKey: string; TagValue: string }[];
+  /** The task's resource group; default: one of the account's groups, drawn from the seed. */
+  resourceGroupId?: string;
+  /** Default `RunShellScript`. */
+  commandType?: CommandType;
 }
+
+/** Cloud Assistant command types (DescribeInvocations `CommandType`). */
+export const COMMAND_TYPES = ['RunBatScript', 'RunPowerShellScript', 'RunShellScript'] as const;
+export type CommandType = (typeof COMMAND_TYPES)[number];
 
 /** What {@link Datasets.addInvocation} and {@link Datasets.simulateRunCommand} return (JSON-serialisable). */
 export interface InvocationInfo {
@@ -51,6 +61,9 @@ export interface InvocationInfo {
   counts: Partial<Record<InstanceStatus, number>>;
   /** For simulated tasks: when the last instance finishes. */
   finishesAt?: string;
+  tags: { TagKey: string; TagValue: string }[];
+  resourceGroupId: string;
+  commandType: CommandType;
 }
 
 /** The final state of one run on one instance, before wire formatting (Output is plain text). */
@@ -175,7 +188,9 @@ export interface SimulationSpec {
 /** One invocation (task). Immutable except for the clock-driven state of simulated tasks. */
 export class InvocationDataset {
   readonly key: number;
-  readonly commandType = 'RunShellScript';
+  readonly commandType: CommandType;
+  /** Not in any response body (the API has no such field); only the `ResourceGroupId` filter sees it. */
+  readonly resourceGroupId: string;
   readonly commandContent: string;
   readonly repeats: number;
   readonly outputs: OutputMode;
@@ -219,7 +234,13 @@ export class InvocationDataset {
     this.repeats = Math.max(1, Math.floor(opts.repeats ?? 1));
     this.outputs = opts.outputs ?? 'realistic';
     this.emptyPages = new Set(opts.emptyPages ?? []);
-    this.tags = rng.int(3) === 0 ? [] : [{ TagKey: 'owner', TagValue: rng.pick(['ops', 'platform', 'sre-oncall']) }];
+    const drawnTags = rng.int(3) === 0 ? [] : [{ TagKey: 'owner', TagValue: rng.pick(['ops', 'platform', 'sre-oncall']) }];
+    this.tags = opts.tags ? opts.tags.map((t) => ({ TagKey: t.TagKey, TagValue: t.TagValue })) : drawnTags;
+    // Drawn from a stream of their own, so adding them left every other seeded value unchanged.
+    const groups = resourceGroupIds(seed);
+    this.resourceGroupId = opts.resourceGroupId ?? groups[new Rng(combine(this.key, 0x26e1)).int(groups.length)] ?? '';
+    this.commandType = opts.commandType ?? 'RunShellScript';
+    if (!COMMAND_TYPES.includes(this.commandType)) throw new Error(`commandType must be one of ${COMMAND_TYPES.join(', ')}`);
     this.commandContent = `#!/bin/bash\n# ${commandName}\nset -e\nyum -y update --security\nsystemctl restart app-worker\necho "done on $(hostname)"\n`;
     if (simulation) {
       // Per-instance finish offsets are drawn once so that events can be scheduled in order.
@@ -413,6 +434,9 @@ export class InvocationDataset {
       records: this.recordCount(false),
       historyRecords: this.recordCount(true),
       counts: this.finalCounts(),
+      tags: this.tags.map((t) => ({ ...t })),
+      resourceGroupId: this.resourceGroupId,
+      commandType: this.commandType,
     };
     if (this.simulation && this.finishOffsets) {
       let max = 0;

@@ -130,3 +130,13 @@ export function invokeId(rng: Rng, region: RegionInfo): string {
 export function commandId(rng: Rng, region: RegionInfo): string {
   return `c-${region.short}${rng.alnum(12)}`;
 }
+
+/**
+ * The resource groups of the local cloud's account, derived from the seed: the default group first, then two more.
+ * Every seeded execution and invocation belongs to one of them (drawn from its own key), so `ResourceGroupId` filters
+ * have something to select.
+ */
+export function resourceGroupIds(seed: number): readonly string[] {
+  const rng = new Rng(combine(seed >>> 0, 0x26e0));
+  return [0, 1, 2].map(() => `rg-acfm${rng.alnum(11)}`);
+}

@@ -11,7 +11,9 @@ import { parseIsoUtc } from './time';
 
 export { ExecutionDataset, InvocationDataset };
 export type { ExecutionInfo, ExecutionOptions, InvocationInfo, InvocationOptions };
-export type { ResourceStatus, ResourceRow, ExecutionItem } from './oos';
+export type { ResourceStatus, ResourceRow, ExecutionItem, ExecutionMode, ExecutionCategory } from './oos';
+export { EXECUTION_MODES, EXECUTION_CATEGORIES } from './oos';
+export { COMMAND_TYPES, type CommandType } from './ecs';
 export type { InstanceStatus, OutputMode } from './outputs';
 export { OUTPUT_LIMIT_BYTES } from './outputs';
 export { overallStatus, invokeRecordStatus, legacyInvokeStatus, isFailedClass, isFinalStatus } from './ecs';

@@ -4,7 +4,7 @@
  * `StatusMessage`.
  */
 import { ACCOUNT_ID } from '../credentials';
-import { ChildIds, invokeId as makeInvokeId, type Fleet } from './ids';
+import { ChildIds, invokeId as makeInvokeId, resourceGroupIds, type Fleet } from './ids';
 import { Rng, combine, hashString } from './prng';
 import { drawCauses, failureOutput, successOutput, type FailureCause } from './outputs';
 import { isoSeconds } from './time';
@@ -27,7 +27,20 @@ export interface ExecutionOptions {
   startedAt?: string;
   /** Page indexes (0-based, counting requests of one query) that come back empty but with a NextToken. */
   emptyPages?: number[];
+  /** The execution's tags (its children carry the same); default: drawn from the seed (none, or a `team` tag). */
+  tags?: Record<string, string>;
+  /** Default `Automatic`. */
+  mode?: ExecutionMode;
+  /** Default `Other`. */
+  category?: ExecutionCategory;
+  /** Default: one of the account's resource groups, drawn from the seed. */
+  resourceGroupId?: string;
 }
+
+export const EXECUTION_MODES = ['Automatic', 'Debug'] as const;
+export type ExecutionMode = (typeof EXECUTION_MODES)[number];
+export const EXECUTION_CATEGORIES = ['Other', 'TimerTrigger', 'EventTrigger', 'AlarmTrigger'] as const;
+export type ExecutionCategory = (typeof EXECUTION_CATEGORIES)[number];
 
 /** What {@link Datasets.addExecution} returns (JSON-serialisable). */
 export interface ExecutionInfo {
@@ -39,6 +52,10 @@ export interface ExecutionInfo {
   startedAt: string;
   endedAt: string;
   counts: Partial<Record<ResourceStatus, number>>;
+  tags: Record<string, string>;
+  mode: ExecutionMode;
+  category: ExecutionCategory;
+  resourceGroupId: string;
 }
 
 /** A `ResourceExecutionStatus` row as ListResourceExecutionStatus returns it. */
@@ -75,6 +92,13 @@ export class ExecutionDataset {
   readonly emptyPages: ReadonlySet<number>;
   /** Children start over this span, evenly spread (StartDate is monotonic in the resource index). */
   readonly spanMs: number;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly mode: ExecutionMode;
+  readonly category: ExecutionCategory;
+  readonly resourceGroupId: string;
+  /** `ExecutedBy` of the execution and its children. */
+  readonly executedBy = `root(${ACCOUNT_ID})`;
+  readonly ramRole = 'OOSServiceRole';
   private readonly causes: FailureCause[];
   private readonly causeWeights: number[];
   private readonly statusNames?: ResourceStatus[];
@@ -113,6 +137,25 @@ export class ExecutionDataset {
     }
     this.emptyPages = new Set(opts.emptyPages ?? []);
     this.spanMs = Math.min(resources * 200, 3_600_000);
+    // Drawn from a stream of their own, so adding them left every other seeded value unchanged.
+    const extra = new Rng(combine(this.key, 0x26e2));
+    const drawnTags: Record<string, string> = extra.int(3) === 0 ? {} : { team: extra.pick(['ops', 'platform', 'data']) };
+    this.tags = { ...(opts.tags ?? drawnTags) };
+    const groups = resourceGroupIds(seed);
+    this.resourceGroupId = opts.resourceGroupId ?? groups[extra.int(groups.length)] ?? '';
+    this.mode = opts.mode ?? 'Automatic';
+    this.category = opts.category ?? 'Other';
+    if (!EXECUTION_MODES.includes(this.mode)) throw new Error(`mode must be one of ${EXECUTION_MODES.join(', ')}`);
+    if (!EXECUTION_CATEGORIES.includes(this.category)) throw new Error(`category must be one of ${EXECUTION_CATEGORIES.join(', ')}`);
+    if (Object.values(this.tags).some((v) => typeof v !== 'string')) throw new Error('tags must map names to strings');
+  }
+
+  /** Index of the resource with this id among the execution's resources, or undefined. */
+  indexOfResource(resourceId: string): number | undefined {
+    const k = this.fleet.indexOf(resourceId);
+    if (k === undefined) return undefined;
+    const i = k - this.fleetOffset;
+    return i >= 0 && i < this.resources ? i : undefined;
   }
 
   resourceId(i: number): string {
@@ -219,21 +262,22 @@ export class ExecutionDataset {
       Status: r.status,
       StatusMessage: statusMessage,
       StatusReason: r.cause ? r.cause.errorCode : '',
-      Mode: 'Automatic',
-      Category: 'Other',
+      Mode: this.mode,
+      Category: this.category,
       ParentExecutionId: this.executionId,
       IsParent: false,
       StartDate: start,
       EndDate: end,
       CreateDate: start,
       UpdateDate: end || start,
-      ExecutedBy: `root(${ACCOUNT_ID})`,
-      RamRole: 'OOSServiceRole',
+      ExecutedBy: this.executedBy,
+      RamRole: this.ramRole,
       Outputs: ACTIVE.has(r.status) ? '{}' : JSON.stringify({ invocationOutput: r.output, exitCode: r.exitCode }),
       Parameters: { regionId: this.regionId, instanceId: r.resourceId, commandType: 'RunShellScript' },
       Counters: { Total: 1, Success: r.status === 'Success' ? 1 : 0, Failed: r.status === 'Failed' ? 1 : 0 },
       ResourceStatus: JSON.stringify(done ? { [r.status]: 1 } : {}),
-      Tags: {},
+      Tags: { ...this.tags },
+      ResourceGroupId: this.resourceGroupId,
       Description: '',
     };
   }
@@ -254,16 +298,16 @@ export class ExecutionDataset {
       Status: status,
       StatusMessage: failed > 0 ? `${failed} of ${this.resources} child executions failed.` : '',
       StatusReason: failed > 0 ? 'ChildExecutionFailed' : '',
-      Mode: 'Automatic',
-      Category: 'Other',
+      Mode: this.mode,
+      Category: this.category,
       ParentExecutionId: '',
       IsParent: true,
       StartDate: start,
       EndDate: end,
       CreateDate: start,
       UpdateDate: end || start,
-      ExecutedBy: `root(${ACCOUNT_ID})`,
-      RamRole: 'OOSServiceRole',
+      ExecutedBy: this.executedBy,
+      RamRole: this.ramRole,
       Outputs: JSON.stringify({ resourceCount: this.resources, failedCount: failed }),
       Parameters: {
         regionId: this.regionId,
@@ -273,7 +317,8 @@ export class ExecutionDataset {
       },
       Counters: { Total: this.resources, ...c },
       ResourceStatus: JSON.stringify(c),
-      Tags: {},
+      Tags: { ...this.tags },
+      ResourceGroupId: this.resourceGroupId,
       Description: '',
     };
   }
@@ -311,6 +356,10 @@ export class ExecutionDataset {
       startedAt: isoSeconds(this.startMs),
       endedAt: endMs === undefined ? '' : isoSeconds(endMs),
       counts: { ...this.counts() },
+      tags: { ...this.tags },
+      mode: this.mode,
+      category: this.category,
+      resourceGroupId: this.resourceGroupId,
     };
   }
 }

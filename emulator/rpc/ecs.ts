@@ -2,6 +2,7 @@
  * ECS 2014-05-26, Cloud Assistant: DescribeInvocationResults and DescribeInvocations (protocols §4).
  */
 import {
+  COMMAND_TYPES,
   KNOWN_REGION_IDS,
   invokeRecordStatus,
   isFinalStatus,
@@ -28,6 +29,46 @@ function regionOf(ctx: HandlerContext): string {
   if (!KNOWN_REGION_IDS.includes(regionId)) throw Errors.regionNotFound();
   return regionId;
 }
+
+/** A `Tag.N.Key` / `Tag.N.Value` filter; no value means "any value". */
+interface TagFilter {
+  key: string;
+  value?: string;
+}
+
+/**
+ * The documented tag filter: `Tag.N.Key` / `Tag.N.Value`, N = 1..20. A task matches when it carries every listed tag
+ * (with that value, when one is given). The docs are silent on malformed lists; the stricter answers are chosen: N
+ * outside 1..20 is InvalidParameter, a value without its key is MissingParameter `Tag.N.Key`.
+ */
+function tagFilters(ctx: HandlerContext): TagFilter[] {
+  const byN = new Map<number, { key?: string; value?: string }>();
+  for (const [name, v] of Object.entries(ctx.params.all)) {
+    const m = /^Tag\.([^.]*)\.(Key|Value)$/.exec(name);
+    if (!m) continue;
+    const n = /^\d{1,2}$/.test(m[1] ?? '') ? Number(m[1]) : NaN;
+    if (!(n >= 1 && n <= 20)) throw Errors.invalidParameter(name, 'N must be 1 to 20.');
+    const t = byN.get(n) ?? {};
+    if (v !== '') t[m[2] === 'Key' ? 'key' : 'value'] = v;
+    byN.set(n, t);
+  }
+  const out: TagFilter[] = [];
+  for (const [n, t] of [...byN].sort(([a], [b]) => a - b)) {
+    if (t.key === undefined) {
+      if (t.value !== undefined) throw Errors.missingParameter(`Tag.${n}.Key`);
+      continue;
+    }
+    out.push(t.value === undefined ? { key: t.key } : { key: t.key, value: t.value });
+  }
+  return out;
+}
+
+function matchesTags(ds: InvocationDataset, want: readonly TagFilter[]): boolean {
+  return want.every((w) => ds.tags.some((t) => t.TagKey === w.key && (w.value === undefined || t.TagValue === w.value)));
+}
+
+/** The token scope part of a tag filter list. */
+const tagScope = (tags: readonly TagFilter[]) => `Tags=${JSON.stringify(tags)}`;
 
 /** `Base64` (default) or `PlainText`, case-sensitive as documented. */
 function base64Wanted(ctx: HandlerContext): boolean {
@@ -170,6 +211,8 @@ const describeInvocationResults: Handler = (ctx) => {
   const instanceId = p.get('InstanceId');
   const commandId = p.get('CommandId');
   const recordStatus = p.oneOf('InvokeRecordStatus', RECORD_STATUSES);
+  const tags = tagFilters(ctx);
+  const resourceGroupId = p.get('ResourceGroupId');
   // The API reference and the SDK models say IncludeHistory=true needs InvokeId, and are silent on what happens
   // without it; the stricter answer is chosen: 400 MissingParameter "InvokeId" rather than ignoring the flag.
   const history = p.bool('IncludeHistory', false);
@@ -184,7 +227,13 @@ const describeInvocationResults: Handler = (ctx) => {
   } else {
     datasets = ctx.data.listInvocations(regionId);
   }
-  if (commandId !== undefined) datasets = datasets.filter((d) => d.commandId === commandId);
+  // Tags and resource group belong to the task: they select whole tasks, never single records.
+  datasets = datasets.filter(
+    (d) =>
+      (commandId === undefined || d.commandId === commandId) &&
+      (resourceGroupId === undefined || d.resourceGroupId === resourceGroupId) &&
+      matchesTags(d, tags),
+  );
 
   const bases = new Map<number, { ds: InvocationDataset; base: number }>();
   const segments: Segment[] = [];
@@ -216,6 +265,8 @@ const describeInvocationResults: Handler = (ctx) => {
     `CommandId=${commandId ?? ''}`,
     `InvokeRecordStatus=${recordStatus ?? ''}`,
     `IncludeHistory=${history}`,
+    `ResourceGroupId=${resourceGroupId ?? ''}`,
+    tagScope(tags),
   ].join('\n');
   const single = invokeId !== undefined && datasets[0] ? datasets[0] : undefined;
   const out = paginate(
@@ -264,6 +315,10 @@ function overallOf(ds: InvocationDataset, now: number, onlyLocal?: number): stri
   return overallStatus(mapped);
 }
 
+/** The seeded tasks run once or periodically (`rate(5m)`); none is a reboot task. */
+const REPEAT_MODES = ['Once', 'Period', 'NextRebootOnly', 'EveryReboot'] as const;
+const repeatModeOf = (ds: InvocationDataset) => (ds.periodic ? 'Period' : 'Once');
+
 const FINISHED_OVERALL: ReadonlySet<string> = new Set(['Success', 'Failed', 'PartialFailed', 'Stopped']);
 
 const describeInvocations: Handler = (ctx) => {
@@ -274,6 +329,11 @@ const describeInvocations: Handler = (ctx) => {
   const commandId = p.get('CommandId');
   const commandName = p.get('CommandName');
   const invokeStatus = p.oneOf('InvokeStatus', INVOKE_STATUSES);
+  const commandType = p.oneOf('CommandType', COMMAND_TYPES);
+  const repeatMode = p.oneOf('RepeatMode', REPEAT_MODES);
+  const timed = p.has('Timed') ? p.bool('Timed', false) : undefined;
+  const resourceGroupId = p.get('ResourceGroupId');
+  const tags = tagFilters(ctx);
   // Docs: IncludeOutput needs InvokeId or InstanceId; without either it is ignored (no Output), not an error.
   const includeOutput = p.bool('IncludeOutput', false) && (invokeId !== undefined || instanceId !== undefined);
   const base64 = base64Wanted(ctx);
@@ -284,6 +344,11 @@ const describeInvocations: Handler = (ctx) => {
     if (!ds) continue;
     if (commandId !== undefined && ds.commandId !== commandId) continue;
     if (commandName !== undefined && ds.commandName !== commandName) continue;
+    if (commandType !== undefined && ds.commandType !== commandType) continue;
+    if (repeatMode !== undefined && repeatModeOf(ds) !== repeatMode) continue;
+    if (timed !== undefined && ds.periodic !== timed) continue;
+    if (resourceGroupId !== undefined && ds.resourceGroupId !== resourceGroupId) continue;
+    if (!matchesTags(ds, tags)) continue;
     let local: number | undefined;
     if (instanceId !== undefined) {
       local = ds.localIndexOf(instanceId);
@@ -305,6 +370,11 @@ const describeInvocations: Handler = (ctx) => {
     `CommandId=${commandId ?? ''}`,
     `CommandName=${commandName ?? ''}`,
     `InvokeStatus=${invokeStatus ?? ''}`,
+    `CommandType=${commandType ?? ''}`,
+    `RepeatMode=${repeatMode ?? ''}`,
+    `Timed=${timed ?? ''}`,
+    `ResourceGroupId=${resourceGroupId ?? ''}`,
+    tagScope(tags),
   ].join('\n');
   // One segment over the (newest-first) task list; the key is fixed, the index is the position in that list.
   const out = paginate(ctx, scope, [{ key: 1, length: rows.length }], new Set(), false);
@@ -323,7 +393,7 @@ const describeInvocations: Handler = (ctx) => {
       Parameters: '{}',
       InvocationStatus: overall,
       InvokeStatus: legacyInvokeStatus(overall),
-      RepeatMode: ds.periodic ? 'Period' : 'Once',
+      RepeatMode: repeatModeOf(ds),
       Timed: ds.periodic,
       Frequency: ds.periodic ? 'rate(5m)' : '',
       Timeout: TIMEOUT_S,

@@ -339,3 +339,117 @@ describe('IncludeHistory', () => {
     expect(all.items.length).toBe(72);
   });
 });
+
+describe('documented filters select, never pass everything through', () => {
+  let groups: string[];
+  let prod: string;
+  let dev: string;
+  let powershell: string;
+  let tagged: string;
+
+  beforeAll(() => {
+    groups = [...new Set(emu.data.listInvocations(REGION).map((d) => d.resourceGroupId))].sort();
+    expect(groups.length).toBeGreaterThan(1);
+    prod = emu.data.addInvocation({ instances: 7, tags: [{ TagKey: 'env', TagValue: 'prod' }, { TagKey: 'owner', TagValue: 'ops' }], resourceGroupId: groups[0] }).invokeId;
+    dev = emu.data.addInvocation({ instances: 5, tags: [{ TagKey: 'env', TagValue: 'dev' }], resourceGroupId: groups[1] }).invokeId;
+    powershell = emu.data.addInvocation({ instances: 3, commandType: 'RunPowerShellScript', repeats: 2 }).invokeId;
+    tagged = emu.data.addExecution({ resources: 12, tags: { env: 'prod' }, mode: 'Debug', category: 'TimerTrigger', resourceGroupId: groups[1] }).executionId;
+  });
+
+  const results = async (req: Record<string, unknown>) =>
+    (
+      await walk(async (token) => {
+        const r = await ecs().describeInvocationResults(new $Ecs.DescribeInvocationResultsRequest({ regionId: REGION, maxResults: 50, nextToken: token, ...req }));
+        return [r.body?.invocation?.invocationResults?.invocationResult ?? [], r.body?.invocation?.nextToken];
+      })
+    ).items;
+  const invocations = async (req: Record<string, unknown>) =>
+    (
+      await walk(async (token) => {
+        const r = await ecs(DEMO_KEY, 'v1').describeInvocations(new $Ecs.DescribeInvocationsRequest({ regionId: REGION, maxResults: 50, nextToken: token, ...req }));
+        return [r.body?.invocations?.invocation ?? [], r.body?.nextToken];
+      })
+    ).items.map((x) => x.invokeId);
+  const executions = async (query: Record<string, unknown>) =>
+    (
+      await walk(async (token) => {
+        const r = await oos()('ListExecutions', { RegionId: REGION, MaxResults: 100, NextToken: token, ...query });
+        return [r.Executions as Record<string, any>[], r.NextToken as string];
+      })
+    ).items;
+
+  it('DescribeInvocationResults: Tag.N.Key/Value (all must match; a key alone matches any value) and ResourceGroupId', async () => {
+    const byInvoke = (items: { invokeId?: string }[]) => [...new Set(items.map((x) => x.invokeId))].sort();
+    expect(byInvoke(await results({ tag: [{ key: 'env', value: 'prod' }] }))).toEqual([prod]);
+    expect((await results({ tag: [{ key: 'env' }] })).length).toBe(12);
+    expect((await results({ tag: [{ key: 'env', value: 'prod' }, { key: 'owner', value: 'ops' }] })).length).toBe(7);
+    expect(await results({ tag: [{ key: 'env', value: 'prod' }, { key: 'owner', value: 'platform' }] })).toEqual([]);
+    expect(byInvoke(await results({ tag: [{ key: 'env' }], resourceGroupId: groups[1] }))).toEqual([dev]);
+    const inGroup = emu.data.listInvocations(REGION).filter((d) => d.resourceGroupId === groups[1]);
+    const got = await results({ resourceGroupId: groups[1] });
+    expect(got.length).toBe(inGroup.reduce((n, d) => n + d.recordCount(false), 0));
+    expect(byInvoke(got)).toEqual(inGroup.map((d) => d.invokeId).sort());
+  });
+
+  it('DescribeInvocationResults refuses a malformed tag list', async () => {
+    await expectRefused(results({ tag: [{ value: 'prod' }] }), 'MissingParameter', 400);
+    const tooMany = Array.from({ length: 21 }, (_, i) => ({ key: `k${i}`, value: 'v' }));
+    await expectRefused(results({ tag: tooMany }), 'InvalidParameter', 400);
+  });
+
+  it('DescribeInvocations: CommandType, RepeatMode, Timed, Tag.N.*, ResourceGroupId', async () => {
+    const all = emu.data.listInvocations(REGION);
+    expect(await invocations({ commandType: 'RunPowerShellScript' })).toEqual([powershell]);
+    const periodic = all.filter((d) => d.periodic).map((d) => d.invokeId);
+    expect(periodic.length).toBeGreaterThan(1);
+    expect(await invocations({ repeatMode: 'Period' })).toEqual(periodic);
+    expect(await invocations({ timed: true })).toEqual(periodic);
+    expect(await invocations({ timed: false })).toEqual(all.filter((d) => !d.periodic).map((d) => d.invokeId));
+    expect(await invocations({ repeatMode: 'EveryReboot' })).toEqual([]);
+    expect(await invocations({ tag: [{ key: 'env', value: 'dev' }] })).toEqual([dev]);
+    expect(await invocations({ resourceGroupId: groups[0], tag: [{ key: 'env' }] })).toEqual([prod]);
+    await expectRefused(invocations({ commandType: 'RunPythonScript' }), 'InvalidParameter', 400);
+  });
+
+  it('ListExecutions: Tags, Mode, Category/Categories, ResourceGroupId, ExecutedBy, Description', async () => {
+    const parents = emu.data.listExecutions(REGION);
+    const ids = (items: Record<string, any>[]) => items.map((x) => x.ExecutionId as string).sort();
+    expect(ids(await executions({ Tags: JSON.stringify({ env: 'prod' }) }))).toEqual([tagged]);
+    expect(ids(await executions({ Mode: 'Debug' }))).toEqual([tagged]);
+    expect(ids(await executions({ Category: 'TimerTrigger' }))).toEqual([tagged]);
+    expect((await executions({ Categories: JSON.stringify(['TimerTrigger', 'Other']) })).length).toBe(parents.length);
+    expect(ids(await executions({ ResourceGroupId: groups[1] }))).toEqual(parents.filter((e) => e.resourceGroupId === groups[1]).map((e) => e.executionId).sort());
+    expect((await executions({ ExecutedBy: parents[0]?.executedBy })).length).toBe(parents.length);
+    expect(await executions({ ExecutedBy: 'someone-else' })).toEqual([]);
+    expect(await executions({ Description: 'nightly' })).toEqual([]);
+    const [first] = await executions({ ExecutionId: tagged });
+    expect(first).toMatchObject({ Tags: { env: 'prod' }, Mode: 'Debug', Category: 'TimerTrigger', ResourceGroupId: groups[1] });
+    await expectRefused(executions({ Tags: 'env=prod' }), 'InvalidParameter', 400);
+    await expectRefused(executions({ Mode: 'Manual' }), 'InvalidParameter', 400);
+  });
+
+  it('ListExecutions: IncludeChildExecution and Depth choose the levels; ResourceId the executions that ran there', async () => {
+    const parents = emu.data.listExecutions(REGION);
+    const children = parents.reduce((n, e) => n + e.resources, 0);
+    const both = await executions({ IncludeChildExecution: true });
+    expect(both.length).toBe(parents.length + children);
+    const starts = both.map((x) => x.StartDate as string);
+    expect(starts).toEqual([...starts].sort().reverse());
+    const firstLevel = await executions({ Depth: 'FirstChildDepth', SortOrder: 'Ascending' });
+    expect(firstLevel.length).toBe(children);
+    expect(firstLevel.every((x) => x.IsParent === false && x.ParentExecutionId !== '')).toBe(true);
+    expect((await executions({ Depth: 'RootDepth' })).length).toBe(parents.length);
+    expect(await executions({ Depth: 'RootDepth', ParentExecutionId: tagged })).toEqual([]);
+    await expectRefused(executions({ Depth: 'RootDepth', IncludeChildExecution: true }), 'InvalidParameter', 400);
+
+    const owner = emu.data.getExecution(REGION, tagged)!;
+    const resourceId = owner.resourceId(3);
+    const ran = parents.filter((e) => e.indexOfResource(resourceId) !== undefined);
+    const hit = await executions({ ResourceId: resourceId, IncludeChildExecution: true });
+    expect(hit.map((x) => x.ExecutionId).sort()).toEqual(
+      [...ran.map((e) => e.executionId), ...ran.map((e) => e.children.id(e.indexOfResource(resourceId)!))].sort(),
+    );
+    const childOfTagged = await executions({ ResourceId: resourceId, ParentExecutionId: tagged });
+    expect(childOfTagged.map((x) => x.ExecutionId)).toEqual([owner.children.id(3)]);
+  });
+});
