@@ -5,15 +5,13 @@
  */
 import { createHash } from 'node:crypto';
 import { WILDCARD, maskVariables } from './masking';
+import { maskSecrets } from './secrets';
 
 /** Longest signature shown (characters); longer ones are cut in the middle with `…` (the key uses the whole one). */
 export const MAX_SIGNATURE_CHARS = 400;
 
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b[@-_]/g;
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
-const SECRET_ASSIGNMENT =
-  /\b((?:[a-z0-9_]*[_-])?(?:password|passwd|pwd|secret|token|access[_-]?key(?:[_-]?(?:id|secret))?|api[_-]?key|credentials?|authorization|signature)s?)(["']?\s*[:=]\s*["']?)(?!<redacted>)[^\s"',;&]+/gi;
-const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/-]{8,}=*/g;
 
 /** Drops terminal colour codes and keeps only what a `\r`-redrawn line finally showed. */
 export function cleanLine(line: string): string {
@@ -22,21 +20,12 @@ export function cleanLine(line: string): string {
 }
 
 /**
- * Masks secret values (`password=…`, `token: …`, `Authorization: Bearer …`). Used on signatures and on every
- * excerpt shown in a summary or report.
- * @example redactSecrets('mysql -u root --password=hunter2') // 'mysql -u root --password=<redacted>'
- */
-export function redactSecrets(text: string): string {
-  return text.replace(BEARER, '$1 <redacted>').replace(SECRET_ASSIGNMENT, '$1$2<redacted>');
-}
-
-/**
  * The text a cause is mined from: terminal codes and control characters dropped, secrets masked first (a secret
  * must never become a template word), then the obvious variables (`maskVariables`).
  * @example prepareMessage('mysql -u root --password=hunter2 failed after 3s') // 'mysql -u root --password=<redacted> failed after <*>'
  */
 export function prepareMessage(text: string): string {
-  return maskVariables(redactSecrets(cleanLine(text).replace(CONTROL, ' ')));
+  return maskVariables(maskSecrets(cleanLine(text).replace(CONTROL, ' ')));
 }
 
 /**
@@ -107,7 +96,7 @@ export function excerpt(text: string, maxBytes = 2048, from: 'head' | 'tail' = '
   // costs no more than a 2 KB one; the margin lets a secret that straddles the window edge still be recognised.
   const margin = 256;
   const window = text.length > maxBytes + margin ? (from === 'tail' ? text.slice(-(maxBytes + margin)) : text.slice(0, maxBytes + margin)) : text;
-  const clean = redactSecrets(window.replace(ANSI, ''));
+  const clean = maskSecrets(window.replace(ANSI, ''));
   if (window === text && Buffer.byteLength(clean) <= maxBytes) return clean;
   const budget = maxBytes - 3; // the ellipsis is 3 bytes
   const chars = [...clean];

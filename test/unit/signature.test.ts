@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { causeKey, clip, excerpt, isNoiseLine, joinSignature, meaningfulTail, prepareMessage, redactSecrets } from '../../lib/summary/signature';
+import { causeKey, clip, excerpt, isNoiseLine, joinSignature, meaningfulTail, prepareMessage } from '../../lib/summary/signature';
+import { maskSecrets } from '../../lib/summary/secrets';
 
 describe('prepareMessage', () => {
   it.each([
@@ -126,6 +127,6 @@ describe('excerpt', () => {
   });
   it('redacts secrets', () => {
     expect(excerpt('export ACCESS_KEY_SECRET=abc123xyz; run', 2048)).toBe('export ACCESS_KEY_SECRET=<redacted>; run');
-    expect(redactSecrets('token: abc')).toBe('token: <redacted>');
+    expect(maskSecrets('token: abc')).toBe('token: <redacted>');
   });
 });

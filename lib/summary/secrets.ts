@@ -1,0 +1,375 @@
+/**
+ * Secret masking for everything a summary shows: summary.json, summary.md, report.html, retry.txt, notifications
+ * and the `causes` command. The archive's parts are never masked (they stay exactly as the API returned them).
+ *
+ * A secret's value is replaced by {@link REDACTED}; what says where it was stays, so the cause stays readable:
+ * `mysql -uroot -phunter2` → `mysql -uroot -p<redacted>`, `https://bob:pw@git.example.com` →
+ * `https://bob:<redacted>@git.example.com`, `密码：abc` → `密码：<redacted>`.
+ *
+ * The rules, applied in this order:
+ * 1. private-key blocks (`-----BEGIN … PRIVATE KEY-----` … `-----END …-----`, or to the end of the text);
+ * 2. vendor tokens with a documented shape. The shapes follow secretlint's rule packages
+ *    (github.com/secretlint/secretlint, MIT, © azu: the rules of @secretlint/secretlint-rule-preset-recommend),
+ *    re-expressed here so that they replace instead of report, run synchronously and stay linear-time; plus
+ *    Alibaba Cloud AccessKey ids (`LTAI…`) with the secret that follows them, and Google API keys;
+ * 3. JWTs; `Authorization:` headers and bare `Bearer`/`Basic` credentials;
+ * 4. URL user-info (`scheme://user:password@host`: git, HTTP, MongoDB, MySQL, PostgreSQL, Redis, AMQP… URLs);
+ * 5. command-line password flags: `--password VALUE`, `--password=VALUE` and every flag whose name looks secret
+ *    (see {@link isSecretKey}); per tool: `-pVALUE` for mysql and its family (their `-p VALUE` with a space is the
+ *    password prompt followed by a database name, so it is kept), `-p VALUE` for sshpass, `docker login` and the
+ *    MongoDB shells, `-a VALUE` for redis-cli, `-P VALUE` for sqlcmd/bcp/zip/unzip, `-w VALUE` for the ldap tools,
+ *    `-u user:VALUE` for curl, openssl's `pass:VALUE`; anywhere: `-uUSER -pVALUE`. A bare `-p 22` is a port
+ *    (ssh, scp, docker run) and is kept;
+ * 6. `KEY=VALUE`, `KEY: VALUE`, `"key": "value"`, `<key>value</key>` for secret-looking keys in any case and
+ *    spelling (`DB_PASSWORD`, `PGPASSWORD`, `accessKeySecret`, `client-secret`…), and the Chinese keys
+ *    `密码`, `口令`, `密钥`, `秘钥`, `私钥`, `令牌` (with `:`, `：`, `=`, `为`, `是`). Values that are plainly not
+ *    secrets are kept: shell variables (`$DB_PASS`, `${X}`), already masked values, and words such as `YES`
+ *    in MySQL's `(using password: YES)`;
+ * 7. detect-secrets-style entropy: a run of base64 characters of 24 or more holding upper case, lower case and
+ *    digits, with a Shannon entropy of at least 4.5 bits per character (detect-secrets' default limit for
+ *    base64). Hex is never masked by entropy: hashes named as such (`sha256: …`), commit ids, request ids and
+ *    UUIDs are part of a cause.
+ *
+ * Linear time: every pattern starts at a boundary that cannot occur inside the run it then scans, and every
+ * repetition is bounded, so there is no catastrophic backtracking (a hostile 24 KB output costs milliseconds).
+ */
+
+/** What a masked value is replaced with. */
+export const REDACTED = '<redacted>';
+
+/** A value ends at whitespace, a quote, a delimiter of a list or a query, or a bracket that closes. */
+const VALUE = String.raw`(?:\$\{[A-Za-z_][A-Za-z0-9_]{0,63}\}|"[^"\n]{1,512}"|'[^'\n]{1,512}'|[^\s"'<>,;&|(){}\[\]]{1,512})`;
+
+/** Words that end a key name and make it not a secret: `token_type`, `password_file`, `access_key_id`… */
+const NOT_SECRET_LAST_WORDS = new Set([
+  'file', 'files', 'path', 'dir', 'type', 'length', 'len', 'count', 'url', 'uri', 'endpoint', 'ttl', 'expiry',
+  'expires', 'expiration', 'expire', 'expired', 'policy', 'policies', 'id', 'ids', 'name', 'names', 'enabled',
+  'required', 'prompt', 'min', 'max', 'age', 'date', 'time', 'size', 'mode', 'env', 'header', 'field', 'param',
+  'encoding', 'format', 'kind', 'method', 'version', 'nonce', 'algorithm', 'stdin', 'source', 'provider', 'store',
+  'manager', 'strength', 'hint', 'reset', 'changed', 'auth', 'authentication', 'location', 'ref', 'region',
+]);
+
+/** Values after a secret-looking key that are plainly not secrets (lower-cased). */
+const NOT_SECRET_VALUES = new Set([
+  'yes', 'no', 'true', 'false', 'null', 'nil', 'none', 'empty', 'required', 'invalid', 'incorrect', 'wrong',
+  'expired', 'missing', 'denied', 'not', 'unset', 'set', 'hidden', 'masked', 'changed', 'ok', 'is', 'was', 'has',
+  'the', 'a', 'an', 'for', 'of', 'to', 'must', 'should', 'cannot', 'can', 'not', 'and', 'or', 'on', 'in',
+  'authentication', 'mismatch', 'failed', 'error', 'verification',
+]);
+
+/** Key fragments that make a key secret-looking once the key is lower-cased and stripped of `_`, `-`, `.`. */
+const SECRET_FRAGMENTS = /password|passwd|passphrase|passcode|secret|token|apikey|credential|privatekey|accesskey|authkey|encryptionkey|masterkey|signingkey|signature|cookie/;
+
+/** Splits `DB_PASSWORD`, `accessKeySecret`, `client-secret` into lower-case words. */
+function words(key: string): string[] {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w !== '');
+}
+
+/**
+ * True when a key or flag name says its value is a secret: it holds `password`, `secret`, `token`, `api key`,
+ * `credential`… (any case, any separator), or ends in `pwd` or `pass` after another word (`MYSQL_PWD`, `DB_PASS`),
+ * unless its last word says it names something else (`token_type`, `password_file`, `access_key_id`).
+ * @example isSecretKey('PGPASSWORD') // true
+ * @example isSecretKey('password_file') // false
+ */
+export function isSecretKey(key: string): boolean {
+  const w = words(key);
+  const last = w[w.length - 1];
+  if (last === undefined || NOT_SECRET_LAST_WORDS.has(last)) return false;
+  if (SECRET_FRAGMENTS.test(w.join(''))) return true;
+  return w.length > 1 && (last === 'pwd' || last === 'pass' || last === 'pw');
+}
+
+/** Flag names that are passwords although they hold none of the fragments: redis-cli `--pass`, openssl `-passin`. */
+const SECRET_FLAGS = new Set(['pass', 'passin', 'passout', 'pw', 'pwd']);
+
+function isSecretFlag(name: string): boolean {
+  return SECRET_FLAGS.has(name.toLowerCase()) || isSecretKey(name);
+}
+
+/** True for values kept after a secret-looking key: variables, masks, placeholder words. */
+function keepValue(raw: string): boolean {
+  const v = raw.replace(/^["']|["']$/g, '');
+  if (v === '' || v.startsWith('<redacted') || /^\*+$/.test(v) || /^x{3,}$/i.test(v)) return true;
+  if (/^(?:env|file|fd):[^\s]{1,256}$|^stdin$/.test(v)) return true; // openssl: where the password is, not what
+  if (/^(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%[A-Za-z_][A-Za-z0-9_]*%|\{\{[^}]{1,60}\}\})$/.test(v)) return true;
+  return NOT_SECRET_VALUES.has(v.toLowerCase());
+}
+
+/** Replaces a value, keeping the quotes around it. */
+function maskValue(raw: string): string {
+  const q = raw[0];
+  return (q === '"' || q === "'") && raw.endsWith(q) && raw.length > 1 ? q + REDACTED + q : REDACTED;
+}
+
+// ---- 1. private-key blocks -------------------------------------------------------------------------------------
+
+const KEY_BEGIN = /-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----/g;
+const KEY_END = /-----END[ A-Z0-9]{0,40}PRIVATE KEY(?: BLOCK)?-----/g;
+
+function maskPrivateKeys(text: string): string {
+  if (!text.includes('PRIVATE KEY')) return text;
+  let out = '';
+  let at = 0;
+  KEY_BEGIN.lastIndex = 0;
+  for (let m = KEY_BEGIN.exec(text); m; m = KEY_BEGIN.exec(text)) {
+    const bodyStart = m.index + m[0].length;
+    out += text.slice(at, bodyStart) + REDACTED;
+    KEY_END.lastIndex = bodyStart;
+    const end = KEY_END.exec(text);
+    at = end ? end.index : text.length;
+    KEY_BEGIN.lastIndex = end ? end.index + end[0].length : text.length;
+    if (end) {
+      out += end[0];
+      at = end.index + end[0].length;
+    }
+  }
+  return out + text.slice(at);
+}
+
+// ---- 2. vendor tokens ------------------------------------------------------------------------------------------
+
+/** Shapes after secretlint's rules (see the module comment); each starts where no token character precedes it. */
+const VENDOR_TOKENS: readonly RegExp[] = [
+  /(?<![A-Za-z0-9_])(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9_]{30,255}(?![A-Za-z0-9_])/g, // GitHub
+  /(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{22,255}(?![A-Za-z0-9_])/g, // GitHub fine-grained
+  /(?<![A-Za-z0-9_-])glpat-[A-Za-z0-9_-]{20,128}(?![A-Za-z0-9_-])/g, // GitLab
+  /(?<![A-Za-z0-9_-])(?:glptt|glrt|gldt|glft|glsoat)-[A-Za-z0-9_-]{20,128}(?![A-Za-z0-9_-])/g, // GitLab runner/deploy
+  /(?<![A-Za-z0-9-])xox[abposr]-[A-Za-z0-9-]{10,250}(?![A-Za-z0-9-])/g, // Slack
+  /(?<![A-Za-z0-9-])xapp-[A-Za-z0-9-]{10,250}(?![A-Za-z0-9-])/g, // Slack app-level
+  /https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/]{10,120}/g, // Slack webhook
+  /(?<![A-Za-z0-9])(?:A3T[A-Z0-9]|AKIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g, // AWS key id
+  /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9_])/g, // npm
+  /(?<![A-Za-z0-9_-])sk-ant-[A-Za-z0-9_-]{20,200}(?![A-Za-z0-9_-])/g, // Anthropic
+  /(?<![A-Za-z0-9_-])sk-(?=[A-Za-z0-9_-]{0,200}\d)[A-Za-z0-9_-]{20,200}(?![A-Za-z0-9_-])/g, // OpenAI
+  /(?<![A-Za-z0-9_])(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,99}(?![A-Za-z0-9])/g, // Stripe
+  /(?<![A-Za-z0-9_.])SG\.[A-Za-z0-9_-]{16,128}\.[A-Za-z0-9_-]{16,128}(?![A-Za-z0-9_-])/g, // SendGrid
+  /(?<![A-Za-z0-9_])hf_[A-Za-z0-9]{30,40}(?![A-Za-z0-9])/g, // Hugging Face
+  /(?<![A-Za-z0-9_])(?:glc|glsa)_[A-Za-z0-9+/_=]{32,400}(?![A-Za-z0-9+/=])/g, // Grafana
+  /(?<![A-Za-z0-9_.])hv[sbr]\.[A-Za-z0-9_-]{24,300}(?![A-Za-z0-9_-])/g, // HashiCorp Vault
+  /(?<![A-Za-z0-9_])(?:vcp|vci|vca|vcr|vck)_[A-Za-z0-9]{20,60}(?![A-Za-z0-9])/g, // Vercel
+  /(?<![A-Za-z0-9_])dckr_pat_[A-Za-z0-9_-]{20,60}(?![A-Za-z0-9_-])/g, // Docker Hub
+  /(?<![A-Za-z0-9])dapi[a-f0-9]{32}(?:-\d)?(?![A-Za-z0-9])/g, // Databricks
+  /(?<![A-Za-z0-9_])lin_api_[A-Za-z0-9]{32,128}(?![A-Za-z0-9])/g, // Linear
+  /(?<![A-Za-z0-9_])ntn_[A-Za-z0-9]{40,60}(?![A-Za-z0-9])/g, // Notion
+  /(?<![A-Za-z0-9_])(?:shppa|shpca|shpat|shpss)_[A-Za-z0-9]{32,64}(?![A-Za-z0-9])/g, // Shopify
+  /(?<![A-Za-z0-9_])gsk_[A-Za-z0-9]{40,60}(?![A-Za-z0-9])/g, // Groq
+  /(?<![A-Za-z0-9_])figd_[A-Za-z0-9_-]{40,200}(?![A-Za-z0-9_-])/g, // Figma
+  /(?<![A-Za-z0-9_])ops_ey[A-Za-z0-9+/=]{100,1280}(?![A-Za-z0-9+/=])/g, // 1Password service account
+  /(?<![A-Za-z0-9_])(?:cfk|cfut|cfat)_[A-Za-z0-9]{40,60}(?![A-Za-z0-9])/g, // Cloudflare
+  /(?<![A-Za-z0-9_-])tskey-[A-Za-z0-9-]{20,120}(?![A-Za-z0-9-])/g, // Tailscale
+  /(?<![A-Za-z0-9_-])AIza[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])/g, // Google API key
+];
+
+/** An Alibaba Cloud AccessKey id, optionally followed by its 30-character secret (`LTAI… SECRET`, `LTAI…:SECRET`). */
+const ALIYUN_KEY_PAIR = /(?<![A-Za-z0-9])LTAI[A-Za-z0-9]{12,24}(?![A-Za-z0-9])(?:([ \t]{0,4}[,:;|/][ \t]{0,4}|[ \t]{1,4})[A-Za-z0-9]{30}(?![A-Za-z0-9]))?/g;
+/** An STS AccessKey id (`STS.…`). */
+const ALIYUN_STS_ID = /(?<![A-Za-z0-9.])STS\.[A-Za-z0-9]{16,40}(?![A-Za-z0-9])/g;
+
+/** All vendor shapes in one pass. */
+const ANY_VENDOR_TOKEN = new RegExp(VENDOR_TOKENS.map((re) => `(?:${re.source})`).join('|'), 'g');
+/** What every vendor shape and AccessKey id starts with (a cheap test before the full pass). */
+const VENDOR_HINT = /gh[pousr]_|github_pat_|gl[a-z]{1,4}-|xox|xapp-|hooks\.slack|A3T|AKIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA|npm_|sk-|[spr]k_|SG\.|hf_|gl[a-z]{1,3}_|hv[sbr]\.|vc[picrk]_|dckr_|dapi|lin_api_|ntn_|shp|gsk_|figd_|ops_|cf[a-z]{1,3}_|tskey-|AIza|LTAI|STS\./;
+
+function maskVendorTokens(text: string): string {
+  if (!VENDOR_HINT.test(text)) return text;
+  let s = text.replace(ANY_VENDOR_TOKEN, REDACTED);
+  s = s.replace(ALIYUN_KEY_PAIR, (_m, sep: string | undefined) => (sep === undefined ? REDACTED : REDACTED + sep + REDACTED));
+  return s.replace(ALIYUN_STS_ID, REDACTED);
+}
+
+// ---- 3. JWTs and authorization ---------------------------------------------------------------------------------
+
+const JWT = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,4096}\.eyJ[A-Za-z0-9_-]{4,8192}\.[A-Za-z0-9_-]{0,4096}(?![A-Za-z0-9_-])/g;
+/** `Authorization: <scheme> <credentials>` (also `Proxy-Authorization`, JSON or header style): all credentials go. */
+const AUTHORIZATION_HEADER =
+  /(?<![A-Za-z0-9_-])((?:proxy-)?authorization["']?[ \t]{0,8}[:=][ \t]{0,8}["']?)(?:((?:Digest|[A-Z0-9]{2,12}-HMAC-SHA\d{1,3})[ \t]{1,8})([^\n]{1,4096})|((?:Bearer|Basic|Token|Negotiate|NTLM|Bot)[ \t]{1,8})?([^\s"'\n]{1,4096}))/gi;
+const BEARER = /(?<![A-Za-z0-9_-])(Bearer[ \t]{1,8})([A-Za-z0-9._~+/-]{8,4096}=*)(?![A-Za-z0-9._~+/=-])/g;
+const BASIC = /(?<![A-Za-z0-9_-])(Basic[ \t]{1,8})([A-Za-z0-9+/]{6,4096}={0,2})(?![A-Za-z0-9+/=])/g;
+
+function maskAuthorization(text: string): string {
+  let s = text.includes('eyJ') ? text.replace(JWT, REDACTED) : text;
+  if (!/authorization|bearer|basic/i.test(s)) return s;
+  // Digest and HMAC schemes carry several parameters: everything to the end of the line goes.
+  s = s.replace(AUTHORIZATION_HEADER, (m, head: string, multi: string | undefined, params: string | undefined, scheme: string | undefined, value: string | undefined) => {
+    const v = params ?? value ?? '';
+    return v.startsWith('<redacted') || keepValue(v) ? m : head + (multi ?? scheme ?? '') + REDACTED;
+  });
+  s = s.replace(BEARER, (m, head: string, value: string) =>
+    /[\d._~+/-]/.test(value) || value.length >= 24 ? head + REDACTED : m,
+  );
+  // Basic credentials are base64 of `user:password`: only such a value is masked (not "Basic authentication").
+  return s.replace(BASIC, (m, head: string, value: string) =>
+    Buffer.from(value, 'base64').toString('latin1').includes(':') ? head + REDACTED : m,
+  );
+}
+
+// ---- 4. URL user-info ------------------------------------------------------------------------------------------
+
+/** `scheme://user:password@host` (user may be empty, as in `redis://:pw@host`). */
+const URL_USERINFO = /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{1,30}:\/\/[^\s:/?#@"'<>]{0,256}:)([^\s/?#@"'<>]{1,512})@(?=[^\s@/]{1,256})/g;
+
+function maskUrls(text: string): string {
+  if (!text.includes('://')) return text;
+  return text.replace(URL_USERINFO, (m, head: string, pw: string) => (pw.startsWith('<redacted') ? m : `${head}${REDACTED}@`));
+}
+
+// ---- 5. command-line flags -------------------------------------------------------------------------------------
+
+/** `--password VALUE`, `--db-password=VALUE`, `-passin pass:X`: a flag whose name looks secret, and its value. */
+const SECRET_FLAG = new RegExp(String.raw`(?<![A-Za-z0-9_-])(--?)([A-Za-z][A-Za-z0-9_.-]{0,63})(=|[ \t]{1,8})(?![-<])(${VALUE})`, 'g');
+
+/** Tools whose short flags take a password, and the flags. The tool name is looked up in the same command. */
+const TOOL_FLAGS: readonly { tool: RegExp; flag: RegExp }[] = [
+  // mysql, mysqldump, mysqladmin, mariadb…: only the attached form is a password.
+  { tool: /(?<![A-Za-z0-9_-])(?:mysql[a-z_-]{0,12}|mariadb[a-z_-]{0,12})(?![A-Za-z0-9_])/, flag: new RegExp(String.raw`(?<![A-Za-z0-9_-])(-p)(?![<\s])(${VALUE})`, 'g') },
+  { tool: /(?<![A-Za-z0-9_-])sshpass(?![A-Za-z0-9_])/, flag: new RegExp(String.raw`(?<![A-Za-z0-9_-])(-p[ \t]{0,8})(?![<\s-])(${VALUE})`, 'g') },
+  {
+    tool: /(?<![A-Za-z0-9_-])(?:docker|podman|nerdctl|buildah|skopeo|helm|oras|crane|regctl)(?:[ \t]{1,8}registry)?[ \t]{1,8}login(?![A-Za-z0-9_])/,
+    flag: new RegExp(String.raw`(?<![A-Za-z0-9_-])(-p[ \t]{0,8})(?![<\s-])(${VALUE})`, 'g'),
+  },
+  { tool: /(?<![A-Za-z0-9_-])(?:mongo|mongosh|mongodump|mongorestore|mongoexport|mongoimport|mongostat|mongotop)(?![A-Za-z0-9_])/, flag: new RegExp(String.raw`(?<![A-Za-z0-9_-])(-p[ \t]{0,8})(?![<\s-])(${VALUE})`, 'g') },
+  { tool: /(?<![A-Za-z0-9_-])redis-cli(?![A-Za-z0-9_])/, flag: new RegExp(String.raw`(?<![A-Za-z0-9_-])(-a[ \t]{0,8})(?![<\s-])(${VALUE})`, 'g') },
+  { tool: /(?<![A-Za-z0-9_-])redis-cli(?![A-Za-z0-9_])/, flag: new RegExp(String.raw`(?<![A-Za-z0-9_-])(AUTH[ \t]{1,8}(?:[^\s<]{1,128}[ \t]{1,8})?)(?![<\s-])(${VALUE})`, 'gi') },
+  { tool: /(?<![A-Za-z0-9_-])(?:sqlcmd|bcp|osql|zip|unzip)(?![A-Za-z0-9_])/, flag: new RegExp(String.raw`(?<![A-Za-z0-9_-])(-P[ \t]{0,8})(?![<\s-])(${VALUE})`, 'g') },
+  { tool: /(?<![A-Za-z0-9_-])(?:7z|7za|7zr|rar|unrar)(?![A-Za-z0-9_])/, flag: new RegExp(String.raw`(?<![A-Za-z0-9_-])(-p)(?![<\s-])(${VALUE})`, 'g') },
+  { tool: /(?<![A-Za-z0-9_-])ldap[a-z]{2,12}(?![A-Za-z0-9_])/, flag: new RegExp(String.raw`(?<![A-Za-z0-9_-])(-w[ \t]{0,8})(?![<\s-])(${VALUE})`, 'g') },
+  { tool: /(?<![A-Za-z0-9_-])(?:curl|wget|http|xh)(?![A-Za-z0-9_])/, flag: new RegExp(String.raw`(?<![A-Za-z0-9_-])((?:-u|--user|-U|--proxy-user)[ \t=]{0,8}["']?[^\s:"'<]{1,128}:)([^\s"'<]{1,512})`, 'g') },
+];
+/** openssl's password arguments: `pass:VALUE` (`env:VAR`, `file:PATH` are kept). */
+const OPENSSL_PASS = /(?<![A-Za-z0-9_-])(pass:)([^\s"'<]{1,512})/g;
+/** `-uUSER -pVALUE` or `-u USER -pVALUE`, whatever the tool. */
+const USER_THEN_PASSWORD = new RegExp(String.raw`(?<![A-Za-z0-9_-])(-u[ \t]{0,8}[^\s-][^\s]{0,128}[ \t]{1,8}-p)(?![<\s])(${VALUE})`, 'g');
+/** Where a command ends: a newline, a pipe, `;`, `&`. */
+const COMMAND_END = /[\n|;&]/g;
+
+/** Every tool name in {@link TOOL_FLAGS}, and the `-u… -p…` and `pass:` forms: a cheap test before the tools. */
+const TOOL_HINT = /mysql|mariadb|sshpass|login|mongo|redis-cli|sqlcmd|bcp|osql|zip|7z|rar|ldap|curl|wget|http|xh|-u|pass:/i;
+
+function maskToolFlags(text: string): string {
+  if (!TOOL_HINT.test(text)) return text;
+  let s = text;
+  for (const { tool, flag } of TOOL_FLAGS) {
+    if (!tool.test(s)) continue;
+    const finder = new RegExp(tool.source, 'g');
+    let out = '';
+    let at = 0;
+    for (let m = finder.exec(s); m; m = finder.exec(s)) {
+      COMMAND_END.lastIndex = m.index + m[0].length;
+      const end = COMMAND_END.exec(s)?.index ?? s.length;
+      const segment = s.slice(m.index, end);
+      out += s.slice(at, m.index) + segment.replace(flag, (whole, head: string, value: string) => (keepValue(value) ? whole : head + maskValue(value)));
+      at = end;
+      finder.lastIndex = end;
+    }
+    s = out + s.slice(at);
+  }
+  s = s.replace(USER_THEN_PASSWORD, (whole, head: string, value: string) => (keepValue(value) ? whole : head + maskValue(value)));
+  return s.replace(OPENSSL_PASS, (whole, head: string, value: string) => (value.startsWith('<redacted') ? whole : head + REDACTED));
+}
+
+function maskSecretFlags(text: string): string {
+  if (!text.includes('-')) return text;
+  return text.replace(SECRET_FLAG, (whole, dashes: string, name: string, sep: string, value: string) =>
+    isSecretFlag(name) && !keepValue(value) ? dashes + name + sep + maskValue(value) : whole,
+  );
+}
+
+// ---- 6. KEY=VALUE, key: value ----------------------------------------------------------------------------------
+
+/** An identifier, a separator (`=`, `:` not starting `://`, `=>`), a value. */
+const ASSIGNMENT = new RegExp(
+  String.raw`(?<![A-Za-z0-9_.-])([A-Za-z_][A-Za-z0-9_.-]{0,63})(["']?[ \t]{0,8}(?:=>|=|:(?!//)|：)[ \t]{0,8})(${VALUE})`,
+  'g',
+);
+const CHINESE_ASSIGNMENT = new RegExp(String.raw`(密码|口令|密钥|秘钥|私钥|令牌)([ \t]{0,8}(?:[:=：]|为|是)[ \t]{0,8})(${VALUE})`, 'g');
+/** `<password>…</password>` and the like. */
+const XML_ELEMENT = /<([A-Za-z][A-Za-z0-9_.-]{0,63})>([^<\n]{1,512})<\/\1>/g;
+
+/**
+ * `access_key_secret VALUE`, `AccessKeySecret VALUE`: a key of several words (snake, kebab or camel case) that
+ * looks secret, a space, and a value that looks like a credential (a digit in it, or 12 characters or more).
+ */
+const SPACED_ASSIGNMENT = new RegExp(
+  String.raw`(?<![A-Za-z0-9_.-])([A-Za-z][A-Za-z0-9_-]{2,63})([ \t]{1,8})(?![<-])(${VALUE})`,
+  'g',
+);
+
+function maskAssignments(text: string): string {
+  let s = text.replace(ASSIGNMENT, (whole, key: string, sep: string, value: string) =>
+    isSecretKey(key) && !keepValue(value) ? key + sep + maskValue(value) : whole,
+  );
+  s = s.replace(SPACED_ASSIGNMENT, (whole, key: string, sep: string, value: string) =>
+    words(key).length > 1 && isSecretKey(key) && !keepValue(value) && (/\d/.test(value) || value.length >= 12) ? key + sep + maskValue(value) : whole,
+  );
+  if (s.includes('</')) s = s.replace(XML_ELEMENT, (whole, tag: string, value: string) => (isSecretKey(tag) && !keepValue(value) ? `<${tag}>${REDACTED}</${tag}>` : whole));
+  return s;
+}
+
+function maskChineseAssignments(text: string): string {
+  return text.replace(CHINESE_ASSIGNMENT, (whole, key: string, sep: string, value: string) => (keepValue(value) ? whole : key + sep + maskValue(value)));
+}
+
+/** Text without one of these holds no secret-looking key or flag name ({@link isSecretKey}, {@link SECRET_FLAGS}). */
+const KEY_HINT = /pass|pwd|pw|secret|token|key|credential|signature|cookie/i;
+const CHINESE_KEY_HINT = /密码|口令|密钥|秘钥|私钥|令牌/;
+
+// ---- 7. entropy ------------------------------------------------------------------------------------------------
+
+/** A run of base64 (or base64url) characters; only runs of 24 or more are weighed. */
+const BASE64_RUN = /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{24,}={0,2}(?![A-Za-z0-9+/=_-])/g;
+/** detect-secrets' default limit for base64 strings, in bits per character. */
+const ENTROPY_LIMIT = 4.5;
+
+/** Shannon entropy of a string, in bits per character. */
+export function shannonEntropy(text: string): number {
+  const counts = new Map<string, number>();
+  for (const c of text) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let h = 0;
+  for (const n of counts.values()) {
+    const p = n / text.length;
+    h -= p * Math.log2(p);
+  }
+  return h;
+}
+
+function looksRandom(run: string): boolean {
+  const core = run.replace(/=+$/, '');
+  if (!/[A-Z]/.test(core) || !/[a-z]/.test(core) || !/\d/.test(core)) return false;
+  const slashes = core.split('/').length - 1;
+  if (slashes * 12 > core.length || core.startsWith('/') || core.endsWith('/')) return false; // a path
+  if (/^[A-Za-z][a-z]+(?:[-_][A-Za-z0-9][a-z0-9]*)+$/.test(core)) return false; // kebab/snake words
+  return shannonEntropy(core) >= ENTROPY_LIMIT;
+}
+
+function maskHighEntropy(text: string): string {
+  return text.replace(BASE64_RUN, (run, offset: number, whole: string) => {
+    const before = whole.slice(Math.max(0, offset - 8), offset).toLowerCase();
+    if (/(?:sha\d{0,3}|md5|digest|integrity)[-:= ]{1,2}$/.test(before) || /^(?:sha\d{1,3}|md5)-/i.test(run)) return run; // a hash named as such
+    return looksRandom(run) ? REDACTED : run;
+  });
+}
+
+/**
+ * Masks every secret in `text` (see the module comment for the rules). Idempotent, and linear in the length.
+ * @example maskSecrets('mysql -uroot -phunter2 -e "select 1"') // 'mysql -uroot -p<redacted> -e "select 1"'
+ * @example maskSecrets('PGPASSWORD=s3cr3t psql -h db') // 'PGPASSWORD=<redacted> psql -h db'
+ */
+export function maskSecrets(text: string): string {
+  if (text === '') return text;
+  let s = maskPrivateKeys(text);
+  s = maskVendorTokens(s);
+  s = maskAuthorization(s);
+  s = maskUrls(s);
+  s = maskToolFlags(s);
+  if (KEY_HINT.test(s)) {
+    s = maskSecretFlags(s);
+    s = maskAssignments(s);
+  }
+  if (CHINESE_KEY_HINT.test(s)) s = maskChineseAssignments(s);
+  return maskHighEntropy(s);
+}

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { isSecretKey, maskSecrets, REDACTED, shannonEntropy } from '../../lib/summary/secrets';
+import { ORDINARY_LINES, SECRET_LINES } from '../fixtures/secret-corpus';
+
+describe('maskSecrets: the secret corpus', () => {
+  it('holds at least 40 secret-bearing and 40 ordinary lines', () => {
+    expect(SECRET_LINES.length).toBeGreaterThanOrEqual(40);
+    expect(ORDINARY_LINES.length).toBeGreaterThanOrEqual(40);
+  });
+
+  it.each(SECRET_LINES.map((s) => [s.line.slice(0, 60), s] as const))('masks %s', (_name, s) => {
+    // Prepare: nothing; Act
+    const masked = maskSecrets(s.line);
+    // Assess: no secret value is left, the mask is there, and the form stays readable where it matters
+    for (const secret of s.secrets) expect(masked).not.toContain(secret);
+    expect(masked).toContain(REDACTED);
+    if (s.masked !== undefined) expect(masked).toBe(s.masked);
+  });
+
+  it.each(ORDINARY_LINES.map((l) => [l]))('keeps %s', (line) => {
+    expect(maskSecrets(line)).toBe(line);
+  });
+
+  it('is idempotent', () => {
+    for (const s of SECRET_LINES) {
+      const once = maskSecrets(s.line);
+      expect(maskSecrets(once)).toBe(once);
+    }
+  });
+
+  it('masks every line of a whole output at once', () => {
+    const output = [...ORDINARY_LINES.slice(0, 10), ...SECRET_LINES.map((s) => s.line)].join('\n');
+    const masked = maskSecrets(output);
+    for (const s of SECRET_LINES) for (const secret of s.secrets) expect(masked).not.toContain(secret);
+    for (const line of ORDINARY_LINES.slice(0, 10)) expect(masked).toContain(line);
+  });
+});
+
+describe('maskSecrets: forms', () => {
+  it.each([
+    ['a private key without its END line', '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ', '-----BEGIN OPENSSH PRIVATE KEY-----<redacted>'],
+    ['two key blocks', '-----BEGIN EC PRIVATE KEY-----\nAAA\n-----END EC PRIVATE KEY----- and -----BEGIN PRIVATE KEY-----\nBBB\n-----END PRIVATE KEY-----', '-----BEGIN EC PRIVATE KEY-----<redacted>-----END EC PRIVATE KEY----- and -----BEGIN PRIVATE KEY-----<redacted>-----END PRIVATE KEY-----'],
+    ['a quoted -p value', "mysql -uroot -p'x y z' db", "mysql -uroot -p'<redacted>' db"],
+    ['7z -p', '7z x backup.7z -pZipPw1', '7z x backup.7z -p<redacted>'],
+    ['unzip -P', 'unzip -P ZipPw2 a.zip', 'unzip -P <redacted> a.zip'],
+    ['redis AUTH', 'redis-cli -h cache AUTH default RdsPw3', 'redis-cli -h cache AUTH default <redacted>'],
+    ['an XML element', '<password>XmlPw4</password>', `<password>${REDACTED}</password>`],
+    ['a spaced cloud secret', 'AccessKeySecret Ab12Cd34Ef56', 'AccessKeySecret <redacted>'],
+    ['a cookie header', 'Cookie: session=abc123def', 'Cookie: <redacted>'],
+    ['a Digest authorization', 'Authorization: Digest username="a", response="6629fae49393a05397450978507c4ef1"', 'Authorization: Digest <redacted>'],
+    ['a command per segment', 'sshpass -p SshPw5 ssh h uptime; ssh -p 22 h', 'sshpass -p <redacted> ssh h uptime; ssh -p 22 h'],
+    ['full-width colon', '口令：KlPw6', '口令：<redacted>'],
+  ])('masks %s', (_name, input, expected) => {
+    expect(maskSecrets(input)).toBe(expected);
+  });
+
+  it.each([
+    ['mysql -p with a space (the prompt, then a database)', 'mysql -u root -p appdb'],
+    ['a port flag', 'ssh -p 2222 root@host'],
+    ['a variable as a password', 'mysql -uroot -p$MYSQL_PWD'],
+    ['a password prompt', 'Enter password:'],
+    ['openssl env:', 'openssl enc -pass env:ENC_PASS -in a'],
+    ['password-stdin', 'docker login --password-stdin registry.example.com'],
+    ['an access key id', 'ACCESS_KEY_ID=project-prod'],
+    ['Basic of something that is not user:password', 'Basic YWJjZGVmZ2hpams='],
+  ])('keeps %s', (_name, input) => {
+    expect(maskSecrets(input)).toBe(input);
+  });
+});
+
+describe('isSecretKey', () => {
+  it.each(['password', 'PGPASSWORD', 'MYSQL_PWD', 'DB_PASS', 'accessKeySecret', 'client-secret', 'X-Acs-Security-Token', 'api_key', 'aws_secret_access_key', 'privateKey'])(
+    '%s is secret',
+    (key) => expect(isSecretKey(key)).toBe(true),
+  );
+  it.each(['PWD', 'pass', 'password_file', 'token_type', 'access_key_id', 'SignatureMethod', 'passenger', 'keyboard', 'monkey'])('%s is not', (key) =>
+    expect(isSecretKey(key)).toBe(false),
+  );
+});
+
+describe('shannonEntropy', () => {
+  it('is 0 for one repeated character and log2(n) for n distinct ones', () => {
+    expect(shannonEntropy('aaaa')).toBe(0);
+    expect(shannonEntropy('abcd')).toBe(2);
+  });
+});
+
+describe('maskSecrets: hostile input', () => {
+  // A catastrophic backtracking pattern takes minutes on these; linear rules finish within the test's timeout.
+  const size = 24 * 1024;
+  const fill = (unit: string): string => unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
+  it.each([
+    'a', 'aA1', 'password=', 'password:', 'eyJ', 'eyJa.', '-p', 'mysql -u', 'a://', 'https://a:b', 'Authorization: ', 'Bearer ', 'QUFB',
+    'LTAI', 'a1', '-----BEGIN PRIVATE KEY-----', '-----BEGIN ', '--password ', '--a-b-c-d', 'a_b.', 'aB', '密码', '密码为', 'access_key_secret ',
+    'aB_', 'aZ09+/', '<password>', 'sk-', 'sshpass docker login redis-cli curl -u a:', 'password=a\n', 'mysql -pa ',
+  ])('%j repeated to 24 KB', (unit) => {
+    const text = fill(unit);
+    const masked = maskSecrets(text);
+    expect(typeof masked).toBe('string');
+    expect(maskSecrets(masked)).toBe(masked);
+  }, 10_000);
+});
