@@ -11,7 +11,11 @@
  */
 import type { Source } from '../ids';
 import { OVERFLOW, TemplateMiner } from './miner';
-import { causeKey, clip, excerpt, joinSignature, meaningfulTail, prepareMessage } from './signature';
+import { maskSecrets } from './secrets';
+import { causeKey, cleanLine, clip, clipWords, excerpt, joinSignature, meaningfulTail, prepareMessage } from './signature';
+
+/** ECS statuses of a task that never started on the instance: the record's `ExitCode` (0) means nothing. */
+const NEVER_RAN_STATUSES: ReadonlySet<string> = new Set(['Aborted', 'Invalid', 'Cancelled']);
 
 /** How a record's status counts. */
 export type StatusClass = 'succeeded' | 'failed' | 'unfinished' | 'skipped';
@@ -72,7 +76,20 @@ export interface FailureGroup {
   example: { id: string; text: string };
   /** Every affected resource (ECS InstanceId / OOS ResourceId), each once, in archive order. */
   resourceIds: string[];
+  /**
+   * Each affected resource's own error line (the line the title is mined from, before masking of variables; at
+   * most 200 characters, secrets masked), for the first {@link ERRORS_PER_GROUP} resources of the group in archive
+   * order, while the whole aggregation holds fewer than {@link MAX_INSTANCE_ERRORS}.
+   */
+  instanceErrors: { id: string; error: string }[];
 }
+
+/** Per-instance error lines kept per group (the report's instance table shows them). */
+export const ERRORS_PER_GROUP = 200;
+/** Per-instance error lines kept in all (bounds memory whatever the number of groups: ~200 bytes each). */
+export const MAX_INSTANCE_ERRORS = 20_000;
+/** Longest per-instance error line kept (characters). */
+const INSTANCE_ERROR_CHARS = 200;
 
 /** What one record contributes, whichever the source. */
 interface RecordView {
@@ -121,6 +138,8 @@ interface GroupState {
   first: number;
   example: { id: string; text: string };
   resourceIds: Map<string, number>;
+  /** Resource id → [index of its first record, its error line], for the first resources (see {@link ERRORS_PER_GROUP}). */
+  errors: Map<string, [number, string]>;
 }
 
 /** The aggregation's result, turned into `summary.json` by `buildSummary`. */
@@ -308,6 +327,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
   const finishAt = new NumberList();
   const finishFailed: number[] = [];
   let overflow: GroupState | undefined;
+  let instanceErrors = 0;
 
   const view = (r: Record<string, unknown>): RecordView => {
     if (source === 'ecs') {
@@ -317,7 +337,8 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
         id: str(r.InstanceId) || '(unknown)',
         status: str(r.InvocationStatus),
         errorCode: str(r.ErrorCode),
-        exitCode: intOrNull(r.ExitCode),
+        // A task that never started (Aborted, Invalid, Cancelled: no StartTime) has no exit code, whatever the API says.
+        exitCode: start === undefined || NEVER_RAN_STATUSES.has(str(r.InvocationStatus)) ? null : intOrNull(r.ExitCode),
         finishedAt: end,
         duration: start !== undefined && end !== undefined && end >= start ? end - start : undefined,
         dropped: typeof r.Dropped === 'number' ? r.Dropped : Number(r.Dropped) || 0,
@@ -400,15 +421,21 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
           overflowSeen.add(stateKey);
           overflowCauses += 1;
         }
-        overflow ??= { status: '(various)', errorCode: '', exitCode: null, pieces: [], titlePiece: 0, count: 0, first: index, example: { id: v.id, text: text.example }, resourceIds: new Map() };
+        overflow ??= { status: '(various)', errorCode: '', exitCode: null, pieces: [], titlePiece: 0, count: 0, first: index, example: { id: v.id, text: text.example }, resourceIds: new Map(), errors: new Map() };
         group = overflow;
       }
       if (!group) {
-        group = { status: v.status, errorCode: v.errorCode, exitCode: v.exitCode, pieces, titlePiece, count: 0, first: index, example: { id: v.id, text: text.example }, resourceIds: new Map() };
+        group = { status: v.status, errorCode: v.errorCode, exitCode: v.exitCode, pieces, titlePiece, count: 0, first: index, example: { id: v.id, text: text.example }, resourceIds: new Map(), errors: new Map() };
         groups.set(stateKey, group);
       }
       group.count += 1;
-      if (!group.resourceIds.has(v.id)) group.resourceIds.set(v.id, index);
+      if (!group.resourceIds.has(v.id)) {
+        group.resourceIds.set(v.id, index);
+        if (group.errors.size < ERRORS_PER_GROUP && instanceErrors < MAX_INSTANCE_ERRORS) {
+          group.errors.set(v.id, [index, instanceErrorLine(text.pieces[text.titlePiece] || text.pieces.find(Boolean) || '')]);
+          instanceErrors += 1;
+        }
+      }
     },
 
     finish() {
@@ -429,6 +456,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
         const earlier = state.first < into.first;
         const merged: GroupState = { ...into, count: into.count + state.count, first: Math.min(into.first, state.first), example: earlier ? state.example : into.example, resourceIds: into.resourceIds };
         for (const [id, at] of state.resourceIds) if ((merged.resourceIds.get(id) ?? Infinity) > at) merged.resourceIds.set(id, at);
+        for (const [id, e] of state.errors) if ((merged.errors.get(id)?.[0] ?? Infinity) > e[0]) merged.errors.set(id, e);
         cause.state = merged;
       }
       const list: FailureGroup[] = [...causes.values()].map(({ key, signature, title, state }) => toGroup(key, signature, title, state, failures));
@@ -486,8 +514,17 @@ function toGroup(key: string, signature: string, title: string, state: GroupStat
     errorCode: state.errorCode,
     exitCode: state.exitCode,
     signature: clip(signature),
-    title: clip(title, 200),
+    title: clipWords(title, 200),
     example: state.example,
     resourceIds: [...state.resourceIds].sort((a, b) => a[1] - b[1]).map(([id]) => id),
+    instanceErrors: [...state.errors]
+      .sort((a, b) => a[1][0] - b[1][0])
+      .slice(0, ERRORS_PER_GROUP)
+      .map(([id, [, error]]) => ({ id, error })),
   };
+}
+
+/** One instance's error line as shown: one line, secrets masked, at most 200 characters. */
+function instanceErrorLine(text: string): string {
+  return clipWords(maskSecrets(cleanLine(text).replace(/\s+/g, ' ').trim()), INSTANCE_ERROR_CHARS);
 }

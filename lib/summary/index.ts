@@ -13,6 +13,7 @@ import { createAggregator, indexChildren, type ChildIndex } from './aggregate';
 import { renderMarkdown } from './markdown';
 import { notifyFailures, type NotifyConfig, type NotifyOutcome } from './notify';
 import { renderReportHtml } from './report-html';
+import { MASKING_VERSION } from './secrets';
 import { buildSummary, subjectOf, SUMMARY_FORMAT, type Summary } from './summary';
 
 export type { FailureGroup } from './aggregate';
@@ -154,12 +155,13 @@ export async function summarizeArchive(options: SummarizeOptions): Promise<Summa
   return notification ? { summary, keys, notification } : { summary, keys };
 }
 
-/** Whether a stored summary was computed from this manifest by this version of the format. */
+/** Whether a stored summary was computed from this manifest by this version of the format and of the masking rules. */
 function isCurrent(stored: unknown, manifest: Manifest, key: string): stored is Summary {
   if (!stored || typeof stored !== 'object') return false;
   const s = stored as Partial<Summary>;
   return (
     s.format === SUMMARY_FORMAT &&
+    s.masking === MASKING_VERSION &&
     s.manifest?.key === key &&
     s.manifest.finishedAt === manifest.finishedAt &&
     s.manifest.records === manifest.records &&

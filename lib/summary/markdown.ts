@@ -33,14 +33,17 @@ export function formatSeconds(s: number): string {
   return minutes === 0 ? `${Math.floor(whole / 3600)} h` : `${Math.floor(whole / 3600)} h ${minutes} min`;
 }
 
+/** C0 and C1 control characters except tab and newline: never written into Markdown. */
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
 /** Escapes the Markdown punctuation that could format plain text (and `<` so HTML renderers show it as text). */
 export function mdText(text: string): string {
-  return text.replace(/[\\`*_[\]|<>~]/g, (c) => `\\${c}`).replace(/\s+/g, ' ');
+  return text.replace(CONTROL, '').replace(/[\\`*_[\]|<>~]/g, (c) => `\\${c}`).replace(/\s+/g, ' ');
 }
 
 /** An inline code span that survives backticks in `text`. */
 export function mdCode(text: string): string {
-  const flat = text.replace(/\s+/g, ' ');
+  const flat = text.replace(CONTROL, '').replace(/\s+/g, ' ');
   const longest = Math.max(0, ...[...flat.matchAll(/`+/g)].map((m) => m[0].length));
   const fence = '`'.repeat(longest + 1);
   const pad = flat.startsWith('`') || flat.endsWith('`') ? ' ' : '';
@@ -48,7 +51,8 @@ export function mdCode(text: string): string {
 }
 
 /** A fenced code block that survives backtick runs in `text`. */
-export function mdBlock(text: string): string {
+export function mdBlock(raw: string): string {
+  const text = raw.replace(CONTROL, '');
   const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
   const fence = '`'.repeat(longest + 1);
   return `${fence}text\n${text.replace(/\n+$/, '')}\n${fence}`;

@@ -17,9 +17,11 @@ const IDS_PER_GROUP_HTML = 300;
 /** Retry ids rendered into the page; the copy button copies all of them. */
 const RETRY_IDS_HTML = 1000;
 
-/** Escapes text for HTML content and quoted attribute values. */
+/** Escapes text for HTML content and quoted attribute values; control characters other than tab and newline are dropped. */
 export function escapeHtml(value: string | number): string {
-  return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return String(value)
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '')
+    .replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** JSON safe to place inside `<script type="application/json">`: no `<` (so no `</script>` or `<!--`), no U+2028/9. */
@@ -70,7 +72,12 @@ const SCRIPT = String.raw`(function () {
   var rows = [];
   groups.forEach(function (g, gi) {
     g.search = ('#' + (gi + 1) + ' ' + g.status + ' ' + g.label + ' ' + g.title + ' ' + g.signature).toLowerCase();
-    g.ids.forEach(function (id) { rows.push([id, gi]); });
+    var own = Object.create(null);
+    g.errors.forEach(function (e) { own[e[0]] = e[1]; });
+    g.ids.forEach(function (id) {
+      var error = own[id];
+      rows.push([id, gi, error === undefined ? null : error, error === undefined ? '' : error.toLowerCase()]);
+    });
   });
   var LIMIT = 500;
   var input = document.getElementById('q');
@@ -93,7 +100,7 @@ const SCRIPT = String.raw`(function () {
     for (var i = 0; i < rows.length; i++) {
       var r = rows[i], g = groups[r[1]];
       if (c !== '' && String(r[1]) !== c) continue;
-      if (q && r[0].toLowerCase().indexOf(q) < 0 && g.search.indexOf(q) < 0) continue;
+      if (q && r[0].toLowerCase().indexOf(q) < 0 && g.search.indexOf(q) < 0 && r[3].indexOf(q) < 0) continue;
       matched++;
       if (shown >= LIMIT) continue;
       shown++;
@@ -106,7 +113,8 @@ const SCRIPT = String.raw`(function () {
       chip.style.setProperty('--c', g.color);
       st.appendChild(chip);
       cell(tr, '#' + (r[1] + 1), 'num');
-      var sig = cell(tr, g.title || '(no error text)', 'sig mono');
+      // The instance's own error line when the summary kept it; else the cause's title.
+      var sig = cell(tr, r[2] !== null ? r[2] || '(no error text)' : g.title || '(no error text)', 'sig mono');
       sig.title = g.signature;
       frag.appendChild(tr);
     }
@@ -412,6 +420,7 @@ export function renderReportHtml(s: Summary): string {
       signature: g.signature,
       color: statusColor(g.status),
       ids: g.resourceIds,
+      errors: g.instanceErrors.map((e) => [e.id, e.error]),
     })),
     retry: s.retry.ids,
   };

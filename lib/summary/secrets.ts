@@ -373,3 +373,48 @@ export function maskSecrets(text: string): string {
   if (CHINESE_KEY_HINT.test(s)) s = maskChineseAssignments(s);
   return maskHighEntropy(s);
 }
+
+/**
+ * The version of these rules. A stored summary records the version its texts were masked with (`masking` in
+ * summary.json) and is recomputed when the rules change, so a summary computed before a rule existed is never served.
+ */
+export const MASKING_VERSION = 'secrets/1';
+
+/** C0 and C1 control characters except tab and newline (NUL, BEL, ESC, DEL, CR…). */
+const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * Text fit to be shown: control characters other than tab and newline removed, secrets masked.
+ * @example displayText('ok\u0007 password=x\u0000') // 'ok password=<redacted>'
+ */
+export function displayText(text: string): string {
+  return maskSecrets(text.replace(CONTROL_CHARS, ''));
+}
+
+/**
+ * A deep copy of a JSON-like value with every string (values and object keys) passed through {@link displayText}.
+ * Strings seen before are looked up, not masked again (the ids of a summary appear in several lists).
+ * @example maskDeep({ groups: [{ title: 'mysql -uroot -phunter2' }] }) // { groups: [{ title: 'mysql -uroot -p<redacted>' }] }
+ */
+export function maskDeep<T>(value: T): T {
+  const seen = new Map<string, string>();
+  const text = (s: string): string => {
+    let out = seen.get(s);
+    if (out === undefined) {
+      out = displayText(s);
+      seen.set(s, out);
+    }
+    return out;
+  };
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return text(v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v !== null && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) out[text(k)] = walk(x);
+      return out;
+    }
+    return v;
+  };
+  return walk(value) as T;
+}

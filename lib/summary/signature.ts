@@ -48,6 +48,26 @@ export function clip(text: string, max = MAX_SIGNATURE_CHARS): string {
   return `${text.slice(0, head)}…${text.slice(text.length - (max - 1 - head))}`;
 }
 
+/**
+ * {@link clip} that cuts between words: the head ends and the tail starts at a space when there is one within 30
+ * characters of the cut (a text without spaces near the cut is cut where it must).
+ * @example clipWords('disk full on the root volume of this instance', 30) // 'disk full on the…this instance'
+ */
+export function clipWords(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const reach = 30;
+  const headMax = Math.ceil((max - 1) * (2 / 3));
+  let head = text.slice(0, headMax);
+  const space = head.lastIndexOf(' ');
+  if (space >= headMax - reach && space > 0 && text[headMax] !== ' ') head = head.slice(0, space);
+  head = head.trimEnd();
+  const tailMax = max - 1 - head.length;
+  let tail = text.slice(text.length - tailMax);
+  const tailSpace = tail.indexOf(' ');
+  if (tailSpace >= 0 && tailSpace <= reach && text[text.length - tailMax - 1] !== ' ') tail = tail.slice(tailSpace + 1);
+  return `${head}…${tail.trimStart()}`;
+}
+
 /** True for lines that say nothing about a cause: blank, rules and box drawing, progress bars, bare timestamps. */
 export function isNoiseLine(line: string): boolean {
   const t = line.trim();

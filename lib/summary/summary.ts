@@ -5,6 +5,7 @@ import type { ArchiveRef } from '../archive/layout';
 import type { Manifest } from '../archive/manifest';
 import type { Source } from '../ids';
 import type { Aggregation, ChildIndex } from './aggregate';
+import { maskDeep, MASKING_VERSION } from './secrets';
 
 /** The `format` of summary.json; a summary of another format is recomputed. */
 export const SUMMARY_FORMAT = 'execution-archive-summary/1';
@@ -60,6 +61,8 @@ export interface Subject {
 /** `summary.json`. The counts are the aggregation's, as computed. */
 export interface Summary extends Pick<Aggregation, 'source' | 'total' | 'byStatus' | 'succeeded' | 'failures' | 'unfinished' | 'skipped' | 'groups'> {
   format: typeof SUMMARY_FORMAT;
+  /** The secret-masking rules every text of the summary went through (`secrets.ts`); another version is recomputed. */
+  masking: typeof MASKING_VERSION;
   regionId: string;
   id: string;
   subject: Subject;
@@ -182,7 +185,10 @@ export interface BuildSummaryInput {
 }
 
 /**
- * Builds `summary.json` from an aggregation (pure; no I/O).
+ * Builds `summary.json` from an aggregation (pure; no I/O). Every string in it (titles, signatures, examples,
+ * per-instance error lines, ids, the subject's name) is fit to be shown: control characters removed, secrets masked
+ * (`maskDeep`). The Markdown, the report, retry.txt and notifications are rendered from it, so none of them can show
+ * a secret either.
  * @example const summary = buildSummary({ ref, manifest, manifestKey: key, aggregation, subject, links, now: new Date() });
  */
 export function buildSummary(input: BuildSummaryInput): Summary {
@@ -203,8 +209,9 @@ export function buildSummary(input: BuildSummaryInput): Summary {
       : input.children
         ? durationStats(childDurations(input.children), 'failed-child-executions')
         : null;
-  return {
+  return maskDeep<Summary>({
     format: SUMMARY_FORMAT,
+    masking: MASKING_VERSION,
     source: ref.source,
     regionId: ref.regionId,
     id: ref.id,
@@ -231,5 +238,5 @@ export function buildSummary(input: BuildSummaryInput): Summary {
     },
     links: input.links,
     generatedAt: input.now.toISOString(),
-  };
+  });
 }

@@ -124,6 +124,10 @@ describe.skipIf(!hasChromium)('report.html in Chromium', () => {
     await page.fill('#q', target);
     expect(await rows.count()).toBe(1);
     expect(await rows.first().innerText()).toContain(target);
+    // The row shows that instance's own error line (its own address), not the cause's template.
+    const own = refused.instanceErrors.find((e) => e.id === target)?.error ?? '';
+    expect(own).not.toContain('<*>');
+    expect(await rows.first().locator('td.sig').innerText()).toBe(own);
     await page.fill('#q', 'no-such-instance');
     expect(await rows.count()).toBe(0);
     expect(await page.locator('#instances-count').innerText()).toContain('0 of');
