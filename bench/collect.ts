@@ -37,7 +37,7 @@ async function startCloud(root: string): Promise<ChildProcess> {
   });
   await new Promise<void>((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
+    child.stdout?.on('data', (c: Buffer) => {
       out += c.toString();
       if (out.includes('Ctrl-C')) resolve();
     });

@@ -260,10 +260,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     if (targets.length === 0) stats.events.unmatched++;
     const delay = () => (delivery.shuffle ? Math.floor(random() * (delivery.maxDelayMs ?? 200)) : 0);
     for (const { spec, trigger } of targets) {
-      track(deliver(spec, trigger, event, delay()));
+      void track(deliver(spec, trigger, event, delay()));
       if (random() < (delivery.duplicateRate ?? 0)) {
         stats.events.duplicates++;
-        track(deliver(spec, trigger, event, delay()));
+        void track(deliver(spec, trigger, event, delay()));
       }
     }
   }
@@ -290,7 +290,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
             timerHandles.delete(h);
             stats.timers.fired++;
             // FC invokes timer triggers asynchronously: a failure is logged, not thrown anywhere.
-            track(run(spec.name, timerEvent(t, t.payload, next)).catch((err: Error) => log(spec.name, 'stderr', `timer ${t.name} failed: ${err.message}`)));
+            void track(run(spec.name, timerEvent(t, t.payload, next)).catch((err: Error) => log(spec.name, 'stderr', `timer ${t.name} failed: ${err.message}`)));
             arm();
           }, Math.min(next - Date.now(), 2 ** 31 - 1));
           h.unref();
@@ -351,7 +351,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         res.end(text);
       }
     };
-    track(
+    void track(
       handle().catch((err: unknown) => {
         if (!res.headersSent) res.statusCode = 500;
         res.end(String(err));

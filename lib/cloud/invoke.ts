@@ -12,9 +12,10 @@ import type { AppConfig } from '../config';
 import { ApiError } from '../errors';
 import type { Deadline } from '../deadline';
 import type { Logger } from '../log';
+import type * as FcSdkModule from './fc-sdk';
 import { apiError, retryPolicy, withRetry, type CallSite, type RetryDeadline, type RetryPolicy } from './retry';
 
-type FcSdk = typeof import('./fc-sdk');
+type FcSdk = typeof FcSdkModule;
 
 let sdk: Promise<FcSdk> | undefined;
 

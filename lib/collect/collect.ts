@@ -257,7 +257,8 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
   // 4. What explains the records: each related listing is walked like the records (resumable, deadline-aware).
   const steps = adapter.related(subject);
   for (let step = state.relatedStep ?? 0; step < steps.length; step++) {
-    const item = steps[step]!;
+    const item = steps[step];
+    if (item === undefined) break;
     state.relatedStep = step;
     const finished = await walk(
       item.pages(state.nextToken),

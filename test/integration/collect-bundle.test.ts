@@ -12,6 +12,7 @@ import { checkpointKey, manifestKey, type ArchiveRef } from '../../lib/archive/l
 import { readManifest } from '../../lib/archive/reader';
 import type { FcContext, HttpResponse } from '../../lib/triggers';
 import { archivedRecords, fcContext, keysUnder, startTestCloud, type TestCloud } from '../helpers/local-cloud';
+import { present } from '../helpers/present';
 
 const root = join(__dirname, '..', '..');
 const bundle = join(root, 'dist', 'collect', 'index.js');
@@ -55,7 +56,7 @@ const httpEvent = (method: string, path: string, body: string | undefined, heade
 describe('dist/collect/index.js', () => {
   it('collects an OOS execution from a direct invocation', async () => {
     const env = useEnv('oss');
-    const id = t.cloud.rpc.data.demo.executionsBySize['101']!;
+    const id = present(t.cloud.rpc.data.demo.executionsBySize['101']);
     const result = (await handler(ev({ source: 'oos', regionId: 'cn-hangzhou', executionId: id }), fcContext())) as Record<string, unknown>;
     expect(result).toMatchObject({ status: 'committed', complete: true, records: 101, pages: 2, parts: 1 });
     expect(String(result.location)).toMatch(/^oss:\/\/execution-archive\/archive-\d+\/oos\/cn-hangzhou\/exec-.*\/manifest\.json$/);
@@ -66,7 +67,7 @@ describe('dist/collect/index.js', () => {
 
   it('answers POST /collect with the result, and bad requests with 4xx and nothing written', async () => {
     const env = useEnv('file');
-    const id = t.cloud.rpc.data.demo.invocationsBySize['51']!;
+    const id = present(t.cloud.rpc.data.demo.invocationsBySize['51']);
     const ok = (await handler(httpEvent('POST', '/collect', JSON.stringify({ source: 'ecs', regionId: 'cn-hangzhou', invokeId: id })), fcContext())) as HttpResponse;
     expect(ok.statusCode).toBe(200);
     expect(JSON.parse(ok.body)).toMatchObject({ status: 'committed', records: 51 });
@@ -121,7 +122,7 @@ describe('dist/collect/index.js', () => {
     }
     const rt = createRuntime(fcContext(), { env });
     const ref: ArchiveRef = { source: 'ecs', regionId: 'cn-hangzhou', id };
-    const manifest = (await readManifest(rt.store, ref))!;
+    const manifest = present(await readManifest(rt.store, ref));
     expect(manifest.complete).toBe(true);
     expect(manifest.records).toBe(900);
     expect(manifest.invocations).toBeGreaterThan(2);
@@ -138,7 +139,7 @@ describe('dist/collect/index.js', () => {
     const wholeEnv = useEnv('oss', partEnv);
     await handler(ev(payload), fcContext());
     const wholeRt = createRuntime(fcContext(), { env: wholeEnv });
-    const whole = (await readManifest(wholeRt.store, ref))!;
+    const whole = present(await readManifest(wholeRt.store, ref));
 
     const env = t.env('oss', partEnv);
     const rt = createRuntime(fcContext(), { env });
@@ -163,7 +164,7 @@ describe('dist/collect/index.js', () => {
     process.env = { ...savedEnv, ...env };
     const resumed = (await handler(ev(payload), fcContext())) as Record<string, unknown>;
     expect(resumed).toMatchObject({ status: 'committed', records: 2_400, invocations: 2 });
-    const manifest = (await readManifest(rt.store, ref))!;
+    const manifest = present(await readManifest(rt.store, ref));
     expect(manifest.parts).toEqual(whole.parts);
     expect(manifest.related).toEqual(whole.related);
     expect(await archivedRecords(rt.store, manifest)).toEqual(await archivedRecords(wholeRt.store, whole));

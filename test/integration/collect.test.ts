@@ -13,6 +13,7 @@ import { readManifest, readRelated } from '../../lib/archive/reader';
 import { InputError } from '../../lib/errors';
 import type { Deadline } from '../../lib/deadline';
 import { archivedRecords, fcContext, keysUnder, startTestCloud, type StoreKind, type TestCloud } from '../helpers/local-cloud';
+import { present } from '../helpers/present';
 
 let t: TestCloud;
 beforeAll(async () => {
@@ -88,24 +89,24 @@ describe.each<StoreKind>(['file', 'oss'])('exact archives (%s store)', (kind) =>
     expect(records).toHaveLength(Number(size));
     expect(result).toMatchObject({ status: 'committed', complete: true, records: Number(size) });
     expect(manifest).toMatchObject({ complete: true, records: Number(size), source: 'oos', id });
-    expect(manifest!.pages).toBe(Math.max(1, Math.ceil(Number(size) / 100)));
-    expect(manifest!.parts.reduce((n, p) => n + p.records, 0)).toBe(Number(size));
-    expect(manifest!.parts.length).toBe(Math.ceil(Number(size) / 1000));
-    expect(manifest!.related.map((r) => r.name)).toEqual(['execution', 'failed-child-executions']);
+    expect(manifest?.pages).toBe(Math.max(1, Math.ceil(Number(size) / 100)));
+    expect(manifest?.parts.reduce((n, p) => n + p.records, 0)).toBe(Number(size));
+    expect(manifest?.parts.length).toBe(Math.ceil(Number(size) / 1000));
+    expect(manifest?.related.map((r) => r.name)).toEqual(['execution', 'failed-child-executions']);
     const failedRows = (expected as { Status: string }[]).filter((r) => r.Status === 'Failed').length;
     const children = [];
-    for await (const c of readRelated(rt.store, manifest!, 'failed-child-executions')) children.push(c);
+    for await (const c of readRelated(rt.store, present(manifest), 'failed-child-executions')) children.push(c);
     expect(children).toHaveLength(failedRows);
   });
 
   it.each(['0', '1', '49', '50', '51', '101'])('ECS invocation with %s instances', async (size) => {
-    const id = t.cloud.rpc.data.demo.invocationsBySize[size]!;
+    const id = present(t.cloud.rpc.data.demo.invocationsBySize[size]);
     const { manifest, records } = await collectAndRead(runtime(kind), ecsPayload(id));
     expect(records).toEqual(await apiRecords('ecs', id));
     expect(records).toHaveLength(Number(size));
-    expect(manifest!.pages).toBe(Math.max(1, Math.ceil(Number(size) / 50)));
-    expect(manifest!.related).toEqual([expect.objectContaining({ name: 'invocation', records: 1 })]);
-    expect(manifest!.api.parameters).toEqual({ InvokeId: id, RegionId: 'cn-hangzhou', IncludeHistory: false, ContentEncoding: 'PlainText' });
+    expect(manifest?.pages).toBe(Math.max(1, Math.ceil(Number(size) / 50)));
+    expect(manifest?.related).toEqual([expect.objectContaining({ name: 'invocation', records: 1 })]);
+    expect(manifest?.api.parameters).toEqual({ InvokeId: id, RegionId: 'cn-hangzhou', IncludeHistory: false, ContentEncoding: 'PlainText' });
   });
 });
 
@@ -125,11 +126,11 @@ describe('ECS details', () => {
       const { records, manifest } = await collectAndRead(runtime('oss'), ecsPayload(id));
       const expected = (await apiRecords('ecs', id)) as { Output: string; Dropped: number }[];
       expect(records.map((r) => Buffer.from(String(r.Output), 'utf8'))).toEqual(expected.map((r) => Buffer.from(r.Output, 'utf8')));
-      expect(manifest!.truncatedOutputs).toBe(expected.filter((r) => r.Dropped > 0).length);
+      expect(manifest?.truncatedOutputs).toBe(expected.filter((r) => r.Dropped > 0).length);
     }
     const large = await collectAndRead(runtime('file'), ecsPayload(t.cloud.rpc.data.demo.largeOutputInvokeId));
-    expect(large.manifest!.truncatedOutputs).toBe(20);
-    expect(Buffer.byteLength(String(large.records[0]!.Output))).toBe(24 * 1024);
+    expect(large.manifest?.truncatedOutputs).toBe(20);
+    expect(Buffer.byteLength(String(large.records[0]?.Output))).toBe(24 * 1024);
   });
 
   it('follows empty pages that still carry a NextToken (first, middle and consecutive)', async () => {
@@ -139,15 +140,15 @@ describe('ECS details', () => {
     const oos = await collectAndRead(runtime('file'), oosPayload(exec.executionId));
     expect(ecs.records).toHaveLength(180);
     expect(new Set(ecs.records.map((r) => r.InstanceId)).size).toBe(180);
-    expect(ecs.manifest!.pages).toBe(4 + 3);
+    expect(ecs.manifest?.pages).toBe(4 + 3);
     expect(oos.records).toHaveLength(250);
     expect(new Set(oos.records.map((r) => r.ResourceId)).size).toBe(250);
-    expect(oos.manifest!.pages).toBe(3 + 1);
+    expect(oos.manifest?.pages).toBe(3 + 1);
   });
 
   it('does nothing for an archive that is already complete, and re-collects with force', async () => {
     const rt = runtime('file');
-    const id = t.cloud.rpc.data.demo.invocationsBySize['51']!;
+    const id = present(t.cloud.rpc.data.demo.invocationsBySize['51']);
     const first = await collectAndRead(rt, ecsPayload(id));
     const before = t.cloud.rpc.stats.requests;
     const again = await runCollect(parseCollectRequest(ecsPayload(id)), rt);
@@ -156,7 +157,7 @@ describe('ECS details', () => {
     const forced = await collectAndRead(rt, { ...ecsPayload(id), force: true });
     expect(forced.result.status).toBe('committed');
     expect(forced.records).toEqual(first.records);
-    expect(forced.manifest!.parts).toEqual(first.manifest!.parts);
+    expect(forced.manifest?.parts).toEqual(first.manifest?.parts);
   });
 
   it('refuses a complete archive with other parameters unless forced', async () => {
@@ -179,8 +180,8 @@ describe('faults mid-walk', () => {
       const { manifest, records } = await collectAndRead(runtime('file'), ecsPayload(id));
       t.cloud.rpc.faults.clear();
       expect(records).toEqual(expected);
-      expect(manifest!.retries).toBe(2);
-      expect(manifest!.apiCalls).toBe(manifest!.pages + 2 + 1);
+      expect(manifest?.retries).toBe(2);
+      expect(manifest?.apiCalls).toBe(present(manifest).pages + 2 + 1);
     },
   );
 
@@ -190,7 +191,7 @@ describe('faults mid-walk', () => {
     const { manifest, records } = await collectAndRead(runtime('file', { API_TIMEOUT_MS: '500' }), oosPayload(id));
     t.cloud.rpc.faults.clear();
     expect(records).toEqual(await apiRecords('oos', id));
-    expect(manifest!.retries).toBe(1);
+    expect(manifest?.retries).toBe(1);
   });
 
   it('a non-retryable error surfaces typed, keeps progress, and a re-run finishes the same archive', async () => {
@@ -207,7 +208,7 @@ describe('faults mid-walk', () => {
     const resumed = await runCollect(parseCollectRequest(ecsPayload(id)), rt);
     expect(resumed.invocations).toBe(2);
     const manifest = await readManifest(rt.store, ref);
-    expect(await archivedRecords(rt.store, manifest!)).toEqual(await apiRecords('ecs', id));
+    expect(await archivedRecords(rt.store, present(manifest))).toEqual(await apiRecords('ecs', id));
   });
 });
 
@@ -252,10 +253,10 @@ describe('deadline and resume', () => {
     expect(invocations).toBe(Math.ceil(13 / 3));
     const rt = createRuntime(fcContext(), { env: rtEnv });
     const ref: ArchiveRef = { source: 'oos', regionId: 'cn-hangzhou', id };
-    const resumed = (await readManifest(rt.store, ref))!;
+    const resumed = present(await readManifest(rt.store, ref));
     expect(resumed.invocations).toBe(invocations);
-    expect(resumed.parts).toEqual(whole.manifest!.parts);
-    expect(resumed.related).toEqual(whole.manifest!.related);
+    expect(resumed.parts).toEqual(whole.manifest?.parts);
+    expect(resumed.related).toEqual(whole.manifest?.related);
     expect(await archivedRecords(rt.store, resumed)).toEqual(whole.records);
     const left = await keysUnder(rt.store, `${archiveDir(ref)}/`);
     expect(left.filter((k) => k.includes('_checkpoint') || k.includes('_pending'))).toEqual([]);
@@ -267,7 +268,7 @@ describe('deadline in the related phase', () => {
     const id = t.cloud.rpc.data.addExecution({ resources: 600, failureRate: 0.9 }).executionId;
     const env = { ARCHIVE_PART_MAX_RECORDS: '200' };
     const whole = await collectAndRead(runtime('file', env), oosPayload(id));
-    const children = whole.manifest!.related.filter((r) => r.name === 'failed-child-executions');
+    const children = present(whole.manifest).related.filter((r) => r.name === 'failed-child-executions');
     expect(children.length).toBeGreaterThan(1);
     expect(children.map((c) => c.key.replace(/^.*\/related\//, ''))).toEqual(
       children.map((_, i) => `failed-child-executions${i === 0 ? '' : `.${String(i).padStart(5, '0')}`}.ndjson.gz`),
@@ -283,9 +284,9 @@ describe('deadline in the related phase', () => {
     } while (!result.complete && statuses.length < 20);
     expect(statuses).toEqual(['checkpointed', 'checkpointed', 'committed']);
     const rt = createRuntime(fcContext(), { env: rtEnv });
-    const resumed = (await readManifest(rt.store, { source: 'oos', regionId: 'cn-hangzhou', id }))!;
-    expect(resumed.related).toEqual(whole.manifest!.related);
-    expect(resumed.parts).toEqual(whole.manifest!.parts);
+    const resumed = present(await readManifest(rt.store, { source: 'oos', regionId: 'cn-hangzhou', id }));
+    expect(resumed.related).toEqual(whole.manifest?.related);
+    expect(resumed.parts).toEqual(whole.manifest?.parts);
     const failedRows = whole.records.filter((r) => r.Status === 'Failed').length;
     let linked = 0;
     for await (const _ of readRelated(rt.store, resumed, 'failed-child-executions')) linked += 1;
@@ -303,7 +304,7 @@ describe('racing collectors', () => {
     ]);
     expect([a.status, b.status].sort()).toEqual(['committed', 'committed-by-other']);
     const rt = createRuntime(fcContext(), { env });
-    const manifest = (await readManifest(rt.store, { source: 'ecs', regionId: 'cn-hangzhou', id }))!;
+    const manifest = present(await readManifest(rt.store, { source: 'ecs', regionId: 'cn-hangzhou', id }));
     expect(await archivedRecords(rt.store, manifest)).toEqual(await apiRecords('ecs', id));
   });
 });

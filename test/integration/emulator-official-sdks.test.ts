@@ -17,6 +17,8 @@ import * as $Util from '@alicloud/tea-util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_KEY, DEMO_STS_KEY, type DemoKey } from '../../emulator/credentials';
 import { startRpcEmulator, type RpcEmulator } from '../../emulator/rpc/server';
+import { present } from '../helpers/present';
+import type { Json } from '../helpers/json';
 
 const REGION = 'cn-hangzhou';
 const OOS = '2019-06-01';
@@ -62,7 +64,7 @@ function ecs(key: DemoKey = DEMO_KEY, style: Style = 'v3'): Ecs {
 /** OOS has no generated client among the dependencies: the generic callApi with the API's metadata (RPC, POST). */
 function oos(key: DemoKey = DEMO_KEY, style: Style = 'v3') {
   const client = new OpenApi(new $OpenApi.Config(config(key, style)));
-  return async (action: string, query: Record<string, unknown>): Promise<Record<string, any>> => {
+  return async (action: string, query: Record<string, unknown>): Promise<Record<string, Json>> => {
     const params = new $OpenApi.Params({
       action,
       version: OOS,
@@ -75,7 +77,7 @@ function oos(key: DemoKey = DEMO_KEY, style: Style = 'v3') {
       bodyType: 'json',
     });
     const r = await client.callApi(params, new $OpenApi.OpenApiRequest({ query: OpenApiUtil.query(query) }), new $Util.RuntimeOptions({}));
-    return r.body as Record<string, any>;
+    return r.body as Record<string, Json>;
   };
 }
 
@@ -83,7 +85,7 @@ interface SdkError {
   code?: string;
   statusCode?: number;
   retryAfter?: number;
-  data?: Record<string, any>;
+  data?: Record<string, Json>;
 }
 
 async function failure(p: Promise<unknown>): Promise<SdkError> {
@@ -249,7 +251,7 @@ function signV3(opts: {
 async function send(r: { path: string; headers: Record<string, string>; body?: string }, method = 'POST', body = r.body) {
   const { host: _h, ...headers } = r.headers;
   const res = await fetch(`${emu.url}${r.path}`, { method, headers, body });
-  return { status: res.status, body: (await res.json()) as Record<string, any>, headers: res.headers };
+  return { status: res.status, body: (await res.json()) as Record<string, Json>, headers: res.headers };
 }
 
 describe('V3 signature, by hand', () => {
@@ -290,16 +292,16 @@ describe('V3 signature, by hand', () => {
     expect([unsigned.status, unsigned.body.Code]).toEqual([400, 'IncompleteSignature']);
     const noDate = describeInvocations();
     delete noDate.headers['x-acs-date'];
-    noDate.headers.authorization = noDate.headers.authorization!.replace('x-acs-date;', '');
+    noDate.headers.authorization = present(noDate.headers.authorization).replace('x-acs-date;', '');
     expect((await send(noDate)).body).toMatchObject({ Code: 'MissingParameter', Message: expect.stringContaining('x-acs-date') });
     const badDate = await send(describeInvocations({ date: '2026-11-22 10:00:00' }));
     expect([badDate.status, badDate.body.Code]).toEqual([400, 'IllegalTimestamp']);
     const sm3 = describeInvocations();
-    sm3.headers.authorization = sm3.headers.authorization!.replace('ACS3-HMAC-SHA256', 'ACS3-HMAC-SM3');
+    sm3.headers.authorization = present(sm3.headers.authorization).replace('ACS3-HMAC-SHA256', 'ACS3-HMAC-SM3');
     expect((await send(sm3)).body).toMatchObject({ Code: 'IncompleteSignature', Message: expect.stringContaining('ACS3-HMAC-SM3') });
     const noNonce = describeInvocations();
     delete noNonce.headers['x-acs-signature-nonce'];
-    noNonce.headers.authorization = noNonce.headers.authorization!.replace('x-acs-signature-nonce;', '');
+    noNonce.headers.authorization = present(noNonce.headers.authorization).replace('x-acs-signature-nonce;', '');
     expect((await send(noNonce)).body.Code).toBe('MissingParameter');
   });
 

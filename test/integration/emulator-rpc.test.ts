@@ -9,6 +9,7 @@ import { DEMO_KEY, DEMO_STS_KEY, type DemoKey } from '../../emulator/credentials
 import type { InstanceFinishedEvent, InstanceStatus } from '../../emulator/datasets';
 import { startRpcEmulator, type RpcEmulator } from '../../emulator/rpc/server';
 import { canonicalQuery, computeSignature, percentEncode } from '../../emulator/rpc/signature';
+import type { Json } from '../helpers/json';
 
 const OOS = '2019-06-01';
 const ECS = '2014-05-26';
@@ -16,14 +17,14 @@ const REGION = 'cn-hangzhou';
 
 /** pop-core's typings are minimal (one-argument constructor, `Object` params); this is what it really does. */
 interface Rpc {
-  request<T = Record<string, any>>(action: string, params: object, opts?: object): Promise<T>;
+  request<T = Record<string, Json>>(action: string, params: object, opts?: object): Promise<T>;
 }
 
 interface PopError {
   name: string;
   code?: string;
   message: string;
-  data?: Record<string, any>;
+  data?: Record<string, Json>;
   entry?: { response: { statusCode: number } };
 }
 
@@ -69,7 +70,7 @@ const isoNow = (offsetMs = 0) => new Date(Date.now() + clockOffset + offsetMs).t
 async function raw(
   params: Record<string, string | null>,
   opts: { method?: 'GET' | 'POST'; secret?: string; headers?: Record<string, string>; path?: string } = {},
-): Promise<{ status: number; body: any; headers: Headers }> {
+): Promise<{ status: number; body: Json; headers: Headers }> {
   const method = opts.method ?? 'GET';
   const merged: Record<string, string | null> = {
     Format: 'JSON',
@@ -90,7 +91,7 @@ async function raw(
     body: method === 'POST' ? query : undefined,
   });
   const text = await res.text();
-  let body: any = text;
+  let body: Json = text;
   try {
     body = JSON.parse(text);
   } catch {
@@ -112,7 +113,7 @@ async function allResourceIds(executionId: string, maxResults: (page: number) =>
       { RegionId: REGION, ExecutionId: executionId, ...(max ? { MaxResults: max } : {}), ...(token ? { NextToken: token } : {}) },
       { method: 'POST' },
     );
-    ids.push(...r.ResourceExecutionStatus.map((x: any) => x.ResourceId));
+    ids.push(...r.ResourceExecutionStatus.map((x: Json) => x.ResourceId));
     sizes.push(r.ResourceExecutionStatus.length);
     expect(typeof r.NextToken).toBe('string');
     if (r.NextToken === '') return { ids, sizes };
@@ -124,7 +125,7 @@ async function allResourceIds(executionId: string, maxResults: (page: number) =>
 /** Pages through DescribeInvocationResults with NextToken. */
 async function allResults(params: Record<string, unknown>, maxResults: (page: number) => number | undefined) {
   const ecs = client(ECS, DEMO_STS_KEY);
-  const items: any[] = [];
+  const items: Json[] = [];
   const sizes: number[] = [];
   let token: string | undefined;
   for (let page = 0; page < 10_000; page++) {
@@ -493,16 +494,16 @@ describe('ECS content', () => {
       const p = plain.Invocation.InvocationResults.InvocationResult;
       const b = b64.Invocation.InvocationResults.InvocationResult;
       expect(p.length).toBeGreaterThan(0);
-      expect(b.map((x: any) => Buffer.from(x.Output, 'base64').toString('utf8'))).toEqual(p.map((x: any) => x.Output));
+      expect(b.map((x: Json) => Buffer.from(x.Output, 'base64').toString('utf8'))).toEqual(p.map((x: Json) => x.Output));
       if (invokeId === largeOutputInvokeId) {
-        for (const x of p.filter((r: any) => r.StartTime !== '')) {
+        for (const x of p.filter((r: Json) => r.StartTime !== '')) {
           expect(Buffer.byteLength(x.Output, 'utf8')).toBe(24 * 1024);
           expect(x.Dropped).toBeGreaterThan(0);
         }
       } else {
-        expect(p.some((x: any) => /[\u4e00-\u9fff]/.test(x.Output))).toBe(true);
-        expect(p.some((x: any) => /\p{Extended_Pictographic}/u.test(x.Output))).toBe(true);
-        expect(p.some((x: any) => x.Output.includes('\r\n'))).toBe(true);
+        expect(p.some((x: Json) => /[\u4e00-\u9fff]/.test(x.Output))).toBe(true);
+        expect(p.some((x: Json) => /\p{Extended_Pictographic}/u.test(x.Output))).toBe(true);
+        expect(p.some((x: Json) => x.Output.includes('\r\n'))).toBe(true);
       }
     }
     const { plain, b64 } = await both('DescribeInvocations', { InvokeId: unicodeInvokeId, IncludeOutput: true });
@@ -510,8 +511,8 @@ describe('ECS content', () => {
     const bi = b64.Invocations.Invocation[0];
     expect(Buffer.from(bi.CommandContent, 'base64').toString('utf8')).toBe(pi.CommandContent);
     expect(pi.CommandContent).toContain('部署-nginx.sh');
-    expect(bi.InvokeInstances.InvokeInstance.map((x: any) => Buffer.from(x.Output, 'base64').toString('utf8'))).toEqual(
-      pi.InvokeInstances.InvokeInstance.map((x: any) => x.Output),
+    expect(bi.InvokeInstances.InvokeInstance.map((x: Json) => Buffer.from(x.Output, 'base64').toString('utf8'))).toEqual(
+      pi.InvokeInstances.InvokeInstance.map((x: Json) => x.Output),
     );
   });
 
@@ -553,16 +554,16 @@ describe('ECS content', () => {
       const inv = r.Invocations.Invocation[0];
       expect([statuses, inv.InvocationStatus]).toEqual([statuses, expected]);
       expect(inv.InvokeInstances.InvokeInstance).toHaveLength(60);
-      expect(inv.InvokeInstances.InvokeInstance.every((x: any) => x.Output === '')).toBe(true);
+      expect(inv.InvokeInstances.InvokeInstance.every((x: Json) => x.Output === '')).toBe(true);
     }
     // InvokeStatus filter: Finished matches every final overall status
     const finished = await ecs.request('DescribeInvocations', { RegionId: REGION, InvokeStatus: 'Finished', MaxResults: 50 });
     expect(
-      finished.Invocations.Invocation.every((x: any) => ['Success', 'Failed', 'PartialFailed', 'Stopped'].includes(x.InvocationStatus)),
+      finished.Invocations.Invocation.every((x: Json) => ['Success', 'Failed', 'PartialFailed', 'Stopped'].includes(x.InvocationStatus)),
     ).toBe(true);
     // Newest CreationTime first
     const all = await ecs.request('DescribeInvocations', { RegionId: REGION, MaxResults: 50 });
-    const times = all.Invocations.Invocation.map((x: any) => x.CreationTime);
+    const times = all.Invocations.Invocation.map((x: Json) => x.CreationTime);
     expect([...times].sort().reverse()).toEqual(times);
   });
 
@@ -602,7 +603,7 @@ describe('OOS ListExecutions', () => {
     if (!parent) throw new Error('no demo execution');
     const failed = parent.counts().Failed ?? 0;
     expect(failed / parent.resources).toBeGreaterThan(0.05);
-    const seen: any[] = [];
+    const seen: Json[] = [];
     let token: string | undefined;
     do {
       const r = await oos.request('ListExecutions', {
@@ -677,7 +678,7 @@ describe('faults, stats and admin', () => {
     await expectError(list(), 'ServiceUnavailable', 503);
 
     emu.faults.inject({ kind: 'empty-5xx' });
-    const [body, entry] = await verbose.request<[any, any]>('DescribeInvocations', { RegionId: REGION });
+    const [body, entry] = await verbose.request<[Json, Json]>('DescribeInvocations', { RegionId: REGION });
     expect(entry.response.statusCode).toBe(500);
     expect(Object.keys(body)).toEqual(['RequestId']);
 
@@ -742,13 +743,13 @@ describe('faults, stats and admin', () => {
     expect((await post('/__admin/faults', { kind: 'throttling', times: 5 })).status).toBe(201);
     expect((await fetch(`${emu.url}/__admin/faults`, { method: 'DELETE' })).status).toBe(200);
     expect(emu.faults.pending()).toEqual([]);
-    const inv = (await (await post('/__admin/invocations', { instances: 7, commandName: 'admin.sh' })).json()) as any;
+    const inv = (await (await post('/__admin/invocations', { instances: 7, commandName: 'admin.sh' })).json()) as Json;
     expect(inv).toMatchObject({ instances: 7, commandName: 'admin.sh', regionId: REGION });
     const r = await allResults({ InvokeId: inv.invokeId }, () => 5);
     expect(r.items).toHaveLength(7);
-    const exe = (await (await post('/__admin/executions', { resources: 3, regionId: 'cn-shanghai' })).json()) as any;
+    const exe = (await (await post('/__admin/executions', { resources: 3, regionId: 'cn-shanghai' })).json()) as Json;
     const rows = await client(OOS).request('ListResourceExecutionStatus', { RegionId: 'cn-shanghai', ExecutionId: exe.executionId });
-    const resourceIds: string[] = rows.ResourceExecutionStatus.map((x: any) => x.ResourceId);
+    const resourceIds: string[] = rows.ResourceExecutionStatus.map((x: Json) => x.ResourceId);
     expect(resourceIds).toHaveLength(3);
     for (const id of resourceIds) expect(id).toMatch(/^i-uf6[a-z0-9]{17}$/);
     expect((await post('/__admin/invocations', { instances: -1 })).status).toBe(400);

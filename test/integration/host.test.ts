@@ -10,6 +10,7 @@ import { ACCOUNT_ID, DEMO_STS_KEY } from '../../emulator/credentials';
 import { startLocalCloud, type LocalCloud } from '../../emulator/local-cloud';
 import { FunctionError, startLocalHost, type LocalHost } from '../../emulator/host';
 import { parseSchedule } from '../../emulator/host/cron';
+import type { Json } from '../helpers/json';
 
 const S_YAML = `
 edition: 3.0.0
@@ -149,7 +150,7 @@ describe('HTTP trigger', () => {
     expect(res.status).toBe(201);
     expect(res.headers.get('x-echo')).toBe('yes');
     expect(res.headers.get('x-fc-request-id')).toMatch(/^1-[0-9a-f]+-[0-9a-f]{24}$/);
-    const out = (await res.json()) as { event: any; greeting: string; isBuffer: boolean; fn: any };
+    const out = (await res.json()) as { event: Json; greeting: string; isBuffer: boolean; fn: Json };
     expect(out.isBuffer).toBe(true);
     expect(out.greeting).toBe('hello-world');
     expect(out.fn).toEqual({ name: 'fx-echo', handler: 'index.handler', memory: 128, timeout: 5 });
@@ -172,7 +173,7 @@ describe('HTTP trigger', () => {
   it('Base64-encodes binary bodies, rejects unlisted methods and unknown functions', async () => {
     const bytes = Buffer.from([0, 255, 1, 254, 2]);
     const res = await fetch(`${host.httpUrl}/fx-echo/`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: bytes });
-    const e = ((await res.json()) as { event: any }).event;
+    const e = ((await res.json()) as { event: Json }).event;
     expect(e.isBase64Encoded).toBe(true);
     expect(Buffer.from(e.body, 'base64').equals(bytes)).toBe(true);
     expect(e.rawPath).toBe('/');
@@ -187,7 +188,7 @@ describe('HTTP trigger', () => {
 
 describe('timer trigger and context', () => {
   it('fires with the FC timer event and an FC 3.0 context carrying the role STS key', async () => {
-    const out = (await host.fireTimer('tick')) as { event: any; context: any; env: any };
+    const out = (await host.fireTimer('tick')) as { event: Json; context: Json; env: Json };
     expect(out.event).toMatchObject({ triggerName: 'every-minute', payload: '{"lookbackHours":1}' });
     expect(out.event.triggerTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(out.context.credentials).toEqual(DEMO_STS_KEY);
@@ -197,7 +198,7 @@ describe('timer trigger and context', () => {
     expect(out.context.requestId).toMatch(/^1-/);
     // Each function has its own environment: no GREETING here; host overrides apply to all.
     expect(out.env).toEqual({ FC_FUNCTION_NAME: 'fx-tick', GREETING: null, ARCHIVE_URL: 'file:///tmp/fixture-archive' });
-    const custom = (await host.fireTimer('fx-tick', { payload: 'x' })) as { event: any };
+    const custom = (await host.fireTimer('fx-tick', { payload: 'x' })) as { event: Json };
     expect(custom.event.payload).toBe('x');
   });
 
@@ -219,7 +220,7 @@ describe('EventBridge delivery', () => {
     const info = cloud.rpc.data.simulateRunCommand({ instances: 6, durationMs: 100, failureRate: 0.5 });
     await new Promise((r) => setTimeout(r, 300));
     await host.idle();
-    const lines = readFileSync(eventsLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; retry: number; instanceId: string; data: any; keys: string[] });
+    const lines = readFileSync(eventsLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; retry: number; instanceId: string; data: Json; keys: string[] });
     const ids = new Set(lines.map((l) => l.id));
     expect(ids.size).toBe(6);
     // duplicateRate 1: every event arrives twice with the same id.

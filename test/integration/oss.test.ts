@@ -14,6 +14,7 @@ import { createOssStore, type OssStoreOptions } from '../../lib/archive/oss';
 import { openStore, parseArchiveUrl } from '../../lib/archive/open';
 import type { ObjectInfo, ObjectStore } from '../../lib/archive/store';
 import { silentLogger } from '../../lib/log';
+import { present } from '../helpers/present';
 
 const BUCKET = 'archive-test';
 const STS_A: DemoKey = { accessKeyId: 'STS.RotateA', accessKeySecret: 'rotate-secret-a', securityToken: 'token-a' };
@@ -129,7 +130,7 @@ describe.each(stores)('ObjectStore contract: %s', (name, make) => {
     await store.put('s/big.bin', data);
     const stream = await store.getStream('s/big.bin');
     expect(stream).toBeDefined();
-    expect(sha256(await readAll(stream!))).toBe(sha256(data));
+    expect(sha256(await readAll(present(stream)))).toBe(sha256(data));
   });
 
   it('refuses to overwrite with forbidOverwrite and keeps the original', async () => {
@@ -151,7 +152,7 @@ describe.each(stores)('ObjectStore contract: %s', (name, make) => {
     const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
     expect(won).toHaveLength(1);
     for (const r of results) if (r.status === 'rejected') expect(isAlreadyExists(r.reason)).toBe(true);
-    expect((await store.get('race/claim.json'))?.toString()).toBe(bodies[won[0]!]);
+    expect((await store.get('race/claim.json'))?.toString()).toBe(bodies[present(won[0])]);
   });
 
   it('lists recursively in key order, by prefix, across pages', async () => {
@@ -175,7 +176,7 @@ describe.each(stores)('ObjectStore contract: %s', (name, make) => {
     await store.put('big/part-00000.ndjson.gz', data);
     const back = await store.get('big/part-00000.ndjson.gz');
     expect(back?.length).toBe(data.length);
-    expect(sha256(back!)).toBe(sha256(data));
+    expect(sha256(present(back))).toBe(sha256(data));
     expect((await store.head('big/part-00000.ndjson.gz'))?.size).toBe(data.length);
     if (name === 'oss store') expect((oss.stats.byOperation.UploadPart ?? 0) - before).toBe(3);
   });
@@ -383,7 +384,7 @@ describe('OSS emulator with the real ali-oss client', () => {
     const loser = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
     expect(isAlreadyExists(loser.reason)).toBe(true);
     const winner = results[0]?.status === 'fulfilled' ? a : b;
-    expect(sha256((await store.get('m.bin'))!)).toBe(sha256(winner));
+    expect(sha256(present(await store.get('m.bin')))).toBe(sha256(winner));
     await expect(store.put('m.bin', a, { forbidOverwrite: true })).rejects.toMatchObject({ code: 'ObjectAlreadyExists' });
     expect((await client().listUploads({ prefix: 'mpforbid/' })).uploads ?? []).toHaveLength(0);
   });

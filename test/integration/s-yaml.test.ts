@@ -14,12 +14,13 @@ import { CONFIG_VARIABLES } from '../../lib/config';
 import { ensureBundles } from '../../emulator/host/bundles';
 import { parseSchedule } from '../../emulator/host/cron';
 import { matchesPattern } from '../../emulator/host/pattern';
+import type { Json } from '../helpers/json';
 
 const root = resolve(__dirname, '../..');
 const sYaml = parse(readFileSync(join(root, 's.yaml'), 'utf8')) as {
   vars: Record<string, string>;
   actions?: Record<string, { run: string; path: string }[]>;
-  resources: Record<string, { component: string; props: Record<string, any> }>;
+  resources: Record<string, { component: string; props: Record<string, Json> }>;
 };
 const resources = Object.entries(sYaml.resources);
 const functionFolders = readdirSync(join(root, 'functions')).filter((n) => existsSync(join(root, 'functions', n, 'index.ts')));
@@ -84,7 +85,7 @@ describe('s.yaml matches the code', () => {
   });
 
   it('has valid triggers: HTTP methods, a 6-field UTC cron with a JSON payload, an EventBridge TaskCompleted pattern', () => {
-    const triggers = resources.flatMap(([key, r]) => (r.props.triggers ?? []).map((t: any) => ({ key, ...t })));
+    const triggers = resources.flatMap(([key, r]) => (r.props.triggers ?? []).map((t: Json) => ({ key, ...t })));
     const byKey = (k: string) => triggers.filter((t) => t.key === k);
     const http = triggers.filter((t) => t.triggerType === 'http');
     expect(http.map((t) => [t.key, t.triggerConfig.methods])).toEqual([

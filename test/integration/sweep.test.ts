@@ -13,6 +13,7 @@ import type { Deadline } from '../../lib/deadline';
 import { createRuntime } from '../../lib/runtime';
 import { runSweep, sweepDeps, sweepStamp, type SweepDeps } from '../../lib/sweep';
 import { fcContext, startTestCloud, type TestCloud } from '../helpers/local-cloud';
+import { present } from '../helpers/present';
 
 let t: TestCloud;
 let invoker: FunctionInvoker;
@@ -117,7 +118,7 @@ describe('sweep', () => {
     // ECS with a fresh dispatch claim (an event is handling it) is left alone.
     const store = deps(env).store;
     const claim = { claimedBy: 'event', claimedAt: new Date().toISOString(), expiresAt: new Date(Date.now() + 600_000).toISOString() };
-    await store.put(claimKey({ source: 'ecs', regionId: region, id: invs[2]! }), JSON.stringify(claim));
+    await store.put(claimKey({ source: 'ecs', regionId: region, id: present(invs[2]) }), JSON.stringify(claim));
     const later = new Date(Date.parse(triggerTime) + 120_000).toISOString();
     const claimed = await runSweep({ triggerTime: later, triggerName: 't', payload: JSON.stringify({ regions: [region], sources: ['ecs'] }) }, deps(env));
     expect(claimed).toMatchObject({ claimed: 1, dispatched: 2 });
@@ -131,7 +132,7 @@ describe('sweep', () => {
     const result = await runSweep({ regions: [region], dryRun: true }, deps(env));
     expect(t.cloud.fc.invocations.length).toBe(before);
     expect(result).toMatchObject({ dryRun: true, dispatched: 0, listed: 3 });
-    expect(result.wouldDispatch!.map((w) => w.id).sort()).toEqual([...ids].sort());
+    expect(result.wouldDispatch?.map((w) => w.id).sort()).toEqual([...ids].sort());
   });
 
   it('warns about unarchived items close to the retention horizon and counts healed invocations', async () => {

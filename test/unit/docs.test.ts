@@ -3,6 +3,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES } from '../../lib/config';
+import { present } from '../helpers/present';
 
 const root = join(__dirname, '..', '..');
 
@@ -22,9 +23,9 @@ function variablesRead(): Set<string> {
       .split('\n')
       .filter((line) => !/^\s*(\*|\/\/|\/\*)/.test(line))
       .join('\n');
-    for (const m of text.matchAll(/\bkey: '([A-Z][A-Z0-9_]+)'/g)) names.add(m[1]!);
-    for (const m of text.matchAll(/\benv\??\.([A-Z][A-Z0-9_]{2,})\b/g)) names.add(m[1]!);
-    for (const m of text.matchAll(/\benv\[['"]([A-Z][A-Z0-9_]+)['"]\]/g)) names.add(m[1]!);
+    for (const m of text.matchAll(/\bkey: '([A-Z][A-Z0-9_]+)'/g)) names.add(present(m[1]));
+    for (const m of text.matchAll(/\benv\??\.([A-Z][A-Z0-9_]{2,})\b/g)) names.add(present(m[1]));
+    for (const m of text.matchAll(/\benv\[['"]([A-Z][A-Z0-9_]+)['"]\]/g)) names.add(present(m[1]));
   }
   // Set by Function Compute itself or by the build, not by the operator.
   for (const fc of ['FC_REGION', 'COLLECTOR_VERSION_BUILD']) names.delete(fc);
