@@ -78,14 +78,21 @@ function run(name: string, file: string): Row {
   return { name, lines: rows.length, ga: groupingAccuracy(predicted, truth), groups: new Set(predicted).size, truth: new Set(truth).size, ms };
 }
 
+/** The set under `key`, created empty on first use. */
+function setIn(map: Map<string, Set<string>>, key: string): Set<string> {
+  let set = map.get(key);
+  if (set === undefined) map.set(key, (set = new Set()));
+  return set;
+}
+
 /** --verbose: the truth events that were split or merged, with examples. */
 function report(name: string, contents: string[], truth: string[], predicted: string[]): void {
   const byTruth = new Map<string, Set<string>>();
   const byPred = new Map<string, Set<string>>();
   truth.forEach((t, i) => {
     const p = predicted[i] ?? '';
-    (byTruth.get(t) ?? byTruth.set(t, new Set()).get(t)!).add(p);
-    (byPred.get(p) ?? byPred.set(p, new Set()).get(p)!).add(t);
+    setIn(byTruth, t).add(p);
+    setIn(byPred, p).add(t);
   });
   for (const [t, ps] of byTruth) {
     const merged = [...ps].some((p) => (byPred.get(p)?.size ?? 0) > 1);
@@ -110,12 +117,16 @@ const avg = (f: (r: Row) => number) => results.reduce((a, r) => a + f(r), 0) / M
 const lines = results.reduce((a, r) => a + r.lines, 0);
 const ms = results.reduce((a, r) => a + r.ms, 0);
 const fmt = (n: number) => n.toFixed(3);
+const published = (name: string, parser: 'drain' | 'brain') => {
+  const figures = PUBLISHED[name];
+  return figures ? fmt(figures[parser]) : '–';
+};
 const table = [
   '| data set | GA | groups / truth | time (ms) | lines/s | Drain (tuned) | Brain (tuned) |',
   '|---|---|---|---|---|---|---|',
   ...results.map(
     (r) =>
-      `| ${r.name} | ${fmt(r.ga)} | ${r.groups} / ${r.truth} | ${r.ms.toFixed(1)} | ${Math.round(r.lines / (r.ms / 1000)).toLocaleString('en-US')} | ${PUBLISHED[r.name] ? fmt(PUBLISHED[r.name]!.drain) : '–'} | ${PUBLISHED[r.name] ? fmt(PUBLISHED[r.name]!.brain) : '–'} |`,
+      `| ${r.name} | ${fmt(r.ga)} | ${r.groups} / ${r.truth} | ${r.ms.toFixed(1)} | ${Math.round(r.lines / (r.ms / 1000)).toLocaleString('en-US')} | ${published(r.name, 'drain')} | ${published(r.name, 'brain')} |`,
   ),
   `| **average** | **${fmt(avg((r) => r.ga))}** | ${Math.round(avg((r) => r.groups))} / ${Math.round(avg((r) => r.truth))} | ${ms.toFixed(1)} (total) | ${Math.round(lines / (ms / 1000)).toLocaleString('en-US')} | 0.874 | 0.992 |`,
 ];

@@ -219,7 +219,8 @@ export async function handleCloudAssistantEvents(payload: unknown, deps: EventCo
   );
   const invocations: InvocationReport[] = [];
   settled.forEach((s, i) => {
-    const g = list[i]!;
+    const g = list[i];
+    if (g === undefined) return; // settled has one entry per item of list
     if (s.status === 'fulfilled') {
       if (s.value === undefined) {
         leftover.push(...g.events);
