@@ -174,13 +174,14 @@ export async function collectCommand(positional: string[], opts: CollectCommandO
     display.stop();
   }
   const code = exitCodeOf(outcomes);
+  const only = outcomes.length === 1 ? outcomes[0] : undefined;
   if (opts.json) {
-    const single = outcomes.length === 1 && opts.ids === undefined;
-    println(io.stdout, JSON.stringify(single ? outcomeJson(outcomes[0]!) : batchJson(outcomes), null, 2));
+    const single = only !== undefined && opts.ids === undefined;
+    println(io.stdout, JSON.stringify(single ? outcomeJson(only) : batchJson(outcomes), null, 2));
     return code;
   }
-  if (outcomes.length === 1) {
-    const o = outcomes[0]!;
+  if (only !== undefined) {
+    const o = only;
     if (o.ok) {
       println(io.stdout, `${o.result.source} ${o.result.id}: ${resultLine(o.result)}`);
       println(io.stdout, `  ${o.result.location}`);

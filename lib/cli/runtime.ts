@@ -84,7 +84,7 @@ export function cliRuntime(io: CliIo, opts: CommonOptions): Runtime {
 export function parseWhen(value: string, option: string, now: number): number {
   const rel = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/i.exec(value.trim());
   if (rel) {
-    const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[rel[2]!.toLowerCase() as 's' | 'm' | 'h' | 'd' | 'w'];
+    const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[rel[2]?.toLowerCase() as 's' | 'm' | 'h' | 'd' | 'w'];
     return now - Number(rel[1]) * unit;
   }
   const ms = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : NaN;

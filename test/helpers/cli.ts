@@ -33,10 +33,10 @@ export function startCli(args: string[], options: CliOptions = {}): { child: Chi
   const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: cliEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-  if (options.input !== undefined) child.stdin!.end(options.input);
-  else child.stdin!.end();
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+  if (options.input !== undefined) child.stdin?.end(options.input);
+  else child.stdin?.end();
   const done = new Promise<CliRun>((resolveRun, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => resolveRun({ code, signal, stdout, stderr }));

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, runCliInPty, startCli, until } from '../helpers/cli';
 import { startTestCloud, type TestCloud } from '../helpers/local-cloud';
 import { DEMO_KEY } from '../../emulator/credentials';
+import { present } from '../helpers/present';
 
 let t: TestCloud;
 let env: NodeJS.ProcessEnv;
@@ -23,7 +24,7 @@ const demo = () => t.cloud.rpc.data.demo;
 
 describe('execution-archive collect', () => {
   it('archives one execution into a folder and says where (exit 0)', async () => {
-    const id = demo().executionsBySize['101']!;
+    const id = present(demo().executionsBySize['101']);
     const run = await runCli(['collect', id, '--to', archive('one')], { env });
     expect(run.stderr).toContain(`oos ${id}: started`);
     expect(run.code).toBe(0);
@@ -39,7 +40,7 @@ describe('execution-archive collect', () => {
   });
 
   it('collects many ids from stdin with bounded concurrency; one unknown id makes it partial (exit 3)', async () => {
-    const ids = [demo().invocationsBySize['50']!, demo().executionsBySize['49']!, 'exec-000000000000ffffffff', demo().invocationsBySize['1']!];
+    const ids = [present(demo().invocationsBySize['50']), present(demo().executionsBySize['49']), 'exec-000000000000ffffffff', present(demo().invocationsBySize['1'])];
     const run = await runCli(['collect', '--ids', '-', '--concurrency', '2', '--to', archive('many'), '--json', '--quiet'], {
       env,
       input: `# backfill\n${ids.join('\n')}\n\n`,
@@ -64,7 +65,7 @@ describe('execution-archive collect', () => {
   });
 
   it('fails with exit 1 when the API refuses the credentials', async () => {
-    const run = await runCli(['collect', demo().executionsBySize['1']!, '--to', archive('denied')], {
+    const run = await runCli(['collect', present(demo().executionsBySize['1']), '--to', archive('denied')], {
       env: { ...env, ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'not-the-secret' },
     });
     expect(run.code).toBe(1);
@@ -84,11 +85,11 @@ describe('execution-archive collect', () => {
     );
     const { ALIBABA_CLOUD_ACCESS_KEY_ID: _id, ALIBABA_CLOUD_ACCESS_KEY_SECRET: _secret, ...keyless } = env;
     for (const profile of ['backfill', 'ops']) {
-      const run = await runCli(['collect', demo().executionsBySize['1']!, '--profile', profile, '--to', archive(`profile-${profile}`), '--quiet'], { env: { ...keyless, HOME: home } });
+      const run = await runCli(['collect', present(demo().executionsBySize['1']), '--profile', profile, '--to', archive(`profile-${profile}`), '--quiet'], { env: { ...keyless, HOME: home } });
       expect(run.stderr).toBe('');
       expect(run.code).toBe(0);
     }
-    const denied = await runCli(['collect', demo().executionsBySize['1']!, '--to', archive('profile-default'), '--quiet'], { env: { ...keyless, HOME: home } });
+    const denied = await runCli(['collect', present(demo().executionsBySize['1']), '--to', archive('profile-default'), '--quiet'], { env: { ...keyless, HOME: home } });
     expect(denied.code).toBe(1);
   });
 

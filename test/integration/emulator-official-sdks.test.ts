@@ -376,7 +376,7 @@ describe('documented filters select, never pass everything through', () => {
     (
       await walk(async (token) => {
         const r = await oos()('ListExecutions', { RegionId: REGION, MaxResults: 100, NextToken: token, ...query });
-        return [r.Executions as Record<string, any>[], r.NextToken as string];
+        return [r.Executions as Record<string, Json>[], r.NextToken as string];
       })
     ).items;
 
@@ -415,7 +415,7 @@ describe('documented filters select, never pass everything through', () => {
 
   it('ListExecutions: Tags, Mode, Category/Categories, ResourceGroupId, ExecutedBy, Description', async () => {
     const parents = emu.data.listExecutions(REGION);
-    const ids = (items: Record<string, any>[]) => items.map((x) => x.ExecutionId as string).sort();
+    const ids = (items: Record<string, Json>[]) => items.map((x) => x.ExecutionId as string).sort();
     expect(ids(await executions({ Tags: JSON.stringify({ env: 'prod' }) }))).toEqual([tagged]);
     expect(ids(await executions({ Mode: 'Debug' }))).toEqual([tagged]);
     expect(ids(await executions({ Category: 'TimerTrigger' }))).toEqual([tagged]);
@@ -444,12 +444,12 @@ describe('documented filters select, never pass everything through', () => {
     expect(await executions({ Depth: 'RootDepth', ParentExecutionId: tagged })).toEqual([]);
     await expectRefused(executions({ Depth: 'RootDepth', IncludeChildExecution: true }), 'InvalidParameter', 400);
 
-    const owner = emu.data.getExecution(REGION, tagged)!;
+    const owner = present(emu.data.getExecution(REGION, tagged));
     const resourceId = owner.resourceId(3);
     const ran = parents.filter((e) => e.indexOfResource(resourceId) !== undefined);
     const hit = await executions({ ResourceId: resourceId, IncludeChildExecution: true });
     expect(hit.map((x) => x.ExecutionId).sort()).toEqual(
-      [...ran.map((e) => e.executionId), ...ran.map((e) => e.children.id(e.indexOfResource(resourceId)!))].sort(),
+      [...ran.map((e) => e.executionId), ...ran.map((e) => e.children.id(present(e.indexOfResource(resourceId))))].sort(),
     );
     const childOfTagged = await executions({ ResourceId: resourceId, ParentExecutionId: tagged });
     expect(childOfTagged.map((x) => x.ExecutionId)).toEqual([owner.children.id(3)]);
