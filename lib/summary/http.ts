@@ -1,13 +1,15 @@
 /**
  * The summarize function's two faces, kept out of the handler so it stays thin:
  *
- * - direct or async invocation with `{"source","regionId","id"[,"force"]}` → a compact result (throws typed errors);
- * - HTTP trigger `GET /summary?source=&regionId=&id=[&format=json|html|md]` → summary.json (default),
+ * - direct or async invocation with `{"source","regionId","id"[,"force"]}` or collect's payload (`executionId` /
+ *   `invokeId` instead of `id`) → a compact result (throws typed errors);
+ * - HTTP trigger `GET /summary?source=&regionId=&id=[&format=json|html|md][&refresh=true]` (or `executionId=` /
+ *   `invokeId=`) → summary.json (default),
  *   report.html (`Accept: text/html` or `format=html`) or summary.md (`format=md`, `Accept: text/markdown`).
  */
 import type { ArchiveRef } from '../archive/layout';
 import { InputError } from '../errors';
-import { idPattern, isSource, REGION_ID } from '../ids';
+import { ARCHIVE_FIELDS, describeValue, optionalBoolean, parseArchiveFields, rejectUnknownFields, requireObject } from '../payload';
 import { errorResponse, isHttpTriggerEvent, textResponse, toHttpRequest, type HttpRequest, type HttpResponse } from '../triggers';
 import type { FailureGroup } from './aggregate';
 import { loadSummary, type SummarizeOptions, type SummaryFormat, type SummaryKeys } from './index';
@@ -19,30 +21,20 @@ import type { Summary } from './summary';
 /** What the summarize entry points need (built once per invocation by the handler). */
 export type SummarizeDeps = Omit<SummarizeOptions, 'ref'>;
 
+/** The fields of a summarize invocation payload: collect's payload (without the fan-out's fields) is one. */
+const PAYLOAD_FIELDS: readonly string[] = [...ARCHIVE_FIELDS, 'force', 'includeHistory'];
+/** The parameters of `GET /summary`. */
+const QUERY_FIELDS: readonly string[] = [...ARCHIVE_FIELDS, 'format', 'refresh', 'force'];
+const PAYLOAD_EXAMPLE = '{"source":"ecs","regionId":"cn-hangzhou","invokeId":"t-hz0jdfwd9f0a1b"}';
+
 /**
- * Validates `source`, `regionId` and `id` (from a payload or a query string) into an archive reference.
- * @throws InputError 400 `InvalidParameter` naming the first bad field and what it should look like.
- * @example parseArchiveRef({ source: 'ecs', regionId: 'cn-hangzhou', id: 't-hz0jdfwd9f0a1b' })
+ * Validates the archive a payload or query string names: `source`, `regionId` and the id as `id`, `executionId`
+ * (OOS) or `invokeId` (ECS), the same fields collect takes.
+ * @throws InputError 400 naming the first bad field and what it should look like.
+ * @example parseArchiveRef({ source: 'ecs', regionId: 'cn-hangzhou', invokeId: 't-hz0jdfwd9f0a1b' })
  */
 export function parseArchiveRef(input: Record<string, unknown>): ArchiveRef {
-  const { source, regionId, id } = input;
-  if (!isSource(source)) {
-    throw new InputError('InvalidParameter', `source must be "oos" or "ecs", got ${describe(source)}`);
-  }
-  if (typeof regionId !== 'string' || !REGION_ID.test(regionId)) {
-    throw new InputError('InvalidParameter', `regionId must be a region id such as cn-hangzhou, got ${describe(regionId)}`);
-  }
-  if (typeof id !== 'string' || !idPattern(source).test(id)) {
-    const want = source === 'oos' ? 'an OOS execution id such as exec-6be6d6ff805349d9ac13' : 'a Cloud Assistant invoke id such as t-hz0jdfwd9f0a1b';
-    throw new InputError('InvalidParameter', `id must be ${want}, got ${describe(id)}`);
-  }
-  return { source, regionId, id };
-}
-
-function describe(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  const text = typeof v === 'string' ? JSON.stringify(v.length > 80 ? v.slice(0, 80) + '…' : v) : typeof v;
-  return text;
+  return parseArchiveFields(input);
 }
 
 const MEDIA: { format: SummaryFormat; types: string[] }[] = [
@@ -62,7 +54,7 @@ export function negotiateFormat(query: Record<string, string>, headers: Record<s
   if (asked) {
     if (asked === 'json' || asked === 'html' || asked === 'md') return asked;
     if (asked === 'markdown') return 'md';
-    throw new InputError('InvalidParameter', `format must be json, html or md, got ${describe(query.format)}`);
+    throw new InputError('InvalidParameter', `format must be json, html or md, got ${describeValue(query.format)}`);
   }
   const accept = headers.accept;
   if (!accept) return 'json';
@@ -109,9 +101,10 @@ export async function handleSummaryHttp(req: HttpRequest, deps: SummarizeDeps, r
     if (!PATHS.test(req.path)) {
       throw new InputError('NotFound', `no such path ${JSON.stringify(req.path.slice(0, 200))}; use GET /summary?source=&regionId=&id=`, 404);
     }
+    rejectUnknownFields(req.query, QUERY_FIELDS, 'the summary query string');
     const ref = parseArchiveRef(req.query);
     const format = negotiateFormat(req.query, req.headers);
-    const force = req.query.refresh === 'true' || req.query.refresh === '1';
+    const force = optionalBoolean(req.query, 'refresh', true) || optionalBoolean(req.query, 'force', true);
     const loaded = await loadSummary({ ...deps, ref }, format, force);
     const res =
       format === 'html'
@@ -134,7 +127,7 @@ export async function handleSummaryHttp(req: HttpRequest, deps: SummarizeDeps, r
 }
 
 /** A failure group without its instance list (what an invocation result carries). */
-export type GroupDigest = Omit<FailureGroup, 'resourceIds' | 'example'> & { resources: number; exampleId: string };
+export type GroupDigest = Omit<FailureGroup, 'resourceIds' | 'example' | 'instanceErrors'> & { resources: number; exampleId: string };
 
 /** The result of a direct or async invocation: the headline numbers, the top causes and where everything is. */
 export interface SummarizeInvocationResult {
@@ -159,21 +152,19 @@ export interface SummarizeInvocationResult {
 }
 
 /**
- * Handles a direct/async invocation payload `{"source","regionId","id","force"?}`. The summary is recomputed when
+ * Handles a direct/async invocation payload `{"source","regionId","id","force"?}` or collect's payload. The summary is recomputed when
  * stale or when `force` is true (a collector that just finished an archive may pass it).
  * @throws InputError 400 for a bad payload, 404/409 for a missing or unfinished archive; StorageError for damage.
  * @example await handleSummaryInvocation({ source: 'oos', regionId: 'cn-hangzhou', id: 'exec-6be6d6ff805349d9ac13' }, deps)
  */
 export async function handleSummaryInvocation(payload: unknown, deps: SummarizeDeps): Promise<SummarizeInvocationResult> {
-  if (!payload || typeof payload !== 'object' || Array.isArray(payload)) {
-    throw new InputError('InvalidPayload', 'the payload must be a JSON object {"source","regionId","id"}');
-  }
-  const input = payload as Record<string, unknown>;
+  const input = requireObject(payload, 'the summarize payload', PAYLOAD_EXAMPLE);
+  rejectUnknownFields(input, PAYLOAD_FIELDS, 'the summarize payload');
   const ref = parseArchiveRef(input);
-  if (input.force !== undefined && typeof input.force !== 'boolean') {
-    throw new InputError('InvalidParameter', 'force must be true or false');
-  }
-  const loaded = await loadSummary({ ...deps, ref }, 'json', input.force === true);
+  // includeHistory is collect's: accepted (and checked) so that one payload serves both; the archive is summarized as collected.
+  if (ref.source === 'oos' && input.includeHistory !== undefined) throw new InputError('InvalidPayload', '"includeHistory" applies to source "ecs" only');
+  optionalBoolean(input, 'includeHistory');
+  const loaded = await loadSummary({ ...deps, ref }, 'json', optionalBoolean(input, 'force'));
   const s = loaded.summary;
   const result: SummarizeInvocationResult = {
     archive: ref,
@@ -185,7 +176,7 @@ export async function handleSummaryInvocation(payload: unknown, deps: SummarizeD
     unfinished: s.unfinished,
     failureRatio: s.failureRatio,
     causes: s.groups.length,
-    topGroups: s.groups.slice(0, 10).map(({ resourceIds, example, ...g }) => ({ ...g, resources: resourceIds.length, exampleId: example.id })),
+    topGroups: s.groups.slice(0, 10).map(({ resourceIds, example, instanceErrors: _errors, ...g }) => ({ ...g, resources: resourceIds.length, exampleId: example.id })),
     retryCount: s.retry.count,
     truncatedOutputs: s.truncatedOutputs.count,
     keys: loaded.keys,

@@ -5,6 +5,7 @@
  */
 import { InputError } from '../errors';
 import { REGION_ID, isSource, type Source } from '../ids';
+import { optionalBoolean, rejectUnknownFields, requireObject } from '../payload';
 import { isTimerTriggerEvent, parseJson } from '../triggers';
 
 /** A validated sweep request. */
@@ -29,7 +30,7 @@ export const SWEEP_LIMITS = Object.freeze({
   maxRegions: 32,
 });
 
-const KNOWN = new Set(['regions', 'sources', 'lookbackHours', 'concurrency', 'retentionDays', 'warnDays', 'dryRun']);
+const KNOWN: readonly string[] = ['regions', 'sources', 'lookbackHours', 'concurrency', 'retentionDays', 'warnDays', 'dryRun'];
 
 /**
  * Parses a decoded FC event: a timer trigger event (its `payload` string is JSON, or blank for all defaults) or a
@@ -50,14 +51,8 @@ export function parseSweepPayload(event: unknown, defaultRegionId: string): Swee
     if (text !== undefined && typeof text !== 'string') throw new InputError('InvalidPayload', 'the timer event\'s "payload" must be a string (the trigger\'s configured payload)');
     body = text === undefined || text.trim() === '' ? {} : parseJson(text, 'the timer trigger payload');
   }
-  if (!body || typeof body !== 'object' || Array.isArray(body)) {
-    throw new InputError('InvalidPayload', 'the sweep payload must be a JSON object such as {"regions":["cn-hangzhou"],"lookbackHours":72}');
-  }
-  const v = body as Record<string, unknown>;
-  const unknown = Object.keys(v).filter((k) => !KNOWN.has(k));
-  if (unknown.length > 0) {
-    throw new InputError('InvalidPayload', `unknown field(s) in the sweep payload: ${unknown.join(', ')}; known: ${[...KNOWN].join(', ')}`);
-  }
+  const v = requireObject(body, 'the sweep payload', '{"regions":["cn-hangzhou"],"lookbackHours":72}');
+  rejectUnknownFields(v, KNOWN, 'the sweep payload');
 
   let regions = [defaultRegionId];
   if (v.regions !== undefined) {
@@ -82,8 +77,7 @@ export function parseSweepPayload(event: unknown, defaultRegionId: string): Swee
   const retentionDays = number(v, 'retentionDays', SWEEP_LIMITS.retentionDays, false);
   const warnDays = number(v, 'warnDays', SWEEP_LIMITS.warnDays, false);
   if (warnDays >= retentionDays) throw new InputError('InvalidPayload', `"warnDays" (${warnDays}) must be smaller than "retentionDays" (${retentionDays})`);
-  if (v.dryRun !== undefined && typeof v.dryRun !== 'boolean') throw new InputError('InvalidPayload', `"dryRun" must be true or false, got ${JSON.stringify(v.dryRun)}`);
-  return { regions, sources, lookbackHours, concurrency, retentionDays, warnDays, dryRun: v.dryRun === true, triggerTimeMs };
+  return { regions, sources, lookbackHours, concurrency, retentionDays, warnDays, dryRun: optionalBoolean(v, 'dryRun'), triggerTimeMs };
 }
 
 function number(v: Record<string, unknown>, key: string, limits: { default: number; min: number; max: number }, integer: boolean): number {

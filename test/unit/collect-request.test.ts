@@ -38,11 +38,25 @@ describe('parseCollectRequest', () => {
     [{ ...oos, force: 'yes' }, 'InvalidPayload'],
     [{ ...oos, extra: 1 }, 'InvalidPayload'],
     [{ ...oos, continuation: -1 }, 'InvalidPayload'],
+    [{ ...oos, forse: true }, 'InvalidPayload'],
+    [{ source: 'oos', regionId: 'cn-hangzhou', id: oos.executionId, executionId: 'exec-000000000000' }, 'InvalidPayload'],
+    [{ source: 'oos', regionId: 'cn-hangzhou', id: 't-hz0jdfwd9f0abc' }, 'InvalidExecutionId'],
   ])('rejects %j with %s', (payload, code) => {
     const err = rejection(payload);
     expect(err.code).toBe(code);
     expect(err.status).toBe(400);
     expect(err.message.length).toBeGreaterThan(10);
+  });
+
+  it('names an unknown field and the one it probably meant', () => {
+    expect(rejection({ ...oos, forse: true }).message).toBe(
+      'unknown field "forse" in the collect payload (did you mean "force"?); known fields: source, regionId, id, executionId, invokeId, includeHistory, force, async, continuation',
+    );
+  });
+
+  it("takes summarize's form too: id instead of executionId/invokeId", () => {
+    expect(parseCollectRequest({ source: 'oos', regionId: 'cn-hangzhou', id: oos.executionId })).toEqual(parseCollectRequest(oos));
+    expect(parseCollectRequest({ source: 'ecs', regionId: 'cn-hangzhou', id: ecs.invokeId, invokeId: ecs.invokeId })).toMatchObject({ id: ecs.invokeId });
   });
 
   it('round-trips through collectPayload', () => {

@@ -92,20 +92,29 @@ describe('summarize over HTTP', () => {
   });
 
   it.each([
-    [{}, 'source must be "oos" or "ecs"'],
-    [{ source: 'rds', regionId: 'cn-hangzhou', id: 't-hz0jdfwd9f0a1b' }, 'source must be'],
-    [{ source: 'ecs', regionId: 'Hangzhou!', id: 't-hz0jdfwd9f0a1b' }, 'regionId must be a region id'],
-    [{ source: 'ecs', regionId: 'cn-hangzhou', id: 'exec-6be6d6ff805349d9ac13' }, 'id must be a Cloud Assistant invoke id'],
-    [{ source: 'oos', regionId: 'cn-hangzhou', id: '../../etc/passwd' }, 'id must be an OOS execution id'],
-    [{ source: 'ecs', regionId: 'cn-hangzhou', id: 't-hz0jdfwd9f0a1b', format: 'xml' }, 'format must be json, html or md'],
-  ])('answers 400 for %o', async (q, message) => {
+    [{}, 'MissingParameter', '"source" must be "oos" or "ecs"'],
+    [{ source: 'rds', regionId: 'cn-hangzhou', id: 't-hz0jdfwd9f0a1b' }, 'InvalidSource', '"source" must be'],
+    [{ source: 'ecs', regionId: 'Hangzhou!', id: 't-hz0jdfwd9f0a1b' }, 'InvalidRegionId', 'is not a region id'],
+    [{ source: 'ecs', regionId: 'cn-hangzhou', id: 'exec-6be6d6ff805349d9ac13' }, 'InvalidInvokeId', 'is not a Cloud Assistant invoke id'],
+    [{ source: 'oos', regionId: 'cn-hangzhou', id: '../../etc/passwd' }, 'InvalidExecutionId', 'is not an OOS execution id'],
+    [{ source: 'ecs', regionId: 'cn-hangzhou', id: 't-hz0jdfwd9f0a1b', format: 'xml' }, 'InvalidParameter', 'format must be json, html or md'],
+    [{ source: 'ecs', regionId: 'cn-hangzhou', id: 't-hz0jdfwd9f0a1b', fromat: 'html' }, 'InvalidPayload', 'unknown field "fromat" in the summary query string (did you mean "format"?)'],
+    [{ source: 'ecs', regionId: 'cn-hangzhou', id: 't-hz0jdfwd9f0a1b', refresh: 'yes' }, 'InvalidPayload', '"refresh" must be true or false'],
+    [{ source: 'ecs', regionId: 'cn-hangzhou', executionId: 'exec-6be6d6ff805349d9ac13' }, 'InvalidPayload', '"executionId" belongs to source "oos"'],
+  ])('answers 400 for %o', async (q, code, message) => {
     const res = await call(httpEvent({ query: q as Record<string, string> }));
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     const body = JSON.parse(res.body);
-    expect(body.error.code).toBe('InvalidParameter');
+    expect(body.error.code).toBe(code);
     expect(body.error.message).toContain(message);
     expect(body.requestId).toBe('req-1');
+  });
+
+  it("accepts collect's field names in the query: invokeId instead of id", async () => {
+    const res = await call(httpEvent({ query: { source: ECS.source, regionId: ECS.regionId, invokeId: ECS.id } }));
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ id: ECS.id });
   });
 
   it('answers 404 when there is no archive', async () => {
@@ -181,10 +190,25 @@ describe('summarize by direct invocation', () => {
 
   it.each([
     [[1, 2], 'InvalidPayload'],
-    [{ source: 'ecs', regionId: 'cn-hangzhou' }, 'InvalidParameter'],
-    [{ ...ECS, force: 'yes' }, 'InvalidParameter'],
+    [{ source: 'ecs', regionId: 'cn-hangzhou' }, 'MissingParameter'],
+    [{ ...ECS, force: 'yes' }, 'InvalidPayload'],
+    [{ ...ECS, forse: true }, 'InvalidPayload'],
+    [{ ...ECS, async: true }, 'InvalidPayload'],
+    [{ source: 'ecs', regionId: 'cn-hangzhou', id: ECS.id, invokeId: 't-hz0jdfwd9f0zzz' }, 'InvalidPayload'],
+    [{ source: 'ecs', regionId: 'cn-hangzhou', invokeId: ECS.id, includeHistory: 'no' }, 'InvalidPayload'],
   ])('throws a 400 InputError for %o', async (payload, code) => {
     await expect(handleSummaryInvocation(payload, deps)).rejects.toMatchObject({ code, status: 400 });
+  });
+
+  it('names an unknown field, and the field it probably meant', async () => {
+    await expect(handleSummaryInvocation({ ...ECS, forse: true }, deps)).rejects.toThrow('unknown field "forse" in the summarize payload (did you mean "force"?)');
+  });
+
+  it("takes collect's payload as it is", async () => {
+    const collectPayload = { source: 'ecs', regionId: ECS.regionId, invokeId: ECS.id, includeHistory: false, force: true };
+    const result = await handleSummaryInvocation(collectPayload, deps);
+    expect(result).toMatchObject({ archive: ECS, computed: true, failures: 5 });
+    expect(result.topGroups[0]).not.toHaveProperty('instanceErrors');
   });
 
   it('throws the typed 404 for a missing archive', async () => {

@@ -36,7 +36,8 @@ describe('parseSweepPayload', () => {
     [{ concurrency: 2.5 }, /"concurrency" must be an integer/],
     [{ retentionDays: 2, warnDays: 2 }, /"warnDays" \(2\) must be smaller than "retentionDays" \(2\)/],
     [{ dryRun: 'yes' }, /"dryRun" must be true or false/],
-    [{ lookback: 24 }, /unknown field\(s\) in the sweep payload: lookback/],
+    [{ lookback: 24 }, /unknown field "lookback" in the sweep payload; known fields: regions/],
+    [{ dryrun: true }, /unknown field "dryrun" in the sweep payload \(did you mean "dryRun"\?\)/],
     [[1, 2], /must be a JSON object/],
     [null, /must be a JSON object/],
   ])('rejects %j', (payload, message) => {
