@@ -21,7 +21,7 @@ import {
 import type { Manifest, ObjectEntry, RelatedEntry } from '../archive/manifest';
 import type { ObjectStore } from '../archive/store';
 import { readManifest, readRecords } from '../archive/reader';
-import { DEFAULT_PART_LIMITS, NdjsonGzipBuffer, storeGzipObject, type PartLimits } from '../archive/writer';
+import { DEFAULT_PART_LIMITS, NdjsonGzipBuffer, storeGzipObject, writeGzipRecords, type PartLimits } from '../archive/writer';
 import { readAhead } from '../cloud/paginate';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint';
 import type { CollectRequest } from './request';
@@ -103,7 +103,7 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
   }
 
   // 2. Check existence and finality before writing anything.
-  const subject = await adapter.describe();
+  let subject = await adapter.describe();
   if (!subject) {
     throw new InputError(
       req.source === 'oos' ? 'ExecutionNotFound' : 'InvocationNotFound',
@@ -151,6 +151,14 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
         startedAt: started,
         updatedAt: started,
       };
+  // The subject is stored first and released: only its status and size were needed, and it can be as large as the
+  // records' pages.
+  if (!state.related.some((r) => r.name === adapter.subjectName)) {
+    const entry = await writeGzipRecords(store, relatedKey(ref, adapter.subjectName, 0), [subject.record]);
+    state.related.push({ name: adapter.subjectName, ...entry } satisfies RelatedEntry);
+  }
+  const expectedRecords = subject.expectedRecords;
+  subject = undefined;
   const base = { apiCalls: state.apiCalls, retries: state.retries, records: state.records };
   const syncStats = () => {
     state.apiCalls = base.apiCalls + adapter.stats.apiCalls;
@@ -168,7 +176,7 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
       phase: state.phase,
       records: state.records,
       pages: state.pages,
-      expectedRecords: subject.expectedRecords,
+      expectedRecords,
       recordsThisRun: state.records - base.records,
       apiCalls: state.apiCalls,
       retries: state.retries,
@@ -255,7 +263,7 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
   }
 
   // 4. What explains the records: each related listing is walked like the records (resumable, deadline-aware).
-  const steps = adapter.related(subject);
+  const steps = adapter.related();
   for (let step = state.relatedStep ?? 0; step < steps.length; step++) {
     const item = steps[step];
     if (item === undefined) break;

@@ -32,24 +32,20 @@ export interface RelatedListing {
   pages(startingToken: string | undefined): AsyncIterable<RecordPage>;
 }
 
-/** A listing of one record that is already in hand (the execution or invocation itself). */
-function single(name: RelatedName, record: ApiRecord): RelatedListing {
-  return {
-    name,
-    async *pages() {
-      yield { records: [record], nextToken: undefined };
-    },
-  };
-}
-
 export interface SourceAdapter {
   readonly api: { service: 'oos' | 'ecs'; action: string; version: string; parameters: Record<string, string | number | boolean> };
   /** Looks the execution/invocation up; `undefined` when it does not exist. */
   describe(): Promise<Subject | undefined>;
   /** The primary records, page by page, from `startingToken` (undefined = the first page). */
   pages(startingToken: string | undefined): AsyncIterable<RecordPage>;
-  /** The related listings, in a fixed order; each is walked page by page like the records (and resumed the same way). */
-  related(subject: Subject): RelatedListing[];
+  /**
+   * The related object that holds the subject itself (`execution` / `invocation`). Collect stores it as soon as the
+   * subject passed the existence and finality checks and lets go of it: an invocation over 100,000 instances is
+   * described with every instance (~40 MB parsed), which must not be held for the whole walk.
+   */
+  readonly subjectName: RelatedName;
+  /** The related listings after the subject, in a fixed order; each is walked page by page like the records (and resumed the same way). */
+  related(): RelatedListing[];
   /** Whether the API cut this record's output (`Dropped` > 0). */
   isTruncated(record: ApiRecord): boolean;
   readonly stats: { apiCalls: number; retries: number; throttles: number };
@@ -80,8 +76,8 @@ export function oosAdapter(client: RpcClient, req: CollectRequest): SourceAdapte
         throw notFoundAsInput(err, req);
       }
     },
-    related: (subject) => [
-      single('execution', subject.record),
+    subjectName: 'execution',
+    related: () => [
       {
         name: 'failed-child-executions',
         async *pages(startingToken) {
@@ -124,7 +120,8 @@ export function ecsAdapter(client: RpcClient, req: CollectRequest): SourceAdapte
         yield { records: page.records as ApiRecord[], nextToken: page.nextToken };
       }
     },
-    related: (subject) => [single('invocation', subject.record)],
+    subjectName: 'invocation',
+    related: () => [],
     isTruncated: (record) => Number(record.Dropped ?? 0) > 0,
     get stats() {
       return client.stats;

@@ -1,0 +1,68 @@
+/**
+ * What lets collect keep pace with the API and stay flat in memory, against the local cloud with the real SDKs:
+ * the subject (the execution or invocation) is stored as its related object before the walk and not held.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCollect } from '../../lib/collect';
+import { parseCollectRequest } from '../../lib/collect/request';
+import { createRuntime } from '../../lib/runtime';
+import { archiveDir, manifestKey, relatedKey, type ArchiveRef } from '../../lib/archive/layout';
+import { readManifest, readRelated } from '../../lib/archive/reader';
+import { loadCheckpoint } from '../../lib/collect/checkpoint';
+import type { Deadline } from '../../lib/deadline';
+import { fcContext, startTestCloud, type TestCloud } from '../helpers/local-cloud';
+
+let t: TestCloud;
+beforeAll(async () => {
+  t = await startTestCloud({ seed: 11 });
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+/** A deadline that reports "nearly done" from its n-th look on. */
+function deadlineAfter(looks: number): Deadline {
+  let seen = 0;
+  return { at: Date.now() + 3_600_000, remaining: () => 3_600_000, nearlyDone: () => ++seen >= looks, signal: new AbortController().signal };
+}
+
+describe('the subject is stored before the walk', () => {
+  it('ECS: the described invocation (every instance) is in the archive after the first page, and the resumed archive keeps it once', async () => {
+    // Prepare
+    const id = t.cloud.rpc.data.addInvocation({ instances: 300 }).invokeId;
+    const env = t.env('file');
+    const ref: ArchiveRef = { source: 'ecs', regionId: 'cn-hangzhou', id };
+    const payload = { source: 'ecs', regionId: 'cn-hangzhou', invokeId: id };
+    // Act: stop after the first page
+    const first = await runCollect(parseCollectRequest(payload), { ...createRuntime(fcContext(), { env }), deadline: deadlineAfter(1) });
+    const store = createRuntime(fcContext(), { env }).store;
+    const cp = await loadCheckpoint(store, ref);
+    // Assess: checkpointed after one page, with the invocation already stored
+    expect(first.status).toBe('checkpointed');
+    expect(cp?.pages).toBe(1);
+    expect(cp?.related).toEqual([expect.objectContaining({ name: 'invocation', key: relatedKey(ref, 'invocation', 0), records: 1 })]);
+    // Act: finish
+    const done = await runCollect(parseCollectRequest(payload), createRuntime(fcContext(), { env }));
+    // Assess
+    expect(done.status).toBe('committed');
+    const manifest = (await readManifest(store, ref))!;
+    expect(manifest.related.map((r) => r.name)).toEqual(['invocation']);
+    const described: Array<Record<string, any>> = [];
+    for await (const r of readRelated(store, manifest, 'invocation')) described.push(r);
+    expect(described).toHaveLength(1);
+    expect(described[0]!.InvokeId).toBe(id);
+    expect(described[0]!.InvokeInstances.InvokeInstance).toHaveLength(300);
+    expect(await store.head(manifestKey(ref))).toBeDefined();
+    expect(archiveDir(ref)).toBe(`ecs/cn-hangzhou/${id}`);
+  });
+
+  it('OOS: the execution comes first, the failed children after the records, as before', async () => {
+    const id = t.cloud.rpc.data.addExecution({ resources: 250, failureRate: 0.3 }).executionId;
+    const env = t.env('oss');
+    const result = await runCollect(parseCollectRequest({ source: 'oos', regionId: 'cn-hangzhou', executionId: id }), createRuntime(fcContext(), { env }));
+    const store = createRuntime(fcContext(), { env }).store;
+    const manifest = (await readManifest(store, { source: 'oos', regionId: 'cn-hangzhou', id }))!;
+    expect(result.status).toBe('committed');
+    expect(manifest.related.map((r) => r.name)).toEqual(['execution', 'failed-child-executions']);
+  });
+});
