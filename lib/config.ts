@@ -212,8 +212,22 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
   },
   {
     name: 'API_RATE_LIMIT_PER_SECOND',
-    meaning: 'Requests per second per API client (token bucket; 0 disables the limit).',
-    default: '20',
+    meaning:
+      'An optional hard ceiling on the requests per second one invocation sends to one API (OOS or ECS) in a region. Below it the send rate adapts to the API: no limit until the API throttles, then slower and growing back (0 or unset: no ceiling).',
+    default: 'none',
+    required: false,
+  },
+  {
+    name: 'API_ACCOUNT_RATE_BUDGET',
+    meaning:
+      'Requests per second per API and region that all collectors of the account together should stay under. The sweep gives each collect it starts budget ÷ its concurrency as a ceiling, the event consumer budget ÷ API_BUDGET_SHARES (unset: no budget; each collector adapts to throttling alone).',
+    default: 'none',
+    required: false,
+  },
+  {
+    name: 'API_BUDGET_SHARES',
+    meaning: 'Into how many equal shares the event consumer splits API_ACCOUNT_RATE_BUDGET, one per collect it starts (how many collections may run at once).',
+    default: '16',
     required: false,
   },
   {
@@ -345,8 +359,12 @@ export interface AppConfig {
   readonly apiTimeoutMs: number;
   /** API_MAX_ATTEMPTS. */
   readonly apiMaxAttempts: number;
-  /** API_RATE_LIMIT_PER_SECOND (0 = unlimited). */
-  readonly apiRateLimit: number;
+  /** API_RATE_LIMIT_PER_SECOND; `undefined` = no ceiling (0 means the same). */
+  readonly apiRateLimit: number | undefined;
+  /** API_ACCOUNT_RATE_BUDGET; `undefined` = no account budget. */
+  readonly apiAccountBudget: number | undefined;
+  /** API_BUDGET_SHARES. */
+  readonly apiBudgetShares: number;
   /** LOG_LEVEL. */
   readonly logLevel: LogLevel;
   /** ARCHIVE_PART_MAX_RECORDS. */
@@ -461,7 +479,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     credentialsProfile: readString({ env, key: 'ALIBABA_CLOUD_PROFILE' }),
     apiTimeoutMs: readInt({ env, key: 'API_TIMEOUT_MS', defaultValue: 10_000, min: 100, max: 120_000 }),
     apiMaxAttempts: readInt({ env, key: 'API_MAX_ATTEMPTS', defaultValue: 6, min: 1, max: 20 }),
-    apiRateLimit: readInt({ env, key: 'API_RATE_LIMIT_PER_SECOND', defaultValue: 20, min: 0, max: 10_000 }),
+    apiRateLimit: readInt({ env, key: 'API_RATE_LIMIT_PER_SECOND', min: 0, max: 10_000 }) || undefined,
+    apiAccountBudget: readInt({ env, key: 'API_ACCOUNT_RATE_BUDGET', min: 1, max: 100_000 }),
+    apiBudgetShares: readInt({ env, key: 'API_BUDGET_SHARES', defaultValue: 16, min: 1, max: 1_000 }),
     logLevel: readEnum({ env, key: 'LOG_LEVEL', values: LOG_LEVELS, defaultValue: 'info' }),
     partMaxRecords: readInt({ env, key: 'ARCHIVE_PART_MAX_RECORDS', defaultValue: 100_000, min: 1, max: 10_000_000 }),
     partMaxBytes: readInt({ env, key: 'ARCHIVE_PART_MAX_MB', defaultValue: 32, min: 1, max: 1024 }) * 1024 * 1024,

@@ -8,6 +8,7 @@ import { createLogger, type Logger } from './log';
 import type { FcContext } from './triggers';
 import { resolveCredentials, type CredentialsSource } from './cloud/credentials';
 import { createRpcClient, type RpcClient } from './cloud/rpc';
+import { createAdaptiveRateLimiter, type AdaptiveRateLimiter } from './cloud/rate-limit';
 import type { Service } from './cloud/endpoints';
 import { openStore } from './archive/open';
 import { withStoreRetries } from './archive/retrying';
@@ -26,8 +27,19 @@ export interface Runtime {
   credentials: CredentialsSource;
   store: ObjectStore;
   deadline: Deadline;
-  /** A fresh client (its own call and retry counters) for a service in a region. */
-  rpc(service: Service, regionId: string): RpcClient;
+  /**
+   * A fresh client (its own call and retry counters) for a service in a region. Every client of one service and
+   * region in this invocation shares one adaptive rate limiter; `ceilingPerSecond` (a collect's share of the
+   * account budget) lowers the hard ceiling of that limiter below API_RATE_LIMIT_PER_SECOND.
+   */
+  rpc(service: Service, regionId: string, limits?: { ceilingPerSecond?: number | undefined }): RpcClient;
+}
+
+/** The lower of two optional ceilings (`undefined` = none). */
+export function lowerCeiling(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
 }
 
 export interface RuntimeOptions {
@@ -74,6 +86,17 @@ export function createRuntime(context: FcContext, options: RuntimeOptions = {}):
     }),
     { deadline, logger },
   );
+  const limiters = new Map<string, AdaptiveRateLimiter>();
+  const limiterFor = (service: Service, regionId: string, ceilingPerSecond: number | undefined): AdaptiveRateLimiter => {
+    const ceiling = lowerCeiling(config.apiRateLimit, ceilingPerSecond);
+    const key = `${service}\0${regionId}\0${ceiling ?? ''}`;
+    let limiter = limiters.get(key);
+    if (!limiter) {
+      limiter = createAdaptiveRateLimiter({ ceilingPerSecond: ceiling, deadline });
+      limiters.set(key, limiter);
+    }
+    return limiter;
+  };
   return {
     config,
     context,
@@ -81,7 +104,7 @@ export function createRuntime(context: FcContext, options: RuntimeOptions = {}):
     credentials,
     store,
     deadline,
-    rpc: (service, regionId) =>
+    rpc: (service, regionId, limits) =>
       createRpcClient({
         service,
         regionId,
@@ -89,7 +112,7 @@ export function createRuntime(context: FcContext, options: RuntimeOptions = {}):
         endpoint: config.rpcEndpoints[service],
         timeoutMs: config.apiTimeoutMs,
         retry: { maxAttempts: config.apiMaxAttempts },
-        rateLimitPerSecond: config.apiRateLimit,
+        limiter: limiterFor(service, regionId, limits?.ceilingPerSecond),
         deadline,
         logger,
       }),

@@ -105,6 +105,15 @@ export function isRetryableFailure(failure: { code: string; httpStatus?: number 
   return failure.httpStatus === undefined && RETRYABLE_TRANSPORT_CODES.has(failure.code);
 }
 
+/**
+ * Whether a code means the API's flow control refused the call (`Throttling*`, `Rejected.Throttling`, HTTP 429):
+ * the adaptive rate limiter slows down on these, not on other retryable failures.
+ * @example isThrottlingCode('Throttling.User') // true
+ */
+export function isThrottlingCode(code: string): boolean {
+  return code.startsWith('Throttling') || code === 'Rejected.Throttling' || code === 'HttpStatus429';
+}
+
 /** What is known about one failed attempt. */
 export interface FailureInfo {
   /** The API's `Code`, or `RequestTimeout`, `ECONNRESET`..., `NonJsonResponse`, `HttpStatus<nnn>`, `ClientError`. */

@@ -1,6 +1,6 @@
 /**
  * The one factory for the OOS and ECS RPC clients, on `@alicloud/pop-core` (signature v1, form-POST). It adds what
- * pop-core lacks: per-request credentials, explicit timeouts, a rate limit, retries (see ./retry), typed errors that
+ * pop-core lacks: per-request credentials, explicit timeouts, an adaptive rate limit, retries (see ./retry), typed errors that
  * never carry the signed URL, HTTP-status checks (pop-core treats a Code-less 5xx as success) and clean JSON results.
  */
 import RPCClient from '@alicloud/pop-core/lib/rpc';
@@ -9,8 +9,8 @@ import { ApiError } from '../errors';
 import { type Logger, silentLogger } from '../log';
 import type { CredentialsSource } from './credentials';
 import { API_VERSIONS, type Service, defaultEndpoint, normalizeEndpoint } from './endpoints';
-import { createRateLimiter } from './rate-limit';
-import { type RetryPolicy, apiError, classifyFailure, retryPolicy, sanitizeMessage, withRetry } from './retry';
+import { createAdaptiveRateLimiter, type AdaptiveRateLimiter } from './rate-limit';
+import { type RetryPolicy, apiError, classifyFailure, isThrottlingCode, retryPolicy, sanitizeMessage, withRetry } from './retry';
 
 /** Request parameters: top-level scalars; `undefined` values are dropped. JSON-typed parameters must be strings. */
 export type RpcParams = Record<string, string | number | boolean | undefined>;
@@ -39,8 +39,11 @@ export interface RpcClientOptions {
   timeoutMs?: number;
   /** Overrides of the retry policy. @default DEFAULT_RETRY_POLICY (6 attempts, 200 ms base, 5 s cap) */
   retry?: Partial<RetryPolicy>;
-  /** Requests per second through this client (token bucket; 0 = unlimited). @default 20 */
-  rateLimitPerSecond?: number;
+  /**
+   * The send-rate limiter, shared by every client that should share what the API allows (one per service and
+   * region in an invocation: see lib/runtime.ts). @default a new adaptive limiter without a ceiling
+   */
+  limiter?: AdaptiveRateLimiter;
   /** The invocation's deadline: bounds timeouts, sleeps and retries. @default noDeadline */
   deadline?: Deadline;
   /** Gets one warn line per retry. @default silentLogger */
@@ -143,7 +146,7 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const deadline = options.deadline ?? noDeadline;
   const logger = (options.logger ?? silentLogger).child({ service, regionId });
-  const limiter = createRateLimiter({ ratePerSecond: options.rateLimitPerSecond ?? 20 });
+  const limiter = options.limiter ?? createAdaptiveRateLimiter({ deadline, sleep: options.sleep });
   const stats = { apiCalls: 0, retries: 0, throttles: 0 };
 
   async function attemptOnce(action: string, params: Record<string, string | number | boolean>, attempt: number): Promise<unknown> {
@@ -160,9 +163,12 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
     try {
       [json, entry] = await pop.request(action, params, { method: 'POST', timeout });
     } catch (err) {
-      throw toApiError(err, { service, action, attempts: attempt });
+      const apiErr = toApiError(err, { service, action, attempts: attempt });
+      if (isThrottling(apiErr)) limiter.record('throttled');
+      throw apiErr;
     }
     const status = entry.response?.statusCode;
+    limiter.record(status === 429 ? 'throttled' : 'ok');
     if (status !== undefined && (status < 200 || status >= 300)) {
       // pop-core only looks at `Code`: a non-2xx answer without one would otherwise pass as an (empty) success.
       const body = json as { RequestId?: unknown; Message?: unknown } | null;
@@ -219,5 +225,5 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
 
 /** The API refused the call for its rate (`Throttling*`, `Rejected.Throttling`, HTTP 429). */
 function isThrottling(err: ApiError): boolean {
-  return err.code.startsWith('Throttling') || err.code === 'Rejected.Throttling' || err.httpStatus === 429;
+  return isThrottlingCode(err.code) || err.httpStatus === 429;
 }

@@ -37,7 +37,6 @@ function client(overrides: Partial<RpcClientOptions> = {}) {
     endpoint: server.url,
     timeoutMs: 1_000,
     retry: { ...FAST, maxAttempts: 4 },
-    rateLimitPerSecond: 0,
     logger,
     ...overrides,
   });
