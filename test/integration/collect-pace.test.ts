@@ -45,13 +45,14 @@ describe('the subject is stored before the walk', () => {
     const done = await runCollect(parseCollectRequest(payload), createRuntime(fcContext(), { env }));
     // Assess
     expect(done.status).toBe('committed');
-    const manifest = (await readManifest(store, ref))!;
+    const manifest = await readManifest(store, ref);
+    if (!manifest) throw new Error('no manifest');
     expect(manifest.related.map((r) => r.name)).toEqual(['invocation']);
-    const described: Array<Record<string, any>> = [];
+    const described: Array<{ InvokeId?: unknown; InvokeInstances?: { InvokeInstance?: unknown[] } }> = [];
     for await (const r of readRelated(store, manifest, 'invocation')) described.push(r);
     expect(described).toHaveLength(1);
-    expect(described[0]!.InvokeId).toBe(id);
-    expect(described[0]!.InvokeInstances.InvokeInstance).toHaveLength(300);
+    expect(described[0]?.InvokeId).toBe(id);
+    expect(described[0]?.InvokeInstances?.InvokeInstance).toHaveLength(300);
     expect(await store.head(manifestKey(ref))).toBeDefined();
     expect(archiveDir(ref)).toBe(`ecs/cn-hangzhou/${id}`);
   });
@@ -61,8 +62,8 @@ describe('the subject is stored before the walk', () => {
     const env = t.env('oss');
     const result = await runCollect(parseCollectRequest({ source: 'oos', regionId: 'cn-hangzhou', executionId: id }), createRuntime(fcContext(), { env }));
     const store = createRuntime(fcContext(), { env }).store;
-    const manifest = (await readManifest(store, { source: 'oos', regionId: 'cn-hangzhou', id }))!;
+    const manifest = await readManifest(store, { source: 'oos', regionId: 'cn-hangzhou', id });
     expect(result.status).toBe('committed');
-    expect(manifest.related.map((r) => r.name)).toEqual(['execution', 'failed-child-executions']);
+    expect(manifest?.related.map((r) => r.name)).toEqual(['execution', 'failed-child-executions']);
   });
 });
