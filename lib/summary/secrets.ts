@@ -27,7 +27,9 @@
  *    in MySQL's `(using password: YES)`;
  * 7. detect-secrets-style entropy: a run of base64 characters of 24 or more holding upper case, lower case and
  *    digits, with a Shannon entropy of at least 4.5 bits per character (detect-secrets' default limit for
- *    base64). Hex is never masked by entropy: hashes named as such (`sha256: …`), commit ids, request ids and
+ *    base64; log2(length) − 1 for runs shorter than 46), whose neighbouring letters and digits change class (upper,
+ *    lower, digit) at least 40% of the time (random text: ~65%; words, camel case, versions: ~30% or less), and
+ *    that is not a path (a slash every 12 characters or more often). Hex is never masked by entropy: hashes named as such (`sha256: …`), commit ids, request ids and
  *    UUIDs are part of a cause.
  *
  * Linear time: every pattern starts at a boundary that cannot occur inside the run it then scans, and every
@@ -72,12 +74,14 @@ function words(key: string): string[] {
 /**
  * True when a key or flag name says its value is a secret: it holds `password`, `secret`, `token`, `api key`,
  * `credential`… (any case, any separator), or ends in `pwd` or `pass` after another word (`MYSQL_PWD`, `DB_PASS`),
- * unless its last word says it names something else (`token_type`, `password_file`, `access_key_id`).
+ * unless its last word says it names something else (`token_type`, `password_file`, `access_key_id`). A dotted name
+ * is judged by its last part.
  * @example isSecretKey('PGPASSWORD') // true
  * @example isSecretKey('password_file') // false
  */
 export function isSecretKey(key: string): boolean {
-  const w = words(key);
+  // A dotted name is judged by its last part: `spring.datasource.password` is, `….AppWindowToken.destroySurfaces` is not.
+  const w = words(key.slice(key.lastIndexOf('.') + 1));
   const last = w[w.length - 1];
   if (last === undefined || NOT_SECRET_LAST_WORDS.has(last)) return false;
   if (SECRET_FRAGMENTS.test(w.join(''))) return true;
@@ -96,6 +100,7 @@ function keepValue(raw: string): boolean {
   const v = raw.replace(/^["']|["']$/g, '');
   if (v === '' || v.startsWith('<redacted') || /^\*+$/.test(v) || /^x{3,}$/i.test(v)) return true;
   if (/^(?:env|file|fd):[^\s]{1,256}$|^stdin$/.test(v)) return true; // openssl: where the password is, not what
+  if (/^(?:[A-Za-z_$][\w$]{0,63}\.){1,12}[A-Za-z_$][\w$]{0,63}@[0-9a-f]{1,16}$/.test(v)) return true; // a Java object (`pkg.Class@2bd79ce`)
   if (/^(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%[A-Za-z_][A-Za-z0-9_]*%|\{\{[^}]{1,60}\}\})$/.test(v)) return true;
   return NOT_SECRET_VALUES.has(v.toLowerCase());
 }
@@ -299,9 +304,15 @@ const SPACED_ASSIGNMENT = new RegExp(
   'g',
 );
 
+/** True when a value is the name of a structure that follows (`token=Token{a64f992 …}`, `token: Foo(…)`), not a secret. */
+function opensStructure(whole: string, offset: number, text: string): boolean {
+  const next = text[offset + whole.length];
+  return next === '{' || next === '(' || next === '[';
+}
+
 function maskAssignments(text: string): string {
-  let s = text.replace(ASSIGNMENT, (whole, key: string, sep: string, value: string) =>
-    isSecretKey(key) && !keepValue(value) ? key + sep + maskValue(value) : whole,
+  let s = text.replace(ASSIGNMENT, (whole, key: string, sep: string, value: string, offset: number, all: string) =>
+    isSecretKey(key) && !keepValue(value) && !opensStructure(whole, offset, all) ? key + sep + maskValue(value) : whole,
   );
   s = s.replace(SPACED_ASSIGNMENT, (whole, key: string, sep: string, value: string) =>
     words(key).length > 1 && isSecretKey(key) && !keepValue(value) && (/\d/.test(value) || value.length >= 12) ? key + sep + maskValue(value) : whole,
@@ -322,7 +333,10 @@ const CHINESE_KEY_HINT = /密码|口令|密钥|秘钥|私钥|令牌/;
 
 /** A run of base64 (or base64url) characters; only runs of 24 or more are weighed. */
 const BASE64_RUN = /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{24,}={0,2}(?![A-Za-z0-9+/=_-])/g;
-/** detect-secrets' default limit for base64 strings, in bits per character. */
+/**
+ * detect-secrets' default limit for base64 strings, in bits per character. A string of n characters holds at most
+ * log2(n) bits per character, so shorter runs (24–45 characters) need log2(n) − 1 instead.
+ */
 const ENTROPY_LIMIT = 4.5;
 
 /** Shannon entropy of a string, in bits per character. */
@@ -337,13 +351,34 @@ export function shannonEntropy(text: string): number {
   return h;
 }
 
+/**
+ * The share of neighbouring letters and digits that differ in class (upper case, lower case, digit): about two
+ * thirds in random characters, a third or less in words, camel case and versions.
+ */
+function classChangeRatio(text: string): number {
+  const cls = (c: number): number => (c >= 65 && c <= 90 ? 0 : c >= 97 && c <= 122 ? 1 : c >= 48 && c <= 57 ? 2 : 3);
+  let pairs = 0;
+  let changes = 0;
+  for (let i = 1; i < text.length; i++) {
+    const a = cls(text.charCodeAt(i - 1));
+    const b = cls(text.charCodeAt(i));
+    if (a === 3 || b === 3) continue;
+    pairs++;
+    if (a !== b) changes++;
+  }
+  return pairs === 0 ? 0 : changes / pairs;
+}
+
 function looksRandom(run: string): boolean {
   const core = run.replace(/=+$/, '');
   if (!/[A-Z]/.test(core) || !/[a-z]/.test(core) || !/\d/.test(core)) return false;
   const slashes = core.split('/').length - 1;
-  if (slashes * 12 > core.length || core.startsWith('/') || core.endsWith('/')) return false; // a path
+  if (slashes * 12 > core.length) return false; // a path
   if (/^[A-Za-z][a-z]+(?:[-_][A-Za-z0-9][a-z0-9]*)+$/.test(core)) return false; // kebab/snake words
-  return shannonEntropy(core) >= ENTROPY_LIMIT;
+  // Words (`PlatformUpdate-Win7-SRV08R2`, `HarddiskVolumeShadowCopy2/Windows`) change between upper case, lower case
+  // and digits rarely; random characters do on about two thirds of their neighbours.
+  if (classChangeRatio(core) < 0.4) return false;
+  return shannonEntropy(core) >= Math.min(ENTROPY_LIMIT, Math.log2(core.length) - 1);
 }
 
 function maskHighEntropy(text: string): string {

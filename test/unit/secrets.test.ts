@@ -68,6 +68,30 @@ describe('maskSecrets: forms', () => {
   });
 });
 
+describe('maskSecrets: entropy', () => {
+  // A fixed pseudo-random sequence, so the figures are the same on every run.
+  let x = 7;
+  const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+  const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  const random = (n: number) => Array.from({ length: n }, () => B64[(next() >>> 8) % 64]).join('');
+
+  it.each([24, 40, 64])('masks nearly every random base64 string of %i characters that no other rule names', (n) => {
+    const strings = Array.from({ length: 200 }, () => random(n));
+    const masked = strings.filter((t) => !maskSecrets(`got ${t} back`).includes(t)).length;
+    expect(masked).toBeGreaterThanOrEqual(n === 24 ? 180 : 194);
+  });
+
+  it.each([
+    'Contoso-Platform-Update-Win7-SRV08R2-Package-TopLevel',
+    'HarddiskVolumeShadowCopy2/Windows/System32',
+    'org.springframework.beans.factory.BeanCreationException',
+    'kernel-5.10.134-17.al8.x86_64',
+    'ApplicationEventMulticaster4Test',
+  ])('keeps words that mix cases and digits: %s', (word) => {
+    expect(maskSecrets(`loading ${word} failed`)).toBe(`loading ${word} failed`);
+  });
+});
+
 describe('isSecretKey', () => {
   it.each(['password', 'PGPASSWORD', 'MYSQL_PWD', 'DB_PASS', 'accessKeySecret', 'client-secret', 'X-Acs-Security-Token', 'api_key', 'aws_secret_access_key', 'privateKey'])(
     '%s is secret',
