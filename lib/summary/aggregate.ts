@@ -16,6 +16,15 @@ import { causeKey, cleanLine, clip, clipWords, excerpt, joinSignature, meaningfu
 
 /** ECS statuses of a task that never started on the instance: the record's `ExitCode` (0) means nothing. */
 const NEVER_RAN_STATUSES: ReadonlySet<string> = new Set(['Aborted', 'Invalid', 'Cancelled']);
+/**
+ * Cloud Assistant error codes of a command that never ran on the instance (DescribeInvocationResults' `ErrorCode`,
+ * also named by OOS `StatusMessage`s): whatever exit code the record or the message states (0), none is known.
+ */
+const NEVER_RAN_ERROR_CODES: ReadonlySet<string> = new Set([
+  'InstanceNotExists', 'InstanceReleased', 'InstanceNotRunning', 'CommandNotApplicable', 'AccountNotExists', 'DirectoryNotExists',
+  'BadCronExpression', 'ClientNotRunning', 'ClientNotResponse', 'ClientIsUpgrading', 'ClientNeedUpgrade', 'DeliveryTimeout',
+  'SecurityGroupRuleDenied', 'TaskConcurrencyLimit',
+]);
 
 /** How a record's status counts. */
 export type StatusClass = 'succeeded' | 'failed' | 'unfinished' | 'skipped';
@@ -406,6 +415,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
 
       retry.add(v.id);
       const text = failureText(record, v);
+      if (NEVER_RAN_ERROR_CODES.has(v.errorCode)) v.exitCode = null;
       const pieces: number[] = [];
       let titlePiece = 0;
       text.pieces.forEach((piece, i) => {

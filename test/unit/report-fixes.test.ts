@@ -8,7 +8,7 @@ import { silentLogger } from '../../lib/log';
 import { ERRORS_PER_GROUP } from '../../lib/summary/aggregate';
 import { summarizeArchive } from '../../lib/summary/index';
 import { clipWords } from '../../lib/summary/signature';
-import { ecsRecord, instanceId, writeArchive } from '../helpers/archive-fixture';
+import { ecsRecord, instanceId, oosChild, oosRecord, writeArchive } from '../helpers/archive-fixture';
 import { createMemoryStore } from '../helpers/memory-store';
 
 const REF: ArchiveRef = { source: 'ecs', regionId: 'cn-hangzhou', id: 't-hz0jdfwd9f0fix' };
@@ -79,6 +79,27 @@ describe('exit codes', () => {
     expect(md).toContain('Failed · exit 0');
     expect(md).not.toContain('Aborted · exit');
     expect(md).not.toContain('Invalid · exit');
+  });
+});
+
+describe('exit codes (OOS)', () => {
+  it('an OOS child that says DeliveryTimeout wears no exit code, though its message and Outputs state 0', async () => {
+    // Prepare: as the local cloud and OOS write them
+    const store = createMemoryStore();
+    const ref: ArchiveRef = { source: 'oos', regionId: 'cn-hangzhou', id: 'exec-6be6d6ff805349d9ac13' };
+    const rows = [1, 2].map((n) => oosRecord({ ResourceId: instanceId(n), Status: 'Failed', Outputs: JSON.stringify({ invocationOutput: '', exitCode: n === 1 ? 0 : 2 }) }));
+    const children = [
+      oosChild({ ExecutionId: 'exec-child0000000001', Parameters: { instanceId: instanceId(1) }, StatusMessage: `Task 'runCommand' failed: DeliveryTimeout: The command delivery has been timeout. (InstanceId: ${instanceId(1)}, ExitCode: 0)` }),
+      oosChild({ ExecutionId: 'exec-child0000000002', Parameters: { instanceId: instanceId(2) }, StatusMessage: `Task 'runCommand' failed: ExitCodeNonzero: tar: cannot open (InstanceId: ${instanceId(2)}, ExitCode: 2)` }),
+    ];
+    await writeArchive(store, { ref, records: rows, related: { 'failed-child-executions': children } });
+    // Act
+    const { summary } = await summarizeArchive({ store, ref, logger: silentLogger });
+    const html = (await store.get(reportKey(ref)))?.toString('utf8') ?? '';
+    // Assess
+    expect(Object.fromEntries(summary.groups.map((g) => [g.errorCode, g.exitCode]))).toEqual({ DeliveryTimeout: null, ExitCodeNonzero: 2 });
+    expect(html).not.toContain('exit 0');
+    expect(html).toContain('class="tag">exit 2<');
   });
 });
 
