@@ -33,7 +33,7 @@ export interface CollectResponse extends CollectResult {
 export const MAX_CONTINUATIONS = 200;
 
 export async function runCollect(req: CollectRequest, rt: Runtime, options: CollectServiceOptions = {}): Promise<CollectResponse> {
-  const client = rt.rpc(req.source, req.regionId);
+  const client = rt.rpc(req.source, req.regionId, { ceilingPerSecond: req.rateLimitPerSecond });
   const adapter = req.source === 'oos' ? oosAdapter(client, req) : ecsAdapter(client, req);
   const result: CollectResponse = await collect(req, {
     store: rt.store,

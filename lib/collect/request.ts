@@ -5,7 +5,7 @@
 import type { ArchiveRef } from '../archive/layout';
 import { InputError } from '../errors';
 import type { Source } from '../ids';
-import { ARCHIVE_FIELDS, optionalBoolean, parseArchiveFields, rejectUnknownFields, requireObject } from '../payload';
+import { ARCHIVE_FIELDS, describeValue, optionalBoolean, parseArchiveFields, rejectUnknownFields, requireObject } from '../payload';
 
 export interface CollectRequest extends ArchiveRef {
   source: Source;
@@ -20,14 +20,21 @@ export interface CollectRequest extends ArchiveRef {
   async: boolean;
   /** Continuation number (0 for the first invocation); bounds self-continuation. */
   continuation: number;
+  /**
+   * This collection's share of the account's API budget (API_ACCOUNT_RATE_BUDGET), requests per second, given by the
+   * sweep or the event consumer that started it: a hard ceiling on its send rate, kept by its continuations.
+   * @default none (only API_RATE_LIMIT_PER_SECOND and the API's throttling limit it)
+   */
+  rateLimitPerSecond?: number | undefined;
 }
 
-const KNOWN_FIELDS: readonly string[] = [...ARCHIVE_FIELDS, 'includeHistory', 'force', 'async', 'continuation'];
+const KNOWN_FIELDS: readonly string[] = [...ARCHIVE_FIELDS, 'includeHistory', 'force', 'async', 'continuation', 'rateLimitPerSecond'];
 const EXAMPLE = '{"source":"oos","regionId":"cn-hangzhou","executionId":"exec-6be6d6ff805349d9ac13"}';
 
 /**
  * Parses and validates a collect payload (already JSON-decoded): the archive (`id` or `executionId`/`invokeId`, see
- * `parseArchiveFields`), `includeHistory` (ECS), `force`, and the fan-out's `async` and `continuation`.
+ * `parseArchiveFields`), `includeHistory` (ECS), `force`, and the fan-out's `async`, `continuation` and
+ * `rateLimitPerSecond`.
  * Throws `InputError` (HTTP 400) with the reason; an unknown field is named.
  */
 export function parseCollectRequest(value: unknown): CollectRequest {
@@ -39,12 +46,17 @@ export function parseCollectRequest(value: unknown): CollectRequest {
   if (typeof continuation !== 'number' || !Number.isInteger(continuation) || continuation < 0 || continuation > 10_000) {
     throw new InputError('InvalidPayload', '"continuation" must be a non-negative integer');
   }
+  const rate = v.rateLimitPerSecond;
+  if (rate !== undefined && (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0 || rate > 100_000)) {
+    throw new InputError('InvalidPayload', `"rateLimitPerSecond" must be a number of requests per second above 0 (at most 100000), got ${describeValue(rate)}`);
+  }
   return {
     ...ref,
     includeHistory: optionalBoolean(v, 'includeHistory'),
     force: optionalBoolean(v, 'force'),
     async: optionalBoolean(v, 'async'),
     continuation,
+    ...(rate !== undefined ? { rateLimitPerSecond: rate } : {}),
   };
 }
 
@@ -59,5 +71,16 @@ export function collectPayload(req: Pick<CollectRequest, 'source' | 'regionId' |
   if (req.force) out.force = true;
   if (req.async) out.async = true;
   if (req.continuation) out.continuation = req.continuation;
+  if (req.rateLimitPerSecond !== undefined) out.rateLimitPerSecond = req.rateLimitPerSecond;
   return out;
+}
+
+/**
+ * One collector's share of an account-wide API budget split `shares` ways, requests per second (three decimals,
+ * rounded down so N shares never add up to more than the budget), or `undefined` without a budget.
+ * @example budgetShare(100, 16) // 6.25
+ */
+export function budgetShare(budgetPerSecond: number | undefined, shares: number): number | undefined {
+  if (budgetPerSecond === undefined) return undefined;
+  return Math.max(0.001, Math.floor((budgetPerSecond / Math.max(1, shares)) * 1000) / 1000);
 }

@@ -24,7 +24,7 @@ import type { ObjectStore } from '../archive/store';
 import { manifestKey, type ArchiveRef } from '../archive/layout';
 import { describeInvocationResults, describeInvocations } from '../cloud/ecs';
 import type { RpcClient } from '../cloud/rpc';
-import { collectPayload } from '../collect/request';
+import { budgetShare, collectPayload } from '../collect/request';
 import type { Logger } from '../log';
 import type { Runtime } from '../runtime';
 import { collectFunctionName, DEFAULT_COLLECT_FUNCTION_NAME, type AsyncInvoker } from '../fanout';
@@ -96,6 +96,11 @@ export interface EventConsumerDeps {
   deadline?: Deadline;
   /** This function's name, to hand on what the deadline leaves (`context.function.name`). @default none: retryable failure */
   selfFunctionName?: string | undefined;
+  /**
+   * API_ACCOUNT_RATE_BUDGET and API_BUDGET_SHARES: each collect dispatched gets budget ÷ shares as its ceiling.
+   * @default no budget
+   */
+  accountBudget?: { perSecond: number | undefined; shares: number } | undefined;
 }
 
 /** Events handed on to a later invocation per async invocation (≈ 300 bytes each, well under FC's 128 KB). */
@@ -362,7 +367,13 @@ async function handleInvocation(ref: ArchiveRef, events: TaskCompletedEvent[], c
   // 6. Dispatch collect.
   const taskId = `collect-ecs-${ref.id}`;
   try {
-    const res = await ctx.deps.invoker.invokeAsync(ctx.functionName, collectPayload({ source: 'ecs', regionId: ref.regionId, id: ref.id, async: true }), {
+    const res = await ctx.deps.invoker.invokeAsync(ctx.functionName, collectPayload({
+        source: 'ecs',
+        regionId: ref.regionId,
+        id: ref.id,
+        async: true,
+        rateLimitPerSecond: budgetShare(ctx.deps.accountBudget?.perSecond, ctx.deps.accountBudget?.shares ?? 1),
+      }), {
       taskId,
     });
     return report('dispatched', {
@@ -391,5 +402,6 @@ export function eventConsumerDeps(rt: Runtime, invoker: AsyncInvoker): EventCons
     accountId: rt.context.accountId,
     deadline: rt.deadline,
     selfFunctionName: rt.context.function?.name,
+    accountBudget: { perSecond: rt.config.apiAccountBudget, shares: rt.config.apiBudgetShares },
   };
 }

@@ -14,7 +14,7 @@ import { describeInvocations } from '../cloud/ecs';
 import { listExecutions } from '../cloud/oos';
 import { detached } from '../cloud/paginate';
 import type { RpcClient } from '../cloud/rpc';
-import { collectPayload } from '../collect/request';
+import { budgetShare, collectPayload } from '../collect/request';
 import type { Deadline } from '../deadline';
 import { EXECUTION_ID, INVOKE_ID, type Source } from '../ids';
 import type { Logger } from '../log';
@@ -49,6 +49,11 @@ export interface SweepDeps {
   reserveMs?: number;
   /** An ECS invocation finished longer ago than this, dispatched by the sweep, counts as healed. @default 15 */
   healAfterMinutes?: number;
+  /**
+   * API_ACCOUNT_RATE_BUDGET: each collect dispatched gets budget ÷ the sweep's concurrency as its ceiling, so the
+   * collections running at once stay within the budget together. @default none
+   */
+  accountBudgetPerSecond?: number | undefined;
 }
 
 /** One unarchived item close to the retention horizon. */
@@ -191,6 +196,7 @@ export async function runSweep(event: unknown, deps: SweepDeps): Promise<SweepRe
   const healMs = (deps.healAfterMinutes ?? 15) * 60_000;
   const functionName = deps.collectFunctionName ?? DEFAULT_COLLECT_FUNCTION_NAME;
   const limit = pLimit(req.concurrency);
+  const share = budgetShare(deps.accountBudgetPerSecond, req.concurrency);
   await Promise.all(
     candidates.map((c) =>
       limit(async () => {
@@ -227,7 +233,7 @@ export async function runSweep(event: unknown, deps: SweepDeps): Promise<SweepRe
         }
         const taskId = sweepTaskId(c.source, c.id, triggerMs);
         try {
-          const res = await deps.invoker.invokeAsync(functionName, collectPayload({ source: c.source, regionId: c.regionId, id: c.id, async: true }), { taskId });
+          const res = await deps.invoker.invokeAsync(functionName, collectPayload({ source: c.source, regionId: c.regionId, id: c.id, async: true, rateLimitPerSecond: share }), { taskId });
           if (res.duplicate) {
             result.duplicates++;
             return;
@@ -348,6 +354,7 @@ export function sweepDeps(rt: Runtime, invoker: AsyncInvoker): SweepDeps {
     deadline: rt.deadline,
     defaultRegionId: rt.config.regionId,
     collectFunctionName: collectFunctionName(rt.config),
+    accountBudgetPerSecond: rt.config.apiAccountBudget,
   };
 }
 

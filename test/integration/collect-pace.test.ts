@@ -1,6 +1,7 @@
 /**
  * What lets collect keep pace with the API and stay flat in memory, against the local cloud with the real SDKs:
- * the subject (the execution or invocation) is stored as its related object before the walk and not held.
+ * the subject (the execution or invocation) is stored as its related object before the walk and not held; a fan-out
+ * gives each collect its share of the account's API budget, and the collect keeps to it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCollect } from '../../lib/collect';
@@ -10,6 +11,9 @@ import { archiveDir, manifestKey, relatedKey, type ArchiveRef } from '../../lib/
 import { readManifest, readRelated } from '../../lib/archive/reader';
 import { loadCheckpoint } from '../../lib/collect/checkpoint';
 import type { Deadline } from '../../lib/deadline';
+import { budgetShare } from '../../lib/collect/request';
+import { runSweep, sweepDeps } from '../../lib/sweep';
+import type { AsyncInvoker } from '../../lib/fanout';
 import { fcContext, startTestCloud, type TestCloud } from '../helpers/local-cloud';
 
 let t: TestCloud;
@@ -65,5 +69,42 @@ describe('the subject is stored before the walk', () => {
     const manifest = await readManifest(store, { source: 'oos', regionId: 'cn-hangzhou', id });
     expect(result.status).toBe('committed');
     expect(manifest?.related.map((r) => r.name)).toEqual(['execution', 'failed-child-executions']);
+  });
+});
+
+describe('the account budget', () => {
+  it('splits into shares that never add up to more than the budget', () => {
+    expect(budgetShare(undefined, 16)).toBeUndefined();
+    expect(budgetShare(100, 16)).toBe(6.25);
+    expect(budgetShare(10, 3)).toBe(3.333);
+    expect(3 * (budgetShare(10, 3) ?? 0)).toBeLessThanOrEqual(10);
+    expect(budgetShare(1, 5000)).toBe(0.001);
+  });
+
+  it('the sweep gives each collect budget ÷ its concurrency, and that collect sends no faster than its share', async () => {
+    // Prepare: three unarchived executions, a budget of 40 requests/s, a sweep of concurrency 4
+    const region = 'cn-qingdao';
+    const ids = [0, 1, 2].map(() => t.cloud.rpc.data.addExecution({ regionId: region, resources: 30, startedAt: new Date(Date.now() - 3_600_000).toISOString() }).executionId);
+    const env = t.env('file', { API_ACCOUNT_RATE_BUDGET: '40' });
+    const payloads: Array<Record<string, unknown>> = [];
+    const capture: AsyncInvoker = {
+      invokeAsync: async (_name, payload) => {
+        payloads.push(payload as Record<string, unknown>);
+        return { requestId: `r-${payloads.length}` };
+      },
+    };
+    // Act
+    await runSweep({ regions: [region], sources: ['oos'], concurrency: 4 }, sweepDeps(createRuntime(fcContext(), { env }), capture));
+    // Assess: every dispatch carries the share
+    expect(payloads.map((p) => p.executionId).sort()).toEqual([...ids].sort());
+    expect(payloads.every((p) => p.rateLimitPerSecond === 10)).toBe(true);
+    // Act: run one of those collects as dispatched
+    const rt = createRuntime(fcContext(), { env });
+    const limits: unknown[] = [];
+    const spied = { ...rt, rpc: (...args: Parameters<typeof rt.rpc>) => (limits.push(args[2]), rt.rpc(...args)) };
+    const result = await runCollect(parseCollectRequest({ ...payloads[0], async: false }), spied);
+    // Assess: its API client was made with the share as its ceiling (the limiter's own tests show a ceiling holds)
+    expect(result.status).toBe('committed');
+    expect(limits).toEqual([{ ceilingPerSecond: 10 }]);
   });
 });
