@@ -50,7 +50,7 @@ describe('parseCollectRequest', () => {
 
   it('names an unknown field and the one it probably meant', () => {
     expect(rejection({ ...oos, forse: true }).message).toBe(
-      'unknown field "forse" in the collect payload (did you mean "force"?); known fields: source, regionId, id, executionId, invokeId, includeHistory, force, async, continuation',
+      'unknown field "forse" in the collect payload (did you mean "force"?); known fields: source, regionId, id, executionId, invokeId, includeHistory, force, async, continuation, rateLimitPerSecond',
     );
   });
 
