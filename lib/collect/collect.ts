@@ -25,7 +25,7 @@ import { DEFAULT_PART_LIMITS, NdjsonGzipBuffer, storeGzipObject, writeGzipRecord
 import { readAhead } from '../cloud/paginate';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint';
 import type { CollectRequest } from './request';
-import type { RecordPage, SourceAdapter } from './sources';
+import type { ListingPage, SourceAdapter } from './sources';
 
 export interface CollectDeps {
   store: ObjectStore;
@@ -87,23 +87,91 @@ export interface CollectResult {
 
 const PENDING = '_pending.ndjson.gz';
 
-export async function collect(req: CollectRequest, deps: CollectDeps): Promise<CollectResult> {
-  const { store, adapter, logger } = deps;
-  const now = deps.now ?? (() => new Date());
-  const limits = deps.limits ?? DEFAULT_PART_LIMITS;
-  const ref: ArchiveRef = { source: req.source, regionId: req.regionId, id: req.id };
-  const log = logger.child({ source: ref.source, regionId: ref.regionId, id: ref.id });
+/**
+ * Where a collection is. The walk is a small state machine; each state names the step that runs next:
+ *
+ *   describe ──▶ records ──▶ related ──▶ related … ──▶ commit ──▶ done
+ *       │           │           │                         │
+ *       └──────────────────────────────────────────────────┴──▶ done (already complete / checkpointed / raced)
+ *
+ * `progress` is the checkpoint being built (the same object `_checkpoint.json` holds); a step that stops for the
+ * deadline saves it and ends in `done` with status `checkpointed`, and the next invocation's `describe` picks it up
+ * where it was. Every step is a function of (state, walk) → state, so resume, deadline and paging can be reasoned
+ * about one step at a time.
+ */
+export type CollectState =
+  | { step: 'describe' }
+  | { step: 'records'; progress: Checkpoint }
+  | { step: 'related'; progress: Checkpoint }
+  | { step: 'commit'; progress: Checkpoint }
+  | { step: 'done'; result: CollectResult };
 
-  // 1. A complete archive is final unless the caller forces a new one.
+/** What every step shares: the request, the dependencies, and the counters this invocation started from. */
+export interface Walk {
+  readonly req: CollectRequest;
+  readonly ref: ArchiveRef;
+  readonly deps: CollectDeps;
+  readonly log: Logger;
+  readonly now: () => Date;
+  readonly limits: PartLimits;
+  /** API counters and records of the checkpoint this invocation resumed (zeros for a fresh walk). */
+  base: { apiCalls: number; retries: number; records: number };
+  /** Whether this invocation resumed an unfinished collection. */
+  resumed: boolean;
+  /** Known after `describe`: how many primary records to expect (progress only). */
+  expectedRecords: number | undefined;
+}
+
+/**
+ * Collects one execution or invocation: runs the steps from `describe` until `done`.
+ * @throws InputError (unknown, not finished, conflicting parameters), ApiError, StorageError.
+ */
+export async function collect(req: CollectRequest, deps: CollectDeps): Promise<CollectResult> {
+  const walk: Walk = {
+    req,
+    ref: { source: req.source, regionId: req.regionId, id: req.id },
+    deps,
+    log: deps.logger.child({ source: req.source, regionId: req.regionId, id: req.id }),
+    now: deps.now ?? (() => new Date()),
+    limits: deps.limits ?? DEFAULT_PART_LIMITS,
+    base: { apiCalls: 0, retries: 0, records: 0 },
+    resumed: false,
+    expectedRecords: undefined,
+  };
+  let state: CollectState = { step: 'describe' };
+  while (state.step !== 'done') state = await advance(state, walk);
+  return state.result;
+}
+
+/** One transition. */
+export function advance(state: Exclude<CollectState, { step: 'done' }>, walk: Walk): Promise<CollectState> {
+  switch (state.step) {
+    case 'describe':
+      return describe(walk);
+    case 'records':
+      return walkRecords(state, walk);
+    case 'related':
+      return walkRelated(state, walk);
+    case 'commit':
+      return commit(state, walk);
+  }
+}
+
+/**
+ * describe: a complete archive is final unless forced; otherwise check existence and finality before writing
+ * anything, then start fresh (discarding the old archive when forced) or resume the checkpoint.
+ */
+async function describe(walk: Walk): Promise<CollectState> {
+  const { req, ref, deps } = walk;
+  const { store, adapter } = deps;
   const existing = await readManifest(store, ref);
   if (existing?.complete && !req.force) {
     assertSameParameters(existing.api.parameters, adapter.api.parameters, 'a complete archive');
-    log.info('archive already complete', { records: existing.records });
-    return resultOf(ref, 'already-complete', existing, store);
+    walk.log.info('archive already complete', { records: existing.records });
+    return { step: 'done', result: resultOf(ref, 'already-complete', existing, store) };
   }
 
-  // 2. Check existence and finality before writing anything.
-  let subject = await adapter.describe();
+  const subject = await adapter.describe();
   if (!subject) {
     throw new InputError(
       req.source === 'oos' ? 'ExecutionNotFound' : 'InvocationNotFound',
@@ -121,194 +189,114 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
     );
   }
 
-  let cp: Checkpoint | undefined;
+  const next = await open(walk, existing);
+  // The subject is stored first and released: only its status and size were needed, and it can be as large as the
+  // records' pages (an invocation over 100,000 instances is described with every instance).
+  if (!next.progress.related.some((r) => r.name === adapter.subjectName)) {
+    const entry = await writeGzipRecords(store, relatedKey(ref, adapter.subjectName, 0), [subject.record]);
+    next.progress.related.push({ name: adapter.subjectName, ...entry } satisfies RelatedEntry);
+  }
+  walk.expectedRecords = subject.expectedRecords;
+  report(walk, next.progress);
+  return next;
+}
+
+/** Starts fresh (discarding the old archive when forced) or resumes the checkpoint of an unfinished collection. */
+async function open(walk: Walk, existing: Manifest | undefined): Promise<Extract<CollectState, { step: 'records' | 'related' }>> {
+  const { req, ref, deps } = walk;
+  const { store, adapter } = deps;
+  let resumed: Checkpoint | undefined;
   if (req.force) {
     await discardArchive(store, ref, existing);
   } else {
-    cp = await loadCheckpoint(store, ref);
-    if (cp) assertSameParameters(cp.parameters, adapter.api.parameters, 'an unfinished collection');
+    resumed = await loadCheckpoint(store, ref);
+    if (resumed) assertSameParameters(resumed.parameters, adapter.api.parameters, 'an unfinished collection');
   }
-  const started = now().toISOString();
-  const state: Checkpoint = cp
-    ? { ...cp, invocations: cp.invocations + 1 }
-    : {
-        format: FORMAT_VERSION,
-        source: ref.source,
-        regionId: ref.regionId,
-        id: ref.id,
-        parameters: adapter.api.parameters,
-        phase: 'records',
-        nextToken: undefined,
-        parts: [],
-        pending: undefined,
-        related: [],
-        records: 0,
-        pages: 0,
-        truncatedOutputs: 0,
-        apiCalls: 0,
-        retries: 0,
-        invocations: 1,
-        startedAt: started,
-        updatedAt: started,
-      };
-  // The subject is stored first and released: only its status and size were needed, and it can be as large as the
-  // records' pages.
-  if (!state.related.some((r) => r.name === adapter.subjectName)) {
-    const entry = await writeGzipRecords(store, relatedKey(ref, adapter.subjectName, 0), [subject.record]);
-    state.related.push({ name: adapter.subjectName, ...entry } satisfies RelatedEntry);
-  }
-  const expectedRecords = subject.expectedRecords;
-  subject = undefined;
-  const base = { apiCalls: state.apiCalls, retries: state.retries, records: state.records };
-  const syncStats = () => {
-    state.apiCalls = base.apiCalls + adapter.stats.apiCalls;
-    state.retries = base.retries + adapter.stats.retries;
-    state.updatedAt = now().toISOString();
-  };
-  const checkpoint = async () => {
-    syncStats();
-    await saveCheckpoint(store, ref, state);
-  };
-  const report = () => {
-    if (!deps.onProgress) return;
-    syncStats();
-    deps.onProgress({
-      phase: state.phase,
-      records: state.records,
-      pages: state.pages,
-      expectedRecords,
-      recordsThisRun: state.records - base.records,
-      apiCalls: state.apiCalls,
-      retries: state.retries,
-      throttles: adapter.stats.throttles,
-      resumed: cp !== undefined,
-    });
-  };
-  report();
-  log.info(cp ? 'resuming collection' : 'starting collection', {
-    records: state.records,
-    parts: state.parts.length,
-    phase: state.phase,
-    invocation: state.invocations,
+  const progress = resumed ? { ...resumed, invocations: resumed.invocations + 1 } : freshProgress(walk);
+  walk.base = { apiCalls: progress.apiCalls, retries: progress.retries, records: progress.records };
+  walk.resumed = resumed !== undefined;
+  walk.log.info(resumed ? 'resuming collection' : 'starting collection', {
+    records: progress.records,
+    parts: progress.parts.length,
+    phase: progress.phase,
+    invocation: progress.invocations,
   });
+  return { step: progress.phase, progress };
+}
 
-  /**
-   * One paged listing into gzip NDJSON objects: parts close at page boundaries once over the limits, a checkpoint
-   * follows every stored object, and near the deadline (or on an error) what was read since is kept as `_pending`.
-   * Returns false when it stopped for the deadline.
-   */
-  const walk = async (
-    pages: AsyncIterable<RecordPage>,
-    store_: (buffer: NdjsonGzipBuffer) => Promise<void>,
-    onPage: (page: RecordPage) => void,
-  ): Promise<boolean> => {
-    let current = new NdjsonGzipBuffer();
-    if (state.pending) await current.write(readRecords(store, state.pending));
-    let slowestPageMs = 0;
-    try {
-      let pageStarted = Date.now();
-      for await (const page of readAhead(pages)) {
-        slowestPageMs = Math.max(slowestPageMs, Date.now() - pageStarted);
-        await current.write(page.records);
-        onPage(page);
-        report();
-        state.nextToken = page.nextToken;
-        if (current.records >= limits.maxRecords || current.bytes >= limits.maxBytes) {
-          await store_(current);
-          state.pending = undefined;
-          current = new NdjsonGzipBuffer();
-          if (state.nextToken) await checkpoint();
-        }
-        if (state.nextToken && deps.deadline.nearlyDone(Math.max(3_000, slowestPageMs * 3))) {
-          await savePending(current);
-          await checkpoint();
-          return false;
-        }
-        pageStarted = Date.now();
-      }
-    } catch (err) {
-      // Keep what was read: the next invocation resumes from the last page that made it into the buffer.
-      if (current.records > 0 && !(err instanceof InputError)) {
-        await savePending(current).then(checkpoint, (saveErr: unknown) => log.warn('could not checkpoint after an error', { err: saveErr }));
-      }
-      throw err;
-    }
-    if (current.records > 0) await store_(current);
-    state.pending = undefined;
-    state.nextToken = undefined;
-    return true;
+/** records: the primary listing into parts; then the related listings, from the first. */
+async function walkRecords(state: { progress: Checkpoint }, walk: Walk): Promise<CollectState> {
+  const { progress } = state;
+  const { store, adapter } = walk.deps;
+  const finished = await walkListing(
+    walk,
+    progress,
+    adapter.pages(progress.nextToken),
+    async (buffer) => {
+      progress.parts.push(await storeGzipObject(store, partKey(walk.ref, progress.parts.length), buffer));
+    },
+    (page) => {
+      progress.records += page.records.length;
+      progress.pages += 1;
+      progress.truncatedOutputs += page.records.filter((r) => adapter.isTruncated(r)).length;
+    },
+  );
+  if (!finished) return checkpointed(walk, progress);
+  progress.phase = 'related';
+  progress.relatedStep = 0;
+  await saveProgress(walk, progress);
+  return { step: 'related', progress };
+}
+
+/**
+ * related: one of the listings after the subject (`progress.relatedStep`), walked like the records; an empty
+ * listing still gets its (empty) object, so a reader can tell "none" from "not collected". Then the next one, or commit.
+ */
+async function walkRelated(state: { progress: Checkpoint }, walk: Walk): Promise<CollectState> {
+  const { progress } = state;
+  const { store, adapter } = walk.deps;
+  const listings = adapter.related();
+  const step = progress.relatedStep ?? 0;
+  const listing = listings[step];
+  if (listing === undefined) return { step: 'commit', progress };
+  const storeRelated = async (buffer: NdjsonGzipBuffer) => {
+    const index = progress.related.filter((r) => r.name === listing.name).length;
+    const entry = await storeGzipObject(store, relatedKey(walk.ref, listing.name, index), buffer);
+    progress.related.push({ name: listing.name, ...entry } satisfies RelatedEntry);
   };
-  const checkpointed = () => {
-    log.info('deadline near: checkpointed', { phase: state.phase, records: state.records, pages: state.pages, parts: state.parts.length });
-    return resultOf(ref, 'checkpointed', state, store);
-  };
+  const finished = await walkListing(walk, progress, listing.pages(progress.nextToken), storeRelated, () => undefined);
+  if (!finished) return checkpointed(walk, progress);
+  if (!progress.related.some((r) => r.name === listing.name)) await storeRelated(new NdjsonGzipBuffer());
+  if (step + 1 >= listings.length) return { step: 'commit', progress };
+  progress.relatedStep = step + 1;
+  await saveProgress(walk, progress);
+  return { step: 'related', progress };
+}
 
-  // 3. The primary records.
-  if (state.phase === 'records') {
-    const finished = await walk(
-      adapter.pages(state.nextToken),
-      async (buffer) => {
-        state.parts.push(await storeGzipObject(store, partKey(ref, state.parts.length), buffer));
-      },
-      (page) => {
-        state.records += page.records.length;
-        state.pages += 1;
-        state.truncatedOutputs += page.records.filter((r) => adapter.isTruncated(r)).length;
-      },
-    );
-    if (!finished) return checkpointed();
-    state.phase = 'related';
-    state.relatedStep = 0;
-    await checkpoint();
-  }
-
-  // 4. What explains the records: each related listing is walked like the records (resumable, deadline-aware).
-  const steps = adapter.related();
-  for (let step = state.relatedStep ?? 0; step < steps.length; step++) {
-    const item = steps[step];
-    if (item === undefined) break;
-    state.relatedStep = step;
-    const finished = await walk(
-      item.pages(state.nextToken),
-      async (buffer) => {
-        const index = state.related.filter((r) => r.name === item.name).length;
-        const entry = await storeGzipObject(store, relatedKey(ref, item.name, index), buffer);
-        state.related.push({ name: item.name, ...entry } satisfies RelatedEntry);
-      },
-      () => undefined,
-    );
-    if (!finished) return checkpointed();
-    if (!state.related.some((r) => r.name === item.name)) {
-      // An empty listing still gets its (empty) object, so a reader can tell "none" from "not collected".
-      const entry = await storeGzipObject(store, relatedKey(ref, item.name, 0), new NdjsonGzipBuffer());
-      state.related.push({ name: item.name, ...entry } satisfies RelatedEntry);
-    }
-    if (step + 1 < steps.length) {
-      state.relatedStep = step + 1;
-      await checkpoint();
-    }
-  }
-  syncStats();
-
-  // 5. Commit: verify every object is there whole, then write the manifest once.
-  await verifyStored(store, [...state.parts, ...state.related]);
+/** commit: verify every object is there whole, then write the manifest once (a racing collector may win). */
+async function commit(state: { progress: Checkpoint }, walk: Walk): Promise<CollectState> {
+  const { progress } = state;
+  const { ref, deps, log } = walk;
+  const { store } = deps;
+  syncStats(walk, progress);
+  await verifyStored(store, [...progress.parts, ...progress.related]);
   const manifest: Manifest = {
     format: FORMAT_VERSION,
     source: ref.source,
     regionId: ref.regionId,
     id: ref.id,
-    api: adapter.api,
+    api: deps.adapter.api,
     complete: true,
-    records: state.records,
-    parts: state.parts,
-    related: state.related,
-    pages: state.pages,
-    apiCalls: state.apiCalls,
-    retries: state.retries,
-    invocations: state.invocations,
-    startedAt: state.startedAt,
-    finishedAt: now().toISOString(),
-    truncatedOutputs: state.truncatedOutputs,
+    records: progress.records,
+    parts: progress.parts,
+    related: progress.related,
+    pages: progress.pages,
+    apiCalls: progress.apiCalls,
+    retries: progress.retries,
+    invocations: progress.invocations,
+    startedAt: progress.startedAt,
+    finishedAt: walk.now().toISOString(),
+    truncatedOutputs: progress.truncatedOutputs,
     collector: deps.collector,
   };
   try {
@@ -318,7 +306,7 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
     const winner = await readManifest(store, ref);
     log.info('another collector committed first', { records: winner?.records });
     await cleanUp(store, ref);
-    return resultOf(ref, 'committed-by-other', winner ?? manifest, store);
+    return { step: 'done', result: resultOf(ref, 'committed-by-other', winner ?? manifest, store) };
   }
   await cleanUp(store, ref);
   log.info('archive committed', {
@@ -329,11 +317,127 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
     retries: manifest.retries,
     truncatedOutputs: manifest.truncatedOutputs,
   });
-  return resultOf(ref, 'committed', manifest, store);
+  return { step: 'done', result: resultOf(ref, 'committed', manifest, store) };
+}
 
-  async function savePending(buffer: NdjsonGzipBuffer): Promise<void> {
-    state.pending = buffer.records > 0 ? await storeGzipObject(store, `${archiveDir(ref)}/${PENDING}`, buffer) : undefined;
+/**
+ * One paged listing into gzip NDJSON objects: parts close at page boundaries once over the limits, a checkpoint
+ * follows every stored object, and near the deadline (or on an error) what was read since is kept as `_pending`.
+ * Returns false when it stopped for the deadline (the progress is saved).
+ */
+async function walkListing(
+  walk: Walk,
+  progress: Checkpoint,
+  pages: AsyncIterable<ListingPage>,
+  storeObject: (buffer: NdjsonGzipBuffer) => Promise<void>,
+  onPage: (page: ListingPage) => void,
+): Promise<boolean> {
+  const { store, deadline } = walk.deps;
+  const { limits } = walk;
+  let current = new NdjsonGzipBuffer();
+  if (progress.pending) await current.write(readRecords(store, progress.pending));
+  let slowestPageMs = 0;
+  try {
+    let pageStarted = Date.now();
+    for await (const page of readAhead(pages)) {
+      slowestPageMs = Math.max(slowestPageMs, Date.now() - pageStarted);
+      await current.write(page.records);
+      onPage(page);
+      report(walk, progress);
+      progress.nextToken = page.nextToken;
+      if (current.records >= limits.maxRecords || current.bytes >= limits.maxBytes) {
+        await storeObject(current);
+        progress.pending = undefined;
+        current = new NdjsonGzipBuffer();
+        if (progress.nextToken) await saveProgress(walk, progress);
+      }
+      if (progress.nextToken && deadline.nearlyDone(Math.max(3_000, slowestPageMs * 3))) {
+        await savePending(walk, progress, current);
+        await saveProgress(walk, progress);
+        return false;
+      }
+      pageStarted = Date.now();
+    }
+  } catch (err) {
+    // Keep what was read: the next invocation resumes from the last page that made it into the buffer.
+    if (current.records > 0 && !(err instanceof InputError)) {
+      await savePending(walk, progress, current).then(
+        () => saveProgress(walk, progress),
+        (saveErr: unknown) => walk.log.warn('could not checkpoint after an error', { err: saveErr }),
+      );
+    }
+    throw err;
   }
+  if (current.records > 0) await storeObject(current);
+  progress.pending = undefined;
+  progress.nextToken = undefined;
+  return true;
+}
+
+/** The progress of a walk that has read nothing yet. */
+function freshProgress(walk: Walk): Checkpoint {
+  const { ref } = walk;
+  const started = walk.now().toISOString();
+  return {
+    format: FORMAT_VERSION,
+    source: ref.source,
+    regionId: ref.regionId,
+    id: ref.id,
+    parameters: walk.deps.adapter.api.parameters,
+    phase: 'records',
+    nextToken: undefined,
+    parts: [],
+    pending: undefined,
+    related: [],
+    records: 0,
+    pages: 0,
+    truncatedOutputs: 0,
+    apiCalls: 0,
+    retries: 0,
+    invocations: 1,
+    startedAt: started,
+    updatedAt: started,
+  };
+}
+
+/** The checkpoint's API counters: what earlier invocations spent plus this invocation's client counters. */
+function syncStats(walk: Walk, progress: Checkpoint): void {
+  const { stats } = walk.deps.adapter;
+  progress.apiCalls = walk.base.apiCalls + stats.apiCalls;
+  progress.retries = walk.base.retries + stats.retries;
+  progress.updatedAt = walk.now().toISOString();
+}
+
+async function saveProgress(walk: Walk, progress: Checkpoint): Promise<void> {
+  syncStats(walk, progress);
+  await saveCheckpoint(walk.deps.store, walk.ref, progress);
+}
+
+async function savePending(walk: Walk, progress: Checkpoint, buffer: NdjsonGzipBuffer): Promise<void> {
+  progress.pending = buffer.records > 0 ? await storeGzipObject(walk.deps.store, `${archiveDir(walk.ref)}/${PENDING}`, buffer) : undefined;
+}
+
+/** The deadline came first: the progress is saved; the result says how to go on. */
+function checkpointed(walk: Walk, progress: Checkpoint): CollectState {
+  walk.log.info('deadline near: checkpointed', { phase: progress.phase, records: progress.records, pages: progress.pages, parts: progress.parts.length });
+  return { step: 'done', result: resultOf(walk.ref, 'checkpointed', progress, walk.deps.store) };
+}
+
+function report(walk: Walk, progress: Checkpoint): void {
+  const { onProgress, adapter } = walk.deps;
+  if (!onProgress) return;
+  syncStats(walk, progress);
+  onProgress({
+    phase: progress.phase,
+    records: progress.records,
+    pages: progress.pages,
+    expectedRecords: walk.expectedRecords,
+    recordsThisRun: progress.records - walk.base.records,
+    apiCalls: progress.apiCalls,
+    retries: progress.retries,
+    throttles: adapter.stats.throttles,
+    resumed: walk.resumed,
+  });
 }
 
 function assertSameParameters(a: Record<string, unknown>, b: Record<string, unknown>, what: string): void {

@@ -4,6 +4,7 @@
  */
 import { ApiError, InputError } from '../errors';
 import type { RelatedName } from '../archive/manifest';
+import type { RecordPage } from '../cloud/paginate';
 import type { RpcClient } from '../cloud/rpc';
 import { listExecutions, listResourceExecutionStatus } from '../cloud/oos';
 import { describeInvocationResults, describeInvocations } from '../cloud/ecs';
@@ -12,12 +13,11 @@ import { ECS_ACTIVE, OOS_UNFINISHED } from '../status';
 
 export type ApiRecord = Record<string, unknown>;
 
-export interface RecordPage {
-  records: ApiRecord[];
-  nextToken: string | undefined;
-}
+/** A page of a listing as the collector walks it (the typed walkers' RecordPage without its request id). */
+export type ListingPage = Pick<RecordPage<ApiRecord>, 'records' | 'nextToken'>;
 
-export interface Subject {
+/** The execution or invocation being collected, as its describe call found it. */
+export interface SourceSubject {
   /** The execution / invocation as the API describes it (kept in the archive as a related object). */
   record: ApiRecord;
   status: string;
@@ -29,15 +29,15 @@ export interface Subject {
 /** One related object's records, as pages from a token (`undefined` = the first page). */
 export interface RelatedListing {
   name: RelatedName;
-  pages(startingToken: string | undefined): AsyncIterable<RecordPage>;
+  pages(startingToken: string | undefined): AsyncIterable<ListingPage>;
 }
 
 export interface SourceAdapter {
   readonly api: { service: 'oos' | 'ecs'; action: string; version: string; parameters: Record<string, string | number | boolean> };
   /** Looks the execution/invocation up; `undefined` when it does not exist. */
-  describe(): Promise<Subject | undefined>;
+  describe(): Promise<SourceSubject | undefined>;
   /** The primary records, page by page, from `startingToken` (undefined = the first page). */
-  pages(startingToken: string | undefined): AsyncIterable<RecordPage>;
+  pages(startingToken: string | undefined): AsyncIterable<ListingPage>;
   /**
    * The related object that holds the subject itself (`execution` / `invocation`). Collect stores it as soon as the
    * subject passed the existence and finality checks and lets go of it: an invocation over 100,000 instances is
