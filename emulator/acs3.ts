@@ -37,15 +37,21 @@ export interface Acs3Authorization {
   signature: string;
 }
 
+/** The `Name=value` fields after the algorithm of an Authorization header (`Credential=..,Signature=..`). */
+export function authorizationFields(text: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const part of text.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+  }
+  return fields;
+}
+
 /** Parses `ACS3-HMAC-SHA256 Credential=..,SignedHeaders=..,Signature=..`; `undefined` if malformed. */
 export function parseAcs3Authorization(header: string | undefined): Acs3Authorization | undefined {
   const h = header?.trim() ?? '';
   if (!h.startsWith(`${ACS3_ALGORITHM} `)) return undefined;
-  const fields = new Map<string, string>();
-  for (const part of h.slice(ACS3_ALGORITHM.length + 1).split(',')) {
-    const eq = part.indexOf('=');
-    if (eq > 0) fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
-  }
+  const fields = authorizationFields(h.slice(ACS3_ALGORITHM.length + 1));
   const accessKeyId = fields.get('Credential');
   const signed = fields.get('SignedHeaders');
   const signature = fields.get('Signature');

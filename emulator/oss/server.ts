@@ -1,18 +1,39 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { listen } from '../listen';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { ACCOUNT_ID, DEMO_KEYS, findKey, type DemoKey } from '../credentials';
 import { OssFaults } from './faults';
-import { ossSignature, ossStringToSign, parseOssAuthorization, safeEqual } from './signature';
+import { conditionalAnswer, rangeOf, RESPONSE_OVERRIDES } from './http';
+import {
+  OSS_V4,
+  ossSignature,
+  ossStringToSign,
+  ossV4CanonicalRequest,
+  ossV4Signature,
+  ossV4StringToSign,
+  parseOssAuthorization,
+  parseOssV4Authorization,
+  parseOssV4Credential,
+  parseOssV4Date,
+  safeEqual,
+  type OssV4Credential,
+} from './signature';
 import { OssError, OssStorage, type StoredObject } from './storage';
-import { parseCompleteMultipartUpload, xmlDocument, type XmlNode } from './xml';
+import { parseCompleteMultipartUpload, parseDeleteRequest, xmlDocument, type XmlNode } from './xml';
 
 /**
- * The local cloud's OSS: a node:http server that speaks enough of the OSS REST API for `ali-oss` (V1 signatures,
- * virtual-host or path-style addressing, put/get/head/delete, ListObjects v1/v2, multipart uploads) and stores
- * objects as files under a folder (see `storage.ts` for the layout).
+ * The local cloud's OSS: a node:http server that speaks the OSS REST API as `ali-oss` uses it and stores objects as
+ * files under a folder (see `storage.ts` for the layout):
+ * - authentication: V1 (`OSS ak:sig`) and V4 (`OSS4-HMAC-SHA256`, ali-oss `authorizationV4: true`) headers, and
+ *   presigned URLs of both kinds (`?OSSAccessKeyId&Expires&Signature`, `?x-oss-signature-version=OSS4-HMAC-SHA256…`);
+ * - objects: Put (with `x-oss-forbid-overwrite`), Get (Range with and without `x-oss-range-behavior: standard`,
+ *   If-Match / If-None-Match / If-Modified-Since / If-Unmodified-Since, `response-*` overrides), Head,
+ *   GetObjectMeta, Delete, DeleteMultipleObjects, CopyObject, AppendObject, multipart Initiate/UploadPart/Complete/
+ *   Abort/ListParts/ListMultipartUploads, ListObjects v1/v2; `x-oss-hash-crc64ecma` on every write and read;
+ * - anything else (bucket management, ACLs, tagging, versioning, symlinks, image processing, …) is 501
+ *   `NotImplemented`, OSS's answer for functionality it does not provide.
  *
  * Addressing: when `Host` is `<bucket>.<something>` (ali-oss sends `<bucket>.oss-<region>.aliyuncs.com` when its
  * endpoint is an IP) the bucket is the first label and the path is the key; when `Host` is an IP, `localhost` or a
@@ -120,20 +141,28 @@ function targetsOf(req: IncomingMessage, pathname: string): Target[] {
   return out;
 }
 
+/** Query parameters that carry a presigned URL's signature: neither operations nor sub-resources. */
+const SIGNATURE_PARAMS: ReadonlySet<string> = new Set([
+  'OSSAccessKeyId', 'Expires', 'Signature', 'security-token', 'x-oss-signature-version', 'x-oss-credential', 'x-oss-date',
+  'x-oss-expires', 'x-oss-signature', 'x-oss-additional-headers', 'x-oss-security-token',
+]);
+
+const LIST_PARAMS: ReadonlySet<string> = new Set(['list-type', 'prefix', 'delimiter', 'max-keys', 'continuation-token', 'start-after', 'encoding-type', 'fetch-owner', 'marker']);
+
 function operationOf(method: string, key: string, q: URLSearchParams, req: IncomingMessage): string {
+  const params = [...q.keys()].filter((k) => !SIGNATURE_PARAMS.has(k));
   if (key === '') {
     if (method === 'GET' && q.has('uploads')) return 'ListMultipartUploads';
-    if (method === 'GET' && [...q.keys()].every((k) => ['list-type', 'prefix', 'delimiter', 'max-keys', 'continuation-token', 'start-after', 'encoding-type', 'fetch-owner', 'marker'].includes(k))) {
-      return q.get('list-type') === '2' ? 'ListObjectsV2' : 'ListObjects';
-    }
+    if (method === 'POST' && q.has('delete') && params.every((k) => k === 'delete' || k === 'encoding-type')) return 'DeleteMultipleObjects';
+    if (method === 'GET' && params.every((k) => LIST_PARAMS.has(k))) return q.get('list-type') === '2' ? 'ListObjectsV2' : 'ListObjects';
     return `Unsupported:${method}:bucket`;
   }
   const has = (k: string) => q.has(k);
-  const plainSubs = [...q.keys()].filter((k) => !k.startsWith('response-'));
+  const plainSubs = params.filter((k) => !k.startsWith('response-'));
   switch (method) {
     case 'PUT':
       if (has('partNumber') && has('uploadId')) return 'UploadPart';
-      if (plainSubs.length === 0 && header(req, 'x-oss-copy-source') === undefined) return 'PutObject';
+      if (plainSubs.length === 0) return header(req, 'x-oss-copy-source') === undefined ? 'PutObject' : 'CopyObject';
       break;
     case 'GET':
       if (has('uploadId')) return 'ListParts';
@@ -141,6 +170,7 @@ function operationOf(method: string, key: string, q: URLSearchParams, req: Incom
       break;
     case 'HEAD':
       if (plainSubs.length === 0) return 'HeadObject';
+      if (plainSubs.length === 1 && has('objectMeta')) return 'GetObjectMeta';
       break;
     case 'DELETE':
       if (has('uploadId')) return 'AbortMultipartUpload';
@@ -149,10 +179,26 @@ function operationOf(method: string, key: string, q: URLSearchParams, req: Incom
     case 'POST':
       if (has('uploads')) return 'InitiateMultipartUpload';
       if (has('uploadId')) return 'CompleteMultipartUpload';
+      if (has('append') && plainSubs.every((k) => k === 'append' || k === 'position')) return 'AppendObject';
       break;
   }
   return `Unsupported:${method}:object`;
 }
+
+/** The raw query as decoded pairs in order (V4 signs every parameter, so URLSearchParams' `+` handling is avoided). */
+function rawQueryPairs(rawUrl: string): [string, string][] {
+  const i = rawUrl.indexOf('?');
+  if (i < 0) return [];
+  const out: [string, string][] = [];
+  for (const part of rawUrl.slice(i + 1).split('&')) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    out.push([safeDecode(eq < 0 ? part : part.slice(0, eq)), eq < 0 ? '' : safeDecode(part.slice(eq + 1))]);
+  }
+  return out;
+}
+
+const NOT_IMPLEMENTED = 'A header you provided implies functionality that is not implemented.';
 
 async function drain(req: IncomingMessage): Promise<void> {
   if (req.readableEnded) return;
@@ -171,6 +217,22 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
+}
+
+/** A CopyObject whose `x-oss-copy-source-if-*` conditions say "not modified" (304, nothing copied). */
+class NotModified extends Error {}
+
+/** `x-oss-copy-source: /<bucket>/<url-encoded key>`. */
+function parseCopySource(value: string): Target {
+  const m = /^\/([^/]+)\/(.+)$/.exec(value.trim());
+  if (!m || m[1] === undefined || m[2] === undefined) throw new OssError(400, 'InvalidArgument', 'x-oss-copy-source must be /<bucket>/<object>.');
+  return { bucket: safeDecode(m[1]), key: safeDecode(m[2].split('?')[0] ?? '') };
+}
+
+/** The first conditional header present, for the `<Condition>` of a 412 answer. */
+function conditionName(req: IncomingMessage): string {
+  for (const h of ['If-Match', 'If-Unmodified-Since', 'If-None-Match', 'If-Modified-Since']) if (req.headers[h.toLowerCase()] !== undefined) return h;
+  return '';
 }
 
 function isTrue(v: string | undefined): boolean {
@@ -216,38 +278,106 @@ export function createOssHandler(options: OssEmulatorOptions): OssHandler {
   })();
   ready.catch(() => undefined);
 
-  async function authenticate(req: IncomingMessage, method: string, targets: Target[], q: URLSearchParams): Promise<Target> {
-    const auth = header(req, 'authorization');
-    if (auth === undefined) {
-      throw new OssError(403, 'AccessDenied', 'You have no right to access this object because of bucket acl.');
-    }
-    const parsed = parseOssAuthorization(auth);
-    if (!parsed) throw new OssError(400, 'InvalidArgument', 'Authorization header is invalid.');
-    const key = findKey(parsed.accessKeyId, keys);
-    if (!key) throw new OssError(403, 'InvalidAccessKeyId', 'The OSS Access Key Id you provided does not exist in our records.', { OSSAccessKeyId: parsed.accessKeyId });
-    const token = header(req, 'x-oss-security-token');
+  const invalidKey = (id: string) =>
+    new OssError(403, 'InvalidAccessKeyId', 'The OSS Access Key Id you provided does not exist in our records.', { OSSAccessKeyId: id });
+  const expired = (expiresAt: number) =>
+    new OssError(403, 'AccessDenied', 'Request has expired.', { Expires: new Date(expiresAt).toISOString(), ServerTime: new Date(now()).toISOString() });
+
+  /** The key of `accessKeyId`, checked against the STS token the request carries (header or query). */
+  function keyFor(accessKeyId: string, token: string | undefined): DemoKey {
+    const key = findKey(accessKeyId, keys);
+    if (!key) throw invalidKey(accessKeyId);
     if (key.securityToken !== undefined) {
-      if (token === undefined) throw new OssError(403, 'InvalidAccessKeyId', 'The OSS Access Key Id you provided does not exist in our records.', { OSSAccessKeyId: parsed.accessKeyId });
+      if (token === undefined) throw invalidKey(accessKeyId);
       if (!safeEqual(token, key.securityToken)) throw new OssError(403, 'InvalidSecurityToken', 'The security token you provided is invalid.');
     } else if (token !== undefined) {
       throw new OssError(403, 'InvalidSecurityToken', 'The security token you provided is invalid.');
     }
-    const dateText = header(req, 'x-oss-date') ?? header(req, 'date');
-    const date = dateText === undefined ? NaN : Date.parse(dateText);
+    return key;
+  }
+
+  function checkSkew(date: number): void {
     if (Number.isNaN(date)) throw new OssError(403, 'AccessDenied', 'OSS authentication requires a valid Date.');
     if (Math.abs(now() - date) > maxSkew) {
       throw new OssError(403, 'RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.');
     }
-    let firstStringToSign: string | undefined;
+  }
+
+  /** Tries each reading of bucket/key; the first whose signature verifies wins. */
+  function firstSigned(targets: Target[], stringToSign: (t: Target) => string, sign: (sts: string) => string, provided: string, accessKeyId: string): Target {
+    let first: string | undefined;
     for (const t of targets) {
-      const sts = ossStringToSign(method, req.headers, t.bucket, t.key, q);
-      firstStringToSign ??= sts;
-      if (safeEqual(ossSignature(key.accessKeySecret, sts), parsed.signature)) return t;
+      const sts = stringToSign(t);
+      first ??= sts;
+      if (safeEqual(sign(sts), provided)) return t;
     }
     throw new OssError(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', {
-      StringToSign: firstStringToSign ?? '',
-      OSSAccessKeyId: parsed.accessKeyId,
+      StringToSign: first ?? '',
+      OSSAccessKeyId: accessKeyId,
     });
+  }
+
+  function v4Target(req: IncomingMessage, method: string, targets: Target[], pairs: [string, string][], cred: OssV4Credential, date: string, additional: string[], provided: string, key: DemoKey): Target {
+    if (date.slice(0, 8) !== cred.day) throw new OssError(403, 'SignatureDoesNotMatch', 'The date of the credential scope is not the date of x-oss-date.');
+    for (const h of additional) {
+      if (req.headers[h.toLowerCase()] === undefined) throw new OssError(400, 'InvalidArgument', `The additional header ${h} is not in the request.`);
+    }
+    return firstSigned(
+      targets,
+      (t) => ossV4StringToSign(date, cred, ossV4CanonicalRequest(method, t.bucket, t.key, pairs, req.headers, additional)),
+      (sts) => ossV4Signature(key.accessKeySecret, cred, sts),
+      provided.toLowerCase(),
+      key.accessKeyId,
+    );
+  }
+
+  /**
+   * Who signed the request, and which reading of bucket/key they signed. A request with neither an Authorization
+   * header nor a presigned URL's parameters is anonymous: OSS refuses it on a private bucket (every bucket here is).
+   */
+  async function authenticate(req: IncomingMessage, method: string, targets: Target[], q: URLSearchParams): Promise<Target> {
+    const auth = header(req, 'authorization');
+    if (auth === undefined) {
+      if (q.has('OSSAccessKeyId')) {
+        const key = keyFor(q.get('OSSAccessKeyId') ?? '', q.get('security-token') ?? undefined);
+        const expires = q.get('Expires') ?? '';
+        if (!/^\d{1,12}$/.test(expires)) throw new OssError(403, 'AccessDenied', 'Expires must be a Unix time in seconds.');
+        if (now() > Number(expires) * 1000) throw expired(Number(expires) * 1000);
+        return firstSigned(targets, (t) => ossStringToSign(method, req.headers, t.bucket, t.key, q, expires), (sts) => ossSignature(key.accessKeySecret, sts), q.get('Signature') ?? '', key.accessKeyId);
+      }
+      if (q.has('x-oss-signature-version')) {
+        if (q.get('x-oss-signature-version') !== OSS_V4) throw new OssError(400, 'InvalidArgument', `Unsupported signature version; use ${OSS_V4}.`);
+        const cred = parseOssV4Credential(q.get('x-oss-credential') ?? '');
+        if (!cred) throw new OssError(400, 'InvalidArgument', 'x-oss-credential is invalid.');
+        const key = keyFor(cred.accessKeyId, q.get('x-oss-security-token') ?? undefined);
+        const date = q.get('x-oss-date') ?? '';
+        const signedAt = parseOssV4Date(date);
+        const expiresIn = q.get('x-oss-expires') ?? '';
+        if (Number.isNaN(signedAt) || !/^\d{1,6}$/.test(expiresIn) || Number(expiresIn) < 1 || Number(expiresIn) > 604_800) {
+          throw new OssError(400, 'InvalidArgument', 'x-oss-date must be yyyymmddTHHMMSSZ and x-oss-expires 1 to 604800 seconds.');
+        }
+        if (now() > signedAt + Number(expiresIn) * 1000) throw expired(signedAt + Number(expiresIn) * 1000);
+        if (signedAt - now() > maxSkew) throw new OssError(403, 'RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.');
+        const pairs = rawQueryPairs(req.url ?? '/').filter(([k]) => k !== 'x-oss-signature');
+        const additional = (q.get('x-oss-additional-headers') ?? '').split(';').filter(Boolean);
+        return v4Target(req, method, targets, pairs, cred, date, additional, q.get('x-oss-signature') ?? '', key);
+      }
+      throw new OssError(403, 'AccessDenied', 'You have no right to access this object because of bucket acl.');
+    }
+    if (auth.trim().startsWith(OSS_V4)) {
+      const parsed = parseOssV4Authorization(auth);
+      if (!parsed) throw new OssError(400, 'InvalidArgument', 'Authorization header is invalid.');
+      const key = keyFor(parsed.credential.accessKeyId, header(req, 'x-oss-security-token'));
+      const date = header(req, 'x-oss-date') ?? '';
+      checkSkew(parseOssV4Date(date));
+      return v4Target(req, method, targets, rawQueryPairs(req.url ?? '/'), parsed.credential, date, parsed.additionalHeaders, parsed.signature, key);
+    }
+    const parsed = parseOssAuthorization(auth);
+    if (!parsed) throw new OssError(400, 'InvalidArgument', 'Authorization header is invalid.');
+    const key = keyFor(parsed.accessKeyId, header(req, 'x-oss-security-token'));
+    const dateText = header(req, 'x-oss-date') ?? header(req, 'date');
+    checkSkew(dateText === undefined ? NaN : Date.parse(dateText));
+    return firstSigned(targets, (t) => ossStringToSign(method, req.headers, t.bucket, t.key, q), (sts) => ossSignature(key.accessKeySecret, sts), parsed.signature, key.accessKeyId);
   }
 
   function sendError(req: IncomingMessage, res: ServerResponse, rid: string, err: OssError, hostBucket?: string): void {
@@ -265,6 +395,7 @@ export function createOssHandler(options: OssEmulatorOptions): OssHandler {
     res.statusCode = err.status;
     res.setHeader('x-oss-request-id', rid);
     res.setHeader('x-oss-ec', '0000-00000000');
+    for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
     if (req.method === 'HEAD') {
       // HEAD answers have no body; OSS puts the error document, Base64, in x-oss-err.
       res.setHeader('x-oss-err', Buffer.from(doc).toString('base64'));
@@ -291,6 +422,7 @@ export function createOssHandler(options: OssEmulatorOptions): OssHandler {
     res.setHeader('accept-ranges', 'bytes');
     res.setHeader('x-oss-object-type', o.type);
     res.setHeader('x-oss-storage-class', 'Standard');
+    res.setHeader('x-oss-hash-crc64ecma', o.crc64);
     for (const [k, v] of Object.entries(o.userMeta)) res.setHeader(`x-oss-meta-${k}`, v);
   }
 
@@ -308,7 +440,7 @@ export function createOssHandler(options: OssEmulatorOptions): OssHandler {
     const { bucket, key } = await authenticate(req, method, existing, q);
     const op = operationOf(method, key, q, req);
     stats.byOperation[op] = (stats.byOperation[op] ?? 0) + 1;
-    if (op.startsWith('Unsupported:')) throw new OssError(501, 'NotImplemented', `The emulator does not implement ${method} with these parameters.`);
+    if (op.startsWith('Unsupported:')) throw new OssError(501, 'NotImplemented', NOT_IMPLEMENTED, { Method: method, ResourceType: key === '' ? 'Bucket' : 'Object' });
 
     const fault = faults.take({ operation: op, httpMethod: method, key });
     if (fault) {
@@ -331,8 +463,8 @@ export function createOssHandler(options: OssEmulatorOptions): OssHandler {
     switch (op) {
       case 'PutObject': {
         storage.objectPath(bucket, key);
-        const { tmp, size, md5 } = await storage.receive(req as AsyncIterable<Buffer>, header(req, 'content-md5'));
-        const o = await storage.commit(bucket, key, tmp, { size, etag: `"${md5.toString('hex').toUpperCase()}"`, type: 'Normal' }, {
+        const { tmp, size, md5, crc64 } = await storage.receive(req as AsyncIterable<Buffer>, header(req, 'content-md5'));
+        const o = await storage.commit(bucket, key, tmp, { size, etag: `"${md5.toString('hex').toUpperCase()}"`, type: 'Normal', crc64 }, {
           contentType,
           userMeta: userMetaOf(req),
           forbidOverwrite: forbid,
@@ -340,6 +472,7 @@ export function createOssHandler(options: OssEmulatorOptions): OssHandler {
         res.statusCode = 200;
         res.setHeader('etag', o.etag);
         res.setHeader('content-md5', md5.toString('base64'));
+        res.setHeader('x-oss-hash-crc64ecma', o.crc64);
         res.setHeader('content-length', 0);
         res.end();
         return;
@@ -349,55 +482,131 @@ export function createOssHandler(options: OssEmulatorOptions): OssHandler {
         const opened = op === 'HeadObject' ? undefined : await storage.open(bucket, key);
         const o = op === 'HeadObject' ? await storage.head(bucket, key) : opened?.object;
         if (!o) throw new OssError(404, 'NoSuchKey', 'The specified key does not exist.', { Key: key });
-        objectHeaders(res, o);
-        let start = 0;
-        let end = o.size - 1;
-        const range = header(req, 'range');
-        const m = range === undefined ? null : /^bytes=(\d*)-(\d*)$/.exec(range.trim());
-        if (m && (m[1] !== '' || m[2] !== '')) {
-          let s: number;
-          let e: number;
-          if (m[1] === '') {
-            s = Math.max(0, o.size - Number(m[2]));
-            e = o.size - 1;
-          } else {
-            s = Number(m[1]);
-            e = m[2] === '' ? o.size - 1 : Math.min(Number(m[2]), o.size - 1);
+        try {
+          const answer = conditionalAnswer(req.headers, o);
+          if (answer === 412) {
+            throw new OssError(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold.', { Condition: conditionName(req) });
           }
-          if (s >= o.size) {
-            await opened?.handle.close();
+          objectHeaders(res, o);
+          if (answer === 304) {
+            res.statusCode = 304;
+            res.removeHeader('content-type');
+            res.end();
+            return;
+          }
+          if (op === 'GetObject') {
+            for (const [param, name] of RESPONSE_OVERRIDES) {
+              const v = q.get(param);
+              if (v !== null) res.setHeader(name, v);
+            }
+          }
+          const standard = (header(req, 'x-oss-range-behavior') ?? '').trim().toLowerCase() === 'standard';
+          const range = rangeOf(header(req, 'range'), o.size, standard);
+          if (range === 'unsatisfiable') {
             res.setHeader('content-range', `bytes */${o.size}`);
-            throw new OssError(416, 'InvalidRange', 'The requested range cannot be satisfied.');
+            throw new OssError(416, 'InvalidRange', 'The requested range cannot be satisfied.', { RangeRequested: header(req, 'range') ?? '', ActualObjectSize: String(o.size) });
           }
-          if (s <= e) {
-            // An invalid range (start > end) is ignored, as OSS does: the whole object is returned.
-            start = s;
-            end = e;
+          let start = 0;
+          let end = o.size - 1;
+          if (range !== 'whole') {
+            ({ start, end } = range);
             res.statusCode = 206;
-            res.setHeader('content-range', `bytes ${s}-${e}/${o.size}`);
+            res.setHeader('content-range', `bytes ${start}-${end}/${o.size}`);
           }
+          res.setHeader('content-length', Math.max(0, end - start + 1));
+          if (!opened || end < start) {
+            res.end();
+            return;
+          }
+          const stream = opened.handle.createReadStream({ start, end, autoClose: false });
+          await new Promise<void>((resolve) => {
+            stream.on('error', () => {
+              res.destroy();
+              resolve();
+            });
+            res.on('close', () => {
+              stream.destroy();
+              resolve();
+            });
+            stream.pipe(res);
+          });
+        } finally {
+          await opened?.handle.close().catch(() => undefined);
         }
-        res.setHeader('content-length', Math.max(0, end - start + 1));
-        if (!opened) {
+        return;
+      }
+      case 'GetObjectMeta': {
+        const o = await storage.head(bucket, key);
+        if (!o) throw new OssError(404, 'NoSuchKey', 'The specified key does not exist.', { Key: key });
+        res.setHeader('etag', o.etag);
+        res.setHeader('content-length', o.size);
+        res.setHeader('last-modified', o.lastModified.toUTCString());
+        res.setHeader('x-oss-last-access-time', o.lastModified.toUTCString());
+        res.setHeader('x-oss-hash-crc64ecma', o.crc64);
+        res.end();
+        return;
+      }
+      case 'CopyObject': {
+        const source = parseCopySource(header(req, 'x-oss-copy-source') ?? '');
+        if (!storage.hasBucket(source.bucket)) throw new OssError(404, 'NoSuchBucket', 'The specified bucket does not exist.', { BucketName: source.bucket });
+        const directive = (header(req, 'x-oss-metadata-directive') ?? 'COPY').toUpperCase();
+        if (directive !== 'COPY' && directive !== 'REPLACE') throw new OssError(400, 'InvalidArgument', 'x-oss-metadata-directive must be COPY or REPLACE.');
+        await drain(req);
+        let notModified = false;
+        const copied = await storage.copy(source, { bucket, key }, {
+          forbidOverwrite: forbid,
+          meta: directive === 'REPLACE' ? { contentType, userMeta: userMetaOf(req) } : undefined,
+          check: (src) => {
+            const answer = conditionalAnswer(req.headers, src, 'x-oss-copy-source-');
+            if (answer === 412) throw new OssError(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold.');
+            if (answer === 304) {
+              notModified = true;
+              throw new NotModified();
+            }
+          },
+        }).catch((e: unknown) => {
+          if (e instanceof NotModified) return undefined;
+          throw e;
+        });
+        if (notModified) {
+          res.statusCode = 304;
           res.end();
           return;
         }
-        if (end < start) {
-          await opened.handle.close();
-          res.end();
-          return;
-        }
-        const stream = opened.handle.createReadStream({ start, end });
-        await new Promise<void>((resolve) => {
-          stream.on('error', () => {
-            res.destroy();
-            resolve();
-          });
-          res.on('close', () => {
-            stream.destroy();
-            resolve();
-          });
-          stream.pipe(res);
+        if (!copied) throw new OssError(404, 'NoSuchKey', 'The specified key does not exist.', { Key: source.key });
+        res.setHeader('etag', copied.etag);
+        res.setHeader('x-oss-hash-crc64ecma', copied.crc64);
+        sendXml(res, 200, 'CopyObjectResult', { LastModified: copied.lastModified.toISOString(), ETag: copied.etag });
+        return;
+      }
+      case 'AppendObject': {
+        const position = q.get('position') ?? '';
+        if (!/^\d{1,15}$/.test(position)) throw new OssError(400, 'InvalidArgument', 'position must be a non-negative integer.', { ArgumentName: 'position', ArgumentValue: position });
+        storage.objectPath(bucket, key);
+        const o = await storage.append(bucket, key, Number(position), req as AsyncIterable<Buffer>, {
+          contentType,
+          userMeta: userMetaOf(req),
+          contentMd5: header(req, 'content-md5'),
+        });
+        res.setHeader('etag', o.etag);
+        res.setHeader('x-oss-next-append-position', String(o.size));
+        res.setHeader('x-oss-hash-crc64ecma', o.crc64);
+        res.setHeader('content-length', 0);
+        res.end();
+        return;
+      }
+      case 'DeleteMultipleObjects': {
+        if (header(req, 'content-md5') === undefined) throw new OssError(400, 'InvalidRequest', 'Missing required header for this request: Content-MD5.');
+        const body = await readBody(req, MAX_XML_BODY);
+        const md5 = createHash('md5').update(body).digest('base64');
+        if (md5 !== header(req, 'content-md5')?.trim()) throw new OssError(400, 'InvalidDigest', 'The Content-MD5 you specified is not valid.');
+        const request = parseDeleteRequest(body.toString('utf8'));
+        if (!request) throw new OssError(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.');
+        const urlEncode = q.get('encoding-type') === 'url';
+        for (const k of request.keys) await storage.delete(bucket, k);
+        sendXml(res, 200, 'DeleteResult', {
+          EncodingType: urlEncode ? 'url' : undefined,
+          Deleted: request.quiet ? undefined : request.keys.map((k) => ({ Key: urlEncode ? encodeURIComponent(k) : k })),
         });
         return;
       }
@@ -427,6 +636,7 @@ export function createOssHandler(options: OssEmulatorOptions): OssHandler {
         const part = await storage.uploadPart(bucket, key, q.get('uploadId') ?? '', n, req as AsyncIterable<Buffer>, header(req, 'content-md5'));
         res.statusCode = 200;
         res.setHeader('etag', part.etag);
+        res.setHeader('x-oss-hash-crc64ecma', part.crc64);
         res.setHeader('content-length', 0);
         res.end();
         return;
@@ -439,6 +649,7 @@ export function createOssHandler(options: OssEmulatorOptions): OssHandler {
         if (!parts) throw new OssError(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.');
         const o = await storage.complete(bucket, key, uploadId, parts, forbid);
         res.setHeader('etag', o.etag);
+        res.setHeader('x-oss-hash-crc64ecma', o.crc64);
         sendXml(res, 200, 'CompleteMultipartUploadResult', {
           Location: `http://${bucket}.oss-cn-hangzhou.aliyuncs.com/${encodeURI(key)}`,
           Bucket: bucket,
@@ -488,7 +699,7 @@ export function createOssHandler(options: OssEmulatorOptions): OssHandler {
         return;
       }
     }
-    throw new OssError(501, 'NotImplemented', `The emulator does not implement ${op}.`);
+    throw new OssError(501, 'NotImplemented', NOT_IMPLEMENTED, { Method: method });
   }
 
   async function list(res: ServerResponse, bucket: string, q: URLSearchParams, v2: boolean): Promise<void> {

@@ -1,5 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { acsEncode, authorizationFields } from '../acs3';
 
 /**
  * OSS V1 request signatures (`Authorization: OSS <AccessKeyId>:<Base64(HMAC-SHA1(secret, StringToSign))>`),
@@ -49,20 +50,24 @@ export function canonicalizedResource(bucket: string, key: string, query: URLSea
   return resource;
 }
 
-/** The V1 StringToSign of a request as the server sees it. */
+/**
+ * The V1 StringToSign of a request as the server sees it. For a presigned URL (`?OSSAccessKeyId=&Expires=&Signature=`)
+ * the date line is the `Expires` value instead (`dateLine`).
+ */
 export function ossStringToSign(
   method: string,
   headers: IncomingHttpHeaders,
   bucket: string,
   key: string,
   query: URLSearchParams,
+  dateLine?: string,
 ): string {
   const ossHeaders = Object.keys(headers)
     .map((k) => k.toLowerCase())
     .filter((k) => k.startsWith('x-oss-'))
     .sort()
     .map((k) => `${k}:${headerValue(headers, k).trim()}`);
-  const date = headers['x-oss-date'] !== undefined ? headerValue(headers, 'x-oss-date') : headerValue(headers, 'date');
+  const date = dateLine ?? (headers['x-oss-date'] !== undefined ? headerValue(headers, 'x-oss-date') : headerValue(headers, 'date'));
   return [
     method.toUpperCase(),
     headerValue(headers, 'content-md5'),
@@ -85,9 +90,87 @@ export function parseOssAuthorization(header: string | undefined): { accessKeyId
   return { accessKeyId: m[1], signature: m[2] };
 }
 
-/** Constant-time string comparison. */
-export function safeEqual(a: string, b: string): boolean {
-  const ba = Buffer.from(a);
-  const bb = Buffer.from(b);
-  return ba.length === bb.length && timingSafeEqual(ba, bb);
+/** Constant-time string comparison (the one of `emulator/acs3.ts`). */
+export { safeEqual } from '../acs3';
+
+// ---- V4 (OSS4-HMAC-SHA256) ------------------------------------------------------------------------------------
+
+/** The V4 algorithm name, in the Authorization header and in `x-oss-signature-version`. */
+export const OSS_V4 = 'OSS4-HMAC-SHA256';
+
+/** A parsed V4 credential scope `<AccessKeyId>/<yyyymmdd>/<region>/oss/aliyun_v4_request`. */
+export interface OssV4Credential {
+  accessKeyId: string;
+  day: string;
+  region: string;
+}
+
+export function parseOssV4Credential(text: string): OssV4Credential | undefined {
+  const m = /^([^/\s]+)\/(\d{8})\/([a-z0-9-]+)\/oss\/aliyun_v4_request$/.exec(text);
+  if (!m || m[1] === undefined || m[2] === undefined || m[3] === undefined) return undefined;
+  return { accessKeyId: m[1], day: m[2], region: m[3] };
+}
+
+/** Parses `OSS4-HMAC-SHA256 Credential=<scope>,[AdditionalHeaders=a;b,]Signature=<hex>`. */
+export function parseOssV4Authorization(
+  header: string | undefined,
+): { credential: OssV4Credential; additionalHeaders: string[]; signature: string } | undefined {
+  const h = header?.trim() ?? '';
+  if (!h.startsWith(`${OSS_V4} `)) return undefined;
+  const fields = authorizationFields(h.slice(OSS_V4.length + 1));
+  const credential = parseOssV4Credential(fields.get('Credential') ?? '');
+  const signature = fields.get('Signature');
+  if (!credential || !signature) return undefined;
+  return { credential, additionalHeaders: (fields.get('AdditionalHeaders') ?? '').split(';').filter(Boolean), signature };
+}
+
+/** RFC 3986 encoding (encodeURIComponent plus `!'()*`), as V4 wants it: the same encoder as ACS3. */
+const strictEncode = acsEncode;
+
+/**
+ * The V4 CanonicalRequest: VERB, `/bucket/key` strictly encoded with `/` kept, every query parameter sorted (a
+ * parameter without a value, or with an empty one, is written as its name alone, as the SDKs sign sub-resources),
+ * the canonical headers (`content-type`, `content-md5`, every `x-oss-*` and the additional headers; lower-cased,
+ * trimmed, sorted), the additional header names, and `x-oss-content-sha256` (`UNSIGNED-PAYLOAD`).
+ */
+export function ossV4CanonicalRequest(
+  method: string,
+  bucket: string,
+  key: string,
+  query: readonly [string, string][],
+  headers: IncomingHttpHeaders,
+  additionalHeaders: readonly string[],
+): string {
+  const uri = strictEncode(`/${bucket}/${key}`).replace(/%2F/g, '/');
+  const canonicalQuery = [...query]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => (v === '' ? strictEncode(k) : `${strictEncode(k)}=${strictEncode(v)}`))
+    .join('&');
+  const names = new Set(additionalHeaders.map((h) => h.toLowerCase()));
+  for (const h of Object.keys(headers)) if (h === 'content-type' || h === 'content-md5' || h.startsWith('x-oss-')) names.add(h);
+  const canonicalHeaders = [...names]
+    .sort()
+    .map((n) => `${n}:${headerValue(headers, n).trim()}\n`)
+    .join('');
+  const payload = headerValue(headers, 'x-oss-content-sha256') || 'UNSIGNED-PAYLOAD';
+  return [method.toUpperCase(), uri, canonicalQuery, canonicalHeaders, additionalHeaders.join(';'), payload].join('\n');
+}
+
+/** `OSS4-HMAC-SHA256 \n <x-oss-date> \n <day>/<region>/oss/aliyun_v4_request \n hex(sha256(CanonicalRequest))`. */
+export function ossV4StringToSign(date: string, c: OssV4Credential, canonicalRequest: string): string {
+  return [OSS_V4, date, `${c.day}/${c.region}/oss/aliyun_v4_request`, createHash('sha256').update(canonicalRequest, 'utf8').digest('hex')].join('\n');
+}
+
+/** The V4 signing key chain (`aliyun_v4` + secret → day → region → `oss` → `aliyun_v4_request`) and the hex HMAC. */
+export function ossV4Signature(secret: string, c: OssV4Credential, stringToSign: string): string {
+  let k: Buffer = createHmac('sha256', `aliyun_v4${secret}`).update(c.day).digest();
+  for (const part of [c.region, 'oss', 'aliyun_v4_request']) k = createHmac('sha256', k).update(part).digest();
+  return createHmac('sha256', k).update(stringToSign, 'utf8').digest('hex');
+}
+
+/** `yyyymmddTHHMMSSZ` to ms, NaN otherwise. */
+export function parseOssV4Date(text: string | undefined): number {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text ?? '');
+  if (!m) return NaN;
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
 }

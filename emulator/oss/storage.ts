@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { Crc64 } from './crc64';
 
 /**
  * The OSS emulator's disk format. Everything lives under one root folder:
@@ -25,6 +26,8 @@ export class OssError extends Error {
     message: string,
     /** Extra elements for the `<Error>` document (e.g. `StringToSign`). */
     readonly extra: Record<string, string> = {},
+    /** Extra response headers (e.g. `x-oss-next-append-position`). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'OssError';
@@ -39,10 +42,15 @@ export interface StoredObject {
   etag: string;
   contentType: string;
   lastModified: Date;
-  type: 'Normal' | 'Multipart';
+  type: ObjectType;
   /** `x-oss-meta-*` headers, names without the prefix. */
   userMeta: Record<string, string>;
+  /** `x-oss-hash-crc64ecma`: CRC-64/ECMA-182 of the bytes, unsigned decimal. */
+  crc64: string;
 }
+
+/** `x-oss-object-type`. */
+export type ObjectType = 'Normal' | 'Multipart' | 'Appendable';
 
 interface Sidecar {
   key: string;
@@ -51,8 +59,10 @@ interface Sidecar {
   etag: string;
   contentType: string;
   lastModified: string;
-  type: 'Normal' | 'Multipart';
+  type: ObjectType;
   userMeta: Record<string, string>;
+  /** Absent in sidecars written before the emulator computed CRCs: then it is computed from the file once. */
+  crc64?: string;
 }
 
 /** Settings copied from `InitiateMultipartUpload` and the state of one upload. */
@@ -71,6 +81,7 @@ export interface PartInfo {
   etag: string;
   size: number;
   lastModified: string;
+  crc64: string;
 }
 
 /** Options of a write. */
@@ -189,7 +200,7 @@ export class OssStorage {
    * the temp file is removed and 400 `InvalidDigest`/`BadDigest` is thrown. If the body is cut short, the error of
    * the stream is thrown (nothing is kept).
    */
-  async receive(body: AsyncIterable<Buffer>, contentMd5?: string): Promise<{ tmp: string; size: number; md5: Buffer }> {
+  async receive(body: AsyncIterable<Buffer>, contentMd5?: string): Promise<{ tmp: string; size: number; md5: Buffer; crc64: string }> {
     let expected: Buffer | undefined;
     if (contentMd5 !== undefined) {
       expected = Buffer.from(contentMd5, 'base64');
@@ -199,11 +210,13 @@ export class OssStorage {
     }
     const tmp = this.tempPath();
     const hash = createHash('md5');
+    const crc = new Crc64();
     let size = 0;
     const fh = await fs.open(tmp, 'wx');
     try {
       for await (const chunk of body) {
         hash.update(chunk);
+        crc.update(chunk);
         size += chunk.length;
         await fh.write(chunk);
       }
@@ -218,7 +231,7 @@ export class OssStorage {
       await fs.rm(tmp, { force: true });
       throw new OssError(400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.');
     }
-    return { tmp, size, md5 };
+    return { tmp, size, md5, crc64: crc.digest() };
   }
 
   /**
@@ -229,7 +242,7 @@ export class OssStorage {
     bucket: string,
     key: string,
     tmp: string,
-    info: { size: number; etag: string; type: 'Normal' | 'Multipart' },
+    info: { size: number; etag: string; type: ObjectType; crc64: string },
     options: Omit<WriteOptions, 'contentMd5'>,
   ): Promise<StoredObject> {
     let file: string;
@@ -239,38 +252,128 @@ export class OssStorage {
       await fs.rm(tmp, { force: true });
       throw err;
     }
-    return this.withLock(bucket, key, async () => {
+    return this.withLock(bucket, key, () => this.commitLocked(bucket, key, file, tmp, info, options));
+  }
+
+  /** {@link commit} for a caller that already holds the key's lock. */
+  private async commitLocked(
+    bucket: string,
+    key: string,
+    file: string,
+    tmp: string,
+    info: { size: number; etag: string; type: ObjectType; crc64: string },
+    options: Omit<WriteOptions, 'contentMd5'>,
+  ): Promise<StoredObject> {
+    try {
+      if (options.forbidOverwrite && (await this.statObject(file)) !== undefined) {
+        throw new OssError(409, 'FileAlreadyExists', 'The object you specified already exists and can not be overwritten.');
+      }
       try {
-        if (options.forbidOverwrite && (await this.statObject(file)) !== undefined) {
-          throw new OssError(409, 'FileAlreadyExists', 'The object you specified already exists and can not be overwritten.');
-        }
-        try {
-          await fs.mkdir(path.dirname(file), { recursive: true });
-          await fs.rename(tmp, file);
-        } catch (err) {
-          const code = errno(err);
-          if (code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST' || code === 'ENOTEMPTY') {
-            throw new OssError(409, 'KeyConflict', 'the emulator stores objects as files: this key collides with a folder of other keys');
-          }
-          throw err;
-        }
+        await fs.mkdir(path.dirname(file), { recursive: true });
+        await fs.rename(tmp, file);
       } catch (err) {
-        await fs.rm(tmp, { force: true });
+        const code = errno(err);
+        if (code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST' || code === 'ENOTEMPTY') {
+          throw new OssError(409, 'KeyConflict', 'the emulator stores objects as files: this key collides with a folder of other keys');
+        }
         throw err;
       }
-      const st = await fs.stat(file);
-      const sidecar: Sidecar = {
-        key,
-        size: info.size,
-        mtimeMs: st.mtimeMs,
-        etag: info.etag,
-        contentType: options.contentType,
-        lastModified: new Date().toISOString(),
-        type: info.type,
-        userMeta: options.userMeta,
-      };
-      await this.writeJson(this.sidecarPath(bucket, key), sidecar);
-      return toStored(sidecar);
+    } catch (err) {
+      await fs.rm(tmp, { force: true });
+      throw err;
+    }
+    const st = await fs.stat(file);
+    const sidecar: Sidecar = {
+      key,
+      size: info.size,
+      mtimeMs: st.mtimeMs,
+      etag: info.etag,
+      contentType: options.contentType,
+      lastModified: new Date().toISOString(),
+      type: info.type,
+      userMeta: options.userMeta,
+      crc64: info.crc64,
+    };
+    await this.writeJson(this.sidecarPath(bucket, key), sidecar);
+    return toStored(sidecar, info.crc64);
+  }
+
+  /**
+   * CopyObject: the source's bytes, ETag, CRC and type under a new key; metadata copied or replaced (`meta`).
+   * Returns undefined when the source does not exist.
+   */
+  async copy(
+    src: { bucket: string; key: string },
+    dst: { bucket: string; key: string },
+    options: { meta?: { contentType: string; userMeta: Record<string, string> }; forbidOverwrite: boolean; check?: (source: StoredObject) => void },
+  ): Promise<StoredObject | undefined> {
+    const tmp = this.tempPath();
+    const source = await this.withLock(src.bucket, src.key, async () => {
+      const o = await this.describe(src.bucket, src.key, this.objectPath(src.bucket, src.key));
+      if (o) {
+        options.check?.(o);
+        await fs.copyFile(this.objectPath(src.bucket, src.key), tmp);
+      }
+      return o;
+    });
+    if (!source) return undefined;
+    return this.commit(dst.bucket, dst.key, tmp, { size: source.size, etag: source.etag, type: source.type, crc64: source.crc64 }, {
+      contentType: options.meta?.contentType ?? source.contentType,
+      userMeta: options.meta?.userMeta ?? source.userMeta,
+      forbidOverwrite: options.forbidOverwrite,
+    });
+  }
+
+  /**
+   * AppendObject at `position`: creates an Appendable object at position 0, or appends to one whose size is exactly
+   * `position` (409 `PositionNotEqualToLength` otherwise, 409 `ObjectNotAppendable` for a Normal or Multipart
+   * object). The CRC continues from the stored one; the ETag is the MD5 of the whole content (emulator choice: OSS
+   * documents an appendable object's ETag only as not being the content MD5).
+   */
+  async append(
+    bucket: string,
+    key: string,
+    position: number,
+    body: AsyncIterable<Buffer>,
+    options: { contentType: string; userMeta: Record<string, string>; contentMd5?: string | undefined },
+  ): Promise<StoredObject> {
+    const file = this.objectPath(bucket, key);
+    return this.withLock(bucket, key, async () => {
+      const existing = await this.describe(bucket, key, file);
+      if (existing && existing.type !== 'Appendable') {
+        throw new OssError(409, 'ObjectNotAppendable', 'The object is not appendable.', {}, { 'x-oss-next-append-position': String(existing.size) });
+      }
+      const length = existing?.size ?? 0;
+      if (position !== length) {
+        throw new OssError(409, 'PositionNotEqualToLength', 'Position is not equal to file length.', {}, { 'x-oss-next-append-position': String(length) });
+      }
+      const { tmp, size, crc64: addedCrc } = await this.receive(body, options.contentMd5);
+      const out = this.tempPath();
+      const md5 = createHash('md5');
+      const crc = new Crc64(existing?.crc64 ?? '0');
+      const fh = await fs.open(out, 'wx');
+      try {
+        for (const f of existing ? [file, tmp] : [tmp]) {
+          for await (const chunk of (await fs.open(f)).createReadStream()) {
+            md5.update(chunk as Buffer);
+            if (f === tmp) crc.update(chunk as Buffer);
+            await fh.write(chunk as Buffer);
+          }
+        }
+        await fh.close();
+      } catch (err) {
+        await fh.close().catch(() => undefined);
+        await fs.rm(out, { force: true });
+        throw err;
+      } finally {
+        await fs.rm(tmp, { force: true });
+      }
+      void addedCrc;
+      return this.commitLocked(bucket, key, file, out, { size: length + size, etag: quoteHex(md5.digest()), type: 'Appendable', crc64: crc.digest() }, {
+        contentType: existing?.contentType ?? options.contentType,
+        userMeta: existing?.userMeta ?? options.userMeta,
+        forbidOverwrite: false,
+      });
     });
   }
 
@@ -301,9 +404,15 @@ export class OssStorage {
     } catch {
       sidecar = undefined;
     }
-    if (sidecar && sidecar.key === key && sidecar.size === st.size && sidecar.mtimeMs === st.mtimeMs) return toStored(sidecar);
+    const fresh = sidecar && sidecar.key === key && sidecar.size === st.size && sidecar.mtimeMs === st.mtimeMs;
+    if (fresh && sidecar?.crc64 !== undefined) return toStored(sidecar, sidecar.crc64);
     const hash = createHash('md5');
-    for await (const chunk of (await fs.open(file)).createReadStream()) hash.update(chunk as Buffer);
+    const crc = new Crc64();
+    for await (const chunk of (await fs.open(file)).createReadStream()) {
+      hash.update(chunk as Buffer);
+      crc.update(chunk as Buffer);
+    }
+    if (fresh && sidecar) return toStored(sidecar, crc.digest());
     return {
       key,
       size: st.size,
@@ -312,6 +421,7 @@ export class OssStorage {
       lastModified: st.mtime,
       type: 'Normal',
       userMeta: {},
+      crc64: crc.digest(),
     };
   }
 
@@ -418,10 +528,10 @@ export class OssStorage {
   /** Stores one part (replacing an earlier part with the same number); returns its ETag. */
   async uploadPart(bucket: string, key: string, uploadId: string, partNumber: number, body: AsyncIterable<Buffer>, contentMd5?: string): Promise<PartInfo> {
     await this.upload(bucket, key, uploadId);
-    const { tmp, size, md5 } = await this.receive(body, contentMd5);
+    const { tmp, size, md5, crc64 } = await this.receive(body, contentMd5);
     const dir = this.uploadDir(uploadId);
     const name = `part-${String(partNumber).padStart(5, '0')}`;
-    const part: PartInfo = { partNumber, etag: quoteHex(md5), size, lastModified: new Date().toISOString() };
+    const part: PartInfo = { partNumber, etag: quoteHex(md5), size, lastModified: new Date().toISOString(), crc64 };
     try {
       await fs.rename(tmp, path.join(dir, name));
     } catch (err) {
@@ -484,12 +594,14 @@ export class OssStorage {
     const tmp = this.tempPath();
     const out = await fs.open(tmp, 'wx');
     const etags = createHash('md5');
+    const crc = new Crc64();
     let size = 0;
     try {
       for (const p of list) {
         const data = await fs.readFile(path.join(dir, `part-${String(p.partNumber).padStart(5, '0')}`));
         // Every listed part was checked against `stored` above.
         etags.update(Buffer.from((stored.get(p.partNumber)?.etag ?? '').replace(/"/g, ''), 'hex'));
+        crc.update(data);
         size += data.length;
         await out.write(data);
       }
@@ -500,7 +612,7 @@ export class OssStorage {
       throw err;
     }
     const etag = `"${etags.digest('hex').toUpperCase()}-${list.length}"`;
-    const object = await this.commit(bucket, key, tmp, { size, etag, type: 'Multipart' }, {
+    const object = await this.commit(bucket, key, tmp, { size, etag, type: 'Multipart', crc64: crc.digest() }, {
       contentType: info.contentType,
       userMeta: info.userMeta,
       forbidOverwrite,
@@ -530,8 +642,9 @@ export class OssStorage {
   }
 }
 
-function toStored(s: Sidecar): StoredObject {
+function toStored(s: Sidecar, crc64: string): StoredObject {
   return {
+    crc64,
     key: s.key,
     size: s.size,
     etag: s.etag,

@@ -62,3 +62,20 @@ export function parseCompleteMultipartUpload(xml: string): CompletePart[] | unde
   }
   return parts;
 }
+
+/**
+ * Reads a `<Delete><Quiet>…</Quiet><Object><Key>…</Key></Object>…</Delete>` body (DeleteMultipleObjects). Returns
+ * `undefined` when it is not such a document, an object has no key, or it lists more than 1000 objects.
+ */
+export function parseDeleteRequest(xml: string): { quiet: boolean; keys: string[] } | undefined {
+  if (!/<Delete(\s[^>]*)?>/.test(xml)) return undefined;
+  const quiet = /<Quiet>\s*true\s*<\/Quiet>/i.test(xml);
+  const keys: string[] = [];
+  for (const m of xml.matchAll(/<Object>([\s\S]*?)<\/Object>/g)) {
+    const key = /<Key>([\s\S]*?)<\/Key>/.exec(m[1] ?? '')?.[1];
+    if (key === undefined || key === '') return undefined;
+    keys.push(xmlUnescape(key));
+  }
+  if (keys.length === 0 || keys.length > 1000) return undefined;
+  return { quiet, keys };
+}
