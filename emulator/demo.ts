@@ -14,6 +14,7 @@ import { join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ensureBundles, startLocalHost, type LocalHost } from './host';
 import { startLocalCloud, type LocalCloud } from './local-cloud';
+import { bundlesLine, servePorts } from './serve';
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -48,6 +49,8 @@ export interface DemoOptions {
   progress?: (line: string) => void;
   /** Keep the cloud and host running (the caller closes them). @default false */
   keepRunning?: boolean;
+  /** Base port (RPC, then OSS, FC invoke API, HTTP triggers; see emulator/serve.ts). @default 0 (ephemeral) */
+  port?: number;
 }
 
 /** One archive as the report shows it. */
@@ -65,6 +68,8 @@ export interface ArchiveReport {
   byStatus: Record<string, number>;
   failures: number;
   topGroups: { count: number; status: string; title: string }[];
+  /** Records whose output the API cut at 24 KB. */
+  truncatedOutputs: number;
   /** Resources to re-run (`retry.txt`). */
   retryCount: number;
   paths: { manifest: string; summary: string; markdown: string; report: string; retry: string };
@@ -79,6 +84,11 @@ export interface DemoResult {
   /** Base URL of the local host's HTTP triggers. */
   httpUrl: string;
   stats: LocalHost['stats'];
+  /** The local cloud and host (still running with `keepRunning`). */
+  cloud: LocalCloud;
+  host: LocalHost;
+  /** The functions' archive (`file://…`). */
+  archiveUrl: string;
   /** Set with `keepRunning`: stop everything. */
   close(): Promise<void>;
 }
@@ -98,10 +108,9 @@ interface SummaryJson {
   failures: number;
   groups: { count: number; status: string; title: string; signature: string }[];
   retry: { count: number };
+  truncatedOutputs: { count: number };
 }
 
-const COLLECT = 'execution-archive-collect';
-const SUMMARIZE = 'execution-archive-summarize';
 
 async function readJson<T>(path: string): Promise<T | undefined> {
   try {
@@ -137,6 +146,15 @@ async function countManifests(archiveDir: string): Promise<number> {
   return n;
 }
 
+/** Cuts at a word boundary, never mid-word. */
+function cutAtWord(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat.length <= max) return flat;
+  const cut = flat.slice(0, max - 1);
+  const space = cut.lastIndexOf(' ');
+  return `${space > max * 0.6 ? cut.slice(0, space) : cut}…`;
+}
+
 function fmt(n: number): string {
   return n.toLocaleString('en-US');
 }
@@ -156,12 +174,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const timeoutMs = options.timeoutMs ?? 120_000;
 
   const bundles = await ensureBundles({ root });
-  progress(bundles.built ? `built the bundles (${bundles.reason}) in ${bundles.ms} ms` : 'bundles are up to date');
+  progress(bundlesLine(bundles));
   await rm(archiveDir, { recursive: true, force: true });
   await rm(ossDir, { recursive: true, force: true });
   await mkdir(archiveDir, { recursive: true });
 
-  const cloud: LocalCloud = await startLocalCloud({ root: ossDir, seed: options.seed ?? 1 });
+  const ports = servePorts(options.port ?? 0);
+  const cloud: LocalCloud = await startLocalCloud({ root: ossDir, seed: options.seed ?? 1, ports: { rpc: ports.rpc, oss: ports.oss, fc: ports.fc } });
   let host: LocalHost | undefined;
   const close = async () => {
     await host?.close();
@@ -174,6 +193,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       env: { ARCHIVE_URL: pathToFileURL(archiveDir).href, LOG_LEVEL: options.logLevel ?? (options.verbose ? 'info' : 'warn') },
       events: { duplicateRate: options.duplicateRate ?? 0.05, shuffle: true, maxDelayMs: 300 },
       timers: 'manual',
+      port: ports.http,
       logs: options.verbose ? 'inherit' : 'silent',
     });
     const data = cloud.rpc.data;
@@ -238,6 +258,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         byStatus: summary.byStatus,
         failures: summary.failures,
         topGroups: summary.groups.slice(0, 3).map((g) => ({ count: g.count, status: g.status, title: g.title || g.signature })),
+        truncatedOutputs: summary.truncatedOutputs?.count ?? 0,
         retryCount: summary.retry.count,
         paths: {
           manifest: join(dir, 'manifest.json'),
@@ -252,7 +273,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     const wallMs = Date.now() - started;
     const others = (await countManifests(archiveDir)) - archives.length;
     const screen = renderScreen({ archives, wallMs, httpUrl: host.httpUrl, root, stats: host.stats, instances, executionId, others });
-    const result: DemoResult = { archives, screen, wallMs, httpUrl: host.httpUrl, stats: host.stats, close };
+    const result: DemoResult = { archives, screen, wallMs, httpUrl: host.httpUrl, stats: host.stats, cloud, host, archiveUrl: pathToFileURL(archiveDir).href, close };
     if (!options.keepRunning) await close();
     return result;
   } catch (err) {
@@ -297,7 +318,8 @@ function renderScreen(input: {
       .join(', ');
     lines.push(`  by status: ${statuses}   failures ${fmt(a.failures)}`);
     if (a.topGroups.length === 0) lines.push('  no failure groups');
-    a.topGroups.forEach((g, i) => lines.push(`  ${i + 1}. ${String(fmt(g.count)).padStart(5)} × ${g.status}: ${g.title.replace(/\s+/g, ' ').slice(0, 90)}`));
+    a.topGroups.forEach((g, i) => lines.push(`  ${i + 1}. ${String(fmt(g.count)).padStart(5)} × ${g.status}: ${cutAtWord(g.title, 90)}`));
+    if (a.truncatedOutputs > 0) lines.push(`  ${fmt(a.truncatedOutputs)} outputs were cut at 24 KB by the API (the report lists them; the archive keeps what the API returned)`);
     lines.push(`  to retry: ${fmt(a.retryCount)} (${rel(a.paths.retry)})`);
     lines.push(`  manifest ${rel(a.paths.manifest)}`);
     lines.push(`  summary  ${rel(a.paths.summary)}`);
@@ -308,12 +330,15 @@ function renderScreen(input: {
     lines.push('');
     lines.push(`the sweep also archived ${input.others} older seeded execution(s)/invocation(s) of the local cloud that no event had reported`);
   }
-  const oos = archives.find((a) => a.source === 'oos');
+  // Only what works once this process has exited: the archive is on disk.
+  const first = archives[0];
   lines.push('');
-  lines.push(`HTTP triggers (local host ${input.httpUrl}; up while \`npm start -- --serve\` runs):`);
-  lines.push(
-    `  curl -s -X POST ${input.httpUrl}/${COLLECT}/collect -H 'content-type: application/json' -d '{"source":"oos","regionId":"${oos?.regionId ?? 'cn-hangzhou'}","executionId":"${oos?.id ?? input.executionId}"}'`,
-  );
-  lines.push(`  curl -s '${input.httpUrl}/${SUMMARIZE}/summary?source=oos&regionId=${oos?.regionId ?? 'cn-hangzhou'}&id=${oos?.id ?? input.executionId}&format=md'`);
+  lines.push('next (the archive stays in ./.local-cloud/archive, the command line\'s default):');
+  if (first) {
+    lines.push(`  npx execution-archive report ${first.id}          # the causes as a table`);
+    lines.push(`  npx execution-archive report ${first.id} --open   # the HTML report in a browser`);
+    lines.push(`  npx execution-archive verify ${first.id}          # re-read every part against the manifest`);
+  }
+  lines.push('  npm start -- --serve                  # keep the local cloud and the functions up, with curl commands for the HTTP triggers');
   return lines.join('\n');
 }

@@ -12,7 +12,8 @@
  *   5. waits until both archives are complete and summarized, prints a one-screen report, and exits 0.
  *
  * Flags: `--verbose` shows the functions' logs (LOG_LEVEL=info; quiet LOG_LEVEL=warn by default); `--serve` keeps
- * the local cloud and host up afterwards so the printed `curl` commands work (Ctrl-C to stop); `--instances N`,
+ * the local cloud and host up afterwards on stable ports (`--port P`, default 8787: RPC P, OSS P+1, FC P+2, HTTP
+ * triggers P+3) and prints every endpoint and commands that work while it runs (Ctrl-C to stop); `--instances N`,
  * `--resources N`, `--duration-ms N`, `--timeout-ms N` resize the scenario.
  *
  * The same bundles run on Alibaba Cloud unchanged: `npx s deploy -y` (s.yaml; vars region/role/bucket/prefix) deploys
@@ -24,6 +25,7 @@
  */
 import { parseArgs } from 'node:util';
 import { runDemo } from '../emulator/demo';
+import { DEFAULT_BASE_PORT, serveBanner } from '../emulator/serve';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -34,11 +36,12 @@ async function main(): Promise<number> {
       resources: { type: 'string' },
       'duration-ms': { type: 'string' },
       'timeout-ms': { type: 'string' },
+      port: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    process.stdout.write('usage: npm start -- [--verbose] [--serve] [--instances 3000] [--resources 3000] [--duration-ms 10000] [--timeout-ms 120000]\n');
+    process.stdout.write('usage: npm start -- [--verbose] [--serve [--port 8787]] [--instances 3000] [--resources 3000] [--duration-ms 10000] [--timeout-ms 120000]\n');
     return 0;
   }
   const int = (v: string | undefined, name: string): number | undefined => {
@@ -54,11 +57,13 @@ async function main(): Promise<number> {
     durationMs: int(values['duration-ms'], 'duration-ms'),
     timeoutMs: int(values['timeout-ms'], 'timeout-ms'),
     keepRunning: values.serve,
+    // Served: stable ports a person can type; a plain run uses ephemeral ones (nothing of it outlives the run).
+    port: values.serve ? (int(values.port, 'port') ?? DEFAULT_BASE_PORT) : 0,
     progress: (line) => process.stderr.write(`· ${line}\n`),
   });
   process.stdout.write(`${result.screen}\n`);
   if (values.serve) {
-    process.stdout.write('\nserving; Ctrl-C to stop.\n');
+    process.stdout.write(`\n${serveBanner(result.cloud, result.host, result.archiveUrl)}\n\nserving; Ctrl-C to stop.\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', () => resolve());
       process.once('SIGTERM', () => resolve());

@@ -307,19 +307,63 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     const t = spec.triggers.find((x): x is HttpTriggerSpec => x.type === 'http');
     if (t) httpRoutes.set(spec.name, { spec, trigger: t });
   }
+  function fire(name: string, opts: { triggerName?: string; payload?: string } = {}): Promise<unknown> {
+    let spec: FunctionSpec;
+    try {
+      spec = find(name).spec;
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    const t = spec.triggers.find((x): x is TimerTriggerSpec => x.type === 'timer' && (opts.triggerName === undefined || x.name === opts.triggerName));
+    if (!t) return Promise.reject(new Error(`${spec.name} has no timer trigger${opts.triggerName ? ` named ${opts.triggerName}` : ''}`));
+    stats.timers.fired++;
+    return track(run(spec.name, timerEvent(t, opts.payload ?? t.payload, Date.now()))).then(decode);
+  }
+
   const server: Server = createServer((req, res) => {
     stats.http.requests++;
     const handle = async () => {
       const url = req.url ?? '/';
       const m = /^\/([^/?]+)(.*)$/.exec(url);
       const route = m?.[1] !== undefined ? httpRoutes.get(decodeURIComponent(m[1])) : undefined;
-      if (!m || !route) {
-        const body = JSON.stringify({
-          functions: [...httpRoutes.values()].map((r) => ({ function: r.spec.name, methods: r.trigger.methods, url: `${httpUrl}/${r.spec.name}/` })),
-        });
-        res.statusCode = url === '/' ? 200 : 404;
+      if (m?.[1] === '__timers' && req.method === 'POST') {
+        // Not an FC API: fires a function's timer trigger now, so a sweep can be started with curl.
+        const name = decodeURIComponent((m[2] ?? '').replace(/^\//, '').replace(/[?#].*$/, ''));
+        const text = ((await readRequestBody(req)) ?? Buffer.alloc(0)).toString('utf8');
         res.setHeader('content-type', 'application/json');
-        res.end(body);
+        try {
+          const result = await fire(name, text.trim() === '' ? {} : { payload: text });
+          res.end(JSON.stringify(result));
+        } catch (err) {
+          res.statusCode = err instanceof FunctionError ? 502 : 404;
+          res.end(JSON.stringify({ ErrorCode: err instanceof FunctionError ? err.errorType : 'NotFound', ErrorMessage: err instanceof FunctionError ? err.errorMessage : String((err as Error).message ?? err) }));
+        }
+        return;
+      }
+      if (!m || !route) {
+        const functions = [...httpRoutes.values()].map((r) => ({ function: r.spec.name, methods: r.trigger.methods, url: `${httpUrl}/${r.spec.name}/` }));
+        res.setHeader('content-type', 'application/json');
+        if (url === '/') {
+          res.end(JSON.stringify({ functions }));
+          return;
+        }
+        // FC serves each function's HTTP trigger on its own domain; here they share one port, so the path starts with
+        // the function's name. A bare `/collect` is the path as deployed: say where it lives locally.
+        const segment = m?.[1] ?? '';
+        const likely = [...httpRoutes.values()].filter((r) => {
+          const last = r.spec.name.split('-').pop() ?? '';
+          return last.length > 0 && segment.length >= 5 && (last.startsWith(segment.slice(0, 6)) || segment.startsWith(last.slice(0, 6)));
+        });
+        res.statusCode = 404;
+        res.end(
+          JSON.stringify({
+            ErrorCode: 'NotFound',
+            ErrorMessage:
+              `no function named ${JSON.stringify(segment)} on this local host: HTTP triggers are served at ${httpUrl}/<functionName>/<path>` +
+              (likely.length > 0 ? `; did you mean ${likely.map((r) => `${r.trigger.methods.join('|')} ${httpUrl}/${r.spec.name}${url}`).join(' or ')}?` : ''),
+            functions,
+          }),
+        );
         return;
       }
       const method = (req.method ?? 'GET').toUpperCase();
@@ -373,13 +417,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     stats,
     urlOf: (name) => `${httpUrl}/${find(name).spec.name}`,
     invoke: (name, payload) => track(run(name, toBytes(payload))).then(decode),
-    fireTimer: (name, opts = {}) => {
-      const { spec } = find(name);
-      const t = spec.triggers.find((x): x is TimerTriggerSpec => x.type === 'timer' && (opts.triggerName === undefined || x.name === opts.triggerName));
-      if (!t) return Promise.reject(new Error(`${spec.name} has no timer trigger${opts.triggerName ? ` named ${opts.triggerName}` : ''}`));
-      stats.timers.fired++;
-      return track(run(spec.name, timerEvent(t, opts.payload ?? t.payload, Date.now()))).then(decode);
-    },
+    fireTimer: fire,
     publish,
     async idle() {
       for (;;) {

@@ -5,9 +5,17 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { AppError } from '../errors';
+import { reportCommand, summarizeCommand, verifyCommand } from './archive-commands';
 import { collectCommand } from './collect';
-import { EXIT, UsageError, println, type CliIo } from './io';
+import { EXIT, UsageError, println, type CliIo, type CommandIo } from './io';
 import { withCommonOptions } from './runtime';
+import { serveCommand } from './serve';
+import { sweepCommand } from './sweep';
+
+export type { CommandIo } from './io';
+
+/** Commands that parse their own arguments (everything after the name is theirs, `--help` included). */
+const RAW_COMMANDS: Record<string, { summary: string; run: (argv: string[], io: CommandIo) => Promise<number> }> = {};
 
 const EXAMPLES = {
   collect: [
@@ -16,6 +24,15 @@ const EXAMPLES = {
     'execution-archive collect --ids ids.txt --concurrency 8 --json > results.json',
     'execution-archive sweep --since 72h --json | jq -r ".notArchived[].id" | execution-archive collect --ids -',
   ],
+  summarize: ['execution-archive summarize t-hz0jdfwd9f0abc --to oss://my-bucket/archive', 'execution-archive summarize exec-6be6d6ff805349d9ac13 --force --json'],
+  report: ['execution-archive report t-hz0jdfwd9f0abc', 'execution-archive report exec-6be6d6ff805349d9ac13 --top 20', 'execution-archive report t-hz0jdfwd9f0abc --open'],
+  verify: ['execution-archive verify exec-6be6d6ff805349d9ac13 --to oss://my-bucket/archive', 'execution-archive verify t-hz0jdfwd9f0abc --json'],
+  sweep: [
+    'execution-archive sweep --since 72h',
+    'execution-archive sweep --since 2026-05-01 --until 2026-05-08 --source oos --collect --concurrency 8',
+    'execution-archive sweep --since 30d --retention-days 28 --warn-days 3 --json',
+  ],
+  serve: ['execution-archive serve', 'execution-archive serve --port 9100 --clean', 'execution-archive serve --port 0 --verbose   # ephemeral ports, function logs on stderr'],
 };
 
 function examples(lines: string[]): string {
@@ -57,6 +74,66 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
     .addHelpText('after', examples(EXAMPLES.collect))
     .action(async (ids: string[], opts) => setCode(await collectCommand(ids, opts, io)));
 
+  const archiveCommand = (name: 'summarize' | 'report' | 'verify', summary: string, description: string) =>
+    withCommonOptions(
+      program
+        .command(name)
+        .summary(summary)
+        .description(description)
+        .argument('[id]', 'the execution id (exec-…) or invoke id (t-…) of the archive')
+        .addOption(new Option('--source <source>', 'oos or ecs (default: from the id)').choices(['oos', 'ecs'])),
+    );
+  archiveCommand('summarize', 'write the failure summary of an archive (summary.json, summary.md, report.html, retry.txt)', 'Summarize a complete archive, as the summarize function does; a stored summary that matches the manifest is kept unless --force.')
+    .option('--force', 'recompute even when the stored summary is current')
+    .addHelpText('after', examples(EXAMPLES.summarize))
+    .action(async (id: string | undefined, opts) => setCode(await summarizeCommand(id, opts, io)));
+  archiveCommand('report', 'print the summary as a table, or --open the HTML report', 'Print an archive\'s summary (computed first if there is none): statuses, the failure causes as a table, truncated outputs, what to re-run.')
+    .option('--open', 'open report.html in the browser ($BROWSER, else xdg-open/open)')
+    .option('--top <n>', 'causes to list', '10')
+    .addHelpText('after', examples(EXAMPLES.report))
+    .action(async (id: string | undefined, opts) => setCode(await reportCommand(id, opts, io)));
+  archiveCommand('verify', 're-read an archive and check every object against the manifest', 'Re-read every part and related object: size, SHA-256 and record count against manifest.json. Exit 1 on any mismatch.')
+    .addHelpText('after', examples(EXAMPLES.verify))
+    .action(async (id: string | undefined, opts) => setCode(await verifyCommand(id, opts, io)));
+
+  withCommonOptions(
+    program
+      .command('sweep')
+      .summary('list what finished in a window and is not archived; --collect archives it')
+      .description(
+        "List OOS executions and Cloud Assistant invocations that finished in the window and have no complete archive (the sweep function's listing).\n" +
+          'With --collect, archive them here (bounded concurrency, Ctrl-C checkpoints) instead of dispatching the collect function.',
+      )
+      .addOption(new Option('--source <source>', 'only oos or ecs (default: both)').choices(['oos', 'ecs']))
+      .option('--since <when>', 'start of the window: ISO-8601 or an age (90m, 72h, 3d)', '72h')
+      .option('--until <when>', 'end of the window: ISO-8601 or an age (default: now)')
+      .option('--collect', 'archive what is not archived')
+      .option('--concurrency <n>', 'collections at once with --collect (1-64)', '4')
+      .option('--retention-days <days>', "the API's retention, for the warnings", '28')
+      .option('--warn-days <days>', 'warn about what is this close to the retention horizon', '3'),
+  )
+    .addHelpText('after', examples(EXAMPLES.sweep))
+    .action(async (opts) => setCode(await sweepCommand(opts, io)));
+
+  program
+    .command('serve')
+    .summary('run the local cloud and the functions on stable ports, with copy-paste commands')
+    .description(
+      'Start the local cloud (OOS + ECS RPC, OSS, FC invoke API) and the four functions of s.yaml (built from dist/, rebuilt when stale), ' +
+        'print every endpoint, the demo credentials and ids, and commands that work while it runs. Ports: --port P (RPC), P+1 (OSS), P+2 (FC), P+3 (HTTP triggers).',
+    )
+    .option('--port <base>', 'base port; 0 picks four free ports', '8787')
+    .option('--seed <n>', 'the demo data set', '1')
+    .option('--to <url|dir>', "the functions' archive (default ./.local-cloud/archive)")
+    .option('--clean', 'start from an empty archive and OSS')
+    .option('-v, --verbose', "the functions' log lines on stderr")
+    .addHelpText('after', examples(EXAMPLES.serve))
+    .action(async (opts) => setCode(await serveCommand(opts, io)));
+
+  for (const [name, command] of Object.entries(RAW_COMMANDS)) {
+    program.command(name).summary(command.summary).helpOption(false).allowUnknownOption().allowExcessArguments();
+  }
+
   return program;
 }
 
@@ -71,6 +148,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       program.outputHelp();
       return EXIT.usage;
     }
+    const raw = RAW_COMMANDS[argv[0]!];
+    if (raw) return await raw.run(argv.slice(1), io);
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (err) {
@@ -97,7 +176,7 @@ export function main(): void {
       process.stderr.write(`\n${signal} again: stopping now (the last checkpoint stands)\n`);
       process.exit(130);
     }
-    process.stderr.write(`\n${signal}: stopping at the next page boundary and checkpointing (press Ctrl-C again to quit at once)\n`);
+    process.stderr.write(`\n${signal}: stopping; a running collection checkpoints at its next page boundary (Ctrl-C again to quit at once)\n`);
     controller.abort();
   };
   process.on('SIGINT', onSignal);

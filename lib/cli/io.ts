@@ -27,6 +27,9 @@ export interface CliIo {
   interrupt: AbortSignal;
 }
 
+/** The streams alone, for commands that need nothing else. */
+export type CommandIo = Pick<CliIo, 'stdin' | 'stdout' | 'stderr'>;
+
 /** A mistake on the command line (exit code 2). */
 export class UsageError extends Error {
   override readonly name = 'UsageError';

@@ -54,6 +54,8 @@ export interface SweepDeps {
    * collections running at once stay within the budget together. @default none
    */
   accountBudgetPerSecond?: number | undefined;
+  /** Epoch ms: only what finished (OOS) or was created (ECS) before this is checked and dispatched (`execution-archive sweep --until`). @default now */
+  untilMs?: number;
 }
 
 /** One unarchived item close to the retention horizon. */
@@ -141,7 +143,7 @@ export async function runSweep(event: unknown, deps: SweepDeps): Promise<SweepRe
   const reserveMs = deps.reserveMs ?? 1_000;
   const log = deps.logger.child({ sweep: sweepStamp(triggerMs) });
   const result: SweepResult = {
-    window: { from: new Date(fromMs).toISOString(), to: new Date(nowMs).toISOString() },
+    window: { from: new Date(fromMs).toISOString(), to: new Date(Math.min(nowMs, deps.untilMs ?? nowMs)).toISOString() },
     regions: req.regions,
     sources: req.sources,
     listed: 0,
@@ -191,6 +193,12 @@ export async function runSweep(event: unknown, deps: SweepDeps): Promise<SweepRe
   result.apiCalls = clients.reduce((n, c) => n + c.stats.apiCalls, 0);
 
   // 2. Check and dispatch, oldest first (closest to the horizon), with bounded concurrency.
+  if (deps.untilMs !== undefined) {
+    const until = deps.untilMs;
+    const inWindow = candidates.filter((c) => !((c.source === 'oos' ? c.finishedMs : c.createdMs) > until));
+    candidates.length = 0;
+    candidates.push(...inWindow);
+  }
   candidates.sort((a, b) => (a.createdMs || 0) - (b.createdMs || 0));
   const warnAgeMs = (req.retentionDays - req.warnDays) * DAY_MS;
   const healMs = (deps.healAfterMinutes ?? 15) * 60_000;

@@ -120,7 +120,7 @@ describe('Ctrl-C', () => {
     const stopped = await first.done;
     t.cloud.rpc.faults.setLatency(0);
     expect(stopped.code).toBe(3);
-    expect(stopped.stderr).toContain('SIGINT: stopping at the next page boundary');
+    expect(stopped.stderr).toContain('SIGINT: stopping; a running collection checkpoints at its next page boundary');
     expect(stopped.stdout).toMatch(/checkpointed after [\d,]+ records/);
     expect(existsSync(join(dir('interrupted'), '_checkpoint.json'))).toBe(true);
     expect(existsSync(join(dir('interrupted'), 'manifest.json'))).toBe(false);

@@ -1,0 +1,126 @@
+/**
+ * `execution-archive summarize | report | verify | sweep | --help` as child processes against the local cloud.
+ */
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, until } from '../helpers/cli';
+import { startTestCloud, type TestCloud } from '../helpers/local-cloud';
+
+let t: TestCloud;
+let env: NodeJS.ProcessEnv;
+let to: string;
+const demo = () => t.cloud.rpc.data.demo;
+
+beforeAll(async () => {
+  t = await startTestCloud();
+  env = { ...t.cloud.env(), ALIBABA_CLOUD_REGION: 'cn-hangzhou' };
+  to = join(t.dir, 'archive');
+  const run = await runCli(['collect', demo().largeOutputInvokeId, demo().executionsBySize['100']!, '--to', to, '--quiet'], { env });
+  expect(run.code).toBe(0);
+}, 60_000);
+afterAll(async () => t?.close());
+
+describe('--help', () => {
+  it('every command has help with examples; no command is a usage error', async () => {
+    const top = await runCli(['--help'], { env });
+    expect(top.code).toBe(0);
+    for (const name of ['collect', 'summarize', 'report', 'verify', 'sweep', 'serve']) expect(top.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
+    expect(top.stdout).toContain('Exit codes: 0 ok, 1 failure, 2 usage, 3 partial');
+    for (const name of ['collect', 'summarize', 'report', 'verify', 'sweep', 'serve']) {
+      const help = await runCli([name, '--help'], { env });
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain(`Usage: execution-archive ${name}`);
+      expect(help.stdout).toContain(`Examples:\n  $ execution-archive ${name}`);
+    }
+    expect((await runCli([], { env })).code).toBe(2);
+    const unknown = await runCli(['colect'], { env });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'colect'");
+  }, 60_000);
+});
+
+describe('summarize, report, verify', () => {
+  it('summarize and report show the causes, the truncated outputs and what to re-run', async () => {
+    const id = demo().largeOutputInvokeId;
+    const sum = await runCli(['summarize', id, '--to', to, '--force', '--json'], { env });
+    expect(sum.code).toBe(0);
+    const result = JSON.parse(sum.stdout) as { computed: boolean; total: number; truncatedOutputs: number; links: { report: string } };
+    expect(result).toMatchObject({ computed: true, total: 20, truncatedOutputs: 20 });
+
+    const report = await runCli(['report', id, '--to', to], { env });
+    expect(report.code).toBe(0);
+    expect(report.stdout).toContain('20 records, 2 failed (10.0%)');
+    expect(report.stdout).toMatch(/^#\s+count\s+share\s+status\s+code\s+exit\s+cause$/m);
+    expect(report.stdout).toMatch(/^\s*1\s+1\s+50\.0%\s+Failed\s+/m);
+    expect(report.stdout).toContain('20 outputs were cut at 24 KB by the API');
+    expect(report.stdout).toContain(`to re-run: 2 (file://${to}/ecs/cn-hangzhou/${id}/retry.txt)`);
+  });
+
+  it('report --open hands report.html to $BROWSER', async () => {
+    const browser = join(t.dir, 'browser.sh');
+    const opened = join(t.dir, 'opened.txt');
+    writeFileSync(browser, `#!/bin/sh\necho "$1" > '${opened}'\n`);
+    chmodSync(browser, 0o755);
+    const id = demo().executionsBySize['100']!;
+    const run = await runCli(['report', id, '--to', to, '--open'], { env: { ...env, BROWSER: browser } });
+    expect(run.code).toBe(0);
+    const path = join(to, 'oos', 'cn-hangzhou', id, 'report.html');
+    expect(run.stdout).toContain(`opened ${path}`);
+    // The browser is started detached: wait for it to have written what it was given.
+    await until(() => existsSync(opened) && readFileSync(opened, 'utf8').endsWith('\n'), 'the browser stand-in');
+    expect(readFileSync(opened, 'utf8').trim()).toBe(path);
+  });
+
+  it('verify passes an intact archive and fails (exit 1) on a changed part', async () => {
+    const id = demo().executionsBySize['100']!;
+    const ok = await runCli(['verify', id, '--to', to], { env });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(`oos ${id}: verified 3 objects, 100 records match the manifest`);
+    expect(ok.stderr).toMatch(/^ok {7}oos\/cn-hangzhou\/exec-\w+\/part-00000\.ndjson\.gz \(100 records/m);
+
+    const part = join(to, 'oos', 'cn-hangzhou', id, 'part-00000.ndjson.gz');
+    const bytes = readFileSync(part);
+    bytes[bytes.length - 12] = bytes[bytes.length - 12]! ^ 0xff;
+    writeFileSync(part, bytes);
+    const bad = await runCli(['verify', id, '--to', to, '--json'], { env });
+    expect(bad.code).toBe(1);
+    const report = JSON.parse(bad.stdout) as { ok: boolean; objects: Array<{ key: string; ok: boolean; problems: string[] }> };
+    expect(report.ok).toBe(false);
+    expect(report.objects[0]).toMatchObject({ ok: false });
+    expect(report.objects[0]!.problems.join(' ')).toMatch(/sha256/);
+    expect(report.objects.slice(1).every((o) => o.ok)).toBe(true);
+
+    const missing = await runCli(['verify', demo().executionsBySize['49']!, '--to', to], { env });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no complete archive');
+  });
+});
+
+describe('sweep', () => {
+  it('lists what finished in the window without an archive; --collect archives it; --until bounds the window', async () => {
+    const hour = 3_600_000;
+    const older = t.cloud.rpc.data.addExecution({ resources: 30, startedAt: new Date(Date.now() - 5 * hour).toISOString() }).executionId;
+    const recent = t.cloud.rpc.data.addExecution({ resources: 40, startedAt: new Date(Date.now() - 0.5 * hour).toISOString() }).executionId;
+    const sweepTo = join(t.dir, 'swept');
+
+    const listed = await runCli(['sweep', '--source', 'oos', '--since', '8h', '--to', sweepTo, '--json'], { env });
+    expect(listed.code).toBe(0);
+    const ids = (JSON.parse(listed.stdout) as { notArchived: Array<{ id: string }> }).notArchived.map((n) => n.id);
+    expect(ids).toEqual(expect.arrayContaining([older, recent]));
+
+    const bounded = await runCli(['sweep', '--source', 'oos', '--since', '8h', '--until', '2h', '--to', sweepTo, '--json'], { env });
+    const boundedIds = (JSON.parse(bounded.stdout) as { notArchived: Array<{ id: string }> }).notArchived.map((n) => n.id);
+    expect(boundedIds).toContain(older);
+    expect(boundedIds).not.toContain(recent);
+
+    const collected = await runCli(['sweep', '--source', 'oos', '--since', '8h', '--to', sweepTo, '--collect'], { env });
+    expect(collected.code).toBe(0);
+    expect(collected.stdout).toMatch(new RegExp(`collected ${ids.length} of ${ids.length}\\n`));
+    expect(existsSync(join(sweepTo, 'oos', 'cn-hangzhou', recent, 'manifest.json'))).toBe(true);
+
+    const again = await runCli(['sweep', '--source', 'oos', '--since', '8h', '--to', sweepTo], { env });
+    expect(again.stdout).toMatch(/, 0 not archived\n/);
+    expect((await runCli(['sweep', '--since', 'yesterday'], { env })).code).toBe(2);
+  }, 90_000);
+});
