@@ -339,6 +339,6 @@ function renderScreen(input: {
     lines.push(`  npx execution-archive report ${first.id} --open   # the HTML report in a browser`);
     lines.push(`  npx execution-archive verify ${first.id}          # re-read every part against the manifest`);
   }
-  lines.push('  npm start -- --serve                  # keep the local cloud and the functions up, with curl commands for the HTTP triggers');
+  lines.push('  npm start -- --serve                  # keep the local cloud and the functions up on stable ports, with commands to try them');
   return lines.join('\n');
 }

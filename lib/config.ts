@@ -199,6 +199,12 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
     required: false,
   },
   {
+    name: 'BROWSER',
+    meaning: 'The program `execution-archive report --open` opens the HTML report with (command line only).',
+    default: 'xdg-open (Linux), open (macOS), start (Windows)',
+    required: false,
+  },
+  {
     name: 'API_TIMEOUT_MS',
     meaning: 'Connect and read timeout of each OOS/ECS API request, in milliseconds (100–120000).',
     default: '10000',
@@ -355,6 +361,8 @@ export interface AppConfig {
   readonly accessKey: EnvAccessKey | undefined;
   /** ALIBABA_CLOUD_PROFILE: the default chain's profile; `undefined` = the chain's own choice. */
   readonly credentialsProfile: string | undefined;
+  /** BROWSER: what `execution-archive report --open` runs; `undefined` = the platform's opener. */
+  readonly browser: string | undefined;
   /** API_TIMEOUT_MS. */
   readonly apiTimeoutMs: number;
   /** API_MAX_ATTEMPTS. */
@@ -477,6 +485,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     fcEndpoint: optionalEndpoint(env, 'ALIBABA_CLOUD_FC_ENDPOINT'),
     accessKey: readAccessKey(env),
     credentialsProfile: readString({ env, key: 'ALIBABA_CLOUD_PROFILE' }),
+    browser: readString({ env, key: 'BROWSER' }),
     apiTimeoutMs: readInt({ env, key: 'API_TIMEOUT_MS', defaultValue: 10_000, min: 100, max: 120_000 }),
     apiMaxAttempts: readInt({ env, key: 'API_MAX_ATTEMPTS', defaultValue: 6, min: 1, max: 20 }),
     apiRateLimit: readInt({ env, key: 'API_RATE_LIMIT_PER_SECOND', min: 0, max: 10_000 }) || undefined,

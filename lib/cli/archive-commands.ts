@@ -93,8 +93,8 @@ export function summaryTable(s: Summary, top: number, width = 120): string {
 }
 
 /** Opens a file in the browser: $BROWSER, else the platform's opener (xdg-open, open, start). */
-async function openInBrowser(path: string, io: CliIo): Promise<void> {
-  const browser = io.env.BROWSER?.trim();
+async function openInBrowser(path: string, configured: string | undefined): Promise<void> {
+  const browser = configured?.trim();
   const [cmd, args] = browser
     ? [browser, [path]]
     : process.platform === 'darwin'
@@ -113,7 +113,7 @@ async function openInBrowser(path: string, io: CliIo): Promise<void> {
 }
 
 export async function reportCommand(id: string | undefined, opts: ArchiveCommandOptions, io: CliIo): Promise<number> {
-  const { ref, deps } = setup(id, opts, io);
+  const { rt, ref, deps } = setup(id, opts, io);
   const top = opts.top === undefined ? 10 : Number(opts.top);
   if (!Number.isInteger(top) || top < 1) throw new UsageError(`--top must be a positive integer, not ${JSON.stringify(opts.top)}`);
   if (opts.open) {
@@ -126,7 +126,7 @@ export async function reportCommand(id: string | undefined, opts: ArchiveCommand
       path = join(await mkdtemp(join(tmpdir(), 'execution-archive-report-')), `${ref.id}.html`);
       await writeFile(path, loaded.body);
     }
-    await openInBrowser(path, io);
+    await openInBrowser(path, rt.config.browser);
     println(io.stdout, opts.json ? JSON.stringify({ opened: path, report: location }) : `opened ${path}`);
     return EXIT.ok;
   }
