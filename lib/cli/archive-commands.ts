@@ -75,9 +75,14 @@ export function summaryTable(s: Summary, top: number, width = 120): string {
     lines.push('');
     const head = ['#', 'count', 'share', 'status', 'code', 'exit', 'cause'];
     const rows = s.groups.slice(0, top).map((g, i) => [String(i + 1), fmt(g.count), formatPercent(g.share), g.status, g.errorCode || '-', g.exitCode === null ? '-' : String(g.exitCode), g.title || g.signature || '(no error text)']);
-    const widths = head.slice(0, -1).map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+    const widths = head.slice(0, -1).map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
     const causeWidth = Math.max(30, width - widths.reduce((a, b) => a + b + 2, 0));
-    const render = (r: string[]) => r.map((cell, c) => (c < widths.length ? (c === 3 || c === 4 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)) : cutAtWord(cell, causeWidth))).join('  ');
+    const render = (r: string[]) =>
+      r.map((cell, c) => {
+        const w = widths[c];
+        if (w === undefined) return cutAtWord(cell, causeWidth);
+        return c === 3 || c === 4 ? cell.padEnd(w) : cell.padStart(w);
+      }).join('  ');
     lines.push(render(head));
     for (const r of rows) lines.push(render(r));
     if (s.groups.length > top) lines.push(`… ${fmt(s.groups.length - top)} more causes (--top ${s.groups.length})`);
@@ -158,7 +163,7 @@ async function measure(store: ObjectStore, entry: ObjectEntry): Promise<ObjectCh
   const counted = new Promise<void>((resolve, reject) => {
     gunzip.on('data', (chunk: Buffer) => {
       for (const b of chunk) if (b === 0x0a) records++;
-      if (chunk.length > 0) last = chunk[chunk.length - 1]!;
+      last = chunk.at(-1) ?? last;
     });
     gunzip.on('end', resolve);
     gunzip.on('error', reject);

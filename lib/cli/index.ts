@@ -148,7 +148,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       program.outputHelp();
       return EXIT.usage;
     }
-    const raw = RAW_COMMANDS[argv[0]!];
+    const raw = RAW_COMMANDS[argv[0] ?? ''];
     if (raw) return await raw.run(argv.slice(1), io);
     await program.parseAsync(argv, { from: 'user' });
     return code;

@@ -2,6 +2,7 @@
  * `execution-archive serve`: the local cloud (emulator/) and the four functions from s.yaml, on stable ports, until
  * Ctrl-C. The only command that loads emulator/ (lazily); lib/ itself never depends on it.
  */
+import type * as Serve from '../../emulator/serve';
 import { EXIT, UsageError, println, type CliIo } from './io';
 import { archiveUrlOf } from './runtime';
 
@@ -19,7 +20,7 @@ export async function serveCommand(opts: ServeCommandOptions, io: CliIo): Promis
   if (!Number.isInteger(port) || port < 0 || port > 65532) throw new UsageError(`--port must be 0..65532 (it and the next three ports are used), not ${JSON.stringify(opts.port)}`);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, not ${JSON.stringify(opts.seed)}`);
   // Loaded only here (the bin's CommonJS hook resolves it; a dynamic import() would bypass the hook).
-  const { startServe } = require('../../emulator/serve') as typeof import('../../emulator/serve');
+  const { startServe } = require('../../emulator/serve') as typeof Serve;
   const served = await startServe({
     root: io.cwd,
     archiveUrl: archiveUrlOf(opts.to, { env: {}, cwd: io.cwd }),

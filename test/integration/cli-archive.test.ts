@@ -3,6 +3,7 @@
  */
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { present } from '../helpers/present';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, until } from '../helpers/cli';
 import { startTestCloud, type TestCloud } from '../helpers/local-cloud';
@@ -16,7 +17,7 @@ beforeAll(async () => {
   t = await startTestCloud();
   env = { ...t.cloud.env(), ALIBABA_CLOUD_REGION: 'cn-hangzhou' };
   to = join(t.dir, 'archive');
-  const run = await runCli(['collect', demo().largeOutputInvokeId, demo().executionsBySize['100']!, '--to', to, '--quiet'], { env });
+  const run = await runCli(['collect', demo().largeOutputInvokeId, present(demo().executionsBySize['100']), '--to', to, '--quiet'], { env });
   expect(run.code).toBe(0);
 }, 60_000);
 afterAll(async () => t?.close());
@@ -62,7 +63,7 @@ describe('summarize, report, verify', () => {
     const opened = join(t.dir, 'opened.txt');
     writeFileSync(browser, `#!/bin/sh\necho "$1" > '${opened}'\n`);
     chmodSync(browser, 0o755);
-    const id = demo().executionsBySize['100']!;
+    const id = present(demo().executionsBySize['100']);
     const run = await runCli(['report', id, '--to', to, '--open'], { env: { ...env, BROWSER: browser } });
     expect(run.code).toBe(0);
     const path = join(to, 'oos', 'cn-hangzhou', id, 'report.html');
@@ -73,7 +74,7 @@ describe('summarize, report, verify', () => {
   });
 
   it('verify passes an intact archive and fails (exit 1) on a changed part', async () => {
-    const id = demo().executionsBySize['100']!;
+    const id = present(demo().executionsBySize['100']);
     const ok = await runCli(['verify', id, '--to', to], { env });
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain(`oos ${id}: verified 3 objects, 100 records match the manifest`);
@@ -81,17 +82,17 @@ describe('summarize, report, verify', () => {
 
     const part = join(to, 'oos', 'cn-hangzhou', id, 'part-00000.ndjson.gz');
     const bytes = readFileSync(part);
-    bytes[bytes.length - 12] = bytes[bytes.length - 12]! ^ 0xff;
+    bytes[bytes.length - 12] = present(bytes[bytes.length - 12]) ^ 0xff;
     writeFileSync(part, bytes);
     const bad = await runCli(['verify', id, '--to', to, '--json'], { env });
     expect(bad.code).toBe(1);
     const report = JSON.parse(bad.stdout) as { ok: boolean; objects: Array<{ key: string; ok: boolean; problems: string[] }> };
     expect(report.ok).toBe(false);
     expect(report.objects[0]).toMatchObject({ ok: false });
-    expect(report.objects[0]!.problems.join(' ')).toMatch(/sha256/);
+    expect(present(report.objects[0]).problems.join(' ')).toMatch(/sha256/);
     expect(report.objects.slice(1).every((o) => o.ok)).toBe(true);
 
-    const missing = await runCli(['verify', demo().executionsBySize['49']!, '--to', to], { env });
+    const missing = await runCli(['verify', present(demo().executionsBySize['49']), '--to', to], { env });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no complete archive');
   });

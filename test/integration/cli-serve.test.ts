@@ -6,6 +6,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { present } from '../helpers/present';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, startCli, until } from '../helpers/cli';
 
@@ -24,8 +25,8 @@ describe('execution-archive serve', () => {
       for (const port of [base, base + 1, base + 2]) expect(banner).toContain(`http://127.0.0.1:${port}`);
       expect(banner).toContain(`POST ${http}/execution-archive-collect/collect`);
       expect(banner).toContain('LTAI5tLocalCloudDemo01 / localCloudDemoSecret0123456789ab');
-      const executionId = /OOS execution, 3,000 resources\s+(exec-\w+)/.exec(banner)![1]!;
-      const invokeId = /ECS invocation, 3,000 instances\s+(t-\w+)/.exec(banner)![1]!;
+      const executionId = present(/OOS execution, 3,000 resources\s+(exec-\w+)/.exec(banner)?.[1]);
+      const invokeId = present(/ECS invocation, 3,000 instances\s+(t-\w+)/.exec(banner)?.[1]);
 
       // The HTTP triggers, as the printed curl lines call them.
       const collected = await fetch(`${http}/execution-archive-collect/collect`, {
@@ -45,7 +46,7 @@ describe('execution-archive serve', () => {
       expect(((await bare.json()) as { ErrorMessage: string }).ErrorMessage).toContain(`did you mean POST ${http}/execution-archive-collect/collect?`);
 
       // The command line with the printed exports.
-      const env = Object.fromEntries([...banner.matchAll(/^ {2}export (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+      const env = Object.fromEntries([...banner.matchAll(/^ {2}export (\w+)=(.*)$/gm)].map((m) => [present(m[1]), present(m[2])]));
       expect(env.ARCHIVE_URL).toBe(`file://${archive}`);
       const cli = await runCli(['collect', invokeId], { env });
       expect(cli.code).toBe(0);
@@ -53,7 +54,7 @@ describe('execution-archive serve', () => {
 
       // An event delivery: the printed run-command, whose completions become events → collect → summarize.
       const rpc = `http://127.0.0.1:${base}`;
-      const body = /run-command -d '([^']+)'/.exec(banner)![1]!;
+      const body = present(/run-command -d '([^']+)'/.exec(banner)?.[1]);
       const task = (await (await fetch(`${rpc}/__admin/run-command`, { method: 'POST', body })).json()) as { invokeId: string };
       const taskDir = join(archive, 'ecs', 'cn-hangzhou', task.invokeId);
       await until(() => existsSync(join(taskDir, 'summary.json')), 'the event-driven archive and summary', 60_000);

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { present } from '../helpers/present';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../../emulator/demo';
 
@@ -53,7 +54,7 @@ describe('npm start flow (runDemo)', () => {
     expect(result.stats.functions['execution-archive-sweep']?.invocations).toBe(2);
     // Plain npm start prints only what works after it exits: no URL of the local host, which is gone by then.
     expect(result.screen).not.toContain(result.httpUrl);
-    expect(result.screen).toContain(`npx execution-archive report ${result.archives[0]!.id}`);
+    expect(result.screen).toContain(`npx execution-archive report ${present(result.archives[0]).id}`);
     expect(result.screen).toContain('npm start -- --serve');
   }, 120_000);
 });
