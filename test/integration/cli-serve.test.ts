@@ -19,7 +19,10 @@ describe('execution-archive serve', () => {
     const archive = join(dir, 'archive');
     const served = startCli(['serve', '--port', String(base), '--to', archive, '--clean'], { env: {} });
     try {
-      await until(() => served.output().stdout.includes('Ctrl-C to stop.'), 'the banner', 90_000);
+      let exited = false;
+      void served.done.then(() => (exited = true));
+      await until(() => exited || served.output().stdout.includes('Ctrl-C to stop.'), 'the banner (it may wait for a bundle build of another test)', 150_000);
+      expect(exited, `serve exited early: ${served.output().stderr}`).toBe(false);
       const banner = served.output().stdout;
       const http = `http://127.0.0.1:${base + 3}`;
       for (const port of [base, base + 1, base + 2]) expect(banner).toContain(`http://127.0.0.1:${port}`);
@@ -72,5 +75,5 @@ describe('execution-archive serve', () => {
     const end = await served.done;
     expect(end.code).toBe(0);
     expect(end.stderr).toContain('stopped.');
-  }, 180_000);
+  }, 260_000);
 });
