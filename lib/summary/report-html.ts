@@ -233,7 +233,7 @@ details.group > summary:hover{background:#f6f8fa}
 details[open] .rank::before{transform:rotate(90deg)}
 .what{min-width:0}
 .what .labels{display:flex;flex-wrap:wrap;gap:4px;margin-bottom:3px}
-.sig{font-family:var(--mono);font-size:12.5px;color:var(--fg);white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.sig{font-family:var(--mono);font-size:12.5px;color:var(--fg);white-space:normal;overflow-wrap:anywhere}
 span.sig{display:block}
 .bar{display:block;width:100%;height:14px}
 .bar .track{fill:var(--soft)}
@@ -288,7 +288,6 @@ footer{color:var(--muted);font-size:12px;padding:8px 0 0;word-break:break-all}
  details.group > summary .bar{grid-column:2 / 4;grid-row:2}
  .field input,.field select{min-width:0;width:100%}
  .timeline{min-width:620px}
- details.group > summary .sig{white-space:normal;display:-webkit-box;-webkit-line-clamp:2;-webkit-box-orient:vertical;word-break:break-word}
  .field{flex:1 1 220px}
  #instances-count{margin-left:0;width:100%}
 }

@@ -151,6 +151,20 @@ describe.skipIf(!hasChromium)('report.html in Chromium', () => {
     await page.close();
   });
 
+  it('shows a long cause title whole, wrapped between words, on a wide screen too', async () => {
+    const page = await open(1280, 900);
+    // A long cause title is shown whole, wrapped between words over several lines, not cut behind an ellipsis.
+    const title = page.locator('details.group summary .sig', { hasText: 'Failed to connect' });
+    expect(await title.innerText()).toBe(summary.groups.find((g) => g.title.includes('Failed to connect'))?.title);
+    const lines = Number(
+      await page.evaluate(
+        "(() => { const e = [...document.querySelectorAll('details.group summary .sig')].find((x) => x.textContent.includes('Failed to connect')); return e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight); })()",
+      ),
+    );
+    expect(lines).toBeGreaterThan(1.5);
+    await page.close();
+  });
+
   it('fits a narrow screen without sideways scrolling', async () => {
     const page = await open(390, 844);
     const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - window.innerWidth'));
