@@ -184,7 +184,7 @@ async function describe(walk: Walk): Promise<CollectState> {
   if (!subject.finished) {
     throw new InputError(
       'NotFinished',
-      `${req.source === 'oos' ? 'execution' : 'invocation'} ${req.id} is still ${subject.status}; collect it once it has finished`,
+      `${req.source === 'oos' ? 'execution' : 'invocation'} ${req.id} ${subject.status ? `is still ${subject.status}` : 'has no status yet'}; collect it once it has finished`,
       409,
     );
   }

@@ -9,7 +9,7 @@ import type { RpcClient } from '../cloud/rpc';
 import { listExecutions, listResourceExecutionStatus } from '../cloud/oos';
 import { describeInvocationResults, describeInvocations } from '../cloud/ecs';
 import type { CollectRequest } from './request';
-import { ECS_ACTIVE, OOS_UNFINISHED } from '../status';
+import { invocationStatusOf, isCollectableStatus } from '../status';
 
 export type ApiRecord = Record<string, unknown>;
 
@@ -62,7 +62,7 @@ export function oosAdapter(client: RpcClient, req: CollectRequest): SourceAdapte
           const status = String(record.Status ?? '');
           // One resource status per target: the execution's Counters.Total, when the API gives it.
           const counters = (record as { Counters?: { Total?: unknown } }).Counters;
-          return { record: record as ApiRecord, status, finished: !OOS_UNFINISHED.has(status), expectedRecords: countOf(counters?.Total) };
+          return { record: record as ApiRecord, status, finished: isCollectableStatus('oos', status), expectedRecords: countOf(counters?.Total) };
         }
       }
       return undefined;
@@ -106,11 +106,11 @@ export function ecsAdapter(client: RpcClient, req: CollectRequest): SourceAdapte
       for await (const page of describeInvocations(client, { InvokeId: req.id, ContentEncoding: 'PlainText' })) {
         const record = page.records.find((i) => i.InvokeId === req.id);
         if (record) {
-          const status = String(record.InvocationStatus ?? record.InvokeStatus ?? '');
+          const status = invocationStatusOf(record);
           // One result per instance, unless the history of a periodic task is included (then it is unknown).
           const instances = (record as { InvokeInstances?: { InvokeInstance?: unknown } }).InvokeInstances?.InvokeInstance;
           const expectedRecords = !req.includeHistory && Array.isArray(instances) ? instances.length : undefined;
-          return { record: record as ApiRecord, status, finished: !ECS_ACTIVE.has(status), expectedRecords };
+          return { record: record as ApiRecord, status, finished: isCollectableStatus('ecs', status), expectedRecords };
         }
       }
       return undefined;

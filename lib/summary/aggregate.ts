@@ -10,12 +10,11 @@
  * exit code) and the last lines of `Outputs`.
  */
 import type { Source } from '../ids';
+import { classifyStatus, ECS_NEVER_RAN } from '../status';
 import { OVERFLOW, TemplateMiner } from './miner';
 import { maskSecrets } from './secrets';
 import { causeKey, cleanLine, clip, clipWords, excerpt, joinSignature, meaningfulTail, prepareMessage } from './signature';
 
-/** ECS statuses of a task that never started on the instance: the record's `ExitCode` (0) means nothing. */
-const NEVER_RAN_STATUSES: ReadonlySet<string> = new Set(['Aborted', 'Invalid', 'Cancelled']);
 /**
  * Cloud Assistant error codes of a command that never ran on the instance (DescribeInvocationResults' `ErrorCode`,
  * also named by OOS `StatusMessage`s): whatever exit code the record or the message states (0), none is known.
@@ -25,26 +24,6 @@ const NEVER_RAN_ERROR_CODES: ReadonlySet<string> = new Set([
   'BadCronExpression', 'ClientNotRunning', 'ClientNotResponse', 'ClientIsUpgrading', 'ClientNeedUpgrade', 'DeliveryTimeout',
   'SecurityGroupRuleDenied', 'TaskConcurrencyLimit',
 ]);
-
-/** How a record's status counts. */
-export type StatusClass = 'succeeded' | 'failed' | 'unfinished' | 'skipped';
-
-/** Statuses of a task that has not ended yet (both sources). */
-export const UNFINISHED_STATUSES: ReadonlySet<string> = new Set(['Running', 'Pending', 'Scheduled', 'Stopping', 'Waiting', 'Queued', 'Started']);
-
-/**
- * Classifies a per-resource status. `Success` succeeded; `Skipped` (OOS) was deliberately not run; the statuses
- * of {@link UNFINISHED_STATUSES} are unfinished; every other value — the known failures (ECS Failed, Error, Timeout,
- * Invalid, Aborted, Cancelled, Terminated; OOS Failed, Cancelled) and any unknown or missing status — is a failure,
- * so nothing unexpected goes unreported.
- * @example classifyStatus('ecs', 'Timeout') // 'failed'
- */
-export function classifyStatus(source: Source, status: string): StatusClass {
-  if (status === 'Success') return 'succeeded';
-  if (UNFINISHED_STATUSES.has(status)) return 'unfinished';
-  if (source === 'oos' && status === 'Skipped') return 'skipped';
-  return 'failed';
-}
 
 /** A failed child execution, reduced to what the summary uses. */
 export interface ChildInfo {
@@ -347,7 +326,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
         status: str(r.InvocationStatus),
         errorCode: str(r.ErrorCode),
         // A task that never started (Aborted, Invalid, Cancelled: no StartTime) has no exit code, whatever the API says.
-        exitCode: start === undefined || NEVER_RAN_STATUSES.has(str(r.InvocationStatus)) ? null : intOrNull(r.ExitCode),
+        exitCode: start === undefined || ECS_NEVER_RAN.has(str(r.InvocationStatus)) ? null : intOrNull(r.ExitCode),
         finishedAt: end,
         duration: start !== undefined && end !== undefined && end >= start ? end - start : undefined,
         dropped: typeof r.Dropped === 'number' ? r.Dropped : Number(r.Dropped) || 0,

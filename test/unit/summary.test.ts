@@ -5,7 +5,7 @@ import { manifestKey, partKey, reportKey, retryListKey, summaryKey, summaryMarkd
 import { readAllParts, readManifest, readRecords } from '../../lib/archive/reader';
 import { InputError, StorageError } from '../../lib/errors';
 import { silentLogger } from '../../lib/log';
-import { classifyStatus } from '../../lib/summary/aggregate';
+import { classifyStatus } from '../../lib/status';
 import { loadSummary, summarizeArchive } from '../../lib/summary/index';
 import type { Summary } from '../../lib/summary/summary';
 import { durationStats, timelineOf } from '../../lib/summary/summary';
