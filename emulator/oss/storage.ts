@@ -347,7 +347,7 @@ export class OssStorage {
       if (position !== length) {
         throw new OssError(409, 'PositionNotEqualToLength', 'Position is not equal to file length.', {}, { 'x-oss-next-append-position': String(length) });
       }
-      const { tmp, size, crc64: addedCrc } = await this.receive(body, options.contentMd5);
+      const { tmp, size } = await this.receive(body, options.contentMd5);
       const out = this.tempPath();
       const md5 = createHash('md5');
       const crc = new Crc64(existing?.crc64 ?? '0');
@@ -368,7 +368,6 @@ export class OssStorage {
       } finally {
         await fs.rm(tmp, { force: true });
       }
-      void addedCrc;
       return this.commitLocked(bucket, key, file, out, { size: length + size, etag: quoteHex(md5.digest()), type: 'Appendable', crc64: crc.digest() }, {
         contentType: existing?.contentType ?? options.contentType,
         userMeta: existing?.userMeta ?? options.userMeta,
