@@ -48,14 +48,15 @@ const NOT_SECRET_LAST_WORDS = new Set([
   'expires', 'expiration', 'expire', 'expired', 'policy', 'policies', 'id', 'ids', 'name', 'names', 'enabled',
   'required', 'prompt', 'min', 'max', 'age', 'date', 'time', 'size', 'mode', 'env', 'header', 'field', 'param',
   'encoding', 'format', 'kind', 'method', 'version', 'nonce', 'algorithm', 'stdin', 'source', 'provider', 'store',
-  'manager', 'strength', 'hint', 'reset', 'changed', 'auth', 'authentication', 'location', 'ref', 'region',
+  'manager', 'strength', 'hint', 'reset', 'changed', 'authentication', 'location', 'ref', 'region',
 ]);
 
 /** Values after a secret-looking key that are plainly not secrets (lower-cased). */
 const NOT_SECRET_VALUES = new Set([
   'yes', 'no', 'true', 'false', 'null', 'nil', 'none', 'empty', 'required', 'invalid', 'incorrect', 'wrong',
   'expired', 'missing', 'denied', 'not', 'unset', 'set', 'hidden', 'masked', 'changed', 'ok', 'is', 'was', 'has',
-  'the', 'a', 'an', 'for', 'of', 'to', 'must', 'should', 'cannot', 'can', 'not', 'and', 'or', 'on', 'in',
+  'the', 'a', 'an', 'for', 'of', 'to', 'must', 'should', 'cannot', 'can', 'and', 'or', 'on', 'in', 'basic', 'bearer',
+  'disabled', 'enabled', 'off', 'on', 'method', 'methods', 'mode', 'plugin', 'scheme',
   'authentication', 'mismatch', 'failed', 'error', 'verification',
 ]);
 
@@ -73,7 +74,8 @@ function words(key: string): string[] {
 
 /**
  * True when a key or flag name says its value is a secret: it holds `password`, `secret`, `token`, `api key`,
- * `credential`… (any case, any separator), or ends in `pwd` or `pass` after another word (`MYSQL_PWD`, `DB_PASS`),
+ * `credential`… (any case, any separator), or ends in `auth` (`basic_auth`, docker's `auth`), or in `pwd` or `pass`
+ * after another word (`MYSQL_PWD`, `DB_PASS`),
  * unless its last word says it names something else (`token_type`, `password_file`, `access_key_id`). A dotted name
  * is judged by its last part.
  * @example isSecretKey('PGPASSWORD') // true
@@ -85,6 +87,7 @@ export function isSecretKey(key: string): boolean {
   const last = w[w.length - 1];
   if (last === undefined || NOT_SECRET_LAST_WORDS.has(last)) return false;
   if (SECRET_FRAGMENTS.test(w.join(''))) return true;
+  if (last === 'auth') return true; // docker's "auth": "<base64 of user:password>", basic_auth, proxy_auth
   return w.length > 1 && (last === 'pwd' || last === 'pass' || last === 'pw');
 }
 
@@ -326,7 +329,7 @@ function maskChineseAssignments(text: string): string {
 }
 
 /** Text without one of these holds no secret-looking key or flag name ({@link isSecretKey}, {@link SECRET_FLAGS}). */
-const KEY_HINT = /pass|pwd|pw|secret|token|key|credential|signature|cookie/i;
+const KEY_HINT = /pass|pwd|pw|secret|token|key|credential|signature|cookie|auth/i;
 const CHINESE_KEY_HINT = /密码|口令|密钥|秘钥|私钥|令牌/;
 
 // ---- 7. entropy ------------------------------------------------------------------------------------------------
