@@ -1,11 +1,12 @@
 /**
  * `execution-archive summarize | report | verify | sweep | --help` as child processes against the local cloud.
  */
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { present } from '../helpers/present';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, until } from '../helpers/cli';
+import { ROOT, runCli, until } from '../helpers/cli';
 import { startTestCloud, type TestCloud } from '../helpers/local-cloud';
 
 let t: TestCloud;
@@ -35,6 +36,10 @@ describe('--help', () => {
       expect(help.stdout).toContain(`Examples:\n  $ execution-archive ${name}`);
     }
     expect((await runCli([], { env })).code).toBe(2);
+    // As the README says to run it: npx finds the package's own bin in the repository.
+    const npx = spawnSync('npx', ['--no-install', 'execution-archive', '--help'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' } });
+    expect(npx.status).toBe(0);
+    expect(npx.stdout).toContain('Usage: execution-archive [options] [command]');
     const unknown = await runCli(['colect'], { env });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("unknown command 'colect'");
