@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { normalizeEndpoint, type Service } from './cloud/endpoints';
 import { ConfigError } from './errors';
-import { DEFAULT_CLAIM_TTL_SECONDS } from './events/claim';
+import { DEFAULT_CLAIM_TTL_SECONDS } from './archive/claim';
 import { REGION_ID } from './ids';
 import type { LogLevel } from './log';
 

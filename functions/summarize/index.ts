@@ -4,10 +4,10 @@
  */
 import { createRuntime } from '../../lib/runtime';
 import { handleSummarizeEvent } from '../../lib/summary/http';
+import { summarizeDeps } from '../../lib/summary/invocation';
 import { decodeEvent, type FcContext } from '../../lib/triggers';
 
 export const handler = async (event: Buffer, context: FcContext) => {
   const rt = createRuntime(context, { logFields: { fn: 'summarize' } });
-  const deps = { store: rt.store, logger: rt.logger, notify: rt.config.notify };
-  return handleSummarizeEvent(decodeEvent(event), deps, context.requestId);
+  return handleSummarizeEvent(decodeEvent(event), summarizeDeps(rt), context.requestId);
 };

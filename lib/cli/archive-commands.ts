@@ -15,7 +15,7 @@ import type { ObjectEntry } from '../archive/manifest';
 import type { ObjectStore } from '../archive/store';
 import { InputError } from '../errors';
 import { loadSummary } from '../summary';
-import { handleSummaryInvocation } from '../summary/http';
+import { handleSummaryInvocation } from '../summary/invocation';
 import { formatPercent } from '../summary/markdown';
 import type { Summary } from '../summary/summary';
 import { sourceOfId } from './collect';

@@ -10,7 +10,7 @@ import { parseCollectRequest, type CollectRequest } from '../collect/request';
 import { AppError, InputError } from '../errors';
 import { EXECUTION_ID, INVOKE_ID, isSource, type Source } from '../ids';
 import type { Runtime } from '../runtime';
-import { pLimit } from '../sweep/limit';
+import { pLimit } from '../limit';
 import { EXIT, UsageError, println, type CliIo } from './io';
 import { createProgress, progressMode, type ProgressDisplay } from './progress';
 import { cliRuntime, regionOf, type CommonOptions } from './runtime';

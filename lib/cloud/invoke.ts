@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import type FcClient from '@alicloud/fc20230330';
 import type * as $FC from '@alicloud/fc20230330';
 import type { AppConfig } from '../config';
+import type { AsyncInvocation, AsyncInvoker, InvokeOptions } from '../fanout';
 import { ApiError } from '../errors';
 import type { Deadline } from '../deadline';
 import type { Logger } from '../log';
@@ -62,26 +63,6 @@ export interface FunctionInvokerOptions {
   logger?: Logger | undefined;
 }
 
-/** Options of one invocation. */
-export interface InvokeOptions {
-  /**
-   * Async only: `x-fc-async-task-id` (letters, digits, `_`, `-`, starting with a letter or `_`, ≤ 128). Makes the
-   * invocation idempotent: a task id FC already accepted is answered `AsyncTaskAlreadyExists`, which
-   * `invokeAsync` reports as `{ duplicate: true }` instead of an error.
-   */
-  taskId?: string | undefined;
-  /** Version or alias (default: LATEST). */
-  qualifier?: string | undefined;
-}
-
-/** The answer to an async invocation. */
-export interface AsyncInvocation {
-  /** `x-fc-request-id` of the accepted invocation (or of the duplicate rejection). */
-  requestId: string;
-  /** True when FC already had this `taskId` (the earlier invocation stands; nothing new was queued). */
-  duplicate?: boolean;
-}
-
 /** The answer to a sync invocation. */
 export interface SyncInvocation {
   requestId: string;
@@ -91,10 +72,8 @@ export interface SyncInvocation {
   logTail?: string | undefined;
 }
 
-/** Invokes other FC 3.0 functions. */
-export interface FunctionInvoker {
-  /** Queues an async invocation (FC answers 202); `payload` is sent as is if Buffer/string, else as JSON. */
-  invokeAsync(functionName: string, payload: unknown, options?: InvokeOptions): Promise<AsyncInvocation>;
+/** Invokes other FC 3.0 functions: the fan-out's {@link AsyncInvoker}, and synchronous invocations. */
+export interface FunctionInvoker extends AsyncInvoker {
   /**
    * Invokes synchronously and returns the function's result. A function that threw (FC answers 200 with
    * `x-fc-error-type`) becomes an `ApiError` whose code is that error type and whose message is the function's.

@@ -7,7 +7,7 @@ import type { SummarizeAfterCollect } from '../config';
 import type { Runtime } from '../runtime';
 import { COLLECTOR } from '../runtime';
 import { errorResponse, isHttpTriggerEvent, jsonResponse, readJsonBody, toHttpRequest, type HttpResponse } from '../triggers';
-import { handleSummaryInvocation } from '../summary/http';
+import { handleSummaryInvocation, summarizeDeps } from '../summary/invocation';
 import { collect, type CollectDeps, type CollectResult } from './collect';
 import { collectPayload, parseCollectRequest, type CollectRequest } from './request';
 import { collectFunctionName, type AsyncInvoker } from '../fanout';
@@ -80,7 +80,7 @@ async function afterCommit(req: CollectRequest, rt: Runtime, invoker: AsyncInvok
   const payload = { source: req.source, regionId: req.regionId, id: req.id, force: true };
   try {
     if (mode === 'inline') {
-      const s = await handleSummaryInvocation(payload, { store: rt.store, logger: rt.logger, notify: rt.config.notify });
+      const s = await handleSummaryInvocation(payload, summarizeDeps(rt));
       return { mode, headline: s.headline, failures: s.failures };
     }
     if (mode === 'async' && invoker) {

@@ -29,13 +29,13 @@ import type { Logger } from '../log';
 import type { Runtime } from '../runtime';
 import { collectFunctionName, DEFAULT_COLLECT_FUNCTION_NAME, type AsyncInvoker } from '../fanout';
 import { invocationStatusOf, isFinishedInvocationStatus } from '../status';
-import { pLimit } from '../sweep/limit';
-import { DEFAULT_CLAIM_TTL_SECONDS, readClaim, releaseClaim, takeClaim } from './claim';
+import { pLimit } from '../limit';
+import { DEFAULT_CLAIM_TTL_SECONDS, readClaim, releaseClaim, takeClaim } from '../archive/claim';
 import { ECS_EVENT_SOURCE, parseTaskCompletedDelivery, TASK_COMPLETED_TYPE, type RejectedEvent, type TaskCompletedEvent } from './cloud-events';
 import { listCandidates, pickInvocation, type InvocationCandidate } from './resolve';
 
 export * from './cloud-events';
-export { DEFAULT_CLAIM_TTL_SECONDS, type Claim } from './claim';
+export { DEFAULT_CLAIM_TTL_SECONDS, type Claim } from '../archive/claim';
 
 /** What happened for one invocation of a delivery. */
 export type InvocationOutcome = 'archived' | 'claimed-elsewhere' | 'waiting' | 'dispatched' | 'not-found' | 'rejected';

@@ -83,7 +83,8 @@ export function groupLabel(g: FailureGroup): string {
   return bits.join(' · ');
 }
 
-function clip(text: string, chars: number): string {
+/** The last `chars` characters of a text, behind `…` when cut (an example's end says what went wrong). */
+function lastChars(text: string, chars: number): string {
   return text.length <= chars ? text : '…' + text.slice(-chars);
 }
 
@@ -116,7 +117,7 @@ export function renderMarkdown(s: Summary): string {
       out.push(`${i + 1}. **${formatCount(g.count)} × ${mdText(groupLabel(g))}** (${formatPercent(g.share)}) — ${title ? mdCode(title) : '_no error text_'}`);
       if (g.signature && g.signature !== title) out.push(`   Signature: ${mdCode(g.signature)}`);
       out.push(`   Example ${mdCode(g.example.id)}${g.resourceIds.length > 1 ? ` and ${formatCount(g.resourceIds.length - 1)} more` : ''}:`);
-      if (g.example.text.trim()) out.push('', mdBlock(clip(g.example.text, EXAMPLE_CHARS)).replace(/^/gm, '   '));
+      if (g.example.text.trim()) out.push('', mdBlock(lastChars(g.example.text, EXAMPLE_CHARS)).replace(/^/gm, '   '));
       out.push('');
     });
     if (s.groups.length > MARKDOWN_TOP_GROUPS) {

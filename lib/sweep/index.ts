@@ -19,14 +19,13 @@ import type { Deadline } from '../deadline';
 import { EXECUTION_ID, INVOKE_ID, type Source } from '../ids';
 import type { Logger } from '../log';
 import type { Runtime } from '../runtime';
-import { readClaim } from '../events/claim';
+import { readClaim } from '../archive/claim';
 import { collectFunctionName, DEFAULT_COLLECT_FUNCTION_NAME, type AsyncInvoker } from '../fanout';
 import { invocationStatusOf, isFinishedExecutionStatus, isFinishedInvocationStatus } from '../status';
-import { pLimit } from './limit';
+import { pLimit } from '../limit';
 import { parseSweepPayload } from './payload';
 
 export { parseSweepPayload, SWEEP_LIMITS, type SweepRequest } from './payload';
-export { pLimit, type Limiter } from './limit';
 
 const DAY_MS = 86_400_000;
 

@@ -13,9 +13,9 @@ import { claimKey, manifestKey, summaryKey, type ArchiveRef } from '../../lib/ar
 import { readManifest } from '../../lib/archive/reader';
 import { InputError } from '../../lib/errors';
 import { eventConsumerDeps, handleCloudAssistantEvents, type EventConsumerDeps, type EventDeliveryResult } from '../../lib/events';
-import { takeoverKey } from '../../lib/events/claim';
+import { takeoverKey } from '../../lib/archive/claim';
 import { createRuntime } from '../../lib/runtime';
-import { pLimit } from '../../lib/sweep/limit';
+import { pLimit } from '../../lib/limit';
 import { decodeEvent } from '../../lib/triggers';
 import { archivedRecords, fcContext, keysUnder, startTestCloud, type TestCloud } from '../helpers/local-cloud';
 import { readFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 /** The sweep payload: timer trigger string, direct object, defaults, bounds, and clear errors. */
 import { describe, expect, it } from 'vitest';
 import { parseSweepPayload, sweepStamp, sweepTaskId } from '../../lib/sweep';
-import { pLimit } from '../../lib/sweep/limit';
+import { pLimit } from '../../lib/limit';
 import { FC_TASK_ID } from '../../lib/fanout';
 import { InputError } from '../../lib/errors';
 

@@ -9,8 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import { isAlreadyExists } from '../errors';
-import { claimKey, type ArchiveRef } from '../archive/layout';
-import type { ObjectStore } from '../archive/store';
+import { claimKey, type ArchiveRef } from './layout';
+import type { ObjectStore } from './store';
 
 /** What `_claim.json` holds. */
 export interface Claim {
