@@ -4,6 +4,7 @@
  * never carry the signed URL, HTTP-status checks (pop-core treats a Code-less 5xx as success) and clean JSON results.
  */
 import RPCClient from '@alicloud/pop-core/lib/rpc';
+import { isPlainParsed } from './json-parse';
 import { type Deadline, noDeadline } from '../deadline';
 import { ApiError } from '../errors';
 import { type Logger, silentLogger } from '../log';
@@ -182,7 +183,7 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
         },
       );
     }
-    return toPlainJson(json);
+    return isPlainParsed(json) ? json : toPlainJson(json);
   }
 
   return {
