@@ -1,0 +1,157 @@
+/**
+ * One measurement of `npm run bench`, in a process of its own (bench/collect.ts bundles this file and runs it with
+ * plain node, so the figures are the collector's and not a TypeScript loader's). Reads a job as JSON from argv[2],
+ * prints one JSON line of figures: wall time, CPU (user + sys), the OS's peak RSS, API calls.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import RPCClient from '@alicloud/pop-core';
+
+export interface Job {
+  kind: 'collect' | 'floor' | 'naive' | 'summarize' | 'gunzip-parse' | 'sweep';
+  source: 'oos' | 'ecs';
+  id: string;
+  env: Record<string, string>;
+  /** collect: the built bundle to invoke, as FC does (`dist/collect/index.js`). */
+  bundle?: string;
+  /** sweep: the lookback and concurrency. */
+  sweep?: { regionId: string; concurrency: number };
+}
+
+interface Figures {
+  ms: number;
+  cpuMs: number;
+  peakRssMb: number;
+  apiCalls?: number;
+  pages?: number;
+  records?: number;
+  detail?: unknown;
+}
+
+const job = JSON.parse(process.argv[2] ?? '{}') as Job;
+Object.assign(process.env, job.env);
+
+const context = { requestId: 'bench', credentials: {}, function: { name: 'execution-archive-collect', timeout: 86_400 }, region: 'cn-hangzhou', accountId: '1' };
+
+/** The bare paging loop: raw pop-core, POST, the largest page size, nothing done with a page. */
+async function pages(onPage: (page: Record<string, unknown>, records: unknown[]) => void): Promise<{ pages: number; records: number }> {
+  const endpoint = job.source === 'oos' ? job.env.ALIBABA_CLOUD_OOS_ENDPOINT : job.env.ALIBABA_CLOUD_ECS_ENDPOINT;
+  const client = new RPCClient({
+    endpoint: endpoint ?? '',
+    apiVersion: job.source === 'oos' ? '2019-06-01' : '2014-05-26',
+    accessKeyId: job.env.ALIBABA_CLOUD_ACCESS_KEY_ID ?? '',
+    accessKeySecret: job.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET ?? '',
+  });
+  let token: string | undefined;
+  let n = 0;
+  let records = 0;
+  do {
+    if (job.source === 'oos') {
+      const page = await client.request<{ NextToken?: string; ResourceExecutionStatus?: unknown[] }>(
+        'ListResourceExecutionStatus',
+        { RegionId: 'cn-hangzhou', ExecutionId: job.id, MaxResults: 100, ...(token ? { NextToken: token } : {}) },
+        { method: 'POST' },
+      );
+      const list = page.ResourceExecutionStatus ?? [];
+      onPage(page, list);
+      records += list.length;
+      token = page.NextToken || undefined;
+    } else {
+      const page = await client.request<{ Invocation?: { NextToken?: string; InvocationResults?: { InvocationResult?: unknown[] } } }>(
+        'DescribeInvocationResults',
+        { RegionId: 'cn-hangzhou', InvokeId: job.id, MaxResults: 50, ContentEncoding: 'PlainText', ...(token ? { NextToken: token } : {}) },
+        { method: 'POST' },
+      );
+      const list = page.Invocation?.InvocationResults?.InvocationResult ?? [];
+      onPage(page, list);
+      records += list.length;
+      token = page.Invocation?.NextToken || undefined;
+    }
+    n += 1;
+  } while (token);
+  return { pages: n, records };
+}
+
+type Handler = (event: Buffer, ctx: unknown) => Promise<Record<string, unknown>>;
+/** The bundle's handler, required before the clock starts (its cold start is a figure of its own). */
+let handler: Handler = async () => {
+  throw new Error('no bundle given');
+};
+
+async function run(): Promise<Omit<Figures, 'ms' | 'cpuMs' | 'peakRssMb'>> {
+  switch (job.kind) {
+    case 'floor':
+      return pages(() => undefined);
+    case 'naive': {
+      // The naive peer: every page kept in memory, one gzip-less NDJSON put at the end, no retries.
+      const all: unknown[] = [];
+      const walked = await pages((_page, records) => {
+        all.push(...records);
+      });
+      const dir = fileURLToPath(job.env.ARCHIVE_URL ?? '');
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'naive.ndjson'), all.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      return walked;
+    }
+    case 'collect': {
+      const payload = job.source === 'oos' ? { source: 'oos', regionId: 'cn-hangzhou', executionId: job.id } : { source: 'ecs', regionId: 'cn-hangzhou', invokeId: job.id };
+      const result = await handler(Buffer.from(JSON.stringify(payload)), context);
+      if (result.status !== 'committed') throw new Error(`collect answered ${JSON.stringify(result)}`);
+      return { apiCalls: Number(result.apiCalls), pages: Number(result.pages), records: Number(result.records), detail: { summary: result.summary } };
+    }
+    case 'summarize': {
+      const result = await handler(Buffer.from(JSON.stringify({ source: job.source, regionId: 'cn-hangzhou', id: job.id, force: true })), context);
+      return { records: Number((result as { total?: number }).total ?? 0), detail: Object.keys(result).slice(0, 3) };
+    }
+    case 'gunzip-parse': {
+      // The floor of summarize: read every part of the archive, gunzip, split lines, JSON.parse each; nothing else.
+      const { createReadStream } = await import('node:fs');
+      const { readFile } = await import('node:fs/promises');
+      const { createGunzip } = await import('node:zlib');
+      const root = fileURLToPath(job.env.ARCHIVE_URL ?? '');
+      const dir = join(root, job.source, 'cn-hangzhou', job.id);
+      const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as { parts: Array<{ key: string }> };
+      let records = 0;
+      for (const part of manifest.parts) {
+        let rest = '';
+        for await (const chunk of createReadStream(join(root, part.key)).pipe(createGunzip()) as AsyncIterable<Buffer>) {
+          const lines = (rest + chunk.toString('utf8')).split('\n');
+          rest = lines.pop() ?? '';
+          for (const line of lines) if (line) (JSON.parse(line) as unknown, records++);
+        }
+        if (rest) (JSON.parse(rest) as unknown, records++);
+      }
+      return { records };
+    }
+    case 'sweep': {
+      // The sweep's own code with an invoker that only counts: the figure is listing + checks + dispatch, not FC.
+      const { createRuntime } = await import('../lib/runtime');
+      const { runSweep, sweepDeps } = await import('../lib/sweep');
+      let dispatched = 0;
+      const invoker = { invokeAsync: async () => ({ requestId: `r-${++dispatched}` }) };
+      const rt = createRuntime({ ...context, function: { name: 'execution-archive-sweep', timeout: 86_400 } }, { env: process.env });
+      const result = await runSweep({ regions: [job.sweep?.regionId], sources: ['oos'], concurrency: job.sweep?.concurrency ?? 16, lookbackHours: 3 }, sweepDeps(rt, invoker));
+      return { apiCalls: result.apiCalls, records: dispatched, detail: { listed: result.listed, dispatched: result.dispatched, failed: result.failed.length } };
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  if (job.bundle) handler = (require(job.bundle) as { handler: Handler }).handler;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const out = await run();
+  const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const figures: Figures = { ms, cpuMs: (cpu.user + cpu.system) / 1000, peakRssMb: process.resourceUsage().maxRSS / 1024, ...out };
+  process.stdout.write(`BENCH ${JSON.stringify(figures)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);
