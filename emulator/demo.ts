@@ -319,7 +319,10 @@ function renderScreen(input: {
     lines.push(`  by status: ${statuses}   failures ${fmt(a.failures)}`);
     if (a.topGroups.length === 0) lines.push('  no failure groups');
     a.topGroups.forEach((g, i) => lines.push(`  ${i + 1}. ${String(fmt(g.count)).padStart(5)} × ${g.status}: ${cutAtWord(g.title, 90)}`));
-    if (a.truncatedOutputs > 0) lines.push(`  ${fmt(a.truncatedOutputs)} outputs were cut at 24 KB by the API (the report lists them; the archive keeps what the API returned)`);
+    if (a.truncatedOutputs > 0) {
+      const n = a.truncatedOutputs === 1 ? '1 output was' : `${fmt(a.truncatedOutputs)} outputs were`;
+      lines.push(`  ${n} cut at 24 KB by the API (the report lists them; the archive keeps what the API returned)`);
+    }
     lines.push(`  to retry: ${fmt(a.retryCount)} (${rel(a.paths.retry)})`);
     lines.push(`  manifest ${rel(a.paths.manifest)}`);
     lines.push(`  summary  ${rel(a.paths.summary)}`);
