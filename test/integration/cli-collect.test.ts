@@ -53,6 +53,18 @@ describe('execution-archive collect', () => {
     expect(run.stderr).toBe('');
   });
 
+  it('--include-history keeps every run of a periodic task, and an archive with other parameters is refused', async () => {
+    const id = demo().periodicInvokeId;
+    const all = await runCli(['collect', '--invoke-id', id, '--include-history', '--to', archive('history'), '--json', '--quiet'], { env });
+    expect(all.code).toBe(0);
+    const withHistory = JSON.parse(all.stdout) as { records: number };
+    const latest = await runCli(['collect', id, '--to', archive('latest'), '--json', '--quiet'], { env });
+    expect(withHistory.records).toBeGreaterThan((JSON.parse(latest.stdout) as { records: number }).records);
+    const conflict = await runCli(['collect', id, '--to', archive('history'), '--quiet'], { env });
+    expect(conflict.code).toBe(1);
+    expect(conflict.stderr).toContain('ArchiveConflict');
+  });
+
   it('refuses bad command lines with exit 2 and a reason', async () => {
     const bad = await runCli(['collect', 'i-123456789', '--to', archive('bad')], { env });
     expect(bad.code).toBe(2);
