@@ -6,6 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { AppError } from '../errors';
 import { reportCommand, summarizeCommand, verifyCommand } from './archive-commands';
+import { causesCommand } from './causes';
 import { collectCommand } from './collect';
 import { EXIT, UsageError, println, type CliIo, type CommandIo } from './io';
 import { withCommonOptions } from './runtime';
@@ -15,7 +16,9 @@ import { sweepCommand } from './sweep';
 export type { CommandIo } from './io';
 
 /** Commands that parse their own arguments (everything after the name is theirs, `--help` included). */
-const RAW_COMMANDS: Record<string, { summary: string; run: (argv: string[], io: CommandIo) => Promise<number> }> = {};
+const RAW_COMMANDS: Record<string, { summary: string; run: (argv: string[], io: CommandIo) => Promise<number> }> = {
+  causes: { summary: 'group messages (one per line) into failure causes, as summarize does (--input FILE, --json)', run: causesCommand },
+};
 
 const EXAMPLES = {
   collect: [

@@ -42,7 +42,7 @@ const NUMBER = new RegExp(
   'g',
 );
 const UNIX_PATH = /(?<![\w.:/<>*-])(?:~|\.{1,2})?(?:\/[\w.@+~%<>*-]+)+\/?/g;
-const WINDOWS_PATH = /\b[A-Za-z]:\\(?:[^\\\s"'<>|:*?]+\\?)*/g;
+const WINDOWS_PATH = /\b[A-Za-z]:\\(?:(?:[^\\\s"'<>|:*?]|<\*>)+\\?)*/g;
 /** A number that names the failure (kept; the miner decides whether it varies): `exit code 2`, `errno 111`, `signal 9`, `ERROR 1045`, `HTTP/1.1 404`, `returned 503`. */
 const CODE_NUMBER = /\b(exit(?:\s+(?:code|status))?|errno|error|signal|rc|returned|http(?:\/\d(?:\.\d)?)?)(\s*[:=#]?\s*)(\d{1,4})(?![\d.])/gi;
 /** Private-use characters that stand in for the digits of a kept code number while other numbers are masked. */
@@ -104,8 +104,6 @@ export function maskVariables(text: string): string {
   s = s.replace(TIME, WILDCARD);
   s = s.replace(IPV4, WILDCARD);
   s = s.replace(IPV6_CANDIDATE, (m) => (isIpv6(m) ? WILDCARD : m));
-  s = s.replace(UNIX_PATH, maskUnixPath);
-  s = s.replace(WINDOWS_PATH, maskWindowsPath);
   s = s.replace(CLOUD_ID, `$1-${WILDCARD}`);
   s = s.replace(CLOUD_ID_LETTERS, `$1-${WILDCARD}`);
   s = s.replace(HEX_PREFIXED, WILDCARD);
@@ -115,6 +113,9 @@ export function maskVariables(text: string): string {
   );
   s = s.replace(NUMBER, WILDCARD);
   s = s.replace(/[\ue000-\ue009]/g, (c) => String(c.charCodeAt(0) - KEPT_DIGIT_BASE));
+  // Paths last: a segment that holds a digit or a mask is a variable as a whole (`/cache/blob-<*>` → `/cache/<*>`).
+  s = s.replace(UNIX_PATH, maskUnixPath);
+  s = s.replace(WINDOWS_PATH, maskWindowsPath);
   s = s.replace(JOINED_MASKS, WILDCARD);
   return s.replace(/\s+/g, ' ').trim();
 }

@@ -181,6 +181,13 @@ export class TemplateMiner {
     }
   }
 
+  /** What the miner holds: templates, groups now, and the words remembered at differing positions. */
+  stats(): { templates: number; groups: number; words: number } {
+    let words = 0;
+    for (const t of this.templates) for (const seen of t.seen.values()) words += seen?.size ?? 0;
+    return { templates: this.templates.length, groups: this.live, words };
+  }
+
   /** The group a group id ended up in (itself unless it merged). */
   resolve(id: number): number {
     if (id < 0) return id;
