@@ -13,7 +13,8 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { OVERFLOW, TemplateMiner } from '../summary/miner';
 import { OVERFLOW_GROUP_KEY } from '../summary/aggregate';
-import { causeKey, prepareMessage, redactSecrets } from '../summary/signature';
+import { maskSecrets } from '../summary/secrets';
+import { causeKey, prepareMessage } from '../summary/signature';
 import type { CommandIo } from './io';
 
 const USAGE = `usage: execution-archive causes [--input FILE] [--json]
@@ -89,7 +90,7 @@ export async function causesCommand(argv: string[], io: CommandIo): Promise<numb
     const root = miner.resolve(id);
     let cause = causes.get(root);
     if (!cause) {
-      const template = root === OVERFLOW ? OVERFLOW_TEMPLATE : redactSecrets(miner.template(root));
+      const template = root === OVERFLOW ? OVERFLOW_TEMPLATE : maskSecrets(miner.template(root));
       cause = { key: root === OVERFLOW ? OVERFLOW_GROUP_KEY : causeKey('', '', null, template), template, count: 0 };
       causes.set(root, cause);
     }
