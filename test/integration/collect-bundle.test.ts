@@ -3,9 +3,7 @@
  * trigger, async self-continuation through the FC invoke API, and a hard kill (SIGKILL) mid-walk followed by a resume.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime } from '../../lib/runtime';
 import { checkpointKey, manifestKey, type ArchiveRef } from '../../lib/archive/layout';
@@ -13,6 +11,8 @@ import { readManifest } from '../../lib/archive/reader';
 import type { FcContext, HttpResponse } from '../../lib/triggers';
 import { archivedRecords, fcContext, keysUnder, startTestCloud, type TestCloud } from '../helpers/local-cloud';
 import { present } from '../helpers/present';
+import { ensureBundles } from '../../emulator/host/bundles';
+import { httpEventBytes } from '../helpers/http-event';
 
 const root = join(__dirname, '..', '..');
 const bundle = join(root, 'dist', 'collect', 'index.js');
@@ -23,7 +23,8 @@ let handler: Handler;
 const savedEnv = { ...process.env };
 
 beforeAll(async () => {
-  if (!existsSync(bundle)) execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  // Rebuilt when missing or older than the sources, so the bundle under test is the code under test.
+  await ensureBundles({ root });
   t = await startTestCloud();
   handler = (require(bundle) as { handler: Handler }).handler;
 });
@@ -41,17 +42,7 @@ function useEnv(kind: 'file' | 'oss', overrides: Record<string, string> = {}): N
 
 const ev = (payload: unknown) => Buffer.from(JSON.stringify(payload));
 const httpEvent = (method: string, path: string, body: string | undefined, headers: Record<string, string> = {}) =>
-  Buffer.from(
-    JSON.stringify({
-      version: 'v1',
-      rawPath: path,
-      body,
-      isBase64Encoded: false,
-      headers: { 'Content-Type': 'application/json', ...headers },
-      queryParameters: {},
-      requestContext: { requestId: 'r-1', http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1' }, time: '', timeEpoch: '0' },
-    }),
-  );
+  httpEventBytes({ method, path, ...(body !== undefined ? { body } : {}), headers: { 'Content-Type': 'application/json', ...headers } });
 
 describe('dist/collect/index.js', () => {
   it('collects an OOS execution from a direct invocation', async () => {

@@ -2,9 +2,7 @@
  * collect → summarize on the local cloud: the summary of a real archive agrees with the API's records, and the
  * built summarize bundle serves it over its HTTP trigger.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCollect } from '../../lib/collect';
 import { parseCollectRequest } from '../../lib/collect/request';
@@ -14,6 +12,8 @@ import { summaryKey, retryListKey, reportKey, type ArchiveRef } from '../../lib/
 import type { FcContext, HttpResponse } from '../../lib/triggers';
 import { archivedRecords, fcContext, startTestCloud, type TestCloud } from '../helpers/local-cloud';
 import { present } from '../helpers/present';
+import { ensureBundles } from '../../emulator/host/bundles';
+import { httpEventBytes } from '../helpers/http-event';
 
 const root = join(__dirname, '..', '..');
 const bundle = join(root, 'dist', 'summarize', 'index.js');
@@ -22,7 +22,8 @@ type Handler = (event: Buffer, context: FcContext) => Promise<unknown>;
 let t: TestCloud;
 const savedEnv = { ...process.env };
 beforeAll(async () => {
-  if (!existsSync(bundle)) execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  // Rebuilt when missing or older than the sources, so the bundle under test is the code under test.
+  await ensureBundles({ root });
   t = await startTestCloud();
 });
 afterAll(async () => {
@@ -77,16 +78,7 @@ describe('dist/summarize/index.js over HTTP', () => {
     const { handler } = require(bundle) as { handler: Handler };
     const get = async (query: Record<string, string>, headers: Record<string, string> = {}) =>
       (await handler(
-        Buffer.from(
-          JSON.stringify({
-            version: 'v1',
-            rawPath: '/summary',
-            headers,
-            queryParameters: query,
-            isBase64Encoded: false,
-            requestContext: { requestId: 'r', http: { method: 'GET', path: '/summary' } },
-          }),
-        ),
+        httpEventBytes({ method: 'GET', path: '/summary', query, headers }),
         fcContext({ function: { name: 'execution-archive-summarize', timeout: 60 } }),
       )) as HttpResponse;
     const q = { source: 'ecs', regionId: 'cn-hangzhou', id };

@@ -45,7 +45,6 @@ describe('parseCollectRequest', () => {
     const err = rejection(payload);
     expect(err.code).toBe(code);
     expect(err.status).toBe(400);
-    expect(err.message.length).toBeGreaterThan(10);
   });
 
   it('names an unknown field and the one it probably meant', () => {

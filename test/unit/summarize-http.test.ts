@@ -10,9 +10,10 @@ import { silentLogger } from '../../lib/log';
 import { handleSummarizeEvent, negotiateFormat } from '../../lib/summary/http';
 import { handleSummaryInvocation, parseArchiveRef, type SummarizeDeps, type SummarizeInvocationResult } from '../../lib/summary/invocation';
 import { REPORT_CSP } from '../../lib/summary/report-html';
-import { decodeEvent, type HttpResponse, type HttpTriggerEvent } from '../../lib/triggers';
+import { decodeEvent, type HttpResponse } from '../../lib/triggers';
 import { ecsRecord, instanceId, oosRecord, writeArchive } from '../helpers/archive-fixture';
 import { createMemoryStore } from '../helpers/memory-store';
+import { httpEventBytes, type HttpEventOptions } from '../helpers/http-event';
 
 const ECS: ArchiveRef = { source: 'ecs', regionId: 'cn-hangzhou', id: 't-hz0jdfwd9f0a1b' };
 const OOS: ArchiveRef = { source: 'oos', regionId: 'cn-hangzhou', id: 'exec-6be6d6ff805349d9ac13' };
@@ -25,19 +26,9 @@ function records() {
   );
 }
 
-/** An FC 3.0 HTTP trigger event as the runtime delivers it: JSON bytes. */
-function httpEvent(opts: { method?: string; path?: string; query?: Record<string, string>; headers?: Record<string, string> } = {}): Buffer {
-  const path = opts.path ?? '/summary';
-  const event: HttpTriggerEvent = {
-    version: 'v1',
-    rawPath: path,
-    body: '',
-    isBase64Encoded: false,
-    headers: opts.headers ?? {},
-    queryParameters: opts.query ?? {},
-    requestContext: { requestId: 'req-1', http: { method: opts.method ?? 'GET', path, sourceIp: '127.0.0.1' } },
-  };
-  return Buffer.from(JSON.stringify(event));
+/** An FC 3.0 HTTP trigger event as the runtime delivers it: JSON bytes (GET /summary unless told). */
+function httpEvent(opts: Omit<HttpEventOptions, 'body'> = {}): Buffer {
+  return httpEventBytes({ method: 'GET', path: '/summary', ...opts });
 }
 
 const query = (ref: ArchiveRef, extra: Record<string, string> = {}) => ({ source: ref.source, regionId: ref.regionId, id: ref.id, ...extra });
