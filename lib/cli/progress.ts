@@ -118,6 +118,8 @@ function lineProgress(io: Pick<CliIo, 'stderr'>, now: () => number): ProgressDis
       write(`${label}: started`);
       return {
         update(p) {
+          // Nothing read yet says nothing new after "started" (a resume's starting point does).
+          if (p.pages === 0 && !p.resumed) return;
           if (now() - last < 2_000) return;
           last = now();
           write(`${label}: ${describeProgress(p, now() - startedAt)}`);
