@@ -4,6 +4,7 @@
  * sweep), a bare `/collect` explains where the trigger is, and Ctrl-C stops it with exit 0.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { present } from '../helpers/present';
@@ -13,9 +14,31 @@ import { runCli, startCli, until } from '../helpers/cli';
 const dir = mkdtempSync(join(tmpdir(), 'ea-serve-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Whether `port` can be listened on at 127.0.0.1 right now. */
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A base port P with P..P+n-1 free, below Linux's ephemeral range (32768 and up), so the random ports that other
+ * tests' servers and clients get from the kernel cannot take one of them between this check and serve's listen.
+ */
+async function freePortBlock(n: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
+    const ports = Array.from({ length: n }, (_, i) => base + i);
+    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
+  }
+  throw new Error(`no ${n} consecutive free ports found between 20000 and 32000`);
+}
+
 describe('execution-archive serve', () => {
   it('serves the local cloud and the functions on --port P..P+3 and every printed command works while it runs', async () => {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const base = await freePortBlock(4);
     const archive = join(dir, 'archive');
     const served = startCli(['serve', '--port', String(base), '--to', archive, '--clean'], { env: {} });
     try {
