@@ -23,9 +23,13 @@
  * deploy/ram-policy.json), ALIBABA_CLOUD_REGION and ARCHIVE_URL=oss://<bucket>/<prefix>, and invoke a bundle's
  * handler (or `POST /collect` on the deployed HTTP trigger).
  */
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runDemo } from '../emulator/demo';
 import { DEFAULT_BASE_PORT, serveBanner } from '../emulator/serve';
+
+/** The project (s.yaml, dist/, scripts/build.mjs) is where this script is; the local cloud's folders are in the cwd. */
+const PROJECT_ROOT = resolve(__dirname, '..');
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -51,6 +55,9 @@ async function main(): Promise<number> {
     return n;
   };
   const result = await runDemo({
+    root: PROJECT_ROOT,
+    archiveDir: join(process.cwd(), '.local-cloud', 'archive'),
+    ossDir: join(process.cwd(), '.local-cloud', 'oss'),
     verbose: values.verbose,
     instances: int(values.instances, 'instances'),
     resources: int(values.resources, 'resources'),

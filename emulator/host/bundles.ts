@@ -6,7 +6,9 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -75,8 +77,8 @@ async function withLock<T>(lockDir: string, fn: () => Promise<T>, timeoutMs: num
  */
 export async function ensureBundles(options: { root: string; force?: boolean; timeoutMs?: number }): Promise<BundlesResult> {
   const started = Date.now();
-  const lockDir = join(options.root, '.local-cloud', '.build-lock');
-  mkdirSync(join(options.root, '.local-cloud'), { recursive: true });
+  // The lock lives outside the working copy: a second `npm start` or a test must not touch a running one's folders.
+  const lockDir = join(tmpdir(), `execution-archive-build-${createHash('sha256').update(resolve(options.root)).digest('hex').slice(0, 16)}.lock`);
   return withLock(
     lockDir,
     async () => {

@@ -3,7 +3,7 @@
  * on the local cloud and host with the real bundles, at test size; and the script itself as a child process.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { present } from '../helpers/present';
@@ -62,8 +62,12 @@ describe('npm start flow (runDemo)', () => {
 describe('npm start (child process)', () => {
   it('exits 0 and prints the report', async () => {
     const started = Date.now();
-    const child = spawn(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'scripts/start.ts'], {
-      cwd: root,
+    // In a temporary working folder: the script's .local-cloud goes there, never into the working copy (where a
+    // running `npm start -- --serve` keeps its archive).
+    const cwd = mkdtempSync(join(dir, 'cwd-'));
+    const workingCopy = existsSync(join(root, '.local-cloud')) ? statSync(join(root, '.local-cloud')).mtimeMs : undefined;
+    const child = spawn(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'scripts', 'start.ts')], {
+      cwd,
       env: { ...process.env, CI: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -82,5 +86,8 @@ describe('npm start (child process)', () => {
     expect(out).not.toContain('curl');
     expect(err).not.toMatch(/^· built the bundles \(/m);
     expect(Date.now() - started).toBeLessThan(120_000);
+    expect(existsSync(join(cwd, '.local-cloud', 'archive'))).toBe(true);
+    expect(out).toContain(join('.local-cloud', 'archive'));
+    expect(existsSync(join(root, '.local-cloud')) ? statSync(join(root, '.local-cloud')).mtimeMs : undefined).toBe(workingCopy);
   }, 150_000);
 });
