@@ -60,13 +60,54 @@ export function decodeEvent(event: unknown): unknown {
   throw new InputError('InvalidPayload', 'the invocation payload must be a JSON object');
 }
 
-/** `JSON.parse` that throws `InputError(MalformedJson)` and drops prototype-polluting keys. */
+/** Deepest nesting of arrays and objects a payload may have (ours are 3 levels deep; EventBridge batches 4). */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * `JSON.parse` that throws `InputError(MalformedJson)` with a plain message and drops prototype-polluting keys.
+ * A leading byte order mark and nesting deeper than {@link MAX_JSON_DEPTH} are refused by name (instead of an
+ * invisible character in the message, or a stack overflow).
+ */
 export function parseJson(text: string, what = 'the body'): unknown {
+  if (text.charCodeAt(0) === 0xfeff) {
+    throw new InputError('MalformedJson', `${what} starts with a byte order mark (U+FEFF); send the JSON text without it`);
+  }
+  const depth = nestingDepth(text, MAX_JSON_DEPTH);
+  if (depth > MAX_JSON_DEPTH) {
+    throw new InputError('MalformedJson', `${what} nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   try {
     return JSON.parse(text, (key, value) => (key === '__proto__' || key === 'constructor' ? undefined : value));
   } catch (err) {
-    throw new InputError('MalformedJson', `${what} is not valid JSON: ${(err as Error).message}`, 400, { cause: err });
+    throw new InputError('MalformedJson', `${what} is not valid JSON: ${plainText((err as Error).message)}`, 400, { cause: err });
   }
+}
+
+/** The nesting depth of JSON text (brackets outside strings), counting no further than `limit + 1`. */
+function nestingDepth(text: string, limit: number): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      if (depth > max) {
+        max = depth;
+        if (max > limit) return max;
+      }
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
+
+/** A message safe to show: control, invisible and line-separator characters written as `\uXXXX`. */
+export function plainText(message: string): string {
+  return message.replace(/[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 export function isHttpTriggerEvent(value: unknown): value is HttpTriggerEvent {
@@ -89,22 +130,43 @@ export function toHttpRequest(event: HttpTriggerEvent): HttpRequest {
   };
 }
 
-/** Reads a JSON object body: 413 when too large, 415 for a non-JSON content type, 400 when malformed. */
+/** `application/json`, optionally with `charset=utf-8`: the one body type the HTTP triggers read. */
+const JSON_CONTENT_TYPE = /^application\/json[ \t]*(?:;[ \t]*charset[ \t]*=[ \t]*(?:utf-8|"utf-8")[ \t]*)?$/i;
+
+/**
+ * Reads a JSON object body: 413 when too large, 415 unless `Content-Type` is `application/json` (optionally with
+ * `charset=utf-8`), 400 when empty, not UTF-8, or not a JSON object.
+ */
 export function readJsonBody(req: HttpRequest, maxBytes = MAX_JSON_BODY_BYTES): Record<string, unknown> {
   if (req.body.length > maxBytes) {
     throw new InputError('PayloadTooLarge', `the request body is ${req.body.length} bytes; the limit is ${maxBytes}`, 413);
   }
   const type = req.headers['content-type'];
-  if (type && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
-    throw new InputError('UnsupportedMediaType', `the request body must be application/json, not ${type}`, 415);
+  if (type === undefined || !JSON_CONTENT_TYPE.test(type.trim())) {
+    throw new InputError(
+      'UnsupportedMediaType',
+      type === undefined
+        ? 'the request has no Content-Type; send the body as application/json'
+        : `the request body must be Content-Type application/json (charset utf-8, if any), not ${JSON.stringify(plainText(type.slice(0, 100)))}`,
+      415,
+    );
   }
   if (req.body.length === 0) throw new InputError('InvalidPayload', 'the request body is empty; a JSON object is expected');
-  const value = parseJson(req.body.toString('utf8'), 'the request body');
+  let text: string;
+  try {
+    text = UTF8.decode(req.body);
+  } catch (err) {
+    throw new InputError('MalformedJson', 'the request body is not valid UTF-8', 400, { cause: err });
+  }
+  const value = parseJson(text, 'the request body');
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw new InputError('InvalidPayload', 'the request body must be a JSON object');
   }
   return value as Record<string, unknown>;
 }
+
+/** Strict UTF-8 (a malformed byte sequence throws) that keeps a leading BOM, so parseJson can name it. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
   return {

@@ -88,7 +88,7 @@ export function buildHttpEvent(
 }
 
 /** Writes a function's return value as the HTTP response (FC 3.0 built-in runtime conversion). */
-export function writeHttpResult(res: ServerResponse, result: Buffer, requestId: string): void {
+export function writeHttpResult(res: ServerResponse, result: Buffer, requestId: string, method = 'GET'): void {
   res.setHeader('x-fc-request-id', requestId);
   let parsed: unknown;
   try {
@@ -111,8 +111,10 @@ export function writeHttpResult(res: ServerResponse, result: Buffer, requestId: 
       if (['connection', 'content-length', 'date', 'keep-alive', 'transfer-encoding', 'upgrade'].includes(lower) || lower.startsWith('x-fc-')) continue;
       res.setHeader(k, Array.isArray(v) ? v.map(String) : String(v));
     }
-    res.setHeader('content-length', body.length);
-    res.end(body);
+    // A HEAD answer has no body; its Content-Length is the function's (the length a GET would have).
+    const declared = Object.entries(r.headers ?? {}).find(([k]) => k.toLowerCase() === 'content-length')?.[1];
+    res.setHeader('content-length', method === 'HEAD' && body.length === 0 && declared !== undefined ? String(declared) : body.length);
+    res.end(method === 'HEAD' ? undefined : body);
     return;
   }
   res.statusCode = 200;

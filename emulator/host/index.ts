@@ -336,7 +336,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
           res.end(JSON.stringify(result));
         } catch (err) {
           res.statusCode = err instanceof FunctionError ? 502 : 404;
-          res.end(JSON.stringify({ ErrorCode: err instanceof FunctionError ? err.errorType : 'NotFound', ErrorMessage: err instanceof FunctionError ? err.errorMessage : String((err as Error).message ?? err) }));
+          res.end(JSON.stringify({ error: { code: err instanceof FunctionError ? err.errorType : 'NotFound', message: err instanceof FunctionError ? err.errorMessage : String((err as Error).message ?? err) } }));
         }
         return;
       }
@@ -357,10 +357,12 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         res.statusCode = 404;
         res.end(
           JSON.stringify({
-            ErrorCode: 'NotFound',
-            ErrorMessage:
-              `no function named ${JSON.stringify(segment)} on this local host: HTTP triggers are served at ${httpUrl}/<functionName>/<path>` +
-              (likely.length > 0 ? `; did you mean ${likely.map((r) => `${r.trigger.methods.join('|')} ${httpUrl}/${r.spec.name}${url}`).join(' or ')}?` : ''),
+            error: {
+              code: 'NotFound',
+              message:
+                `no function named ${JSON.stringify(segment)} on this local host: HTTP triggers are served at ${httpUrl}/<functionName>/<path>` +
+                (likely.length > 0 ? `; did you mean ${likely.map((r) => `${r.trigger.methods.join('|')} ${httpUrl}/${r.spec.name}${url}`).join(' or ')}?` : ''),
+            },
             functions,
           }),
         );
@@ -371,20 +373,22 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         res.statusCode = 405;
         res.setHeader('allow', route.trigger.methods.join(', '));
         res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ ErrorCode: 'MethodNotAllowed', ErrorMessage: `the HTTP trigger of ${route.spec.name} accepts ${route.trigger.methods.join(', ')}` }));
+        res.end(JSON.stringify({ error: { code: 'MethodNotAllowed', message: `the HTTP trigger of ${route.spec.name} accepts ${route.trigger.methods.join(', ')}` } }));
         return;
       }
       const body = await readRequestBody(req);
       if (body === undefined) {
         res.statusCode = 413;
-        res.end();
+        res.setHeader('content-type', 'application/json');
+        res.setHeader('connection', 'close');
+        res.end(JSON.stringify({ error: { code: 'PayloadTooLarge', message: 'the request body is larger than the 32 MB an HTTP trigger accepts' } }));
         return;
       }
       const requestId = fcRequestId();
       const event = buildHttpEvent(req, m[2] ?? '/', body, { accountId: ACCOUNT_ID, requestId, functionName: route.spec.name, triggerName: route.trigger.name });
       try {
         const result = await run(route.spec.name, Buffer.from(JSON.stringify(event), 'utf8'), { requestId });
-        writeHttpResult(res, result, requestId);
+        writeHttpResult(res, result, requestId, method);
       } catch (err) {
         const e = err instanceof FunctionError ? err : new FunctionError(route.spec.name, 'InternalError', String(err), requestId);
         const text = JSON.stringify({ errorMessage: e.errorMessage, errorType: e.errorType, stackTrace: e.stackTrace });

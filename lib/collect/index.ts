@@ -6,7 +6,7 @@ import { InputError } from '../errors';
 import type { SummarizeAfterCollect } from '../config';
 import type { Runtime } from '../runtime';
 import { COLLECTOR } from '../runtime';
-import { errorResponse, isHttpTriggerEvent, jsonResponse, readJsonBody, toHttpRequest, type HttpResponse } from '../triggers';
+import { errorResponse, isHttpTriggerEvent, jsonResponse, plainText, readJsonBody, toHttpRequest, type HttpResponse } from '../triggers';
 import { handleSummaryInvocation, summarizeDeps } from '../summary/invocation';
 import { collect, type CollectDeps, type CollectResult } from './collect';
 import { collectPayload, parseCollectRequest, type CollectRequest } from './request';
@@ -96,6 +96,9 @@ async function afterCommit(req: CollectRequest, rt: Runtime, invoker: AsyncInvok
 }
 
 
+/** The collect trigger's routes, anchored: `/collect`, `/collect/`, and the function's root. */
+const COLLECT_PATH = /^\/(?:collect\/?)?$/;
+
 /**
  * A decoded FC event: the HTTP trigger (`POST /collect`) gets an HTTP answer, errors included; a direct or async
  * invocation gets the result, and bad input or failures are thrown (typed) so FC's retry policy applies.
@@ -104,8 +107,8 @@ export async function handleCollectEvent(event: unknown, rt: Runtime, options: C
   if (!isHttpTriggerEvent(event)) return runCollect(parseCollectRequest(event), rt, options);
   const req = toHttpRequest(event);
   try {
-    if (req.path !== '/collect' && req.path !== '/') {
-      throw new InputError('NotFound', `no route for ${req.path}; POST /collect`, 404);
+    if (!COLLECT_PATH.test(req.path)) {
+      throw new InputError('NotFound', `no route for ${JSON.stringify(plainText(req.path.slice(0, 200)))}; POST /collect`, 404);
     }
     if (req.method !== 'POST') throw new InputError('MethodNotAllowed', `use POST ${req.path}, not ${req.method}`, 405);
     const request = parseCollectRequest(readJsonBody(req));

@@ -8,8 +8,8 @@
  *   report.html (`Accept: text/html` or `format=html`) or summary.md (`format=md`, `Accept: text/markdown`).
  */
 import { InputError } from '../errors';
-import { ARCHIVE_FIELDS, describeValue, optionalBoolean, rejectUnknownFields } from '../payload';
-import { errorResponse, isHttpTriggerEvent, textResponse, toHttpRequest, type HttpRequest, type HttpResponse } from '../triggers';
+import { ARCHIVE_FIELDS, describeValue, rejectUnknownFields } from '../payload';
+import { errorResponse, isHttpTriggerEvent, plainText, readJsonBody, textResponse, toHttpRequest, type HttpRequest, type HttpResponse } from '../triggers';
 import { loadSummary, type SummaryFormat } from './index';
 import { handleSummaryInvocation, parseArchiveRef, type SummarizeDeps, type SummarizeInvocationResult } from './invocation';
 import { REPORT_CSP } from './report-html';
@@ -63,28 +63,40 @@ export function negotiateFormat(query: Record<string, string>, headers: Record<s
   return best?.format ?? 'json';
 }
 
-const PATHS = /^\/(?:summary\/?)?$|\/summary\/?$/;
+/** The summarize trigger's routes, anchored: `/summary`, `/summary/`, and the function's root. */
+const PATHS = /^\/(?:summary\/?)?$/;
 
 /**
- * Answers an HTTP trigger request. Errors become JSON `{error:{code,message},requestId}` with their status
- * (400 bad parameters, 404 no archive, 405 method, 409 unfinished archive, 5xx otherwise, logged).
+ * Answers an HTTP trigger request. `GET`/`HEAD /summary?source=&regionId=&id=` read (a GET writes nothing it was not
+ * going to write anyway: a missing or stale summary is computed and stored once); `POST /summary` with the same
+ * parameters (query or JSON body) recomputes and rewrites the summary objects. Errors become JSON
+ * `{error:{code,message},requestId}` with their status (400 bad parameters, 404 no archive or path, 405 method,
+ * 409 unfinished archive, 415 body type, 5xx otherwise, logged).
  * @example const res = await handleSummaryHttp(toHttpRequest(event), deps, context.requestId);
  */
 export async function handleSummaryHttp(req: HttpRequest, deps: SummarizeDeps, requestId: string): Promise<HttpResponse> {
   try {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      const res = errorResponse(new InputError('MethodNotAllowed', `${req.method} is not supported; use GET`, 405), requestId);
-      res.headers.allow = 'GET, HEAD';
-      return res;
-    }
     if (!PATHS.test(req.path)) {
-      throw new InputError('NotFound', `no such path ${JSON.stringify(req.path.slice(0, 200))}; use GET /summary?source=&regionId=&id=`, 404);
+      throw new InputError('NotFound', `no such path ${JSON.stringify(plainText(req.path.slice(0, 200)))}; use GET /summary?source=&regionId=&id=`, 404);
     }
-    rejectUnknownFields(req.query, QUERY_FIELDS, 'the summary query string');
-    const ref = parseArchiveRef(req.query);
-    const format = negotiateFormat(req.query, req.headers);
-    const force = optionalBoolean(req.query, 'refresh', true) || optionalBoolean(req.query, 'force', true);
-    const loaded = await loadSummary({ ...deps, ref }, format, force);
+    const recompute = req.method === 'POST';
+    if (req.method !== 'GET' && req.method !== 'HEAD' && !recompute) {
+      throw new InputError('MethodNotAllowed', `${plainText(req.method.slice(0, 20))} is not supported; GET or HEAD reads a summary, POST recomputes it`, 405);
+    }
+    const params: Record<string, unknown> = { ...req.query, ...(recompute && req.body.length > 0 ? readJsonBody(req) : {}) };
+    rejectUnknownFields(params, QUERY_FIELDS, recompute ? 'the summary request' : 'the summary query string');
+    if (!recompute && (params.refresh !== undefined || params.force !== undefined)) {
+      throw new InputError(
+        'InvalidParameter',
+        `${params.refresh !== undefined ? 'refresh' : 'force'} is not accepted on GET: a GET changes nothing; POST /summary with the same parameters recomputes the summary`,
+      );
+    }
+    const ref = parseArchiveRef(params);
+    if (params.format !== undefined && typeof params.format !== 'string') {
+      throw new InputError('InvalidParameter', `format must be json, html or md, got ${describeValue(params.format)}`);
+    }
+    const format = negotiateFormat(params.format === undefined ? {} : { format: params.format }, req.headers);
+    const loaded = await loadSummary({ ...deps, ref }, format, recompute);
     const res =
       format === 'html'
         ? textResponse(200, loaded.body, 'text/html; charset=utf-8')
@@ -96,12 +108,16 @@ export async function handleSummaryHttp(req: HttpRequest, deps: SummarizeDeps, r
       vary: 'Accept',
       'x-content-type-options': 'nosniff',
       'x-summary-computed': String(loaded.computed),
+      // HEAD answers the same headers as GET, the real length included, and no body.
+      'content-length': String(Buffer.byteLength(loaded.body, 'utf8')),
     });
     if (format === 'html') res.headers['content-security-policy'] = REPORT_CSP;
     if (req.method === 'HEAD') res.body = '';
     return res;
   } catch (err) {
-    return errorResponse(err, requestId, deps.logger);
+    const res = errorResponse(err, requestId, deps.logger);
+    if (err instanceof InputError && err.status === 405) res.headers.allow = 'GET, HEAD, POST';
+    return res;
   }
 }
 

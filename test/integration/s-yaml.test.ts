@@ -89,8 +89,8 @@ describe('s.yaml matches the code', () => {
     const byKey = (k: string) => triggers.filter((t) => t.key === k);
     const http = triggers.filter((t) => t.triggerType === 'http');
     expect(http.map((t) => [t.key, t.triggerConfig.methods])).toEqual([
-      ['collect', ['POST']],
-      ['summarize', ['GET', 'HEAD']],
+      ['collect', ['POST', 'GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']],
+      ['summarize', ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']],
     ]);
     for (const t of http) {
       expect(['anonymous', 'function', 'jwt']).toContain(t.triggerConfig.authType);

@@ -77,10 +77,13 @@ describe('summarize over HTTP', () => {
     expect(negotiated.body).toBe(res.body);
   });
 
-  it('answers HEAD without a body', async () => {
+  it('answers HEAD without a body and with the Content-Length of the GET', async () => {
+    const get = await call(httpEvent({ query: query(ECS) }));
     const res = await call(httpEvent({ method: 'HEAD', query: query(ECS) }));
     expect(res.statusCode).toBe(200);
     expect(res.body).toBe('');
+    expect(res.headers['content-length']).toBe(String(Buffer.byteLength(get.body, 'utf8')));
+    expect(Number(res.headers['content-length'])).toBeGreaterThan(100);
   });
 
   it.each([
@@ -91,7 +94,7 @@ describe('summarize over HTTP', () => {
     [{ source: 'oos', regionId: 'cn-hangzhou', id: '../../etc/passwd' }, 'InvalidExecutionId', 'is not an OOS execution id'],
     [{ source: 'ecs', regionId: 'cn-hangzhou', id: 't-hz0jdfwd9f0a1b', format: 'xml' }, 'InvalidParameter', 'format must be json, html or md'],
     [{ source: 'ecs', regionId: 'cn-hangzhou', id: 't-hz0jdfwd9f0a1b', fromat: 'html' }, 'InvalidPayload', 'unknown field "fromat" in the summary query string (did you mean "format"?)'],
-    [{ source: 'ecs', regionId: 'cn-hangzhou', id: 't-hz0jdfwd9f0a1b', refresh: 'yes' }, 'InvalidPayload', '"refresh" must be true or false'],
+    [{ source: 'ecs', regionId: 'cn-hangzhou', id: 't-hz0jdfwd9f0a1b', refresh: 'yes' }, 'InvalidParameter', 'refresh is not accepted on GET'],
     [{ source: 'ecs', regionId: 'cn-hangzhou', executionId: 'exec-6be6d6ff805349d9ac13' }, 'InvalidPayload', '"executionId" belongs to source "oos"'],
   ])('answers 400 for %o', async (q, code, message) => {
     const res = await call(httpEvent({ query: q as Record<string, string> }));
@@ -123,9 +126,9 @@ describe('summarize over HTTP', () => {
   });
 
   it('answers 405 to other methods', async () => {
-    const res = await call(httpEvent({ method: 'POST', query: query(ECS) }));
+    const res = await call(httpEvent({ method: 'PUT', query: query(ECS) }));
     expect(res.statusCode).toBe(405);
-    expect(res.headers.allow).toBe('GET, HEAD');
+    expect(res.headers.allow).toBe('GET, HEAD, POST');
     expect(JSON.parse(res.body).error.code).toBe('MethodNotAllowed');
   });
 
