@@ -334,6 +334,37 @@ export function createOssStore(options: OssStoreOptions): ObjectStore {
       }
     },
 
+    async abortUploads(uploadPrefix: string): Promise<number> {
+      checkObjectKey(uploadPrefix, 'prefix');
+      const oss = await client();
+      let aborted = 0;
+      let keyMarker: string | undefined;
+      let uploadIdMarker: string | undefined;
+      for (let page = 0; page < 1000; page++) {
+        let res: OSS.ListUploadsResult;
+        try {
+          res = await oss.listUploads(
+            { prefix: prefix + uploadPrefix, 'max-uploads': 1000, ...(keyMarker ? { 'key-marker': keyMarker, 'upload-id-marker': uploadIdMarker ?? '' } : {}) },
+            { timeout },
+          );
+        } catch (err) {
+          throw toStorageError(err, 'listUploads', uploadPrefix);
+        }
+        for (const u of res.uploads) {
+          try {
+            await oss.abortMultipartUpload(u.name, u.uploadId, { timeout });
+            aborted++;
+          } catch (err) {
+            if (!isNotFound(err)) throw toStorageError(err, 'abortMultipartUpload', u.name.slice(prefix.length));
+          }
+        }
+        if (!res.isTruncated || !res.nextKeyMarker) break;
+        keyMarker = String(res.nextKeyMarker);
+        uploadIdMarker = res.nextUploadIdMarker ? String(res.nextUploadIdMarker) : undefined;
+      }
+      return aborted;
+    },
+
     async *list(listPrefix: string): AsyncGenerator<ObjectInfo> {
       checkObjectKey(listPrefix, 'prefix');
       const oss = await client();

@@ -50,6 +50,7 @@ export function withStoreRetries(store: ObjectStore, options: StoreRetryOptions 
     head: (key) => retry('head', key, () => store.head(key)),
     delete: (key) => retry('delete', key, () => store.delete(key)),
     list: (prefix) => store.list(prefix),
+    ...(store.abortUploads ? { abortUploads: (prefix: string) => retry('abortUploads', prefix, () => store.abortUploads?.(prefix) ?? Promise.resolve(0)) } : {}),
     locate: (key) => store.locate(key),
   };
 }

@@ -24,6 +24,11 @@ export interface ObjectStore {
   delete(key: string): Promise<void>;
   /** Every object whose key starts with `prefix`, in key order, paged internally. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
+  /**
+   * Aborts the unfinished multipart uploads under `prefix` (a killed writer's leftovers: invisible, but billed), and
+   * returns how many. Stores without multipart uploads leave it out.
+   */
+  abortUploads?(prefix: string): Promise<number>;
   /** A URL a person can open for the object (a file:// path locally, an oss:// URL in the cloud). */
   locate(key: string): string;
 }

@@ -459,11 +459,15 @@ async function discardArchive(store: ObjectStore, ref: ArchiveRef, existing: Man
   }
 }
 
-/** After the commit: the resume state and the event consumer's claims have served their purpose. */
+/**
+ * After the commit: the resume state and the event consumer's claims have served their purpose, and a killed
+ * writer's unfinished multipart uploads (invisible, but billed) are aborted.
+ */
 async function cleanUp(store: ObjectStore, ref: ArchiveRef): Promise<void> {
   await store.delete(checkpointKey(ref));
   await store.delete(`${archiveDir(ref)}/${PENDING}`);
   for await (const obj of store.list(`${archiveDir(ref)}/_claim`)) await store.delete(obj.key);
+  await store.abortUploads?.(`${archiveDir(ref)}/`);
 }
 
 async function verifyStored(store: ObjectStore, entries: ObjectEntry[]): Promise<void> {

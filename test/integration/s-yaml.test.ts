@@ -194,6 +194,7 @@ describe('deploy/ram-policy.json', () => {
       deleteMulti: ['oss:DeleteObject'],
       copy: ['oss:GetObject', 'oss:PutObject'],
       list: ['oss:ListObjects'],
+      listUploads: ['oss:ListMultipartUploads'],
       listV2: ['oss:ListObjects'],
     };
     const needed = new Set<string>();
@@ -206,7 +207,7 @@ describe('deploy/ram-policy.json', () => {
     const objects = policy.Statement.find((s) => s.Action.includes('oss:PutObject'));
     expect(objects?.Resource).toBe('acs:oss:*:*:<bucket>/<prefix>/*');
     const list = policy.Statement.find((s) => s.Action.includes('oss:ListObjects'));
-    expect(list?.Action).toEqual(['oss:ListObjects']);
+    expect(list?.Action).toEqual(['oss:ListObjects', 'oss:ListMultipartUploads']);
     expect(list?.Resource).toBe('acs:oss:*:*:<bucket>');
     expect(list?.Condition).toEqual({ StringLike: { 'oss:Prefix': ['<prefix>/*'] } });
   });

@@ -1,0 +1,148 @@
+/**
+ * Storms and races: two simulated RunCommands whose 5,000 per-instance TaskCompleted events arrive shuffled, with
+ * duplicates (some late) and up to 48 concurrent deliveries, while sweeps fire concurrently and direct collects race
+ * on the same ids. Each invocation must end with one archive (equal to the API's records), one committed walk, one
+ * summary and one notification. Against the local cloud (RPC, OSS, FC invoke) with the real SDKs.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCOUNT_ID, DEMO_KEY } from '../../emulator/credentials';
+import type { InstanceFinishedEvent } from '../../emulator/datasets';
+import { summaryKey, type ArchiveRef } from '../../lib/archive/layout';
+import { readManifest } from '../../lib/archive/reader';
+import { handleCollectEvent, runCollect, type CollectResponse } from '../../lib/collect';
+import { parseCollectRequest } from '../../lib/collect/request';
+import { createFunctionInvoker, type FunctionInvoker } from '../../lib/cloud/invoke';
+import { describeInvocationResults } from '../../lib/cloud/ecs';
+import { eventConsumerDeps, handleCloudAssistantEvents, type EventDeliveryResult } from '../../lib/events';
+import { createRuntime } from '../../lib/runtime';
+import { runSweep, sweepDeps } from '../../lib/sweep';
+import { pLimit } from '../../lib/sweep/limit';
+import { decodeEvent } from '../../lib/triggers';
+import { archivedRecords, fcContext, startTestCloud, type TestCloud } from '../helpers/local-cloud';
+import { addFigures, captureOutput, rememberOutput, scanForSecrets, size } from './figures';
+
+const COLLECT = 'execution-archive-collect';
+const SIZES = [size(3_000, 3_000), size(2_000, 2_000)];
+
+let t: TestCloud;
+let invoker: FunctionInvoker;
+let webhook: Server;
+const notifications: Array<{ text: string }> = [];
+let restore: () => void;
+
+beforeAll(async () => {
+  restore = captureOutput();
+  t = await startTestCloud({ seed: 23 });
+  invoker = createFunctionInvoker({ accountId: ACCOUNT_ID, regionId: 'cn-hangzhou', endpoint: t.cloud.fc.url, credentials: () => Promise.resolve(DEMO_KEY) });
+  webhook = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      notifications.push({ text: body });
+      res.end('{"ok":true}');
+    });
+  });
+  await new Promise<void>((r) => webhook.listen(0, '127.0.0.1', r));
+});
+afterAll(async () => {
+  const scan = await scanForSecrets([t.dir]);
+  addFigures({ secrets: scan.found.length, scannedBytes: scan.bytes });
+  restore();
+  await new Promise<void>((r) => webhook.close(() => r()));
+  await t?.close();
+  expect(scan.found).toEqual([]);
+});
+
+function cloudEvent(e: InstanceFinishedEvent) {
+  return {
+    id: `evt-${e.invokeId}-${e.instanceId}`,
+    source: 'acs.ecs',
+    specversion: '1.0',
+    type: 'ecs:CloudAssistant:TaskCompleted',
+    aliyunaccountid: ACCOUNT_ID,
+    aliyunregionid: e.regionId,
+    data: { commandId: e.commandId, instanceId: e.instanceId, invokeId: e.invokeId, regionId: e.regionId, invocationStatus: e.invocationStatus, finishTime: e.finishTime },
+  };
+}
+
+describe('event storm with racing sweeps and direct collects', () => {
+  it(`${SIZES.reduce((a, b) => a + b, 0).toLocaleString('en-US')} per-instance events → one archive, one summary, one notification per invocation`, async () => {
+    const env = t.env('oss', {
+      API_RATE_LIMIT_PER_SECOND: '0',
+      SUMMARIZE_AFTER_COLLECT: 'inline',
+      NOTIFY_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`,
+      NOTIFY_MIN_FAILURES: '1',
+    });
+    const collected: CollectResponse[] = [];
+    t.cloud.fc.register(COLLECT, async (payload, meta) => {
+      const rt = createRuntime(fcContext({ requestId: meta.requestId, function: { name: COLLECT, timeout: 600 } }), { env });
+      const res = (await handleCollectEvent(JSON.parse(payload.toString('utf8')), rt, { invoker })) as CollectResponse;
+      collected.push(res);
+      return JSON.stringify(res);
+    });
+    const consumer = () => eventConsumerDeps(createRuntime(fcContext({ function: { name: 'on-cloud-assistant-event', timeout: 60 } }), { env }), invoker);
+    const fcLimit = pLimit(48);
+    const deliveries: Promise<EventDeliveryResult>[] = [];
+    let duplicates = 0;
+    const deliver = (event: unknown, delayMs: number) =>
+      deliveries.push(
+        new Promise<void>((r) => setTimeout(r, delayMs)).then(() => fcLimit(() => handleCloudAssistantEvents(decodeEvent(Buffer.from(JSON.stringify(event))), consumer()))),
+      );
+    const ids = new Set<string>();
+    let received = 0;
+    const unsubscribe = t.cloud.rpc.data.onInstanceFinished((e) => {
+      if (!ids.has(e.invokeId)) return;
+      received++;
+      const event = cloudEvent(e);
+      deliver(event, Math.random() * 400);
+      if (Math.random() < 0.1) {
+        duplicates++;
+        deliver(event, 300 + Math.random() * 3_000);
+      }
+    });
+    const sweeps: Promise<unknown>[] = [];
+    const sweep = () =>
+      sweeps.push(
+        runSweep({ triggerTime: new Date().toISOString(), triggerName: 'sweep', payload: '{"lookbackHours":1,"sources":["ecs"]}' }, sweepDeps(createRuntime(fcContext({ function: { name: 'execution-archive-sweep', timeout: 600 } }), { env }), invoker)),
+      );
+    const infos = SIZES.map((instances, k) => t.cloud.rpc.data.simulateRunCommand({ instances, durationMs: 4_000, failureRate: 0.1, commandName: `storm-${k}.sh` }));
+    for (const i of infos) ids.add(i.invokeId);
+    const total = SIZES.reduce((a, b) => a + b, 0);
+    const timers = [1_000, 2_500, 4_200].map((ms) => setTimeout(sweep, ms));
+    while (received < total) await new Promise((r) => setTimeout(r, 50));
+    unsubscribe();
+    // Once every instance has finished: direct collects race the event-driven ones, and another sweep fires.
+    const direct = infos.flatMap((i) =>
+      [0, 1].map(() => runCollect(parseCollectRequest({ source: 'ecs', regionId: i.regionId, invokeId: i.invokeId }), createRuntime(fcContext(), { env }))),
+    );
+    sweep();
+    await new Promise((r) => setTimeout(r, 3_400));
+    timers.forEach(clearTimeout);
+    const results = await Promise.all(deliveries);
+    const directResults = await Promise.all(direct);
+    await Promise.all(sweeps);
+    await t.cloud.fc.idle();
+    for (const r of results) rememberOutput(JSON.stringify(r));
+
+    expect(results).toHaveLength(total + duplicates);
+    expect(results.every((r) => r.rejected.length === 0)).toBe(true);
+    const rt = createRuntime(fcContext(), { env });
+    for (const info of infos) {
+      const ref: ArchiveRef = { source: 'ecs', regionId: info.regionId, id: info.invokeId };
+      const committed = [...collected, ...directResults].filter((c) => c.id === info.invokeId && c.status === 'committed');
+      expect(committed, `committed walks of ${info.invokeId}`).toHaveLength(1);
+      const manifest = await readManifest(rt.store, ref);
+      if (!manifest?.complete) throw new Error(`no complete archive of ${info.invokeId}`);
+      const api: unknown[] = [];
+      for await (const page of describeInvocationResults(rt.rpc('ecs', info.regionId), { invokeId: info.invokeId })) api.push(...page.records);
+      const records = await archivedRecords(rt.store, manifest);
+      expect(records).toEqual(JSON.parse(JSON.stringify(api)));
+      expect(await rt.store.head(summaryKey(ref))).toBeDefined();
+      expect(notifications.filter((n) => n.text.includes(info.invokeId)), `notifications of ${info.invokeId}`).toHaveLength(1);
+    }
+    expect(notifications).toHaveLength(infos.length);
+    addFigures({ stormEvents: total + duplicates });
+  }, 240_000);
+});
