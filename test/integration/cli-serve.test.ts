@@ -69,7 +69,7 @@ describe('execution-archive serve', () => {
       // The path as deployed: a 404 that says where the trigger is here.
       const bare = await fetch(`${http}/collect`, { method: 'POST', body: '{}' });
       expect(bare.status).toBe(404);
-      expect(((await bare.json()) as { ErrorMessage: string }).ErrorMessage).toContain(`did you mean POST ${http}/execution-archive-collect/collect?`);
+      expect(((await bare.json()) as { error: { message: string } }).error.message).toContain(`did you mean POST ${http}/execution-archive-collect/collect?`);
 
       // The command line with the printed exports.
       const env = Object.fromEntries([...banner.matchAll(/^ {2}export (\w+)=(.*)$/gm)].map((m) => [present(m[1]), present(m[2])]));
