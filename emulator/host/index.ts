@@ -361,7 +361,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
               code: 'NotFound',
               message:
                 `no function named ${JSON.stringify(segment)} on this local host: HTTP triggers are served at ${httpUrl}/<functionName>/<path>` +
-                (likely.length > 0 ? `; did you mean ${likely.map((r) => `${r.trigger.methods.join('|')} ${httpUrl}/${r.spec.name}${url}`).join(' or ')}?` : ''),
+                (likely.length > 0 ? `; did you mean ${likely.map((r) => `${r.trigger.methods[0] ?? 'GET'} ${httpUrl}/${r.spec.name}${url}`).join(' or ')}?` : ''),
             },
             functions,
           }),
