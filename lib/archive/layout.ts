@@ -7,7 +7,9 @@ import type { Source } from '../ids';
  *   <source>/<regionId>/<id>/part-00000.ndjson.gz   primary records, gzip NDJSON, in API order
  *   <source>/<regionId>/<id>/related/<name>.ndjson.gz  what explains them (execution, failed children, invocation);
  *                                                   a long listing continues in related/<name>.00001.ndjson.gz, …
- *   <source>/<regionId>/<id>/manifest.json          the commit point, written last, never overwritten
+ *   <source>/<regionId>/<id>/g-<generation>/…        a forced re-collection's parts and related objects (same names)
+ *   <source>/<regionId>/<id>/manifest.json          the commit point, written last; replaced only by a forced
+ *                                                   re-collection's complete manifest (the switch)
  *   <source>/<regionId>/<id>/_checkpoint.json       resume state of an unfinished collection (deleted on commit)
  *   <source>/<regionId>/<id>/summary.json, summary.md, report.html, retry.txt   written by summarize
  */
@@ -24,15 +26,26 @@ export function archiveDir(ref: ArchiveRef): string {
   return `${ref.source}/${ref.regionId}/${ref.id}`;
 }
 
-export function partKey(ref: ArchiveRef, index: number): string {
-  return `${archiveDir(ref)}/part-${String(index).padStart(5, '0')}.ndjson.gz`;
+/**
+ * Where a collection writes its objects: the archive's folder for a first collection, `g-<generation>/` inside it for
+ * a forced re-collection, which must not touch the complete archive it replaces until its own manifest switches over.
+ */
+export function generationDir(ref: ArchiveRef, generation?: string): string {
+  return generation ? `${archiveDir(ref)}/g-${generation}` : archiveDir(ref);
+}
+
+export function partKey(ref: ArchiveRef, index: number, generation?: string): string {
+  return `${generationDir(ref, generation)}/part-${String(index).padStart(5, '0')}.ndjson.gz`;
 }
 
 /** The `index`-th object of a related listing: `related/<name>.ndjson.gz`, then `related/<name>.00001.ndjson.gz`, … */
-export function relatedKey(ref: ArchiveRef, name: string, index = 0): string {
+export function relatedKey(ref: ArchiveRef, name: string, index = 0, generation?: string): string {
   const suffix = index === 0 ? '' : `.${String(index).padStart(5, '0')}`;
-  return `${archiveDir(ref)}/related/${name}${suffix}.ndjson.gz`;
+  return `${generationDir(ref, generation)}/related/${name}${suffix}.ndjson.gz`;
 }
+
+/** Records read since the last part, kept while a collection is unfinished. */
+export const pendingKey = (ref: ArchiveRef, generation?: string) => `${generationDir(ref, generation)}/_pending.ndjson.gz`;
 
 export const manifestKey = (ref: ArchiveRef) => `${archiveDir(ref)}/manifest.json`;
 export const checkpointKey = (ref: ArchiveRef) => `${archiveDir(ref)}/_checkpoint.json`;

@@ -51,4 +51,6 @@ export interface Manifest {
   /** Records whose output the API truncated (`Dropped` > 0). */
   truncatedOutputs: number;
   collector: { name: string; version: string };
+  /** Set when a forced re-collection wrote this archive: its objects are under `g-<generation>/`. */
+  generation?: string;
 }

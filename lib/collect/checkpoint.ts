@@ -25,6 +25,10 @@ export interface Checkpoint {
   /** Records read after the last finished part, stored as `_pending.ndjson.gz` (folded into the next part). */
   pending?: ObjectEntry | undefined;
   related: RelatedEntry[];
+  /** A forced re-collection: its objects are under `g-<generation>/` until its manifest replaces the old one. */
+  generation?: string | undefined;
+  /** A forced re-collection: the objects of the archive it replaces, removed once the switch is done. */
+  replaces?: string[] | undefined;
   /** In the `related` phase: which of the adapter's related listings is being walked (0-based). */
   relatedStep?: number | undefined;
   records: number;

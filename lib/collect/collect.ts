@@ -6,6 +6,7 @@
  * forbid-overwrite. A walk cut short by the deadline, an error or a kill resumes from its checkpoint and produces
  * the same bytes as an uninterrupted walk.
  */
+import { randomBytes } from 'node:crypto';
 import { InputError, isAlreadyExists, StorageError } from '../errors';
 import type { Deadline } from '../deadline';
 import type { Logger } from '../log';
@@ -15,6 +16,7 @@ import {
   FORMAT_VERSION,
   manifestKey,
   partKey,
+  pendingKey,
   relatedKey,
   type ArchiveRef,
 } from '../archive/layout';
@@ -84,8 +86,6 @@ export interface CollectResult {
   truncatedOutputs: number;
   invocations: number;
 }
-
-const PENDING = '_pending.ndjson.gz';
 
 /**
  * Where a collection is. The walk is a small state machine; each state names the step that runs next:
@@ -193,7 +193,7 @@ async function describe(walk: Walk): Promise<CollectState> {
   // The subject is stored first and released: only its status and size were needed, and it can be as large as the
   // records' pages (an invocation over 100,000 instances is described with every instance).
   if (!next.progress.related.some((r) => r.name === adapter.subjectName)) {
-    const entry = await writeGzipRecords(store, relatedKey(ref, adapter.subjectName, 0), [subject.record]);
+    const entry = await writeGzipRecords(store, relatedKey(ref, adapter.subjectName, 0, next.progress.generation), [subject.record]);
     next.progress.related.push({ name: adapter.subjectName, ...entry } satisfies RelatedEntry);
   }
   walk.expectedRecords = subject.expectedRecords;
@@ -201,18 +201,32 @@ async function describe(walk: Walk): Promise<CollectState> {
   return next;
 }
 
-/** Starts fresh (discarding the old archive when forced) or resumes the checkpoint of an unfinished collection. */
+/**
+ * Starts fresh or resumes the checkpoint of an unfinished collection. Forced over a complete archive, the new
+ * collection is a generation of its own (`g-<generation>/`), and the complete archive stays trusted, untouched, until
+ * the new manifest replaces it; a forced collection already under way (a continuation, a retry) is resumed. Forced
+ * over an archive that is not complete, there is nothing trusted to keep: its leftovers are removed and it starts over.
+ */
 async function open(walk: Walk, existing: Manifest | undefined): Promise<Extract<CollectState, { step: 'records' | 'related' }>> {
   const { req, ref, deps } = walk;
   const { store, adapter } = deps;
   let resumed: Checkpoint | undefined;
-  if (req.force) {
+  let fresh: Checkpoint | undefined;
+  if (req.force && existing?.complete) {
+    const cp = await loadCheckpoint(store, ref);
+    if (cp?.generation !== undefined && sameParameters(cp.parameters, adapter.api.parameters)) resumed = cp;
+    else {
+      fresh = freshProgress(walk);
+      fresh.generation = newGeneration(walk.now());
+      fresh.replaces = [...existing.parts, ...existing.related].map((e) => e.key);
+    }
+  } else if (req.force) {
     await discardArchive(store, ref, existing);
   } else {
     resumed = await loadCheckpoint(store, ref);
     if (resumed) assertSameParameters(resumed.parameters, adapter.api.parameters, 'an unfinished collection');
   }
-  const progress = resumed ? { ...resumed, invocations: resumed.invocations + 1 } : freshProgress(walk);
+  const progress = resumed ? { ...resumed, invocations: resumed.invocations + 1 } : (fresh ?? freshProgress(walk));
   walk.base = { apiCalls: progress.apiCalls, retries: progress.retries, records: progress.records };
   walk.resumed = resumed !== undefined;
   walk.log.info(resumed ? 'resuming collection' : 'starting collection', {
@@ -233,7 +247,7 @@ async function walkRecords(state: { progress: Checkpoint }, walk: Walk): Promise
     progress,
     adapter.pages(progress.nextToken),
     async (buffer) => {
-      progress.parts.push(await storeGzipObject(store, partKey(walk.ref, progress.parts.length), buffer));
+      progress.parts.push(await storeGzipObject(store, partKey(walk.ref, progress.parts.length, progress.generation), buffer));
     },
     (page) => {
       progress.records += page.records.length;
@@ -261,7 +275,7 @@ async function walkRelated(state: { progress: Checkpoint }, walk: Walk): Promise
   if (listing === undefined) return { step: 'commit', progress };
   const storeRelated = async (buffer: NdjsonGzipBuffer) => {
     const index = progress.related.filter((r) => r.name === listing.name).length;
-    const entry = await storeGzipObject(store, relatedKey(walk.ref, listing.name, index), buffer);
+    const entry = await storeGzipObject(store, relatedKey(walk.ref, listing.name, index, progress.generation), buffer);
     progress.related.push({ name: listing.name, ...entry } satisfies RelatedEntry);
   };
   const finished = await walkListing(walk, progress, listing.pages(progress.nextToken), storeRelated, () => undefined);
@@ -298,17 +312,19 @@ async function commit(state: { progress: Checkpoint }, walk: Walk): Promise<Coll
     finishedAt: walk.now().toISOString(),
     truncatedOutputs: progress.truncatedOutputs,
     collector: deps.collector,
+    ...(progress.generation !== undefined ? { generation: progress.generation } : {}),
   };
+  if (progress.generation !== undefined) return switchGeneration(walk, progress, manifest);
   try {
     await store.put(manifestKey(ref), JSON.stringify(manifest, null, 2) + '\n', { forbidOverwrite: true, contentType: 'application/json' });
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
     const winner = await readManifest(store, ref);
     log.info('another collector committed first', { records: winner?.records });
-    await cleanUp(store, ref);
+    await cleanUp(store, ref, progress);
     return { step: 'done', result: resultOf(ref, 'committed-by-other', winner ?? manifest, store) };
   }
-  await cleanUp(store, ref);
+  await cleanUp(store, ref, progress);
   log.info('archive committed', {
     records: manifest.records,
     parts: manifest.parts.length,
@@ -414,7 +430,7 @@ async function saveProgress(walk: Walk, progress: Checkpoint): Promise<void> {
 }
 
 async function savePending(walk: Walk, progress: Checkpoint, buffer: NdjsonGzipBuffer): Promise<void> {
-  progress.pending = buffer.records > 0 ? await storeGzipObject(walk.deps.store, `${archiveDir(walk.ref)}/${PENDING}`, buffer) : undefined;
+  progress.pending = buffer.records > 0 ? await storeGzipObject(walk.deps.store, pendingKey(walk.ref, progress.generation), buffer) : undefined;
 }
 
 /** The deadline came first: the progress is saved; the result says how to go on. */
@@ -440,6 +456,39 @@ function report(walk: Walk, progress: Checkpoint): void {
   });
 }
 
+function sameParameters(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  return Object.keys({ ...a, ...b }).every((k) => a[k] === b[k]);
+}
+
+/** A forced re-collection's generation: when it started, and a random tail so two racing ones never share keys. */
+function newGeneration(now: Date): string {
+  return `${now.toISOString().replace(/[-:]|\.\d+Z$/g, '')}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * commit of a forced re-collection: the new manifest replaces the old one in one write (the switch; a reader sees the
+ * old complete archive or the new one, never a mix), then the objects nobody trusts any more are removed: the
+ * replaced archive's, or, when a racing re-collection switched after this one, this one's own. Objects the manifest
+ * in place names are never removed, so two racing re-collections end with exactly one trusted archive.
+ */
+async function switchGeneration(walk: Walk, progress: Checkpoint, manifest: Manifest): Promise<CollectState> {
+  const { ref, log } = walk;
+  const { store } = walk.deps;
+  await store.put(manifestKey(ref), JSON.stringify(manifest, null, 2) + '\n', { contentType: 'application/json' });
+  const current = (await readManifest(store, ref)) ?? manifest;
+  const trusted = new Set([...current.parts, ...current.related].map((e) => e.key));
+  const ours = current.generation === progress.generation;
+  const stale = ours ? (progress.replaces ?? []) : [...progress.parts, ...progress.related].map((e) => e.key);
+  for (const key of stale) if (!trusted.has(key)) await store.delete(key);
+  await cleanUp(store, ref, progress);
+  log.info(ours ? 'archive re-collected: the new generation is in place' : 'a racing re-collection switched after this one', {
+    generation: progress.generation,
+    records: manifest.records,
+    removed: stale.length,
+  });
+  return { step: 'done', result: resultOf(ref, ours ? 'committed' : 'committed-by-other', current, store) };
+}
+
 function assertSameParameters(a: Record<string, unknown>, b: Record<string, unknown>, what: string): void {
   const differing = Object.keys({ ...a, ...b }).filter((k) => a[k] !== b[k]);
   if (differing.length > 0) {
@@ -451,11 +500,11 @@ function assertSameParameters(a: Record<string, unknown>, b: Record<string, unkn
   }
 }
 
-/** `force`: remove the commit point first (so no reader trusts a half-replaced archive), then the rest. */
+/** `force` over an archive that is not complete (nothing trusted to keep): its leftovers go, generations included. */
 async function discardArchive(store: ObjectStore, ref: ArchiveRef, existing: Manifest | undefined): Promise<void> {
   if (existing) await store.delete(manifestKey(ref));
   for await (const obj of store.list(`${archiveDir(ref)}/`)) {
-    if (/\/(part-\d+\.ndjson\.gz|_pending\.ndjson\.gz|_checkpoint\.json|related\/[^/]+)$/.test(obj.key)) await store.delete(obj.key);
+    if (/\/(?:g-[^/]+\/)?(part-\d+\.ndjson\.gz|_pending\.ndjson\.gz|_checkpoint\.json|related\/[^/]+)$/.test(obj.key)) await store.delete(obj.key);
   }
 }
 
@@ -463,9 +512,9 @@ async function discardArchive(store: ObjectStore, ref: ArchiveRef, existing: Man
  * After the commit: the resume state and the event consumer's claims have served their purpose, and a killed
  * writer's unfinished multipart uploads (invisible, but billed) are aborted.
  */
-async function cleanUp(store: ObjectStore, ref: ArchiveRef): Promise<void> {
+async function cleanUp(store: ObjectStore, ref: ArchiveRef, progress: Pick<Checkpoint, 'generation'>): Promise<void> {
   await store.delete(checkpointKey(ref));
-  await store.delete(`${archiveDir(ref)}/${PENDING}`);
+  await store.delete(pendingKey(ref, progress.generation));
   for await (const obj of store.list(`${archiveDir(ref)}/_claim`)) await store.delete(obj.key);
   await store.abortUploads?.(`${archiveDir(ref)}/`);
 }

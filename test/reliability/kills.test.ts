@@ -87,6 +87,49 @@ const KILL_POINTS: KillPoint[] = [
   { name: 'writing the manifest', oss: 'PutObject', nth: 1, keyPrefix: 'manifest' },
 ];
 
+/** Runs the collector in its own process and SIGKILLs it while the request of `point` is on the wire. */
+async function killAt(point: KillPoint, env: NodeJS.ProcessEnv, body: Record<string, unknown>): Promise<void> {
+  const archivePrefix = new URL(env.ARCHIVE_URL ?? '').pathname.replace(/^\//, '');
+  let ossFault: OssFaultHandle | undefined;
+  if ('api' in point) {
+    t.cloud.rpc.faults.inject({ kind: 'slow', action: point.api, afterRequests: point.nth - 1, times: 1, delayMs: HOLD_MS });
+  } else {
+    const keyPrefix = point.keyPrefix === 'manifest' ? `${archivePrefix}/${manifestKey(ref())}` : archivePrefix;
+    ossFault = t.cloud.oss.faults.inject({ kind: 'slow', method: point.oss, keyPrefix, afterRequests: point.nth - 1, times: 1, delayMs: HOLD_MS });
+  }
+  // One process (tsx as a loader, not its CLI, which would run the collector in a grandchild the kill misses).
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'child-collect.ts'), JSON.stringify(body), JSON.stringify(fcContext())], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const fired = () => (ossFault ? ossFault.fired > 0 : t.cloud.rpc.faults.pending().length === 0);
+  let finishedFirst = false;
+  void exited.then(() => (finishedFirst = true));
+  while (!fired() && !finishedFirst) await new Promise((r) => setTimeout(r, 10));
+  child.kill('SIGKILL');
+  const code = await exited;
+  t.cloud.rpc.faults.clear();
+  ossFault?.remove();
+  expect(code, `the collector finished before the kill point (${stderr})`).toBeNull();
+  // The held request completes on the server, as one on the wire would.
+  await new Promise((r) => setTimeout(r, HOLD_MS + 300));
+}
+
+async function collectUntilComplete(env: NodeJS.ProcessEnv, body: Record<string, unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const res = await runCollect(parseCollectRequest(body), suiteRuntime(fcContext(), env));
+      if (res.complete) return;
+    } catch (err) {
+      if (!isRetryable(err) || attempt >= 4) throw err;
+    }
+  }
+}
+
 describe(`${KILL_POINTS.length} kill points`, () => {
   let killed = 0;
   afterAll(async () => {
@@ -96,50 +139,47 @@ describe(`${KILL_POINTS.length} kill points`, () => {
   it.each(KILL_POINTS)('killed at: $name → resumes to the same bytes, no upload left open', async (point) => {
     const env = t.env('oss', PART_ENV);
     const rt = suiteRuntime(fcContext(), env);
-    const archivePrefix = new URL(env.ARCHIVE_URL ?? '').pathname.replace(/^\//, '');
-    let ossFault: OssFaultHandle | undefined;
-    if ('api' in point) {
-      t.cloud.rpc.faults.inject({ kind: 'slow', action: point.api, afterRequests: point.nth - 1, times: 1, delayMs: HOLD_MS });
-    } else {
-      const keyPrefix = point.keyPrefix === 'manifest' ? `${archivePrefix}/${manifestKey(ref())}` : archivePrefix;
-      ossFault = t.cloud.oss.faults.inject({ kind: 'slow', method: point.oss, keyPrefix, afterRequests: point.nth - 1, times: 1, delayMs: HOLD_MS });
-    }
-    // One process (tsx as a loader, not its CLI, which would run the collector in a grandchild the kill misses).
-    const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'child-collect.ts'), JSON.stringify(payload()), JSON.stringify(fcContext())], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const fired = () => (ossFault ? ossFault.fired > 0 : t.cloud.rpc.faults.pending().length === 0);
-    let finishedFirst = false;
-    void exited.then(() => (finishedFirst = true));
-    while (!fired() && !finishedFirst) await new Promise((r) => setTimeout(r, 10));
-    child.kill('SIGKILL');
-    const code = await exited;
-    t.cloud.rpc.faults.clear();
-    ossFault?.remove();
-    expect(code, `the collector finished before the kill point (${stderr})`).toBeNull();
+    await killAt(point, env, payload());
     killed++;
-    // The held request completes on the server, as one on the wire would.
-    await new Promise((r) => setTimeout(r, HOLD_MS + 300));
     await assertNoFalseCompleteness(rt.store);
-
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const res = await runCollect(parseCollectRequest(payload()), suiteRuntime(fcContext(), env));
-        if (res.complete) break;
-      } catch (err) {
-        if (!isRetryable(err) || attempt >= 4) throw err;
-      }
-    }
+    await collectUntilComplete(env, payload());
     const manifest = await readManifest(rt.store, ref());
     expect(manifest?.complete).toBe(true);
     expect(manifest?.parts).toEqual(reference.parts);
     expect(manifest?.related).toEqual(reference.related);
     expect(manifest?.records).toBe(reference.records);
+    expect(await openUploads()).toBe(0);
+  });
+});
+
+const FORCED_POINTS: KillPoint[] = [
+  { name: 'a forced re-collect, mid-walk', api: 'ListResourceExecutionStatus', nth: 20 },
+  { name: 'a forced re-collect, inside a multipart upload', oss: 'UploadPart', nth: 2 },
+  { name: 'a forced re-collect, writing its manifest (the switch)', oss: 'PutObject', nth: 1, keyPrefix: 'manifest' },
+];
+
+describe(`${FORCED_POINTS.length} kill points inside a forced re-collect`, () => {
+  let killed = 0;
+  afterAll(() => {
+    addFigures({ killPoints: killed });
+  });
+  const strip = (es: { key: string }[]) => es.map(({ key, ...rest }) => ({ ...rest, name: key.split('/').pop() }));
+
+  it.each(FORCED_POINTS)('killed at: $name → one trusted archive throughout, the same bytes after', async (point) => {
+    const env = t.env('oss', PART_ENV);
+    const rt = suiteRuntime(fcContext(), env);
+    await collectUntilComplete(env, payload());
+    await killAt(point, env, { ...payload(), force: true });
+    killed++;
+    // Whatever the kill interrupted, a reader trusts one whole archive: the old one, or the new one if it switched.
+    await assertNoFalseCompleteness(rt.store);
+    const during = await readManifest(rt.store, ref());
+    expect(during?.records).toBe(reference.records);
+    await collectUntilComplete(env, { ...payload(), force: true });
+    const manifest = await readManifest(rt.store, ref());
+    if (!manifest) throw new Error('no manifest after the forced re-collect');
+    expect(strip(manifest.parts)).toEqual(strip(reference.parts));
+    expect(strip(manifest.related)).toEqual(strip(reference.related));
     expect(await openUploads()).toBe(0);
   });
 });
