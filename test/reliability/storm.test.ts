@@ -18,7 +18,7 @@ import { describeInvocationResults } from '../../lib/cloud/ecs';
 import { eventConsumerDeps, handleCloudAssistantEvents, type EventDeliveryResult } from '../../lib/events';
 import { createRuntime } from '../../lib/runtime';
 import { runSweep, sweepDeps } from '../../lib/sweep';
-import { pLimit } from '../../lib/sweep/limit';
+import { pLimit } from '../../lib/limit';
 import { decodeEvent } from '../../lib/triggers';
 import { archivedRecords, fcContext, startTestCloud, type TestCloud } from '../helpers/local-cloud';
 import { addFigures, captureOutput, rememberOutput, scanForSecrets, size } from './figures';
