@@ -1,7 +1,8 @@
 /**
  * Light masking of the obvious variables of a message, before template mining (see `miner.ts`): UUIDs, IP and MAC
  * addresses, e-mail addresses, times and dates, cloud ids (`i-bp1…`, `exec-6be6…`, all-letter ones such as
- * `t-hzzosfpyvuetgz`), hex numbers and digests, numbers on their own (with a unit: `5.2 KB`, `12s`), the variable
+ * `t-hzzosfpyvuetgz`), hex numbers and digests, numbers on their own (with a bound and a unit: `5.2 KB`, `12s`,
+ * `<1 sec`, `30 seconds`; a size with its other form in brackets, `1190 bytes (1.16 KB)`, is one value), the variable
  * segments of paths, URL query strings. Each becomes `<*>`. A number inside a word (`x86_64`, `utf8`, `HTTP/1.1`,
  * `blk_123`) is left to the miner, which generalises a position only when it varies; so is the number that names a
  * failure (`exit code 2`, `errno 111`, `signal 9`).
@@ -36,11 +37,13 @@ const CLOUD_ID_LETTERS = /\b(i|t|c|d|s|m|r|sg|lb|rg|eni|vpc|vsw|eip|nat|ngw|exec
 const HEX_PREFIXED = /\b0x[0-9a-f]+\b/gi;
 /** Hex runs of 6+ characters holding a digit and a letter, or of 8+ (digests, object ids, masks like `ffffffff`). */
 const HEX = new RegExp(`(?<![${WORD}])(?:(?=[0-9a-f]*\\d)[0-9a-f]{6,}|[0-9a-f]{8,}|(?=[0-9A-F]*\\d)[0-9A-F]{6,}|[0-9A-F]{8,})(?![${WORD}])`, 'g');
-/** A number on its own (not inside a word), with an optional sign, decimals and unit. */
-const NUMBER = new RegExp(
-  `(?<![${WORD}./])[-+]?\\d+(?:[.,]\\d+)*(?:\\s?(?:[kKMGTP]i?B|B|bytes)|[kKMGTP]i?[bB]?|[mun]?s|%|sec|min|h|d)?(?![${WORD}])`,
-  'g',
-);
+/** Units a number may carry: sizes (with or without a space), durations (a space only before a unit word), rates. */
+const SIZE_UNIT = '(?:[kKMGTP]i?B|B|bytes)';
+const NUMBER_UNIT = `\\s?${SIZE_UNIT}|\\s(?:ms|secs?|seconds?|mins?|minutes?|hours?|days?)(?![${WORD}])|[kKMGTP]i?[bB]?|[mun]?s|%|sec|min|h|d`;
+/** A size followed by the same size in other units, in brackets (`1190 bytes (1.16 KB)`): one value. */
+const SIZE_PAIR = new RegExp(`(?<![${WORD}./])\\d+(?:[.,]\\d+)*\\s?${SIZE_UNIT}\\s\\(\\d+(?:[.,]\\d+)*\\s?${SIZE_UNIT}\\)`, 'g');
+/** A number on its own (not inside a word), with an optional bound (`<1 sec`), sign, decimals and unit. */
+const NUMBER = new RegExp(`(?<![${WORD}./])(?:[<>]=?)?[-+]?\\d+(?:[.,]\\d+)*(?:${NUMBER_UNIT})?(?![${WORD}])`, 'g');
 const UNIX_PATH = /(?<![\w.:/<>*-])(?:~|\.{1,2})?(?:\/[\w.@+~%<>*-]+)+\/?/g;
 const WINDOWS_PATH = /\b[A-Za-z]:\\(?:(?:[^\\\s"'<>|:*?]|<\*>)+\\?)*/g;
 /** A number that names the failure (kept; the miner decides whether it varies): `exit code 2`, `errno 111`, `signal 9`, `ERROR 1045`, `HTTP/1.1 404`, `returned 503`. */
@@ -106,6 +109,7 @@ export function maskVariables(text: string): string {
   s = s.replace(IPV6_CANDIDATE, (m) => (isIpv6(m) ? WILDCARD : m));
   s = s.replace(CLOUD_ID, `$1-${WILDCARD}`);
   s = s.replace(CLOUD_ID_LETTERS, `$1-${WILDCARD}`);
+  s = s.replace(SIZE_PAIR, WILDCARD);
   s = s.replace(HEX_PREFIXED, WILDCARD);
   s = s.replace(HEX, WILDCARD);
   s = s.replace(CODE_NUMBER, (_m, word: string, sep: string, digits: string) =>

@@ -11,7 +11,8 @@
  * in Brain (Yu et al., "Brain: Log Parsing with Bidirectional Parallel Tree", IEEE TSC 2023), which tells
  * constants from variables by how often words recur, a differing position is only a variable once it has shown more
  * than `maxConstants` distinct words, or (when the stream ends, {@link TemplateMiner.settle}) when none of its words
- * came back; until then its words are constants and split the template into groups. Groups only ever merge, never
+ * came back, or at once when the differing words both hold a masked value (Brain: a word holding a variable is a
+ * variable); until then its words are constants and split the template into groups. Groups only ever merge, never
  * split, so a streaming consumer keeps per-group state and merges it at the end ({@link TemplateMiner.resolve}).
  *
  * One pass, one message at a time, deterministic for a given input order, bounded: at most `maxGroups` groups
@@ -71,6 +72,15 @@ function hasDigit(word: string): boolean {
 }
 
 /**
+ * True when two differing words both hold a masked value (`LOCAL(<*>),` and `<*>,`, `rhost=<*>` and
+ * `rhost=<*>.example.net`): their position is a variable at once, as in Brain, where a word that holds a variable
+ * is a variable as a whole. (A masked value against a plain word, `<*>` against `****`, is left to the recurrence rule.)
+ */
+function bothValues(a: string, b: string): boolean {
+  return a.includes(WILDCARD) && b.includes(WILDCARD);
+}
+
+/**
  * The streaming template miner (see the module comment). Feed masked messages with {@link add}, which returns a
  * group id; groups may later merge (a position seen with many words becomes a variable), so read a message's final
  * group with {@link resolve} and its template with {@link template}.
@@ -127,7 +137,10 @@ export class TemplateMiner {
         if (current !== WILDCARD) {
           if (current !== word) {
             template.words[i] = WILDCARD;
-            template.seen.set(i, new Map([[current, template.count], [word, 1]]));
+            if (bothValues(current, word)) {
+              template.seen.set(i, null);
+              variablesAdded = true;
+            } else template.seen.set(i, new Map([[current, template.count], [word, 1]]));
           }
           continue;
         }
