@@ -37,9 +37,9 @@ const CLOUD_ID_LETTERS = /\b(i|t|c|d|s|m|r|sg|lb|rg|eni|vpc|vsw|eip|nat|ngw|exec
 const HEX_PREFIXED = /\b0x[0-9a-f]+\b/gi;
 /** Hex runs of 6+ characters holding a digit and a letter, or of 8+ (digests, object ids, masks like `ffffffff`). */
 const HEX = new RegExp(`(?<![${WORD}])(?:(?=[0-9a-f]*\\d)[0-9a-f]{6,}|[0-9a-f]{8,}|(?=[0-9A-F]*\\d)[0-9A-F]{6,}|[0-9A-F]{8,})(?![${WORD}])`, 'g');
-/** Units a number may carry: sizes (with or without a space), durations (a space only before a unit word), rates. */
+/** Units a number may carry: sizes (with or without a space), spelled-out durations after a space (`3 secs`, `30 seconds`), short units without one (`12s`, `5m`). */
 const SIZE_UNIT = '(?:[kKMGTP]i?B|B|bytes)';
-const NUMBER_UNIT = `\\s?${SIZE_UNIT}|\\s(?:ms|secs?|seconds?|mins?|minutes?|hours?|days?)(?![${WORD}])|[kKMGTP]i?[bB]?|[mun]?s|%|sec|min|h|d`;
+const NUMBER_UNIT = `\\s?${SIZE_UNIT}|\\s(?:secs?|seconds?|mins?|minutes?|hours?|days?)(?![${WORD}])|[kKMGTP]i?[bB]?|[mun]?s|%|sec|min|h|d`;
 /** A size followed by the same size in other units, in brackets (`1190 bytes (1.16 KB)`): one value. */
 const SIZE_PAIR = new RegExp(`(?<![${WORD}./])\\d+(?:[.,]\\d+)*\\s?${SIZE_UNIT}\\s\\(\\d+(?:[.,]\\d+)*\\s?${SIZE_UNIT}\\)`, 'g');
 /** A number on its own (not inside a word), with an optional bound (`<1 sec`), sign, decimals and unit. */

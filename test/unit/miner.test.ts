@@ -74,7 +74,7 @@ describe('TemplateMiner', () => {
     for (let n = 0; n < 20_000; n++) id = miner.add(prepareMessage(`worker ${rng.alnum(10)} lost lease on shard ${rng.alnum(6)} after ${rng.int(100)} ms`));
     miner.settle();
     expect(miner.size).toBe(1);
-    expect(miner.template(id)).toBe('worker <*> lost lease on shard <*> after <*>');
+    expect(miner.template(id)).toBe('worker <*> lost lease on shard <*> after <*> ms');
     // Differing positions that vary remember no words at all: what is kept does not grow with the messages.
     expect(miner.stats()).toEqual({ templates: 1, groups: 1, words: 0 });
   });
