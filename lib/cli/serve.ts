@@ -2,6 +2,7 @@
  * `execution-archive serve`: the local cloud (emulator/) and the four functions from s.yaml, on stable ports, until
  * Ctrl-C. The only command that loads emulator/ (lazily); lib/ itself never depends on it.
  */
+import { join, resolve } from 'node:path';
 import type * as Serve from '../../emulator/serve';
 import { EXIT, UsageError, println, type CliIo } from './io';
 import { archiveUrlOf } from './runtime';
@@ -22,7 +23,10 @@ export async function serveCommand(opts: ServeCommandOptions, io: CliIo): Promis
   // Loaded only here (the bin's CommonJS hook resolves it; a dynamic import() would bypass the hook).
   const { startServe } = require('../../emulator/serve') as typeof Serve;
   const served = await startServe({
-    root: io.cwd,
+    // The project (s.yaml, dist/) is the one this command belongs to; the local cloud's data lives in the cwd, as
+    // npm start's does, so a serve started elsewhere never touches the repository's own .local-cloud.
+    root: resolve(__dirname, '../..'),
+    ossDir: join(io.cwd, '.local-cloud', 'oss'),
     archiveUrl: archiveUrlOf(opts.to, { env: {}, cwd: io.cwd }),
     port,
     seed,

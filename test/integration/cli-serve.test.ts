@@ -40,7 +40,8 @@ describe('execution-archive serve', () => {
   it('serves the local cloud and the functions on --port P..P+3 and every printed command works while it runs', async () => {
     const base = await freePortBlock(4);
     const archive = join(dir, 'archive');
-    const served = startCli(['serve', '--port', String(base), '--to', archive, '--clean'], { env: {} });
+    // In a temporary cwd: --clean then only clears this test's own .local-cloud, never the repository's.
+    const served = startCli(['serve', '--port', String(base), '--to', archive, '--clean'], { env: {}, cwd: dir });
     try {
       let exited = false;
       void served.done.then(() => (exited = true));
