@@ -76,11 +76,48 @@ export function parseJson(text: string, what = 'the body'): unknown {
   if (depth > MAX_JSON_DEPTH) {
     throw new InputError('MalformedJson', `${what} nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`);
   }
+  let value: unknown;
   try {
-    return JSON.parse(text, (key, value) => (key === '__proto__' || key === 'constructor' ? undefined : value));
+    value = JSON.parse(text, (key, v: unknown) => (key === '__proto__' || key === 'constructor' ? undefined : v));
   } catch (err) {
     throw new InputError('MalformedJson', `${what} is not valid JSON: ${plainText((err as Error).message)}`, 400, { cause: err });
   }
+  // JSON.parse keeps the last of two equal keys; which one a caller meant is a guess, so neither is taken.
+  const duplicate = duplicateKey(text);
+  if (duplicate !== undefined) {
+    throw new InputError('MalformedJson', `${what} has the key ${JSON.stringify(plainText(duplicate))} twice in one object`);
+  }
+  return value;
+}
+
+/**
+ * The first key that appears twice in one object of valid JSON text (keys compared after unescaping, so `"a"` and
+ * `"\u0061"` are the same key), or `undefined`. One pass over the text.
+ */
+function duplicateKey(text: string): string | undefined {
+  // One frame per open bracket: the keys of an object (null for an array), and whether a key comes next.
+  const frames: { keys: Set<string> | null; keyNext: boolean }[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      const start = i;
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+      const frame = frames[frames.length - 1];
+      if (frame?.keys && frame.keyNext) {
+        const key = JSON.parse(text.slice(start, i + 1)) as string;
+        if (frame.keys.has(key)) return key;
+        frame.keys.add(key);
+        frame.keyNext = false;
+      }
+    } else if (c === 0x7b) frames.push({ keys: new Set(), keyNext: true });
+    else if (c === 0x5b) frames.push({ keys: null, keyNext: false });
+    else if (c === 0x7d || c === 0x5d) frames.pop();
+    else if (c === 0x2c) {
+      const frame = frames[frames.length - 1];
+      if (frame?.keys) frame.keyNext = true;
+    }
+  }
+  return undefined;
 }
 
 /** The nesting depth of JSON text (brackets outside strings), counting no further than `limit + 1`. */
