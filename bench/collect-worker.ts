@@ -19,7 +19,8 @@ export interface Job {
   sweep?: { regionId: string; concurrency: number };
 }
 
-interface Figures {
+/** What one measurement reports (bench/collect.ts reads it from the worker's stdout). */
+export interface Figures {
   ms: number;
   cpuMs: number;
   peakRssMb: number;

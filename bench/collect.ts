@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { DEMO_KEY } from '../emulator/credentials';
 import type { Job } from './collect-worker';
+import type { Figures } from './collect-worker';
 
 const { values } = parseArgs({
   options: {
@@ -36,16 +37,6 @@ const latencyMs = Number(values.latency);
 const rpcUrl = `http://127.0.0.1:${port}`;
 const START = '<!-- bench:collect:start -->';
 const END = '<!-- bench:collect:end -->';
-
-interface Figures {
-  ms: number;
-  cpuMs: number;
-  peakRssMb: number;
-  apiCalls?: number;
-  pages?: number;
-  records?: number;
-  detail?: unknown;
-}
 
 async function startCloud(dir: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'emulator', 'cli.ts'), '--port', String(port), '--root', join(dir, 'oss')], {

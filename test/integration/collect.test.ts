@@ -2,9 +2,8 @@
  * collect against the local cloud with the real SDKs (pop-core, ali-oss): exact archives, faults, deadline and
  * resume, racing collectors, bad input.
  */
-import RPCClient from '@alicloud/pop-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_KEY } from '../../emulator/credentials';
+import { apiRecords as readApiRecords } from '../helpers/api-records';
 import { runCollect } from '../../lib/collect';
 import { parseCollectRequest } from '../../lib/collect/request';
 import { createRuntime, type Runtime } from '../../lib/runtime';
@@ -28,43 +27,9 @@ function runtime(kind: StoreKind, env: Record<string, string> = {}, deadline?: D
   return deadline ? { ...rt, deadline } : rt;
 }
 
-/** The API's records, fetched independently of lib/ with raw pop-core and an odd page size. */
-async function apiRecords(source: 'oos' | 'ecs', id: string, includeHistory = false): Promise<unknown[]> {
-  const client = new RPCClient({
-    endpoint: t.cloud.rpc.url,
-    apiVersion: source === 'oos' ? '2019-06-01' : '2014-05-26',
-    accessKeyId: DEMO_KEY.accessKeyId,
-    accessKeySecret: DEMO_KEY.accessKeySecret,
-  });
-  const out: unknown[] = [];
-  let token: string | undefined;
-  do {
-    if (source === 'oos') {
-      const page = await client.request<{ NextToken?: string; ResourceExecutionStatus: unknown[] }>(
-        'ListResourceExecutionStatus',
-        { RegionId: 'cn-hangzhou', ExecutionId: id, MaxResults: 37, ...(token ? { NextToken: token } : {}) },
-        { method: 'POST' },
-      );
-      out.push(...page.ResourceExecutionStatus);
-      token = page.NextToken || undefined;
-    } else {
-      const page = await client.request<{ Invocation: { NextToken?: string; InvocationResults: { InvocationResult: unknown[] } } }>(
-        'DescribeInvocationResults',
-        {
-          RegionId: 'cn-hangzhou',
-          InvokeId: id,
-          MaxResults: 13,
-          ContentEncoding: 'PlainText',
-          IncludeHistory: includeHistory,
-          ...(token ? { NextToken: token } : {}),
-        },
-        { method: 'POST' },
-      );
-      out.push(...page.Invocation.InvocationResults.InvocationResult);
-      token = page.Invocation.NextToken || undefined;
-    }
-  } while (token);
-  return JSON.parse(JSON.stringify(out));
+/** The API's records, read with raw pop-core (see the helper). */
+function apiRecords(source: 'oos' | 'ecs', id: string, includeHistory = false): Promise<unknown[]> {
+  return readApiRecords(t.cloud.rpc.url, source, id, { includeHistory });
 }
 
 async function collectAndRead(rt: Runtime, payload: Record<string, unknown>) {

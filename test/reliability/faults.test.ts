@@ -7,9 +7,8 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import RPCClient from '@alicloud/pop-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_KEY } from '../../emulator/credentials';
+import { apiRecords } from '../helpers/api-records';
 import { FAULT_KINDS, type FaultKind } from '../../emulator/faults';
 import type { OssFaultHandle, OssFaultKind } from '../../emulator/oss/faults';
 import { readManifest } from '../../lib/archive/reader';
@@ -47,36 +46,9 @@ function prng(seed: number): () => number {
   };
 }
 
-/** The API's records, read independently of lib/ with raw pop-core before any fault is injected. */
-async function groundTruth(source: 'oos' | 'ecs', id: string): Promise<unknown[]> {
-  const client = new RPCClient({
-    endpoint: t.cloud.rpc.url,
-    apiVersion: source === 'oos' ? '2019-06-01' : '2014-05-26',
-    accessKeyId: DEMO_KEY.accessKeyId,
-    accessKeySecret: DEMO_KEY.accessKeySecret,
-  });
-  const out: unknown[] = [];
-  let token: string | undefined;
-  do {
-    if (source === 'oos') {
-      const page = await client.request<{ NextToken?: string; ResourceExecutionStatus: unknown[] }>(
-        'ListResourceExecutionStatus',
-        { RegionId: 'cn-hangzhou', ExecutionId: id, MaxResults: 100, ...(token ? { NextToken: token } : {}) },
-        { method: 'POST' },
-      );
-      out.push(...page.ResourceExecutionStatus);
-      token = page.NextToken || undefined;
-    } else {
-      const page = await client.request<{ Invocation: { NextToken?: string; InvocationResults: { InvocationResult: unknown[] } } }>(
-        'DescribeInvocationResults',
-        { RegionId: 'cn-hangzhou', InvokeId: id, MaxResults: 50, ContentEncoding: 'PlainText', ...(token ? { NextToken: token } : {}) },
-        { method: 'POST' },
-      );
-      out.push(...page.Invocation.InvocationResults.InvocationResult);
-      token = page.Invocation.NextToken || undefined;
-    }
-  } while (token);
-  return JSON.parse(JSON.stringify(out)) as unknown[];
+/** The API's records, read with raw pop-core before any fault is injected (see the helper). */
+function groundTruth(source: 'oos' | 'ecs', id: string): Promise<unknown[]> {
+  return apiRecords(t.cloud.rpc.url, source, id, { pageSize: source === 'oos' ? 100 : 50 });
 }
 
 /** Records missing from `archived` and records in it more often than in `truth`, as multisets. */
