@@ -15,7 +15,7 @@ import type { ObjectEntry } from '../archive/manifest';
 import type { ObjectStore } from '../archive/store';
 import { InputError } from '../errors';
 import { loadSummary } from '../summary';
-import { handleSummaryInvocation } from '../summary/invocation';
+import { handleSummaryInvocation, summarizeDeps } from '../summary/invocation';
 import { formatPercent } from '../summary/markdown';
 import type { Summary } from '../summary/summary';
 import { sourceOfId } from './collect';
@@ -40,7 +40,7 @@ function refOf(id: string | undefined, opts: ArchiveCommandOptions, regionId: st
 function setup(id: string | undefined, opts: ArchiveCommandOptions, io: CliIo) {
   const rt = cliRuntime(io, opts);
   const ref = refOf(id, opts, regionOf(opts, rt));
-  return { rt, ref, deps: { store: rt.store, logger: rt.logger, notify: rt.config.notify } };
+  return { rt, ref, deps: summarizeDeps(rt) };
 }
 
 export async function summarizeCommand(id: string | undefined, opts: ArchiveCommandOptions, io: CliIo): Promise<number> {

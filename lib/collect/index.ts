@@ -32,18 +32,29 @@ export interface CollectResponse extends CollectResult {
 /** Continuations stop here (the sweep picks up what is left); a runaway loop of invocations is worse than a delay. */
 export const MAX_CONTINUATIONS = 200;
 
-export async function runCollect(req: CollectRequest, rt: Runtime, options: CollectServiceOptions = {}): Promise<CollectResponse> {
+/**
+ * Builds the walk's dependencies for one request from a handler runtime: the source's adapter over a rate-limited
+ * client (`rateLimitPerSecond`), the part limits (ARCHIVE_PART_MAX_RECORDS, ARCHIVE_PART_MAX_MB), the deadline.
+ */
+export function collectDeps(rt: Runtime, req: CollectRequest, options: Pick<CollectServiceOptions, 'onProgress'> = {}): CollectDeps {
   const client = rt.rpc(req.source, req.regionId, { ceilingPerSecond: req.rateLimitPerSecond });
-  const adapter = req.source === 'oos' ? oosAdapter(client, req) : ecsAdapter(client, req);
-  const result: CollectResponse = await collect(req, {
+  return {
     store: rt.store,
-    adapter,
+    adapter: req.source === 'oos' ? oosAdapter(client, req) : ecsAdapter(client, req),
     deadline: rt.deadline,
     logger: rt.logger,
     collector: COLLECTOR,
     limits: { maxRecords: rt.config.partMaxRecords, maxBytes: rt.config.partMaxBytes },
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-  });
+  };
+}
+
+/**
+ * One collect request end to end: the walk (with {@link collectDeps}), then its continuation or the summary.
+ * @example await runCollect(parseCollectRequest({ source: 'ecs', regionId: 'cn-hangzhou', invokeId: 't-hz0jdfwd9f0a1b' }), rt)
+ */
+export async function runCollect(req: CollectRequest, rt: Runtime, options: CollectServiceOptions = {}): Promise<CollectResponse> {
+  const result: CollectResponse = await collect(req, collectDeps(rt, req, options));
 
   if (result.status === 'checkpointed' && req.async) {
     result.continuation = await scheduleContinuation(req, result.invocations, rt, options.invoker);
