@@ -100,12 +100,19 @@ export function resolveCredentials(options: ResolveCredentialsOptions = {}): Cre
   }
   const load = options.loadDefaultChain ?? defaultChainLoader;
   let chain: ReturnType<DefaultChainLoader> | undefined;
+  // The chain's first getCredential walks its providers; two of them at once (collect's existence check beside its
+  // first page) make it skip the profile and fail. Callers meanwhile share the one in flight.
+  let inflight: Promise<{ accessKeyId?: string; accessKeySecret?: string; securityToken?: string }> | undefined;
   logger.debug('credentials resolved', { origin: 'default-chain' });
   return frozen('default-chain', async () => {
     chain ??= load(options.profile);
     let got: { accessKeyId?: string; accessKeySecret?: string; securityToken?: string };
     try {
-      got = await (await chain).getCredential();
+      const loaded = chain;
+      inflight ??= (async () => (await loaded).getCredential())().finally(() => {
+        inflight = undefined;
+      });
+      got = await inflight;
     } catch (err) {
       chain = undefined; // let the next call try again (e.g. the metadata server was briefly unreachable)
       const reason = err instanceof Error ? err.message : String(err);

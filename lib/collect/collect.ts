@@ -27,7 +27,7 @@ import { DEFAULT_PART_LIMITS, NdjsonGzipBuffer, storeGzipObject, writeGzipRecord
 import { readAhead } from '../cloud/paginate';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint';
 import type { CollectRequest } from './request';
-import type { ListingPage, SourceAdapter } from './sources';
+import type { ListingPage, SourceAdapter, SourceSubject } from './sources';
 
 export interface CollectDeps {
   store: ObjectStore;
@@ -94,7 +94,8 @@ export interface CollectResult {
  *       │           │           │                         │
  *       └──────────────────────────────────────────────────┴──▶ done (already complete / checkpointed / raced)
  *
- * `progress` is the checkpoint being built (the same object `_checkpoint.json` holds); a step that stops for the
+ * `describe` starts the existence check and moves on at once: the records' first pages are read beside it, and every
+ * write waits for it to pass (`walk.gate`). `progress` is the checkpoint being built (the same object `_checkpoint.json` holds); a step that stops for the
  * deadline saves it and ends in `done` with status `checkpointed`, and the next invocation's `describe` picks it up
  * where it was. Every step is a function of (state, walk) → state, so resume, deadline and paging can be reasoned
  * about one step at a time.
@@ -120,6 +121,14 @@ export interface Walk {
   resumed: boolean;
   /** Known after `describe`: how many primary records to expect (progress only). */
   expectedRecords: number | undefined;
+  /**
+   * Settles once the existence and finality check has passed and the archive is prepared for writing (a forced
+   * collection's leftovers removed, the subject stored), or failed with the check's error. The walk reads its first
+   * pages meanwhile; every write waits for it ({@link writable}), so nothing is written for a subject that fails.
+   */
+  gate: Promise<void>;
+  /** The gate's error once it has failed (the walk stops at its next page). */
+  gateError?: unknown;
 }
 
 /**
@@ -137,6 +146,7 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
     base: { apiCalls: 0, retries: 0, records: 0 },
     resumed: false,
     expectedRecords: undefined,
+    gate: Promise.resolve(),
   };
   let state: CollectState = { step: 'describe' };
   while (state.step !== 'done') state = await advance(state, walk);
@@ -158,8 +168,10 @@ export function advance(state: Exclude<CollectState, { step: 'done' }>, walk: Wa
 }
 
 /**
- * describe: a complete archive is final unless forced; otherwise check existence and finality before writing
- * anything, then start fresh (discarding the old archive when forced) or resume the checkpoint.
+ * describe: a complete archive is final unless forced (decided from the manifest alone, before any API call);
+ * otherwise the existence and finality check starts, and beside it the walk, fresh or from the checkpoint: its first
+ * pages are read while the check runs, and nothing is written until the check has passed ({@link Walk.gate}). A
+ * subject that does not exist or has not finished is refused with the check's error, whatever the pages said.
  */
 async function describe(walk: Walk): Promise<CollectState> {
   const { req, ref, deps } = walk;
@@ -171,7 +183,24 @@ async function describe(walk: Walk): Promise<CollectState> {
     return { step: 'done', result: resultOf(ref, 'already-complete', existing, store) };
   }
 
-  const subject = await adapter.describe();
+  const checked = checkSubject(walk);
+  checked.catch(() => undefined);
+  // The check's error comes first: a resume refused for its parameters is only worth saying for a subject that exists.
+  const next = await open(walk, existing).catch(async (err: unknown) => {
+    await checked;
+    throw err;
+  });
+  walk.gate = checked.then((subject) => prepare(walk, next, subject, existing));
+  walk.gate.catch((err: unknown) => {
+    walk.gateError = err;
+  });
+  return next;
+}
+
+/** The existence and finality check. @throws InputError 404 (unknown), 409 (not finished). */
+async function checkSubject(walk: Walk): Promise<SourceSubject> {
+  const { req, deps } = walk;
+  const subject = await deps.adapter.describe();
   if (!subject) {
     throw new InputError(
       req.source === 'oos' ? 'ExecutionNotFound' : 'InvocationNotFound',
@@ -188,24 +217,38 @@ async function describe(walk: Walk): Promise<CollectState> {
       409,
     );
   }
+  return subject;
+}
 
-  const next = await open(walk, existing);
-  // The subject is stored first and released: only its status and size were needed, and it can be as large as the
-  // records' pages (an invocation over 100,000 instances is described with every instance).
+/**
+ * Once the check has passed, the first writes: a forced collection over an archive that is not complete removes its
+ * leftovers, and the subject is stored (first, so it leads the related objects) and released: only its status and
+ * size were needed, and it can be as large as the records' pages (an invocation over 100,000 instances is described
+ * with every instance).
+ */
+async function prepare(walk: Walk, next: { progress: Checkpoint }, subject: SourceSubject, existing: Manifest | undefined): Promise<void> {
+  const { req, ref, deps } = walk;
+  const { store, adapter } = deps;
+  if (req.force && !existing?.complete) await discardArchive(store, ref, existing);
   if (!next.progress.related.some((r) => r.name === adapter.subjectName)) {
     const entry = await writeGzipRecords(store, relatedKey(ref, adapter.subjectName, 0, next.progress.generation), [subject.record]);
-    next.progress.related.push({ name: adapter.subjectName, ...entry } satisfies RelatedEntry);
+    next.progress.related.unshift({ name: adapter.subjectName, ...entry } satisfies RelatedEntry);
   }
   walk.expectedRecords = subject.expectedRecords;
   report(walk, next.progress);
-  return next;
+}
+
+/** Waits until writing is allowed: the existence check passed. @throws the check's error. */
+function writable(walk: Walk): Promise<void> {
+  return walk.gate;
 }
 
 /**
  * Starts fresh or resumes the checkpoint of an unfinished collection. Forced over a complete archive, the new
  * collection is a generation of its own (`g-<generation>/`), and the complete archive stays trusted, untouched, until
  * the new manifest replaces it; a forced collection already under way (a continuation, a retry) is resumed. Forced
- * over an archive that is not complete, there is nothing trusted to keep: its leftovers are removed and it starts over.
+ * over an archive that is not complete, there is nothing trusted to keep: it starts over (its leftovers are removed
+ * by {@link prepare}). Reads only: nothing is written before the existence check has passed.
  */
 async function open(walk: Walk, existing: Manifest | undefined): Promise<Extract<CollectState, { step: 'records' | 'related' }>> {
   const { req, ref, deps } = walk;
@@ -221,7 +264,7 @@ async function open(walk: Walk, existing: Manifest | undefined): Promise<Extract
       fresh.replaces = [...existing.parts, ...existing.related].map((e) => e.key);
     }
   } else if (req.force) {
-    await discardArchive(store, ref, existing);
+    // An archive that is not complete: its leftovers go once the check has passed (prepare); the walk starts over.
   } else {
     resumed = await loadCheckpoint(store, ref);
     if (resumed) assertSameParameters(resumed.parameters, adapter.api.parameters, 'an unfinished collection');
@@ -292,6 +335,7 @@ async function commit(state: { progress: Checkpoint }, walk: Walk): Promise<Coll
   const { progress } = state;
   const { ref, deps, log } = walk;
   const { store } = deps;
+  await writable(walk);
   syncStats(walk, progress);
   await verifyStored(store, [...progress.parts, ...progress.related]);
   const manifest: Manifest = {
@@ -356,12 +400,15 @@ async function walkListing(
   try {
     let pageStarted = Date.now();
     for await (const page of readAhead(pages)) {
+      // The existence check failed while this page was read: nothing was written, and nothing will be.
+      if (walk.gateError !== undefined) throw walk.gateError;
       slowestPageMs = Math.max(slowestPageMs, Date.now() - pageStarted);
       await current.write(page.records);
       onPage(page);
       report(walk, progress);
       progress.nextToken = page.nextToken;
       if (current.records >= limits.maxRecords || current.bytes >= limits.maxBytes) {
+        await writable(walk);
         await storeObject(current);
         progress.pending = undefined;
         current = new NdjsonGzipBuffer();
@@ -375,6 +422,9 @@ async function walkListing(
       pageStarted = Date.now();
     }
   } catch (err) {
+    // A failed existence check is the answer, whatever the listing said meanwhile (OOS answers an unknown execution's
+    // records with 404 too): wait for the check, and write nothing if it failed.
+    await writable(walk);
     // Keep what was read: the next invocation resumes from the last page that made it into the buffer.
     if (current.records > 0 && !(err instanceof InputError)) {
       await savePending(walk, progress, current).then(
@@ -384,6 +434,7 @@ async function walkListing(
     }
     throw err;
   }
+  await writable(walk);
   if (current.records > 0) await storeObject(current);
   progress.pending = undefined;
   progress.nextToken = undefined;
@@ -425,11 +476,13 @@ function syncStats(walk: Walk, progress: Checkpoint): void {
 }
 
 async function saveProgress(walk: Walk, progress: Checkpoint): Promise<void> {
+  await writable(walk);
   syncStats(walk, progress);
   await saveCheckpoint(walk.deps.store, walk.ref, progress);
 }
 
 async function savePending(walk: Walk, progress: Checkpoint, buffer: NdjsonGzipBuffer): Promise<void> {
+  await writable(walk);
   progress.pending = buffer.records > 0 ? await storeGzipObject(walk.deps.store, pendingKey(walk.ref, progress.generation), buffer) : undefined;
 }
 

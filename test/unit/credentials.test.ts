@@ -72,6 +72,20 @@ describe('resolveCredentials', () => {
     expect(chain.load).toHaveBeenCalledWith('backfill');
   });
 
+  it('asks the chain once for callers that come at the same time (its providers are not safe to walk twice at once)', async () => {
+    // Prepare
+    const chain = chainLoader();
+    const source = resolveCredentials({ accessKey: fromEnv({}), loadDefaultChain: chain.load });
+    // Act
+    const [a, b] = await Promise.all([source.get(), source.get()]);
+    const later = await source.get();
+    // Assess: one walk for the two at once, a fresh one after (the chain refreshes STS keys itself)
+    expect(a).toEqual(CHAIN);
+    expect(b).toEqual(CHAIN);
+    expect(later).toEqual(CHAIN);
+    expect(chain.getCredential).toHaveBeenCalledTimes(2);
+  });
+
   it('fails with a ConfigError when the chain yields nothing', async () => {
     const empty = chainLoader({});
     await expect(resolveCredentials({ accessKey: fromEnv({}), loadDefaultChain: empty.load }).get()).rejects.toBeInstanceOf(ConfigError);
