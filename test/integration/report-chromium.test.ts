@@ -25,12 +25,17 @@ if (!hasChromium) {
 const REF: ArchiveRef = { source: 'ecs', regionId: 'cn-hangzhou', id: 't-hz0jdfwd9f0a1b' };
 const T0 = Date.parse(FLEET_START);
 const at = (s: number) => new Date(T0 + s * 1000).toISOString().replace('.000Z', 'Z');
+/** Records every Content-Security-Policy violation of the page in `window.__csp` (injected by the browser, outside the policy). */
+const WATCH_CSP = `window.__csp = [];
+document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline')));`;
+const violations = async (page: Page) => JSON.parse(String(await page.evaluate('JSON.stringify(window.__csp)'))) as string[];
 
 describe.skipIf(!hasChromium)('report.html in Chromium', () => {
   let browser: Browser;
   let summary: Summary;
   let url: string;
   let dir: string;
+  let html: string;
   const requests: string[] = [];
   const problems: string[] = [];
 
@@ -47,7 +52,8 @@ describe.skipIf(!hasChromium)('report.html in Chromium', () => {
     summary = result.summary;
     dir = mkdtempSync(join(tmpdir(), 'report-'));
     const file = join(dir, 'report.html');
-    writeFileSync(file, store.text(result.keys.report) ?? '');
+    html = store.text(result.keys.report) ?? '';
+    writeFileSync(file, html);
     url = pathToFileURL(file).href;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -71,10 +77,39 @@ describe.skipIf(!hasChromium)('report.html in Chromium', () => {
       problems.push(`dialog: ${d.message()}`);
       void d.dismiss();
     });
+    await page.addInitScript(WATCH_CSP);
     await page.route('**/*', (route) => (route.request().url() === url ? route.continue() : route.abort()));
     await page.goto(url);
     return page;
   }
+
+  it('runs its script and applies its stylesheet under its own policy, with no violation', async () => {
+    const page = await open();
+    // The script ran: the table is filled; the stylesheet applied: the page's background and the chips' colours.
+    expect(await page.locator('#instances-body tr').count()).toBeGreaterThan(0);
+    expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(246, 248, 250)');
+    const chipColor = "getComputedStyle([...document.querySelectorAll('#instances-body .chip')].find((c) => c.textContent === 'Failed')).color";
+    expect(await page.evaluate(chipColor)).toBe('rgb(207, 34, 46)');
+    await page.locator('details.group').first().locator('summary').click();
+    await page.fill('#q', 'connection refused');
+    expect(await violations(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('runs neither script nor stylesheet whose text differs from what the policy hashed', async () => {
+    // Prepare: the same page with one character more in its script and in its stylesheet.
+    const tampered = join(dir, 'tampered.html');
+    writeFileSync(tampered, html.replace('<script>', '<script> ').replace('<style>', '<style> '));
+    const page = await browser.newPage();
+    await page.addInitScript(WATCH_CSP);
+    // Act
+    await page.goto(pathToFileURL(tampered).href);
+    // Assess: both blocked and reported; the table stays empty, the page unstyled.
+    await expect.poll(async () => (await violations(page)).map((v) => v.split('-')[0]).sort()).toEqual(['script', 'style']);
+    expect(await page.locator('#instances-body tr').count()).toBe(0);
+    expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgba(0, 0, 0, 0)');
+    await page.close();
+  });
 
   it('shows the headline numbers', async () => {
     const page = await open();
