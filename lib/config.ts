@@ -255,6 +255,13 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
     required: false,
   },
   {
+    name: 'ECS_PAGE_CONCURRENCY',
+    meaning:
+      'Pages of a finished Cloud Assistant invocation (without IncludeHistory) read at once through the legacy PageNumber/PageSize paging, which Alibaba calls about to be deprecated and documents no order for; 1 reads one NextToken page after another. Above 1 the walk checks TotalCount and every InstanceId against the invocation\'s instance count and, on any mismatch, discards what it read and starts over with NextToken; the archive is the same bytes either way (1–16).',
+    default: '1',
+    required: false,
+  },
+  {
     name: 'SUMMARIZE_AFTER_COLLECT',
     meaning: 'What collect does when an archive becomes complete: `inline` (summarize in the same invocation), `async` (invoke the summarize function), `off`.',
     default: 'inline',
@@ -379,6 +386,8 @@ export interface AppConfig {
   readonly partMaxRecords: number;
   /** ARCHIVE_PART_MAX_MB, in bytes. */
   readonly partMaxBytes: number;
+  /** ECS_PAGE_CONCURRENCY: legacy PageNumber pages read at once for a finished invocation (1 = NextToken, one page after another). */
+  readonly ecsPageConcurrency: number;
   /** SUMMARIZE_AFTER_COLLECT. */
   readonly summarizeAfterCollect: SummarizeAfterCollect;
   /** SUMMARIZE_FUNCTION_NAME. */
@@ -494,6 +503,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: readEnum({ env, key: 'LOG_LEVEL', values: LOG_LEVELS, defaultValue: 'info' }),
     partMaxRecords: readInt({ env, key: 'ARCHIVE_PART_MAX_RECORDS', defaultValue: 100_000, min: 1, max: 10_000_000 }),
     partMaxBytes: readInt({ env, key: 'ARCHIVE_PART_MAX_MB', defaultValue: 32, min: 1, max: 1024 }) * 1024 * 1024,
+    ecsPageConcurrency: readInt({ env, key: 'ECS_PAGE_CONCURRENCY', defaultValue: 1, min: 1, max: 16 }),
     summarizeAfterCollect: readEnum<SummarizeAfterCollect>({ env, key: 'SUMMARIZE_AFTER_COLLECT', values: ['inline', 'async', 'off'], defaultValue: 'inline' }),
     summarizeFunctionName: readString({ env, key: 'SUMMARIZE_FUNCTION_NAME', defaultValue: 'execution-archive-summarize' }),
     collectFunctionName: readString({ env, key: 'COLLECT_FUNCTION_NAME' }),

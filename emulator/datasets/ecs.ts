@@ -33,12 +33,26 @@ export interface InvocationOptions {
   outputs?: OutputMode;
   /** Page indexes (0-based, counting requests of one query) that come back empty but with a NextToken. */
   emptyPages?: number[];
+  /**
+   * Legacy PageNumber paging that does not add up, for the collector's checks (the NextToken walk is unaffected):
+   * from page `shiftFromPage` on, every page starts one record early (repeating the previous page's last record and
+   * pushing the last record past the last page); from page `totalCountFromPage` on, TotalCount is `totalCountDelta`
+   * (default 1) off.
+   */
+  legacyDrift?: LegacyDrift;
   /** The task's tags; default: drawn from the seed (none, or an `owner` tag). */
   tags?: { TagKey: string; TagValue: string }[];
   /** The task's resource group; default: one of the account's groups, drawn from the seed. */
   resourceGroupId?: string;
   /** Default `RunShellScript`. */
   commandType?: CommandType;
+}
+
+/** See {@link InvocationOptions.legacyDrift}. */
+export interface LegacyDrift {
+  shiftFromPage?: number;
+  totalCountFromPage?: number;
+  totalCountDelta?: number;
 }
 
 /** Cloud Assistant command types (DescribeInvocations `CommandType`). */
@@ -195,6 +209,8 @@ export class InvocationDataset {
   readonly repeats: number;
   readonly outputs: OutputMode;
   readonly emptyPages: ReadonlySet<number>;
+  /** Tests may change it on a live dataset (the next legacy page answers accordingly). */
+  readonly legacyDrift: LegacyDrift;
   readonly tags: { TagKey: string; TagValue: string }[];
   private readonly causes: FailureCause[];
   private readonly causeWeights: number[];
@@ -234,6 +250,10 @@ export class InvocationDataset {
     this.repeats = Math.max(1, Math.floor(opts.repeats ?? 1));
     this.outputs = opts.outputs ?? 'realistic';
     this.emptyPages = new Set(opts.emptyPages ?? []);
+    this.legacyDrift = { ...opts.legacyDrift };
+    for (const [name, v] of Object.entries(this.legacyDrift)) {
+      if (v !== undefined && !Number.isInteger(v)) throw new Error(`legacyDrift.${name} must be an integer`);
+    }
     const drawnTags = rng.int(3) === 0 ? [] : [{ TagKey: 'owner', TagValue: rng.pick(['ops', 'platform', 'sre-oncall']) }];
     this.tags = opts.tags ? opts.tags.map((t) => ({ TagKey: t.TagKey, TagValue: t.TagValue })) : drawnTags;
     // Drawn from a stream of their own, so adding them left every other seeded value unchanged.

@@ -17,7 +17,7 @@ export { COMMAND_TYPES, type CommandType } from './ecs';
 export type { InstanceStatus, OutputMode } from './outputs';
 export { OUTPUT_LIMIT_BYTES } from './outputs';
 export { overallStatus, invokeRecordStatus, legacyInvokeStatus, isFailedClass, isFinalStatus } from './ecs';
-export type { RunResult } from './ecs';
+export type { RunResult, LegacyDrift } from './ecs';
 export { KNOWN_REGION_IDS, REGIONS, regionInfo } from './regions';
 export { isoSeconds, parseIsoUtc } from './time';
 

@@ -11,6 +11,7 @@ import {
   overallStatus,
   type InstanceStatus,
   type InvocationDataset,
+  type LegacyDrift,
   type RunResult,
 } from '../datasets';
 import type { Handler, HandlerContext } from './context';
@@ -113,6 +114,13 @@ interface PageOut {
  * One page in either mode. Token mode answers `TotalCount: 0` (the docs say it is not valid then; 0 makes a client
  * that relies on it visibly wrong). Without any paging parameter it is legacy page 1 of 10, which also carries a
  * NextToken, so either style can continue from the first answer.
+ *
+ * Legacy mode, where the docs are silent (they call PageNumber/PageSize "about to be deprecated" and say only that
+ * PageNumber starts at 1 and PageSize is at most 50): records come in the same order as in token mode, page N holds
+ * records (N−1)·PageSize onwards, every page carries the TotalCount of the query, and a PageNumber past the last page
+ * is an empty page with that TotalCount and `NextToken: ""` (as the other ECS Describe calls answer), not an error.
+ * The stricter choice is in the ranges: PageNumber and PageSize are range-checked even when MaxResults/NextToken make
+ * them ignored. `legacyDrift` (tests only) makes the legacy pages disagree with themselves.
  */
 function paginate(
   ctx: HandlerContext,
@@ -120,6 +128,7 @@ function paginate(
   segments: Segment[],
   emptyPages: ReadonlySet<number>,
   cacheable: boolean,
+  drift: Readonly<LegacyDrift> = {},
 ): PageOut {
   const paging = pagingOf(ctx);
   const token = ctx.params.get('NextToken');
@@ -153,8 +162,10 @@ function paginate(
       };
     }
     const count = () => countMatches(segments);
-    const totalCount = cacheable ? ctx.counts.get(`${scope}\n${segments.map((s) => s.key).join(',')}`, count) : count();
-    const start = nthMatch(segments, (paging.pageNumber - 1) * paging.size);
+    const counted = cacheable ? ctx.counts.get(`${scope}\n${segments.map((s) => s.key).join(',')}`, count) : count();
+    const after = (from: number | undefined) => from !== undefined && paging.pageNumber >= from;
+    const totalCount = counted + (after(drift.totalCountFromPage) ? (drift.totalCountDelta ?? 1) : 0);
+    const start = nthMatch(segments, Math.max(0, (paging.pageNumber - 1) * paging.size - (after(drift.shiftFromPage) ? 1 : 0)));
     const { hits, next } = start ? scanPage(segments, start, paging.size) : { hits: [], next: undefined };
     return {
       hits,
@@ -275,6 +286,7 @@ const describeInvocationResults: Handler = (ctx) => {
     segments,
     single?.emptyPages ?? new Set(),
     datasets.every((d) => !d.simulation),
+    single?.legacyDrift,
   );
   const items = out.hits.map((h) => {
     const b = bases.get(h.seg);

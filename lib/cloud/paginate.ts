@@ -179,3 +179,55 @@ export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T,
     await it.return?.();
   }
 }
+
+/** Options of {@link numberedPages}. */
+export interface NumberedPagesOptions<TPage> {
+  /** Fetches page `pageNumber` (1-based, as the legacy PageNumber parameter counts). */
+  fetchPage(pageNumber: number): Promise<TPage>;
+  /** The first page to fetch. */
+  first: number;
+  /** The last page to fetch (inclusive); nothing is fetched when it is below `first`. */
+  last: number;
+  /**
+   * Pages requested but not yet taken by the consumer, at most (in flight or waiting their turn). The client's own
+   * limiter still decides when each request is sent. Clamped to at least 1.
+   */
+  concurrency: number;
+  /** Checked before each fetch is started; once aborted the generator throws the signal's reason. @default none */
+  signal?: AbortSignal;
+}
+
+/**
+ * Pages `first`..`last` of a page-numbered listing, fetched up to `concurrency` at a time and yielded strictly in
+ * page order, so a consumer sees exactly what a one-page-after-another walk would show it. Memory is bounded: a
+ * page is requested only when fewer than `concurrency` pages are waiting. A failed page surfaces when its turn comes
+ * (the pages before it are yielded first). When the consumer stops, the requests still out are waited for (not
+ * yielded), so no request of the walk outlives it.
+ * @example for await (const { pageNumber, page } of numberedPages({ fetchPage: (n) => api(n), first: 2, last: 40, concurrency: 8 })) handle(page);
+ */
+export async function* numberedPages<TPage>(options: NumberedPagesOptions<TPage>): AsyncGenerator<{ pageNumber: number; page: TPage }, void, undefined> {
+  const { fetchPage, first, last, signal } = options;
+  const concurrency = Math.max(1, Math.floor(options.concurrency));
+  const window: Array<{ pageNumber: number; page: Promise<TPage> }> = [];
+  let next = first;
+  const fill = () => {
+    while (window.length < concurrency && next <= last) {
+      signal?.throwIfAborted();
+      const pageNumber = next++;
+      const page = fetchPage(pageNumber);
+      // Its failure is raised when its turn comes, not as an unhandled rejection meanwhile.
+      page.catch(() => undefined);
+      window.push({ pageNumber, page });
+    }
+  };
+  try {
+    fill();
+    for (let head = window.shift(); head !== undefined; head = window.shift()) {
+      const page = await head.page;
+      fill();
+      yield { pageNumber: head.pageNumber, page };
+    }
+  } finally {
+    await Promise.allSettled(window.map((w) => w.page));
+  }
+}

@@ -20,6 +20,8 @@ export interface Checkpoint {
   phase: 'records' | 'related';
   /** The token of the next page to read (`undefined` = the walk has not started or is finished). */
   nextToken?: string | undefined;
+  /** A page-number walk (ECS_PAGE_CONCURRENCY): the number of the next page to read. Never set together with `nextToken`. */
+  nextPage?: number | undefined;
   /** Finished parts, in order. */
   parts: ObjectEntry[];
   /** Records read after the last finished part, stored as `_pending.ndjson.gz` (folded into the next part). */

@@ -7,7 +7,7 @@
  * the same bytes as an uninterrupted walk.
  */
 import { randomBytes } from 'node:crypto';
-import { InputError, isAlreadyExists, StorageError } from '../errors';
+import { InputError, isAlreadyExists, PaginationError, StorageError } from '../errors';
 import type { Deadline } from '../deadline';
 import type { Logger } from '../log';
 import {
@@ -285,10 +285,19 @@ async function open(walk: Walk, existing: Manifest | undefined): Promise<Extract
 async function walkRecords(state: { progress: Checkpoint }, walk: Walk): Promise<CollectState> {
   const { progress } = state;
   const { store, adapter } = walk.deps;
+  const archived = { parts: [...progress.parts], pending: progress.pending };
+  const start = {
+    token: progress.nextToken,
+    page: progress.nextPage,
+    records: progress.records,
+    async *archived() {
+      for (const entry of [...archived.parts, ...(archived.pending ? [archived.pending] : [])]) yield* readRecords(store, entry);
+    },
+  };
   const finished = await walkListing(
     walk,
     progress,
-    adapter.pages(progress.nextToken),
+    adapter.pages(start),
     async (buffer) => {
       progress.parts.push(await storeGzipObject(store, partKey(walk.ref, progress.parts.length, progress.generation), buffer));
     },
@@ -297,12 +306,33 @@ async function walkRecords(state: { progress: Checkpoint }, walk: Walk): Promise
       progress.pages += 1;
       progress.truncatedOutputs += page.records.filter((r) => adapter.isTruncated(r)).length;
     },
+    (reason) => restartRecords(walk, progress, reason),
   );
   if (!finished) return checkpointed(walk, progress);
   progress.phase = 'related';
   progress.relatedStep = 0;
   await saveProgress(walk, progress);
   return { step: 'related', progress };
+}
+
+/**
+ * The listing said its pages so far are void (a page-number walk that did not add up, see lib/cloud/ecs.ts): no
+ * manifest names them, so the checkpoint is first cleared of them, then every object they were written to is removed
+ * (the walk from the first page rewrites what it needs; nothing beyond it survives), and the walk goes on from zero.
+ */
+async function restartRecords(walk: Walk, progress: Checkpoint, reason: string): Promise<void> {
+  walk.log.warn('the page-number walk did not add up: starting over with the NextToken walk', { reason, records: progress.records, pages: progress.pages, parts: progress.parts.length });
+  await writable(walk);
+  const stale = [...progress.parts, ...(progress.pending ? [progress.pending] : [])].map((e) => e.key);
+  progress.parts = [];
+  progress.pending = undefined;
+  progress.records = 0;
+  progress.pages = 0;
+  progress.truncatedOutputs = 0;
+  progress.nextToken = undefined;
+  progress.nextPage = undefined;
+  await saveProgress(walk, progress);
+  for (const key of stale) await walk.deps.store.delete(key);
 }
 
 /**
@@ -321,7 +351,9 @@ async function walkRelated(state: { progress: Checkpoint }, walk: Walk): Promise
     const entry = await storeGzipObject(store, relatedKey(walk.ref, listing.name, index, progress.generation), buffer);
     progress.related.push({ name: listing.name, ...entry } satisfies RelatedEntry);
   };
-  const finished = await walkListing(walk, progress, listing.pages(progress.nextToken), storeRelated, () => undefined);
+  const finished = await walkListing(walk, progress, listing.pages(progress.nextToken), storeRelated, () => undefined, (reason) => {
+    throw new PaginationError(`the ${listing.name} listing asked to start over (${reason}); only the primary listing may`);
+  });
   if (!finished) return checkpointed(walk, progress);
   if (!progress.related.some((r) => r.name === listing.name)) await storeRelated(new NdjsonGzipBuffer());
   if (step + 1 >= listings.length) return { step: 'commit', progress };
@@ -391,6 +423,7 @@ async function walkListing(
   pages: AsyncIterable<ListingPage>,
   storeObject: (buffer: NdjsonGzipBuffer) => Promise<void>,
   onPage: (page: ListingPage) => void,
+  onRestart: (reason: string) => Promise<void>,
 ): Promise<boolean> {
   const { store, deadline } = walk.deps;
   const { limits } = walk;
@@ -403,18 +436,26 @@ async function walkListing(
       // The existence check failed while this page was read: nothing was written, and nothing will be.
       if (walk.gateError !== undefined) throw walk.gateError;
       slowestPageMs = Math.max(slowestPageMs, Date.now() - pageStarted);
+      if (page.restart !== undefined) {
+        current = new NdjsonGzipBuffer();
+        await onRestart(page.restart);
+        pageStarted = Date.now();
+        continue;
+      }
       await current.write(page.records);
       onPage(page);
       report(walk, progress);
       progress.nextToken = page.nextToken;
+      progress.nextPage = page.nextPage;
+      const more = progress.nextToken !== undefined || progress.nextPage !== undefined;
       if (current.records >= limits.maxRecords || current.bytes >= limits.maxBytes) {
         await writable(walk);
         await storeObject(current);
         progress.pending = undefined;
         current = new NdjsonGzipBuffer();
-        if (progress.nextToken) await saveProgress(walk, progress);
+        if (more) await saveProgress(walk, progress);
       }
-      if (progress.nextToken && deadline.nearlyDone(Math.max(3_000, slowestPageMs * 3))) {
+      if (more && deadline.nearlyDone(Math.max(3_000, slowestPageMs * 3))) {
         await savePending(walk, progress, current);
         await saveProgress(walk, progress);
         return false;
@@ -438,6 +479,7 @@ async function walkListing(
   if (current.records > 0) await storeObject(current);
   progress.pending = undefined;
   progress.nextToken = undefined;
+  progress.nextPage = undefined;
   return true;
 }
 

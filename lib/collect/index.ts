@@ -40,7 +40,7 @@ export function collectDeps(rt: Runtime, req: CollectRequest, options: Pick<Coll
   const client = rt.rpc(req.source, req.regionId, { ceilingPerSecond: req.rateLimitPerSecond });
   return {
     store: rt.store,
-    adapter: req.source === 'oos' ? oosAdapter(client, req) : ecsAdapter(client, req),
+    adapter: req.source === 'oos' ? oosAdapter(client, req) : ecsAdapter(client, req, { ecsPageConcurrency: rt.config.ecsPageConcurrency }),
     deadline: rt.deadline,
     logger: rt.logger,
     collector: COLLECTOR,

@@ -7,14 +7,40 @@ import type { RelatedName } from '../archive/manifest';
 import type { RecordPage } from '../cloud/paginate';
 import type { RpcClient } from '../cloud/rpc';
 import { listExecutions, listResourceExecutionStatus } from '../cloud/oos';
-import { describeInvocationResults, describeInvocations } from '../cloud/ecs';
+import { describeFinishedInvocationResults, describeInvocationResults, describeInvocations } from '../cloud/ecs';
 import type { CollectRequest } from './request';
-import { invocationStatusOf, isCollectableStatus } from '../status';
+import { invocationStatusOf, isCollectableStatus, isFinishedInvocationStatus } from '../status';
 
 export type ApiRecord = Record<string, unknown>;
 
 /** A page of a listing as the collector walks it (the typed walkers' RecordPage without its request id). */
-export type ListingPage = Pick<RecordPage<ApiRecord>, 'records' | 'nextToken'>;
+export type ListingPage = Pick<RecordPage<ApiRecord>, 'records' | 'nextToken'> & {
+  /** A page-number walk's resume point (the next page's number); never set together with `nextToken`. */
+  nextPage?: number | undefined;
+  /**
+   * Only on a page without records: why every page before it is void. The pages after it are the listing again from
+   * its first page; the collector discards what it wrote of this listing and starts over.
+   */
+  restart?: string | undefined;
+};
+
+/** Where the primary listing resumes, as the checkpoint says. */
+export interface ListingStart {
+  /** The NextToken of the next page (`undefined`: the first page, unless `page` says otherwise). */
+  token: string | undefined;
+  /** The next page of a page-number walk; never set together with `token`. */
+  page: number | undefined;
+  /** Records already in the archive (parts and pending): 0 for a fresh walk. */
+  records: number;
+  /** Those records, read back from the archive (a resumed page-number walk checks them for duplicates). */
+  archived(): AsyncIterable<ApiRecord>;
+}
+
+/** How the adapters read their listings (AppConfig). */
+export interface AdapterOptions {
+  /** ECS_PAGE_CONCURRENCY: above 1, a finished invocation's results are read that many pages at a time. @default 1 */
+  ecsPageConcurrency?: number;
+}
 
 /** The execution or invocation being collected, as its describe call found it. */
 export interface SourceSubject {
@@ -36,8 +62,8 @@ export interface SourceAdapter {
   readonly api: { service: 'oos' | 'ecs'; action: string; version: string; parameters: Record<string, string | number | boolean> };
   /** Looks the execution/invocation up; `undefined` when it does not exist. */
   describe(): Promise<SourceSubject | undefined>;
-  /** The primary records, page by page, from `startingToken` (undefined = the first page). */
-  pages(startingToken: string | undefined): AsyncIterable<ListingPage>;
+  /** The primary records, page by page, from where the checkpoint says (nothing: the first page). */
+  pages(start: ListingStart): AsyncIterable<ListingPage>;
   /**
    * The related object that holds the subject itself (`execution` / `invocation`). Collect stores it as soon as the
    * subject passed the existence and finality checks and lets go of it: an invocation over 100,000 instances is
@@ -67,7 +93,7 @@ export function oosAdapter(client: RpcClient, req: CollectRequest): SourceAdapte
       }
       return undefined;
     },
-    async *pages(startingToken) {
+    async *pages({ token: startingToken }) {
       try {
         for await (const page of listResourceExecutionStatus(client, { executionId: req.id, startingToken })) {
           yield { records: page.records as ApiRecord[], nextToken: page.nextToken };
@@ -94,7 +120,29 @@ export function oosAdapter(client: RpcClient, req: CollectRequest): SourceAdapte
   };
 }
 
-export function ecsAdapter(client: RpcClient, req: CollectRequest): SourceAdapter {
+/** What the ECS adapter keeps of the described invocation. */
+interface Described {
+  /** Finished per lib/status.ts (a periodic task between runs is not). */
+  finished: boolean;
+  /** Its instance count (one result each without IncludeHistory), when it lists them. */
+  instances: number | undefined;
+}
+
+/**
+ * Cloud Assistant. With `ecsPageConcurrency` > 1, the results of an invocation that is finished (per lib/status.ts:
+ * not a periodic task between runs), collected without IncludeHistory, are read through the legacy PageNumber walk
+ * that many pages at a time (lib/cloud/ecs.ts `describeFinishedInvocationResults`, checked against the instance
+ * count, NextToken from the start on any mismatch); every other walk is the NextToken walk. A walk resumes the way
+ * it was walking: a checkpointed NextToken never becomes a page number, nor a page number a token.
+ */
+export function ecsAdapter(client: RpcClient, req: CollectRequest, options: AdapterOptions = {}): SourceAdapter {
+  const concurrency = Math.max(1, Math.floor(options.ecsPageConcurrency ?? 1));
+  // What describe() found, for the choice of walk (the subject itself is not kept). The collector starts the walk
+  // beside the describe call; a walk that may go by page number waits for it (it needs the instance count).
+  let settle: (found: Described | undefined) => void = () => undefined;
+  const described = new Promise<Described | undefined>((resolve) => {
+    settle = resolve;
+  });
   return {
     api: {
       service: 'ecs',
@@ -103,21 +151,51 @@ export function ecsAdapter(client: RpcClient, req: CollectRequest): SourceAdapte
       parameters: { InvokeId: req.id, RegionId: req.regionId, IncludeHistory: req.includeHistory, ContentEncoding: 'PlainText' },
     },
     async describe() {
-      for await (const page of describeInvocations(client, { InvokeId: req.id, ContentEncoding: 'PlainText' })) {
-        const record = page.records.find((i) => i.InvokeId === req.id);
-        if (record) {
-          const status = invocationStatusOf(record);
-          // One result per instance, unless the history of a periodic task is included (then it is unknown).
-          const instances = (record as { InvokeInstances?: { InvokeInstance?: unknown } }).InvokeInstances?.InvokeInstance;
-          const expectedRecords = !req.includeHistory && Array.isArray(instances) ? instances.length : undefined;
-          return { record: record as ApiRecord, status, finished: isCollectableStatus('ecs', status), expectedRecords };
+      let found: Described | undefined;
+      try {
+        for await (const page of describeInvocations(client, { InvokeId: req.id, ContentEncoding: 'PlainText' })) {
+          const record = page.records.find((i) => i.InvokeId === req.id);
+          if (record) {
+            const status = invocationStatusOf(record);
+            // One result per instance, unless the history of a periodic task is included (then it is unknown).
+            const instances = (record as { InvokeInstances?: { InvokeInstance?: unknown } }).InvokeInstances?.InvokeInstance;
+            const expectedRecords = !req.includeHistory && Array.isArray(instances) ? instances.length : undefined;
+            found = { finished: isFinishedInvocationStatus(status), instances: expectedRecords };
+            return { record: record as ApiRecord, status, finished: isCollectableStatus('ecs', status), expectedRecords };
+          }
         }
+        return undefined;
+      } finally {
+        settle(found);
       }
-      return undefined;
     },
-    async *pages(startingToken) {
-      for await (const page of describeInvocationResults(client, { invokeId: req.id, includeHistory: req.includeHistory, startingToken })) {
-        yield { records: page.records as ApiRecord[], nextToken: page.nextToken };
+    async *pages(start) {
+      // Only these walks may go by page number; every other one starts at once, beside the describe call.
+      const candidate = !req.includeHistory && start.token === undefined && (start.page !== undefined || (start.records === 0 && concurrency > 1));
+      const subject = candidate ? await described : undefined;
+      const instances = subject?.instances;
+      const byPage = instances !== undefined && (start.page !== undefined || subject?.finished === true);
+      if (!byPage) {
+        if (start.page !== undefined) {
+          // Only if the invocation no longer says how many instances it has: the pages read so far cannot be checked.
+          yield { records: [], nextToken: undefined, restart: `the checkpoint resumes a page-number walk at page ${start.page}, but the invocation no longer lists its instances` };
+        }
+        for await (const page of describeInvocationResults(client, { invokeId: req.id, includeHistory: req.includeHistory, startingToken: start.page === undefined ? start.token : undefined })) {
+          yield { records: page.records as ApiRecord[], nextToken: page.nextToken };
+        }
+        return;
+      }
+      const pages = describeFinishedInvocationResults(client, {
+        invokeId: req.id,
+        expectedRecords: instances,
+        concurrency,
+        startingPage: start.page,
+        archivedInstanceIds: async function* () {
+          for await (const record of start.archived()) yield typeof record.InstanceId === 'string' ? record.InstanceId : '';
+        },
+      });
+      for await (const page of pages) {
+        yield { records: page.records as ApiRecord[], nextToken: page.nextToken, nextPage: page.nextPage, restart: page.restart };
       }
     },
     subjectName: 'invocation',

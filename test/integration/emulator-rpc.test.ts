@@ -365,6 +365,36 @@ describe('parameter ranges', () => {
   });
 });
 
+describe('legacy PageNumber paging', () => {
+  it('ECS: page N holds records (N-1)*PageSize on in NextToken order, every page says TotalCount, past the end is empty; legacyDrift makes pages disagree', async () => {
+    // Prepare
+    const ecs = client(ECS);
+    const plain = emu.data.addInvocation({ instances: 120 }).invokeId;
+    const drifting = emu.data.addInvocation({ instances: 120, legacyDrift: { shiftFromPage: 2, totalCountFromPage: 3, totalCountDelta: -5 } }).invokeId;
+    const page = async (invokeId: string, n: number) =>
+      (await ecs.request('DescribeInvocationResults', { RegionId: REGION, InvokeId: invokeId, PageNumber: n, PageSize: 50 })).Invocation;
+    const ids = (p: { InvocationResults: { InvocationResult: Array<{ InstanceId: string }> } }) => p.InvocationResults.InvocationResult.map((r) => r.InstanceId);
+    const byToken: string[] = [];
+    let token: string | undefined;
+    do {
+      const r = await ecs.request('DescribeInvocationResults', { RegionId: REGION, InvokeId: plain, MaxResults: 50, ...(token ? { NextToken: token } : {}) });
+      byToken.push(...ids(r.Invocation));
+      token = r.Invocation.NextToken || undefined;
+    } while (token);
+    // Act
+    const pages = [await page(plain, 1), await page(plain, 2), await page(plain, 3), await page(plain, 4)];
+    const drift = [await page(drifting, 1), await page(drifting, 2), await page(drifting, 3)];
+    // Assess
+    expect(pages.flatMap(ids)).toEqual(byToken);
+    expect(pages.map((p) => [p.PageNumber, p.TotalCount, ids(p).length])).toEqual([[1, 120, 50], [2, 120, 50], [3, 120, 20], [4, 120, 0]]);
+    expect(pages[3]?.NextToken).toBe('');
+    expect(ids(drift[1] ?? pages[0])[0]).toBe(ids(drift[0] ?? pages[0])[49]);
+    expect(drift.map((p) => p.TotalCount)).toEqual([120, 120, 115]);
+    expect(ids(drift[2] ?? pages[0])).toHaveLength(21);
+    expect(() => emu.data.addInvocation({ instances: 1, legacyDrift: { shiftFromPage: 1.5 } })).toThrow(/legacyDrift.shiftFromPage must be an integer/);
+  });
+});
+
 describe('pagination', () => {
   it('OOS: every resource exactly once at 0, 1, 49, 50, 51, 100, 101 records and several page sizes', async () => {
     for (const [size, id] of Object.entries(emu.data.demo.executionsBySize)) {

@@ -78,6 +78,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       partMaxRecords: 100_000,
       partMaxBytes: 32 * 1024 * 1024,
+      ecsPageConcurrency: 1,
       summarizeAfterCollect: 'inline',
       summarizeFunctionName: 'execution-archive-summarize',
       collectFunctionName: undefined,
@@ -110,6 +111,7 @@ describe('loadConfig', () => {
       ALIBABA_CLOUD_ACCESS_KEY_SECRET: 'envSecret',
       ARCHIVE_PART_MAX_RECORDS: '500',
       ARCHIVE_PART_MAX_MB: '2',
+      ECS_PAGE_CONCURRENCY: '8',
       SUMMARIZE_AFTER_COLLECT: 'Async',
       SUMMARIZE_FUNCTION_NAME: 'my-summarize',
       COLLECT_FUNCTION_NAME: 'my-collect',
@@ -130,6 +132,7 @@ describe('loadConfig', () => {
       accessKey: { accessKeyId: 'LTAI5tEnvKey000001', accessKeySecret: 'envSecret' },
       partMaxRecords: 500,
       partMaxBytes: 2 * 1024 * 1024,
+      ecsPageConcurrency: 8,
       summarizeAfterCollect: 'async',
       summarizeFunctionName: 'my-summarize',
       collectFunctionName: 'my-collect',
@@ -148,6 +151,8 @@ describe('loadConfig', () => {
     ['ALIBABA_CLOUD_OSS_ENDPOINT', 'oss-cn-hangzhou.aliyuncs.com'],
     ['SUMMARIZE_AFTER_COLLECT', 'later'],
     ['CLAIM_TTL_SECONDS', '5'],
+    ['ECS_PAGE_CONCURRENCY', '0'],
+    ['ECS_PAGE_CONCURRENCY', '17'],
   ])('names %s when it is malformed', (key, value) => {
     expect(() => loadConfig({ [key]: value })).toThrow(new RegExp(key));
   });
