@@ -172,6 +172,22 @@ describe.skipIf(!hasChromium)('report.html in Chromium', () => {
     await page.close();
   });
 
+  it('copies the ids to re-run, and narrows the table to one cause from its "Show in table"', async () => {
+    const context = await browser.newContext();
+    await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.locator('[data-copy="retry"]').click();
+    expect(await page.locator('[data-copy="retry"]').innerText()).toBe('Copied');
+    expect(String(await page.evaluate('navigator.clipboard.readText()')).split('\n')).toEqual(summary.retry.ids);
+    const second = page.locator('details.group').nth(1);
+    await second.locator('summary').click();
+    await second.locator('[data-filter-group="1"]').click();
+    expect(await page.locator('#cause').inputValue()).toBe('1');
+    expect(await page.locator('#instances-body tr').count()).toBe(summary.groups[1]?.count);
+    await context.close();
+  });
+
   it('shows injected markup as text and never runs it', async () => {
     const page = await open();
     const injected = summary.groups.find((g) => g.example.text.includes('<script>'));
