@@ -110,6 +110,13 @@ describe(`${SEEDS} fault seeds`, () => {
     }
 
     const env = t.env('oss', { API_TIMEOUT_MS: '500', ARCHIVE_PART_MAX_RECORDS: String(60 + Math.floor(rnd() * 120)), API_RATE_LIMIT_PER_SECOND: '0' });
+    // ECS: half the seeds walk by parallel legacy pages, and a third of those get legacy pages that do not add up
+    // (drawn last, so every earlier draw of a seed is what it was before).
+    if (source === 'ecs' && rnd() < 0.5) {
+      env.ECS_PAGE_CONCURRENCY = '4';
+      const ds = data.getInvocation('cn-hangzhou', id);
+      if (ds && rnd() < 0.34) Object.assign(ds.legacyDrift, { shiftFromPage: 1 + Math.floor(rnd() * Math.ceil(count / 50)) });
+    }
     const payload = source === 'oos' ? { source, regionId: 'cn-hangzhou', executionId: id } : { source, regionId: 'cn-hangzhou', invokeId: id };
     let rt = suiteRuntime(fcContext(), env);
     let attempts = 0;

@@ -88,13 +88,13 @@ const KILL_POINTS: KillPoint[] = [
 ];
 
 /** Runs the collector in its own process and SIGKILLs it while the request of `point` is on the wire. */
-async function killAt(point: KillPoint, env: NodeJS.ProcessEnv, body: Record<string, unknown>): Promise<void> {
+async function killAt(point: KillPoint, env: NodeJS.ProcessEnv, body: Record<string, unknown>, archive: ArchiveRef = ref()): Promise<void> {
   const archivePrefix = new URL(env.ARCHIVE_URL ?? '').pathname.replace(/^\//, '');
   let ossFault: OssFaultHandle | undefined;
   if ('api' in point) {
     t.cloud.rpc.faults.inject({ kind: 'slow', action: point.api, afterRequests: point.nth - 1, times: 1, delayMs: HOLD_MS });
   } else {
-    const keyPrefix = point.keyPrefix === 'manifest' ? `${archivePrefix}/${manifestKey(ref())}` : archivePrefix;
+    const keyPrefix = point.keyPrefix === 'manifest' ? `${archivePrefix}/${manifestKey(archive)}` : archivePrefix;
     ossFault = t.cloud.oss.faults.inject({ kind: 'slow', method: point.oss, keyPrefix, afterRequests: point.nth - 1, times: 1, delayMs: HOLD_MS });
   }
   // One process (tsx as a loader, not its CLI, which would run the collector in a grandchild the kill misses).
@@ -180,6 +180,51 @@ describe(`${FORCED_POINTS.length} kill points inside a forced re-collect`, () =>
     if (!manifest) throw new Error('no manifest after the forced re-collect');
     expect(strip(manifest.parts)).toEqual(strip(reference.parts));
     expect(strip(manifest.related)).toEqual(strip(reference.related));
+    expect(await openUploads()).toBe(0);
+  });
+});
+
+/**
+ * The parallel page-number walk of a finished invocation (ECS_PAGE_CONCURRENCY=8): killed with several page requests
+ * in flight, or while a checkpoint naming the next page number is written, it resumes by page number to the bytes
+ * of the sequential NextToken walk.
+ */
+const PAGE_POINTS: KillPoint[] = [
+  ...[2, 9, 30].map((nth) => ({ name: `parallel pages: page request ${nth} in flight`, api: 'DescribeInvocationResults', nth })),
+  { name: 'parallel pages: a checkpoint write (next page number)', oss: 'PutObject', nth: 3 },
+];
+
+describe(`${PAGE_POINTS.length} kill points inside a parallel page-number walk`, () => {
+  let killed = 0;
+  let invokeId = '';
+  let sequential: Manifest;
+  const ecsRef = (): ArchiveRef => ({ source: 'ecs', regionId: 'cn-hangzhou', id: invokeId });
+  const ecsPayload = () => ({ source: 'ecs', regionId: 'cn-hangzhou', invokeId });
+  beforeAll(async () => {
+    invokeId = t.cloud.rpc.data.addInvocation({ instances: 2_000, failureRate: 0.15 }).invokeId;
+    const rt = suiteRuntime(fcContext(), t.env('oss', { ...PART_ENV, ARCHIVE_PART_MAX_RECORDS: '500' }));
+    await runCollect(parseCollectRequest(ecsPayload()), rt);
+    const m = await readManifest(rt.store, ecsRef());
+    if (!m) throw new Error('the sequential reference archive was not written');
+    sequential = m;
+  });
+  afterAll(() => {
+    addFigures({ killPoints: killed });
+  });
+
+  it.each(PAGE_POINTS)('killed at: $name → resumes to the sequential walk\'s bytes', async (point) => {
+    const env = t.env('oss', { ...PART_ENV, ARCHIVE_PART_MAX_RECORDS: '500', ECS_PAGE_CONCURRENCY: '8' });
+    const rt = suiteRuntime(fcContext(), env);
+    await killAt(point, env, ecsPayload(), ecsRef());
+    killed++;
+    const m = await readManifest(rt.store, ecsRef());
+    expect(m).toBeUndefined();
+    await collectUntilComplete(env, ecsPayload());
+    const manifest = await readManifest(rt.store, ecsRef());
+    expect(manifest?.complete).toBe(true);
+    expect(manifest?.parts).toEqual(sequential.parts);
+    expect(manifest?.related).toEqual(sequential.related);
+    expect(manifest?.records).toBe(2_000);
     expect(await openUploads()).toBe(0);
   });
 });
