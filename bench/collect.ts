@@ -10,7 +10,8 @@
  *   npm run bench                 # default sizes, < 5 minutes on 2 cores
  *   npm run bench -- --full       # adds OOS 1M records, ECS 100k instances, summarize 1M, sweep 10k
  *   npm run bench -- --no-write   # print only
- *   npm run bench -- --only parallel   # only the parallel-pages row (printed, never written)
+ *   npm run bench -- --only oos-20k,parallel --reps 5   # only these rows (parallel, oos-20k, oos-100k, ecs-10k;
+ *                                 # the collect ÷ loop ones each the best of --reps); printed, never written
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -31,13 +32,17 @@ const { values } = parseArgs({
     port: { type: 'string', default: '8897' },
     latency: { type: 'string', default: '20' },
     only: { type: 'string' },
+    reps: { type: 'string' },
   },
 });
-const ONLY = ['parallel'] as const;
-if (values.only !== undefined && !(ONLY as readonly string[]).includes(values.only)) {
-  process.stderr.write(`--only takes one of: ${ONLY.join(', ')}\n`);
+const ONLY = ['parallel', 'oos-20k', 'oos-100k', 'ecs-10k'] as const;
+/** `--only`: the rows to run; everything else is skipped and nothing is written. */
+const only = values.only === undefined ? undefined : new Set(values.only.split(',').map((s) => s.trim()));
+if (only && [...only].some((o) => !(ONLY as readonly string[]).includes(o))) {
+  process.stderr.write(`--only takes a comma-separated list of: ${ONLY.join(', ')}\n`);
   process.exit(2);
 }
+const wantRow = (source: string, n: number) => !only || only.has(`${source}-${n / 1000}k`);
 const root = resolve(__dirname, '..');
 const port = Number(values.port);
 const latencyMs = Number(values.latency);
@@ -144,7 +149,7 @@ async function main(): Promise<void> {
           : (await admin<{ invokeId: string }>('invocations', { instances: n, failureRate: 0.02 })).invokeId;
       // Alternating repetitions, the fastest of each kept: on a shared machine the minimum is the figure least
       // disturbed by others' work.
-      const reps = n <= 20_000 ? 3 : 1;
+      const reps = values.reps ? Number(values.reps) : n <= 20_000 ? 3 : 1;
       let floor: Figures | undefined;
       let ours: Figures | undefined;
       for (let r = 0; r < reps; r++) {
@@ -206,10 +211,13 @@ async function main(): Promise<void> {
       });
     };
 
-    if (values.only === 'parallel') {
+    if (only) {
       // A partial run: printed, never written into BENCHMARKS.md.
-      await parallelRow();
-      process.stdout.write([...rows.map((r) => `| ${r.figure} | ${r.value} | ${r.target} | ${r.verdict} |`), ...lines.map((l) => `- ${l}`)].join('\n') + '\n');
+      for (const [source, n] of [['oos', 20_000], ['oos', 100_000], ['ecs', 10_000]] as const) if (wantRow(source, n)) await ratioRow(source, n);
+      if (only.has('parallel')) await parallelRow();
+      process.stdout.write(
+        [...rows.map((r) => `| ${r.figure} | ${r.value} | ${r.target} | ${r.verdict} |`), ...lines.map((l) => `- ${l}`), ...breakdown.map((l) => `- ${l}`)].join('\n') + '\n',
+      );
       return;
     }
 

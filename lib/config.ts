@@ -263,7 +263,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
   },
   {
     name: 'SUMMARIZE_AFTER_COLLECT',
-    meaning: 'What collect does when an archive becomes complete: `inline` (summarize in the same invocation), `async` (invoke the summarize function), `off`.',
+    meaning: 'What collect does when an archive becomes complete: `inline` (store the summary before answering, aggregated while the walk goes), `async` (invoke the summarize function), `off`.',
     default: 'inline',
     required: false,
   },

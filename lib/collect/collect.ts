@@ -20,14 +20,14 @@ import {
   relatedKey,
   type ArchiveRef,
 } from '../archive/layout';
-import type { Manifest, ObjectEntry, RelatedEntry } from '../archive/manifest';
+import type { Manifest, ObjectEntry, RelatedEntry, RelatedName } from '../archive/manifest';
 import type { ObjectStore } from '../archive/store';
 import { readManifest, readRecords } from '../archive/reader';
 import { DEFAULT_PART_LIMITS, NdjsonGzipBuffer, storeGzipObject, writeGzipRecords, type PartLimits } from '../archive/writer';
 import { readAhead } from '../cloud/paginate';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint';
 import type { CollectRequest } from './request';
-import type { ListingPage, SourceAdapter, SourceSubject } from './sources';
+import type { ApiRecord, ListingPage, SourceAdapter, SourceSubject } from './sources';
 
 export interface CollectDeps {
   store: ObjectStore;
@@ -39,6 +39,25 @@ export interface CollectDeps {
   collector: { name: string; version: string };
   /** Called after every page read (and once before the first), e.g. for a progress display. */
   onProgress?: (progress: CollectProgress) => void;
+  /** Sees the records as they pass, when this invocation reads the whole archive (e.g. the summary's aggregation). */
+  observer?: WalkObserver | undefined;
+}
+
+/**
+ * What a walk that reads the whole archive in one invocation (a fresh walk, not a resume) shows as it goes: the
+ * subject once its check has passed, every page of the records and of each related listing, in archive order, and the
+ * manifest it committed. A resumed walk calls none of it (the records of earlier invocations are not read again).
+ */
+export interface WalkObserver {
+  subject(record: ApiRecord): void;
+  records(records: readonly ApiRecord[]): void;
+  related(name: RelatedName, records: readonly ApiRecord[]): void;
+  /** The records listing starts over from its first page: the records seen so far are void. */
+  restarted(): void;
+  /** The related listing `name` has been read to its end. */
+  relatedDone(name: RelatedName): void;
+  /** This walk's manifest is in place (the archive is committed). */
+  committed(manifest: Manifest): void;
 }
 
 /** Where a walk is: what is in the archive so far (resumed work included) and what the API calls cost. */
@@ -119,6 +138,8 @@ export interface Walk {
   base: { apiCalls: number; retries: number; records: number };
   /** Whether this invocation resumed an unfinished collection. */
   resumed: boolean;
+  /** The observer, when this walk reads the whole archive (not a resume); see {@link WalkObserver}. */
+  observer: WalkObserver | undefined;
   /** Known after `describe`: how many primary records to expect (progress only). */
   expectedRecords: number | undefined;
   /**
@@ -145,6 +166,7 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
     limits: deps.limits ?? DEFAULT_PART_LIMITS,
     base: { apiCalls: 0, retries: 0, records: 0 },
     resumed: false,
+    observer: undefined,
     expectedRecords: undefined,
     gate: Promise.resolve(),
   };
@@ -234,6 +256,7 @@ async function prepare(walk: Walk, next: { progress: Checkpoint }, subject: Sour
     const entry = await writeGzipRecords(store, relatedKey(ref, adapter.subjectName, 0, next.progress.generation), [subject.record]);
     next.progress.related.unshift({ name: adapter.subjectName, ...entry } satisfies RelatedEntry);
   }
+  walk.observer?.subject(subject.record);
   walk.expectedRecords = subject.expectedRecords;
   report(walk, next.progress);
 }
@@ -272,6 +295,7 @@ async function open(walk: Walk, existing: Manifest | undefined): Promise<Extract
   const progress = resumed ? { ...resumed, invocations: resumed.invocations + 1 } : (fresh ?? freshProgress(walk));
   walk.base = { apiCalls: progress.apiCalls, retries: progress.retries, records: progress.records };
   walk.resumed = resumed !== undefined;
+  walk.observer = walk.resumed ? undefined : deps.observer;
   walk.log.info(resumed ? 'resuming collection' : 'starting collection', {
     records: progress.records,
     parts: progress.parts.length,
@@ -305,6 +329,7 @@ async function walkRecords(state: { progress: Checkpoint }, walk: Walk): Promise
       progress.records += page.records.length;
       progress.pages += 1;
       progress.truncatedOutputs += page.records.filter((r) => adapter.isTruncated(r)).length;
+      walk.observer?.records(page.records);
     },
     (reason) => restartRecords(walk, progress, reason),
   );
@@ -322,6 +347,7 @@ async function walkRecords(state: { progress: Checkpoint }, walk: Walk): Promise
  */
 async function restartRecords(walk: Walk, progress: Checkpoint, reason: string): Promise<void> {
   walk.log.warn('the page-number walk did not add up: starting over with the NextToken walk', { reason, records: progress.records, pages: progress.pages, parts: progress.parts.length });
+  walk.observer?.restarted();
   await writable(walk);
   const stale = [...progress.parts, ...(progress.pending ? [progress.pending] : [])].map((e) => e.key);
   progress.parts = [];
@@ -351,11 +377,19 @@ async function walkRelated(state: { progress: Checkpoint }, walk: Walk): Promise
     const entry = await storeGzipObject(store, relatedKey(walk.ref, listing.name, index, progress.generation), buffer);
     progress.related.push({ name: listing.name, ...entry } satisfies RelatedEntry);
   };
-  const finished = await walkListing(walk, progress, listing.pages(progress.nextToken), storeRelated, () => undefined, (reason) => {
-    throw new PaginationError(`the ${listing.name} listing asked to start over (${reason}); only the primary listing may`);
-  });
+  const finished = await walkListing(
+    walk,
+    progress,
+    listing.pages(progress.nextToken),
+    storeRelated,
+    (page) => walk.observer?.related(listing.name, page.records),
+    (reason) => {
+      throw new PaginationError(`the ${listing.name} listing asked to start over (${reason}); only the primary listing may`);
+    },
+  );
   if (!finished) return checkpointed(walk, progress);
   if (!progress.related.some((r) => r.name === listing.name)) await storeRelated(new NdjsonGzipBuffer());
+  walk.observer?.relatedDone(listing.name);
   if (step + 1 >= listings.length) return { step: 'commit', progress };
   progress.relatedStep = step + 1;
   await saveProgress(walk, progress);
@@ -400,6 +434,7 @@ async function commit(state: { progress: Checkpoint }, walk: Walk): Promise<Coll
     await cleanUp(store, ref, progress);
     return { step: 'done', result: resultOf(ref, 'committed-by-other', winner ?? manifest, store) };
   }
+  walk.observer?.committed(manifest);
   await cleanUp(store, ref, progress);
   log.info('archive committed', {
     records: manifest.records,
@@ -573,6 +608,7 @@ async function switchGeneration(walk: Walk, progress: Checkpoint, manifest: Mani
   const current = (await readManifest(store, ref)) ?? manifest;
   const trusted = new Set([...current.parts, ...current.related].map((e) => e.key));
   const ours = current.generation === progress.generation;
+  if (ours) walk.observer?.committed(manifest);
   const stale = ours ? (progress.replaces ?? []) : [...progress.parts, ...progress.related].map((e) => e.key);
   for (const key of stale) if (!trusted.has(key)) await store.delete(key);
   await cleanUp(store, ref, progress);

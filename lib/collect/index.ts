@@ -8,6 +8,8 @@ import type { Runtime } from '../runtime';
 import { COLLECTOR } from '../runtime';
 import { errorResponse, isHttpTriggerEvent, jsonResponse, plainText, readJsonBody, toHttpRequest, type HttpResponse } from '../triggers';
 import { handleSummaryInvocation, summarizeDeps } from '../summary/invocation';
+import { createLiveSummary, type LiveSummary } from '../summary/live';
+import { headline } from '../summary/markdown';
 import { collect, type CollectDeps, type CollectResult } from './collect';
 import { collectPayload, parseCollectRequest, type CollectRequest } from './request';
 import { collectFunctionName, type AsyncInvoker } from '../fanout';
@@ -54,13 +56,15 @@ export function collectDeps(rt: Runtime, req: CollectRequest, options: Pick<Coll
  * @example await runCollect(parseCollectRequest({ source: 'ecs', regionId: 'cn-hangzhou', invokeId: 't-hz0jdfwd9f0a1b' }), rt)
  */
 export async function runCollect(req: CollectRequest, rt: Runtime, options: CollectServiceOptions = {}): Promise<CollectResponse> {
-  const result: CollectResponse = await collect(req, collectDeps(rt, req, options));
+  // Inline, the summary is aggregated while the walk goes (when the walk reads the whole archive): see lib/summary/live.ts.
+  const live = rt.config.summarizeAfterCollect === 'inline' ? createLiveSummary(req.source) : undefined;
+  const result: CollectResponse = await collect(req, { ...collectDeps(rt, req, options), observer: live });
 
   if (result.status === 'checkpointed' && req.async) {
     result.continuation = await scheduleContinuation(req, result.invocations, rt, options.invoker);
   }
   if (result.status === 'committed') {
-    result.summary = await afterCommit(req, rt, options.invoker);
+    result.summary = await afterCommit(req, rt, options.invoker, live);
   }
   return result;
 }
@@ -86,11 +90,26 @@ async function scheduleContinuation(
   return { scheduled: true, requestId };
 }
 
-async function afterCommit(req: CollectRequest, rt: Runtime, invoker: AsyncInvoker | undefined): Promise<NonNullable<CollectResponse['summary']>> {
+/**
+ * The summary once the archive is committed. `inline`: stored before collect answers, from the aggregation of the
+ * walk when it saw the whole archive (then only the small summary objects are left to write), else by reading the
+ * archive back (a resumed walk). `async`: the summarize function, invoked asynchronously. Either way every
+ * committed archive gets its summary, which `GET /summary` also recomputes whenever it is missing or stale.
+ */
+async function afterCommit(
+  req: CollectRequest,
+  rt: Runtime,
+  invoker: AsyncInvoker | undefined,
+  live: LiveSummary | undefined,
+): Promise<NonNullable<CollectResponse['summary']>> {
   const mode = rt.config.summarizeAfterCollect;
   const payload = { source: req.source, regionId: req.regionId, id: req.id, force: true };
   try {
     if (mode === 'inline') {
+      const ref = { source: req.source, regionId: req.regionId, id: req.id };
+      const stored = await live?.store({ ...summarizeDeps(rt), ref });
+      if (stored) return { mode, headline: headline(stored.summary), failures: stored.summary.failures };
+      if (live?.unavailable) rt.logger.debug('summarizing from the archive', { reason: live.unavailable });
       const s = await handleSummaryInvocation(payload, summarizeDeps(rt));
       return { mode, headline: s.headline, failures: s.failures };
     }

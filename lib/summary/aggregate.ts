@@ -157,8 +157,11 @@ export interface Aggregation {
 /** Options of {@link createAggregator}. */
 export interface AggregatorOptions {
   source: Source;
-  /** OOS: failed child executions by resource id (see {@link indexChildren}). */
-  children?: ChildIndex;
+  /**
+   * OOS: failed child executions by resource id (see {@link indexChildren}); `'later'` when they are still being
+   * listed: failed records then wait (in order) until {@link Aggregator.setChildren} gives the index.
+   */
+  children?: ChildIndex | 'later';
   /** Distinct causes kept as their own group; later new causes are counted in one `other` group. @default 5000 */
   maxGroups?: number;
   /** Size of each group's example text in bytes. @default 2048 */
@@ -242,7 +245,13 @@ function resourceTokens(value: unknown, out: Set<string>, depth = 0): void {
  */
 export async function indexChildren(children: AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>>): Promise<ChildIndex> {
   const index: ChildIndex = new Map();
-  for await (const child of children) {
+  for await (const child of children) addChild(index, child);
+  return index;
+}
+
+/** Adds one failed child execution to an index ({@link indexChildren} one record at a time, in listing order). */
+export function addChild(index: ChildIndex, child: Record<string, unknown>): void {
+  {
     const info: ChildInfo = {
       executionId: str(child.ExecutionId),
       statusMessage: str(child.StatusMessage).slice(0, 8192),
@@ -258,7 +267,6 @@ export async function indexChildren(children: AsyncIterable<Record<string, unkno
       if (!prev || (info.endDate ?? '') >= (prev.endDate ?? '')) index.set(token, info);
     }
   }
-  return index;
 }
 
 /** OOS `StatusMessage` boilerplate: `Task 'runCommand' failed: ExitCodeNonzero: ` (the code is kept as the error code). */
@@ -286,6 +294,14 @@ export function oosMessage(message: string): { text: string; errorCode: string; 
 /** The streaming aggregator: feed records with `add`, then call `finish` once. */
 export interface Aggregator {
   add(record: Record<string, unknown>): void;
+  /**
+   * Created with `children: 'later'`: the complete index of failed children. The failed records that waited for it
+   * are aggregated now, in their order; later ones at once. The result is the one of an aggregator given the index
+   * from the start: a failure's part of the aggregation does not depend on the records that are not failures.
+   */
+  setChildren(children: ChildIndex): void;
+  /** Characters of the `Outputs` of the failed records waiting for {@link setChildren} (what waiting holds in memory). */
+  readonly waitingChars: number;
   finish(): Aggregation;
 }
 
@@ -300,7 +316,10 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
   const { source } = options;
   const maxGroups = options.maxGroups ?? 5000;
   const exampleBytes = options.exampleBytes ?? 2048;
-  const children = options.children ?? new Map<string, ChildInfo>();
+  let children: ChildIndex = options.children === 'later' || options.children === undefined ? new Map<string, ChildInfo>() : options.children;
+  // Failed records waiting for the children's index, with their view and their index in the archive.
+  let waiting: Array<[Record<string, unknown>, RecordView, number]> | undefined = options.children === 'later' ? [] : undefined;
+  let waitingChars = 0;
   const byStatus: Record<string, number> = Object.create(null) as Record<string, number>;
   const counts = { total: 0, succeeded: 0, failed: 0, unfinished: 0, skipped: 0 };
   // A cause has up to four text pieces; the miner's bound keeps its memory flat whatever the archive holds.
@@ -391,90 +410,116 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
       }
       if (v.commandId && commandIds.size < 2) commandIds.add(v.commandId);
       if (cls !== 'failed') return;
+      if (waiting) {
+        waiting.push([record, v, index]);
+        waitingChars += str(record.Outputs).length + 256;
+        return;
+      }
+      addFailure(record, v, index);
+    },
 
-      retry.add(v.id);
-      const text = failureText(record, v);
-      if (NEVER_RAN_ERROR_CODES.has(v.errorCode)) v.exitCode = null;
-      const pieces: number[] = [];
-      let titlePiece = 0;
-      text.pieces.forEach((piece, i) => {
-        const prepared = prepareMessage(piece);
-        if (prepared === '') return;
-        if (i === text.titlePiece || (i > text.titlePiece && pieces.length === 0)) titlePiece = pieces.length;
-        pieces.push(miner.add(prepared));
-      });
-      const stateKey = [v.status, v.errorCode, String(v.exitCode), pieces.join(',')].join('\u001f');
-      let group = groups.get(stateKey);
-      if (!group && (groups.size >= maxGroups || pieces.includes(OVERFLOW))) {
-        if (!overflowSeen.has(stateKey)) {
-          overflowSeen.add(stateKey);
-          overflowCauses += 1;
-        }
-        overflow ??= { status: '(various)', errorCode: '', exitCode: null, pieces: [], titlePiece: 0, count: 0, first: index, example: { id: v.id, text: text.example }, resourceIds: new Map(), errors: new Map() };
-        group = overflow;
-      }
-      if (!group) {
-        group = { status: v.status, errorCode: v.errorCode, exitCode: v.exitCode, pieces, titlePiece, count: 0, first: index, example: { id: v.id, text: text.example }, resourceIds: new Map(), errors: new Map() };
-        groups.set(stateKey, group);
-      }
-      group.count += 1;
-      if (!group.resourceIds.has(v.id)) {
-        group.resourceIds.set(v.id, index);
-        if (group.errors.size < ERRORS_PER_GROUP && instanceErrors < MAX_INSTANCE_ERRORS) {
-          group.errors.set(v.id, [index, instanceErrorLine(text.pieces[text.titlePiece] || text.pieces.find(Boolean) || '')]);
-          instanceErrors += 1;
-        }
-      }
+    setChildren(index) {
+      children = index;
+      const held = waiting ?? [];
+      waiting = undefined;
+      waitingChars = 0;
+      for (const [record, v, at] of held) addFailure(record, v, at);
+    },
+
+    get waitingChars() {
+      return waitingChars;
     },
 
     finish() {
-      const failures = counts.failed;
-      // Groups of the miner may have merged since a record was added: causes whose templates are now the same merge.
-      miner.settle();
-      const causes = new Map<string, { key: string; signature: string; title: string; state: GroupState }>();
-      for (const state of groups.values()) {
-        const templates = state.pieces.map((id) => miner.template(id));
-        const signature = joinSignature(templates);
-        const key = causeKey(state.status, state.errorCode, state.exitCode, signature);
-        const cause = causes.get(key);
-        if (!cause) {
-          causes.set(key, { key, signature, title: templates[state.titlePiece] ?? '', state });
-          continue;
-        }
-        const into = cause.state;
-        const earlier = state.first < into.first;
-        const merged: GroupState = { ...into, count: into.count + state.count, first: Math.min(into.first, state.first), example: earlier ? state.example : into.example, resourceIds: into.resourceIds };
-        for (const [id, at] of state.resourceIds) if ((merged.resourceIds.get(id) ?? Infinity) > at) merged.resourceIds.set(id, at);
-        for (const [id, e] of state.errors) if ((merged.errors.get(id)?.[0] ?? Infinity) > e[0]) merged.errors.set(id, e);
-        cause.state = merged;
-      }
-      const list: FailureGroup[] = [...causes.values()].map(({ key, signature, title, state }) => toGroup(key, signature, title, state, failures));
-      if (overflow) {
-        list.push(toGroup(OVERFLOW_GROUP_KEY, '(causes beyond the group limit)', '(causes beyond the group limit)', overflow, failures));
-      }
-      list.sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
-      const sortedStatus: Record<string, number> = {};
-      for (const k of Object.keys(byStatus).sort((a, b) => (byStatus[b] ?? 0) - (byStatus[a] ?? 0) || a.localeCompare(b))) {
-        sortedStatus[k] = byStatus[k] ?? 0;
-      }
-      return {
-        source,
-        total: counts.total,
-        byStatus: sortedStatus,
-        succeeded: counts.succeeded,
-        failures,
-        unfinished: counts.unfinished,
-        skipped: counts.skipped,
-        groups: list,
-        overflowCauses,
-        retryIds: [...retry],
-        commandIds: [...commandIds],
-        truncated: { count: truncated.count, bytesDropped: truncated.bytesDropped, ids: [...truncated.ids] },
-        durations: durations.values(),
-        finishes: { at: finishAt.values(), failed: Uint8Array.from(finishFailed) },
-      };
+      if (waiting) throw new Error('the aggregation waits for the failed children (setChildren) and cannot finish');
+      return finishAggregation();
     },
   };
+
+  /** A failed record's part: its cause (template mining), its group, the retry list. `index`: its place in the archive. */
+  function addFailure(record: Record<string, unknown>, v: RecordView, index: number): void {
+    retry.add(v.id);
+    const text = failureText(record, v);
+    if (NEVER_RAN_ERROR_CODES.has(v.errorCode)) v.exitCode = null;
+    const pieces: number[] = [];
+    let titlePiece = 0;
+    text.pieces.forEach((piece, i) => {
+      const prepared = prepareMessage(piece);
+      if (prepared === '') return;
+      if (i === text.titlePiece || (i > text.titlePiece && pieces.length === 0)) titlePiece = pieces.length;
+      pieces.push(miner.add(prepared));
+    });
+    const stateKey = [v.status, v.errorCode, String(v.exitCode), pieces.join(',')].join('\u001f');
+    let group = groups.get(stateKey);
+    if (!group && (groups.size >= maxGroups || pieces.includes(OVERFLOW))) {
+      if (!overflowSeen.has(stateKey)) {
+        overflowSeen.add(stateKey);
+        overflowCauses += 1;
+      }
+      overflow ??= { status: '(various)', errorCode: '', exitCode: null, pieces: [], titlePiece: 0, count: 0, first: index, example: { id: v.id, text: text.example }, resourceIds: new Map(), errors: new Map() };
+      group = overflow;
+    }
+    if (!group) {
+      group = { status: v.status, errorCode: v.errorCode, exitCode: v.exitCode, pieces, titlePiece, count: 0, first: index, example: { id: v.id, text: text.example }, resourceIds: new Map(), errors: new Map() };
+      groups.set(stateKey, group);
+    }
+    group.count += 1;
+    if (!group.resourceIds.has(v.id)) {
+      group.resourceIds.set(v.id, index);
+      if (group.errors.size < ERRORS_PER_GROUP && instanceErrors < MAX_INSTANCE_ERRORS) {
+        group.errors.set(v.id, [index, instanceErrorLine(text.pieces[text.titlePiece] || text.pieces.find(Boolean) || '')]);
+        instanceErrors += 1;
+      }
+    }
+  }
+
+  function finishAggregation(): Aggregation {
+    const failures = counts.failed;
+    // Groups of the miner may have merged since a record was added: causes whose templates are now the same merge.
+    miner.settle();
+    const causes = new Map<string, { key: string; signature: string; title: string; state: GroupState }>();
+    for (const state of groups.values()) {
+      const templates = state.pieces.map((id) => miner.template(id));
+      const signature = joinSignature(templates);
+      const key = causeKey(state.status, state.errorCode, state.exitCode, signature);
+      const cause = causes.get(key);
+      if (!cause) {
+        causes.set(key, { key, signature, title: templates[state.titlePiece] ?? '', state });
+        continue;
+      }
+      const into = cause.state;
+      const earlier = state.first < into.first;
+      const merged: GroupState = { ...into, count: into.count + state.count, first: Math.min(into.first, state.first), example: earlier ? state.example : into.example, resourceIds: into.resourceIds };
+      for (const [id, at] of state.resourceIds) if ((merged.resourceIds.get(id) ?? Infinity) > at) merged.resourceIds.set(id, at);
+      for (const [id, e] of state.errors) if ((merged.errors.get(id)?.[0] ?? Infinity) > e[0]) merged.errors.set(id, e);
+      cause.state = merged;
+    }
+    const list: FailureGroup[] = [...causes.values()].map(({ key, signature, title, state }) => toGroup(key, signature, title, state, failures));
+    if (overflow) {
+      list.push(toGroup(OVERFLOW_GROUP_KEY, '(causes beyond the group limit)', '(causes beyond the group limit)', overflow, failures));
+    }
+    list.sort((a, b) => b.count - a.count || a.key.localeCompare(b.key));
+    const sortedStatus: Record<string, number> = {};
+    for (const k of Object.keys(byStatus).sort((a, b) => (byStatus[b] ?? 0) - (byStatus[a] ?? 0) || a.localeCompare(b))) {
+      sortedStatus[k] = byStatus[k] ?? 0;
+    }
+    return {
+      source,
+      total: counts.total,
+      byStatus: sortedStatus,
+      succeeded: counts.succeeded,
+      failures,
+      unfinished: counts.unfinished,
+      skipped: counts.skipped,
+      groups: list,
+      overflowCauses,
+      retryIds: [...retry],
+      commandIds: [...commandIds],
+      truncated: { count: truncated.count, bytesDropped: truncated.bytesDropped, ids: [...truncated.ids] },
+      durations: durations.values(),
+      finishes: { at: finishAt.values(), failed: Uint8Array.from(finishFailed) },
+    };
+  }
 }
 
 /** The `exitCode` of an OOS `Outputs` value (a JSON string or an object), if it states one. */

@@ -9,12 +9,12 @@ import { readAllParts, readManifest, readRelated } from '../archive/reader';
 import type { ObjectStore } from '../archive/store';
 import { InputError } from '../errors';
 import type { Logger } from '../log';
-import { createAggregator, indexChildren, type ChildIndex } from './aggregate';
+import { createAggregator, indexChildren, type Aggregation, type ChildIndex } from './aggregate';
 import { renderMarkdown } from './markdown';
 import { notifyFailures, type NotifyConfig, type NotifyOutcome } from './notify';
 import { renderReportHtml } from './report-html';
 import { MASKING_VERSION } from './secrets';
-import { buildSummary, subjectOf, SUMMARY_FORMAT, type Summary } from './summary';
+import { buildSummary, subjectOf, SUMMARY_FORMAT, type Subject, type Summary } from './summary';
 
 export type { FailureGroup } from './aggregate';
 export type { NotifyConfig, NotifyOutcome } from './notify';
@@ -82,32 +82,52 @@ async function firstRecord(records: AsyncIterable<Record<string, unknown>>): Pro
   return undefined;
 }
 
-/** Computes and stores every summary object; returns them too, so a caller can serve one without reading it back. */
-async function computeAndStore(
-  options: SummarizeOptions,
-  manifest: Manifest,
-): Promise<SummarizeResult & { markdown: string; html: string }> {
-  const { store, ref, logger } = options;
-  const now = options.now ?? (() => new Date());
-  const started = Date.now();
-  const source = ref.source;
+/** What a summary is made of besides the manifest: the aggregated records, the subject, the failed children (OOS). */
+export interface SummaryInputs {
+  aggregation: Aggregation;
+  subject: Subject;
+  children: ChildIndex | undefined;
+}
 
+/** Reads a complete archive once (streaming) into what its summary is made of. */
+async function aggregateArchive(options: SummarizeOptions, manifest: Manifest): Promise<SummaryInputs> {
+  const { store, ref } = options;
+  const source = ref.source;
   const subject = subjectOf(source, await firstRecord(readRelated(store, manifest, source === 'oos' ? 'execution' : 'invocation')));
   let children: ChildIndex | undefined;
   if (source === 'oos') children = await indexChildren(readRelated(store, manifest, 'failed-child-executions'));
-
   const aggregator = createAggregator({ source, children, maxGroups: options.maxGroups });
   for await (const record of readAllParts(store, manifest)) aggregator.add(record);
-  const aggregation = aggregator.finish();
+  return { aggregation: aggregator.finish(), subject, children };
+}
 
+/** Computes and stores every summary object; returns them too, so a caller can serve one without reading it back. */
+async function computeAndStore(options: SummarizeOptions, manifest: Manifest): Promise<SummarizeResult & { markdown: string; html: string }> {
+  const started = Date.now();
+  return storeSummary(options, manifest, await aggregateArchive(options, manifest), started);
+}
+
+/**
+ * Builds summary.json from its inputs and stores it with summary.md, report.html and retry.txt (summary.json last:
+ * once it exists and matches the manifest, the others are there too), then notifies when configured.
+ * @param started when the work on this summary began (for the log line).
+ */
+export async function storeSummary(
+  options: SummarizeOptions,
+  manifest: Manifest,
+  inputs: SummaryInputs,
+  started = Date.now(),
+): Promise<SummarizeResult & { markdown: string; html: string }> {
+  const { store, ref, logger } = options;
+  const now = options.now ?? (() => new Date());
   const keys = summaryKeys(ref);
   const summary = buildSummary({
     ref,
     manifest,
     manifestKey: manifestKey(ref),
-    aggregation,
-    subject,
-    children,
+    aggregation: inputs.aggregation,
+    subject: inputs.subject,
+    children: inputs.children,
     links: {
       archive: store.locate(archiveDir(ref)),
       summary: store.locate(keys.summary),
@@ -121,12 +141,14 @@ async function computeAndStore(
   const html = renderReportHtml(summary);
 
   // summary.json last: once it exists (and matches the manifest) the other objects are there too.
-  await store.put(keys.retry, summary.retry.ids.length ? summary.retry.ids.join('\n') + '\n' : '', { contentType: 'text/plain; charset=utf-8' });
-  await store.put(keys.markdown, markdown, { contentType: 'text/markdown; charset=utf-8' });
-  await store.put(keys.report, html, { contentType: 'text/html; charset=utf-8' });
+  await Promise.all([
+    store.put(keys.retry, summary.retry.ids.length ? summary.retry.ids.join('\n') + '\n' : '', { contentType: 'text/plain; charset=utf-8' }),
+    store.put(keys.markdown, markdown, { contentType: 'text/markdown; charset=utf-8' }),
+    store.put(keys.report, html, { contentType: 'text/html; charset=utf-8' }),
+  ]);
   await store.put(keys.summary, JSON.stringify(summary, null, 2), { contentType: 'application/json; charset=utf-8' });
   logger.info('archive summarized', {
-    source,
+    source: ref.source,
     regionId: ref.regionId,
     id: ref.id,
     total: summary.total,

@@ -1,9 +1,13 @@
 /**
  * Nothing on collect's critical path but the round trips, against the local cloud with the real SDKs: the existence
- * check runs beside the first pages and nothing is written before it passes.
+ * check runs beside the first pages and nothing is written before it passes; the summary is aggregated while the
+ * walk goes and is the one summarize computes from the archive.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCollect } from '../../lib/collect';
+import { collectDeps, runCollect } from '../../lib/collect';
+import { collect } from '../../lib/collect/collect';
+import { summarizeArchive } from '../../lib/summary';
+import { createLiveSummary } from '../../lib/summary/live';
 import { parseCollectRequest } from '../../lib/collect/request';
 import { createRuntime } from '../../lib/runtime';
 import { archiveDir, type ArchiveRef } from '../../lib/archive/layout';
@@ -96,5 +100,79 @@ describe('the existence check runs beside the first pages', () => {
     expect(err).toMatchObject({ name: 'ApiError', code: 'Throttling.User' });
     expect((await keysUnder(store, `${archiveDir(ref)}/`)).sort()).toEqual(before);
     expect(before.some((k) => k.endsWith('_checkpoint.json'))).toBe(true);
+  });
+});
+
+describe('the summary is aggregated while the walk goes', () => {
+  /** Collects with a live summary as the walk's observer, then stores it; returns what both ways stored. */
+  async function liveAndReadBack(payload: Record<string, unknown>, env: NodeJS.ProcessEnv, maxWaitingChars?: number) {
+    const rt = createRuntime(fcContext(), { env });
+    const req = parseCollectRequest(payload);
+    const ref: ArchiveRef = { source: req.source, regionId: req.regionId, id: req.id };
+    const live = createLiveSummary(req.source, { maxWaitingChars });
+    const result = await collect(req, { ...collectDeps(rt, req), observer: live });
+    const at = new Date(Date.now() + 1_000);
+    const options = { store: rt.store, ref, logger: rt.logger, now: () => at };
+    const fromWalk = await live.store(options);
+    const stored = async () => Promise.all(['summary.json', 'summary.md', 'report.html', 'retry.txt'].map(async (name) => (await rt.store.get(`${archiveDir(ref)}/${name}`))?.toString('utf8')));
+    const walkObjects = await stored();
+    const fromArchive = await summarizeArchive(options);
+    return { result, live, fromWalk, fromArchive, walkObjects, archiveObjects: await stored() };
+  }
+
+  it.each([
+    ['OOS with failed children', () => oosPayload(t.cloud.rpc.data.addExecution({ resources: 1_450, failureRate: 0.3 }).executionId)],
+    ['ECS with failures', () => ecsPayload(t.cloud.rpc.data.addInvocation({ instances: 730, failureRate: 0.25 }).invokeId)],
+    ['ECS, 24 KB outputs', () => ecsPayload(t.cloud.rpc.data.demo.largeOutputInvokeId)],
+  ])('%s: summary.json from the walk is byte-for-byte the one summarize computes from the archive', async (_what, payloadOf) => {
+    // Prepare
+    const env = t.env('oss', { ARCHIVE_PART_MAX_RECORDS: '400' });
+    // Act
+    const { result, live, fromWalk, walkObjects, archiveObjects, fromArchive } = await liveAndReadBack(payloadOf(), env);
+    // Assess: the walk's summary was stored (not a read-back), and all four objects equal the read-back ones
+    expect(result.status).toBe('committed');
+    expect(live.unavailable).toBeUndefined();
+    expect(fromWalk?.summary.total).toBe(result.records);
+    expect(fromArchive.summary.failures).toBeGreaterThan(0);
+    expect(walkObjects[0]).toBe(JSON.stringify(fromArchive.summary, null, 2));
+    expect(walkObjects).toEqual(archiveObjects);
+  });
+
+  it('OOS failures beyond what may wait for the children: the walk stands aside and the archive is read back', async () => {
+    // Prepare
+    const id = t.cloud.rpc.data.addExecution({ resources: 300, failureRate: 0.5 }).executionId;
+    // Act
+    const { live, fromWalk, archiveObjects, fromArchive } = await liveAndReadBack(oosPayload(id), t.env('file'), 10_000);
+    // Assess
+    expect(live.unavailable).toMatch(/outgrew/);
+    expect(fromWalk).toBeUndefined();
+    expect(archiveObjects[0]).toBe(JSON.stringify(fromArchive.summary, null, 2));
+  });
+
+  it('collect answers with the summary stored; after a resumed walk too, and the same as summarize computes', async () => {
+    // Prepare: one uninterrupted collection and one cut by the deadline (resumed twice), SUMMARIZE_AFTER_COLLECT=inline
+    const id = t.cloud.rpc.data.addExecution({ resources: 900, failureRate: 0.2 }).executionId;
+    const whole = t.env('file', { SUMMARIZE_AFTER_COLLECT: 'inline', ARCHIVE_PART_MAX_RECORDS: '300' });
+    const cut = t.env('file', { SUMMARIZE_AFTER_COLLECT: 'inline', ARCHIVE_PART_MAX_RECORDS: '300' });
+    const ref: ArchiveRef = { source: 'oos', regionId: 'cn-hangzhou', id };
+    // Act
+    const one = await runCollect(parseCollectRequest(oosPayload(id)), createRuntime(fcContext(), { env: whole }));
+    const statuses: string[] = [];
+    let last;
+    do {
+      last = await runCollect(parseCollectRequest(oosPayload(id)), { ...createRuntime(fcContext(), { env: cut }), deadline: deadlineAfter(4) });
+      statuses.push(last.status);
+    } while (!last.complete && statuses.length < 10);
+    // Assess: both answered with the summary, and each stored summary is the one summarize computes from its archive
+    expect(statuses.length).toBeGreaterThan(1);
+    for (const [env, answer] of [[whole, one], [cut, last]] as const) {
+      const rt = createRuntime(fcContext(), { env });
+      expect(answer.summary).toMatchObject({ mode: 'inline', failures: expect.any(Number) as number });
+      expect(answer.summary?.error).toBeUndefined();
+      const stored = JSON.parse(String(await rt.store.get(`${archiveDir(ref)}/summary.json`))) as { generatedAt: string; failures: number };
+      expect(stored.failures).toBe(answer.summary?.failures);
+      const again = await summarizeArchive({ store: rt.store, ref, logger: rt.logger, now: () => new Date(stored.generatedAt) });
+      expect(JSON.parse(JSON.stringify(again.summary))).toEqual(stored);
+    }
   });
 });

@@ -1,0 +1,109 @@
+/**
+ * The summary aggregated while collect walks: collect hands every page to it as it passes (it is the walk's
+ * observer), so the aggregation's CPU runs while the next page is on the wire, and once the archive is committed only
+ * the small summary objects are left to build and store. What it stores is what `summarizeArchive` computes from the
+ * archive read back, byte for byte: the same records in the same order, through the same aggregator.
+ *
+ * It stands aside (and the archive is summarized by reading it back, as before) when it did not see the whole
+ * archive: a resumed walk, a records walk that started over (parallel ECS pages that did not add up), a racing
+ * collector's manifest in place, or OOS failures that outgrew what it may hold while
+ * the failed children are still being listed (a failed record's cause needs the complete list of children).
+ */
+import type { Manifest, RelatedName } from '../archive/manifest';
+import type { Source } from '../ids';
+import { addChild, createAggregator, type Aggregator, type ChildIndex } from './aggregate';
+import { requireCompleteManifest, storeSummary, type SummarizeOptions, type SummarizeResult } from './index';
+import { subjectOf, type Subject } from './summary';
+
+/** Characters of failed OOS records held while the failed children are still being listed. @default 16 Mi */
+export const MAX_WAITING_CHARS = 16 * 1024 * 1024;
+
+/** Options of {@link createLiveSummary}. */
+export interface LiveSummaryOptions {
+  /** Distinct causes kept as groups (as summarize's option). @default 5000 */
+  maxGroups?: number;
+  /** See {@link MAX_WAITING_CHARS}. */
+  maxWaitingChars?: number;
+}
+
+/** A summary in the making; collect's walk observer (structurally: lib/collect/collect.ts `WalkObserver`). */
+export interface LiveSummary {
+  subject(record: Record<string, unknown>): void;
+  records(records: readonly Record<string, unknown>[]): void;
+  related(name: RelatedName, records: readonly Record<string, unknown>[]): void;
+  restarted(): void;
+  relatedDone(name: RelatedName): void;
+  committed(manifest: Manifest): void;
+  /** Why it cannot store the summary (it did not see the whole archive), or `undefined` when it can. */
+  readonly unavailable: string | undefined;
+  /**
+   * Stores the summary objects of the archive in place, when that archive holds exactly the objects this walk
+   * committed; `undefined` (nothing stored) otherwise, or when {@link unavailable}.
+   */
+  store(options: SummarizeOptions): Promise<SummarizeResult | undefined>;
+}
+
+/** A fingerprint of an archive's content: every part's and related object's checksum, in manifest order. */
+function contentOf(m: Manifest): string {
+  return [...m.parts.map((p) => p.sha256), '|', ...m.related.map((r) => `${r.name}:${r.sha256}`)].join(',');
+}
+
+/**
+ * A live summary for one archive of `source`.
+ * @example const live = createLiveSummary('oos'); await collect(req, { ...deps, observer: live }); await live.store(options);
+ */
+export function createLiveSummary(source: Source, options: LiveSummaryOptions = {}): LiveSummary {
+  const maxWaitingChars = options.maxWaitingChars ?? MAX_WAITING_CHARS;
+  const children: ChildIndex | undefined = source === 'oos' ? new Map() : undefined;
+  let aggregator: Aggregator | undefined = createAggregator({ source, children: children ? 'later' : undefined, maxGroups: options.maxGroups });
+  let subject: Subject | undefined;
+  let childrenDone = source !== 'oos';
+  let committed: Manifest | undefined;
+  let abandoned: string | undefined;
+
+  const abandon = (why: string) => {
+    abandoned ??= why;
+    aggregator = undefined;
+  };
+
+  return {
+    subject(record) {
+      // Only the few fields the summary shows: the record can be as large as the records' pages (ECS).
+      subject = subjectOf(source, record);
+    },
+    records(records) {
+      if (!aggregator) return;
+      for (const record of records) aggregator.add(record);
+      if (aggregator.waitingChars > maxWaitingChars) abandon('the failed records outgrew what may wait for the failed children');
+    },
+    related(name, records) {
+      if (name !== 'failed-child-executions' || !children || !aggregator) return;
+      for (const child of records) addChild(children, child);
+    },
+    restarted() {
+      abandon('the records walk started over');
+    },
+    relatedDone(name) {
+      if (name !== 'failed-child-executions' || !children) return;
+      childrenDone = true;
+      aggregator?.setChildren(children);
+    },
+    committed(manifest) {
+      committed = manifest;
+    },
+    get unavailable() {
+      if (abandoned) return abandoned;
+      if (!subject || !childrenDone || !committed) return 'the walk did not read the whole archive';
+      return undefined;
+    },
+    async store(summarize) {
+      if (this.unavailable !== undefined || !aggregator || !subject || !committed) return undefined;
+      const started = Date.now();
+      const manifest = await requireCompleteManifest(summarize.store, summarize.ref);
+      if (contentOf(manifest) !== contentOf(committed)) return undefined;
+      const aggregation = aggregator.finish();
+      aggregator = undefined;
+      return storeSummary(summarize, manifest, { aggregation, subject, children }, started);
+    },
+  };
+}
