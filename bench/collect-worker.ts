@@ -23,6 +23,8 @@ export interface Job {
 export interface Figures {
   ms: number;
   cpuMs: number;
+  /** The system share of cpuMs (syscalls: sockets, files). */
+  sysMs: number;
   peakRssMb: number;
   apiCalls?: number;
   pages?: number;
@@ -80,7 +82,7 @@ let handler: Handler = async () => {
   throw new Error('no bundle given');
 };
 
-async function run(): Promise<Omit<Figures, 'ms' | 'cpuMs' | 'peakRssMb'>> {
+async function run(): Promise<Omit<Figures, 'ms' | 'cpuMs' | 'sysMs' | 'peakRssMb'>> {
   switch (job.kind) {
     case 'floor':
       return pages(() => undefined);
@@ -145,7 +147,7 @@ async function main(): Promise<void> {
   const out = await run();
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  const figures: Figures = { ms, cpuMs: (cpu.user + cpu.system) / 1000, peakRssMb: process.resourceUsage().maxRSS / 1024, ...out };
+  const figures: Figures = { ms, cpuMs: (cpu.user + cpu.system) / 1000, sysMs: cpu.system / 1000, peakRssMb: process.resourceUsage().maxRSS / 1024, ...out };
   process.stdout.write(`BENCH ${JSON.stringify(figures)}\n`);
 }
 
