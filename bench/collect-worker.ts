@@ -142,11 +142,28 @@ async function run(): Promise<Omit<Figures, 'ms' | 'cpuMs' | 'sysMs' | 'peakRssM
 
 async function main(): Promise<void> {
   if (job.bundle) handler = (require(job.bundle) as { handler: Handler }).handler;
+  // BENCH_MEMORY=1 (bench --memory): where the memory is at the largest RSS seen, sampled every 10 ms, to stderr.
+  let peak: NodeJS.MemoryUsage | undefined;
+  const sampler = process.env.BENCH_MEMORY
+    ? setInterval(() => {
+        const m = process.memoryUsage();
+        if (process.env.BENCH_MEMORY === 'timeline') process.stderr.write(`t ${Math.round(performance.now())} rss ${m.rss >> 20} heap ${m.heapUsed >> 20}/${m.heapTotal >> 20} ab ${m.arrayBuffers >> 20}\n`);
+        if (!peak || m.rss > peak.rss) peak = m;
+      }, 10)
+    : undefined;
+  // BENCH_SNAPSHOT_AT=<ms> <file>: one heap snapshot that long after the start (finding what holds memory).
+  const [snapAt, snapFile] = (process.env.BENCH_SNAPSHOT_AT ?? '').split(' ');
+  if (snapAt && snapFile) setTimeout(() => require('node:v8').writeHeapSnapshot(snapFile), Number(snapAt)).unref();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const out = await run();
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  if (sampler) {
+    clearInterval(sampler);
+    const mb = (n: number) => `${Math.round(n / 2 ** 20)} MB`;
+    if (peak) process.stderr.write(`memory at the sampled peak: rss ${mb(peak.rss)}, heap ${mb(peak.heapUsed)} of ${mb(peak.heapTotal)}, external ${mb(peak.external)} (array buffers ${mb(peak.arrayBuffers)})\n`);
+  }
   const figures: Figures = { ms, cpuMs: (cpu.user + cpu.system) / 1000, sysMs: cpu.system / 1000, peakRssMb: process.resourceUsage().maxRSS / 1024, ...out };
   process.stdout.write(`BENCH ${JSON.stringify(figures)}\n`);
 }

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createGzip, type Gzip } from 'node:zlib';
+import { RawJsonText } from '../cloud/raw-json';
 import type { ObjectEntry } from './manifest';
 import type { ObjectStore } from './store';
 
@@ -40,13 +41,26 @@ export class NdjsonGzipBuffer {
   }
 
   /**
-   * Appends records, one JSON line each. Lines are handed to zlib in batches (one call per page), which is what
+   * Appends records, one JSON line each (a {@link RawJsonText} is written as the text it holds). Lines are handed to zlib in batches (one call per page), which is what
    * keeps the cost per record low; deflate without flushes does not depend on how its input is split.
    */
   async write(records: Iterable<unknown> | AsyncIterable<unknown>): Promise<void> {
     let batch = '';
     let batched = 0;
     const add = async (record: unknown) => {
+      if (record instanceof RawJsonText) {
+        // A scanned body's object, as its own minified text: written in slices, never built or stringified.
+        if (batch) await this.push(batch);
+        batch = '\n';
+        batched = 0;
+        for (const chunk of record.chunks()) {
+          await this.push(chunk);
+          this.bytes += chunk.length;
+        }
+        this.records += 1;
+        this.bytes += 1;
+        return;
+      }
       const line = JSON.stringify(record) + '\n';
       batch += line;
       this.records += 1;
@@ -65,7 +79,7 @@ export class NdjsonGzipBuffer {
     if (batch) await this.push(batch);
   }
 
-  private async push(text: string): Promise<void> {
+  private async push(text: string | Buffer): Promise<void> {
     if (!this.gzip.write(text)) await new Promise<void>((resolve) => this.gzip.once('drain', resolve));
   }
 

@@ -1,5 +1,6 @@
 /**
- * Pages are parsed once, natively, when nothing in them needs json-bigint.
+ * Pages are parsed once, natively, when nothing in them needs json-bigint; a large body a caller asked to keep as
+ * text is scanned instead of parsed.
  *
  * pop-core parses every response with json-bigint (exact big integers), a parser written in JavaScript that reads a
  * string character by character: for Cloud Assistant pages, whose records carry outputs of up to 24 KB, it was most
@@ -8,10 +9,21 @@
  * a body without such a literal is parsed with `JSON.parse` (the same values, plain objects, no copy needed), and a
  * body with one, or one `JSON.parse` refuses, goes to json-bigint as before (same values, same errors).
  *
+ * Raw bodies ({@link rawBodyClient}): a call made through such a client runs in an AsyncLocalStorage context that
+ * this hook reads. A body of at least `minBytes` is then scanned by ./raw-json (validated, only its shallow part
+ * built, deeper containers as counted spans, each built object's minified text kept for storing it), instead of
+ * becoming objects. The scope is exactly the calls made through that client (other calls in flight at the same time
+ * are parsed as always), and a small body, an error body (one with a `Code`, which pop-core must see to throw) or
+ * anything the scan does not take is parsed the ordinary way. The risk is the scanner itself (a JSON validator of our
+ * own); its tests compare it with JSON.parse and json-bigint on valid and invalid bodies.
+ *
  * json-bigint is used by pop-core alone (lib/rpc.js and lib/roa.js read `JSON.parse` of its exports at call time),
  * so installing the fast path on that module object changes nothing else.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import jsonBigint from 'json-bigint';
+import type { RpcClient } from './rpc';
+import { scanJson } from './raw-json';
 
 /** A number token of 16 characters or more where a JSON value can start (may also match inside a string: then json-bigint parses, which is only slower). */
 const LONG_NUMBER = /[:,[]\s*-?[0-9][0-9.eE+-]{15,}/;
@@ -19,8 +31,25 @@ const LONG_NUMBER = /[:,[]\s*-?[0-9][0-9.eE+-]{15,}/;
 const results = new WeakSet<object>();
 const slowParse = jsonBigint.parse.bind(jsonBigint) as (text: string) => unknown;
 
-/** Parses like json-bigint, natively when that gives the same values. */
+/** What a raw-body call asks of the hook. */
+export interface RawBodyOptions {
+  /** Bodies smaller than this are parsed as always. @default 262144 (256 KiB) */
+  minBytes?: number;
+  /** Containers nested this deep or deeper (the body is depth 0) are counted, not built. */
+  depth: number;
+}
+const rawBodies = new AsyncLocalStorage<Required<RawBodyOptions>>();
+
+/** Parses like json-bigint, natively when that gives the same values; scans a large body a raw-body call asked for. */
 export function parseResponse(source: unknown): unknown {
+  const raw = rawBodies.getStore();
+  if (raw && Buffer.isBuffer(source) && source.length >= raw.minBytes) {
+    const scanned = scanJson(source, raw.depth, exactNumber);
+    if (scanned) {
+      results.add(scanned);
+      return scanned;
+    }
+  }
   const text = typeof source === 'string' ? source : String(source);
   if (!LONG_NUMBER.test(text)) {
     let value: unknown;
@@ -35,9 +64,45 @@ export function parseResponse(source: unknown): unknown {
   return slowParse(text);
 }
 
-/** True when `value` came from the native path: plain JSON values already, nothing to convert. */
+/** True when `value` came from a native path (JSON.parse or the scan): plain JSON values already, nothing to convert. */
 export function isPlainParsed(value: unknown): boolean {
   return typeof value === 'object' && value !== null && results.has(value);
+}
+
+/**
+ * A json-bigint BigNumber as a plain JSON value: a number when a JS number represents it exactly, else its exact
+ * decimal string; anything else unchanged.
+ * @example bigNumberValue(jsonBigint.parse('12345678901234567890')) // '12345678901234567890'
+ */
+export function bigNumberValue(value: unknown): unknown {
+  const v = value as { _isBigNumber?: unknown; toFixed?: () => string } | null;
+  if (typeof v !== 'object' || v === null || v._isBigNumber !== true || typeof v.toFixed !== 'function') return value;
+  const exact = v.toFixed();
+  const n = Number(exact);
+  return String(n) === exact ? n : exact;
+}
+
+/** The value the parsed path stores for a number literal longer than 15 characters. */
+function exactNumber(token: string): number | string {
+  // Inside a list, as in a body: json-bigint parses a negative number at the top level as a plain number.
+  return bigNumberValue((slowParse(`[${token}]`) as unknown[])[0]) as number | string;
+}
+
+/**
+ * The same client, but its calls' large bodies are scanned, not parsed (see the module comment): the results' deep
+ * containers are {@link RawSpan}s, and `rawTextOf(object)` gives a built object's text to store.
+ * @example const page = await rawBodyClient(ecs, { depth: 5 }).request('DescribeInvocations', { InvokeId })
+ */
+export function rawBodyClient(client: RpcClient, options: RawBodyOptions): RpcClient {
+  const store = { minBytes: options.minBytes ?? 256 * 1024, depth: Math.max(1, options.depth) };
+  return {
+    service: client.service,
+    regionId: client.regionId,
+    get stats() {
+      return client.stats;
+    },
+    request: (action, params) => rawBodies.run(store, () => client.request(action, params)),
+  };
 }
 
 (jsonBigint as { parse: (text: unknown) => unknown }).parse = parseResponse;

@@ -4,7 +4,7 @@
  * never carry the signed URL, HTTP-status checks (pop-core treats a Code-less 5xx as success) and clean JSON results.
  */
 import RPCClient from '@alicloud/pop-core/lib/rpc';
-import { isPlainParsed } from './json-parse';
+import { bigNumberValue, isPlainParsed } from './json-parse';
 import { type Deadline, noDeadline } from '../deadline';
 import { ApiError } from '../errors';
 import { type Logger, silentLogger } from '../log';
@@ -77,12 +77,8 @@ const PopRpcClient = RPCClient as unknown as new (config: PopConfig, verbose: tr
 export function toPlainJson(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return typeof value === 'bigint' ? value.toString() : value;
   if (Array.isArray(value)) return value.map(toPlainJson);
-  const v = value as Record<string, unknown> & { _isBigNumber?: unknown; toFixed?: () => string };
-  if (v._isBigNumber === true && typeof v.toFixed === 'function') {
-    const exact = v.toFixed();
-    const n = Number(exact);
-    return String(n) === exact ? n : exact;
-  }
+  const v = value as Record<string, unknown> & { _isBigNumber?: unknown; toFixed?: unknown };
+  if (v._isBigNumber === true && typeof v.toFixed === 'function') return bigNumberValue(v);
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(v)) {
     // Own, enumerable keys only; `__proto__` is defined as data, never as the prototype.

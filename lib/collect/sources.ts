@@ -8,6 +8,8 @@ import type { RecordPage } from '../cloud/paginate';
 import type { RpcClient } from '../cloud/rpc';
 import { listExecutions, listResourceExecutionStatus } from '../cloud/oos';
 import { describeFinishedInvocationResults, describeInvocationResults, describeInvocations } from '../cloud/ecs';
+import { rawBodyClient } from '../cloud/json-parse';
+import { lengthOf, rawTextOf, type RawJsonText } from '../cloud/raw-json';
 import type { CollectRequest } from './request';
 import { invocationStatusOf, isCollectableStatus, isFinishedInvocationStatus } from '../status';
 
@@ -44,8 +46,11 @@ export interface AdapterOptions {
 
 /** The execution or invocation being collected, as its describe call found it. */
 export interface SourceSubject {
-  /** The execution / invocation as the API describes it (kept in the archive as a related object). */
-  record: ApiRecord;
+  /**
+   * The execution / invocation as the API describes it (kept in the archive as a related object): its values, or
+   * the text of a scanned answer (see lib/cloud/raw-json.ts).
+   */
+  record: ApiRecord | RawJsonText;
   status: string;
   finished: boolean;
   /** How many primary records the listing will return, when the description says (for progress and ETA). */
@@ -153,15 +158,17 @@ export function ecsAdapter(client: RpcClient, req: CollectRequest, options: Adap
     async describe() {
       let found: Described | undefined;
       try {
-        for await (const page of describeInvocations(client, { InvokeId: req.id, ContentEncoding: 'PlainText' })) {
+        // The answer lists every instance (~40 MB for 100,000): it is scanned, not parsed (lib/cloud/json-parse.ts). The
+        // per-instance list (Invocations.Invocation[].InvokeInstances.InvokeInstance, depth 5) is only counted, and the
+        // invocation is stored as its own text.
+        for await (const page of describeInvocations(rawBodyClient(client, { depth: 5 }), { InvokeId: req.id, ContentEncoding: 'PlainText' })) {
           const record = page.records.find((i) => i.InvokeId === req.id);
           if (record) {
             const status = invocationStatusOf(record);
             // One result per instance, unless the history of a periodic task is included (then it is unknown).
-            const instances = (record as { InvokeInstances?: { InvokeInstance?: unknown } }).InvokeInstances?.InvokeInstance;
-            const expectedRecords = !req.includeHistory && Array.isArray(instances) ? instances.length : undefined;
+            const expectedRecords = !req.includeHistory ? lengthOf(record.InvokeInstances?.InvokeInstance) : undefined;
             found = { finished: isFinishedInvocationStatus(status), instances: expectedRecords };
-            return { record: record as ApiRecord, status, finished: isCollectableStatus('ecs', status), expectedRecords };
+            return { record: rawTextOf(record) ?? (record as ApiRecord), status, finished: isCollectableStatus('ecs', status), expectedRecords };
           }
         }
         return undefined;

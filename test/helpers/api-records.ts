@@ -54,3 +54,18 @@ export async function apiRecords(rpcUrl: string, source: 'oos' | 'ecs', id: stri
   // Through JSON once more, so records compare like the archive's parsed lines (no json-bigint objects).
   return JSON.parse(JSON.stringify(out)) as unknown[];
 }
+
+/**
+ * The API's description of one Cloud Assistant invocation (DescribeInvocations by InvokeId, raw pop-core), as the
+ * archive's parsed line compares with it, and the size of the answer's JSON.
+ */
+export async function apiInvocation(rpcUrl: string, invokeId: string, regionId = 'cn-hangzhou'): Promise<{ invocation: unknown; bodyBytes: number }> {
+  const client = new RPCClient({ endpoint: rpcUrl, apiVersion: '2014-05-26', accessKeyId: DEMO_KEY.accessKeyId, accessKeySecret: DEMO_KEY.accessKeySecret });
+  const page = await client.request<{ Invocations: { Invocation: Array<{ InvokeId?: string }> } }>(
+    'DescribeInvocations',
+    { RegionId: regionId, InvokeId: invokeId, ContentEncoding: 'PlainText', MaxResults: 50 },
+    { method: 'POST' },
+  );
+  const text = JSON.stringify(page);
+  return { invocation: JSON.parse(JSON.stringify(page.Invocations.Invocation.find((i) => i.InvokeId === invokeId) ?? null)) as unknown, bodyBytes: Buffer.byteLength(text) };
+}

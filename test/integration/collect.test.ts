@@ -3,7 +3,7 @@
  * resume, racing collectors, bad input.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiRecords as readApiRecords } from '../helpers/api-records';
+import { apiInvocation, apiRecords as readApiRecords } from '../helpers/api-records';
 import { runCollect } from '../../lib/collect';
 import { parseCollectRequest } from '../../lib/collect/request';
 import { createRuntime, type Runtime } from '../../lib/runtime';
@@ -96,6 +96,24 @@ describe('ECS details', () => {
     const large = await collectAndRead(runtime('file'), ecsPayload(t.cloud.rpc.data.demo.largeOutputInvokeId));
     expect(large.manifest?.truncatedOutputs).toBe(20);
     expect(Buffer.byteLength(String(large.records[0]?.Output))).toBe(24 * 1024);
+  });
+
+  it('stores the invocation as the API describes it, also when the answer is large enough to be scanned, not parsed', async () => {
+    // 256 KiB and more is scanned (lib/cloud/json-parse.ts); 51 instances are parsed as always.
+    const large = t.cloud.rpc.data.addInvocation({ instances: 1500, failureRate: 0.2 }).invokeId;
+    const small = present(t.cloud.rpc.data.demo.invocationsBySize['51']);
+    for (const [id, scanned] of [[large, true], [small, false]] as const) {
+      const truth = await apiInvocation(t.cloud.rpc.url, id);
+      expect(truth.bodyBytes >= 256 * 1024).toBe(scanned);
+      for (const kind of ['file', 'oss'] as const) {
+        const rt = runtime(kind);
+        const { manifest, records } = await collectAndRead(rt, ecsPayload(id));
+        const stored = [];
+        for await (const r of readRelated(rt.store, present(manifest), 'invocation')) stored.push(r);
+        expect(stored).toEqual([truth.invocation]);
+        expect(records).toHaveLength(scanned ? 1500 : 51);
+      }
+    }
   });
 
   it('follows empty pages that still carry a NextToken (first, middle and consecutive)', async () => {
