@@ -253,7 +253,7 @@ async function prepare(walk: Walk, next: { progress: Checkpoint }, subject: Sour
   const { store, adapter } = deps;
   if (req.force && !existing?.complete) await discardArchive(store, ref, existing);
   if (!next.progress.related.some((r) => r.name === adapter.subjectName)) {
-    const entry = await writeGzipRecords(store, relatedKey(ref, adapter.subjectName, 0, next.progress.generation), [subject.record]);
+    const entry = await writeGzipRecords(store, relatedKey(ref, adapter.subjectName, 0, next.progress.generation), [subject.stored ?? subject.record]);
     next.progress.related.unshift({ name: adapter.subjectName, ...entry } satisfies RelatedEntry);
   }
   walk.observer?.subject(subject.record);

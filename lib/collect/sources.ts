@@ -47,10 +47,13 @@ export interface AdapterOptions {
 /** The execution or invocation being collected, as its describe call found it. */
 export interface SourceSubject {
   /**
-   * The execution / invocation as the API describes it (kept in the archive as a related object): its values, or
-   * the text of a scanned answer (see lib/cloud/raw-json.ts).
+   * The execution / invocation as the API describes it (kept in the archive as a related object). From a scanned
+   * answer (see lib/cloud/raw-json.ts) only its shallow part is built: deep lists are counted spans, and `stored` is
+   * what the archive keeps.
    */
-  record: ApiRecord | RawJsonText;
+  record: ApiRecord;
+  /** The record's own text, stored instead of `record` (a scanned answer). */
+  stored?: RawJsonText | undefined;
   status: string;
   finished: boolean;
   /** How many primary records the listing will return, when the description says (for progress and ETA). */
@@ -168,7 +171,7 @@ export function ecsAdapter(client: RpcClient, req: CollectRequest, options: Adap
             // One result per instance, unless the history of a periodic task is included (then it is unknown).
             const expectedRecords = !req.includeHistory ? lengthOf(record.InvokeInstances?.InvokeInstance) : undefined;
             found = { finished: isFinishedInvocationStatus(status), instances: expectedRecords };
-            return { record: rawTextOf(record) ?? (record as ApiRecord), status, finished: isCollectableStatus('ecs', status), expectedRecords };
+            return { record: record as ApiRecord, stored: rawTextOf(record), status, finished: isCollectableStatus('ecs', status), expectedRecords };
           }
         }
         return undefined;
