@@ -147,6 +147,7 @@ export function ecsAdapter(client: RpcClient, req: CollectRequest, options: Adap
   const concurrency = Math.max(1, Math.floor(options.ecsPageConcurrency ?? 1));
   // What describe() found, for the choice of walk (the subject itself is not kept). The collector starts the walk
   // beside the describe call; a walk that may go by page number waits for it (it needs the instance count).
+  let describing = false;
   let settle: (found: Described | undefined) => void = () => undefined;
   const described = new Promise<Described | undefined>((resolve) => {
     settle = resolve;
@@ -159,6 +160,7 @@ export function ecsAdapter(client: RpcClient, req: CollectRequest, options: Adap
       parameters: { InvokeId: req.id, RegionId: req.regionId, IncludeHistory: req.includeHistory, ContentEncoding: 'PlainText' },
     },
     async describe() {
+      describing = true;
       let found: Described | undefined;
       try {
         // The answer lists every instance (~40 MB for 100,000): it is scanned, not parsed (lib/cloud/json-parse.ts). The
@@ -182,7 +184,8 @@ export function ecsAdapter(client: RpcClient, req: CollectRequest, options: Adap
     async *pages(start) {
       // Only these walks may go by page number; every other one starts at once, beside the describe call.
       const candidate = !req.includeHistory && start.token === undefined && (start.page !== undefined || (start.records === 0 && concurrency > 1));
-      const subject = candidate ? await described : undefined;
+      // A walk started without a describe call under way (not the collector's order) never waits for one.
+      const subject = candidate && describing ? await described : undefined;
       const instances = subject?.instances;
       const byPage = instances !== undefined && (start.page !== undefined || subject?.finished === true);
       if (!byPage) {
