@@ -10,7 +10,8 @@ import type { Source } from '../ids';
  *   <source>/<regionId>/<id>/g-<generation>/…        a forced re-collection's parts and related objects (same names)
  *   <source>/<regionId>/<id>/manifest.json          the commit point, written last; replaced only by a forced
  *                                                   re-collection's complete manifest (the switch)
- *   <source>/<regionId>/<id>/_checkpoint.json       resume state of an unfinished collection (deleted on commit)
+ *   <source>/<regionId>/<id>/_checkpoint.json       resume state of an unfinished collection (deleted on commit),
+ *                                                   with _pending.ndjson.gz and _pending-<listing>.ndjson.gz
  *   <source>/<regionId>/<id>/summary.json, summary.md, report.html, retry.txt   written by summarize
  */
 export interface ArchiveRef {
@@ -46,6 +47,9 @@ export function relatedKey(ref: ArchiveRef, name: string, index = 0, generation?
 
 /** Records read since the last part, kept while a collection is unfinished. */
 export const pendingKey = (ref: ArchiveRef, generation?: string) => `${generationDir(ref, generation)}/_pending.ndjson.gz`;
+
+/** A related listing's records read since its last object, kept while a collection is unfinished. */
+export const relatedPendingKey = (ref: ArchiveRef, name: string, generation?: string) => `${generationDir(ref, generation)}/_pending-${name}.ndjson.gz`;
 
 export const manifestKey = (ref: ArchiveRef) => `${archiveDir(ref)}/manifest.json`;
 export const checkpointKey = (ref: ArchiveRef) => `${archiveDir(ref)}/_checkpoint.json`;

@@ -6,7 +6,7 @@
  */
 import { StorageError } from '../errors';
 import { checkpointKey, FORMAT_VERSION, type ArchiveRef } from '../archive/layout';
-import type { ObjectEntry, RelatedEntry } from '../archive/manifest';
+import type { ObjectEntry, RelatedEntry, RelatedName } from '../archive/manifest';
 import type { ObjectStore } from '../archive/store';
 
 export interface Checkpoint {
@@ -16,7 +16,7 @@ export interface Checkpoint {
   id: string;
   /** The fixed request parameters; a resume with different ones is refused. */
   parameters: Record<string, string | number | boolean>;
-  /** `records`: walking the primary listing; `related`: primary records done, related objects next. */
+  /** `records`: walking the primary listing; `related`: primary records done, related listings (`listings`) still going. */
   phase: 'records' | 'related';
   /** The token of the next page to read (`undefined` = the walk has not started or is finished). */
   nextToken?: string | undefined;
@@ -31,8 +31,16 @@ export interface Checkpoint {
   generation?: string | undefined;
   /** A forced re-collection: the objects of the archive it replaces, removed once the switch is done. */
   replaces?: string[] | undefined;
-  /** In the `related` phase: which of the adapter's related listings is being walked (0-based). */
+  /**
+   * Written before the related listings had cursors of their own: in the `related` phase, which listing `nextToken`
+   * and `pending` belonged to (0-based). Read, converted into `listings`, never written.
+   */
   relatedStep?: number | undefined;
+  /**
+   * Each related listing's cursor (they are walked beside the records): absent = not started; `done` = at its end
+   * (its objects are in `related`); else the token of its next page and what it read since its last object.
+   */
+  listings?: Partial<Record<RelatedName, ListingCursor>> | undefined;
   records: number;
   pages: number;
   truncatedOutputs: number;
@@ -41,6 +49,14 @@ export interface Checkpoint {
   invocations: number;
   startedAt: string;
   updatedAt: string;
+}
+
+/** Where a related listing is (see {@link Checkpoint.listings}). */
+export interface ListingCursor {
+  nextToken?: string | undefined;
+  /** Records read after its last object, stored as `_pending-<name>.ndjson.gz`. */
+  pending?: ObjectEntry | undefined;
+  done?: boolean | undefined;
 }
 
 export async function loadCheckpoint(store: ObjectStore, ref: ArchiveRef): Promise<Checkpoint | undefined> {

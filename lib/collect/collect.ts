@@ -18,6 +18,7 @@ import {
   partKey,
   pendingKey,
   relatedKey,
+  relatedPendingKey,
   type ArchiveRef,
 } from '../archive/layout';
 import type { Manifest, ObjectEntry, RelatedEntry, RelatedName } from '../archive/manifest';
@@ -27,7 +28,7 @@ import { DEFAULT_PART_LIMITS, NdjsonGzipBuffer, storeGzipObject, writeGzipRecord
 import { readAhead } from '../cloud/paginate';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint';
 import type { CollectRequest } from './request';
-import type { ApiRecord, ListingPage, SourceAdapter, SourceSubject } from './sources';
+import type { ApiRecord, ListingPage, RelatedListing, SourceAdapter, SourceSubject } from './sources';
 
 export interface CollectDeps {
   store: ObjectStore;
@@ -109,20 +110,21 @@ export interface CollectResult {
 /**
  * Where a collection is. The walk is a small state machine; each state names the step that runs next:
  *
- *   describe ──▶ records ──▶ related ──▶ related … ──▶ commit ──▶ done
- *       │           │           │                         │
- *       └──────────────────────────────────────────────────┴──▶ done (already complete / checkpointed / raced)
+ *   describe ──▶ walk ──▶ commit ──▶ done
+ *       │          │          │
+ *       └──────────┴──────────┴──▶ done (already complete / checkpointed / raced)
  *
  * `describe` starts the existence check and moves on at once: the records' first pages are read beside it, and every
- * write waits for it to pass (`walk.gate`). `progress` is the checkpoint being built (the same object `_checkpoint.json` holds); a step that stops for the
+ * write waits for it to pass (`walk.gate`). `walk` reads the records and the related listings (an execution's failed
+ * children) side by side, each a lane with its own cursor in the checkpoint, until every lane is at its end or the
+ * deadline stops them all. `progress` is the checkpoint being built (the same object `_checkpoint.json` holds); a step that stops for the
  * deadline saves it and ends in `done` with status `checkpointed`, and the next invocation's `describe` picks it up
  * where it was. Every step is a function of (state, walk) → state, so resume, deadline and paging can be reasoned
  * about one step at a time.
  */
 export type CollectState =
   | { step: 'describe' }
-  | { step: 'records'; progress: Checkpoint }
-  | { step: 'related'; progress: Checkpoint }
+  | { step: 'walk'; progress: Checkpoint }
   | { step: 'commit'; progress: Checkpoint }
   | { step: 'done'; result: CollectResult };
 
@@ -150,6 +152,12 @@ export interface Walk {
   gate: Promise<void>;
   /** The gate's error once it has failed (the walk stops at its next page). */
   gateError?: unknown;
+  /** Records and pages of the primary listing read so far, unstored ones included (progress display only). */
+  live: { records: number; pages: number };
+  /** Set when a lane stopped (deadline) or failed: the other lanes stop at their next page and keep what they read. */
+  stopping: boolean;
+  /** The checkpoint writes, one after another (lanes save independently). */
+  saving: Promise<void>;
 }
 
 /**
@@ -169,6 +177,9 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
     observer: undefined,
     expectedRecords: undefined,
     gate: Promise.resolve(),
+    live: { records: 0, pages: 0 },
+    stopping: false,
+    saving: Promise.resolve(),
   };
   let state: CollectState = { step: 'describe' };
   while (state.step !== 'done') state = await advance(state, walk);
@@ -180,10 +191,8 @@ export function advance(state: Exclude<CollectState, { step: 'done' }>, walk: Wa
   switch (state.step) {
     case 'describe':
       return describe(walk);
-    case 'records':
-      return walkRecords(state, walk);
-    case 'related':
-      return walkRelated(state, walk);
+    case 'walk':
+      return walkLanes(state, walk);
     case 'commit':
       return commit(state, walk);
   }
@@ -273,7 +282,7 @@ function writable(walk: Walk): Promise<void> {
  * over an archive that is not complete, there is nothing trusted to keep: it starts over (its leftovers are removed
  * by {@link prepare}). Reads only: nothing is written before the existence check has passed.
  */
-async function open(walk: Walk, existing: Manifest | undefined): Promise<Extract<CollectState, { step: 'records' | 'related' }>> {
+async function open(walk: Walk, existing: Manifest | undefined): Promise<Extract<CollectState, { step: 'walk' }>> {
   const { req, ref, deps } = walk;
   const { store, adapter } = deps;
   let resumed: Checkpoint | undefined;
@@ -292,7 +301,9 @@ async function open(walk: Walk, existing: Manifest | undefined): Promise<Extract
     resumed = await loadCheckpoint(store, ref);
     if (resumed) assertSameParameters(resumed.parameters, adapter.api.parameters, 'an unfinished collection');
   }
+  if (resumed) resumed = withListingCursors(resumed, adapter.related());
   const progress = resumed ? { ...resumed, invocations: resumed.invocations + 1 } : (fresh ?? freshProgress(walk));
+  walk.live = { records: progress.records, pages: progress.pages };
   walk.base = { apiCalls: progress.apiCalls, retries: progress.retries, records: progress.records };
   walk.resumed = resumed !== undefined;
   walk.observer = walk.resumed ? undefined : deps.observer;
@@ -302,12 +313,88 @@ async function open(walk: Walk, existing: Manifest | undefined): Promise<Extract
     phase: progress.phase,
     invocation: progress.invocations,
   });
-  return { step: progress.phase, progress };
+  return { step: 'walk', progress };
 }
 
-/** records: the primary listing into parts; then the related listings, from the first. */
-async function walkRecords(state: { progress: Checkpoint }, walk: Walk): Promise<CollectState> {
+/**
+ * A checkpoint written before the related listings had cursors of their own (one `nextToken`, `pending` and
+ * `relatedStep` for whichever listing was being walked after the records) in today's terms: in the `related` phase,
+ * the listings before `relatedStep` are done and the one at it resumes from the old cursor.
+ */
+function withListingCursors(cp: Checkpoint, listings: RelatedListing[]): Checkpoint {
+  if (cp.listings !== undefined || cp.phase !== 'related') return cp;
+  const step = cp.relatedStep ?? 0;
+  const cursors: NonNullable<Checkpoint['listings']> = {};
+  listings.forEach((listing, i) => {
+    if (i < step) cursors[listing.name] = { done: true };
+    else if (i === step) cursors[listing.name] = { nextToken: cp.nextToken, pending: cp.pending };
+  });
+  return { ...cp, listings: cursors, nextToken: undefined, nextPage: undefined, pending: undefined, relatedStep: undefined };
+}
+
+/**
+ * One listing as the walk reads it: its pages, where its objects go, and how a stored object or a stop moves its
+ * cursor in the checkpoint. `commit` runs synchronously right after the object it names is stored, so a checkpoint
+ * written at any moment by any lane names only stored objects, each with the cursor that follows it.
+ */
+interface Lane {
+  name: string;
+  /** Records read earlier and kept as the lane's `_pending` object (read into its first object). */
+  pending: ObjectEntry | undefined;
+  /** Where the lane resumes (the cursor its `pending` goes with). */
+  start: { nextToken?: string | undefined; nextPage?: number | undefined };
+  pages: AsyncIterable<ListingPage>;
+  /** Stores a finished object and returns its entry (named by the progress only through `commit`). */
+  store(buffer: NdjsonGzipBuffer): Promise<ObjectEntry>;
+  pendingKey: string;
+  /**
+   * The lane's state as of now: `entry` (a stored object) joins the archive, the lane resumes at `at` (with what is
+   * kept in `_pending`), or `at` is undefined: the listing is at its end. `pages` were read since the last commit.
+   */
+  commit(entry: ObjectEntry | undefined, at: { nextToken?: string | undefined; nextPage?: number | undefined; pending?: ObjectEntry | undefined } | undefined, pages: ListingPage[]): void;
+  onPage(page: ListingPage): void;
+  onRestart(reason: string): Promise<void>;
+  /** Whether this lane looks at the deadline itself (the records lane; the others once the records are done). */
+  watchesDeadline(): boolean;
+}
+
+/**
+ * walk: the records and every unfinished related listing, side by side. Each lane checkpoints after each object it
+ * stores; when the records lane sees the deadline (or any lane fails) every lane stops at its next page and keeps
+ * what it read, and the checkpoint is saved once more with all of them. Then commit, or `done` with `checkpointed`.
+ */
+async function walkLanes(state: { progress: Checkpoint }, walk: Walk): Promise<CollectState> {
   const { progress } = state;
+  const lanes: Lane[] = [];
+  if (progress.phase === 'records') lanes.push(recordsLane(walk, progress));
+  for (const listing of walk.deps.adapter.related()) {
+    if (!progress.listings?.[listing.name]?.done) lanes.push(relatedLane(walk, progress, listing));
+  }
+  const settled = await Promise.allSettled(lanes.map((lane) => walkListing(walk, progress, lane)));
+  if (walk.gateError !== undefined) throw walk.gateError;
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  const finished = settled.every((r) => r.status === 'fulfilled' && r.value);
+  if (!finished) {
+    // Every lane has kept what it read (its `_pending` and cursor): one checkpoint names them all.
+    const saved = saveProgress(walk, progress);
+    if (failed) {
+      await saved.catch((err: unknown) => walk.log.warn('could not checkpoint after an error', { err }));
+      throw failed.reason;
+    }
+    await saved;
+    return checkpointed(walk, progress);
+  }
+  // The subject first, then each listing's objects in the adapter's order (as one listing after another would).
+  const order = [walk.deps.adapter.subjectName, ...walk.deps.adapter.related().map((l) => l.name)];
+  progress.related = progress.related
+    .map((entry, i) => ({ entry, i }))
+    .sort((x, y) => order.indexOf(x.entry.name) - order.indexOf(y.entry.name) || x.i - y.i)
+    .map(({ entry }) => entry);
+  return { step: 'commit', progress };
+}
+
+/** The records lane: the primary listing into parts. */
+function recordsLane(walk: Walk, progress: Checkpoint): Lane {
   const { store, adapter } = walk.deps;
   const archived = { parts: [...progress.parts], pending: progress.pending };
   const start = {
@@ -318,26 +405,60 @@ async function walkRecords(state: { progress: Checkpoint }, walk: Walk): Promise
       for (const entry of [...archived.parts, ...(archived.pending ? [archived.pending] : [])]) yield* readRecords(store, entry);
     },
   };
-  const finished = await walkListing(
-    walk,
-    progress,
-    adapter.pages(start),
-    async (buffer) => {
-      progress.parts.push(await storeGzipObject(store, partKey(walk.ref, progress.parts.length, progress.generation), buffer));
+  return {
+    name: 'records',
+    pending: progress.pending,
+    start: { nextToken: progress.nextToken, nextPage: progress.nextPage },
+    pages: adapter.pages(start),
+    store: (buffer) => storeGzipObject(store, partKey(walk.ref, progress.parts.length, progress.generation), buffer),
+    pendingKey: pendingKey(walk.ref, progress.generation),
+    commit(entry, at, pages) {
+      if (entry) progress.parts.push(entry);
+      for (const page of pages) {
+        progress.records += page.records.length;
+        progress.pages += 1;
+        progress.truncatedOutputs += page.records.filter((r) => adapter.isTruncated(r)).length;
+      }
+      progress.nextToken = at?.nextToken;
+      progress.nextPage = at?.nextPage;
+      progress.pending = at?.pending;
+      if (!at) progress.phase = 'related';
     },
-    (page) => {
-      progress.records += page.records.length;
-      progress.pages += 1;
-      progress.truncatedOutputs += page.records.filter((r) => adapter.isTruncated(r)).length;
+    onPage(page) {
+      walk.live.records += page.records.length;
+      walk.live.pages += 1;
       walk.observer?.records(page.records);
     },
-    (reason) => restartRecords(walk, progress, reason),
-  );
-  if (!finished) return checkpointed(walk, progress);
-  progress.phase = 'related';
-  progress.relatedStep = 0;
-  await saveProgress(walk, progress);
-  return { step: 'related', progress };
+    onRestart: (reason) => restartRecords(walk, progress, reason),
+    watchesDeadline: () => true,
+  };
+}
+
+/**
+ * A related listing's lane (`related/<name>…`), with its cursor in `progress.listings`; an empty listing still gets
+ * its (empty) object, so a reader can tell "none" from "not collected".
+ */
+function relatedLane(walk: Walk, progress: Checkpoint, listing: RelatedListing): Lane {
+  const { store } = walk.deps;
+  const cursor = progress.listings?.[listing.name];
+  const nameOf = (entry: ObjectEntry): RelatedEntry => ({ name: listing.name, ...entry });
+  return {
+    name: listing.name,
+    pending: cursor?.pending,
+    start: { nextToken: cursor?.nextToken },
+    pages: listing.pages(cursor?.nextToken),
+    store: (buffer) => storeGzipObject(store, relatedKey(walk.ref, listing.name, progress.related.filter((r) => r.name === listing.name).length, progress.generation), buffer),
+    pendingKey: relatedPendingKey(walk.ref, listing.name, progress.generation),
+    commit(entry, at) {
+      if (entry) progress.related.push(nameOf(entry));
+      progress.listings = { ...progress.listings, [listing.name]: at ? { nextToken: at.nextToken, pending: at.pending } : { done: true } };
+    },
+    onPage: (page) => walk.observer?.related(listing.name, page.records),
+    onRestart: (reason) => {
+      throw new PaginationError(`the ${listing.name} listing asked to start over (${reason}); only the primary listing may`);
+    },
+    watchesDeadline: () => progress.phase === 'related',
+  };
 }
 
 /**
@@ -357,43 +478,9 @@ async function restartRecords(walk: Walk, progress: Checkpoint, reason: string):
   progress.truncatedOutputs = 0;
   progress.nextToken = undefined;
   progress.nextPage = undefined;
+  walk.live = { records: 0, pages: 0 };
   await saveProgress(walk, progress);
   for (const key of stale) await walk.deps.store.delete(key);
-}
-
-/**
- * related: one of the listings after the subject (`progress.relatedStep`), walked like the records; an empty
- * listing still gets its (empty) object, so a reader can tell "none" from "not collected". Then the next one, or commit.
- */
-async function walkRelated(state: { progress: Checkpoint }, walk: Walk): Promise<CollectState> {
-  const { progress } = state;
-  const { store, adapter } = walk.deps;
-  const listings = adapter.related();
-  const step = progress.relatedStep ?? 0;
-  const listing = listings[step];
-  if (listing === undefined) return { step: 'commit', progress };
-  const storeRelated = async (buffer: NdjsonGzipBuffer) => {
-    const index = progress.related.filter((r) => r.name === listing.name).length;
-    const entry = await storeGzipObject(store, relatedKey(walk.ref, listing.name, index, progress.generation), buffer);
-    progress.related.push({ name: listing.name, ...entry } satisfies RelatedEntry);
-  };
-  const finished = await walkListing(
-    walk,
-    progress,
-    listing.pages(progress.nextToken),
-    storeRelated,
-    (page) => walk.observer?.related(listing.name, page.records),
-    (reason) => {
-      throw new PaginationError(`the ${listing.name} listing asked to start over (${reason}); only the primary listing may`);
-    },
-  );
-  if (!finished) return checkpointed(walk, progress);
-  if (!progress.related.some((r) => r.name === listing.name)) await storeRelated(new NdjsonGzipBuffer());
-  walk.observer?.relatedDone(listing.name);
-  if (step + 1 >= listings.length) return { step: 'commit', progress };
-  progress.relatedStep = step + 1;
-  await saveProgress(walk, progress);
-  return { step: 'related', progress };
 }
 
 /** commit: verify every object is there whole, then write the manifest once (a racing collector may win). */
@@ -431,11 +518,11 @@ async function commit(state: { progress: Checkpoint }, walk: Walk): Promise<Coll
     if (!isAlreadyExists(err)) throw err;
     const winner = await readManifest(store, ref);
     log.info('another collector committed first', { records: winner?.records });
-    await cleanUp(store, ref, progress);
+    await cleanUp(walk, progress);
     return { step: 'done', result: resultOf(ref, 'committed-by-other', winner ?? manifest, store) };
   }
   walk.observer?.committed(manifest);
-  await cleanUp(store, ref, progress);
+  await cleanUp(walk, progress);
   log.info('archive committed', {
     records: manifest.records,
     parts: manifest.parts.length,
@@ -448,73 +535,75 @@ async function commit(state: { progress: Checkpoint }, walk: Walk): Promise<Coll
 }
 
 /**
- * One paged listing into gzip NDJSON objects: parts close at page boundaries once over the limits, a checkpoint
- * follows every stored object, and near the deadline (or on an error) what was read since is kept as `_pending`.
- * Returns false when it stopped for the deadline (the progress is saved).
+ * One lane's listing into gzip NDJSON objects: objects close at page boundaries once over the limits, a checkpoint
+ * follows every stored object, and when the lane stops (the deadline, another lane's stop or failure, its own error)
+ * what was read since is kept as its `_pending` object. Returns false when it stopped before the listing's end.
  */
-async function walkListing(
-  walk: Walk,
-  progress: Checkpoint,
-  pages: AsyncIterable<ListingPage>,
-  storeObject: (buffer: NdjsonGzipBuffer) => Promise<void>,
-  onPage: (page: ListingPage) => void,
-  onRestart: (reason: string) => Promise<void>,
-): Promise<boolean> {
+async function walkListing(walk: Walk, progress: Checkpoint, lane: Lane): Promise<boolean> {
   const { store, deadline } = walk.deps;
   const { limits } = walk;
   let current = new NdjsonGzipBuffer();
-  if (progress.pending) await current.write(readRecords(store, progress.pending));
+  if (lane.pending) await current.write(readRecords(store, lane.pending));
+  // Pages read since the lane's last commit, and where the lane is after them.
+  let unflushed: ListingPage[] = [];
+  let at: { nextToken?: string | undefined; nextPage?: number | undefined } = lane.start;
+  const keep = async () => {
+    await writable(walk);
+    const pending = current.records > 0 ? await storeGzipObject(store, lane.pendingKey, current) : undefined;
+    lane.commit(undefined, { ...at, pending }, unflushed);
+    unflushed = [];
+  };
   let slowestPageMs = 0;
   try {
     let pageStarted = Date.now();
-    for await (const page of readAhead(pages)) {
+    for await (const page of readAhead(lane.pages)) {
       // The existence check failed while this page was read: nothing was written, and nothing will be.
       if (walk.gateError !== undefined) throw walk.gateError;
       slowestPageMs = Math.max(slowestPageMs, Date.now() - pageStarted);
       if (page.restart !== undefined) {
         current = new NdjsonGzipBuffer();
-        await onRestart(page.restart);
+        unflushed = [];
+        await lane.onRestart(page.restart);
         pageStarted = Date.now();
         continue;
       }
       await current.write(page.records);
-      onPage(page);
+      unflushed.push({ records: page.records, nextToken: page.nextToken, nextPage: page.nextPage });
+      lane.onPage(page);
       report(walk, progress);
-      progress.nextToken = page.nextToken;
-      progress.nextPage = page.nextPage;
-      const more = progress.nextToken !== undefined || progress.nextPage !== undefined;
-      if (current.records >= limits.maxRecords || current.bytes >= limits.maxBytes) {
+      at = { nextToken: page.nextToken, nextPage: page.nextPage };
+      const more = at.nextToken !== undefined || at.nextPage !== undefined;
+      if (more && (current.records >= limits.maxRecords || current.bytes >= limits.maxBytes)) {
         await writable(walk);
-        await storeObject(current);
-        progress.pending = undefined;
+        const entry = await lane.store(current);
+        lane.commit(entry, at, unflushed);
+        unflushed = [];
         current = new NdjsonGzipBuffer();
-        if (more) await saveProgress(walk, progress);
-      }
-      if (more && deadline.nearlyDone(Math.max(3_000, slowestPageMs * 3))) {
-        await savePending(walk, progress, current);
         await saveProgress(walk, progress);
+      }
+      if (more && (walk.stopping || (lane.watchesDeadline() && deadline.nearlyDone(Math.max(3_000, slowestPageMs * 3))))) {
+        walk.stopping = true;
+        await keep();
         return false;
       }
       pageStarted = Date.now();
     }
   } catch (err) {
+    walk.stopping = true;
     // A failed existence check is the answer, whatever the listing said meanwhile (OOS answers an unknown execution's
     // records with 404 too): wait for the check, and write nothing if it failed.
     await writable(walk);
     // Keep what was read: the next invocation resumes from the last page that made it into the buffer.
     if (current.records > 0 && !(err instanceof InputError)) {
-      await savePending(walk, progress, current).then(
-        () => saveProgress(walk, progress),
-        (saveErr: unknown) => walk.log.warn('could not checkpoint after an error', { err: saveErr }),
-      );
+      await keep().catch((saveErr: unknown) => walk.log.warn('could not keep what was read after an error', { err: saveErr }));
     }
     throw err;
   }
   await writable(walk);
-  if (current.records > 0) await storeObject(current);
-  progress.pending = undefined;
-  progress.nextToken = undefined;
-  progress.nextPage = undefined;
+  // The last object: the rest of the listing, or an empty one for a related listing that had nothing.
+  const last = current.records > 0 || (lane.name !== 'records' && !progress.related.some((r) => r.name === lane.name)) ? await lane.store(current) : undefined;
+  lane.commit(last, undefined, unflushed);
+  if (lane.name !== 'records') walk.observer?.relatedDone(lane.name as RelatedName);
   return true;
 }
 
@@ -552,16 +641,18 @@ function syncStats(walk: Walk, progress: Checkpoint): void {
   progress.updatedAt = walk.now().toISOString();
 }
 
-async function saveProgress(walk: Walk, progress: Checkpoint): Promise<void> {
-  await writable(walk);
-  syncStats(walk, progress);
-  await saveCheckpoint(walk.deps.store, walk.ref, progress);
+/** Saves the checkpoint as it is when its turn comes (lanes save independently; the writes go one after another). */
+function saveProgress(walk: Walk, progress: Checkpoint): Promise<void> {
+  const save = async () => {
+    await writable(walk);
+    syncStats(walk, progress);
+    await saveCheckpoint(walk.deps.store, walk.ref, progress);
+  };
+  const saved = walk.saving.then(save, save);
+  walk.saving = saved.catch(() => undefined);
+  return saved;
 }
 
-async function savePending(walk: Walk, progress: Checkpoint, buffer: NdjsonGzipBuffer): Promise<void> {
-  await writable(walk);
-  progress.pending = buffer.records > 0 ? await storeGzipObject(walk.deps.store, pendingKey(walk.ref, progress.generation), buffer) : undefined;
-}
 
 /** The deadline came first: the progress is saved; the result says how to go on. */
 function checkpointed(walk: Walk, progress: Checkpoint): CollectState {
@@ -575,10 +666,10 @@ function report(walk: Walk, progress: Checkpoint): void {
   syncStats(walk, progress);
   onProgress({
     phase: progress.phase,
-    records: progress.records,
-    pages: progress.pages,
+    records: walk.live.records,
+    pages: walk.live.pages,
     expectedRecords: walk.expectedRecords,
-    recordsThisRun: progress.records - walk.base.records,
+    recordsThisRun: walk.live.records - walk.base.records,
     apiCalls: progress.apiCalls,
     retries: progress.retries,
     throttles: adapter.stats.throttles,
@@ -611,7 +702,7 @@ async function switchGeneration(walk: Walk, progress: Checkpoint, manifest: Mani
   if (ours) walk.observer?.committed(manifest);
   const stale = ours ? (progress.replaces ?? []) : [...progress.parts, ...progress.related].map((e) => e.key);
   for (const key of stale) if (!trusted.has(key)) await store.delete(key);
-  await cleanUp(store, ref, progress);
+  await cleanUp(walk, progress);
   log.info(ours ? 'archive re-collected: the new generation is in place' : 'a racing re-collection switched after this one', {
     generation: progress.generation,
     records: manifest.records,
@@ -635,7 +726,7 @@ function assertSameParameters(a: Record<string, unknown>, b: Record<string, unkn
 async function discardArchive(store: ObjectStore, ref: ArchiveRef, existing: Manifest | undefined): Promise<void> {
   if (existing) await store.delete(manifestKey(ref));
   for await (const obj of store.list(`${archiveDir(ref)}/`)) {
-    if (/\/(?:g-[^/]+\/)?(part-\d+\.ndjson\.gz|_pending\.ndjson\.gz|_checkpoint\.json|related\/[^/]+)$/.test(obj.key)) await store.delete(obj.key);
+    if (/\/(?:g-[^/]+\/)?(part-\d+\.ndjson\.gz|_pending(?:-[a-z-]+)?\.ndjson\.gz|_checkpoint\.json|related\/[^/]+)$/.test(obj.key)) await store.delete(obj.key);
   }
 }
 
@@ -643,9 +734,12 @@ async function discardArchive(store: ObjectStore, ref: ArchiveRef, existing: Man
  * After the commit: the resume state and the event consumer's claims have served their purpose, and a killed
  * writer's unfinished multipart uploads (invisible, but billed) are aborted.
  */
-async function cleanUp(store: ObjectStore, ref: ArchiveRef, progress: Pick<Checkpoint, 'generation'>): Promise<void> {
+async function cleanUp(walk: Walk, progress: Pick<Checkpoint, 'generation'>): Promise<void> {
+  const { ref } = walk;
+  const { store, adapter } = walk.deps;
   await store.delete(checkpointKey(ref));
   await store.delete(pendingKey(ref, progress.generation));
+  for (const listing of adapter.related()) await store.delete(relatedPendingKey(ref, listing.name, progress.generation));
   for await (const obj of store.list(`${archiveDir(ref)}/_claim`)) await store.delete(obj.key);
   await store.abortUploads?.(`${archiveDir(ref)}/`);
 }

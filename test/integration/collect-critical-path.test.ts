@@ -1,7 +1,8 @@
 /**
  * Nothing on collect's critical path but the round trips, against the local cloud with the real SDKs: the existence
  * check runs beside the first pages and nothing is written before it passes; the summary is aggregated while the
- * walk goes and is the one summarize computes from the archive.
+ * walk goes and is the one summarize computes from the archive; the related listings run beside the records, each
+ * with a cursor of its own.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectDeps, runCollect } from '../../lib/collect';
@@ -10,7 +11,10 @@ import { summarizeArchive } from '../../lib/summary';
 import { createLiveSummary } from '../../lib/summary/live';
 import { parseCollectRequest } from '../../lib/collect/request';
 import { createRuntime } from '../../lib/runtime';
-import { archiveDir, type ArchiveRef } from '../../lib/archive/layout';
+import { archiveDir, pendingKey, relatedPendingKey, type ArchiveRef } from '../../lib/archive/layout';
+import { readManifest } from '../../lib/archive/reader';
+import { loadCheckpoint, saveCheckpoint } from '../../lib/collect/checkpoint';
+import { present } from '../helpers/present';
 import { InputError } from '../../lib/errors';
 import type { Deadline } from '../../lib/deadline';
 import { fcContext, keysUnder, startTestCloud, type TestCloud } from '../helpers/local-cloud';
@@ -174,5 +178,87 @@ describe('the summary is aggregated while the walk goes', () => {
       const again = await summarizeArchive({ store: rt.store, ref, logger: rt.logger, now: () => new Date(stored.generatedAt) });
       expect(JSON.parse(JSON.stringify(again.summary))).toEqual(stored);
     }
+  });
+});
+
+describe('the related listings run beside the records', () => {
+  const failedChildren = 'failed-child-executions';
+
+  /** Collects `id` with a deadline after `looks` looks per invocation until it commits; the statuses it went through. */
+  async function collectInSteps(id: string, env: NodeJS.ProcessEnv, looks: number): Promise<string[]> {
+    const statuses: string[] = [];
+    let result;
+    do {
+      result = await runCollect(parseCollectRequest(oosPayload(id)), { ...createRuntime(fcContext(), { env }), deadline: deadlineAfter(looks) });
+      statuses.push(result.status);
+    } while (!result.complete && statuses.length < 30);
+    return statuses;
+  }
+
+  it('a deadline cut mid-walk leaves each listing its own cursor, and the resumed archive is the uninterrupted one', async () => {
+    // Prepare: 600 resources, 90% failed: 6 pages of records and 6 of failed children; objects of 200 records
+    const id = t.cloud.rpc.data.addExecution({ resources: 600, failureRate: 0.9 }).executionId;
+    const ref: ArchiveRef = { source: 'oos', regionId: 'cn-hangzhou', id };
+    const whole = t.env('file', { ARCHIVE_PART_MAX_RECORDS: '200' });
+    const cut = t.env('file', { ARCHIVE_PART_MAX_RECORDS: '200' });
+    await runCollect(parseCollectRequest(oosPayload(id)), createRuntime(fcContext(), { env: whole }));
+    // Act: the first invocation stops after one page of records; the children's lane stops beside it
+    const first = await runCollect(parseCollectRequest(oosPayload(id)), { ...createRuntime(fcContext(), { env: cut }), deadline: deadlineAfter(1) });
+    const store = createRuntime(fcContext(), { env: cut }).store;
+    const cp = await loadCheckpoint(store, ref);
+    const statuses = await collectInSteps(id, cut, 1);
+    // Assess: a cursor of its own, mid-walk, with what it read kept as its own pending object
+    expect(first.status).toBe('checkpointed');
+    expect(cp?.phase).toBe('records');
+    const cursor = cp?.listings?.[failedChildren];
+    expect(cursor?.nextToken).toEqual(expect.any(String));
+    expect(cursor?.done).toBeUndefined();
+    expect(cursor?.pending?.key).toBe(relatedPendingKey(ref, failedChildren));
+    expect(cp?.pending?.key).toBe(pendingKey(ref));
+    expect(statuses.at(-1)).toBe('committed');
+    // Assess: the same objects as the uninterrupted run, nothing of the resume state left
+    const a = present(await readManifest(createRuntime(fcContext(), { env: whole }).store, ref));
+    const b = present(await readManifest(store, ref));
+    expect(b.related).toEqual(a.related);
+    expect(b.parts).toEqual(a.parts);
+    expect(b.related.filter((r) => r.name === failedChildren).length).toBeGreaterThan(1);
+    expect((await keysUnder(store, `${archiveDir(ref)}/`)).filter((k) => /_checkpoint|_pending/.test(k))).toEqual([]);
+  });
+
+  it('reads a checkpoint of the earlier format (one cursor and relatedStep for the listing after the records)', async () => {
+    // Prepare: the records walked to their end, the children's listing stopped after its first (slow) page
+    const id = t.cloud.rpc.data.addExecution({ resources: 600, failureRate: 0.9 }).executionId;
+    const ref: ArchiveRef = { source: 'oos', regionId: 'cn-hangzhou', id };
+    const whole = t.env('file', { ARCHIVE_PART_MAX_RECORDS: '200' });
+    const env = t.env('file', { ARCHIVE_PART_MAX_RECORDS: '200', API_TIMEOUT_MS: '20000' });
+    await runCollect(parseCollectRequest(oosPayload(id)), createRuntime(fcContext(), { env: whole }));
+    t.cloud.rpc.faults.inject({ kind: 'slow', action: 'ListExecutions', afterRequests: 1, delayMs: 400, times: 2 });
+    // 5 looks by the records (their last page has no token), the 6th by the children's lane
+    const cut = await runCollect(parseCollectRequest(oosPayload(id)), { ...createRuntime(fcContext(), { env }), deadline: deadlineAfter(6) });
+    t.cloud.rpc.faults.clear();
+    const store = createRuntime(fcContext(), { env }).store;
+    const cp = present(await loadCheckpoint(store, ref));
+    const cursor = present(cp.listings?.[failedChildren]);
+    expect(cut.status).toBe('checkpointed');
+    expect(cp.phase).toBe('related');
+    expect(cursor.nextToken).toEqual(expect.any(String));
+    // …rewritten as the earlier format wrote it: the listing's token and pending at the top, its pending at _pending
+    const pending = present(cursor.pending);
+    await store.put(pendingKey(ref), present(await store.get(pending.key)));
+    await store.delete(pending.key);
+    const { listings: _listings, ...rest } = cp;
+    await saveCheckpoint(store, ref, { ...rest, relatedStep: 0, nextToken: cursor.nextToken, pending: { ...pending, key: pendingKey(ref) } });
+    const listed = requestsOf('ListExecutions');
+    // Act
+    const resumed = await runCollect(parseCollectRequest(oosPayload(id)), createRuntime(fcContext(), { env }));
+    // Assess: the check, then only the children's pages after the first (100 a page): the old cursor was followed
+    expect(resumed.status).toBe('committed');
+    const a = present(await readManifest(createRuntime(fcContext(), { env: whole }).store, ref));
+    const children = a.related.filter((r) => r.name === failedChildren).reduce((n, r) => n + r.records, 0);
+    expect(requestsOf('ListExecutions') - listed).toBe(1 + Math.ceil(children / 100) - 1);
+    const b = present(await readManifest(store, ref));
+    expect(b.related).toEqual(a.related);
+    expect(b.parts).toEqual(a.parts);
+    expect((await keysUnder(store, `${archiveDir(ref)}/`)).filter((k) => /_checkpoint|_pending/.test(k))).toEqual([]);
   });
 });

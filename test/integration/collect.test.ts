@@ -249,8 +249,8 @@ describe('deadline and resume', () => {
   });
 });
 
-describe('deadline in the related phase', () => {
-  it('walks a long failed-children listing across invocations into the same objects as one run', async () => {
+describe('deadline with a long related listing', () => {
+  it('walks a long failed-children listing beside the records, across invocations, into the same objects as one run', async () => {
     const id = t.cloud.rpc.data.addExecution({ resources: 600, failureRate: 0.9 }).executionId;
     const env = { ARCHIVE_PART_MAX_RECORDS: '200' };
     const whole = await collectAndRead(runtime('file', env), oosPayload(id));
@@ -268,7 +268,9 @@ describe('deadline in the related phase', () => {
       result = await runCollect(parseCollectRequest(oosPayload(id)), rt);
       statuses.push(result.status);
     } while (!result.complete && statuses.length < 20);
-    expect(statuses).toEqual(['checkpointed', 'checkpointed', 'committed']);
+    // The listing runs beside the records, so how far each invocation gets in it depends on the two lanes' pace.
+    expect(statuses.length).toBeGreaterThan(1);
+    expect(statuses.at(-1)).toBe('committed');
     const rt = createRuntime(fcContext(), { env: rtEnv });
     const resumed = present(await readManifest(rt.store, { source: 'oos', regionId: 'cn-hangzhou', id }));
     expect(resumed.related).toEqual(whole.manifest?.related);
