@@ -12,7 +12,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OssFaultHandle } from '../../emulator/oss/faults';
-import { manifestKey, type ArchiveRef } from '../../lib/archive/layout';
+import { manifestKey, relatedKey, type ArchiveRef } from '../../lib/archive/layout';
 import type { Manifest } from '../../lib/archive/manifest';
 import { readManifest } from '../../lib/archive/reader';
 import type { ObjectStore } from '../../lib/archive/store';
@@ -75,7 +75,9 @@ const KILL_POINTS: KillPoint[] = [
   { name: 'first object write (the execution)', oss: 'PutObject', nth: 1 },
   { name: 'checkpoint write', oss: 'PutObject', nth: 2 },
   { name: 'a later checkpoint write', oss: 'PutObject', nth: 3 },
-  { name: 'a related object write', oss: 'PutObject', nth: 5 },
+  // The failed children are listed beside the records: their object (a multipart upload here) is written while the
+  // parts are still coming.
+  { name: 'a related object write', oss: 'InitiateMultipartUpload', nth: 1, keyPrefix: 'related/failed-child-executions' },
   { name: 'initiating the first multipart upload', oss: 'InitiateMultipartUpload', nth: 1 },
   { name: 'initiating the third multipart upload', oss: 'InitiateMultipartUpload', nth: 3 },
   { name: 'inside a multipart upload: its first part', oss: 'UploadPart', nth: 1 },
@@ -94,7 +96,12 @@ async function killAt(point: KillPoint, env: NodeJS.ProcessEnv, body: Record<str
   if ('api' in point) {
     t.cloud.rpc.faults.inject({ kind: 'slow', action: point.api, afterRequests: point.nth - 1, times: 1, delayMs: HOLD_MS });
   } else {
-    const keyPrefix = point.keyPrefix === 'manifest' ? `${archivePrefix}/${manifestKey(archive)}` : archivePrefix;
+    const keyPrefix =
+      point.keyPrefix === 'manifest'
+        ? `${archivePrefix}/${manifestKey(archive)}`
+        : point.keyPrefix?.startsWith('related/')
+          ? `${archivePrefix}/${relatedKey(archive, point.keyPrefix.slice('related/'.length))}`
+          : archivePrefix;
     ossFault = t.cloud.oss.faults.inject({ kind: 'slow', method: point.oss, keyPrefix, afterRequests: point.nth - 1, times: 1, delayMs: HOLD_MS });
   }
   // One process (tsx as a loader, not its CLI, which would run the collector in a grandchild the kill misses).
