@@ -1,8 +1,10 @@
 // Bundles each functions/<name>/index.ts into dist/<name>/index.js: CommonJS, node20, self-contained, exporting `handler`.
-// The FC 3.0 SDK (used only to fan out) is emitted beside a bundle that needs it as dist/<name>/fc-sdk.js and
-// required on the first fan-out, so a cold start does not load it. `--sizes` prints each bundle's size.
+// SDKs a cold start does not need are emitted beside a bundle that imports them, as files of their own required on
+// first use: dist/<name>/fc-sdk.js (the FC 3.0 SDK, on the first fan-out) and dist/<name>/credentials-sdk.js (the
+// default credential chain, never inside FC, where the context has keys). `--sizes` prints each file's size.
 import { build } from 'esbuild';
 import { readdirSync, existsSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -10,7 +12,12 @@ const functionsDir = join(root, 'functions');
 const names = readdirSync(functionsDir).filter(
   (n) => statSync(join(functionsDir, n)).isDirectory() && existsSync(join(functionsDir, n, 'index.ts')),
 );
-const FC_SDK = join(root, 'lib', 'cloud', 'fc-sdk.ts');
+/** The lazily required files: `import('<specifier>')` in `importer` becomes a require of `<file>` beside the bundle. */
+const CHUNKS = [
+  { file: 'fc-sdk.js', entry: join(root, 'lib', 'cloud', 'fc-sdk.ts'), importer: join(root, 'lib', 'cloud', 'invoke.ts'), specifier: './fc-sdk' },
+  // The package itself is the chunk's entry: the bundle's `import('@alicloud/credentials')` gets the same exports.
+  { file: 'credentials-sdk.js', entry: createRequire(import.meta.url).resolve('@alicloud/credentials'), importer: join(root, 'lib', 'cloud', 'credentials.ts'), specifier: '@alicloud/credentials' },
+];
 
 const common = {
   bundle: true,
@@ -29,13 +36,13 @@ const common = {
   define: { 'process.env.COLLECTOR_VERSION_BUILD': JSON.stringify(process.env.npm_package_version ?? '0.0.0') },
 };
 
-/** `import('./fc-sdk')` from lib/cloud/invoke.ts stays a require of the file beside the bundle. */
-const fcSdkAsFile = {
-  name: 'fc-sdk-as-file',
+const chunksAsFiles = {
+  name: 'chunks-as-files',
   setup(b) {
-    b.onResolve({ filter: /^\.\/fc-sdk$/ }, (args) =>
-      args.importer === join(root, 'lib', 'cloud', 'invoke.ts') ? { path: './fc-sdk.js', external: true } : undefined,
-    );
+    b.onResolve({ filter: /^(?:\.\/[a-z-]+|@alicloud\/credentials)$/ }, (args) => {
+      const chunk = CHUNKS.find((c) => c.importer === args.importer && c.specifier === args.path);
+      return chunk ? { path: `./${chunk.file}`, external: true } : undefined;
+    });
   },
 };
 
@@ -45,11 +52,12 @@ const sizes = [];
 await Promise.all(
   names.map(async (name) => {
     const outfile = join(root, 'dist', name, 'index.js');
-    const result = await build({ ...common, entryPoints: [join(functionsDir, name, 'index.ts')], outfile, metafile: true, plugins: [fcSdkAsFile] });
+    const result = await build({ ...common, entryPoints: [join(functionsDir, name, 'index.ts')], outfile, metafile: true, plugins: [chunksAsFiles] });
     const files = [outfile];
-    if (Object.keys(result.metafile.inputs).some((f) => f.endsWith('lib/cloud/invoke.ts'))) {
-      await build({ ...common, entryPoints: [FC_SDK], outfile: join(root, 'dist', name, 'fc-sdk.js') });
-      files.push(join(root, 'dist', name, 'fc-sdk.js'));
+    const inputs = Object.keys(result.metafile.inputs).map((f) => join(root, f));
+    for (const chunk of CHUNKS.filter((c) => inputs.includes(c.importer))) {
+      await build({ ...common, entryPoints: [chunk.entry], outfile: join(root, 'dist', name, chunk.file) });
+      files.push(join(root, 'dist', name, chunk.file));
     }
     sizes.push(...files.map((f) => `${f.slice(root.length)} ${(statSync(f).size / 1024).toFixed(0)} KB`));
   }),

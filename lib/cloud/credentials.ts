@@ -63,7 +63,8 @@ export function maskAccessKeyId(accessKeyId: string): string {
 const defaultChainLoader: DefaultChainLoader = async (profile) => {
   // The chain takes its profile name from the process environment only (ALIBABA_CLOUD_PROFILE).
   if (profile !== undefined) process.env.ALIBABA_CLOUD_PROFILE = profile;
-  // Loaded on demand: the chain (and its HTTP dependencies) is never needed inside FC, where the context has keys.
+  // Loaded on demand: the chain (and its HTTP dependencies) is never needed inside FC, where the context has keys;
+  // the build makes it a file of its own beside the bundle (dist/<name>/credentials-sdk.js).
   const mod: { default: unknown } = await import('@alicloud/credentials');
   // CJS interop: `default` is the class under a bundler, or module.exports (holding `.default`) under plain Node ESM.
   const candidate = mod.default as { default?: unknown };

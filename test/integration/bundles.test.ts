@@ -1,6 +1,8 @@
 /**
  * What the cold start depends on: the FC 3.0 SDK is not in any function's main bundle but in `fc-sdk.js` beside the
- * bundles that fan out, which require it only when they invoke; iconv-lite is replaced by the TextDecoder shim.
+ * bundles that fan out, which require it only when they invoke; the default credential chain is in
+ * `credentials-sdk.js`, required only without keys in the context or environment; iconv-lite is replaced by the
+ * TextDecoder shim.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -26,6 +28,19 @@ describe('the bundles', () => {
     const chunk = (await import(sdk)) as Record<string, unknown>;
     expect(typeof chunk.FcClient).toBe('function');
     expect(typeof chunk.InvokeFunctionRequest).toBe('function');
+  });
+
+  it.each(['collect', 'summarize', 'sweep', 'on-cloud-assistant-event'])('%s: the credential chain sits in credentials-sdk.js, loaded lazily', async (name) => {
+    // Prepare
+    const main = readFileSync(join(root, 'dist', name, 'index.js'), 'utf8');
+    const sdk = join(root, 'dist', name, 'credentials-sdk.js');
+    // Assess: the chain's environment variables are in the chunk only; the bundle requires it by its relative path
+    expect(main).not.toContain('ALIBABA_CLOUD_CREDENTIALS_FILE');
+    expect(main).toMatch(/\b(?:require|import)\("\.\/credentials-sdk\.js"\)/);
+    expect(readFileSync(sdk, 'utf8')).toContain('ALIBABA_CLOUD_CREDENTIALS_FILE');
+    // The package's exports, read as lib/cloud/credentials.ts reads them (the class, or exports holding it as `default`).
+    const candidate = ((await import(sdk)) as { default?: unknown }).default as { default?: unknown } | undefined;
+    expect(typeof (typeof candidate === 'function' ? candidate : candidate?.default)).toBe('function');
   });
 
   it('summarize does not fan out, so it has no SDK chunk', () => {
