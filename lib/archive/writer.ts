@@ -16,6 +16,9 @@ export interface PartLimits {
   maxBytes: number;
 }
 
+const NEWLINE = Buffer.from('\n');
+const BATCH_BYTES = 1 << 20;
+
 export const DEFAULT_PART_LIMITS: PartLimits = { maxRecords: 100_000, maxBytes: 32 * 1024 * 1024 };
 
 /**
@@ -27,6 +30,8 @@ export class NdjsonGzipBuffer {
   private readonly gzip: Gzip;
   private readonly chunks: Buffer[] = [];
   private readonly done: Promise<void>;
+  /** Where a batch of lines is encoded before zlib gets a copy (grows to the largest batch). */
+  private scratch = Buffer.allocUnsafe(64 * 1024);
   records = 0;
   /** Uncompressed bytes written so far. */
   bytes = 0;
@@ -41,42 +46,60 @@ export class NdjsonGzipBuffer {
   }
 
   /**
-   * Appends records, one JSON line each (a {@link RawJsonText} is written as the text it holds). Lines are handed to zlib in batches (one call per page), which is what
-   * keeps the cost per record low; deflate without flushes does not depend on how its input is split.
+   * Appends records, one JSON line each (a {@link RawJsonText} is written as the text it holds). Lines are handed to
+   * zlib as one UTF-8 buffer per batch of up to 1,000 records or 1 MiB (about one per page), which is what keeps the
+   * cost per record low; deflate without flushes does not depend on how its input is split.
    */
   async write(records: Iterable<unknown> | AsyncIterable<unknown>): Promise<void> {
-    let batch = '';
+    // Lines are encoded straight into one buffer (no string of the whole batch to flatten and encode again); zlib
+    // gets a copy, since it reads its input later, off the main thread.
+    let used = 0;
     let batched = 0;
-    const add = async (record: unknown) => {
-      if (record instanceof RawJsonText) {
-        // A scanned body's object, as its own minified text: written in slices, never built or stringified.
-        if (batch) await this.push(batch);
-        batch = '\n';
-        batched = 0;
-        for (const chunk of record.chunks()) {
-          await this.push(chunk);
-          this.bytes += chunk.length;
-        }
-        this.records += 1;
-        this.bytes += 1;
-        return;
+    const flush = async () => {
+      if (used === 0) return;
+      const bytes = Buffer.from(this.scratch.subarray(0, used));
+      used = 0;
+      batched = 0;
+      this.bytes += bytes.length;
+      await this.push(bytes);
+    };
+    /** Adds one record's line; true when the batch is full (1,000 lines or 1 MiB: the buffer stays small). */
+    const add = (record: unknown): boolean => {
+      const line = JSON.stringify(record);
+      // A UTF-16 code unit is at most 3 UTF-8 bytes.
+      if (this.scratch.length - used < line.length * 3 + 1) {
+        const grown = Buffer.allocUnsafe(Math.max(this.scratch.length * 2, used + line.length * 3 + 1));
+        this.scratch.copy(grown, 0, 0, used);
+        this.scratch = grown;
       }
-      const line = JSON.stringify(record) + '\n';
-      batch += line;
+      used += this.scratch.write(line, used, 'utf8');
+      this.scratch[used++] = 0x0a;
       this.records += 1;
-      this.bytes += Buffer.byteLength(line);
-      if (++batched >= 1_000) {
-        await this.push(batch);
-        batch = '';
-        batched = 0;
+      return ++batched >= 1_000 || used >= BATCH_BYTES;
+    };
+    const addRaw = async (text: RawJsonText) => {
+      // A scanned body's object, as its own minified text: written in slices, never built or stringified.
+      await flush();
+      for (const chunk of text.chunks()) {
+        await this.push(chunk);
+        this.bytes += chunk.length;
       }
+      await this.push(NEWLINE);
+      this.bytes += 1;
+      this.records += 1;
     };
     if (Symbol.asyncIterator in records) {
-      for await (const record of records) await add(record);
+      for await (const record of records) {
+        if (record instanceof RawJsonText) await addRaw(record);
+        else if (add(record)) await flush();
+      }
     } else {
-      for (const record of records) await add(record);
+      for (const record of records) {
+        if (record instanceof RawJsonText) await addRaw(record);
+        else if (add(record)) await flush();
+      }
     }
-    if (batch) await this.push(batch);
+    await flush();
   }
 
   private async push(text: string | Buffer): Promise<void> {
