@@ -26,6 +26,7 @@ import type { ObjectStore } from '../archive/store';
 import { readManifest, readRecords } from '../archive/reader';
 import { DEFAULT_PART_LIMITS, NdjsonGzipBuffer, storeGzipObject, writeGzipRecords, type PartLimits } from '../archive/writer';
 import { readAhead } from '../cloud/paginate';
+import { pLimit } from '../limit';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint';
 import type { CollectRequest } from './request';
 import type { ApiRecord, ListingPage, RelatedListing, SourceAdapter, SourceSubject } from './sources';
@@ -535,8 +536,8 @@ async function commit(state: { progress: Checkpoint }, walk: Walk): Promise<Coll
 }
 
 /**
- * One lane's listing into gzip NDJSON objects: objects close at page boundaries once over the limits, a checkpoint
- * follows every stored object, and when the lane stops (the deadline, another lane's stop or failure, its own error)
+ * One lane's listing into gzip NDJSON objects: objects close at page boundaries once over the limits and are uploaded
+ * while the next pages are read (one at a time), a checkpoint follows every stored object, and when the lane stops (the deadline, another lane's stop or failure, its own error)
  * what was read since is kept as its `_pending` object. Returns false when it stopped before the listing's end.
  */
 async function walkListing(walk: Walk, progress: Checkpoint, lane: Lane): Promise<boolean> {
@@ -547,7 +548,18 @@ async function walkListing(walk: Walk, progress: Checkpoint, lane: Lane): Promis
   // Pages read since the lane's last commit, and where the lane is after them.
   let unflushed: ListingPage[] = [];
   let at: { nextToken?: string | undefined; nextPage?: number | undefined } = lane.start;
+  // The object closed last may still be on its way to the store while the next pages are read (at most one; its
+  // commit and checkpoint follow its upload). `settle` waits for it; a failed upload stops the lane.
+  let storing: Promise<void> | undefined;
+  let storeError: unknown;
+  const settle = async () => {
+    const pendingStore = storing;
+    storing = undefined;
+    await pendingStore;
+    if (storeError !== undefined) throw storeError;
+  };
   const keep = async () => {
+    await settle();
     await writable(walk);
     const pending = current.records > 0 ? await storeGzipObject(store, lane.pendingKey, current) : undefined;
     lane.commit(undefined, { ...at, pending }, unflushed);
@@ -559,8 +571,10 @@ async function walkListing(walk: Walk, progress: Checkpoint, lane: Lane): Promis
     for await (const page of readAhead(lane.pages)) {
       // The existence check failed while this page was read: nothing was written, and nothing will be.
       if (walk.gateError !== undefined) throw walk.gateError;
+      if (storeError !== undefined) throw storeError;
       slowestPageMs = Math.max(slowestPageMs, Date.now() - pageStarted);
       if (page.restart !== undefined) {
+        await settle();
         current = new NdjsonGzipBuffer();
         unflushed = [];
         await lane.onRestart(page.restart);
@@ -574,12 +588,19 @@ async function walkListing(walk: Walk, progress: Checkpoint, lane: Lane): Promis
       at = { nextToken: page.nextToken, nextPage: page.nextPage };
       const more = at.nextToken !== undefined || at.nextPage !== undefined;
       if (more && (current.records >= limits.maxRecords || current.bytes >= limits.maxBytes)) {
+        await settle();
         await writable(walk);
-        const entry = await lane.store(current);
-        lane.commit(entry, at, unflushed);
+        const closing = { buffer: current, at, pages: unflushed };
         unflushed = [];
         current = new NdjsonGzipBuffer();
-        await saveProgress(walk, progress);
+        storing = (async () => {
+          const entry = await lane.store(closing.buffer);
+          lane.commit(entry, closing.at, closing.pages);
+          await saveProgress(walk, progress);
+        })();
+        storing.catch((err: unknown) => {
+          storeError = err;
+        });
       }
       if (more && (walk.stopping || (lane.watchesDeadline() && deadline.nearlyDone(Math.max(3_000, slowestPageMs * 3))))) {
         walk.stopping = true;
@@ -593,12 +614,18 @@ async function walkListing(walk: Walk, progress: Checkpoint, lane: Lane): Promis
     // A failed existence check is the answer, whatever the listing said meanwhile (OOS answers an unknown execution's
     // records with 404 too): wait for the check, and write nothing if it failed.
     await writable(walk);
+    // An object that did not make it to the store leaves a gap before `current`: then nothing more is kept.
+    const stored = await settle().then(
+      () => true,
+      () => false,
+    );
     // Keep what was read: the next invocation resumes from the last page that made it into the buffer.
-    if (current.records > 0 && !(err instanceof InputError)) {
+    if (stored && current.records > 0 && !(err instanceof InputError)) {
       await keep().catch((saveErr: unknown) => walk.log.warn('could not keep what was read after an error', { err: saveErr }));
     }
     throw err;
   }
+  await settle();
   await writable(walk);
   // The last object: the rest of the listing, or an empty one for a related listing that had nothing.
   const last = current.records > 0 || (lane.name !== 'records' && !progress.related.some((r) => r.name === lane.name)) ? await lane.store(current) : undefined;
@@ -737,22 +764,36 @@ async function discardArchive(store: ObjectStore, ref: ArchiveRef, existing: Man
 async function cleanUp(walk: Walk, progress: Pick<Checkpoint, 'generation'>): Promise<void> {
   const { ref } = walk;
   const { store, adapter } = walk.deps;
-  await store.delete(checkpointKey(ref));
-  await store.delete(pendingKey(ref, progress.generation));
-  for (const listing of adapter.related()) await store.delete(relatedPendingKey(ref, listing.name, progress.generation));
-  for await (const obj of store.list(`${archiveDir(ref)}/_claim`)) await store.delete(obj.key);
-  await store.abortUploads?.(`${archiveDir(ref)}/`);
+  // Independent of each other, and the archive is committed: side by side, so they cost one round trip, not six.
+  const claims = async () => {
+    for await (const obj of store.list(`${archiveDir(ref)}/_claim`)) await store.delete(obj.key);
+  };
+  await Promise.all([
+    store.delete(checkpointKey(ref)),
+    store.delete(pendingKey(ref, progress.generation)),
+    ...adapter.related().map((listing) => store.delete(relatedPendingKey(ref, listing.name, progress.generation))),
+    claims(),
+    store.abortUploads?.(`${archiveDir(ref)}/`),
+  ]);
 }
 
+/** Objects checked at once before the commit (a HEAD each). */
+const VERIFY_CONCURRENCY = 8;
+
 async function verifyStored(store: ObjectStore, entries: ObjectEntry[]): Promise<void> {
-  for (const entry of entries) {
-    const info = await store.head(entry.key);
-    if (!info || info.size !== entry.bytes) {
-      throw new StorageError('IncompleteObject', `archive object ${entry.key} is ${info ? `${info.size} bytes, expected ${entry.bytes}` : 'missing'}`, {
-        key: entry.key,
-      });
-    }
-  }
+  const limit = pLimit(VERIFY_CONCURRENCY);
+  await Promise.all(
+    entries.map((entry) =>
+      limit(async () => {
+        const info = await store.head(entry.key);
+        if (!info || info.size !== entry.bytes) {
+          throw new StorageError('IncompleteObject', `archive object ${entry.key} is ${info ? `${info.size} bytes, expected ${entry.bytes}` : 'missing'}`, {
+            key: entry.key,
+          });
+        }
+      }),
+    ),
+  );
 }
 
 function resultOf(

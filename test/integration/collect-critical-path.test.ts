@@ -11,13 +11,14 @@ import { summarizeArchive } from '../../lib/summary';
 import { createLiveSummary } from '../../lib/summary/live';
 import { parseCollectRequest } from '../../lib/collect/request';
 import { createRuntime } from '../../lib/runtime';
-import { archiveDir, pendingKey, relatedPendingKey, type ArchiveRef } from '../../lib/archive/layout';
+import { archiveDir, partKey, pendingKey, relatedPendingKey, type ArchiveRef } from '../../lib/archive/layout';
+import { apiRecords } from '../helpers/api-records';
 import { readManifest } from '../../lib/archive/reader';
 import { loadCheckpoint, saveCheckpoint } from '../../lib/collect/checkpoint';
 import { present } from '../helpers/present';
 import { InputError } from '../../lib/errors';
 import type { Deadline } from '../../lib/deadline';
-import { fcContext, keysUnder, startTestCloud, type TestCloud } from '../helpers/local-cloud';
+import { archivedRecords, fcContext, keysUnder, startTestCloud, type TestCloud } from '../helpers/local-cloud';
 
 let t: TestCloud;
 beforeAll(async () => {
@@ -260,5 +261,29 @@ describe('the related listings run beside the records', () => {
     expect(b.related).toEqual(a.related);
     expect(b.parts).toEqual(a.parts);
     expect((await keysUnder(store, `${archiveDir(ref)}/`)).filter((k) => /_checkpoint|_pending/.test(k))).toEqual([]);
+  });
+});
+
+describe('a closed part is uploaded while the next pages are read', () => {
+  it('an upload that fails for good stops the walk without a gap: the re-run finishes the exact archive', async () => {
+    // Prepare: 600 instances, parts of 100 (two pages each); the second part's upload fails through every retry
+    const id = t.cloud.rpc.data.addInvocation({ instances: 600, failureRate: 0.1 }).invokeId;
+    const env = t.env('oss', { ARCHIVE_PART_MAX_RECORDS: '100' });
+    const ref: ArchiveRef = { source: 'ecs', regionId: 'cn-hangzhou', id };
+    const prefix = new URL(String(env.ARCHIVE_URL)).pathname.replace(/^\//, '');
+    const fault = t.cloud.oss.faults.inject({ kind: 'internal-error', method: 'PutObject', keyPrefix: `${prefix}/${partKey(ref, 1)}`, times: 6 });
+    // Act
+    const err = await runCollect(parseCollectRequest(ecsPayload(id)), createRuntime(fcContext(), { env })).catch((e: unknown) => e);
+    fault.remove();
+    const store = createRuntime(fcContext(), { env }).store;
+    const cp = await loadCheckpoint(store, ref);
+    const again = await runCollect(parseCollectRequest(ecsPayload(id)), createRuntime(fcContext(), { env }));
+    // Assess: the failure surfaced, the checkpoint names only what was stored, the re-run's archive is the API's records
+    expect(err).toMatchObject({ name: 'StorageError' });
+    expect(cp?.parts.map((p) => p.key)).toEqual([partKey(ref, 0)]);
+    expect(cp?.records).toBe(100);
+    expect(again.status).toBe('committed');
+    const manifest = present(await readManifest(store, ref));
+    expect(await archivedRecords(store, manifest)).toEqual(await apiRecords(t.cloud.rpc.url, 'ecs', id));
   });
 });
