@@ -9,7 +9,9 @@ import type { AddressInfo, Socket } from 'node:net';
 export type ScriptedResponse =
   | { kind: 'json'; status?: number; body: unknown; delayMs?: number }
   | { kind: 'raw'; status: number; body: string; contentType?: string; delayMs?: number }
-  | { kind: 'reset'; delayMs?: number };
+  | { kind: 'reset'; delayMs?: number }
+  /** Announces the whole JSON body's Content-Length, sends its first `sendBytes`, then closes the socket or stalls. */
+  | { kind: 'partial'; body: unknown; sendBytes: number; then: 'close' | 'stall'; delayMs?: number };
 
 /** A recorded request; `params` is the decoded form body (or query string). */
 export interface RecordedRequest {
@@ -55,6 +57,14 @@ export async function startScriptedServer(): Promise<ScriptedServer> {
   const answer = (req: IncomingMessage, res: ServerResponse, r: ScriptedResponse) => {
     if (r.kind === 'reset') {
       req.socket.destroy();
+      return;
+    }
+    if (r.kind === 'partial') {
+      const whole = Buffer.from(JSON.stringify(r.body));
+      res.writeHead(200, { 'content-type': 'application/json;charset=utf-8', 'content-length': whole.length });
+      res.write(whole.subarray(0, r.sendBytes), () => {
+        if (r.then === 'close') req.socket.destroy();
+      });
       return;
     }
     const status = r.kind === 'json' ? (r.status ?? 200) : r.status;
