@@ -338,6 +338,13 @@ function withListingCursors(cp: Checkpoint, listings: RelatedListing[]): Checkpo
  * cursor in the checkpoint. `commit` runs synchronously right after the object it names is stored, so a checkpoint
  * written at any moment by any lane names only stored objects, each with the cursor that follows it.
  */
+/** What a lane's commit counts of a page read since the last one. */
+interface PageTally {
+  records: number;
+  /** Records whose output the API cut (`Dropped` > 0). */
+  truncated: number;
+}
+
 interface Lane {
   name: string;
   /** Records read earlier and kept as the lane's `_pending` object (read into its first object). */
@@ -350,9 +357,10 @@ interface Lane {
   pendingKey: string;
   /**
    * The lane's state as of now: `entry` (a stored object) joins the archive, the lane resumes at `at` (with what is
-   * kept in `_pending`), or `at` is undefined: the listing is at its end. `pages` were read since the last commit.
+   * kept in `_pending`), or `at` is undefined: the listing is at its end. `pages` were read since the last commit
+   * (their counts only: the records themselves are in the gzip buffer already and must not be held until then).
    */
-  commit(entry: ObjectEntry | undefined, at: { nextToken?: string | undefined; nextPage?: number | undefined; pending?: ObjectEntry | undefined } | undefined, pages: ListingPage[]): void;
+  commit(entry: ObjectEntry | undefined, at: { nextToken?: string | undefined; nextPage?: number | undefined; pending?: ObjectEntry | undefined } | undefined, pages: PageTally[]): void;
   onPage(page: ListingPage): void;
   onRestart(reason: string): Promise<void>;
   /** Whether this lane looks at the deadline itself (the records lane; the others once the records are done). */
@@ -416,9 +424,9 @@ function recordsLane(walk: Walk, progress: Checkpoint): Lane {
     commit(entry, at, pages) {
       if (entry) progress.parts.push(entry);
       for (const page of pages) {
-        progress.records += page.records.length;
+        progress.records += page.records;
         progress.pages += 1;
-        progress.truncatedOutputs += page.records.filter((r) => adapter.isTruncated(r)).length;
+        progress.truncatedOutputs += page.truncated;
       }
       progress.nextToken = at?.nextToken;
       progress.nextPage = at?.nextPage;
@@ -546,7 +554,7 @@ async function walkListing(walk: Walk, progress: Checkpoint, lane: Lane): Promis
   let current = new NdjsonGzipBuffer();
   if (lane.pending) await current.write(readRecords(store, lane.pending));
   // Pages read since the lane's last commit, and where the lane is after them.
-  let unflushed: ListingPage[] = [];
+  let unflushed: PageTally[] = [];
   let at: { nextToken?: string | undefined; nextPage?: number | undefined } = lane.start;
   // The object closed last may still be on its way to the store while the next pages are read (at most one; its
   // commit and checkpoint follow its upload). `settle` waits for it; a failed upload stops the lane.
@@ -582,7 +590,7 @@ async function walkListing(walk: Walk, progress: Checkpoint, lane: Lane): Promis
         continue;
       }
       await current.write(page.records);
-      unflushed.push({ records: page.records, nextToken: page.nextToken, nextPage: page.nextPage });
+      unflushed.push({ records: page.records.length, truncated: page.records.filter((r) => walk.deps.adapter.isTruncated(r)).length });
       lane.onPage(page);
       report(walk, progress);
       at = { nextToken: page.nextToken, nextPage: page.nextPage };
