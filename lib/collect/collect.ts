@@ -1,5 +1,8 @@
 /**
- * The collector's walk: every page of the source's listing → gzip NDJSON parts → related objects → manifest.
+ * The collector's walk: every page of the source's listing → gzip NDJSON parts, and beside it every page of the
+ * related listings → related objects; then the manifest. Nothing waits on anything but the round trips: the
+ * existence check runs beside the first pages, the next page is in flight while one is written, a closed part is
+ * uploaded while the next pages are read.
  *
  * Exactly once: part boundaries fall only at page boundaries and depend only on the records, checkpoints are
  * written only after the objects they name are stored, and the manifest (the commit point) is written last with

@@ -78,7 +78,7 @@ export interface SourceAdapter {
    * described with every instance (~40 MB parsed), which must not be held for the whole walk.
    */
   readonly subjectName: RelatedName;
-  /** The related listings after the subject, in a fixed order; each is walked page by page like the records (and resumed the same way). */
+  /** The related listings besides the subject, in a fixed order (the manifest's); each is walked page by page beside the records, and resumed the same way. */
   related(): RelatedListing[];
   /** Whether the API cut this record's output (`Dropped` > 0). */
   isTruncated(record: ApiRecord): boolean;
