@@ -154,6 +154,19 @@ describe('the summary is aggregated while the walk goes', () => {
     expect(archiveObjects[0]).toBe(JSON.stringify(fromArchive.summary, null, 2));
   });
 
+  it('parallel ECS pages that do not add up: the walk starts over, the live summary stands aside, the archive is read back', async () => {
+    // Prepare: legacy pages that repeat a record from page 9 on, read 4 at a time
+    const id = t.cloud.rpc.data.addInvocation({ instances: 1234, failureRate: 0.1, legacyDrift: { shiftFromPage: 9 } }).invokeId;
+    // Act
+    const { result, live, fromWalk, archiveObjects, fromArchive } = await liveAndReadBack(ecsPayload(id), t.env('file', { ECS_PAGE_CONCURRENCY: '4' }));
+    // Assess
+    expect(result).toMatchObject({ status: 'committed', records: 1234 });
+    expect(live.unavailable).toMatch(/started over/);
+    expect(fromWalk).toBeUndefined();
+    expect(fromArchive.summary.total).toBe(1234);
+    expect(archiveObjects[0]).toBe(JSON.stringify(fromArchive.summary, null, 2));
+  });
+
   it('collect answers with the summary stored; after a resumed walk too, and the same as summarize computes', async () => {
     // Prepare: one uninterrupted collection and one cut by the deadline (resumed twice), SUMMARIZE_AFTER_COLLECT=inline
     const id = t.cloud.rpc.data.addExecution({ resources: 900, failureRate: 0.2 }).executionId;
