@@ -311,8 +311,13 @@ async function main(): Promise<void> {
         ];
         sdkSets[name] = sdks;
         const base = await sdkOnly(name, sdks);
-        const ours = coldRequireMs(bundle(name));
-        const theirs = coldRequireMs(base);
+        // Alternating, so that both sides see the same load of a shared machine; the fastest of each is kept.
+        let ours = Number.POSITIVE_INFINITY;
+        let theirs = Number.POSITIVE_INFINITY;
+        for (let r = 0; r < 5; r++) {
+          ours = Math.min(ours, coldRequireMs(bundle(name), 3));
+          theirs = Math.min(theirs, coldRequireMs(base, 3));
+        }
         const size = readFileSync(bundle(name)).length / 1024;
         const chunk = join(root, 'dist', name, 'fc-sdk.js');
         const chunkNote = existsSync(chunk) ? `, fc-sdk.js ${int(readFileSync(chunk).length / 1024)} KB loaded on the first fan-out (${fmt(coldRequireMs(chunk), 0)} ms)` : '';
