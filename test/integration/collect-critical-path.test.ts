@@ -17,8 +17,8 @@ import { readManifest } from '../../lib/archive/reader';
 import { loadCheckpoint, saveCheckpoint } from '../../lib/collect/checkpoint';
 import { present } from '../helpers/present';
 import { InputError } from '../../lib/errors';
-import type { Deadline } from '../../lib/deadline';
 import { archivedRecords, fcContext, keysUnder, startTestCloud, type TestCloud } from '../helpers/local-cloud';
+import { deadlineAfter } from '../helpers/deadline';
 
 let t: TestCloud;
 beforeAll(async () => {
@@ -27,12 +27,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-
-/** A deadline that reports "nearly done" from its n-th look on. */
-function deadlineAfter(looks: number): Deadline {
-  let seen = 0;
-  return { at: Date.now() + 3_600_000, remaining: () => 3_600_000, nearlyDone: () => ++seen >= looks, signal: new AbortController().signal };
-}
 
 const oosPayload = (executionId: string) => ({ source: 'oos', regionId: 'cn-hangzhou', executionId });
 const ecsPayload = (invokeId: string) => ({ source: 'ecs', regionId: 'cn-hangzhou', invokeId });

@@ -10,11 +10,11 @@ import { createRuntime } from '../../lib/runtime';
 import { archiveDir, manifestKey, relatedKey, type ArchiveRef } from '../../lib/archive/layout';
 import { readManifest, readRelated } from '../../lib/archive/reader';
 import { loadCheckpoint } from '../../lib/collect/checkpoint';
-import type { Deadline } from '../../lib/deadline';
 import { budgetShare } from '../../lib/collect/request';
 import { runSweep, sweepDeps } from '../../lib/sweep';
 import type { AsyncInvoker } from '../../lib/fanout';
 import { fcContext, startTestCloud, type TestCloud } from '../helpers/local-cloud';
+import { deadlineAfter } from '../helpers/deadline';
 
 let t: TestCloud;
 beforeAll(async () => {
@@ -23,12 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
 });
-
-/** A deadline that reports "nearly done" from its n-th look on. */
-function deadlineAfter(looks: number): Deadline {
-  let seen = 0;
-  return { at: Date.now() + 3_600_000, remaining: () => 3_600_000, nearlyDone: () => ++seen >= looks, signal: new AbortController().signal };
-}
 
 describe('the subject is stored before the walk', () => {
   it('ECS: the described invocation (every instance) is in the archive after the first page, and the resumed archive keeps it once', async () => {

@@ -13,6 +13,7 @@ import { InputError } from '../../lib/errors';
 import type { Deadline } from '../../lib/deadline';
 import { archivedRecords, fcContext, keysUnder, startTestCloud, type StoreKind, type TestCloud } from '../helpers/local-cloud';
 import { present } from '../helpers/present';
+import { deadlineAfter } from '../helpers/deadline';
 
 let t: TestCloud;
 beforeAll(async () => {
@@ -209,17 +210,6 @@ describe('OSS faults mid-walk', () => {
     expect(records).toEqual(await apiRecords('oos', id));
   });
 });
-
-/** A deadline that reports "nearly done" on its n-th look, as a short FC timeout would mid-walk. */
-function deadlineAfter(looks: number): Deadline {
-  let seen = 0;
-  return {
-    at: Date.now() + 3_600_000,
-    remaining: () => 3_600_000,
-    nearlyDone: () => ++seen >= looks,
-    signal: new AbortController().signal,
-  };
-}
 
 describe('deadline and resume', () => {
   it('checkpoints before the deadline and resumes to an archive identical to an uninterrupted run', async () => {

@@ -7,12 +7,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCOUNT_ID, DEMO_KEY } from '../../emulator/credentials';
 import { createFunctionInvoker, type FunctionInvoker } from '../../lib/cloud/invoke';
-import type { Deadline } from '../../lib/deadline';
 import { ApiError } from '../../lib/errors';
 import { eventConsumerDeps, handleCloudAssistantEvents, type EventConsumerDeps, type EventDeliveryResult } from '../../lib/events';
 import { createRuntime } from '../../lib/runtime';
 import { decodeEvent } from '../../lib/triggers';
 import { fcContext, keysUnder, startTestCloud, type TestCloud } from '../helpers/local-cloud';
+import { deadlineAfter } from '../helpers/deadline';
 
 let t: TestCloud;
 let invoker: FunctionInvoker;
@@ -44,12 +44,6 @@ function event(data: Record<string, unknown>, envelope: Record<string, unknown> 
     ...envelope,
     data: { instanceId: 'i-bp1000000000000001', invocationStatus: 'Success', finishTime: '2026-11-23T00:00:00Z', ...data },
   };
-}
-
-/** A deadline that says "nearly done" from its n-th look on (as a 60 s timeout would, mid-delivery). */
-function deadlineAfter(looks: number): Deadline {
-  let seen = 0;
-  return { at: Date.now() + 3_600_000, remaining: () => 3_600_000, nearlyDone: () => ++seen > looks, signal: new AbortController().signal };
 }
 
 describe('poison events', () => {
@@ -120,7 +114,7 @@ describe('the deadline bounds a delivery', () => {
     // The consumer itself, registered in the FC emulator: hand-offs come back to it, each with a short deadline.
     t.cloud.fc.register(SELF, async (payload) => {
       try {
-        const r = await handleCloudAssistantEvents(decodeEvent(payload), deps(env, { deadline: deadlineAfter(150), concurrency: 16 }));
+        const r = await handleCloudAssistantEvents(decodeEvent(payload), deps(env, { deadline: deadlineAfter(151), concurrency: 16 }));
         results.push(r);
         return JSON.stringify(r);
       } catch (err) {
@@ -129,7 +123,7 @@ describe('the deadline bounds a delivery', () => {
       }
     });
     const events = Array.from({ length: 1300 }, (_, i) => event({ invokeId: `t-hz${i.toString(16).padStart(14, '0')}` }));
-    const first = await handleCloudAssistantEvents(decodeEvent(Buffer.from(JSON.stringify(events))), deps(env, { deadline: deadlineAfter(150), concurrency: 16 }));
+    const first = await handleCloudAssistantEvents(decodeEvent(Buffer.from(JSON.stringify(events))), deps(env, { deadline: deadlineAfter(151), concurrency: 16 }));
     results.push(first);
     await t.cloud.fc.idle();
     expect(errors).toEqual([]);
@@ -145,7 +139,7 @@ describe('the deadline bounds a delivery', () => {
   it('without a way to hand on, the leftover fails the delivery as retryable instead of being dropped', async () => {
     const env = t.env('oss');
     const events = Array.from({ length: 5 }, (_, i) => event({ invokeId: `t-hz1${i.toString(16).padStart(13, '0')}` }));
-    const err = await handleCloudAssistantEvents(events, deps(env, { deadline: deadlineAfter(1), concurrency: 1, selfFunctionName: undefined })).catch(
+    const err = await handleCloudAssistantEvents(events, deps(env, { deadline: deadlineAfter(2), concurrency: 1, selfFunctionName: undefined })).catch(
       (e: unknown) => e,
     );
     expect(err).toMatchObject({ name: 'DeadlineError', code: 'DeadlineExceeded' });

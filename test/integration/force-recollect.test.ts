@@ -11,12 +11,12 @@ import { readManifest } from '../../lib/archive/reader';
 import type { ObjectStore } from '../../lib/archive/store';
 import { handleCollectEvent, runCollect } from '../../lib/collect';
 import { parseCollectRequest } from '../../lib/collect/request';
-import type { Deadline } from '../../lib/deadline';
 import { createRuntime, type Runtime } from '../../lib/runtime';
 import { handleSummarizeEvent } from '../../lib/summary/http';
 import { decodeEvent, type HttpResponse } from '../../lib/triggers';
 import { archivedRecords, fcContext, keysUnder, startTestCloud, type StoreKind, type TestCloud } from '../helpers/local-cloud';
 import { httpEventBytes, httpTriggerEvent } from '../helpers/http-event';
+import { deadlineAfter } from '../helpers/deadline';
 
 let t: TestCloud;
 beforeAll(async () => {
@@ -28,11 +28,6 @@ afterAll(async () => {
 
 const PARTS = { ARCHIVE_PART_MAX_RECORDS: '120' };
 const payload = (invokeId: string, force = false) => ({ source: 'ecs', regionId: 'cn-hangzhou', invokeId, ...(force ? { force: true } : {}) });
-
-function deadlineAfter(looks: number): Deadline {
-  let seen = 0;
-  return { at: Date.now() + 3_600_000, remaining: () => 3_600_000, nearlyDone: () => ++seen >= looks, signal: new AbortController().signal };
-}
 
 /** The archive a reader trusts: its manifest, complete, every object present with its size; and its records. */
 async function trusted(store: ObjectStore, ref: ArchiveRef): Promise<{ manifest: Manifest; records: unknown[] }> {
