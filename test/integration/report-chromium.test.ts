@@ -177,8 +177,16 @@ describe.skipIf(!hasChromium)('report.html in Chromium', () => {
     await context.grantPermissions(['clipboard-read', 'clipboard-write']);
     const page = await context.newPage();
     await page.goto(url);
+    // The button says 'Copied' once the clipboard's promise settles, and turns back 1.5 s later: record every text it
+    // shows instead of reading it once at a moment a busy machine may have passed already.
+    await page.evaluate(`(() => {
+      const button = document.querySelector('[data-copy="retry"]');
+      window.__shown = [];
+      new MutationObserver(() => window.__shown.push(button.textContent)).observe(button, { childList: true, characterData: true, subtree: true });
+    })()`);
     await page.locator('[data-copy="retry"]').click();
-    expect(await page.locator('[data-copy="retry"]').innerText()).toBe('Copied');
+    await page.waitForFunction('window.__shown.length > 0');
+    expect(JSON.parse(String(await page.evaluate('JSON.stringify(window.__shown)')))[0]).toBe('Copied');
     expect(String(await page.evaluate('navigator.clipboard.readText()')).split('\n')).toEqual(summary.retry.ids);
     const second = page.locator('details.group').nth(1);
     await second.locator('summary').click();
