@@ -1,14 +1,17 @@
 /**
- * Reading archives back: the manifest (validated), and the records of a part or related object as a stream,
- * verified against the manifest entry (sha256, size and record count) once the object has been read through.
+ * Reading archives back: the manifest (validated), and the records of parts and related objects as a stream,
+ * each object verified against its manifest entry (sha256, size and record count) once it has been read through.
  *
- * Memory stays flat in the number of records: an object is read chunk by chunk (getStream → gunzip → lines) and
- * only one line is held at a time.
+ * Memory stays flat in the number of records: an object is read chunk by chunk (getStream → sha256 → gunzip →
+ * lines → JSON.parse), and what is held is bounded in bytes, not records: the gunzip decompresses at most
+ * {@link DECOMPRESSED_AHEAD} ahead of its reader, and the readers of several objects (`readAllParts`,
+ * `readRelated`, `readRecordBatches`) open at most `readAhead` objects beyond the one being read, so that the next
+ * object's first bytes and its decompression (zlib runs on libuv's thread pool) overlap the parsing of this one.
  */
-import { createHash } from 'node:crypto';
-import { Transform, pipeline } from 'node:stream';
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, pipeline, type Readable, type TransformOptions } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { StorageError } from '../errors';
 import { isSource } from '../ids';
 import { manifestKey, type ArchiveRef } from './layout';
@@ -23,6 +26,27 @@ export interface ReadRecordsOptions {
    */
   verify?: boolean;
 }
+
+/** Options of the readers of several objects ({@link readRecordBatches}, {@link readAllParts}, {@link readRelated}). */
+export interface ReadObjectsOptions extends ReadRecordsOptions {
+  /**
+   * Objects opened ahead of the one being read (fetched and decompressed up to {@link DECOMPRESSED_AHEAD} each
+   * while they wait); 0 reads one object after another. Objects are always yielded in their order, and an error of
+   * an object read ahead surfaces only when its turn comes, after every record of the objects before it.
+   * @default 1
+   */
+  readAhead?: number;
+}
+
+/** The gunzip's output chunk: one batch of records is parsed from each. */
+const GUNZIP_CHUNK = 64 * 1024;
+/**
+ * Decompressed bytes an object holds at most before its reader asks for more (the gunzip's readable buffer): the
+ * thread pool keeps decompressing while the reader parses, instead of handing over one 16 KiB chunk at a time.
+ */
+const DECOMPRESSED_AHEAD = 512 * 1024;
+/** Node hands a zlib stream's options to its Transform, whose readable buffer they size (ZlibOptions lacks the field). */
+const GUNZIP_OPTIONS: ZlibOptions & TransformOptions = { chunkSize: GUNZIP_CHUNK, readableHighWaterMark: DECOMPRESSED_AHEAD };
 
 const RELATED_NAMES: readonly RelatedName[] = ['execution', 'failed-child-executions', 'invocation'];
 
@@ -128,82 +152,114 @@ export class LineSplitter {
   }
 }
 
-/**
- * Streams the records of one gzip NDJSON object (a part or a related object), one parsed JSON value per line.
- *
- * @throws StorageError `MissingObject` when the object does not exist, `ReadFailed` (or the store's own error)
- *   when reading it fails midway, `ChecksumMismatch` when its bytes differ from the entry (or do not decompress,
- *   which means the same), `RecordCountMismatch` when the line count differs, `CorruptRecord` when a line is not a
- *   JSON object (or `CorruptObject` for undecompressable bytes when `verify` is off).
- * @example for await (const record of readRecords(store, manifest.parts[0])) console.log(record.InstanceId);
- */
-export async function* readRecords(
-  store: ObjectStore,
-  entry: ObjectEntry,
-  options: ReadRecordsOptions = {},
-): AsyncGenerator<Record<string, unknown>> {
-  const verify = options.verify ?? true;
-  const raw = await store.getStream(entry.key);
-  if (raw === undefined) {
-    throw new StorageError('MissingObject', `${entry.key} is listed in the manifest but does not exist`, { key: entry.key });
-  }
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      callback(null, chunk);
-    },
-  });
-  const gunzip = createGunzip();
-  // A failing read (network, disk) is told apart from bytes that do not decompress.
-  let sourceError: unknown;
-  raw.once('error', (err) => {
-    sourceError ??= err;
-  });
-  // pipeline() forwards errors from any stage to the gunzip stream we iterate, and tears all stages down.
-  pipeline(raw, meter, gunzip, () => undefined);
+/** An object whose read has started: its bytes flow through the hash and the gunzip, ahead of its reader. */
+interface OpenObject {
+  entry: ObjectEntry;
+  /** The gunzip to iterate and the running figures of the bytes read; rejects as the object's read would throw. */
+  flowing: Promise<Flowing>;
+  /** Stops reading the object (its stream is destroyed now, or as soon as the store hands it over). */
+  close(): void;
+}
 
-  const lines = new LineSplitter();
-  let records = 0;
-  let lineNo = 0;
-  const parse = (line: string): Record<string, unknown> | undefined => {
-    lineNo += 1;
-    if (line.trim() === '') return undefined;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (err) {
-      throw new StorageError('CorruptRecord', `${entry.key} line ${lineNo} is not valid JSON`, { key: entry.key }, { cause: err });
+interface Flowing {
+  gunzip: Readable;
+  hash: Hash;
+  /** Stored bytes read so far. */
+  bytes(): number;
+  /** The stored stream's own error (a failing read), told apart from bytes that do not decompress. */
+  sourceError(): unknown;
+}
+
+/** Starts reading one object: getStream, then the stored bytes through the hash into a gunzip that reads ahead. */
+function openObject(store: ObjectStore, entry: ObjectEntry): OpenObject {
+  let closed = false;
+  let streams: Readable[] = [];
+  const flowing = (async (): Promise<Flowing> => {
+    const raw = await store.getStream(entry.key);
+    if (raw === undefined) {
+      throw new StorageError('MissingObject', `${entry.key} is listed in the manifest but does not exist`, { key: entry.key });
     }
-    if (!isObject(value)) throw new StorageError('CorruptRecord', `${entry.key} line ${lineNo} is not a JSON object`, { key: entry.key });
-    records += 1;
-    return value;
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    const gunzip = createGunzip(GUNZIP_OPTIONS);
+    let sourceError: unknown;
+    raw.once('error', (err) => {
+      sourceError ??= err;
+    });
+    streams = [raw, gunzip];
+    if (closed) {
+      raw.destroy();
+      gunzip.destroy();
+    }
+    // pipeline() forwards errors from any stage to the gunzip stream we iterate, and tears all stages down.
+    pipeline(raw, meter, gunzip, () => undefined);
+    return { gunzip, hash, bytes: () => bytes, sourceError: () => sourceError };
+  })();
+  // Read ahead, an object's failure is reported when its turn comes (readOpen), never as an unhandled rejection.
+  flowing.catch(() => undefined);
+  return {
+    entry,
+    flowing,
+    close() {
+      closed = true;
+      for (const s of streams) s.destroy();
+    },
   };
+}
 
-  // With verify on, a line that does not parse is reported only after the whole object was hashed: damaged bytes
-  // (ChecksumMismatch) are the likely reason, and a damaged object must not be reported as a bad record.
-  let badRecord: StorageError | undefined;
+/**
+ * The records of an open object, one batch per decompressed chunk, then the object's check against its entry.
+ * Closes the object whatever happens (an early stop of the consumer included).
+ */
+async function* readOpen(open: OpenObject, verify: boolean): AsyncGenerator<Record<string, unknown>[], void, undefined> {
+  const { entry } = open;
   try {
+    const { gunzip, hash, bytes, sourceError } = await open.flowing;
+    const lines = new LineSplitter();
+    let records = 0;
+    let lineNo = 0;
+    const parse = (line: string, into: Record<string, unknown>[]): void => {
+      lineNo += 1;
+      if (line.trim() === '') return;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch (err) {
+        throw new StorageError('CorruptRecord', `${entry.key} line ${lineNo} is not valid JSON`, { key: entry.key }, { cause: err });
+      }
+      if (!isObject(value)) throw new StorageError('CorruptRecord', `${entry.key} line ${lineNo} is not a JSON object`, { key: entry.key });
+      records += 1;
+      into.push(value);
+    };
+
+    // With verify on, a line that does not parse is reported only after the whole object was hashed: damaged bytes
+    // (ChecksumMismatch) are the likely reason, and a damaged object must not be reported as a bad record.
+    let badRecord: StorageError | undefined;
     try {
       for await (const chunk of gunzip as AsyncIterable<Buffer>) {
         if (badRecord) continue; // draining, to finish the hash
+        const batch: Record<string, unknown>[] = [];
         try {
-          for (const line of lines.push(chunk)) {
-            const record = parse(line);
-            if (record) yield record;
-          }
+          for (const line of lines.push(chunk)) parse(line, batch);
         } catch (err) {
           if (!verify || !(err instanceof StorageError)) throw err;
           badRecord = err;
         }
+        if (batch.length > 0) yield batch;
       }
     } catch (err) {
       if (err instanceof StorageError) throw err;
-      if (sourceError !== undefined) {
-        if (sourceError instanceof StorageError) throw sourceError;
-        throw new StorageError('ReadFailed', `reading ${entry.key} failed: ${(sourceError as Error).message}`, { key: entry.key }, { cause: sourceError });
+      const source = sourceError();
+      if (source !== undefined) {
+        if (source instanceof StorageError) throw source;
+        throw new StorageError('ReadFailed', `reading ${entry.key} failed: ${(source as Error).message}`, { key: entry.key }, { cause: source });
       }
       // The manifest's sha256 was taken over bytes that decompressed, so bytes that do not are not those bytes.
       if (verify) {
@@ -212,52 +268,105 @@ export async function* readRecords(
       throw new StorageError('CorruptObject', `${entry.key} could not be read: ${(err as Error).message}`, { key: entry.key }, { cause: err });
     }
     if (!badRecord) {
-      const last = parse(lines.end());
-      if (last) yield last;
+      const last: Record<string, unknown>[] = [];
+      parse(lines.end(), last);
+      if (last.length > 0) yield last;
+    }
+
+    if (!verify) return;
+    const sha256 = hash.digest('hex');
+    if (sha256 !== entry.sha256 || bytes() !== entry.bytes) {
+      throw new StorageError(
+        'ChecksumMismatch',
+        `${entry.key} does not match its manifest entry: sha256 ${sha256} (${bytes()} bytes), expected ${entry.sha256} (${entry.bytes} bytes)`,
+        { key: entry.key },
+        badRecord ? { cause: badRecord } : {},
+      );
+    }
+    if (badRecord) throw badRecord;
+    if (records !== entry.records) {
+      throw new StorageError('RecordCountMismatch', `${entry.key} holds ${records} records; the manifest says ${entry.records}`, { key: entry.key });
     }
   } finally {
-    raw.destroy();
-    gunzip.destroy();
-  }
-
-  if (!verify) return;
-  const sha256 = hash.digest('hex');
-  if (sha256 !== entry.sha256 || bytes !== entry.bytes) {
-    throw new StorageError(
-      'ChecksumMismatch',
-      `${entry.key} does not match its manifest entry: sha256 ${sha256} (${bytes} bytes), expected ${entry.sha256} (${entry.bytes} bytes)`,
-      { key: entry.key },
-      badRecord ? { cause: badRecord } : {},
-    );
-  }
-  if (badRecord) throw badRecord;
-  if (records !== entry.records) {
-    throw new StorageError('RecordCountMismatch', `${entry.key} holds ${records} records; the manifest says ${entry.records}`, { key: entry.key });
+    open.close();
   }
 }
 
 /**
- * Streams the primary records of every part, in order.
+ * Streams the records of gzip NDJSON objects (parts or related objects), in order, a batch of parsed records per
+ * decompressed chunk (at most 64 KiB of text, so a batch is small whatever the object), with `readAhead` objects
+ * opened beyond the one being read. Each object is checked against its entry once it has been read through.
+ *
+ * @throws StorageError `MissingObject` when an object does not exist, `ReadFailed` (or the store's own error) when
+ *   reading it fails midway, `ChecksumMismatch` when its bytes differ from the entry (or do not decompress, which
+ *   means the same), `RecordCountMismatch` when the line count differs, `CorruptRecord` when a line is not a JSON
+ *   object (or `CorruptObject` for undecompressable bytes when `verify` is off). An object's error is thrown after
+ *   every record of the objects before it, whether or not it was read ahead. However the read ends (to the end, an
+ *   error, a consumer that stops early), every object it opened is closed before it returns.
+ * @example for await (const batch of readRecordBatches(store, manifest.parts)) for (const r of batch) agg.add(r);
+ */
+export async function* readRecordBatches(
+  store: ObjectStore,
+  entries: readonly ObjectEntry[],
+  options: ReadObjectsOptions = {},
+): AsyncGenerator<Record<string, unknown>[], void, undefined> {
+  const verify = options.verify ?? true;
+  const readAhead = Math.max(0, Math.floor(options.readAhead ?? 1));
+  // The objects opened and not yet read, in order: opened[0] is the next one to read.
+  const opened: OpenObject[] = [];
+  let next = 0;
+  try {
+    while (next < entries.length || opened.length > 0) {
+      while (next < entries.length && opened.length <= readAhead) opened.push(openObject(store, entries[next++] as ObjectEntry));
+      const current = opened.shift();
+      if (current) yield* readOpen(current, verify);
+    }
+  } finally {
+    // Nothing outlives the read: the objects opened ahead are closed, and a fetch still under way is waited for
+    // (its stream is destroyed as it arrives).
+    for (const open of opened) open.close();
+    await Promise.allSettled(opened.map((open) => open.flowing));
+  }
+}
+
+/**
+ * Streams the records of one gzip NDJSON object (a part or a related object), one parsed JSON value per line.
+ *
+ * @throws StorageError as {@link readRecordBatches}.
+ * @example for await (const record of readRecords(store, manifest.parts[0])) console.log(record.InstanceId);
+ */
+export async function* readRecords(
+  store: ObjectStore,
+  entry: ObjectEntry,
+  options: ReadRecordsOptions = {},
+): AsyncGenerator<Record<string, unknown>> {
+  for await (const batch of readRecordBatches(store, [entry], { ...options, readAhead: 0 })) yield* batch;
+}
+
+/**
+ * Streams the primary records of every part, in order (the next part read ahead, see {@link ReadObjectsOptions}).
+ * A consumer with work per record may prefer the batches ({@link readRecordBatches} over `manifest.parts`).
  * @example let n = 0; for await (const _ of readAllParts(store, manifest)) n++;
  */
 export async function* readAllParts(
   store: ObjectStore,
   manifest: Manifest,
-  options: ReadRecordsOptions = {},
+  options: ReadObjectsOptions = {},
 ): AsyncGenerator<Record<string, unknown>> {
-  for (const part of manifest.parts) yield* readRecords(store, part, options);
+  for await (const batch of readRecordBatches(store, manifest.parts, options)) yield* batch;
 }
 
 /**
- * Streams the records of a related object, or nothing when the manifest has no such object.
+ * Streams the records of a related object (a long listing continues in several objects, read in order), or nothing
+ * when the manifest has no such object.
  * @example for await (const child of readRelated(store, manifest, 'failed-child-executions')) index(child);
  */
 export async function* readRelated(
   store: ObjectStore,
   manifest: Manifest,
   name: RelatedName,
-  options: ReadRecordsOptions = {},
+  options: ReadObjectsOptions = {},
 ): AsyncGenerator<Record<string, unknown>> {
   const entries: RelatedEntry[] = manifest.related.filter((r) => r.name === name);
-  for (const entry of entries) yield* readRecords(store, entry, options);
+  for await (const batch of readRecordBatches(store, entries, options)) yield* batch;
 }

@@ -5,7 +5,7 @@
  */
 import { archiveDir, manifestKey, reportKey, retryListKey, summaryKey, summaryMarkdownKey, type ArchiveRef } from '../archive/layout';
 import type { Manifest } from '../archive/manifest';
-import { readAllParts, readManifest, readRelated } from '../archive/reader';
+import { readManifest, readRecordBatches, readRelated } from '../archive/reader';
 import type { ObjectStore } from '../archive/store';
 import { InputError } from '../errors';
 import type { Logger } from '../log';
@@ -97,7 +97,8 @@ async function aggregateArchive(options: SummarizeOptions, manifest: Manifest): 
   let children: ChildIndex | undefined;
   if (source === 'oos') children = await indexChildren(readRelated(store, manifest, 'failed-child-executions'));
   const aggregator = createAggregator({ source, children, maxGroups: options.maxGroups });
-  for await (const record of readAllParts(store, manifest)) aggregator.add(record);
+  // A batch per decompressed chunk: the aggregation is a plain loop, not an await per record.
+  for await (const batch of readRecordBatches(store, manifest.parts)) for (const record of batch) aggregator.add(record);
   return { aggregation: aggregator.finish(), subject, children };
 }
 
