@@ -13,7 +13,7 @@ import type { Source } from '../ids';
 import { classifyStatus, ECS_NEVER_RAN } from '../status';
 import { OVERFLOW, TemplateMiner } from './miner';
 import { maskSecrets } from './secrets';
-import { causeKey, cleanLine, clip, clipWords, excerpt, joinSignature, meaningfulTail, prepareMessage } from './signature';
+import { causeKey, cleanLine, clip, clipWords, excerpt, isNoiseLine, joinSignature, meaningfulTail, memoizeText, prepareMessage } from './signature';
 
 /**
  * Cloud Assistant error codes of a command that never ran on the instance (DescribeInvocationResults' `ErrorCode`,
@@ -335,6 +335,9 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
   const finishFailed: number[] = [];
   let overflow: GroupState | undefined;
   let instanceErrors = 0;
+  // The masking of a text piece and the noise test of an output line, remembered for the lines that repeat.
+  const prepare = memoizeText(prepareMessage);
+  const isNoise = memoizeText(isNoiseLine);
 
   const view = (r: Record<string, unknown>): RecordView => {
     if (source === 'ecs') {
@@ -365,17 +368,18 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
   };
 
   /**
-   * The text pieces of a failed record, which of them is the title, its example text, and (OOS) the error and exit
-   * codes its texts state. ECS: `ErrorInfo` + the output's last meaningful lines, titled by the last line. OOS: the
-   * linked child's `StatusMessage` (boilerplate removed) + the last lines of `Outputs`, titled by the message.
+   * The text pieces of a failed record, which of them is the title, its example text (made only when asked: only a
+   * group's first record gives it), and (OOS) the error and exit codes its texts state. ECS: `ErrorInfo` + the
+   * output's last meaningful lines, titled by the last line. OOS: the linked child's `StatusMessage` (boilerplate
+   * removed) + the last lines of `Outputs`, titled by the message.
    */
-  const failureText = (r: Record<string, unknown>, v: RecordView): { pieces: string[]; titlePiece: number; example: string } => {
+  const failureText = (r: Record<string, unknown>, v: RecordView): { pieces: string[]; titlePiece: number; example: () => string } => {
     if (source === 'ecs') {
       const info = str(r.ErrorInfo);
       const output = str(r.Output);
-      const pieces = [info, ...meaningfulTail(output)];
-      const example = [info, output.trimEnd()].filter(Boolean).join('\n\n');
-      return { pieces, titlePiece: pieces.length - 1, example: excerpt(example, exampleBytes, 'tail') };
+      const pieces = [info, ...meaningfulTail(output, undefined, undefined, isNoise)];
+      const example = () => excerpt([info, output.trimEnd()].filter(Boolean).join('\n\n'), exampleBytes, 'tail');
+      return { pieces, titlePiece: pieces.length - 1, example };
     }
     const child = children.get(v.id);
     const outputLines = jsonText(r.Outputs);
@@ -384,10 +388,13 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
     const stated = oosMessage(message);
     if (stated.errorCode) v.errorCode = stated.errorCode;
     v.exitCode = intOrNull(exitCodeOf(r.Outputs)) ?? stated.exitCode;
-    const pieces = [message ? stated.text : '', ...meaningfulTail(outputs)];
-    const head = message ? excerpt(message, Math.floor(exampleBytes / 2), 'head') : '';
-    const body = outputs.trim() ? excerpt(outputs.trimEnd(), exampleBytes - Buffer.byteLength(head) - 2, 'tail') : '';
-    return { pieces, titlePiece: message ? 0 : pieces.length - 1, example: [head, body].filter(Boolean).join('\n\n') };
+    const pieces = [message ? stated.text : '', ...meaningfulTail(outputs, undefined, undefined, isNoise)];
+    const example = () => {
+      const head = message ? excerpt(message, Math.floor(exampleBytes / 2), 'head') : '';
+      const body = outputs.trim() ? excerpt(outputs.trimEnd(), exampleBytes - Buffer.byteLength(head) - 2, 'tail') : '';
+      return [head, body].filter(Boolean).join('\n\n');
+    };
+    return { pieces, titlePiece: message ? 0 : pieces.length - 1, example };
   };
 
   return {
@@ -444,7 +451,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
     const pieces: number[] = [];
     let titlePiece = 0;
     text.pieces.forEach((piece, i) => {
-      const prepared = prepareMessage(piece);
+      const prepared = prepare(piece);
       if (prepared === '') return;
       if (i === text.titlePiece || (i > text.titlePiece && pieces.length === 0)) titlePiece = pieces.length;
       pieces.push(miner.add(prepared));
@@ -456,11 +463,11 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
         overflowSeen.add(stateKey);
         overflowCauses += 1;
       }
-      overflow ??= { status: '(various)', errorCode: '', exitCode: null, pieces: [], titlePiece: 0, count: 0, first: index, example: { id: v.id, text: text.example }, resourceIds: new Map(), errors: new Map() };
+      overflow ??= { status: '(various)', errorCode: '', exitCode: null, pieces: [], titlePiece: 0, count: 0, first: index, example: { id: v.id, text: text.example() }, resourceIds: new Map(), errors: new Map() };
       group = overflow;
     }
     if (!group) {
-      group = { status: v.status, errorCode: v.errorCode, exitCode: v.exitCode, pieces, titlePiece, count: 0, first: index, example: { id: v.id, text: text.example }, resourceIds: new Map(), errors: new Map() };
+      group = { status: v.status, errorCode: v.errorCode, exitCode: v.exitCode, pieces, titlePiece, count: 0, first: index, example: { id: v.id, text: text.example() }, resourceIds: new Map(), errors: new Map() };
       groups.set(stateKey, group);
     }
     group.count += 1;

@@ -79,20 +79,48 @@ export function isNoiseLine(line: string): boolean {
 }
 
 /**
- * The last `count` meaningful lines of an output (noise lines skipped), oldest first. Only the end of the text is
- * scanned (`scanChars`), so a 24 KB output costs little.
+ * The last `count` meaningful lines of an output (noise lines skipped: `isNoise`, {@link isNoiseLine} or a memo of
+ * it), oldest first. Only the end of the text is scanned (`scanChars`), so a 24 KB output costs little.
  * @example meaningfulTail('step 1\nError: disk full\n\n----\n', 1) // ['Error: disk full']
  */
-export function meaningfulTail(text: string, count = 3, scanChars = 8192): string[] {
+export function meaningfulTail(text: string, count = 3, scanChars = 8192, isNoise: (line: string) => boolean = isNoiseLine): string[] {
   const tail = text.length > scanChars ? text.slice(-scanChars) : text;
   const lines = tail.split('\n');
   if (text.length > scanChars) lines.shift(); // the first one is probably cut
   const out: string[] = [];
   for (let i = lines.length - 1; i >= 0 && out.length < count; i--) {
     const line = cleanLine(lines[i] ?? '');
-    if (!isNoiseLine(line)) out.unshift(line.trim());
+    if (!isNoise(line)) out.unshift(line.trim());
   }
   return out;
+}
+
+/**
+ * A copy of a string that holds only its own characters. A piece cut from a larger string (`slice`, `split`,
+ * `trim`) may keep the whole of it alive in V8; the copy of a concatenation is built anew.
+ */
+function ownCopy(text: string): string {
+  return ` ${text}`.slice(1);
+}
+
+/**
+ * Remembers the answers of a function of one string for the texts that repeat. The records of one archive come
+ * from one command on many instances, so the same error line comes back from thousands of them, and its masking
+ * (secrets, variables) need not run again. Bounded: only texts of at most `maxChars` are kept, at most `entries`
+ * of them (the oldest goes first), each an own copy (never a piece that keeps a whole output alive).
+ * `fn` must depend on its text only.
+ * @example const prepare = memoizeText(prepareMessage); prepare(line) === prepareMessage(line)
+ */
+export function memoizeText<T>(fn: (text: string) => T, entries = 4096, maxChars = 512): (text: string) => T {
+  const known = new Map<string, T>();
+  return (text) => {
+    if (text.length > maxChars) return fn(text);
+    if (known.has(text)) return known.get(text) as T;
+    const answer = fn(text);
+    if (known.size >= entries) known.delete(known.keys().next().value as string);
+    known.set(ownCopy(text), typeof answer === 'string' ? (ownCopy(answer) as T) : answer);
+    return answer;
+  };
 }
 
 /**

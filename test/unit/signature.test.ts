@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { causeKey, clip, excerpt, isNoiseLine, joinSignature, meaningfulTail, prepareMessage } from '../../lib/summary/signature';
+import { causeKey, clip, excerpt, isNoiseLine, joinSignature, meaningfulTail, memoizeText, prepareMessage } from '../../lib/summary/signature';
 import { maskSecrets } from '../../lib/summary/secrets';
 
 describe('prepareMessage', () => {
@@ -128,5 +128,33 @@ describe('excerpt', () => {
   it('redacts secrets', () => {
     expect(excerpt('export ACCESS_KEY_SECRET=abc123xyz; run', 2048)).toBe('export ACCESS_KEY_SECRET=<redacted>; run');
     expect(maskSecrets('token: abc')).toBe('token: <redacted>');
+  });
+});
+
+describe('memoizeText', () => {
+  it('answers as the function does, and computes a repeated text once', () => {
+    // Prepare
+    let calls = 0;
+    const counted = (text: string) => {
+      calls += 1;
+      return prepareMessage(text);
+    };
+    const prepare = memoizeText(counted);
+    const lines = ['curl: (7) Failed to connect to 10.0.3.7 port 3306', 'disk full on /dev/vda1', 'curl: (7) Failed to connect to 10.0.3.7 port 3306'];
+    // Act
+    const answers = [...lines, ...lines].map(prepare);
+    // Assess
+    expect(answers).toEqual([...lines, ...lines].map(prepareMessage));
+    expect(calls).toBe(2);
+  });
+
+  it('keeps at most `entries` texts (the oldest goes first) and never a text longer than `maxChars`', () => {
+    // Prepare
+    const seen: string[] = [];
+    const noise = memoizeText((text: string) => (seen.push(text), isNoiseLine(text)), 2, 10);
+    // Act: a, b, c (a is dropped), then a again; a long line twice
+    for (const text of ['a', 'b', 'c', 'b', 'a', 'x'.repeat(11), 'x'.repeat(11)]) noise(text);
+    // Assess
+    expect(seen).toEqual(['a', 'b', 'c', 'a', 'x'.repeat(11), 'x'.repeat(11)]);
   });
 });
