@@ -154,6 +154,22 @@ describe('raw bodies through parseResponse', () => {
     expect(rawTextOf(plain.Invocations.Invocation[0] as object)).toBeUndefined();
   });
 
+  it('keeps the raw-body scope of a call in flight when another raw-body call ends first (the scope is switched off only when none is in flight)', async () => {
+    const body = JSON.stringify({ RequestId: 'r', Invocations: { Invocation: [{ InvokeId: 't-1', InvokeInstances: { InvokeInstance: [{ InstanceId: 'i-1' }] } }] } });
+    type Answer = { Invocations: { Invocation: Array<Record<string, unknown>> } };
+    let release = () => undefined as void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow: RpcClient = { ...fakeClient(body), request: async <T>() => (await gate, parseResponse(Buffer.from(body)) as T) };
+    const late = rawBodyClient(slow, { depth: 5, minBytes: 0 }).request<Answer>('DescribeInvocations', {});
+    const early = await rawBodyClient(fakeClient(body), { depth: 5, minBytes: 0 }).request<Answer>('DescribeInvocations', {});
+    expect(rawTextOf(early.Invocations.Invocation[0] as object)).toBeInstanceOf(RawJsonText);
+    release();
+    expect(rawTextOf((await late).Invocations.Invocation[0] as object)).toBeInstanceOf(RawJsonText);
+    // Once none is in flight, a call outside the scope is parsed as always.
+    const plain = await fakeClient(body).request<Answer>('DescribeInvocations', {});
+    expect(rawTextOf(plain.Invocations.Invocation[0] as object)).toBeUndefined();
+  });
+
   it('parses small bodies and error bodies the ordinary way', async () => {
     const small = await rawBodyClient(fakeClient('{"a":{"b":[1]}}'), { depth: 1 }).request<{ a: unknown }>('X', {});
     expect(small).toEqual({ a: { b: [1] } });
