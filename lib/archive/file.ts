@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { StorageError } from '../errors';
-import type { ObjectInfo, ObjectStore, PutOptions } from './store';
+import { isSpooled, type ObjectBody, type ObjectInfo, type ObjectStore, type PutOptions } from './store';
 
 /**
  * Name of the folder, directly under the store root, that holds in-flight temporary files. It is never listed,
@@ -41,6 +41,12 @@ export function checkObjectKey(key: string, what: 'key' | 'prefix' = 'key'): str
   return key;
 }
 
+/** Writes all of `chunk` at `position` of the file (a write may take less than it was given); returns its length. */
+export async function writeAll(fh: fs.FileHandle, chunk: Buffer, position: number): Promise<number> {
+  for (let done = 0; done < chunk.length; ) done += (await fh.write(chunk, done, chunk.length - done, position + done)).bytesWritten;
+  return chunk.length;
+}
+
 /** Compares two strings in UTF-8 byte order, the order OSS lists keys in. */
 function compareKeys(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
@@ -57,7 +63,7 @@ const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
  * A local folder as an {@link ObjectStore}: object `a/b.json` is the file `<rootDir>/a/b.json`.
  *
  * - Writes go to a temporary file under `<rootDir>/.execution-archive-tmp/` and are then renamed into place, so readers
- *   see the old file, no file, or the whole new file.
+ *   see the old file, no file, or the whole new file. A spooled body is copied into it chunk by chunk.
  * - `forbidOverwrite` writes hard-link the finished temp file to the final name (`link` fails with `EEXIST` if the
  *   name exists), so of two racing writers exactly one wins and the other gets `ObjectAlreadyExists`.
  * - `list` walks the tree lazily, in UTF-8 byte order of the keys (the order OSS uses).
@@ -86,12 +92,18 @@ export function createFileStore(rootDir: string): ObjectStore {
     return new StorageError('StorageIOError', `${op} ${key} failed${code ? ` (${code})` : ''}`, { key }, { cause: err });
   };
 
-  async function writeTemp(body: Buffer | string): Promise<string> {
+  async function writeTemp(body: ObjectBody): Promise<string> {
     await fs.mkdir(tmpDir, { recursive: true });
     const tmp = path.join(tmpDir, `${Date.now().toString(36)}-${randomBytes(8).toString('hex')}.tmp`);
     const fh = await fs.open(tmp, 'wx');
     try {
-      await fh.writeFile(body);
+      if (isSpooled(body)) {
+        // Copied a chunk at a time, never read into one buffer.
+        let position = 0;
+        for await (const chunk of body.read() as AsyncIterable<Buffer>) position += await writeAll(fh, chunk, position);
+      } else {
+        await fh.writeFile(body);
+      }
       await fh.sync();
     } catch (err) {
       await fh.close().catch(() => undefined);
@@ -102,7 +114,7 @@ export function createFileStore(rootDir: string): ObjectStore {
     return tmp;
   }
 
-  async function put(key: string, body: Buffer | string, options: PutOptions = {}): Promise<void> {
+  async function put(key: string, body: ObjectBody, options: PutOptions = {}): Promise<void> {
     const file = fileOf(key);
     let tmp: string | undefined;
     try {

@@ -4,7 +4,7 @@ import OSS from 'ali-oss';
 import { StorageError } from '../errors';
 import { createLogger, type Logger } from '../log';
 import { checkObjectKey } from './file';
-import type { ObjectInfo, ObjectStore, PutOptions } from './store';
+import { isSpooled, type ObjectBody, type ObjectInfo, type ObjectStore, type PutOptions, type SpooledBody } from './store';
 
 /** The keys OSS is called with. In FC these are the function's rotating STS credentials. */
 export interface OssCredentials {
@@ -116,12 +116,21 @@ function headerOf(headers: unknown, name: string): string | undefined {
 
 const unquote = (etag: string) => etag.replace(/"/g, '');
 
+/** The MD5 of bytes `start` to `end` of a body (a spooled body's range is read from its file for it). */
+async function md5Of(body: Buffer | SpooledBody, start: number, end: number): Promise<Buffer> {
+  const hash = createHash('md5');
+  if (Buffer.isBuffer(body)) hash.update(body.subarray(start, end));
+  else for await (const chunk of body.read(start, end) as AsyncIterable<Buffer>) hash.update(chunk);
+  return hash.digest();
+}
+
 /**
  * An OSS bucket (under a prefix) as an {@link ObjectStore}, on `ali-oss`.
  *
  * - The ali-oss client is created on first use from `credentials()`. With an STS key it is given `stsToken` and a
  *   `refreshSTSToken` that calls `credentials()` again, so FC's rotating credentials keep working.
- * - `put` sends a Buffer body with `Content-MD5` (OSS rejects a corrupted upload). Bodies above
+ * - `put` sends every body with `Content-MD5` (OSS rejects a corrupted upload); a spooled body is streamed from where
+ *   it is kept, its MD5 read from there first, and read again for every attempt and every part. Bodies above
  *   `multipartThreshold` go as a multipart upload: every part carries its `Content-MD5` and its returned ETag is
  *   checked; on any failure the in-flight parts are awaited and the upload is aborted (abort failures are logged,
  *   the original error is thrown), so a failed `put` leaves no partial object and no pending upload. (If the
@@ -192,7 +201,8 @@ export function createOssStore(options: OssStoreOptions): ObjectStore {
 
   const forbidHeaders = (forbid: boolean | undefined) => (forbid ? { 'x-oss-forbid-overwrite': 'true' } : {});
 
-  async function putMultipart(oss: OSS, name: string, key: string, body: Buffer, options: PutOptions): Promise<void> {
+  async function putMultipart(oss: OSS, name: string, key: string, body: Buffer | SpooledBody, options: PutOptions): Promise<void> {
+    const size = Buffer.isBuffer(body) ? body.length : body.size;
     let uploadId: string;
     try {
       const init = await oss.initMultipartUpload(name, {
@@ -204,7 +214,7 @@ export function createOssStore(options: OssStoreOptions): ObjectStore {
     } catch (err) {
       throw toStorageError(err, 'initMultipartUpload', key);
     }
-    const count = Math.ceil(body.length / partSize);
+    const count = Math.ceil(size / partSize);
     const etags: string[] = new Array<string>(count);
     let next = 0;
     let failure: unknown;
@@ -212,10 +222,11 @@ export function createOssStore(options: OssStoreOptions): ObjectStore {
       while (failure === undefined && next < count) {
         const index = next++;
         const start = index * partSize;
-        const end = Math.min(body.length, start + partSize);
-        const md5 = createHash('md5').update(body.subarray(start, end)).digest();
+        const end = Math.min(size, start + partSize);
         try {
-          const r = await oss.uploadPart(name, uploadId, index + 1, body, start, end, {
+          const md5 = await md5Of(body, start, end);
+          // A spooled body's range is read from its file (ali-oss sends a stream as it is); a Buffer is sliced.
+          const r = await oss.uploadPart(name, uploadId, index + 1, Buffer.isBuffer(body) ? body : body.read(start, end), start, end, {
             timeout,
             headers: { 'Content-MD5': md5.toString('base64') },
           } as OSS.RequestOptions);
@@ -260,21 +271,29 @@ export function createOssStore(options: OssStoreOptions): ObjectStore {
   return {
     url: `oss://${bucket}/${prefix.replace(/\/$/, '')}`,
 
-    async put(key: string, body: Buffer | string, putOptions: PutOptions = {}): Promise<void> {
+    async put(key: string, body: ObjectBody, putOptions: PutOptions = {}): Promise<void> {
       const name = fullKey(key);
-      const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+      const data = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
       const oss = await client();
-      if (buf.length > threshold) {
-        await putMultipart(oss, name, key, buf, putOptions);
+      if ((Buffer.isBuffer(data) ? data.length : data.size) > threshold) {
+        await putMultipart(oss, name, key, data, putOptions);
         return;
       }
+      const mime = putOptions.contentType !== undefined ? { mime: putOptions.contentType } : {};
       try {
-        // A Buffer body is sent with Content-MD5, so OSS refuses a body damaged on the way.
-        await oss.put(name, buf, {
-          timeout,
-          headers: forbidHeaders(putOptions.forbidOverwrite),
-          ...(putOptions.contentType !== undefined ? { mime: putOptions.contentType } : {}),
-        });
+        if (isSpooled(data)) {
+          // Streamed from its spool, with its length and Content-MD5 (read once before), so OSS refuses a damaged body.
+          const md5 = await md5Of(data, 0, data.size);
+          await oss.putStream(name, data.read(), {
+            timeout,
+            contentLength: data.size,
+            headers: { ...forbidHeaders(putOptions.forbidOverwrite), 'Content-MD5': md5.toString('base64') },
+            ...mime,
+          } as OSS.PutStreamOptions);
+        } else {
+          // A Buffer body is sent with Content-MD5 (ali-oss adds it), so OSS refuses a body damaged on the way.
+          await oss.put(name, data, { timeout, headers: forbidHeaders(putOptions.forbidOverwrite), ...mime });
+        }
       } catch (err) {
         throw toStorageError(err, 'put', key);
       }

@@ -14,7 +14,7 @@ export interface ObjectStore {
    * Writes one whole object. A write is atomic: readers see the old object, no object, or the whole new one, never
    * a torn or partial object. Large bodies may be sent as a multipart upload, aborted on any failure.
    */
-  put(key: string, body: Buffer | string, options?: PutOptions): Promise<void>;
+  put(key: string, body: ObjectBody, options?: PutOptions): Promise<void>;
   /** The whole object, or `undefined` when it does not exist. */
   get(key: string): Promise<Buffer | undefined>;
   /** The object as a stream (for large parts), or `undefined` when it does not exist. */
@@ -31,6 +31,24 @@ export interface ObjectStore {
   abortUploads?(prefix: string): Promise<number>;
   /** A URL a person can open for the object (a file:// path locally, an oss:// URL in the cloud). */
   locate(key: string): string;
+}
+
+/**
+ * A body that is not held in memory: `size` bytes kept elsewhere (an archive part's spool file, lib/archive/writer.ts)
+ * and read again for every attempt, so a retried or multipart upload re-sends it from where it is kept.
+ */
+export interface SpooledBody {
+  readonly size: number;
+  /** Bytes `start` (inclusive, default 0) to `end` (exclusive, default `size`) as a stream of their own. */
+  read(start?: number, end?: number): Readable;
+}
+
+/** What `put` stores: text (UTF-8), bytes, or a spooled body. */
+export type ObjectBody = Buffer | string | SpooledBody;
+
+/** True for a {@link SpooledBody} (a body that must be read, not a string or a Buffer). */
+export function isSpooled(body: ObjectBody): body is SpooledBody {
+  return typeof body !== 'string' && !Buffer.isBuffer(body);
 }
 
 export interface PutOptions {

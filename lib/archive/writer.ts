@@ -1,12 +1,21 @@
 /**
- * Writing archive objects: gzip NDJSON parts built in a bounded buffer and stored whole, with the numbers the
- * manifest keeps for each (records, bytes, sha256).
+ * Writing archive objects: gzip NDJSON, compressed as the records come and spooled to a temporary file as zlib
+ * produces it, then stored from that file, with the numbers the manifest keeps for each (records, bytes, sha256).
+ *
+ * No object's compressed bytes are held in memory. Held, a part's bytes (its zlib chunks, then their joined copy for
+ * the upload) lived long enough to be promoted out of V8's young generation and then waited, dead, for a full GC
+ * that comes rarely: the process's peak RSS grew with the number of parts written, not with what it held.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { createGzip, type Gzip } from 'node:zlib';
 import { RawJsonText } from '../cloud/raw-json';
+import { writeAll } from './file';
 import type { ObjectEntry } from './manifest';
-import type { ObjectStore } from './store';
+import type { ObjectStore, SpooledBody } from './store';
 
 /** When a part is closed and the next begins. Checked only at page boundaries, so boundaries are deterministic. */
 export interface PartLimits {
@@ -22,13 +31,79 @@ const BATCH_BYTES = 1 << 20;
 export const DEFAULT_PART_LIMITS: PartLimits = { maxRecords: 100_000, maxBytes: 32 * 1024 * 1024 };
 
 /**
- * One gzip NDJSON object in the making. Memory is bounded by the part limits, never by the total record count.
+ * Where an object's compressed bytes wait for the store: a file in the system's temporary folder (`os.tmpdir()`,
+ * /tmp in FC), appended to as zlib produces them and read back by the store as often as it needs (a retried or
+ * multipart upload reads it again). The file is removed from its folder as soon as it is open (it lives on while it
+ * is open), so a killed process leaves nothing behind; where an open file cannot be removed (Windows), it is removed
+ * when the spool is closed. At most a few per listing exist at a time (the part being built, the one being stored).
+ */
+class Spool implements SpooledBody {
+  size = 0;
+  private readonly file: Promise<{ fh: fs.FileHandle; leftover: string | undefined }>;
+  private opened: fs.FileHandle | undefined;
+  /** The appends, one after another; rejected with the first failure. */
+  private writes: Promise<void>;
+  private closing: Promise<void> | undefined;
+
+  constructor() {
+    this.file = (async () => {
+      const path = join(tmpdir(), `execution-archive-${process.pid}-${randomBytes(8).toString('hex')}.ndjson.gz`);
+      const fh = await fs.open(path, 'wx+', 0o600);
+      const leftover = await fs.unlink(path).then(
+        () => undefined,
+        () => path,
+      );
+      this.opened = fh;
+      return { fh, leftover };
+    })();
+    this.writes = this.file.then(() => undefined);
+    this.writes.catch(() => undefined);
+  }
+
+  append(chunk: Buffer): void {
+    const position = this.size;
+    this.size += chunk.length;
+    this.writes = this.writes.then(async () => {
+      await writeAll((await this.file).fh, chunk, position);
+    });
+    this.writes.catch(() => undefined);
+  }
+
+  /** Resolves once every appended byte is in the file. @throws the first failure to open or write it. */
+  written(): Promise<void> {
+    return this.writes;
+  }
+
+  read(start = 0, end = this.size): Readable {
+    if (!this.opened || this.closing) throw new Error('the spool is not open');
+    if (end <= start) return Readable.from([]);
+    return this.opened.createReadStream({ start, end: end - 1, autoClose: false });
+  }
+
+  /** Closes (and so deletes) the file once its writes are done; closing again does nothing. Never throws. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.writes.catch(() => undefined);
+      const file = await this.file.catch(() => undefined);
+      if (!file) return;
+      await file.fh.close().catch(() => undefined);
+      if (file.leftover !== undefined) await fs.rm(file.leftover, { force: true }).catch(() => undefined);
+    })();
+    return this.closing;
+  }
+}
+
+/**
+ * One gzip NDJSON object in the making. Memory is bounded by the batch of lines being encoded, never by the part's
+ * size or the total record count: the compressed bytes go to a {@link Spool} as zlib produces them.
  * Lines are fed to gzip one record at a time, so the compressed bytes depend only on the records, not on how the
  * walk was split across invocations (a resumed archive is byte-identical to an uninterrupted one).
+ * {@link storeGzipObject} stores it and closes its spool; one that is not stored must be {@link discard}ed.
  */
 export class NdjsonGzipBuffer {
   private readonly gzip: Gzip;
-  private readonly chunks: Buffer[] = [];
+  private readonly spool = new Spool();
+  private readonly hash = createHash('sha256');
   private readonly done: Promise<void>;
   /** Where a batch of lines is encoded before zlib gets a copy (grows to the largest batch). */
   private scratch = Buffer.allocUnsafe(64 * 1024);
@@ -38,7 +113,10 @@ export class NdjsonGzipBuffer {
 
   constructor() {
     this.gzip = createGzip({ level: 6 });
-    this.gzip.on('data', (c: Buffer) => this.chunks.push(c));
+    this.gzip.on('data', (c: Buffer) => {
+      this.hash.update(c);
+      this.spool.append(c);
+    });
     this.done = new Promise((resolve, reject) => {
       this.gzip.once('end', resolve);
       this.gzip.once('error', reject);
@@ -106,12 +184,18 @@ export class NdjsonGzipBuffer {
     if (!this.gzip.write(text)) await new Promise<void>((resolve) => this.gzip.once('drain', resolve));
   }
 
-  /** Closes the gzip stream and returns the object's bytes with its checksum. */
-  async finish(): Promise<{ body: Buffer; records: number; sha256: string }> {
+  /** Closes the gzip stream and returns the object's bytes (in their spool) with its checksum. Called once. */
+  async finish(): Promise<{ body: SpooledBody; records: number; sha256: string }> {
     this.gzip.end();
     await this.done;
-    const body = Buffer.concat(this.chunks);
-    return { body, records: this.records, sha256: sha256Hex(body) };
+    await this.spool.written();
+    return { body: this.spool, records: this.records, sha256: this.hash.digest('hex') };
+  }
+
+  /** Drops the object: its spool is closed and deleted (also after {@link finish}, once the body has been stored). */
+  discard(): Promise<void> {
+    this.gzip.destroy();
+    return this.spool.close();
   }
 }
 
@@ -119,16 +203,25 @@ export function sha256Hex(body: Buffer | string): string {
   return createHash('sha256').update(body).digest('hex');
 }
 
-/** Stores a finished buffer under `key` and returns its manifest entry. */
+/** Stores a buffer under `key` (finishing it, then discarding it, stored or not) and returns its manifest entry. */
 export async function storeGzipObject(store: ObjectStore, key: string, buffer: NdjsonGzipBuffer): Promise<ObjectEntry> {
-  const { body, records, sha256 } = await buffer.finish();
-  await store.put(key, body, { contentType: 'application/x-ndjson' });
-  return { key, records, bytes: body.length, sha256 };
+  try {
+    const { body, records, sha256 } = await buffer.finish();
+    await store.put(key, body, { contentType: 'application/x-ndjson' });
+    return { key, records, bytes: body.size, sha256 };
+  } finally {
+    await buffer.discard();
+  }
 }
 
 /** Writes a small list of records as one gzip NDJSON object (related objects). */
 export async function writeGzipRecords(store: ObjectStore, key: string, records: Iterable<unknown> | AsyncIterable<unknown>): Promise<ObjectEntry> {
   const buffer = new NdjsonGzipBuffer();
-  await buffer.write(records);
+  try {
+    await buffer.write(records);
+  } catch (err) {
+    await buffer.discard();
+    throw err;
+  }
   return storeGzipObject(store, key, buffer);
 }

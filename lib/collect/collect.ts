@@ -555,94 +555,100 @@ async function walkListing(walk: Walk, progress: Checkpoint, lane: Lane): Promis
   const { store, deadline } = walk.deps;
   const { limits } = walk;
   let current = new NdjsonGzipBuffer();
-  if (lane.pending) await current.write(readRecords(store, lane.pending));
-  // Pages read since the lane's last commit, and where the lane is after them.
-  let unflushed: PageTally[] = [];
-  let at: { nextToken?: string | undefined; nextPage?: number | undefined } = lane.start;
-  // The object closed last may still be on its way to the store while the next pages are read (at most one; its
-  // commit and checkpoint follow its upload). `settle` waits for it; a failed upload stops the lane.
-  let storing: Promise<void> | undefined;
-  let storeError: unknown;
-  const settle = async () => {
-    const pendingStore = storing;
-    storing = undefined;
-    await pendingStore;
-    if (storeError !== undefined) throw storeError;
-  };
-  const keep = async () => {
+  try {
+    if (lane.pending) await current.write(readRecords(store, lane.pending));
+    // Pages read since the lane's last commit, and where the lane is after them.
+    let unflushed: PageTally[] = [];
+    let at: { nextToken?: string | undefined; nextPage?: number | undefined } = lane.start;
+    // The object closed last may still be on its way to the store while the next pages are read (at most one; its
+    // commit and checkpoint follow its upload). `settle` waits for it; a failed upload stops the lane.
+    let storing: Promise<void> | undefined;
+    let storeError: unknown;
+    const settle = async () => {
+      const pendingStore = storing;
+      storing = undefined;
+      await pendingStore;
+      if (storeError !== undefined) throw storeError;
+    };
+    const keep = async () => {
+      await settle();
+      await writable(walk);
+      const pending = current.records > 0 ? await storeGzipObject(store, lane.pendingKey, current) : undefined;
+      lane.commit(undefined, { ...at, pending }, unflushed);
+      unflushed = [];
+    };
+    let slowestPageMs = 0;
+    try {
+      let pageStarted = Date.now();
+      for await (const page of readAhead(lane.pages)) {
+        // The existence check failed while this page was read: nothing was written, and nothing will be.
+        if (walk.gateError !== undefined) throw walk.gateError;
+        if (storeError !== undefined) throw storeError;
+        slowestPageMs = Math.max(slowestPageMs, Date.now() - pageStarted);
+        if (page.restart !== undefined) {
+          await settle();
+          await current.discard();
+          current = new NdjsonGzipBuffer();
+          unflushed = [];
+          await lane.onRestart(page.restart);
+          pageStarted = Date.now();
+          continue;
+        }
+        await current.write(page.records);
+        unflushed.push({ records: page.records.length, truncated: page.records.filter((r) => walk.deps.adapter.isTruncated(r)).length });
+        lane.onPage(page);
+        report(walk, progress);
+        at = { nextToken: page.nextToken, nextPage: page.nextPage };
+        const more = at.nextToken !== undefined || at.nextPage !== undefined;
+        if (more && (current.records >= limits.maxRecords || current.bytes >= limits.maxBytes)) {
+          await settle();
+          await writable(walk);
+          const closing = { buffer: current, at, pages: unflushed };
+          unflushed = [];
+          current = new NdjsonGzipBuffer();
+          storing = (async () => {
+            const entry = await lane.store(closing.buffer);
+            lane.commit(entry, closing.at, closing.pages);
+            await saveProgress(walk, progress);
+          })();
+          storing.catch((err: unknown) => {
+            storeError = err;
+          });
+        }
+        if (more && (walk.stopping || (lane.watchesDeadline() && deadline.nearlyDone(Math.max(3_000, slowestPageMs * 3))))) {
+          walk.stopping = true;
+          await keep();
+          return false;
+        }
+        pageStarted = Date.now();
+      }
+    } catch (err) {
+      walk.stopping = true;
+      // A failed existence check is the answer, whatever the listing said meanwhile (OOS answers an unknown execution's
+      // records with 404 too): wait for the check, and write nothing if it failed.
+      await writable(walk);
+      // An object that did not make it to the store leaves a gap before `current`: then nothing more is kept.
+      const stored = await settle().then(
+        () => true,
+        () => false,
+      );
+      // Keep what was read: the next invocation resumes from the last page that made it into the buffer.
+      if (stored && current.records > 0 && !(err instanceof InputError)) {
+        await keep().catch((saveErr: unknown) => walk.log.warn('could not keep what was read after an error', { err: saveErr }));
+      }
+      throw err;
+    }
     await settle();
     await writable(walk);
-    const pending = current.records > 0 ? await storeGzipObject(store, lane.pendingKey, current) : undefined;
-    lane.commit(undefined, { ...at, pending }, unflushed);
-    unflushed = [];
-  };
-  let slowestPageMs = 0;
-  try {
-    let pageStarted = Date.now();
-    for await (const page of readAhead(lane.pages)) {
-      // The existence check failed while this page was read: nothing was written, and nothing will be.
-      if (walk.gateError !== undefined) throw walk.gateError;
-      if (storeError !== undefined) throw storeError;
-      slowestPageMs = Math.max(slowestPageMs, Date.now() - pageStarted);
-      if (page.restart !== undefined) {
-        await settle();
-        current = new NdjsonGzipBuffer();
-        unflushed = [];
-        await lane.onRestart(page.restart);
-        pageStarted = Date.now();
-        continue;
-      }
-      await current.write(page.records);
-      unflushed.push({ records: page.records.length, truncated: page.records.filter((r) => walk.deps.adapter.isTruncated(r)).length });
-      lane.onPage(page);
-      report(walk, progress);
-      at = { nextToken: page.nextToken, nextPage: page.nextPage };
-      const more = at.nextToken !== undefined || at.nextPage !== undefined;
-      if (more && (current.records >= limits.maxRecords || current.bytes >= limits.maxBytes)) {
-        await settle();
-        await writable(walk);
-        const closing = { buffer: current, at, pages: unflushed };
-        unflushed = [];
-        current = new NdjsonGzipBuffer();
-        storing = (async () => {
-          const entry = await lane.store(closing.buffer);
-          lane.commit(entry, closing.at, closing.pages);
-          await saveProgress(walk, progress);
-        })();
-        storing.catch((err: unknown) => {
-          storeError = err;
-        });
-      }
-      if (more && (walk.stopping || (lane.watchesDeadline() && deadline.nearlyDone(Math.max(3_000, slowestPageMs * 3))))) {
-        walk.stopping = true;
-        await keep();
-        return false;
-      }
-      pageStarted = Date.now();
-    }
-  } catch (err) {
-    walk.stopping = true;
-    // A failed existence check is the answer, whatever the listing said meanwhile (OOS answers an unknown execution's
-    // records with 404 too): wait for the check, and write nothing if it failed.
-    await writable(walk);
-    // An object that did not make it to the store leaves a gap before `current`: then nothing more is kept.
-    const stored = await settle().then(
-      () => true,
-      () => false,
-    );
-    // Keep what was read: the next invocation resumes from the last page that made it into the buffer.
-    if (stored && current.records > 0 && !(err instanceof InputError)) {
-      await keep().catch((saveErr: unknown) => walk.log.warn('could not keep what was read after an error', { err: saveErr }));
-    }
-    throw err;
+    // The last object: the rest of the listing, or an empty one for a related listing that had nothing.
+    const last = current.records > 0 || (lane.name !== 'records' && !progress.related.some((r) => r.name === lane.name)) ? await lane.store(current) : undefined;
+    lane.commit(last, undefined, unflushed);
+    if (lane.name !== 'records') walk.observer?.relatedDone(lane.name as RelatedName);
+    return true;
+  } finally {
+    // Whatever was not stored is dropped with its spool (a stored object's spool is closed already).
+    await current.discard();
   }
-  await settle();
-  await writable(walk);
-  // The last object: the rest of the listing, or an empty one for a related listing that had nothing.
-  const last = current.records > 0 || (lane.name !== 'records' && !progress.related.some((r) => r.name === lane.name)) ? await lane.store(current) : undefined;
-  lane.commit(last, undefined, unflushed);
-  if (lane.name !== 'records') walk.observer?.relatedDone(lane.name as RelatedName);
-  return true;
 }
 
 /** The progress of a walk that has read nothing yet. */

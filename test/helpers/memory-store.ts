@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { StorageError } from '../../lib/errors';
-import type { ObjectInfo, ObjectStore, PutOptions } from '../../lib/archive/store';
+import { isSpooled, type ObjectBody, type ObjectInfo, type ObjectStore, type PutOptions } from '../../lib/archive/store';
 
 interface StoredObject {
   body: Buffer;
@@ -53,13 +53,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     url,
     objects,
     calls,
-    async put(key: string, body: Buffer | string, putOptions: PutOptions = {}) {
+    async put(key: string, body: ObjectBody, putOptions: PutOptions = {}) {
       calls.put += 1;
       checkKey(key);
+      // A copy: later changes to the caller's buffer do not reach the store; a spooled body is read whole.
+      const bytes = isSpooled(body) ? Buffer.concat((await body.read().toArray()) as Buffer[]) : Buffer.from(body);
       if (putOptions.forbidOverwrite && objects.has(key)) {
         throw new StorageError('ObjectAlreadyExists', `object ${key} already exists`, { key, status: 409 });
       }
-      const bytes = Buffer.from(body); // a copy: later changes to the caller's buffer do not reach the store
       objects.set(key, {
         body: bytes,
         lastModified: now(),

@@ -12,7 +12,8 @@ import { ConfigError, StorageError, isAlreadyExists } from '../../lib/errors';
 import { createFileStore } from '../../lib/archive/file';
 import { createOssStore, type OssStoreOptions } from '../../lib/archive/oss';
 import { openStore, parseArchiveUrl } from '../../lib/archive/open';
-import type { ObjectInfo, ObjectStore } from '../../lib/archive/store';
+import type { ObjectInfo, ObjectStore, SpooledBody } from '../../lib/archive/store';
+import { withStoreRetries } from '../../lib/archive/retrying';
 import { silentLogger } from '../../lib/log';
 import { present } from '../helpers/present';
 
@@ -88,6 +89,26 @@ function body(size: number, seed = 1): Buffer {
     b.writeUInt32LE(x, i);
   }
   return b.subarray(0, size);
+}
+
+/**
+ * `data` as a spooled body (what the writer hands the stores), read in 64 KiB chunks; `reads` counts the streams
+ * opened, and `tamper` changes what the n-th read returns (a body damaged between its checksum and its upload).
+ */
+function spooled(data: Buffer, tamper?: { read: number }): SpooledBody & { reads: number } {
+  const spool = {
+    size: data.length,
+    reads: 0,
+    read(start = 0, end = data.length) {
+      spool.reads += 1;
+      const range = Buffer.from(data.subarray(start, end));
+      if (tamper?.read === spool.reads && range.length > 0) range[0] = (range[0] ?? 0) ^ 0xff;
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < range.length; at += 64 * 1024) chunks.push(range.subarray(at, at + 64 * 1024));
+      return Readable.from(chunks);
+    },
+  };
+  return spool;
 }
 
 let storeSeq = 0;
@@ -178,6 +199,22 @@ describe.each(stores)('ObjectStore contract: %s', (name, make) => {
     expect(back?.length).toBe(data.length);
     expect(sha256(present(back))).toBe(sha256(data));
     expect((await store.head('big/part-00000.ndjson.gz'))?.size).toBe(data.length);
+    if (name === 'oss store') expect((oss.stats.byOperation.UploadPart ?? 0) - before).toBe(3);
+  });
+
+  it('writes a spooled body whole, read from where it is kept: small (one put) and large (multipart on OSS)', async () => {
+    // Prepare
+    const store = make();
+    const small = body(300 * 1024, 21);
+    const large = body(11 * 1024 * 1024 + 777, 22);
+    const before = oss.stats.byOperation.UploadPart ?? 0;
+    // Act
+    await store.put('spool/small.ndjson.gz', spooled(small), { contentType: 'application/x-ndjson' });
+    await store.put('spool/large.ndjson.gz', spooled(large));
+    // Assess
+    expect(sha256(present(await store.get('spool/small.ndjson.gz')))).toBe(sha256(small));
+    expect(sha256(present(await store.get('spool/large.ndjson.gz')))).toBe(sha256(large));
+    expect((await store.head('spool/large.ndjson.gz'))?.size).toBe(large.length);
     if (name === 'oss store') expect((oss.stats.byOperation.UploadPart ?? 0) - before).toBe(3);
   });
 
@@ -373,6 +410,28 @@ describe('OSS emulator with the real ali-oss client', () => {
     expect(await store.head('r.bin')).toBeUndefined();
     expect(await store.head('c.bin')).toBeUndefined();
     expect((await client().listUploads({ prefix: 'mpreset/' })).uploads ?? []).toHaveLength(0);
+  });
+
+  it('re-reads a spooled body for a retried put and a retried part; a body changed after its checksum is refused', async () => {
+    // Prepare: one failed PutObject, one failed UploadPart, and a body whose second read differs from its first
+    const store = withStoreRetries(ossStore('spoolretry', { partConcurrency: 1 }), { sleep: async () => undefined });
+    const small = spooled(body(200 * 1024, 31));
+    const large = spooled(body(6 * 1024 * 1024, 32));
+    oss.faults.inject({ kind: 'internal-error', method: 'PutObject' });
+    oss.faults.inject({ kind: 'internal-error', method: 'UploadPart', afterRequests: 1 });
+    const tampered = spooled(body(200 * 1024, 33), { read: 2 });
+    // Act
+    await store.put('s.bin', small);
+    await store.put('l.bin', large);
+    const refused = await ossStore('spoolretry').put('t.bin', tampered).catch((e: unknown) => e);
+    // Assess: each attempt read the body again (its checksum, then its upload), and the bytes are whole
+    expect(small.reads).toBe(4);
+    expect(large.reads).toBeGreaterThanOrEqual(6);
+    expect(sha256(present(await store.get('s.bin')))).toBe(sha256(body(200 * 1024, 31)));
+    expect(sha256(present(await store.get('l.bin')))).toBe(sha256(body(6 * 1024 * 1024, 32)));
+    expect(refused).toBeInstanceOf(StorageError);
+    expect(await store.head('t.bin')).toBeUndefined();
+    expect((await client().listUploads({ prefix: 'spoolretry/' })).uploads ?? []).toHaveLength(0);
   });
 
   it('honours forbidOverwrite for multipart uploads, also when two race to complete', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StorageError } from '../../lib/errors';
 import { isTransientStorageError, withStoreRetries } from '../../lib/archive/retrying';
+import type { ObjectBody } from '../../lib/archive/store';
 import { createMemoryStore } from '../helpers/memory-store';
 
 function flaky(failures: StorageError[]) {
@@ -9,7 +10,7 @@ function flaky(failures: StorageError[]) {
   let puts = 0;
   const wrapped = {
     ...store,
-    put: async (key: string, body: Buffer | string, options?: { forbidOverwrite?: boolean }) => {
+    put: async (key: string, body: ObjectBody, options?: { forbidOverwrite?: boolean }) => {
       puts += 1;
       const next = queue.shift();
       if (next) throw next;

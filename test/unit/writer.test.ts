@@ -1,6 +1,13 @@
+import { readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import type { SpooledBody } from '../../lib/archive/store';
 import { NdjsonGzipBuffer, sha256Hex } from '../../lib/archive/writer';
+
+const bytesOf = async (body: SpooledBody, start?: number, end?: number) => Buffer.concat((await body.read(start, end).toArray()) as Buffer[]);
+/** This process's spool files that still have a name in the temporary folder (none should: they are unlinked at once). */
+const namedSpools = async () => (await readdir(tmpdir())).filter((f) => f.startsWith(`execution-archive-${process.pid}-`));
 
 function records(n: number) {
   return Array.from({ length: n }, (_, i) => ({
@@ -19,11 +26,36 @@ describe('NdjsonGzipBuffer', () => {
     await buffer.write(input);
     const { body, records: count, sha256 } = await buffer.finish();
     // Assess
-    const lines = gunzipSync(body).toString('utf8').split('\n');
+    const bytes = await bytesOf(body);
+    const lines = gunzipSync(bytes).toString('utf8').split('\n');
     expect(lines.pop()).toBe('');
     expect(lines.map((l) => JSON.parse(l))).toEqual(input);
     expect(count).toBe(3);
-    expect(sha256).toBe(sha256Hex(body));
+    expect(body.size).toBe(bytes.length);
+    expect(sha256).toBe(sha256Hex(bytes));
+    await buffer.discard();
+  });
+
+  it('keeps the compressed bytes in a spool that reads back any range, as often as asked, until discarded', async () => {
+    // Prepare: enough records for many zlib chunks
+    const buffer = new NdjsonGzipBuffer();
+    await buffer.write(records(20_000));
+    const { body } = await buffer.finish();
+    const whole = await bytesOf(body);
+    // Act: ranges read side by side (a multipart upload's parts), then the whole again (a retry)
+    const mid = Math.floor(body.size / 3);
+    const [head, tail] = await Promise.all([bytesOf(body, 0, mid), bytesOf(body, mid)]);
+    const again = await bytesOf(body);
+    const empty = await bytesOf(body, mid, mid);
+    await buffer.discard();
+    // Assess
+    expect(whole.length).toBeGreaterThan(64 * 1024);
+    expect(Buffer.concat([head, tail]).equals(whole)).toBe(true);
+    expect(again.equals(whole)).toBe(true);
+    expect(empty.length).toBe(0);
+    expect(() => body.read()).toThrow(/not open/);
+    expect(await namedSpools()).toEqual([]);
+    await buffer.discard(); // a second discard does nothing
   });
 
   it('produces the same bytes however the records are split across writes (resume identity)', async () => {
@@ -37,6 +69,8 @@ describe('NdjsonGzipBuffer', () => {
     const [a, b, c] = await Promise.all([whole.finish(), split.finish(), asyncSplit.finish()]);
     expect(b.sha256).toBe(a.sha256);
     expect(c.sha256).toBe(a.sha256);
+    expect((await bytesOf(b.body)).equals(await bytesOf(a.body))).toBe(true);
+    await Promise.all([whole.discard(), split.discard(), asyncSplit.discard()]);
   });
 
   it('counts uncompressed bytes in UTF-8', async () => {
