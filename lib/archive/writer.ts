@@ -107,6 +107,9 @@ export class NdjsonGzipBuffer {
   private readonly done: Promise<void>;
   /** Where a batch of lines is encoded before zlib gets a copy (grows to the largest batch). */
   private scratch = Buffer.allocUnsafe(64 * 1024);
+  /** Bytes of the batch in `scratch`, and its lines. */
+  private used = 0;
+  private batched = 0;
   records = 0;
   /** Uncompressed bytes written so far. */
   bytes = 0;
@@ -124,60 +127,91 @@ export class NdjsonGzipBuffer {
   }
 
   /**
-   * Appends records, one JSON line each (a {@link RawJsonText} is written as the text it holds). Lines are handed to
-   * zlib as one UTF-8 buffer per batch of up to 1,000 records or 1 MiB (about one per page), which is what keeps the
-   * cost per record low; deflate without flushes does not depend on how its input is split.
+   * Appends records, one JSON line each (a {@link RawJsonText} is written as the text it holds). Lines are encoded
+   * straight into one buffer (no string of the whole batch to flatten and encode again) and handed to zlib as one
+   * UTF-8 copy per batch of up to 1,000 records or 1 MiB (about one per page), which is what keeps the cost per record
+   * low; deflate without flushes does not depend on how its input is split. A list (a page) is encoded by a small
+   * loop of its own ({@link encode}): V8 optimizes that loop alone, not this async function around it.
    */
   async write(records: Iterable<unknown> | AsyncIterable<unknown>): Promise<void> {
-    // Lines are encoded straight into one buffer (no string of the whole batch to flatten and encode again); zlib
-    // gets a copy, since it reads its input later, off the main thread.
-    let used = 0;
-    let batched = 0;
-    const flush = async () => {
-      if (used === 0) return;
-      const bytes = Buffer.from(this.scratch.subarray(0, used));
-      used = 0;
-      batched = 0;
-      this.bytes += bytes.length;
-      await this.push(bytes);
-    };
-    /** Adds one record's line; true when the batch is full (1,000 lines or 1 MiB: the buffer stays small). */
-    const add = (record: unknown): boolean => {
-      const line = JSON.stringify(record);
-      // A UTF-16 code unit is at most 3 UTF-8 bytes.
-      if (this.scratch.length - used < line.length * 3 + 1) {
-        const grown = Buffer.allocUnsafe(Math.max(this.scratch.length * 2, used + line.length * 3 + 1));
-        this.scratch.copy(grown, 0, 0, used);
-        this.scratch = grown;
+    if (Array.isArray(records)) {
+      const list: readonly unknown[] = records;
+      for (let i = 0; i < list.length; ) {
+        const record = list[i];
+        if (record instanceof RawJsonText) {
+          await this.addRaw(record);
+          i += 1;
+        } else {
+          i = this.encode(list, i);
+          if (this.batchFull()) await this.flush();
+        }
       }
-      used += this.scratch.write(line, used, 'utf8');
-      this.scratch[used++] = 0x0a;
-      this.records += 1;
-      return ++batched >= 1_000 || used >= BATCH_BYTES;
-    };
-    const addRaw = async (text: RawJsonText) => {
-      // A scanned body's object, as its own minified text: written in slices, never built or stringified.
-      await flush();
-      for (const chunk of text.chunks()) {
-        await this.push(chunk);
-        this.bytes += chunk.length;
-      }
-      await this.push(NEWLINE);
-      this.bytes += 1;
-      this.records += 1;
-    };
-    if (Symbol.asyncIterator in records) {
+    } else if (Symbol.asyncIterator in records) {
       for await (const record of records) {
-        if (record instanceof RawJsonText) await addRaw(record);
-        else if (add(record)) await flush();
+        if (record instanceof RawJsonText) await this.addRaw(record);
+        else if (this.line(record)) await this.flush();
       }
     } else {
       for (const record of records) {
-        if (record instanceof RawJsonText) await addRaw(record);
-        else if (add(record)) await flush();
+        if (record instanceof RawJsonText) await this.addRaw(record);
+        else if (this.line(record)) await this.flush();
       }
     }
-    await flush();
+    await this.flush();
+  }
+
+  /** Encodes the lines of `list` from `from` on, up to a {@link RawJsonText} or a full batch; returns where it stopped. */
+  private encode(list: readonly unknown[], from: number): number {
+    let i = from;
+    while (i < list.length) {
+      const record = list[i];
+      if (record instanceof RawJsonText) break;
+      i += 1;
+      if (this.line(record)) break;
+    }
+    return i;
+  }
+
+  /** Adds one record's line to the batch; true when the batch is full (1,000 lines or 1 MiB: the buffer stays small). */
+  private line(record: unknown): boolean {
+    const line = JSON.stringify(record);
+    // A UTF-16 code unit is at most 3 UTF-8 bytes.
+    if (this.scratch.length - this.used < line.length * 3 + 1) {
+      const grown = Buffer.allocUnsafe(Math.max(this.scratch.length * 2, this.used + line.length * 3 + 1));
+      this.scratch.copy(grown, 0, 0, this.used);
+      this.scratch = grown;
+    }
+    this.used += this.scratch.write(line, this.used, 'utf8');
+    this.scratch[this.used++] = 0x0a;
+    this.records += 1;
+    this.batched += 1;
+    return this.batchFull();
+  }
+
+  private batchFull(): boolean {
+    return this.batched >= 1_000 || this.used >= BATCH_BYTES;
+  }
+
+  /** Hands the batch to zlib (a copy: zlib reads its input later, off the main thread). */
+  private async flush(): Promise<void> {
+    if (this.used === 0) return;
+    const bytes = Buffer.from(this.scratch.subarray(0, this.used));
+    this.used = 0;
+    this.batched = 0;
+    this.bytes += bytes.length;
+    await this.push(bytes);
+  }
+
+  /** A scanned body's object, as its own minified text: written in slices, never built or stringified. */
+  private async addRaw(text: RawJsonText): Promise<void> {
+    await this.flush();
+    for (const chunk of text.chunks()) {
+      await this.push(chunk);
+      this.bytes += chunk.length;
+    }
+    await this.push(NEWLINE);
+    this.bytes += 1;
+    this.records += 1;
   }
 
   private async push(text: string | Buffer): Promise<void> {
