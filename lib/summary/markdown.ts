@@ -12,9 +12,16 @@ const INLINE_RETRY_IDS = 20;
 /** Characters of each group's example shown. */
 const EXAMPLE_CHARS = 600;
 
-/** `1234567` → `1,234,567`. */
+/**
+ * `1234567` → `1,234,567` (what `toLocaleString('en-US')` writes). Integers are grouped here: the first
+ * `toLocaleString` of a process builds ICU's locale tables, ~10 ms of an inline summary's CPU.
+ */
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
+  if (!Number.isSafeInteger(n) || Object.is(n, -0)) return n.toLocaleString('en-US');
+  const digits = String(Math.abs(n));
+  let out = digits.slice(0, ((digits.length - 1) % 3) + 1);
+  for (let i = out.length; i < digits.length; i += 3) out += `,${digits.slice(i, i + 3)}`;
+  return n < 0 ? `-${out}` : out;
 }
 
 /** `0.1234` → `12.3%` (`<0.1%` for tiny non-zero shares). */

@@ -7,6 +7,7 @@ import { reportKey, summaryMarkdownKey, type ArchiveRef } from '../../lib/archiv
 import { silentLogger } from '../../lib/log';
 import { ERRORS_PER_GROUP } from '../../lib/summary/aggregate';
 import { summarizeArchive } from '../../lib/summary/index';
+import { formatCount } from '../../lib/summary/markdown';
 import { clipWords } from '../../lib/summary/signature';
 import { ecsRecord, instanceId, oosChild, oosRecord, writeArchive } from '../helpers/archive-fixture';
 import { createMemoryStore } from '../helpers/memory-store';
@@ -119,5 +120,13 @@ describe('titles', () => {
     expect(clipWords('short', 10)).toBe('short');
     expect(clipWords('disk full on the root volume of this instance', 30)).toBe('disk full on the…this instance');
     expect(clipWords('a'.repeat(50), 10)).toBe('aaaaaa…aaa');
+  });
+});
+
+describe('counts', () => {
+  it('are grouped as toLocaleString("en-US") groups them, without calling it for integers', () => {
+    const values = [0, -0, 7, 999, 1000, 1001, 65_536, 999_999, 1_000_000, 1_234_567, -1, -1000, -987_654_321, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 53, 1e21, 1234.5678, -0.5, Number.NaN];
+    for (let digits = 1; digits <= 16; digits++) values.push(Number('9'.repeat(digits)), Number(`1${'0'.repeat(digits - 1)}`), -Number('4'.repeat(digits)));
+    for (const n of values) expect(formatCount(n), String(n)).toBe(n.toLocaleString('en-US'));
   });
 });
