@@ -130,3 +130,18 @@ describe('counts', () => {
     for (const n of values) expect(formatCount(n), String(n)).toBe(n.toLocaleString('en-US'));
   });
 });
+
+describe('group order', () => {
+  it('is largest first, and groups of the same size by key', async () => {
+    // Prepare: five causes of one failure each and one of two, in an order unrelated to their keys
+    const errors = ['disk full', 'permission denied', 'no route to host', 'segmentation fault', 'killed by timeout'];
+    const records = errors.map((e, i) => ecsRecord({ ...failed, InstanceId: instanceId(10 + i), ExitCode: 10 + i, Output: `${e}\n` }));
+    records.push(ecsRecord({ ...failed, InstanceId: instanceId(20), ExitCode: 12, Output: `${errors[2] ?? ''}\n` }));
+    // Act
+    const { summary } = await summarize(records);
+    // Assess
+    expect(summary.groups.map((g) => g.count)).toEqual([2, 1, 1, 1, 1]);
+    const ties = summary.groups.slice(1).map((g) => g.key);
+    expect(ties).toEqual([...ties].sort());
+  });
+});
