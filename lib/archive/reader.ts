@@ -227,7 +227,8 @@ async function* readOpen(open: OpenObject, verify: boolean): AsyncGenerator<Reco
     let lineNo = 0;
     const parse = (line: string, into: Record<string, unknown>[]): void => {
       lineNo += 1;
-      if (line.trim() === '') return;
+      // A record's line starts with `{` and is not blank: only other lines are trimmed to find out.
+      if (line.length === 0 || (line.charCodeAt(0) !== 0x7b && line.trim() === '')) return;
       let value: unknown;
       try {
         value = JSON.parse(line);

@@ -181,6 +181,23 @@ function epochSeconds(v: unknown): number | undefined {
   return Number.isFinite(ms) ? ms / 1000 : undefined;
 }
 
+/**
+ * {@link epochSeconds} that remembers its last text: records come in API order, and the many that end in the same
+ * second carry the same timestamp, so most are not parsed again. One per field.
+ */
+function lastEpochSeconds(): (v: unknown) => number | undefined {
+  let lastText = '';
+  let lastValue: number | undefined;
+  return (v) => {
+    if (typeof v !== 'string' || v === '') return undefined;
+    if (v !== lastText) {
+      lastText = v;
+      lastValue = epochSeconds(v);
+    }
+    return lastValue;
+  };
+}
+
 function intOrNull(v: unknown): number | null {
   if (typeof v === 'number' && Number.isFinite(v)) return v;
   if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) return Number(v);
@@ -339,10 +356,11 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
   const prepare = memoizeText(prepareMessage);
   const isNoise = memoizeText(isNoiseLine);
 
+  const [startedAt, finishedAt, stoppedAt, executedAt] = [lastEpochSeconds(), lastEpochSeconds(), lastEpochSeconds(), lastEpochSeconds()];
   const view = (r: Record<string, unknown>): RecordView => {
     if (source === 'ecs') {
-      const start = epochSeconds(r.StartTime);
-      const end = epochSeconds(r.FinishedTime) ?? epochSeconds(r.StopTime);
+      const start = startedAt(r.StartTime);
+      const end = finishedAt(r.FinishedTime) ?? stoppedAt(r.StopTime);
       return {
         id: str(r.InstanceId) || '(unknown)',
         status: str(r.InvocationStatus),
@@ -360,7 +378,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
       status: str(r.Status),
       errorCode: '',
       exitCode: null,
-      finishedAt: epochSeconds(r.ExecutionTime),
+      finishedAt: executedAt(r.ExecutionTime),
       duration: undefined,
       dropped: 0,
       commandId: undefined,
