@@ -93,20 +93,23 @@ interface RecordView {
   commandId: string | undefined;
 }
 
-/** Grows like an array of numbers but stores 8 bytes per value. */
-class NumberList {
-  private data = new Float64Array(1024);
+/** Grows like an array of numbers but stores them in a typed array: 8 bytes per value (Float64Array), 1 (Uint8Array). */
+class NumberList<T extends Float64Array | Uint8Array> {
+  private data: T;
   length = 0;
+  constructor(private readonly make: (size: number) => T) {
+    this.data = make(1024);
+  }
   push(v: number): void {
     if (this.length === this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
+      const next = this.make(this.data.length * 2);
       next.set(this.data);
       this.data = next;
     }
     this.data[this.length++] = v;
   }
-  values(): Float64Array {
-    return this.data.subarray(0, this.length);
+  values(): T {
+    return this.data.subarray(0, this.length) as T;
   }
 }
 
@@ -347,9 +350,9 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
   const retry = new Set<string>();
   const commandIds = new Set<string>();
   const truncated = { count: 0, bytesDropped: 0, ids: new Set<string>() };
-  const durations = new NumberList();
-  const finishAt = new NumberList();
-  const finishFailed: number[] = [];
+  const durations = new NumberList((n) => new Float64Array(n));
+  const finishAt = new NumberList((n) => new Float64Array(n));
+  const finishFailed = new NumberList((n) => new Uint8Array(n));
   let overflow: GroupState | undefined;
   let instanceErrors = 0;
   // The masking of a text piece and the noise test of an output line, remembered for the lines that repeat.
@@ -544,7 +547,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
       commandIds: [...commandIds],
       truncated: { count: truncated.count, bytesDropped: truncated.bytesDropped, ids: [...truncated.ids] },
       durations: durations.values(),
-      finishes: { at: finishAt.values(), failed: Uint8Array.from(finishFailed) },
+      finishes: { at: finishAt.values(), failed: finishFailed.values() },
     };
   }
 }
