@@ -107,18 +107,25 @@ function ownCopy(text: string): string {
  * Remembers the answers of a function of one string for the texts that repeat. The records of one archive come
  * from one command on many instances, so the same error line comes back from thousands of them, and its masking
  * (secrets, variables) need not run again. Bounded: only texts of at most `maxChars` are kept, at most `entries`
- * of them (the oldest goes first), each an own copy (never a piece that keeps a whole output alive).
+ * of them (the one used least recently goes first, so lines that never repeat do not push out those that do),
+ * each an own copy (never a piece that keeps a whole output alive): at most ~`entries` × 2 × `maxChars` characters.
  * `fn` must depend on its text only.
  * @example const prepare = memoizeText(prepareMessage); prepare(line) === prepareMessage(line)
  */
-export function memoizeText<T>(fn: (text: string) => T, entries = 4096, maxChars = 512): (text: string) => T {
+export function memoizeText<T>(fn: (text: string) => T, entries = 2048, maxChars = 400): (text: string) => T {
   const known = new Map<string, T>();
   return (text) => {
     if (text.length > maxChars) return fn(text);
-    if (known.has(text)) return known.get(text) as T;
-    const answer = fn(text);
-    if (known.size >= entries) known.delete(known.keys().next().value as string);
-    known.set(ownCopy(text), typeof answer === 'string' ? (ownCopy(answer) as T) : answer);
+    let answer: T;
+    if (known.has(text)) {
+      answer = known.get(text) as T;
+      known.delete(text); // set again below: the most recent is last
+    } else {
+      answer = fn(text);
+      if (typeof answer === 'string') answer = ownCopy(answer) as T;
+      if (known.size >= entries) known.delete(known.keys().next().value as string);
+    }
+    known.set(ownCopy(text), answer);
     return answer;
   };
 }

@@ -148,13 +148,13 @@ describe('memoizeText', () => {
     expect(calls).toBe(2);
   });
 
-  it('keeps at most `entries` texts (the oldest goes first) and never a text longer than `maxChars`', () => {
+  it('keeps at most `entries` texts (the least recently used goes first) and never a text longer than `maxChars`', () => {
     // Prepare
     const seen: string[] = [];
     const noise = memoizeText((text: string) => (seen.push(text), isNoiseLine(text)), 2, 10);
-    // Act: a, b, c (a is dropped), then a again; a long line twice
-    for (const text of ['a', 'b', 'c', 'b', 'a', 'x'.repeat(11), 'x'.repeat(11)]) noise(text);
+    // Act: a, b, a (a is the most recent), c (b goes), a (kept), b again; a long line twice
+    for (const text of ['a', 'b', 'a', 'c', 'a', 'b', 'x'.repeat(11), 'x'.repeat(11)]) noise(text);
     // Assess
-    expect(seen).toEqual(['a', 'b', 'c', 'a', 'x'.repeat(11), 'x'.repeat(11)]);
+    expect(seen).toEqual(['a', 'b', 'c', 'b', 'x'.repeat(11), 'x'.repeat(11)]);
   });
 });
