@@ -105,7 +105,7 @@ export class NdjsonGzipBuffer {
   private readonly spool = new Spool();
   private readonly hash = createHash('sha256');
   private readonly done: Promise<void>;
-  /** Where a batch of lines is encoded before zlib gets a copy (grows to the largest batch). */
+  /** Where a batch of lines is encoded for zlib, reused for every batch (grows to the largest batch). */
   private scratch = Buffer.allocUnsafe(64 * 1024);
   /** Bytes of the batch in `scratch`, and its lines. */
   private used = 0;
@@ -128,8 +128,8 @@ export class NdjsonGzipBuffer {
 
   /**
    * Appends records, one JSON line each (a {@link RawJsonText} is written as the text it holds). Lines are encoded
-   * straight into one buffer (no string of the whole batch to flatten and encode again) and handed to zlib as one
-   * UTF-8 copy per batch of up to 1,000 records or 1 MiB (about one per page), which is what keeps the cost per record
+   * straight into one buffer (no string of the whole batch to flatten and encode again) and handed to zlib in it, one
+   * batch of up to 1,000 records or 1 MiB at a time (about one per page), which is what keeps the cost per record
    * low; deflate without flushes does not depend on how its input is split. A list (a page) is encoded by a small
    * loop of its own ({@link encode}): V8 optimizes that loop alone, not this async function around it.
    */
@@ -192,14 +192,21 @@ export class NdjsonGzipBuffer {
     return this.batched >= 1_000 || this.used >= BATCH_BYTES;
   }
 
-  /** Hands the batch to zlib (a copy: zlib reads its input later, off the main thread). */
+  /**
+   * Hands the batch to zlib and waits until zlib has read it (off the main thread): then `scratch` takes the next
+   * batch, so no batch is copied.
+   */
   private async flush(): Promise<void> {
     if (this.used === 0) return;
-    const bytes = Buffer.from(this.scratch.subarray(0, this.used));
+    this.bytes += this.used;
+    await this.consumed(this.scratch.subarray(0, this.used));
     this.used = 0;
     this.batched = 0;
-    this.bytes += bytes.length;
-    await this.push(bytes);
+  }
+
+  /** Writes `bytes` to zlib; resolves once zlib has read all of them. */
+  private consumed(bytes: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => this.gzip.write(bytes, (err) => (err ? reject(err) : resolve())));
   }
 
   /** A scanned body's object, as its own minified text: written in slices, never built or stringified. */
