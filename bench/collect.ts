@@ -27,7 +27,9 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { parse as parseYaml } from 'yaml';
 import { DEMO_KEY } from '../emulator/credentials';
+import { RUNTIME_VARIABLES } from '../lib/config';
 import type { Job } from './collect-worker';
 import type { Figures } from './collect-worker';
 
@@ -79,10 +81,23 @@ async function admin<T>(path: string, body: unknown): Promise<T> {
   return (await res.json()) as T;
 }
 
+/**
+ * The runtime settings s.yaml gives the collect function (lib/config.ts RUNTIME_VARIABLES: NODE_OPTIONS,
+ * MALLOC_ARENA_MAX, read by Node.js and glibc as a process starts): the workers that run its bundle start with them,
+ * as FC starts the function.
+ */
+function collectRuntimeEnv(): Record<string, string> {
+  const doc = parseYaml(readFileSync(join(root, 's.yaml'), 'utf8')) as { resources?: Record<string, { props?: { environmentVariables?: Record<string, unknown> } }> };
+  const env = doc.resources?.collect?.props?.environmentVariables ?? {};
+  const names = new Set(RUNTIME_VARIABLES.map((v) => v.name));
+  return Object.fromEntries(Object.entries(env).filter(([k]) => names.has(k)).map(([k, v]) => [k, String(v)]));
+}
+const collectRuntime = collectRuntimeEnv();
+
 function runWorker(worker: string, job: Job): Promise<Figures> {
   return new Promise((ok, fail) => {
     const nodeArgs = values['node-args']?.split(' ').filter(Boolean) ?? [];
-    const env = values.memory ? { ...process.env, BENCH_MEMORY: process.env.BENCH_MEMORY ?? '1' } : process.env;
+    const env = { ...process.env, ...(job.kind === 'collect' ? collectRuntime : {}), ...(values.memory ? { BENCH_MEMORY: process.env.BENCH_MEMORY ?? '1' } : {}) };
     const child = spawn(process.execPath, [...nodeArgs, worker, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
@@ -392,7 +407,7 @@ async function main(): Promise<void> {
     '## collect: at the network\'s pace',
     '',
     `Command: \`npm run bench${values.full ? ' -- --full' : ''}\` (${fmt((Date.now() - started) / 60_000, 1)} min). Machine: ${machine}; shared with other work while it ran, so absolute times are noisy — the ratios compare two measurements of the same run.`,
-    `The local cloud runs in its own process with ${latencyMs} ms added to every API request; each figure below comes from fresh processes (the collector through its built bundle, as FC runs it).`,
+    `The local cloud runs in its own process with ${latencyMs} ms added to every API request; each figure below comes from fresh processes (the collector through its built bundle, as FC runs it, with s.yaml's runtime settings ${Object.entries(collectRuntime).map(([k, v]) => `${k}=${v}`).join(' ') || 'none'}).`,
     '',
     '| figure | measured | target | verdict |',
     '|---|---|---|---|',

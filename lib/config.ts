@@ -323,6 +323,28 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
   },
 ] satisfies ConfigVariable[]);
 
+/**
+ * Runtime settings s.yaml gives the collect function: environment variables that Node.js and glibc read as the
+ * function's process starts, not the code (so not in {@link CONFIG_VARIABLES}). bench/collect.ts starts the
+ * processes it measures with them, as FC starts the function. `default` is what applies without them.
+ */
+export const RUNTIME_VARIABLES: readonly ConfigVariable[] = Object.freeze([
+  {
+    name: 'NODE_OPTIONS',
+    meaning:
+      'Node.js options; s.yaml sets `--max-semi-space-size=4` for collect: V8\'s young generation stops growing at 4 MiB per semi-space instead of 16. V8 grows it by the bytes that survive its scavenges, so it reaches 16 MiB only in long walks, which then hold ~24 MiB more heap than short ones; capped, its scavenges are smaller and more frequent (the bench\'s CPU rows run with it).',
+    default: 'none (V8 grows the young generation to 16 MiB per semi-space)',
+    required: false,
+  },
+  {
+    name: 'MALLOC_ARENA_MAX',
+    meaning:
+      'glibc\'s number of malloc arenas; s.yaml sets `2` for collect. glibc gives threads arenas of their own (up to 8 per core), V8\'s and libuv\'s threads allocate too (GC, compilation, zlib, file I/O), and each arena keeps its own free memory; with 2, freed memory is reused instead: ~8 MB less peak RSS in a 1M-record walk, ~2 MB in a short one (measured).',
+    default: 'glibc: 8 per CPU core',
+    required: false,
+  },
+] satisfies ConfigVariable[]);
+
 /** Where and when to send failure notifications (lib/summary/notify.ts). */
 export interface NotifyConfig {
   /** NOTIFY_WEBHOOK_URL (http or https). */

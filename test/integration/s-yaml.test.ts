@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CONFIG_VARIABLES } from '../../lib/config';
+import { CONFIG_VARIABLES, RUNTIME_VARIABLES } from '../../lib/config';
 import { ensureBundles } from '../../emulator/host/bundles';
 import { parseSchedule } from '../../emulator/host/cron';
 import { matchesPattern } from '../../emulator/host/pattern';
@@ -121,7 +121,7 @@ describe('s.yaml matches the code', () => {
   });
 
   it('documents every environment variable in CONFIG_VARIABLES', () => {
-    const documented = new Set(CONFIG_VARIABLES.map((v) => v.name));
+    const documented = new Set([...CONFIG_VARIABLES, ...RUNTIME_VARIABLES].map((v) => v.name));
     for (const [key, { props }] of resources) {
       for (const name of Object.keys(props.environmentVariables ?? {})) expect(documented.has(name), `${key}: ${name}`).toBe(true);
       expect(props.environmentVariables.ARCHIVE_URL, key).toBe('oss://${vars.bucket}/${vars.prefix}');
@@ -131,6 +131,8 @@ describe('s.yaml matches the code', () => {
       COLLECT_FUNCTION_NAME: 'execution-archive-collect',
       SUMMARIZE_FUNCTION_NAME: 'execution-archive-summarize',
       SUMMARIZE_AFTER_COLLECT: 'async',
+      NODE_OPTIONS: '--max-semi-space-size=4',
+      MALLOC_ARENA_MAX: '2',
     });
     // The names the functions invoke are functions of this file.
     const names = new Set(resources.map(([, r]) => r.props.functionName));

@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_VARIABLES } from '../../lib/config';
+import { CONFIG_VARIABLES, RUNTIME_VARIABLES } from '../../lib/config';
 import { present } from '../helpers/present';
 
 const root = join(__dirname, '..', '..');
@@ -43,6 +43,11 @@ describe('configuration docs', () => {
 
   it('lists every documented variable in the README table', () => {
     const missing = [...documented].filter((n) => !readme.includes(`| \`${n}\` |`));
+    expect(missing).toEqual([]);
+  });
+
+  it('lists every runtime setting s.yaml gives a function in the README', () => {
+    const missing = RUNTIME_VARIABLES.map((v) => v.name).filter((n) => !readme.includes(`| \`${n}\` |`));
     expect(missing).toEqual([]);
   });
 });
