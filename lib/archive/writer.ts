@@ -129,9 +129,10 @@ export class NdjsonGzipBuffer {
   /**
    * Appends records, one JSON line each (a {@link RawJsonText} is written as the text it holds). Lines are encoded
    * straight into one buffer (no string of the whole batch to flatten and encode again) and handed to zlib in it, one
-   * batch of up to 1,000 records or 1 MiB at a time (about one per page), which is what keeps the cost per record
-   * low; deflate without flushes does not depend on how its input is split. A list (a page) is encoded by a small
-   * loop of its own ({@link encode}): V8 optimizes that loop alone, not this async function around it.
+   * batch of 1,000 records or 1 MiB at a time, across pages (the rest when the object is finished): each hand-over
+   * costs a round trip to zlib's thread and a write of its output, so fewer is cheaper; deflate without flushes does
+   * not depend on how its input is split. A list (a page) is encoded by a small loop of its own ({@link encode}): V8
+   * optimizes that loop alone, not this async function around it.
    */
   async write(records: Iterable<unknown> | AsyncIterable<unknown>): Promise<void> {
     if (Array.isArray(records)) {
@@ -157,7 +158,6 @@ export class NdjsonGzipBuffer {
         else if (this.line(record)) await this.flush();
       }
     }
-    await this.flush();
   }
 
   /** Encodes the lines of `list` from `from` on, up to a {@link RawJsonText} or a full batch; returns where it stopped. */
@@ -181,8 +181,10 @@ export class NdjsonGzipBuffer {
       this.scratch.copy(grown, 0, 0, this.used);
       this.scratch = grown;
     }
-    this.used += this.scratch.write(line, this.used, 'utf8');
+    const written = this.scratch.write(line, this.used, 'utf8');
+    this.used += written;
     this.scratch[this.used++] = 0x0a;
+    this.bytes += written + 1;
     this.records += 1;
     this.batched += 1;
     return this.batchFull();
@@ -198,7 +200,6 @@ export class NdjsonGzipBuffer {
    */
   private async flush(): Promise<void> {
     if (this.used === 0) return;
-    this.bytes += this.used;
     await this.consumed(this.scratch.subarray(0, this.used));
     this.used = 0;
     this.batched = 0;
@@ -227,6 +228,7 @@ export class NdjsonGzipBuffer {
 
   /** Closes the gzip stream and returns the object's bytes (in their spool) with its checksum. Called once. */
   async finish(): Promise<{ body: SpooledBody; records: number; sha256: string }> {
+    await this.flush();
     this.gzip.end();
     await this.done;
     await this.spool.written();

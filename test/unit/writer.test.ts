@@ -4,6 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { SpooledBody } from '../../lib/archive/store';
 import { NdjsonGzipBuffer, sha256Hex } from '../../lib/archive/writer';
+import { rawTextOf, scanJson } from '../../lib/cloud/raw-json';
 
 const bytesOf = async (body: SpooledBody, start?: number, end?: number) => Buffer.concat((await body.read(start, end).toArray()) as Buffer[]);
 /** This process's spool files that still have a name in the temporary folder (none should: they are unlinked at once). */
@@ -71,6 +72,35 @@ describe('NdjsonGzipBuffer', () => {
     expect(c.sha256).toBe(a.sha256);
     expect((await bytesOf(b.body)).equals(await bytesOf(a.body))).toBe(true);
     await Promise.all([whole.discard(), split.discard(), asyncSplit.discard()]);
+  });
+
+  it('counts the uncompressed bytes of every write at once, while its lines still wait in a batch spanning writes', async () => {
+    // Prepare: pages far smaller than a batch (1,000 lines or 1 MiB), so nothing is handed to zlib before finish
+    const pages = [records(10), records(25), records(3)];
+    const buffer = new NdjsonGzipBuffer();
+    let expected = 0;
+    for (const page of pages) {
+      // Act
+      await buffer.write(page);
+      // Assess: the part limits are checked against these numbers between pages
+      expected += page.reduce((n, r) => n + Buffer.byteLength(JSON.stringify(r)) + 1, 0);
+      expect(buffer.bytes).toBe(expected);
+    }
+    const { body, records: count } = await buffer.finish();
+    expect(count).toBe(38);
+    expect(gunzipSync(await bytesOf(body)).length).toBe(expected);
+    await buffer.discard();
+  });
+
+  it('keeps the order of a list that mixes records and stored texts', async () => {
+    const stored = rawTextOf(scanJson(Buffer.from('{ "Invocation": { "InvokeId": "t-1" } }'), 4, Number) as object);
+    const buffer = new NdjsonGzipBuffer();
+    await buffer.write([{ n: 1 }]);
+    await buffer.write([{ n: 2 }, stored, { n: 3 }]);
+    const { body } = await buffer.finish();
+    expect(gunzipSync(await bytesOf(body)).toString('utf8')).toBe('{"n":1}\n{"n":2}\n{"Invocation":{"InvokeId":"t-1"}}\n{"n":3}\n');
+    expect(buffer.bytes).toBe(Buffer.byteLength('{"n":1}\n{"n":2}\n{"Invocation":{"InvokeId":"t-1"}}\n{"n":3}\n'));
+    await buffer.discard();
   });
 
   it('counts uncompressed bytes in UTF-8', async () => {
