@@ -26,6 +26,8 @@ export interface PartLimits {
 }
 
 const NEWLINE = Buffer.from('\n');
+/** How much of a spool one read takes. */
+const READ_CHUNK = 64 * 1024;
 const BATCH_BYTES = 1 << 20;
 
 export const DEFAULT_PART_LIMITS: PartLimits = { maxRecords: 100_000, maxBytes: 32 * 1024 * 1024 };
@@ -74,10 +76,32 @@ class Spool implements SpooledBody {
     return this.writes;
   }
 
+  /**
+   * Bytes `start` to `end` in chunks of 64 KiB, read at their positions (so ranges can be read side by side). Not
+   * `FileHandle.createReadStream`: each of those adds a listener to the handle that stays until the handle closes.
+   */
   read(start = 0, end = this.size): Readable {
-    if (!this.opened || this.closing) throw new Error('the spool is not open');
-    if (end <= start) return Readable.from([]);
-    return this.opened.createReadStream({ start, end: end - 1, autoClose: false });
+    const fh = this.opened;
+    if (!fh || this.closing) throw new Error('the spool is not open');
+    let position = start;
+    const stream = new Readable({
+      read: () => {
+        const length = Math.min(READ_CHUNK, end - position);
+        if (length <= 0) {
+          stream.push(null);
+          return;
+        }
+        fh.read(Buffer.allocUnsafe(length), 0, length, position).then(
+          ({ bytesRead, buffer }) => {
+            if (bytesRead === 0) return stream.destroy(new Error(`the spool ended at ${position} of ${end} bytes`));
+            position += bytesRead;
+            stream.push(buffer.subarray(0, bytesRead));
+          },
+          (err: unknown) => stream.destroy(err instanceof Error ? err : new Error(String(err))),
+        );
+      },
+    });
+    return stream;
   }
 
   /** Closes (and so deletes) the file once its writes are done; closing again does nothing. Never throws. */
