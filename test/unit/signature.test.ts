@@ -28,6 +28,12 @@ describe('prepareMessage', () => {
     ['secrets', 'mysql --password=hunter2 -h db', 'mysql --password=<redacted> -h db'],
     ['ANSI colours and control characters', '\u001b[31mERROR\u001b[0m: boom\u0007', 'ERROR: boom'],
     ['whitespace', '  too   many\tspaces  ', 'too many spaces'],
+    // Texts without a digit skip the patterns that need one: those that need none still apply.
+    ['a size with its other form', 'wrote 1190 bytes (1.16 KB) to /data', 'wrote <*> to /data'],
+    ['letter-only hex without a digit in the text', 'checksum deadbeefcafe mismatch', 'checksum <*> mismatch'],
+    ['letter-only MAC addresses', 'host aa:bb:cc:dd:ee:ff down', 'host <*> down'],
+    ['letter-only UUIDs', 'key abcdefab-aaaa-bbbb-cccc-abcdefabcdef', 'key <*>'],
+    ['an e-mail address and a query string without digits', 'mail ops@example.com at https://x.example.com/a?b=c', 'mail <*> at https://x.example.com/a?<*>'],
   ])('masks %s', (_name, input, expected) => {
     expect(prepareMessage(input)).toBe(expected);
   });
