@@ -1,7 +1,8 @@
 /**
  * Streaming aggregation of archive records: one pass, one record at a time. What is kept grows with the number of
  * failed resources and distinct causes (each group keeps its resource ids and one example; the template miner keeps
- * at most a few words per template position), plus one number per record for the timeline and durations; never the
+ * at most a few words per template position), plus 9 bytes per record for the timeline (its finish time, whether it
+ * failed) and 8 for its duration (ECS), and a bounded memo of the text pieces that repeat (`memoizeText`); never the
  * records or their outputs.
  *
  * A failed record's cause is its status, error code, exit code and the mined templates (`miner.ts`) of its text
