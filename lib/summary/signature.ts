@@ -106,26 +106,33 @@ function ownCopy(text: string): string {
 /**
  * Remembers the answers of a function of one string for the texts that repeat. The records of one archive come
  * from one command on many instances, so the same error line comes back from thousands of them, and its masking
- * (secrets, variables) need not run again. Bounded: only texts of at most `maxChars` are kept, at most `entries`
- * of them (the one used least recently goes first, so lines that never repeat do not push out those that do),
- * each an own copy (never a piece that keeps a whole output alive): at most ~`entries` × 2 × `maxChars` characters.
- * `fn` must depend on its text only.
+ * (secrets, variables) need not run again. Bounded: only texts of at most `maxChars` are kept, at most `entries` of
+ * them, each an own copy (never a piece that keeps a whole output alive): at most ~`entries` × 2 × `maxChars`
+ * characters. Two generations of `entries` / 2: a text found in the older one is copied into the newer one, and when
+ * the newer one is full it becomes the older one, so a text that keeps coming back stays while lines that never
+ * repeat pass through. A lookup is one or two `Map` reads (a map kept in order of use, with a delete and a set per
+ * hit, cost more than the masking it saved). `fn` must depend on its text only.
  * @example const prepare = memoizeText(prepareMessage); prepare(line) === prepareMessage(line)
  */
 export function memoizeText<T>(fn: (text: string) => T, entries = 2048, maxChars = 400): (text: string) => T {
-  const known = new Map<string, T>();
+  const half = Math.max(1, Math.floor(entries / 2));
+  let recent = new Map<string, T>();
+  let older = new Map<string, T>();
   return (text) => {
     if (text.length > maxChars) return fn(text);
+    if (recent.has(text)) return recent.get(text) as T;
     let answer: T;
-    if (known.has(text)) {
-      answer = known.get(text) as T;
-      known.delete(text); // set again below: the most recent is last
+    if (older.has(text)) {
+      answer = older.get(text) as T;
     } else {
       answer = fn(text);
       if (typeof answer === 'string') answer = ownCopy(answer) as T;
-      if (known.size >= entries) known.delete(known.keys().next().value as string);
     }
-    known.set(ownCopy(text), answer);
+    if (recent.size >= half) {
+      older = recent;
+      recent = new Map();
+    }
+    recent.set(ownCopy(text), answer);
     return answer;
   };
 }

@@ -154,13 +154,13 @@ describe('memoizeText', () => {
     expect(calls).toBe(2);
   });
 
-  it('keeps at most `entries` texts (the least recently used goes first) and never a text longer than `maxChars`', () => {
-    // Prepare
+  it('keeps at most `entries` texts, those that keep coming back, and never a text longer than `maxChars`', () => {
+    // Prepare: two generations of two texts
     const seen: string[] = [];
-    const noise = memoizeText((text: string) => (seen.push(text), isNoiseLine(text)), 2, 10);
-    // Act: a, b, a (a is the most recent), c (b goes), a (kept), b again; a long line twice
-    for (const text of ['a', 'b', 'a', 'c', 'a', 'b', 'x'.repeat(11), 'x'.repeat(11)]) noise(text);
+    const noise = memoizeText((text: string) => (seen.push(text), isNoiseLine(text)), 4, 10);
+    // Act: a and b fill a generation; a, used again in the next one, stays; b, not used in it, goes
+    for (const text of ['a', 'b', 'a', 'c', 'a', 'd', 'b', 'a', 'x'.repeat(11), 'x'.repeat(11)]) noise(text);
     // Assess
-    expect(seen).toEqual(['a', 'b', 'c', 'b', 'x'.repeat(11), 'x'.repeat(11)]);
+    expect(seen).toEqual(['a', 'b', 'c', 'd', 'b', 'x'.repeat(11), 'x'.repeat(11)]);
   });
 });
