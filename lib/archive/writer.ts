@@ -118,6 +118,14 @@ class Spool implements SpooledBody {
 }
 
 /**
+ * Encoding buffers kept for the next object. An object's buffer grows to its largest batch (up to ~1 MiB); grown
+ * anew for every part and dropped with it, they lived long enough to be promoted and then waited, dead, for a full
+ * GC (a 1M-record walk left ~20 MB of them). The few that objects open side by side need are kept; more are dropped.
+ */
+const spareScratch: Buffer[] = [];
+const SPARE_SCRATCH = 4;
+
+/**
  * One gzip NDJSON object in the making. Memory is bounded by the batch of lines being encoded, never by the part's
  * size or the total record count: the compressed bytes go to a {@link Spool} as zlib produces them.
  * Lines are fed to gzip one record at a time, so the compressed bytes depend only on the records, not on how the
@@ -129,8 +137,8 @@ export class NdjsonGzipBuffer {
   private readonly spool = new Spool();
   private readonly hash = createHash('sha256');
   private readonly done: Promise<void>;
-  /** Where a batch of lines is encoded for zlib, reused for every batch (grows to the largest batch). */
-  private scratch = Buffer.allocUnsafe(64 * 1024);
+  /** Where a batch of lines is encoded for zlib, reused for every batch (grows to the largest batch); a spare one. */
+  private scratch = spareScratch.pop() ?? Buffer.allocUnsafe(64 * 1024);
   /** Bytes of the batch in `scratch`, and its lines. */
   private used = 0;
   private batched = 0;
@@ -253,6 +261,7 @@ export class NdjsonGzipBuffer {
   /** Closes the gzip stream and returns the object's bytes (in their spool) with its checksum. Called once. */
   async finish(): Promise<{ body: SpooledBody; records: number; sha256: string }> {
     await this.flush();
+    this.releaseScratch();
     this.gzip.end();
     await this.done;
     await this.spool.written();
@@ -261,8 +270,16 @@ export class NdjsonGzipBuffer {
 
   /** Drops the object: its spool is closed and deleted (also after {@link finish}, once the body has been stored). */
   discard(): Promise<void> {
+    this.releaseScratch();
     this.gzip.destroy();
     return this.spool.close();
+  }
+
+  /** Gives the encoding buffer to the next object (once: no line is written after finish or discard). */
+  private releaseScratch(): void {
+    if (this.scratch.length > 0 && spareScratch.length < SPARE_SCRATCH) spareScratch.push(this.scratch);
+    this.scratch = Buffer.alloc(0);
+    this.used = 0;
   }
 }
 

@@ -111,6 +111,29 @@ describe('NdjsonGzipBuffer', () => {
     await buffer.discard();
   });
 
+  it('hands the grown encoding buffer of a finished object to the next objects, which write only their own lines', async () => {
+    // Prepare: a first object whose lines grow its buffer, then objects open side by side, written in turns
+    const big = Array.from({ length: 1_500 }, (_, i) => ({ i, Output: 'x'.repeat(700) }));
+    const first = new NdjsonGzipBuffer();
+    await first.write(big);
+    await first.finish();
+    await first.discard();
+    const objects = [new NdjsonGzipBuffer(), new NdjsonGzipBuffer(), new NdjsonGzipBuffer()];
+    const inputs = objects.map((_, k) => records(50 + k));
+    // Act
+    for (let step = 0; step < 50; step++) {
+      for (const [k, object] of objects.entries()) await object.write([inputs[k]?.[step]]);
+    }
+    for (const [k, object] of objects.entries()) await object.write(inputs[k]?.slice(50) ?? []);
+    const finished = await Promise.all(objects.map((o) => o.finish()));
+    // Assess
+    for (const [k, { body }] of finished.entries()) {
+      const lines = gunzipSync(await bytesOf(body)).toString('utf8').split('\n').filter(Boolean);
+      expect(lines.map((l) => JSON.parse(l))).toEqual(inputs[k]);
+    }
+    await Promise.all(objects.map((o) => o.discard()));
+  });
+
   it('counts uncompressed bytes in UTF-8', async () => {
     const buffer = new NdjsonGzipBuffer();
     await buffer.write([{ s: 'ü' }]);
