@@ -231,6 +231,14 @@ function jsonText(value: unknown, depth = 0): string[] {
   return value === undefined || value === null ? [] : [String(value)];
 }
 
+/**
+ * An id-like token of a longer string (`i-bp1…`, `exec-…`, `web-17`). The look-behind skips a letter that follows a
+ * letter: a match could start there only if one started a letter earlier (both end where the run of letters and
+ * digits does), and trying each of them re-scanned the word, quadratic in its length. Read with `exec`, not
+ * `matchAll`, and not at all in a text without a `-`.
+ */
+const ID_LIKE = /(?<![A-Za-z])[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9-]{4,}/g;
+
 /** Strings in a value that might name a resource: whole short strings and id-like tokens of longer ones. */
 function resourceTokens(value: unknown, out: Set<string>, depth = 0): void {
   if (depth > 6) return;
@@ -246,7 +254,9 @@ function resourceTokens(value: unknown, out: Set<string>, depth = 0): void {
       }
     }
     if (t.length <= 256) out.add(t);
-    for (const m of t.matchAll(/[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9-]{4,}/g)) out.add(m[0]);
+    if (!t.includes('-')) return;
+    ID_LIKE.lastIndex = 0;
+    for (let m = ID_LIKE.exec(t); m; m = ID_LIKE.exec(t)) out.add(m[0]);
     return;
   }
   if (Array.isArray(value)) {
