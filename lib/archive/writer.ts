@@ -36,8 +36,9 @@ export const DEFAULT_PART_LIMITS: PartLimits = { maxRecords: 100_000, maxBytes: 
  * Where an object's compressed bytes wait for the store: a file in the system's temporary folder (`os.tmpdir()`,
  * /tmp in FC), appended to as zlib produces them and read back by the store as often as it needs (a retried or
  * multipart upload reads it again). The file is removed from its folder as soon as it is open (it lives on while it
- * is open), so a killed process leaves nothing behind; where an open file cannot be removed (Windows), it is removed
- * when the spool is closed. At most a few per listing exist at a time (the part being built, the one being stored).
+ * is open), so a killed process leaves nothing behind (an empty file if it is killed between the two); where an open
+ * file cannot be removed (Windows), it is removed when the spool is closed. At most a few per listing exist at a time
+ * (the part being built, the one being stored).
  */
 class Spool implements SpooledBody {
   size = 0;
