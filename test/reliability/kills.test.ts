@@ -8,6 +8,7 @@
  * the held request then completes on the server as it would in the cloud.
  */
 import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +91,12 @@ const KILL_POINTS: KillPoint[] = [
 ];
 
 /** Runs the collector in its own process and SIGKILLs it while the request of `point` is on the wire. */
+function spoolDir(): string {
+  const dir = join(t.dir, 'tmp');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 async function killAt(point: KillPoint, env: NodeJS.ProcessEnv, body: Record<string, unknown>, archive: ArchiveRef = ref()): Promise<void> {
   const archivePrefix = new URL(env.ARCHIVE_URL ?? '').pathname.replace(/^\//, '');
   let ossFault: OssFaultHandle | undefined;
@@ -107,7 +114,9 @@ async function killAt(point: KillPoint, env: NodeJS.ProcessEnv, body: Record<str
   // One process (tsx as a loader, not its CLI, which would run the collector in a grandchild the kill misses).
   const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, 'child-collect.ts'), JSON.stringify(body), JSON.stringify(fcContext())], {
     cwd: root,
-    env: { ...process.env, ...env },
+    // Its temporary folder is the test cloud's (removed with it): a kill between opening a part's spool file and
+    // unlinking it leaves that empty file behind, which must not pile up in the machine's /tmp.
+    env: { ...process.env, ...env, TMPDIR: spoolDir() },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
