@@ -14,8 +14,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { TemplateMiner } from '../lib/summary/miner';
-import { prepareMessage } from '../lib/summary/signature';
+import { TemplateMiner } from '../lib/causes/miner';
+import { prepareMessage } from '../lib/causes/signature';
 
 const START = '<!-- bench:causes:start -->';
 const END = '<!-- bench:causes:end -->';

@@ -12,7 +12,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { maskSecrets } from '../lib/summary/secrets';
+import { maskSecrets } from '../lib/causes/secrets';
 
 const { values } = parseArgs({ options: { data: { type: 'string', default: '../shared/benchmarks/loghub-2k' } } });
 
@@ -71,5 +71,5 @@ for (const n of [24, 32, 40, 64]) {
 }
 
 const width = Math.max(...rows.map(([k]) => k.length));
-console.log('secret masking (lib/summary/secrets.ts)\n');
+console.log('secret masking (lib/causes/secrets.ts)\n');
 for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);

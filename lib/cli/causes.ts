@@ -1,7 +1,7 @@
 /**
  * `execution-archive causes [--input FILE] [--json]`: groups messages, one per line (a file or stdin), into failure
  * causes with exactly the grouping summarize uses (secrets masked, variables masked, templates mined; see
- * lib/summary/miner.ts). With `--json`, one line per message in input order: `{"cause":"<key>","template":"…"}`;
+ * lib/causes/miner.ts). With `--json`, one line per message in input order: `{"cause":"<key>","template":"…"}`;
  * without, a table of the causes, largest first: count, key, template. The key is the one summarize gives a cause
  * with the same template (status, error code and exit code empty).
  *
@@ -11,10 +11,10 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { OVERFLOW, TemplateMiner } from '../summary/miner';
+import { OVERFLOW, TemplateMiner } from '../causes/miner';
 import { OVERFLOW_GROUP_KEY } from '../summary/aggregate';
-import { maskSecrets } from '../summary/secrets';
-import { causeKey, prepareMessage } from '../summary/signature';
+import { maskSecrets } from '../causes/secrets';
+import { causeKey, prepareMessage } from '../causes/signature';
 import type { CommandIo } from './io';
 
 const USAGE = `usage: execution-archive causes [--input FILE] [--json]

@@ -12,9 +12,9 @@
  */
 import type { Source } from '../ids';
 import { classifyStatus, ECS_NEVER_RAN } from '../status';
-import { OVERFLOW, TemplateMiner } from './miner';
-import { maskSecrets } from './secrets';
-import { causeKey, cleanLine, clip, clipWords, excerpt, isNoiseLine, joinSignature, meaningfulTail, memoizeText, prepareMessage } from './signature';
+import { OVERFLOW, TemplateMiner } from '../causes/miner';
+import { maskSecrets } from '../causes/secrets';
+import { causeKey, cleanLine, clip, clipWords, excerpt, isNoiseLine, joinSignature, meaningfulTail, memoizeText, prepareMessage } from '../causes/signature';
 
 /**
  * Cloud Assistant error codes of a command that never ran on the instance (DescribeInvocationResults' `ErrorCode`,

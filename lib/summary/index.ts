@@ -13,7 +13,7 @@ import { createAggregator, indexChildren, type Aggregation, type ChildIndex } fr
 import { renderMarkdown } from './markdown';
 import { notifyFailures, type NotifyConfig, type NotifyOutcome } from './notify';
 import { renderReportHtml } from './report-html';
-import { MASKING_VERSION } from './secrets';
+import { MASKING_VERSION } from '../causes/secrets';
 import { buildSummary, subjectOf, SUMMARY_FORMAT, type Subject, type Summary } from './summary';
 
 export type { FailureGroup } from './aggregate';

@@ -5,7 +5,7 @@ import type { ArchiveRef } from '../archive/layout';
 import type { Manifest } from '../archive/manifest';
 import type { Source } from '../ids';
 import type { Aggregation, ChildIndex } from './aggregate';
-import { maskDeep, MASKING_VERSION } from './secrets';
+import { maskDeep, MASKING_VERSION } from '../causes/secrets';
 
 /** The `format` of summary.json; a summary of another format is recomputed. */
 export const SUMMARY_FORMAT = 'execution-archive-summary/1';

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { causeKey } from '../../lib/summary/signature';
+import { causeKey } from '../../lib/causes/signature';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'execution-archive.cjs');
 

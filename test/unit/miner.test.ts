@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { FAILURE_CAUSES } from '../../emulator/datasets/outputs';
 import { Rng } from '../../emulator/datasets/prng';
 import { createAggregator } from '../../lib/summary/aggregate';
-import { OVERFLOW, TemplateMiner } from '../../lib/summary/miner';
-import { prepareMessage } from '../../lib/summary/signature';
+import { OVERFLOW, TemplateMiner } from '../../lib/causes/miner';
+import { prepareMessage } from '../../lib/causes/signature';
 
 /** Mines messages (prepared as summarize prepares them) and returns each one's final template. */
 function mine(messages: readonly string[], miner = new TemplateMiner()): string[] {

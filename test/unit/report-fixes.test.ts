@@ -8,7 +8,7 @@ import { silentLogger } from '../../lib/log';
 import { ERRORS_PER_GROUP } from '../../lib/summary/aggregate';
 import { summarizeArchive } from '../../lib/summary/index';
 import { formatCount } from '../../lib/summary/markdown';
-import { clipWords } from '../../lib/summary/signature';
+import { clipWords } from '../../lib/causes/signature';
 import { ecsRecord, instanceId, oosChild, oosRecord, writeArchive } from '../helpers/archive-fixture';
 import { createMemoryStore } from '../helpers/memory-store';
 

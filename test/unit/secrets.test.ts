@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSecretKey, maskSecrets, REDACTED, shannonEntropy } from '../../lib/summary/secrets';
+import { isSecretKey, maskSecrets, REDACTED, shannonEntropy } from '../../lib/causes/secrets';
 import { ORDINARY_LINES, SECRET_LINES } from '../fixtures/secret-corpus';
 
 describe('maskSecrets: the secret corpus', () => {

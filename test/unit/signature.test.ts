@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { causeKey, clip, excerpt, isNoiseLine, joinSignature, meaningfulTail, memoizeText, prepareMessage } from '../../lib/summary/signature';
-import { maskSecrets } from '../../lib/summary/secrets';
+import { causeKey, clip, excerpt, isNoiseLine, joinSignature, meaningfulTail, memoizeText, prepareMessage } from '../../lib/causes/signature';
+import { maskSecrets } from '../../lib/causes/secrets';
 
 describe('prepareMessage', () => {
   it.each([
