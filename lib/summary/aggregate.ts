@@ -5,16 +5,17 @@
  * failed) and 8 for its duration (ECS), and a bounded memo of the text pieces that repeat (`memoizeText`); never the
  * records or their outputs.
  *
- * A failed record's cause is its status, error code, exit code and the mined templates (`miner.ts`) of its text
- * pieces: ECS `ErrorInfo` and the last meaningful output lines; OOS the failed child execution's `StatusMessage`
- * (its `Task '…' failed: <Code>:` prefix read as the error code, its `(InstanceId: …, ExitCode: n)` suffix as the
- * exit code) and the last lines of `Outputs`.
+ * A failed record's cause is read by lib/causes/failure.ts (its text pieces, title, example and stated codes) and
+ * grouped there (`CauseGrouper`: a provisional id per failure, final keys and titles at the end); this module keeps
+ * the per-group bookkeeping and merges the provisional groups whose final keys are equal.
  */
 import type { Source } from '../ids';
 import { classifyStatus, ECS_NEVER_RAN } from '../status';
-import { OVERFLOW, TemplateMiner } from '../causes/miner';
+import { CauseGrouper, createFailureReader, OVERFLOW, type FailureText } from '../causes/failure';
 import { maskSecrets } from '../causes/secrets';
-import { causeKey, cleanLine, clip, clipWords, excerpt, isNoiseLine, joinSignature, meaningfulTail, memoizeText, prepareMessage } from '../causes/signature';
+import { cleanLine, clip, clipWords } from '../causes/signature';
+
+export { oosMessage } from '../causes/failure';
 
 /**
  * Cloud Assistant error codes of a command that never ran on the instance (DescribeInvocationResults' `ErrorCode`,
@@ -115,16 +116,15 @@ class NumberList<T extends Float64Array | Uint8Array> {
 }
 
 /**
- * A cause while records stream in: the miner's group ids of its text pieces (groups may merge until the end, so the
- * templates, the key and the title are only read in `finish`), ids with the index of their first record.
+ * A cause while records stream in: the grouper's provisional id (groups may merge until the end, so the key and the
+ * title are only read in `finish`), ids with the index of their first record.
  */
 interface GroupState {
   status: string;
   errorCode: string;
   exitCode: number | null;
-  pieces: number[];
-  /** Which piece is the title. */
-  titlePiece: number;
+  /** The grouper's provisional id ({@link CauseGrouper}); its final key is read in `finish`. */
+  cause: number;
   count: number;
   /** Index of the group's first record. */
   first: number;
@@ -208,29 +208,6 @@ function intOrNull(v: unknown): number | null {
   return null;
 }
 
-/** The string leaves of a JSON value (or of a string holding JSON), as `key: value` lines for scalars. */
-function jsonText(value: unknown, depth = 0): string[] {
-  if (depth > 6) return [];
-  if (typeof value === 'string') {
-    const t = value.trim();
-    if ((t.startsWith('{') && t.endsWith('}')) || (t.startsWith('[') && t.endsWith(']'))) {
-      try {
-        return jsonText(JSON.parse(t), depth + 1);
-      } catch {
-        return [value];
-      }
-    }
-    return [value];
-  }
-  if (Array.isArray(value)) return value.flatMap((v) => jsonText(v, depth + 1));
-  if (value && typeof value === 'object') {
-    return Object.entries(value).flatMap(([k, v]) =>
-      typeof v === 'string' || typeof v === 'object' ? jsonText(v, depth + 1) : v === undefined ? [] : [`${k}: ${String(v)}`],
-    );
-  }
-  return value === undefined || value === null ? [] : [String(value)];
-}
-
 /**
  * An id-like token of a longer string (`i-bp1…`, `exec-…`, `web-17`). The look-behind skips a letter that follows a
  * letter: a match could start there only if one started a letter earlier (both end where the run of letters and
@@ -300,28 +277,6 @@ export function addChild(index: ChildIndex, child: Record<string, unknown>): voi
   }
 }
 
-/** OOS `StatusMessage` boilerplate: `Task 'runCommand' failed: ExitCodeNonzero: ` (the code is kept as the error code). */
-const OOS_TASK_PREFIX = /^\s*Task '[^']*' failed:\s*(?:([A-Z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*):\s+)?/;
-/** A trailing list of context fields, `(InstanceId: i-…, InvokeId: t-…, ExitCode: 1)`. */
-const CONTEXT_SUFFIX = /\s*\((?:[A-Z][A-Za-z]*: [^,()]*)(?:, [A-Z][A-Za-z]*: [^,()]*)*\)\s*$/;
-/** An exit code stated in text: `ExitCode: 1`, `exit code 2`, `exit status 127`, `"exitCode": 7`. */
-const STATED_EXIT_CODE = /\bexit[ _-]?(?:code|status)["']?\s*[:=]?\s*(-?\d{1,6})\b/i;
-/** A `key: value` line of an OOS output that only states the exit code (it is read into `exitCode`). */
-const EXIT_CODE_LINE = /^exit_?code: -?\d+$/i;
-
-/**
- * Splits an OOS child's `StatusMessage` into what says why it failed, the error code its boilerplate names and the
- * exit code it states.
- * @example oosMessage("Task 'runCommand' failed: ExitCodeNonzero: disk full (InstanceId: i-1, ExitCode: 1)")
- *   // { text: 'disk full', errorCode: 'ExitCodeNonzero', exitCode: 1 }
- */
-export function oosMessage(message: string): { text: string; errorCode: string; exitCode: number | null } {
-  const prefix = OOS_TASK_PREFIX.exec(message);
-  const stated = STATED_EXIT_CODE.exec(message);
-  const text = message.slice(prefix ? prefix[0].length : 0).replace(CONTEXT_SUFFIX, '').trim();
-  return { text: text || message.trim(), errorCode: prefix?.[1] ?? '', exitCode: stated ? Number(stated[1]) : null };
-}
-
 /** The streaming aggregator: feed records with `add`, then call `finish` once. */
 export interface Aggregator {
   add(record: Record<string, unknown>): void;
@@ -353,11 +308,10 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
   let waitingChars = 0;
   const byStatus: Record<string, number> = Object.create(null) as Record<string, number>;
   const counts = { total: 0, succeeded: 0, failed: 0, unfinished: 0, skipped: 0 };
-  // A cause has up to four text pieces; the miner's bound keeps its memory flat whatever the archive holds.
-  const miner = new TemplateMiner({ maxGroups: maxGroups * 4 });
-  const groups = new Map<string, GroupState>();
-  let overflowCauses = 0;
-  const overflowSeen = new Set<string>();
+  // The causes (lib/causes/failure.ts): what a failure's texts say, and the provisional group of each.
+  const reader = createFailureReader();
+  const grouper = new CauseGrouper({ maxGroups });
+  const groups = new Map<number, GroupState>();
   const retry = new Set<string>();
   const commandIds = new Set<string>();
   const truncated = { count: 0, bytesDropped: 0, ids: new Set<string>() };
@@ -366,9 +320,6 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
   const finishFailed = new NumberList((n) => new Uint8Array(n));
   let overflow: GroupState | undefined;
   let instanceErrors = 0;
-  // The masking of a text piece and the noise test of an output line, remembered for the lines that repeat.
-  const prepare = memoizeText(prepareMessage);
-  const isNoise = memoizeText(isNoiseLine);
 
   const [startedAt, finishedAt, stoppedAt, executedAt] = [lastEpochSeconds(), lastEpochSeconds(), lastEpochSeconds(), lastEpochSeconds()];
   const view = (r: Record<string, unknown>): RecordView => {
@@ -399,34 +350,13 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
     };
   };
 
-  /**
-   * The text pieces of a failed record, which of them is the title, its example text (made only when asked: only a
-   * group's first record gives it), and (OOS) the error and exit codes its texts state. ECS: `ErrorInfo` + the
-   * output's last meaningful lines, titled by the last line. OOS: the linked child's `StatusMessage` (boilerplate
-   * removed) + the last lines of `Outputs`, titled by the message.
-   */
-  const failureText = (r: Record<string, unknown>, v: RecordView): { pieces: string[]; titlePiece: number; example: () => string } => {
-    if (source === 'ecs') {
-      const info = str(r.ErrorInfo);
-      const output = str(r.Output);
-      const pieces = [info, ...meaningfulTail(output, undefined, undefined, isNoise)];
-      const example = () => excerpt([info, output.trimEnd()].filter(Boolean).join('\n\n'), exampleBytes, 'tail');
-      return { pieces, titlePiece: pieces.length - 1, example };
-    }
-    const child = children.get(v.id);
-    const outputLines = jsonText(r.Outputs);
-    const outputs = outputLines.filter((l) => !EXIT_CODE_LINE.test(l.trim())).join('\n');
-    const message = child?.statusMessage ?? '';
-    const stated = oosMessage(message);
-    if (stated.errorCode) v.errorCode = stated.errorCode;
-    v.exitCode = intOrNull(exitCodeOf(r.Outputs)) ?? stated.exitCode;
-    const pieces = [message ? stated.text : '', ...meaningfulTail(outputs, undefined, undefined, isNoise)];
-    const example = () => {
-      const head = message ? excerpt(message, Math.floor(exampleBytes / 2), 'head') : '';
-      const body = outputs.trim() ? excerpt(outputs.trimEnd(), exampleBytes - Buffer.byteLength(head) - 2, 'tail') : '';
-      return [head, body].filter(Boolean).join('\n\n');
-    };
-    return { pieces, titlePiece: message ? 0 : pieces.length - 1, example };
+  /** A failed record's texts, read by the causes' reader (ECS: `ErrorInfo`, `Output`; OOS: the linked child's `StatusMessage`, `Outputs`). */
+  const failureText = (r: Record<string, unknown>, v: RecordView): FailureText => {
+    if (source === 'ecs') return reader.ecs(str(r.ErrorInfo), str(r.Output));
+    const text = reader.oos(children.get(v.id)?.statusMessage, r.Outputs);
+    if (text.errorCode) v.errorCode = text.errorCode;
+    v.exitCode = text.exitCode ?? null;
+    return text;
   };
 
   return {
@@ -480,33 +410,21 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
     retry.add(v.id);
     const text = failureText(record, v);
     if (NEVER_RAN_ERROR_CODES.has(v.errorCode)) v.exitCode = null;
-    const pieces: number[] = [];
-    let titlePiece = 0;
-    text.pieces.forEach((piece, i) => {
-      const prepared = prepare(piece);
-      if (prepared === '') return;
-      if (i === text.titlePiece || (i > text.titlePiece && pieces.length === 0)) titlePiece = pieces.length;
-      pieces.push(miner.add(prepared));
-    });
-    const stateKey = [v.status, v.errorCode, String(v.exitCode), pieces.join(',')].join('\u001f');
-    let group = groups.get(stateKey);
-    if (!group && (groups.size >= maxGroups || pieces.includes(OVERFLOW))) {
-      if (!overflowSeen.has(stateKey)) {
-        overflowSeen.add(stateKey);
-        overflowCauses += 1;
-      }
-      overflow ??= { status: '(various)', errorCode: '', exitCode: null, pieces: [], titlePiece: 0, count: 0, first: index, example: { id: v.id, text: text.example() }, resourceIds: new Map(), errors: new Map() };
+    const cause = grouper.add(v.status, v.errorCode, v.exitCode, text);
+    let group = cause === OVERFLOW ? undefined : groups.get(cause);
+    if (cause === OVERFLOW) {
+      overflow ??= { status: '(various)', errorCode: '', exitCode: null, cause: OVERFLOW, count: 0, first: index, example: { id: v.id, text: text.example(exampleBytes) }, resourceIds: new Map(), errors: new Map() };
       group = overflow;
     }
     if (!group) {
-      group = { status: v.status, errorCode: v.errorCode, exitCode: v.exitCode, pieces, titlePiece, count: 0, first: index, example: { id: v.id, text: text.example() }, resourceIds: new Map(), errors: new Map() };
-      groups.set(stateKey, group);
+      group = { status: v.status, errorCode: v.errorCode, exitCode: v.exitCode, cause, count: 0, first: index, example: { id: v.id, text: text.example(exampleBytes) }, resourceIds: new Map(), errors: new Map() };
+      groups.set(cause, group);
     }
     group.count += 1;
     if (!group.resourceIds.has(v.id)) {
       group.resourceIds.set(v.id, index);
       if (group.errors.size < ERRORS_PER_GROUP && instanceErrors < MAX_INSTANCE_ERRORS) {
-        group.errors.set(v.id, [index, instanceErrorLine(text.pieces[text.titlePiece] || text.pieces.find(Boolean) || '')]);
+        group.errors.set(v.id, [index, instanceErrorLine(text.errorLine)]);
         instanceErrors += 1;
       }
     }
@@ -514,16 +432,14 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
 
   function finishAggregation(): Aggregation {
     const failures = counts.failed;
-    // Groups of the miner may have merged since a record was added: causes whose templates are now the same merge.
-    miner.settle();
+    // Provisional groups may have merged since a record was added: causes whose final keys are equal merge.
+    const causeOf = grouper.finish();
     const causes = new Map<string, { key: string; signature: string; title: string; state: GroupState }>();
     for (const state of groups.values()) {
-      const templates = state.pieces.map((id) => miner.template(id));
-      const signature = joinSignature(templates);
-      const key = causeKey(state.status, state.errorCode, state.exitCode, signature);
+      const { key, signature, title } = causeOf(state.cause);
       const cause = causes.get(key);
       if (!cause) {
-        causes.set(key, { key, signature, title: templates[state.titlePiece] ?? '', state });
+        causes.set(key, { key, signature, title, state });
         continue;
       }
       const into = cause.state;
@@ -553,7 +469,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
       unfinished: counts.unfinished,
       skipped: counts.skipped,
       groups: list,
-      overflowCauses,
+      overflowCauses: grouper.overflowCauses,
       retryIds: [...retry],
       commandIds: [...commandIds],
       truncated: { count: truncated.count, bytesDropped: truncated.bytesDropped, ids: [...truncated.ids] },
@@ -561,23 +477,6 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
       finishes: { at: finishAt.values(), failed: finishFailed.values() },
     };
   }
-}
-
-/** The `exitCode` of an OOS `Outputs` value (a JSON string or an object), if it states one. */
-function exitCodeOf(outputs: unknown): unknown {
-  let value = outputs;
-  if (typeof value === 'string') {
-    const t = value.trim();
-    if (!t.startsWith('{')) return undefined;
-    try {
-      value = JSON.parse(t);
-    } catch {
-      return undefined;
-    }
-  }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const o = value as Record<string, unknown>;
-  return o.exitCode ?? o.ExitCode ?? o.exit_code;
 }
 
 function toGroup(key: string, signature: string, title: string, state: GroupState, failures: number): FailureGroup {
