@@ -24,9 +24,9 @@ export default tseslint.config(
   },
   {
     // The local cloud is the other side of the wire: it never imports the code it stands in for.
-    files: ['emulator/**/*.ts'],
+    files: ['packages/local-cloud/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/lib/*', '**/lib'], message: 'emulator/ never imports lib/' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/lib/*', '**/lib'], message: 'the local cloud (packages/local-cloud) never imports lib/' }] }],
     },
   },
 );

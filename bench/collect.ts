@@ -28,7 +28,7 @@ import { parseArgs } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { parse as parseYaml } from 'yaml';
-import { DEMO_KEY } from '../emulator/credentials';
+import { DEMO_KEY } from '@execution-archive/local-cloud/credentials';
 import { RUNTIME_VARIABLES } from '../lib/config';
 import type { Job } from './collect-worker';
 import type { Figures } from './collect-worker';
@@ -61,7 +61,7 @@ const START = '<!-- bench:collect:start -->';
 const END = '<!-- bench:collect:end -->';
 
 async function startCloud(dir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'emulator', 'cli.ts'), '--port', String(port), '--root', join(dir, 'oss')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'packages', 'local-cloud', 'src', 'cli.ts'), '--port', String(port), '--root', join(dir, 'oss')], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((ok, fail) => {

@@ -25,8 +25,8 @@
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runDemo } from '../emulator/demo';
-import { DEFAULT_BASE_PORT, serveBanner } from '../emulator/serve';
+import { runDemo } from '@execution-archive/local-cloud/demo';
+import { DEFAULT_BASE_PORT, serveBanner } from '@execution-archive/local-cloud/serve';
 
 /** The project (s.yaml, dist/, scripts/build.mjs) is where this script is; the local cloud's folders are in the cwd. */
 const PROJECT_ROOT = resolve(__dirname, '..');

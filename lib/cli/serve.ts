@@ -1,9 +1,9 @@
 /**
- * `execution-archive serve`: the local cloud (emulator/) and the four functions from s.yaml, on stable ports, until
- * Ctrl-C. The only command that loads emulator/ (lazily); lib/ itself never depends on it.
+ * `execution-archive serve`: the local cloud (packages/local-cloud, a development dependency) and the four functions
+ * from s.yaml, on stable ports, until Ctrl-C. The only command that loads it (lazily); lib/ itself never depends on it.
  */
 import { join, resolve } from 'node:path';
-import type * as Serve from '../../emulator/serve';
+import type * as Serve from '@execution-archive/local-cloud/serve';
 import { EXIT, UsageError, println, type CliIo } from './io';
 import { archiveUrlOf } from './runtime';
 
@@ -21,7 +21,7 @@ export async function serveCommand(opts: ServeCommandOptions, io: CliIo): Promis
   if (!Number.isInteger(port) || port < 0 || port > 65532) throw new UsageError(`--port must be 0..65532 (it and the next three ports are used), not ${JSON.stringify(opts.port)}`);
   if (!Number.isInteger(seed)) throw new UsageError(`--seed must be an integer, not ${JSON.stringify(opts.seed)}`);
   // Loaded only here (the bin's CommonJS hook resolves it; a dynamic import() would bypass the hook).
-  const { startServe } = require('../../emulator/serve') as typeof Serve;
+  const { startServe } = require('@execution-archive/local-cloud/serve') as typeof Serve;
   const served = await startServe({
     // The project (s.yaml, dist/) is the one this command belongs to; the local cloud's data lives in the cwd, as
     // npm start's does, so a serve started elsewhere never touches the repository's own .local-cloud.

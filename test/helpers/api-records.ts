@@ -3,7 +3,7 @@
  * collector's paginator cannot hide in both sides of a comparison), an odd page size by default.
  */
 import RPCClient from '@alicloud/pop-core';
-import { DEMO_KEY } from '../../emulator/credentials';
+import { DEMO_KEY } from '@execution-archive/local-cloud/credentials';
 
 export interface ApiRecordsOptions {
   /** MaxResults per page. @default 37 (OOS) / 13 (ECS) */

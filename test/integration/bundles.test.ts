@@ -2,12 +2,12 @@
  * What the cold start depends on: the FC 3.0 SDK is not in any function's main bundle but in `fc-sdk.js` beside the
  * bundles that fan out, which require it only when they invoke; the default credential chain is in
  * `credentials-sdk.js`, required only without keys in the context or environment; iconv-lite is replaced by the
- * TextDecoder shim.
+ * TextDecoder shim; nothing of the local cloud (packages/local-cloud, a development dependency) is deployed.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureBundles } from '../../emulator/host/bundles';
+import { ensureBundles } from '@execution-archive/local-cloud/host/bundles';
 
 const root = resolve(__dirname, '../..');
 const FANNING_OUT = ['collect', 'on-cloud-assistant-event', 'sweep'];
@@ -51,5 +51,17 @@ describe('the bundles', () => {
     const main = readFileSync(join(root, 'dist', name, 'index.js'), 'utf8');
     expect(main).not.toContain('Encoding not recognized'); // iconv-lite's own error message
     expect(main).toContain('TextDecoder');
+  });
+
+  it.each(['collect', 'summarize', 'sweep', 'on-cloud-assistant-event'])('%s: nothing of the local cloud is bundled', (name) => {
+    // Prepare: every source file esbuild put into the function's files, from their source maps
+    const dir = join(root, 'dist', name);
+    const sources = readdirSync(dir)
+      .filter((f) => f.endsWith('.js.map'))
+      .flatMap((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { sources: string[] }).sources);
+    // Assess: lib/ and its packages are there, the local cloud is not (its demo key is not either)
+    expect(sources.some((s) => s.startsWith('../../lib/'))).toBe(true);
+    expect(sources.filter((s) => s.includes('local-cloud'))).toEqual([]);
+    expect(readFileSync(join(dir, 'index.js'), 'utf8')).not.toContain('LocalCloudDemo');
   });
 });

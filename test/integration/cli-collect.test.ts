@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, runCliInPty, startCli, until } from '../helpers/cli';
 import { startTestCloud, type TestCloud } from '../helpers/local-cloud';
-import { DEMO_KEY } from '../../emulator/credentials';
+import { DEMO_KEY } from '@execution-archive/local-cloud/credentials';
 import { present } from '../helpers/present';
 
 let t: TestCloud;

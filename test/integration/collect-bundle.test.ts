@@ -11,7 +11,7 @@ import { readManifest } from '../../lib/archive/reader';
 import type { FcContext, HttpResponse } from '../../lib/triggers';
 import { archivedRecords, fcContext, keysUnder, startTestCloud, type TestCloud } from '../helpers/local-cloud';
 import { present } from '../helpers/present';
-import { ensureBundles } from '../../emulator/host/bundles';
+import { ensureBundles } from '@execution-archive/local-cloud/host/bundles';
 import { httpEventBytes } from '../helpers/http-event';
 
 const root = join(__dirname, '..', '..');

@@ -14,7 +14,7 @@ import { readManifest } from '../../lib/archive/reader';
 import { loadCheckpoint } from '../../lib/collect/checkpoint';
 import type { RpcParams } from '../../lib/cloud/rpc';
 import type { Deadline } from '../../lib/deadline';
-import type { InvocationOptions } from '../../emulator/datasets';
+import type { InvocationOptions } from '@execution-archive/local-cloud/datasets';
 import { apiRecords } from '../helpers/api-records';
 import { archivedRecords, fcContext, keysUnder, startTestCloud, type TestCloud } from '../helpers/local-cloud';
 

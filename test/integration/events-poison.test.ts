@@ -5,7 +5,7 @@
  * pieces until every event is handled, none lost, none hanging.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNT_ID, DEMO_KEY } from '../../emulator/credentials';
+import { ACCOUNT_ID, DEMO_KEY } from '@execution-archive/local-cloud/credentials';
 import { createFunctionInvoker, type FunctionInvoker } from '../../lib/cloud/invoke';
 import { ApiError } from '../../lib/errors';
 import { eventConsumerDeps, handleCloudAssistantEvents, type EventConsumerDeps, type EventDeliveryResult } from '../../lib/events';

@@ -4,8 +4,8 @@
  * nothing; claims expire and are retaken by exactly one racer; a failed dispatch releases its claim and throws.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNT_ID, DEMO_KEY } from '../../emulator/credentials';
-import type { InstanceFinishedEvent } from '../../emulator/datasets';
+import { ACCOUNT_ID, DEMO_KEY } from '@execution-archive/local-cloud/credentials';
+import type { InstanceFinishedEvent } from '@execution-archive/local-cloud/datasets';
 import { handleCollectEvent, type CollectResponse } from '../../lib/collect';
 import { createFunctionInvoker, type FunctionInvoker } from '../../lib/cloud/invoke';
 import { describeInvocationResults } from '../../lib/cloud/ecs';

@@ -1,9 +1,9 @@
 import { createHash, createHmac } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNT_ID, DEMO_KEY, DEMO_STS_KEY } from '../../emulator/credentials';
-import { startFcEmulator, type FcEmulator } from '../../emulator/fc/server';
-import { acs3CanonicalRequest, acs3StringToSign } from '../../emulator/acs3';
+import { ACCOUNT_ID, DEMO_KEY, DEMO_STS_KEY } from '@execution-archive/local-cloud/credentials';
+import { startFcEmulator, type FcEmulator } from '@execution-archive/local-cloud/fc/server';
+import { acs3CanonicalRequest, acs3StringToSign } from '@execution-archive/local-cloud/acs3';
 import { ApiError } from '../../lib/errors';
 import { createFunctionInvoker, type FunctionInvokerOptions } from '../../lib/cloud/invoke';
 

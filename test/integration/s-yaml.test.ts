@@ -11,9 +11,9 @@ import { basename, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES, RUNTIME_VARIABLES } from '../../lib/config';
-import { ensureBundles } from '../../emulator/host/bundles';
-import { parseSchedule } from '../../emulator/host/cron';
-import { matchesPattern } from '../../emulator/host/pattern';
+import { ensureBundles } from '@execution-archive/local-cloud/host/bundles';
+import { parseSchedule } from '@execution-archive/local-cloud/host/cron';
+import { matchesPattern } from '@execution-archive/local-cloud/host/pattern';
 import type { Json } from '../helpers/json';
 
 const root = resolve(__dirname, '../..');

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { present } from '../helpers/present';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runDemo } from '../../emulator/demo';
+import { runDemo } from '@execution-archive/local-cloud/demo';
 
 const root = resolve(__dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'ea-start-'));

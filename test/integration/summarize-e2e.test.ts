@@ -12,7 +12,7 @@ import { summaryKey, retryListKey, reportKey, type ArchiveRef } from '../../lib/
 import type { FcContext, HttpResponse } from '../../lib/triggers';
 import { archivedRecords, fcContext, startTestCloud, type TestCloud } from '../helpers/local-cloud';
 import { present } from '../helpers/present';
-import { ensureBundles } from '../../emulator/host/bundles';
+import { ensureBundles } from '@execution-archive/local-cloud/host/bundles';
 import { httpEventBytes } from '../helpers/http-event';
 
 const root = join(__dirname, '..', '..');

@@ -4,7 +4,7 @@
  * the deadline stops dispatch with `incomplete`, and the concurrency bound holds. Each test sweeps its own region.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNT_ID, DEMO_KEY } from '../../emulator/credentials';
+import { ACCOUNT_ID, DEMO_KEY } from '@execution-archive/local-cloud/credentials';
 import { createFunctionInvoker, type FunctionInvoker } from '../../lib/cloud/invoke';
 import { runCollect } from '../../lib/collect';
 import { parseCollectRequest } from '../../lib/collect/request';

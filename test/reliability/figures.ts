@@ -8,7 +8,7 @@ import { appendFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { DEMO_KEY, DEMO_STS_KEY } from '../../emulator/credentials';
+import { DEMO_KEY, DEMO_STS_KEY } from '@execution-archive/local-cloud/credentials';
 
 export interface Figures {
   seeds: number;

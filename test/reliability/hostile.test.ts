@@ -5,7 +5,7 @@
  * may be written, no collect dispatched, and no stack trace shown. Against the local cloud with the real SDKs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNT_ID } from '../../emulator/credentials';
+import { ACCOUNT_ID } from '@execution-archive/local-cloud/credentials';
 import { handleCollectEvent } from '../../lib/collect';
 import { InputError } from '../../lib/errors';
 import { eventConsumerDeps, handleCloudAssistantEvents } from '../../lib/events';

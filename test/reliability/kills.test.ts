@@ -12,7 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { OssFaultHandle } from '../../emulator/oss/faults';
+import type { OssFaultHandle } from '@execution-archive/local-cloud/oss/faults';
 import { manifestKey, relatedKey, type ArchiveRef } from '../../lib/archive/layout';
 import type { Manifest } from '../../lib/archive/manifest';
 import { readManifest } from '../../lib/archive/reader';

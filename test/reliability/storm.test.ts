@@ -7,8 +7,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNT_ID, DEMO_KEY } from '../../emulator/credentials';
-import type { InstanceFinishedEvent } from '../../emulator/datasets';
+import { ACCOUNT_ID, DEMO_KEY } from '@execution-archive/local-cloud/credentials';
+import type { InstanceFinishedEvent } from '@execution-archive/local-cloud/datasets';
 import { summaryKey, type ArchiveRef } from '../../lib/archive/layout';
 import { readManifest } from '../../lib/archive/reader';
 import { handleCollectEvent, runCollect, type CollectResponse } from '../../lib/collect';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FAILURE_CAUSES } from '../../emulator/datasets/outputs';
-import { Rng } from '../../emulator/datasets/prng';
+import { FAILURE_CAUSES } from '@execution-archive/local-cloud/datasets/outputs';
+import { Rng } from '@execution-archive/local-cloud/datasets/prng';
 import { createAggregator } from '../../lib/summary/aggregate';
 import { OVERFLOW, TemplateMiner } from '../../lib/causes/miner';
 import { prepareMessage } from '../../lib/causes/signature';

@@ -5,7 +5,7 @@
  * execution and anything the events missed, and fans out collect). It waits for both archives to be complete and
  * summarized and renders a one-screen report.
  *
- * Lib-free on purpose (emulator/ is the other side of the wire): it reads the archive as a user would, from the
+ * Lib-free on purpose (the local cloud is the other side of the wire): it reads the archive as a user would, from the
  * documented layout `<archive>/<source>/<regionId>/<id>/{manifest.json,summary.json,summary.md,report.html}`.
  */
 import { existsSync } from 'node:fs';
@@ -49,7 +49,7 @@ export interface DemoOptions {
   progress?: (line: string) => void;
   /** Keep the cloud and host running (the caller closes them). @default false */
   keepRunning?: boolean;
-  /** Base port (RPC, then OSS, FC invoke API, HTTP triggers; see emulator/serve.ts). @default 0 (ephemeral) */
+  /** Base port (RPC, then OSS, FC invoke API, HTTP triggers; see serve.ts). @default 0 (ephemeral) */
   port?: number;
 }
 

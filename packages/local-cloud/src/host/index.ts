@@ -1,6 +1,6 @@
 /**
  * The local Function Compute 3.0 host: runs the same bundles that `s deploy` uploads (`dist/<name>/index.js`),
- * configured from the same `s.yaml`, against the local cloud (emulator/local-cloud.ts).
+ * configured from the same `s.yaml`, against the local cloud (local-cloud.ts).
  *
  * - Invocation: `handler(event: Buffer, context)` in a worker-thread instance per concurrent invocation, with the FC
  *   3.0 context (request id, the role's STS credentials — the demo STS key —, function name/handler/memory/timeout,

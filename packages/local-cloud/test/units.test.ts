@@ -3,11 +3,11 @@
  * NextToken binding, the nonce store's bound, and the lazy datasets (determinism, realism, speed).
  */
 import { describe, expect, it } from 'vitest';
-import { Datasets, OUTPUT_LIMIT_BYTES, overallStatus } from '../../emulator/datasets';
-import { FaultInjector } from '../../emulator/faults';
-import { TokenCodec } from '../../emulator/rpc/pagination';
-import { NonceStore } from '../../emulator/nonces';
-import { computeSignature, parseUrlEncoded, percentEncode, stringToSign } from '../../emulator/rpc/signature';
+import { Datasets, OUTPUT_LIMIT_BYTES, overallStatus } from '../src/datasets';
+import { FaultInjector } from '../src/faults';
+import { TokenCodec } from '../src/rpc/pagination';
+import { NonceStore } from '../src/nonces';
+import { computeSignature, parseUrlEncoded, percentEncode, stringToSign } from '../src/rpc/signature';
 
 describe('RPC signature (protocols §1.4 vectors)', () => {
   const describeRegions = {

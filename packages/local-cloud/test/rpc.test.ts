@@ -5,11 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import RPCClient from '@alicloud/pop-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_KEY, DEMO_STS_KEY, type DemoKey } from '../../emulator/credentials';
-import type { InstanceFinishedEvent, InstanceStatus } from '../../emulator/datasets';
-import { startRpcEmulator, type RpcEmulator } from '../../emulator/rpc/server';
-import { canonicalQuery, computeSignature, percentEncode } from '../../emulator/rpc/signature';
-import type { Json } from '../helpers/json';
+import { DEMO_KEY, DEMO_STS_KEY, type DemoKey } from '../src/credentials';
+import type { InstanceFinishedEvent, InstanceStatus } from '../src/datasets';
+import { startRpcEmulator, type RpcEmulator } from '../src/rpc/server';
+import { canonicalQuery, computeSignature, percentEncode } from '../src/rpc/signature';
+import type { Json } from '../../../test/helpers/json';
 
 const OOS = '2019-06-01';
 const ECS = '2014-05-26';

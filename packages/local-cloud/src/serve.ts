@@ -4,7 +4,7 @@
  * FC invoke API on P+2 and the functions' HTTP triggers on P+3. The banner lists every endpoint, the demo credentials
  * and ids, and commands that work while it runs.
  *
- * Lib-free like the rest of emulator/: the commands it prints are what a user would type.
+ * Lib-free like the rest of the local cloud (packages/local-cloud): the commands it prints are what a user would type.
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';

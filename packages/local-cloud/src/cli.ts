@@ -1,5 +1,5 @@
 /**
- * `npm run emulator -- --port 8787 --seed 1`: starts the whole local cloud (emulator/local-cloud.ts) — the RPC
+ * `npm run emulator -- --port 8787 --seed 1`: starts the whole local cloud (local-cloud.ts) — the RPC
  * endpoint (OOS + ECS) on `port`, OSS on `port + 1`, the FC invoke API on `port + 2` — prints the endpoints, the
  * demo credentials, `export` lines and the demo ids, and stays up until SIGINT/SIGTERM. OSS objects are kept under
  * `--root` (default `.local-cloud/oss`). `--port 0` picks free ports.

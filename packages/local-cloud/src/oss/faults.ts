@@ -1,7 +1,7 @@
 /**
  * Fault injection for the OSS emulator: make the next matching requests fail the way real OSS (or the network)
  * sometimes does, so tests can prove the client aborts, retries or reports instead of committing garbage.
- * Same conventions as the RPC emulator's `emulator/faults.ts` (`times` default 1, `afterRequests`, `delayMs` 5000),
+ * Same conventions as the RPC emulator's `faults.ts` (`times` default 1, `afterRequests`, `delayMs` 5000),
  * but matched on the OSS operation (or HTTP method) and key prefix instead of an RPC Action.
  */
 

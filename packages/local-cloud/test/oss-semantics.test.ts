@@ -9,8 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import OSS from 'ali-oss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_KEY, DEMO_STS_KEY, type DemoKey } from '../../emulator/credentials';
-import { startOssEmulator, type OssEmulator } from '../../emulator/oss/server';
+import { DEMO_KEY, DEMO_STS_KEY, type DemoKey } from '../src/credentials';
+import { startOssEmulator, type OssEmulator } from '../src/oss/server';
 
 const BUCKET = 'semantics';
 

@@ -54,7 +54,7 @@ export interface OssStats {
 export interface OssEmulatorOptions {
   /** The folder that holds the buckets (created if missing). */
   root: string;
-  /** Accepted keys (default: the demo keys of `emulator/credentials.ts`). */
+  /** Accepted keys (default: the demo keys of `credentials.ts`). */
   keys?: readonly DemoKey[];
   /** Buckets to create at start. */
   buckets?: string[];

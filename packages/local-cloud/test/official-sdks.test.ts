@@ -15,10 +15,10 @@ import OpenApi, * as $OpenApi from '@alicloud/openapi-client';
 import OpenApiUtil from '@alicloud/openapi-util';
 import * as $Util from '@alicloud/tea-util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_KEY, DEMO_STS_KEY, type DemoKey } from '../../emulator/credentials';
-import { startRpcEmulator, type RpcEmulator } from '../../emulator/rpc/server';
-import { present } from '../helpers/present';
-import type { Json } from '../helpers/json';
+import { DEMO_KEY, DEMO_STS_KEY, type DemoKey } from '../src/credentials';
+import { startRpcEmulator, type RpcEmulator } from '../src/rpc/server';
+import { present } from '../../../test/helpers/present';
+import type { Json } from '../../../test/helpers/json';
 
 const REGION = 'cn-hangzhou';
 const OOS = '2019-06-01';

@@ -90,7 +90,7 @@ export function parseOssAuthorization(header: string | undefined): { accessKeyId
   return { accessKeyId: m[1], signature: m[2] };
 }
 
-/** Constant-time string comparison (the one of `emulator/acs3.ts`). */
+/** Constant-time string comparison (the one of `acs3.ts`). */
 export { safeEqual } from '../acs3';
 
 // ---- V4 (OSS4-HMAC-SHA256) ------------------------------------------------------------------------------------

@@ -6,11 +6,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNT_ID, DEMO_STS_KEY } from '../../emulator/credentials';
-import { startLocalCloud, type LocalCloud } from '../../emulator/local-cloud';
-import { FunctionError, startLocalHost, type LocalHost } from '../../emulator/host';
-import { parseSchedule } from '../../emulator/host/cron';
-import type { Json } from '../helpers/json';
+import { ACCOUNT_ID, DEMO_STS_KEY } from '../src/credentials';
+import { startLocalCloud, type LocalCloud } from '../src/local-cloud';
+import { FunctionError, startLocalHost, type LocalHost } from '../src/host';
+import { parseSchedule } from '../src/host/cron';
+import type { Json } from '../../../test/helpers/json';
 
 const S_YAML = `
 edition: 3.0.0
