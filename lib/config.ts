@@ -127,7 +127,7 @@ export function readUrl(options: ReadUrlOptions): string | undefined {
   return raw;
 }
 
-/** One documented environment variable (the README's configuration table mirrors this list). */
+/** One documented environment variable (docs/configuration.md's table is generated from this list: scripts/config-table.ts). */
 export interface ConfigVariable {
   name: string;
   meaning: string;
@@ -136,7 +136,7 @@ export interface ConfigVariable {
   required: boolean;
 }
 
-/** Every environment variable the project reads, in README order. */
+/** Every environment variable the project reads, in the order docs/configuration.md lists them. */
 export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
   {
     name: 'ARCHIVE_URL',

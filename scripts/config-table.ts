@@ -1,7 +1,31 @@
-// Prints the README's configuration table from lib/config.ts CONFIG_VARIABLES (`npx tsx scripts/config-table.ts`).
+// docs/configuration.md's table of environment variables, from lib/config.ts CONFIG_VARIABLES:
+// `npx tsx scripts/config-table.ts` rewrites it between its markers; test/unit/docs.test.ts fails when it is stale.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CONFIG_VARIABLES } from '../lib/config';
 
-const rows = CONFIG_VARIABLES.map(
-  (v) => `| \`${v.name}\` | ${v.meaning.replace(/\|/g, '\\|')} | ${v.default === null ? '—' : v.default.replace(/\|/g, '\\|')} | ${v.required ? 'yes' : 'no'} |`,
-);
-process.stdout.write(['| variable | meaning | default | required |', '|---|---|---|---|', ...rows].join('\n') + '\n');
+export const CONFIG_DOC = join(__dirname, '..', 'docs', 'configuration.md');
+const START = /<!-- config-table:start[^\n]*-->\n/;
+const END = '<!-- config-table:end -->';
+
+/** The Markdown table, one row per variable. */
+export function configTable(): string {
+  const cell = (text: string): string => text.replace(/\|/g, '\\|');
+  const rows = CONFIG_VARIABLES.map((v) => `| \`${v.name}\` | ${cell(v.meaning)} | ${v.default === null ? '—' : cell(v.default)} | ${v.required ? 'yes' : 'no'} |`);
+  return ['| variable | meaning | default | required |', '|---|---|---|---|', ...rows].join('\n') + '\n';
+}
+
+/** The table as it stands in `doc` between its markers. */
+export function documentedTable(doc: string): string {
+  const start = START.exec(doc);
+  const end = doc.indexOf(END);
+  if (!start || end < start.index) throw new Error('docs/configuration.md has no config-table markers');
+  return doc.slice(start.index + start[0].length, end);
+}
+
+if (require.main === module) {
+  const doc = readFileSync(CONFIG_DOC, 'utf8');
+  const old = documentedTable(doc);
+  writeFileSync(CONFIG_DOC, doc.replace(old, () => configTable()));
+  process.stdout.write(old === configTable() ? 'docs/configuration.md: the table was up to date\n' : 'docs/configuration.md: table rewritten\n');
+}

@@ -2,7 +2,7 @@ import type { Source } from '../ids';
 
 /**
  * Where each object of an archive sits, relative to the archive root. This is the public interface of the
- * archive (documented in README "The archive"): change it only with a format version bump.
+ * archive (documented in docs/archive-format.md): change it only with a format version bump.
  *
  *   <source>/<regionId>/<id>/part-00000.ndjson.gz   primary records, gzip NDJSON, in API order
  *   <source>/<regionId>/<id>/related/<name>.ndjson.gz  what explains them (execution, failed children, invocation);

@@ -1,5 +1,5 @@
 /**
- * `summary.json`: the aggregation turned into the document people and tools read (schema in README "Summary").
+ * `summary.json`: the aggregation turned into the document people and tools read (schema in docs/archive-format.md).
  */
 import type { ArchiveRef } from '../archive/layout';
 import type { Manifest } from '../archive/manifest';

@@ -1,8 +1,12 @@
-/** The README is part of the product: its configuration table must list every variable the code reads. */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+/**
+ * The docs are part of the product: docs/configuration.md's table lists every variable the code reads, as
+ * scripts/config-table.ts generates it from lib/config.ts; the README stays short and shows the two set-up commands.
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES, RUNTIME_VARIABLES } from '../../lib/config';
+import { CONFIG_DOC, configTable, documentedTable } from '../../scripts/config-table';
 import { present } from '../helpers/present';
 
 const root = join(__dirname, '..', '..');
@@ -33,7 +37,7 @@ function variablesRead(): Set<string> {
 }
 
 describe('configuration docs', () => {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const doc = readFileSync(CONFIG_DOC, 'utf8');
   const documented = new Set(CONFIG_VARIABLES.map((v) => v.name));
 
   it('documents every variable the code reads', () => {
@@ -41,13 +45,34 @@ describe('configuration docs', () => {
     expect(missing).toEqual([]);
   });
 
-  it('lists every documented variable in the README table', () => {
-    const missing = [...documented].filter((n) => !readme.includes(`| \`${n}\` |`));
+  it('lists every documented variable in docs/configuration.md, in the table the script generates', () => {
+    const table = documentedTable(doc);
+    const missing = [...documented].filter((n) => !table.includes(`| \`${n}\` |`));
     expect(missing).toEqual([]);
+    expect(table).toBe(configTable()); // stale: run `npx tsx scripts/config-table.ts`
   });
 
-  it('lists every runtime setting s.yaml gives a function in the README', () => {
-    const missing = RUNTIME_VARIABLES.map((v) => v.name).filter((n) => !readme.includes(`| \`${n}\` |`));
+  it('lists every runtime setting s.yaml gives a function in docs/configuration.md', () => {
+    const missing = RUNTIME_VARIABLES.map((v) => v.name).filter((n) => !doc.includes(`| \`${n}\` |`));
     expect(missing).toEqual([]);
+  });
+});
+
+describe('the README', () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+
+  it('stays short and leads into docs/, every link of it and of docs/ pointing at a file that exists', () => {
+    expect(readme.split('\n').length).toBeLessThanOrEqual(250);
+    expect(readme).toContain('npm ci && npm start');
+    expect(readme).toContain('npm test');
+    const pages = [['README.md', readme], ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => [join('docs', f), readFileSync(join(root, 'docs', f), 'utf8')])];
+    const broken = pages.flatMap(([page, text]) =>
+      [...present(text).matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)]
+        .map((m) => present(m[1]))
+        .filter((target) => !/^[a-z]+:/.test(target))
+        .filter((target) => !existsSync(join(root, dirname(present(page)), target)))
+        .map((target) => `${page} → ${target}`),
+    );
+    expect(broken).toEqual([]);
   });
 });
