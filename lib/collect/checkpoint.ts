@@ -80,3 +80,19 @@ export async function loadCheckpoint(store: ObjectStore, ref: ArchiveRef): Promi
 export async function saveCheckpoint(store: ObjectStore, ref: ArchiveRef, cp: Checkpoint): Promise<void> {
   await store.put(checkpointKey(ref), JSON.stringify(cp, null, 2), { contentType: 'application/json' });
 }
+
+/**
+ * A checkpoint written before the related listings had cursors of their own (one `nextToken`, `pending` and
+ * `relatedStep` for whichever listing was being walked after the records) in today's terms: in the `related` phase,
+ * the listings before `relatedStep` are done and the one at it resumes from the old cursor.
+ */
+export function withListingCursors(cp: Checkpoint, listings: readonly { name: RelatedName }[]): Checkpoint {
+  if (cp.listings !== undefined || cp.phase !== 'related') return cp;
+  const step = cp.relatedStep ?? 0;
+  const cursors: NonNullable<Checkpoint['listings']> = {};
+  listings.forEach((listing, i) => {
+    if (i < step) cursors[listing.name] = { done: true };
+    else if (i === step) cursors[listing.name] = { nextToken: cp.nextToken, pending: cp.pending };
+  });
+  return { ...cp, listings: cursors, nextToken: undefined, nextPage: undefined, pending: undefined, relatedStep: undefined };
+}
