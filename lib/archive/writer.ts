@@ -40,7 +40,7 @@ export const DEFAULT_PART_LIMITS: PartLimits = { maxRecords: 100_000, maxBytes: 
  * file cannot be removed (Windows), it is removed when the spool is closed. At most a few per listing exist at a time
  * (the part being built, the one being stored).
  */
-class Spool implements SpooledBody {
+export class Spool implements SpooledBody {
   size = 0;
   private readonly file: Promise<{ fh: fs.FileHandle; leftover: string | undefined }>;
   private opened: fs.FileHandle | undefined;

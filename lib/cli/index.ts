@@ -11,6 +11,7 @@ import { collectCommand } from './collect';
 import { EXIT, UsageError, println, type CliIo, type CommandIo } from './io';
 import { withCommonOptions } from './runtime';
 import { serveCommand } from './serve';
+import { SQL_FORMATS, sqlCommand } from './sql';
 import { sweepCommand } from './sweep';
 
 export type { CommandIo } from './io';
@@ -34,6 +35,12 @@ const EXAMPLES = {
     'execution-archive sweep --since 72h',
     'execution-archive sweep --since 2026-05-01 --until 2026-05-08 --source oos --collect --concurrency 8',
     'execution-archive sweep --since 30d --retention-days 28 --warn-days 3 --json',
+  ],
+  sql: [
+    'execution-archive sql "select status, count(*) n from results group by status order by n desc"',
+    'execution-archive sql "select cause_key, any_value(title) title, sum(instances) instance_runs from causes group by cause_key order by instance_runs desc limit 10"',
+    'execution-archive sql "select * from results where outcome = \'failed\' and date >= current_date - 7" --format csv > failed.csv',
+    'execution-archive sql "select count(*) from results" --to ./copied-archive --format json',
   ],
   serve: ['execution-archive serve', 'execution-archive serve --port 9100 --clean', 'execution-archive serve --port 0 --verbose   # ephemeral ports, function logs on stderr'],
 };
@@ -117,6 +124,19 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
   )
     .addHelpText('after', examples(EXAMPLES.sweep))
     .action(async (opts) => setCode(await sweepCommand(opts, io)));
+
+  program
+    .command('sql')
+    .summary('run SQL (DuckDB) over the warehouse: the results and causes views')
+    .description(
+      'Run one SQL query with DuckDB over the archive root\'s warehouse/ (Parquet, partitioned by source, region and the run\'s date): ' +
+        '`results` has a row per record, `causes` a row per cause of each run (columns in docs/warehouse.md). Reads a folder: the local cloud\'s, a copied or mounted archive.',
+    )
+    .argument('<query>', 'the SQL query')
+    .option('--to <url|dir>', 'the archive root: a folder or file:///abs/dir (default: $ARCHIVE_URL, else ./.local-cloud/archive)')
+    .addOption(new Option('--format <format>', 'table, csv or json').choices([...SQL_FORMATS]).default('table'))
+    .addHelpText('after', examples(EXAMPLES.sql))
+    .action(async (query: string, opts) => setCode(await sqlCommand(query, opts, io)));
 
   program
     .command('serve')

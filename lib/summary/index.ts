@@ -33,6 +33,11 @@ export interface SummarizeOptions {
   fetch?: typeof fetch;
   /** Distinct causes kept as groups. @default 5000 */
   maxGroups?: number;
+  /**
+   * Run with every summary before summary.json is stored (the warehouse step, lib/warehouse `writeWarehouse`): its
+   * failure fails the summary, so a retried or recomputed summary runs it again. None when undefined.
+   */
+  afterSummary?: ((step: { store: ObjectStore; ref: ArchiveRef; manifest: Manifest; summary: Summary; logger: Logger }) => Promise<unknown>) | undefined;
 }
 
 /** The objects a summary writes, relative to the archive root. */
@@ -141,8 +146,9 @@ export async function storeSummary(
   const markdown = renderMarkdown(summary);
   const html = renderReportHtml(summary);
 
-  // summary.json last: once it exists (and matches the manifest) the other objects are there too.
+  // summary.json last: once it exists (and matches the manifest) the other objects (the warehouse's too) are there.
   await Promise.all([
+    options.afterSummary?.({ store, ref, manifest, summary, logger }),
     store.put(keys.retry, summary.retry.ids.length ? summary.retry.ids.join('\n') + '\n' : '', { contentType: 'text/plain; charset=utf-8' }),
     store.put(keys.markdown, markdown, { contentType: 'text/markdown; charset=utf-8' }),
     store.put(keys.report, html, { contentType: 'text/html; charset=utf-8' }),

@@ -11,13 +11,14 @@ import { headline } from './markdown';
 import type { NotifyOutcome } from './notify';
 import type { Runtime } from '../runtime';
 import type { Summary } from './summary';
+import { writeWarehouse } from '../warehouse';
 
 /** What the summarize entry points need (built once per invocation by {@link summarizeDeps}). */
 export type SummarizeDeps = Omit<SummarizeOptions, 'ref'>;
 
 /** The summarize dependencies of a handler runtime (the summarize function, and collect's inline summary). */
 export function summarizeDeps(rt: Pick<Runtime, 'store' | 'logger' | 'config'>): SummarizeDeps {
-  return { store: rt.store, logger: rt.logger, notify: rt.config.notify };
+  return { store: rt.store, logger: rt.logger, notify: rt.config.notify, afterSummary: writeWarehouse };
 }
 
 /** The fields of a summarize invocation payload: collect's payload (without the fan-out's fields) is one. */

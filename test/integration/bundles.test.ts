@@ -64,4 +64,16 @@ describe('the bundles', () => {
     expect(sources.filter((s) => s.includes('local-cloud'))).toEqual([]);
     expect(readFileSync(join(dir, 'index.js'), 'utf8')).not.toContain('LocalCloudDemo');
   });
+
+  it.each(['collect', 'summarize', 'sweep', 'on-cloud-assistant-event'])('%s: no DuckDB (native, the command line\'s only); the Parquet writer only where summaries are stored', (name) => {
+    // Prepare: every source file of the function's files, from their source maps
+    const dir = join(root, 'dist', name);
+    const sources = readdirSync(dir)
+      .filter((f) => f.endsWith('.js.map'))
+      .flatMap((f) => (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { sources: string[] }).sources);
+    // Assess
+    expect(sources.filter((s) => s.includes('@duckdb') || s.includes('lib/warehouse/sql') || s.includes('lib/cli/'))).toEqual([]);
+    const writer = sources.some((s) => s.includes('node_modules/hyparquet-writer/'));
+    expect(writer).toBe(name === 'collect' || name === 'summarize');
+  });
 });

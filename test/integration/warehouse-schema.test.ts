@@ -1,0 +1,97 @@
+/**
+ * The warehouse's layout is a contract with query engines: the Parquet files written for an ECS and an OOS archive
+ * have exactly the columns, types and nullability docs/warehouse.md documents, in that order, and sit at the
+ * documented Hive-partitioned keys. Also the `sql` command, run as a user does, over the same folder.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCollect } from '../../lib/collect';
+import { parseCollectRequest } from '../../lib/collect/request';
+import { createRuntime, type Runtime } from '../../lib/runtime';
+import { openWarehouseSql, type WarehouseSql } from '../../lib/warehouse/sql';
+import { runCli } from '../helpers/cli';
+import { fcContext, startTestCloud, type TestCloud } from '../helpers/local-cloud';
+
+let t: TestCloud;
+let rt: Runtime;
+let root: string;
+let db: WarehouseSql;
+let ids: { invokeId: string; executionId: string };
+beforeAll(async () => {
+  t = await startTestCloud({ seed: 7 });
+  rt = createRuntime(fcContext(), { env: t.env('file', { SUMMARIZE_AFTER_COLLECT: 'inline' }) });
+  const data = t.cloud.rpc.data;
+  ids = {
+    invokeId: data.addInvocation({ instances: 120, failureRate: 0.25, commandName: 'patch.sh', createdAt: '2026-10-30T23:59:00Z' }).invokeId,
+    executionId: data.addExecution({ resources: 80, failureRate: 0.2, startedAt: '2026-10-31T01:00:00Z' }).executionId,
+  };
+  await runCollect(parseCollectRequest({ source: 'ecs', regionId: 'cn-hangzhou', invokeId: ids.invokeId }), rt);
+  await runCollect(parseCollectRequest({ source: 'oos', regionId: 'cn-hangzhou', executionId: ids.executionId }), rt);
+  root = fileURLToPath(rt.store.url);
+  db = await openWarehouseSql(root);
+}, 60_000);
+afterAll(async () => {
+  db?.close();
+  await t?.close();
+});
+
+/** The documented columns of a table: the rows of the Markdown table between its schema markers. */
+function documented(table: string): { name: string; type: string; nullable: boolean }[] {
+  const doc = readFileSync(resolve(__dirname, '../../docs/warehouse.md'), 'utf8');
+  const section = doc.split(`<!-- schema:${table} -->`)[1]?.split(`<!-- /schema:${table} -->`)[0] ?? '';
+  return [...section.matchAll(/^\| `([a-z_]+)` \| ([A-Z]+) \| (yes|no) \|/gm)].map((m) => ({ name: m[1] ?? '', type: m[2] ?? '', nullable: m[3] === 'yes' }));
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(root, join(e.parentPath, e.name)))
+    .sort();
+}
+
+describe('the warehouse files', () => {
+  it('sit at the documented keys: Hive partitions by source, region and the run’s own date', () => {
+    expect(filesUnder(join(root, 'warehouse'))).toEqual([
+      `warehouse/causes/source=ecs/region=cn-hangzhou/date=2026-10-30/${ids.invokeId}.parquet`,
+      `warehouse/causes/source=oos/region=cn-hangzhou/date=2026-10-31/${ids.executionId}.parquet`,
+      `warehouse/results/source=ecs/region=cn-hangzhou/date=2026-10-30/${ids.invokeId}.parquet`,
+      `warehouse/results/source=oos/region=cn-hangzhou/date=2026-10-31/${ids.executionId}.parquet`,
+    ]);
+  });
+
+  it.each(['results', 'causes'])('%s: every file has the documented columns, types and nullability, in order', async (table) => {
+    const expected = documented(table);
+    expect(expected.length).toBeGreaterThan(8);
+    for (const file of filesUnder(join(root, 'warehouse', table))) {
+      const path = join(root, file).replace(/'/g, "''");
+      const described = await db.all(`describe select * from read_parquet('${path}', hive_partitioning = false)`);
+      expect(described.map((c) => ({ name: c.column_name, type: c.column_type }))).toEqual(expected.map(({ name, type }) => ({ name, type })));
+      const schema = await db.all(`select name, repetition_type from parquet_schema('${path}') where name <> 'root'`);
+      expect(schema.map((c) => ({ name: c.name, nullable: c.repetition_type === 'OPTIONAL' }))).toEqual(expected.map(({ name, nullable }) => ({ name, nullable })));
+    }
+    // The views add the partition columns.
+    const view = await db.all(`describe ${table}`);
+    expect(view.map((c) => `${String(c.column_name)} ${String(c.column_type)}`).slice(-3).sort()).toEqual(['date DATE', 'region VARCHAR', 'source VARCHAR']);
+  });
+
+  it('`execution-archive sql` answers over the folder as a table, CSV and JSON', async () => {
+    const query = "select source, outcome, count(*) as n from results group by all order by all";
+    const table = await runCli(['sql', query, '--to', root]);
+    expect(table.code, table.stderr).toBe(0);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^source\s+outcome\s+n$/);
+    expect(lines.at(-1)).toBe('(4 rows)');
+    const csv = await runCli(['sql', query, '--to', root, '--format', 'csv']);
+    const rows = csv.stdout.trimEnd().split('\n');
+    expect(rows[0]).toBe('source,outcome,n');
+    const total = rows.slice(1).reduce((n, r) => n + Number(r.split(',')[2]), 0);
+    expect(total).toBe(200);
+    const json = await runCli(['sql', 'select count(*)::integer as n from causes where cause_key is null', '--to', root, '--format', 'json']);
+    expect(JSON.parse(json.stdout)).toEqual([{ n: 0 }]);
+    const bad = await runCli(['sql', 'select nope from results', '--to', root]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/nope/);
+  }, 60_000);
+});
