@@ -16,7 +16,7 @@ import type { ObjectStore } from '../archive/store';
 import { InputError } from '../errors';
 import { loadSummary } from '../summary';
 import { handleSummaryInvocation, summarizeDeps } from '../summary/invocation';
-import { formatPercent } from '../summary/markdown';
+import { formatPercent } from '../summary/render/markdown';
 import type { Summary } from '../summary/summary';
 import { sourceOfId } from './collect';
 import { EXIT, UsageError, println, type CliIo } from './io';

@@ -9,7 +9,7 @@ import { COLLECTOR } from '../runtime';
 import { errorResponse, isHttpTriggerEvent, jsonResponse, plainText, readJsonBody, toHttpRequest, type HttpResponse } from '../triggers';
 import { handleSummaryInvocation, summarizeDeps } from '../summary/invocation';
 import { createLiveSummary, type LiveSummary } from '../summary/live';
-import { headline } from '../summary/markdown';
+import { headline } from '../summary/render/markdown';
 import { collect, type CollectDeps, type CollectResult } from './collect';
 import { collectPayload, parseCollectRequest, type CollectRequest } from './request';
 import { collectFunctionName, type AsyncInvoker } from '../fanout';

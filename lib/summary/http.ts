@@ -12,7 +12,7 @@ import { ARCHIVE_FIELDS, describeValue, rejectUnknownFields } from '../payload';
 import { errorResponse, isHttpTriggerEvent, plainText, readJsonBody, textResponse, toHttpRequest, type HttpRequest, type HttpResponse } from '../triggers';
 import { loadSummary, type SummaryFormat } from './index';
 import { handleSummaryInvocation, parseArchiveRef, type SummarizeDeps, type SummarizeInvocationResult } from './invocation';
-import { REPORT_CSP } from './report-html';
+import { REPORT_CSP } from './render/report-html';
 
 /** The parameters of `GET /summary`. */
 const QUERY_FIELDS: readonly string[] = [...ARCHIVE_FIELDS, 'format', 'refresh', 'force'];

@@ -10,9 +10,9 @@ import type { ObjectStore } from '../archive/store';
 import { InputError } from '../errors';
 import type { Logger } from '../log';
 import { createAggregator, indexChildren, type Aggregation, type ChildIndex } from './aggregate';
-import { renderMarkdown } from './markdown';
+import { renderMarkdown } from './render/markdown';
 import { notifyFailures, type NotifyConfig, type NotifyOutcome } from './notify';
-import { renderReportHtml } from './report-html';
+import { renderReportHtml } from './render/report-html';
 import { MASKING_VERSION } from '../causes/secrets';
 import { buildSummary, subjectOf, SUMMARY_FORMAT, type Subject, type Summary } from './summary';
 

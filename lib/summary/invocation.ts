@@ -7,7 +7,7 @@ import { InputError } from '../errors';
 import { ARCHIVE_FIELDS, optionalBoolean, parseArchiveFields, rejectUnknownFields, requireObject } from '../payload';
 import type { FailureGroup } from './aggregate';
 import { loadSummary, type SummarizeOptions, type SummaryKeys } from './index';
-import { headline } from './markdown';
+import { headline } from './render/markdown';
 import type { NotifyOutcome } from './notify';
 import type { Runtime } from '../runtime';
 import type { Summary } from './summary';

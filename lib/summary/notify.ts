@@ -16,7 +16,7 @@ import type { ObjectStore } from '../archive/store';
 import type { NotifyConfig } from '../config';
 import { isAlreadyExists } from '../errors';
 import type { Logger } from '../log';
-import { formatCount, formatPercent, groupLabel, headline, mdCode, mdText, subjectLine } from './markdown';
+import { formatCount, formatPercent, groupLabel, headline, mdCode, mdText, subjectLine } from './render/markdown';
 import type { Summary } from './summary';
 
 export type { NotifyConfig } from '../config';

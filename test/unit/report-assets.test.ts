@@ -1,5 +1,5 @@
 /**
- * The report's script and styles are source files (lib/summary/report/) compiled into a generated module that
+ * The report's script and styles are source files (lib/summary/render/report/) compiled into a generated module that
  * report-html.ts inlines: the generated module must match its sources, and the page's Content-Security-Policy must
  * name the hash of exactly the script and stylesheet it carries, and allow nothing else.
  */
@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 import type { ArchiveRef } from '../../lib/archive/layout';
 import { silentLogger } from '../../lib/log';
 import { summarizeArchive } from '../../lib/summary/index';
-import { REPORT_CSS, REPORT_SCRIPT } from '../../lib/summary/report-assets.generated';
-import { REPORT_CSP } from '../../lib/summary/report-html';
+import { REPORT_CSS, REPORT_SCRIPT } from '../../lib/summary/render/report-assets.generated';
+import { REPORT_CSP } from '../../lib/summary/render/report-html';
 import { GENERATED, reportAssetsModule } from '../../scripts/report-assets';
 import { ecsRecord, instanceId, writeArchive } from '../helpers/archive-fixture';
 import { createMemoryStore } from '../helpers/memory-store';
@@ -44,7 +44,7 @@ function directives(csp: string): Map<string, string[]> {
 }
 
 describe('the report assets', () => {
-  it('generated from the current sources (run npm run assets after editing lib/summary/report/)', async () => {
+  it('generated from the current sources (run npm run assets after editing lib/summary/render/report/)', async () => {
     // Prepare, Act: what the generator makes of the sources now.
     const expected = await reportAssetsModule();
     // Assess

@@ -7,7 +7,7 @@ import { reportKey, summaryMarkdownKey, type ArchiveRef } from '../../lib/archiv
 import { silentLogger } from '../../lib/log';
 import { ERRORS_PER_GROUP } from '../../lib/summary/aggregate';
 import { summarizeArchive } from '../../lib/summary/index';
-import { formatCount } from '../../lib/summary/markdown';
+import { formatCount } from '../../lib/summary/render/markdown';
 import { clipWords } from '../../lib/causes/signature';
 import { ecsRecord, instanceId, oosChild, oosRecord, writeArchive } from '../helpers/archive-fixture';
 import { createMemoryStore } from '../helpers/memory-store';

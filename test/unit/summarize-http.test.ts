@@ -9,7 +9,7 @@ import { InputError } from '../../lib/errors';
 import { silentLogger } from '../../lib/log';
 import { handleSummarizeEvent, negotiateFormat } from '../../lib/summary/http';
 import { handleSummaryInvocation, parseArchiveRef, type SummarizeDeps, type SummarizeInvocationResult } from '../../lib/summary/invocation';
-import { REPORT_CSP } from '../../lib/summary/report-html';
+import { REPORT_CSP } from '../../lib/summary/render/report-html';
 import { decodeEvent, type HttpResponse } from '../../lib/triggers';
 import { ecsRecord, instanceId, oosRecord, writeArchive } from '../helpers/archive-fixture';
 import { createMemoryStore } from '../helpers/memory-store';

@@ -2,7 +2,7 @@
  * `report.html`: one self-contained page (inline CSS, inline SVG, one inline script; no fonts, images or requests)
  * that works offline, from `file://` and when opened from OSS.
  *
- * The page's script and styles are written as source files (lib/summary/report/client.ts, report.css);
+ * The page's script and styles are written as source files (lib/summary/render/report/client.ts, report.css);
  * scripts/report-assets.ts compiles them into report-assets.generated.ts, whose text is inlined here as is.
  *
  * Safety: every piece of data is HTML-escaped; the data the script needs sits in a
@@ -12,11 +12,11 @@
  * script or send anything anywhere.
  */
 import { createHash } from 'node:crypto';
-import type { FailureGroup } from './aggregate';
+import type { FailureGroup } from '../aggregate';
 import { formatCount, formatPercent, formatSeconds, groupLabel, headline, subjectLine } from './markdown';
 import { REPORT_CSS, REPORT_SCRIPT } from './report-assets.generated';
 import type { ReportData } from './report/data';
-import type { Summary, Timeline } from './summary';
+import type { Summary, Timeline } from '../summary';
 
 /** Instance ids rendered into each group's `<details>`; the script adds the rest when the group is opened. */
 const IDS_PER_GROUP_HTML = 300;
@@ -252,7 +252,7 @@ function card(kind: string, key: string, value: string, sub = ''): string {
   return `<li class="card ${kind}"><div class="k">${escapeHtml(key)}</div><div class="v">${value}</div>${note}</li>`;
 }
 
-/** What the script reads from the page's JSON block (lib/summary/report/data.ts). */
+/** What the script reads from the page's JSON block (lib/summary/render/report/data.ts). */
 function reportData(s: Summary): ReportData {
   return {
     groups: s.groups.map((g) => ({

@@ -2,8 +2,8 @@
  * `summary.md`: a short human summary — headline numbers, the top causes with an example each, and the retry list
  * (inline when short, else where it is).
  */
-import type { FailureGroup } from './aggregate';
-import type { Summary } from './summary';
+import type { FailureGroup } from '../aggregate';
+import type { Summary } from '../summary';
 
 /** Groups shown in full in the Markdown summary. */
 export const MARKDOWN_TOP_GROUPS = 10;

@@ -1,6 +1,6 @@
 /**
  * The script of report.html, run in the browser. scripts/report-assets.ts compiles it (esbuild, one IIFE for
- * ES2020 browsers) into lib/summary/report-assets.generated.ts, which report-html.ts inlines as the page's only
+ * ES2020 browsers) into lib/summary/render/report-assets.generated.ts, which report-html.ts inlines as the page's only
  * script; the Content-Security-Policy allows it by its hash and allows no request at all.
  *
  * It reads the JSON block, fills the failed-instance table (DOM nodes and textContent only, never markup), filters
