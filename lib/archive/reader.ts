@@ -73,7 +73,7 @@ export async function readManifest(store: ObjectStore, ref: ArchiveRef): Promise
 }
 
 /** What is wrong with a parsed manifest, or `undefined` when it has the expected shape. */
-function manifestProblem(value: unknown): string | undefined {
+export function manifestProblem(value: unknown): string | undefined {
   if (!isObject(value)) return 'not a JSON object';
   for (const field of ['format', 'regionId', 'id', 'startedAt', 'finishedAt'] as const) {
     if (typeof value[field] !== 'string') return `${field} must be a string`;
@@ -152,17 +152,25 @@ export class LineSplitter {
   }
 }
 
-/** An object whose read has started: its bytes flow through the hash and the gunzip, ahead of its reader. */
-interface OpenObject {
+/**
+ * How an object's stored bytes are read: `ndjson` gzip NDJSON (parts, related objects: records counted and parsed),
+ * `gzip` gzip text that must decompress (e.g. full outputs), `bytes` stored as they are (hashed only).
+ */
+export type ObjectFormat = 'ndjson' | 'gzip' | 'bytes';
+
+/** An object whose read has started: its bytes flow through the hash (and the gunzip), ahead of its reader. */
+export interface OpenObject {
   entry: ObjectEntry;
-  /** The gunzip to iterate and the running figures of the bytes read; rejects as the object's read would throw. */
+  format: ObjectFormat;
+  /** The stream to iterate and the running figures of the bytes read; rejects as the object's read would throw. */
   flowing: Promise<Flowing>;
   /** Stops reading the object (its stream is destroyed now, or as soon as the store hands it over). */
   close(): void;
 }
 
 interface Flowing {
-  gunzip: Readable;
+  /** The gunzip (or, for `bytes`, the stored bytes as they pass the hash). */
+  output: Readable;
   hash: Hash;
   /** Stored bytes read so far. */
   bytes(): number;
@@ -171,7 +179,7 @@ interface Flowing {
 }
 
 /** Starts reading one object: getStream, then the stored bytes through the hash into a gunzip that reads ahead. */
-function openObject(store: ObjectStore, entry: ObjectEntry): OpenObject {
+export function openObject(store: ObjectStore, entry: ObjectEntry, format: ObjectFormat = 'ndjson'): OpenObject {
   let closed = false;
   let streams: Readable[] = [];
   const flowing = (async (): Promise<Flowing> => {
@@ -188,24 +196,23 @@ function openObject(store: ObjectStore, entry: ObjectEntry): OpenObject {
         callback(null, chunk);
       },
     });
-    const gunzip = createGunzip(GUNZIP_OPTIONS);
     let sourceError: unknown;
     raw.once('error', (err) => {
       sourceError ??= err;
     });
-    streams = [raw, gunzip];
-    if (closed) {
-      raw.destroy();
-      gunzip.destroy();
-    }
-    // pipeline() forwards errors from any stage to the gunzip stream we iterate, and tears all stages down.
-    pipeline(raw, meter, gunzip, () => undefined);
-    return { gunzip, hash, bytes: () => bytes, sourceError: () => sourceError };
+    const output = format === 'bytes' ? meter : createGunzip(GUNZIP_OPTIONS);
+    streams = output === meter ? [raw, meter] : [raw, output];
+    if (closed) for (const s of streams) s.destroy();
+    // pipeline() forwards errors from any stage to the stream we iterate, and tears all stages down.
+    if (output === meter) pipeline(raw, meter, () => undefined);
+    else pipeline(raw, meter, output, () => undefined);
+    return { output, hash, bytes: () => bytes, sourceError: () => sourceError };
   })();
-  // Read ahead, an object's failure is reported when its turn comes (readOpen), never as an unhandled rejection.
+  // Read ahead, an object's failure is reported when its turn comes, never as an unhandled rejection.
   flowing.catch(() => undefined);
   return {
     entry,
+    format,
     flowing,
     close() {
       closed = true;
@@ -215,82 +222,148 @@ function openObject(store: ObjectStore, entry: ObjectEntry): OpenObject {
 }
 
 /**
+ * What reading an object through found, filled in as it is read. A content problem is recorded here, never thrown:
+ * {@link scanObject} reads on to the end (hashing) so that the stored bytes can be judged against the entry first.
+ */
+export interface ObjectScan {
+  /** The object does not exist. */
+  missing: boolean;
+  /** The store failed to hand over or to stream the object (not the object's fault). */
+  readError?: unknown;
+  /** Stored bytes read, and their sha256 (hex) once read through. */
+  bytes: number;
+  sha256?: string;
+  /** The stored bytes do not decompress (zlib's error). */
+  undecompressable?: Error;
+  /** NDJSON lines that hold a JSON object. */
+  records: number;
+  /** The first line that is not a JSON object (1-based), and why. */
+  badLine?: { line: number; reason: 'is not valid JSON' | 'is not a JSON object'; cause?: unknown };
+  /** The object was read to its end (false when the reader stopped early or a read failed). */
+  finished: boolean;
+}
+
+/** A scan before the first byte. */
+export function newScan(): ObjectScan {
+  return { missing: false, bytes: 0, records: 0, finished: false };
+}
+
+/**
+ * Reads an open object to its end: yields its records (`ndjson`), a batch per decompressed chunk, and fills `scan`
+ * with what was found. Never throws for the object's content or a failing read (they are in `scan`); with
+ * `stopAtBadLine` it returns at the first line that is not a JSON object instead of hashing on. Does not close the
+ * object: the caller does, whatever happens.
+ */
+export async function* scanObject(open: OpenObject, scan: ObjectScan, stopAtBadLine = false): AsyncGenerator<Record<string, unknown>[], void, undefined> {
+  let flowing: Flowing;
+  try {
+    flowing = await open.flowing;
+  } catch (err) {
+    if (err instanceof StorageError && err.code === 'MissingObject') scan.missing = true;
+    else scan.readError = err;
+    return;
+  }
+  const { output, hash, bytes, sourceError } = flowing;
+  const lines = open.format === 'ndjson' ? new LineSplitter() : undefined;
+  let lineNo = 0;
+  const parse = (line: string, into: Record<string, unknown>[]): void => {
+    lineNo += 1;
+    // A record's line starts with `{` and is not blank: only other lines are trimmed to find out.
+    if (scan.badLine || line.length === 0 || (line.charCodeAt(0) !== 0x7b && line.trim() === '')) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (err) {
+      scan.badLine = { line: lineNo, reason: 'is not valid JSON', cause: err };
+      return;
+    }
+    if (!isObject(value)) {
+      scan.badLine = { line: lineNo, reason: 'is not a JSON object' };
+      return;
+    }
+    scan.records += 1;
+    into.push(value);
+  };
+  try {
+    for await (const chunk of output as AsyncIterable<Buffer>) {
+      if (!lines || scan.badLine) continue; // draining, to finish the hash
+      const batch: Record<string, unknown>[] = [];
+      for (const line of lines.push(chunk)) parse(line, batch);
+      if (batch.length > 0) yield batch;
+      if (scan.badLine && stopAtBadLine) return;
+    }
+  } catch (err) {
+    const source = sourceError();
+    if (source !== undefined) scan.readError = source;
+    else scan.undecompressable = err as Error;
+    scan.bytes = bytes();
+    return;
+  }
+  if (lines) {
+    const last: Record<string, unknown>[] = [];
+    parse(lines.end(), last);
+    if (last.length > 0) yield last;
+  }
+  scan.bytes = bytes();
+  scan.sha256 = hash.digest('hex');
+  scan.finished = true;
+}
+
+/** True when the stored bytes read are not the ones the entry names (size or sha256). */
+function storedBytesDiffer(entry: ObjectEntry, scan: ObjectScan): boolean {
+  return scan.sha256 !== entry.sha256 || scan.bytes !== entry.bytes;
+}
+
+/**
+ * The error a reader throws for what a scan found (`undefined` when the object is as its entry says), in the order of
+ * likelihood: a missing object, a failing read, damaged bytes (with `verify`: they explain a bad line or a count),
+ * a bad line, a record count.
+ */
+export function scanError(entry: ObjectEntry, scan: ObjectScan, verify: boolean): StorageError | undefined {
+  const { key } = entry;
+  if (scan.missing) return new StorageError('MissingObject', `${key} is listed in the manifest but does not exist`, { key });
+  if (scan.readError !== undefined) {
+    const source = scan.readError;
+    if (source instanceof StorageError) return source;
+    return new StorageError('ReadFailed', `reading ${key} failed: ${(source as Error).message}`, { key }, { cause: source });
+  }
+  const badRecord = scan.badLine && new StorageError('CorruptRecord', `${key} line ${scan.badLine.line} ${scan.badLine.reason}`, { key }, scan.badLine.cause === undefined ? {} : { cause: scan.badLine.cause });
+  if (scan.undecompressable) {
+    // The manifest's sha256 was taken over bytes that decompressed, so bytes that do not are not those bytes.
+    if (verify) return new StorageError('ChecksumMismatch', `${key} does not match its manifest entry (it does not decompress)`, { key }, { cause: scan.undecompressable });
+    return new StorageError('CorruptObject', `${key} could not be read: ${scan.undecompressable.message}`, { key }, { cause: scan.undecompressable });
+  }
+  if (!verify) return badRecord;
+  if (scan.finished && storedBytesDiffer(entry, scan)) {
+    return new StorageError(
+      'ChecksumMismatch',
+      `${key} does not match its manifest entry: sha256 ${scan.sha256 ?? '?'} (${scan.bytes} bytes), expected ${entry.sha256} (${entry.bytes} bytes)`,
+      { key },
+      badRecord ? { cause: badRecord } : {},
+    );
+  }
+  if (badRecord) return badRecord;
+  if (scan.finished && scan.records !== entry.records) {
+    return new StorageError('RecordCountMismatch', `${key} holds ${scan.records} records; the manifest says ${entry.records}`, { key });
+  }
+  return undefined;
+}
+
+/**
  * The records of an open object, one batch per decompressed chunk, then the object's check against its entry.
  * Closes the object whatever happens (an early stop of the consumer included).
  */
 async function* readOpen(open: OpenObject, verify: boolean): AsyncGenerator<Record<string, unknown>[], void, undefined> {
-  const { entry } = open;
+  const scan = newScan();
   try {
-    const { gunzip, hash, bytes, sourceError } = await open.flowing;
-    const lines = new LineSplitter();
-    let records = 0;
-    let lineNo = 0;
-    const parse = (line: string, into: Record<string, unknown>[]): void => {
-      lineNo += 1;
-      // A record's line starts with `{` and is not blank: only other lines are trimmed to find out.
-      if (line.length === 0 || (line.charCodeAt(0) !== 0x7b && line.trim() === '')) return;
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch (err) {
-        throw new StorageError('CorruptRecord', `${entry.key} line ${lineNo} is not valid JSON`, { key: entry.key }, { cause: err });
-      }
-      if (!isObject(value)) throw new StorageError('CorruptRecord', `${entry.key} line ${lineNo} is not a JSON object`, { key: entry.key });
-      records += 1;
-      into.push(value);
-    };
-
     // With verify on, a line that does not parse is reported only after the whole object was hashed: damaged bytes
     // (ChecksumMismatch) are the likely reason, and a damaged object must not be reported as a bad record.
-    let badRecord: StorageError | undefined;
-    try {
-      for await (const chunk of gunzip as AsyncIterable<Buffer>) {
-        if (badRecord) continue; // draining, to finish the hash
-        const batch: Record<string, unknown>[] = [];
-        try {
-          for (const line of lines.push(chunk)) parse(line, batch);
-        } catch (err) {
-          if (!verify || !(err instanceof StorageError)) throw err;
-          badRecord = err;
-        }
-        if (batch.length > 0) yield batch;
-      }
-    } catch (err) {
-      if (err instanceof StorageError) throw err;
-      const source = sourceError();
-      if (source !== undefined) {
-        if (source instanceof StorageError) throw source;
-        throw new StorageError('ReadFailed', `reading ${entry.key} failed: ${(source as Error).message}`, { key: entry.key }, { cause: source });
-      }
-      // The manifest's sha256 was taken over bytes that decompressed, so bytes that do not are not those bytes.
-      if (verify) {
-        throw new StorageError('ChecksumMismatch', `${entry.key} does not match its manifest entry (it does not decompress)`, { key: entry.key }, { cause: err });
-      }
-      throw new StorageError('CorruptObject', `${entry.key} could not be read: ${(err as Error).message}`, { key: entry.key }, { cause: err });
-    }
-    if (!badRecord) {
-      const last: Record<string, unknown>[] = [];
-      parse(lines.end(), last);
-      if (last.length > 0) yield last;
-    }
-
-    if (!verify) return;
-    const sha256 = hash.digest('hex');
-    if (sha256 !== entry.sha256 || bytes() !== entry.bytes) {
-      throw new StorageError(
-        'ChecksumMismatch',
-        `${entry.key} does not match its manifest entry: sha256 ${sha256} (${bytes()} bytes), expected ${entry.sha256} (${entry.bytes} bytes)`,
-        { key: entry.key },
-        badRecord ? { cause: badRecord } : {},
-      );
-    }
-    if (badRecord) throw badRecord;
-    if (records !== entry.records) {
-      throw new StorageError('RecordCountMismatch', `${entry.key} holds ${records} records; the manifest says ${entry.records}`, { key: entry.key });
-    }
+    yield* scanObject(open, scan, !verify);
   } finally {
     open.close();
   }
+  const err = scanError(open.entry, scan, verify);
+  if (err) throw err;
 }
 
 /**

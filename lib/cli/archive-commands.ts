@@ -3,17 +3,12 @@
  * table, or the HTML report in a browser) and `verify` (every object re-read against the manifest).
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createGunzip } from 'node:zlib';
 import type { ArchiveRef } from '../archive/layout';
-import { readManifest } from '../archive/reader';
-import type { ObjectEntry } from '../archive/manifest';
-import type { ObjectStore } from '../archive/store';
-import { InputError } from '../errors';
+import { verifyArchive, type ObjectCheck, type Verdict } from '../archive/verify';
 import { loadSummary } from '../summary';
 import { handleSummaryInvocation, summarizeDeps } from '../summary/invocation';
 import { formatPercent } from '../summary/render/markdown';
@@ -141,74 +136,37 @@ export async function reportCommand(id: string | undefined, opts: ArchiveCommand
   return EXIT.ok;
 }
 
-/** What verify found about one object. */
-export interface ObjectCheck {
-  key: string;
-  ok: boolean;
-  expected: { bytes: number; sha256: string; records: number };
-  actual: { bytes: number; sha256: string; records: number } | null;
-  problems: string[];
+/** The exit code of a verification: intact 0, damaged 1, could not be read 4. */
+export function verifyExitCode(verdict: Verdict): number {
+  return verdict === 'intact' ? EXIT.ok : verdict === 'damaged' ? EXIT.failure : EXIT.unreadable;
 }
 
-/** Streams one object: its size and SHA-256 as stored, and its NDJSON lines after gunzip. */
-async function measure(store: ObjectStore, entry: ObjectEntry): Promise<ObjectCheck> {
-  const expected = { bytes: entry.bytes, sha256: entry.sha256, records: entry.records };
-  const stream = await store.getStream(entry.key);
-  if (!stream) return { key: entry.key, ok: false, expected, actual: null, problems: ['missing'] };
-  const hash = createHash('sha256');
-  let bytes = 0;
-  let records = 0;
-  let last = 0x0a;
-  const gunzip = createGunzip();
-  const counted = new Promise<void>((resolve, reject) => {
-    gunzip.on('data', (chunk: Buffer) => {
-      for (const b of chunk) if (b === 0x0a) records++;
-      last = chunk.at(-1) ?? last;
-    });
-    gunzip.on('end', resolve);
-    gunzip.on('error', reject);
-  });
-  const problems: string[] = [];
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      if (!gunzip.write(chunk)) await new Promise((r) => gunzip.once('drain', r));
-    }
-    gunzip.end();
-    await counted;
-    if (last !== 0x0a) records++;
-  } catch (err) {
-    problems.push(`not gzip NDJSON: ${(err as Error).message}`);
-  }
-  const actual = { bytes, sha256: hash.digest('hex'), records };
-  if (actual.bytes !== expected.bytes) problems.push(`${fmt(actual.bytes)} bytes, manifest says ${fmt(expected.bytes)}`);
-  if (actual.sha256 !== expected.sha256) problems.push(`sha256 ${actual.sha256.slice(0, 12)}…, manifest says ${expected.sha256.slice(0, 12)}…`);
-  if (problems.length === 0 && actual.records !== expected.records) problems.push(`${fmt(actual.records)} records, manifest says ${fmt(expected.records)}`);
-  return { key: entry.key, ok: problems.length === 0, expected, actual, problems };
+/** One object's line: `ok` with its figures, or `DAMAGED` with every problem found. */
+export function objectLine(check: ObjectCheck): string {
+  if (!check.ok) return `DAMAGED  ${check.key}: ${check.problems.map((p) => p.message).join('; ')}`;
+  const records = check.actual?.records === undefined ? '' : `${fmt(check.actual.records)} records, `;
+  return `ok       ${check.key} (${records}${fmt(check.actual?.bytes ?? 0)} bytes)`;
 }
 
+/**
+ * `verify`: every object the manifest lists on its own line (as it is read), the manifest's own problems, the objects
+ * the manifest does not list as warnings, then the verdict; `--json` prints the report as one document instead.
+ * The exit code is the verdict's ({@link verifyExitCode}); the checks are lib/archive/verify.ts, as the functions'.
+ */
 export async function verifyCommand(id: string | undefined, opts: ArchiveCommandOptions, io: CliIo): Promise<number> {
   const { rt, ref } = setup(id, opts, io);
-  const manifest = await readManifest(rt.store, ref);
-  if (!manifest?.complete) {
-    throw new InputError('ArchiveNotFound', `no complete archive of ${ref.source} ${ref.id} in ${ref.regionId} at ${rt.store.url} (no manifest.json saying complete)`, 404);
+  const print = !opts.json;
+  const report = await verifyArchive(rt.store, ref, {
+    onObject: (check) => {
+      if (print && (!check.ok || !opts.quiet)) println(io.stdout, objectLine(check));
+    },
+  });
+  if (opts.json) {
+    println(io.stdout, JSON.stringify(report, null, 2));
+    return verifyExitCode(report.verdict);
   }
-  const checks: ObjectCheck[] = [];
-  for (const entry of [...manifest.parts, ...manifest.related]) {
-    const check = await measure(rt.store, entry);
-    checks.push(check);
-    if (!opts.json && !opts.quiet) println(io.stderr, `${check.ok ? 'ok      ' : 'MISMATCH'} ${entry.key}${check.ok ? ` (${fmt(entry.records)} records, ${fmt(entry.bytes)} bytes)` : `: ${check.problems.join('; ')}`}`);
-  }
-  const partRecords = checks.slice(0, manifest.parts.length).reduce((n, c) => n + (c.actual?.records ?? 0), 0);
-  const problems = checks.filter((c) => !c.ok).map((c) => `${c.key}: ${c.problems.join('; ')}`);
-  if (partRecords !== manifest.records && problems.length === 0) problems.push(`the parts hold ${fmt(partRecords)} records, the manifest says ${fmt(manifest.records)}`);
-  const ok = problems.length === 0;
-  if (opts.json) println(io.stdout, JSON.stringify({ archive: ref, location: rt.store.locate(`${ref.source}/${ref.regionId}/${ref.id}/manifest.json`), ok, records: manifest.records, objects: checks }, null, 2));
-  else if (ok) println(io.stdout, `${ref.source} ${ref.id}: verified ${manifest.parts.length + manifest.related.length} objects, ${fmt(manifest.records)} records match the manifest`);
-  else {
-    println(io.stdout, `${ref.source} ${ref.id}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`);
-    for (const p of problems) println(io.stdout, `  ${p}`);
-  }
-  return ok ? EXIT.ok : EXIT.failure;
+  for (const problem of report.manifestProblems) println(io.stdout, `DAMAGED  ${problem}`);
+  for (const w of report.unlisted) println(io.stdout, `warning  ${w.key}: ${w.kind === 'stray' ? '' : `${w.kind.replace('-', ' ')}: `}${w.message}`);
+  println(io.stdout, report.summary);
+  return verifyExitCode(report.verdict);
 }

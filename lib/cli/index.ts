@@ -1,7 +1,7 @@
 /**
  * `execution-archive`: the operator's command line (package.json `bin`, `npx execution-archive --help`). Each command
  * calls the same lib/ code as the functions; this file only declares the commands and their options (commander),
- * maps errors to exit codes (0 ok, 1 failure, 2 usage, 3 partial/checkpointed) and turns Ctrl-C into a clean stop.
+ * maps errors to exit codes (0 ok, 1 failure, 2 usage, 3 partial/checkpointed, 4 verify could not read) and turns Ctrl-C into a clean stop.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { AppError } from '../errors';
@@ -59,7 +59,7 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .addHelpText(
       'after',
-      `\nExit codes: 0 ok, 1 failure, 2 usage, 3 partial (checkpointed by Ctrl-C, or some items failed): run again to resume.\n` +
+      `\nExit codes: 0 ok, 1 failure, 2 usage, 3 partial (checkpointed by Ctrl-C, or some items failed): run again to resume; 4 verify could not read the archive.\n` +
         `Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET(/SECURITY_TOKEN), else the default chain (--profile).\n` +
         `Endpoints: ALIBABA_CLOUD_{OOS,ECS,OSS,FC}_ENDPOINT, exactly as for the functions.\n`,
     );
@@ -102,8 +102,14 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
     .option('--top <n>', 'causes to list', '10')
     .addHelpText('after', examples(EXAMPLES.report))
     .action(async (id: string | undefined, opts) => setCode(await reportCommand(id, opts, io)));
-  archiveCommand('verify', 're-read an archive and check every object against the manifest', 'Re-read every part and related object: size, SHA-256 and record count against manifest.json. Exit 1 on any mismatch.')
-    .addHelpText('after', examples(EXAMPLES.verify))
+  archiveCommand(
+    'verify',
+    're-read an archive and check every object against the manifest',
+    'Re-read every object manifest.json lists and report each on its own line: ok, missing, size differs, sha256 differs, does not decompress,\n' +
+      "not valid NDJSON at line N, record count differs, holds another archive's records. Then the objects under the archive the manifest does not\n" +
+      'list (leftover generations, pending objects of an unfinished collection, stray files) as warnings, then the verdict. Never stops at the first damage.',
+  )
+    .addHelpText('after', `\nExit codes: 0 intact (warnings allowed), 1 damaged, 4 could not read the archive at all (no manifest.json, storage unreachable).\n${examples(EXAMPLES.verify)}`)
     .action(async (id: string | undefined, opts) => setCode(await verifyCommand(id, opts, io)));
 
   withCommonOptions(

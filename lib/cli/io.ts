@@ -13,6 +13,8 @@ export const EXIT = Object.freeze({
   usage: 2,
   /** Partial: checkpointed (Ctrl-C) or some of many items failed or were not started; run again to continue. */
   partial: 3,
+  /** `verify` could not read the archive at all (no manifest.json, storage unreachable), so it could not judge it. */
+  unreadable: 4,
 });
 
 export interface CliIo {

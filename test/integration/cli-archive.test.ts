@@ -78,12 +78,12 @@ describe('summarize, report, verify', () => {
     expect(readFileSync(opened, 'utf8').trim()).toBe(path);
   });
 
-  it('verify passes an intact archive and fails (exit 1) on a changed part', async () => {
+  it('verify passes an intact archive, fails (exit 1) on a changed part, and cannot verify (exit 4) what is not there', async () => {
     const id = present(demo().executionsBySize['100']);
     const ok = await runCli(['verify', id, '--to', to], { env });
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toContain(`oos ${id}: verified 3 objects, 100 records match the manifest`);
-    expect(ok.stderr).toMatch(/^ok {7}oos\/cn-hangzhou\/exec-\w+\/part-00000\.ndjson\.gz \(100 records/m);
+    expect(ok.stdout).toContain(`oos ${id}: intact: 3 objects, 100 records match the manifest`);
+    expect(ok.stdout).toMatch(/^ok {7}oos\/cn-hangzhou\/exec-\w+\/part-00000\.ndjson\.gz \(100 records/m);
 
     const part = join(to, 'oos', 'cn-hangzhou', id, 'part-00000.ndjson.gz');
     const bytes = readFileSync(part);
@@ -91,15 +91,18 @@ describe('summarize, report, verify', () => {
     writeFileSync(part, bytes);
     const bad = await runCli(['verify', id, '--to', to, '--json'], { env });
     expect(bad.code).toBe(1);
-    const report = JSON.parse(bad.stdout) as { ok: boolean; objects: Array<{ key: string; ok: boolean; problems: string[] }> };
-    expect(report.ok).toBe(false);
+    expect(bad.stderr).toBe('');
+    const report = JSON.parse(bad.stdout) as { verdict: string; objects: Array<{ key: string; ok: boolean; problems: Array<{ kind: string }> }> };
+    expect(report.verdict).toBe('damaged');
     expect(report.objects[0]).toMatchObject({ ok: false });
-    expect(present(report.objects[0]).problems.join(' ')).toMatch(/sha256/);
+    expect(present(report.objects[0]).problems.map((p) => p.kind)).toContain('sha256-differs');
     expect(report.objects.slice(1).every((o) => o.ok)).toBe(true);
 
     const missing = await runCli(['verify', present(demo().executionsBySize['49']), '--to', to], { env });
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('no complete archive');
+    expect(missing.code).toBe(4);
+    expect(missing.stdout).toContain('could not verify: no manifest.json');
+    const help = await runCli(['verify', '--help'], { env });
+    expect(help.stdout).toContain('Exit codes: 0 intact (warnings allowed), 1 damaged, 4 could not read the archive at all');
   });
 });
 
