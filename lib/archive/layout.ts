@@ -12,7 +12,9 @@ import type { Source } from '../ids';
  *                                                   re-collection's complete manifest (the switch)
  *   <source>/<regionId>/<id>/_checkpoint.json       resume state of an unfinished collection (deleted on commit),
  *                                                   with _pending.ndjson.gz and _pending-<listing>.ndjson.gz
- *   <source>/<regionId>/<id>/summary.json, summary.md, report.html, retry.txt   written by summarize
+ *   <source>/<regionId>/<id>/summary.json, summary.md, report.html, retry.txt   written by summarize, with
+ *     failures.ndjson.gz (every failed record's id and cause key), truncated.txt and causes/<key>.txt (full id
+ *     lists, when summary.json holds only their first ids) and report/instances-<n>.html (the report's pages)
  */
 export interface ArchiveRef {
   source: Source;
@@ -58,4 +60,10 @@ export const summaryKey = (ref: ArchiveRef) => `${archiveDir(ref)}/summary.json`
 export const summaryMarkdownKey = (ref: ArchiveRef) => `${archiveDir(ref)}/summary.md`;
 export const reportKey = (ref: ArchiveRef) => `${archiveDir(ref)}/report.html`;
 export const retryListKey = (ref: ArchiveRef) => `${archiveDir(ref)}/retry.txt`;
+export const failuresKey = (ref: ArchiveRef) => `${archiveDir(ref)}/failures.ndjson.gz`;
+export const truncatedListKey = (ref: ArchiveRef) => `${archiveDir(ref)}/truncated.txt`;
+/** A cause's full list of resources (its `resourceIdsKey`), one per line. */
+export const causeListKey = (ref: ArchiveRef, causeKey: string) => `${archiveDir(ref)}/causes/${causeKey}.txt`;
+/** The `page`-th (from 1) page of the report's failed-instance list. */
+export const reportPageKey = (ref: ArchiveRef, page: number) => `${archiveDir(ref)}/report/instances-${String(page).padStart(5, '0')}.html`;
 export const notifiedKey = (ref: ArchiveRef) => `${archiveDir(ref)}/_notified.json`;

@@ -310,3 +310,98 @@ export async function writeGzipRecords(store: ObjectStore, key: string, records:
   }
   return storeGzipObject(store, key, buffer);
 }
+
+/** Bytes a {@link TextObjectWriter} gathers before handing them to its spool. */
+const TEXT_CHUNK = 64 * 1024;
+/** Bytes handed to a spool and not yet written that make a {@link TextObjectWriter} wait for the file. */
+const TEXT_BACKLOG = 1 << 20;
+
+/**
+ * One text object in the making (a summary's JSON, Markdown, HTML page or id list), written piece by piece to a
+ * {@link Spool} and stored from it like an archive part: the whole text is never held, and a large one goes to the
+ * store as a multipart upload. Memory: one 64 KiB chunk and at most ~1 MiB handed to the file and not yet written.
+ * `write` waits only when that backlog is full, so a producer that awaits it runs at the disk's pace.
+ * {@link storeTextObject} stores it and closes its spool; one that is not stored must be {@link discard}ed.
+ */
+export class TextObjectWriter {
+  private readonly spool = new Spool();
+  private chunk = Buffer.allocUnsafe(TEXT_CHUNK);
+  private used = 0;
+  private backlog = 0;
+  /** UTF-8 bytes written so far. */
+  bytes = 0;
+
+  /** Appends text; resolves at once unless the backlog is full (then once the spool has written it). */
+  write(text: string): Promise<void> | undefined {
+    if (text.length === 0) return undefined;
+    if (this.chunk.length - this.used < text.length * 3) {
+      this.handOver();
+      if (text.length * 3 > this.chunk.length) {
+        const bytes = Buffer.from(text, 'utf8');
+        this.bytes += bytes.length;
+        this.append(bytes);
+        return this.wait();
+      }
+    }
+    const n = this.chunk.write(text, this.used, 'utf8');
+    this.used += n;
+    this.bytes += n;
+    return this.wait();
+  }
+
+  private handOver(): void {
+    if (this.used === 0) return;
+    this.append(this.chunk.subarray(0, this.used));
+    this.chunk = Buffer.allocUnsafe(TEXT_CHUNK);
+    this.used = 0;
+  }
+
+  private append(bytes: Buffer): void {
+    this.spool.append(bytes);
+    this.backlog += bytes.length;
+  }
+
+  private wait(): Promise<void> | undefined {
+    if (this.backlog < TEXT_BACKLOG) return undefined;
+    this.backlog = 0;
+    return this.spool.written();
+  }
+
+  /** The object's bytes, in their spool (called once, after the last write). */
+  async finish(): Promise<SpooledBody> {
+    this.handOver();
+    await this.spool.written();
+    return this.spool;
+  }
+
+  /** Drops the object: its spool is closed and deleted (also after {@link finish}, once the body has been stored). */
+  discard(): Promise<void> {
+    return this.spool.close();
+  }
+}
+
+/** Stores a text object under `key` (finishing it, then discarding it, stored or not); returns its size in bytes. */
+export async function storeTextObject(store: ObjectStore, key: string, writer: TextObjectWriter, contentType: string): Promise<number> {
+  try {
+    const body = await writer.finish();
+    await store.put(key, body, { contentType });
+    return body.size;
+  } finally {
+    await writer.discard();
+  }
+}
+
+/**
+ * Writes text given as pieces (a generator, so the whole never exists as one string) as one object; returns its size.
+ * @example await writeTextObject(store, key, renderPieces(summary), 'text/markdown; charset=utf-8');
+ */
+export async function writeTextObject(store: ObjectStore, key: string, pieces: Iterable<string> | AsyncIterable<string>, contentType: string): Promise<number> {
+  const writer = new TextObjectWriter();
+  try {
+    for await (const piece of pieces) await writer.write(piece);
+  } catch (err) {
+    await writer.discard();
+    throw err;
+  }
+  return storeTextObject(store, key, writer, contentType);
+}

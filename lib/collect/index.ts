@@ -7,7 +7,8 @@ import type { SummarizeAfterCollect } from '../config';
 import type { Runtime } from '../runtime';
 import { COLLECTOR } from '../runtime';
 import { errorResponse, isHttpTriggerEvent, jsonResponse, plainText, readJsonBody, toHttpRequest, type HttpResponse } from '../triggers';
-import { handleSummaryInvocation, summarizeDeps } from '../summary/invocation';
+import { summarizeArchive } from '../summary/index';
+import { summarizeDeps } from '../summary/invocation';
 import { createLiveSummary, type LiveSummary } from '../summary/live';
 import { headline } from '../summary/render/markdown';
 import { collect, type CollectDeps, type CollectResult } from './collect';
@@ -110,8 +111,8 @@ async function afterCommit(
       const stored = await live?.store({ ...summarizeDeps(rt), ref });
       if (stored) return { mode, headline: headline(stored.summary), failures: stored.summary.failures };
       if (live?.unavailable) rt.logger.debug('summarizing from the archive', { reason: live.unavailable });
-      const s = await handleSummaryInvocation(payload, summarizeDeps(rt));
-      return { mode, headline: s.headline, failures: s.failures };
+      const { summary } = await summarizeArchive({ ...summarizeDeps(rt), ref });
+      return { mode, headline: headline(summary), failures: summary.failures };
     }
     if (mode === 'async' && invoker) {
       const { requestId } = await invoker.invokeAsync(rt.config.summarizeFunctionName, payload, { taskId: `summarize-${req.source}-${req.id}` });

@@ -13,6 +13,7 @@ import type { Source } from '../ids';
 import { classifyStatus, ECS_NEVER_RAN } from '../status';
 import { CauseGrouper, createFailureReader, OVERFLOW, type FailureText } from '../causes/failure';
 import { maskSecrets } from '../causes/secrets';
+import { IdSpool, mergeLists, TRUNCATED_LIST } from './failure-lists';
 import { cleanLine, clip, clipWords } from '../causes/signature';
 
 export { oosMessage } from '../causes/failure';
@@ -64,8 +65,16 @@ export interface FailureGroup {
   title: string;
   /** The first record of the group: its resource id and an excerpt (≤ 2 KB) of its error text and output. */
   example: { id: string; text: string };
-  /** Every affected resource (ECS InstanceId / OOS ResourceId), each once, in archive order. */
+  /**
+   * The affected resources (ECS InstanceId / OOS ResourceId), each once, in archive order: all of them, or when
+   * {@link resourceIdsKey} is present the first ones (at least the first {@link SAMPLE_IDS} while the summary holds
+   * fewer than {@link SUMMARY_IDS} ids in all; see `sampleBudgets`).
+   */
   resourceIds: string[];
+  /** Only when `resourceIds` is cut: how many resources the cause affected (each once). */
+  resourceCount?: number;
+  /** Only when `resourceIds` is cut: the object holding them all, one per line (key relative to the archive root). */
+  resourceIdsKey?: string;
   /**
    * Each affected resource's own error line (the line the title is mined from, before masking of variables; at
    * most 200 characters, secrets masked), for the first {@link ERRORS_PER_GROUP} resources of the group in archive
@@ -76,8 +85,12 @@ export interface FailureGroup {
 
 /** Per-instance error lines kept per group (the report's instance table shows them). */
 export const ERRORS_PER_GROUP = 200;
-/** Per-instance error lines kept in all (bounds memory whatever the number of groups: ~200 bytes each). */
-export const MAX_INSTANCE_ERRORS = 20_000;
+/** Per-instance error lines kept in all (bounds memory and summary.json whatever the number of groups: ~250 bytes each). */
+export const MAX_INSTANCE_ERRORS = 5_000;
+/** Ids a cause's `resourceIds` holds at most before it is cut (the full list is then an object of its own). */
+export const SAMPLE_IDS = 1_000;
+/** Ids the causes' `resourceIds` hold in all at most (~30 bytes each in summary.json). */
+export const SUMMARY_IDS = 20_000;
 /** Longest per-instance error line kept (characters). */
 const INSTANCE_ERROR_CHARS = 200;
 
@@ -129,7 +142,8 @@ interface GroupState {
   /** Index of the group's first record. */
   first: number;
   example: { id: string; text: string };
-  resourceIds: Map<string, number>;
+  /** Its list in the id spool (`failure-lists.ts`): the ids of its records wait there, not here. */
+  list: number;
   /** Resource id → [index of its first record, its error line], for the first resources (see {@link ERRORS_PER_GROUP}). */
   errors: Map<string, [number, string]>;
 }
@@ -147,11 +161,19 @@ export interface Aggregation {
   groups: FailureGroup[];
   /** Distinct causes that did not fit under `maxGroups` and were counted in the `other` group. */
   overflowCauses: number;
-  /** Failed resources, each once, in archive order. */
+  /** Failed resources, each once, in archive order: all, or the first {@link SAMPLE_IDS} when `retryCount` is more. */
   retryIds: string[];
+  /** Failed resources, each once. */
+  retryCount: number;
+  /** The object holding every failed resource, one per line, when the output wrote it (key relative to the archive root). */
+  retryKey?: string;
   /** The CommandIds seen (ECS), at most 2: one means the retry can reuse it. */
   commandIds: string[];
-  truncated: { count: number; bytesDropped: number; ids: string[] };
+  /**
+   * Records whose output the API cut: how many, the bytes dropped, the resources (each once, in order; the first
+   * {@link SAMPLE_IDS} when cut, then with their number and the object holding all of them).
+   */
+  truncated: { count: number; bytesDropped: number; ids: string[]; resources?: number; idsKey?: string };
   /** Record durations in seconds (ECS StartTime → FinishedTime), unsorted. */
   durations: Float64Array;
   /** Epoch seconds of each finish, and whether that record failed (same index). */
@@ -170,6 +192,51 @@ export interface AggregatorOptions {
   maxGroups?: number;
   /** Size of each group's example text in bytes. @default 2048 */
   exampleBytes?: number;
+}
+
+/**
+ * Where the full id lists go at the end of an aggregation (lib/summary/lists.ts writes them to the archive). The
+ * aggregation hands each list out in archive order, every id once where the list says so; a call may return a
+ * promise, which the aggregation waits for before the next (backpressure).
+ */
+export interface ListOutput {
+  /** The causes, final and sorted (their `resourceIds` fill as the ids come), before any id. */
+  start(groups: readonly FailureGroup[]): void;
+  /** Every failed record: its id and the index of its cause in `groups`. */
+  failure(id: string, cause: number): Promise<void> | undefined;
+  /** Each failed resource once, at its first failure. */
+  retry(id: string): Promise<void> | undefined;
+  /** Each resource of a cause once. */
+  causeId(cause: number, id: string): Promise<void> | undefined;
+  /** Each resource with a truncated output once. */
+  truncated(id: string): Promise<void> | undefined;
+  /** Every resource of a cause whose `resourceIds` is cut, in order; resolves to the key of the object holding them. */
+  causeList(cause: number, ids: Iterable<string>): Promise<string>;
+  /** After the last id: resolves to the keys of the retry list and, when `truncatedCut`, of the truncated list. */
+  end(truncatedCut: boolean): Promise<{ retry: string; truncated?: string }>;
+  /** Drops whatever is unfinished (after a failure). */
+  discard(): Promise<void>;
+}
+
+/**
+ * How many ids each cause's `resourceIds` holds: {@link SAMPLE_IDS} each while the causes' records add up to at most
+ * {@link SUMMARY_IDS}; else the same cap for all, the largest that keeps the total within it (a cause with fewer
+ * records keeps all of them). `counts` are the causes' record counts, largest first.
+ * @example sampleBudgets([5000, 10]) // [1000, 1000]
+ */
+export function sampleBudgets(counts: readonly number[], perCause = SAMPLE_IDS, total = SUMMARY_IDS): number[] {
+  const sum = (cap: number) => counts.reduce((a, c) => a + Math.min(c, cap), 0);
+  let cap = perCause;
+  if (sum(cap) > total) {
+    let [lo, hi] = [0, perCause];
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (sum(mid) <= total) lo = mid;
+      else hi = mid - 1;
+    }
+    cap = lo;
+  }
+  return counts.map(() => cap);
 }
 
 /** The group that collects causes beyond `maxGroups`. */
@@ -288,7 +355,13 @@ export interface Aggregator {
   setChildren(children: ChildIndex): void;
   /** Characters of the `Outputs` of the failed records waiting for {@link setChildren} (what waiting holds in memory). */
   readonly waitingChars: number;
-  finish(): Aggregation;
+  /**
+   * The aggregation, once: the causes are settled, then the id lists kept on disk are read back in archive order
+   * into the counts and samples and, when `output` is given, into their objects (see {@link ListOutput}).
+   */
+  finish(output?: ListOutput): Promise<Aggregation>;
+  /** Drops an aggregation that will not be finished (its id lists' temporary files). */
+  discard(): void;
 }
 
 /**
@@ -296,7 +369,7 @@ export interface Aggregator {
  * @example
  *   const agg = createAggregator({ source: 'ecs' });
  *   for await (const r of readAllParts(store, manifest)) agg.add(r);
- *   const result = agg.finish();
+ *   const result = await agg.finish();
  */
 export function createAggregator(options: AggregatorOptions): Aggregator {
   const { source } = options;
@@ -312,9 +385,11 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
   const reader = createFailureReader();
   const grouper = new CauseGrouper({ maxGroups });
   const groups = new Map<number, GroupState>();
-  const retry = new Set<string>();
   const commandIds = new Set<string>();
-  const truncated = { count: 0, bytesDropped: 0, ids: new Set<string>() };
+  const truncated = { count: 0, bytesDropped: 0 };
+  // The ids of failed and truncated records wait on disk until the causes are final (failure-lists.ts).
+  const ids = new IdSpool();
+  let lists = 0;
   const durations = new NumberList((n) => new Float64Array(n));
   const finishAt = new NumberList((n) => new Float64Array(n));
   const finishFailed = new NumberList((n) => new Uint8Array(n));
@@ -375,7 +450,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
       if (v.dropped > 0) {
         truncated.count += 1;
         truncated.bytesDropped += v.dropped;
-        truncated.ids.add(v.id);
+        ids.add(index, TRUNCATED_LIST, v.id);
       }
       if (v.commandId && commandIds.size < 2) commandIds.add(v.commandId);
       if (cls !== 'failed') return;
@@ -399,63 +474,47 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
       return waitingChars;
     },
 
-    finish() {
+    async finish(output) {
       if (waiting) throw new Error('the aggregation waits for the failed children (setChildren) and cannot finish');
-      return finishAggregation();
+      return finishAggregation(output);
+    },
+
+    discard() {
+      ids.discard();
+      waiting = undefined;
     },
   };
 
   /** A failed record's part: its cause (template mining), its group, the retry list. `index`: its place in the archive. */
   function addFailure(record: Record<string, unknown>, v: RecordView, index: number): void {
-    retry.add(v.id);
     const text = failureText(record, v);
     if (NEVER_RAN_ERROR_CODES.has(v.errorCode)) v.exitCode = null;
     const cause = grouper.add(v.status, v.errorCode, v.exitCode, text);
     let group = cause === OVERFLOW ? undefined : groups.get(cause);
     if (cause === OVERFLOW) {
-      overflow ??= { status: '(various)', errorCode: '', exitCode: null, cause: OVERFLOW, count: 0, first: index, example: { id: v.id, text: text.example(exampleBytes) }, resourceIds: new Map(), errors: new Map() };
+      overflow ??= { status: '(various)', errorCode: '', exitCode: null, cause: OVERFLOW, count: 0, first: index, example: { id: v.id, text: text.example(exampleBytes) }, list: lists++, errors: new Map() };
       group = overflow;
     }
     if (!group) {
-      group = { status: v.status, errorCode: v.errorCode, exitCode: v.exitCode, cause, count: 0, first: index, example: { id: v.id, text: text.example(exampleBytes) }, resourceIds: new Map(), errors: new Map() };
+      group = { status: v.status, errorCode: v.errorCode, exitCode: v.exitCode, cause, count: 0, first: index, example: { id: v.id, text: text.example(exampleBytes) }, list: lists++, errors: new Map() };
       groups.set(cause, group);
     }
     group.count += 1;
-    if (!group.resourceIds.has(v.id)) {
-      group.resourceIds.set(v.id, index);
-      if (group.errors.size < ERRORS_PER_GROUP && instanceErrors < MAX_INSTANCE_ERRORS) {
-        group.errors.set(v.id, [index, instanceErrorLine(text.errorLine)]);
-        instanceErrors += 1;
-      }
+    ids.add(index, group.list, v.id);
+    if (group.errors.size < ERRORS_PER_GROUP && instanceErrors < MAX_INSTANCE_ERRORS && !group.errors.has(v.id)) {
+      group.errors.set(v.id, [index, instanceErrorLine(text.errorLine)]);
+      instanceErrors += 1;
     }
   }
 
-  function finishAggregation(): Aggregation {
+  /**
+   * The end, in named steps: the causes settle ({@link settleCauses}), their id lists are read back in archive order
+   * ({@link readLists}), and the rest of the aggregation is put together.
+   */
+  async function finishAggregation(output: ListOutput | undefined): Promise<Aggregation> {
     const failures = counts.failed;
-    // Provisional groups may have merged since a record was added: causes whose final keys are equal merge.
-    const causeOf = grouper.finish();
-    const causes = new Map<string, { key: string; signature: string; title: string; state: GroupState }>();
-    for (const state of groups.values()) {
-      const { key, signature, title } = causeOf(state.cause);
-      const cause = causes.get(key);
-      if (!cause) {
-        causes.set(key, { key, signature, title, state });
-        continue;
-      }
-      const into = cause.state;
-      const earlier = state.first < into.first;
-      const merged: GroupState = { ...into, count: into.count + state.count, first: Math.min(into.first, state.first), example: earlier ? state.example : into.example, resourceIds: into.resourceIds };
-      for (const [id, at] of state.resourceIds) if ((merged.resourceIds.get(id) ?? Infinity) > at) merged.resourceIds.set(id, at);
-      for (const [id, e] of state.errors) if ((merged.errors.get(id)?.[0] ?? Infinity) > e[0]) merged.errors.set(id, e);
-      cause.state = merged;
-    }
-    const list: FailureGroup[] = [...causes.values()].map(({ key, signature, title, state }) => toGroup(key, signature, title, state, failures));
-    if (overflow) {
-      list.push(toGroup(OVERFLOW_GROUP_KEY, '(causes beyond the group limit)', '(causes beyond the group limit)', overflow, failures));
-    }
-    // Keys are hex digits (and `other`), whose code-unit order is their collation order: no localeCompare, whose first
-    // call builds ICU's collator tables (~6 ms of each summary).
-    list.sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const { list, finalOf } = settleCauses(failures);
+    const read = await readLists(list, finalOf, output);
     const sortedStatus: Record<string, number> = {};
     for (const k of Object.keys(byStatus).sort((a, b) => (byStatus[b] ?? 0) - (byStatus[a] ?? 0) || a.localeCompare(b))) {
       sortedStatus[k] = byStatus[k] ?? 0;
@@ -470,12 +529,107 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
       skipped: counts.skipped,
       groups: list,
       overflowCauses: grouper.overflowCauses,
-      retryIds: [...retry],
+      ...read,
       commandIds: [...commandIds],
-      truncated: { count: truncated.count, bytesDropped: truncated.bytesDropped, ids: [...truncated.ids] },
       durations: durations.values(),
       finishes: { at: finishAt.values(), failed: finishFailed.values() },
     };
+  }
+
+  /**
+   * The causes, final and sorted (largest first; ties by key), without their ids yet; `finalOf` maps each group's
+   * id list to its cause's index. Provisional groups may have merged since a record was added: causes whose final
+   * keys are equal merge.
+   */
+  function settleCauses(failures: number): { list: FailureGroup[]; finalOf: (list: number) => number } {
+    const causeOf = grouper.finish();
+    const causes = new Map<string, { key: string; signature: string; title: string; state: GroupState; lists: number[] }>();
+    for (const state of groups.values()) {
+      const { key, signature, title } = causeOf(state.cause);
+      const cause = causes.get(key);
+      if (!cause) {
+        causes.set(key, { key, signature, title, state, lists: [state.list] });
+        continue;
+      }
+      const into = cause.state;
+      const earlier = state.first < into.first;
+      const merged: GroupState = { ...into, count: into.count + state.count, first: Math.min(into.first, state.first), example: earlier ? state.example : into.example };
+      for (const [id, e] of state.errors) if ((merged.errors.get(id)?.[0] ?? Infinity) > e[0]) merged.errors.set(id, e);
+      cause.state = merged;
+      cause.lists.push(state.list);
+    }
+    const made = [...causes.values()].map(({ key, signature, title, state, lists: of }) => ({ group: toGroup(key, signature, title, state, failures), lists: of }));
+    if (overflow) {
+      const label = '(causes beyond the group limit)';
+      made.push({ group: toGroup(OVERFLOW_GROUP_KEY, label, label, overflow, failures), lists: [overflow.list] });
+    }
+    // Keys are hex digits (and `other`), whose code-unit order is their collation order: no localeCompare, whose first
+    // call builds ICU's collator tables (~6 ms of each summary).
+    made.sort((a, b) => b.group.count - a.group.count || (a.group.key < b.group.key ? -1 : a.group.key > b.group.key ? 1 : 0));
+    const finalIndex = new Int32Array(lists).fill(-1);
+    made.forEach(({ lists: of }, i) => {
+      for (const l of of) finalIndex[l] = i;
+    });
+    return { list: made.map((m) => m.group), finalOf: (l) => finalIndex[l] ?? -1 };
+  }
+
+  /**
+   * Reads the id lists back from the spool in archive order: each cause's resources (its sample into
+   * `resourceIds`; when cut, all of them to an object), the retry list, the truncated list; with `output`, every
+   * list also goes to its object.
+   */
+  async function readLists(list: FailureGroup[], finalOf: (l: number) => number, output: ListOutput | undefined): Promise<Pick<Aggregation, 'retryIds' | 'retryCount' | 'retryKey' | 'truncated'>> {
+    const budgets = sampleBudgets(list.map((g) => g.count));
+    const resources = new Array<number>(list.length).fill(0);
+    const retryIds: string[] = [];
+    const truncatedIds: string[] = [];
+    output?.start(list);
+    try {
+      const counted = await mergeLists(
+        ids,
+        list.length,
+        finalOf,
+        {
+          failure: (id, cause) => output?.failure(id, cause),
+          retry: (id) => {
+            if (retryIds.length < SAMPLE_IDS) retryIds.push(id);
+            return output?.retry(id);
+          },
+          causeId: (cause, id, nth) => {
+            resources[cause] = nth + 1;
+            const g = list[cause];
+            if (g && nth < (budgets[cause] ?? 0)) g.resourceIds.push(id);
+            return output?.causeId(cause, id);
+          },
+          truncated: (id, nth) => {
+            if (nth < SAMPLE_IDS) truncatedIds.push(id);
+            return output?.truncated(id);
+          },
+        },
+        (cause) => output !== undefined && (list[cause]?.count ?? 0) > (budgets[cause] ?? 0),
+        async (cause, all) => {
+          const g = list[cause];
+          if (!g || !output || (resources[cause] ?? 0) <= g.resourceIds.length) return;
+          g.resourceIdsKey = await output.causeList(cause, all);
+        },
+      );
+      list.forEach((g, i) => {
+        if ((resources[i] ?? 0) > g.resourceIds.length) g.resourceCount = resources[i];
+      });
+      const cut = counted.truncated > truncatedIds.length;
+      const keys = output ? await output.end(cut) : undefined;
+      const truncatedOut: Aggregation['truncated'] = { count: truncated.count, bytesDropped: truncated.bytesDropped, ids: truncatedIds };
+      if (cut) {
+        truncatedOut.resources = counted.truncated;
+        if (keys?.truncated) truncatedOut.idsKey = keys.truncated;
+      }
+      const read: Pick<Aggregation, 'retryIds' | 'retryCount' | 'retryKey' | 'truncated'> = { retryIds, retryCount: counted.retry, truncated: truncatedOut };
+      if (keys && counted.retry > retryIds.length) read.retryKey = keys.retry;
+      return read;
+    } catch (err) {
+      await output?.discard();
+      throw err;
+    }
   }
 }
 
@@ -490,7 +644,7 @@ function toGroup(key: string, signature: string, title: string, state: GroupStat
     signature: clip(signature),
     title: clipWords(title, 200),
     example: state.example,
-    resourceIds: [...state.resourceIds].sort((a, b) => a[1] - b[1]).map(([id]) => id),
+    resourceIds: [],
     instanceErrors: [...state.errors]
       .sort((a, b) => a[1][0] - b[1][0])
       .slice(0, ERRORS_PER_GROUP)

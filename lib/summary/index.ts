@@ -3,16 +3,19 @@
  * `summary.json`, `summary.md`, `report.html` and `retry.txt` next to it and, when configured, notifies;
  * `loadSummary` serves the stored summary while it is current and recomputes it when it is missing or stale.
  */
-import { archiveDir, manifestKey, reportKey, retryListKey, summaryKey, summaryMarkdownKey, type ArchiveRef } from '../archive/layout';
+import { archiveDir, failuresKey, manifestKey, reportKey, reportPageKey, retryListKey, summaryKey, summaryMarkdownKey, truncatedListKey, type ArchiveRef } from '../archive/layout';
 import type { Manifest } from '../archive/manifest';
 import { readManifest, readRecordBatches, readRelated } from '../archive/reader';
 import type { ObjectStore } from '../archive/store';
-import { InputError } from '../errors';
+import { writeTextObject } from '../archive/writer';
+import { InputError, StorageError } from '../errors';
 import type { Logger } from '../log';
-import { createAggregator, indexChildren, type Aggregation, type ChildIndex } from './aggregate';
+import { createAggregator, indexChildren, type Aggregator, type ChildIndex } from './aggregate';
+import { jsonPieces } from './json-pieces';
+import { createListOutput } from './lists';
 import { renderMarkdown } from './render/markdown';
 import { notifyFailures, type NotifyConfig, type NotifyOutcome } from './notify';
-import { renderReportHtml } from './render/report-html';
+import { createInstancePages, renderReportHtml } from './render/report-html';
 import { MASKING_VERSION } from '../causes/secrets';
 import { buildSummary, subjectOf, SUMMARY_FORMAT, type Subject, type Summary } from './summary';
 
@@ -87,9 +90,12 @@ async function firstRecord(records: AsyncIterable<Record<string, unknown>>): Pro
   return undefined;
 }
 
-/** What a summary is made of besides the manifest: the aggregated records, the subject, the failed children (OOS). */
+/**
+ * What a summary is made of besides the manifest: the aggregator that saw every record (not finished yet: its id
+ * lists are read back into their objects as the summary is stored), the subject, the failed children (OOS).
+ */
 export interface SummaryInputs {
-  aggregation: Aggregation;
+  aggregator: Aggregator;
   subject: Subject;
   children: ChildIndex | undefined;
 }
@@ -102,20 +108,43 @@ async function aggregateArchive(options: SummarizeOptions, manifest: Manifest): 
   let children: ChildIndex | undefined;
   if (source === 'oos') children = await indexChildren(readRelated(store, manifest, 'failed-child-executions'));
   const aggregator = createAggregator({ source, children, maxGroups: options.maxGroups });
-  // A batch per decompressed chunk: the aggregation is a plain loop, not an await per record.
-  for await (const batch of readRecordBatches(store, manifest.parts)) for (const record of batch) aggregator.add(record);
-  return { aggregation: aggregator.finish(), subject, children };
+  try {
+    // A batch per decompressed chunk: the aggregation is a plain loop, not an await per record.
+    for await (const batch of readRecordBatches(store, manifest.parts)) for (const record of batch) aggregator.add(record);
+  } catch (err) {
+    aggregator.discard();
+    throw err;
+  }
+  return { aggregator, subject, children };
 }
 
 /** Computes and stores every summary object; returns them too, so a caller can serve one without reading it back. */
-async function computeAndStore(options: SummarizeOptions, manifest: Manifest): Promise<SummarizeResult & { markdown: string; html: string }> {
+async function computeAndStore(options: SummarizeOptions, manifest: Manifest): Promise<SummarizeResult> {
   const started = Date.now();
   return storeSummary(options, manifest, await aggregateArchive(options, manifest), started);
 }
 
+/** Objects under these folders of an archive belong to one summary: those it did not write are a former one's. */
+const SUMMARY_FOLDERS = ['causes/', 'report/'];
+
 /**
- * Builds summary.json from its inputs and stores it with summary.md, report.html and retry.txt (summary.json last:
- * once it exists and matches the manifest, the others are there too), then notifies when configured.
+ * Deletes what an earlier summary of the archive wrote and this one did not (a cause list, a page, truncated.txt).
+ * @param written the keys this summary wrote.
+ */
+async function deleteFormerObjects(store: ObjectStore, ref: ArchiveRef, written: ReadonlySet<string>): Promise<void> {
+  const stale: string[] = [];
+  for (const folder of SUMMARY_FOLDERS) {
+    for await (const o of store.list(`${archiveDir(ref)}/${folder}`)) if (!written.has(o.key)) stale.push(o.key);
+  }
+  if (!written.has(truncatedListKey(ref))) stale.push(truncatedListKey(ref));
+  for (const key of stale) await store.delete(key);
+}
+
+/**
+ * Finishes the aggregation and stores every summary object, each streamed through the archive writer's spool: the
+ * id lists as the aggregation reads them back (failures.ndjson.gz, retry.txt, the cut lists, the report's pages;
+ * lists.ts), then summary.md, report.html and summary.json last (once it exists and matches the manifest, the
+ * others are there too); then notifies when configured.
  * @param started when the work on this summary began (for the log line).
  */
 export async function storeSummary(
@@ -127,11 +156,19 @@ export async function storeSummary(
   const { store, ref, logger } = options;
   const now = options.now ?? (() => new Date());
   const keys = summaryKeys(ref);
+  const title = `${inputs.subject.name ?? ref.source.toUpperCase()} ${ref.id}`;
+  const output = createListOutput(store, ref, createInstancePages(store, ref, title));
+  let aggregation;
+  try {
+    aggregation = await inputs.aggregator.finish(output);
+  } finally {
+    inputs.aggregator.discard();
+  }
   const summary = buildSummary({
     ref,
     manifest,
     manifestKey: manifestKey(ref),
-    aggregation: inputs.aggregation,
+    aggregation,
     subject: inputs.subject,
     children: inputs.children,
     links: {
@@ -143,17 +180,21 @@ export async function storeSummary(
     },
     now: now(),
   });
+  // Both are bounded whatever the archive's size: the lists in the summary are (aggregate.ts SAMPLE_IDS, SUMMARY_IDS).
   const markdown = renderMarkdown(summary);
-  const html = renderReportHtml(summary);
+  const html = renderReportHtml(summary, { pages: output.pages });
 
   // summary.json last: once it exists (and matches the manifest) the other objects (the warehouse's too) are there.
   await Promise.all([
     options.afterSummary?.({ store, ref, manifest, summary, logger }),
-    store.put(keys.retry, summary.retry.ids.length ? summary.retry.ids.join('\n') + '\n' : '', { contentType: 'text/plain; charset=utf-8' }),
-    store.put(keys.markdown, markdown, { contentType: 'text/markdown; charset=utf-8' }),
-    store.put(keys.report, html, { contentType: 'text/html; charset=utf-8' }),
+    writeTextObject(store, keys.markdown, [markdown], 'text/markdown; charset=utf-8'),
+    writeTextObject(store, keys.report, [html], 'text/html; charset=utf-8'),
   ]);
-  await store.put(keys.summary, JSON.stringify(summary, null, 2), { contentType: 'application/json; charset=utf-8' });
+  await writeTextObject(store, keys.summary, jsonPieces(summary), 'application/json; charset=utf-8');
+  const written = new Set([keys.retry, failuresKey(ref), ...summary.groups.flatMap((g) => (g.resourceIdsKey ? [g.resourceIdsKey] : []))]);
+  if (summary.truncatedOutputs.idsKey) written.add(summary.truncatedOutputs.idsKey);
+  for (let page = 1; page <= output.pages; page++) written.add(reportPageKey(ref, page));
+  await deleteFormerObjects(store, ref, written);
   logger.info('archive summarized', {
     source: ref.source,
     regionId: ref.regionId,
@@ -199,12 +240,12 @@ function isCurrent(stored: unknown, manifest: Manifest, key: string): stored is 
   );
 }
 
-async function readStoredSummary(store: ObjectStore, ref: ArchiveRef, manifest: Manifest, logger: Logger): Promise<Summary | undefined> {
-  const body = await store.get(summaryKey(ref));
-  if (body === undefined) return undefined;
+async function readStoredSummary(store: ObjectStore, ref: ArchiveRef, manifest: Manifest, logger: Logger): Promise<{ summary: Summary; bytes: Buffer } | undefined> {
+  const bytes = await store.get(summaryKey(ref));
+  if (bytes === undefined) return undefined;
   try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    return isCurrent(parsed, manifest, manifestKey(ref)) ? parsed : undefined;
+    const parsed: unknown = JSON.parse(bytes.toString('utf8'));
+    return isCurrent(parsed, manifest, manifestKey(ref)) ? { summary: parsed, bytes } : undefined;
   } catch {
     logger.warn('stored summary.json is not valid JSON; recomputing', { key: summaryKey(ref) });
     return undefined;
@@ -214,38 +255,85 @@ async function readStoredSummary(store: ObjectStore, ref: ArchiveRef, manifest: 
 /** Which stored object to serve. */
 export type SummaryFormat = 'json' | 'html' | 'md';
 
-/** What {@link loadSummary} returns: the summary, the requested document, and whether it was recomputed. */
+/** What {@link loadSummary} returns: the summary, the requested object as stored, and whether it was recomputed. */
 export interface LoadedSummary {
   summary: Summary;
   keys: SummaryKeys;
-  /** The requested document: summary.json (pretty JSON), report.html or summary.md. */
-  body: string;
+  /** The requested object: summary.json, report.html or summary.md. */
+  key: string;
+  /** Its size in bytes, as stored. */
+  size: number;
+  /**
+   * Its bytes as stored (never parsed and written again), all of them or `start` (inclusive) to `end` (exclusive):
+   * a range is read from the object's stream, so only the range is held.
+   */
+  read(start?: number, end?: number): Promise<Buffer>;
   /** True when the summary was (re)computed by this call. */
   computed: boolean;
   notification?: NotifyOutcome;
 }
 
+/** Bytes `start` to `end` of a stream (the rest is not read). */
+async function slice(stream: NodeJS.ReadableStream & { destroy(): void }, start: number, end: number): Promise<Buffer> {
+  const out: Buffer[] = [];
+  let at = 0;
+  try {
+    for await (const chunk of stream) {
+      const c = chunk as Buffer;
+      const from = Math.max(0, start - at);
+      const to = Math.min(c.length, end - at);
+      if (to > from) out.push(c.subarray(from, to));
+      at += c.length;
+      if (at >= end) break;
+    }
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(out);
+}
+
+/** An object of the store as {@link LoadedSummary} reads it; `undefined` when it does not exist. */
+async function storedObject(store: ObjectStore, key: string): Promise<Pick<LoadedSummary, 'key' | 'size' | 'read'> | undefined> {
+  const info = await store.head(key);
+  if (!info) return undefined;
+  return {
+    key,
+    size: info.size,
+    read: async (start = 0, end = info.size) => {
+      const stream = await store.getStream(key);
+      if (!stream) throw new StorageError('ObjectNotFound', `${key} disappeared while it was being read`, { key });
+      return slice(stream, start, end);
+    },
+  };
+}
+
 /**
- * Serves a summary cheaply: the stored objects while summary.json matches the archive's manifest; otherwise (missing,
- * older than the manifest, another format, unreadable) it recomputes everything first.
- * @param format which document to return in `body`. @default 'json'
+ * Serves a summary cheaply: the stored objects, as stored, while summary.json matches the archive's manifest;
+ * otherwise (missing, older than the manifest, another format, unreadable) it recomputes everything first.
+ * @param format which object {@link LoadedSummary.read} reads. @default 'json'
  * @param force recompute even when the stored summary is current. @default false
  * @throws the errors of {@link summarizeArchive}.
- * @example const { body } = await loadSummary({ store, ref, logger }, 'html');
+ * @example const loaded = await loadSummary({ store, ref, logger }, 'html'); const html = await loaded.read();
  */
 export async function loadSummary(options: SummarizeOptions, format: SummaryFormat = 'json', force = false): Promise<LoadedSummary> {
   const { store, ref, logger } = options;
   const manifest = await requireCompleteManifest(store, ref);
   const keys = summaryKeys(ref);
+  const key = format === 'json' ? keys.summary : format === 'html' ? keys.report : keys.markdown;
   const stored = force ? undefined : await readStoredSummary(store, ref, manifest, logger);
   if (stored) {
-    const body = format === 'json' ? JSON.stringify(stored, null, 2) : (await store.get(format === 'html' ? keys.report : keys.markdown))?.toString('utf8');
-    if (body !== undefined) return { summary: stored, keys, body, computed: false };
-    logger.warn('a summary object is missing; recomputing', { key: format === 'html' ? keys.report : keys.markdown });
+    const { bytes } = stored;
+    const object =
+      format === 'json'
+        ? { key, size: bytes.length, read: async (start = 0, end = bytes.length) => bytes.subarray(start, end) }
+        : await storedObject(store, key);
+    if (object) return { summary: stored.summary, keys, ...object, computed: false };
+    logger.warn('a summary object is missing; recomputing', { key });
   }
   const result = await computeAndStore(options, manifest);
-  const body = format === 'json' ? JSON.stringify(result.summary, null, 2) : format === 'html' ? result.html : result.markdown;
-  const loaded: LoadedSummary = { summary: result.summary, keys, body, computed: true };
+  const object = await storedObject(store, key);
+  if (!object) throw new StorageError('ObjectNotFound', `${key} was not found right after it was stored`, { key });
+  const loaded: LoadedSummary = { summary: result.summary, keys, ...object, computed: true };
   if (result.notification) loaded.notification = result.notification;
   return loaded;
 }

@@ -6,13 +6,13 @@
  *
  * It stands aside (and the archive is summarized by reading it back, as before) when it did not see the whole
  * archive: a resumed walk, a records walk that started over (parallel ECS pages that did not add up), a racing
- * collector's manifest in place, or OOS failures that outgrew what it may hold while
+ * collector's manifest in place (collect then does not call `committed`), or OOS failures that outgrew what it may hold while
  * the failed children are still being listed (a failed record's cause needs the complete list of children).
  */
 import type { Manifest, RelatedName } from '../archive/manifest';
 import type { Source } from '../ids';
 import { addChild, createAggregator, type Aggregator, type ChildIndex } from './aggregate';
-import { requireCompleteManifest, storeSummary, type SummarizeOptions, type SummarizeResult } from './index';
+import { storeSummary, type SummarizeOptions, type SummarizeResult } from './index';
 import { subjectOf, type Subject } from './summary';
 
 /** Characters of failed OOS records held while the failed children are still being listed. @default 16 Mi */
@@ -37,15 +37,11 @@ export interface LiveSummary {
   /** Why it cannot store the summary (it did not see the whole archive), or `undefined` when it can. */
   readonly unavailable: string | undefined;
   /**
-   * Stores the summary objects of the archive in place, when that archive holds exactly the objects this walk
-   * committed; `undefined` (nothing stored) otherwise, or when {@link unavailable}.
+   * Stores the summary objects of the archive this walk committed (its manifest, as the walk handed it over: not
+   * read back), handing the aggregator itself to the summary (no payload, no second reading); `undefined` (nothing
+   * stored) when {@link unavailable}.
    */
   store(options: SummarizeOptions): Promise<SummarizeResult | undefined>;
-}
-
-/** A fingerprint of an archive's content: every part's and related object's checksum, in manifest order. */
-function contentOf(m: Manifest): string {
-  return [...m.parts.map((p) => p.sha256), '|', ...m.related.map((r) => `${r.name}:${r.sha256}`)].join(',');
 }
 
 /**
@@ -63,6 +59,7 @@ export function createLiveSummary(source: Source, options: LiveSummaryOptions = 
 
   const abandon = (why: string) => {
     abandoned ??= why;
+    aggregator?.discard();
     aggregator = undefined;
   };
 
@@ -99,11 +96,9 @@ export function createLiveSummary(source: Source, options: LiveSummaryOptions = 
     async store(summarize) {
       if (this.unavailable !== undefined || !aggregator || !subject || !committed) return undefined;
       const started = Date.now();
-      const manifest = await requireCompleteManifest(summarize.store, summarize.ref);
-      if (contentOf(manifest) !== contentOf(committed)) return undefined;
-      const aggregation = aggregator.finish();
+      const taken = aggregator;
       aggregator = undefined;
-      return storeSummary(summarize, manifest, { aggregation, subject, children }, started);
+      return storeSummary(summarize, committed, { aggregator: taken, subject, children }, started);
     },
   };
 }

@@ -14,11 +14,17 @@ export const SUMMARY_FORMAT = 'execution-archive-summary/1';
 export interface RetryPlan {
   /** How many resources to re-run. */
   count: number;
-  /** The failed resources (ECS InstanceId / OOS ResourceId), each once, in archive order. */
+  /**
+   * The failed resources (ECS InstanceId / OOS ResourceId), each once, in archive order: all of them, or when
+   * {@link idsKey} is present the first 1,000 (`count` says how many there are).
+   */
   ids: string[];
+  /** Only when `ids` is cut: the object holding every failed resource, one per line (retry.txt; key relative to the archive root). */
+  idsKey?: string;
   /**
    * ECS: `InvokeCommand` (same `CommandId`) or `RunCommand` parameters; `InstanceIds` go into `InstanceId.N`
    * in batches of at most 100 (the API's limit). `CommandId` is `null` when the records name several.
+   * `InstanceIds` (OOS `ResourceIds`) are `ids`: when those are cut, read the rest from {@link idsKey}.
    */
   runCommand?: { RegionId: string; CommandId: string | null; InstanceIds: string[] };
   /** OOS: `StartExecution` with the same template and a `targets` parameter naming only the failed resources. */
@@ -71,7 +77,8 @@ export interface Summary extends Pick<Aggregation, 'source' | 'total' | 'byStatu
   /** Distinct causes beyond the group limit, counted in the group with key `other` (normally 0). */
   overflowCauses: number;
   retry: RetryPlan;
-  truncatedOutputs: { count: number; bytesDropped: number; ids: string[] };
+  /** See `Aggregation.truncated`: `ids` each once (the first 1,000, then `resources` and `idsKey` say the rest). */
+  truncatedOutputs: Aggregation['truncated'];
   durations: DurationStats | null;
   timeline: Timeline | null;
   manifest: { key: string; records: number; finishedAt: string; complete: boolean; parts: number };
@@ -193,7 +200,8 @@ export interface BuildSummaryInput {
  */
 export function buildSummary(input: BuildSummaryInput): Summary {
   const { ref, manifest, aggregation: a, subject } = input;
-  const retry: RetryPlan = { count: a.retryIds.length, ids: a.retryIds };
+  const retry: RetryPlan = { count: a.retryCount, ids: a.retryIds };
+  if (a.retryKey !== undefined) retry.idsKey = a.retryKey;
   if (ref.source === 'ecs') {
     retry.runCommand = { RegionId: ref.regionId, CommandId: a.commandIds.length === 1 ? (a.commandIds[0] ?? null) : null, InstanceIds: a.retryIds };
   } else {

@@ -86,7 +86,7 @@ describe('TemplateMiner', () => {
 });
 
 describe('grouping the demo data', () => {
-  it('gives each failure cause of the local cloud one group over 3,000 failures (ECS and OOS)', () => {
+  it('gives each failure cause of the local cloud one group over 3,000 failures (ECS and OOS)', async () => {
     for (const cause of FAILURE_CAUSES) {
       const rng = new Rng(11);
       const ecs = createAggregator({ source: 'ecs' });
@@ -97,13 +97,13 @@ describe('grouping the demo data', () => {
         exitCodes.add(r.exitCode);
         ecs.add({ InstanceId: instanceId, InvocationStatus: cause.status, ErrorCode: cause.errorCode, ErrorInfo: cause.errorInfo, ExitCode: r.exitCode, Output: cause.ran ? r.output : '' });
       }
-      const groups = ecs.finish().groups;
+      const groups = (await ecs.finish()).groups;
       expect(groups.map((g) => g.count), cause.id).toEqual([3000]);
       expect(exitCodes.size).toBe(1);
     }
   });
 
-  it("reads an OOS child's StatusMessage: boilerplate off the title, its error code and exit code into the key", () => {
+  it("reads an OOS child's StatusMessage: boilerplate off the title, its error code and exit code into the key", async () => {
     const rng = new Rng(5);
     const children = new Map();
     const agg = () => createAggregator({ source: 'oos', children });
@@ -124,7 +124,7 @@ describe('grouping the demo data', () => {
     }
     const a = agg();
     for (const r of records) a.add(r);
-    const groups = a.finish().groups;
+    const groups = (await a.finish()).groups;
     expect(groups.map((g) => g.count)).toEqual([1000, 1000, 1000]);
     expect(groups.every((g) => g.errorCode === 'ExitCodeNonzero')).toBe(true);
     expect(groups.map((g) => [g.title, g.exitCode]).sort()).toEqual(
@@ -137,6 +137,6 @@ describe('grouping the demo data', () => {
     // The same template gives the same key in another archive.
     const b = agg();
     for (const r of records.slice(0, 300).reverse()) b.add(r);
-    expect(new Set(b.finish().groups.map((g) => g.key))).toEqual(new Set(groups.map((g) => g.key)));
+    expect(new Set((await b.finish()).groups.map((g) => g.key))).toEqual(new Set(groups.map((g) => g.key)));
   });
 });

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
-import { gzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { manifestKey, partKey, reportKey, retryListKey, summaryKey, summaryMarkdownKey, type ArchiveRef } from '../../lib/archive/layout';
+import { causeListKey, failuresKey, manifestKey, partKey, reportKey, reportPageKey, retryListKey, summaryKey, summaryMarkdownKey, truncatedListKey, type ArchiveRef } from '../../lib/archive/layout';
 import { readAllParts, readManifest, readRecords } from '../../lib/archive/reader';
 import { InputError, StorageError } from '../../lib/errors';
 import { silentLogger } from '../../lib/log';
@@ -10,6 +10,7 @@ import { loadSummary, summarizeArchive } from '../../lib/summary/index';
 import type { Summary } from '../../lib/summary/summary';
 import { durationStats, timelineOf } from '../../lib/summary/summary';
 import { indexChildren } from '../../lib/summary/aggregate';
+import { jsonPieces } from '../../lib/summary/json-pieces';
 import { ecsRecord, instanceId, oosChild, oosRecord, writeArchive } from '../helpers/archive-fixture';
 import { createMemoryStore } from '../helpers/memory-store';
 
@@ -165,8 +166,52 @@ describe('summarizeArchive (ECS)', () => {
     expect(s.groups).toHaveLength(1);
     expect(s.groups[0]?.count).toBe(3000);
     expect(s.groups[0]?.share).toBe(1);
-    expect(new Set(s.groups[0]?.resourceIds).size).toBe(3000);
-    expect(s.retry.ids).toHaveLength(3000);
+    // summary.json holds the first 1,000 of each list and names the object that holds all of them.
+    const all = Array.from({ length: 3000 }, (_, n) => instanceId(n, 'z'));
+    expect(s.groups[0]?.resourceIds).toEqual(all.slice(0, 1000));
+    expect(s.groups[0]?.resourceCount).toBe(3000);
+    expect(s.groups[0]?.resourceIdsKey).toBe(causeListKey(ECS, s.groups[0]?.key ?? ''));
+    expect(store.text(causeListKey(ECS, s.groups[0]?.key ?? ''))).toBe(all.join('\n') + '\n');
+    expect(s.retry).toMatchObject({ count: 3000, ids: all.slice(0, 1000), idsKey: retryListKey(ECS) });
+    expect(store.text(retryListKey(ECS))).toBe(all.join('\n') + '\n');
+    const failed = gunzipSync(store.objects.get(failuresKey(ECS))?.body ?? Buffer.alloc(0)).toString('utf8').trimEnd().split('\n');
+    expect(failed.map((l) => JSON.parse(l) as unknown)).toEqual(all.map((id) => ({ id, cause: s.groups[0]?.key })));
+    // The report carries the first ids and links the page that lists every failed instance, and the full list.
+    const report = store.text(reportKey(ECS)) ?? '';
+    expect(report).toContain('href="report/instances-00001.html"');
+    expect(report).toContain(`href="causes/${s.groups[0]?.key ?? ''}.txt"`);
+    const page = store.text(reportPageKey(ECS, 1)) ?? '';
+    expect(page.match(/<tr><td class="mono id">/g)).toHaveLength(3000);
+    expect(page).toContain(`<td class="mono id">${all[2999] ?? ''}</td>`);
+    expect(store.text(reportPageKey(ECS, 2))).toBeUndefined();
+  });
+
+  it('writes summary.json as the pieces of JSON.stringify(value, null, 2), byte for byte', () => {
+    const value = { a: [1, { b: [], c: {}, d: [null, 'x\ny', { e: [1, [2, [3]]] }] }], u: undefined, f: () => 1, n: null, s: 'é"\u2028', t: new Date(0) };
+    expect([...jsonPieces(value)].join('')).toBe(JSON.stringify(value, null, 2));
+    expect([...jsonPieces([])].join('')).toBe('[]');
+    expect([...jsonPieces('x')].join('')).toBe('"x"');
+  });
+
+  it('keeps each list once per resource and in archive order when a resource fails more than once, across causes', async () => {
+    const store = createMemoryStore();
+    function* records() {
+      for (let n = 0; n < 2600; n++) {
+        // Resource n % 1300 fails twice: first with exit 1, then (from record 1300 on) with exit 2.
+        const exit = n < 1300 ? 1 : 2;
+        yield ecsRecord({ InstanceId: instanceId(n % 1300), InvocationStatus: 'Failed', ExitCode: exit, ErrorCode: 'ExitCodeNonzero', Output: `step ${exit} failed\n`, Dropped: n % 2 === 0 ? 10 : 0 });
+      }
+    }
+    await writeArchive(store, { ref: ECS, records: records(), recordsPerPart: 500 });
+    const s = await summarize(store);
+    const ids = Array.from({ length: 1300 }, (_, n) => instanceId(n));
+    expect(s.groups.map((g) => [g.count, g.resourceCount, g.resourceIds.length])).toEqual([[1300, 1300, 1000], [1300, 1300, 1000]]);
+    for (const g of s.groups) expect(store.text(g.resourceIdsKey ?? '')).toBe(ids.join('\n') + '\n');
+    expect(s.retry.count).toBe(1300);
+    expect(store.text(retryListKey(ECS))).toBe(ids.join('\n') + '\n');
+    const even = ids.filter((_, n) => n % 2 === 0);
+    expect(s.truncatedOutputs).toEqual({ count: 1300, bytesDropped: 13_000, ids: even.slice(0, 650) });
+    expect(store.text(truncatedListKey(ECS))).toBeUndefined();
   });
 
   it('keeps 200 different causes as 200 groups', async () => {

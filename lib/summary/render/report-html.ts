@@ -12,7 +12,11 @@
  * script or send anything anywhere.
  */
 import { createHash } from 'node:crypto';
-import type { FailureGroup } from '../aggregate';
+import { archiveDir, reportPageKey, type ArchiveRef } from '../../archive/layout';
+import type { ObjectStore } from '../../archive/store';
+import { storeTextObject, TextObjectWriter } from '../../archive/writer';
+import { sampleBudgets, type FailureGroup } from '../aggregate';
+import type { InstancePages } from '../lists';
 import { formatCount, formatPercent, formatSeconds, groupLabel, headline, subjectLine } from './markdown';
 import { REPORT_CSS, REPORT_SCRIPT } from './report-assets.generated';
 import type { ReportData } from './report/data';
@@ -206,7 +210,17 @@ function timelineSvg(t: Timeline): string {
   return `<div class="chartwrap">${svg}${parts.join('')}</svg></div>\n<p class="axisnote">${key}</p>`;
 }
 
-function groupHtml(g: FailureGroup, index: number, maxCount: number): string {
+/**
+ * The link from report.html (in the archive's folder) to another object of the archive: its key relative to the
+ * folder, so the link works from OSS, from the HTTP trigger's folder view and from a copied folder alike.
+ */
+function hrefOf(s: Pick<Summary, 'source' | 'regionId' | 'id'>, key: string): string {
+  const dir = `${archiveDir(s)}/`;
+  const relative = key.startsWith(dir) ? key.slice(dir.length) : key;
+  return relative.split('/').map(encodeURIComponent).join('/');
+}
+
+function groupHtml(g: FailureGroup, index: number, maxCount: number, s: Summary): string {
   const width = Math.max(0.5, (g.count / maxCount) * 100).toFixed(2);
   const color = statusColor(g.status);
   const labels = [`<span class="chip ${tone(color)}">${escapeHtml(g.status || '(none)')}</span>`];
@@ -227,7 +241,8 @@ function groupHtml(g: FailureGroup, index: number, maxCount: number): string {
     `<h3>Example <span class="mono">${escapeHtml(g.example.id)}</span></h3>`,
     `<pre class="example-text">${escapeHtml(g.example.text || '(no output)')}</pre>`,
   ].join('');
-  const affected = `${formatCount(g.resourceIds.length)} affected instance${g.resourceIds.length === 1 ? '' : 's'}`;
+  const resources = g.resourceCount ?? g.resourceIds.length;
+  const affected = `${formatCount(resources)} affected instance${resources === 1 ? '' : 's'}`;
   const buttons = [
     `<button type="button" data-copy="${index}">Copy</button> `,
     `<button type="button" data-filter-group="${index}">Show in table</button>`,
@@ -237,6 +252,9 @@ function groupHtml(g: FailureGroup, index: number, maxCount: number): string {
     `<pre class="ids" data-group="${index}" data-complete="${more > 0 ? 'false' : 'true'}">`,
     `${escapeHtml(shownIds.join('\n'))}</pre>`,
     more > 0 ? `<p class="more">and ${formatCount(more)} more (shown when JavaScript runs; all are in retry.txt)</p>` : '',
+    g.resourceIdsKey
+      ? `<p class="more">The first ${formatCount(g.resourceIds.length)} are listed here; all ${formatCount(resources)} are in <a href="${escapeHtml(hrefOf(s, g.resourceIdsKey))}">${escapeHtml(hrefOf(s, g.resourceIdsKey))}</a>.</p>`
+      : '',
   ].join('');
   return `<details class="group" id="group-${escapeHtml(g.key)}">
 <summary><span class="rank">${index + 1}</span><span class="what">${what}</span>${barSvg}${count}</summary>
@@ -314,7 +332,18 @@ function durationsHtml(s: Summary): string {
   return `<ul class="durations">${items.join('')}</ul><p class="axisnote">${basis}</p>`;
 }
 
-function instancesHtml(s: Summary): string {
+/** Links to the pages of every failed instance (when the summary holds only the first ids of some cause). */
+function pagesHtml(s: Summary, pages: number): string {
+  if (pages === 0) return '';
+  const links = Array.from({ length: pages }, (_, i) => `<a href="${escapeHtml(hrefOf(s, reportPageKey(s, i + 1)))}">${i + 1}</a>`).join(' ');
+  return [
+    '<p class="note">The table holds the first instances of each cause (the ones this page carries). ',
+    `Every failed instance, in archive order, is on ${formatCount(pages)} page${pages === 1 ? '' : 's'} next to this report `,
+    `(they open offline from a copy of the archive's folder too): ${links}</p>`,
+  ].join('');
+}
+
+function instancesHtml(s: Summary, pages: number): string {
   if (s.failures === 0) return '<p class="empty">No failed instances.</p>';
   const options = s.groups
     .map((g, i) => `<option value="${i}">#${i + 1} ${escapeHtml(groupLabel(g))} (${formatCount(g.count)})</option>`)
@@ -332,12 +361,13 @@ function instancesHtml(s: Summary): string {
     .map((h) => `<th scope="col"${h === 'Cause' ? ' class="num"' : ''}>${h}</th>`)
     .join('');
   return [
+    pagesHtml(s, pages),
     `<div class="filters">${search}${causes}<span id="instances-count" role="status" aria-live="polite"></span></div>`,
     '<div class="tablewrap"><table><caption class="vh">Failed instances</caption>'
       + `<thead><tr>${head}</tr></thead><tbody id="instances-body"></tbody></table></div>`,
     '<noscript><p class="empty">The searchable table needs JavaScript; '
       + 'the instance lists of each cause above work without it.</p></noscript>',
-  ].join('\n');
+  ].filter(Boolean).join('\n');
 }
 
 function retryHtml(s: Summary): string {
@@ -350,7 +380,10 @@ function retryHtml(s: Summary): string {
     '<button type="button" data-copy="retry">Copy all ids</button></div>',
   ].join('');
   const rest = s.retry.count - ids.length;
-  const more = rest > 0 ? `<p class="more">and ${formatCount(rest)} more; "Copy all ids" copies every one.</p>` : '';
+  const copies = s.retry.idsKey
+    ? `"Copy all ids" copies the first ${formatCount(s.retry.ids.length)}; every one is in <a href="${escapeHtml(hrefOf(s, s.retry.idsKey))}">retry.txt</a>.`
+    : '"Copy all ids" copies every one.';
+  const more = rest > 0 ? `<p class="more">and ${formatCount(rest)} more; ${copies}</p>` : '';
   const api = s.source === 'ecs' ? 'RunCommand / InvokeCommand parameters' : 'StartExecution parameters';
   return [
     `${head}<pre class="ids">${escapeHtml(ids.join('\n'))}</pre>${more}`,
@@ -381,7 +414,7 @@ function panel(id: string, heading: string, sub: string, content: string, sectio
  * Renders `report.html` for a summary.
  * @example await store.put(reportKey(ref), renderReportHtml(summary), { contentType: 'text/html; charset=utf-8' });
  */
-export function renderReportHtml(s: Summary): string {
+export function renderReportHtml(s: Summary, options: { pages?: number } = {}): string {
   const maxCount = Math.max(1, ...s.groups.map((g) => g.count));
   const verdictClass = s.failures > 0 ? 'bad' : s.total > 0 ? 'good' : '';
   const kind = s.source === 'oos' ? 'OOS execution' : 'Cloud Assistant invocation';
@@ -397,7 +430,7 @@ export function renderReportHtml(s: Summary): string {
 
   const groupsSection =
     s.groups.length > 0
-      ? `<div class="groups">${s.groups.map((g, i) => groupHtml(g, i, maxCount)).join('\n')}</div>`
+      ? `<div class="groups">${s.groups.map((g, i) => groupHtml(g, i, maxCount, s)).join('\n')}</div>`
       : '<p class="empty">No failures: nothing to group.</p>';
   const statusField = `<span class="mono">${s.source === 'oos' ? 'Status' : 'InvocationStatus'}</span>`;
   const causesSub = [
@@ -434,7 +467,7 @@ ${panel('dur', 'Durations', 'How long each run took.', durationsHtml(s))}
 </div>
 ${panel('groups', 'Failure causes', causesSub, groupsSection, 'causes')}
 ${panel('time', 'Finishes over time', 'When records reached their final status.', timeline)}
-${panel('inst', 'Failed instances', instancesSub, instancesHtml(s), 'instances')}
+${panel('inst', 'Failed instances', instancesSub, instancesHtml(s, options.pages ?? 0), 'instances')}
 ${panel('retry', 'Retry', 'The failed resources, ready to re-run.', retryHtml(s), 'retry')}
 <footer>Computed from ${from} · ${escapeHtml(subjectLine(s))}</footer>
 </main>
@@ -443,4 +476,84 @@ ${panel('retry', 'Retry', 'The failed resources, ready to re-run.', retryHtml(s)
 </body>
 </html>
 `;
+}
+
+/** Rows of one page of failed instances. */
+export const INSTANCES_PER_PAGE = 5_000;
+/** The pages' policy: the report's stylesheet, nothing else (no script, no network). */
+const PAGE_CSP = ["default-src 'none'", `style-src 'sha256-${sha256(STYLE)}'`, "base-uri 'none'", "form-action 'none'"].join('; ');
+
+/**
+ * The pages of every failed instance, `report/instances-00001.html`, … : static tables (no script), 5,000 rows a
+ * page, in archive order, each row the instance, its status and its cause; linked from report.html and from one to
+ * the next, so they work offline from a copied folder. Written while the aggregation reads its lists back, and only
+ * when report.html cannot carry every failed instance (some cause has more records than its sample in summary.json).
+ */
+export function createInstancePages(store: ObjectStore, ref: ArchiveRef, title: string): InstancePages {
+  let groups: readonly FailureGroup[] = [];
+  let page = 0;
+  let rows = 0;
+  let writer: TextObjectWriter | undefined;
+  // Only when report.html cannot carry every failed instance: some cause has more records than its sample holds.
+  let needed = false;
+  const href = (n: number) => `instances-${String(n).padStart(5, '0')}.html`;
+
+  const open = async () => {
+    page += 1;
+    rows = 0;
+    writer = new TextObjectWriter();
+    const nav = `<a href="../report.html">Report</a>${page > 1 ? ` · <a href="${href(page - 1)}">Page ${page - 1}</a>` : ''}`;
+    await writer.write(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${PAGE_CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>Failed instances, page ${page} · ${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main class="wrap">
+<p class="eyebrow">${nav}</p>
+<h1>Failed instances, page ${page} <span class="id">${escapeHtml(title)}</span></h1>
+<div class="tablewrap"><table><thead><tr><th scope="col">Instance</th><th scope="col">Status</th><th scope="col" class="num">Cause</th><th scope="col">What failed</th></tr></thead><tbody>
+`);
+  };
+
+  const close = async (next: boolean) => {
+    if (!writer) return;
+    const nav = next ? `<p><a href="${href(page + 1)}">Page ${page + 1}</a></p>` : '<p>Last page.</p>';
+    await writer.write(`</tbody></table></div>\n${nav}\n</main>\n</body>\n</html>\n`);
+    const done = writer;
+    writer = undefined;
+    await storeTextObject(store, reportPageKey(ref, page), done, 'text/html; charset=utf-8');
+  };
+
+  return {
+    start(final) {
+      groups = final;
+      const counts = final.map((g) => g.count);
+      needed = sampleBudgets(counts).some((budget, i) => (counts[i] ?? 0) > budget);
+    },
+    async row(cause, id) {
+      if (!needed) return;
+      if (writer && rows >= INSTANCES_PER_PAGE) await close(true);
+      if (!writer) await open();
+      rows += 1;
+      const g = groups[cause];
+      const status = g?.status || '(none)';
+      const chip = `<span class="chip ${statusTone(g?.status ?? '')}">${escapeHtml(status)}</span>`;
+      const what = escapeHtml(g ? g.title || g.signature || '(no error text)' : '');
+      await writer?.write(`<tr><td class="mono id">${escapeHtml(id)}</td><td>${chip}</td><td class="num"><a href="../report.html#group-${escapeHtml(g?.key ?? '')}">#${cause + 1}</a></td><td class="sig mono">${what}</td></tr>\n`);
+    },
+    async end() {
+      await close(false);
+      return page;
+    },
+    async discard() {
+      await writer?.discard();
+      writer = undefined;
+    },
+  };
 }

@@ -1,0 +1,328 @@
+/**
+ * The id lists of an aggregation, kept out of memory: while records stream in, each failed record's id (with its
+ * provisional cause) and each truncated record's id go to temporary files; at the end, when the final causes are
+ * known, one pass over those files gives each list in archive order with every id once, the exact counts, and
+ * bounded samples, and streams the full lists to archive objects. Memory is O(causes) plus one bucket file's share
+ * of the ids (1/{@link BUCKETS} of them) at a time; nothing is held per failure while records stream in.
+ *
+ * The files: ids are spread over {@link BUCKETS} bucket files by a hash of the id, so an id's every entry is in
+ * one bucket. At the end each bucket is read alone, sorted by archive index, and marked (first failure of the id,
+ * first time in its cause, first truncation), then written back sorted; a k-way merge of the sorted buckets gives
+ * the lists in archive order. A cause's own list (only written when its sample is cut) goes through
+ * {@link BUCKETS} cause-partition files, read one at a time after the merge. Every file is unlinked as soon as it
+ * is open, so a killed process leaves nothing behind.
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Bucket files the ids are spread over. */
+export const BUCKETS = 32;
+/** The list number of truncated records' ids (failure lists are numbered by provisional cause, from 0). */
+export const TRUNCATED_LIST = -1;
+/** Bytes gathered per file before a write. */
+const FLUSH_BYTES = 32 * 1024;
+const READ_BYTES = 64 * 1024;
+
+/** A temporary file, unlinked once open; written and read with synchronous calls (small, local, page-cached). */
+class TempFile {
+  readonly fd: number;
+  size = 0;
+  private pending: string[] = [];
+  private pendingChars = 0;
+
+  constructor(name: string) {
+    const path = join(tmpdir(), `execution-archive-${process.pid}-${name}-${randomBytes(6).toString('hex')}.tmp`);
+    this.fd = fs.openSync(path, 'wx+', 0o600);
+    try {
+      fs.unlinkSync(path);
+    } catch {
+      // Where an open file cannot be removed it stays until the process ends; it holds only ids.
+    }
+  }
+
+  append(line: string): void {
+    this.pending.push(line);
+    this.pendingChars += line.length;
+    if (this.pendingChars >= FLUSH_BYTES) this.flush();
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const bytes = Buffer.from(this.pending.join(''), 'utf8');
+    this.pending = [];
+    this.pendingChars = 0;
+    for (let done = 0; done < bytes.length; ) done += fs.writeSync(this.fd, bytes, done, bytes.length - done, this.size + done);
+    this.size += bytes.length;
+  }
+
+  /** The whole file as text (a bucket: 1/{@link BUCKETS} of the ids). */
+  readAll(): string {
+    this.flush();
+    const buffer = Buffer.allocUnsafe(this.size);
+    for (let done = 0; done < this.size; ) {
+      const n = fs.readSync(this.fd, buffer, done, this.size - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return buffer.toString('utf8');
+  }
+
+  /** The file's lines, read 64 KiB at a time. */
+  *lines(): Generator<string> {
+    this.flush();
+    const buffer = Buffer.allocUnsafe(READ_BYTES);
+    let position = 0;
+    let rest = '';
+    while (position < this.size) {
+      const n = fs.readSync(this.fd, buffer, 0, Math.min(READ_BYTES, this.size - position), position);
+      if (n === 0) break;
+      position += n;
+      // Lines end with \n and ids hold no newline, so a chunk's text is decoded whole only up to its last newline.
+      const end = buffer.lastIndexOf(0x0a, n - 1);
+      if (end < 0) {
+        rest += buffer.toString('utf8', 0, n);
+        continue;
+      }
+      const text = rest + buffer.toString('utf8', 0, end);
+      rest = buffer.toString('utf8', end + 1, n);
+      let from = 0;
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+        yield text.slice(from, nl);
+        from = nl + 1;
+      }
+      yield text.slice(from);
+    }
+    if (rest) yield rest;
+  }
+
+  close(): void {
+    this.pending = [];
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** An id as it may sit in a line of the files: no tab or line break (real ids hold none). */
+function lineSafe(id: string): string {
+  return /[\t\r\n]/.test(id) ? id.replace(/[\t\r\n]/g, ' ') : id;
+}
+
+function bucketOf(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % BUCKETS;
+}
+
+/** Where the lists wait while records stream in: `add` one entry per failed or truncated record. */
+export class IdSpool {
+  private buckets: TempFile[] | undefined;
+  /** Entries added. */
+  entries = 0;
+
+  /**
+   * One entry: the record's place in the archive, its list ({@link TRUNCATED_LIST}, or the provisional cause of a
+   * failure) and its id.
+   */
+  add(index: number, list: number, id: string): void {
+    const safe = lineSafe(id);
+    this.buckets ??= Array.from({ length: BUCKETS }, (_, i) => new TempFile(`ids${i}`));
+    this.buckets[bucketOf(safe)]?.append(`${index}\t${list}\t${safe}\n`);
+    this.entries += 1;
+  }
+
+  /** The bucket files (none when nothing was added); taken once, by {@link mergeLists}. */
+  take(): TempFile[] {
+    const taken = this.buckets ?? [];
+    this.buckets = undefined;
+    return taken;
+  }
+
+  /** Closes (and so deletes) the files; called when the aggregation is dropped unfinished. */
+  discard(): void {
+    for (const b of this.take()) b.close();
+  }
+}
+
+/** What the merge hands out, in archive order. Each may return a promise the merge waits for (backpressure). */
+export interface ListEvents {
+  /** Every failed record: its id and its final cause (the index of the cause in the finished list). */
+  failure(id: string, cause: number): Promise<void> | undefined;
+  /** Each failed resource once (its first failure). */
+  retry(id: string): Promise<void> | undefined;
+  /** Each resource of a cause once, `nth` (from 0) its place in the cause's list. */
+  causeId(cause: number, id: string, nth: number): Promise<void> | undefined;
+  /** Each resource with a truncated output once, `nth` its place. */
+  truncated(id: string, nth: number): Promise<void> | undefined;
+}
+
+type Entry = [index: number, list: number, id: string];
+
+function parseEntry(line: string): Entry {
+  const a = line.indexOf('\t');
+  const b = line.indexOf('\t', a + 1);
+  return [Number(line.slice(0, a)), Number(line.slice(a + 1, b)), line.slice(b + 1)];
+}
+
+/** Flags of a sorted entry. */
+const FIRST_FAILURE = 1;
+const FIRST_IN_LIST = 2;
+
+/**
+ * Sorts one bucket by archive index, maps provisional causes to final ones and marks each entry's firsts; writes
+ * the result to a new file, lines `index \t list \t flags \t id`.
+ */
+function sortBucket(bucket: TempFile, finalOf: (provisional: number) => number): TempFile {
+  const text = bucket.readAll();
+  bucket.close();
+  const entries: Entry[] = [];
+  let from = 0;
+  for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+    const e = parseEntry(text.slice(from, nl));
+    if (e[1] !== TRUNCATED_LIST) e[1] = finalOf(e[1]);
+    entries.push(e);
+    from = nl + 1;
+  }
+  entries.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  const failed = new Set<string>();
+  const inList = new Set<string>();
+  const out = new TempFile('sorted');
+  for (const [index, list, id] of entries) {
+    let flags = 0;
+    if (list !== TRUNCATED_LIST && !failed.has(id)) {
+      failed.add(id);
+      flags |= FIRST_FAILURE;
+    }
+    const listed = `${list}\t${id}`;
+    if (!inList.has(listed)) {
+      inList.add(listed);
+      flags |= FIRST_IN_LIST;
+    }
+    out.append(`${index}\t${list}\t${flags}\t${id}\n`);
+  }
+  out.flush();
+  return out;
+}
+
+/** A sorted bucket's next entry, read as the merge needs it. */
+class Head {
+  index = 0;
+  list = 0;
+  flags = 0;
+  id = '';
+  private readonly lines: Generator<string>;
+  constructor(readonly file: TempFile) {
+    this.lines = file.lines();
+  }
+  next(): boolean {
+    for (;;) {
+      const r = this.lines.next();
+      if (r.done) return false;
+      const line = r.value;
+      if (line === '') continue;
+      const a = line.indexOf('\t');
+      const b = line.indexOf('\t', a + 1);
+      const c = line.indexOf('\t', b + 1);
+      this.index = Number(line.slice(0, a));
+      this.list = Number(line.slice(a + 1, b));
+      this.flags = Number(line.slice(b + 1, c));
+      this.id = line.slice(c + 1);
+      return true;
+    }
+  }
+}
+
+/** What {@link mergeLists} counted. */
+export interface ListCounts {
+  /** Distinct failed resources. */
+  retry: number;
+  /** Distinct resources per final cause. */
+  perCause: number[];
+  /** Distinct resources with a truncated output. */
+  truncated: number;
+}
+
+/**
+ * The end of an aggregation's lists: sorts and marks every bucket, then merges them in archive order into `events`.
+ * `causes` is the number of final causes; `finalOf` maps a provisional cause to its final index.
+ * `mayBeCut(c)`: whether cause `c` could hold more ids than its sample (it has more records): its ids then wait in
+ * partition files, and after the merge `causeList` gets each such cause's ids in order (it skips the causes whose
+ * sample turned out whole).
+ */
+export async function mergeLists(
+  spool: IdSpool,
+  causes: number,
+  finalOf: (provisional: number) => number,
+  events: ListEvents,
+  mayBeCut: (cause: number) => boolean,
+  causeList: (cause: number, ids: Iterable<string>) => Promise<void>,
+): Promise<ListCounts> {
+  const counts: ListCounts = { retry: 0, perCause: new Array<number>(causes).fill(0), truncated: 0 };
+  const sorted: TempFile[] = [];
+  const partitions: TempFile[] = [];
+  try {
+    for (const bucket of spool.take()) sorted.push(sortBucket(bucket, finalOf));
+    const heads: Head[] = [];
+    for (const file of sorted) {
+      const head = new Head(file);
+      if (head.next()) heads.push(head);
+    }
+    while (heads.length > 0) {
+      let at = 0;
+      for (let i = 1; i < heads.length; i++) {
+        const h = heads[i] as Head;
+        const best = heads[at] as Head;
+        if (h.index < best.index || (h.index === best.index && h.list < best.list)) at = i;
+      }
+      const h = heads[at] as Head;
+      const { list, id, flags } = h;
+      if (list === TRUNCATED_LIST) {
+        if (flags & FIRST_IN_LIST) await events.truncated(id, counts.truncated++);
+      } else {
+        await events.failure(id, list);
+        if (flags & FIRST_FAILURE) {
+          counts.retry += 1;
+          await events.retry(id);
+        }
+        if (flags & FIRST_IN_LIST) {
+          const nth = counts.perCause[list] ?? 0;
+          counts.perCause[list] = nth + 1;
+          await events.causeId(list, id, nth);
+          if (mayBeCut(list)) {
+            partitions[list % BUCKETS] ??= new TempFile('cause');
+            partitions[list % BUCKETS]?.append(`${list}\t${id}\n`);
+          }
+        }
+      }
+      if (!h.next()) heads.splice(at, 1);
+    }
+    for (const f of sorted) f.close();
+    sorted.length = 0;
+    for (const partition of partitions) {
+      if (!partition) continue;
+      const byCause = new Map<number, string[]>();
+      for (const line of partition.lines()) {
+        if (line === '') continue;
+        const tab = line.indexOf('\t');
+        const cause = Number(line.slice(0, tab));
+        let ids = byCause.get(cause);
+        if (!ids) byCause.set(cause, (ids = []));
+        ids.push(line.slice(tab + 1));
+      }
+      partition.close();
+      for (const cause of [...byCause.keys()].sort((a, b) => a - b)) {
+        await causeList(cause, byCause.get(cause) ?? []);
+        byCause.delete(cause);
+      }
+    }
+    return counts;
+  } finally {
+    spool.discard();
+    for (const f of sorted) f.close();
+    for (const p of partitions) p?.close();
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * The full id lists of a summary, streamed to the archive as the aggregation reads them back (aggregate.ts
+ * `ListOutput`): `failures.ndjson.gz` (every failed record: `{"id","cause"}`, the cause's key), `retry.txt` (each
+ * failed resource once), `truncated.txt` and `causes/<key>.txt` (only when summary.json holds just the first ids of
+ * the list), and the report's pages of failed instances. Each object is written through the archive writer's spool
+ * (lib/archive/writer.ts), so none is ever held whole; ids are shown as summary.json shows them (`displayText`).
+ */
+import { causeListKey, failuresKey, retryListKey, truncatedListKey, type ArchiveRef } from '../archive/layout';
+import type { ObjectStore } from '../archive/store';
+import { NdjsonGzipBuffer, storeGzipObject, storeTextObject, TextObjectWriter } from '../archive/writer';
+import { displayText } from '../causes/secrets';
+import type { FailureGroup, ListOutput } from './aggregate';
+
+const TEXT = 'text/plain; charset=utf-8';
+/** Failed records handed to the gzip writer at a time. */
+const FAILURE_BATCH = 1_000;
+
+/** Something that turns the failed instances, in archive order, into pages (report-html.ts `createInstancePages`). */
+export interface InstancePages {
+  start(groups: readonly FailureGroup[]): void;
+  row(cause: number, id: string): Promise<void> | undefined;
+  /** Stores the last page; resolves to the number of pages written. */
+  end(): Promise<number>;
+  discard(): Promise<void>;
+}
+
+/** The list output of one archive's summary, plus what it wrote. */
+export interface SummaryListOutput extends ListOutput {
+  /** Pages of failed instances written (0 when there were none to write). */
+  readonly pages: number;
+}
+
+/**
+ * The objects of one summary's id lists.
+ * @param pages the report's pages of failed instances, when they are written.
+ * @example const output = createListOutput(store, ref); const aggregation = await aggregator.finish(output);
+ */
+export function createListOutput(store: ObjectStore, ref: ArchiveRef, pages?: InstancePages): SummaryListOutput {
+  let groups: readonly FailureGroup[] = [];
+  const failures = new NdjsonGzipBuffer();
+  let batch: { id: string; cause: string }[] = [];
+  const retry = new TextObjectWriter();
+  const truncated = new TextObjectWriter();
+  let pageCount = 0;
+  const show = (id: string) => displayText(id);
+
+  const flushFailures = async () => {
+    const records = batch;
+    batch = [];
+    if (records.length > 0) await failures.write(records);
+  };
+
+  return {
+    get pages() {
+      return pageCount;
+    },
+    start(final) {
+      groups = final;
+      pages?.start(final);
+    },
+    failure(id, cause) {
+      batch.push({ id: show(id), cause: groups[cause]?.key ?? '' });
+      return batch.length >= FAILURE_BATCH ? flushFailures() : undefined;
+    },
+    retry(id) {
+      return retry.write(`${show(id)}\n`);
+    },
+    causeId(cause, id) {
+      return pages?.row(cause, show(id));
+    },
+    truncated(id) {
+      return truncated.write(`${show(id)}\n`);
+    },
+    async causeList(cause, ids) {
+      const key = causeListKey(ref, groups[cause]?.key ?? String(cause));
+      const writer = new TextObjectWriter();
+      try {
+        for (const id of ids) await writer.write(`${show(id)}\n`);
+      } catch (err) {
+        await writer.discard();
+        throw err;
+      }
+      await storeTextObject(store, key, writer, TEXT);
+      return key;
+    },
+    async end(truncatedCut) {
+      await flushFailures();
+      await storeGzipObject(store, failuresKey(ref), failures);
+      await storeTextObject(store, retryListKey(ref), retry, TEXT);
+      const keys: { retry: string; truncated?: string } = { retry: retryListKey(ref) };
+      if (truncatedCut) {
+        await storeTextObject(store, truncatedListKey(ref), truncated, TEXT);
+        keys.truncated = truncatedListKey(ref);
+      } else {
+        await truncated.discard();
+      }
+      if (pages) pageCount = await pages.end();
+      return keys;
+    },
+    async discard() {
+      await Promise.all([failures.discard(), retry.discard(), truncated.discard(), pages?.discard()]);
+    },
+  };
+}
