@@ -124,7 +124,7 @@ export async function reportCommand(id: string | undefined, opts: ArchiveCommand
     else {
       // An OSS object: a local copy (the report is self-contained, it needs nothing else).
       path = join(await mkdtemp(join(tmpdir(), 'execution-archive-report-')), `${ref.id}.html`);
-      await writeFile(path, loaded.body);
+      await writeFile(path, await loaded.read());
     }
     await openInBrowser(path, rt.config.browser);
     println(io.stdout, opts.json ? JSON.stringify({ opened: path, report: location }) : `opened ${path}`);

@@ -9,8 +9,8 @@
  */
 import { InputError } from '../errors';
 import { ARCHIVE_FIELDS, describeValue, rejectUnknownFields } from '../payload';
-import { errorResponse, isHttpTriggerEvent, plainText, readJsonBody, textResponse, toHttpRequest, type HttpRequest, type HttpResponse } from '../triggers';
-import { loadSummary, type SummaryFormat } from './index';
+import { errorResponse, isHttpTriggerEvent, jsonResponse, plainText, readJsonBody, toHttpRequest, type HttpRequest, type HttpResponse } from '../triggers';
+import { loadSummary, type LoadedSummary, type SummaryFormat } from './index';
 import { handleSummaryInvocation, parseArchiveRef, type SummarizeDeps, type SummarizeInvocationResult } from './invocation';
 import { REPORT_CSP } from './render/report-html';
 
@@ -63,6 +63,33 @@ export function negotiateFormat(query: Record<string, string>, headers: Record<s
   return best?.format ?? 'json';
 }
 
+/**
+ * The largest body `GET /summary` answers with: Function Compute limits a synchronous invocation's payload to 32 MB
+ * (https://www.alibabacloud.com/help/doc-detail/2527064.html; the HTTP trigger's limits,
+ * https://alibabacloud.com/help/en/functioncompute/code-development-in-custom-container-runtimes, say the same for
+ * the request body), and the handler's answer travels inside the invocation's JSON response (escaped, or base64 for
+ * a range: 4/3 of its bytes), so half of it is kept as the limit. Larger bodies get 413 naming the object instead.
+ */
+export const MAX_HTTP_BODY_BYTES = 16 * 1024 * 1024;
+
+/** A single `bytes=` range of an object of `size` bytes: `[start, end)`, `'unsatisfiable'`, or `undefined` to send all (RFC 9110 §14). */
+export function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
+  if (header === undefined) return undefined;
+  const m = /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
+  // Several ranges, another unit or a malformed one: the Range header may be ignored (the whole object is sent).
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - suffix), end: size };
+  }
+  const start = Number(m[1]);
+  const last = m[2] === '' ? Infinity : Number(m[2]);
+  if (last < start) return undefined;
+  if (start >= size) return 'unsatisfiable';
+  return { start, end: Math.min(size, last + 1) };
+}
+
 /** The summarize trigger's routes, anchored: `/summary`, `/summary/`, and the function's root. */
 const PATHS = /^\/(?:summary\/?)?$/;
 
@@ -97,28 +124,64 @@ export async function handleSummaryHttp(req: HttpRequest, deps: SummarizeDeps, r
     }
     const format = negotiateFormat(params.format === undefined ? {} : { format: params.format }, req.headers);
     const loaded = await loadSummary({ ...deps, ref }, format, recompute);
-    const res =
-      format === 'html'
-        ? textResponse(200, loaded.body, 'text/html; charset=utf-8')
-        : format === 'md'
-          ? textResponse(200, loaded.body, 'text/markdown; charset=utf-8')
-          : textResponse(200, loaded.body, 'application/json; charset=utf-8');
-    Object.assign(res.headers, {
-      'cache-control': 'no-cache',
-      vary: 'Accept',
-      'x-content-type-options': 'nosniff',
-      'x-summary-computed': String(loaded.computed),
-      // HEAD answers the same headers as GET, the real length included, and no body.
-      'content-length': String(Buffer.byteLength(loaded.body, 'utf8')),
-    });
-    if (format === 'html') res.headers['content-security-policy'] = REPORT_CSP;
-    if (req.method === 'HEAD') res.body = '';
-    return res;
+    return await storedObjectResponse(req, loaded, format, deps);
   } catch (err) {
     const res = errorResponse(err, requestId, deps.logger);
     if (err instanceof InputError && err.status === 405) res.headers.allow = 'GET, HEAD, POST';
     return res;
   }
+}
+
+const CONTENT_TYPES: Record<SummaryFormat, string> = {
+  json: 'application/json; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+  md: 'text/markdown; charset=utf-8',
+};
+
+/**
+ * The stored object as stored: all of it (200), or the `Range` asked for (206, base64: a range may cut a character),
+ * `416` for a range past its end; `413 ResponseTooLarge` naming the object (key and URL) when the body would be over
+ * {@link MAX_HTTP_BODY_BYTES}. HEAD answers the same headers, the real length included, and no body.
+ */
+async function storedObjectResponse(req: HttpRequest, loaded: LoadedSummary, format: SummaryFormat, deps: SummarizeDeps): Promise<HttpResponse> {
+  const headers: Record<string, string> = {
+    'content-type': CONTENT_TYPES[format],
+    'cache-control': 'no-cache',
+    vary: 'Accept',
+    'x-content-type-options': 'nosniff',
+    'x-summary-computed': String(loaded.computed),
+    'accept-ranges': 'bytes',
+  };
+  if (format === 'html') headers['content-security-policy'] = REPORT_CSP;
+  const range = req.method === 'POST' ? undefined : parseRange(req.headers.range, loaded.size);
+  if (range === 'unsatisfiable') {
+    const res = jsonResponse(416, { error: { code: 'RangeNotSatisfiable', message: `${loaded.key} is ${loaded.size} bytes; the range ${plainText(String(req.headers.range).slice(0, 100))} starts past its end` } });
+    res.headers['content-range'] = `bytes */${loaded.size}`;
+    return res;
+  }
+  const [start, end] = range ? [range.start, range.end] : [0, loaded.size];
+  if (end - start > MAX_HTTP_BODY_BYTES) {
+    const url = deps.store.locate(loaded.key);
+    const res = jsonResponse(413, {
+      error: {
+        code: 'ResponseTooLarge',
+        message:
+          `${loaded.key} is ${loaded.size} bytes, more than the ${MAX_HTTP_BODY_BYTES} an HTTP answer of Function Compute can carry; ` +
+          `read it from ${url}, or ask for parts of it with a Range header (bytes=0-${MAX_HTTP_BODY_BYTES - 1}, …)`,
+      },
+      object: { key: loaded.key, url, size: loaded.size },
+    });
+    Object.assign(res.headers, { 'x-summary-computed': String(loaded.computed), 'accept-ranges': 'bytes' });
+    return res;
+  }
+  headers['content-length'] = String(end - start);
+  const partial = range !== undefined;
+  if (partial) headers['content-range'] = `bytes ${start}-${end - 1}/${loaded.size}`;
+  if (req.method === 'HEAD') return { statusCode: partial ? 206 : 200, headers, isBase64Encoded: false, body: '' };
+  const bytes = await loaded.read(start, end);
+  return partial
+    ? { statusCode: 206, headers, isBase64Encoded: true, body: bytes.toString('base64') }
+    : { statusCode: 200, headers, isBase64Encoded: false, body: bytes.toString('utf8') };
 }
 
 /**

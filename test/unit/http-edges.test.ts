@@ -8,7 +8,7 @@ import type { ArchiveRef } from '../../lib/archive/layout';
 import { handleCollectEvent } from '../../lib/collect';
 import { silentLogger } from '../../lib/log';
 import type { Runtime } from '../../lib/runtime';
-import { handleSummarizeEvent } from '../../lib/summary/http';
+import { handleSummarizeEvent, MAX_HTTP_BODY_BYTES } from '../../lib/summary/http';
 import type { SummarizeDeps } from '../../lib/summary/invocation';
 import { decodeEvent, MAX_JSON_DEPTH, type HttpResponse } from '../../lib/triggers';
 import { ecsRecord, instanceId, writeArchive } from '../helpers/archive-fixture';
@@ -133,6 +133,46 @@ describe('summarize over HTTP', () => {
     expect(head.headers['content-length']).toBe(String(Buffer.byteLength(get.body)));
   });
 
+  it('serves the stored object as stored, a Range of it (206, 416), and 413 naming the object when it is too large to answer', async () => {
+    // Prepare: a current summary.json, stored compact (summarize writes it indented): what is served is these bytes.
+    await call({});
+    const key = `${ECS.source}/${ECS.regionId}/${ECS.id}/summary.json`;
+    const compact = JSON.stringify(JSON.parse(store.text(key) ?? ''));
+    await store.put(key, compact);
+
+    // Act
+    const whole = await call({});
+    const range = await call({ headers: { range: 'bytes=0-9' } });
+    const suffix = await call({ headers: { range: 'bytes=-5' } });
+    const past = await call({ headers: { range: `bytes=${compact.length}-` } });
+    const several = await call({ headers: { range: 'bytes=0-1,4-5' } });
+
+    // Assess
+    expect(whole.statusCode).toBe(200);
+    expect(whole.body).toBe(compact);
+    expect(whole.headers['accept-ranges']).toBe('bytes');
+    expect(range.statusCode).toBe(206);
+    expect(Buffer.from(range.body, 'base64').toString('utf8')).toBe(compact.slice(0, 10));
+    expect(range.headers['content-range']).toBe(`bytes 0-9/${compact.length}`);
+    expect(Buffer.from(suffix.body, 'base64').toString('utf8')).toBe(compact.slice(-5));
+    expect(past.statusCode).toBe(416);
+    expect(past.headers['content-range']).toBe(`bytes */${compact.length}`);
+    expect(several.statusCode).toBe(200);
+
+    // A report over what an HTTP answer of Function Compute may carry: 413 names the object; a range of it is served.
+    const reportKey = `${ECS.source}/${ECS.regionId}/${ECS.id}/report.html`;
+    await store.put(reportKey, Buffer.alloc(MAX_HTTP_BODY_BYTES + 1, 0x61));
+    const large = await call({ query: { ...q, format: 'html' } });
+    expect(large.statusCode).toBe(413);
+    const answer = JSON.parse(large.body) as { error: { code: string; message: string }; object: { key: string; url: string; size: number } };
+    expect(answer.error.code).toBe('ResponseTooLarge');
+    expect(answer.object).toEqual({ key: reportKey, url: store.locate(reportKey), size: MAX_HTTP_BODY_BYTES + 1 });
+    expect(answer.error.message).toContain(store.locate(reportKey));
+    const head = await call({ query: { ...q, format: 'html' }, headers: { range: 'bytes=0-99' } });
+    expect(head.statusCode).toBe(206);
+    expect(Buffer.from(head.body, 'base64')).toEqual(Buffer.alloc(100, 0x61));
+  });
+
   it('GET ?refresh=1 writes nothing and says to POST; POST recomputes', async () => {
     await call({});
     const puts = store.calls.put;
@@ -146,7 +186,8 @@ describe('summarize over HTTP', () => {
     const posted = await call({ method: 'POST' });
     expect(posted.statusCode).toBe(200);
     expect(posted.headers['x-summary-computed']).toBe('true');
-    expect(store.calls.put).toBe(puts + 4);
+    // summary.json, summary.md, report.html, retry.txt and failures.ndjson.gz.
+    expect(store.calls.put).toBe(puts + 5);
     const viaBody = await call({ method: 'POST', query: {}, body: JSON.stringify(q), headers: JSON_TYPE });
     expect(viaBody.statusCode).toBe(200);
     const wrongType = await call({ method: 'POST', query: {}, body: JSON.stringify({ ...q, id: 7 }), headers: JSON_TYPE });

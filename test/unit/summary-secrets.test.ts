@@ -40,7 +40,7 @@ const notify = (format: NotifyConfig['format']): NotifyConfig => ({ webhookUrl: 
 /** Every object summarize wrote for `ref`, and what loadSummary serves in each format. */
 async function outputsOf(store: MemoryStore, ref: ArchiveRef): Promise<Record<string, string>> {
   const read = async (key: string) => (await store.get(key))?.toString('utf8') ?? '';
-  const served = async (format: 'json' | 'html' | 'md') => (await loadSummary({ store, ref, logger: silentLogger }, format)).body;
+  const served = async (format: 'json' | 'html' | 'md') => (await loadSummary({ store, ref, logger: silentLogger }, format)).read().then((b) => b.toString('utf8'));
   return {
     'summary.json': await read(summaryKey(ref)),
     'summary.md': await read(summaryMarkdownKey(ref)),
@@ -135,7 +135,7 @@ describe('secrets never reach what summarize writes or serves', () => {
 
     // Assess
     expect(served.computed).toBe(true);
-    expect(served.body).not.toContain('hunter2');
+    expect((await served.read()).toString('utf8')).not.toContain('hunter2');
   });
 });
 

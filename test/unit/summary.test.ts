@@ -545,10 +545,10 @@ describe('loadSummary', () => {
     expect(first.computed).toBe(true);
     const second = await loadSummary({ store, ref: ECS, logger: silentLogger, now: NOW }, 'html');
     expect(second.computed).toBe(false);
-    expect(second.body).toBe(store.text(reportKey(ECS)));
+    expect((await second.read()).toString('utf8')).toBe(store.text(reportKey(ECS)));
     const md = await loadSummary({ store, ref: ECS, logger: silentLogger, now: NOW }, 'md');
     expect(md.computed).toBe(false);
-    expect(md.body).toBe(store.text(summaryMarkdownKey(ECS)));
+    expect((await md.read()).toString('utf8')).toBe(store.text(summaryMarkdownKey(ECS)));
 
     // The archive was collected again: a newer manifest makes the stored summary stale.
     await store.delete(manifestKey(ECS));
