@@ -4,7 +4,10 @@
  * summary step before summary.json (lib/summary `storeSummary`): a summary is stored only once its warehouse objects
  * are, and a recomputed summary rewrites them at the same keys.
  */
-import type { ArchiveRef } from '../archive/layout';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { failuresKey, type ArchiveRef } from '../archive/layout';
 import type { Manifest } from '../archive/manifest';
 import { readRecordBatches } from '../archive/reader';
 import type { ObjectStore } from '../archive/store';
@@ -18,7 +21,7 @@ export { CAUSE_COLUMNS, RESULT_COLUMNS, TABLES, WAREHOUSE_PREFIX, partitionDir, 
 /** What the warehouse reads of summary.json (lib/summary `Summary`): the run and its causes. */
 export interface WarehouseSummary {
   subject: { name: string | null; startedAt: string | null };
-  groups: readonly { key: string; title: string; count: number; status: string; errorCode: string; exitCode: number | null; resourceIds: readonly string[] }[];
+  groups: readonly { key: string; title: string; count: number; status: string; errorCode: string; exitCode: number | null; resourceIds: readonly string[]; resourceCount?: number }[];
 }
 
 /** What {@link writeWarehouse} needs: the store, the archive, its manifest and the summary computed from it. */
@@ -51,26 +54,28 @@ function millisOrNull(v: unknown): number | null {
 }
 
 /**
- * Which cause a failed record has: the summary's groups name the resources each cause hit; a resource in several
- * groups (several records of one instance: history, periodic commands) takes the first group whose status and
- * error code match its record, else the first group naming it.
+ * The cause of each failed record, in archive order: summarize's `failures.ndjson.gz` (one line per failed record,
+ * `{"id","cause"}`, written before this step runs), read as the records are; `next()` gives the next failed record's
+ * cause key (`undefined` past its end or without the object).
  */
-function causeIndex(summary: WarehouseSummary): (resourceId: string, status: string, errorCode: string) => WarehouseSummary['groups'][number] | undefined {
-  const byResource = new Map<string, number | number[]>();
-  summary.groups.forEach((g, i) => {
-    for (const id of g.resourceIds) {
-      const had = byResource.get(id);
-      if (had === undefined) byResource.set(id, i);
-      else if (typeof had === 'number') byResource.set(id, [had, i]);
-      else had.push(i);
-    }
-  });
-  return (resourceId, status, errorCode) => {
-    const at = byResource.get(resourceId);
-    if (at === undefined) return undefined;
-    if (typeof at === 'number') return summary.groups[at];
-    const groups = at.flatMap((i) => summary.groups[i] ?? []);
-    return groups.find((g) => g.status === status && (errorCode === '' || g.errorCode === errorCode)) ?? groups[0];
+function failureCauses(store: ObjectStore, ref: ArchiveRef): { next(): Promise<string | undefined>; close(): void } {
+  let lines: AsyncIterator<string> | undefined;
+  let stream: Readable | undefined;
+  return {
+    async next() {
+      if (!lines) {
+        stream = await store.getStream(failuresKey(ref));
+        if (!stream) return undefined;
+        lines = createInterface({ input: stream.pipe(createGunzip()), crlfDelay: Infinity })[Symbol.asyncIterator]();
+      }
+      const line = await lines.next();
+      if (line.done) return undefined;
+      const cause = (JSON.parse(line.value) as { cause?: unknown }).cause;
+      return typeof cause === 'string' ? cause : undefined;
+    },
+    close() {
+      stream?.destroy();
+    },
   };
 }
 
@@ -86,10 +91,11 @@ export async function writeWarehouse(inputs: WarehouseInputs): Promise<Warehouse
   const date = runDate(summary.subject.startedAt, manifest.startedAt);
   const runStartedAt = millisOrNull(summary.subject.startedAt);
   const name = summary.subject.name;
-  const causeOf = causeIndex(summary);
+  const groupOf = new Map(summary.groups.map((g) => [g.key, g]));
+  const failedCauses = failureCauses(store, ref);
   const metadata = { 'execution-archive.source': source, 'execution-archive.region': ref.regionId, 'execution-archive.id': ref.id, 'execution-archive.manifest.finishedAt': manifest.finishedAt };
 
-  const toRow = (r: Record<string, unknown>): Row => {
+  const toRow = async (r: Record<string, unknown>): Promise<Row> => {
     const ecs = source === 'ecs';
     const resourceId = str(ecs ? r.InstanceId : r.ResourceId) || '(unknown)';
     const status = str(ecs ? r.InvocationStatus : r.Status);
@@ -98,7 +104,8 @@ export async function writeWarehouse(inputs: WarehouseInputs): Promise<Warehouse
     let exitCode = ecs && millisOrNull(r.StartTime) !== null ? intOrNull(r.ExitCode) : null;
     let cause: string | null = null;
     if (outcome === 'failed') {
-      const group = causeOf(resourceId, status, errorCode ?? '');
+      const key = await failedCauses.next();
+      const group = key === undefined ? undefined : groupOf.get(key);
       if (group) {
         cause = group.key;
         errorCode = group.errorCode || null;
@@ -122,7 +129,15 @@ export async function writeWarehouse(inputs: WarehouseInputs): Promise<Warehouse
   };
 
   async function* resultRows(): AsyncGenerator<Row[]> {
-    for await (const batch of readRecordBatches(store, manifest.parts)) yield batch.map(toRow);
+    try {
+      for await (const batch of readRecordBatches(store, manifest.parts)) {
+        const rows: Row[] = [];
+        for (const r of batch) rows.push(await toRow(r));
+        yield rows;
+      }
+    } finally {
+      failedCauses.close();
+    }
   }
 
   const resultsKey = warehouseKey('results', ref, date);
@@ -139,7 +154,7 @@ export async function writeWarehouse(inputs: WarehouseInputs): Promise<Warehouse
     cause_key: g.key,
     title: g.title,
     count: g.count,
-    instances: g.resourceIds.length,
+    instances: g.resourceCount ?? g.resourceIds.length,
     status: g.status,
     error_code: g.errorCode || null,
     exit_code: g.exitCode,
