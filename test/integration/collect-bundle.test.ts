@@ -99,7 +99,7 @@ describe('dist/collect/index.js', () => {
     t.cloud.fc.register(name, async (payload) => {
       const out = await handler(payload, fcContext({}, 3));
       return JSON.stringify(out);
-    });
+    }, { asyncTask: true });
     try {
       const first = (await handler(ev({ source: 'ecs', regionId: 'cn-hangzhou', invokeId: id, async: true }), fcContext({}, 3))) as Record<string, unknown>;
       expect(first).toMatchObject({ status: 'checkpointed', complete: false, continuation: { scheduled: true } });

@@ -121,7 +121,7 @@ describe('the deadline bounds a delivery', () => {
         errors.push(err);
         throw err;
       }
-    });
+    }, { asyncTask: true });
     const events = Array.from({ length: 1300 }, (_, i) => event({ invokeId: `t-hz${i.toString(16).padStart(14, '0')}` }));
     const first = await handleCloudAssistantEvents(decodeEvent(Buffer.from(JSON.stringify(events))), deps(env, { deadline: deadlineAfter(151), concurrency: 16 }));
     results.push(first);

@@ -41,7 +41,7 @@ function registerCollect(env: NodeJS.ProcessEnv, results: CollectResponse[] = []
     const res = (await handleCollectEvent(JSON.parse(payload.toString('utf8')), rt, { invoker })) as CollectResponse;
     results.push(res);
     return JSON.stringify(res);
-  });
+  }, { asyncTask: true });
   return results;
 }
 

@@ -16,6 +16,11 @@ beforeAll(async () => {
     meta.log(`echo got ${payload.length} bytes`);
     ran.push({ name: 'echo', payload: payload.toString(), invocationType: meta.invocationType, qualifier: meta.qualifier });
     return JSON.stringify({ echoed: JSON.parse(payload.toString()), requestId: meta.requestId });
+  }, { asyncTask: true });
+  // The same function without asynchronous tasks enabled: FC does not honour task ids there.
+  fc.register('echo-plain', async (payload, meta) => {
+    ran.push({ name: 'echo-plain', payload: payload.toString(), invocationType: meta.invocationType, qualifier: meta.qualifier });
+    return '{}';
   });
   fc.register('slow-worker', async (payload, meta) => {
     await new Promise((r) => setTimeout(r, 150));
@@ -141,6 +146,16 @@ describe('FC 3.0 invoke API emulator with @alicloud/fc20230330', () => {
     await fc.idle();
     expect(ran.slice(before).map((r) => r.payload)).toEqual(['{"n":1}']);
     await expect(invoker().invokeAsync('echo', {}, { taskId: '1-starts-with-digit' })).rejects.toMatchObject({ code: 'InvalidArgument', httpStatus: 400 });
+  });
+
+  it('honours a task id only for a function with asynchronous tasks enabled, as Function Compute does', async () => {
+    const before = ran.length;
+    const first = await invoker().invokeAsync('echo-plain', { n: 1 }, { taskId: 'task_plain-1' });
+    const again = await invoker().invokeAsync('echo-plain', { n: 2 }, { taskId: 'task_plain-1' });
+    expect(first.duplicate).toBeUndefined();
+    expect(again.duplicate).toBeUndefined();
+    await fc.idle();
+    expect(ran.slice(before).map((r) => r.payload).sort()).toEqual(['{"n":1}', '{"n":2}']);
   });
 
   it('rejects a replayed request (same nonce) and a tampered body', async () => {

@@ -214,6 +214,18 @@ describe('deploy/ram-policy.json', () => {
     expect(list?.Condition).toEqual({ StringLike: { 'oss:Prefix': ['<prefix>/*'] } });
   });
 
+  it('enables asynchronous tasks on every function the code invokes with a task id (FC honours task ids only there)', () => {
+    // Prepare: the functions invoked asynchronously with an x-fc-async-task-id (lib/fanout.ts `taskId`).
+    const invokedWithTaskIds = ['execution-archive-collect', 'execution-archive-summarize', 'execution-archive-on-cloud-assistant-event'];
+    expect(files.some((f) => /invokeAsync\([^)]*\{ taskId/.test(code(f)))).toBe(true);
+    // Act
+    const enabled = resources
+      .filter(([, r]) => (r.props.asyncInvokeConfig as { asyncTask?: unknown } | undefined)?.asyncTask === true)
+      .map(([, r]) => r.props.functionName);
+    // Assess
+    expect(enabled.sort()).toEqual(invokedWithTaskIds.sort());
+  });
+
   it('lets the functions invoke only collect, summarize and the event consumer (its deadline hand-off)', () => {
     const usesInvoke = files.some((f) => /InvokeFunction|invokeFunction/.test(code(f)));
     expect(usesInvoke).toBe(true);

@@ -27,7 +27,7 @@ beforeAll(async () => {
   t.cloud.fc.register(COLLECT, async (payload, meta) => {
     received.push({ ...JSON.parse(payload.toString('utf8')), taskId: meta.taskId });
     return '{}';
-  });
+  }, { asyncTask: true });
 });
 afterAll(async () => {
   await t?.close();

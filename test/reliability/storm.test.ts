@@ -81,7 +81,7 @@ describe('event storm with racing sweeps and direct collects', () => {
       const res = (await handleCollectEvent(JSON.parse(payload.toString('utf8')), rt, { invoker })) as CollectResponse;
       collected.push(res);
       return JSON.stringify(res);
-    });
+    }, { asyncTask: true });
     const consumer = () => eventConsumerDeps(createRuntime(fcContext({ function: { name: 'on-cloud-assistant-event', timeout: 60 } }), { env }), invoker);
     const fcLimit = pLimit(48);
     const deliveries: Promise<EventDeliveryResult>[] = [];

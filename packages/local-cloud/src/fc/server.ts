@@ -17,8 +17,11 @@ import { NonceStore } from '../nonces';
  *   body `{ errorMessage, errorType, stackTrace }`.
  * - Async: 202 with an empty body and `x-fc-request-id` at once; the function runs after the response is sent.
  *   `await fc.idle()` waits until every queued async invocation (including ones queued meanwhile) has finished.
- * - `x-fc-async-task-id`: must match `^[A-Za-z_][A-Za-z0-9_-]{0,127}$` (400 `InvalidArgument`). *Emulator choice:*
- *   a task id that was already accepted for the same function gets 409 `AsyncTaskAlreadyExists` and is not run again.
+ * - `x-fc-async-task-id`: must match `^[A-Za-z_][A-Za-z0-9_-]{0,127}$` (400 `InvalidArgument`). As in Function
+ *   Compute, task ids are honoured only for a function with asynchronous tasks enabled (`asyncTask`, s.yaml's
+ *   `asyncInvokeConfig.asyncTask: true`): there a task id already accepted for the function gets 409
+ *   `AsyncTaskAlreadyExists` and is not run again; for any other function the id is kept on the record and a repeat
+ *   runs again.
  * - Payload limits: 128 KB async, 32 MB sync → 400 `EntityTooLarge`.
  * - `x-fc-log-type: Tail`: the last 4 KB of what the function logged (`meta.log`) comes back Base64 in `x-fc-log-result`.
  * - Errors are JSON `{ Code, Message, RequestId }`: 404 `FunctionNotFound`, 403 `SignatureDoesNotMatch`,
@@ -55,6 +58,11 @@ export interface FcRegisterOptions {
    * the emulator defaults to 0 so tests are deterministic).
    */
   asyncRetries?: number;
+  /**
+   * Asynchronous tasks enabled (fc3 `asyncInvokeConfig.asyncTask: true`): only then is a task id honoured (a repeat
+   * answered 409 `AsyncTaskAlreadyExists`). @default false, as in Function Compute
+   */
+  asyncTask?: boolean;
 }
 
 /** One entry of {@link FcEmulator.invocations}. */
@@ -280,8 +288,8 @@ export function createFcHandler(options: FcEmulatorOptions = {}): FcHandler {
       receivedAt: new Date(now()),
     };
     if (type === 'Async') {
-      if (taskId !== undefined) {
-        if (!TASK_ID.test(taskId)) throw new FcError(400, 'InvalidArgument', 'x-fc-async-task-id must match ^[A-Za-z_][A-Za-z0-9_-]{0,127}$.');
+      if (taskId !== undefined && !TASK_ID.test(taskId)) throw new FcError(400, 'InvalidArgument', 'x-fc-async-task-id must match ^[A-Za-z_][A-Za-z0-9_-]{0,127}$.');
+      if (taskId !== undefined && registered.options.asyncTask === true) {
         const id = `${functionName}\0${taskId}`;
         if (taskIds.has(id)) throw new FcError(409, 'AsyncTaskAlreadyExists', `async task '${taskId}' already exists for function '${functionName}'`);
         taskIds.add(id);

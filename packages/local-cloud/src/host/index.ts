@@ -220,6 +220,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
   for (const { spec } of pools.values()) {
     cloud.fc.register(spec.name, (payload, meta) => run(spec.name, payload, { requestId: meta.requestId, retryCount: meta.attempt - 1 }), {
       asyncRetries: spec.asyncInvokeConfig?.maxAsyncRetryAttempts ?? 3,
+      asyncTask: spec.asyncInvokeConfig?.asyncTask === true,
     });
   }
 

@@ -62,7 +62,7 @@ export interface FunctionSpec {
   region: string;
   role: string | undefined;
   environment: Record<string, string>;
-  asyncInvokeConfig: { maxAsyncRetryAttempts?: number; maxAsyncEventAgeInSeconds?: number } | undefined;
+  asyncInvokeConfig: { maxAsyncRetryAttempts?: number; maxAsyncEventAgeInSeconds?: number; asyncTask?: boolean } | undefined;
   triggers: TriggerSpec[];
 }
 
