@@ -1,30 +1,134 @@
 /**
- * What a failed record says about its cause, and the grouping of those causes.
+ * What a failed record says about its cause, and the grouping of those causes (docs/causes.md).
  *
- * {@link ecsFailure} and {@link oosFailure} take one failed record's texts and return its {@link FailureText}: the
- * text pieces its cause is mined from, which of them is the title, the instance's own error line, its example text,
- * and (OOS) the error and exit codes its texts state. {@link CauseGrouper} maps a failure to a provisional group id
- * (O(causes) state, nothing per failure); groups may merge until the end, so the final cause key, signature and title
- * of each provisional id are read once, from {@link CauseGrouper.finish}. The aggregation (lib/summary/aggregate.ts)
- * keeps the per-group bookkeeping and merges the groups whose final keys are equal.
+ * {@link createFailureReader} reads one failed record's texts (the whole output, secrets masked first) and returns its
+ * {@link FailureText}: the lines that may state its error (`errorline.ts`, at most three, strongest first), each as
+ * a template to mine, its raw line, and its place in the record's example text; and (OOS) the error and exit codes its
+ * texts state. {@link CauseGrouper} maps a failure to a provisional group id (O(causes) state, nothing per failure);
+ * which candidate is the error line of a group is decided when the whole invocation has been read (one pass, late
+ * resolution): a line that recurs beside different error lines is boilerplate (a cleanup trailer, a wrapper
+ * exception) and is passed over. The final cause key, title and error line of each provisional id are read once, from
+ * {@link CauseGrouper.finish}. The aggregation (lib/summary/aggregate.ts) keeps the per-group bookkeeping and merges
+ * the groups whose final keys are equal.
  */
+import { errorTemplate, findErrorLines, outputLines } from './errorline';
 import { OVERFLOW, TemplateMiner } from './miner';
-import { causeKey, excerpt, isNoiseLine, joinSignature, meaningfulTail, memoizeText, prepareMessage } from './signature';
+import { maskSecrets } from './secrets';
+import { causeKey, clipWords, memoizeText } from './signature';
 
-/** What one failed record says about its cause (see {@link ecsFailure}, {@link oosFailure}). */
+/** A line of a failed record that may state its error. */
+export interface Candidate {
+  /** The line's template to mine (`errorTemplate`). */
+  template: string;
+  /** 0–3, see `errorline.ts`. */
+  strength: number;
+  /** The line as printed (secrets masked), at most 200 characters. */
+  raw: string;
+}
+
+/** What one failed record says about its cause (see {@link createFailureReader}). */
 export interface FailureText {
-  /** The raw text pieces its cause is mined from ('' for an absent one); masked by the grouper. */
-  pieces: string[];
-  /** Which piece is the title (the one that says what failed). */
-  titlePiece: number;
-  /** The record's own error line, raw (the caller masks secrets before showing it). */
-  errorLine: string;
-  /** The example text of the record (≤ `maxBytes` of UTF-8, secrets masked); made only when asked. */
-  example(maxBytes: number): string;
+  /** Lines that may state its error, strongest first (later first among equals); empty when the record has no text. */
+  candidates: Candidate[];
+  /** The example text of the record (≤ `maxBytes` of UTF-8, secrets masked) and the line of each candidate in it (-1: not in it). */
+  example(maxBytes: number): { text: string; lines: number[] };
   /** OOS: the error code its `StatusMessage` names (`''` when none); ECS: undefined (the record's own is used). */
   errorCode?: string;
   /** OOS: the exit code its `Outputs` or `StatusMessage` state (`null` when none); ECS: undefined. */
   exitCode?: number | null;
+}
+
+/** Longest raw error line kept per candidate (characters). */
+const RAW_LINE_CHARS = 200;
+
+/**
+ * The lines `[from, to)` of an output that fit in `maxBytes` around line `focus`: a third of the budget after it
+ * (a stack under a Node error), the rest before it (a traceback above a Python one), what is left after it again.
+ */
+function windowAround(lines: readonly string[], focus: number, maxBytes: number): [number, number] {
+  const size = (i: number) => Buffer.byteLength(lines[i] ?? '') + 1;
+  let from = focus;
+  let to = focus + 1;
+  let used = size(focus) + 8; // the marks of a cut (`…`) on both sides
+  const grow = (down: boolean, budget: number) => {
+    for (;;) {
+      const next = down ? to : from - 1;
+      if (next < 0 || next >= lines.length || used + size(next) > budget) return;
+      used += size(next);
+      if (down) to += 1;
+      else from -= 1;
+    }
+  };
+  grow(true, Math.max(used, maxBytes / 3));
+  grow(false, maxBytes);
+  grow(true, maxBytes);
+  return [from, to];
+}
+
+/** Lines of context above a line masked on its own (a keyword may stand on the line above its value), and their size. */
+const CONTEXT_LINES = 4;
+const CONTEXT_CHARS = 1024;
+
+/** Line `i` of `lines` (or `text` in its place) with secrets masked, read with the lines just above it as context. */
+function maskedLine(lines: readonly string[], i: number, text = lines[i] ?? ''): string {
+  let from = i;
+  let size = 0;
+  while (from > 0 && i - from < CONTEXT_LINES && size < CONTEXT_CHARS) {
+    from -= 1;
+    size += (lines[from] ?? '').length + 1;
+  }
+  const masked = maskSecrets([...lines.slice(from, i), text].join('\n'));
+  return masked.slice(masked.lastIndexOf('\n') + 1);
+}
+
+/**
+ * An example text of an output's lines around its strongest error line (secrets masked: the runs between candidate
+ * lines each as a whole, each candidate line with its context), and the line of each candidate in it.
+ */
+function exampleOf(lines: readonly string[], lineOf: readonly number[], maxBytes: number): { text: string; lines: number[] } {
+  let end = lines.length;
+  while (end > 0 && (lines[end - 1] ?? '').trim() === '') end -= 1;
+  const shown = lines.slice(0, end).map((l) => (Buffer.byteLength(l) > maxBytes / 2 ? clipWords(l, Math.floor(maxBytes / 8)) : l));
+  if (shown.length === 0) return { text: '', lines: lineOf.map(() => -1) };
+  const focus = Math.min(lineOf[0] ?? shown.length - 1, shown.length - 1);
+  const [from, to] = windowAround(shown, focus, maxBytes);
+  const out: string[] = from > 0 ? ['…'] : [];
+  const at = new Map<number, number>();
+  let run: string[] = [];
+  const flush = () => {
+    if (run.length > 0) out.push(...maskSecrets(run.join('\n')).split('\n'));
+    run = [];
+  };
+  for (let i = from; i < to; i++) {
+    if (!lineOf.includes(i)) {
+      run.push(shown[i] ?? '');
+      continue;
+    }
+    flush();
+    at.set(i, out.length);
+    out.push(maskedLine(shown, i));
+  }
+  flush();
+  if (to < shown.length) out.push('…');
+  return { text: out.join('\n'), lines: lineOf.map((l) => at.get(l) ?? -1) };
+}
+
+/**
+ * The {@link FailureText} of an output. Its lines are read as printed; secrets are masked in every text taken from it
+ * before it is mined or kept: each candidate line with the lines above it as context, the example as a whole.
+ */
+function readOutput(output: string, maskTemplate: (content: string) => string): FailureText {
+  const { printed, read } = outputLines(output);
+  const found = findErrorLines(read);
+  const candidates = found.map((f) => {
+    const raw = maskedLine(read, f.line);
+    // The header (a timestamp, a host) holds no secret: the masked line's content is what follows it, as a rule.
+    const header = (read[f.line] ?? '').slice(0, f.header);
+    const content = raw.startsWith(header) ? raw.slice(header.length).trim() : maskedLine(read, f.line, f.content);
+    return { template: maskTemplate(content), strength: f.strength, raw: clipWords(raw.trim(), RAW_LINE_CHARS) };
+  });
+  const lineOf = found.map((f) => f.line);
+  return { candidates, example: (maxBytes) => exampleOf(printed, lineOf, maxBytes) };
 }
 
 /** OOS `StatusMessage` boilerplate: `Task 'runCommand' failed: ExitCodeNonzero: ` (the code is kept as the error code). */
@@ -95,31 +199,25 @@ function exitCodeOf(outputs: unknown): unknown {
   return o.exitCode ?? o.ExitCode ?? o.exit_code;
 }
 
-/** Reads failures' texts; one per aggregation (it remembers the noise test of the output lines that repeat). */
+/** Reads failures' texts; one per aggregation (it remembers the templates of the lines that repeat). */
 export interface FailureReader {
-  /** An ECS record: its `ErrorInfo` and `Output`. */
+  /** An ECS record: its `ErrorInfo` (read only when the output is empty) and `Output`. */
   ecs(errorInfo: string, output: string): FailureText;
   /** An OOS record: the linked failed child's `StatusMessage` (undefined when none) and the record's `Outputs`. */
   oos(statusMessage: string | undefined, outputs: unknown): FailureText;
 }
 
 /**
- * Creates a {@link FailureReader}. ECS: `ErrorInfo` + the output's last meaningful lines, titled by the last line.
- * OOS: the linked child's `StatusMessage` (boilerplate removed) + the last lines of `Outputs`, titled by the message.
- * @example const text = createFailureReader().ecs('', 'step 1\nError: disk full\n'); text.pieces[text.titlePiece] // 'Error: disk full'
+ * Creates a {@link FailureReader}. Secrets are masked in every text taken from an output before it is mined or kept. ECS:
+ * the `Output` (the `ErrorInfo` when there is none). OOS: the `Outputs` text, then the linked child's `StatusMessage`
+ * without its boilerplate as its last line; both read the same way.
+ * @example const text = createFailureReader().ecs('', 'step 1\nE: Unable to locate package foo\n'); text.candidates[0]?.template // 'E: Unable to locate package foo'
  */
 export function createFailureReader(): FailureReader {
-  const isNoise = memoizeText(isNoiseLine);
+  const maskTemplate = memoizeText(errorTemplate);
   return {
     ecs(info, output) {
-      const pieces = [info, ...meaningfulTail(output, undefined, undefined, isNoise)];
-      const titlePiece = pieces.length - 1;
-      return {
-        pieces,
-        titlePiece,
-        errorLine: pieces[titlePiece] || pieces.find(Boolean) || '',
-        example: (maxBytes) => excerpt([info, output.trimEnd()].filter(Boolean).join('\n\n'), maxBytes, 'tail'),
-      };
+      return readOutput(output.trim() === '' ? info : output, maskTemplate);
     },
     oos(statusMessage, outputsValue) {
       const outputs = jsonText(outputsValue)
@@ -127,17 +225,9 @@ export function createFailureReader(): FailureReader {
         .join('\n');
       const message = statusMessage ?? '';
       const stated = oosMessage(message);
-      const pieces = [message ? stated.text : '', ...meaningfulTail(outputs, undefined, undefined, isNoise)];
-      const titlePiece = message ? 0 : pieces.length - 1;
+      const text = [outputs.trimEnd(), message ? stated.text : ''].filter(Boolean).join('\n');
       return {
-        pieces,
-        titlePiece,
-        errorLine: pieces[titlePiece] || pieces.find(Boolean) || '',
-        example: (maxBytes) => {
-          const head = message ? excerpt(message, Math.floor(maxBytes / 2), 'head') : '';
-          const body = outputs.trim() ? excerpt(outputs.trimEnd(), maxBytes - Buffer.byteLength(head) - 2, 'tail') : '';
-          return [head, body].filter(Boolean).join('\n\n');
-        },
+        ...readOutput(text, maskTemplate),
         errorCode: stated.errorCode,
         exitCode: intOrNull(exitCodeOf(outputsValue)) ?? stated.exitCode,
       };
@@ -147,12 +237,14 @@ export function createFailureReader(): FailureReader {
 
 /** A final cause of a provisional group (see {@link CauseGrouper.finish}). */
 export interface Cause {
-  /** 12 hex digits of sha256(status, errorCode, exitCode, signature) ({@link causeKey}). */
+  /** 12 hex digits of sha256(status, errorCode, exitCode, template of the error line) ({@link causeKey}). */
   key: string;
-  /** The templates of the cause's pieces joined with ` | ` (not shortened). */
+  /** The template of the error line (not shortened). */
   signature: string;
-  /** The template of the title piece. */
+  /** The template of the error line (what the report shows). */
   title: string;
+  /** Which of the group's candidates is its error line (an index into {@link FailureText.candidates}); -1: none. */
+  line: number;
 }
 
 /** Options of {@link CauseGrouper}. */
@@ -161,26 +253,35 @@ export interface GrouperOptions {
   maxGroups?: number;
 }
 
+/** A provisional group: a failure's codes and its candidates (the miner's group ids, strongest first). */
+interface Provisional {
+  status: string;
+  errorCode: string;
+  exitCode: number | null;
+  candidates: number[];
+  count: number;
+}
+
 /**
- * Maps failures to provisional group ids (equal status, error code, exit code and mined pieces), at most `maxGroups`
- * of them; {@link finish} gives each id its final cause (ids whose templates ended up equal get equal keys).
+ * Maps failures to provisional group ids (equal status, error code, exit code and mined candidate lines), at most
+ * `maxGroups` of them; {@link finish} gives each id its final cause (ids whose error lines ended up with equal
+ * templates get equal keys).
  * @example
  *   const grouper = new CauseGrouper();
  *   const id = grouper.add('Failed', 'ExitCodeNonzero', 1, reader.ecs('', output));
- *   const causeOf = grouper.finish(); causeOf(id).key
+ *   const causeOf = grouper.finish(); causeOf(id).title
  */
 export class CauseGrouper {
   private readonly miner: TemplateMiner;
   private readonly maxGroups: number;
-  /** Provisional id by (status, error code, exit code, the miner's group ids of the pieces). */
+  /** Provisional id by (status, error code, exit code, the miner's group ids of the candidates). */
   private readonly ids = new Map<string, number>();
-  private readonly groups: Array<{ status: string; errorCode: string; exitCode: number | null; pieces: number[]; titlePiece: number }> = [];
+  private readonly groups: Provisional[] = [];
   private readonly overflowSeen = new Set<string>();
-  private readonly prepare = memoizeText(prepareMessage);
 
   constructor(options: GrouperOptions = {}) {
     this.maxGroups = options.maxGroups ?? 5000;
-    // A cause has up to four text pieces; the miner's bound keeps its memory flat whatever the archive holds.
+    // Up to three candidates per failure; the miner's bound keeps its memory flat whatever the archive holds.
     this.miner = new TemplateMiner({ maxGroups: this.maxGroups * 4 });
   }
 
@@ -191,34 +292,66 @@ export class CauseGrouper {
 
   /** The provisional group id of a failure, or {@link OVERFLOW} when it would start a group beyond `maxGroups`. */
   add(status: string, errorCode: string, exitCode: number | null, text: FailureText): number {
-    const pieces: number[] = [];
-    let titlePiece = 0;
-    text.pieces.forEach((piece, i) => {
-      const prepared = this.prepare(piece);
-      if (prepared === '') return;
-      if (i === text.titlePiece || (i > text.titlePiece && pieces.length === 0)) titlePiece = pieces.length;
-      pieces.push(this.miner.add(prepared));
-    });
-    const stateKey = [status, errorCode, String(exitCode), pieces.join(',')].join('\u001f');
+    const candidates = text.candidates.map((c) => (c.template === '' ? OVERFLOW - 1 : this.miner.add(c.template)));
+    const stateKey = `${status}\u001f${errorCode}\u001f${String(exitCode)}\u001f${candidates.join(',')}`;
     const known = this.ids.get(stateKey);
-    if (known !== undefined) return known;
-    if (this.groups.length >= this.maxGroups || pieces.includes(OVERFLOW)) {
+    if (known !== undefined) {
+      const group = this.groups[known];
+      if (group) group.count += 1;
+      return known;
+    }
+    if (this.groups.length >= this.maxGroups || candidates.includes(OVERFLOW)) {
       this.overflowSeen.add(stateKey);
       return OVERFLOW;
     }
     const id = this.groups.length;
-    this.groups.push({ status, errorCode, exitCode, pieces, titlePiece });
+    this.groups.push({ status, errorCode, exitCode, candidates, count: 1 });
     this.ids.set(stateKey, id);
     return id;
   }
 
-  /** Ends the stream: the final cause of each provisional id. Call once, after the last {@link add}. */
+  /**
+   * Ends the stream: the final cause of each provisional id. Call once, after the last {@link add}.
+   *
+   * The error line of a group is its strongest candidate (the later one among equals) that is not boilerplate. Two
+   * candidate templates are neighbours when they stood in the same failures at least twice (the second-ranked one
+   * beside the first, or the first beside the second); a template is boilerplate when it has at least two neighbours
+   * and none of its neighbours has more: a trailer or a wrapper line stands beside the error lines of many causes,
+   * each of which stands beside few lines.
+   */
   finish(): (id: number) => Cause {
     this.miner.settle();
-    const causes = this.groups.map((g): Cause => {
-      const templates = g.pieces.map((id) => this.miner.template(id));
-      const signature = joinSignature(templates);
-      return { key: causeKey(g.status, g.errorCode, g.exitCode, signature), signature, title: templates[g.titlePiece] ?? '' };
+    const templateOf = (id: number) => (id < 0 ? '' : this.miner.template(id));
+    const templates = this.groups.map((g) => g.candidates.map(templateOf));
+    // Neighbours: template → (other template → failures where they stood together).
+    const together = new Map<string, Map<string, number>>();
+    const link = (a: string, b: string, n: number) => {
+      if (a === b || a === '' || b === '') return;
+      let m = together.get(a);
+      if (!m) together.set(a, (m = new Map()));
+      m.set(b, (m.get(b) ?? 0) + n);
+    };
+    this.groups.forEach((g, i) => {
+      const t = templates[i] ?? [];
+      for (let a = 0; a < t.length; a++) for (let b = a + 1; b < t.length; b++) {
+        link(t[a] ?? '', t[b] ?? '', g.count);
+        link(t[b] ?? '', t[a] ?? '', g.count);
+      }
+    });
+    const degree = new Map<string, number>();
+    for (const [t, m] of together) degree.set(t, [...m.values()].filter((n) => n >= 2).length);
+    const boilerplate = (t: string): boolean => {
+      const d = degree.get(t) ?? 0;
+      if (d < 2) return false;
+      for (const [o, n] of together.get(t) ?? []) if (n >= 2 && (degree.get(o) ?? 0) > d) return false;
+      return true;
+    };
+    const causes = this.groups.map((g, i): Cause => {
+      const t = templates[i] ?? [];
+      let line = t.findIndex((x) => x !== '' && !boilerplate(x));
+      if (line < 0) line = t.findIndex((x) => x !== '');
+      const template = line < 0 ? '' : (t[line] ?? '');
+      return { key: causeKey(g.status, g.errorCode, g.exitCode, template), signature: template, title: template, line };
     });
     return (id) => {
       const cause = causes[id];

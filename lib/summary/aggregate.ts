@@ -63,8 +63,11 @@ export interface FailureGroup {
    * characters.
    */
   title: string;
-  /** The first record of the group: its resource id and an excerpt (≤ 2 KB) of its error text and output. */
-  example: { id: string; text: string };
+  /**
+   * The first record of the group: its resource id, an excerpt (≤ 2 KB, secrets masked) of its output around its error
+   * line, and that line's index in `text` (0-based; `null` when the excerpt does not hold it).
+   */
+  example: { id: string; text: string; line: number | null };
   /**
    * The affected resources (ECS InstanceId / OOS ResourceId), each once, in archive order: all of them, or when
    * {@link resourceIdsKey} is present the first ones (at least the first {@link SAMPLE_IDS} while the summary holds
@@ -141,11 +144,12 @@ interface GroupState {
   count: number;
   /** Index of the group's first record. */
   first: number;
-  example: { id: string; text: string };
+  /** Its text and the line of each candidate error line in it (see `FailureText.example`). */
+  example: { id: string; text: string; lines: number[] };
   /** Its list in the id spool (`failure-lists.ts`): the ids of its records wait there, not here. */
   list: number;
-  /** Resource id → [index of its first record, its error line], for the first resources (see {@link ERRORS_PER_GROUP}). */
-  errors: Map<string, [number, string]>;
+  /** Resource id → [index of its first record, its candidate error lines], for the first resources (see {@link ERRORS_PER_GROUP}). */
+  errors: Map<string, [number, string[]]>;
 }
 
 /** The aggregation's result, turned into `summary.json` by `buildSummary`. */
@@ -492,17 +496,17 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
     const cause = grouper.add(v.status, v.errorCode, v.exitCode, text);
     let group = cause === OVERFLOW ? undefined : groups.get(cause);
     if (cause === OVERFLOW) {
-      overflow ??= { status: '(various)', errorCode: '', exitCode: null, cause: OVERFLOW, count: 0, first: index, example: { id: v.id, text: text.example(exampleBytes) }, list: lists++, errors: new Map() };
+      overflow ??= { status: '(various)', errorCode: '', exitCode: null, cause: OVERFLOW, count: 0, first: index, example: { id: v.id, ...text.example(exampleBytes) }, list: lists++, errors: new Map() };
       group = overflow;
     }
     if (!group) {
-      group = { status: v.status, errorCode: v.errorCode, exitCode: v.exitCode, cause, count: 0, first: index, example: { id: v.id, text: text.example(exampleBytes) }, list: lists++, errors: new Map() };
+      group = { status: v.status, errorCode: v.errorCode, exitCode: v.exitCode, cause, count: 0, first: index, example: { id: v.id, ...text.example(exampleBytes) }, list: lists++, errors: new Map() };
       groups.set(cause, group);
     }
     group.count += 1;
     ids.add(index, group.list, v.id);
     if (group.errors.size < ERRORS_PER_GROUP && instanceErrors < MAX_INSTANCE_ERRORS && !group.errors.has(v.id)) {
-      group.errors.set(v.id, [index, instanceErrorLine(text.errorLine)]);
+      group.errors.set(v.id, [index, text.candidates.map((c) => instanceErrorLine(c.raw))]);
       instanceErrors += 1;
     }
   }
@@ -545,7 +549,10 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
     const causeOf = grouper.finish();
     const causes = new Map<string, { key: string; signature: string; title: string; state: GroupState; lists: number[] }>();
     for (const state of groups.values()) {
-      const { key, signature, title } = causeOf(state.cause);
+      const { key, signature, title, line } = causeOf(state.cause);
+      // The group's error line is known now: its example marks it, its instances show theirs.
+      state.example.lines = [state.example.lines[line] ?? -1];
+      for (const e of state.errors.values()) e[1] = [e[1][line] ?? e[1][0] ?? ''];
       const cause = causes.get(key);
       if (!cause) {
         causes.set(key, { key, signature, title, state, lists: [state.list] });
@@ -643,12 +650,12 @@ function toGroup(key: string, signature: string, title: string, state: GroupStat
     exitCode: state.exitCode,
     signature: clip(signature),
     title: clipWords(title, 200),
-    example: state.example,
+    example: { id: state.example.id, text: state.example.text, line: (state.example.lines[0] ?? -1) >= 0 ? (state.example.lines[0] ?? null) : null },
     resourceIds: [],
     instanceErrors: [...state.errors]
       .sort((a, b) => a[1][0] - b[1][0])
       .slice(0, ERRORS_PER_GROUP)
-      .map(([id, [, error]]) => ({ id, error })),
+      .map(([id, [, errors]]) => ({ id, error: errors[0] ?? '' })),
   };
 }
 

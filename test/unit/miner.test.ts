@@ -103,7 +103,7 @@ describe('grouping the demo data', () => {
     }
   });
 
-  it("reads an OOS child's StatusMessage: boilerplate off the title, its error code and exit code into the key", async () => {
+  it("reads an OOS child's StatusMessage and Outputs: the error line as the title, its error code and exit code into the key", async () => {
     const rng = new Rng(5);
     const children = new Map();
     const agg = () => createAggregator({ source: 'oos', children });
@@ -130,8 +130,9 @@ describe('grouping the demo data', () => {
     expect(groups.map((g) => [g.title, g.exitCode]).sort()).toEqual(
       [
         ['yum: Cannot find a valid baseurl for repo: base/7/x86_64', 1],
-        ['disk full on /dev/<*> (<*>)', 1],
-        ['Connection refused to <*>', 7],
+        // The line the program printed says more than the child's summary of it.
+        ['error: disk full on /dev/<*> (<*>)', 1],
+        ['curl: (<*>) Failed to connect to <*> port <*>: Connection refused', 7],
       ].sort(),
     );
     // The same template gives the same key in another archive.

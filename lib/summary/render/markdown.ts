@@ -90,9 +90,20 @@ export function groupLabel(g: FailureGroup): string {
   return bits.join(' · ');
 }
 
-/** The last `chars` characters of a text, behind `…` when cut (an example's end says what went wrong). */
-function lastChars(text: string, chars: number): string {
-  return text.length <= chars ? text : '…' + text.slice(-chars);
+/**
+ * At most `chars` characters of an example: its error line (0-based `line`, marked `▶ `) with what precedes it and a
+ * little of what follows; without one, its end (where errors are). Cuts are marked `…`.
+ */
+function exampleChars(text: string, line: number | null, chars: number): string {
+  const lines = text.split('\n');
+  if (line === null || line < 0 || line >= lines.length) return text.length <= chars ? text : '…' + text.slice(-chars);
+  lines[line] = `▶ ${lines[line] ?? ''}`;
+  const marked = lines.join('\n');
+  if (marked.length <= chars) return marked;
+  const at = lines.slice(0, line).join('\n').length;
+  const end = Math.min(marked.length, Math.max(at + (lines[line]?.length ?? 0) + 1, at + Math.floor(chars / 3)));
+  const start = Math.max(0, end - chars);
+  return `${start > 0 ? '…' : ''}${marked.slice(start, end)}${end < marked.length ? '…' : ''}`;
 }
 
 /**
@@ -124,7 +135,7 @@ export function renderMarkdown(s: Summary): string {
       out.push(`${i + 1}. **${formatCount(g.count)} × ${mdText(groupLabel(g))}** (${formatPercent(g.share)}) — ${title ? mdCode(title) : '_no error text_'}`);
       if (g.signature && g.signature !== title) out.push(`   Signature: ${mdCode(g.signature)}`);
       out.push(`   Example ${mdCode(g.example.id)}${g.resourceIds.length > 1 ? ` and ${formatCount(g.resourceIds.length - 1)} more` : ''}:`);
-      if (g.example.text.trim()) out.push('', mdBlock(lastChars(g.example.text, EXAMPLE_CHARS)).replace(/^/gm, '   '));
+      if (g.example.text.trim()) out.push('', mdBlock(exampleChars(g.example.text, g.example.line ?? null, EXAMPLE_CHARS)).replace(/^/gm, '   '));
       out.push('');
     });
     if (s.groups.length > MARKDOWN_TOP_GROUPS) {

@@ -220,6 +220,14 @@ function hrefOf(s: Pick<Summary, 'source' | 'regionId' | 'id'>, key: string): st
   return relative.split('/').map(encodeURIComponent).join('/');
 }
 
+/** An example's text, escaped, its error line (0-based `line`) in a `<mark class="error-line">`. */
+function exampleHtml(text: string, line: number | null): string {
+  if (!text) return '(no output)';
+  const lines = text.split('\n');
+  if (line === null || line < 0 || line >= lines.length) return escapeHtml(text);
+  return lines.map((l, i) => (i === line ? `<mark class="error-line">${escapeHtml(l)}</mark>` : escapeHtml(l))).join('\n');
+}
+
 function groupHtml(g: FailureGroup, index: number, maxCount: number, s: Summary): string {
   const width = Math.max(0.5, (g.count / maxCount) * 100).toFixed(2);
   const color = statusColor(g.status);
@@ -239,7 +247,7 @@ function groupHtml(g: FailureGroup, index: number, maxCount: number, s: Summary)
   const example = [
     `<h3>Signature</h3><p class="fullsig">${escapeHtml(g.signature || '(no error text)')}</p>`,
     `<h3>Example <span class="mono">${escapeHtml(g.example.id)}</span></h3>`,
-    `<pre class="example-text">${escapeHtml(g.example.text || '(no output)')}</pre>`,
+    `<pre class="example-text">${exampleHtml(g.example.text, g.example.line ?? null)}</pre>`,
   ].join('');
   const resources = g.resourceCount ?? g.resourceIds.length;
   const affected = `${formatCount(resources)} affected instance${resources === 1 ? '' : 's'}`;

@@ -1,0 +1,319 @@
+/**
+ * Which lines of a command's output state its error (docs/causes.md, "Finding the error line").
+ *
+ * A failed script prints many lines; the one that says what went wrong can stand anywhere: at the end (a shell
+ * diagnostic, `E: …`), above a stack (Node's `TypeError: …`), below one (Python's exception line), in the middle
+ * (Java's `Caused by:`), before a cleanup trailer. Each line is read in three steps, every one a general rule about
+ * command output, never a pattern for one program's message:
+ *
+ * 1. **Header.** A per-line prefix that a logger or a wrapper adds (a timestamp, then a host name and `prog[pid]:`) is
+ *    cut off, as LogPAI's log-format split separates a log line's header from its content. A timestamp is recognised
+ *    by its shape; a host word after it is a header when it starts most of the output's timestamped lines.
+ * 2. **What carries no error** is skipped: blank lines and rules, progress bars, stack frames (`at …`, `File "…",
+ *    line N`, Go's `file.go:N +0x…` and `goroutine N`), a source excerpt and its caret or tilde underline, the
+ *    traceback headings, runtime version footers (`Node.js v20.1.0`).
+ * 3. **Strength.** 3: the line names an error as a program states one: an exception or error type with its message
+ *    (`KeyError: …`, `java.io.IOException: …`, `Caused by: …`, `panic: …`, `Unhandled exception. …`, a PowerShell
+ *    `Verb-Noun : …` record), a level word in front (`error:`, `fatal:`, `E:`, `ERROR`, `[error]`, `npm ERR!`,
+ *    `ERROR 1045 (…)`), after a program name or a source location (`gcc: error: …`, `x.c:3:5: error: …`).
+ *    2: a program's diagnostic (`<prog>: …` or a shell's `<script>: line N: …`) that holds an error word.
+ *    1: any other line holding an error word (`failed`, `cannot`, `denied`, `refused`, `not found`, `timed out`, …).
+ *    0: anything else, and a line whose level word says it is not an error (`warning:`, `W:`, `npm WARN`, `note:`);
+ *    the last such line is the error line only when no line says more.
+ *
+ * {@link findErrorLines} returns the strongest lines (ties: the later one first), at most `max` of them; which one is
+ * the error line of a cause is decided by the grouper when the whole invocation has been read (a line that recurs
+ * under different error lines is boilerplate: `failure.ts`). {@link errorTemplate} turns a line into the text that is
+ * mined: the shell's `<script>: line N:` prefix is dropped (the same error printed by two scripts is one cause), the
+ * obvious variables are masked (`maskVariables`), and so are quoted values and the variable middle of paths.
+ */
+import { WILDCARD, maskVariables } from './masking';
+
+/** A line of an output that may state its error. */
+export interface ErrorLine {
+  /** Index of the line in the output's lines. */
+  line: number;
+  /** 0 (nothing says more) to 3 (an error stated as such); see the module comment. */
+  strength: number;
+  /** The line without its header (timestamp, host, `prog[pid]:`), trimmed; raw otherwise. */
+  content: string;
+  /** Characters of the line's header. */
+  header: number;
+}
+
+/** Longest line read (characters); a longer one keeps its start and its end. */
+export const MAX_LINE_CHARS = 2000;
+/** Lines read at most: the first and the last of a longer output (errors stand at either end). */
+const MAX_LINES = 2000;
+
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
+const CONTROL_TEST = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
+
+/** A timestamp at the start of a line: ISO or numeric date and time, syslog's `Mon dd hh:mm:ss`, a bracketed one. */
+const TIMESTAMP_HEADER = new RegExp(
+  [
+    '^\\s*\\[?',
+    '(?:',
+    // 2026-12-07T10:00:00.123Z, 2026/12/07 10:00:00,123 +0800, 20261207 10:00:00
+    '\\d{4}[-/.]?\\d{2}[-/.]?\\d{2}(?:[T ]\\d{1,2}:\\d{2}(?::\\d{2})?(?:[.,]\\d+)?)?(?:\\s?(?:Z|UTC|GMT|[+-]\\d{2}:?\\d{2}))?',
+    // Dec  7 10:00:00, Mon Dec 07 10:00:00 2026
+    '|(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\\.?\\s+\\d{1,2}(?:,?\\s+\\d{4})?\\s+\\d{1,2}:\\d{2}(?::\\d{2})?(?:[.,]\\d+)?(?:\\s+\\d{4})?',
+    // 10:00:00.123, [12.345678] (kernel), epoch seconds 1733565600.123
+    '|\\d{1,2}:\\d{2}:\\d{2}(?:[.,]\\d+)?|\\s*\\d+\\.\\d{3,}|\\d{10}(?:\\.\\d+)?',
+    ')',
+    '\\]?(?:\\s*[|:-])?\\s',
+  ].join(''),
+);
+/** After a timestamp: `prog[pid]:` or `prog:` of syslog, optionally after a host word. */
+const PROGRAM_HEADER = /^(?:[\w.-]+\s+)?[\w./-]+\[\d+\]:\s/;
+
+/** Lines that carry no error (step 2 of the module comment). */
+const FRAME = new RegExp(
+  [
+    '^\\s+at\\s', // JavaScript, Java, .NET, PowerShell
+    '^\\s*File "[^"]*", line \\d+', // Python
+    '^\\s+\\S+\\.\\w+:\\d+(?:\\s+\\+0x[0-9a-f]+)?$', // Go
+    '^goroutine \\d+ \\[', // Go
+    '^[\\w./*()$-]+\\([^)]*\\)$', // Go function line
+    '^\\s*\\.\\.\\. \\d+ (?:more|common frames omitted)', // Java
+    '^\\s*#\\d+\\s+(?:0x[0-9a-f]+|[\\w:<>]+\\s*\\()', // gdb, PHP, Ruby-like numbered frames
+    '^\\s+from\\s\\S+:\\d+:in\\s', // Ruby
+    '^Traceback \\(most recent call last\\):',
+    '^During handling of the above exception',
+    '^The above exception was the direct cause',
+    '^\\s*(?:\\+\\s)?(?:CategoryInfo|FullyQualifiedErrorId)\\s*:', // PowerShell record details
+    '^At (?:line:\\d+ char:\\d+|\\S+:\\d+ char:\\d+)$', // PowerShell position
+    '^\\s*\\+\\s', // PowerShell source excerpt
+    '^\\s*stack(?: trace)?:?$',
+  ].join('|'),
+);
+/** A caret or tilde underline (Python 3.11, Node, compilers), possibly with a `|` gutter. */
+const UNDERLINE = /^[\s|]*[\^~][\s^~-]*$/;
+/** A runtime's version footer, printed after its crash (`Node.js v20.20.2`). */
+const FOOTER = /^(?:Node\.js|Deno|Bun|Python|Ruby|PHP|Java|OpenJDK|go)\s+v?\d+(?:\.\d+)+\S*$/;
+/** Rules, box drawing, a bare counter: nothing but punctuation, digits, spaces. */
+const RULE = /^[\s\-=_*#~.+|:<>[\](){}\u2500-\u257f\u2580-\u259f\d%/]*$/;
+/** Progress bars and percentages at the start of a line. */
+const PROGRESS = /^\[?[#=>\-. ]*\]?\s*\d{1,3}(?:\.\d+)?%|^\d{1,3}%\s*\|/;
+
+/** Step 3: an error or exception type with its message, or a crash that names itself. */
+const EXCEPTION = new RegExp(
+  [
+    '^(?:Uncaught |Unhandled exception\\.?\\s*|Exception in thread "[^"]*"\\s+|Caused by:\\s*|\\w+ exception:\\s*)?',
+    '(?:[A-Za-z_$][\\w$]*(?:\\.|::))*[A-Za-z_$][\\w$]*(?:Error|Exception|Fault|Failure|Panic|Interrupt)',
+    '(?:\\s*\\[[^\\]]*\\])?(?::\\s|:?$)',
+  ].join(''),
+);
+const CRASH = /^(?:panic:|fatal error:|thread '[^']*' panicked at|Exception in thread\b|Caused by:|Unhandled exception|Uncaught\b)/;
+/** A Ruby-style `…: message (SomeError)` line. */
+const TRAILING_TYPE = /\((?:[A-Z]\w*::)*[A-Z]\w*(?:Error|Exception)\)$/;
+/** A PowerShell error record's first line: `Verb-Noun : message`. */
+const POWERSHELL = /^[A-Z][a-z]+-[A-Z][A-Za-z]+ : \S/;
+/** A level word in front: `error:`, `fatal:`, `E:`, `ERROR …`, `[error]`, `npm ERR!`, `ERROR 1045 (28000):`, `error[E0425]:`. */
+const LEVEL =
+  /^(?:\[(?:error|err|fatal|critical|crit|emerg|alert|severe|e|f)\]|(?:error|err|fatal|critical|crit|emerg|alert|severe)(?:\[[^\]]*\])?(?::|!|\s+-\s|\s+\d+\b)|[EF]:\s|\w[\w.-]* ERR!)/i;
+const LEVEL_WORD_UPPER = /^(?:ERROR|FATAL|CRITICAL|SEVERE)\b/;
+/** A program name or a source location, then a level word: `gcc: error: …`, `x.c:3:5: error: …`, `tar: Error is …`. */
+const PROGRAM_LEVEL = /^[\w./+-]+(?:\[\d+\])?(?::\d+)*:\s+(?:error|fatal(?: error)?|ERROR|FATAL|Error|Fatal)\b/;
+/** A program's diagnostic: `prog: …` or a shell's `<script>: line N: …` / `sh: 1: …`. */
+const DIAGNOSTIC = /^[A-Za-z./~][\w./+-]*(?:\[\d+\])?:\s+(?:line \d+:\s+)?\S/;
+/** A level word in front that is not an error: `warning:`, `W:`, `WARN`, `npm WARN`, `[info]`, `notice:`, `hint:`. */
+const NOT_ERROR_LEVEL = /^(?:\[\s*)?(?:\w[\w.-]* )?(?:warn(?:ing)?|notice|info|debug|trace|hint|note|[WIND])(?:\s*\])?(?:\[[^\]]*\])?(?::|!|\s+-\s)/i;
+const NOT_ERROR_LEVEL_UPPER = /^(?:\[\s*)?(?:\w[\w.-]* )?(?:WARN(?:ING)?|NOTICE|INFO|DEBUG|TRACE)\b/;
+/** Words that say something went wrong. */
+const ERROR_WORDS =
+  /\b(?:errors?|fail(?:s|ed|ure|ing)?|fatal|denied|refused|forbidden|unauthori[sz]ed|cannot|can't|couldn't|could not|unable|invalid|illegal|unknown|missing|not (?:found|allowed|permitted|supported|installed|recognized|recognised|a valid|enough|exist)|no such|does not exist|doesn't exist|timed? ?out|timeout|killed|abort(?:ed|ing)?|terminated|unreachable|exceeded|out of memory|no space|too many|unexpected|corrupt(?:ed)?|mismatch|conflicts?|expired|rejected|violat\w*|exception|panic|segmentation|undefined|unrecognized|unrecognised|unsupported|non-?zero|bad|wrong|broken|unavailable|disallowed|prohibited|overflow|dead|crash(?:ed)?)\b/i;
+
+/** Strength of a line's content (step 3 of the module comment); -1 for a line that carries no error (step 2). */
+export function lineStrength(content: string, raw: string): number {
+  if (content === '' || FRAME.test(raw) || UNDERLINE.test(raw) || FOOTER.test(content) || RULE.test(content) || PROGRESS.test(content)) return -1;
+  if (EXCEPTION.test(content) || CRASH.test(content) || TRAILING_TYPE.test(content) || POWERSHELL.test(content)) return 3;
+  if (LEVEL.test(content) || LEVEL_WORD_UPPER.test(content) || PROGRAM_LEVEL.test(content)) return 3;
+  if (NOT_ERROR_LEVEL.test(content) || NOT_ERROR_LEVEL_UPPER.test(content)) return 0;
+  const words = ERROR_WORDS.test(content);
+  if (words && DIAGNOSTIC.test(content)) return 2;
+  return words ? 1 : 0;
+}
+
+/**
+ * Splits an output into its lines, as printed (`printed`: only terminal colour codes dropped, for the example) and as
+ * read (`read`: `\r` redraws resolved, control characters dropped); both cut the same way (a very long line keeps its
+ * start and end, a very long output its first and last lines), so a line has the same index in both.
+ */
+export function outputLines(text: string): { printed: string[]; read: string[] } {
+  const clean = text.includes('\u001b') ? text.replace(ANSI, '') : text;
+  let lines = clean.split('\n');
+  if (lines.length > MAX_LINES) lines = [...lines.slice(0, MAX_LINES / 4), '…', ...lines.slice(lines.length - (MAX_LINES * 3) / 4)];
+  const printed = lines.map((l) => (l.length > MAX_LINE_CHARS * 2 ? `${l.slice(0, MAX_LINE_CHARS)} … ${l.slice(-MAX_LINE_CHARS / 2)}` : l));
+  const controls = CONTROL_TEST.test(clean);
+  const read = printed.map((l) => {
+    let line = l;
+    if (line.includes('\r')) {
+      const cut = line.lastIndexOf('\r', line.length - 2);
+      line = (cut >= 0 ? line.slice(cut + 1) : line).replace(/\r$/, '');
+    }
+    return controls ? line.replace(CONTROL, ' ') : line;
+  });
+  return { printed, read };
+}
+
+/** The header of each line (step 1): how many characters of it are a timestamp, host and `prog[pid]:` prefix. */
+function headers(lines: readonly string[]): number[] {
+  const cut = lines.map((line) => {
+    const m = TIMESTAMP_HEADER.exec(line);
+    if (!m) return 0;
+    let at = m[0].length;
+    const program = PROGRAM_HEADER.exec(line.slice(at));
+    if (program) at += program[0].length;
+    return at;
+  });
+  // A host word after the timestamp: the first word of most timestamped lines (at least two of them).
+  const firstWords = new Map<string, number>();
+  let stamped = 0;
+  lines.forEach((line, i) => {
+    const at = cut[i] ?? 0;
+    if (at === 0) return;
+    stamped += 1;
+    const word = /^(\S+)\s+\S/.exec(line.slice(at))?.[1];
+    if (word && !LEVEL_WORD_UPPER.test(word) && !/[:!]$/.test(word)) firstWords.set(word, (firstWords.get(word) ?? 0) + 1);
+  });
+  let host: string | undefined;
+  for (const [word, n] of firstWords) if (stamped >= 2 && n >= Math.max(2, stamped * 0.8)) host = word;
+  if (host === undefined) return cut;
+  const hostWord = host;
+  return cut.map((at, i) => {
+    const rest = (lines[i] ?? '').slice(at);
+    if (at === 0 || !rest.startsWith(`${hostWord} `)) return at;
+    let next = at + hostWord.length + 1;
+    // After a host, `prog[pid]:` is syslog's tag.
+    const program = /^[\w./-]+\[\d+\]:\s/.exec((lines[i] ?? '').slice(next));
+    if (program) next += program[0].length;
+    return next;
+  });
+}
+
+/** Stems that every line of strength ≥ 1 holds (lower case); one scan of the whole output finds the lines worth reading. */
+const ERRORISH_STEMS = [
+  'err', 'fail', 'fatal', 'crit', 'emerg', 'alert', 'severe', 'fault', 'panic', 'interrupt', 'exception', 'denied', 'refused',
+  'forbidden', 'unauthori', 'cannot', "can't", "couldn't", 'could not', 'unable', 'invalid', 'illegal', 'unknown', 'missing',
+  'not ', 'no such', 'exist', 'timed', 'timeout', 'killed', 'abort', 'terminat', 'unreachable', 'exceeded', 'out of memory',
+  'no space', 'too many', 'unexpected', 'corrupt', 'mismatch', 'conflict', 'expired', 'rejected', 'violat', 'segmentation',
+  'undefined', 'unrecogni', 'unsupported', 'zero', 'bad', 'wrong', 'broken', 'unavailable', 'disallowed', 'prohibited',
+  'overflow', 'dead', 'crash', 'caused by', 'unhandled', 'uncaught', ' : ',
+];
+
+/** An alternation of words factored by their first characters (`a(?:bort|lert)|…`), which a regex engine scans much faster. */
+function factored(words: readonly string[]): string {
+  const byFirst = new Map<string, string[]>();
+  let empty = false;
+  for (const w of words) {
+    if (w === '') empty = true;
+    else byFirst.set(w.charAt(0), [...(byFirst.get(w.charAt(0)) ?? []), w.slice(1)]);
+  }
+  const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const alternatives = [...byFirst].map(([c, rest]) => escape(c) + (rest.length === 1 ? escape(rest[0] ?? '') : `(?:${factored(rest)})`));
+  return alternatives.join('|') + (empty ? '|' : '');
+}
+
+const ERRORISH = new RegExp(`${factored(ERRORISH_STEMS)}|^[EF]:`, 'gim');
+const PYTHON_FRAME = /^\s*File "[^"]*", line \d+/;
+const LOCATION = /^\S+:\d+(?::\d+)?$/;
+
+/** The indices of the lines of `lines` that hold an error word (see {@link ERRORISH}), in order. */
+function errorishLines(lines: readonly string[]): number[] {
+  const text = lines.join('\n');
+  const out: number[] = [];
+  let line = 0;
+  let lineEnd = (lines[0] ?? '').length;
+  ERRORISH.lastIndex = 0;
+  for (let m = ERRORISH.exec(text); m; m = ERRORISH.exec(text)) {
+    while (m.index > lineEnd && line < lines.length - 1) {
+      line += 1;
+      lineEnd += 1 + (lines[line] ?? '').length;
+    }
+    if (out[out.length - 1] !== line) out.push(line);
+    // Next line: one error word is enough.
+    ERRORISH.lastIndex = Math.max(ERRORISH.lastIndex, lineEnd + 1);
+  }
+  return out;
+}
+
+/**
+ * Strength of line `i` (see {@link lineStrength}), its content and where its content starts (after its header); a
+ * source excerpt (the line above a caret underline, the indented line under a Python frame) carries no error.
+ */
+function readLine(lines: readonly string[], cut: readonly number[], i: number): { strength: number; content: string; header: number } {
+  const raw = lines[i] ?? '';
+  const header = cut[i] ?? 0;
+  const body = raw.slice(header);
+  const content = body.trim();
+  const below = lines[i + 1];
+  const above = lines[i - 1];
+  if (below !== undefined && below.trim() !== '' && UNDERLINE.test(below)) return { strength: -1, content, header };
+  if (above !== undefined && /^\s/.test(body) && PYTHON_FRAME.test(above)) return { strength: -1, content, header };
+  if (LOCATION.test(content) && below !== undefined && lines[i + 2] !== undefined && UNDERLINE.test(lines[i + 2] ?? '')) return { strength: -1, content, header };
+  return { strength: lineStrength(content, body), content, header };
+}
+
+/**
+ * The lines of an output (its `read` lines, see {@link outputLines}) that may state its error: the strongest ones,
+ * later lines first among equals, at most `max`; when no line holds an error word, the last line that carries anything
+ * (strength 0). Only the lines that hold an error word are read in full: one scan of the output finds them.
+ * @example findErrorLines(outputLines('Downloading…\nE: Unable to locate package foo\ncleanup done\n').read)
+ *   // [{ line: 1, strength: 3, content: 'E: Unable to locate package foo', header: 0 }]
+ */
+export function findErrorLines(lines: readonly string[], max = 3): ErrorLine[] {
+  const cut = headers(lines);
+  const picked: ErrorLine[] = [];
+  const errorish = errorishLines(cut.some((c) => c > 0) ? lines.map((l, i) => (cut[i] ? l.slice(cut[i]) : l)) : lines);
+  for (let k = errorish.length - 1; k >= 0; k--) {
+    const i = errorish[k] ?? 0;
+    const r = readLine(lines, cut, i);
+    if (r.strength >= 1) picked.push({ line: i, ...r });
+  }
+  if (picked.length === 0) {
+    for (let i = lines.length - 1; i >= 0; i--) {
+      const r = readLine(lines, cut, i);
+      if (r.strength === 0) return [{ line: i, ...r }];
+    }
+    return [];
+  }
+  // Strongest first, later first among equals (the loop above went backwards, and the sort is stable).
+  picked.sort((a, b) => b.strength - a.strength);
+  return picked.slice(0, max);
+}
+
+/** A shell's prefix of its diagnostics: `<script>: line N: ` (bash), `<script>: N: ` (dash), `zsh:N: `. */
+const SHELL_PREFIX = /^[\w./+-]+:(?:\s+line)?\s*\d+:\s+/;
+/** A quoted value: '…', "…", `…`, ‘…’, “…” of at most three words and 100 characters (a longer quote is a message). */
+const QUOTED = /'[^'\s]{1,100}(?: [^'\s]+){0,2}'|"[^"\s]{1,100}(?: [^"\s]+){0,2}"|`[^`'\s]{1,100}(?: [^`'\s]+){0,2}['`]|‘[^’\s]{1,100}(?: [^’\s]+){0,2}’|“[^”\s]{1,100}(?: [^”\s]+){0,2}”/g;
+/** A path of at least two segments, or an absolute one. */
+const PATH = /(?<![\w.:/<>*~-])(?:~|\.{1,2})?(?:\/[\w.@+~%<>*-]+){2,}\/?|(?<![\w.:/<>*~-])\/[\w.@+~%-]+|\b[A-Za-z]:\\[^\s"'<>|:*?]+/g;
+
+/**
+ * Masks a path to what it says about a cause: its root and the type of its file (`/etc/app/agent.toml` → `/etc/<*>.toml`,
+ * `/opt/tool/bin/run` → `/opt/<*>`); the rest varies between instances and scripts.
+ */
+function maskPath(path: string): string {
+  const windows = /^[A-Za-z]:\\/.test(path);
+  const segments = path.split(windows ? '\\' : '/').filter((s) => s !== '');
+  const root = windows ? (segments[0] ?? '') : segments.length > 1 ? `/${segments[0] ?? ''}` : '';
+  const base = segments[segments.length - 1] ?? '';
+  const ext = /\.([A-Za-z][A-Za-z0-9]{0,5})$/.exec(base)?.[1];
+  if (segments.length <= 1) return ext ? `/${WILDCARD}.${ext}` : `/${WILDCARD}`;
+  return `${root}${windows ? '\\' : '/'}${WILDCARD}${ext ? `.${ext}` : ''}`;
+}
+
+/**
+ * The text of an error line that is mined: the shell's script prefix dropped, variables masked (`maskVariables`),
+ * quoted values and the middle of paths masked.
+ * @example errorTemplate("/tmp/deploy.sh: line 12: /opt/app/bin/run: No such file or directory") // '/opt/<*>: No such file or directory'
+ * @example errorTemplate("KeyError: 'region'") // "KeyError: '<*>'"
+ */
+export function errorTemplate(content: string): string {
+  let s = content.replace(SHELL_PREFIX, '');
+  s = maskVariables(s.replace(QUOTED, (q) => `${q[0] ?? ''}${WILDCARD}${q[q.length - 1] ?? ''}`));
+  if (s.includes('/') || s.includes(':\\')) s = s.replace(PATH, maskPath);
+  return s;
+}

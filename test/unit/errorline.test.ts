@@ -1,0 +1,221 @@
+/**
+ * Finding the error line of a multi-line output (lib/causes/errorline.ts) and grouping failures by it
+ * (lib/causes/failure.ts): each extraction rule, boilerplate and variable detection, keys across script shapes.
+ */
+import { describe, expect, it } from 'vitest';
+import { errorTemplate, findErrorLines, lineStrength, outputLines } from '../../lib/causes/errorline';
+import { CauseGrouper, createFailureReader } from '../../lib/causes/failure';
+
+/** The content of the error line `findErrorLines` ranks first. */
+function errorLine(output: string): string | undefined {
+  return findErrorLines(outputLines(output).read)[0]?.content;
+}
+
+/** Groups outputs as one invocation (status Failed, exit code 1); returns each output's cause key and title. */
+function group(outputs: readonly string[], exitCode: number | null = 1): { key: string; title: string }[] {
+  const reader = createFailureReader();
+  const grouper = new CauseGrouper();
+  const ids = outputs.map((o) => grouper.add('Failed', 'ExitCodeNonzero', exitCode, reader.ecs('', o)));
+  const causeOf = grouper.finish();
+  return ids.map((id) => {
+    const { key, title } = causeOf(id);
+    return { key, title };
+  });
+}
+
+describe('findErrorLines: where the error line stands', () => {
+  it.each([
+    [
+      'Python traceback: the exception line below the frames, not the source line or its caret underline',
+      'Traceback (most recent call last):\n  File "/srv/job.py", line 9, in <module>\n    main()\n  File "/srv/job.py", line 5, in main\n    print(cfg["region"])\n          ~~~^^^^^^^^^^\nKeyError: \'region\'\n',
+      "KeyError: 'region'",
+    ],
+    [
+      "Node: the error above its stack, not the source excerpt, the frames or the runtime's footer",
+      "/srv/app/index.js:3\nconst x = cfg.db.host;\n                 ^\n\nTypeError: Cannot read properties of undefined (reading 'host')\n    at Object.<anonymous> (/srv/app/index.js:3:18)\n    at node:internal/main/run_main_module:28:49\n\nNode.js v20.20.2\n",
+      "TypeError: Cannot read properties of undefined (reading 'host')",
+    ],
+    [
+      'Java: the root cause (the last `Caused by:`) rather than the wrapper, frames and `... N more` skipped',
+      'Exception in thread "main" java.lang.IllegalStateException: startup failed\n\tat App.main(App.java:12)\nCaused by: java.io.FileNotFoundException: /etc/app/agent.toml (No such file or directory)\n\tat java.base/java.io.FileInputStream.open0(Native Method)\n\t... 3 more\n',
+      'Caused by: java.io.FileNotFoundException: /etc/app/agent.toml (No such file or directory)',
+    ],
+    ['Go: the panic, not `exit status 2` after the goroutine dump', 'panic: runtime error: index out of range [5] with length 3\n\ngoroutine 1 [running]:\nmain.main()\n\t/tmp/x.go:5 +0x1d\nexit status 2\n', 'panic: runtime error: index out of range [5] with length 3'],
+    [
+      '.NET: the unhandled exception',
+      "Unhandled exception. System.IO.DirectoryNotFoundException: Could not find a part of the path '/data/in'.\n   at System.IO.FileSystem.Open(String path)\n   at Program.Main() in /src/Program.cs:line 8\n",
+      "Unhandled exception. System.IO.DirectoryNotFoundException: Could not find a part of the path '/data/in'.",
+    ],
+    [
+      "PowerShell: the error record's message, not its position, excerpt or detail lines",
+      "Get-Item : Cannot find path 'C:\\app\\x.txt' because it does not exist.\nAt line:1 char:1\n+ Get-Item C:\\app\\x.txt\n+ ~~~~~~~~~~~~~~~~~~~~~\n    + CategoryInfo          : ObjectNotFound: (C:\\app\\x.txt:String) [Get-Item], ItemNotFoundException\n    + FullyQualifiedErrorId : PathNotFound,Microsoft.PowerShell.Commands.GetItemCommand\n",
+      "Get-Item : Cannot find path 'C:\\app\\x.txt' because it does not exist.",
+    ],
+    ['shell diagnostic after progress lines', 'Downloading pkg 1.2.3 ...\n  45% [#####] 300 kB/s\n/tmp/deploy.sh: line 12: jq: command not found\n', '/tmp/deploy.sh: line 12: jq: command not found'],
+    ['`E:` of apt above a status line', 'Reading package lists...\nE: Unable to locate package nginx-extra\nDone\n', 'E: Unable to locate package nginx-extra'],
+    ['`fatal:` of git', "Cloning into 'app'...\nfatal: repository 'https://git.example.com/app.git/' not found\n", "fatal: repository 'https://git.example.com/app.git/' not found"],
+    ['`ERROR` of a log line', 'INFO starting sync\nERROR sync failed: bucket missing\nINFO shutting down\n', 'ERROR sync failed: bucket missing'],
+    ['a compiler diagnostic with a location', 'main.c: In function main:\nmain.c:3:5: error: unknown type name foo\n    3 |     foo x;\n      |     ^~~\n', 'main.c:3:5: error: unknown type name foo'],
+    ['an error word when nothing says more, over a later status line', 'connecting\nconnect to 10.0.0.5 port 22 failed: Connection refused\ndone\n', 'connect to 10.0.0.5 port 22 failed: Connection refused'],
+    ['the last line when no line holds an error word', 'step 1\nstep 2 of 3: waiting for lock\n', 'step 2 of 3: waiting for lock'],
+    ['a warning is not the error', 'E: Package foo has no installation candidate\nW: Some index files failed to download.\n', 'E: Package foo has no installation candidate'],
+  ])('%s', (_what, output, expected) => {
+    // Prepare: the output above; Act
+    const line = errorLine(output);
+    // Assess
+    expect(line).toBe(expected);
+  });
+
+  it('cuts the per-line header: timestamp, host and prog[pid]: tags', () => {
+    // Prepare: the same output bare and with every line prefixed
+    const stamped = '2026-12-07T10:00:00Z web-3 starting\n2026-12-07T10:00:01Z web-3 E: Unable to locate package nginx-extra\n2026-12-07T10:00:01Z web-3 done\n';
+    const syslog = 'Dec  7 10:00:01 web-3 deploy[4242]: E: Unable to locate package nginx-extra\n';
+    // Act, Assess
+    expect(errorLine(stamped)).toBe('E: Unable to locate package nginx-extra');
+    expect(errorLine(syslog)).toBe('E: Unable to locate package nginx-extra');
+  });
+
+  it('keeps the indentation after a header, so a prefixed stack frame is still a frame', () => {
+    // Prepare
+    const output = ['TypeError: x is not a function', '    at main (/srv/a.js:1:1)', '    at run (/srv/error-handler.js:9:3)'].map((l) => `2026-12-07 10:00:00 web-1 ${l}`).join('\n');
+    // Act, Assess
+    expect(findErrorLines(outputLines(output).read).map((f) => f.content)).toEqual(['TypeError: x is not a function']);
+  });
+
+  it('finds the error at the end of a line longer than any window (issue 21)', () => {
+    // Prepare: a single 100 KB line ending in two different errors
+    const a = `${'x'.repeat(100_000)} Error: disk full on /dev/vda1`;
+    const b = `${'x'.repeat(100_000)} Error: certificate expired`;
+    // Act
+    const [ga, gb] = group([a, b]);
+    // Assess: each keeps its own error, so they are two causes
+    expect(ga?.title).toContain('disk full');
+    expect(gb?.title).toContain('certificate expired');
+    expect(ga?.key).not.toBe(gb?.key);
+  });
+
+  it('ranks by strength: a stated error over an error word over plain text', () => {
+    expect(lineStrength('KeyError: x', 'KeyError: x')).toBe(3);
+    expect(lineStrength('curl: (7) Failed to connect', 'curl: (7) Failed to connect')).toBe(2);
+    expect(lineStrength('health check failed after 3 attempts', 'health check failed after 3 attempts')).toBe(1);
+    expect(lineStrength('Unpacking foo (1.2) ...', 'Unpacking foo (1.2) ...')).toBe(0);
+    expect(lineStrength('at main (/a.js:1:1)', '    at main (/a.js:1:1)')).toBe(-1);
+    expect(lineStrength('~~~^^^', '          ~~~^^^')).toBe(-1);
+    expect(lineStrength('Node.js v20.20.2', 'Node.js v20.20.2')).toBe(-1);
+  });
+});
+
+describe('errorTemplate: what of an error line is mined', () => {
+  it.each([
+    ['the shell script prefix goes: the same error from two scripts is one template', '/tmp/a.sh: line 12: jq: command not found', 'jq: command not found'],
+    ['dash prefix', 'sh: 1: jq: not found', 'jq: not found'],
+    ['quoted values are variables', "KeyError: 'region'", "KeyError: '<*>'"],
+    ['a path keeps its root and the type of its file', 'cat: /etc/app/agent.toml: No such file or directory', 'cat: /etc/<*>.toml: No such file or directory'],
+    ['a path without an extension', 'bash: /opt/tool/bin/run: Permission denied', 'bash: /opt/<*>: Permission denied'],
+    ['numbers, addresses', 'curl: (7) Failed to connect to 10.0.0.5 port 8080: Connection refused', 'curl: (<*>) Failed to connect to <*> port <*>: Connection refused'],
+  ])('%s', (_what, line, expected) => {
+    expect(errorTemplate(line)).toBe(expected);
+  });
+});
+
+describe('CauseGrouper: one cause per error line, decided over the whole invocation', () => {
+  it('a trailer printed after every failure is boilerplate: each failure keeps its own error line', () => {
+    // Prepare: three causes, each printed by a script whose trap prints the same trailer, 4 instances each
+    const trailer = (step: string) => `cleaning up\nERROR: step '${step}' failed, see the log\n`;
+    const outputs: string[] = [];
+    for (let n = 0; n < 4; n++) {
+      outputs.push(`curl: (7) Failed to connect to 10.0.0.${n} port 80: Connection refused\n${trailer('fetch')}`);
+      outputs.push(`tar: app-${n}.tgz: Cannot open: No such file or directory\n${trailer('unpack')}`);
+      outputs.push(`Error: EACCES: permission denied, open '/srv/app/${n}.log'\n${trailer('start')}`);
+    }
+    // Act
+    const causes = group(outputs);
+    // Assess: three causes, titled by their error lines, never by the trailer
+    expect(new Set(causes.map((c) => c.key)).size).toBe(3);
+    expect([...new Set(causes.map((c) => c.title))].sort()).toEqual([
+      "Error: EACCES: permission denied, open '<*>'",
+      'curl: (<*>) Failed to connect to <*> port <*>: Connection refused',
+      'tar: app-<*>.tgz: Cannot open: No such file or directory',
+    ]);
+  });
+
+  it('a wrapper exception over different root causes is boilerplate too', () => {
+    // Prepare: the same wrapper line above two different root causes
+    const outputs: string[] = [];
+    for (let n = 0; n < 3; n++) {
+      outputs.push(`Error: job failed\nCaused by: ConnectionError: timed out after ${n + 5}s`);
+      outputs.push(`Error: job failed\nCaused by: PermissionError: /data/${n} is read-only`);
+    }
+    // Act
+    const titles = new Set(group(outputs).map((c) => c.title));
+    // Assess
+    expect(titles).toEqual(new Set(['Caused by: ConnectionError: timed out after <*>', 'Caused by: PermissionError: /data/<*> is read-only']));
+  });
+
+  it('a line that stands beside one error line only is not boilerplate', () => {
+    // Prepare: one cause whose output always holds the same two error lines
+    const outputs = Array.from({ length: 5 }, (_, n) => `error: build ${n} failed\nfatal: out of disk space`);
+    // Act
+    const causes = group(outputs);
+    // Assess: one cause, its last stated error
+    expect(new Set(causes.map((c) => c.key)).size).toBe(1);
+    expect(causes[0]?.title).toBe('fatal: out of disk space');
+  });
+
+  it('values that vary at one position are variables, digits or not', () => {
+    // Prepare: one cause with many different names (no digits) at one position
+    const names = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot', 'golf', 'hotel'];
+    const outputs = names.map((n) => `Failed to start ${n}.service: Unit ${n}.service not found.`);
+    // Act
+    const causes = group(outputs);
+    // Assess
+    expect(new Set(causes.map((c) => c.key)).size).toBe(1);
+  });
+
+  it('keeps look-alike causes apart: different messages, different exit codes', () => {
+    // Prepare
+    const refused = Array.from({ length: 4 }, (_, n) => `curl: (7) Failed to connect to 10.0.0.${n} port 80: Connection refused`);
+    const timedOut = Array.from({ length: 4 }, (_, n) => `curl: (28) Failed to connect to 10.0.0.${n} port 80 after 3000 ms: Timeout was reached`);
+    // Act
+    const keys = group([...refused, ...timedOut]).map((c) => c.key);
+    const killed = group(['Killed'], 137)[0]?.key;
+    const timeout = group(['Killed'], 124)[0]?.key;
+    // Assess
+    expect(new Set(keys.slice(0, 4)).size).toBe(1);
+    expect(new Set(keys.slice(4)).size).toBe(1);
+    expect(keys[0]).not.toBe(keys[4]);
+    expect(killed).not.toBe(timeout);
+  });
+
+  it('gives the same key to the same error whatever script printed it, in every archive', () => {
+    // Prepare: one error bare, after progress, timestamp-prefixed, and before a trailer, in separate invocations
+    const error = (n: number) => `/tmp/job-${n}.sh: line ${n + 3}: jq: command not found`;
+    const shapes = [
+      (n: number) => `${error(n)}\n`,
+      (n: number) => `Downloading pkg-${n}.2 ...\n  ${n * 10}% [###]\n${error(n)}\n`,
+      (n: number) => `2026-12-07T10:00:0${n}Z web-${n} step 1\n2026-12-07T10:00:0${n}Z web-${n} ${error(n)}\n`,
+      (n: number) => `${error(n)}\ncleaning up /tmp/work-${n}\n`,
+    ];
+    // Act: each shape alone
+    const keys = shapes.map((shape) => new Set(group([0, 1, 2, 3].map(shape)).map((c) => c.key)));
+    // Assess: one key, the same in all four
+    for (const k of keys) expect(k.size).toBe(1);
+    expect(new Set(keys.map((k) => [...k][0])).size).toBe(1);
+  });
+
+  it('keeps nothing per failure: the provisional groups of 20,000 failures of 3 causes stay few', () => {
+    // Prepare
+    const reader = createFailureReader();
+    const grouper = new CauseGrouper();
+    const ids = new Set<number>();
+    // Act
+    for (let n = 0; n < 20_000; n++) {
+      const output = [`Downloading part ${n} (${n % 97}%)`, `E: Unable to fetch archive-${n}.deb`, `curl: (6) Could not resolve host: mirror-${n}.example.com`, `KeyError: 'k${n}'`][1 + (n % 3)];
+      ids.add(grouper.add('Failed', 'ExitCodeNonzero', 1, reader.ecs('', output ?? '')));
+    }
+    const causeOf = grouper.finish();
+    // Assess
+    expect(ids.size).toBeLessThan(20);
+    expect(new Set([...ids].map((id) => causeOf(id).key)).size).toBe(3);
+  });
+});
