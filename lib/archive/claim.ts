@@ -38,9 +38,12 @@ export type TakeClaimResult =
 /** Default claim lifetime: 15 minutes (env `CLAIM_TTL_SECONDS`). */
 export const DEFAULT_CLAIM_TTL_SECONDS = 15 * 60;
 
-/** Reads the claim of an archive; `undefined` when there is none. */
-export async function readClaim(store: ObjectStore, ref: ArchiveRef, nowMs: number): Promise<StoredClaim | undefined> {
-  const body = await store.get(claimKey(ref));
+/**
+ * Reads the claim of an archive (or the claim object at `key`: the same protocol serves other one-holder steps, such as
+ * a forced re-collection's switch); `undefined` when there is none.
+ */
+export async function readClaim(store: ObjectStore, ref: ArchiveRef, nowMs: number, key = claimKey(ref)): Promise<StoredClaim | undefined> {
+  const body = await store.get(key);
   if (!body) return undefined;
   const claim = parseClaim(body);
   const expiresMs = claim ? Date.parse(claim.expiresAt) : NaN;
@@ -59,10 +62,10 @@ function parseClaim(body: Buffer): Claim | undefined {
   return undefined;
 }
 
-/** The key of the takeover marker of one (expired) claim body. */
-export function takeoverKey(ref: ArchiveRef, expiredBody: Buffer): string {
+/** The key of the takeover marker of one (expired) claim body (of the claim object at `key`). */
+export function takeoverKey(ref: ArchiveRef, expiredBody: Buffer, key = claimKey(ref)): string {
   const hash = createHash('sha256').update(expiredBody).digest('hex').slice(0, 24);
-  return claimKey(ref).replace(/\.json$/, `.takeover-${hash}.json`);
+  return key.replace(/\.json$/, `.takeover-${hash}.json`);
 }
 
 /**
@@ -72,8 +75,9 @@ export function takeoverKey(ref: ArchiveRef, expiredBody: Buffer): string {
 export async function takeClaim(
   store: ObjectStore,
   ref: ArchiveRef,
-  options: { claimedBy: string; nowMs: number; ttlSeconds: number },
+  options: { claimedBy: string; nowMs: number; ttlSeconds: number; /** @default `_claim.json` of the archive */ key?: string },
 ): Promise<TakeClaimResult> {
+  const key = options.key ?? claimKey(ref);
   const claim: Claim = {
     claimedBy: options.claimedBy,
     claimedAt: new Date(options.nowMs).toISOString(),
@@ -82,7 +86,7 @@ export async function takeClaim(
   const body = JSON.stringify(claim) + '\n';
   const put = async (): Promise<boolean> => {
     try {
-      await store.put(claimKey(ref), body, { forbidOverwrite: true, contentType: 'application/json' });
+      await store.put(key, body, { forbidOverwrite: true, contentType: 'application/json' });
       return true;
     } catch (err) {
       if (isAlreadyExists(err)) return false;
@@ -91,15 +95,15 @@ export async function takeClaim(
   };
   if (await put()) return { taken: true, claim, tookOver: false };
 
-  const existing = await readClaim(store, ref, options.nowMs);
+  const existing = await readClaim(store, ref, options.nowMs, key);
   if (!existing) {
     // Released (or taken over and deleted) between our put and our read: one more try, as with an expired claim.
-    return (await put()) ? { taken: true, claim, tookOver: false } : { taken: false, holder: (await readClaim(store, ref, options.nowMs))?.claim };
+    return (await put()) ? { taken: true, claim, tookOver: false } : { taken: false, holder: (await readClaim(store, ref, options.nowMs, key))?.claim };
   }
   if (!existing.expired) return { taken: false, holder: existing.claim };
 
   try {
-    await store.put(takeoverKey(ref, existing.body), JSON.stringify({ ...claim, replaces: existing.claim ?? null }) + '\n', {
+    await store.put(takeoverKey(ref, existing.body, key), JSON.stringify({ ...claim, replaces: existing.claim ?? null }) + '\n', {
       forbidOverwrite: true,
       contentType: 'application/json',
     });
@@ -107,17 +111,17 @@ export async function takeClaim(
     if (isAlreadyExists(err)) return { taken: false, holder: existing.claim };
     throw err;
   }
-  await store.delete(claimKey(ref));
+  await store.delete(key);
   if (await put()) return { taken: true, claim, tookOver: true };
-  return { taken: false, holder: (await readClaim(store, ref, options.nowMs))?.claim };
+  return { taken: false, holder: (await readClaim(store, ref, options.nowMs, key))?.claim };
 }
 
 /** Deletes the claim if it is still ours (so a redelivery or the sweep can retry after a failed dispatch). */
-export async function releaseClaim(store: ObjectStore, ref: ArchiveRef, claim: Claim): Promise<boolean> {
-  const current = await store.get(claimKey(ref));
+export async function releaseClaim(store: ObjectStore, ref: ArchiveRef, claim: Claim, key = claimKey(ref)): Promise<boolean> {
+  const current = await store.get(key);
   if (!current) return false;
   const parsed = parseClaim(current);
   if (parsed?.claimedBy !== claim.claimedBy || parsed.claimedAt !== claim.claimedAt) return false;
-  await store.delete(claimKey(ref));
+  await store.delete(key);
   return true;
 }

@@ -12,6 +12,7 @@ import type { Source } from '../ids';
  *                                                   re-collection's complete manifest (the switch)
  *   <source>/<regionId>/<id>/_checkpoint.json       resume state of an unfinished collection (deleted on commit),
  *                                                   with _pending.ndjson.gz and _pending-<listing>.ndjson.gz
+ *   <source>/<regionId>/<id>/_switch.json           held while a forced re-collection switches the manifest over
  *   <source>/<regionId>/<id>/summary.json, summary.md, report.html, retry.txt   written by summarize, with
  *     failures.ndjson.gz (every failed record's id and cause key), truncated.txt and causes/<key>.txt (full id
  *     lists, when summary.json holds only their first ids) and report/instances-<n>.html (the report's pages)
@@ -56,6 +57,8 @@ export const relatedPendingKey = (ref: ArchiveRef, name: string, generation?: st
 export const manifestKey = (ref: ArchiveRef) => `${archiveDir(ref)}/manifest.json`;
 export const checkpointKey = (ref: ArchiveRef) => `${archiveDir(ref)}/_checkpoint.json`;
 export const claimKey = (ref: ArchiveRef) => `${archiveDir(ref)}/_claim.json`;
+/** Held by the one forced re-collection switching the manifest over to its generation (lib/collect/commit.ts). */
+export const switchKey = (ref: ArchiveRef) => `${archiveDir(ref)}/_switch.json`;
 export const summaryKey = (ref: ArchiveRef) => `${archiveDir(ref)}/summary.json`;
 export const summaryMarkdownKey = (ref: ArchiveRef) => `${archiveDir(ref)}/summary.md`;
 export const reportKey = (ref: ArchiveRef) => `${archiveDir(ref)}/report.html`;

@@ -19,6 +19,8 @@ export interface CollectDeps {
   deadline: Deadline;
   logger: Logger;
   now?: () => Date;
+  /** Waits between tries to take a forced re-collection's switch (commit.ts). @default setTimeout */
+  sleep?: (ms: number) => Promise<void>;
   limits?: PartLimits;
   collector: { name: string; version: string };
   /** Called after every page read (and once before the first), e.g. for a progress display. */

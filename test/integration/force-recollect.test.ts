@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { archiveDir, type ArchiveRef } from '../../lib/archive/layout';
 import type { Manifest } from '../../lib/archive/manifest';
 import { readManifest } from '../../lib/archive/reader';
+import { verifyArchive } from '../../lib/archive/verify';
 import type { ObjectStore } from '../../lib/archive/store';
 import { handleCollectEvent, runCollect } from '../../lib/collect';
 import { parseCollectRequest } from '../../lib/collect/request';
@@ -96,6 +97,25 @@ describe.each<StoreKind>(['oss', 'file'])('forced re-collect (%s store)', (kind)
     expect(after.manifest.generation).toBeDefined();
     expect(after.manifest.invocations).toBe(steps);
   });
+
+  it('twenty concurrent forced re-collects leave no generation behind that the manifest does not name (verify: intact, no warning)', async () => {
+    const invokeId = t.cloud.rpc.data.addInvocation({ instances: 150 }).invokeId;
+    const ref: ArchiveRef = { source: 'ecs', regionId: 'cn-hangzhou', id: invokeId };
+    const env = t.env(kind, { ARCHIVE_PART_MAX_RECORDS: '100' });
+    await runCollect(parseCollectRequest(payload(invokeId)), createRuntime(fcContext(), { env }));
+    const before = await trusted(createRuntime(fcContext(), { env }).store, ref);
+    const results = await Promise.all(Array.from({ length: 20 }, () => runCollect(parseCollectRequest(payload(invokeId, true)), createRuntime(fcContext(), { env }))));
+    expect(results.every((r) => r.complete)).toBe(true);
+    expect(results.filter((r) => r.status === 'committed').length).toBeGreaterThanOrEqual(1);
+    const rt = createRuntime(fcContext(), { env });
+    const after = await trusted(rt.store, ref);
+    expect(after.records).toEqual(before.records);
+    const report = await verifyArchive(rt.store, ref);
+    expect(report.unlisted).toEqual([]);
+    expect(report.verdict).toBe('intact');
+    const generations = new Set((await keysUnder(rt.store, `${archiveDir(ref)}/`)).map((k) => /\/g-([^/]+)\//.exec(k)?.[1]).filter((g) => g !== undefined));
+    expect([...generations]).toEqual([after.manifest.generation]);
+  }, 60_000);
 
   it('two racing forced re-collects end with exactly one trusted archive', async () => {
     const invokeId = t.cloud.rpc.data.addInvocation({ instances: 450, failureRate: 0.1 }).invokeId;
