@@ -249,10 +249,12 @@ function judge(listed: ListedEntry, format: ObjectFormat, expected: ObjectCheck[
 
 /**
  * Objects under an archive whose presence is expected without a manifest entry: the manifest, what summarize writes
- * (summary.json, summary.md, report.html, retry.txt, later pages of them), the event consumer's claims and their
- * takeover markers, and the notification and switch bookkeeping.
+ * (summary.json, summary.md, report.html and its pages report/…, retry.txt, failures.ndjson.gz, truncated.txt,
+ * causes/<key>.txt; see layout.ts), the event consumer's claims and their takeover markers, and the notification and
+ * switch bookkeeping.
  */
-const BOOKKEEPING = /^(?:manifest\.json|summary[.-][^/]+|summary\/.+|report\.html|retry(?:[.-][^/]+)?\.txt|_notified\.json|_claim(?:\.[^/]+)?\.json|_switch(?:\.[^/]+)?\.json)$/;
+const BOOKKEEPING =
+  /^(?:manifest\.json|summary[.-][^/]+|summary\/.+|report\.html|report\/.+|retry(?:[.-][^/]+)?\.txt|failures\.ndjson\.gz|truncated\.txt|causes\/[^/]+\.txt|_notified\.json|_claim(?:\.[^/]+)?\.json|_switch(?:\.[^/]+)?\.json)$/;
 /** An unfinished (re-)collection's resume state and pending records. */
 const PENDING = /^(?:g-[^/]+\/)?(?:_checkpoint\.json|_pending(?:-[a-z-]+)?\.ndjson\.gz)$/;
 

@@ -5,9 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import { isAlreadyExists, StorageError } from '../errors';
 import { releaseClaim, takeClaim, type Claim } from '../archive/claim';
-import { FORMAT_VERSION, generationDir, manifestKey, switchKey, type ArchiveRef } from '../archive/layout';
+import { archiveDir, FORMAT_VERSION, generationDir, manifestKey, switchKey, type ArchiveRef } from '../archive/layout';
 import type { Manifest } from '../archive/manifest';
 import { readManifest } from '../archive/reader';
+import { listedEntries } from '../archive/verify';
 import type { ObjectStore } from '../archive/store';
 import type { Checkpoint } from './checkpoint';
 import { cleanUp } from './cleanup';
@@ -163,8 +164,10 @@ async function removeGeneration(store: ObjectStore, ref: ArchiveRef, generation:
  * read) and, for a replaced generation, everything left in its folder. Objects the new manifest names stay.
  */
 async function removeReplaced(store: ObjectStore, ref: ArchiveRef, manifest: Manifest, replaced: Manifest | undefined, replaces: readonly string[]): Promise<number> {
-  const trusted = new Set([...manifest.parts, ...manifest.related].map((e) => e.key));
-  const stale = replaced ? [...replaced.parts, ...replaced.related].map((e) => e.key) : replaces;
+  // Every object a manifest lists (parts, related, and any other list of objects, as verify reads them), under the archive.
+  const keysOf = (m: Manifest) => listedEntries(m).map((l) => l.entry.key).filter((key) => key.startsWith(`${archiveDir(ref)}/`));
+  const trusted = new Set(keysOf(manifest));
+  const stale = replaced ? keysOf(replaced) : replaces;
   let removed = 0;
   for (const key of stale) {
     if (trusted.has(key)) continue;

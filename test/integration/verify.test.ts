@@ -18,7 +18,7 @@ import { runCollect } from '../../lib/collect';
 import { parseCollectRequest } from '../../lib/collect/request';
 import { createRuntime } from '../../lib/runtime';
 import { handleSummaryInvocation, summarizeDeps } from '../../lib/summary/invocation';
-import { fcContext, startTestCloud, type StoreKind, type TestCloud } from '../helpers/local-cloud';
+import { fcContext, keysUnder, startTestCloud, type StoreKind, type TestCloud } from '../helpers/local-cloud';
 import { present } from '../helpers/present';
 
 let t: TestCloud;
@@ -231,6 +231,10 @@ describe.each<StoreKind>(['file', 'oss'])('verify (%s store)', (kind) => {
     const payload = { source: 'ecs', regionId: 'cn-hangzhou', invokeId: c.ref.id, verify: true };
     const ok = await handleSummaryInvocation(payload, deps);
     expect(ok.verification).toEqual({ verdict: 'intact', summary: `ecs ${c.ref.id}: intact: 4 objects, 300 records match the manifest`, warnings: 0 });
+    // What summarize wrote beside the archive (summary.json, report.html, failures.ndjson.gz, …) is expected, not a warning.
+    const written = (await keysUnder(c.store, `${archiveDir(c.ref)}/`)).filter((k) => !k.includes('part-') && !k.includes('related/') && !k.endsWith('manifest.json'));
+    expect(written.length).toBeGreaterThanOrEqual(4);
+    expect((await verifyArchive(c.store, c.ref)).unlisted).toEqual([]);
     const key = present(c.manifest.parts[2]).key;
     await c.store.delete(key);
     await expect(handleSummaryInvocation(payload, deps)).rejects.toMatchObject({
