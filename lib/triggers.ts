@@ -2,6 +2,7 @@
  * FC 3.0 trigger formats: what arrives in `event` (always bytes) and what an HTTP trigger expects back.
  * Reference: alibaba-protocols.md §6.1–§6.5.
  */
+import { gunzipSync } from 'node:zlib';
 import { InputError } from './errors';
 import { describeFailure } from './failure';
 import type { Logger } from './log';
@@ -189,9 +190,10 @@ export function readJsonBody(req: HttpRequest, maxBytes = MAX_JSON_BODY_BYTES): 
     );
   }
   if (req.body.length === 0) throw new InputError('InvalidPayload', 'the request body is empty; a JSON object is expected');
+  const body = decodeContent(req, maxBytes);
   let text: string;
   try {
-    text = UTF8.decode(req.body);
+    text = UTF8.decode(body);
   } catch (err) {
     throw new InputError('MalformedJson', 'the request body is not valid UTF-8', 400, { cause: err });
   }
@@ -200,6 +202,29 @@ export function readJsonBody(req: HttpRequest, maxBytes = MAX_JSON_BODY_BYTES): 
     throw new InputError('InvalidPayload', 'the request body must be a JSON object');
   }
   return value as Record<string, unknown>;
+}
+
+/**
+ * The body as sent before its `Content-Encoding`: as is for none or `identity`; unzipped for `gzip` (400 when the
+ * body is not gzip or is cut, 413 when it unzips to more than `maxBytes`); 415 for any other coding.
+ */
+function decodeContent(req: HttpRequest, maxBytes: number): Buffer {
+  const coding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
+  if (coding === '' || coding === 'identity') return req.body;
+  if (coding !== 'gzip' && coding !== 'x-gzip') {
+    throw new InputError('UnsupportedMediaType', `the request body's Content-Encoding ${JSON.stringify(plainText(coding.slice(0, 100)))} is not supported; send it as is or gzip`, 415);
+  }
+  if (req.body.length < 18 || req.body[0] !== 0x1f || req.body[1] !== 0x8b) {
+    throw new InputError('InvalidContentEncoding', 'the request body says Content-Encoding: gzip but is not gzip data', 400);
+  }
+  try {
+    return gunzipSync(req.body, { maxOutputLength: maxBytes });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new InputError('PayloadTooLarge', `the request body unzips to more than ${maxBytes} bytes, the limit`, 413, { cause: err });
+    }
+    throw new InputError('InvalidContentEncoding', 'the request body says Content-Encoding: gzip but is not valid gzip data (corrupt or cut)', 400, { cause: err });
+  }
 }
 
 /** Strict UTF-8 (a malformed byte sequence throws) that keeps a leading BOM, so parseJson can name it. */

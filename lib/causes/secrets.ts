@@ -36,6 +36,11 @@
  * repetition is bounded, so there is no catastrophic backtracking (a hostile 24 KB output costs milliseconds).
  */
 
+import { createVendorRules, shannonEntropy } from './vendor-rules';
+
+export { shannonEntropy } from './vendor-rules';
+import { VENDOR_RULES } from './vendor-rules.generated';
+
 /** What a masked value is replaced with. */
 export const REDACTED = '<redacted>';
 
@@ -51,6 +56,15 @@ const NOT_SECRET_LAST_WORDS = new Set([
   'manager', 'strength', 'hint', 'reset', 'changed', 'authentication', 'location', 'ref', 'region',
 ]);
 
+/** First words of error codes (`InvalidAccessKeySecret`, `MissingSecurityToken`, `IncorrectPassword`). */
+const ERROR_CODE_FIRST_WORDS = new Set(['invalid', 'missing', 'expired', 'incorrect', 'bad', 'wrong', 'unknown', 'unsupported', 'no', 'empty', 'malformed', 'forbidden', 'unauthorized', 'illegal', 'duplicate', 'revoked']);
+/** Last words of error codes and of names of states (`SignatureDoesNotMatch`, `TokenExpired`, `PasswordMismatch`). */
+const ERROR_CODE_LAST_WORDS = new Set([
+  'match', 'matched', 'mismatch', 'mismatched', 'found', 'invalid', 'expired', 'error', 'errors', 'exception', 'failed', 'failure',
+  'denied', 'missing', 'incorrect', 'exists', 'exceeded', 'forbidden', 'unauthorized', 'malformed', 'rejected', 'revoked',
+  'unavailable', 'unsupported', 'wrong', 'empty', 'mandatory', 'conflict', 'notfound',
+]);
+
 /** Values after a secret-looking key that are plainly not secrets (lower-cased). */
 const NOT_SECRET_VALUES = new Set([
   'yes', 'no', 'true', 'false', 'null', 'nil', 'none', 'empty', 'required', 'invalid', 'incorrect', 'wrong',
@@ -60,8 +74,15 @@ const NOT_SECRET_VALUES = new Set([
   'authentication', 'mismatch', 'failed', 'error', 'verification',
 ]);
 
-/** Key fragments that make a key secret-looking once the key is lower-cased and stripped of `_`, `-`, `.`. */
-const SECRET_FRAGMENTS = /password|passwd|passphrase|passcode|secret|token|apikey|credential|privatekey|accesskey|authkey|encryptionkey|masterkey|signingkey|signature|cookie/;
+/**
+ * Key fragments that make a key secret-looking, tested on its lower-case words joined by spaces: a fragment may start
+ * inside a word (`PGPASSWORD`) but must end where a word ends (`tokenizer`, `passwordless`, `secretsmanager` and
+ * `master-keying` are not secrets).
+ */
+const SECRET_FRAGMENTS =
+  /(?:pass ?words?|passwd|pass ?phrases?|pass ?codes?|secrets?|tokens?|api ?keys?|credentials?|private ?keys?|access ?keys?|auth ?keys?|encryption ?keys?|master ?keys?|signing ?keys?|signatures?|cookies?)(?= |$)/;
+/** First words of keys that name something public, not a secret (`public_key`, `publicToken`). */
+const PUBLIC_FIRST_WORDS = new Set(['public', 'pub']);
 
 /** Splits `DB_PASSWORD`, `accessKeySecret`, `client-secret` into lower-case words. */
 function words(key: string): string[] {
@@ -86,7 +107,10 @@ export function isSecretKey(key: string): boolean {
   const w = words(key.slice(key.lastIndexOf('.') + 1));
   const last = w[w.length - 1];
   if (last === undefined || NOT_SECRET_LAST_WORDS.has(last)) return false;
-  if (SECRET_FRAGMENTS.test(w.join(''))) return true;
+  // An error code names what went wrong with a secret, never the secret: `SignatureDoesNotMatch`, `InvalidAccessKeySecret`.
+  if (ERROR_CODE_FIRST_WORDS.has(w[0] ?? '') || ERROR_CODE_LAST_WORDS.has(last)) return false;
+  if (PUBLIC_FIRST_WORDS.has(w[0] ?? '')) return false;
+  if (SECRET_FRAGMENTS.test(w.join(' '))) return true;
   if (last === 'auth') return true; // docker's "auth": "<base64 of user:password>", basic_auth, proxy_auth
   return w.length > 1 && (last === 'pwd' || last === 'pass' || last === 'pw');
 }
@@ -102,10 +126,29 @@ function isSecretFlag(name: string): boolean {
 function keepValue(raw: string): boolean {
   const v = raw.replace(/^["']|["']$/g, '');
   if (v === '' || v.startsWith('<redacted') || /^\*+$/.test(v) || /^x{3,}$/i.test(v)) return true;
+  if (v.includes(PROTECT_OPEN)) return true; // a value an allow-list named
+  if (isPlaceholder(v)) return true;
+  if (/^[a-z][a-z0-9+.-]{1,30}:\/\/[^\s@/]{1,256}(?:[/?#][^\s@]{0,2048})?$/i.test(v)) return true; // a URL without user-info
+  if (/^(?:[A-Z][A-Za-z0-9]{0,40}\.){1,8}[A-Za-z][A-Za-z0-9]{0,40}$/.test(v) && !/\d{3}/.test(v)) return true; // code: `Ed25519.BlindKeySignatures`
   if (/^(?:env|file|fd):[^\s]{1,256}$|^stdin$/.test(v)) return true; // openssl: where the password is, not what
   if (/^(?:[A-Za-z_$][\w$]{0,63}\.){1,12}[A-Za-z_$][\w$]{0,63}@[0-9a-f]{1,16}$/.test(v)) return true; // a Java object (`pkg.Class@2bd79ce`)
-  if (/^(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|%[A-Za-z_][A-Za-z0-9_]*%|\{\{[^}]{1,60}\}\})$/.test(v)) return true;
+  if (/^(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\d|%[A-Za-z_][A-Za-z0-9_]*%|\{\{[^}]{1,60}\}\}|\{[A-Za-z_][A-Za-z0-9_]{0,40}\})$/.test(v)) return true;
+  if (/^(?:\$\(|`)/.test(v)) return true; // a command substitution: where the value comes from
   return NOT_SECRET_VALUES.has(v.toLowerCase());
+}
+
+/**
+ * True for a value that stands in for a secret in documentation and templates: `<your token>`, `YOUR_PASSWORD`,
+ * `REPLACE_WITH_PASSWORD`, `changeme`, `example`, `dummy`, `xxxxxxxx`, `...`, one character repeated, or the name of
+ * what it stands for (`password`, `secret`, `token`).
+ */
+export function isPlaceholder(value: string): boolean {
+  const v = value.toLowerCase();
+  if (v.length < 3) return true;
+  if (/^<[^<>]{1,80}>$|^\[[^[\]]{1,80}\]$/.test(v)) return true;
+  if (/^(?:your|my)[_-]|^replace[_-]?(?:with|me)|change[_-]?(?:me|it)|example|dummy|placeholder|^fake|not[_-]?a[_-]?real|x{4}|\.{3}|\*{3}/.test(v)) return true;
+  if (/^(.)\1{2,}$/.test(v)) return true;
+  return /^(?:password|passwd|secret|token|api[_-]?key|changeit|username|user|pass)$/.test(v);
 }
 
 /** Replaces a value, keeping the quotes around it. */
@@ -141,53 +184,91 @@ function maskPrivateKeys(text: string): string {
 
 // ---- 2. vendor tokens ------------------------------------------------------------------------------------------
 
-/** Shapes after secretlint's rules (see the module comment); each starts where no token character precedes it. */
-const VENDOR_TOKENS: readonly RegExp[] = [
-  /(?<![A-Za-z0-9_])(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9_]{30,255}(?![A-Za-z0-9_])/g, // GitHub
-  /(?<![A-Za-z0-9_])github_pat_[A-Za-z0-9_]{22,255}(?![A-Za-z0-9_])/g, // GitHub fine-grained
-  /(?<![A-Za-z0-9_-])glpat-[A-Za-z0-9_-]{20,128}(?![A-Za-z0-9_-])/g, // GitLab
-  /(?<![A-Za-z0-9_-])(?:glptt|glrt|gldt|glft|glsoat)-[A-Za-z0-9_-]{20,128}(?![A-Za-z0-9_-])/g, // GitLab runner/deploy
-  /(?<![A-Za-z0-9-])xox[abposr]-[A-Za-z0-9-]{10,250}(?![A-Za-z0-9-])/g, // Slack
-  /(?<![A-Za-z0-9-])xapp-[A-Za-z0-9-]{10,250}(?![A-Za-z0-9-])/g, // Slack app-level
-  /https:\/\/hooks\.slack\.com\/services\/[A-Za-z0-9/]{10,120}/g, // Slack webhook
-  /(?<![A-Za-z0-9])(?:A3T[A-Z0-9]|AKIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g, // AWS key id
-  /(?<![A-Za-z0-9_])npm_[A-Za-z0-9]{36}(?![A-Za-z0-9_])/g, // npm
-  /(?<![A-Za-z0-9_-])sk-ant-[A-Za-z0-9_-]{20,200}(?![A-Za-z0-9_-])/g, // Anthropic
-  /(?<![A-Za-z0-9_-])sk-(?=[A-Za-z0-9_-]{0,200}\d)[A-Za-z0-9_-]{20,200}(?![A-Za-z0-9_-])/g, // OpenAI
-  /(?<![A-Za-z0-9_])(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,99}(?![A-Za-z0-9])/g, // Stripe
-  /(?<![A-Za-z0-9_.])SG\.[A-Za-z0-9_-]{16,128}\.[A-Za-z0-9_-]{16,128}(?![A-Za-z0-9_-])/g, // SendGrid
-  /(?<![A-Za-z0-9_])hf_[A-Za-z0-9]{30,40}(?![A-Za-z0-9])/g, // Hugging Face
-  /(?<![A-Za-z0-9_])(?:glc|glsa)_[A-Za-z0-9+/_=]{32,400}(?![A-Za-z0-9+/=])/g, // Grafana
-  /(?<![A-Za-z0-9_.])hv[sbr]\.[A-Za-z0-9_-]{24,300}(?![A-Za-z0-9_-])/g, // HashiCorp Vault
+/** gitleaks' rules, generated from its configuration (see vendor-rules.ts): compiled once, patterns on first use. */
+const UPSTREAM_RULES = createVendorRules(VENDOR_RULES);
+
+/**
+ * Prefixed tokens gitleaks has no rule for (yet), in the shapes their vendors document: OpenAI project and service
+ * account keys, Vercel, Docker Hub, Notion, Groq, Figma, Cloudflare, Tailscale; Mailchimp keys found by their
+ * `-us<n>` data-centre suffix alone (gitleaks needs the word "mailchimp" near them). Each starts where no token
+ * character precedes it and has bounded repetitions.
+ */
+const OWN_TOKENS: readonly RegExp[] = [
+  /(?<![A-Za-z0-9_-])sk-(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{20,200}(?![A-Za-z0-9_-])/g, // OpenAI
   /(?<![A-Za-z0-9_])(?:vcp|vci|vca|vcr|vck)_[A-Za-z0-9]{20,60}(?![A-Za-z0-9])/g, // Vercel
-  /(?<![A-Za-z0-9_])dckr_pat_[A-Za-z0-9_-]{20,60}(?![A-Za-z0-9_-])/g, // Docker Hub
-  /(?<![A-Za-z0-9])dapi[a-f0-9]{32}(?:-\d)?(?![A-Za-z0-9])/g, // Databricks
-  /(?<![A-Za-z0-9_])lin_api_[A-Za-z0-9]{32,128}(?![A-Za-z0-9])/g, // Linear
+  /(?<![A-Za-z0-9_])dckr_(?:pat|oat)_[A-Za-z0-9_-]{20,60}(?![A-Za-z0-9_-])/g, // Docker Hub
   /(?<![A-Za-z0-9_])ntn_[A-Za-z0-9]{40,60}(?![A-Za-z0-9])/g, // Notion
-  /(?<![A-Za-z0-9_])(?:shppa|shpca|shpat|shpss)_[A-Za-z0-9]{32,64}(?![A-Za-z0-9])/g, // Shopify
   /(?<![A-Za-z0-9_])gsk_[A-Za-z0-9]{40,60}(?![A-Za-z0-9])/g, // Groq
-  /(?<![A-Za-z0-9_])figd_[A-Za-z0-9_-]{40,200}(?![A-Za-z0-9_-])/g, // Figma
-  /(?<![A-Za-z0-9_])ops_ey[A-Za-z0-9+/=]{100,1280}(?![A-Za-z0-9+/=])/g, // 1Password service account
+  /(?<![A-Za-z0-9_])fig[dou]_[A-Za-z0-9_-]{40,200}(?![A-Za-z0-9_-])/g, // Figma
   /(?<![A-Za-z0-9_])(?:cfk|cfut|cfat)_[A-Za-z0-9]{40,60}(?![A-Za-z0-9])/g, // Cloudflare
-  /(?<![A-Za-z0-9_-])tskey-[A-Za-z0-9-]{20,120}(?![A-Za-z0-9-])/g, // Tailscale
-  /(?<![A-Za-z0-9_-])AIza[A-Za-z0-9_-]{35}(?![A-Za-z0-9_-])/g, // Google API key
+  /(?<![A-Za-z0-9_-])tskey-[a-z]{1,12}-[A-Za-z0-9-]{10,120}(?![A-Za-z0-9-])/g, // Tailscale
+  /(?<![A-Za-z0-9_-])[0-9a-f]{32}-us\d{1,2}(?![A-Za-z0-9_-])/g, // Mailchimp
 ];
+const OWN_TOKEN = new RegExp(OWN_TOKENS.map((re) => `(?:${re.source})`).join('|'), 'g');
+const OWN_TOKEN_HINT = /sk-|vc[picrk]_|dckr_|ntn_|gsk_|fig[dou]_|cf[a-z]{1,3}_|tskey-|-us\d/;
 
 /** An Alibaba Cloud AccessKey id, optionally followed by its 30-character secret (`LTAI… SECRET`, `LTAI…:SECRET`). */
 const ALIYUN_KEY_PAIR = /(?<![A-Za-z0-9])LTAI[A-Za-z0-9]{12,24}(?![A-Za-z0-9])(?:([ \t]{0,4}[,:;|/][ \t]{0,4}|[ \t]{1,4})[A-Za-z0-9]{30}(?![A-Za-z0-9]))?/g;
-/** An STS AccessKey id (`STS.…`). */
-const ALIYUN_STS_ID = /(?<![A-Za-z0-9.])STS\.[A-Za-z0-9]{16,40}(?![A-Za-z0-9])/g;
+/** An STS AccessKey id (`STS.…`) and an STS security token (`CAIS…`, base64). */
+const ALIYUN_STS = /(?<![A-Za-z0-9.])STS\.[A-Za-z0-9]{16,40}(?![A-Za-z0-9])|(?<![A-Za-z0-9+/])CAIS[A-Za-z0-9+/]{20,4096}={0,2}(?![A-Za-z0-9+/=])/g;
 
-/** All vendor shapes in one pass. */
-const ANY_VENDOR_TOKEN = new RegExp(VENDOR_TOKENS.map((re) => `(?:${re.source})`).join('|'), 'g');
-/** What every vendor shape and AccessKey id starts with (a cheap test before the full pass). */
-const VENDOR_HINT = /gh[pousr]_|github_pat_|gl[a-z]{1,4}-|xox|xapp-|hooks\.slack|A3T|AKIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ASIA|npm_|sk-|[spr]k_|SG\.|hf_|gl[a-z]{1,3}_|hv[sbr]\.|vc[picrk]_|dckr_|dapi|lin_api_|ntn_|shp|gsk_|figd_|ops_|cf[a-z]{1,3}_|tskey-|AIza|LTAI|STS\./;
+/**
+ * A rule's secret widened to the whole token it is part of: letters, digits, `_`, `-` on either side, and `+`, `/`,
+ * `=` after it (base64), `.` between token characters. No piece of a token a rule recognised only in part is shown
+ * (`xoxa-23984754863-2348975623111`, a key glued to the word before it).
+ */
+function widen(text: string, start: number, end: number): { start: number; end: number } {
+  const token = /[A-Za-z0-9_-]/;
+  let a = start;
+  let b = end;
+  while (a > 0 && token.test(text[a - 1] ?? '') && start - a < 256) a--;
+  while (b < text.length && b - end < 256 && (/[A-Za-z0-9_+/=-]/.test(text[b] ?? '') || (text[b] === '.' && token.test(text[b + 1] ?? '')))) b++;
+  return { start: a, end: b };
+}
 
-function maskVendorTokens(text: string): string {
-  if (!VENDOR_HINT.test(text)) return text;
-  let s = text.replace(ANY_VENDOR_TOKEN, REDACTED);
-  s = s.replace(ALIYUN_KEY_PAIR, (_m, sep: string | undefined) => (sep === undefined ? REDACTED : REDACTED + sep + REDACTED));
-  return s.replace(ALIYUN_STS_ID, REDACTED);
+/** Replaces the spans (which may overlap) with {@link REDACTED}. */
+function replaceSpans(text: string, spans: readonly { start: number; end: number }[]): string {
+  if (spans.length === 0) return text;
+  const sorted = spans.map((sp) => widen(text, sp.start, sp.end)).sort((a, b) => a.start - b.start || b.end - a.end);
+  let out = '';
+  let at = 0;
+  for (const { start, end } of sorted) {
+    if (end <= at) continue;
+    const from = Math.max(start, at);
+    out += text.slice(at, from) + (from === start ? REDACTED : '');
+    at = end;
+  }
+  return out + text.slice(at);
+}
+
+/**
+ * Where an allow-list named a value as not secret (a known public key, an `EXAMPLE` key), the value is set aside
+ * behind a marker while the other rules run, and put back at the end: the entropy rule must not take what gitleaks'
+ * allow-lists know to be harmless. The markers are non-characters, removed from the text beforehand.
+ */
+const PROTECT_OPEN = '\ufdd0';
+const PROTECT_CLOSE = '\ufdd1';
+const PROTECTED = /\ufdd0(\d{1,6})\ufdd1/g;
+
+function maskVendorTokens(text: string, keep: string[]): string {
+  const found = UPSTREAM_RULES.find(text);
+  const spans = found.secrets.filter((sp) => !text.slice(sp.start, sp.end).includes(REDACTED));
+  // Set aside the allowed values no rule took as a secret.
+  const allowed = found.allowed.filter((a) => !spans.some((sp) => sp.start < a.end && a.start < sp.end)).sort((a, b) => a.start - b.start);
+  let s = '';
+  let at = 0;
+  const secretsBetween = (from: number, to: number) => spans.filter((sp) => sp.start >= from && sp.end <= to).map((sp) => ({ start: sp.start - from, end: sp.end - from }));
+  for (const a of allowed) {
+    if (a.start < at) continue;
+    s += replaceSpans(text.slice(at, a.start), secretsBetween(at, a.start)) + PROTECT_OPEN + String(keep.length) + PROTECT_CLOSE;
+    keep.push(text.slice(a.start, a.end));
+    at = a.end;
+  }
+  s += replaceSpans(text.slice(at), secretsBetween(at, text.length));
+  if (OWN_TOKEN_HINT.test(s)) s = s.replace(OWN_TOKEN, REDACTED);
+  if (s.includes('LTAI')) s = s.replace(ALIYUN_KEY_PAIR, (_m, sep: string | undefined) => (sep === undefined ? REDACTED : REDACTED + sep + REDACTED));
+  if (s.includes('STS.') || s.includes('CAIS')) s = s.replace(ALIYUN_STS, REDACTED);
+  return s;
 }
 
 // ---- 3. JWTs and authorization ---------------------------------------------------------------------------------
@@ -219,11 +300,46 @@ function maskAuthorization(text: string): string {
 // ---- 4. URL user-info ------------------------------------------------------------------------------------------
 
 /** `scheme://user:password@host` (user may be empty, as in `redis://:pw@host`). */
-const URL_USERINFO = /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{1,30}:\/\/[^\s:/?#@"'<>]{0,256}:)([^\s/?#@"'<>]{1,512})@(?=[^\s@/]{1,256})/g;
+const URL_USERINFO = /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{1,30}:\/\/[^\s:/?#@"'<>]{0,256}:)([^\s/"'<>]{1,512})@(?=[^\s@/"'<>]{1,256})/g;
+
+/**
+ * Chat-bot webhooks whose path is the credential: Feishu/Lark (`/open-apis/bot/v2/hook/TOKEN`), Discord, Slack-like
+ * `/hooks/TOKEN` and `/webhooks/ID/TOKEN`: everything after `hook(s)/` up to the query goes when it holds a digit and
+ * 16 characters or more (a short numeric id, as in GitHub's `/hooks/123`, stays).
+ */
+const WEBHOOK_PATH = /(\/(?:hook|hooks|webhook|webhooks)\/)([A-Za-z0-9_/-]{16,512})/g;
+/** Query parameters that carry a credential although their names are not secret-looking words: WeCom's `send?key=`, `sign=`, `sig=`. */
+const QUERY_CREDENTIAL = /([?&](?:key|sign|sig|apikey|api-key|code_verifier)=)([^&#\s"'<>]{6,512})/gi;
 
 function maskUrls(text: string): string {
   if (!text.includes('://')) return text;
-  return text.replace(URL_USERINFO, (m, head: string, pw: string) => (pw.startsWith('<redacted') ? m : `${head}${REDACTED}@`));
+  // A placeholder (`${PASSWORD}`, `YOUR_PASSWORD`, `xxxx`) or a user name repeated as its password (`mysql:mysql`, a
+  // default) is kept.
+  let s = text.replace(URL_USERINFO, (m, head: string, pw: string) =>
+    pw.startsWith('<redacted') || keepValue(pw) || head.endsWith(`/${pw}:`) ? m : `${head}${REDACTED}@`,
+  );
+  if (/hook/i.test(s)) s = s.replace(WEBHOOK_PATH, (m, head: string, token: string) => (/\d/.test(token) && !token.startsWith('<') ? head + REDACTED : m));
+  if (s.includes('=')) s = s.replace(QUERY_CREDENTIAL, (m, head: string, value: string) => (value.startsWith('<redacted') || keepValue(value) ? m : head + REDACTED));
+  return s;
+}
+
+// ---- 4b. .netrc ------------------------------------------------------------------------------------------------
+
+/**
+ * `.netrc` entries: `machine HOST login USER password VALUE` on one line, or `password VALUE` on a line of its own
+ * after the `machine` (and `login`) lines (the file's other layout). Prose such as `password authentication failed`
+ * or a sentence that starts with "password" is kept.
+ */
+const NETRC_INLINE = new RegExp(String.raw`(\b(?:machine|default|login)\b[^\n]{0,256}?\b(?:password|passwd|account)[ \t]{1,8})(${VALUE})`, 'g');
+const NETRC_LINE = new RegExp(
+  String.raw`^([ \t]{0,16}(?:machine|default|login)\b[^\n]{0,256}\n(?:[ \t]{0,16}(?:login|account)\b[^\n]{0,256}\n){0,2}[ \t]{0,16}(?:password|passwd)[ \t]{1,8})(${VALUE})(?=[ \t]{0,16}\r?$)`,
+  'gm',
+);
+
+function maskNetrc(text: string): string {
+  if (!/passw|account/.test(text)) return text;
+  const mask = (whole: string, head: string, value: string) => (keepValue(value) ? whole : head + maskValue(value));
+  return text.replace(NETRC_INLINE, mask).replace(NETRC_LINE, mask);
 }
 
 // ---- 5. command-line flags -------------------------------------------------------------------------------------
@@ -252,8 +368,8 @@ const TOOL_FLAGS: readonly { tool: RegExp; flag: RegExp }[] = [
 const OPENSSL_PASS = /(?<![A-Za-z0-9_-])(pass:)([^\s"'<]{1,512})/g;
 /** `-uUSER -pVALUE` or `-u USER -pVALUE`, whatever the tool. */
 const USER_THEN_PASSWORD = new RegExp(String.raw`(?<![A-Za-z0-9_-])(-u[ \t]{0,8}[^\s-][^\s]{0,128}[ \t]{1,8}-p)(?![<\s])(${VALUE})`, 'g');
-/** Where a command ends: a newline, a pipe, `;`, `&`. */
-const COMMAND_END = /[\n|;&]/g;
+/** Where a command ends: a newline that no backslash continues, a pipe, `;`, `&`. */
+const COMMAND_END = /(?<!\\\r?)\r?\n|[|;&]/g;
 
 /** Every tool name in {@link TOOL_FLAGS}, and the `-u… -p…` and `pass:` forms: a cheap test before the tools. */
 const TOOL_HINT = /mysql|mariadb|sshpass|login|mongo|redis-cli|sqlcmd|bcp|osql|zip|7z|rar|ldap|curl|wget|http|xh|-u|pass:/i;
@@ -289,9 +405,12 @@ function maskSecretFlags(text: string): string {
 
 // ---- 6. KEY=VALUE, key: value ----------------------------------------------------------------------------------
 
-/** An identifier, a separator (`=`, `:` not starting `://`, `=>`), a value. */
+/**
+ * An identifier (it may start with a digit: `1PASSWORD_TOKEN`), a separator (`=`, `:=`, `:` not starting `://`, `=>`,
+ * `：`), a value.
+ */
 const ASSIGNMENT = new RegExp(
-  String.raw`(?<![A-Za-z0-9_.-])([A-Za-z_][A-Za-z0-9_.-]{0,63})(["']?[ \t]{0,8}(?:=>|=|:(?!//)|：)[ \t]{0,8})(${VALUE})`,
+  String.raw`(?<![A-Za-z0-9_.-])([A-Za-z0-9_][A-Za-z0-9_.-]{0,63})(["']?[ \t]{0,8}(?:=>|:=|=|:(?!//)|：)[ \t]{0,8})(${VALUE})`,
   'g',
 );
 const CHINESE_ASSIGNMENT = new RegExp(String.raw`(密码|口令|密钥|秘钥|私钥|令牌)([ \t]{0,8}(?:[:=：]|为|是)[ \t]{0,8})(${VALUE})`, 'g');
@@ -313,10 +432,32 @@ function opensStructure(whole: string, offset: number, text: string): boolean {
   return next === '{' || next === '(' || next === '[';
 }
 
+/**
+ * True when a value after `key: ` reads as the start of a sentence, not a credential: a word of letters only followed
+ * by another word (`SignatureDoesNotMatch: Specified signature is not matched`, `token: Invalid or expired`).
+ */
+function isProse(sep: string, value: string, offset: number, whole: string, text: string): boolean {
+  if (!/^["']?[ \t]{0,8}[:：][ \t]{1,8}$/.test(sep)) return false;
+  if (!/^[A-Za-z][a-z]{1,24}$/.test(value)) return false;
+  return /^[ \t]{1,4}[A-Za-z(]/.test(text.slice(offset + whole.length, offset + whole.length + 6));
+}
+
 function maskAssignments(text: string): string {
-  let s = text.replace(ASSIGNMENT, (whole, key: string, sep: string, value: string, offset: number, all: string) =>
-    isSecretKey(key) && !keepValue(value) && !opensStructure(whole, offset, all) ? key + sep + maskValue(value) : whole,
-  );
+  // A key that is not secret gives back all but itself, so `Error: password=…` and `env: DB_PASSWORD=…` are seen
+  // as the assignments they hold.
+  let s = '';
+  let at = 0;
+  ASSIGNMENT.lastIndex = 0;
+  for (let m = ASSIGNMENT.exec(text); m; m = ASSIGNMENT.exec(text)) {
+    const [whole, key = '', sep = '', value = ''] = m;
+    if (isSecretKey(key) && !keepValue(value) && !opensStructure(whole, m.index, text) && !isProse(sep, value, m.index, whole, text)) {
+      s += text.slice(at, m.index) + key + sep + maskValue(value);
+      at = m.index + whole.length;
+    } else {
+      ASSIGNMENT.lastIndex = m.index + key.length + 1;
+    }
+  }
+  s += text.slice(at);
   s = s.replace(SPACED_ASSIGNMENT, (whole, key: string, sep: string, value: string) =>
     words(key).length > 1 && isSecretKey(key) && !keepValue(value) && (/\d/.test(value) || value.length >= 12) ? key + sep + maskValue(value) : whole,
   );
@@ -341,18 +482,6 @@ const BASE64_RUN = /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{24,}={0,2}(?![A-Za-z0-9
  * log2(n) bits per character, so shorter runs (24–45 characters) need log2(n) − 1 instead.
  */
 const ENTROPY_LIMIT = 4.5;
-
-/** Shannon entropy of a string, in bits per character. */
-export function shannonEntropy(text: string): number {
-  const counts = new Map<string, number>();
-  for (const c of text) counts.set(c, (counts.get(c) ?? 0) + 1);
-  let h = 0;
-  for (const n of counts.values()) {
-    const p = n / text.length;
-    h -= p * Math.log2(p);
-  }
-  return h;
-}
 
 /**
  * The share of neighbouring letters and digits that differ in class (upper case, lower case, digit): about two
@@ -384,10 +513,21 @@ function looksRandom(run: string): boolean {
   return shannonEntropy(core) >= Math.min(ENTROPY_LIMIT, Math.log2(core.length) - 1);
 }
 
+/** True when the run at `offset` is inside a URL: `://` comes before it in the same word. */
+function inUrl(text: string, offset: number): boolean {
+  const from = Math.max(0, offset - 512);
+  const before = text.slice(from, offset);
+  const scheme = before.lastIndexOf('://');
+  return scheme !== -1 && !/\s/.test(before.slice(scheme));
+}
+
 function maskHighEntropy(text: string): string {
   return text.replace(BASE64_RUN, (run, offset: number, whole: string) => {
     const before = whole.slice(Math.max(0, offset - 8), offset).toLowerCase();
     if (/(?:sha\d{0,3}|md5|digest|integrity)[-:= ]{1,2}$/.test(before) || /^(?:sha\d{1,3}|md5)-/i.test(run)) return run; // a hash named as such
+    // In a URL a run is a path: each segment is weighed alone, so a documentation URL stays whole and only a random
+    // segment (a token in the path) goes.
+    if (run.includes('/') && inUrl(whole, offset)) return run.split('/').map((seg) => (seg.length >= 20 && looksRandom(seg) ? REDACTED : seg)).join('/');
     return looksRandom(run) ? REDACTED : run;
   });
 }
@@ -399,17 +539,20 @@ function maskHighEntropy(text: string): string {
  */
 export function maskSecrets(text: string): string {
   if (text === '') return text;
-  let s = maskPrivateKeys(text);
-  s = maskVendorTokens(s);
+  const keep: string[] = [];
+  let s = maskPrivateKeys(text.includes(PROTECT_OPEN) || text.includes(PROTECT_CLOSE) ? text.replace(/[\ufdd0\ufdd1]/g, '\ufffd') : text);
+  s = maskVendorTokens(s, keep);
   s = maskAuthorization(s);
   s = maskUrls(s);
+  s = maskNetrc(s);
   s = maskToolFlags(s);
   if (KEY_HINT.test(s)) {
     s = maskSecretFlags(s);
     s = maskAssignments(s);
   }
   if (CHINESE_KEY_HINT.test(s)) s = maskChineseAssignments(s);
-  return maskHighEntropy(s);
+  s = maskHighEntropy(s);
+  return keep.length === 0 ? s : s.replace(PROTECTED, (m, n: string) => keep[Number(n)] ?? m);
 }
 
 /**

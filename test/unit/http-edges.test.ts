@@ -3,6 +3,7 @@
  * nesting, HEAD's real Content-Length, every error in the documented `{"error":{"code","message"}}` shape, and a GET
  * that writes nothing (POST recomputes).
  */
+import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ArchiveRef } from '../../lib/archive/layout';
 import { handleCollectEvent } from '../../lib/collect';
@@ -94,6 +95,30 @@ describe('collect over HTTP', () => {
     const res = await collect({ body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), headers: JSON_TYPE });
     expect(res.statusCode).toBe(400);
     expect(errorOf(res).message).toBe('the request body is not valid UTF-8');
+  });
+
+  it.each([
+    ['gzip, but the body is plain JSON', 'gzip', Buffer.from('{"source":"nope"}'), 400, 'InvalidContentEncoding'],
+    ['gzip, but the body is cut', 'gzip', gzipSync('{"source":"nope"}').subarray(0, 20), 400, 'InvalidContentEncoding'],
+    ['gzip that unzips past the limit', 'gzip', gzipSync(`{"x":"${'a'.repeat(200_000)}"}`), 413, 'PayloadTooLarge'],
+    ['br', 'br', Buffer.from('{"source":"nope"}'), 415, 'UnsupportedMediaType'],
+    ['deflate, gzip', 'deflate, gzip', gzipSync('{"source":"nope"}'), 415, 'UnsupportedMediaType'],
+  ])('Content-Encoding %s is refused', async (_name, coding, body, status, code) => {
+    // Prepare: a JSON body under a Content-Encoding it does not honour; Act
+    const res = await collect({ body, headers: { ...JSON_TYPE, 'content-encoding': coding } });
+    // Assess
+    expect(res.statusCode).toBe(status);
+    expect(errorOf(res).code).toBe(code);
+  });
+
+  it.each([
+    ['gzip', (text: string) => gzipSync(text)],
+    ['identity', (text: string) => Buffer.from(text)],
+  ])('Content-Encoding %s is read (a bad body is then 400 about the body)', async (coding, encode) => {
+    const res = await collect({ body: encode('{"source":"nope"}'), headers: { ...JSON_TYPE, 'content-encoding': coding } });
+    expect(res.statusCode).toBe(400);
+    expect(errorOf(res).code).not.toBe('InvalidContentEncoding');
+    expect(errorOf(res).message).toMatch(/source/);
   });
 
   it('control characters in a parse error are escaped', async () => {
