@@ -29,7 +29,7 @@ import { maskSecrets } from '../lib/causes/secrets';
 import { VENDOR_RULES } from '../lib/causes/vendor-rules.generated';
 import { silentLogger } from '../lib/log';
 import { summarizeArchive } from '../lib/summary/index';
-import { ORDINARY_LINES, SECRET_LINES } from '../test/fixtures/secret-corpus';
+import { MULTI_LINE_SECRETS, ORDINARY_LINES, SECRET_LINES } from '../test/fixtures/secret-corpus';
 import { ecsRecord, instanceId, writeArchive } from '../test/helpers/archive-fixture';
 
 const { values } = parseArgs({ options: { data: { type: 'string', default: '../shared/benchmarks/loghub-2k' }, write: { type: 'boolean', default: false } } });
@@ -57,6 +57,7 @@ function loadItems(): Item[] {
   const d = (s: string) => Buffer.from(s, 'base64').toString('utf8');
   const items: Item[] = corpus.items.map((it) => ({ source: it.source, kind: family(it.kind), text: d(it.text), secrets: it.secrets.map(d) }));
   for (const s of SECRET_LINES) items.push({ source: 'commands', kind: 'command output', text: s.line, secrets: s.secrets });
+  for (const s of MULTI_LINE_SECRETS) items.push({ source: 'commands', kind: 'multi-line output', text: s.line, secrets: s.secrets });
   for (const line of ORDINARY_LINES) items.push({ source: 'commands', kind: 'command output', text: line, secrets: [] });
   const dir = resolve(values.data);
   if (existsSync(dir)) {
@@ -215,8 +216,11 @@ function speed(): [string, string][] {
     const unit = unitParts.join('');
     const small = fill(unit, 24 * 1024);
     const big = fill(unit, 96 * 1024);
-    const ts = Math.max(seconds(() => maskSecrets(small)), 1e-4);
-    const tb = seconds(() => maskSecrets(big));
+    maskSecrets(fill(unit, 2048)); // compiles the rules its keywords wake
+    // The best of three runs of each: the machine's other work adds to a run, never takes from it.
+    const best = (text: string) => Math.min(...[0, 1, 2].map(() => seconds(() => maskSecrets(text))));
+    const ts = Math.max(best(small), 1e-4);
+    const tb = best(big);
     worstRatio = Math.max(worstRatio, tb / ts);
     worstMs = Math.max(worstMs, tb * 1000);
   }

@@ -1,7 +1,9 @@
 /**
  * Structured JSON-lines logging. One line per event: `{"time","level","msg","requestId",...fields}`.
- * Fields whose name looks like a secret are redacted wherever they sit in the object.
+ * Fields whose name looks like a secret are redacted wherever they sit in the object; what "looks like a secret" is
+ * the masker's rule too (lib/secret-key.ts), so a log line and a summary never disagree on a name.
  */
+import { isSecretKey } from './secret-key';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -25,7 +27,6 @@ export interface LoggerOptions {
   now?: () => Date;
 }
 
-const SECRET_NAME = /(secret|password|passwd|token|signature|authorization|credential|accesskey)/i;
 
 /** Deep-copies `value` for logging: secrets redacted, errors flattened with their cause chain, bigints stringified. */
 export function redact(value: unknown, depth = 0): unknown {
@@ -34,7 +35,7 @@ export function redact(value: unknown, depth = 0): unknown {
     const out: LogFields = { name: value.name, message: value.message };
     for (const [k, v] of Object.entries(value)) {
       if (k === 'entry' || k === 'url' || k === 'data') continue; // pop-core attaches signed URLs
-      out[k] = SECRET_NAME.test(k) ? '[redacted]' : redact(v, depth + 1);
+      out[k] = isSecretKey(k) ? '[redacted]' : redact(v, depth + 1);
     }
     if (value.cause !== undefined) out.cause = redact(value.cause, depth + 1);
     return out;
@@ -44,7 +45,7 @@ export function redact(value: unknown, depth = 0): unknown {
   if (value && typeof value === 'object') {
     const out: LogFields = {};
     for (const [k, v] of Object.entries(value as LogFields)) {
-      out[k] = SECRET_NAME.test(k) && v !== undefined && typeof v !== 'number' && typeof v !== 'boolean' ? '[redacted]' : redact(v, depth + 1);
+      out[k] = isSecretKey(k) && v !== undefined && typeof v !== 'number' && typeof v !== 'boolean' ? '[redacted]' : redact(v, depth + 1);
     }
     return out;
   }

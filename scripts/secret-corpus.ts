@@ -314,8 +314,12 @@ if (require.main === module) {
     const k = `${it.source}\u0000${it.text}\u0000${it.secrets.join(',')}`;
     if (seen.has(k)) return false;
     seen.add(k);
-    if (it.secrets.length > 0) return true;
     const text = Buffer.from(it.text, 'base64').toString('utf8');
+    // Binary content (PKCS#12 files, GIFs) is not text a command prints.
+    if (/[\u0000-\u0008\u000e-\u001f\ufffd]/.test(text)) return false;
+    if (it.secrets.length > 0) return true;
+    // A negative is a line of a cause; one longer than a summary's example (2 KB) cannot be shown whole anyway.
+    if (text.length > 1000) return false;
     return !(positives.get(it.source) ?? []).some((sec) => sec.length >= 8 && text.includes(sec));
   });
   const sources = {

@@ -36,8 +36,10 @@
  * repetition is bounded, so there is no catastrophic backtracking (a hostile 24 KB output costs milliseconds).
  */
 
+import { isSecretKey, words } from '../secret-key';
 import { createVendorRules, shannonEntropy } from './vendor-rules';
 
+export { isSecretKey } from '../secret-key';
 export { shannonEntropy } from './vendor-rules';
 import { VENDOR_RULES } from './vendor-rules.generated';
 
@@ -47,73 +49,15 @@ export const REDACTED = '<redacted>';
 /** A value ends at whitespace, a quote, a delimiter of a list or a query, or a bracket that closes. */
 const VALUE = String.raw`(?:\$\{[A-Za-z_][A-Za-z0-9_]{0,63}\}|"[^"\n]{1,512}"|'[^'\n]{1,512}'|[^\s"'<>,;&|(){}\[\]]{1,512})`;
 
-/** Words that end a key name and make it not a secret: `token_type`, `password_file`, `access_key_id`… */
-const NOT_SECRET_LAST_WORDS = new Set([
-  'file', 'files', 'path', 'dir', 'type', 'length', 'len', 'count', 'url', 'uri', 'endpoint', 'ttl', 'expiry',
-  'expires', 'expiration', 'expire', 'expired', 'policy', 'policies', 'id', 'ids', 'name', 'names', 'enabled',
-  'required', 'prompt', 'min', 'max', 'age', 'date', 'time', 'size', 'mode', 'env', 'header', 'field', 'param',
-  'encoding', 'format', 'kind', 'method', 'version', 'nonce', 'algorithm', 'stdin', 'source', 'provider', 'store',
-  'manager', 'strength', 'hint', 'reset', 'changed', 'authentication', 'location', 'ref', 'region',
-]);
-
-/** First words of error codes (`InvalidAccessKeySecret`, `MissingSecurityToken`, `IncorrectPassword`). */
-const ERROR_CODE_FIRST_WORDS = new Set(['invalid', 'missing', 'expired', 'incorrect', 'bad', 'wrong', 'unknown', 'unsupported', 'no', 'empty', 'malformed', 'forbidden', 'unauthorized', 'illegal', 'duplicate', 'revoked']);
-/** Last words of error codes and of names of states (`SignatureDoesNotMatch`, `TokenExpired`, `PasswordMismatch`). */
-const ERROR_CODE_LAST_WORDS = new Set([
-  'match', 'matched', 'mismatch', 'mismatched', 'found', 'invalid', 'expired', 'error', 'errors', 'exception', 'failed', 'failure',
-  'denied', 'missing', 'incorrect', 'exists', 'exceeded', 'forbidden', 'unauthorized', 'malformed', 'rejected', 'revoked',
-  'unavailable', 'unsupported', 'wrong', 'empty', 'mandatory', 'conflict', 'notfound',
-]);
-
 /** Values after a secret-looking key that are plainly not secrets (lower-cased). */
 const NOT_SECRET_VALUES = new Set([
   'yes', 'no', 'true', 'false', 'null', 'nil', 'none', 'empty', 'required', 'invalid', 'incorrect', 'wrong',
   'expired', 'missing', 'denied', 'not', 'unset', 'set', 'hidden', 'masked', 'changed', 'ok', 'is', 'was', 'has',
   'the', 'a', 'an', 'for', 'of', 'to', 'must', 'should', 'cannot', 'can', 'and', 'or', 'on', 'in', 'basic', 'bearer',
-  'disabled', 'enabled', 'off', 'on', 'method', 'methods', 'mode', 'plugin', 'scheme',
+  'disabled', 'enabled', 'off', 'on', 'method', 'methods', 'mode', 'plugin', 'scheme', 'digest', 'negotiate', 'ntlm',
   'authentication', 'mismatch', 'failed', 'error', 'verification',
 ]);
 
-/**
- * Key fragments that make a key secret-looking, tested on its lower-case words joined by spaces: a fragment may start
- * inside a word (`PGPASSWORD`) but must end where a word ends (`tokenizer`, `passwordless`, `secretsmanager` and
- * `master-keying` are not secrets).
- */
-const SECRET_FRAGMENTS =
-  /(?:pass ?words?|passwd|pass ?phrases?|pass ?codes?|secrets?|tokens?|api ?keys?|credentials?|private ?keys?|access ?keys?|auth ?keys?|encryption ?keys?|master ?keys?|signing ?keys?|signatures?|cookies?)(?= |$)/;
-/** First words of keys that name something public, not a secret (`public_key`, `publicToken`). */
-const PUBLIC_FIRST_WORDS = new Set(['public', 'pub']);
-
-/** Splits `DB_PASSWORD`, `accessKeySecret`, `client-secret` into lower-case words. */
-function words(key: string): string[] {
-  return key
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter((w) => w !== '');
-}
-
-/**
- * True when a key or flag name says its value is a secret: it holds `password`, `secret`, `token`, `api key`,
- * `credential`… (any case, any separator), or ends in `auth` (`basic_auth`, docker's `auth`), or in `pwd` or `pass`
- * after another word (`MYSQL_PWD`, `DB_PASS`),
- * unless its last word says it names something else (`token_type`, `password_file`, `access_key_id`). A dotted name
- * is judged by its last part.
- * @example isSecretKey('PGPASSWORD') // true
- * @example isSecretKey('password_file') // false
- */
-export function isSecretKey(key: string): boolean {
-  // A dotted name is judged by its last part: `spring.datasource.password` is, `….AppWindowToken.destroySurfaces` is not.
-  const w = words(key.slice(key.lastIndexOf('.') + 1));
-  const last = w[w.length - 1];
-  if (last === undefined || NOT_SECRET_LAST_WORDS.has(last)) return false;
-  // An error code names what went wrong with a secret, never the secret: `SignatureDoesNotMatch`, `InvalidAccessKeySecret`.
-  if (ERROR_CODE_FIRST_WORDS.has(w[0] ?? '') || ERROR_CODE_LAST_WORDS.has(last)) return false;
-  if (PUBLIC_FIRST_WORDS.has(w[0] ?? '')) return false;
-  if (SECRET_FRAGMENTS.test(w.join(' '))) return true;
-  if (last === 'auth') return true; // docker's "auth": "<base64 of user:password>", basic_auth, proxy_auth
-  return w.length > 1 && (last === 'pwd' || last === 'pass' || last === 'pw');
-}
 
 /** Flag names that are passwords although they hold none of the fragments: redis-cli `--pass`, openssl `-passin`. */
 const SECRET_FLAGS = new Set(['pass', 'passin', 'passout', 'pw', 'pwd']);
@@ -128,8 +72,11 @@ function keepValue(raw: string): boolean {
   if (v === '' || v.startsWith('<redacted') || /^\*+$/.test(v) || /^x{3,}$/i.test(v)) return true;
   if (v.includes(PROTECT_OPEN)) return true; // a value an allow-list named
   if (isPlaceholder(v)) return true;
-  if (/^[a-z][a-z0-9+.-]{1,30}:\/\/[^\s@/]{1,256}(?:[/?#][^\s@]{0,2048})?$/i.test(v)) return true; // a URL without user-info
-  if (/^(?:[A-Z][A-Za-z0-9]{0,40}\.){1,8}[A-Za-z][A-Za-z0-9]{0,40}$/.test(v) && !/\d{3}/.test(v)) return true; // code: `Ed25519.BlindKeySignatures`
+  // A URL: the URL rules mask the credentials in it (user-info, a webhook's path, a query's key), the rest is kept.
+  if (/^[a-z][a-z0-9+.-]{1,30}:\/\//i.test(v)) return true;
+  if (/^(?:[A-Z][A-Za-z0-9]{0,40}\.){1,8}[A-Z]?[a-z]{2,}(?:[A-Z][a-z]+){0,8}$/.test(v)) return true; // code: `Ed25519.BlindKeySignatures`
+  if (/^[a-z][a-z0-9]{1,40}(?:-[a-z][a-z0-9]{1,40}){0,6}-\d{1,4}(?:\.\d{1,6}){1,3}$/.test(v)) return true; // a package and its version: `jjwt-jackson-0.11.2`
+  if (/^[<{]/.test(v)) return true; // a template or a structure: `<API token>`, `{base64(user:password)}`
   if (/^(?:env|file|fd):[^\s]{1,256}$|^stdin$/.test(v)) return true; // openssl: where the password is, not what
   if (/^(?:[A-Za-z_$][\w$]{0,63}\.){1,12}[A-Za-z_$][\w$]{0,63}@[0-9a-f]{1,16}$/.test(v)) return true; // a Java object (`pkg.Class@2bd79ce`)
   if (/^(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\d|%[A-Za-z_][A-Za-z0-9_]*%|\{\{[^}]{1,60}\}\}|\{[A-Za-z_][A-Za-z0-9_]{0,40}\})$/.test(v)) return true;
@@ -147,9 +94,15 @@ export function isPlaceholder(value: string): boolean {
   if (v.length < 3) return true;
   if (/^<[^<>]{1,80}>$|^\[[^[\]]{1,80}\]$/.test(v)) return true;
   if (/^(?:your|my)[_-]|^replace[_-]?(?:with|me)|change[_-]?(?:me|it)|example|dummy|placeholder|^fake|not[_-]?a[_-]?real|x{4}|\.{3}|\*{3}/.test(v)) return true;
-  if (/^(.)\1{2,}$/.test(v)) return true;
-  return /^(?:password|passwd|secret|token|api[_-]?key|changeit|username|user|pass)$/.test(v);
+  // One character repeated, or a run of 8 of one character (`glc_11111111…`, `AIzaaaaaaaaa…`).
+  if (/^(.)\1{2,}$/.test(v) || /(.)\1{7}/.test(v)) return true;
+  // The name of what it stands for: `password`, `mypassword`, `ACCESS_TOKEN`, `API_KEY`.
+  if (/^[A-Z][A-Z0-9_]{2,63}$/.test(value) && isSecretKey(value)) return true;
+  return /^(?:your|my|the|some)?[_-]?(?:password|passwd|secret|token|api[_-]?key|changeit|username)$/.test(v);
 }
+
+/** What marks a token-shaped string as a placeholder (vendor shapes are kept only for these words). */
+const TOKEN_PLACEHOLDER = /x{4}|example|dummy|placeholder|your[_-]|replace[_-]?(?:with|me)|not[_-]?a[_-]?real/i;
 
 /** Replaces a value, keeping the quotes around it. */
 function maskValue(raw: string): string {
@@ -252,7 +205,11 @@ const PROTECTED = /\ufdd0(\d{1,6})\ufdd1/g;
 
 function maskVendorTokens(text: string, keep: string[]): string {
   const found = UPSTREAM_RULES.find(text);
-  const spans = found.secrets.filter((sp) => !text.slice(sp.start, sp.end).includes(REDACTED));
+  // A token that says it is a placeholder (`sk-xxxx…`, `…EXAMPLE…`, `YOUR_TOKEN`) is not a secret.
+  const spans = found.secrets.filter((sp) => {
+    const secret = text.slice(sp.start, sp.end);
+    return !secret.includes(REDACTED) && !TOKEN_PLACEHOLDER.test(secret);
+  });
   // Set aside the allowed values no rule took as a secret.
   const allowed = found.allowed.filter((a) => !spans.some((sp) => sp.start < a.end && a.start < sp.end)).sort((a, b) => a.start - b.start);
   let s = '';
@@ -368,6 +325,11 @@ const TOOL_FLAGS: readonly { tool: RegExp; flag: RegExp }[] = [
 const OPENSSL_PASS = /(?<![A-Za-z0-9_-])(pass:)([^\s"'<]{1,512})/g;
 /** `-uUSER -pVALUE` or `-u USER -pVALUE`, whatever the tool. */
 const USER_THEN_PASSWORD = new RegExp(String.raw`(?<![A-Za-z0-9_-])(-u[ \t]{0,8}[^\s-][^\s]{0,128}[ \t]{1,8}-p)(?![<\s])(${VALUE})`, 'g');
+/**
+ * `-u USER:VALUE`, `--user USER:VALUE`, whatever the tool (a continuation line of a `curl \` command shows no tool):
+ * the colon form is curl's, wget's and httpie's credential. A numeric pair is docker's `-u UID:GID` and is kept.
+ */
+const USER_COLON_PASSWORD = /(?<![A-Za-z0-9_-])((?:-u|--user|-U|--proxy-user)(?:[ \t]{1,8}|=)["']?([^\s:"'<-][^\s:"'<]{0,127}):)([^\s"'<]{1,512})/g;
 /** Where a command ends: a newline that no backslash continues, a pipe, `;`, `&`. */
 const COMMAND_END = /(?<!\\\r?)\r?\n|[|;&]/g;
 
@@ -393,6 +355,9 @@ function maskToolFlags(text: string): string {
     s = out + s.slice(at);
   }
   s = s.replace(USER_THEN_PASSWORD, (whole, head: string, value: string) => (keepValue(value) ? whole : head + maskValue(value)));
+  s = s.replace(USER_COLON_PASSWORD, (whole, head: string, user: string, value: string) =>
+    keepValue(value) || (/^\d+$/.test(user) && /^\d+$/.test(value)) ? whole : head + REDACTED,
+  );
   return s.replace(OPENSSL_PASS, (whole, head: string, value: string) => (value.startsWith('<redacted') ? whole : head + REDACTED));
 }
 
@@ -406,11 +371,11 @@ function maskSecretFlags(text: string): string {
 // ---- 6. KEY=VALUE, key: value ----------------------------------------------------------------------------------
 
 /**
- * An identifier (it may start with a digit: `1PASSWORD_TOKEN`), a separator (`=`, `:=`, `:` not starting `://`, `=>`,
- * `：`), a value.
+ * An identifier (it may start with a digit: `1PASSWORD_TOKEN`), a separator (`=`, `:=` and make's `::=`, `?=`, `:` not
+ * starting `://`, `=>`, `：`), a value.
  */
 const ASSIGNMENT = new RegExp(
-  String.raw`(?<![A-Za-z0-9_.-])([A-Za-z0-9_][A-Za-z0-9_.-]{0,63})(["']?[ \t]{0,8}(?:=>|:=|=|:(?!//)|：)[ \t]{0,8})(${VALUE})`,
+  String.raw`(?<![A-Za-z0-9_.-])([A-Za-z0-9_][A-Za-z0-9_.-]{0,63})(["']?[ \t]{0,8}(?:=>|:{1,3}=|\?=|=|:(?!//)|：)[ \t]{0,8})(${VALUE})`,
   'g',
 );
 const CHINESE_ASSIGNMENT = new RegExp(String.raw`(密码|口令|密钥|秘钥|私钥|令牌)([ \t]{0,8}(?:[:=：]|为|是)[ \t]{0,8})(${VALUE})`, 'g');
@@ -440,6 +405,36 @@ function isProse(sep: string, value: string, offset: number, whole: string, text
   if (!/^["']?[ \t]{0,8}[:：][ \t]{1,8}$/.test(sep)) return false;
   if (!/^[A-Za-z][a-z]{1,24}$/.test(value)) return false;
   return /^[ \t]{1,4}[A-Za-z(]/.test(text.slice(offset + whole.length, offset + whole.length + 6));
+}
+
+/**
+ * Values over several lines: a quoted value whose closing quote is on a later line (`PASSWORD="line 1⏎line 2"`), and a
+ * YAML block scalar (`password: |` followed by its indented lines). All of it goes.
+ */
+const MULTI_LINE_QUOTED = /(?<![A-Za-z0-9_.-])([A-Za-z0-9_][A-Za-z0-9_.-]{0,63})(["']?[ \t]{0,8}(?:=|:)[ \t]{0,8})("[^"\n]{0,512}\n[^"]{0,4096}"|'[^'\n]{0,512}\n[^']{0,4096}')/g;
+const YAML_BLOCK = /^([ \t]{0,32})([A-Za-z0-9_][A-Za-z0-9_.-]{0,63})([ \t]{0,8}:[ \t]{0,8}[|>][-+]?[ \t]{0,8}\r?\n)((?:[ \t]{1,32}[^\n]{0,1024}(?:\n|$)){1,64})/gm;
+
+function maskMultiLineValues(text: string): string {
+  let s = text;
+  if (s.includes('"') || s.includes("'")) {
+    s = s.replace(MULTI_LINE_QUOTED, (whole, key: string, sep: string, value: string) => (isSecretKey(key) && !keepValue(value) ? key + sep + maskValue(value) : whole));
+  }
+  if (s.includes('|') || s.includes('>')) {
+    s = s.replace(YAML_BLOCK, (whole, indent: string, key: string, sep: string, block: string) => {
+      if (!isSecretKey(key)) return whole;
+      // The block is the lines indented deeper than its key; the first line that is not ends it.
+      const lines = block.split('\n');
+      let inBlock = true;
+      const out = lines.map((line) => {
+        const lead = /^[ \t]*/.exec(line)?.[0] ?? '';
+        if (inBlock && line.trim() !== '' && lead.length > indent.length) return lead + REDACTED;
+        if (line.trim() !== '') inBlock = false;
+        return line;
+      });
+      return indent + key + sep + out.join('\n');
+    });
+  }
+  return s;
 }
 
 function maskAssignments(text: string): string {
@@ -548,6 +543,7 @@ export function maskSecrets(text: string): string {
   s = maskToolFlags(s);
   if (KEY_HINT.test(s)) {
     s = maskSecretFlags(s);
+    if (s.includes('\n')) s = maskMultiLineValues(s);
     s = maskAssignments(s);
   }
   if (CHINESE_KEY_HINT.test(s)) s = maskChineseAssignments(s);
@@ -559,17 +555,32 @@ export function maskSecrets(text: string): string {
  * The version of these rules. A stored summary records the version its texts were masked with (`masking` in
  * summary.json) and is recomputed when the rules change, so a summary computed before a rule existed is never served.
  */
-export const MASKING_VERSION = 'secrets/1';
+export const MASKING_VERSION = 'secrets/2';
 
 /** C0 and C1 control characters except tab and newline (NUL, BEL, ESC, DEL, CR…). */
 const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+/**
+ * Bidirectional controls: embeddings and overrides (U+202A–U+202E), isolates (U+2066–U+2069) and the marks
+ * (U+200E, U+200F, U+061C). Shown raw they reorder what follows (`\u202Egnp.exe` displays as `exe.png`).
+ */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
 
 /**
- * Text fit to be shown: control characters other than tab and newline removed, secrets masked.
+ * Bidirectional controls written as visible escapes (`\u202e` → the six characters `\u202e`), so that a report or a
+ * Markdown file shows them instead of obeying them.
+ * @example showBidiControls('\u202egnp.exe') // '\\u202egnp.exe'
+ */
+export function showBidiControls(text: string): string {
+  return text.replace(BIDI_CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * Text fit to be shown: control characters other than tab and newline removed, bidirectional controls written as
+ * visible escapes, secrets masked.
  * @example displayText('ok\u0007 password=x\u0000') // 'ok password=<redacted>'
  */
 export function displayText(text: string): string {
-  return maskSecrets(text.replace(CONTROL_CHARS, ''));
+  return maskSecrets(showBidiControls(text.replace(CONTROL_CHARS, '')));
 }
 
 /**

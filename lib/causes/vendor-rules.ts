@@ -35,6 +35,13 @@ export interface GeneratedRules {
   }[];
 }
 
+/**
+ * How far from a match one of its rule's keywords may be (characters). gitleaks runs a rule on a whole file when the
+ * file holds a keyword anywhere; an output is not a file about one service, so the keyword must be near the value
+ * (`sourcegraph` once in an output must not make every 40-digit commit id a Sourcegraph token).
+ */
+const KEYWORD_REACH = 200;
+
 /** Shannon entropy of a string, in bits per character. */
 export function shannonEntropy(text: string): number {
   const counts = new Map<string, number>();
@@ -130,17 +137,38 @@ export function createVendorRules(generated: GeneratedRules): VendorRules {
     size: rules.length,
     find(text) {
       const lower = text.toLowerCase();
-      // The rules whose keywords the text holds: every position is tried (a keyword may start inside another).
+      // The rules whose keywords the text holds, and where each keyword is: every position is tried (a keyword may
+      // start inside another; the keywords inside a found one are found with it).
       const present = new Set<CompiledRule>();
-      const seen = new Set<string>();
+      const at = new Map<string, number[]>();
       anyKeyword.lastIndex = 0;
       for (let m = anyKeyword.exec(lower); m; m = anyKeyword.exec(lower)) {
         const k = m[0];
         anyKeyword.lastIndex = m.index + 1;
-        if (seen.has(k)) continue;
-        seen.add(k);
-        for (const kk of [k, ...(inside.get(k) ?? [])]) for (const r of rulesOf.get(kk) ?? []) present.add(r);
+        for (const kk of [k, ...(inside.get(k) ?? [])]) {
+          const list = at.get(kk);
+          if (list) {
+            if (list[list.length - 1] !== m.index) list.push(m.index);
+            continue;
+          }
+          at.set(kk, [m.index]);
+          for (const r of rulesOf.get(kk) ?? []) present.add(r);
+        }
       }
+      /** True when one of the rule's keywords occurs within {@link KEYWORD_REACH} characters of [start, end). */
+      const near = (r: CompiledRule, start: number, end: number): boolean =>
+        r.keywords.some((k) => {
+          const list = at.get(k) ?? [];
+          // The first occurrence at or after start − reach (binary search).
+          let lo = 0;
+          let hi = list.length;
+          while (lo < hi) {
+            const mid = (lo + hi) >> 1;
+            if ((list[mid] ?? 0) < start - KEYWORD_REACH) lo = mid + 1;
+            else hi = mid;
+          }
+          return lo < list.length && (list[lo] ?? Infinity) <= end + KEYWORD_REACH;
+        });
       const spans: Span[] = [];
       const allowedSpans: Span[] = [];
       for (const r of present) {
@@ -155,9 +183,10 @@ export function createVendorRules(generated: GeneratedRules): VendorRules {
           let group = r.secretGroup;
           if (group === 0) for (let g = 1; g < m.length && group === 0; g++) if (m[g] !== undefined && m[g] !== '') group = g;
           const secret = m[group] ?? m[0];
-          const at = m.indices?.[group] ?? [m.index, m.index + m[0].length];
+          const where = m.indices?.[group] ?? [m.index, m.index + m[0].length];
           if (secret === '') continue;
-          const [start, end] = at;
+          const [start, end] = where;
+          if (!near(r, m.index, m.index + m[0].length)) continue;
           if (r.entropy > 0 && shannonEntropy(secret) <= r.entropy) continue;
           if (r.generic && !/\d/.test(secret)) continue;
           const verdict = allowed(r, secret, text, m.index, m[0], start, end);

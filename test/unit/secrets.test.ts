@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { isSecretKey, maskSecrets, REDACTED, shannonEntropy } from '../../lib/causes/secrets';
-import { ORDINARY_LINES, SECRET_LINES } from '../fixtures/secret-corpus';
+import { displayText, isSecretKey, maskSecrets, REDACTED, shannonEntropy, showBidiControls } from '../../lib/causes/secrets';
+import { VENDOR_RULES } from '../../lib/causes/vendor-rules.generated';
+import { MULTI_LINE_SECRETS, ORDINARY_LINES, SECRET_LINES } from '../fixtures/secret-corpus';
 
 describe('maskSecrets: the secret corpus', () => {
   it('holds at least 40 secret-bearing and 40 ordinary lines', () => {
@@ -97,7 +98,7 @@ describe('isSecretKey', () => {
     '%s is secret',
     (key) => expect(isSecretKey(key)).toBe(true),
   );
-  it.each(['PWD', 'pass', 'password_file', 'token_type', 'access_key_id', 'SignatureMethod', 'passenger', 'keyboard', 'monkey'])('%s is not', (key) =>
+  it.each(['PWD', 'pass', 'password_file', 'token_type', 'access_key_id', 'SignatureMethod', 'passenger', 'keyboard', 'monkey', 'SignatureDoesNotMatch', 'InvalidAccessKeySecret', 'tokenizer', 'passwordless', 'secretsmanager', 'master-keying', 'public_key'])('%s is not', (key) =>
     expect(isSecretKey(key)).toBe(false),
   );
 });
@@ -117,10 +118,82 @@ describe('maskSecrets: hostile input', () => {
     'a', 'aA1', 'password=', 'password:', 'eyJ', 'eyJa.', '-p', 'mysql -u', 'a://', 'https://a:b', 'Authorization: ', 'Bearer ', 'QUFB',
     'LTAI', 'a1', '-----BEGIN PRIVATE KEY-----', '-----BEGIN ', '--password ', '--a-b-c-d', 'a_b.', 'aB', '密码', '密码为', 'access_key_secret ',
     'aB_', 'aZ09+/', '<password>', 'sk-', 'sshpass docker login redis-cli curl -u a:', 'password=a\n', 'mysql -pa ',
+    'curl -u a:b \\\n', 'machine h login u\n', 'https://h/hooks/', 'Error: ', 'x:=', 'p="\n', 'password: |\n ', 'kind: secret\ndata:\n',
   ])('%j repeated to 24 KB', (unit) => {
     const text = fill(unit);
     const masked = maskSecrets(text);
     expect(typeof masked).toBe('string');
     expect(maskSecrets(masked)).toBe(masked);
   }, 10_000);
+
+  // Every keyword of the upstream rules wakes its rules; repeated, each rule tries a match at every occurrence.
+  const keywords = [...new Set(VENDOR_RULES.rules.flatMap((r) => r.keywords))];
+  it(`each of the ${keywords.length} upstream keywords, glued to a letter or followed by "= ", repeated to 24 KB`, () => {
+    for (const k of keywords) {
+      for (const unit of [`${k}a`, `${k}= `]) expect(typeof maskSecrets(fill(unit))).toBe('string');
+    }
+  }, 120_000);
+});
+
+describe('maskSecrets: whole outputs (issue 21)', () => {
+  it.each(MULTI_LINE_SECRETS.map((s) => [s.line.split('\n')[0] ?? '', s] as const))('masks %s… over its lines', (_name, s) => {
+    // Prepare: an output with the construct among other lines; Act
+    const output = `step 1 ok\n${s.line}\nexit status 1\n`;
+    const masked = maskSecrets(output);
+    // Assess: every secret line is gone, the lines around it stay
+    for (const secret of s.secrets) expect(masked).not.toContain(secret);
+    expect(masked.startsWith('step 1 ok\n')).toBe(true);
+    expect(masked.endsWith('\nexit status 1\n')).toBe(true);
+  });
+
+  it('a YAML block ends where the indentation comes back', () => {
+    expect(maskSecrets('  password: |\n    one\n    two\n  user: admin\n')).toBe('  password: |\n    <redacted>\n    <redacted>\n  user: admin\n');
+  });
+
+  it('a keyword-scoped rule needs its keyword near the value: a far keyword leaves commit ids alone', () => {
+    // Prepare: gitleaks' Sourcegraph rule takes any 40-digit hex string when "sourcegraph" is in the text
+    const commit = '3e1b2c4d5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c';
+    const far = `sourcegraph is configured\n${'build step ok\n'.repeat(40)}commit ${commit}`;
+    const near = `sourcegraph token ${commit}`;
+    // Act, Assess
+    expect(maskSecrets(far)).toContain(commit);
+    expect(maskSecrets(near)).not.toContain(commit);
+  });
+});
+
+describe('maskSecrets: placeholders and allow-lists', () => {
+  it.each([
+    ['a URL password that is a variable', 'mysql://user:${PASSWORD}@db:3306/app'],
+    ['a URL password that names itself', 'https://username:password@example.com/api'],
+    ['a URL whose user is its password (a default)', 'postgres://postgres:postgres@localhost:5432/app'],
+    ['a template', 'Authorization: Bearer <your API token>'],
+    ['an upper-case name of a secret', 'access_token=ACCESS_TOKEN'],
+    ['a documented example key', 'aws_access_key_id = AKIAIOSFODNN7EXAMPLE'],
+    ['a value of x', 'api_key = "xxxxxxxxxxxxxxxxxxxxxxxxxxxx"'],
+    ['a code reference', 'BlindKeySignatures = Ed25519.BlindKeySignatures'],
+    ['a package and its version', 'io.jsonwebtoken: jjwt-jackson-0.11.2'],
+    ['a public key', 'public_key = 9f86d081884c7d659a2feaa0c55ad015'],
+  ])('keeps %s', (_name, input) => {
+    expect(maskSecrets(input)).toBe(input);
+  });
+
+  it('a key gitleaks allow-lists as public is not taken by the entropy rule either', () => {
+    // Prepare: one of the Google API keys gitleaks' gcp-api-key rule lists as known public (its allow-list)
+    const known = VENDOR_RULES.rules.find((r) => r.id === 'gcp-api-key')?.allow.flatMap((a) => a.regexes).find((p) => /^AIza[\w-]{35}$/.test(p));
+    expect(known).toBeDefined();
+    // Act, Assess
+    expect(maskSecrets(`maps key ${known ?? ''} loaded`)).toBe(`maps key ${known ?? ''} loaded`);
+  });
+});
+
+describe('displayText: bidirectional controls', () => {
+  it.each([
+    ['\u202egnp.exe', '\\u202egnp.exe'],
+    ['a\u2066b\u2069c', 'a\\u2066b\\u2069c'],
+    ['\u202a\u202b\u202c\u202d', '\\u202a\\u202b\\u202c\\u202d'],
+    ['plain', 'plain'],
+  ])('%j is shown as %j', (input, expected) => {
+    expect(displayText(input)).toBe(expected);
+    expect(showBidiControls(input)).toBe(expected);
+  });
 });

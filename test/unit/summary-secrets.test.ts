@@ -121,6 +121,34 @@ describe('secrets never reach what summarize writes or serves', () => {
     expectAbsent(outputs, SECRET_LINES.flatMap((s) => s.secrets));
   });
 
+  it('bidirectional controls are shown as escapes, never obeyed, in everything summarize writes or serves', async () => {
+    // Prepare: an output and an error message whose file name hides its extension behind a right-to-left override
+    const store = createMemoryStore();
+    const ref: ArchiveRef = { source: 'ecs', regionId: 'cn-hangzhou', id: 't-hz0jdfwd9fbidi' };
+    const hidden = 'invoice\u202egnp.exe';
+    await writeArchive(store, {
+      ref,
+      records: [
+        ecsRecord({ InvocationStatus: 'Failed', ErrorCode: 'ExitCodeNonzero', ExitCode: 1, InstanceId: instanceId(1), ErrorInfo: `cannot open ${hidden}`, Output: `copy \u2066${hidden}\u2069 failed\n` }),
+      ],
+      related: { invocation: [{ InvokeId: ref.id, CommandName: `fetch ${hidden}`, InvocationStatus: 'Failed', CreationTime: '2024-05-01T10:00:00Z' }] },
+    });
+    const before = hook.bodies.length;
+
+    // Act
+    await summarizeArchive({ store, ref, logger: silentLogger, notify: notify('dingtalk') });
+    const outputs = await outputsOf(store, ref);
+    outputs.notification = hook.bodies.slice(before).join('\n');
+
+    // Assess: no raw control anywhere (JSON may escape it as \u202e: parsed, it must be the visible escape)
+    for (const [name, body] of Object.entries(outputs)) {
+      expect(/[\u202a-\u202e\u2066-\u2069]/.test(body), `${name} holds a raw bidirectional control`).toBe(false);
+      if (name.includes('json') || name === 'notification') expect(JSON.stringify(JSON.parse(body))).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+    }
+    expect(outputs['summary.md']).toContain('invoice\\u202egnp.exe');
+    expect(outputs['report.html']).toContain('invoice\\u202egnp.exe');
+  });
+
   it('a stored summary computed without the masking rules is recomputed, not served', async () => {
     // Prepare: a summary, then the same summary.json as an older build would have left it (no `masking`, a secret)
     const store = createMemoryStore();

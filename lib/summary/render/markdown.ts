@@ -2,6 +2,7 @@
  * `summary.md`: a short human summary — headline numbers, the top causes with an example each, and the retry list
  * (inline when short, else where it is).
  */
+import { showBidiControls } from '../../causes/secrets';
 import type { FailureGroup } from '../aggregate';
 import type { Summary } from '../summary';
 
@@ -43,14 +44,19 @@ export function formatSeconds(s: number): string {
 /** C0 and C1 control characters except tab and newline: never written into Markdown. */
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
+/** Text without control characters, its bidirectional controls shown as `\u202e` escapes (never obeyed). */
+function plain(text: string): string {
+  return showBidiControls(text.replace(CONTROL, ''));
+}
+
 /** Escapes the Markdown punctuation that could format plain text (and `<` so HTML renderers show it as text). */
 export function mdText(text: string): string {
-  return text.replace(CONTROL, '').replace(/[\\`*_[\]|<>~]/g, (c) => `\\${c}`).replace(/\s+/g, ' ');
+  return plain(text).replace(/[\\`*_[\]|<>~]/g, (c) => `\\${c}`).replace(/\s+/g, ' ');
 }
 
 /** An inline code span that survives backticks in `text`. */
 export function mdCode(text: string): string {
-  const flat = text.replace(CONTROL, '').replace(/\s+/g, ' ');
+  const flat = plain(text).replace(/\s+/g, ' ');
   const longest = Math.max(0, ...[...flat.matchAll(/`+/g)].map((m) => m[0].length));
   const fence = '`'.repeat(longest + 1);
   const pad = flat.startsWith('`') || flat.endsWith('`') ? ' ' : '';
@@ -59,7 +65,7 @@ export function mdCode(text: string): string {
 
 /** A fenced code block that survives backtick runs in `text`. */
 export function mdBlock(raw: string): string {
-  const text = raw.replace(CONTROL, '');
+  const text = plain(raw);
   const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
   const fence = '`'.repeat(longest + 1);
   return `${fence}text\n${text.replace(/\n+$/, '')}\n${fence}`;

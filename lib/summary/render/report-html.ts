@@ -12,6 +12,7 @@
  * script or send anything anywhere.
  */
 import { createHash } from 'node:crypto';
+import { showBidiControls } from '../../causes/secrets';
 import { archiveDir, reportPageKey, type ArchiveRef } from '../../archive/layout';
 import type { ObjectStore } from '../../archive/store';
 import { storeTextObject, TextObjectWriter } from '../../archive/writer';
@@ -27,9 +28,12 @@ const IDS_PER_GROUP_HTML = 300;
 /** Retry ids rendered into the page; the copy button copies all of them. */
 const RETRY_IDS_HTML = 1000;
 
-/** Escapes text for HTML content and quoted attribute values; control characters but tab and newline are dropped. */
+/**
+ * Escapes text for HTML content and quoted attribute values; control characters but tab and newline are dropped,
+ * bidirectional controls shown as `\u202e` escapes (never obeyed).
+ */
 export function escapeHtml(value: string | number): string {
-  return String(value)
+  return showBidiControls(String(value))
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '')
     .replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
