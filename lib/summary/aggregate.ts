@@ -13,7 +13,7 @@ import type { Source } from '../ids';
 import { classifyStatus, ECS_NEVER_RAN } from '../status';
 import { CauseGrouper, createFailureReader, OVERFLOW, type FailureText } from '../causes/failure';
 import { maskSecrets } from '../causes/secrets';
-import { IdSpool, mergeLists, TRUNCATED_LIST } from './failure-lists';
+import { IdSpool, mergeLists, RecordSpool, TRUNCATED_LIST } from './failure-lists';
 import { cleanLine, clip, clipWords } from '../causes/signature';
 
 export { oosMessage } from '../causes/failure';
@@ -357,7 +357,10 @@ export interface Aggregator {
    * from the start: a failure's part of the aggregation does not depend on the records that are not failures.
    */
   setChildren(children: ChildIndex): void;
-  /** Characters of the `Outputs` of the failed records waiting for {@link setChildren} (what waiting holds in memory). */
+  /**
+   * Characters of the failed records waiting for {@link setChildren}: they wait in a temporary file, not in memory
+   * (`RecordSpool`), so this is what waiting costs on disk.
+   */
   readonly waitingChars: number;
   /**
    * The aggregation, once: the causes are settled, then the id lists kept on disk are read back in archive order
@@ -380,9 +383,8 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
   const maxGroups = options.maxGroups ?? 5000;
   const exampleBytes = options.exampleBytes ?? 2048;
   let children: ChildIndex = options.children === 'later' || options.children === undefined ? new Map<string, ChildInfo>() : options.children;
-  // Failed records waiting for the children's index, with their view and their index in the archive.
-  let waiting: Array<[Record<string, unknown>, RecordView, number]> | undefined = options.children === 'later' ? [] : undefined;
-  let waitingChars = 0;
+  // Failed records waiting for the children's index, with their index in the archive: on disk (failure-lists.ts).
+  let waiting: RecordSpool | undefined = options.children === 'later' ? new RecordSpool() : undefined;
   const byStatus: Record<string, number> = Object.create(null) as Record<string, number>;
   const counts = { total: 0, succeeded: 0, failed: 0, unfinished: 0, skipped: 0 };
   // The causes (lib/causes/failure.ts): what a failure's texts say, and the provisional group of each.
@@ -459,8 +461,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
       if (v.commandId && commandIds.size < 2) commandIds.add(v.commandId);
       if (cls !== 'failed') return;
       if (waiting) {
-        waiting.push([record, v, index]);
-        waitingChars += str(record.Outputs).length + 256;
+        waiting.push(index, record);
         return;
       }
       addFailure(record, v, index);
@@ -468,14 +469,14 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
 
     setChildren(index) {
       children = index;
-      const held = waiting ?? [];
+      const held = waiting;
       waiting = undefined;
-      waitingChars = 0;
-      for (const [record, v, at] of held) addFailure(record, v, at);
+      // Their view is made again: it depends on the record alone.
+      if (held) for (const [at, record] of held.drain()) addFailure(record, view(record), at);
     },
 
     get waitingChars() {
-      return waitingChars;
+      return waiting?.chars ?? 0;
     },
 
     async finish(output) {
@@ -485,6 +486,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
 
     discard() {
       ids.discard();
+      waiting?.discard();
       waiting = undefined;
     },
   };

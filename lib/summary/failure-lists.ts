@@ -326,3 +326,41 @@ export async function mergeLists(
     for (const p of partitions) p?.close();
   }
 }
+
+/**
+ * Failed records that wait for something before they can be aggregated (OOS: the complete list of failed child
+ * executions), kept in a temporary file as JSON lines, not in memory; read back in the order they came.
+ */
+export class RecordSpool {
+  private file: TempFile | undefined;
+  /** Characters written (what waiting costs on disk). */
+  chars = 0;
+
+  push(index: number, record: Record<string, unknown>): void {
+    const line = `${index}\t${JSON.stringify(record)}\n`;
+    this.file ??= new TempFile('waiting');
+    this.file.append(line);
+    this.chars += line.length;
+  }
+
+  /** The records in the order they were pushed, with their index; the file is closed at the end. */
+  *drain(): Generator<[index: number, record: Record<string, unknown>]> {
+    const file = this.file;
+    this.file = undefined;
+    if (!file) return;
+    try {
+      for (const line of file.lines()) {
+        if (line === '') continue;
+        const tab = line.indexOf('\t');
+        yield [Number(line.slice(0, tab)), JSON.parse(line.slice(tab + 1)) as Record<string, unknown>];
+      }
+    } finally {
+      file.close();
+    }
+  }
+
+  discard(): void {
+    this.file?.close();
+    this.file = undefined;
+  }
+}

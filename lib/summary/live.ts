@@ -15,8 +15,12 @@ import { addChild, createAggregator, type Aggregator, type ChildIndex } from './
 import { storeSummary, type SummarizeOptions, type SummarizeResult } from './index';
 import { subjectOf, type Subject } from './summary';
 
-/** Characters of failed OOS records held while the failed children are still being listed. @default 16 Mi */
-export const MAX_WAITING_CHARS = 16 * 1024 * 1024;
+/**
+ * Characters of failed OOS records that may wait (in a temporary file, not in memory) while the failed children are
+ * still being listed; beyond, the live summary stands aside and the archive is read back. Bounds what waiting takes
+ * of the function's /tmp (512 MB by default in FC), beside the parts being written. @default 128 Mi
+ */
+export const MAX_WAITING_CHARS = 128 * 1024 * 1024;
 
 /** Options of {@link createLiveSummary}. */
 export interface LiveSummaryOptions {

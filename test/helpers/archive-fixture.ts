@@ -18,14 +18,16 @@ export interface ArchiveFixtureOptions {
   /** @default 1000 */
   recordsPerPart?: number;
   related?: Partial<Record<RelatedName, FixtureRecord[]>>;
+  /** The parts' gzip level (1 builds a large archive fastest). @default zlib's default */
+  gzipLevel?: number;
   /** Write the manifest (a finished archive) or only a checkpoint (an archive being collected). @default true */
   commit?: boolean;
   /** Fields to override in the manifest (e.g. `complete: false`, `finishedAt`). */
   manifest?: Partial<Manifest>;
 }
 
-function gzipLines(lines: string[]): Buffer {
-  return gzipSync(Buffer.from(lines.join('')));
+function gzipLines(lines: string[], level?: number): Buffer {
+  return gzipSync(Buffer.from(lines.join('')), level === undefined ? {} : { level });
 }
 
 function entryOf(key: string, body: Buffer, records: number): ObjectEntry {
@@ -43,7 +45,7 @@ export async function writeArchive(store: ObjectStore, options: ArchiveFixtureOp
   const flush = async () => {
     if (lines.length === 0) return;
     const key = partKey(ref, parts.length);
-    const body = gzipLines(lines);
+    const body = gzipLines(lines, options.gzipLevel);
     await store.put(key, body, { contentType: 'application/x-ndjson' });
     parts.push(entryOf(key, body, lines.length));
     lines = [];

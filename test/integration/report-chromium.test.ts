@@ -3,7 +3,7 @@
  * With UPDATE_SCREENSHOT=1 it also rewrites docs/report.png, the screenshot the README shows (otherwise the screenshot
  * goes to the temp folder, so a test run never changes tracked files).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,7 +13,8 @@ import type { ArchiveRef } from '../../lib/archive/layout';
 import { silentLogger } from '../../lib/log';
 import { summarizeArchive } from '../../lib/summary/index';
 import type { Summary } from '../../lib/summary/summary';
-import { FLEET_INJECTED as INJECTED, FLEET_START, fleetRun, writeArchive } from '../helpers/archive-fixture';
+import { createFileStore } from '../../lib/archive/file';
+import { ecsRecord, FLEET_INJECTED as INJECTED, FLEET_START, fleetRun, instanceId, writeArchive } from '../helpers/archive-fixture';
 import { createMemoryStore } from '../helpers/memory-store';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -258,5 +259,78 @@ describe.skipIf(!hasChromium)('report.html in Chromium', () => {
     await page.close();
     expect(requests.filter((r) => r !== url)).toEqual([]);
     expect(problems).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasChromium)('report.html of a large archive in Chromium (its lists cut, its pages beside it)', () => {
+  const LARGE: ArchiveRef = { source: 'ecs', regionId: 'cn-hangzhou', id: 't-hz0jdfwdlarge02' };
+  const FAILED = 36_000;
+  let browser: Browser;
+  let dir: string;
+  let summary: Summary;
+  const requests: string[] = [];
+
+  beforeAll(async () => {
+    // Prepare: 60,000 records, 36,000 failed over three causes, summarized into a folder (the archive's own files).
+    dir = mkdtempSync(join(tmpdir(), 'report-large-'));
+    const store = createFileStore(dir);
+    const messages = ['no space left on device', 'Connection refused', 'kubectl: command not found'];
+    function* records() {
+      for (let n = 0; n < 60_000; n++) {
+        const fails = n % 5 < 3;
+        yield ecsRecord({
+          InstanceId: instanceId(n),
+          InvocationStatus: fails ? 'Failed' : 'Success',
+          ExitCode: fails ? 1 + (n % 3) : 0,
+          ErrorCode: fails ? 'ExitCodeNonzero' : '',
+          Output: fails ? `step ${n % 7}\n/opt/job-${n}: ${messages[n % 3] ?? ''} (${n})\n` : 'ok\n',
+        });
+      }
+    }
+    await writeArchive(store, { ref: LARGE, records: records(), recordsPerPart: 10_000, gzipLevel: 1 });
+    summary = (await summarizeArchive({ store, ref: LARGE, logger: silentLogger })).summary;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('opens small and fast from a copied folder, and its pages list every failed instance offline', async () => {
+    // Prepare: a copy of the archive's folder, as someone would download it; only file:// under it may load.
+    const copy = mkdtempSync(join(tmpdir(), 'report-copy-'));
+    cpSync(join(dir, 'ecs', LARGE.regionId, LARGE.id), copy, { recursive: true });
+    const report = join(copy, 'report.html');
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('request', (r) => requests.push(r.url()));
+    await page.addInitScript(WATCH_CSP);
+    await page.route('**/*', (route) => (route.request().url().startsWith(pathToFileURL(copy).href) ? route.continue() : route.abort()));
+
+    // Act: the first view, then every page through its links.
+    const started = Date.now();
+    await page.goto(pathToFileURL(report).href);
+    await expect.poll(() => page.locator('#instances-count').innerText()).not.toBe('');
+    const interactive = Date.now() - started;
+    const pageLinks = (await page.locator('#instances a[href^="report/instances-"]').evaluateAll((links) => links.map((a) => (a as unknown as { href: string }).href)));
+    const rows: string[] = [];
+    for (const href of pageLinks) {
+      await page.goto(href);
+      rows.push(...(await page.locator('tbody tr td.id').allInnerTexts()));
+    }
+
+    // Assess: the cut lists, a first view far below 3 MB, no violation, no request outside the folder.
+    expect(summary.failures).toBe(FAILED);
+    expect(summary.groups.every((g) => g.resourceIds.length === 1000 && g.resourceCount === FAILED / 3 && g.resourceIdsKey)).toBe(true);
+    expect(statSync(report).size).toBeLessThan(3 * 1024 * 1024);
+    expect(interactive).toBeLessThan(10_000);
+    expect(pageLinks).toHaveLength(Math.ceil(FAILED / 5000));
+    expect(rows).toHaveLength(FAILED);
+    expect(new Set(rows).size).toBe(FAILED);
+    expect(rows.slice(0, 3)).toEqual([instanceId(0), instanceId(1), instanceId(2)]);
+    expect(await violations(page)).toEqual([]);
+    expect(requests.every((r) => r.startsWith(pathToFileURL(copy).href))).toBe(true);
+    await page.close();
+    rmSync(copy, { recursive: true, force: true });
   });
 });
