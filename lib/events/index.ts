@@ -120,46 +120,75 @@ export const HANDOFF_CHUNK = 200;
  * @example await handleCloudAssistantEvents(decodeEvent(event), eventConsumerDeps(rt, invoker))
  */
 export async function handleCloudAssistantEvents(payload: unknown, deps: EventConsumerDeps): Promise<EventDeliveryResult> {
-  const { logger } = deps;
-  const now = deps.now ?? Date.now;
-  const deadline = deps.deadline ?? noDeadline;
   const parsed = parseTaskCompletedDelivery(payload, { defaultRegionId: deps.defaultRegionId, accountId: deps.accountId });
-  const rejected: RejectedEvent[] = [...parsed.rejected];
-  for (const r of parsed.rejected) logger.warn('event rejected', { eventId: r.id, reason: r.reason });
+  for (const r of parsed.rejected) deps.logger.warn('event rejected', { eventId: r.id, reason: r.reason });
+  const delivery = startDelivery(deps, parsed.rejected);
+  const resolved = await resolveInvokeIds(delivery, parsed.accepted);
+  const invocations = await dispatchInvocations(delivery, groupByInvocation(resolved));
+  return finishDelivery(delivery, { events: parsed.events, accepted: parsed.accepted.length }, invocations);
+}
 
+/** One delivery as it is handled: what was decided so far, the API clients, and the time it has. */
+interface Delivery {
+  readonly deps: EventConsumerDeps;
+  readonly rejected: RejectedEvent[];
+  /** Transient failures: thrown (the first) once every invocation was tried, so the delivery is retried. */
+  readonly errors: unknown[];
+  /** Events this delivery had no time for, handed on at the end. */
+  readonly leftover: TaskCompletedEvent[];
+  /** The ECS client of a region (one per region and delivery). */
+  client(regionId: string): RpcClient;
+  readonly clients: Map<string, RpcClient>;
+  /** True when the next piece of work should be handed on (never before the first piece was done). */
+  outOfTime(): boolean;
+  /** Runs one piece of work, timing it: the slowest piece sets the margin kept before the deadline. */
+  timed<T>(work: () => Promise<T>): Promise<T>;
+}
+
+function startDelivery(deps: EventConsumerDeps, rejected: readonly RejectedEvent[]): Delivery {
+  const deadline = deps.deadline ?? noDeadline;
   const clients = new Map<string, RpcClient>();
-  const client = (regionId: string): RpcClient => {
-    let c = clients.get(regionId);
-    if (!c) {
-      c = deps.rpc('ecs', regionId);
-      clients.set(regionId, c);
-    }
-    return c;
-  };
-  const errors: unknown[] = [];
-  const leftover: TaskCompletedEvent[] = [];
   let slowestMs = 0;
   let handled = 0;
-  /** True when the next piece of work should be handed on (never before the first piece was done). */
-  const outOfTime = () => handled > 0 && deadline.nearlyDone(Math.max(MIN_RESERVE_MS, slowestMs * 3));
-  const timed = async <T>(work: () => Promise<T>): Promise<T> => {
-    const started = Date.now();
-    try {
-      return await work();
-    } finally {
-      handled += 1;
-      slowestMs = Math.max(slowestMs, Date.now() - started);
-    }
+  return {
+    deps,
+    rejected: [...rejected],
+    errors: [],
+    leftover: [],
+    clients,
+    client(regionId) {
+      let c = clients.get(regionId);
+      if (!c) {
+        c = deps.rpc('ecs', regionId);
+        clients.set(regionId, c);
+      }
+      return c;
+    },
+    outOfTime: () => handled > 0 && deadline.nearlyDone(Math.max(MIN_RESERVE_MS, slowestMs * 3)),
+    async timed(work) {
+      const started = Date.now();
+      try {
+        return await work();
+      } finally {
+        handled += 1;
+        slowestMs = Math.max(slowestMs, Date.now() - started);
+      }
+    },
   };
-  const poison = (err: unknown): string | undefined => {
-    const f = describeFailure(err);
-    return f.fault === 'caller' ? `${f.code}: ${f.message}` : undefined;
-  };
+}
 
-  // Events without an invoke id: resolved through the API, one lookup per (region, instance, command).
+/** Why the API refused an input (a caller's fault: the event is poison, rejected), or undefined for a transient failure. */
+function poisonReason(err: unknown): string | undefined {
+  const f = describeFailure(err);
+  return f.fault === 'caller' ? `${f.code}: ${f.message}` : undefined;
+}
+
+/** Events without an invoke id are resolved through the API, one lookup per (region, instance, command). */
+async function resolveInvokeIds(delivery: Delivery, accepted: readonly TaskCompletedEvent[]): Promise<Array<TaskCompletedEvent & { invokeId: string }>> {
+  const { logger } = delivery.deps;
   const lookups = new Map<string, Promise<InvocationCandidate[]>>();
   const resolved: Array<TaskCompletedEvent & { invokeId: string }> = [];
-  for (const e of parsed.accepted) {
+  for (const e of accepted) {
     if (e.invokeId !== undefined) {
       resolved.push(e as TaskCompletedEvent & { invokeId: string });
       continue;
@@ -167,11 +196,11 @@ export async function handleCloudAssistantEvents(payload: unknown, deps: EventCo
     const key = `${e.regionId}\n${e.instanceId}\n${e.commandId}`;
     let lookup = lookups.get(key);
     if (!lookup) {
-      if (outOfTime()) {
-        leftover.push(e);
+      if (delivery.outOfTime()) {
+        delivery.leftover.push(e);
         continue;
       }
-      lookup = timed(() => listCandidates(client(e.regionId), e.instanceId, e.commandId ?? ''));
+      lookup = delivery.timed(() => listCandidates(delivery.client(e.regionId), e.instanceId, e.commandId ?? ''));
       lookups.set(key, lookup);
     }
     try {
@@ -182,21 +211,24 @@ export async function handleCloudAssistantEvents(payload: unknown, deps: EventCo
       } else {
         const reason = `no invocation of command ${e.commandId} on instance ${e.instanceId} matches finishTime ${e.finishTime}`;
         logger.warn('event rejected', { eventId: e.id, reason });
-        rejected.push({ id: e.id, reason });
+        delivery.rejected.push({ id: e.id, reason });
       }
     } catch (err) {
-      const reason = poison(err);
+      const reason = poisonReason(err);
       if (reason) {
         logger.warn('event rejected: the API refuses its input', { eventId: e.id, reason });
-        rejected.push({ id: e.id, reason });
+        delivery.rejected.push({ id: e.id, reason });
       } else {
         logger.error('invoke id lookup failed', { eventId: e.id, err });
-        errors.push(err);
+        delivery.errors.push(err);
       }
     }
   }
+  return resolved;
+}
 
-  // Group by invocation, in first-seen order.
+/** The events by invocation, in first-seen order. */
+function groupByInvocation(resolved: ReadonlyArray<TaskCompletedEvent & { invokeId: string }>): Array<{ ref: ArchiveRef; events: TaskCompletedEvent[] }> {
   const groups = new Map<string, { ref: ArchiveRef; events: TaskCompletedEvent[] }>();
   for (const e of resolved) {
     const key = `${e.regionId}/${e.invokeId}`;
@@ -204,21 +236,28 @@ export async function handleCloudAssistantEvents(payload: unknown, deps: EventCo
     g.events.push(e);
     groups.set(key, g);
   }
+  return [...groups.values()];
+}
 
+/**
+ * Each invocation through the steps of the module's header ({@link handleInvocation}), a few at once, while there is
+ * time; an invocation not started is left over with its events, one the API refuses is rejected with its events.
+ */
+async function dispatchInvocations(delivery: Delivery, list: ReadonlyArray<{ ref: ArchiveRef; events: TaskCompletedEvent[] }>): Promise<InvocationReport[]> {
+  const { deps } = delivery;
   const ctx: GroupContext = {
     deps,
-    now,
-    client,
+    now: deps.now ?? Date.now,
+    client: (regionId) => delivery.client(regionId),
     functionName: deps.collectFunctionName ?? DEFAULT_COLLECT_FUNCTION_NAME,
     ttlSeconds: deps.claimTtlSeconds ?? DEFAULT_CLAIM_TTL_SECONDS,
   };
   const limit = pLimit(deps.concurrency ?? 8);
-  const list = [...groups.values()];
   const settled = await Promise.allSettled(
     list.map((g) =>
       limit(async () => {
-        if (outOfTime()) return undefined;
-        return timed(() => handleInvocation(g.ref, g.events, ctx));
+        if (delivery.outOfTime()) return undefined;
+        return delivery.timed(() => handleInvocation(g.ref, g.events, ctx));
       }),
     ),
   );
@@ -228,31 +267,36 @@ export async function handleCloudAssistantEvents(payload: unknown, deps: EventCo
     if (g === undefined) return; // settled has one entry per item of list
     if (s.status === 'fulfilled') {
       if (s.value === undefined) {
-        leftover.push(...g.events);
+        delivery.leftover.push(...g.events);
         return;
       }
       invocations.push(s.value);
       if (s.value.outcome === 'not-found') {
-        for (const e of g.events) rejected.push({ id: e.id, reason: `invocation ${g.ref.id} does not exist in ${g.ref.regionId}` });
+        for (const e of g.events) delivery.rejected.push({ id: e.id, reason: `invocation ${g.ref.id} does not exist in ${g.ref.regionId}` });
       }
     } else {
-      const reason = poison(s.reason);
+      const reason = poisonReason(s.reason);
       if (reason) {
-        ctx.deps.logger.warn('events rejected: the API refuses their input', { invokeId: g.ref.id, regionId: g.ref.regionId, reason });
+        deps.logger.warn('events rejected: the API refuses their input', { invokeId: g.ref.id, regionId: g.ref.regionId, reason });
         invocations.push({ regionId: g.ref.regionId, invokeId: g.ref.id, outcome: 'rejected', reason, events: g.events.length });
-        for (const e of g.events) rejected.push({ id: e.id, reason });
-      } else errors.push(s.reason);
+        for (const e of g.events) delivery.rejected.push({ id: e.id, reason });
+      } else delivery.errors.push(s.reason);
     }
   });
+  return invocations;
+}
 
-  const apiCalls = [...clients.values()].reduce((n, c) => n + c.stats.apiCalls, 0);
-  const result: EventDeliveryResult = { events: parsed.events, accepted: parsed.accepted.length, rejected, invocations, apiCalls };
+/** The answer: what was left is handed on, then the first transient error is thrown, or the result logged and returned. */
+async function finishDelivery(delivery: Delivery, counts: { events: number; accepted: number }, invocations: InvocationReport[]): Promise<EventDeliveryResult> {
+  const { deps, rejected, errors, leftover } = delivery;
+  const apiCalls = [...delivery.clients.values()].reduce((n, c) => n + c.stats.apiCalls, 0);
+  const result: EventDeliveryResult = { ...counts, rejected, invocations, apiCalls };
   if (leftover.length > 0) result.handedOn = await handOn(leftover, deps);
   if (errors.length > 0) {
-    logger.error('event delivery failed; it will be retried', { errors: errors.length, result });
+    deps.logger.error('event delivery failed; it will be retried', { errors: errors.length, result });
     throw errors[0];
   }
-  logger.info('event delivery handled', {
+  deps.logger.info('event delivery handled', {
     events: result.events,
     accepted: result.accepted,
     rejected: rejected.length,

@@ -23,7 +23,7 @@ import { readClaim } from '../archive/claim';
 import { collectFunctionName, DEFAULT_COLLECT_FUNCTION_NAME, type AsyncInvoker } from '../fanout';
 import { invocationStatusOf, isFinishedExecutionStatus, isFinishedInvocationStatus } from '../status';
 import { pLimit } from '../limit';
-import { parseSweepPayload } from './payload';
+import { parseSweepPayload, type SweepRequest } from './payload';
 
 export { parseSweepPayload, SWEEP_LIMITS, type SweepRequest } from './payload';
 
@@ -134,13 +134,36 @@ export function sweepTaskId(source: Source, id: string, triggerMs: number): stri
  * @example await runSweep({ triggerTime, triggerName: 'sweep', payload: '{"lookbackHours":24}' }, sweepDeps(rt, invoker))
  */
 export async function runSweep(event: unknown, deps: SweepDeps): Promise<SweepResult> {
+  const sweep = startSweep(event, deps);
+  const candidates = inWindowOldestFirst(await listFinished(sweep), deps.untilMs);
+  const limit = pLimit(sweep.req.concurrency);
+  await Promise.all(candidates.map((c) => limit(() => sweepCandidate(sweep, c))));
+  return finishSweep(sweep);
+}
+
+/** One sweep as it runs: its request, its clock and window, and the result it is counting. */
+interface Sweep {
+  readonly req: SweepRequest;
+  readonly deps: SweepDeps;
+  readonly log: Logger;
+  readonly now: () => number;
+  /** When the sweep started (epoch ms): ages are measured from here. */
+  readonly nowMs: number;
+  readonly fromMs: number;
+  /** The timer's time (task ids name it), else `nowMs`. */
+  readonly triggerMs: number;
+  readonly result: SweepResult;
+  /** The deadline is near: what is not started is left to the next sweep. */
+  outOfTime(): boolean;
+}
+
+function startSweep(event: unknown, deps: SweepDeps): Sweep {
   const req = parseSweepPayload(event, deps.defaultRegionId);
   const now = deps.now ?? Date.now;
   const nowMs = now();
   const fromMs = nowMs - req.lookbackHours * 3_600_000;
   const triggerMs = req.triggerTimeMs ?? nowMs;
   const reserveMs = deps.reserveMs ?? 1_000;
-  const log = deps.logger.child({ sweep: sweepStamp(triggerMs) });
   const result: SweepResult = {
     window: { from: new Date(fromMs).toISOString(), to: new Date(Math.min(nowMs, deps.untilMs ?? nowMs)).toISOString() },
     regions: req.regions,
@@ -160,9 +183,22 @@ export async function runSweep(event: unknown, deps: SweepDeps): Promise<SweepRe
     ...(req.dryRun ? { wouldDispatch: [] } : {}),
     apiCalls: 0,
   };
-  const outOfTime = () => deps.deadline.nearlyDone(reserveMs);
+  return {
+    req,
+    deps,
+    log: deps.logger.child({ sweep: sweepStamp(triggerMs) }),
+    now,
+    nowMs,
+    fromMs,
+    triggerMs,
+    result,
+    outOfTime: () => deps.deadline.nearlyDone(reserveMs),
+  };
+}
 
-  // 1. Listing, a few (region, source) pairs at a time.
+/** Step 1: what finished in the window, listed a few (region, source) pairs at a time. */
+async function listFinished(sweep: Sweep): Promise<Candidate[]> {
+  const { req, deps, log, result } = sweep;
   const candidates: Candidate[] = [];
   const clients: RpcClient[] = [];
   const pairs = req.regions.flatMap((regionId) => req.sources.map((source) => ({ regionId, source })));
@@ -173,7 +209,7 @@ export async function runSweep(event: unknown, deps: SweepDeps): Promise<SweepRe
         const client = deps.rpc(source, regionId);
         clients.push(client);
         try {
-          const listing = source === 'oos' ? listOos(client, fromMs, outOfTime) : listEcs(client, fromMs, outOfTime);
+          const listing = source === 'oos' ? listOos(client, sweep.fromMs, sweep.outOfTime) : listEcs(client, sweep.fromMs, sweep.outOfTime);
           const { items, listed, running, cut } = await listing;
           result.listed += listed;
           result.running += running;
@@ -190,70 +226,87 @@ export async function runSweep(event: unknown, deps: SweepDeps): Promise<SweepRe
     ),
   );
   result.apiCalls = clients.reduce((n, c) => n + c.stats.apiCalls, 0);
+  return candidates;
+}
 
-  // 2. Check and dispatch, oldest first (closest to the horizon), with bounded concurrency.
-  if (deps.untilMs !== undefined) {
-    const until = deps.untilMs;
-    const inWindow = candidates.filter((c) => !((c.source === 'oos' ? c.finishedMs : c.createdMs) > until));
-    candidates.length = 0;
-    candidates.push(...inWindow);
+/** The candidates up to `untilMs` (when the window has an end), oldest first: closest to the horizon. */
+function inWindowOldestFirst(candidates: Candidate[], untilMs: number | undefined): Candidate[] {
+  const inWindow = untilMs === undefined ? candidates : candidates.filter((c) => !((c.source === 'oos' ? c.finishedMs : c.createdMs) > untilMs));
+  return inWindow.sort((a, b) => (a.createdMs || 0) - (b.createdMs || 0));
+}
+
+/** Step 2, for one candidate: skip it if archived or claimed, warn near the horizon, dispatch its collect. */
+async function sweepCandidate(sweep: Sweep, c: Candidate): Promise<void> {
+  const { result } = sweep;
+  if (sweep.outOfTime()) {
+    result.remaining++;
+    return;
   }
-  candidates.sort((a, b) => (a.createdMs || 0) - (b.createdMs || 0));
-  const warnAgeMs = (req.retentionDays - req.warnDays) * DAY_MS;
-  const healMs = (deps.healAfterMinutes ?? 15) * 60_000;
+  const ref: ArchiveRef = { source: c.source, regionId: c.regionId, id: c.id };
+  try {
+    if (await isTakenCareOf(sweep, ref)) return;
+  } catch (err) {
+    result.failed.push({ source: c.source, regionId: c.regionId, id: c.id, stage: 'check', error: message(err) });
+    return;
+  }
+  warnNearHorizon(sweep, c);
+  if (sweep.req.dryRun) {
+    if (result.wouldDispatch && result.wouldDispatch.length < 1000) result.wouldDispatch.push({ source: c.source, regionId: c.regionId, id: c.id });
+    return;
+  }
+  await dispatchCollect(sweep, c);
+}
+
+/** A complete archive exists (counted `alreadyArchived`), or, for ECS, an event's claim holds (`claimed`). */
+async function isTakenCareOf(sweep: Sweep, ref: ArchiveRef): Promise<boolean> {
+  const { deps, result } = sweep;
+  if (await deps.store.head(manifestKey(ref))) {
+    result.alreadyArchived++;
+    return true;
+  }
+  if (ref.source === 'ecs') {
+    const claim = await readClaim(deps.store, ref, sweep.now());
+    if (claim && !claim.expired) {
+      result.claimed++;
+      return true;
+    }
+  }
+  return false;
+}
+
+/** An unarchived item older than retentionDays − warnDays is listed (and logged) in `nearHorizon`. */
+function warnNearHorizon(sweep: Sweep, c: Candidate): void {
+  const { req } = sweep;
+  const ageMs = sweep.nowMs - c.createdMs;
+  if (!(Number.isFinite(ageMs) && ageMs > (req.retentionDays - req.warnDays) * DAY_MS)) return;
+  const item: NearHorizonItem = { source: c.source, regionId: c.regionId, id: c.id, ageDays: Math.round((ageMs / DAY_MS) * 100) / 100 };
+  sweep.result.nearHorizon.push(item);
+  sweep.log.warn('unarchived item close to the retention horizon', { ...item, retentionDays: req.retentionDays });
+}
+
+/** One asynchronous collect, its task id naming the sweep's time so a retried sweep dispatches nothing twice. */
+async function dispatchCollect(sweep: Sweep, c: Candidate): Promise<void> {
+  const { deps, result } = sweep;
+  const taskId = sweepTaskId(c.source, c.id, sweep.triggerMs);
   const functionName = deps.collectFunctionName ?? DEFAULT_COLLECT_FUNCTION_NAME;
-  const limit = pLimit(req.concurrency);
-  const share = budgetShare(deps.accountBudgetPerSecond, req.concurrency);
-  await Promise.all(
-    candidates.map((c) =>
-      limit(async () => {
-        if (outOfTime()) {
-          result.remaining++;
-          return;
-        }
-        const ref: ArchiveRef = { source: c.source, regionId: c.regionId, id: c.id };
-        try {
-          if (await deps.store.head(manifestKey(ref))) {
-            result.alreadyArchived++;
-            return;
-          }
-          if (c.source === 'ecs') {
-            const claim = await readClaim(deps.store, ref, now());
-            if (claim && !claim.expired) {
-              result.claimed++;
-              return;
-            }
-          }
-        } catch (err) {
-          result.failed.push({ source: c.source, regionId: c.regionId, id: c.id, stage: 'check', error: message(err) });
-          return;
-        }
-        const ageMs = nowMs - c.createdMs;
-        if (Number.isFinite(ageMs) && ageMs > warnAgeMs) {
-          const item: NearHorizonItem = { source: c.source, regionId: c.regionId, id: c.id, ageDays: Math.round((ageMs / DAY_MS) * 100) / 100 };
-          result.nearHorizon.push(item);
-          log.warn('unarchived item close to the retention horizon', { ...item, retentionDays: req.retentionDays });
-        }
-        if (req.dryRun) {
-          if (result.wouldDispatch && result.wouldDispatch.length < 1000) result.wouldDispatch.push({ source: c.source, regionId: c.regionId, id: c.id });
-          return;
-        }
-        const taskId = sweepTaskId(c.source, c.id, triggerMs);
-        try {
-          const res = await deps.invoker.invokeAsync(functionName, collectPayload({ source: c.source, regionId: c.regionId, id: c.id, async: true, rateLimitPerSecond: share }), { taskId });
-          if (res.duplicate) {
-            result.duplicates++;
-            return;
-          }
-          result.dispatched++;
-          if (c.source === 'ecs' && Number.isFinite(c.finishedMs) && nowMs - c.finishedMs > healMs) result.healed++;
-        } catch (err) {
-          log.error('collect dispatch failed', { source: c.source, regionId: c.regionId, id: c.id, taskId, err });
-          result.failed.push({ source: c.source, regionId: c.regionId, id: c.id, stage: 'dispatch', error: message(err) });
-        }
-      }),
-    ),
-  );
+  const share = budgetShare(deps.accountBudgetPerSecond, sweep.req.concurrency);
+  try {
+    const res = await deps.invoker.invokeAsync(functionName, collectPayload({ source: c.source, regionId: c.regionId, id: c.id, async: true, rateLimitPerSecond: share }), { taskId });
+    if (res.duplicate) {
+      result.duplicates++;
+      return;
+    }
+    result.dispatched++;
+    const healMs = (deps.healAfterMinutes ?? 15) * 60_000;
+    if (c.source === 'ecs' && Number.isFinite(c.finishedMs) && sweep.nowMs - c.finishedMs > healMs) result.healed++;
+  } catch (err) {
+    sweep.log.error('collect dispatch failed', { source: c.source, regionId: c.regionId, id: c.id, taskId, err });
+    result.failed.push({ source: c.source, regionId: c.regionId, id: c.id, stage: 'dispatch', error: message(err) });
+  }
+}
+
+function finishSweep(sweep: Sweep): SweepResult {
+  const { result, log } = sweep;
   if (result.remaining > 0) result.incomplete = true;
   result.nearHorizon.sort((a, b) => b.ageDays - a.ageDays);
   const { wouldDispatch, nearHorizon, failed, ...counts } = result;
