@@ -93,7 +93,7 @@ export function summaryTable(s: Summary, top: number, width = 120): string {
 }
 
 /** Opens a file in the browser: $BROWSER, else the platform's opener (xdg-open, open, start). */
-async function openInBrowser(path: string, configured: string | undefined): Promise<void> {
+export async function openInBrowser(path: string, configured: string | undefined): Promise<void> {
   const browser = configured?.trim();
   const [cmd, args] = browser
     ? [browser, [path]]

@@ -8,6 +8,7 @@ import { AppError } from '../errors';
 import { reportCommand, summarizeCommand, verifyCommand } from './archive-commands';
 import { causesCommand } from './causes';
 import { collectCommand } from './collect';
+import { digestCommand } from './digest';
 import { EXIT, UsageError, println, type CliIo, type CommandIo } from './io';
 import { withCommonOptions } from './runtime';
 import { serveCommand } from './serve';
@@ -36,6 +37,7 @@ const EXAMPLES = {
     'execution-archive sweep --since 2026-05-01 --until 2026-05-08 --source oos --collect --concurrency 8',
     'execution-archive sweep --since 30d --retention-days 28 --warn-days 3 --json',
   ],
+  digest: ['execution-archive digest', 'execution-archive digest --days 30 --open', 'execution-archive digest --to oss://my-bucket/archive --json | jq .changes'],
   sql: [
     'execution-archive sql "select status, count(*) n from results group by status order by n desc"',
     'execution-archive sql "select cause_key, any_value(title) title, sum(instances) instance_runs from causes group by cause_key order by instance_runs desc limit 10"',
@@ -130,6 +132,21 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
   )
     .addHelpText('after', examples(EXAMPLES.sweep))
     .action(async (opts) => setCode(await sweepCommand(opts, io)));
+
+  withCommonOptions(
+    program
+      .command('digest')
+      .summary('write the fleet digest across runs (digests/<date>/digest.html): new, regressed, gone causes; broken, flaky hosts')
+      .description(
+        "Compute the digest function's digest over the archive's warehouse/: per cause new / recurring / regressed / gone, per instance broken / flaky, " +
+          'per command the failure rate per day and its change, and what changed since the last digest; writes digests/<date>/digest.json, digest.md and digest.html.',
+      )
+      .option('--days <n>', 'days in the window, ending now', '7')
+      .option('--history-days <n>', 'days of history before the window (first seen, regressed, gone)', '30')
+      .option('--open', 'open digest.html in the browser ($BROWSER, else xdg-open/open)'),
+  )
+    .addHelpText('after', examples(EXAMPLES.digest))
+    .action(async (opts) => setCode(await digestCommand(opts, io)));
 
   program
     .command('sql')

@@ -140,7 +140,25 @@ export async function notifyFailures(input: NotifyInput): Promise<NotifyOutcome>
     return { sent: false, reason: 'delivery-failed', error: (err as Error).message };
   }
 
-  const body = config.format === 'dingtalk' ? dingtalkBody(summary) : notificationBody(summary);
+  const outcome = await postWebhook({ config, body: config.format === 'dingtalk' ? dingtalkBody(summary) : notificationBody(summary), logger, now: input.now, fetch: input.fetch });
+  if (outcome.sent) logger.info('notification sent', { target, format: config.format, failures: summary.failures });
+  return outcome;
+}
+
+/**
+ * POSTs one message to the configured webhook (`body`: generic JSON, or a DingTalk robot message when the format
+ * is `dingtalk`, signed when a secret is set). Never throws: a refused or failed delivery is logged and returned.
+ * Used by the archive notifications above and by the digest (lib/digest).
+ */
+export async function postWebhook(input: {
+  config: NotifyConfig;
+  body: unknown;
+  logger: Logger;
+  now: () => Date;
+  fetch?: typeof fetch | undefined;
+}): Promise<NotifyOutcome> {
+  const { config, body, logger } = input;
+  const target = maskUrl(config.webhookUrl);
   const url = config.format === 'dingtalk' && config.dingtalkSecret ? signDingtalkUrl(config.webhookUrl, config.dingtalkSecret, input.now().getTime()) : config.webhookUrl;
   const doFetch = input.fetch ?? globalThis.fetch;
   try {
@@ -168,7 +186,6 @@ export async function notifyFailures(input: NotifyInput): Promise<NotifyOutcome>
     } else {
       await res.body?.cancel().catch(() => undefined);
     }
-    logger.info('notification sent', { target, format: config.format, failures: summary.failures });
     return { sent: true, status: res.status };
   } catch (err) {
     // Log the message and code only: undici's error may carry the request URL (with its token) in its cause.

@@ -11,6 +11,7 @@ import { basename, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CONFIG_VARIABLES, RUNTIME_VARIABLES } from '../../lib/config';
+import { parseDigestPayload } from '../../lib/digest';
 import { ensureBundles } from '@execution-archive/local-cloud/host/bundles';
 import { parseSchedule } from '@execution-archive/local-cloud/host/cron';
 import { matchesPattern } from '@execution-archive/local-cloud/host/pattern';
@@ -27,7 +28,7 @@ const functionFolders = readdirSync(join(root, 'functions')).filter((n) => exist
 const sBin = join(root, 'node_modules', '.bin', 's');
 
 describe('s preview (Serverless Devs, offline)', () => {
-  it.skipIf(!existsSync(sBin))('renders s.yaml with exit 0 and all four functions', () => {
+  it.skipIf(!existsSync(sBin))('renders s.yaml with exit 0 and all five functions', () => {
     const home = mkdtempSync(join(tmpdir(), 'ea-s-home-'));
     try {
       const env = { ...process.env, HOME: home, npm_config_update_notifier: 'false', NO_UPDATE_NOTIFIER: '1' };
@@ -36,7 +37,7 @@ describe('s preview (Serverless Devs, offline)', () => {
       expect(set.status, set.stderr).toBe(0);
       const preview = spawnSync(sBin, ['preview', '-t', 's.yaml', '--silent'], opts);
       expect(preview.status, `${preview.stdout}\n${preview.stderr}`).toBe(0);
-      for (const name of ['collect', 'summarize', 'on-cloud-assistant-event', 'sweep']) {
+      for (const name of ['collect', 'summarize', 'on-cloud-assistant-event', 'sweep', 'digest']) {
         expect(preview.stdout).toContain(`execution-archive-${name}`);
       }
       // ${vars.*} were rendered.
@@ -57,7 +58,7 @@ describe('s.yaml matches the code', () => {
     expect(resources.map(([, r]) => r.component)).toEqual(resources.map(() => 'fc3'));
     const codeFolders = resources.map(([, r]) => r.props.code as string);
     expect(codeFolders.map((c) => basename(c)).sort()).toEqual([...functionFolders].sort());
-    expect(functionFolders.sort()).toEqual(['collect', 'on-cloud-assistant-event', 'summarize', 'sweep']);
+    expect(functionFolders.sort()).toEqual(['collect', 'digest', 'on-cloud-assistant-event', 'summarize', 'sweep']);
     const req = createRequire(__filename);
     for (const [key, { props }] of resources) {
       const folder = basename(props.code);
@@ -78,7 +79,7 @@ describe('s.yaml matches the code', () => {
 
   it('sizes memory and timeouts for the work', () => {
     const sizes = Object.fromEntries(resources.map(([k, r]) => [k, [r.props.memorySize, r.props.timeout]]));
-    expect(sizes).toEqual({ collect: [1024, 900], summarize: [1024, 600], 'on-cloud-assistant-event': [256, 60], sweep: [512, 600] });
+    expect(sizes).toEqual({ collect: [1024, 900], summarize: [1024, 600], 'on-cloud-assistant-event': [256, 60], sweep: [512, 600], digest: [512, 600] });
     const collect = sYaml.resources.collect?.props;
     expect(collect?.asyncInvokeConfig.maxAsyncRetryAttempts).toBeGreaterThanOrEqual(0);
     expect(collect?.asyncInvokeConfig.maxAsyncEventAgeInSeconds).toBeGreaterThan(0);
@@ -104,6 +105,13 @@ describe('s.yaml matches the code', () => {
     expect(new Date(next ?? 0).toISOString()).toBe('2026-01-01T00:30:00.000Z');
     expect(typeof timer.triggerConfig.payload).toBe('string');
     expect(JSON.parse(timer.triggerConfig.payload)).toBeTypeOf('object');
+
+    const [daily] = byKey('digest');
+    expect(daily.triggerType).toBe('timer');
+    expect(daily.triggerConfig.enable).toBe(true);
+    const at = parseSchedule(daily.triggerConfig.cronExpression).next(Date.parse('2026-01-01T00:10:00Z'));
+    expect(new Date(at ?? 0).toISOString()).toBe('2026-01-01T01:00:00.000Z');
+    expect(parseDigestPayload({ triggerTime: '2026-01-01T01:00:00Z', triggerName: 'daily', payload: daily.triggerConfig.payload })).toMatchObject({ days: 7, historyDays: 30 });
 
     const [eb] = byKey('on-cloud-assistant-event');
     expect(eb.triggerType).toBe('eventbridge');

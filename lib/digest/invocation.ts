@@ -1,0 +1,45 @@
+/**
+ * The digest function's side: its dependencies from a handler runtime, and the answer to a timer or direct
+ * invocation (the headline, the counts and where the files are).
+ */
+import type { Runtime } from '../runtime';
+import { parseDigestPayload, runDigest, type DigestDeps } from './index';
+
+/** The digest's dependencies of a handler runtime: the archive store, the logger, the notification webhook. */
+export function digestDeps(rt: Pick<Runtime, 'store' | 'logger' | 'config'>): DigestDeps {
+  return { store: rt.store, logger: rt.logger, notify: rt.config.notify };
+}
+
+/** What a digest invocation answers. */
+export interface DigestInvocationResult {
+  date: string;
+  headline: string;
+  runs: number;
+  causes: Record<string, number>;
+  broken: number;
+  flaky: number;
+  keys: { json: string; markdown: string; html: string };
+  links: { json: string; markdown: string; html: string };
+  notification?: { sent: boolean; items: number };
+}
+
+/**
+ * Runs the digest for a decoded timer event or direct payload; a timer's `triggerTime` is the digest's clock.
+ * @throws InputError 400 for a bad payload; StorageError when the warehouse cannot be read or the digest stored.
+ */
+export async function handleDigestEvent(event: unknown, deps: DigestDeps): Promise<DigestInvocationResult> {
+  const { at, ...request } = parseDigestPayload(event);
+  const { digest, keys, notification } = await runDigest(at ? { ...deps, now: () => at } : deps, request);
+  const result: DigestInvocationResult = {
+    date: digest.date,
+    headline: digest.headline,
+    runs: digest.runs,
+    causes: digest.causeCounts,
+    broken: digest.brokenCount,
+    flaky: digest.flakyCount,
+    keys,
+    links: digest.links,
+  };
+  if (notification) result.notification = { sent: notification.sent, items: notification.items };
+  return result;
+}
