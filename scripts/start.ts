@@ -25,11 +25,35 @@
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { renderTable } from '../lib/cli/sql';
+import { openWarehouseSql, type Cell } from '../lib/warehouse/sql';
 import { runDemo } from '@execution-archive/local-cloud/demo';
 import { DEFAULT_BASE_PORT, serveBanner } from '@execution-archive/local-cloud/serve';
 
 /** The project (s.yaml, dist/, scripts/build.mjs) is where this script is; the local cloud's folders are in the cwd. */
 const PROJECT_ROOT = resolve(__dirname, '..');
+
+/** The query `npm start` shows: the causes that cost most instance-runs across every archive. */
+const EXAMPLE_SQL = 'select cause_key, any_value(title) as title, sum(instances) as instance_runs, count(*) as runs from causes group by cause_key order by instance_runs desc limit 5';
+
+/**
+ * The end of `npm start`: the digest's headline and where digest.html is (the digest function, fired by the host's
+ * timer), and one `execution-archive sql` query over the warehouse with its answer (DuckDB, as the command runs it).
+ */
+async function fleetLines(digest: { headline: string; html: string } | undefined, archiveDir: string): Promise<string> {
+  const lines = ['across every archive (warehouse/ and the digest):'];
+  const rel = (p: string) => (p.startsWith(`${process.cwd()}/`) ? p.slice(process.cwd().length + 1) : p);
+  if (digest) lines.push(`  digest   ${digest.headline}`, `  digest.html ${rel(digest.html)}   (npx execution-archive digest --open)`);
+  const db = await openWarehouseSql(archiveDir);
+  try {
+    const rows: Cell[][] = [];
+    const columns = await db.query(EXAMPLE_SQL, (chunk) => void rows.push(...chunk));
+    lines.push('', `  $ npx execution-archive sql "${EXAMPLE_SQL}"`, ...renderTable(columns, rows).split('\n').map((l) => `  ${l}`));
+  } finally {
+    db.close();
+  }
+  return lines.join('\n');
+}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -69,6 +93,7 @@ async function main(): Promise<number> {
     progress: (line) => process.stderr.write(`· ${line}\n`),
   });
   process.stdout.write(`${result.screen}\n`);
+  process.stdout.write(`\n${await fleetLines(result.digest, join(process.cwd(), '.local-cloud', 'archive'))}\n`);
   if (values.serve) {
     process.stdout.write(`\n${serveBanner(result.cloud, result.host, result.archiveUrl)}\n\nserving; Ctrl-C to stop.\n`);
     await new Promise<void>((resolve) => {

@@ -5,9 +5,9 @@
  * the summaries; it is escaped here.
  */
 import { createHash } from 'node:crypto';
-import { REPORT_CSS } from '../summary/report-assets.generated';
-import { escapeHtml } from '../summary/report-html';
-import { formatCount, formatPercent, mdCode, mdText } from '../summary/markdown';
+import { REPORT_CSS } from '../summary/render/report-assets.generated';
+import { escapeHtml } from '../summary/render/report-html';
+import { formatCount, formatPercent, mdCode, mdText } from '../summary/render/markdown';
 import type { CauseState, DigestCause, DigestCommand, DigestInstance } from './classify';
 import type { Digest } from './index';
 

@@ -15,6 +15,8 @@ export interface ScriptedRun {
   name: string;
   startedAt: string;
   outcomes: Record<string, string>;
+  /** Titles of cause keys (default {@link titleOf}). */
+  titles?: Record<string, string>;
 }
 
 /** The title a scripted cause key gets. */
@@ -44,7 +46,7 @@ export async function writeScriptedRun(store: ObjectStore, run: ScriptedRun): Pr
       repeats: 1,
     });
   }
-  const causeRows: Row[] = [...causes].map(([key, n]) => ({ id: run.id, name: run.name, run_started_at: start, cause_key: key, title: titleOf(key), count: n, instances: n, status: 'Failed', error_code: 'ExitCodeNonzero', exit_code: 1 }));
+  const causeRows: Row[] = [...causes].map(([key, n]) => ({ id: run.id, name: run.name, run_started_at: start, cause_key: key, title: run.titles?.[key] ?? titleOf(key), count: n, instances: n, status: 'Failed', error_code: 'ExitCodeNonzero', exit_code: 1 }));
   await writeParquetObject(store, warehouseKey('results', ref, date), RESULT_COLUMNS, [rows]);
   await writeParquetObject(store, warehouseKey('causes', ref, date), CAUSE_COLUMNS, [causeRows]);
 }

@@ -8,12 +8,19 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFileStore } from '../../lib/archive/file';
 import type { ObjectStore } from '../../lib/archive/store';
 import { runDigest, type Digest } from '../../lib/digest';
 import { silentLogger } from '../../lib/log';
 import { dayAfter, writeScriptedRun, type ScriptedRun } from '../helpers/warehouse-history';
+
+/** A title that would run script if it were not escaped (the page's policy would block it anyway). */
+const INJECTED = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
+const CHROMIUM = '/usr/bin/chromium';
 
 let dir: string;
 let store: ObjectStore;
@@ -49,7 +56,7 @@ function scriptedRuns(): ScriptedRun[] {
     runs.push({ id: `t-patch${String(n).padStart(4, '0')}`, name: 'patch.sh', startedAt: `${date}T03:00:00Z`, outcomes });
   }
   for (const date of ['2026-12-05', '2026-12-06']) {
-    runs.push({ source: 'oos', id: `exec-restart${date.slice(8)}`, name: 'restart', startedAt: `${date}T04:00:00Z`, outcomes: { 'i-two': 'cause0000e', 'i-ok': 'ok' } });
+    runs.push({ source: 'oos', id: `exec-restart${date.slice(8)}`, name: 'restart', startedAt: `${date}T04:00:00Z`, outcomes: { 'i-two': 'cause0000e', 'i-ok': 'ok' }, titles: { cause0000e: INJECTED } });
   }
   return runs;
 }
@@ -143,4 +150,40 @@ describe('the digest on a scripted history', () => {
     expect(received).toHaveLength(2);
     expect(stateOf(first, 'cause0000b')).toBe('new');
   });
+});
+
+describe.skipIf(!existsSync(CHROMIUM))('digest.html in Chromium', () => {
+  it('is styled under its own policy, shows what changed first, escapes every title and asks for nothing', async () => {
+    // Prepare: the digest of 2026-12-07 as stored, opened from a file
+    const { keys, digest } = await runDigest({ store, logger: silentLogger, now: () => new Date('2026-12-07T12:00:00Z') }, { days: 7 });
+    const file = join(dir, 'digest.html');
+    writeFileSync(file, (await store.get(keys.html)) ?? '');
+    const url = pathToFileURL(file).href;
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const requests: string[] = [];
+      const problems: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
+      page.on('console', (m) => problems.push(`${m.type()}: ${m.text()}`));
+      await page.addInitScript(`window.__csp = []; document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective));`);
+      // Act
+      await page.goto(url);
+      // Assess: the report's look (its stylesheet applied), the headline, the changes panel first
+      expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(246, 248, 250)');
+      expect(await page.locator('#headline').innerText()).toBe(digest.headline);
+      expect(await page.locator('main section.panel').first().getAttribute('id')).toBe('changes');
+      expect(await page.locator('#changes li').count()).toBe(4);
+      expect(await page.locator('#causes tbody tr').count()).toBe(5);
+      expect(await page.locator('#broken tbody tr').count()).toBe(1);
+      expect(await page.locator('#flaky tbody tr').count()).toBe(3);
+      expect(await page.locator('#causes').innerText()).toContain(INJECTED);
+      expect(await page.evaluate('window.__pwned')).toBeUndefined();
+      expect(await page.evaluate('JSON.stringify(window.__csp)')).toBe('[]');
+      expect(requests).toEqual([url]);
+      expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });

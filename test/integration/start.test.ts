@@ -56,6 +56,9 @@ describe('npm start flow (runDemo)', () => {
     expect(result.screen).not.toContain(result.httpUrl);
     expect(result.screen).toContain(`npx execution-archive report ${present(result.archives[0]).id}`);
     expect(result.screen).toContain('npm start -- --serve');
+    // The digest timer ran over both archives' warehouse objects.
+    expect(result.digest?.headline).toMatch(/^7 days: 2 runs of 2 commands, [\d,]+ of 600 records failed/);
+    expect(readFileSync(result.digest?.html ?? '', 'utf8')).toContain(result.digest?.headline ?? '?');
   }, 120_000);
 });
 
@@ -85,6 +88,11 @@ describe('npm start (child process)', () => {
     expect(out).toContain('npx execution-archive report t-');
     // Only lasting commands: no curl command line against the servers that end with it (a cause's title may name curl).
     expect(out).not.toMatch(/^\s*curl -/m);
+    // It ends with the digest's headline, digest.html's path and one sql query with its answer.
+    expect(out).toMatch(/digest {3}7 days: 2 runs of 2 commands, [\d,]+ of 6,000 records failed/);
+    expect(out).toContain(join('.local-cloud', 'archive', 'digests'));
+    expect(out).toMatch(/\$ npx execution-archive sql "select cause_key, .*"\n\s+cause_key\s+title\s+instance_runs\s+runs\n/);
+    expect(out.trimEnd()).toMatch(/\(5 rows\)$/);
     expect(err).not.toMatch(/^· built the bundles \(/m);
     expect(Date.now() - started).toBeLessThan(120_000);
     expect(existsSync(join(cwd, '.local-cloud', 'archive'))).toBe(true);

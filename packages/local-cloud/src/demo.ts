@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ensureBundles, startLocalHost, type LocalHost } from './host';
 import { startLocalCloud, type LocalCloud } from './local-cloud';
 import { bundlesLine, servePorts } from './serve';
@@ -91,6 +91,8 @@ export interface DemoResult {
   archiveUrl: string;
   /** Set with `keepRunning`: stop everything. */
   close(): Promise<void>;
+  /** The digest function's answer to its timer, fired once the archives are in (undefined without a digest function). */
+  digest?: { headline: string; date: string; html: string } | undefined;
 }
 
 interface ManifestJson {
@@ -270,10 +272,18 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       });
     }
     await Promise.race([host.idle(), new Promise((r) => setTimeout(r, Math.max(1000, timeoutMs - (Date.now() - started))))]);
+    // 3. The daily digest timer, fired now: the fleet digest over every archive's warehouse objects.
+    let digest: DemoResult['digest'];
+    if (host.functions.some((f) => f.name === 'execution-archive-digest')) {
+      progress('digest timer fired (fleet digest across the archives)');
+      const answer = (await host.fireTimer('digest')) as { headline?: unknown; date?: unknown; links?: { html?: unknown } } | undefined;
+      const html = typeof answer?.links?.html === 'string' && answer.links.html.startsWith('file:') ? fileURLToPath(answer.links.html) : undefined;
+      if (typeof answer?.headline === 'string' && typeof answer.date === 'string' && html) digest = { headline: answer.headline, date: answer.date, html };
+    }
     const wallMs = Date.now() - started;
     const others = (await countManifests(archiveDir)) - archives.length;
     const screen = renderScreen({ archives, wallMs, httpUrl: host.httpUrl, root, stats: host.stats, instances, executionId, others });
-    const result: DemoResult = { archives, screen, wallMs, httpUrl: host.httpUrl, stats: host.stats, cloud, host, archiveUrl: pathToFileURL(archiveDir).href, close };
+    const result: DemoResult = { archives, screen, wallMs, httpUrl: host.httpUrl, stats: host.stats, cloud, host, archiveUrl: pathToFileURL(archiveDir).href, close, digest };
     if (!options.keepRunning) await close();
     return result;
   } catch (err) {
