@@ -173,7 +173,9 @@ describe.skipIf(!existsSync(CHROMIUM))('digest.html in Chromium', () => {
       expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(246, 248, 250)');
       expect(await page.locator('#headline').innerText()).toBe(digest.headline);
       expect(await page.locator('main section.panel').first().getAttribute('id')).toBe('changes');
-      expect(await page.locator('#changes li').count()).toBe(4);
+      // new B and E, regressed C, newly broken i-broken, and patch.sh's failure rate 21.4% → 42.9%
+      expect(await page.locator('#changes li').allInnerTexts()).toEqual(expect.arrayContaining(['patch.sh: failure rate 21.4% → 42.9% (+21.4 pts)']));
+      expect(await page.locator('#changes li').count()).toBe(5);
       expect(await page.locator('#causes tbody tr').count()).toBe(5);
       expect(await page.locator('#broken tbody tr').count()).toBe(1);
       expect(await page.locator('#flaky tbody tr').count()).toBe(3);
