@@ -20,7 +20,7 @@ const FLOORS = [
   ['lib/warehouse'],
   ['lib/summary'],
   ['lib/collect'],
-  ['lib/events', 'lib/sweep'],
+  ['lib/events', 'lib/sweep', 'lib/digest'],
   ['lib/cli'],
 ];
 /**
