@@ -9,8 +9,8 @@
  * a body without such a literal is parsed with `JSON.parse` (the same values, plain objects, no copy needed), and a
  * body with one, or one `JSON.parse` refuses, goes to json-bigint as before (same values, same errors).
  *
- * Raw bodies ({@link rawBodyClient}): a call made through such a client runs in an AsyncLocalStorage context that
- * this hook reads (switched off while no such call is in flight: it costs every promise of the process). A body of at least `minBytes` is then scanned by ./raw-json (validated, only its shallow part
+ * Raw bodies (`rawBodyClient` in ./rpc.ts, through {@link withRawBodies}): a call made through such a client runs in an
+ * AsyncLocalStorage context that this hook reads (switched off while no such call is in flight: it costs every promise of the process). A body of at least `minBytes` is then scanned by ./raw-json (validated, only its shallow part
  * built, deeper containers as counted spans, each built object's minified text kept for storing it), instead of
  * becoming objects. The scope is exactly the calls made through that client (other calls in flight at the same time
  * are parsed as always), and a small body, an error body (one with a `Code`, which pop-core must see to throw) or
@@ -23,13 +23,14 @@
  * json-bigint is used by pop-core alone (lib/rpc.js and lib/roa.js read `JSON.parse` of its exports at call time),
  * so installing the fast path on that module object changes nothing else; httpx's `read` is likewise read at call
  * time, by pop-core and the FC SDK's runtime, and the hook passes every call outside a raw-body scope through.
+ * Importing this module changes nothing: the hooks are installed by {@link installResponseHooks}, which the RPC client
+ * calls where it is built (./rpc.ts `createRpcClient`), the one place that needs them.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import httpx from 'httpx';
 import jsonBigint from 'json-bigint';
-import type { RpcClient } from './rpc';
 import { scanJson } from './raw-json';
 
 /** A number token of 16 characters or more where a JSON value can start (may also match inside a string: then json-bigint parses, which is only slower). */
@@ -102,28 +103,19 @@ function exactNumber(token: string): number | string {
 }
 
 /**
- * The same client, but its calls' large bodies are scanned, not parsed (see the module comment): the results' deep
- * containers are {@link RawSpan}s, and `rawTextOf(object)` gives a built object's text to store.
- * @example const page = await rawBodyClient(ecs, { depth: 5 }).request('DescribeInvocations', { InvokeId })
+ * Runs `call` in a raw-body scope (see the module comment): a large body it receives is scanned, not parsed, and read
+ * into one buffer of its announced size. The scope is switched off again once no such call is in flight.
+ * @example const page = await withRawBodies({ depth: 5 }, () => client.request('DescribeInvocations', { InvokeId }))
  */
-export function rawBodyClient(client: RpcClient, options: RawBodyOptions): RpcClient {
-  const store = { minBytes: options.minBytes ?? 256 * 1024, depth: Math.max(1, options.depth) };
-  return {
-    service: client.service,
-    regionId: client.regionId,
-    get stats() {
-      return client.stats;
-    },
-    async request(action, params) {
-      rawCalls += 1;
-      try {
-        return await rawBodies.run(store, () => client.request(action, params));
-      } finally {
-        rawCalls -= 1;
-        if (rawCalls === 0) rawBodies.disable();
-      }
-    },
-  };
+export async function withRawBodies<T>(options: RawBodyOptions, call: () => Promise<T>): Promise<T> {
+  const scope = { minBytes: options.minBytes ?? 256 * 1024, depth: Math.max(1, options.depth) };
+  rawCalls += 1;
+  try {
+    return await rawBodies.run(scope, call);
+  } finally {
+    rawCalls -= 1;
+    if (rawCalls === 0) rawBodies.disable();
+  }
 }
 
 /** The description of httpx's private symbol for the read timer it keeps on the socket (httpx 2.x). */
@@ -183,6 +175,17 @@ function readAnnounced(response: IncomingMessage, encoding: string | undefined):
   });
 }
 
-(jsonBigint as { parse: (text: unknown) => unknown }).parse = parseResponse;
-const httpxRead = httpx.read.bind(httpx);
-(httpx as { read: typeof httpx.read }).read = (response: IncomingMessage, encoding: string) => readAnnounced(response, encoding) ?? httpxRead(response, encoding);
+let installed = false;
+
+/**
+ * Installs the two hooks on the modules pop-core reads at call time: json-bigint's `parse` ({@link parseResponse}) and
+ * httpx's `read` (a raw-body call's answer read into one buffer, every other read passed to httpx's own). Called by
+ * `createRpcClient` before its first request; a second call does nothing.
+ */
+export function installResponseHooks(): void {
+  if (installed) return;
+  installed = true;
+  (jsonBigint as { parse: (text: unknown) => unknown }).parse = parseResponse;
+  const httpxRead = httpx.read.bind(httpx);
+  (httpx as { read: typeof httpx.read }).read = (response: IncomingMessage, encoding: string) => readAnnounced(response, encoding) ?? httpxRead(response, encoding);
+}

@@ -4,7 +4,7 @@
  * never carry the signed URL, HTTP-status checks (pop-core treats a Code-less 5xx as success) and clean JSON results.
  */
 import RPCClient from '@alicloud/pop-core/lib/rpc';
-import { bigNumberValue, isPlainParsed } from './json-parse';
+import { bigNumberValue, installResponseHooks, isPlainParsed, withRawBodies, type RawBodyOptions } from './json-parse';
 import { type Deadline, noDeadline } from '../deadline';
 import { ApiError } from '../errors';
 import { type Logger, silentLogger } from '../log';
@@ -128,6 +128,8 @@ export function toApiError(err: unknown, where: { service: string; action: strin
  * const page = await oos.request<{ Executions: unknown[] }>('ListExecutions', { RegionId: 'cn-hangzhou', MaxResults: 100 });
  */
 export function createRpcClient(options: RpcClientOptions): RpcClient {
+  // pop-core parses with json-bigint and reads with httpx: the fast parse and the raw-body read go in before any call.
+  installResponseHooks();
   const { service, regionId } = options;
   const endpoint = options.endpoint !== undefined ? normalizeEndpoint(options.endpoint, 'endpoint') : defaultEndpoint(service, regionId);
   const credentials = options.credentials;
@@ -223,4 +225,20 @@ export function createRpcClient(options: RpcClientOptions): RpcClient {
 /** The API refused the call for its rate (`Throttling*`, `Rejected.Throttling`, HTTP 429). */
 function isThrottling(err: ApiError): boolean {
   return isThrottlingCode(err.code) || err.httpStatus === 429;
+}
+
+/**
+ * The same client, but its calls' large bodies are scanned, not parsed (./json-parse.ts, {@link withRawBodies}): the
+ * results' deep containers are `RawSpan`s, and `rawTextOf(object)` gives a built object's text to store.
+ * @example const page = await rawBodyClient(ecs, { depth: 5 }).request('DescribeInvocations', { InvokeId })
+ */
+export function rawBodyClient(client: RpcClient, options: RawBodyOptions): RpcClient {
+  return {
+    service: client.service,
+    regionId: client.regionId,
+    get stats() {
+      return client.stats;
+    },
+    request: (action, params) => withRawBodies(options, () => client.request(action, params)),
+  };
 }

@@ -5,10 +5,9 @@
 import { ApiError, InputError } from '../errors';
 import type { RelatedName } from '../archive/manifest';
 import type { RecordPage } from '../cloud/paginate';
-import type { RpcClient } from '../cloud/rpc';
 import { listExecutions, listResourceExecutionStatus } from '../cloud/oos';
 import { describeFinishedInvocationResults, describeInvocationResults, describeInvocations } from '../cloud/ecs';
-import { rawBodyClient } from '../cloud/json-parse';
+import { rawBodyClient, type RpcClient } from '../cloud/rpc';
 import { lengthOf, rawTextOf, type RawJsonText } from '../cloud/raw-json';
 import type { CollectRequest } from './request';
 import { invocationStatusOf, isCollectableStatus, isFinishedInvocationStatus } from '../status';

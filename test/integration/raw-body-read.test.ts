@@ -3,12 +3,12 @@
  * buffer of its Content-Length through the real pop-core, with httpx's read timeout still in force, and bodies that
  * end early or stall are failures the retry policy retries; calls outside the scope are read by httpx as always.
  */
-import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resolveCredentials } from '../../lib/cloud/credentials';
-import { rawBodyClient } from '../../lib/cloud/json-parse';
 import { lengthOf, rawTextOf } from '../../lib/cloud/raw-json';
-import { createRpcClient } from '../../lib/cloud/rpc';
+import { createRpcClient, rawBodyClient } from '../../lib/cloud/rpc';
 import { ApiError } from '../../lib/errors';
 import { type ScriptedServer, json, startScriptedServer } from '../helpers/scripted-server';
 
@@ -82,11 +82,22 @@ describe('the raw-body read', () => {
     expect(String((err as ApiError).cause)).not.toMatch(/of \d+ bytes/);
   });
 
-  it('is installed on the httpx pop-core reads with', async () => {
-    const popHttpx = createRequire(require.resolve('@alicloud/pop-core/lib/rpc'))('httpx') as { read: unknown };
-    await import('../../lib/cloud/json-parse');
-    const ours = createRequire(__filename)('httpx') as { read: unknown };
-    expect(popHttpx).toBe(ours);
-    expect(String(popHttpx.read)).toContain('readAnnounced');
+  it('is installed on the httpx pop-core reads with, by the client and not by an import', () => {
+    // A fresh process: importing json-parse changes neither module; building an RPC client installs both hooks, once.
+    const script = [
+      "require('tsx/cjs');",
+      "const httpx = require('httpx'); const jsonBigint = require('json-bigint');",
+      "const popHttpx = require('module').createRequire(require.resolve('@alicloud/pop-core/lib/rpc'))('httpx');",
+      "const before = [httpx.read, jsonBigint.parse];",
+      "require('./lib/cloud/json-parse');",
+      "const afterImport = httpx.read === before[0] && jsonBigint.parse === before[1];",
+      "const { createRpcClient } = require('./lib/cloud/rpc');",
+      "const make = () => createRpcClient({ service: 'ecs', regionId: 'cn-hangzhou', credentials: { origin: 'env', get: async () => ({ accessKeyId: 'a', accessKeySecret: 'b' }) } });",
+      'make(); const installed = [httpx.read, jsonBigint.parse]; make();',
+      "console.log(JSON.stringify({ afterImport, same: popHttpx === httpx, read: String(httpx.read).includes('readAnnounced'), parse: jsonBigint.parse.name, once: httpx.read === installed[0] && jsonBigint.parse === installed[1] }));",
+    ].join('\n');
+    const run = spawnSync(process.execPath, ['-e', script], { cwd: resolve(__dirname, '../..'), encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual({ afterImport: true, same: true, read: true, parse: 'parseResponse', once: true });
   });
 });

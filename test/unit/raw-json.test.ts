@@ -6,10 +6,9 @@
 import { isUtf8 } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import jsonBigint from 'json-bigint';
-import { isPlainParsed, parseResponse, rawBodyClient } from '../../lib/cloud/json-parse';
+import { isPlainParsed, parseResponse } from '../../lib/cloud/json-parse';
 import { lengthOf, RawJsonText, RawSpan, rawTextOf, scanJson } from '../../lib/cloud/raw-json';
-import type { RpcClient } from '../../lib/cloud/rpc';
-import { toPlainJson } from '../../lib/cloud/rpc';
+import { rawBodyClient, toPlainJson, type RpcClient } from '../../lib/cloud/rpc';
 
 const exact = (token: string) => (toPlainJson(jsonBigint.parse(`[${token}]`)) as Array<number | string>)[0] as number | string;
 /** What the parsed path gives for a body: json-bigint's values as plain JSON. */
