@@ -105,15 +105,17 @@ const EXCEPTION = new RegExp(
     '(?:\\s*\\[[^\\]]*\\])?(?::\\s|:?$)',
   ].join(''),
 );
-const CRASH = /^(?:panic:|fatal error:|thread '[^']*' panicked at|Exception in thread\b|Caused by:|Unhandled exception|Uncaught\b)/;
+const CRASH = /^(?:panic:|fatal error:|thread '[^']*'(?: \(\d+\))? panicked at|Exception in thread\b|Caused by:|Unhandled exception|Uncaught\b)/;
 /** A Ruby-style `…: message (SomeError)` line. */
 const TRAILING_TYPE = /\((?:[A-Z]\w*::)*[A-Z]\w*(?:Error|Exception)\)$/;
 /** A PowerShell error record's first line: `Verb-Noun : message`. */
 const POWERSHELL = /^[A-Z][a-z]+-[A-Z][A-Za-z]+ : \S/;
 /** A level word in front: `error:`, `fatal:`, `E:`, `ERROR …`, `[error]`, `npm ERR!`, `ERROR 1045 (28000):`, `error[E0425]:`. */
 const LEVEL =
-  /^(?:\[(?:error|err|fatal|critical|crit|emerg|alert|severe|e|f)\]|(?:error|err|fatal|critical|crit|emerg|alert|severe)(?:\[[^\]]*\])?(?::|!|\s+-\s|\s+\d+\b)|[EF]:\s|\w[\w.-]* ERR!)/i;
+  /^(?:\[(?:error|err|fatal|critical|crit|emerg|alert|severe|e|f)\]|(?:error|err|fatal|critical|crit|emerg|alert|severe)(?:\[[^\]]*\])?(?::|!|\s+-\s|\s+\d+\b)|[EF]:\s|\w[\w.-]* (?:ERR!|error|ERROR)(?=[:\s]|$))/i;
 const LEVEL_WORD_UPPER = /^(?:ERROR|FATAL|CRITICAL|SEVERE)\b/;
+/** The level prefix of a line, as repeated on the lines that continue it. */
+const LEVEL_PREFIX = /^(?:\w[\w.-]* )?(?:\[\s*)?(?:error|err!?|fatal|critical|e|f)(?:\s*\])?(?::|!|\b)/i;
 /** A program name or a source location, then a level word: `gcc: error: …`, `x.c:3:5: error: …`, `tar: Error is …`. */
 const PROGRAM_LEVEL = /^[\w./+-]+(?:\[\d+\])?(?::\d+)*:\s+(?:error|fatal(?: error)?|ERROR|FATAL|Error|Fatal)\b/;
 /** A program's diagnostic: `prog: …` or a shell's `<script>: line N: …` / `sh: 1: …`. */
@@ -121,9 +123,25 @@ const DIAGNOSTIC = /^[A-Za-z./~][\w./+-]*(?:\[\d+\])?:\s+(?:line \d+:\s+)?\S/;
 /** A level word in front that is not an error: `warning:`, `W:`, `WARN`, `npm WARN`, `[info]`, `notice:`, `hint:`. */
 const NOT_ERROR_LEVEL = /^(?:\[\s*)?(?:\w[\w.-]* )?(?:warn(?:ing)?|notice|info|debug|trace|hint|note|[WIND])(?:\s*\])?(?:\[[^\]]*\])?(?::|!|\s+-\s)/i;
 const NOT_ERROR_LEVEL_UPPER = /^(?:\[\s*)?(?:\w[\w.-]* )?(?:WARN(?:ING)?|NOTICE|INFO|DEBUG|TRACE)\b/;
+/** A command's own diagnostic: a lower-case command name (or a path), a colon, a message. */
+const COMMAND_DIAGNOSTIC = /^(?:[a-z][\w.+-]*|[./~][\w./+-]*)(?:\[\d+\])?:\s+\S/;
+/** A report of a child's exit status: `Child returned status 1`, `exit status 2`, `exited with code 1`. */
+const STATUS_REPORT = /\b(?:returned|exited with|exit)\s+(?:non-?zero\s+)?(?:status|code)\s*:?\s*\d+\b/i;
 /** Words that say something went wrong. */
 const ERROR_WORDS =
-  /\b(?:errors?|fail(?:s|ed|ure|ing)?|fatal|denied|refused|forbidden|unauthori[sz]ed|cannot|can't|couldn't|could not|unable|invalid|illegal|unknown|missing|not (?:found|allowed|permitted|supported|installed|recognized|recognised|a valid|enough|exist)|no such|does not exist|doesn't exist|timed? ?out|timeout|killed|abort(?:ed|ing)?|terminated|unreachable|exceeded|out of memory|no space|too many|unexpected|corrupt(?:ed)?|mismatch|conflicts?|expired|rejected|violat\w*|exception|panic|segmentation|undefined|unrecognized|unrecognised|unsupported|non-?zero|bad|wrong|broken|unavailable|disallowed|prohibited|overflow|dead|crash(?:ed)?)\b/i;
+  /\b(?:errors?|fail(?:s|ed|ure|ing)?|fatal|denied|refused|forbidden|unauthori[sz]ed|cannot|can't|couldn't|could not|unable|invalid|illegal|unknown|missing|not (?:found|allowed|permitted|supported|installed|recognized|recognised|a valid|enough|exist)|no such|does not exist|doesn't exist|timed? ?out|timeout|killed|abort(?:ed|ing)?|terminated|unreachable|exceeded|out of memory|no space|too many|unexpected|corrupt(?:ed)?|mismatch|conflicts?|expired|rejected|violat\w*|exception|panic(?:ked)?|segmentation|undefined|unrecognized|unrecognised|unsupported|non-?zero|bad|wrong|broken|unavailable|disallowed|prohibited|overflow|dead|crash(?:ed)?)\b/i;
+
+/**
+ * True for a word of the error vocabulary (`refused`, `reset`, `denied`, `timeout`, `full`…): it names the kind of a
+ * failure, never a value.
+ * @example isErrorWord('refused') // true
+ */
+export function isErrorWord(word: string): boolean {
+  return ERROR_WORDS.test(word) || KIND_WORDS.test(word);
+}
+
+/** Words that name how something failed without saying it failed. */
+const KIND_WORDS = /^(?:reset|closed|lost|full|busy|locked|exists|empty|stale|hung|blocked|read-only|readonly|offline|down|stopped|inactive|disabled|expired|revoked)$/i;
 
 /** Strength of a line's content (step 3 of the module comment); -1 for a line that carries no error (step 2). */
 export function lineStrength(content: string, raw: string): number {
@@ -132,8 +150,13 @@ export function lineStrength(content: string, raw: string): number {
   if (LEVEL.test(content) || LEVEL_WORD_UPPER.test(content) || PROGRAM_LEVEL.test(content)) return 3;
   if (NOT_ERROR_LEVEL.test(content) || NOT_ERROR_LEVEL_UPPER.test(content)) return 0;
   const words = ERROR_WORDS.test(content);
-  if (words && DIAGNOSTIC.test(content)) return 2;
-  return words ? 1 : 0;
+  const diagnostic = DIAGNOSTIC.test(content);
+  // A line that only reports a child's exit status says less than the line that says why.
+  if (STATUS_REPORT.test(content) && !ERROR_WORDS.test(content.replace(STATUS_REPORT, ''))) return 0.5;
+  if (words && diagnostic) return 2;
+  if (words) return 1;
+  // `prog: message` is how a command states its error (GNU's convention), even without an error word; below one with.
+  return diagnostic && COMMAND_DIAGNOSTIC.test(content) ? 0.75 : 0;
 }
 
 /**
@@ -200,7 +223,7 @@ const ERRORISH_STEMS = [
   'not ', 'no such', 'exist', 'timed', 'timeout', 'killed', 'abort', 'terminat', 'unreachable', 'exceeded', 'out of memory',
   'no space', 'too many', 'unexpected', 'corrupt', 'mismatch', 'conflict', 'expired', 'rejected', 'violat', 'segmentation',
   'undefined', 'unrecogni', 'unsupported', 'zero', 'bad', 'wrong', 'broken', 'unavailable', 'disallowed', 'prohibited',
-  'overflow', 'dead', 'crash', 'caused by', 'unhandled', 'uncaught', ' : ',
+  'overflow', 'dead', 'crash', 'caused by', 'unhandled', 'uncaught', ' : ', 'status',
 ];
 
 /** An alternation of words factored by their first characters (`a(?:bort|lert)|…`), which a regex engine scans much faster. */
@@ -216,7 +239,7 @@ function factored(words: readonly string[]): string {
   return alternatives.join('|') + (empty ? '|' : '');
 }
 
-const ERRORISH = new RegExp(`${factored(ERRORISH_STEMS)}|^[EF]:`, 'gim');
+const ERRORISH = new RegExp(`${factored(ERRORISH_STEMS)}|^[EF]:|^(?:[a-z][\\w.+-]*|[./~][\\w./+-]*)(?:\\[\\d+\\])?:\\s`, 'gim');
 const PYTHON_FRAME = /^\s*File "[^"]*", line \d+/;
 const LOCATION = /^\S+:\d+(?::\d+)?$/;
 
@@ -270,7 +293,15 @@ export function findErrorLines(lines: readonly string[], max = 3): ErrorLine[] {
   for (let k = errorish.length - 1; k >= 0; k--) {
     const i = errorish[k] ?? 0;
     const r = readLine(lines, cut, i);
-    if (r.strength >= 1) picked.push({ line: i, ...r });
+    if (r.strength <= 0) continue;
+    // Lines that repeat the level prefix of the line above (`npm error …`, `E: …`) go on stating the same error: the
+    // first of them says what it is, the rest give details.
+    const prefix = LEVEL_PREFIX.exec(r.content)?.[0];
+    if (prefix !== undefined && r.strength >= 2 && i > 0 && (lines[i - 1] ?? '').slice(cut[i - 1] ?? 0).trim().startsWith(prefix)) r.strength = 1;
+    // A stated error that ends in a colon is a heading: its message is the next line (Rust's panic, `Error:`).
+    const next = r.strength >= 2 && r.content.endsWith(':') ? readLine(lines, cut, i + 1) : undefined;
+    if (next && next.content !== '' && next.strength >= 0) r.content = `${r.content} ${next.content}`;
+    picked.push({ line: i, ...r });
   }
   if (picked.length === 0) {
     for (let i = lines.length - 1; i >= 0; i--) {
@@ -279,15 +310,30 @@ export function findErrorLines(lines: readonly string[], max = 3): ErrorLine[] {
     }
     return [];
   }
-  // Strongest first, later first among equals (the loop above went backwards, and the sort is stable).
+  // Strongest first, later first among equals (the loop above went backwards, and the sort is stable); a line printed
+  // again (a retried step) counts once.
   picked.sort((a, b) => b.strength - a.strength);
-  return picked.slice(0, max);
+  const seen = new Set<string>();
+  return picked.filter((p) => {
+    const same = p.content.replace(/\d+/g, '0');
+    if (seen.has(same)) return false;
+    seen.add(same);
+    return true;
+  }).slice(0, max);
 }
+
+/** Private-use characters that hold the place of a masked path while the other masks run. */
+const PATH_MARK = 0xe100;
+const PATH_MARKS = /\ue100[\ue101-\ue8ff]/g;
 
 /** A shell's prefix of its diagnostics: `<script>: line N: ` (bash), `<script>: N: ` (dash), `zsh:N: `. */
 const SHELL_PREFIX = /^[\w./+-]+:(?:\s+line)?\s*\d+:\s+/;
+/** A step counter in front: `[2/3] `, `attempt 2/5: `, `(3/4) `, `step 2 of 3: `. */
+const STEP_COUNTER = /^(?:(?:attempt|step|try|retry|stage|task)\s+)?[[(]?\d+\s*(?:\/|of)\s*\d+[\])]?:?\s+/i;
+/** A shell's report of a job a signal ended: `28325 Killed   <the command>` (the command is the script's text). */
+const JOB_REPORT = /^\d+\s+(Killed|Terminated|Aborted|Hangup|Interrupt|Quit|Alarm clock|Segmentation fault|Bus error|Illegal instruction|Floating point exception|User defined signal \d|Broken pipe)(?:\s+\(core dumped\))?\s+\S.*$/;
 /** A quoted value: '…', "…", `…`, ‘…’, “…” of at most three words and 100 characters (a longer quote is a message). */
-const QUOTED = /'[^'\s]{1,100}(?: [^'\s]+){0,2}'|"[^"\s]{1,100}(?: [^"\s]+){0,2}"|`[^`'\s]{1,100}(?: [^`'\s]+){0,2}['`]|‘[^’\s]{1,100}(?: [^’\s]+){0,2}’|“[^”\s]{1,100}(?: [^”\s]+){0,2}”/g;
+const QUOTED = /(?<!\w)'[^'\s]{0,100}(?: [^'\s]+){0,2} ?'|"[^"\s]{0,100}(?: [^"\s]+){0,2} ?"|(?<!\w)`[^`'\s]{0,100}(?: [^`'\s]+){0,2}['`]|‘[^’\s]{0,100}(?: [^’\s]+){0,2}’|“[^”\s]{0,100}(?: [^”\s]+){0,2}”/g;
 /** A path of at least two segments, or an absolute one. */
 const PATH = /(?<![\w.:/<>*~-])(?:~|\.{1,2})?(?:\/[\w.@+~%<>*-]+){2,}\/?|(?<![\w.:/<>*~-])\/[\w.@+~%-]+|\b[A-Za-z]:\\[^\s"'<>|:*?]+/g;
 
@@ -312,8 +358,17 @@ function maskPath(path: string): string {
  * @example errorTemplate("KeyError: 'region'") // "KeyError: '<*>'"
  */
 export function errorTemplate(content: string): string {
-  let s = content.replace(SHELL_PREFIX, '');
-  s = maskVariables(s.replace(QUOTED, (q) => `${q[0] ?? ''}${WILDCARD}${q[q.length - 1] ?? ''}`));
-  if (s.includes('/') || s.includes(':\\')) s = s.replace(PATH, maskPath);
-  return s;
+  let s = content.replace(SHELL_PREFIX, '').replace(STEP_COUNTER, '').replace(JOB_REPORT, '$1');
+  s = s.replace(QUOTED, (q) => `${q[0] ?? ''}${WILDCARD}${q[q.length - 1] ?? ''}`);
+  // Paths are read before the other masks (which would take a digit-bearing file name, extension and all), and stand
+  // aside as private-use characters while those run.
+  const paths: string[] = [];
+  if (s.includes('/') || s.includes(':\\')) {
+    s = s.replace(PATH, (path) => {
+      paths.push(maskPath(path));
+      return String.fromCharCode(PATH_MARK, PATH_MARK + paths.length);
+    });
+  }
+  s = maskVariables(s);
+  return paths.length === 0 ? s : s.replace(PATH_MARKS, (m) => paths[m.charCodeAt(1) - PATH_MARK - 1] ?? WILDCARD);
 }

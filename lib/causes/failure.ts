@@ -11,7 +11,8 @@
  * {@link CauseGrouper.finish}. The aggregation (lib/summary/aggregate.ts) keeps the per-group bookkeeping and merges
  * the groups whose final keys are equal.
  */
-import { errorTemplate, findErrorLines, outputLines } from './errorline';
+import { errorTemplate, findErrorLines, isErrorWord, outputLines } from './errorline';
+import { WILDCARD } from './masking';
 import { OVERFLOW, TemplateMiner } from './miner';
 import { maskSecrets } from './secrets';
 import { causeKey, clipWords, memoizeText } from './signature';
@@ -117,14 +118,16 @@ function exampleOf(lines: readonly string[], lineOf: readonly number[], maxBytes
  * The {@link FailureText} of an output. Its lines are read as printed; secrets are masked in every text taken from it
  * before it is mined or kept: each candidate line with the lines above it as context, the example as a whole.
  */
-function readOutput(output: string, maskTemplate: (content: string) => string): FailureText {
+function readOutput(output: string, maskTemplate: (content: string) => string, truncated = false): FailureText {
   const { printed, read } = outputLines(output);
-  const found = findErrorLines(read);
+  // An output the API cut ends in the middle of a line: that piece says nothing.
+  const found = findErrorLines(truncated && !output.endsWith('\n') ? read.slice(0, -1) : read);
   const candidates = found.map((f) => {
     const raw = maskedLine(read, f.line);
     // The header (a timestamp, a host) holds no secret: the masked line's content is what follows it, as a rule.
     const header = (read[f.line] ?? '').slice(0, f.header);
-    const content = raw.startsWith(header) ? raw.slice(header.length).trim() : maskedLine(read, f.line, f.content);
+    const own = raw.startsWith(header) ? raw.slice(header.length).trim() : undefined;
+    const content = own !== undefined && f.content === (read[f.line] ?? '').slice(f.header).trim() ? own : maskedLine(read, f.line, f.content);
     return { template: maskTemplate(content), strength: f.strength, raw: clipWords(raw.trim(), RAW_LINE_CHARS) };
   });
   const lineOf = found.map((f) => f.line);
@@ -201,8 +204,8 @@ function exitCodeOf(outputs: unknown): unknown {
 
 /** Reads failures' texts; one per aggregation (it remembers the templates of the lines that repeat). */
 export interface FailureReader {
-  /** An ECS record: its `ErrorInfo` (read only when the output is empty) and `Output`. */
-  ecs(errorInfo: string, output: string): FailureText;
+  /** An ECS record: its `ErrorInfo` (read only when the output is empty) and `Output` (`truncated`: the API cut its end, `Dropped` > 0). */
+  ecs(errorInfo: string, output: string, truncated?: boolean): FailureText;
   /** An OOS record: the linked failed child's `StatusMessage` (undefined when none) and the record's `Outputs`. */
   oos(statusMessage: string | undefined, outputs: unknown): FailureText;
 }
@@ -216,8 +219,8 @@ export interface FailureReader {
 export function createFailureReader(): FailureReader {
   const maskTemplate = memoizeText(errorTemplate);
   return {
-    ecs(info, output) {
-      return readOutput(output.trim() === '' ? info : output, maskTemplate);
+    ecs(info, output, truncated = false) {
+      return output.trim() === '' ? readOutput(info, maskTemplate) : readOutput(output, maskTemplate, truncated);
     },
     oos(statusMessage, outputsValue) {
       const outputs = jsonText(outputsValue)
@@ -282,7 +285,7 @@ export class CauseGrouper {
   constructor(options: GrouperOptions = {}) {
     this.maxGroups = options.maxGroups ?? 5000;
     // Up to three candidates per failure; the miner's bound keeps its memory flat whatever the archive holds.
-    this.miner = new TemplateMiner({ maxGroups: this.maxGroups * 4 });
+    this.miner = new TemplateMiner({ maxGroups: this.maxGroups * 4, maskedWordsVary: false });
   }
 
   /** Distinct causes that did not fit under `maxGroups` (each counted once). */
@@ -338,19 +341,32 @@ export class CauseGrouper {
         link(t[b] ?? '', t[a] ?? '', g.count);
       }
     });
-    const degree = new Map<string, number>();
-    for (const [t, m] of together) degree.set(t, [...m.values()].filter((n) => n >= 2).length);
-    const boilerplate = (t: string): boolean => {
-      const d = degree.get(t) ?? 0;
-      if (d < 2) return false;
-      for (const [o, n] of together.get(t) ?? []) if (n >= 2 && (degree.get(o) ?? 0) > d) return false;
-      return true;
-    };
-    const causes = this.groups.map((g, i): Cause => {
+    // Peeled like an onion: the biggest hubs first (a `trap` trailer beside every cause), then the hubs that show
+    // once those are gone (a tool's own trailer beside its few causes).
+    const hubs = new Set<string>();
+    const degree = (t: string) => [...(together.get(t) ?? [])].filter(([o, n]) => n >= 2 && !hubs.has(o)).length;
+    for (;;) {
+      const found: string[] = [];
+      for (const t of together.keys()) {
+        if (hubs.has(t)) continue;
+        const d = degree(t);
+        if (d < 2) continue;
+        if ([...(together.get(t) ?? [])].every(([o, n]) => n < 2 || hubs.has(o) || degree(o) <= d)) found.push(t);
+      }
+      if (found.length === 0) break;
+      for (const t of found) hubs.add(t);
+    }
+    const boilerplate = (t: string): boolean => hubs.has(t);
+    const chosen = this.groups.map((_g, i): [number, string] => {
       const t = templates[i] ?? [];
       let line = t.findIndex((x) => x !== '' && !boilerplate(x));
       if (line < 0) line = t.findIndex((x) => x !== '');
-      const template = line < 0 ? '' : (t[line] ?? '');
+      return [line, line < 0 ? '' : (t[line] ?? '')];
+    });
+    const general = generalise(new Set(chosen.map(([, template]) => template)));
+    const causes = this.groups.map((g, i): Cause => {
+      const [line, own] = chosen[i] ?? [-1, ''];
+      const template = general.get(own) ?? own;
       return { key: causeKey(g.status, g.errorCode, g.exitCode, template), signature: template, title: template, line };
     });
     return (id) => {
@@ -359,6 +375,60 @@ export class CauseGrouper {
       return cause;
     };
   }
+}
+
+/**
+ * A word that names a kind of failure rather than a value, kept even where templates differ only in it: one holding
+ * digits and perhaps capitals (a code: `404`, `E404`, `(HY000)`; not `uuidv4`, a name), a path (its root and file type are what the template kept of it), a
+ * bracketed one (`[ERR_INVALID_ARG_TYPE]`), an upper-case code without an underscore (`ENOENT`, `EACCES`), a word of
+ * the error vocabulary (`refused` against `reset`: {@link isErrorWord}).
+ */
+function namesAKind(word: string): boolean {
+  const bare = word.replace(/[:,;.!?]+$/, '');
+  return /^\W*[A-Z]*\d[A-Z\d]*\W*$/.test(bare) || /^[/~.]|[/\\]/.test(bare) || /^[[(].*[\])]$/.test(bare) || /^[A-Z][A-Z]{2,}$/.test(bare) || isErrorWord(bare);
+}
+
+/**
+ * Values that vary at one position of otherwise equal templates are variables, digits or not (`logger is not defined`,
+ * `uuidv4 is not defined`): templates of at least three words that differ in one word only, neither of which names a
+ * kind of failure ({@link namesAKind}), are one template with `<*>` there. Returns the template each one becomes.
+ */
+function generalise(templates: ReadonlySet<string>): Map<string, string> {
+  const list = [...templates].filter((t) => t !== '');
+  const words = list.map((t) => t.split(' '));
+  const parent = list.map((_, i) => i);
+  const find = (i: number): number => {
+    let r = i;
+    while (parent[r] !== r) r = parent[r] ?? r;
+    return r;
+  };
+  // Templates with the same words but at position p, by (length, p, the other words). A position is a variable when
+  // at least two of its words are values (a `<*>` counts as one); then all of them join (`SHARD` beside `APP_ENV`).
+  const buckets = new Map<string, number[]>();
+  words.forEach((w, i) => {
+    if (w.length < 3) return;
+    w.forEach((_word, p) => {
+      const key = `${w.length}\u0000${p}\u0000${[...w.slice(0, p), ...w.slice(p + 1)].join(' ')}`;
+      buckets.set(key, [...(buckets.get(key) ?? []), i]);
+    });
+  });
+  for (const [key, members] of buckets) {
+    if (members.length < 2) continue;
+    const p = Number(key.split('\u0000')[1]);
+    const values = members.filter((m) => !namesAKind(words[m]?.[p] ?? ''));
+    if (values.length < 2) continue;
+    for (const i of members.slice(1)) parent[find(i)] = find(members[0] ?? i);
+  }
+  const byRoot = new Map<number, number[]>();
+  list.forEach((_, i) => byRoot.set(find(i), [...(byRoot.get(find(i)) ?? []), i]));
+  const out = new Map<string, string>();
+  for (const members of byRoot.values()) {
+    if (members.length < 2) continue;
+    const first = words[members[0] ?? 0] ?? [];
+    const merged = first.map((word, p) => (members.every((m) => words[m]?.[p] === word) ? word : WILDCARD)).join(' ');
+    for (const m of members) out.set(list[m] ?? '', merged);
+  }
+  return out;
 }
 
 export { OVERFLOW };

@@ -35,6 +35,12 @@ export interface MinerOptions {
   maxChildren?: number;
   /** Words mined per message; the rest is joined into the last word. @default 64 */
   maxWords?: number;
+  /**
+   * Whether a position where two different words both hold a masked value is a variable at once (Brain's rule). The
+   * error-line grouper turns it off: there a masked word keeps what says something about the failure (a path's root
+   * and file type: `/etc/<*>.toml` against `/usr/<*>`). @default true
+   */
+  maskedWordsVary?: boolean;
 }
 
 /** A Drain template: its words (`<*>` where messages differed) and what was seen at each differing position. */
@@ -102,6 +108,7 @@ export class TemplateMiner {
   private readonly depth: number;
   private readonly maxChildren: number;
   private readonly maxWords: number;
+  private readonly maskedWordsVary: boolean;
 
   constructor(options: MinerOptions = {}) {
     this.maxGroups = options.maxGroups ?? 5000;
@@ -110,6 +117,7 @@ export class TemplateMiner {
     this.depth = options.depth ?? 2;
     this.maxChildren = options.maxChildren ?? 100;
     this.maxWords = options.maxWords ?? 64;
+    this.maskedWordsVary = options.maskedWordsVary ?? true;
   }
 
   /** Groups now (merged ones not counted). */
@@ -137,7 +145,7 @@ export class TemplateMiner {
         if (current !== WILDCARD) {
           if (current !== word) {
             template.words[i] = WILDCARD;
-            if (bothValues(current, word)) {
+            if (this.maskedWordsVary && bothValues(current, word)) {
               template.seen.set(i, null);
               variablesAdded = true;
             } else template.seen.set(i, new Map([[current, template.count], [word, 1]]));

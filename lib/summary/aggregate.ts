@@ -433,7 +433,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
 
   /** A failed record's texts, read by the causes' reader (ECS: `ErrorInfo`, `Output`; OOS: the linked child's `StatusMessage`, `Outputs`). */
   const failureText = (r: Record<string, unknown>, v: RecordView): FailureText => {
-    if (source === 'ecs') return reader.ecs(str(r.ErrorInfo), str(r.Output));
+    if (source === 'ecs') return reader.ecs(str(r.ErrorInfo), str(r.Output), v.dropped > 0);
     const text = reader.oos(children.get(v.id)?.statusMessage, r.Outputs);
     if (text.errorCode) v.errorCode = text.errorCode;
     v.exitCode = text.exitCode ?? null;

@@ -59,6 +59,17 @@ describe('findErrorLines: where the error line stands', () => {
     ['an error word when nothing says more, over a later status line', 'connecting\nconnect to 10.0.0.5 port 22 failed: Connection refused\ndone\n', 'connect to 10.0.0.5 port 22 failed: Connection refused'],
     ['the last line when no line holds an error word', 'step 1\nstep 2 of 3: waiting for lock\n', 'step 2 of 3: waiting for lock'],
     ['a warning is not the error', 'E: Package foo has no installation candidate\nW: Some index files failed to download.\n', 'E: Package foo has no installation candidate'],
+    [
+      'a heading that ends in a colon takes its message from the next line (Rust)',
+      "thread 'main' (4242) panicked at src/main.rs:7:66:\ncalled `Option::unwrap()` on a `None` value\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n",
+      "thread 'main' (4242) panicked at src/main.rs:7:66: called `Option::unwrap()` on a `None` value",
+    ],
+    [
+      'the first line of a block under one level prefix states the error, the rest are details',
+      'npm error Missing script: "bundle"\nnpm error\nnpm error To see a list of scripts, run:\nnpm error   npm run\nnpm error A complete log of this run can be found in: /root/.npm/_logs/x-debug-0.log\n',
+      'npm error Missing script: "bundle"',
+    ],
+    ["a command's diagnostic without an error word, over a child's exit status", 'gzip: stdin: not in gzip format\ntar: Child returned status 1\n', 'gzip: stdin: not in gzip format'],
   ])('%s', (_what, output, expected) => {
     // Prepare: the output above; Act
     const line = errorLine(output);
@@ -94,6 +105,18 @@ describe('findErrorLines: where the error line stands', () => {
     expect(ga?.key).not.toBe(gb?.key);
   });
 
+  it("drops the cut last line of an output the API truncated", () => {
+    // Prepare: an output cut in the middle of a line
+    const reader = createFailureReader();
+    const output = 'processed batch 1/9 (rows=12)\nprocessed batch 2/9 (rows=7)\npro';
+    // Act
+    const cut = reader.ecs('', output, true).candidates[0]?.template;
+    const whole = reader.ecs('', output, false).candidates[0]?.template;
+    // Assess
+    expect(cut).toBe('processed batch <*>/9 (rows=<*>)');
+    expect(whole).toBe('pro');
+  });
+
   it('ranks by strength: a stated error over an error word over plain text', () => {
     expect(lineStrength('KeyError: x', 'KeyError: x')).toBe(3);
     expect(lineStrength('curl: (7) Failed to connect', 'curl: (7) Failed to connect')).toBe(2);
@@ -107,6 +130,9 @@ describe('findErrorLines: where the error line stands', () => {
 
 describe('errorTemplate: what of an error line is mined', () => {
   it.each([
+    ['a step counter in front is status', '[2/3] check-env', 'check-env'],
+    ['a step counter with a word', 'attempt 2/5: check-env', 'check-env'],
+    ["a shell's job report keeps the signal, not the script's command", '28325 Killed                  ( echo "waiting"; timeout -s KILL 0.4 tail -f /dev/null )', 'Killed'],
     ['the shell script prefix goes: the same error from two scripts is one template', '/tmp/a.sh: line 12: jq: command not found', 'jq: command not found'],
     ['dash prefix', 'sh: 1: jq: not found', 'jq: not found'],
     ['quoted values are variables', "KeyError: 'region'", "KeyError: '<*>'"],
@@ -152,6 +178,29 @@ describe('CauseGrouper: one cause per error line, decided over the whole invocat
     expect(titles).toEqual(new Set(['Caused by: ConnectionError: timed out after <*>', 'Caused by: PermissionError: /data/<*> is read-only']));
   });
 
+  it('peels trailers in layers: a script trailer beside every cause, then a tool trailer beside its few', () => {
+    // Prepare: tar's own trailer follows its two causes; the script's trap trailer follows every cause
+    const trap = (code: number) => `cleaning up\nstep 'deploy' failed with exit code ${code}\n`;
+    const outputs: string[] = [];
+    for (let n = 0; n < 3; n++) {
+      outputs.push(`tar (child): /srv/r-${n}.tgz: Cannot open: No such file or directory\ntar: Error is not recoverable: exiting now\n${trap(2)}`);
+      outputs.push(`gzip: stdin: not in gzip format\ntar: Error is not recoverable: exiting now\n${trap(2)}`);
+      outputs.push(`curl: (6) Could not resolve host: h${n}.example.com\n${trap(6)}`);
+      outputs.push(`E: Unable to locate package p${n}x\n${trap(100)}`);
+    }
+    // Act
+    const titles = new Set(group(outputs).map((c) => c.title));
+    // Assess
+    expect(titles).toEqual(
+      new Set([
+        'tar (child): /srv/<*>.tgz: Cannot open: No such file or directory',
+        'gzip: stdin: not in gzip format',
+        'curl: (<*>) Could not resolve host: <*>',
+        'E: Unable to locate package <*>',
+      ]),
+    );
+  });
+
   it('a line that stands beside one error line only is not boilerplate', () => {
     // Prepare: one cause whose output always holds the same two error lines
     const outputs = Array.from({ length: 5 }, (_, n) => `error: build ${n} failed\nfatal: out of disk space`);
@@ -170,6 +219,22 @@ describe('CauseGrouper: one cause per error line, decided over the whole invocat
     const causes = group(outputs);
     // Assess
     expect(new Set(causes.map((c) => c.key)).size).toBe(1);
+  });
+
+  it('never takes a word of the error vocabulary, a code or a path for a value', () => {
+    // Prepare: templates that differ in one word each, which names the kind of failure
+    const outputs = [
+      ...Array.from({ length: 3 }, () => 'Error: connection refused by upstream'),
+      ...Array.from({ length: 3 }, () => 'Error: connection reset by upstream'),
+      ...Array.from({ length: 3 }, () => 'npm ERR! code E404'),
+      ...Array.from({ length: 3 }, () => 'npm ERR! code ENOENT'),
+      ...Array.from({ length: 3 }, () => 'bash: /etc/app/agent.toml: No such file or directory'),
+      ...Array.from({ length: 3 }, () => 'bash: /usr/local/bin/agent: No such file or directory'),
+    ];
+    // Act
+    const keys = new Set(group(outputs).map((c) => c.key));
+    // Assess
+    expect(keys.size).toBe(6);
   });
 
   it('keeps look-alike causes apart: different messages, different exit codes', () => {

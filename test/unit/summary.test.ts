@@ -253,14 +253,14 @@ describe('summarizeArchive (ECS)', () => {
     const long = `step ${'x'.repeat(3000)}\n`;
     await writeArchive(store, {
       ref: ECS,
-      records: ['alpha', 'beta', 'alpha'].map((cause, n) =>
-        ecsRecord({ InstanceId: instanceId(n), InvocationStatus: 'Failed', ExitCode: 1, ErrorInfo: 'The command execution exit code is not zero.', Output: `${long}Error: cause ${cause}\n` }),
+      records: ['disk full', 'certificate expired', 'disk full'].map((cause, n) =>
+        ecsRecord({ InstanceId: instanceId(n), InvocationStatus: 'Failed', ExitCode: 1, ErrorInfo: 'The command execution exit code is not zero.', Output: `${long}Error: ${cause}\n` }),
       ),
     });
     const s = await summarize(store);
     expect(s.groups.map((g) => [g.count, g.title])).toEqual([
-      [2, 'Error: cause alpha'],
-      [1, 'Error: cause beta'],
+      [2, 'Error: disk full'],
+      [1, 'Error: certificate expired'],
     ]);
     expect(s.groups[0]?.signature.length).toBeLessThanOrEqual(400);
   });
