@@ -9,6 +9,15 @@
  *
  * `--also <folder>` scores further labelled data sets of the same format with the same configuration (a check that
  * the grouping is not fitted to the first ones) and writes one sentence with their average; their data is not copied.
+ *
+ * Beside Loghub-2k, the real command outputs of `bench/data/real-outputs.jsonl.gz` (and its hold-out set), made by
+ * `bench/real-outputs/make.ts`, go through the product's own path (`bench/real-outputs/score.ts`): GA with one
+ * invocation per script shape and with all shapes in one invocation, groups against the truth, groups that mix two
+ * true causes, two baselines, and results/s for 2 KB outputs; written between the `bench:causes-real` markers.
+ *
+ *   [--real <file.jsonl.gz>] [--holdout <file.jsonl.gz>] [--no-real] [--verbose-real]
+ *
+ * `--verbose-real` lists the main set's split and mixed causes with titles (never the hold-out's texts).
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -16,6 +25,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TemplateMiner } from '../lib/causes/miner';
 import { prepareMessage } from '../lib/causes/signature';
+import { groupingAccuracy } from './grouping';
+import { realOutputSection, scoreRealOutputs } from './real-outputs/report';
 
 const START = '<!-- bench:causes:start -->';
 const END = '<!-- bench:causes:end -->';
@@ -26,6 +37,10 @@ const { values } = parseArgs({
     also: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
+    real: { type: 'string', default: join(__dirname, 'data', 'real-outputs.jsonl.gz') },
+    holdout: { type: 'string', default: join(__dirname, 'data', 'real-outputs-holdout.jsonl.gz') },
+    'no-real': { type: 'boolean', default: false },
+    'verbose-real': { type: 'boolean', default: false },
   },
 });
 
@@ -51,24 +66,6 @@ interface Row {
   cpuMs: number;
   /** Wall-clock time, ms (longer than the CPU time when other processes share the cores). */
   wallMs: number;
-}
-
-/** Grouping Accuracy: the share of messages whose predicted group is exactly their ground-truth group. */
-export function groupingAccuracy(predicted: readonly (number | string)[], truth: readonly string[]): number {
-  const truthSize = new Map<string, number>();
-  for (const t of truth) truthSize.set(t, (truthSize.get(t) ?? 0) + 1);
-  const members = new Map<number | string, number[]>();
-  predicted.forEach((p, i) => {
-    const list = members.get(p);
-    if (list) list.push(i);
-    else members.set(p, [i]);
-  });
-  let correct = 0;
-  for (const list of members.values()) {
-    const first = truth[list[0] ?? 0] ?? '';
-    if (list.every((i) => truth[i] === first) && truthSize.get(first) === list.length) correct += list.length;
-  }
-  return truth.length === 0 ? 1 : correct / truth.length;
 }
 
 function load(file: string): { contents: string[]; truth: string[] } {
@@ -234,3 +231,21 @@ if (!values['no-write']) {
   writeFileSync(file, next);
 }
 console.log(`\nbench:causes: ${verdict.join('; ')} (${results.length} data sets${values['no-write'] ? '' : ', BENCHMARKS.md updated'})`);
+
+/** The real command outputs (`bench/real-outputs/`): table, verdict and, unless `--no-write`, BENCHMARKS.md. */
+async function realOutputs(): Promise<void> {
+  const real = await scoreRealOutputs({ main: resolve(values.real), holdout: resolve(values.holdout), verbose: values['verbose-real'] });
+  console.log(`\n${real.table.join('\n')}`);
+  if (!values['no-write']) {
+    const file = join(__dirname, '..', 'BENCHMARKS.md');
+    writeFileSync(file, realOutputSection(readFileSync(file, 'utf8'), real));
+  }
+  console.log(`\nbench:causes (real outputs): ${real.verdict.join('; ')}${values['no-write'] ? '' : ' (BENCHMARKS.md updated)'}`);
+}
+
+if (!values['no-real']) {
+  realOutputs().catch((err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exit(1);
+  });
+}
