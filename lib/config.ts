@@ -127,17 +127,38 @@ export function readUrl(options: ReadUrlOptions): string | undefined {
   return raw;
 }
 
+/**
+ * How a variable is read, with its default as a value: {@link loadConfig} reads it with this rule and the docs' table
+ * prints the same default, so no default is written twice.
+ */
+export type ConfigRule =
+  | { kind: 'int'; default?: number; min: number; max: number }
+  | { kind: 'ratio'; default: number }
+  | { kind: 'enum'; values: readonly string[]; default: string }
+  | { kind: 'string'; default: string };
+
 /** One documented environment variable (docs/configuration.md's table is generated from this list: scripts/config-table.ts). */
 export interface ConfigVariable {
   name: string;
   meaning: string;
-  /** The default in words, or `null` when there is none. */
-  default: string | null;
+  /**
+   * The default in words, for a variable whose default is not a value of its `rule` (computed, or someone else's);
+   * `null` when there is none. Leave it out when the rule holds the default.
+   */
+  default?: string | null;
+  /** How {@link loadConfig} reads it (its default included), for the variables read by value. */
+  rule?: ConfigRule;
   required: boolean;
 }
 
+/** The default of a variable as the docs print it: its rule's value, else its words; `null` when there is none. */
+export function defaultInWords(v: ConfigVariable): string | null {
+  if (v.rule?.default !== undefined) return String(v.rule.default);
+  return v.default ?? null;
+}
+
 /** Every environment variable the project reads, in the order docs/configuration.md lists them. */
-export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
+const VARIABLES = [
   {
     name: 'ARCHIVE_URL',
     meaning: 'Where archives are written: `oss://<bucket>/<prefix>` in the cloud, `file:///abs/dir` locally.',
@@ -207,13 +228,13 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
   {
     name: 'API_TIMEOUT_MS',
     meaning: 'Connect and read timeout of each OOS/ECS API request, in milliseconds (100–120000).',
-    default: '10000',
+    rule: { kind: 'int', default: 10_000, min: 100, max: 120_000 },
     required: false,
   },
   {
     name: 'API_MAX_ATTEMPTS',
     meaning: 'Attempts per API call, including the first (1–20); retries use full-jitter exponential backoff.',
-    default: '6',
+    rule: { kind: 'int', default: 6, min: 1, max: 20 },
     required: false,
   },
   {
@@ -221,6 +242,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
     meaning:
       'An optional hard ceiling on the requests per second one invocation sends to one API (OOS or ECS) in a region. Below it the send rate adapts to the API: no limit until the API throttles, then slower and growing back (0 or unset: no ceiling).',
     default: 'none',
+    rule: { kind: 'int', min: 0, max: 10_000 },
     required: false,
   },
   {
@@ -228,49 +250,50 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
     meaning:
       'Requests per second per API and region that all collectors of the account together should stay under. The sweep gives each collect it starts budget ÷ its concurrency as a ceiling, the event consumer budget ÷ API_BUDGET_SHARES (unset: no budget; each collector adapts to throttling alone).',
     default: 'none',
+    rule: { kind: 'int', min: 1, max: 100_000 },
     required: false,
   },
   {
     name: 'API_BUDGET_SHARES',
     meaning: 'Into how many equal shares the event consumer splits API_ACCOUNT_RATE_BUDGET, one per collect it starts (how many collections may run at once).',
-    default: '16',
+    rule: { kind: 'int', default: 16, min: 1, max: 1_000 },
     required: false,
   },
   {
     name: 'LOG_LEVEL',
     meaning: 'Lowest level logged: debug, info, warn or error.',
-    default: 'info',
+    rule: { kind: 'enum', values: ['debug', 'info', 'warn', 'error'], default: 'info' },
     required: false,
   },
   {
     name: 'ARCHIVE_PART_MAX_RECORDS',
     meaning: 'A part of the archive is closed (at a page boundary) once it holds this many records.',
-    default: '100000',
+    rule: { kind: 'int', default: 100_000, min: 1, max: 10_000_000 },
     required: false,
   },
   {
     name: 'ARCHIVE_PART_MAX_MB',
     meaning: 'A part is closed once its uncompressed NDJSON reaches this many MiB (bounds the collector\'s memory).',
-    default: '32',
+    rule: { kind: 'int', default: 32, min: 1, max: 1024 },
     required: false,
   },
   {
     name: 'ECS_PAGE_CONCURRENCY',
     meaning:
       'Pages of a finished Cloud Assistant invocation (without IncludeHistory) read at once through the legacy PageNumber/PageSize paging, which Alibaba calls about to be deprecated and documents no order for; 1 reads one NextToken page after another. Above 1 the walk checks TotalCount and every InstanceId against the invocation\'s instance count and, on any mismatch, discards what it read and starts over with NextToken; the archive is the same bytes either way (1–16).',
-    default: '1',
+    rule: { kind: 'int', default: 1, min: 1, max: 16 },
     required: false,
   },
   {
     name: 'SUMMARIZE_AFTER_COLLECT',
     meaning: 'What collect does when an archive becomes complete: `inline` (store the summary before answering, aggregated while the walk goes), `async` (invoke the summarize function), `off`.',
-    default: 'inline',
+    rule: { kind: 'enum', values: ['inline', 'async', 'off'], default: 'inline' },
     required: false,
   },
   {
     name: 'SUMMARIZE_FUNCTION_NAME',
     meaning: 'The summarize function invoked when SUMMARIZE_AFTER_COLLECT=async.',
-    default: 'execution-archive-summarize',
+    rule: { kind: 'string', default: 'execution-archive-summarize' },
     required: false,
   },
   {
@@ -282,7 +305,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
   {
     name: 'CLAIM_TTL_SECONDS',
     meaning: 'How long the event consumer\'s per-invocation claim (`_claim.json`) holds before another delivery may take it over.',
-    default: '900',
+    rule: { kind: 'int', default: DEFAULT_CLAIM_TTL_SECONDS, min: 10, max: 86_400 },
     required: false,
   },
   {
@@ -300,7 +323,7 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
   {
     name: 'NOTIFY_FORMAT',
     meaning: '`json` (generic POST) or `dingtalk` (DingTalk robot markdown message).',
-    default: 'json',
+    rule: { kind: 'enum', values: ['json', 'dingtalk'], default: 'json' },
     required: false,
   },
   {
@@ -312,16 +335,48 @@ export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze([
   {
     name: 'NOTIFY_MIN_FAILURES',
     meaning: 'Notify only when at least this many records failed.',
-    default: '1',
+    rule: { kind: 'int', default: 1, min: 0, max: Number.MAX_SAFE_INTEGER },
     required: false,
   },
   {
     name: 'NOTIFY_MIN_FAILURE_RATIO',
     meaning: 'Notify only when at least this share (0–1) of the records failed.',
-    default: '0',
+    rule: { kind: 'ratio', default: 0 },
     required: false,
   },
-] satisfies ConfigVariable[]);
+] as const satisfies readonly ConfigVariable[];
+export const CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze(VARIABLES);
+
+/** The name of a variable of {@link CONFIG_VARIABLES}. */
+type VariableName = (typeof VARIABLES)[number]['name'];
+/** The rule of one variable, as written in the spec (its default's presence included). */
+type RuleOf<N extends VariableName> = Extract<(typeof VARIABLES)[number], { name: N }> extends { rule: infer R } ? R : never;
+/** What reading a variable by its rule gives: a value when the rule has a default, else possibly `undefined`. */
+type ValueOf<N extends VariableName> =
+  RuleOf<N> extends { kind: 'enum'; values: readonly (infer V)[] } ? V
+  : RuleOf<N> extends { default: infer D } ? (D extends number ? number : string)
+  : number | undefined;
+
+/**
+ * Reads a variable with the rule (and the default) the spec gives it.
+ * @throws ConfigError naming the variable when its value breaks the rule.
+ * @example readVariable(process.env, 'API_TIMEOUT_MS') // 10000 when unset
+ */
+export function readVariable<N extends VariableName>(env: NodeJS.ProcessEnv, name: N): ValueOf<N> {
+  const rule = (VARIABLES.find((v) => v.name === name) as ConfigVariable | undefined)?.rule;
+  if (rule === undefined) throw new Error(`${name} has no rule in CONFIG_VARIABLES`);
+  const key = name as string;
+  switch (rule.kind) {
+    case 'int':
+      return readInt({ env, key, min: rule.min, max: rule.max, ...(rule.default === undefined ? {} : { defaultValue: rule.default }) }) as ValueOf<N>;
+    case 'ratio':
+      return readRatio({ env, key, defaultValue: rule.default }) as ValueOf<N>;
+    case 'enum':
+      return readEnum({ env, key, values: rule.values, defaultValue: rule.default }) as ValueOf<N>;
+    case 'string':
+      return readString({ env, key, defaultValue: rule.default }) as ValueOf<N>;
+  }
+}
 
 /**
  * Runtime settings s.yaml gives the collect function: environment variables that Node.js and glibc read as the
@@ -454,8 +509,6 @@ export function readRatio(options: ReadOptions<number> & { defaultValue: number 
   return value;
 }
 
-const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
-
 function optionalEndpoint(env: NodeJS.ProcessEnv, key: string): string | undefined {
   const raw = readString({ env, key });
   return raw === undefined ? undefined : normalizeEndpoint(raw, key);
@@ -479,9 +532,9 @@ function readNotify(env: NodeJS.ProcessEnv): NotifyConfig | undefined {
   if (webhookUrl === undefined) return undefined;
   return {
     webhookUrl,
-    format: readEnum({ env, key: 'NOTIFY_FORMAT', values: ['json', 'dingtalk'], defaultValue: 'json' }),
-    minFailures: readInt({ env, key: 'NOTIFY_MIN_FAILURES', defaultValue: 1, min: 0 }),
-    minFailureRatio: readRatio({ env, key: 'NOTIFY_MIN_FAILURE_RATIO', defaultValue: 0 }),
+    format: readVariable(env, 'NOTIFY_FORMAT'),
+    minFailures: readVariable(env, 'NOTIFY_MIN_FAILURES'),
+    minFailureRatio: readVariable(env, 'NOTIFY_MIN_FAILURE_RATIO'),
     dingtalkSecret: readString({ env, key: 'NOTIFY_DINGTALK_SECRET' }),
   };
 }
@@ -517,19 +570,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     accessKey: readAccessKey(env),
     credentialsProfile: readString({ env, key: 'ALIBABA_CLOUD_PROFILE' }),
     browser: readString({ env, key: 'BROWSER' }),
-    apiTimeoutMs: readInt({ env, key: 'API_TIMEOUT_MS', defaultValue: 10_000, min: 100, max: 120_000 }),
-    apiMaxAttempts: readInt({ env, key: 'API_MAX_ATTEMPTS', defaultValue: 6, min: 1, max: 20 }),
-    apiRateLimit: readInt({ env, key: 'API_RATE_LIMIT_PER_SECOND', min: 0, max: 10_000 }) || undefined,
-    apiAccountBudget: readInt({ env, key: 'API_ACCOUNT_RATE_BUDGET', min: 1, max: 100_000 }),
-    apiBudgetShares: readInt({ env, key: 'API_BUDGET_SHARES', defaultValue: 16, min: 1, max: 1_000 }),
-    logLevel: readEnum({ env, key: 'LOG_LEVEL', values: LOG_LEVELS, defaultValue: 'info' }),
-    partMaxRecords: readInt({ env, key: 'ARCHIVE_PART_MAX_RECORDS', defaultValue: 100_000, min: 1, max: 10_000_000 }),
-    partMaxBytes: readInt({ env, key: 'ARCHIVE_PART_MAX_MB', defaultValue: 32, min: 1, max: 1024 }) * 1024 * 1024,
-    ecsPageConcurrency: readInt({ env, key: 'ECS_PAGE_CONCURRENCY', defaultValue: 1, min: 1, max: 16 }),
-    summarizeAfterCollect: readEnum<SummarizeAfterCollect>({ env, key: 'SUMMARIZE_AFTER_COLLECT', values: ['inline', 'async', 'off'], defaultValue: 'inline' }),
-    summarizeFunctionName: readString({ env, key: 'SUMMARIZE_FUNCTION_NAME', defaultValue: 'execution-archive-summarize' }),
+    apiTimeoutMs: readVariable(env, 'API_TIMEOUT_MS'),
+    apiMaxAttempts: readVariable(env, 'API_MAX_ATTEMPTS'),
+    apiRateLimit: readVariable(env, 'API_RATE_LIMIT_PER_SECOND') || undefined,
+    apiAccountBudget: readVariable(env, 'API_ACCOUNT_RATE_BUDGET'),
+    apiBudgetShares: readVariable(env, 'API_BUDGET_SHARES'),
+    logLevel: readVariable(env, 'LOG_LEVEL'),
+    partMaxRecords: readVariable(env, 'ARCHIVE_PART_MAX_RECORDS'),
+    partMaxBytes: readVariable(env, 'ARCHIVE_PART_MAX_MB') * 1024 * 1024,
+    ecsPageConcurrency: readVariable(env, 'ECS_PAGE_CONCURRENCY'),
+    summarizeAfterCollect: readVariable(env, 'SUMMARIZE_AFTER_COLLECT'),
+    summarizeFunctionName: readVariable(env, 'SUMMARIZE_FUNCTION_NAME'),
     collectFunctionName: readString({ env, key: 'COLLECT_FUNCTION_NAME' }),
-    claimTtlSeconds: readInt({ env, key: 'CLAIM_TTL_SECONDS', defaultValue: DEFAULT_CLAIM_TTL_SECONDS, min: 10, max: 86_400 }),
+    claimTtlSeconds: readVariable(env, 'CLAIM_TTL_SECONDS'),
     fcAccountId: readString({ env, key: 'FC_ACCOUNT_ID' }),
     notify: notify === undefined ? undefined : Object.freeze(notify),
   });

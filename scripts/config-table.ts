@@ -2,7 +2,7 @@
 // `npx tsx scripts/config-table.ts` rewrites it between its markers; test/unit/docs.test.ts fails when it is stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONFIG_VARIABLES } from '../lib/config';
+import { CONFIG_VARIABLES, defaultInWords } from '../lib/config';
 
 export const CONFIG_DOC = join(__dirname, '..', 'docs', 'configuration.md');
 const START = /<!-- config-table:start[^\n]*-->\n/;
@@ -11,7 +11,8 @@ const END = '<!-- config-table:end -->';
 /** The Markdown table, one row per variable. */
 export function configTable(): string {
   const cell = (text: string): string => text.replace(/\|/g, '\\|');
-  const rows = CONFIG_VARIABLES.map((v) => `| \`${v.name}\` | ${cell(v.meaning)} | ${v.default === null ? '—' : cell(v.default)} | ${v.required ? 'yes' : 'no'} |`);
+  const cellOrDash = (text: string | null): string => (text === null ? '—' : cell(text));
+  const rows = CONFIG_VARIABLES.map((v) => `| \`${v.name}\` | ${cell(v.meaning)} | ${cellOrDash(defaultInWords(v))} | ${v.required ? 'yes' : 'no'} |`);
   return ['| variable | meaning | default | required |', '|---|---|---|---|', ...rows].join('\n') + '\n';
 }
 

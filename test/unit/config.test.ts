@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultEndpoint } from '../../lib/cloud/endpoints';
-import { CONFIG_VARIABLES, loadConfig, readBool, readInt, readString, readUrl } from '../../lib/config';
+import { CONFIG_VARIABLES, defaultInWords, loadConfig, readBool, readInt, readString, readUrl, readVariable, type ConfigRule } from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
 
 describe('readers', () => {
@@ -175,5 +175,28 @@ describe('loadConfig', () => {
       expect(names).toContain(key);
     }
     expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('applies, for every variable read by value, the default and the bounds its spec entry gives (the docs print the same)', () => {
+    const withRule = CONFIG_VARIABLES.filter((v) => v.rule !== undefined);
+    expect(withRule.length).toBeGreaterThanOrEqual(15);
+    for (const v of withRule) {
+      const rule = v.rule as ConfigRule;
+      const name = v.name as Parameters<typeof readVariable>[1];
+      expect(readVariable({}, name), v.name).toBe(rule.default);
+      if (rule.default !== undefined) expect(defaultInWords(v)).toBe(String(rule.default));
+      if (rule.kind === 'int') {
+        expect(readVariable({ [v.name]: String(rule.max) }, name)).toBe(rule.max);
+        expect(() => readVariable({ [v.name]: String(rule.min - 1) }, name), v.name).toThrow(new RegExp(v.name));
+      }
+      if (rule.kind === 'enum') expect(() => readVariable({ [v.name]: 'no-such-value' }, name)).toThrow(new RegExp(`${v.name} must be one of ${rule.values.join(', ')}`));
+    }
+    // The parsed configuration carries them: the defaults of a few fields, read through loadConfig.
+    const config = loadConfig({});
+    const spec = (name: string) => CONFIG_VARIABLES.find((v) => v.name === name)?.rule?.default;
+    expect(config.apiTimeoutMs).toBe(spec('API_TIMEOUT_MS'));
+    expect(config.partMaxBytes).toBe(Number(spec('ARCHIVE_PART_MAX_MB')) * 1024 * 1024);
+    expect(config.summarizeAfterCollect).toBe(spec('SUMMARIZE_AFTER_COLLECT'));
+    expect(config.claimTtlSeconds).toBe(spec('CLAIM_TTL_SECONDS'));
   });
 });
