@@ -351,6 +351,11 @@ async function main(): Promise<void> {
       const r = b.peakRssMb / sm.peakRssMb;
       lines.push(`peak RSS at 0 ms, default configuration (inline summary), no runtime flags, ${int(COLLECT_FAILED * 100)} % failed: OOS ${int(big)} ${int(b.peakRssMb)} MB (${fmt(b.ms / 1000)} s, ${fmt((b.cpuMs * 1000) / (b.records ?? 1), 1)} µs/record), OOS ${int(small)} ${int(sm.peakRssMb)} MB`);
       rows.push({ figure: `collect, default configuration, OOS ${int(big / 1000)}k ÷ ${int(small / 1000)}k peak RSS, no runtime flags`, value: `${fmt(r)} (${int(b.peakRssMb)} MB)`, target: '≤ 1.25', verdict: r <= 1.25 ? 'met' : 'not met' });
+      // Where the growth is: the same walk without the inline summary, and with s.yaml's runtime settings.
+      const id = (await admin<{ executionId: string }>('executions', { resources: big, failureRate: COLLECT_FAILED })).executionId;
+      const off = await runWorker(worker, { kind: 'collect', source: 'oos', id, env: envFor(`rss-off-${big}`, { SUMMARIZE_AFTER_COLLECT: 'off' }), bundle: bundle('collect') }, false);
+      const flagged = await runWorker(worker, { kind: 'collect', source: 'oos', id, env: envFor(`rss-flags-${big}`), bundle: bundle('collect') }, true);
+      breakdown.push(`peak RSS, OOS ${int(big)} at 0 ms: ${int(b.peakRssMb)} MB as above; ${int(off.peakRssMb)} MB without the inline summary (no runtime flags); ${int(flagged.peakRssMb)} MB with the inline summary and s.yaml's runtime settings`);
     };
     if (wanted('rss-200k')) await rssRatio(200_000, 20_000);
     if (wanted('rss-oos')) await rssRatio(1_000_000, 10_000);

@@ -387,7 +387,7 @@ export const RUNTIME_VARIABLES: readonly ConfigVariable[] = Object.freeze([
   {
     name: 'NODE_OPTIONS',
     meaning:
-      'Node.js options; s.yaml sets `--max-semi-space-size=4` for collect: V8\'s young generation stops growing at 4 MiB per semi-space instead of 16. V8 grows it by the bytes that survive its scavenges, so it reaches 16 MiB only in long walks, which then hold ~24 MiB more heap than short ones; capped, its scavenges are smaller and more frequent (the bench\'s CPU rows run with it).',
+      'Node.js options; s.yaml sets `--max-semi-space-size=4` for collect: V8\'s young generation stops growing at 4 MiB per semi-space instead of 16. V8 grows it by the bytes that survive its scavenges, so it reaches 16 MiB only in long walks, which then hold ~24 MiB more heap than short ones; capped, its scavenges are smaller and more frequent (the bench\'s CPU rows run with it). collect logs what reached its process at cold start (`cold start: runtime limits`: V8\'s heap limit, which the semi-space cap lowers, and the settings as received).',
     default: 'none (V8 grows the young generation to 16 MiB per semi-space)',
     required: false,
   },

@@ -5,8 +5,11 @@
  */
 import { handleCollectEvent } from '../../lib/collect';
 import { invokerFor } from '../../lib/cloud/invoke';
-import { createRuntime } from '../../lib/runtime';
+import { createRuntime, logColdStart } from '../../lib/runtime';
 import { decodeEvent, type FcContext } from '../../lib/triggers';
+
+// The runtime settings s.yaml gives collect (NODE_OPTIONS, MALLOC_ARENA_MAX) as they reached this process.
+logColdStart('collect');
 
 export const handler = async (event: Buffer, context: FcContext) => {
   const rt = createRuntime(context, { logFields: { fn: 'collect' } });

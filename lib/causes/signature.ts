@@ -99,7 +99,7 @@ export function meaningfulTail(text: string, count = 3, scanChars = 8192, isNois
  * A copy of a string that holds only its own characters. A piece cut from a larger string (`slice`, `split`,
  * `trim`) may keep the whole of it alive in V8; the copy of a concatenation is built anew.
  */
-function ownCopy(text: string): string {
+export function ownCopy(text: string): string {
   return ` ${text}`.slice(1);
 }
 

@@ -14,7 +14,7 @@ import { classifyStatus, ECS_NEVER_RAN } from '../status';
 import { CauseGrouper, createFailureReader, OVERFLOW, type FailureText } from '../causes/failure';
 import { maskSecrets } from '../causes/secrets';
 import { IdSpool, mergeLists, RecordSpool, TRUNCATED_LIST } from './failure-lists';
-import { cleanLine, clip, clipWords } from '../causes/signature';
+import { cleanLine, clip, clipWords, ownCopy } from '../causes/signature';
 
 export { oosMessage } from '../causes/failure';
 
@@ -304,7 +304,9 @@ function resourceTokens(value: unknown, out: Set<string>, depth = 0): void {
     if (t.length <= 256) out.add(t);
     if (!t.includes('-')) return;
     ID_LIKE.lastIndex = 0;
-    for (let m = ID_LIKE.exec(t); m; m = ID_LIKE.exec(t)) out.add(m[0]);
+    // A token is kept in the index: its own copy, never a slice that keeps the child's whole output alive (with
+    // thousands of failed children, their outputs held that way were most of the summary's memory).
+    for (let m = ID_LIKE.exec(t); m; m = ID_LIKE.exec(t)) out.add(t.length > 256 ? ownCopy(m[0]) : m[0]);
     return;
   }
   if (Array.isArray(value)) {
@@ -333,7 +335,7 @@ export function addChild(index: ChildIndex, child: Record<string, unknown>): voi
   {
     const info: ChildInfo = {
       executionId: str(child.ExecutionId),
-      statusMessage: str(child.StatusMessage).slice(0, 8192),
+      statusMessage: ownCopy(str(child.StatusMessage).slice(0, 8192)),
       startDate: str(child.StartDate) || undefined,
       endDate: str(child.EndDate) || undefined,
     };

@@ -41,7 +41,9 @@ describe('configuration docs', () => {
   const documented = new Set(CONFIG_VARIABLES.map((v) => v.name));
 
   it('documents every variable the code reads', () => {
-    const missing = [...variablesRead()].filter((n) => !documented.has(n));
+    // The runtime settings (NODE_OPTIONS, MALLOC_ARENA_MAX) are read only to log what reached the process; their own table documents them.
+    const runtime = new Set(RUNTIME_VARIABLES.map((v) => v.name));
+    const missing = [...variablesRead()].filter((n) => !documented.has(n) && !runtime.has(n));
     expect(missing).toEqual([]);
   });
 
