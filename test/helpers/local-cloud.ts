@@ -25,9 +25,10 @@ export interface TestCloud {
 
 let counter = 0;
 
-export async function startTestCloud(options: { seed?: number } = {}): Promise<TestCloud> {
+/** `now`: the local cloud's clock (simulated tasks finish on it), e.g. test/helpers/event-storm.ts SteppedClock; default the real time. */
+export async function startTestCloud(options: { seed?: number; now?: () => number } = {}): Promise<TestCloud> {
   const dir = await mkdtemp(join(tmpdir(), 'ea-test-'));
-  const cloud = await startLocalCloud({ root: join(dir, 'oss'), seed: options.seed ?? 1 });
+  const cloud = await startLocalCloud({ root: join(dir, 'oss'), seed: options.seed ?? 1, ...(options.now ? { now: options.now } : {}) });
   return {
     cloud,
     dir,

@@ -12,7 +12,7 @@ import { describeInvocationResults } from '../../lib/cloud/ecs';
 import { claimKey, manifestKey, summaryKey, type ArchiveRef } from '../../lib/archive/layout';
 import { readManifest } from '../../lib/archive/reader';
 import { InputError } from '../../lib/errors';
-import { eventConsumerDeps, handleCloudAssistantEvents, type EventConsumerDeps, type EventDeliveryResult } from '../../lib/events';
+import { eventConsumerDeps, handleCloudAssistantEvents, type EventConsumerDeps } from '../../lib/events';
 import { takeoverKey } from '../../lib/archive/claim';
 import { createRuntime } from '../../lib/runtime';
 import { pLimit } from '../../lib/limit';
@@ -21,13 +21,15 @@ import { archivedRecords, fcContext, keysUnder, startTestCloud, type TestCloud }
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { present } from '../helpers/present';
+import { SteppedClock, stormOnSteppedClock } from '../helpers/event-storm';
 
 let t: TestCloud;
 let invoker: FunctionInvoker;
+const clock = new SteppedClock();
 const COLLECT = 'execution-archive-collect';
 
 beforeAll(async () => {
-  t = await startTestCloud({ seed: 7 });
+  t = await startTestCloud({ seed: 7, now: clock.now });
   invoker = createFunctionInvoker({ accountId: ACCOUNT_ID, regionId: 'cn-hangzhou', endpoint: t.cloud.fc.url, credentials: async () => DEMO_KEY });
 });
 afterAll(async () => {
@@ -117,35 +119,26 @@ describe('event storm', () => {
     const data = t.cloud.rpc.data;
     const instances = 2000;
     const fcLimit = pLimit(48); // FC instance concurrency of the event function
-    const deliveries: Promise<EventDeliveryResult>[] = [];
-    let received = 0;
-    let duplicates = 0;
-    let invokeId = '';
-    const deliver = (event: unknown, delayMs: number) => {
-      deliveries.push(
-        new Promise<void>((r) => setTimeout(r, delayMs)).then(() => fcLimit(() => handleCloudAssistantEvents(decodeEvent(bytes(event)), deps(env)))),
-      );
-    };
-    const seen: InstanceFinishedEvent[] = [];
-    const unsubscribe = data.onInstanceFinished((e) => {
-      if (e.invokeId !== invokeId) return;
-      received++;
-      seen.push(e);
-      const event = cloudEvent(e);
-      deliver(event, Math.random() * 300); // shuffled: up to 300 ms of delivery jitter
-      if (Math.random() < 0.1) {
-        duplicates++;
-        deliver(event, 200 + Math.random() * 2500); // EventBridge redelivers the same event id, sometimes late
-      }
-    });
     t.cloud.rpc.stats.reset();
     const started = Date.now();
-    const info = data.simulateRunCommand({ instances, durationMs: 3000, failureRate: 0.1, commandName: 'storm.sh' });
-    invokeId = info.invokeId;
-    while (received < instances) await new Promise((r) => setTimeout(r, 50));
-    unsubscribe();
-    await new Promise((r) => setTimeout(r, 2_800)); // the last late redeliveries are scheduled by now
-    const results = await Promise.all(deliveries);
+    let invokeId = '';
+    // Instances finish over 3 s of the local cloud's clock, moved in steps of 250 ms; deliveries come up to 300 ms
+    // after their instance finished (shuffled), and 10% of the events are delivered again 200 ms to 2.7 s later.
+    const storm = await stormOnSteppedClock({
+      data,
+      clock,
+      seed: 2000,
+      stepMs: 250,
+      jitterMs: 300,
+      duplicateShare: 0.1,
+      lateMs: [200, 2_700],
+      start: () => {
+        invokeId = data.simulateRunCommand({ instances, durationMs: 3000, failureRate: 0.1, commandName: 'storm.sh' }).invokeId;
+        return { total: instances, accept: (e) => e.invokeId === invokeId };
+      },
+      deliver: (e) => fcLimit(() => handleCloudAssistantEvents(decodeEvent(bytes(cloudEvent(e))), deps(env))),
+    });
+    const { results, duplicates, events: seen } = storm;
     await t.cloud.fc.idle();
     const elapsed = Date.now() - started;
     const calls = { ...t.cloud.rpc.stats.byAction };

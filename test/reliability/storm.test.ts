@@ -15,12 +15,13 @@ import { handleCollectEvent, runCollect, type CollectResponse } from '../../lib/
 import { parseCollectRequest } from '../../lib/collect/request';
 import { createFunctionInvoker, type FunctionInvoker } from '../../lib/cloud/invoke';
 import { describeInvocationResults } from '../../lib/cloud/ecs';
-import { eventConsumerDeps, handleCloudAssistantEvents, type EventDeliveryResult } from '../../lib/events';
+import { eventConsumerDeps, handleCloudAssistantEvents } from '../../lib/events';
 import { createRuntime } from '../../lib/runtime';
 import { runSweep, sweepDeps } from '../../lib/sweep';
 import { pLimit } from '../../lib/limit';
 import { decodeEvent } from '../../lib/triggers';
 import { archivedRecords, fcContext, startTestCloud, type TestCloud } from '../helpers/local-cloud';
+import { SteppedClock, stormOnSteppedClock } from '../helpers/event-storm';
 import { addFigures, captureOutput, rememberOutput, scanForSecrets, size } from './figures';
 
 const COLLECT = 'execution-archive-collect';
@@ -28,13 +29,14 @@ const SIZES = [size(3_000, 3_000), size(2_000, 2_000)];
 
 let t: TestCloud;
 let invoker: FunctionInvoker;
+const clock = new SteppedClock();
 let webhook: Server;
 const notifications: Array<{ text: string }> = [];
 let restore: () => void;
 
 beforeAll(async () => {
   restore = captureOutput();
-  t = await startTestCloud({ seed: 23 });
+  t = await startTestCloud({ seed: 23, now: clock.now });
   invoker = createFunctionInvoker({ accountId: ACCOUNT_ID, regionId: 'cn-hangzhou', endpoint: t.cloud.fc.url, credentials: () => Promise.resolve(DEMO_KEY) });
   webhook = createServer((req, res) => {
     let body = '';
@@ -84,43 +86,41 @@ describe('event storm with racing sweeps and direct collects', () => {
     }, { asyncTask: true });
     const consumer = () => eventConsumerDeps(createRuntime(fcContext({ function: { name: 'on-cloud-assistant-event', timeout: 60 } }), { env }), invoker);
     const fcLimit = pLimit(48);
-    const deliveries: Promise<EventDeliveryResult>[] = [];
-    let duplicates = 0;
-    const deliver = (event: unknown, delayMs: number) =>
-      deliveries.push(
-        new Promise<void>((r) => setTimeout(r, delayMs)).then(() => fcLimit(() => handleCloudAssistantEvents(decodeEvent(Buffer.from(JSON.stringify(event))), consumer()))),
-      );
-    const ids = new Set<string>();
-    let received = 0;
-    const unsubscribe = t.cloud.rpc.data.onInstanceFinished((e) => {
-      if (!ids.has(e.invokeId)) return;
-      received++;
-      const event = cloudEvent(e);
-      deliver(event, Math.random() * 400);
-      if (Math.random() < 0.1) {
-        duplicates++;
-        deliver(event, 300 + Math.random() * 3_000);
-      }
-    });
     const sweeps: Promise<unknown>[] = [];
     const sweep = () =>
       sweeps.push(
         runSweep({ triggerTime: new Date().toISOString(), triggerName: 'sweep', payload: '{"lookbackHours":1,"sources":["ecs"]}' }, sweepDeps(createRuntime(fcContext({ function: { name: 'execution-archive-sweep', timeout: 600 } }), { env }), invoker)),
       );
-    const infos = SIZES.map((instances, k) => t.cloud.rpc.data.simulateRunCommand({ instances, durationMs: 4_000, failureRate: 0.1, commandName: `storm-${k}.sh` }));
-    for (const i of infos) ids.add(i.invokeId);
+    let infos: ReturnType<typeof t.cloud.rpc.data.simulateRunCommand>[] = [];
+    let direct: Promise<CollectResponse>[] = [];
     const total = SIZES.reduce((a, b) => a + b, 0);
-    const timers = [1_000, 2_500, 4_200].map((ms) => setTimeout(sweep, ms));
-    while (received < total) await new Promise((r) => setTimeout(r, 50));
-    unsubscribe();
-    // Once every instance has finished: direct collects race the event-driven ones, and another sweep fires.
-    const direct = infos.flatMap((i) =>
-      [0, 1].map(() => runCollect(parseCollectRequest({ source: 'ecs', regionId: i.regionId, invokeId: i.invokeId }), createRuntime(fcContext(), { env }))),
-    );
-    sweep();
-    await new Promise((r) => setTimeout(r, 3_400));
-    timers.forEach(clearTimeout);
-    const results = await Promise.all(deliveries);
+    // Instances finish over 4 s of the local cloud's clock, moved in steps of 250 ms; deliveries come up to 400 ms
+    // after their instance finished, 10% again 300 ms to 3.3 s later; sweeps fire at 1, 2.5 and 4.25 s.
+    const { results, duplicates } = await stormOnSteppedClock({
+      data: t.cloud.rpc.data,
+      clock,
+      seed: 23,
+      stepMs: 250,
+      jitterMs: 400,
+      duplicateShare: 0.1,
+      lateMs: [300, 3_300],
+      start: () => {
+        infos = SIZES.map((instances, k) => t.cloud.rpc.data.simulateRunCommand({ instances, durationMs: 4_000, failureRate: 0.1, commandName: `storm-${k}.sh` }));
+        const ids = new Set(infos.map((i) => i.invokeId));
+        return { total, accept: (e) => ids.has(e.invokeId) };
+      },
+      deliver: (e) => fcLimit(() => handleCloudAssistantEvents(decodeEvent(Buffer.from(JSON.stringify(cloudEvent(e)))), consumer())),
+      onStep: (ms) => {
+        if (ms === 1_000 || ms === 2_500 || ms === 4_250) sweep();
+      },
+      // Once every instance has finished: direct collects race the event-driven ones, and another sweep fires.
+      onAllFinished: () => {
+        direct = infos.flatMap((i) =>
+          [0, 1].map(() => runCollect(parseCollectRequest({ source: 'ecs', regionId: i.regionId, invokeId: i.invokeId }), createRuntime(fcContext(), { env }))),
+        );
+        sweep();
+      },
+    });
     const directResults = await Promise.all(direct);
     await Promise.all(sweeps);
     await t.cloud.fc.idle();
