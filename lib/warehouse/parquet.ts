@@ -45,7 +45,7 @@ function schemaOf(columns: readonly ColumnSpec[]): SchemaElement[] {
 }
 
 /** Rows per row group: large enough for engines to skip by statistics, small enough to encode in a few MB. */
-export const ROW_GROUP_ROWS = 50_000;
+export const ROW_GROUP_ROWS = 10_000;
 
 /**
  * A writer whose bytes leave memory after every row group (hyparquet-writer calls `flush` then) and at the end.
