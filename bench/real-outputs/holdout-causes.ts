@@ -1,7 +1,8 @@
 /**
  * The hold-out set's true causes (`bench/data/real-outputs-holdout.jsonl.gz`): programs and messages the main set
  * does not have, run in the hold-out style of the shapes. A blind test: whoever develops the grouping measures on
- * the main set only and does not read this file or its fixture.
+ * the main set only and does not read this file or its fixture. Step names are shared by several causes (as a
+ * script's steps are), so a trailer that names the step does not name the cause.
  */
 import type { Rng } from '@execution-archive/local-cloud/datasets/prng';
 import { APPS, PACKAGES, SERVICES, WORDS, version, type CauseSpec } from './catalogue';
@@ -19,7 +20,7 @@ export const HOLDOUT_CAUSES: readonly CauseSpec[] = [
     make({ rng }) {
       const mod = pick(rng, ['JSON::XS', 'DBD::mysql', 'Net::Amazon::S3', 'YAML::Tiny', 'Log::Log4perl', 'Config::Tiny', 'Redis']);
       const file = `opt/${pick(rng, APPS)}/bin/${pick(rng, ['rotate', 'report', 'check'])}.pl`;
-      return { files: { [file]: `#!/usr/bin/perl\nuse strict;\nuse warnings;\n${'\n'.repeat(rng.int(3))}use ${mod};\nprint "ok\\n";\n` }, command: `perl $ROOT/${file}`, step: 'report' };
+      return { files: { [file]: `#!/usr/bin/perl\nuse strict;\nuse warnings;\n${'\n'.repeat(rng.int(3))}use ${mod};\nprint "ok\\n";\n` }, command: `perl $ROOT/${file}`, step: 'nightly' };
     },
   },
   {
@@ -31,7 +32,7 @@ export const HOLDOUT_CAUSES: readonly CauseSpec[] = [
     make({ rng }) {
       const dir = `/var/spool/${pick(rng, APPS)}${rng.int(3) === 0 ? rng.range(1, 4) : ''}`;
       const file = `opt/${pick(rng, APPS)}/bin/drain.pl`;
-      return { files: { [file]: `use strict;\n${'\n'.repeat(rng.int(4))}opendir(my $dh, "${dir}") or die "cannot open spool ${dir}: $!";\n` }, command: `perl $ROOT/${file}`, step: 'drain' };
+      return { files: { [file]: `use strict;\n${'\n'.repeat(rng.int(4))}opendir(my $dh, "${dir}") or die "cannot open spool ${dir}: $!";\n` }, command: `perl $ROOT/${file}`, step: 'nightly' };
     },
   },
   {
@@ -42,7 +43,7 @@ export const HOLDOUT_CAUSES: readonly CauseSpec[] = [
     exitCode: 2,
     make({ rng }) {
       const target = pick(rng, ['deploy', 'package', 'release', 'install-prod', 'docker-push', 'assets']);
-      return { files: { 'src/Makefile': `build:\n\t@echo building\n\ntest:\n\t@echo testing\n` }, command: `make -C $ROOT/src ${target}${rng.int(3) === 0 ? `-${pick(rng, WORDS)}` : ''}`, step: 'make' };
+      return { files: { 'src/Makefile': `build:\n\t@echo building\n\ntest:\n\t@echo testing\n` }, command: `make -C $ROOT/src ${target}${rng.int(3) === 0 ? `-${pick(rng, WORDS)}` : ''}`, step: 'build' };
     },
   },
   {
@@ -54,7 +55,7 @@ export const HOLDOUT_CAUSES: readonly CauseSpec[] = [
     make({ rng }) {
       const name = pick(rng, ['MAX_CONNS', 'buffer_len', 'retry_count', 'SOCK_TIMEOUT', 'page_size']);
       const file = `src/${cName(rng)}.c`;
-      return { files: { [file]: `#include <stdio.h>\n${'\n'.repeat(rng.int(4))}int main(void) {\n  int n = ${name} * 2;\n  printf("%d\\n", n);\n  return 0;\n}\n` }, command: `cd $ROOT/src && gcc -o /dev/null ${file.slice(4)}`, step: 'compile' };
+      return { files: { [file]: `#include <stdio.h>\n${'\n'.repeat(rng.int(4))}int main(void) {\n  int n = ${name} * 2;\n  printf("%d\\n", n);\n  return 0;\n}\n` }, command: `cd $ROOT/src && gcc -o /dev/null ${file.slice(4)}`, step: 'build' };
     },
   },
   {
@@ -69,7 +70,7 @@ export const HOLDOUT_CAUSES: readonly CauseSpec[] = [
         files: { [`src/${bin}.c`]: `#include <stdio.h>\n#include <stdlib.h>\nint main(void) {\n  char *entry = getenv("${pick(rng, ['COLLECTOR_URL', 'AGENT_TOKEN_FILE', 'SPOOL_DIR'])}");\n  printf("starting ${bin} (%d workers)\\n", ${rng.range(1, 16)});\n  fflush(stdout);\n  return entry[0];\n}\n` },
         setup: `gcc -O0 -o src/${bin} src/${bin}.c`,
         command: `$ROOT/src/${bin} --config /etc/${bin}/${pick(rng, ['main', 'collector'])}.conf`,
-        step: 'run-collector',
+        step: 'start',
       };
     },
   },
@@ -86,7 +87,7 @@ export const HOLDOUT_CAUSES: readonly CauseSpec[] = [
         files: { [`src/${bin}.c`]: `#include <assert.h>\n#include <stdio.h>\n${'\n'.repeat(rng.int(4))}int main(void) {\n  int ${v} = ${-rng.range(1, 500)};\n  assert(${v} >= 0);\n  return 0;\n}\n` },
         setup: `gcc -O0 -o src/${bin} src/${bin}.c`,
         command: `$ROOT/src/${bin}`,
-        step: 'drain-queue',
+        step: 'start',
       };
     },
   },
@@ -97,7 +98,7 @@ export const HOLDOUT_CAUSES: readonly CauseSpec[] = [
     expect: /connection to server at .* failed: Connection refused/,
     exitCode: 2,
     make(env) {
-      return { command: `psql -h 127.0.0.1 -p ${env.rng.pick(env.closedPorts)} -U ${pick(env.rng, APPS)} -d ${pick(env.rng, APPS)}_${pick(env.rng, ['prod', 'stage'])} -c 'SELECT 1'`, step: 'migrate' };
+      return { command: `psql -h 127.0.0.1 -p ${env.rng.pick(env.closedPorts)} -U ${pick(env.rng, APPS)} -d ${pick(env.rng, APPS)}_${pick(env.rng, ['prod', 'stage'])} -c 'SELECT 1'`, step: 'deploy' };
     },
   },
   {
@@ -107,7 +108,7 @@ export const HOLDOUT_CAUSES: readonly CauseSpec[] = [
     expect: /Connection refused/,
     exitCode: 255,
     make(env) {
-      return { command: `ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no -o ConnectTimeout=2 -p ${env.rng.pick(env.closedPorts)} ${pick(env.rng, ['deploy', 'ops', 'git'])}@127.0.0.1 true`, step: 'sync-keys' };
+      return { command: `ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no -o ConnectTimeout=2 -p ${env.rng.pick(env.closedPorts)} ${pick(env.rng, ['deploy', 'ops', 'git'])}@127.0.0.1 true`, step: 'deploy' };
     },
   },
   {
@@ -118,7 +119,7 @@ export const HOLDOUT_CAUSES: readonly CauseSpec[] = [
     exitCode: 1,
     make({ rng }) {
       const key = `/etc/ssl/private/${pick(rng, APPS)}${rng.int(3) === 0 ? `-${pick(rng, WORDS)}` : ''}.key`;
-      return { command: `openssl req -new -key ${key} -subj /CN=${pick(rng, APPS)}.example.com -out /dev/null`, step: 'csr' };
+      return { command: `openssl req -new -key ${key} -subj /CN=${pick(rng, APPS)}.example.com -out /dev/null`, step: 'configure' };
     },
   },
   {
@@ -129,7 +130,7 @@ export const HOLDOUT_CAUSES: readonly CauseSpec[] = [
     exitCode: 8,
     make(env) {
       const s = env.rng.pick(env.http);
-      return { command: `wget -nv -O /dev/null --tries=1 http://${s.addr}:${s.port}/status/500/pool/${pick(env.rng, PACKAGES)}_${version(env.rng)}_amd64.deb`, step: 'mirror' };
+      return { command: `wget -nv -O /dev/null --tries=1 http://${s.addr}:${s.port}/status/500/pool/${pick(env.rng, PACKAGES)}_${version(env.rng)}_amd64.deb`, step: 'deploy' };
     },
   },
   {
@@ -140,7 +141,7 @@ export const HOLDOUT_CAUSES: readonly CauseSpec[] = [
     exitCode: 1,
     make({ rng }) {
       const file = `etc/${pick(rng, APPS)}.conf`;
-      return { files: { [file]: `listen 80;\nupstream ${pick(rng, SERVICES)};\n` }, command: `sed -i "s/upstream .*/upstream http://${pick(rng, SERVICES)}:${rng.range(1000, 9999)}/" $ROOT/${file}`, step: 'render' };
+      return { files: { [file]: `listen 80;\nupstream ${pick(rng, SERVICES)};\n` }, command: `sed -i "s/upstream .*/upstream http://${pick(rng, SERVICES)}:${rng.range(1000, 9999)}/" $ROOT/${file}`, step: 'configure' };
     },
   },
   {
@@ -151,7 +152,7 @@ export const HOLDOUT_CAUSES: readonly CauseSpec[] = [
     exitCode: 1,
     make({ rng }) {
       const name = `logs/${pick(rng, APPS)}-${rng.range(20_260_101, 20_261_231)}.log.xz`;
-      return { setup: `mkdir -p logs && echo "${rng.alnum(40)}" | gzip > ${name}`, command: `xz -t $ROOT/${name}`, step: 'scan-logs' };
+      return { setup: `mkdir -p logs && echo "${rng.alnum(40)}" | gzip > ${name}`, command: `xz -t $ROOT/${name}`, step: 'nightly' };
     },
   },
   {
@@ -166,7 +167,7 @@ export const HOLDOUT_CAUSES: readonly CauseSpec[] = [
       return {
         files: { [data]: Buffer.concat([Buffer.from('name,city\n'.repeat(rng.range(1, 30))), Buffer.from([0xe9, 0x74, 0xe9]), Buffer.from('\n')]), [file]: `import os\n\nwith open(os.environ["ROOT"] + "/${data}", encoding="utf-8") as f:\n    rows = f.read().splitlines()\nprint(len(rows))\n` },
         command: `python3 $ROOT/${file}`,
-        step: 'import',
+        step: 'nightly',
       };
     },
   },
@@ -178,7 +179,7 @@ export const HOLDOUT_CAUSES: readonly CauseSpec[] = [
     exitCode: 1,
     make({ rng }) {
       const file = `opt/${pick(rng, APPS)}/ports.py`;
-      return { files: { [file]: `import os\n\nbase = os.environ.get("BASE_PORT", "${rng.range(8000, 9000)}")\nprint("next port", base + ${rng.range(1, 9)})\n` }, command: `python3 $ROOT/${file}`, step: 'ports' };
+      return { files: { [file]: `import os\n\nbase = os.environ.get("BASE_PORT", "${rng.range(8000, 9000)}")\nprint("next port", base + ${rng.range(1, 9)})\n` }, command: `python3 $ROOT/${file}`, step: 'start' };
     },
   },
   {
@@ -189,7 +190,7 @@ export const HOLDOUT_CAUSES: readonly CauseSpec[] = [
     exitCode: 1,
     make({ rng }) {
       const file = `srv/${pick(rng, APPS)}/pager.js`;
-      return { files: { [file]: `const size = ${-rng.range(1, 100)};\nconst rows = new Array(size).fill(0);\nconsole.log(rows.length);\n` }, command: `node $ROOT/${file}`, step: 'page' };
+      return { files: { [file]: `const size = ${-rng.range(1, 100)};\nconst rows = new Array(size).fill(0);\nconsole.log(rows.length);\n` }, command: `node $ROOT/${file}`, step: 'start' };
     },
   },
 ];

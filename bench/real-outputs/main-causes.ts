@@ -433,12 +433,13 @@ export const MAIN_CAUSES: readonly CauseSpec[] = [
     id: 'node-json-parse',
     program: 'node',
     fix: 'the cached manifest is not JSON (an HTML error page was saved): fetch it again',
-    expect: /SyntaxError: .*JSON/,
+    expect: /SyntaxError: Unexpected token .* is not valid JSON/,
     exitCode: 1,
     make({ rng }) {
       const app = pick(rng, APPS);
       const manifest = `var/${app}/manifest.json`;
-      const content = pick(rng, [`<html><head><title>${rng.range(500, 504)} Bad Gateway</title></head></html>`, `<!DOCTYPE html><html lang="en">`, `{"name": "${app}", version: 2}`, `{"ok": true,}`, `OK ${rng.range(1, 99)}`]);
+      // Each an error page or status text saved in place of the JSON: one message, `Unexpected token …`.
+      const content = pick(rng, [`<html><head><title>${rng.range(500, 504)} Bad Gateway</title></head></html>`, `<!DOCTYPE html><html lang="en">`, `OK ${rng.range(1, 99)}`, `Service Unavailable (${pick(rng, SERVICES)})`]);
       const file = `srv/${app}/${jsName(rng)}.js`;
       return { files: { [manifest]: content, [file]: `${pad(rng, '//')}\nconst fs = require('fs');\nconst manifest = JSON.parse(fs.readFileSync(process.env.ROOT + '/${manifest}', 'utf8'));\nconsole.log(manifest.version);\n` }, command: `node ${'$'}ROOT/${file}`, step: 'load-manifest' };
     },

@@ -4,10 +4,13 @@
  * output cut at 24 KB with the rest counted in `Dropped`, the command stopped at its timeout (status `Timeout`).
  *
  *   npx tsx bench/real-outputs/make.ts [--seed 1] [--set main|holdout|both] [--out bench/data] [--only <cause id regex>]
+ *   npx tsx bench/real-outputs/make.ts --update <cause id regex>
  *
  * Everything runs in one fixed folder under /tmp (emptied before each run; never the repository) with a minimal
  * environment; the only network is loopback: HTTP servers this process starts on 127.0.0.x and ports nothing listens
  * on. `--only <regex>` runs three instances of each cause whose id matches and prints them instead of writing fixtures.
+ * `--update <regex>` runs again only the instances of the causes whose id matches (the same plan: counts, shapes,
+ * parameters and places as a full run of the same catalogue and seed) and puts them in place of the fixture's ones.
  *
  * Writes `<out>/real-outputs.jsonl.gz` (main) and `<out>/real-outputs-holdout.jsonl.gz`, one JSON object a line:
  * `{ id, cause, program, shape, status, errorCode, exitCode, output, dropped, host }`, in a seeded shuffled order (an
@@ -24,6 +27,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { Rng, hashString } from '@execution-archive/local-cloud/datasets/prng';
 import { cutOutput, hostName, type CauseSpec, type Instance, type RealOutput, type RunEnv } from './catalogue';
+import { loadFixture } from './score';
 import { HOLDOUT_CAUSES } from './holdout-causes';
 import { MAIN_CAUSES } from './main-causes';
 import { SHAPES, script, type Shape, type Style } from './shapes';
@@ -40,6 +44,7 @@ const { values } = parseArgs({
     set: { type: 'string', default: 'both' },
     out: { type: 'string', default: join(__dirname, '..', 'data') },
     only: { type: 'string' },
+    update: { type: 'string' },
     root: { type: 'string', default: '/tmp/causes-data/run' },
   },
 });
@@ -246,7 +251,8 @@ function plan(causes: readonly CauseSpec[], style: Style, only: string | undefin
   return list;
 }
 
-async function makeSet(causes: readonly CauseSpec[], style: Style, http: RunEnv['http'], closedPorts: number[]): Promise<RealOutput[]> {
+/** Runs a set's planned instances (only those of the causes `wanted` accepts) and returns their results. */
+async function makeSet(causes: readonly CauseSpec[], style: Style, http: RunEnv['http'], closedPorts: number[], wanted: (c: CauseSpec) => boolean = () => true): Promise<RealOutput[]> {
   const invokeIds = Object.fromEntries(SHAPES.map((s) => [s, `t-${style === 'main' ? 'hz' : 'sh'}${new Rng(hashString(`${style}/${s}`, seed)).alnum(14)}`]));
   const out: RealOutput[] = [];
   const planned = plan(causes, style, values.only);
@@ -254,6 +260,7 @@ async function makeSet(causes: readonly CauseSpec[], style: Style, http: RunEnv[
   const started = Date.now();
   for (const [n, p] of planned.entries()) {
     const { rng, spec, shape } = p;
+    if (!wanted(spec)) continue;
     const host = hostName(rng);
     const inst = spec.make({ rng, root: ROOT, host, http, closedPorts, index: p.index });
     const lang = rng.pick(['', '', 'C.UTF-8', 'C']);
@@ -358,9 +365,19 @@ async function main(): Promise<void> {
     if (sets.length === 0) throw new Error(`no cause ${only ?? ''}`);
     const meta: Record<string, unknown> = { seed, generatedAt: new Date().toISOString(), tools: toolVersions(), sets: {} };
     for (const [style, causes, file] of sets) {
-      const records = await makeSet(causes, style, http, closedPorts);
-      if (only) continue;
       const out = resolve(values.out);
+      let records: RealOutput[];
+      if (values.update === undefined) records = await makeSet(causes, style, http, closedPorts);
+      else {
+        const again = new RegExp(`^(?:${values.update})$`);
+        const old = existsSync(join(out, file)) ? loadFixture(join(out, file)) : [];
+        const known = [...new Set(old.map((r) => r.cause))].sort().join(',');
+        if (known !== causes.map((c) => c.id).sort().join(',')) throw new Error(`${file} was made from another list of causes: make it again without --update`);
+        const fresh = await makeSet(causes, style, http, closedPorts, (c) => again.test(c.id));
+        if (fresh.length === 0) continue;
+        records = [...old.filter((r) => !again.test(r.cause)), ...fresh].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      }
+      if (only) continue;
       mkdirSync(out, { recursive: true });
       writeFileSync(join(out, file), gzipSync(records.map((r) => JSON.stringify(r)).join('\n') + '\n', { level: 9 }));
       const count = (key: keyof RealOutput) => Object.fromEntries([...new Set(records.map((r) => String(r[key])))].sort().map((k) => [k, records.filter((r) => String(r[key]) === k).length]));
