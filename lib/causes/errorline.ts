@@ -18,7 +18,8 @@
  *    `ERROR 1045 (…)`), after a program name or a source location (`gcc: error: …`, `x.c:3:5: error: …`).
  *    2: a program's diagnostic (`<prog>: …` or a shell's `<script>: line N: …`) that holds an error word.
  *    1: any other line holding an error word (`failed`, `cannot`, `denied`, `refused`, `not found`, `timed out`, …).
- *    0: anything else, and a line whose level word says it is not an error (`warning:`, `W:`, `npm WARN`, `note:`);
+ *    0: anything else, and a line whose level word says it is not an error (`warning:`, `W:`, `npm WARN`, `note:`,
+ *    `usage:`);
  *    the last such line is the error line only when no line says more.
  *
  * {@link findErrorLines} returns the strongest lines (ties: the later one first), at most `max` of them; which one is
@@ -121,7 +122,7 @@ const PROGRAM_LEVEL = /^[\w./+-]+(?:\[\d+\])?(?::\d+)*:\s+(?:error|fatal(?: erro
 /** A program's diagnostic: `prog: …` or a shell's `<script>: line N: …` / `sh: 1: …`. */
 const DIAGNOSTIC = /^[A-Za-z./~][\w./+-]*(?:\[\d+\])?:\s+(?:line \d+:\s+)?\S/;
 /** A level word in front that is not an error: `warning:`, `W:`, `WARN`, `npm WARN`, `[info]`, `notice:`, `hint:`. */
-const NOT_ERROR_LEVEL = /^(?:\[\s*)?(?:\w[\w.-]* )?(?:warn(?:ing)?|notice|info|debug|trace|hint|note|[WIND])(?:\s*\])?(?:\[[^\]]*\])?(?::|!|\s+-\s)/i;
+const NOT_ERROR_LEVEL = /^(?:\[\s*)?(?:\w[\w.-]* )?(?:warn(?:ing)?|notice|info|debug|trace|hint|note|usage|[WIND])(?:\s*\])?(?:\[[^\]]*\])?(?::|!|\s+-\s)/i;
 const NOT_ERROR_LEVEL_UPPER = /^(?:\[\s*)?(?:\w[\w.-]* )?(?:WARN(?:ING)?|NOTICE|INFO|DEBUG|TRACE)\b/;
 /** A command's own diagnostic: a lower-case command name (or a path), a colon, a message. */
 const COMMAND_DIAGNOSTIC = /^(?:[a-z][\w.+-]*|[./~][\w./+-]*)(?:\[\d+\])?:\s+\S/;
@@ -198,21 +199,26 @@ function headers(lines: readonly string[]): number[] {
     const at = cut[i] ?? 0;
     if (at === 0) return;
     stamped += 1;
-    const word = /^(\S+)\s+\S/.exec(line.slice(at))?.[1];
+    const word = /^(\S+)(?:\s+\S|\s*$)/.exec(line.slice(at))?.[1];
     if (word && !LEVEL_WORD_UPPER.test(word) && !/[:!]$/.test(word)) firstWords.set(word, (firstWords.get(word) ?? 0) + 1);
   });
   let host: string | undefined;
   for (const [word, n] of firstWords) if (stamped >= 2 && n >= Math.max(2, stamped * 0.8)) host = word;
-  if (host === undefined) return cut;
   const hostWord = host;
   return cut.map((at, i) => {
-    const rest = (lines[i] ?? '').slice(at);
-    if (at === 0 || !rest.startsWith(`${hostWord} `)) return at;
-    let next = at + hostWord.length + 1;
-    // After a host, `prog[pid]:` is syslog's tag.
-    const program = /^[\w./-]+\[\d+\]:\s/.exec((lines[i] ?? '').slice(next));
-    if (program) next += program[0].length;
-    return next;
+    if (at === 0) return at;
+    const line = lines[i] ?? '';
+    let next = at;
+    const rest = line.slice(at);
+    if (hostWord !== undefined && (rest.startsWith(`${hostWord} `) || rest.trimEnd() === hostWord)) {
+      next += hostWord.length + 1;
+      // After a host, `prog[pid]:` is syslog's tag.
+      const program = /^[\w./-]+\[\d+\]:\s/.exec(line.slice(next));
+      if (program) next += program[0].length;
+    }
+    // A wrapper's header in front of a program's own (a script's timestamp before an application's log line).
+    const inner = TIMESTAMP_HEADER.exec(line.slice(next));
+    return inner ? next + inner[0].length : next;
   });
 }
 
@@ -271,13 +277,30 @@ function readLine(lines: readonly string[], cut: readonly number[], i: number): 
   const header = cut[i] ?? 0;
   const body = raw.slice(header);
   const content = body.trim();
-  const below = lines[i + 1];
-  const above = lines[i - 1];
+  const below = lines[i + 1]?.slice(cut[i + 1] ?? 0);
+  const above = lines[i - 1]?.slice(cut[i - 1] ?? 0);
   if (below !== undefined && below.trim() !== '' && UNDERLINE.test(below)) return { strength: -1, content, header };
   if (above !== undefined && /^\s/.test(body) && PYTHON_FRAME.test(above)) return { strength: -1, content, header };
-  if (LOCATION.test(content) && below !== undefined && lines[i + 2] !== undefined && UNDERLINE.test(lines[i + 2] ?? '')) return { strength: -1, content, header };
+  const second = lines[i + 2]?.slice(cut[i + 2] ?? 0);
+  if (LOCATION.test(content) && below !== undefined && second !== undefined && UNDERLINE.test(second)) return { strength: -1, content, header };
   return { strength: lineStrength(content, body), content, header };
 }
+
+/** The last line of strength 0 that is not progress (`Downloading … ...`, a rate, a percentage). */
+function lastPlainLine(lines: readonly string[], cut: readonly number[]): ErrorLine | undefined {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const r = readLine(lines, cut, i);
+    if (r.strength === 0 && !IN_PROGRESS.test(r.content)) return { line: i, ...r };
+  }
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const r = readLine(lines, cut, i);
+    if (r.strength === 0) return { line: i, ...r };
+  }
+  return undefined;
+}
+
+/** A line that reports work under way: it ends in an ellipsis, or states a rate or a percentage. */
+const IN_PROGRESS = /(?:\.\.\.|…)$|\b\d+(?:\.\d+)?\s?[kKMG]i?B\/s\b|\b\d{1,3}(?:\.\d+)?%/;
 
 /**
  * The lines of an output (its `read` lines, see {@link outputLines}) that may state its error: the strongest ones,
@@ -304,30 +327,34 @@ export function findErrorLines(lines: readonly string[], max = 3): ErrorLine[] {
     picked.push({ line: i, ...r });
   }
   if (picked.length === 0) {
-    for (let i = lines.length - 1; i >= 0; i--) {
-      const r = readLine(lines, cut, i);
-      if (r.strength === 0) return [{ line: i, ...r }];
-    }
-    return [];
+    const last = lastPlainLine(lines, cut);
+    return last ? [last] : [];
   }
   // Strongest first, later first among equals (the loop above went backwards, and the sort is stable); a line printed
   // again (a retried step) counts once.
   picked.sort((a, b) => b.strength - a.strength);
   const seen = new Set<string>();
-  return picked.filter((p) => {
-    const same = p.content.replace(/\d+/g, '0');
-    if (seen.has(same)) return false;
-    seen.add(same);
-    return true;
-  }).slice(0, max);
+  const found = picked
+    .filter((p) => {
+      const same = p.content.replace(/\d+/g, '0');
+      if (seen.has(same)) return false;
+      seen.add(same);
+      return true;
+    })
+    .slice(0, max);
+  // The last line that carries anything comes last: the error line when every other one is boilerplate (a timeout
+  // whose only error-like line is the script's trailer).
+  const last = lastPlainLine(lines, cut);
+  if (last && !found.some((f) => f.line === last.line)) found.push(last);
+  return found;
 }
 
 /** Private-use characters that hold the place of a masked path while the other masks run. */
 const PATH_MARK = 0xe100;
 const PATH_MARKS = /\ue100[\ue101-\ue8ff]/g;
 
-/** A shell's prefix of its diagnostics: `<script>: line N: ` (bash), `<script>: N: ` (dash), `zsh:N: `. */
-const SHELL_PREFIX = /^[\w./+-]+:(?:\s+line)?\s*\d+:\s+/;
+/** A shell's prefix of its diagnostics: `<script>: line N: ` (bash), `<script>: N: ` (dash), `zsh:N: ` (a shell's name, a `.sh` or a path). */
+const SHELL_PREFIX = /^(?:(?:ba|da|z|k|c|tc|fi)?sh|[\w.+-]*\.sh|[\w.+-]*\/[\w./+-]*):(?:\s+line)?\s*\d+:\s+/;
 /** A step counter in front: `[2/3] `, `attempt 2/5: `, `(3/4) `, `step 2 of 3: `. */
 const STEP_COUNTER = /^(?:(?:attempt|step|try|retry|stage|task)\s+)?[[(]?\d+\s*(?:\/|of)\s*\d+[\])]?:?\s+/i;
 /** A shell's report of a job a signal ended: `28325 Killed   <the command>` (the command is the script's text). */
@@ -335,13 +362,16 @@ const JOB_REPORT = /^\d+\s+(Killed|Terminated|Aborted|Hangup|Interrupt|Quit|Alar
 /** A quoted value: '…', "…", `…`, ‘…’, “…” of at most three words and 100 characters (a longer quote is a message). */
 const QUOTED = /(?<!\w)'[^'\s]{0,100}(?: [^'\s]+){0,2} ?'|"[^"\s]{0,100}(?: [^"\s]+){0,2} ?"|(?<!\w)`[^`'\s]{0,100}(?: [^`'\s]+){0,2}['`]|‘[^’\s]{0,100}(?: [^’\s]+){0,2}’|“[^”\s]{0,100}(?: [^”\s]+){0,2}”/g;
 /** A path of at least two segments, or an absolute one. */
-const PATH = /(?<![\w.:/<>*~-])(?:~|\.{1,2})?(?:\/[\w.@+~%<>*-]+){2,}\/?|(?<![\w.:/<>*~-])\/[\w.@+~%-]+|\b[A-Za-z]:\\[^\s"'<>|:*?]+/g;
+const PATH = /(?<![\w.:/<>*~-])(?:~|\.{1,2})?(?:\/[\w.@+~%<>*-]+){2,}\/?|(?<![\w.:/<>*~-])\/[\w.@+~%-]+|\b[A-Za-z]:\\[^\s"'<>|:*?]+|(?<![\w.:/<>*~-])[\w.-]+(?:\/[\w.@+~%-]+)*\/[\w.-]*\.[A-Za-z]\w{0,5}\b/g;
 
 /**
- * Masks a path to what it says about a cause: its root and the type of its file (`/etc/app/agent.toml` → `/etc/<*>.toml`,
- * `/opt/tool/bin/run` → `/opt/<*>`); the rest varies between instances and scripts.
+ * Masks a path to what it says about a cause: an absolute path keeps its root and the type of its file
+ * (`/etc/app/agent.toml` → `/etc/<*>.toml`, `/opt/tool/bin/run` → `/opt/<*>`); the rest varies between instances and
+ * scripts, and so does a relative one (`deploy/values.yaml` → `<*>`).
  */
 function maskPath(path: string): string {
+  // A relative path (`deploy/values.yaml`) is where a project keeps its files: all of it varies.
+  if (!/^[~./]|^[A-Za-z]:\\/.test(path)) return WILDCARD;
   const windows = /^[A-Za-z]:\\/.test(path);
   const segments = path.split(windows ? '\\' : '/').filter((s) => s !== '');
   const root = windows ? (segments[0] ?? '') : segments.length > 1 ? `/${segments[0] ?? ''}` : '';

@@ -250,6 +250,9 @@ export interface Cause {
   line: number;
 }
 
+/** The strength from which a line states an error (a command's `prog: message` and up; not a child's exit status). */
+const STATES_AN_ERROR = 0.75;
+
 /** Options of {@link CauseGrouper}. */
 export interface GrouperOptions {
   /** Provisional groups kept; a failure that would start one more is {@link OVERFLOW}. @default 5000 */
@@ -262,6 +265,8 @@ interface Provisional {
   errorCode: string;
   exitCode: number | null;
   candidates: number[];
+  /** The strength of each candidate. */
+  strengths: number[];
   count: number;
 }
 
@@ -308,7 +313,7 @@ export class CauseGrouper {
       return OVERFLOW;
     }
     const id = this.groups.length;
-    this.groups.push({ status, errorCode, exitCode, candidates, count: 1 });
+    this.groups.push({ status, errorCode, exitCode, candidates, strengths: text.candidates.map((c) => c.strength), count: 1 });
     this.ids.set(stateKey, id);
     return id;
   }
@@ -341,17 +346,22 @@ export class CauseGrouper {
         link(t[b] ?? '', t[a] ?? '', g.count);
       }
     });
-    // Peeled like an onion: the biggest hubs first (a `trap` trailer beside every cause), then the hubs that show
-    // once those are gone (a tool's own trailer beside its few causes).
+    const strength = new Map<string, number>();
+    this.groups.forEach((g, i) => (templates[i] ?? []).forEach((t, k) => strength.set(t, Math.max(strength.get(t) ?? 0, g.strengths[k] ?? 0))));
+    // A template's neighbours that state an error (an error word, or a command's own diagnostic), not yet set aside.
     const hubs = new Set<string>();
-    const degree = (t: string) => [...(together.get(t) ?? [])].filter(([o, n]) => n >= 2 && !hubs.has(o)).length;
+    const neighbours = (t: string) => [...(together.get(t) ?? [])].filter(([o, n]) => n >= 2 && !hubs.has(o) && (strength.get(o) ?? 0) >= STATES_AN_ERROR).map(([o]) => o);
+    const apart = (a: string, b: string) => (together.get(a)?.get(b) ?? 0) < 2;
+    // Peeled like an onion: the biggest hubs first (a `trap` trailer beside every cause), then the hubs that show
+    // once those are gone (a tool's own trailer beside its few causes). A hub stands beside error lines that never
+    // stand together (different failures), and beside no line with more such neighbours.
     for (;;) {
       const found: string[] = [];
       for (const t of together.keys()) {
         if (hubs.has(t)) continue;
-        const d = degree(t);
-        if (d < 2) continue;
-        if ([...(together.get(t) ?? [])].every(([o, n]) => n < 2 || hubs.has(o) || degree(o) <= d)) found.push(t);
+        const near = neighbours(t);
+        if (near.length < 2 || !near.some((a, i) => near.slice(i + 1).some((b) => apart(a, b)))) continue;
+        if (near.every((o) => neighbours(o).length <= near.length)) found.push(t);
       }
       if (found.length === 0) break;
       for (const t of found) hubs.add(t);

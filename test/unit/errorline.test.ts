@@ -135,6 +135,7 @@ describe('errorTemplate: what of an error line is mined', () => {
     ["a shell's job report keeps the signal, not the script's command", '28325 Killed                  ( echo "waiting"; timeout -s KILL 0.4 tail -f /dev/null )', 'Killed'],
     ['the shell script prefix goes: the same error from two scripts is one template', '/tmp/a.sh: line 12: jq: command not found', 'jq: command not found'],
     ['dash prefix', 'sh: 1: jq: not found', 'jq: not found'],
+    ["a program's own `line N:` is not a shell's script prefix", 'awk: line 1: missing ) near }', 'awk: line <*>: missing ) near }'],
     ['quoted values are variables', "KeyError: 'region'", "KeyError: '<*>'"],
     ['a path keeps its root and the type of its file', 'cat: /etc/app/agent.toml: No such file or directory', 'cat: /etc/<*>.toml: No such file or directory'],
     ['a path without an extension', 'bash: /opt/tool/bin/run: Permission denied', 'bash: /opt/<*>: Permission denied'],
