@@ -3,6 +3,7 @@
  * Reference: alibaba-protocols.md §6.1–§6.5.
  */
 import { gunzipSync } from 'node:zlib';
+import { scan } from './cloud/raw-json';
 import { InputError } from './errors';
 import { describeFailure } from './failure';
 import type { Logger } from './log';
@@ -73,8 +74,10 @@ export function parseJson(text: string, what = 'the body'): unknown {
   if (text.charCodeAt(0) === 0xfeff) {
     throw new InputError('MalformedJson', `${what} starts with a byte order mark (U+FEFF); send the JSON text without it`);
   }
-  const depth = nestingDepth(text, MAX_JSON_DEPTH);
-  if (depth > MAX_JSON_DEPTH) {
+  // One pass of lib's JSON scanner (lib/cloud/raw-json.ts) refuses deep nesting before JSON.parse could overflow the
+  // stack, and an object that names a key twice (JSON.parse keeps the last; which one a caller meant is a guess).
+  const shape = scan(Buffer.from(text, 'utf8'), { depth: 0, exactNumber: Number, maxNesting: MAX_JSON_DEPTH, uniqueKeys: true, anyRoot: true });
+  if (!shape.ok && shape.refused === 'too-deep') {
     throw new InputError('MalformedJson', `${what} nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`);
   }
   let value: unknown;
@@ -83,64 +86,10 @@ export function parseJson(text: string, what = 'the body'): unknown {
   } catch (err) {
     throw new InputError('MalformedJson', `${what} is not valid JSON: ${plainText((err as Error).message)}`, 400, { cause: err });
   }
-  // JSON.parse keeps the last of two equal keys; which one a caller meant is a guess, so neither is taken.
-  const duplicate = duplicateKey(text);
-  if (duplicate !== undefined) {
-    throw new InputError('MalformedJson', `${what} has the key ${JSON.stringify(plainText(duplicate))} twice in one object`);
+  if (!shape.ok && shape.refused === 'duplicate-key') {
+    throw new InputError('MalformedJson', `${what} has the key ${JSON.stringify(plainText(shape.key ?? ''))} twice in one object`);
   }
   return value;
-}
-
-/**
- * The first key that appears twice in one object of valid JSON text (keys compared after unescaping, so `"a"` and
- * `"\u0061"` are the same key), or `undefined`. One pass over the text.
- */
-function duplicateKey(text: string): string | undefined {
-  // One frame per open bracket: the keys of an object (null for an array), and whether a key comes next.
-  const frames: { keys: Set<string> | null; keyNext: boolean }[] = [];
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22) {
-      const start = i;
-      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
-      const frame = frames[frames.length - 1];
-      if (frame?.keys && frame.keyNext) {
-        const key = JSON.parse(text.slice(start, i + 1)) as string;
-        if (frame.keys.has(key)) return key;
-        frame.keys.add(key);
-        frame.keyNext = false;
-      }
-    } else if (c === 0x7b) frames.push({ keys: new Set(), keyNext: true });
-    else if (c === 0x5b) frames.push({ keys: null, keyNext: false });
-    else if (c === 0x7d || c === 0x5d) frames.pop();
-    else if (c === 0x2c) {
-      const frame = frames[frames.length - 1];
-      if (frame?.keys) frame.keyNext = true;
-    }
-  }
-  return undefined;
-}
-
-/** The nesting depth of JSON text (brackets outside strings), counting no further than `limit + 1`. */
-function nestingDepth(text: string, limit: number): number {
-  let depth = 0;
-  let max = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
-      depth++;
-      if (depth > max) {
-        max = depth;
-        if (max > limit) return max;
-      }
-    } else if (c === 0x7d || c === 0x5d) depth--;
-  }
-  return max;
 }
 
 /** A message safe to show: control, invisible and line-separator characters written as `\uXXXX`. */

@@ -130,35 +130,192 @@ interface Frame {
   start: number;
   count: number;
   key: string | undefined;
+  /** The keys of an object seen so far, when duplicate keys are refused. */
+  keys: Set<string> | undefined;
 }
 
 const HEX = new Uint8Array(256);
 for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
 
+/** What a {@link scan} is asked to do besides validating. */
+export interface ScanOptions {
+  /** Containers at this nesting or deeper (the top value is depth 0) are counted ({@link RawSpan}), not built. */
+  depth: number;
+  /** The value stored for a number literal longer than 15 characters. */
+  exactNumber: (token: string) => number | string;
+  /** Refuse (`too-deep`) text that nests containers deeper than this. @default no limit */
+  maxNesting?: number;
+  /** Refuse (`duplicate-key`) an object that names a key twice (keys compared unescaped). @default false */
+  uniqueKeys?: boolean;
+  /** Accept any JSON value at the top, not only an object. @default false */
+  anyRoot?: boolean;
+}
+
+/** What a {@link scan} found: the value (its built part) and where each built object's text is, or why not. */
+export type ScanResult =
+  | { ok: true; value: unknown; built: Array<[object, number, number]>; verbatim: boolean }
+  | { ok: false; refused?: 'too-deep' | 'duplicate-key'; key?: string };
+
 /**
- * Scans a JSON object body. Containers at nesting `depth` or deeper (the body itself is depth 0) are not built: a
- * {@link RawSpan} stands in. Every built object's text is available through {@link rawTextOf}.
- * @returns the built part of the body, or undefined when the body is anything but a valid JSON object in UTF-8 whose
- *   values JSON.parse would give as they are (the caller then parses it the ordinary way)
- * @example scanJson(Buffer.from('{"a":{"b":[1,2]}}'), 2, Number) // { a: { b: RawSpan { kind: 'array', count: 2 } } }
+ * The one hand-written JSON scanner of lib/: a single pass over UTF-8 bytes that validates JSON as JSON.parse does,
+ * builds the containers above `depth`, counts the deeper ones, and can refuse duplicate keys and deep nesting.
+ * Used for large RPC bodies ({@link scanJson}) and for the payload checks of lib/triggers.ts (`parseJson`).
+ * Each step is a method named after what it reads; `i` is the position of the next byte.
  */
-export function scanJson(body: Buffer, depth: number, exactNumber: (token: string) => number | string): Record<string, unknown> | undefined {
-  if (!isUtf8(body)) return undefined;
-  const len = body.length;
-  let compact = true;
-  let longNumbers = false;
-  const built: Array<[object, number, number]> = [];
-  const stack: Frame[] = [];
-  let root: Record<string, unknown> | undefined;
-  let i = 0;
-  const ws = () => {
-    const from = i;
-    while (i < len && isWs(body[i] as number)) i++;
-    if (i !== from) compact = false;
-  };
+class Scanner {
+  private i = 0;
+  private compact = true;
+  private longNumbers = false;
+  private readonly built: Array<[object, number, number]> = [];
+  private readonly stack: Frame[] = [];
+  private refusal: { refused: 'too-deep' | 'duplicate-key'; key?: string } | undefined;
+
+  constructor(
+    private readonly body: Buffer,
+    private readonly options: ScanOptions,
+  ) {}
+
+  run(): ScanResult {
+    const { body } = this;
+    if (!isUtf8(body)) return { ok: false };
+    this.whitespace();
+    if (!this.options.anyRoot && body[this.i] !== 0x7b) return { ok: false };
+    const value = this.values();
+    if (value === INVALID) return this.refusal ? { ok: false, ...this.refusal } : { ok: false };
+    this.whitespace();
+    if (this.i !== body.length) return { ok: false };
+    return { ok: true, value, built: this.built, verbatim: this.compact && !this.longNumbers };
+  }
+
+  /** The top value: each value read, then attached to its container, climbing out of every container that ends. */
+  private values(): unknown {
+    for (;;) {
+      let value = this.value();
+      if (value === INVALID) return INVALID;
+      let closed = value === CLOSED;
+      for (;;) {
+        if (closed) {
+          value = this.close();
+          closed = false;
+        }
+        if (value === OPENED) break; // a container with members: its first one comes next
+        const top = this.stack[this.stack.length - 1];
+        if (top === undefined) return value;
+        this.attach(top, value);
+        const next = this.afterMember(top);
+        if (next === INVALID) return INVALID;
+        if (next === CLOSED) {
+          closed = true;
+          continue;
+        }
+        break; // a comma: the next member's value
+      }
+    }
+  }
+
+  /** The value at `i`: a scalar, or a container opened (`OPENED`, or `CLOSED` when it is empty). */
+  private value(): unknown {
+    const { body } = this;
+    const parent = this.stack[this.stack.length - 1];
+    const want = parent === undefined || parent.value !== undefined;
+    const b = body[this.i];
+    if (b === 0x7b || b === 0x5b) return this.open(b === 0x7b);
+    if (b === 0x22) {
+      const s = this.string(want);
+      return s === null ? INVALID : s;
+    }
+    if (b === 0x74) return this.literal('true', true);
+    if (b === 0x66) return this.literal('false', false);
+    if (b === 0x6e) return this.literal('null', null);
+    const n = this.number(want);
+    return n === null ? INVALID : n;
+  }
+
+  /** At `{` or `[`: pushes its frame; `CLOSED` when it is empty, else `OPENED` (an object's first key read). */
+  private open(object: boolean): unknown {
+    const { stack, options } = this;
+    if (options.maxNesting !== undefined && stack.length >= options.maxNesting) return this.refuse('too-deep');
+    const build = stack.length < options.depth;
+    stack.push({ object, value: build ? (object ? {} : []) : undefined, start: this.i, count: 0, key: undefined, keys: object && options.uniqueKeys ? new Set() : undefined });
+    this.i++;
+    this.whitespace();
+    if (this.body[this.i] === (object ? 0x7d : 0x5d)) return CLOSED;
+    if (object && !this.key()) return INVALID;
+    return OPENED;
+  }
+
+  /** At the `}` or `]` of the innermost container: pops it; returns what stands for it in its parent. */
+  private close(): unknown {
+    const frame = this.stack.pop() as Frame;
+    this.i++;
+    if (frame.value === undefined) return new RawSpan(frame.object ? 'object' : 'array', frame.count);
+    this.built.push([frame.value, frame.start, this.i]);
+    return frame.value;
+  }
+
+  /** Puts a member's value into its container (when it is built). */
+  private attach(top: Frame, value: unknown): void {
+    top.count++;
+    if (top.value === undefined) return;
+    if (Array.isArray(top.value)) top.value.push(value);
+    // Own data properties, `__proto__` included, as JSON.parse makes them (the last of a repeated key wins).
+    else Object.defineProperty(top.value, top.key as string, { value, enumerable: true, writable: true, configurable: true });
+  }
+
+  /** After a member: `,` and the next key (`undefined`: a value follows), or the container's end (`CLOSED`). */
+  private afterMember(top: Frame): unknown {
+    const { body } = this;
+    this.whitespace();
+    const c = body[this.i];
+    if (c === 0x2c) {
+      this.i++;
+      this.whitespace();
+      if (top.object) return this.key() ? undefined : INVALID;
+      return body[this.i] === 0x5d || body[this.i] === undefined ? INVALID : undefined;
+    }
+    return c === (top.object ? 0x7d : 0x5d) ? CLOSED : INVALID;
+  }
+
+  /** At `i`: `"key"` `:` and whitespace; the key goes into the innermost frame. */
+  private key(): boolean {
+    const { body } = this;
+    const frame = this.stack[this.stack.length - 1] as Frame;
+    if (body[this.i] !== 0x22) return false;
+    const key = this.string(frame.value !== undefined || frame.keys !== undefined);
+    if (key === null) return false;
+    if (frame.keys) {
+      if (frame.keys.has(key as string)) {
+        this.refuse('duplicate-key', key as string);
+        return false;
+      }
+      frame.keys.add(key as string);
+    }
+    frame.key = key;
+    this.whitespace();
+    if (body[this.i] !== 0x3a) return false;
+    this.i++;
+    this.whitespace();
+    return true;
+  }
+
+  private refuse(refused: 'too-deep' | 'duplicate-key', key?: string): typeof INVALID {
+    this.refusal = key === undefined ? { refused } : { refused, key };
+    return INVALID;
+  }
+
+  private whitespace(): void {
+    const { body } = this;
+    const from = this.i;
+    while (this.i < body.length && isWs(body[this.i] as number)) this.i++;
+    if (this.i !== from) this.compact = false;
+  }
+
   /** Reads the string token at `i` (a `"`); returns its value when `want`, or null when it is malformed. */
-  const string = (want: boolean): string | null | undefined => {
-    const start = i;
+  private string(want: boolean): string | null | undefined {
+    const { body } = this;
+    const len = body.length;
+    const start = this.i;
+    let i = this.i;
     let escaped = false;
     for (i++; ; i++) {
       if (i >= len) return null;
@@ -176,13 +333,16 @@ export function scanJson(body: Buffer, depth: number, exactNumber: (token: strin
         }
       }
     }
-    i++;
+    this.i = ++i;
     if (!want) return undefined;
     return escaped ? (JSON.parse(body.toString('utf8', start, i)) as string) : body.toString('utf8', start + 1, i - 1);
-  };
+  }
+
   /** Reads the number token at `i`; returns its value when `want`, null when malformed or not finite. */
-  const number = (want: boolean): number | string | null | undefined => {
-    const start = i;
+  private number(want: boolean): number | string | null | undefined {
+    const { body } = this;
+    const start = this.i;
+    let i = this.i;
     if (body[i] === 0x2d) i++;
     const first = body[i];
     if (first === 0x30) i++;
@@ -199,123 +359,54 @@ export function scanJson(body: Buffer, depth: number, exactNumber: (token: strin
       if (!isDigit(body[i])) return null;
       while (isDigit(body[i])) i++;
     }
+    this.i = i;
     const token = body.toString('latin1', start, i);
     const n = Number(token);
     if (!Number.isFinite(n)) return null;
     if (token.length > 15) {
-      longNumbers = true;
-      return want ? exactNumber(token) : undefined;
+      this.longNumbers = true;
+      return want ? this.options.exactNumber(token) : undefined;
     }
     return n;
-  };
-  const literal = (text: string, value: boolean | null): boolean | null | undefined => {
-    for (let k = 0; k < text.length; k++) if (body[i + k] !== text.charCodeAt(k)) return undefined;
-    i += text.length;
+  }
+
+  private literal(text: string, value: boolean | null): unknown {
+    for (let k = 0; k < text.length; k++) if (this.body[this.i + k] !== text.charCodeAt(k)) return INVALID;
+    this.i += text.length;
     return value;
-  };
-
-  ws();
-  if (body[i] !== 0x7b) return undefined;
-  for (;;) {
-    // A value starts at i (whitespace skipped).
-    const parent = stack[stack.length - 1];
-    const want = parent === undefined || parent.value !== undefined;
-    const b = body[i];
-    let value: unknown;
-    let closed = false;
-    if (b === 0x7b || b === 0x5b) {
-      const object = b === 0x7b;
-      const build = stack.length < depth;
-      stack.push({ object, value: build ? (object ? {} : []) : undefined, start: i, count: 0, key: undefined });
-      i++;
-      ws();
-      if (body[i] === (object ? 0x7d : 0x5d)) {
-        closed = true;
-      } else if (object) {
-        if (!readKey()) return undefined;
-        continue;
-      } else {
-        continue;
-      }
-    } else if (b === 0x22) {
-      const s = string(want);
-      if (s === null) return undefined;
-      value = s;
-    } else if (b === 0x74) {
-      value = literal('true', true);
-      if (value === undefined) return undefined;
-    } else if (b === 0x66) {
-      value = literal('false', false);
-      if (value === undefined) return undefined;
-    } else if (b === 0x6e) {
-      value = literal('null', null);
-      if (value === undefined) return undefined;
-    } else {
-      const n = number(want);
-      if (n === null) return undefined;
-      value = n;
-    }
-    // The value is complete (or a container just closed); attach it and climb out of every container that ends here.
-    for (;;) {
-      if (closed) {
-        const frame = stack.pop() as Frame;
-        i++;
-        if (frame.value !== undefined) {
-          built.push([frame.value, frame.start, i]);
-          value = frame.value;
-        } else {
-          value = new RawSpan(frame.object ? 'object' : 'array', frame.count);
-        }
-        closed = false;
-      }
-      const top = stack[stack.length - 1];
-      if (top === undefined) {
-        root = value as Record<string, unknown>;
-        ws();
-        if (i !== len) return undefined;
-        if (Object.prototype.hasOwnProperty.call(root, 'Code')) return undefined;
-        const verbatim = compact && !longNumbers;
-        for (const [obj, start, end] of built) {
-          if (!Array.isArray(obj)) texts.set(obj, new RawJsonText(body, start, end, verbatim, exactNumber));
-        }
-        return root;
-      }
-      top.count++;
-      if (top.value !== undefined) {
-        if (Array.isArray(top.value)) top.value.push(value);
-        // Own data properties, `__proto__` included, as JSON.parse makes them (the last of a repeated key wins).
-        else Object.defineProperty(top.value, top.key as string, { value, enumerable: true, writable: true, configurable: true });
-      }
-      ws();
-      const c = body[i];
-      if (c === 0x2c) {
-        i++;
-        ws();
-        if (top.object && !readKey()) return undefined;
-        if (!top.object && (body[i] === 0x5d || body[i] === undefined)) return undefined;
-        break;
-      }
-      if (c === (top.object ? 0x7d : 0x5d)) {
-        closed = true;
-        continue;
-      }
-      return undefined;
-    }
   }
+}
 
-  /** At `i`: `"key"` `:` and whitespace; the key goes into the innermost frame. */
-  function readKey(): boolean {
-    const frame = stack[stack.length - 1] as Frame;
-    if (body[i] !== 0x22) return false;
-    const key = string(frame.value !== undefined);
-    if (key === null) return false;
-    frame.key = key;
-    ws();
-    if (body[i] !== 0x3a) return false;
-    i++;
-    ws();
-    return true;
+/** Markers between the scanner's steps (never values of a body). */
+const INVALID = Symbol('invalid');
+const OPENED = Symbol('opened');
+const CLOSED = Symbol('closed');
+
+/**
+ * Scans JSON bytes with {@link Scanner}.
+ * @example scan(Buffer.from('{"a":1,"a":2}'), { depth: 0, exactNumber: Number, uniqueKeys: true }) // { ok: false, refused: 'duplicate-key', key: 'a' }
+ */
+export function scan(body: Buffer, options: ScanOptions): ScanResult {
+  return new Scanner(body, options).run();
+}
+
+/**
+ * Scans a JSON object body. Containers at nesting `depth` or deeper (the body itself is depth 0) are not built: a
+ * {@link RawSpan} stands in. Every built object's text is available through {@link rawTextOf}.
+ * @returns the built part of the body, or undefined when the body is anything but a valid JSON object in UTF-8 whose
+ *   values JSON.parse would give as they are, or an error body (one with a `Code`, which pop-core must see to throw):
+ *   the caller then parses it the ordinary way
+ * @example scanJson(Buffer.from('{"a":{"b":[1,2]}}'), 2, Number) // { a: { b: RawSpan { kind: 'array', count: 2 } } }
+ */
+export function scanJson(body: Buffer, depth: number, exactNumber: (token: string) => number | string): Record<string, unknown> | undefined {
+  const result = scan(body, { depth, exactNumber });
+  if (!result.ok) return undefined;
+  const root = result.value as Record<string, unknown>;
+  if (Object.prototype.hasOwnProperty.call(root, 'Code')) return undefined;
+  for (const [obj, start, end] of result.built) {
+    if (!Array.isArray(obj)) texts.set(obj, new RawJsonText(body, start, end, result.verbatim, exactNumber));
   }
+  return root;
 }
 
 function isDigit(b: number | undefined): boolean {
