@@ -52,6 +52,20 @@ export function words(key: string): string[] {
  * @example isSecretKey('password_file') // false
  */
 export function isSecretKey(key: string): boolean {
+  let answer = answers.get(key);
+  if (answer === undefined) {
+    answer = judge(key);
+    // Names repeat (a log's field names, an output's `KEY=` names): remembered, at most ANSWERS of them.
+    if (answers.size >= ANSWERS) answers.clear();
+    if (key.length <= 64) answers.set(key, answer);
+  }
+  return answer;
+}
+
+const ANSWERS = 4096;
+const answers = new Map<string, boolean>();
+
+function judge(key: string): boolean {
   // A dotted name is judged by its last part: `spring.datasource.password` is, `….AppWindowToken.destroySurfaces` is not.
   const w = words(key.slice(key.lastIndexOf('.') + 1));
   const last = w[w.length - 1];

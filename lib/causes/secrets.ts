@@ -205,6 +205,7 @@ const PROTECTED = /\ufdd0(\d{1,6})\ufdd1/g;
 
 function maskVendorTokens(text: string, keep: string[]): string {
   const found = UPSTREAM_RULES.find(text);
+  if (found.secrets.length === 0 && found.allowed.length === 0) return maskOwnTokens(text);
   // A token that says it is a placeholder (`sk-xxxx…`, `…EXAMPLE…`, `YOUR_TOKEN`) is not a secret.
   const spans = found.secrets.filter((sp) => {
     const secret = text.slice(sp.start, sp.end);
@@ -222,6 +223,12 @@ function maskVendorTokens(text: string, keep: string[]): string {
     at = a.end;
   }
   s += replaceSpans(text.slice(at), secretsBetween(at, text.length));
+  return maskOwnTokens(s);
+}
+
+/** Our prefixed tokens and Alibaba Cloud's (see {@link OWN_TOKENS}). */
+function maskOwnTokens(text: string): string {
+  let s = text;
   if (OWN_TOKEN_HINT.test(s)) s = s.replace(OWN_TOKEN, REDACTED);
   if (s.includes('LTAI')) s = s.replace(ALIYUN_KEY_PAIR, (_m, sep: string | undefined) => (sep === undefined ? REDACTED : REDACTED + sep + REDACTED));
   if (s.includes('STS.') || s.includes('CAIS')) s = s.replace(ALIYUN_STS, REDACTED);
@@ -472,6 +479,8 @@ const CHINESE_KEY_HINT = /密码|口令|密钥|秘钥|私钥|令牌/;
 
 /** A run of base64 (or base64url) characters; only runs of 24 or more are weighed. */
 const BASE64_RUN = /(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{24,}={0,2}(?![A-Za-z0-9+/=_-])/g;
+/** What every run {@link BASE64_RUN} takes holds: a cheap test before it. */
+const BASE64_HINT = /[A-Za-z0-9+/_-]{24}/;
 /**
  * detect-secrets' default limit for base64 strings, in bits per character. A string of n characters holds at most
  * log2(n) bits per character, so shorter runs (24–45 characters) need log2(n) − 1 instead.
@@ -517,6 +526,7 @@ function inUrl(text: string, offset: number): boolean {
 }
 
 function maskHighEntropy(text: string): string {
+  if (!BASE64_HINT.test(text)) return text;
   return text.replace(BASE64_RUN, (run, offset: number, whole: string) => {
     const before = whole.slice(Math.max(0, offset - 8), offset).toLowerCase();
     if (/(?:sha\d{0,3}|md5|digest|integrity)[-:= ]{1,2}$/.test(before) || /^(?:sha\d{1,3}|md5)-/i.test(run)) return run; // a hash named as such

@@ -92,6 +92,48 @@ function lineAround(text: string, start: number, end: number): string {
   return text.slice(a, b === -1 ? text.length : b);
 }
 
+/** A trie of keywords over ASCII character codes (lower case), each node naming the keyword that ends there. */
+interface TrieNode {
+  next: (TrieNode | undefined)[];
+  word?: string;
+}
+
+function keywordTrie(keywords: readonly string[]): TrieNode {
+  const root: TrieNode = { next: [] };
+  for (const k of keywords) {
+    let node = root;
+    for (let i = 0; i < k.length; i++) {
+      const c = k.charCodeAt(i);
+      node = node.next[c] ??= { next: [] };
+    }
+    node.word = k;
+  }
+  return root;
+}
+
+/**
+ * Every occurrence of every keyword in `text`, case-insensitively (ASCII): keyword → its start offsets, ascending.
+ * One walk of the trie from each position, as deep as the longest keyword at most: linear in the text.
+ */
+function findKeywords(root: TrieNode, text: string): Map<string, number[]> {
+  const at = new Map<string, number[]>();
+  for (let i = 0; i < text.length; i++) {
+    let node: TrieNode | undefined = root;
+    for (let j = i; j < text.length; j++) {
+      let c = text.charCodeAt(j);
+      if (c >= 65 && c <= 90) c += 32;
+      node = node.next[c];
+      if (node === undefined) break;
+      if (node.word !== undefined) {
+        const list = at.get(node.word);
+        if (list) list.push(i);
+        else at.set(node.word, [i]);
+      }
+    }
+  }
+  return at;
+}
+
 /** Compiles the generated rules into a finder (patterns compiled lazily, on first use). */
 export function createVendorRules(generated: GeneratedRules): VendorRules {
   const rules: CompiledRule[] = generated.rules.map((r) => ({
@@ -107,11 +149,9 @@ export function createVendorRules(generated: GeneratedRules): VendorRules {
   const globalRegexes = generated.global.regexes.map((p) => new RegExp(p));
   const globalStopwords = generated.global.stopwords;
   // Every keyword once, longest first; a keyword's rules; keywords inside another keyword (found when it is).
-  const keywords = [...new Set(rules.flatMap((r) => r.keywords))].sort((a, b) => b.length - a.length);
   const rulesOf = new Map<string, CompiledRule[]>();
   for (const r of rules) for (const k of r.keywords) rulesOf.set(k, [...(rulesOf.get(k) ?? []), r]);
-  const inside = new Map<string, string[]>(keywords.map((k) => [k, keywords.filter((o) => o !== k && k.includes(o))]));
-  const anyKeyword = new RegExp(keywords.map((k) => k.replace(/[\\^$.|?*+()[\]{}/-]/g, '\\$&')).join('|'), 'g');
+  const trie = keywordTrie([...rulesOf.keys()]);
 
   /** The match as gitleaks would have reported it: with the key characters before it that its pattern allowed. */
   const wholeMatch = (r: CompiledRule, text: string, index: number, match: string): string => {
@@ -136,25 +176,11 @@ export function createVendorRules(generated: GeneratedRules): VendorRules {
     upstream: generated.upstream,
     size: rules.length,
     find(text) {
-      const lower = text.toLowerCase();
-      // The rules whose keywords the text holds, and where each keyword is: every position is tried (a keyword may
-      // start inside another; the keywords inside a found one are found with it).
+      // Where each keyword occurs (any case): none, for most texts, and then no rule runs.
+      const at = findKeywords(trie, text);
+      if (at.size === 0) return { secrets: [], allowed: [] };
       const present = new Set<CompiledRule>();
-      const at = new Map<string, number[]>();
-      anyKeyword.lastIndex = 0;
-      for (let m = anyKeyword.exec(lower); m; m = anyKeyword.exec(lower)) {
-        const k = m[0];
-        anyKeyword.lastIndex = m.index + 1;
-        for (const kk of [k, ...(inside.get(k) ?? [])]) {
-          const list = at.get(kk);
-          if (list) {
-            if (list[list.length - 1] !== m.index) list.push(m.index);
-            continue;
-          }
-          at.set(kk, [m.index]);
-          for (const r of rulesOf.get(kk) ?? []) present.add(r);
-        }
-      }
+      for (const k of at.keys()) for (const r of rulesOf.get(k) ?? []) present.add(r);
       /** True when one of the rule's keywords occurs within {@link KEYWORD_REACH} characters of [start, end). */
       const near = (r: CompiledRule, start: number, end: number): boolean =>
         r.keywords.some((k) => {

@@ -14,7 +14,7 @@ import type { NotifyConfig } from '../../lib/summary/notify';
 import type { Summary } from '../../lib/summary/summary';
 import { ecsRecord, instanceId, oosChild, oosRecord, writeArchive } from '../helpers/archive-fixture';
 import { createMemoryStore, type MemoryStore } from '../helpers/memory-store';
-import { ORDINARY_LINES, SECRET_LINES } from '../fixtures/secret-corpus';
+import { MULTI_LINE_SECRETS, ORDINARY_LINES, SECRET_LINES } from '../fixtures/secret-corpus';
 
 /** A webhook on 127.0.0.1 that keeps every body it receives. */
 let hook: { server: Server; url: string; bodies: string[] };
@@ -119,6 +119,27 @@ describe('secrets never reach what summarize writes or serves', () => {
     // Assess
     expect(outputs.notification).not.toBe('');
     expectAbsent(outputs, SECRET_LINES.flatMap((s) => s.secrets));
+  });
+
+  it.each(MULTI_LINE_SECRETS.map((s, i) => [i, s.line.split('\n')[0] ?? '', s] as const))('a multi-line construct %i (%s…) inside an output', async (i, _name, s) => {
+    // Prepare: the construct among other lines of one instance's output, and as the whole output of another
+    const store = createMemoryStore();
+    const ref: ArchiveRef = { source: 'ecs', regionId: 'cn-hangzhou', id: `t-hz0jdfwd9fm${String(i).padStart(3, '0')}` };
+    const failed = { InvocationStatus: 'Failed', ErrorCode: 'ExitCodeNonzero', ExitCode: 1, ErrorInfo: 'The command execution exit code is not zero.' };
+    await writeArchive(store, {
+      ref,
+      records: [
+        ecsRecord({ ...failed, InstanceId: instanceId(1), Output: `step 1 ok\n${s.line}\nerror: step 2 failed\n` }),
+        ecsRecord({ ...failed, InstanceId: instanceId(2), Output: `${s.line}\n` }),
+      ],
+    });
+
+    // Act
+    await summarizeArchive({ store, ref, logger: silentLogger });
+    const outputs = await outputsOf(store, ref);
+
+    // Assess: no line of it is shown, in the example, the error lines or the title
+    expectAbsent(outputs, s.secrets);
   });
 
   it('bidirectional controls are shown as escapes, never obeyed, in everything summarize writes or serves', async () => {
