@@ -179,19 +179,16 @@ function widen(text: string, start: number, end: number): { start: number; end: 
   return { start: a, end: b };
 }
 
-/** Replaces the spans (which may overlap) with {@link REDACTED}. */
-function replaceSpans(text: string, spans: readonly { start: number; end: number }[]): string {
-  if (spans.length === 0) return text;
+/** The spans widened to their whole tokens ({@link widen}), sorted, overlapping ones merged. */
+function mergedSpans(text: string, spans: readonly { start: number; end: number }[]): { start: number; end: number }[] {
   const sorted = spans.map((sp) => widen(text, sp.start, sp.end)).sort((a, b) => a.start - b.start || b.end - a.end);
-  let out = '';
-  let at = 0;
-  for (const { start, end } of sorted) {
-    if (end <= at) continue;
-    const from = Math.max(start, at);
-    out += text.slice(at, from) + (from === start ? REDACTED : '');
-    at = end;
+  const out: { start: number; end: number }[] = [];
+  for (const sp of sorted) {
+    const last = out[out.length - 1];
+    if (last && sp.start < last.end) last.end = Math.max(last.end, sp.end);
+    else out.push({ ...sp });
   }
-  return out + text.slice(at);
+  return out;
 }
 
 /**
@@ -207,23 +204,35 @@ function maskVendorTokens(text: string, keep: string[]): string {
   const found = UPSTREAM_RULES.find(text);
   if (found.secrets.length === 0 && found.allowed.length === 0) return maskOwnTokens(text);
   // A token that says it is a placeholder (`sk-xxxx…`, `…EXAMPLE…`, `YOUR_TOKEN`) is not a secret.
-  const spans = found.secrets.filter((sp) => {
-    const secret = text.slice(sp.start, sp.end);
-    return !secret.includes(REDACTED) && !TOKEN_PLACEHOLDER.test(secret);
-  });
-  // Set aside the allowed values no rule took as a secret.
-  const allowed = found.allowed.filter((a) => !spans.some((sp) => sp.start < a.end && a.start < sp.end)).sort((a, b) => a.start - b.start);
+  const secrets = mergedSpans(
+    text,
+    found.secrets.filter((sp) => {
+      const secret = text.slice(sp.start, sp.end);
+      return !secret.includes(REDACTED) && !TOKEN_PLACEHOLDER.test(secret);
+    }),
+  );
+  // The allowed values no secret overlaps (one sweep over both sorted lists), set aside behind markers.
+  const edits: { start: number; end: number; keep: boolean }[] = [];
+  let j = 0;
+  for (const a of [...found.allowed].sort((x, y) => x.start - y.start)) {
+    while (j < secrets.length && (secrets[j]?.end ?? 0) <= a.start) j++;
+    if (j < secrets.length && (secrets[j]?.start ?? Infinity) < a.end) continue;
+    const last = edits[edits.length - 1];
+    if (last && last.end > a.start) continue;
+    edits.push({ start: a.start, end: a.end, keep: true });
+  }
+  const all = [...edits, ...secrets.map((sp) => ({ ...sp, keep: false }))].sort((x, y) => x.start - y.start);
   let s = '';
   let at = 0;
-  const secretsBetween = (from: number, to: number) => spans.filter((sp) => sp.start >= from && sp.end <= to).map((sp) => ({ start: sp.start - from, end: sp.end - from }));
-  for (const a of allowed) {
-    if (a.start < at) continue;
-    s += replaceSpans(text.slice(at, a.start), secretsBetween(at, a.start)) + PROTECT_OPEN + String(keep.length) + PROTECT_CLOSE;
-    keep.push(text.slice(a.start, a.end));
-    at = a.end;
+  for (const e of all) {
+    s += text.slice(at, e.start);
+    if (e.keep) {
+      s += PROTECT_OPEN + String(keep.length) + PROTECT_CLOSE;
+      keep.push(text.slice(e.start, e.end));
+    } else s += REDACTED;
+    at = e.end;
   }
-  s += replaceSpans(text.slice(at), secretsBetween(at, text.length));
-  return maskOwnTokens(s);
+  return maskOwnTokens(s + text.slice(at));
 }
 
 /** Our prefixed tokens and Alibaba Cloud's (see {@link OWN_TOKENS}). */

@@ -92,42 +92,61 @@ function lineAround(text: string, start: number, end: number): string {
   return text.slice(a, b === -1 ? text.length : b);
 }
 
-/** A trie of keywords over ASCII character codes (lower case), each node naming the keyword that ends there. */
-interface TrieNode {
-  next: (TrieNode | undefined)[];
-  word?: string;
+/**
+ * The keywords as a trie over lower-case ASCII codes, flattened into one transition table: `next[state * 128 + c]`
+ * is the state after character `c`, 0 for none (the root is state 1); `word[state]` the keyword ending there.
+ */
+interface KeywordTrie {
+  next: Int32Array;
+  word: (string | undefined)[];
 }
 
-function keywordTrie(keywords: readonly string[]): TrieNode {
-  const root: TrieNode = { next: [] };
+function keywordTrie(keywords: readonly string[]): KeywordTrie {
+  const rows: number[][] = [[], []]; // state 0 unused, 1 the root
+  const word: (string | undefined)[] = [undefined, undefined];
   for (const k of keywords) {
-    let node = root;
+    let state = 1;
     for (let i = 0; i < k.length; i++) {
       const c = k.charCodeAt(i);
-      node = node.next[c] ??= { next: [] };
+      if (c >= 128) throw new Error(`keyword ${JSON.stringify(k)} is not ASCII`);
+      const row = rows[state] as number[];
+      let to = row[c];
+      if (to === undefined) {
+        to = rows.length;
+        rows.push([]);
+        word.push(undefined);
+        row[c] = to;
+      }
+      state = to;
     }
-    node.word = k;
+    word[state] = k;
   }
-  return root;
+  const next = new Int32Array(rows.length * 128);
+  rows.forEach((row, state) => row.forEach((to, c) => (next[state * 128 + c] = to)));
+  return { next, word };
 }
 
 /**
  * Every occurrence of every keyword in `text`, case-insensitively (ASCII): keyword → its start offsets, ascending.
  * One walk of the trie from each position, as deep as the longest keyword at most: linear in the text.
  */
-function findKeywords(root: TrieNode, text: string): Map<string, number[]> {
+function findKeywords(trie: KeywordTrie, text: string): Map<string, number[]> {
   const at = new Map<string, number[]>();
-  for (let i = 0; i < text.length; i++) {
-    let node: TrieNode | undefined = root;
-    for (let j = i; j < text.length; j++) {
+  const { next, word } = trie;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    let state = 1;
+    for (let j = i; j < n; j++) {
       let c = text.charCodeAt(j);
+      if (c >= 128) break;
       if (c >= 65 && c <= 90) c += 32;
-      node = node.next[c];
-      if (node === undefined) break;
-      if (node.word !== undefined) {
-        const list = at.get(node.word);
+      state = next[state * 128 + c] ?? 0;
+      if (state === 0) break;
+      const w = word[state];
+      if (w !== undefined) {
+        const list = at.get(w);
         if (list) list.push(i);
-        else at.set(node.word, [i]);
+        else at.set(w, [i]);
       }
     }
   }
