@@ -36,8 +36,10 @@ export interface StormOptions<T> {
   clock: SteppedClock;
   /** Starts the simulated tasks (on the stopped clock) and says how many events to expect. */
   start(): { total: number; accept(e: InstanceFinishedEvent): boolean };
+  /** The event the bus delivers for an instance that finished (once: a redelivery carries the same event). */
+  envelope(e: InstanceFinishedEvent): unknown;
   /** One delivery of one event (the caller limits the concurrency). */
-  deliver(e: InstanceFinishedEvent): Promise<T>;
+  deliver(event: unknown): Promise<T>;
   seed: number;
   /** @default 100 */
   stepMs?: number;
@@ -61,8 +63,8 @@ export interface StormResult<T> {
 export async function stormOnSteppedClock<T>(o: StormOptions<T>): Promise<StormResult<T>> {
   const stepMs = o.stepMs ?? 100;
   const rng = new Rng(o.seed);
-  const due = new Map<number, InstanceFinishedEvent[]>();
-  const schedule = (at: number, e: InstanceFinishedEvent) => due.set(at, [...(due.get(at) ?? []), e]);
+  const due = new Map<number, unknown[]>();
+  const schedule = (at: number, event: unknown) => due.set(at, [...(due.get(at) ?? []), event]);
   const events: InstanceFinishedEvent[] = [];
   let duplicates = 0;
   let step = 0;
@@ -71,11 +73,12 @@ export async function stormOnSteppedClock<T>(o: StormOptions<T>): Promise<StormR
   const unsubscribe = o.data.onInstanceFinished((e) => {
     if (!accept(e)) return;
     events.push(e);
-    schedule(step + rng.int(Math.floor(o.jitterMs / stepMs) + 1), e);
+    const event = o.envelope(e);
+    schedule(step + rng.int(Math.floor(o.jitterMs / stepMs) + 1), event);
     if (rng.next() < o.duplicateShare) {
       duplicates++;
       const [min, max] = o.lateMs.map((ms) => Math.round(ms / stepMs)) as [number, number];
-      schedule(step + min + rng.int(max - min + 1), e);
+      schedule(step + min + rng.int(max - min + 1), event);
     }
   });
   const results: T[] = [];
@@ -92,7 +95,7 @@ export async function stormOnSteppedClock<T>(o: StormOptions<T>): Promise<StormR
       }
       const now = due.get(step) ?? [];
       due.delete(step);
-      results.push(...(await Promise.all(now.map((e) => o.deliver(e)))));
+      results.push(...(await Promise.all(now.map((event) => o.deliver(event)))));
     }
   } finally {
     unsubscribe();

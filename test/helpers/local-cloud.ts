@@ -9,6 +9,9 @@ import { pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { startLocalCloud, type LocalCloud } from '@execution-archive/local-cloud';
 import { ACCOUNT_ID } from '@execution-archive/local-cloud/credentials';
+import { handleCollectEvent, type CollectResponse } from '../../lib/collect';
+import type { AsyncInvoker } from '../../lib/fanout';
+import { createRuntime } from '../../lib/runtime';
 import type { FcContext } from '../../lib/triggers';
 import type { ObjectStore } from '../../lib/archive/store';
 import type { Manifest } from '../../lib/archive/manifest';
@@ -74,4 +77,19 @@ export async function keysUnder(store: ObjectStore, prefix: string): Promise<str
   const keys: string[] = [];
   for await (const o of store.list(prefix)) keys.push(o.key);
   return keys;
+}
+
+/**
+ * Registers `execution-archive-collect` in the local FC: the real collect service, a fresh runtime from `env` per
+ * invocation (as FC starts one); every answer is pushed to `results` (returned).
+ */
+export function registerCollect(t: TestCloud, invoker: AsyncInvoker, env: NodeJS.ProcessEnv, results: CollectResponse[] = []): CollectResponse[] {
+  const name = 'execution-archive-collect';
+  t.cloud.fc.register(name, async (payload, meta) => {
+    const rt = createRuntime(fcContext({ requestId: meta.requestId, function: { name, timeout: 600 } }), { env });
+    const res = (await handleCollectEvent(JSON.parse(payload.toString('utf8')), rt, { invoker })) as CollectResponse;
+    results.push(res);
+    return JSON.stringify(res);
+  }, { asyncTask: true });
+  return results;
 }

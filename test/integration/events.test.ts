@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCOUNT_ID, DEMO_KEY } from '@execution-archive/local-cloud/credentials';
 import type { InstanceFinishedEvent } from '@execution-archive/local-cloud/datasets';
-import { handleCollectEvent, type CollectResponse } from '../../lib/collect';
+import { cloudAssistantEvent } from '@execution-archive/local-cloud/host/events';
 import { createFunctionInvoker, type FunctionInvoker } from '../../lib/cloud/invoke';
 import { describeInvocationResults } from '../../lib/cloud/ecs';
 import { claimKey, manifestKey, summaryKey, type ArchiveRef } from '../../lib/archive/layout';
@@ -17,7 +17,7 @@ import { takeoverKey } from '../../lib/archive/claim';
 import { createRuntime } from '../../lib/runtime';
 import { pLimit } from '../../lib/limit';
 import { decodeEvent } from '../../lib/triggers';
-import { archivedRecords, fcContext, keysUnder, startTestCloud, type TestCloud } from '../helpers/local-cloud';
+import { archivedRecords, fcContext, keysUnder, registerCollect, startTestCloud, type TestCloud } from '../helpers/local-cloud';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { present } from '../helpers/present';
@@ -36,17 +36,6 @@ afterAll(async () => {
   await t?.close();
 });
 
-/** Registers `collect` in the FC emulator: the real collect service with a runtime from `env`. */
-function registerCollect(env: NodeJS.ProcessEnv, results: CollectResponse[] = []): CollectResponse[] {
-  t.cloud.fc.register(COLLECT, async (payload, meta) => {
-    const rt = createRuntime(fcContext({ requestId: meta.requestId, function: { name: COLLECT, timeout: 600 } }), { env });
-    const res = (await handleCollectEvent(JSON.parse(payload.toString('utf8')), rt, { invoker })) as CollectResponse;
-    results.push(res);
-    return JSON.stringify(res);
-  }, { asyncTask: true });
-  return results;
-}
-
 function envFor(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
   return t.env('oss', { API_RATE_LIMIT_PER_SECOND: '0', ...overrides });
 }
@@ -57,31 +46,17 @@ function deps(env: NodeJS.ProcessEnv, overrides: Partial<EventConsumerDeps> = {}
   return { ...eventConsumerDeps(rt, invoker), ...overrides };
 }
 
-let eventSeq = 0;
-/** A CloudEvents envelope as EventBridge would deliver it for an instance that finished. */
+/**
+ * A CloudEvents envelope as EventBridge would deliver it for an instance that finished (the local cloud's own), or
+ * without the invoke id (and data.regionId), as some deliveries come.
+ */
 function cloudEvent(e: Pick<InstanceFinishedEvent, 'regionId' | 'commandId' | 'commandName' | 'instanceId' | 'invocationStatus' | 'finishTime'> & { exitCode: number | string; invokeId?: string }, withInvokeId = true) {
-  eventSeq++;
-  return {
-    id: `evt-${eventSeq.toString(16).padStart(8, '0')}-7c35-447a-bd93`,
-    source: 'acs.ecs',
-    specversion: '1.0',
-    subject: `acs.ecs:${e.regionId}:${ACCOUNT_ID}:${e.instanceId}`,
-    time: new Date().toISOString(),
-    type: 'ecs:CloudAssistant:TaskCompleted',
-    aliyunaccountid: ACCOUNT_ID,
-    aliyunpublishtime: new Date().toISOString(),
-    aliyuneventbusname: 'default',
-    aliyunregionid: e.regionId,
-    data: {
-      commandId: e.commandId,
-      commandName: e.commandName,
-      exitCode: String(e.exitCode),
-      finishTime: e.finishTime,
-      instanceId: e.instanceId,
-      invocationStatus: e.invocationStatus,
-      ...(withInvokeId && e.invokeId ? { invokeId: e.invokeId, regionId: e.regionId } : {}),
-    },
-  };
+  const event = cloudAssistantEvent({ ...e, exitCode: Number(e.exitCode), invokeId: e.invokeId ?? '' }, ACCOUNT_ID);
+  if (withInvokeId && e.invokeId) return event;
+  const data: Partial<typeof event.data> = { ...event.data };
+  delete data.invokeId;
+  delete data.regionId;
+  return { ...event, data };
 }
 
 /** FC delivers bytes. */
@@ -115,7 +90,7 @@ function collectInvocationsFor(invokeId: string) {
 describe('event storm', () => {
   it('2,000 instances finishing within seconds → one dispatch, one walk, one archive, one summary', async () => {
     const env = envFor({ SUMMARIZE_AFTER_COLLECT: 'inline' });
-    const collected = registerCollect(env);
+    const collected = registerCollect(t, invoker, env);
     const data = t.cloud.rpc.data;
     const instances = 2000;
     const fcLimit = pLimit(48); // FC instance concurrency of the event function
@@ -136,7 +111,8 @@ describe('event storm', () => {
         invokeId = data.simulateRunCommand({ instances, durationMs: 3000, failureRate: 0.1, commandName: 'storm.sh' }).invokeId;
         return { total: instances, accept: (e) => e.invokeId === invokeId };
       },
-      deliver: (e) => fcLimit(() => handleCloudAssistantEvents(decodeEvent(bytes(cloudEvent(e))), deps(env))),
+      envelope: (e) => cloudEvent(e),
+      deliver: (event) => fcLimit(() => handleCloudAssistantEvents(decodeEvent(bytes(event)), deps(env))),
     });
     const { results, duplicates, events: seen } = storm;
     await t.cloud.fc.idle();
@@ -192,7 +168,7 @@ describe('event storm', () => {
 describe('events without an invoke id', () => {
   it('are resolved through DescribeInvocations by instance and command, with one lookup per instance', async () => {
     const env = envFor();
-    registerCollect(env);
+    registerCollect(t, invoker, env);
     const info = t.cloud.rpc.data.addInvocation({ instances: 12, regionId: 'cn-shenzhen', commandName: 'no-invoke-id.sh' });
     const events = (await finishedEvents(env, 'cn-shenzhen', info.invokeId, info.commandName)).map((e) => cloudEvent(e, false));
     expect(events.every((e) => !('invokeId' in e.data))).toBe(true);
@@ -280,7 +256,7 @@ describe('waiting, claims and failures', () => {
 
   it('a fresh claim means claimed-elsewhere; an expired claim is retaken by exactly one of many racers', async () => {
     const env = envFor();
-    const results = registerCollect(env);
+    const results = registerCollect(t, invoker, env);
     const info = t.cloud.rpc.data.addInvocation({ instances: 3, regionId: 'cn-beijing' });
     const ref: ArchiveRef = { source: 'ecs', regionId: 'cn-beijing', id: info.invokeId };
     const [first] = await finishedEvents(env, 'cn-beijing', info.invokeId, info.commandName);
@@ -308,7 +284,7 @@ describe('waiting, claims and failures', () => {
 
   it('CLAIM_TTL_SECONDS sets the claim lifetime', async () => {
     const env = envFor({ CLAIM_TTL_SECONDS: '60' });
-    registerCollect(env);
+    registerCollect(t, invoker, env);
     const info = t.cloud.rpc.data.addInvocation({ instances: 2, regionId: 'cn-beijing' });
     const [first] = await finishedEvents(env, 'cn-beijing', info.invokeId, info.commandName);
     const d = deps(env);
@@ -321,7 +297,7 @@ describe('waiting, claims and failures', () => {
 
   it('a failed dispatch releases the claim and throws; the redelivery dispatches', async () => {
     const env = envFor();
-    registerCollect(env);
+    registerCollect(t, invoker, env);
     const info = t.cloud.rpc.data.addInvocation({ instances: 4, regionId: 'cn-hongkong' });
     const ref: ArchiveRef = { source: 'ecs', regionId: 'cn-hongkong', id: info.invokeId };
     const [first] = await finishedEvents(env, 'cn-hongkong', info.invokeId, info.commandName);
@@ -337,7 +313,7 @@ describe('waiting, claims and failures', () => {
 
   it('a duplicate FC task id (collect already queued) counts as dispatched', async () => {
     const env = envFor();
-    registerCollect(env);
+    registerCollect(t, invoker, env);
     const info = t.cloud.rpc.data.addInvocation({ instances: 2, regionId: 'cn-hongkong' });
     const ref: ArchiveRef = { source: 'ecs', regionId: 'cn-hongkong', id: info.invokeId };
     const [first] = await finishedEvents(env, 'cn-hongkong', info.invokeId, info.commandName);

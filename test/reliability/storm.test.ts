@@ -8,10 +8,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCOUNT_ID, DEMO_KEY } from '@execution-archive/local-cloud/credentials';
-import type { InstanceFinishedEvent } from '@execution-archive/local-cloud/datasets';
+import { cloudAssistantEvent } from '@execution-archive/local-cloud/host/events';
 import { summaryKey, type ArchiveRef } from '../../lib/archive/layout';
 import { readManifest } from '../../lib/archive/reader';
-import { handleCollectEvent, runCollect, type CollectResponse } from '../../lib/collect';
+import { runCollect, type CollectResponse } from '../../lib/collect';
 import { parseCollectRequest } from '../../lib/collect/request';
 import { createFunctionInvoker, type FunctionInvoker } from '../../lib/cloud/invoke';
 import { describeInvocationResults } from '../../lib/cloud/ecs';
@@ -20,11 +20,10 @@ import { createRuntime } from '../../lib/runtime';
 import { runSweep, sweepDeps } from '../../lib/sweep';
 import { pLimit } from '../../lib/limit';
 import { decodeEvent } from '../../lib/triggers';
-import { archivedRecords, fcContext, startTestCloud, type TestCloud } from '../helpers/local-cloud';
+import { archivedRecords, fcContext, registerCollect, startTestCloud, type TestCloud } from '../helpers/local-cloud';
 import { SteppedClock, stormOnSteppedClock } from '../helpers/event-storm';
 import { addFigures, captureOutput, rememberOutput, scanForSecrets, size } from './figures';
 
-const COLLECT = 'execution-archive-collect';
 const SIZES = [size(3_000, 3_000), size(2_000, 2_000)];
 
 let t: TestCloud;
@@ -57,18 +56,6 @@ afterAll(async () => {
   expect(scan.found).toEqual([]);
 });
 
-function cloudEvent(e: InstanceFinishedEvent) {
-  return {
-    id: `evt-${e.invokeId}-${e.instanceId}`,
-    source: 'acs.ecs',
-    specversion: '1.0',
-    type: 'ecs:CloudAssistant:TaskCompleted',
-    aliyunaccountid: ACCOUNT_ID,
-    aliyunregionid: e.regionId,
-    data: { commandId: e.commandId, instanceId: e.instanceId, invokeId: e.invokeId, regionId: e.regionId, invocationStatus: e.invocationStatus, finishTime: e.finishTime },
-  };
-}
-
 describe('event storm with racing sweeps and direct collects', () => {
   it(`${SIZES.reduce((a, b) => a + b, 0).toLocaleString('en-US')} per-instance events → one archive, one summary, one notification per invocation`, async () => {
     const env = t.env('oss', {
@@ -77,13 +64,7 @@ describe('event storm with racing sweeps and direct collects', () => {
       NOTIFY_WEBHOOK_URL: `http://127.0.0.1:${(webhook.address() as AddressInfo).port}/hook`,
       NOTIFY_MIN_FAILURES: '1',
     });
-    const collected: CollectResponse[] = [];
-    t.cloud.fc.register(COLLECT, async (payload, meta) => {
-      const rt = createRuntime(fcContext({ requestId: meta.requestId, function: { name: COLLECT, timeout: 600 } }), { env });
-      const res = (await handleCollectEvent(JSON.parse(payload.toString('utf8')), rt, { invoker })) as CollectResponse;
-      collected.push(res);
-      return JSON.stringify(res);
-    }, { asyncTask: true });
+    const collected = registerCollect(t, invoker, env);
     const consumer = () => eventConsumerDeps(createRuntime(fcContext({ function: { name: 'on-cloud-assistant-event', timeout: 60 } }), { env }), invoker);
     const fcLimit = pLimit(48);
     const sweeps: Promise<unknown>[] = [];
@@ -109,7 +90,8 @@ describe('event storm with racing sweeps and direct collects', () => {
         const ids = new Set(infos.map((i) => i.invokeId));
         return { total, accept: (e) => ids.has(e.invokeId) };
       },
-      deliver: (e) => fcLimit(() => handleCloudAssistantEvents(decodeEvent(Buffer.from(JSON.stringify(cloudEvent(e)))), consumer())),
+      envelope: (e) => cloudAssistantEvent(e, ACCOUNT_ID),
+      deliver: (event) => fcLimit(() => handleCloudAssistantEvents(decodeEvent(Buffer.from(JSON.stringify(event))), consumer())),
       onStep: (ms) => {
         if (ms === 1_000 || ms === 2_500 || ms === 4_250) sweep();
       },

@@ -1,22 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createAdaptiveRateLimiter, type AdaptiveRateLimiter } from '../../lib/cloud/rate-limit';
-
-/** A fake clock: sleeping advances it, nothing really waits. */
-function fakeTime(start = 1_000_000) {
-  let now = start;
-  const sleeps: number[] = [];
-  return {
-    now: () => now,
-    sleeps,
-    sleep: async (ms: number) => {
-      sleeps.push(ms);
-      now += Math.max(0, ms);
-    },
-    advance: (ms: number) => {
-      now += ms;
-    },
-  };
-}
+import { fakeTime } from '../helpers/fake-time';
 
 /** An API with per-second flow control: at most `perSecond` calls in each calendar second, the rest throttled. */
 function flowControlledApi(perSecond: number, now: () => number) {

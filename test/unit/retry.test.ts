@@ -8,6 +8,7 @@ import { toApiError, toPlainJson } from '../../lib/cloud/rpc';
 import { ApiError, ConfigError, StorageError } from '../../lib/errors';
 import { redact } from '../../lib/log';
 import { present } from '../helpers/present';
+import { fakeTime } from '../helpers/fake-time';
 
 /** A pop-core API error as thrown by lib/rpc.js for a body with a Code. */
 function popError(code: string, status: number, requestId = 'RID-1', message = 'msg') {
@@ -21,23 +22,6 @@ function popError(code: string, status: number, requestId = 'RID-1', message = '
   return err;
 }
 const sysError = (code: string, message = 'boom') => Object.assign(new Error(message), { code });
-
-/** A fake clock + sleep: sleeping advances time, nothing really waits. */
-function fakeTime(start = 1_000_000) {
-  let now = start;
-  const sleeps: number[] = [];
-  return {
-    now: () => now,
-    sleeps,
-    sleep: async (ms: number) => {
-      sleeps.push(ms);
-      now += ms;
-    },
-    advance: (ms: number) => {
-      now += ms;
-    },
-  };
-}
 
 describe('classifyFailure', () => {
   it.each([

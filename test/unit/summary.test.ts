@@ -13,6 +13,7 @@ import { indexChildren } from '../../lib/summary/aggregate';
 import { jsonPieces } from '../../lib/summary/json-pieces';
 import { ecsRecord, instanceId, oosChild, oosRecord, writeArchive } from '../helpers/archive-fixture';
 import { createMemoryStore } from '../helpers/memory-store';
+import { rejection } from '../helpers/rejection';
 
 const ECS: ArchiveRef = { source: 'ecs', regionId: 'cn-hangzhou', id: 't-hz0jdfwd9f0a1b' };
 const OOS: ArchiveRef = { source: 'oos', regionId: 'cn-shanghai', id: 'exec-6be6d6ff805349d9ac13' };
@@ -72,14 +73,6 @@ async function summarize(store = createMemoryStore(), ref: ArchiveRef = ECS): Pr
   return (await summarizeArchive({ store, ref, logger: silentLogger, now: NOW })).summary;
 }
 
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('summarizeArchive (ECS)', () => {
   it('counts exactly and groups by cause on a seeded archive', async () => {

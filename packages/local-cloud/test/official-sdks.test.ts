@@ -19,6 +19,7 @@ import { DEMO_KEY, DEMO_STS_KEY, type DemoKey } from '../src/credentials';
 import { startRpcEmulator, type RpcEmulator } from '../src/rpc/server';
 import { present } from '../../../test/helpers/present';
 import type { Json } from '../../../test/helpers/json';
+import { rejection } from '../../../test/helpers/rejection';
 
 const REGION = 'cn-hangzhou';
 const OOS = '2019-06-01';
@@ -88,17 +89,8 @@ interface SdkError {
   data?: Record<string, Json>;
 }
 
-async function failure(p: Promise<unknown>): Promise<SdkError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as SdkError;
-  }
-  throw new Error('expected the call to fail');
-}
-
 async function expectRefused(p: Promise<unknown>, code: string, status: number): Promise<SdkError> {
-  const e = await failure(p);
+  const e = await rejection<SdkError>(p);
   expect({ code: e.code, status: e.statusCode }).toEqual({ code, status });
   return e;
 }

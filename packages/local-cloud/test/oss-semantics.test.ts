@@ -11,6 +11,7 @@ import OSS from 'ali-oss';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_KEY, DEMO_STS_KEY, type DemoKey } from '../src/credentials';
 import { startOssEmulator, type OssEmulator } from '../src/oss/server';
+import { rejection } from '../../../test/helpers/rejection';
 
 const BUCKET = 'semantics';
 
@@ -59,15 +60,6 @@ interface OssErr {
   name?: string;
 }
 
-async function failure(p: Promise<unknown>): Promise<OssErr> {
-  try {
-    await p;
-  } catch (e) {
-    return e as OssErr;
-  }
-  throw new Error('expected the call to fail');
-}
-
 /** CRC-64/ECMA-182 as OSS computes it, bit by bit with BigInt: an independent reference for the emulator's table. */
 function referenceCrc64(data: Buffer): string {
   const poly = 0xc96c5795d7870f42n;
@@ -110,7 +102,7 @@ describe('Range', () => {
   it('with x-oss-range-behavior: standard, clamps an end past the object (206) and refuses a start past it (416)', async () => {
     const clamped = await get('bytes=500-2000', true);
     expect([clamped.res.status, clamped.content.length, clamped.res.headers['content-range' as never]]).toEqual([206, 500, 'bytes 500-999/1000']);
-    const e = await failure(get('bytes=1000-2000', true));
+    const e = await rejection<OssErr>(get('bytes=1000-2000', true));
     expect([e.status, e.code]).toEqual([416, 'InvalidRange']);
     const suffix = await get('bytes=-2000', true);
     expect([suffix.res.status, suffix.content.length]).toEqual([206, 1000]);
@@ -119,7 +111,7 @@ describe('Range', () => {
   it('multi-range: the first range by default, 416 with standard', async () => {
     const first = await get('bytes=0-1,5-9');
     expect([first.res.status, first.content.length]).toEqual([206, 2]);
-    expect((await failure(get('bytes=0-1,5-9', true))).status).toBe(416);
+    expect((await rejection<OssErr>(get('bytes=0-1,5-9', true))).status).toBe(416);
   });
 });
 
@@ -141,7 +133,7 @@ describe('conditional requests', () => {
   it('If-Match: 200 when it names the ETag (or *), 412 PreconditionFailed otherwise', async () => {
     expect((await get({ 'If-Match': etag })).res.status).toBe(200);
     expect((await get({ 'If-Match': '*' })).res.status).toBe(200);
-    const e = await failure(get({ 'If-Match': '"0123456789ABCDEF0123456789ABCDEF"' }));
+    const e = await rejection<OssErr>(get({ 'If-Match': '"0123456789ABCDEF0123456789ABCDEF"' }));
     expect([e.status, e.code]).toEqual([412, 'PreconditionFailed']);
   });
 
@@ -157,7 +149,7 @@ describe('conditional requests', () => {
     expect((await get({ 'If-Modified-Since': lastModified })).res.status).toBe(304);
     expect((await get({ 'If-Modified-Since': past() })).res.status).toBe(200);
     expect((await get({ 'If-Unmodified-Since': future() })).res.status).toBe(200);
-    expect((await failure(get({ 'If-Unmodified-Since': past() }))).status).toBe(412);
+    expect((await rejection<OssErr>(get({ 'If-Unmodified-Since': past() }))).status).toBe(412);
   });
 
   it('follows RFC 7232 precedence: a true If-Match makes If-Unmodified-Since irrelevant', async () => {
@@ -228,14 +220,14 @@ describe('CopyObject, DeleteMultipleObjects, GetObjectMeta, AppendObject', () =>
     const c = client();
     await c.put('copy/x.txt', Buffer.from('x'));
     await c.put('copy/y.txt', Buffer.from('y'));
-    const exists = await failure(c.copy('copy/y.txt', 'copy/x.txt', { headers: { 'x-oss-forbid-overwrite': 'true' } }));
+    const exists = await rejection<OssErr>(c.copy('copy/y.txt', 'copy/x.txt', { headers: { 'x-oss-forbid-overwrite': 'true' } }));
     expect([exists.status, exists.code]).toEqual([409, 'FileAlreadyExists']);
     expect((await c.get('copy/y.txt')).content.toString()).toBe('y');
-    const missing = await failure(c.copy('copy/z.txt', 'copy/none.txt'));
+    const missing = await rejection<OssErr>(c.copy('copy/z.txt', 'copy/none.txt'));
     expect([missing.status, missing.code]).toEqual([404, 'NoSuchKey']);
-    const cond = await failure(c.copy('copy/z.txt', 'copy/x.txt', { headers: { 'If-Match': '"00000000000000000000000000000000"' } }));
+    const cond = await rejection<OssErr>(c.copy('copy/z.txt', 'copy/x.txt', { headers: { 'If-Match': '"00000000000000000000000000000000"' } }));
     expect([cond.status, cond.code]).toEqual([412, 'PreconditionFailed']);
-    expect((await failure(c.head('copy/z.txt'))).status).toBe(404);
+    expect((await rejection<OssErr>(c.head('copy/z.txt'))).status).toBe(404);
   });
 
   it('deletes several objects in one request (verbose and quiet)', async () => {
@@ -255,7 +247,7 @@ describe('CopyObject, DeleteMultipleObjects, GetObjectMeta, AppendObject', () =>
     const m = await more(c).getObjectMeta('meta/m.txt');
     expect(m.status).toBe(200);
     expect(m.res.headers).toMatchObject({ 'content-length': '5', 'x-oss-hash-crc64ecma': referenceCrc64(Buffer.from('meta!')) });
-    expect((await failure(more(c).getObjectMeta('meta/none.txt'))).status).toBe(404);
+    expect((await rejection<OssErr>(more(c).getObjectMeta('meta/none.txt'))).status).toBe(404);
   });
 
   it('appends at the current length, refuses a wrong position or a Normal object, and continues the CRC', async () => {
@@ -264,13 +256,13 @@ describe('CopyObject, DeleteMultipleObjects, GetObjectMeta, AppendObject', () =>
     expect(one.nextAppendPosition).toBe('7');
     const two = await c.append('append/log.txt', Buffer.from('line 2\n'), { position: one.nextAppendPosition } as never);
     expect(two.nextAppendPosition).toBe('14');
-    const wrong = await failure(c.append('append/log.txt', Buffer.from('x'), { position: '3' } as never));
+    const wrong = await rejection<OssErr>(c.append('append/log.txt', Buffer.from('x'), { position: '3' } as never));
     expect([wrong.status, wrong.code]).toEqual([409, 'PositionNotEqualToLength']);
     const got = await c.get('append/log.txt');
     expect(got.content.toString()).toBe('line 1\nline 2\n');
     expect(got.res.headers).toMatchObject({ 'x-oss-object-type': 'Appendable', 'x-oss-hash-crc64ecma': referenceCrc64(Buffer.from('line 1\nline 2\n')) });
     await c.put('append/normal.txt', Buffer.from('n'));
-    const normal = await failure(c.append('append/normal.txt', Buffer.from('x'), { position: '1' } as never));
+    const normal = await rejection<OssErr>(c.append('append/normal.txt', Buffer.from('x'), { position: '1' } as never));
     expect([normal.status, normal.code]).toEqual([409, 'ObjectNotAppendable']);
   });
 });
@@ -293,7 +285,7 @@ describe('V4 signatures (authorizationV4)', () => {
 
   it('refuses a wrong secret with SignatureDoesNotMatch', async () => {
     const c = client({ authorizationV4: true, region: 'oss-cn-hangzhou' }, { ...DEMO_KEY, accessKeySecret: 'wrong' });
-    const e = await failure(c.put('v4/no.txt', Buffer.from('x')));
+    const e = await rejection<OssErr>(c.put('v4/no.txt', Buffer.from('x')));
     expect([e.status, e.code]).toEqual([403, 'SignatureDoesNotMatch']);
   });
 });
@@ -359,9 +351,9 @@ describe('what is not emulated', () => {
   it('answers 501 NotImplemented, as OSS does for functionality it does not provide', async () => {
     const c = client();
     await c.put('ni/a.txt', Buffer.from('a'));
-    const tagging = await failure(more(c).getObjectTagging('ni/a.txt'));
+    const tagging = await rejection<OssErr>(more(c).getObjectTagging('ni/a.txt'));
     expect([tagging.status, tagging.code]).toEqual([501, 'NotImplemented']);
-    const acl = await failure(c.putACL('ni/a.txt', 'public-read'));
+    const acl = await rejection<OssErr>(c.putACL('ni/a.txt', 'public-read'));
     expect([acl.status, acl.code]).toEqual([501, 'NotImplemented']);
   });
 });

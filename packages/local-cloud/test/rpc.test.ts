@@ -10,6 +10,7 @@ import type { InstanceFinishedEvent, InstanceStatus } from '../src/datasets';
 import { startRpcEmulator, type RpcEmulator } from '../src/rpc/server';
 import { canonicalQuery, computeSignature, percentEncode } from '../src/rpc/signature';
 import type { Json } from '../../../test/helpers/json';
+import { rejection } from '../../../test/helpers/rejection';
 
 const OOS = '2019-06-01';
 const ECS = '2014-05-26';
@@ -46,17 +47,8 @@ function client(apiVersion: string, key: DemoKey = DEMO_KEY, verbose = false): R
   );
 }
 
-async function rejection(p: Promise<unknown>): Promise<PopError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as PopError;
-  }
-  throw new Error('expected the call to fail');
-}
-
 async function expectError(p: Promise<unknown>, code: string, status: number): Promise<PopError> {
-  const err = await rejection(p);
+  const err = await rejection<PopError>(p);
   expect({ code: err.code, status: err.entry?.response.statusCode }).toEqual({ code, status });
   return err;
 }
@@ -713,7 +705,7 @@ describe('faults, stats and admin', () => {
     expect(Object.keys(body)).toEqual(['RequestId']);
 
     emu.faults.inject({ kind: 'html-502' });
-    const html = await rejection(list());
+    const html = await rejection<PopError>(list());
     expect(html.name).toBe('SyntaxError');
     const h = await (async () => {
       emu.faults.inject({ kind: 'html-502' });
@@ -723,11 +715,11 @@ describe('faults, stats and admin', () => {
     expect(h.headers.get('content-type')).toContain('text/html');
 
     emu.faults.inject({ kind: 'reset' });
-    const reset = await rejection(list());
+    const reset = await rejection<PopError>(list());
     expect(`${reset.code} ${reset.message}`).toMatch(/ECONNRESET|socket hang up/);
 
     emu.faults.inject({ kind: 'slow', delayMs: 800 });
-    const slow = await rejection(client(ECS).request('DescribeInvocations', { RegionId: REGION }, { timeout: 200 }));
+    const slow = await rejection<PopError>(client(ECS).request('DescribeInvocations', { RegionId: REGION }, { timeout: 200 }));
     expect(slow.name).toBe('RequestTimeoutError');
     emu.faults.inject({ kind: 'slow', delayMs: 150 });
     const started = Date.now();
