@@ -17,7 +17,7 @@ import { parseCollectRequest } from '../../lib/collect/request';
 import { isRetryable } from '../../lib/cloud/retry';
 import { archivedRecords, fcContext, startTestCloud, type TestCloud } from '../helpers/local-cloud';
 import { suiteRuntime } from './collector';
-import { addFigures, captureOutput, scanForSecrets, size } from './figures';
+import { addFigures, captureOutput, scanAndClose, size } from './figures';
 
 const SEEDS = size(50, 200);
 
@@ -28,11 +28,7 @@ beforeAll(async () => {
   t = await startTestCloud({ seed: 42 });
 });
 afterAll(async () => {
-  const scan = await scanForSecrets([t.dir]);
-  addFigures({ secrets: scan.found.length, scannedBytes: scan.bytes });
-  restore();
-  await t?.close();
-  expect(scan.found).toEqual([]);
+  expect(await scanAndClose(t, restore)).toEqual([]);
 });
 
 /** A small deterministic PRNG (mulberry32). */

@@ -126,3 +126,16 @@ export async function scanForSecrets(dirs: string[]): Promise<{ found: string[];
   captured.length = 0;
   return { found, bytes };
 }
+
+/**
+ * The end of a reliability file: every file its local cloud wrote scanned for the run's credentials (counted in the
+ * figures with `figures`), the output capture ended, the cloud closed. Returns the secrets found: the file asserts
+ * there are none.
+ */
+export async function scanAndClose(t: { dir: string; close(): Promise<void> }, restore: () => void, figures: Partial<Figures> = {}): Promise<string[]> {
+  const scan = await scanForSecrets([t.dir]);
+  addFigures({ ...figures, secrets: scan.found.length, scannedBytes: scan.bytes });
+  restore();
+  await t.close();
+  return scan.found;
+}

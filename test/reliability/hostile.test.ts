@@ -16,7 +16,7 @@ import { runSweep, sweepDeps } from '../../lib/sweep';
 import { decodeEvent, type HttpResponse } from '../../lib/triggers';
 import { fcContext, keysUnder, startTestCloud, type TestCloud } from '../helpers/local-cloud';
 import { httpEventBytes, type HttpEventOptions } from '../helpers/http-event';
-import { addFigures, captureOutput, rememberOutput, scanForSecrets } from './figures';
+import { captureOutput, rememberOutput, scanAndClose } from './figures';
 
 let t: TestCloud;
 let rt: Runtime;
@@ -36,11 +36,7 @@ beforeAll(async () => {
   rt = createRuntime(fcContext({ function: { name: 'execution-archive-collect', timeout: 60 } }), { env: t.env('oss', { API_MAX_ATTEMPTS: '2' }) });
 });
 afterAll(async () => {
-  const scan = await scanForSecrets([t.dir]);
-  addFigures({ hostileCases: cases, secrets: scan.found.length, scannedBytes: scan.bytes });
-  restore();
-  await t?.close();
-  expect(scan.found).toEqual([]);
+  expect(await scanAndClose(t, restore, { hostileCases: cases })).toEqual([]);
   expect(cases).toBeGreaterThanOrEqual(80);
 });
 

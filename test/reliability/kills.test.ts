@@ -22,7 +22,7 @@ import { parseCollectRequest } from '../../lib/collect/request';
 import { isRetryable } from '../../lib/cloud/retry';
 import { fcContext, startTestCloud, type TestCloud } from '../helpers/local-cloud';
 import { suiteRuntime } from './collector';
-import { addFigures, captureOutput, scanForSecrets } from './figures';
+import { addFigures, captureOutput, scanAndClose } from './figures';
 
 const root = join(__dirname, '..', '..');
 const HOLD_MS = 1_500;
@@ -46,11 +46,7 @@ beforeAll(async () => {
   reference = m;
 });
 afterAll(async () => {
-  const scan = await scanForSecrets([t.dir]);
-  addFigures({ secrets: scan.found.length, scannedBytes: scan.bytes });
-  restore();
-  await t?.close();
-  expect(scan.found).toEqual([]);
+  expect(await scanAndClose(t, restore)).toEqual([]);
 });
 
 async function openUploads(): Promise<number> {

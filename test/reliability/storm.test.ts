@@ -22,7 +22,7 @@ import { pLimit } from '../../lib/limit';
 import { decodeEvent } from '../../lib/triggers';
 import { archivedRecords, fcContext, registerCollect, startTestCloud, type TestCloud } from '../helpers/local-cloud';
 import { SteppedClock, stormOnSteppedClock } from '../helpers/event-storm';
-import { addFigures, captureOutput, rememberOutput, scanForSecrets, size } from './figures';
+import { addFigures, captureOutput, rememberOutput, scanAndClose, size } from './figures';
 
 const SIZES = [size(3_000, 3_000), size(2_000, 2_000)];
 
@@ -48,12 +48,8 @@ beforeAll(async () => {
   await new Promise<void>((r) => webhook.listen(0, '127.0.0.1', r));
 });
 afterAll(async () => {
-  const scan = await scanForSecrets([t.dir]);
-  addFigures({ secrets: scan.found.length, scannedBytes: scan.bytes });
-  restore();
   await new Promise<void>((r) => webhook.close(() => r()));
-  await t?.close();
-  expect(scan.found).toEqual([]);
+  expect(await scanAndClose(t, restore)).toEqual([]);
 });
 
 describe('event storm with racing sweeps and direct collects', () => {
