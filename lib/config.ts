@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { normalizeEndpoint, type Service } from './cloud/endpoints';
+import { parseDeliveryAllowList, type DeliveryAllowEntry } from './cloud/delivery';
 import { ConfigError } from './errors';
 import { DEFAULT_CLAIM_TTL_SECONDS } from './archive/claim';
 import { REGION_ID } from './ids';
@@ -285,6 +286,25 @@ const VARIABLES = [
     required: false,
   },
   {
+    name: 'OUTPUT_DELIVERY_ALLOW',
+    meaning:
+      'Where collect may read the full outputs Cloud Assistant delivered to OSS (RunCommand/InvokeCommand `OssOutputDelivery`) for results the API cut (`Dropped` > 0): `oss://<bucket>[/<prefix>]` entries separated by commas or spaces, each read from the invocation\'s region, or `<region>=oss://<bucket>[/<prefix>]` for a bucket elsewhere. An `OssOutputUri` outside them is never read (a note in the report). Unset: full outputs are not read.',
+    default: 'none (off)',
+    required: false,
+  },
+  {
+    name: 'OUTPUT_DELIVERY_MAX_KB',
+    meaning: 'Most KiB of one delivered output kept in the archive (32–1048576); of a larger one only its end is read and stored, and the bytes before it are counted as omitted.',
+    rule: { kind: 'int', default: 8192, min: 32, max: 1_048_576 },
+    required: false,
+  },
+  {
+    name: 'OUTPUT_DELIVERY_FAILED',
+    meaning: 'Also read the delivered output of every failed result, not only of those the API cut.',
+    default: 'false',
+    required: false,
+  },
+  {
     name: 'SUMMARIZE_AFTER_COLLECT',
     meaning: 'What collect does when an archive becomes complete: `inline` (store the summary before answering, aggregated while the walk goes), `async` (invoke the summarize function), `off`.',
     rule: { kind: 'enum', values: ['inline', 'async', 'off'], default: 'inline' },
@@ -416,6 +436,16 @@ export interface NotifyConfig {
   timeoutMs?: number;
 }
 
+/** Reading Cloud Assistant's OSS output delivery (lib/collect/outputs.ts). */
+export interface OutputDeliveryConfig {
+  /** OUTPUT_DELIVERY_ALLOW, parsed: the only buckets, prefixes and regions read from. */
+  allow: readonly DeliveryAllowEntry[];
+  /** OUTPUT_DELIVERY_MAX_KB, in bytes. */
+  maxBytes: number;
+  /** OUTPUT_DELIVERY_FAILED. */
+  failedResults: boolean;
+}
+
 /** What collect does once an archive is complete (SUMMARIZE_AFTER_COLLECT). */
 export type SummarizeAfterCollect = 'inline' | 'async' | 'off';
 
@@ -465,6 +495,8 @@ export interface AppConfig {
   readonly partMaxBytes: number;
   /** ECS_PAGE_CONCURRENCY: legacy PageNumber pages read at once for a finished invocation (1 = NextToken, one page after another). */
   readonly ecsPageConcurrency: number;
+  /** OUTPUT_DELIVERY_*; `undefined` when OUTPUT_DELIVERY_ALLOW is unset (full outputs are not read). */
+  readonly outputDelivery: Readonly<OutputDeliveryConfig> | undefined;
   /** SUMMARIZE_AFTER_COLLECT. */
   readonly summarizeAfterCollect: SummarizeAfterCollect;
   /** SUMMARIZE_FUNCTION_NAME. */
@@ -539,6 +571,16 @@ function readNotify(env: NodeJS.ProcessEnv): NotifyConfig | undefined {
   };
 }
 
+/** The output delivery settings; `undefined` when OUTPUT_DELIVERY_ALLOW is unset (or lists nothing). */
+function readOutputDelivery(env: NodeJS.ProcessEnv): Readonly<OutputDeliveryConfig> | undefined {
+  const raw = readString({ env, key: 'OUTPUT_DELIVERY_ALLOW' });
+  const allow = raw === undefined ? [] : parseDeliveryAllowList(raw);
+  const maxBytes = readVariable(env, 'OUTPUT_DELIVERY_MAX_KB') * 1024;
+  const failedResults = readBool({ env, key: 'OUTPUT_DELIVERY_FAILED', defaultValue: false });
+  if (allow.length === 0) return undefined;
+  return Object.freeze({ allow: Object.freeze(allow.map((e) => Object.freeze(e))), maxBytes, failedResults });
+}
+
 /**
  * Reads and validates every variable of {@link CONFIG_VARIABLES} into a frozen object. Handlers get it through
  * `createRuntime` (lib/runtime.ts), which reads `process.env` once per cold start; nothing else reads the environment.
@@ -579,6 +621,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     partMaxRecords: readVariable(env, 'ARCHIVE_PART_MAX_RECORDS'),
     partMaxBytes: readVariable(env, 'ARCHIVE_PART_MAX_MB') * 1024 * 1024,
     ecsPageConcurrency: readVariable(env, 'ECS_PAGE_CONCURRENCY'),
+    outputDelivery: readOutputDelivery(env),
     summarizeAfterCollect: readVariable(env, 'SUMMARIZE_AFTER_COLLECT'),
     summarizeFunctionName: readVariable(env, 'SUMMARIZE_FUNCTION_NAME'),
     collectFunctionName: readString({ env, key: 'COLLECT_FUNCTION_NAME' }),

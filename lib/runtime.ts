@@ -12,6 +12,7 @@ import { createRpcClient, type RpcClient } from './cloud/rpc';
 import { createAdaptiveRateLimiter, type AdaptiveRateLimiter } from './cloud/rate-limit';
 import type { Service } from './cloud/endpoints';
 import { openStore } from './archive/open';
+import { createOssStore } from './archive/oss';
 import { withStoreRetries } from './archive/retrying';
 import type { ObjectStore } from './archive/store';
 
@@ -34,6 +35,12 @@ export interface Runtime {
    * account budget) lowers the hard ceiling of that limiter below API_RATE_LIMIT_PER_SECOND.
    */
   rpc(service: Service, regionId: string, limits?: { ceilingPerSecond?: number | undefined }): RpcClient;
+  /**
+   * A read-only view of an OSS bucket that Cloud Assistant delivered outputs to, on the endpoint of `regionId` (the
+   * internal one in the function's own region; ALIBABA_CLOUD_OSS_ENDPOINT when set), with the function's credentials.
+   * Callers pass only buckets and regions OUTPUT_DELIVERY_ALLOW names (lib/collect/outputs.ts).
+   */
+  deliveryBucket(bucket: string, regionId: string): ObjectStore;
 }
 
 /** The lower of two optional ceilings (`undefined` = none). */
@@ -98,6 +105,27 @@ export function createRuntime(context: FcContext, options: RuntimeOptions = {}):
     }
     return limiter;
   };
+  const buckets = new Map<string, ObjectStore>();
+  const deliveryBucket = (bucket: string, regionId: string): ObjectStore => {
+    const key = `${bucket}\0${regionId}`;
+    let opened = buckets.get(key);
+    if (!opened) {
+      opened = withStoreRetries(
+        createOssStore({
+          bucket,
+          prefix: '',
+          region: regionId,
+          endpoint: config.ossEndpoint,
+          internal: regionId === config.regionId,
+          credentials: () => credentials.get(),
+          logger,
+        }),
+        { deadline, logger },
+      );
+      buckets.set(key, opened);
+    }
+    return opened;
+  };
   return {
     config,
     context,
@@ -105,6 +133,7 @@ export function createRuntime(context: FcContext, options: RuntimeOptions = {}):
     credentials,
     store,
     deadline,
+    deliveryBucket,
     rpc: (service, regionId, limits) =>
       createRpcClient({
         service,

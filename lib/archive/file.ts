@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { StorageError } from '../errors';
-import { isSpooled, type ObjectBody, type ObjectInfo, type ObjectStore, type PutOptions } from './store';
+import { isSpooled, type GetStreamOptions, type ObjectBody, type ObjectInfo, type ObjectStore, type PutOptions } from './store';
 
 /**
  * Name of the folder, directly under the store root, that holds in-flight temporary files. It is never listed,
@@ -150,7 +150,7 @@ export function createFileStore(rootDir: string): ObjectStore {
     }
   }
 
-  async function getStream(key: string): Promise<Readable | undefined> {
+  async function getStream(key: string, options?: GetStreamOptions): Promise<Readable | undefined> {
     const file = fileOf(key);
     let fh: fs.FileHandle;
     try {
@@ -165,7 +165,7 @@ export function createFileStore(rootDir: string): ObjectStore {
       throw wrap(err, 'getStream', key);
     }
     // The open handle pins the current file: a concurrent rename-over does not tear the stream.
-    return fh.createReadStream();
+    return fh.createReadStream({ start: Math.max(0, Math.floor(options?.start ?? 0)) });
   }
 
   async function head(key: string): Promise<ObjectInfo | undefined> {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Source } from '../ids';
 
 /**
@@ -7,6 +8,8 @@ import type { Source } from '../ids';
  *   <source>/<regionId>/<id>/part-00000.ndjson.gz   primary records, gzip NDJSON, in API order
  *   <source>/<regionId>/<id>/related/<name>.ndjson.gz  what explains them (execution, failed children, invocation);
  *                                                   a long listing continues in related/<name>.00001.ndjson.gz, …
+ *   <source>/<regionId>/<id>/outputs/<instance>[-<run>].txt.gz  ECS: a full output read from Cloud Assistant's OSS
+ *                                                   delivery (gzip text; the run only with IncludeHistory)
  *   <source>/<regionId>/<id>/g-<generation>/…        a forced re-collection's parts and related objects (same names)
  *   <source>/<regionId>/<id>/manifest.json          the commit point, written last; replaced only by a forced
  *                                                   re-collection's complete manifest (the switch)
@@ -46,6 +49,16 @@ export function partKey(ref: ArchiveRef, index: number, generation?: string): st
 export function relatedKey(ref: ArchiveRef, name: string, index = 0, generation?: string): string {
   const suffix = index === 0 ? '' : `.${String(index).padStart(5, '0')}`;
   return `${generationDir(ref, generation)}/related/${name}${suffix}.ndjson.gz`;
+}
+
+/**
+ * Where a full output of a result is kept: `outputs/<instanceId>.txt.gz`, or `outputs/<instanceId>-<run>.txt.gz` when
+ * the archive holds every run (IncludeHistory). An instance id that is not a plain name (API data is untrusted) is
+ * replaced by `x-` and the hex SHA-256 of it, so a key never leaves its folder.
+ */
+export function outputKey(ref: ArchiveRef, instanceId: string, run: number | undefined, generation?: string): string {
+  const name = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(instanceId) ? instanceId : `x-${createHash('sha256').update(instanceId).digest('hex')}`;
+  return `${generationDir(ref, generation)}/outputs/${name}${run === undefined ? '' : `-${run}`}.txt.gz`;
 }
 
 /** Records read since the last part, kept while a collection is unfinished. */

@@ -4,7 +4,7 @@ import OSS from 'ali-oss';
 import { StorageError } from '../errors';
 import { createLogger, type Logger } from '../log';
 import { checkObjectKey } from './file';
-import { isSpooled, type ObjectBody, type ObjectInfo, type ObjectStore, type PutOptions, type SpooledBody } from './store';
+import { isSpooled, type GetStreamOptions, type ObjectBody, type ObjectInfo, type ObjectStore, type PutOptions, type SpooledBody } from './store';
 
 /** The keys OSS is called with. In FC these are the function's rotating STS credentials. */
 export interface OssCredentials {
@@ -311,11 +311,14 @@ export function createOssStore(options: OssStoreOptions): ObjectStore {
       }
     },
 
-    async getStream(key: string): Promise<Readable | undefined> {
+    async getStream(key: string, streamOptions?: GetStreamOptions): Promise<Readable | undefined> {
       const name = fullKey(key);
       const oss = await client();
+      const start = Math.max(0, Math.floor(streamOptions?.start ?? 0));
       try {
-        const r = await oss.getStream(name, { timeout });
+        // A start past the end is answered 416 by OSS unless the standard range behaviour is asked for.
+        const headers = start > 0 ? { Range: `bytes=${start}-`, 'x-oss-range-behavior': 'standard' } : undefined;
+        const r = await oss.getStream(name, { timeout, ...(headers ? { headers } : {}) });
         return r.stream as Readable;
       } catch (err) {
         if (isNotFound(err)) return undefined;

@@ -15,7 +15,7 @@ import { createGunzip, type ZlibOptions } from 'node:zlib';
 import { StorageError } from '../errors';
 import { isSource } from '../ids';
 import { manifestKey, type ArchiveRef } from './layout';
-import type { Manifest, ObjectEntry, RelatedEntry, RelatedName } from './manifest';
+import type { Manifest, ObjectEntry, OutputObject, RelatedEntry, RelatedName } from './manifest';
 import type { ObjectStore } from './store';
 
 /** Options of {@link readRecords}. */
@@ -443,4 +443,59 @@ export async function* readRelated(
 ): AsyncGenerator<Record<string, unknown>> {
   const entries: RelatedEntry[] = manifest.related.filter((r) => r.name === name);
   for await (const batch of readRecordBatches(store, entries, options)) yield* batch;
+}
+
+/**
+ * The text of a full output object (`outputs/…txt.gz`, see lib/collect/outputs.ts), or its last `maxBytes` bytes
+ * from the first whole line on when it is longer: streamed (only that much is held), and checked against its
+ * manifest entry (size and sha256 of the stored bytes) once read through.
+ * @throws StorageError `MissingObject`, `ChecksumMismatch`, or the store's own error.
+ * @example const { text } = await readOutputText(store, item.object, 256 * 1024);
+ */
+export async function readOutputText(store: ObjectStore, object: OutputObject, maxBytes: number): Promise<{ text: string; cut: boolean }> {
+  const raw = await store.getStream(object.key);
+  if (raw === undefined) throw new StorageError('MissingObject', `${object.key} is listed in the manifest but does not exist`, { key: object.key });
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  // The last chunks whose sizes add up to at least maxBytes.
+  const kept: Buffer[] = [];
+  let keptBytes = 0;
+  let dropped = false;
+  const gunzip = createGunzip(GUNZIP_OPTIONS);
+  const done = new Promise<void>((resolve, reject) => pipeline(raw, meter, gunzip, (err) => (err ? reject(err) : resolve())));
+  try {
+    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
+      kept.push(chunk);
+      keptBytes += chunk.length;
+      while (kept.length > 1 && keptBytes - (kept[0]?.length ?? 0) >= maxBytes) {
+        keptBytes -= kept.shift()?.length ?? 0;
+        dropped = true;
+      }
+    }
+    await done;
+  } catch (err) {
+    if (err instanceof StorageError) throw err;
+    throw new StorageError('ChecksumMismatch', `${object.key} could not be read whole: ${err instanceof Error ? err.message : String(err)}`, { key: object.key }, { cause: err });
+  }
+  const sha256 = hash.digest('hex');
+  if (bytes !== object.bytes || sha256 !== object.sha256) {
+    throw new StorageError('ChecksumMismatch', `${object.key} is ${bytes} bytes with sha256 ${sha256}; the manifest says ${object.bytes} bytes, ${object.sha256}`, { key: object.key });
+  }
+  let body = Buffer.concat(kept);
+  if (body.length > maxBytes) {
+    body = body.subarray(body.length - maxBytes);
+    dropped = true;
+  }
+  if (dropped) {
+    const nl = body.indexOf(0x0a);
+    if (nl >= 0) body = body.subarray(nl + 1);
+  }
+  return { text: body.toString('utf8'), cut: dropped };
 }

@@ -46,7 +46,7 @@ export function withStoreRetries(store: ObjectStore, options: StoreRetryOptions 
     url: store.url,
     put: (key, body, putOptions) => retry('put', key, () => store.put(key, body, putOptions)),
     get: (key) => retry('get', key, () => store.get(key)),
-    getStream: (key) => retry('getStream', key, () => store.getStream(key)),
+    getStream: (key, options) => retry('getStream', key, () => store.getStream(key, options)),
     head: (key) => retry('head', key, () => store.head(key)),
     delete: (key) => retry('delete', key, () => store.delete(key)),
     list: (prefix) => store.list(prefix),

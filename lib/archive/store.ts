@@ -17,8 +17,11 @@ export interface ObjectStore {
   put(key: string, body: ObjectBody, options?: PutOptions): Promise<void>;
   /** The whole object, or `undefined` when it does not exist. */
   get(key: string): Promise<Buffer | undefined>;
-  /** The object as a stream (for large parts), or `undefined` when it does not exist. */
-  getStream(key: string): Promise<Readable | undefined>;
+  /**
+   * The object as a stream (for large parts), or `undefined` when it does not exist. With `start`, the bytes from
+   * that offset on (a start at or past the end gives no bytes).
+   */
+  getStream(key: string, options?: GetStreamOptions): Promise<Readable | undefined>;
   head(key: string): Promise<ObjectInfo | undefined>;
   /** Deletes the object; deleting a missing object is not an error. */
   delete(key: string): Promise<void>;
@@ -49,6 +52,11 @@ export type ObjectBody = Buffer | string | SpooledBody;
 /** True for a {@link SpooledBody} (a body that must be read, not a string or a Buffer). */
 export function isSpooled(body: ObjectBody): body is SpooledBody {
   return typeof body !== 'string' && !Buffer.isBuffer(body);
+}
+
+export interface GetStreamOptions {
+  /** The first byte to read (0-based). @default 0 */
+  start?: number;
 }
 
 export interface PutOptions {

@@ -405,3 +405,36 @@ export async function writeTextObject(store: ObjectStore, key: string, pieces: I
   }
   return storeTextObject(store, key, writer, contentType);
 }
+
+/**
+ * Stores a stream of bytes (text) as one gzip object under `key`, compressed as it comes and spooled to a temporary
+ * file, never held whole; returns the stored size, its sha256 and how many bytes of text it holds.
+ */
+export async function storeGzipStream(store: ObjectStore, key: string, chunks: AsyncIterable<Buffer>): Promise<{ bytes: number; sha256: string; textBytes: number }> {
+  const spool = new Spool();
+  const hash = createHash('sha256');
+  const gzip = createGzip({ level: 6 });
+  gzip.on('data', (c: Buffer) => {
+    hash.update(c);
+    spool.append(c);
+  });
+  const done = new Promise<void>((resolve, reject) => {
+    gzip.once('end', resolve);
+    gzip.once('error', reject);
+  });
+  let textBytes = 0;
+  try {
+    for await (const chunk of chunks) {
+      textBytes += chunk.length;
+      if (!gzip.write(chunk)) await new Promise<void>((resolve) => gzip.once('drain', resolve));
+    }
+    gzip.end();
+    await done;
+    await spool.written();
+    await store.put(key, spool, { contentType: 'application/gzip' });
+    return { bytes: spool.size, sha256: hash.digest('hex'), textBytes };
+  } finally {
+    gzip.destroy();
+    await spool.close();
+  }
+}

@@ -8,6 +8,7 @@ import { StorageError } from '../errors';
 import { checkpointKey, FORMAT_VERSION, type ArchiveRef } from '../archive/layout';
 import type { ObjectEntry, RelatedEntry, RelatedName } from '../archive/manifest';
 import type { ObjectStore } from '../archive/store';
+import type { OutputCursor } from './outputs';
 
 export interface Checkpoint {
   format: string;
@@ -41,6 +42,8 @@ export interface Checkpoint {
    * (its objects are in `related`); else the token of its next page and what it read since its last object.
    */
   listings?: Partial<Record<RelatedName, ListingCursor>> | undefined;
+  /** The full-outputs step (lib/collect/outputs.ts), once the listings are done: where it is and what it found. */
+  outputs?: OutputCursor | undefined;
   records: number;
   pages: number;
   truncatedOutputs: number;

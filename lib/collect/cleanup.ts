@@ -13,7 +13,7 @@ import type { Walk } from './walk';
 export async function discardArchive(store: ObjectStore, ref: ArchiveRef, existing: Manifest | undefined): Promise<void> {
   if (existing) await store.delete(manifestKey(ref));
   for await (const obj of store.list(`${archiveDir(ref)}/`)) {
-    if (/\/(?:g-[^/]+\/)?(part-\d+\.ndjson\.gz|_pending(?:-[a-z-]+)?\.ndjson\.gz|_checkpoint\.json|related\/[^/]+)$/.test(obj.key)) await store.delete(obj.key);
+    if (/\/(?:g-[^/]+\/)?(part-\d+\.ndjson\.gz|_pending(?:-[a-z-]+)?\.ndjson\.gz|_checkpoint\.json|related\/[^/]+|outputs\/[^/]+)$/.test(obj.key)) await store.delete(obj.key);
   }
 }
 

@@ -23,7 +23,9 @@ import { DEFAULT_PART_LIMITS, writeGzipRecords } from '../archive/writer';
 import { loadCheckpoint, withListingCursors, type Checkpoint } from './checkpoint';
 import { discardArchive } from './cleanup';
 import { commit, newGeneration } from './commit';
+import { fillPendingOutputs, fullOutputs } from './full-outputs';
 import { walkLanes } from './lanes';
+import { outputObjects } from './outputs';
 import type { CollectRequest } from './request';
 import type { SourceSubject } from './sources';
 import { freshProgress, report, resultOf, type CollectDeps, type CollectResult, type CollectState, type Walk } from './walk';
@@ -63,6 +65,8 @@ export function advance(state: Exclude<CollectState, { step: 'done' }>, walk: Wa
       return describe(walk);
     case 'walk':
       return walkLanes(state, walk);
+    case 'outputs':
+      return fullOutputs(state, walk);
     case 'commit':
       return commit(state, walk);
   }
@@ -81,7 +85,9 @@ async function describe(walk: Walk): Promise<CollectState> {
   if (existing?.complete && !req.force) {
     assertSameParameters(existing.api.parameters, adapter.api.parameters, 'a complete archive');
     walk.log.info('archive already complete', { records: existing.records });
-    return { step: 'done', result: resultOf(ref, 'already-complete', existing, store) };
+    // Outputs whose delivery was still pending when it was collected are looked at again (lib/collect/full-outputs.ts).
+    const filled = await fillPendingOutputs(walk, existing);
+    return { step: 'done', result: { ...resultOf(ref, 'already-complete', filled.manifest, store), ...(filled.count > 0 ? { outputsFilled: filled.count } : {}) } };
   }
 
   const checked = checkSubject(walk);
@@ -158,7 +164,7 @@ async function open(walk: Walk, existing: Manifest | undefined): Promise<Extract
     else {
       fresh = freshProgress(walk);
       fresh.generation = newGeneration(walk.now());
-      fresh.replaces = [...existing.parts, ...existing.related].map((e) => e.key);
+      fresh.replaces = [...existing.parts, ...existing.related, ...outputObjects(existing.outputs?.items)].map((e) => e.key);
     }
   } else if (req.force) {
     // An archive that is not complete: its leftovers go once the check has passed (prepare); the walk starts over.

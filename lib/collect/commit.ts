@@ -12,6 +12,7 @@ import { listedEntries } from '../archive/verify';
 import type { ObjectStore } from '../archive/store';
 import type { Checkpoint } from './checkpoint';
 import { cleanUp } from './cleanup';
+import { outputObjects } from './outputs';
 import { verifyStored } from './verify';
 import { resultOf, syncStats, writable, type CollectState, type Walk } from './walk';
 
@@ -22,7 +23,7 @@ export async function commit(state: { progress: Checkpoint }, walk: Walk): Promi
   const { store } = deps;
   await writable(walk);
   syncStats(walk, progress);
-  await verifyStored(store, [...progress.parts, ...progress.related]);
+  await verifyStored(store, [...progress.parts, ...progress.related, ...outputObjects(progress.outputs?.items)]);
   const manifest: Manifest = {
     format: FORMAT_VERSION,
     source: ref.source,
@@ -41,6 +42,7 @@ export async function commit(state: { progress: Checkpoint }, walk: Walk): Promi
     finishedAt: walk.now().toISOString(),
     truncatedOutputs: progress.truncatedOutputs,
     collector: deps.collector,
+    ...(progress.outputs ? { outputs: { updatedAt: walk.now().toISOString(), items: progress.outputs.items } } : {}),
     ...(progress.generation !== undefined ? { generation: progress.generation } : {}),
   };
   if (progress.generation !== undefined) return switchGeneration(walk, progress, manifest);

@@ -48,6 +48,9 @@ export function collectDeps(rt: Runtime, req: CollectRequest, options: Pick<Coll
     logger: rt.logger,
     collector: COLLECTOR,
     limits: { maxRecords: rt.config.partMaxRecords, maxBytes: rt.config.partMaxBytes },
+    ...(rt.config.outputDelivery && req.source === 'ecs'
+      ? { outputs: { config: rt.config.outputDelivery, openBucket: (bucket: string, regionId: string) => rt.deliveryBucket(bucket, regionId) } }
+      : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   };
 }
@@ -64,8 +67,11 @@ export async function runCollect(req: CollectRequest, rt: Runtime, options: Coll
   if (result.status === 'checkpointed' && req.async) {
     result.continuation = await scheduleContinuation(req, result.invocations, rt, options.invoker);
   }
-  if (result.status === 'committed') {
-    result.summary = await afterCommit(req, rt, options.invoker, live);
+  if (result.status === 'committed' || (result.outputsFilled ?? 0) > 0) {
+    // A later collect that read outputs whose delivery was pending: the summary is made again from the archive.
+    // The walk's own aggregation saw the cut outputs only: with full ones stored, the summary reads the archive.
+    const fresh = result.status === 'committed' && !(result.outputs && result.outputs.stored > 0);
+    result.summary = await afterCommit(req, rt, options.invoker, fresh ? live : undefined);
   }
   return result;
 }

@@ -79,7 +79,7 @@ export async function walkLanes(state: { progress: Checkpoint }, walk: Walk): Pr
     .map((entry, i) => ({ entry, i }))
     .sort((x, y) => order.indexOf(x.entry.name) - order.indexOf(y.entry.name) || x.i - y.i)
     .map(({ entry }) => entry);
-  return { step: 'commit', progress };
+  return { step: 'outputs', progress };
 }
 
 /** The records lane: the primary listing into parts. */

@@ -81,6 +81,8 @@ export interface SourceAdapter {
   related(): RelatedListing[];
   /** Whether the API cut this record's output (`Dropped` > 0). */
   isTruncated(record: ApiRecord): boolean;
+  /** ECS: the results of one instance as the API gives them now (every run with IncludeHistory), for a later look at a pending output delivery. */
+  lookup?(instanceId: string): Promise<ApiRecord[]>;
   readonly stats: { apiCalls: number; retries: number; throttles: number };
 }
 
@@ -213,6 +215,11 @@ export function ecsAdapter(client: RpcClient, req: CollectRequest, options: Adap
     subjectName: 'invocation',
     related: () => [],
     isTruncated: (record) => Number(record.Dropped ?? 0) > 0,
+    async lookup(instanceId) {
+      const records: ApiRecord[] = [];
+      for await (const page of describeInvocationResults(client, { invokeId: req.id, includeHistory: req.includeHistory, instanceId })) records.push(...(page.records as ApiRecord[]));
+      return records;
+    },
     get stats() {
       return client.stats;
     },

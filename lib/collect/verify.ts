@@ -7,7 +7,7 @@ import { pLimit } from '../limit';
 /** Objects checked at once before the commit (a HEAD each). */
 const VERIFY_CONCURRENCY = 8;
 
-export async function verifyStored(store: ObjectStore, entries: ObjectEntry[]): Promise<void> {
+export async function verifyStored(store: ObjectStore, entries: ReadonlyArray<Pick<ObjectEntry, 'key' | 'bytes'>>): Promise<void> {
   const limit = pLimit(VERIFY_CONCURRENCY);
   await Promise.all(
     entries.map((entry) =>

@@ -4,12 +4,13 @@
  * (only once the existence check has passed), checkpoint, report progress and answer.
  */
 import { FORMAT_VERSION, checkpointKey, manifestKey, type ArchiveRef } from '../archive/layout';
-import type { Manifest, RelatedName } from '../archive/manifest';
+import type { Manifest, OutputItem, OutputState, RelatedName } from '../archive/manifest';
 import type { ObjectStore } from '../archive/store';
 import type { PartLimits } from '../archive/writer';
 import type { Deadline } from '../deadline';
 import type { Logger } from '../log';
 import { saveCheckpoint, type Checkpoint } from './checkpoint';
+import { outputCounts, type OutputDeliveryDeps } from './outputs';
 import type { CollectRequest } from './request';
 import type { ApiRecord, SourceAdapter } from './sources';
 
@@ -27,6 +28,8 @@ export interface CollectDeps {
   onProgress?: (progress: CollectProgress) => void;
   /** Sees the records as they pass, when this invocation reads the whole archive (e.g. the summary's aggregation). */
   observer?: WalkObserver | undefined;
+  /** Cloud Assistant's OSS output delivery (OUTPUT_DELIVERY_*): the full outputs of cut results; off when absent. */
+  outputs?: OutputDeliveryDeps | undefined;
 }
 
 /**
@@ -90,6 +93,10 @@ export interface CollectResult {
   retries: number;
   truncatedOutputs: number;
   invocations: number;
+  /** Full outputs (manifest `outputs`) per state, when they were looked for (see lib/collect/outputs.ts). */
+  outputs?: Record<OutputState, number>;
+  /** A later collect of a complete archive read outputs whose delivery was pending (its summary is made again). */
+  outputsFilled?: number;
 }
 
 /**
@@ -110,6 +117,7 @@ export interface CollectResult {
 export type CollectState =
   | { step: 'describe' }
   | { step: 'walk'; progress: Checkpoint }
+  | { step: 'outputs'; progress: Checkpoint }
   | { step: 'commit'; progress: Checkpoint }
   | { step: 'done'; result: CollectResult };
 
@@ -222,12 +230,13 @@ export function report(walk: Walk, progress: Checkpoint): void {
 export function resultOf(
   ref: ArchiveRef,
   status: CollectStatus,
-  m: Pick<Manifest, 'records' | 'parts' | 'pages' | 'apiCalls' | 'retries' | 'truncatedOutputs' | 'invocations'>,
+  m: Pick<Manifest, 'records' | 'parts' | 'pages' | 'apiCalls' | 'retries' | 'truncatedOutputs' | 'invocations'> & { outputs?: { items: OutputItem[] } | undefined },
   store: ObjectStore,
 ): CollectResult {
   const complete = status !== 'checkpointed';
   const key = complete ? manifestKey(ref) : checkpointKey(ref);
   return {
+    ...(m.outputs ? { outputs: outputCounts(m.outputs.items) } : {}),
     source: ref.source,
     regionId: ref.regionId,
     id: ref.id,

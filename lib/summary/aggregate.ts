@@ -351,8 +351,18 @@ export function addChild(index: ChildIndex, child: Record<string, unknown>): voi
 }
 
 /** The streaming aggregator: feed records with `add`, then call `finish` once. */
+/**
+ * A record's complete output, when the archive holds it (ECS: Cloud Assistant's OSS delivery of an output the API cut,
+ * lib/collect/outputs.ts). The causes are then mined from it instead of the record's cut `Output`; the record is
+ * counted as it is. `text` may be the output's end only (the reader bounds what it reads).
+ */
+export interface FullOutput {
+  text: string;
+}
+
 export interface Aggregator {
-  add(record: Record<string, unknown>): void;
+  /** Adds one primary record; `full`: its complete output, read by the caller before (see {@link FullOutput}). */
+  add(record: Record<string, unknown>, full?: FullOutput): void;
   /**
    * Created with `children: 'later'`: the complete index of failed children. The failed records that waited for it
    * are aggregated now, in their order; later ones at once. The result is the one of an aggregator given the index
@@ -434,8 +444,9 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
   };
 
   /** A failed record's texts, read by the causes' reader (ECS: `ErrorInfo`, `Output`; OOS: the linked child's `StatusMessage`, `Outputs`). */
-  const failureText = (r: Record<string, unknown>, v: RecordView): FailureText => {
-    if (source === 'ecs') return reader.ecs(str(r.ErrorInfo), str(r.Output), v.dropped > 0);
+  const failureText = (r: Record<string, unknown>, v: RecordView, full?: FullOutput): FailureText => {
+    // ECS: the complete output when the archive holds it (lib/collect/outputs.ts; its end is whole), else the API's cut one.
+    if (source === 'ecs') return full ? reader.ecs(str(r.ErrorInfo), full.text, false) : reader.ecs(str(r.ErrorInfo), str(r.Output), v.dropped > 0);
     const text = reader.oos(children.get(v.id)?.statusMessage, r.Outputs);
     if (text.errorCode) v.errorCode = text.errorCode;
     v.exitCode = text.exitCode ?? null;
@@ -443,7 +454,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
   };
 
   return {
-    add(record) {
+    add(record, full) {
       const v = view(record);
       const index = counts.total;
       counts.total += 1;
@@ -466,7 +477,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
         waiting.push(index, record);
         return;
       }
-      addFailure(record, v, index);
+      addFailure(record, v, index, full);
     },
 
     setChildren(index) {
@@ -494,8 +505,8 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
   };
 
   /** A failed record's part: its cause (template mining), its group, the retry list. `index`: its place in the archive. */
-  function addFailure(record: Record<string, unknown>, v: RecordView, index: number): void {
-    const text = failureText(record, v);
+  function addFailure(record: Record<string, unknown>, v: RecordView, index: number, full?: FullOutput): void {
+    const text = failureText(record, v, full);
     if (NEVER_RAN_ERROR_CODES.has(v.errorCode)) v.exitCode = null;
     const cause = grouper.add(v.status, v.errorCode, v.exitCode, text);
     let group = cause === OVERFLOW ? undefined : groups.get(cause);

@@ -4,8 +4,8 @@
  * `loadSummary` serves the stored summary while it is current and recomputes it when it is missing or stale.
  */
 import { archiveDir, failuresKey, manifestKey, reportKey, reportPageKey, retryListKey, summaryKey, summaryMarkdownKey, truncatedListKey, type ArchiveRef } from '../archive/layout';
-import type { Manifest } from '../archive/manifest';
-import { readManifest, readRecordBatches, readRelated } from '../archive/reader';
+import type { Manifest, OutputObject } from '../archive/manifest';
+import { readManifest, readOutputText, readRecordBatches, readRelated } from '../archive/reader';
 import type { ObjectStore } from '../archive/store';
 import { writeTextObject } from '../archive/writer';
 import { InputError, StorageError } from '../errors';
@@ -100,6 +100,16 @@ export interface SummaryInputs {
   children: ChildIndex | undefined;
 }
 
+/** How much of the end of a full output the causes are mined from (the miner looks at the last meaningful lines). */
+const FULL_OUTPUT_TAIL_BYTES = 256 * 1024;
+
+/** The full outputs an archive holds, by instance and run. */
+function storedOutputs(manifest: Manifest): Map<string, OutputObject> {
+  const map = new Map<string, OutputObject>();
+  for (const item of manifest.outputs?.items ?? []) if (item.object) map.set(`${item.instanceId}\u0000${item.repeats}`, item.object);
+  return map;
+}
+
 /** Reads a complete archive once (streaming) into what its summary is made of. */
 async function aggregateArchive(options: SummarizeOptions, manifest: Manifest): Promise<SummaryInputs> {
   const { store, ref } = options;
@@ -109,8 +119,16 @@ async function aggregateArchive(options: SummarizeOptions, manifest: Manifest): 
   if (source === 'oos') children = await indexChildren(readRelated(store, manifest, 'failed-child-executions'));
   const aggregator = createAggregator({ source, children, maxGroups: options.maxGroups });
   try {
-    // A batch per decompressed chunk: the aggregation is a plain loop, not an await per record.
-    for await (const batch of readRecordBatches(store, manifest.parts)) for (const record of batch) aggregator.add(record);
+    const full = storedOutputs(manifest);
+    // A batch per decompressed chunk: the aggregation is a plain loop, not an await per record (only a record whose
+    // full output the archive holds waits for it: its causes are mined from it, lib/collect/outputs.ts).
+    for await (const batch of readRecordBatches(store, manifest.parts)) {
+      for (const record of batch) {
+        const object = full.size > 0 ? full.get(`${String(record.InstanceId)}\u0000${Number(record.Repeats ?? 0) || 0}`) : undefined;
+        if (object) aggregator.add(record, { text: (await readOutputText(store, object, FULL_OUTPUT_TAIL_BYTES)).text });
+        else aggregator.add(record);
+      }
+    }
   } catch (err) {
     aggregator.discard();
     throw err;
@@ -235,6 +253,7 @@ function isCurrent(stored: unknown, manifest: Manifest, key: string): stored is 
     s.manifest?.key === key &&
     s.manifest.finishedAt === manifest.finishedAt &&
     s.manifest.records === manifest.records &&
+    s.manifest.outputsUpdatedAt === manifest.outputs?.updatedAt &&
     typeof s.generatedAt === 'string' &&
     !(Date.parse(s.generatedAt) < Date.parse(manifest.finishedAt))
   );

@@ -1,8 +1,8 @@
 /**
  * `summary.json`: the aggregation turned into the document people and tools read (schema in docs/archive-format.md).
  */
-import type { ArchiveRef } from '../archive/layout';
-import type { Manifest } from '../archive/manifest';
+import { archiveDir, type ArchiveRef } from '../archive/layout';
+import type { Manifest, OutputState, OutputsSection } from '../archive/manifest';
 import type { Source } from '../ids';
 import type { Aggregation, ChildIndex } from './aggregate';
 import { maskDeep, MASKING_VERSION } from '../causes/secrets';
@@ -81,10 +81,69 @@ export interface Summary extends Pick<Aggregation, 'source' | 'total' | 'byStatu
   truncatedOutputs: Aggregation['truncated'];
   durations: DurationStats | null;
   timeline: Timeline | null;
-  manifest: { key: string; records: number; finishedAt: string; complete: boolean; parts: number };
+  manifest: { key: string; records: number; finishedAt: string; complete: boolean; parts: number; outputsUpdatedAt?: string };
+  /**
+   * ECS, when the collector looked for Cloud Assistant's OSS delivery of the outputs the API cut (manifest `outputs`):
+   * how many of each state, and the first {@link FULL_OUTPUTS_LISTED} results with where their full output is (`href`,
+   * relative to the summary's folder) or why it is still cut. Absent: not looked for.
+   */
+  fullOutputs?: FullOutputs;
   /** Where the outputs are (`store.locate`). */
   links: { archive: string; summary: string; markdown: string; report: string; retry: string };
   generatedAt: string;
+}
+
+/** Results listed in {@link Summary.fullOutputs} (the counts cover all). */
+export const FULL_OUTPUTS_LISTED = 1000;
+
+/** See {@link Summary.fullOutputs}. */
+export interface FullOutputs {
+  counts: Record<OutputState, number>;
+  items: Array<{
+    id: string;
+    run: number;
+    status: string;
+    state: OutputState;
+    /** Bytes the API cut. */
+    dropped: number;
+    /** The stored full output, relative to summary.json's folder (`outputs/<instance>.txt.gz`). */
+    href?: string;
+    /** Bytes of the delivered output not stored (it was over OUTPUT_DELIVERY_MAX_KB; its end is kept). */
+    omittedBytes?: number;
+    /** Why it is still cut: the API's or OSS's code and message, or why the URI was refused. */
+    reason?: string;
+  }>;
+}
+
+/** The summary's view of the manifest's `outputs`. */
+export function fullOutputsOf(ref: ArchiveRef, section: OutputsSection): FullOutputs {
+  const counts: Record<OutputState, number> = { stored: 0, pending: 0, failed: 0, refused: 0, unreadable: 0, 'not-delivered': 0 };
+  for (const item of section.items) counts[item.state] += 1;
+  const dir = `${archiveDir(ref)}/`;
+  const why: Record<OutputState, string> = {
+    stored: '',
+    pending: 'Cloud Assistant is still delivering it (OssOutputStatus InProgress); collect the archive again later',
+    failed: 'Cloud Assistant could not deliver it',
+    refused: 'its OssOutputUri is outside OUTPUT_DELIVERY_ALLOW',
+    unreadable: 'OSS refused or failed the read',
+    'not-delivered': 'the command was run without OssOutputDelivery',
+  };
+  return {
+    counts,
+    items: section.items.slice(0, FULL_OUTPUTS_LISTED).map((item) => {
+      const detail = [item.errorCode, item.errorInfo].filter(Boolean).join(': ');
+      return {
+        id: item.instanceId,
+        run: item.repeats,
+        status: item.status,
+        state: item.state,
+        dropped: item.dropped,
+        ...(item.object ? { href: item.object.key.startsWith(dir) ? item.object.key.slice(dir.length) : item.object.key } : {}),
+        ...(item.omittedBytes ? { omittedBytes: item.omittedBytes } : {}),
+        ...(item.state !== 'stored' ? { reason: detail ? `${why[item.state]} (${detail})` : why[item.state] } : {}),
+      };
+    }),
+  };
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -243,7 +302,9 @@ export function buildSummary(input: BuildSummaryInput): Summary {
       finishedAt: manifest.finishedAt,
       complete: manifest.complete,
       parts: manifest.parts.length,
+      ...(manifest.outputs ? { outputsUpdatedAt: manifest.outputs.updatedAt } : {}),
     },
+    ...(manifest.outputs ? { fullOutputs: fullOutputsOf(ref, manifest.outputs) } : {}),
     links: input.links,
     generatedAt: input.now.toISOString(),
   });

@@ -74,12 +74,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const o = objects.get(key);
       return o ? Buffer.from(o.body) : undefined;
     },
-    async getStream(key: string) {
+    async getStream(key: string, options?: { start?: number }) {
       calls.getStream += 1;
       checkKey(key);
       const o = objects.get(key);
       if (!o) return undefined;
-      const body = o.body;
+      const body = o.body.subarray(Math.max(0, options?.start ?? 0));
       function* chunks() {
         for (let i = 0; i < body.length; i += chunkSize) yield body.subarray(i, i + chunkSize);
       }

@@ -157,7 +157,20 @@ export function renderMarkdown(s: Summary): string {
   } else {
     out.push(`${formatCount(s.retry.count)} resources to re-run, one per line in ${mdCode(s.links.retry)}.`, '');
   }
-  if (s.truncatedOutputs.count > 0) {
+  if (s.fullOutputs) {
+    const c = s.fullOutputs.counts;
+    const stillCut = s.fullOutputs.items.filter((item) => item.state !== 'stored');
+    out.push(
+      `Full outputs: ${formatCount(s.truncatedOutputs.count)} output${s.truncatedOutputs.count === 1 ? ' was' : 's were'} truncated by the API (${formatCount(s.truncatedOutputs.bytesDropped)} bytes dropped); ${formatCount(c.stored)} full output${c.stored === 1 ? ' is' : 's are'} in the archive under ${mdCode('outputs/')}, and the causes are mined from them.`,
+      '',
+    );
+    if (stillCut.length > 0) {
+      out.push('Still cut:', '');
+      for (const item of stillCut.slice(0, 20)) out.push(`- ${mdCode(item.id)} (run ${item.run}, ${item.state}): ${item.reason ?? ''}`);
+      if (stillCut.length > 20) out.push(`- … ${formatCount(stillCut.length - 20)} more in summary.json`);
+      out.push('');
+    }
+  } else if (s.truncatedOutputs.count > 0) {
     out.push(
       `Note: ${formatCount(s.truncatedOutputs.count)} output${s.truncatedOutputs.count === 1 ? ' was' : 's were'} truncated by the API (${formatCount(s.truncatedOutputs.bytesDropped)} bytes dropped); their last lines may be missing.`,
       '',

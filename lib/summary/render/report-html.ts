@@ -405,15 +405,40 @@ function retryHtml(s: Summary): string {
 
 function truncationNote(s: Summary): string {
   const cut = s.truncatedOutputs;
-  if (cut.count === 0) return '';
-  const ids = cut.ids.slice(0, 20).map((id) => `<span class="mono nowrap">${escapeHtml(id)}</span>`);
+  const full = s.fullOutputs;
+  if (cut.count === 0 && !full?.items.length) return '';
+  if (!full) {
+    const ids = cut.ids.slice(0, 20).map((id) => `<span class="mono nowrap">${escapeHtml(id)}</span>`);
+    return [
+      `<p class="note"><b>${formatCount(cut.count)} output${cut.count === 1 ? ' was' : 's were'} truncated</b> `,
+      `by the API (${formatCount(cut.bytesDropped)} bytes dropped): `,
+      'their last lines, where errors usually are, may be missing (Cloud Assistant\'s OSS output delivery is not read: see OUTPUT_DELIVERY_ALLOW). ',
+      `Instances: ${ids.join(', ')}${cut.ids.length > 20 ? ', …' : ''}</p>`,
+    ].join('');
+  }
+  const c = full.counts;
+  const still = c.pending + c.failed + c.refused + c.unreadable + c['not-delivered'];
+  const rows = full.items.slice(0, FULL_OUTPUT_ROWS).map((item) => {
+    const where = item.href
+      ? `<a class="mono" href="${escapeHtml(item.href)}">${escapeHtml(item.href)}</a>${item.omittedBytes ? ` (its first ${formatCount(item.omittedBytes)} bytes not kept)` : ''}`
+      : escapeHtml(item.reason ?? '');
+    return `<tr><td class="mono nowrap">${escapeHtml(item.id)}</td><td>${escapeHtml(item.run)}</td><td>${escapeHtml(item.status)}</td><td>${formatCount(item.dropped)}</td><td>${escapeHtml(item.state)}</td><td>${where}</td></tr>`;
+  });
+  const listed = full.items.length;
+  const total = Object.values(c).reduce((a, b) => a + b, 0);
   return [
-    `<p class="note"><b>${formatCount(cut.count)} output${cut.count === 1 ? ' was' : 's were'} truncated</b> `,
-    `by the API (${formatCount(cut.bytesDropped)} bytes dropped): `,
-    'their last lines, where errors usually are, may be missing. ',
-    `Instances: ${ids.join(', ')}${cut.ids.length > 20 ? ', …' : ''}</p>`,
+    `<p class="note"><b>${formatCount(cut.count)} output${cut.count === 1 ? ' was' : 's were'} truncated by the API</b> (${formatCount(cut.bytesDropped)} bytes dropped). `,
+    `${formatCount(c.stored)} full output${c.stored === 1 ? ' is' : 's are'} in the archive (the causes above are mined from them); `,
+    still === 0 ? 'none is still cut.' : `${formatCount(still)} ${still === 1 ? 'is' : 'are'} still cut: ${formatCount(c.pending)} pending, ${formatCount(c.failed)} failed delivery, ${formatCount(c.refused)} refused, ${formatCount(c.unreadable)} unreadable, ${formatCount(c['not-delivered'])} not delivered.`,
+    '</p>',
+    `<details class="api"><summary>Full outputs (${formatCount(Math.min(listed, FULL_OUTPUT_ROWS))} of ${formatCount(total)})</summary>`,
+    '<table class="instances"><thead><tr><th>Instance</th><th>Run</th><th>Status</th><th>Dropped</th><th>Full output</th><th>Where / why still cut</th></tr></thead>',
+    `<tbody>${rows.join('')}</tbody></table></details>`,
   ].join('');
 }
+
+/** Rows of the full-outputs table in the report (summary.json lists more). */
+const FULL_OUTPUT_ROWS = 200;
 
 /** A panel of the page: its heading, a line under it, the content. */
 function panel(id: string, heading: string, sub: string, content: string, sectionId = ''): string {

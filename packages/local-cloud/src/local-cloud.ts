@@ -21,6 +21,8 @@ export interface LocalCloudOptions {
   bucket?: string;
   /** Clock of the RPC emulator (simulated Cloud Assistant tasks, Timestamp checks). @default Date.now */
   now?: () => number;
+  /** Buckets created for Cloud Assistant's OSS output delivery. @default ['cloud-assistant-outputs'] */
+  deliveryBuckets?: string[];
 }
 
 export interface LocalCloud {
@@ -28,6 +30,13 @@ export interface LocalCloud {
   oss: OssEmulator;
   fc: FcEmulator;
   bucket: string;
+  /** The buckets created for output delivery (the first is the default one). */
+  deliveryBuckets: string[];
+  /**
+   * Cloud Assistant may not write into `bucket` (its role lacks `oss:PutObject` there): deliveries into it fail with
+   * `OssOutputStatus` Failed, `OssOutputErrorCode` AccessDenied. A bucket that does not exist fails with NoSuchBucket.
+   */
+  denyDelivery(bucket: string): void;
   /** Environment variables that point production code at this local cloud (endpoints and demo credentials). */
   env(): Record<string, string>;
   close(): Promise<void>;
@@ -40,11 +49,29 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const rpc = await startRpcEmulator({ host, port: options.ports?.rpc ?? 0, seed: options.seed ?? 1, now: options.now });
   const oss = await startOssEmulator({ host, port: options.ports?.oss ?? 0, root: options.root, buckets: [bucket] });
   const fc = await startFcEmulator({ host, port: options.ports?.fc ?? 0, accountId: ACCOUNT_ID });
+  const deliveryBuckets = options.deliveryBuckets ?? ['cloud-assistant-outputs'];
+  for (const b of deliveryBuckets) await oss.createBucket(b);
+  // Cloud Assistant's OSS output delivery writes into this cloud's OSS (see InvocationDataset.delivery).
+  const denied = new Set<string>();
+  rpc.data.outputSink = {
+    permission: (b) => {
+      if (!oss.storage.hasBucket(b)) return { code: 'NoSuchBucket', info: 'The specified bucket does not exist.' };
+      if (denied.has(b)) return { code: 'AccessDenied', info: 'You have no right to access this object because of bucket acl.' };
+      return undefined;
+    },
+    write: async (b, key, text) => {
+      await oss.storage.putObject(b, key, Buffer.from(text, 'utf8'), 'text/plain');
+    },
+  };
   return {
     rpc,
     oss,
     fc,
     bucket,
+    deliveryBuckets,
+    denyDelivery: (b) => {
+      denied.add(b);
+    },
     env: () => ({
       ALIBABA_CLOUD_OOS_ENDPOINT: rpc.url,
       ALIBABA_CLOUD_ECS_ENDPOINT: rpc.url,

@@ -46,7 +46,43 @@ export interface InvocationOptions {
   resourceGroupId?: string;
   /** Default `RunShellScript`. */
   commandType?: CommandType;
+  /**
+   * RunCommand/InvokeCommand `OssOutputDelivery`: `oss://<bucket>[/<prefix>]`. Each run's complete output is then
+   * written to that bucket after the run (see {@link OutputDeliveryOptions} and {@link InvocationDataset.delivery}).
+   */
+  ossOutputDelivery?: string;
+  /** How the delivery goes (delays, failures); default: every output delivered as its run finishes. */
+  delivery?: OutputDeliveryOptions;
 }
+
+/**
+ * How OSS output delivery goes for an invocation. Draws come from a stream of their own (per run), so they leave
+ * every other seeded value as it was.
+ */
+export interface OutputDeliveryOptions {
+  /** Share (0..1) of runs whose delivery finishes `delayMs` after the run (InProgress until then). @default 0 */
+  delayedShare?: number;
+  /** @default 600000 (10 minutes) */
+  delayMs?: number;
+  /** Share (0..1) of runs whose delivery fails (`OssOutputStatus` Failed). @default 0 */
+  failedShare?: number;
+}
+
+/** Where a run's output delivery stands (DescribeInvocationResults `OssOutput*`). */
+export interface DeliveryState {
+  status: '' | 'InProgress' | 'Finished' | 'Failed';
+  uri: string;
+  errorCode: string;
+  errorInfo: string;
+  /** When Finished: the object to write (bucket, key) and its text. */
+  object?: { bucket: string; key: string; text: () => string };
+}
+
+/**
+ * The local cloud's OSS as delivery sees it: whether Cloud Assistant may write into a bucket. `undefined` = yes; else
+ * the error code and message of the failed delivery (a bucket that does not exist, one the role may not write to).
+ */
+export type DeliveryPermission = (bucket: string) => { code: string; info: string } | undefined;
 
 /** See {@link InvocationOptions.legacyDrift}. */
 export interface LegacyDrift {
@@ -89,12 +125,19 @@ export interface RunResult {
   errorInfo: string;
   output: string;
   dropped: number;
+  /** The complete output (what OSS output delivery writes); not enumerable, so results compare as data. */
+  readonly full?: () => string;
   startMs?: number;
   finishMs?: number;
   stopMs?: number;
   /** Run number, 1-based. */
   repeats: number;
   updateMs: number;
+}
+
+/** Attaches the complete output's builder to a result, not enumerable (see {@link RunResult.full}). */
+function withFull(res: RunResult, full: () => string): void {
+  Object.defineProperty(res, 'full', { value: full, enumerable: false });
 }
 
 const FAILED_CLASS: ReadonlySet<InstanceStatus> = new Set(['Invalid', 'Aborted', 'Failed', 'Timeout', 'Error']);
@@ -212,6 +255,9 @@ export class InvocationDataset {
   /** Tests may change it on a live dataset (the next legacy page answers accordingly). */
   readonly legacyDrift: LegacyDrift;
   readonly tags: { TagKey: string; TagValue: string }[];
+  /** RunCommand `OssOutputDelivery` ('' = none). */
+  readonly ossOutputDelivery: string;
+  private readonly deliveryOptions: OutputDeliveryOptions;
   private readonly causes: FailureCause[];
   private readonly causeWeights: number[];
   private readonly statusNames?: InstanceStatus[];
@@ -260,6 +306,11 @@ export class InvocationDataset {
     const groups = resourceGroupIds(seed);
     this.resourceGroupId = opts.resourceGroupId ?? groups[new Rng(combine(this.key, 0x26e1)).int(groups.length)] ?? '';
     this.commandType = opts.commandType ?? 'RunShellScript';
+    this.ossOutputDelivery = opts.ossOutputDelivery ?? '';
+    if (this.ossOutputDelivery !== '' && !/^oss:\/\/[a-z0-9][a-z0-9-]{1,61}[a-z0-9](\/.*)?$/.test(this.ossOutputDelivery)) {
+      throw new Error(`ossOutputDelivery must be oss://<bucket>[/<prefix>], got ${JSON.stringify(this.ossOutputDelivery)}`);
+    }
+    this.deliveryOptions = { ...opts.delivery };
     if (!COMMAND_TYPES.includes(this.commandType)) throw new Error(`commandType must be one of ${COMMAND_TYPES.join(', ')}`);
     this.commandContent = `#!/bin/bash\n# ${commandName}\nset -e\nyum -y update --security\nsystemctl restart app-worker\necho "done on $(hostname)"\n`;
     if (simulation) {
@@ -381,6 +432,7 @@ export class InvocationDataset {
       res.errorInfo = cause.errorInfo;
       res.output = out.output;
       res.dropped = out.dropped;
+      withFull(res, out.full);
       if (cause.ran) {
         res.startMs = startMs;
         res.finishMs = cause.status === 'Timeout' ? startMs + TIMEOUT_S * 1000 : startMs + rng.range(100, 40_000);
@@ -394,6 +446,7 @@ export class InvocationDataset {
           const out = successOutput(rng, this.outputs, ctx);
           res.output = out.output;
           res.dropped = out.dropped;
+          withFull(res, out.full);
           res.startMs = startMs;
           res.finishMs = startMs + rng.range(100, 40_000);
           break;
@@ -428,6 +481,38 @@ export class InvocationDataset {
     }
     res.updateMs = res.finishMs ?? res.stopMs ?? res.startMs ?? runBase;
     return res;
+  }
+
+  /**
+   * The output delivery of one run (OssOutputDelivery): '' when none was asked for or the run never started; then
+   * InProgress until its delivery time (the run's end, plus the delay for a delayed one), then Failed (drawn, or the
+   * bucket may not be written: `permission`) or Finished with the object's URI. The URI layout,
+   * `<prefix>/<InvokeId>/<InstanceId>/<Repeats>/output.txt`, is ours: the docs show only `oss://testBucket/testPrefix/output.txt`,
+   * and OssOutputErrorCode values are not documented (the local cloud uses OSS's own codes).
+   */
+  delivery(r: RunResult, nowMs: number, permission: DeliveryPermission | undefined): DeliveryState {
+    const none: DeliveryState = { status: '', uri: '', errorCode: '', errorInfo: '' };
+    const target = this.ossOutputDelivery;
+    if (!target || r.startMs === undefined) return none;
+    const m = /^oss:\/\/([^/]+)\/?(.*)$/.exec(target);
+    if (!m) return none;
+    const bucket = m[1] ?? '';
+    const prefix = (m[2] ?? '').replace(/\/+$/, '');
+    const done = r.finishMs ?? r.stopMs;
+    const rng = new Rng(combine(combine(this.key, 0xde11), this.localIndexOf(r.instanceId) ?? 0, r.repeats));
+    const delayed = rng.next() < (this.deliveryOptions.delayedShare ?? 0);
+    const failed = rng.next() < (this.deliveryOptions.failedShare ?? 0);
+    if (!isFinalStatus(r.status)) return { ...none, status: 'InProgress' };
+    // A run is delivered as it ends; an added (not simulated) task's runs are all over already, whatever their times.
+    const end = this.simulation ? (done ?? nowMs) : Math.min(done ?? nowMs, nowMs);
+    const at = end + (delayed ? (this.deliveryOptions.delayMs ?? 600_000) : 0);
+    if (nowMs < at) return { ...none, status: 'InProgress' };
+    const denied = permission?.(bucket);
+    if (denied) return { ...none, status: 'Failed', errorCode: denied.code, errorInfo: denied.info };
+    if (failed) return { ...none, status: 'Failed', errorCode: 'InternalError', errorInfo: 'The output could not be delivered to OSS; try again.' };
+    const key = `${prefix ? `${prefix}/` : ''}${this.invokeId}/${r.instanceId}/${r.repeats}/output.txt`;
+    const full = r.full ?? (() => r.output);
+    return { ...none, status: 'Finished', uri: `oss://${bucket}/${key}`, object: { bucket, key, text: full } };
   }
 
   /** Number of records for DescribeInvocationResults. */

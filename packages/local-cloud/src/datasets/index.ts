@@ -6,7 +6,8 @@ import { Fleet, commandId as makeCommandId, executionId as makeExecutionId, invo
 import { Rng, hashString } from './prng';
 import { KNOWN_REGION_IDS, requireRegion } from './regions';
 import { ExecutionDataset, type ExecutionInfo, type ExecutionOptions } from './oos';
-import { InvocationDataset, type InvocationInfo, type InvocationOptions } from './ecs';
+import { InvocationDataset, type DeliveryPermission, type DeliveryState, type InvocationInfo, type InvocationOptions, type OutputDeliveryOptions, type RunResult } from './ecs';
+import type { OutputMode } from './outputs';
 import { parseIsoUtc } from './time';
 
 export { ExecutionDataset, InvocationDataset };
@@ -17,7 +18,7 @@ export { COMMAND_TYPES, type CommandType } from './ecs';
 export type { InstanceStatus, OutputMode } from './outputs';
 export { OUTPUT_LIMIT_BYTES } from './outputs';
 export { overallStatus, invokeRecordStatus, legacyInvokeStatus, isFailedClass, isFinalStatus } from './ecs';
-export type { RunResult, LegacyDrift } from './ecs';
+export type { RunResult, LegacyDrift, DeliveryPermission, DeliveryState, OutputDeliveryOptions } from './ecs';
 export { KNOWN_REGION_IDS, REGIONS, regionInfo } from './regions';
 export { isoSeconds, parseIsoUtc } from './time';
 
@@ -29,6 +30,16 @@ export interface SimulateRunCommandOptions {
   durationMs: number;
   failureRate?: number;
   commandName?: string;
+  /** RunCommand `OssOutputDelivery` (see {@link InvocationOptions.ossOutputDelivery}). */
+  ossOutputDelivery?: string;
+  delivery?: OutputDeliveryOptions;
+  outputs?: OutputMode;
+}
+
+/** Where OSS output delivery writes, and whether Cloud Assistant may write a bucket (see {@link DeliveryPermission}). */
+export interface OutputSink {
+  permission: DeliveryPermission;
+  write(bucket: string, key: string, text: string): Promise<void>;
 }
 
 /** Payload of {@link Datasets.onInstanceFinished}: one instance of a simulated task reached its final state. */
@@ -98,6 +109,14 @@ export class Datasets {
   private pending: PendingEvent[] = [];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /**
+   * Where OSS output delivery writes (the local cloud wires its OSS in, see local-cloud.ts); without it no object is
+   * written and every bucket counts as writable.
+   */
+  outputSink: OutputSink | undefined;
+  /** Objects delivered so far (bucket + key), each written once; and the writes under way. */
+  private readonly delivered = new Set<string>();
+  private writes: Promise<void>[] = [];
 
   constructor(opts: DatasetsOptions = {}) {
     this.seed = opts.seed ?? 1;
@@ -243,13 +262,50 @@ export class Datasets {
   simulateRunCommand(opts: SimulateRunCommandOptions): InvocationInfo {
     const durationMs = Datasets.count(opts.durationMs, 'durationMs', 86_400_000);
     const ds = this.buildInvocation(
-      { regionId: opts.regionId, instances: opts.instances, failureRate: opts.failureRate, commandName: opts.commandName },
+      {
+        regionId: opts.regionId,
+        instances: opts.instances,
+        failureRate: opts.failureRate,
+        commandName: opts.commandName,
+        ossOutputDelivery: opts.ossOutputDelivery,
+        delivery: opts.delivery,
+        outputs: opts.outputs,
+      },
       { startMs: this.now(), durationMs },
     );
     for (let i = 0; i < ds.instances; i++) this.pending.push({ at: ds.finishMsOf(i) ?? 0, ds, local: i });
     this.pending.sort((a, b) => a.at - b.at);
     this.schedule();
     return ds.info();
+  }
+
+  /**
+   * The delivery of a run as the API reports it now; a Finished one's object is written into the local cloud's OSS
+   * (once; the write is waited for by {@link settleDeliveries} before the answer that reports it is sent).
+   */
+  deliveryOf(ds: InvocationDataset, r: RunResult, nowMs: number): DeliveryState {
+    const state = ds.delivery(r, nowMs, this.outputSink?.permission);
+    const object = state.object;
+    const sink = this.outputSink;
+    if (object && sink) {
+      const id = `${object.bucket}/${object.key}`;
+      if (!this.delivered.has(id)) {
+        this.delivered.add(id);
+        const write = sink.write(object.bucket, object.key, object.text()).catch((err: unknown) => {
+          this.delivered.delete(id);
+          throw err;
+        });
+        this.writes.push(write);
+      }
+    }
+    return state;
+  }
+
+  /** Waits for the delivery writes of the answers computed so far. @throws the first failed write. */
+  async settleDeliveries(): Promise<void> {
+    const writes = this.writes;
+    this.writes = [];
+    await Promise.all(writes);
   }
 
   /** Subscribes to instance completions of simulated tasks; returns the unsubscribe function. */

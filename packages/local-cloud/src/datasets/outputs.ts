@@ -4,10 +4,20 @@
  */
 import { Rng } from './prng';
 
-/** Cloud Assistant keeps at most 24 KB of output; the rest is counted in `Dropped` (protocols §4.3). */
+/**
+ * Cloud Assistant keeps at most 24 KB of output; the rest is counted in `Dropped` (protocols §4.3). Which part is
+ * kept the docs do not say (the SDK models: "The size of the Output text that was truncated and discarded because the
+ * Output value exceeded 24 KB"); the local cloud keeps the start and drops the end, the stricter case for a reader,
+ * since errors are usually at the end (a collector that reads the full output from OSS handles either).
+ */
 export const OUTPUT_LIMIT_BYTES = 24 * 1024;
 
-export type OutputMode = 'realistic' | 'large' | 'unicode';
+/**
+ * `long`: long outputs (package updates, builds) whose error is only in their last lines: every failed run and a
+ * fifth of the successful ones print 30–200 KB, so the API's 24 KB keeps their start only; the complete text is what
+ * OSS output delivery writes.
+ */
+export type OutputMode = 'realistic' | 'large' | 'unicode' | 'long';
 
 /** Per-instance status values of DescribeInvocationResults (protocols §4.3). */
 export type InstanceStatus =
@@ -295,27 +305,83 @@ function truncatedTo24k(head: string, rng: Rng): string {
 export interface GeneratedOutput {
   output: string;
   dropped: number;
+  /** The complete output (what OSS output delivery writes), built when asked: `output` plus the `dropped` bytes. */
+  full: () => string;
+}
+
+/** ASCII progress lines, built once: the continuation of a cut output is a slice of them (bytes = characters). */
+const ASCII_FILLER: string = (() => {
+  const rng = new Rng(0x10a9);
+  const lines: string[] = [];
+  let bytes = 0;
+  for (let i = 0; bytes < 64 * 1024; i++) {
+    const pkg = rng.pick(['kernel', 'glibc', 'openssl', 'systemd', 'python3', 'nginx', 'curl', 'libxml2']);
+    const line = `  ${rng.pick(['Updating', 'Installing', 'Verifying', 'Cleanup'])}  : ${pkg}-${rng.range(1, 9)}.${rng.range(0, 40)}.${rng.range(0, 99)}-${rng.range(1, 30)}.el8.x86_64  ${rng.range(1, 400)}/${rng.range(400, 800)}`;
+    lines.push(line);
+    bytes += line.length + 1;
+  }
+  return lines.join('\n') + '\n';
+})();
+
+/** Exactly `bytes` ASCII bytes of progress lines (from a seeded offset), ending with a newline. */
+function continuation(bytes: number, offset: number): string {
+  if (bytes <= 0) return '';
+  let out = '';
+  let at = offset % ASCII_FILLER.length;
+  while (out.length < bytes) {
+    out += ASCII_FILLER.slice(at, at + (bytes - out.length));
+    at = 0;
+  }
+  return out.slice(0, bytes - 1) + '\n';
+}
+
+/** An output as the API gives it: whole when it fits, else its first 24 KB (never splitting a character) + Dropped. */
+function cut(full: string): GeneratedOutput {
+  const buf = Buffer.from(full, 'utf8');
+  if (buf.length <= OUTPUT_LIMIT_BYTES) return { output: full, dropped: 0, full: () => full };
+  let end = OUTPUT_LIMIT_BYTES;
+  while (end > 0 && ((buf[end] ?? 0) & 0xc0) === 0x80) end--;
+  return { output: buf.toString('utf8', 0, end), dropped: buf.length - end, full: () => full };
+}
+
+/** A cut output whose start is `output` (24 KB) and whose dropped part is `dropped` bytes of progress lines. */
+function cutWithDropped(output: string, dropped: number): GeneratedOutput {
+  // The continuation's offset comes from `dropped` (no extra draw: every other seeded value stays as it was).
+  return { output, dropped, full: () => output + continuation(dropped, dropped * 7919) };
+}
+
+/** A whole output (nothing cut). */
+function whole(output: string): GeneratedOutput {
+  return { output, dropped: 0, full: () => output };
+}
+
+/** A long run's output: 30–200 KB of progress lines, then `end` (its error, or its last words). */
+function longRun(rng: Rng, end: string): GeneratedOutput {
+  const head = `Last metadata expiration check: 0:${rng.range(10, 59)}:${rng.range(10, 59)} ago.\nDependencies resolved.\n`;
+  return cut(head + continuation(rng.range(30, 200) * 1024, rng.int(ASCII_FILLER.length)) + end);
 }
 
 /** Output of a successful run, in the dataset's mode. */
 export function successOutput(rng: Rng, mode: OutputMode, ctx: OutputContext): GeneratedOutput {
-  if (mode === 'large') return { output: truncatedTo24k(asciiSuccess(rng, ctx), rng), dropped: rng.range(1, 500_000) };
+  if (mode === 'large') return cutWithDropped(truncatedTo24k(asciiSuccess(rng, ctx), rng), rng.range(1, 500_000));
   if (mode === 'unicode') {
     const text = unicodeSuccess(rng);
-    return { output: rng.int(4) === 0 ? text.replace(/\n/g, '\r\n') : text, dropped: 0 };
+    return whole(rng.int(4) === 0 ? text.replace(/\n/g, '\r\n') : text);
   }
+  if (mode === 'long') return rng.int(5) === 0 ? longRun(rng, `Complete!\n${asciiSuccess(rng, ctx)}`) : whole(asciiSuccess(rng, ctx));
   const roll = rng.int(1000);
-  if (roll < 60) return { output: '', dropped: 0 };
-  if (roll < 100) return { output: crlfSuccess(rng, ctx), dropped: 0 };
-  if (roll < 160) return { output: unicodeSuccess(rng), dropped: 0 };
-  if (roll < 165) return { output: truncatedTo24k(asciiSuccess(rng, ctx), rng), dropped: rng.range(1, 200_000) };
-  return { output: asciiSuccess(rng, ctx), dropped: 0 };
+  if (roll < 60) return whole('');
+  if (roll < 100) return whole(crlfSuccess(rng, ctx));
+  if (roll < 160) return whole(unicodeSuccess(rng));
+  if (roll < 165) return cutWithDropped(truncatedTo24k(asciiSuccess(rng, ctx), rng), rng.range(1, 200_000));
+  return whole(asciiSuccess(rng, ctx));
 }
 
 /** Output of a failed run: the cause's text, shaped by the dataset's mode. */
 export function failureOutput(rendered: Rendered, rng: Rng, mode: OutputMode, cause: FailureCause): GeneratedOutput {
-  if (!cause.ran) return { output: '', dropped: 0 };
-  if (mode === 'large') return { output: truncatedTo24k(rendered.output, rng), dropped: rng.range(1, 500_000) };
-  if (mode === 'unicode') return { output: `${rendered.output}错误：任务失败 ❌\n`, dropped: 0 };
-  return { output: rendered.output, dropped: 0 };
+  if (!cause.ran) return whole('');
+  if (mode === 'large') return cutWithDropped(truncatedTo24k(rendered.output, rng), rng.range(1, 500_000));
+  if (mode === 'unicode') return whole(`${rendered.output}错误：任务失败 ❌\n`);
+  if (mode === 'long') return longRun(rng, rendered.output);
+  return whole(rendered.output);
 }

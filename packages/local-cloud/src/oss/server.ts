@@ -75,6 +75,19 @@ export interface OssHandler extends RequestListener {
   createBucket(name: string): Promise<void>;
   /** The file that holds `bucket`/`key`. */
   objectPath(bucket: string, key: string): string;
+  /** Sets a bucket's region and access (see {@link BucketPolicy}). */
+  setBucketPolicy(bucket: string, policy: BucketPolicy): void;
+}
+
+/**
+ * What OSS decides per bucket beyond signatures. `region`: the bucket's region; a request addressed to another
+ * region's endpoint (ali-oss names it in `Host`: `<bucket>.oss-<region>[-internal].aliyuncs.com`) is refused with 403
+ * `AccessDenied` and the endpoint to use, as OSS does. `denyRead`: the caller's RAM policy lacks `oss:GetObject` on it:
+ * reads (GetObject, HeadObject, GetObjectMeta) are refused with 403 `AccessDenied`.
+ */
+export interface BucketPolicy {
+  region?: string;
+  denyRead?: boolean;
 }
 
 /** A running OSS emulator. */
@@ -88,6 +101,7 @@ export interface OssEmulator {
   readonly storage: OssStorage;
   createBucket(name: string): Promise<void>;
   objectPath(bucket: string, key: string): string;
+  setBucketPolicy(bucket: string, policy: BucketPolicy): void;
   close(): Promise<void>;
 }
 
@@ -268,6 +282,7 @@ export function createOssHandler(options: OssEmulatorOptions): OssHandler {
   const root = path.resolve(options.root);
   const storage = new OssStorage(root);
   const faults = new OssFaults();
+  const policies = new Map<string, BucketPolicy>();
   const stats: OssStats = { requests: 0, byOperation: {} };
   const keys = options.keys ?? DEMO_KEYS;
   const now = options.now ?? Date.now;
@@ -440,6 +455,19 @@ export function createOssHandler(options: OssEmulatorOptions): OssHandler {
     const { bucket, key } = await authenticate(req, method, existing, q);
     const op = operationOf(method, key, q, req);
     stats.byOperation[op] = (stats.byOperation[op] ?? 0) + 1;
+    const policy = policies.get(bucket);
+    if (policy?.region !== undefined) {
+      const addressed = /\.oss-([a-z0-9-]+?)(?:-internal)?\.aliyuncs\.com(?::\d+)?$/.exec(header(req, 'host') ?? '')?.[1];
+      if (addressed !== undefined && addressed !== policy.region) {
+        throw new OssError(403, 'AccessDenied', 'The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.', {
+          Bucket: bucket,
+          Endpoint: `oss-${policy.region}.aliyuncs.com`,
+        });
+      }
+    }
+    if (policy?.denyRead && (op === 'GetObject' || op === 'HeadObject' || op === 'GetObjectMeta')) {
+      throw new OssError(403, 'AccessDenied', 'You have no right to access this object because of bucket acl.');
+    }
     if (op.startsWith('Unsupported:')) throw new OssError(501, 'NotImplemented', NOT_IMPLEMENTED, { Method: method, ResourceType: key === '' ? 'Bucket' : 'Object' });
 
     const fault = faults.take({ operation: op, httpMethod: method, key });
@@ -809,6 +837,9 @@ export function createOssHandler(options: OssEmulatorOptions): OssHandler {
       await storage.createBucket(name);
     },
     objectPath: (bucket: string, key: string) => storage.objectPath(bucket, key),
+    setBucketPolicy: (bucket: string, policy: BucketPolicy) => {
+      policies.set(bucket, { ...policies.get(bucket), ...policy });
+    },
   });
   return handler;
 }
@@ -834,6 +865,7 @@ export async function startOssEmulator(options: OssEmulatorOptions & { host?: st
     storage: handler.storage,
     createBucket: (name) => handler.createBucket(name),
     objectPath: (bucket, key) => handler.objectPath(bucket, key),
+    setBucketPolicy: (bucket, policy) => handler.setBucketPolicy(bucket, policy),
     close: () => served.close(),
   };
 }

@@ -234,6 +234,16 @@ export class OssStorage {
     return { tmp, size, md5, crc64: crc.digest() };
   }
 
+  /** Writes a whole object from memory (the local cloud's own writers, e.g. Cloud Assistant's output delivery). */
+  async putObject(bucket: string, key: string, body: Buffer, contentType = 'application/octet-stream'): Promise<StoredObject> {
+    if (!this.hasBucket(bucket)) throw new OssError(404, 'NoSuchBucket', 'The specified bucket does not exist.', { BucketName: bucket });
+    this.objectPath(bucket, key);
+    const { tmp, size, md5, crc64 } = await this.receive((async function* () {
+      yield body;
+    })());
+    return this.commit(bucket, key, tmp, { size, etag: `"${md5.toString('hex').toUpperCase()}"`, type: 'Normal', crc64 }, { contentType, userMeta: {}, forbidOverwrite: false });
+  }
+
   /**
    * Moves a finished temp file into place as `bucket`/`key` with its sidecar, under the key lock. With
    * `forbidOverwrite`, an existing object makes it fail with 409 `FileAlreadyExists` (the temp file is removed).

@@ -12,6 +12,7 @@ import {
   type InstanceStatus,
   type InvocationDataset,
   type LegacyDrift,
+  type DeliveryState,
   type RunResult,
 } from '../datasets';
 import type { Handler, HandlerContext } from './context';
@@ -187,7 +188,7 @@ function matchesRecordStatus(s: InstanceStatus, want: string): boolean {
   return invokeRecordStatus(s) === want;
 }
 
-function resultItem(ds: InvocationDataset, r: RunResult, base64: boolean): Record<string, unknown> {
+function resultItem(ds: InvocationDataset, r: RunResult, base64: boolean, delivery: DeliveryState): Record<string, unknown> {
   return {
     CommandId: ds.commandId,
     InvokeId: ds.invokeId,
@@ -208,9 +209,11 @@ function resultItem(ds: InvocationDataset, r: RunResult, base64: boolean): Recor
     ContainerName: '',
     TerminationMode: 'Process',
     Launcher: '',
-    OssOutputDelivery: '',
-    OssOutputStatus: '',
-    OssOutputUri: '',
+    OssOutputDelivery: ds.ossOutputDelivery,
+    OssOutputStatus: delivery.status,
+    OssOutputUri: delivery.uri,
+    OssOutputErrorCode: delivery.errorCode,
+    OssOutputErrorInfo: delivery.errorInfo,
     Tags: { Tag: ds.tags },
   };
 }
@@ -292,7 +295,8 @@ const describeInvocationResults: Handler = (ctx) => {
     const b = bases.get(h.seg);
     if (!b) throw new Error('segment without dataset');
     const a = b.ds.recordAddress(b.base + h.index, history);
-    return resultItem(b.ds, b.ds.result(a.local, a.run, ctx.now), base64);
+    const r = b.ds.result(a.local, a.run, ctx.now);
+    return resultItem(b.ds, r, base64, ctx.data.deliveryOf(b.ds, r, ctx.now));
   });
   return {
     Invocation: {
@@ -403,6 +407,7 @@ const describeInvocations: Handler = (ctx) => {
       CommandContent: encodeText(ds.commandContent, base64),
       CommandDescription: '',
       Parameters: '{}',
+      OssOutputDelivery: ds.ossOutputDelivery,
       InvocationStatus: overall,
       InvokeStatus: legacyInvokeStatus(overall),
       RepeatMode: repeatModeOf(ds),
@@ -421,6 +426,7 @@ const describeInvocations: Handler = (ctx) => {
         InvokeInstance: locals.map((i) => {
           const r = ds.result(i, ds.repeats, ctx.now);
           const status = instanceStatus(ds, r.status);
+          const delivery = ctx.data.deliveryOf(ds, r, ctx.now);
           return {
             InstanceId: r.instanceId,
             InvocationStatus: status,
@@ -437,8 +443,10 @@ const describeInvocations: Handler = (ctx) => {
             StopTime: iso(r.stopMs),
             UpdateTime: iso(r.updateMs),
             Timed: ds.periodic,
-            OssOutputStatus: '',
-            OssOutputUri: '',
+            OssOutputStatus: delivery.status,
+            OssOutputUri: delivery.uri,
+            OssOutputErrorCode: delivery.errorCode,
+            OssOutputErrorInfo: delivery.errorInfo,
           };
         }),
       },

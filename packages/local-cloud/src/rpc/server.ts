@@ -266,6 +266,8 @@ export function createRpcHandler(opts: RpcHandlerOptions): RpcHandler {
         throw Errors.invalidParameter('Format', 'The local cloud answers JSON only.');
       }
       const result = handler({ action, params: new Params(all), data, tokens, counts, now: at });
+      // OSS output deliveries the answer reports as Finished are in OSS before it is sent.
+      await data.settleDeliveries();
       sendJson(res, 200, { RequestId: requestId, ...result }, requestId);
     } catch (e) {
       if (e instanceof RpcError) return fail(e);
