@@ -213,7 +213,8 @@ describe('deploy/ram-policy.json', () => {
       expect(actions, `ali-oss method ${m[1]} has no RAM action mapping in this test`).toBeDefined();
       for (const a of actions ?? []) needed.add(a);
     }
-    expect(granted.filter((a) => a.startsWith('oss:')).sort()).toEqual([...needed].sort());
+    // (oss:GetObject is granted once more, where Cloud Assistant delivers outputs: see the next test.)
+    expect([...new Set(granted.filter((a) => a.startsWith('oss:')))].sort()).toEqual([...needed].sort());
     const objects = policy.Statement.find((s) => s.Action.includes('oss:PutObject'));
     expect(objects?.Resource).toBe('acs:oss:*:*:<bucket>/<prefix>/*');
     const list = policy.Statement.find((s) => s.Action.includes('oss:ListObjects'));
@@ -232,6 +233,15 @@ describe('deploy/ram-policy.json', () => {
       .map(([, r]) => r.props.functionName);
     // Assess
     expect(enabled.sort()).toEqual(invokedWithTaskIds.sort());
+  });
+
+  it('grants only oss:GetObject where Cloud Assistant delivers outputs: collect only HEADs and GETs there', () => {
+    const delivery = policy.Statement.filter((s) => String(s.Resource).includes('<delivery-bucket>'));
+    expect(delivery).toEqual([{ Effect: 'Allow', Action: ['oss:GetObject'], Resource: 'acs:oss:*:*:<delivery-bucket>/<delivery-prefix>/*' }]);
+    // What lib/collect/outputs.ts does with a delivery bucket (deps.openBucket → `source`): head and getStream only.
+    const calls = [...code(join(root, 'lib/collect/outputs.ts')).matchAll(/\bsource\.(\w+)\(/g)].map((m) => m[1]);
+    expect(new Set(calls)).toEqual(new Set(['head', 'getStream']));
+    expect(code(join(root, 'lib/collect/outputs.ts'))).toMatch(/const source = deps\.openBucket\(/);
   });
 
   it('lets the functions invoke only collect, summarize and the event consumer (its deadline hand-off)', () => {

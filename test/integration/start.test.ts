@@ -47,6 +47,25 @@ describe('npm start flow (runDemo)', () => {
       for (const p of Object.values(a.paths)) expect(result.screen).toContain(p.startsWith(process.cwd()) ? p.slice(process.cwd().length + 1) : p);
       expect(result.screen).toContain(a.id);
     }
+    // The RunCommand delivered its outputs to OSS: the long ones the API cut were read into the archive, and their
+    // failures are grouped by the error at their end (only in the full output), not by the progress lines the API kept.
+    const ecs = present(result.archives[0]);
+    expect(ecs.fullOutputs).toBeGreaterThan(0);
+    expect(ecs.fullOutputs).toBe(ecs.truncatedOutputs);
+    expect(result.screen).toMatch(/full outputs? read from the OSS delivery into the archive, causes mined from them/);
+    const ecsSummary = JSON.parse(readFileSync(ecs.paths.summary, 'utf8')) as {
+      groups: { title: string; resourceIds: string[] }[];
+      fullOutputs: { items: { id: string; state: string; status: string; href?: string }[] };
+    };
+    const longFailures = ecsSummary.fullOutputs.items.filter((i) => i.status !== 'Success');
+    expect(longFailures.length).toBeGreaterThan(0);
+    for (const item of longFailures) {
+      expect(item).toMatchObject({ state: 'stored', href: `outputs/${item.id}.txt.gz` });
+      const group = ecsSummary.groups.find((g) => g.resourceIds.includes(item.id));
+      expect(group?.title).toBeDefined();
+      expect(group?.title).not.toMatch(/el8\.x86_64|Installing|Updating|Verifying|Cleanup/);
+    }
+    expect(readFileSync(ecs.paths.report, 'utf8')).toContain(`href="outputs/${present(longFailures[0]).id}.txt.gz"`);
     // The invocation came through the events; the OOS execution through the sweep.
     expect(result.stats.events.published).toBe(300);
     expect(result.stats.events.dropped).toBe(0);

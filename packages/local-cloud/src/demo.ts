@@ -70,6 +70,8 @@ export interface ArchiveReport {
   topGroups: { count: number; status: string; title: string }[];
   /** Records whose output the API cut at 24 KB. */
   truncatedOutputs: number;
+  /** Of those, the ones whose full output collect read from Cloud Assistant's OSS delivery into the archive. */
+  fullOutputs: number;
   /** Resources to re-run (`retry.txt`). */
   retryCount: number;
   paths: { manifest: string; summary: string; markdown: string; report: string; retry: string };
@@ -95,6 +97,9 @@ export interface DemoResult {
   digest?: { headline: string; date: string; html: string } | undefined;
 }
 
+/** Where the demo's RunCommand delivers its outputs (a bucket of the local cloud, see local-cloud.ts). */
+const DEMO_DELIVERY = 'oss://cloud-assistant-outputs/runcommand';
+
 interface ManifestJson {
   complete: boolean;
   records: number;
@@ -111,6 +116,7 @@ interface SummaryJson {
   groups: { count: number; status: string; title: string; signature: string }[];
   retry: { count: number };
   truncatedOutputs: { count: number };
+  fullOutputs?: { counts: Record<string, number> };
 }
 
 
@@ -192,7 +198,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     host = await startLocalHost({
       cloud,
       sYamlPath: join(root, 's.yaml'),
-      env: { ARCHIVE_URL: pathToFileURL(archiveDir).href, LOG_LEVEL: options.logLevel ?? (options.verbose ? 'info' : 'warn') },
+      env: {
+        ARCHIVE_URL: pathToFileURL(archiveDir).href,
+        LOG_LEVEL: options.logLevel ?? (options.verbose ? 'info' : 'warn'),
+        // The RunCommand delivers its outputs here: collect reads the ones the API cut (docs/functions.md).
+        OUTPUT_DELIVERY_ALLOW: DEMO_DELIVERY,
+      },
       events: { duplicateRate: options.duplicateRate ?? 0.05, shuffle: true, maxDelayMs: 300 },
       timers: 'manual',
       port: ports.http,
@@ -210,7 +221,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     // 1. A RunCommand over the fleet: each instance's completion becomes a TaskCompleted event.
     const instances = options.instances ?? 3000;
     const durationMs = options.durationMs ?? 10_000;
-    const invocation = data.simulateRunCommand({ instances, durationMs, failureRate: options.failureRate ?? 0.1, commandName: 'security-patch.sh' });
+    // Its outputs are delivered to OSS (OssOutputDelivery); a fifth of the failures print a long log whose error is
+    // only past the API's 24 KB, so only the full output shows what failed.
+    const invocation = data.simulateRunCommand({
+      instances,
+      durationMs,
+      failureRate: options.failureRate ?? 0.1,
+      commandName: 'security-patch.sh',
+      ossOutputDelivery: DEMO_DELIVERY,
+      longFailureShare: 0.2,
+    });
     progress(`RunCommand ${invocation.invokeId} on ${fmt(instances)} instances, finishing over ${durationMs / 1000} s (events → on-cloud-assistant-event → collect → summarize)`);
 
     // 2. The sweep, with a window that reaches back to the OOS execution.
@@ -261,6 +281,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
         failures: summary.failures,
         topGroups: summary.groups.slice(0, 3).map((g) => ({ count: g.count, status: g.status, title: g.title || g.signature })),
         truncatedOutputs: summary.truncatedOutputs?.count ?? 0,
+        fullOutputs: summary.fullOutputs?.counts.stored ?? 0,
         retryCount: summary.retry.count,
         paths: {
           manifest: join(dir, 'manifest.json'),
@@ -331,7 +352,11 @@ function renderScreen(input: {
     a.topGroups.forEach((g, i) => lines.push(`  ${i + 1}. ${String(fmt(g.count)).padStart(5)} × ${g.status}: ${cutAtWord(g.title, 90)}`));
     if (a.truncatedOutputs > 0) {
       const n = a.truncatedOutputs === 1 ? '1 output was' : `${fmt(a.truncatedOutputs)} outputs were`;
-      lines.push(`  ${n} cut at 24 KB by the API (the report lists them; the archive keeps what the API returned)`);
+      lines.push(
+        a.fullOutputs > 0
+          ? `  ${n} cut at 24 KB by the API; ${fmt(a.fullOutputs)} full output${a.fullOutputs === 1 ? '' : 's'} read from the OSS delivery into the archive, causes mined from them`
+          : `  ${n} cut at 24 KB by the API (the report lists them; the archive keeps what the API returned)`,
+      );
     }
     lines.push(`  to retry: ${fmt(a.retryCount)} (${rel(a.paths.retry)})`);
     lines.push(`  manifest ${rel(a.paths.manifest)}`);

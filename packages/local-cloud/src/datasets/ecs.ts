@@ -31,6 +31,11 @@ export interface InvocationOptions {
   /** ISO UTC creation time; default: the emulator clock. */
   createdAt?: string;
   outputs?: OutputMode;
+  /**
+   * Share (0..1) of the failed runs that printed something whose output is long (30–200 KB of progress lines, the
+   * error only at the end, as in the `long` mode) whatever `outputs` says; drawn from a stream of its own. @default 0
+   */
+  longFailureShare?: number;
   /** Page indexes (0-based, counting requests of one query) that come back empty but with a NextToken. */
   emptyPages?: number[];
   /**
@@ -258,6 +263,7 @@ export class InvocationDataset {
   /** RunCommand `OssOutputDelivery` ('' = none). */
   readonly ossOutputDelivery: string;
   private readonly deliveryOptions: OutputDeliveryOptions;
+  private readonly longFailureShare: number;
   private readonly causes: FailureCause[];
   private readonly causeWeights: number[];
   private readonly statusNames?: InstanceStatus[];
@@ -311,6 +317,7 @@ export class InvocationDataset {
       throw new Error(`ossOutputDelivery must be oss://<bucket>[/<prefix>], got ${JSON.stringify(this.ossOutputDelivery)}`);
     }
     this.deliveryOptions = { ...opts.delivery };
+    this.longFailureShare = opts.longFailureShare ?? 0;
     if (!COMMAND_TYPES.includes(this.commandType)) throw new Error(`commandType must be one of ${COMMAND_TYPES.join(', ')}`);
     this.commandContent = `#!/bin/bash\n# ${commandName}\nset -e\nyum -y update --security\nsystemctl restart app-worker\necho "done on $(hostname)"\n`;
     if (simulation) {
@@ -426,7 +433,9 @@ export class InvocationDataset {
     };
     if (cause) {
       const rendered = cause.render(rng, ctx);
-      const out = failureOutput(rendered, rng, this.outputs, cause);
+      const long = this.longFailureShare > 0 ? new Rng(combine(combine(this.key, 0x10f6), local, run)) : undefined;
+      // A long output draws from its own stream, so the run's other values are the ones it has without it.
+      const out = long && long.next() < this.longFailureShare ? failureOutput(rendered, long, 'long', cause) : failureOutput(rendered, rng, this.outputs, cause);
       res.exitCode = rendered.exitCode;
       res.errorCode = cause.errorCode;
       res.errorInfo = cause.errorInfo;

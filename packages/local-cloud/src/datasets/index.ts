@@ -34,6 +34,7 @@ export interface SimulateRunCommandOptions {
   ossOutputDelivery?: string;
   delivery?: OutputDeliveryOptions;
   outputs?: OutputMode;
+  longFailureShare?: number;
 }
 
 /** Where OSS output delivery writes, and whether Cloud Assistant may write a bucket (see {@link DeliveryPermission}). */
@@ -270,6 +271,7 @@ export class Datasets {
         ossOutputDelivery: opts.ossOutputDelivery,
         delivery: opts.delivery,
         outputs: opts.outputs,
+        longFailureShare: opts.longFailureShare,
       },
       { startMs: this.now(), durationMs },
     );
