@@ -62,7 +62,8 @@ export async function fillPendingOutputs(walk: Walk, existing: Manifest): Promis
     pending.map((item) =>
       limit(async () => {
         const records = await lookup(item.instanceId);
-        const record = records.find((r) => Number(r.Repeats ?? 0) === item.repeats) ?? (records.length === 1 ? records[0] : undefined);
+        // The same run only: a periodic task's latest result may be a later run by now.
+        const record = records.find((r) => (Number(r.Repeats ?? 0) || 0) === item.repeats);
         return record ? resolveOutput(record, target, outputs) : item;
       }),
     ),
