@@ -143,9 +143,18 @@ describe('full outputs from OSS delivery', () => {
     for (const item of items.slice(0, 5)) expect(html).toContain(`href="outputs/${item.instanceId}.txt.gz"`);
     const verified = await runCli(['verify', info.invokeId, '--region', REGION, '--to', String(rt.config.archiveUrl), '--json'], { env: { ...cloud.env() } });
     expect(verified.code).toBe(0);
-    const report = JSON.parse(verified.stdout) as { ok: boolean; objects: Array<{ key: string; ok: boolean }> };
-    expect(report.ok).toBe(true);
-    expect(report.objects.filter((o) => o.key.includes('/outputs/'))).toHaveLength(cut.length);
+    const report = JSON.parse(verified.stdout) as { verdict: string; objects: Array<{ key: string; ok: boolean }>; unlisted?: unknown[] };
+    expect(report.verdict).toBe('intact');
+    const outputs = report.objects.filter((o) => o.key.includes('/outputs/'));
+    expect(outputs).toHaveLength(cut.length);
+    expect(outputs.every((o) => o.ok)).toBe(true);
+    expect(report.unlisted ?? []).toEqual([]);
+    // A damaged full output is found.
+    const first = items[0]?.object?.key ?? '';
+    await rt.store.put(first, Buffer.from('not the output'));
+    const damaged = await runCli(['verify', info.invokeId, '--region', REGION, '--to', String(rt.config.archiveUrl), '--json'], { env: { ...cloud.env() } });
+    expect(damaged.code).toBe(1);
+    expect((JSON.parse(damaged.stdout) as { verdict: string }).verdict).toBe('damaged');
   });
 
   it('says which deliveries are pending, and a later collect fills them in once', async () => {
