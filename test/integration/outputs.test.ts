@@ -136,7 +136,12 @@ describe('full outputs from OSS delivery', () => {
     await collect(plain, info.invokeId);
     const { summary: cutSummary } = await loadSummary({ store: plain.store, ref, logger: plain.logger });
     expect(cutSummary.fullOutputs).toBeUndefined();
-    expect(cutSummary.groups.some((g) => /el8\.x86_64|Installing|Updating|Verifying|Cleanup/.test(g.title))).toBe(true);
+    // Mined from the cut text, the same failures get other causes (the progress lines the API kept, masked).
+    const titleOf = (groups: typeof summary.groups, id: string) => groups.find((g) => g.resourceIds.includes(id))?.title;
+    for (const item of failedCut) {
+      expect(titleOf(summary.groups, item.instanceId)).toBeDefined();
+      expect(titleOf(cutSummary.groups, item.instanceId)).not.toBe(titleOf(summary.groups, item.instanceId));
+    }
 
     // The report links each cut instance to its full output; verify checks the outputs too.
     const html = (await rt.store.get(`ecs/${REGION}/${info.invokeId}/report.html`))?.toString('utf8') ?? '';
