@@ -116,18 +116,19 @@ function exampleOf(lines: readonly string[], lineOf: readonly number[], maxBytes
 
 /**
  * The {@link FailureText} of an output. Its lines are read as printed; secrets are masked in every text taken from it
- * before it is mined or kept: each candidate line with the lines above it as context, the example as a whole.
+ * before it is mined or kept: each candidate line (`maskLine`), the example (its runs between candidate lines as a
+ * whole, each candidate line with the lines above it as context).
  */
-function readOutput(output: string, maskTemplate: (content: string) => string, truncated = false): FailureText {
+function readOutput(output: string, maskTemplate: (content: string) => string, maskLine: (line: string) => string, truncated = false): FailureText {
   const { printed, read } = outputLines(output);
   // An output the API cut ends in the middle of a line: that piece says nothing.
   const found = findErrorLines(truncated && !output.endsWith('\n') ? read.slice(0, -1) : read);
   const candidates = found.map((f) => {
-    const raw = maskedLine(read, f.line);
+    const raw = maskLine(read[f.line] ?? '');
     // The header (a timestamp, a host) holds no secret: the masked line's content is what follows it, as a rule.
     const header = (read[f.line] ?? '').slice(0, f.header);
     const own = raw.startsWith(header) ? raw.slice(header.length).trim() : undefined;
-    const content = own !== undefined && f.content === (read[f.line] ?? '').slice(f.header).trim() ? own : maskedLine(read, f.line, f.content);
+    const content = own !== undefined && f.content === (read[f.line] ?? '').slice(f.header).trim() ? own : maskLine(f.content);
     return { template: maskTemplate(content), strength: f.strength, raw: clipWords(raw.trim(), RAW_LINE_CHARS) };
   });
   const lineOf = found.map((f) => f.line);
@@ -218,9 +219,11 @@ export interface FailureReader {
  */
 export function createFailureReader(): FailureReader {
   const maskTemplate = memoizeText(errorTemplate);
+  // A candidate line is masked on its own (the masking costs per character, and an output's error lines repeat).
+  const maskLine = memoizeText(maskSecrets);
   return {
     ecs(info, output, truncated = false) {
-      return output.trim() === '' ? readOutput(info, maskTemplate) : readOutput(output, maskTemplate, truncated);
+      return output.trim() === '' ? readOutput(info, maskTemplate, maskLine) : readOutput(output, maskTemplate, maskLine, truncated);
     },
     oos(statusMessage, outputsValue) {
       const outputs = jsonText(outputsValue)
@@ -230,7 +233,7 @@ export function createFailureReader(): FailureReader {
       const stated = oosMessage(message);
       const text = [outputs.trimEnd(), message ? stated.text : ''].filter(Boolean).join('\n');
       return {
-        ...readOutput(text, maskTemplate),
+        ...readOutput(text, maskTemplate, maskLine),
         errorCode: stated.errorCode,
         exitCode: intOrNull(exitCodeOf(outputsValue)) ?? stated.exitCode,
       };
