@@ -3,14 +3,15 @@
  * labelled result becomes an ECS DescribeInvocationResults record as the archive stores it (`Output` as plain text,
  * the collector asks for `ContentEncoding=PlainText`), the records of one invocation are fed to the aggregator
  * summarize uses (`createAggregator`), and each record's group is read back from the aggregation's list of every
- * failure and its cause (what summarize writes to `failures.ndjson.gz`; here kept in memory).
+ * failure and its cause (what summarize writes to `failures.ndjson.gz`; here kept in memory). The same results can
+ * also go through the OOS path (an execution's rows and its failed children).
  *
  * Three baselines are computed on the same records: the exact output text, the last non-empty line with digit runs
  * masked, and plain Drain (default settings) on the last non-empty line.
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { createAggregator, type FailureGroup, type ListOutput } from '../../lib/summary/aggregate';
+import { createAggregator, indexChildren, type Aggregator, type FailureGroup, type ListOutput } from '../../lib/summary/aggregate';
 import { scoreGrouping, type GroupingScore } from '../grouping';
 import { PlainDrain } from './drain';
 import type { RealOutput } from './catalogue';
@@ -67,17 +68,36 @@ export function toInvocationResult(r: RealOutput, invokeId: string, instanceId: 
   };
 }
 
+/**
+ * A fixture result as an OOS execution stores it (ACS-ECS-BulkyRunCommand and the like): the parent's
+ * ListResourceExecutionStatus row and the failed child execution it points to, whose `StatusMessage` names the task,
+ * the error code and the exit code (as the local cloud writes them).
+ */
+export function toOosRecords(r: RealOutput, executionId: string, instanceId: string, at: number): { row: Record<string, unknown>; child: Record<string, unknown> } {
+  const outputs = JSON.stringify({ invocationOutput: r.output, exitCode: r.exitCode });
+  const child = {
+    ExecutionId: `${executionId}-${instanceId.slice(2)}`,
+    Status: 'Failed',
+    StatusMessage: `Task 'runCommand' failed: ${r.errorCode}: ${ERROR_INFO[r.errorCode]} (InstanceId: ${instanceId}, InvokeId: t-${executionId.slice(5)}, ExitCode: ${r.exitCode})`,
+    StatusReason: r.errorCode,
+    StartDate: apiTime(at),
+    EndDate: apiTime(at + 2 + (at % 7)),
+    IsParent: false,
+    ParentExecutionId: executionId,
+    Outputs: outputs,
+    Parameters: { regionId: 'cn-hangzhou', instanceId, commandType: 'RunShellScript' },
+  };
+  return { row: { ResourceId: instanceId, ExecutionId: child.ExecutionId, Status: 'Failed', ExecutionTime: apiTime(at), Outputs: outputs }, child };
+}
+
 /** The instance id a result gets in an invocation: unique per index. */
 const instanceId = (i: number): string => `i-bench${i.toString(36).padStart(6, '0')}`;
 
 /**
- * One invocation through the product's aggregation: the cause key each result was grouped under (`other` for causes
- * beyond the group limit), and the title of each key. The keys come from the aggregation's list of every failure
- * (`ListOutput.failure`, which summarize writes to `failures.ndjson.gz`); the other lists are dropped.
+ * Finishes an aggregation, reading each failure's cause key from its list of every failure (`ListOutput.failure`,
+ * which summarize writes to `failures.ndjson.gz`; the other lists are dropped) and each key's title.
  */
-export async function groupThroughProduct(results: readonly RealOutput[], invokeId: string): Promise<{ keys: string[]; titles: Map<string, string> }> {
-  const agg = createAggregator({ source: 'ecs' });
-  results.forEach((r, i) => agg.add(toInvocationResult(r, invokeId, instanceId(i), i)));
+async function finishAndReadBack(agg: Aggregator, count: number): Promise<{ keys: string[]; titles: Map<string, string> }> {
   let groups: readonly FailureGroup[] = [];
   const keyOf = new Map<string, string>();
   const lists: ListOutput = {
@@ -92,10 +112,27 @@ export async function groupThroughProduct(results: readonly RealOutput[], invoke
   };
   await agg.finish(lists);
   const titles = new Map(groups.map((g) => [g.key, g.title]));
-  const keys = results.map((_, i) => keyOf.get(instanceId(i)));
+  const keys = Array.from({ length: count }, (_, i) => keyOf.get(instanceId(i)));
   const missing = keys.filter((k) => k === undefined).length;
-  if (missing > 0) throw new Error(`${missing} of ${results.length} results are not in the aggregation's list of failures`);
+  if (missing > 0) throw new Error(`${missing} of ${count} results are not in the aggregation's list of failures`);
   return { keys: keys as string[], titles };
+}
+
+/**
+ * One invocation through the product's aggregation: the cause key each result was grouped under (`other` for causes
+ * beyond the group limit), and the title of each key. `via: 'oos'` stores the results as one OOS execution's rows
+ * and failed children instead of DescribeInvocationResults records.
+ */
+export async function groupThroughProduct(results: readonly RealOutput[], invokeId: string, via: 'ecs' | 'oos' = 'ecs'): Promise<{ keys: string[]; titles: Map<string, string> }> {
+  if (via === 'ecs') {
+    const agg = createAggregator({ source: 'ecs' });
+    results.forEach((r, i) => agg.add(toInvocationResult(r, invokeId, instanceId(i), i)));
+    return finishAndReadBack(agg, results.length);
+  }
+  const records = results.map((r, i) => toOosRecords(r, `exec-${invokeId.slice(2)}`, instanceId(i), i));
+  const agg = createAggregator({ source: 'oos', children: await indexChildren(records.map((x) => x.child)) });
+  for (const { row } of records) agg.add(row);
+  return finishAndReadBack(agg, results.length);
 }
 
 /** Baseline: results with the same output text are one group. */
@@ -133,9 +170,9 @@ export interface Scored {
 }
 
 /** Product and baselines on one invocation's results. */
-export async function scoreInvocation(results: readonly RealOutput[], invokeId: string): Promise<Scored & { titles: Map<string, string>; keys: string[] }> {
+export async function scoreInvocation(results: readonly RealOutput[], invokeId: string, via: 'ecs' | 'oos' = 'ecs'): Promise<Scored & { titles: Map<string, string>; keys: string[] }> {
   const truth = results.map((r) => r.cause);
-  const { keys, titles } = await groupThroughProduct(results, invokeId);
+  const { keys, titles } = await groupThroughProduct(results, invokeId, via);
   return { product: scoreGrouping(keys, truth), exact: scoreGrouping(exactTextBaseline(results), truth), lastLine: scoreGrouping(lastLineBaseline(results), truth), drain: scoreGrouping(drainLastLineBaseline(results), truth), titles, keys };
 }
 

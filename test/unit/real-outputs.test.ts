@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { groupingAccuracy, scoreGrouping } from '../../bench/grouping';
 import { cutOutput, OUTPUT_LIMIT_BYTES, SHAPES, type RealOutput } from '../../bench/real-outputs/catalogue';
 import { PlainDrain } from '../../bench/real-outputs/drain';
-import { groupThroughProduct, lastLineBaseline, loadFixture, sizedOutputs, toInvocationResult } from '../../bench/real-outputs/score';
+import { groupThroughProduct, lastLineBaseline, loadFixture, sizedOutputs, toInvocationResult, toOosRecords } from '../../bench/real-outputs/score';
 
 const DATA = join(__dirname, '..', '..', 'bench', 'data');
 
@@ -90,6 +90,25 @@ describe('baselines and the product path', () => {
     expect(keys[0]).toBe(keys[1]);
     expect(keys[2]).not.toBe(keys[0]);
     expect(titles.size).toBe(2);
+  });
+
+  it('the OOS path reads back each record’s group too: equal outputs one group, another exit code another', async () => {
+    // Prepare
+    const list = [result('a', 'cat: /etc/x: No such file or directory\n'), result('a', 'cat: /etc/x: No such file or directory\n'), result('b', 'cat: /etc/x: No such file or directory\n', 2)];
+
+    // Act
+    const { keys } = await groupThroughProduct(list, 't-test', 'oos');
+
+    // Assess
+    expect(keys[0]).toBe(keys[1]);
+    expect(keys[2]).not.toBe(keys[0]);
+  });
+
+  it('an OOS child names the task, the error code and the exit code, as the parent row points to it', () => {
+    const { row, child } = toOosRecords(result('a', 'boom\n', 3), 'exec-1', 'i-9', 0);
+    expect(row).toMatchObject({ ResourceId: 'i-9', Status: 'Failed', ExecutionId: child.ExecutionId });
+    expect(child.StatusMessage).toBe("Task 'runCommand' failed: ExitCodeNonzero: The command execution exit code is not zero. (InstanceId: i-9, InvokeId: t-1, ExitCode: 3)");
+    expect(JSON.parse(String(row.Outputs))).toEqual({ invocationOutput: 'boom\n', exitCode: 3 });
   });
 
   it('sized outputs are exactly the asked size', () => {
