@@ -1,196 +1,199 @@
 /**
  * The hold-out set's true causes (`bench/data/real-outputs-holdout.jsonl.gz`): programs and messages the main set
  * does not have, run in the hold-out style of the shapes. A blind test: whoever develops the grouping measures on
- * the main set only and does not read this file or its fixture. Step names are shared by several causes (as a
- * script's steps are), so a trailer that names the step does not name the cause.
+ * the main set only and does not read this file, its fixture or its tools and messages anywhere else. Step names
+ * are shared by several causes (as a script's steps are), so a trailer that names the step does not name the cause.
+ *
+ * Second hold-out (2026-12-07 16:00): the first one's programs had become known to the grouping's development (a
+ * sanity fixture of the same programs), so it was no longer blind; this one uses other programs and messages.
  */
 import type { Rng } from '@execution-archive/local-cloud/datasets/prng';
-import { APPS, PACKAGES, SERVICES, WORDS, version, type CauseSpec } from './catalogue';
+import { APPS, SERVICES, WORDS, version, type CauseSpec } from './catalogue';
 
 const pick = <T>(rng: Rng, items: readonly T[]): T => rng.pick(items);
-const cName = (rng: Rng): string => pick(rng, ['probe', 'agentd', 'collector', 'shim', 'relay']);
+const stamp = (rng: Rng): number => rng.range(20_260_101, 20_261_231);
 
 export const HOLDOUT_CAUSES: readonly CauseSpec[] = [
   {
-    id: 'perl-missing-module',
-    program: 'perl',
-    fix: 'install the Perl module (cpanm)',
-    expect: /Can't locate .* in @INC/,
+    id: 'bzip2-truncated',
+    program: 'bzip2',
+    fix: 'the log bundle upload was cut: upload it again',
+    expect: /file ends unexpectedly/,
     exitCode: 2,
     make({ rng }) {
-      const mod = pick(rng, ['JSON::XS', 'DBD::mysql', 'Net::Amazon::S3', 'YAML::Tiny', 'Log::Log4perl', 'Config::Tiny', 'Redis']);
-      const file = `opt/${pick(rng, APPS)}/bin/${pick(rng, ['rotate', 'report', 'check'])}.pl`;
-      return { files: { [file]: `#!/usr/bin/perl\nuse strict;\nuse warnings;\n${'\n'.repeat(rng.int(3))}use ${mod};\nprint "ok\\n";\n` }, command: `perl $ROOT/${file}`, step: 'nightly' };
+      const name = `bundles/${pick(rng, APPS)}-logs-${stamp(rng)}.tar.bz2`;
+      return { setup: `mkdir -p bundles && head -c ${rng.range(4000, 40_000)} /dev/urandom | bzip2 -c | head -c ${rng.range(300, 3000)} > ${name}`, command: `bzip2 -t $ROOT/${name}`, step: 'nightly' };
     },
   },
   {
-    id: 'perl-die',
-    program: 'perl',
-    fix: 'the spool directory is missing: create it',
-    expect: /cannot open spool/,
-    exitCode: 2,
+    id: 'unzip-not-zip',
+    program: 'unzip',
+    fix: 'the plugin download is not a zip (an error page): download it again',
+    expect: /End-of-central-directory signature not found/,
+    exitCode: 9,
     make({ rng }) {
-      const dir = `/var/spool/${pick(rng, APPS)}${rng.int(3) === 0 ? rng.range(1, 4) : ''}`;
-      const file = `opt/${pick(rng, APPS)}/bin/drain.pl`;
-      return { files: { [file]: `use strict;\n${'\n'.repeat(rng.int(4))}opendir(my $dh, "${dir}") or die "cannot open spool ${dir}: $!";\n` }, command: `perl $ROOT/${file}`, step: 'nightly' };
+      const name = `dl/${pick(rng, ['plugin', 'theme', 'agent'])}-${pick(rng, APPS)}-${version(rng)}.zip`;
+      return { files: { [name]: Buffer.concat([Buffer.from('PK\u0003\u0004'), Buffer.from(rng.alnum(rng.range(20, 400)))]) }, command: `unzip -q -o $ROOT/${name} -d $ROOT/opt`, step: 'deploy' };
     },
   },
   {
-    id: 'make-no-rule',
-    program: 'make',
-    fix: 'the Makefile has no such target: use the renamed target',
-    expect: /No rule to make target/,
-    exitCode: 2,
-    make({ rng }) {
-      const target = pick(rng, ['deploy', 'package', 'release', 'install-prod', 'docker-push', 'assets']);
-      return { files: { 'src/Makefile': `build:\n\t@echo building\n\ntest:\n\t@echo testing\n` }, command: `make -C $ROOT/src ${target}${rng.int(3) === 0 ? `-${pick(rng, WORDS)}` : ''}`, step: 'build' };
-    },
-  },
-  {
-    id: 'gcc-undeclared',
-    program: 'gcc',
-    fix: 'the source needs the header of the new API: add the include',
-    expect: /error: .*undeclared/,
+    id: 'zstd-unsupported-format',
+    program: 'zstd',
+    fix: 'the snapshot job wrote plain text (compression off): turn compression back on',
+    expect: /unsupported format/,
     exitCode: 1,
     make({ rng }) {
-      const name = pick(rng, ['MAX_CONNS', 'buffer_len', 'retry_count', 'SOCK_TIMEOUT', 'page_size']);
-      const file = `src/${cName(rng)}.c`;
-      return { files: { [file]: `#include <stdio.h>\n${'\n'.repeat(rng.int(4))}int main(void) {\n  int n = ${name} * 2;\n  printf("%d\\n", n);\n  return 0;\n}\n` }, command: `cd $ROOT/src && gcc -o /dev/null ${file.slice(4)}`, step: 'build' };
+      const name = `snap/${pick(rng, APPS)}-${stamp(rng)}.zst`;
+      return { files: { [name]: `${rng.alnum(rng.range(10, 300))}\n` }, command: `zstd -t $ROOT/${name}`, step: 'nightly' };
     },
   },
   {
-    id: 'c-segfault',
-    program: 'c',
-    fix: 'the collector dereferences a missing config entry: fix the collector',
-    expect: /Segmentation fault/,
-    exitCode: 139,
-    make({ rng }) {
-      const bin = cName(rng);
-      return {
-        files: { [`src/${bin}.c`]: `#include <stdio.h>\n#include <stdlib.h>\nint main(void) {\n  char *entry = getenv("${pick(rng, ['COLLECTOR_URL', 'AGENT_TOKEN_FILE', 'SPOOL_DIR'])}");\n  printf("starting ${bin} (%d workers)\\n", ${rng.range(1, 16)});\n  fflush(stdout);\n  return entry[0];\n}\n` },
-        setup: `gcc -O0 -o src/${bin} src/${bin}.c`,
-        command: `$ROOT/src/${bin} --config /etc/${bin}/${pick(rng, ['main', 'collector'])}.conf`,
-        step: 'start',
-      };
-    },
-  },
-  {
-    id: 'c-assert-abort',
-    program: 'c',
-    fix: 'the queue depth is negative after an overflow: fix the queue accounting',
-    expect: /Assertion .* failed/,
-    exitCode: 134,
-    make({ rng }) {
-      const bin = cName(rng);
-      const v = pick(rng, ['depth', 'queued', 'pending']);
-      return {
-        files: { [`src/${bin}.c`]: `#include <assert.h>\n#include <stdio.h>\n${'\n'.repeat(rng.int(4))}int main(void) {\n  int ${v} = ${-rng.range(1, 500)};\n  assert(${v} >= 0);\n  return 0;\n}\n` },
-        setup: `gcc -O0 -o src/${bin} src/${bin}.c`,
-        command: `$ROOT/src/${bin}`,
-        step: 'start',
-      };
-    },
-  },
-  {
-    id: 'psql-refused',
-    program: 'psql',
-    fix: 'start PostgreSQL before the migration',
-    expect: /connection to server at .* failed: Connection refused/,
+    id: 'patch-garbage',
+    program: 'patch',
+    fix: 'the hotfix file is an HTML page, not a diff: fetch the raw diff',
+    expect: /Only garbage was found in the patch input/,
     exitCode: 2,
-    make(env) {
-      return { command: `psql -h 127.0.0.1 -p ${env.rng.pick(env.closedPorts)} -U ${pick(env.rng, APPS)} -d ${pick(env.rng, APPS)}_${pick(env.rng, ['prod', 'stage'])} -c 'SELECT 1'`, step: 'deploy' };
+    make({ rng }) {
+      const name = `patches/${pick(rng, ['hotfix', 'security', 'perf'])}-${rng.range(100, 9999)}.diff`;
+      return { files: { [name]: `<!DOCTYPE html>\n<html><body>${pick(rng, ['Sign in', 'Moved Permanently', 'Rate limit'])}</body></html>\n` }, command: `cd $ROOT && patch -p1 < $ROOT/${name}`, step: 'build' };
     },
   },
   {
-    id: 'ssh-refused',
-    program: 'ssh',
-    fix: 'sshd is down on the bastion: start it',
-    expect: /Connection refused/,
-    exitCode: 255,
-    make(env) {
-      return { command: `ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no -o ConnectTimeout=2 -p ${env.rng.pick(env.closedPorts)} ${pick(env.rng, ['deploy', 'ops', 'git'])}@127.0.0.1 true`, step: 'deploy' };
-    },
-  },
-  {
-    id: 'openssl-key-missing',
-    program: 'openssl',
-    fix: 'deploy the TLS private key',
-    expect: /Could not open file or uri for loading private key/,
+    id: 'ln-exists',
+    program: 'coreutils',
+    fix: 'the release link is a file left by a manual copy: remove it before linking',
+    expect: /failed to create symbolic link .*File exists/,
     exitCode: 1,
     make({ rng }) {
-      const key = `/etc/ssl/private/${pick(rng, APPS)}${rng.int(3) === 0 ? `-${pick(rng, WORDS)}` : ''}.key`;
-      return { command: `openssl req -new -key ${key} -subj /CN=${pick(rng, APPS)}.example.com -out /dev/null`, step: 'configure' };
+      const app = pick(rng, APPS);
+      const v = version(rng);
+      return { setup: `mkdir -p srv/${app}/releases/${v} && echo copied > srv/${app}/current`, command: `ln -s $ROOT/srv/${app}/releases/${v} $ROOT/srv/${app}/current`, step: 'deploy' };
     },
   },
   {
-    id: 'wget-500',
-    program: 'wget',
-    fix: 'the mirror fails: switch to the fallback mirror',
-    expect: /ERROR 500/,
-    exitCode: 8,
+    id: 'kill-no-process',
+    program: 'bash',
+    fix: 'the pid file is stale: clean it up before the restart',
+    expect: /kill: \(\d+\) - No such process/,
+    exitCode: 1,
+    make({ rng }) {
+      const pidfile = `run/${pick(rng, APPS)}.pid`;
+      return { files: { [pidfile]: `${rng.range(3_000_000, 4_000_000)}\n` }, command: `kill -${pick(rng, ['TERM', 'HUP', 'USR1'])} "$(cat $ROOT/${pidfile})"`, step: 'start' };
+    },
+  },
+  {
+    id: 'readonly-variable',
+    program: 'bash',
+    fix: 'the shared profile makes APP_ENV read-only: set it before sourcing the profile',
+    expect: /readonly variable/,
+    exitCode: 1,
+    make({ rng }) {
+      const v = pick(rng, ['APP_ENV', 'DEPLOY_ENV', 'REGION', 'TIER']);
+      return { command: `readonly ${v}=${pick(rng, WORDS)}\n${v}=${pick(rng, WORDS)}`, step: 'configure' };
+    },
+  },
+  {
+    id: 'tar-member-missing',
+    program: 'tar',
+    fix: 'the package layout changed: extract the renamed member',
+    expect: /Not found in archive/,
+    exitCode: 2,
+    make({ rng }) {
+      const app = pick(rng, APPS);
+      const member = `${app}/${pick(rng, ['config', 'conf', 'etc'])}/${pick(rng, ['app.yaml', 'settings.ini', 'service.conf'])}`;
+      return { setup: `mkdir -p pkg/${app}/bin && echo x > pkg/${app}/bin/run && tar -C pkg -cf ${app}.tar ${app}`, command: `tar -xf $ROOT/${app}.tar -C $ROOT/pkg ${member}`, step: 'configure' };
+    },
+  },
+  {
+    id: 'py-recursion',
+    program: 'python3',
+    fix: 'the category tree has a cycle: break the cycle in the data',
+    expect: /RecursionError: maximum recursion depth exceeded/,
+    exitCode: 1,
+    make({ rng }) {
+      const file = `opt/${pick(rng, APPS)}/tree.py`;
+      const fn = pick(rng, ['walk', 'depth', 'expand', 'resolve_parent']);
+      return { files: { [file]: `PARENT = {"${pick(rng, WORDS)}": "${pick(rng, WORDS)}x"}\nPARENT["${pick(rng, WORDS)}x"] = "${pick(rng, WORDS)}"\n\ndef ${fn}(node, seen=0):\n    return ${fn}(PARENT.get(node, node), seen + 1)\n\nprint(${fn}("${pick(rng, WORDS)}"))\n` }, command: `python3 $ROOT/${file}`, step: 'nightly' };
+    },
+  },
+  {
+    id: 'py-oserror-nospace',
+    program: 'python3',
+    fix: 'free space on the report volume',
+    expect: /OSError: \[Errno 28\] No space left on device/,
+    exitCode: 1,
+    make({ rng }) {
+      const file = `opt/${pick(rng, APPS)}/write_report.py`;
+      return { files: { [file]: `import json\n\nrows = [{"id": i, "v": "${rng.alnum(8)}"} for i in range(${rng.range(2000, 20_000)})]\nwith open("/dev/full", "w") as out:\n    json.dump(rows, out)\n` }, command: `python3 $ROOT/${file}`, step: 'nightly' };
+    },
+  },
+  {
+    id: 'node-unhandled-rejection',
+    program: 'node',
+    fix: 'the storage quota is exhausted: raise the bucket quota',
+    expect: /Error: quota exceeded for bucket/,
+    exitCode: 1,
+    make({ rng }) {
+      const file = `srv/${pick(rng, APPS)}/upload.js`;
+      const bucket = `${pick(rng, APPS)}-${pick(rng, ['assets', 'backups', 'exports'])}${rng.int(2) === 0 ? `-${rng.range(1, 9)}` : ''}`;
+      return { files: { [file]: `async function upload(name) {\n  throw new Error(\`quota exceeded for bucket ${bucket} (\${name})\`);\n}\nupload('${pick(rng, WORDS)}-${rng.range(1, 999)}.tar');\n` }, command: `node $ROOT/${file}`, step: 'deploy' };
+    },
+  },
+  {
+    id: 'curl-tls-plain-port',
+    program: 'curl',
+    fix: 'the health URL says https but the port speaks plain HTTP: fix the scheme',
+    expect: /curl: \(35\)/,
+    exitCode: 35,
     make(env) {
       const s = env.rng.pick(env.http);
-      return { command: `wget -nv -O /dev/null --tries=1 http://${s.addr}:${s.port}/status/500/pool/${pick(env.rng, PACKAGES)}_${version(env.rng)}_amd64.deb`, step: 'deploy' };
+      return { command: `curl -fsS https://${s.addr}:${s.port}/${pick(env.rng, ['healthz', 'ready', 'status'])}`, step: 'start' };
     },
   },
   {
-    id: 'sed-unterminated',
-    program: 'sed',
-    fix: 'the replacement holds a slash: escape it in the template',
-    expect: /unknown option to `s'/,
+    id: 'sqlite-sql-syntax',
+    program: 'sqlite3',
+    fix: 'the migration file has a typo: fix the SQL',
+    expect: /syntax error/,
     exitCode: 1,
     make({ rng }) {
-      const file = `etc/${pick(rng, APPS)}.conf`;
-      return { files: { [file]: `listen 80;\nupstream ${pick(rng, SERVICES)};\n` }, command: `sed -i "s/upstream .*/upstream http://${pick(rng, SERVICES)}:${rng.range(1000, 9999)}/" $ROOT/${file}`, step: 'configure' };
+      const file = `migrations/${String(rng.range(1, 60)).padStart(4, '0')}_${pick(rng, ['add_index', 'backfill', 'rename_column'])}.sql`;
+      const typo = pick(rng, ['SELEC', 'UPDTE', 'INSRT INTO', 'ALTR TABLE']);
+      return { files: { [file]: `${typo} ${pick(rng, ['users', 'orders', 'jobs'])} ${rng.range(1, 9)};\n` }, setup: 'mkdir -p var', command: `sqlite3 $ROOT/var/app.db < $ROOT/${file}`, step: 'configure' };
     },
   },
   {
-    id: 'xz-format',
-    program: 'xz',
-    fix: 'the log archive is not xz (it is gzip): use the right decompressor',
-    expect: /File format not recognized/,
+    id: 'git-remote-ref-missing',
+    program: 'git',
+    fix: 'the feature branch was deleted on the remote: deploy from the release branch',
+    expect: /couldn't find remote ref/,
+    exitCode: 128,
+    make({ rng }) {
+      const branch = `feature/${pick(rng, WORDS)}-${rng.range(1, 400)}`;
+      return { setup: 'git init -q --bare -b main remote.git && git clone -q remote.git work 2>/dev/null && cd work && echo a > a && git add a && git commit -qm a && git push -q origin main', command: `cd $ROOT/work && git fetch -q origin ${branch}`, step: 'deploy' };
+    },
+  },
+  {
+    id: 'chmod-not-permitted',
+    program: 'coreutils',
+    fix: 'the job runs as an unprivileged user: run the permission step as root',
+    expect: /changing permissions of .*Operation not permitted/,
     exitCode: 1,
     make({ rng }) {
-      const name = `logs/${pick(rng, APPS)}-${rng.range(20_260_101, 20_261_231)}.log.xz`;
-      return { setup: `mkdir -p logs && echo "${rng.alnum(40)}" | gzip > ${name}`, command: `xz -t $ROOT/${name}`, step: 'nightly' };
+      const target = pick(rng, ['/etc/hosts', '/etc/hostname', '/etc/resolv.conf', '/etc/passwd', '/etc/fstab']);
+      return { command: `cd /tmp && runuser -u nobody -- chmod ${pick(rng, ['600', '640', 'go-r', 'u+x'])} ${target}`, step: 'configure' };
     },
   },
   {
-    id: 'py-unicode-decode',
-    program: 'python3',
-    fix: 'the export is Latin-1: read it with its encoding',
-    expect: /UnicodeDecodeError/,
-    exitCode: 1,
-    make({ rng }) {
-      const data = `var/${pick(rng, APPS)}-export.csv`;
-      const file = `opt/${pick(rng, APPS)}/import_csv.py`;
-      return {
-        files: { [data]: Buffer.concat([Buffer.from('name,city\n'.repeat(rng.range(1, 30))), Buffer.from([0xe9, 0x74, 0xe9]), Buffer.from('\n')]), [file]: `import os\n\nwith open(os.environ["ROOT"] + "/${data}", encoding="utf-8") as f:\n    rows = f.read().splitlines()\nprint(len(rows))\n` },
-        command: `python3 $ROOT/${file}`,
-        step: 'nightly',
-      };
-    },
-  },
-  {
-    id: 'py-type-concat',
-    program: 'python3',
-    fix: 'the port setting is read as a string: convert it',
-    expect: /TypeError: /,
-    exitCode: 1,
-    make({ rng }) {
-      const file = `opt/${pick(rng, APPS)}/ports.py`;
-      return { files: { [file]: `import os\n\nbase = os.environ.get("BASE_PORT", "${rng.range(8000, 9000)}")\nprint("next port", base + ${rng.range(1, 9)})\n` }, command: `python3 $ROOT/${file}`, step: 'start' };
-    },
-  },
-  {
-    id: 'node-range-error',
+    id: 'node-assert',
     program: 'node',
-    fix: 'the page size is negative: validate the input',
-    expect: /RangeError: Invalid array length/,
+    fix: 'the shard map lost entries: rebuild the shard map',
+    expect: /AssertionError \[ERR_ASSERTION\]/,
     exitCode: 1,
     make({ rng }) {
-      const file = `srv/${pick(rng, APPS)}/pager.js`;
-      return { files: { [file]: `const size = ${-rng.range(1, 100)};\nconst rows = new Array(size).fill(0);\nconsole.log(rows.length);\n` }, command: `node $ROOT/${file}`, step: 'start' };
+      const file = `srv/${pick(rng, APPS)}/shards.js`;
+      const want = rng.range(4, 64);
+      return { files: { [file]: `const assert = require('node:assert');\nconst shards = new Array(${rng.range(1, want - 1)}).fill('${pick(rng, SERVICES)}');\nassert.strictEqual(shards.length, ${want}, 'shard map incomplete');\n` }, command: `node $ROOT/${file}`, step: 'start' };
     },
   },
 ];
