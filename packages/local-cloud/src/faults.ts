@@ -125,3 +125,21 @@ export class FaultInjector {
     return undefined;
   }
 }
+
+/**
+ * The faults that break the connection instead of answering, the same for every service: `reset` destroys the socket
+ * (true: nothing more is sent), `slow` waits `delayMs` (default {@link DEFAULT_SLOW_MS}) and the request goes on.
+ * Any other kind is the service's to answer (false).
+ */
+export async function transportFault(
+  fault: { kind: string; delayMs?: number | undefined },
+  req: { socket: { destroy(): void } },
+  sleep: (ms: number) => Promise<unknown> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Promise<boolean> {
+  if (fault.kind === 'reset') {
+    req.socket.destroy();
+    return true;
+  }
+  if (fault.kind === 'slow') await sleep(fault.delayMs ?? DEFAULT_SLOW_MS);
+  return false;
+}

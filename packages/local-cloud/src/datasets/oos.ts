@@ -262,16 +262,7 @@ export class ExecutionDataset {
       Status: r.status,
       StatusMessage: statusMessage,
       StatusReason: r.cause ? r.cause.errorCode : '',
-      Mode: this.mode,
-      Category: this.category,
-      ParentExecutionId: this.executionId,
-      IsParent: false,
-      StartDate: start,
-      EndDate: end,
-      CreateDate: start,
-      UpdateDate: end || start,
-      ExecutedBy: this.executedBy,
-      RamRole: this.ramRole,
+      ...this.itemFields(start, end, this.executionId),
       Outputs: ACTIVE.has(r.status) ? '{}' : JSON.stringify({ invocationOutput: r.output, exitCode: r.exitCode }),
       Parameters: { regionId: this.regionId, instanceId: r.resourceId, commandType: 'RunShellScript' },
       Counters: { Total: 1, Success: r.status === 'Success' ? 1 : 0, Failed: r.status === 'Failed' ? 1 : 0 },
@@ -279,6 +270,22 @@ export class ExecutionDataset {
       Tags: { ...this.tags },
       ResourceGroupId: this.resourceGroupId,
       Description: '',
+    };
+  }
+
+  /** The fields the parent's and its children's ListExecutions items share (`parentId` '' for the parent). */
+  private itemFields(start: string, end: string, parentId: string) {
+    return {
+      Mode: this.mode,
+      Category: this.category,
+      ParentExecutionId: parentId,
+      IsParent: parentId === '',
+      StartDate: start,
+      EndDate: end,
+      CreateDate: start,
+      UpdateDate: end || start,
+      ExecutedBy: this.executedBy,
+      RamRole: this.ramRole,
     };
   }
 
@@ -298,16 +305,7 @@ export class ExecutionDataset {
       Status: status,
       StatusMessage: failed > 0 ? `${failed} of ${this.resources} child executions failed.` : '',
       StatusReason: failed > 0 ? 'ChildExecutionFailed' : '',
-      Mode: this.mode,
-      Category: this.category,
-      ParentExecutionId: '',
-      IsParent: true,
-      StartDate: start,
-      EndDate: end,
-      CreateDate: start,
-      UpdateDate: end || start,
-      ExecutedBy: this.executedBy,
-      RamRole: this.ramRole,
+      ...this.itemFields(start, end, ''),
       Outputs: JSON.stringify({ resourceCount: this.resources, failedCount: failed }),
       Parameters: {
         regionId: this.regionId,

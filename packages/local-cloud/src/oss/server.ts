@@ -4,6 +4,7 @@ import { listen } from '../listen';
 import { isIP } from 'node:net';
 import * as path from 'node:path';
 import { ACCOUNT_ID, DEMO_KEYS, findKey, type DemoKey } from '../credentials';
+import { transportFault } from '../faults';
 import { OssFaults } from './faults';
 import { conditionalAnswer, rangeOf, RESPONSE_OVERRIDES } from './http';
 import {
@@ -472,13 +473,8 @@ export function createOssHandler(options: OssEmulatorOptions): OssHandler {
 
     const fault = faults.take({ operation: op, httpMethod: method, key });
     if (fault) {
+      if (await transportFault(fault, req)) return;
       switch (fault.kind) {
-        case 'reset':
-          req.socket.destroy();
-          return;
-        case 'slow':
-          await new Promise((r) => setTimeout(r, fault.delayMs ?? 5000));
-          break;
         case 'internal-error':
           throw new OssError(500, 'InternalError', 'We encountered an internal error. Please try again.');
         case 'service-unavailable':

@@ -12,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { listen } from '../listen';
 import { DEMO_KEYS, type DemoKey } from '../credentials';
 import { Datasets, KNOWN_REGION_IDS } from '../datasets';
-import { DEFAULT_SLOW_MS, FAULT_KINDS, FaultInjector, type FaultKind, type FaultSpec } from '../faults';
+import { DEFAULT_SLOW_MS, FAULT_KINDS, FaultInjector, transportFault, type FaultKind, type FaultSpec } from '../faults';
 import type { Handler } from './context';
 import { ECS_HANDLERS, ECS_VERSION } from './ecs';
 import { Errors, RpcError, errorBody, type Product } from './errors';
@@ -228,13 +228,8 @@ export function createRpcHandler(opts: RpcHandlerOptions): RpcHandler {
           }
         : faults.take(action);
       if (fault) {
+        if (await transportFault(fault, req, sleep)) return;
         switch (fault.kind) {
-          case 'reset':
-            req.socket.destroy();
-            return;
-          case 'slow':
-            await sleep(fault.delayMs);
-            break;
           case 'throttling':
             return fail(Errors.throttling(), fault.retryAfterMs === undefined ? undefined : { 'x-acs-retry-after': String(fault.retryAfterMs) });
           case 'internal-error':
