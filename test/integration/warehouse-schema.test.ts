@@ -3,7 +3,8 @@
  * have exactly the columns, types and nullability docs/warehouse.md documents, in that order, and sit at the
  * documented Hive-partitioned keys. Also the `sql` command, run as a user does, over the same folder.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,6 +77,21 @@ describe('the warehouse files', () => {
     expect(view.map((c) => `${String(c.column_name)} ${String(c.column_type)}`).slice(-3).sort()).toEqual(['date DATE', 'region VARCHAR', 'source VARCHAR']);
   });
 
+  it('an archive with nothing summarized yet has both views, with every column and no rows', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'ea-empty-'));
+    const emptyDb = await openWarehouseSql(empty);
+    try {
+      for (const table of ['results', 'causes']) {
+        expect(await emptyDb.all(`select count(*)::integer as n from ${table}`)).toEqual([{ n: 0 }]);
+        const columns = (await emptyDb.all(`describe ${table}`)).map((c) => String(c.column_name));
+        expect(columns).toEqual([...documented(table).map((c) => c.name), 'source', 'region', 'date']);
+      }
+    } finally {
+      emptyDb.close();
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+
   it('`execution-archive sql` answers over the folder as a table, CSV and JSON', async () => {
     const query = "select source, outcome, count(*) as n from results group by all order by all";
     const table = await runCli(['sql', query, '--to', root]);
@@ -90,6 +106,9 @@ describe('the warehouse files', () => {
     expect(total).toBe(200);
     const json = await runCli(['sql', 'select count(*)::integer as n from causes where cause_key is null', '--to', root, '--format', 'json']);
     expect(JSON.parse(json.stdout)).toEqual([{ n: 0 }]);
+    const remote = await runCli(['sql', 'select 1', '--to', 'oss://bucket/prefix']);
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toMatch(/sql reads a local archive root/);
     const bad = await runCli(['sql', 'select nope from results', '--to', root]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/nope/);
