@@ -191,6 +191,37 @@ function mergedSpans(text: string, spans: readonly { start: number; end: number 
   return out;
 }
 
+/** The first line of a block that is public by nature: a public key, a certificate, a certificate request. */
+const PUBLIC_BEGIN = /-----BEGIN ((?:[A-Z0-9]{1,20} ){0,4}(?:PUBLIC KEY(?: BLOCK)?|CERTIFICATE(?: REQUEST)?))-----/g;
+
+/**
+ * Public keys and certificates (`-----BEGIN PUBLIC KEY-----`, `…PGP PUBLIC KEY BLOCK-----`, `…CERTIFICATE-----` up to
+ * their END line) are set aside like allow-listed values: their base64 body is random-looking but public, and the
+ * entropy rule must not take it. A block without its END line is left to the rules.
+ */
+function setAsidePublicBlocks(text: string, keep: string[]): string {
+  let out = '';
+  let at = 0;
+  // A kind whose END line is not after one BEGIN is not after any later one: looked for once (linear time).
+  const endless = new Set<string>();
+  PUBLIC_BEGIN.lastIndex = 0;
+  for (let m = PUBLIC_BEGIN.exec(text); m; m = PUBLIC_BEGIN.exec(text)) {
+    const kind = m[1] ?? '';
+    if (endless.has(kind)) continue;
+    const bodyStart = m.index + m[0].length;
+    const end = text.indexOf(`-----END ${kind}-----`, bodyStart);
+    if (end === -1) {
+      endless.add(kind);
+      continue;
+    }
+    out += text.slice(at, bodyStart) + PROTECT_OPEN + String(keep.length) + PROTECT_CLOSE;
+    keep.push(text.slice(bodyStart, end));
+    at = end;
+    PUBLIC_BEGIN.lastIndex = end;
+  }
+  return at === 0 ? text : out + text.slice(at);
+}
+
 /**
  * Where an allow-list named a value as not secret (a known public key, an `EXAMPLE` key), the value is set aside
  * behind a marker while the other rules run, and put back at the end: the entropy rule must not take what gitleaks'
@@ -539,6 +570,8 @@ function maskHighEntropy(text: string): string {
   return text.replace(BASE64_RUN, (run, offset: number, whole: string) => {
     const before = whole.slice(Math.max(0, offset - 8), offset).toLowerCase();
     if (/(?:sha\d{0,3}|md5|digest|integrity)[-:= ]{1,2}$/.test(before) || /^(?:sha\d{1,3}|md5)-/i.test(run)) return run; // a hash named as such
+    // An SSH public key (`ssh-ed25519 AAAAC3Nz…`, an authorized_keys line): public by nature.
+    if (/^AAAA[A-Za-z0-9+/]/.test(run) && /(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d{3}|sk-ssh-ed25519@openssh\.com) $/.test(whole.slice(Math.max(0, offset - 40), offset))) return run;
     // In a URL a run is a path: each segment is weighed alone, so a documentation URL stays whole and only a random
     // segment (a token in the path) goes.
     if (run.includes('/') && inUrl(whole, offset)) return run.split('/').map((seg) => (seg.length >= 20 && looksRandom(seg) ? REDACTED : seg)).join('/');
@@ -555,6 +588,7 @@ export function maskSecrets(text: string): string {
   if (text === '') return text;
   const keep: string[] = [];
   let s = maskPrivateKeys(text.includes(PROTECT_OPEN) || text.includes(PROTECT_CLOSE) ? text.replace(/[\ufdd0\ufdd1]/g, '\ufffd') : text);
+  if (s.includes('-----BEGIN')) s = setAsidePublicBlocks(s, keep);
   s = maskVendorTokens(s, keep);
   s = maskAuthorization(s);
   s = maskUrls(s);
@@ -574,7 +608,7 @@ export function maskSecrets(text: string): string {
  * The version of these rules. A stored summary records the version its texts were masked with (`masking` in
  * summary.json) and is recomputed when the rules change, so a summary computed before a rule existed is never served.
  */
-export const MASKING_VERSION = 'secrets/2';
+export const MASKING_VERSION = 'secrets/3';
 
 /** C0 and C1 control characters except tab and newline (NUL, BEL, ESC, DEL, CR…). */
 const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;

@@ -118,7 +118,7 @@ describe('maskSecrets: hostile input', () => {
     'a', 'aA1', 'password=', 'password:', 'eyJ', 'eyJa.', '-p', 'mysql -u', 'a://', 'https://a:b', 'Authorization: ', 'Bearer ', 'QUFB',
     'LTAI', 'a1', '-----BEGIN PRIVATE KEY-----', '-----BEGIN ', '--password ', '--a-b-c-d', 'a_b.', 'aB', '密码', '密码为', 'access_key_secret ',
     'aB_', 'aZ09+/', '<password>', 'sk-', 'sshpass docker login redis-cli curl -u a:', 'password=a\n', 'mysql -pa ',
-    'curl -u a:b \\\n', 'machine h login u\n', 'https://h/hooks/', 'Error: ', 'x:=', 'p="\n', 'password: |\n ', 'kind: secret\ndata:\n',
+    'curl -u a:b \\\n', 'machine h login u\n', 'https://h/hooks/', 'Error: ', 'x:=', 'p="\n', 'password: |\n ', 'kind: secret\ndata:\n', '-----BEGIN CERTIFICATE-----', 'ssh-rsa AAAA',
   ])('%j repeated to 24 KB', (unit) => {
     const text = fill(unit);
     const masked = maskSecrets(text);
@@ -173,6 +173,11 @@ describe('maskSecrets: placeholders and allow-lists', () => {
     ['a code reference', 'BlindKeySignatures = Ed25519.BlindKeySignatures'],
     ['a package and its version', 'io.jsonwebtoken: jjwt-jackson-0.11.2'],
     ['a public key', 'public_key = 9f86d081884c7d659a2feaa0c55ad015'],
+    ['an SSH public key', 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops@bastion'],
+    [
+      'a certificate',
+      '-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBaMQswCQYDVQQGEwJJRTES\nMBAGA1UEChMJQmFsdGltb3JlMRMwEQYDVQQLEwpDeWJlclRydXN0MSIwIAYDVQQD\n-----END CERTIFICATE-----',
+    ],
   ])('keeps %s', (_name, input) => {
     expect(maskSecrets(input)).toBe(input);
   });
