@@ -19,6 +19,10 @@ const THROUGHPUT_RESULTS = 10_000;
 interface Row extends Scored {
   set: 'main' | 'hold-out';
   invocation: string;
+  /** The invocation's results, the product's key of each, and each key's title. */
+  results: readonly RealOutput[];
+  keys: string[];
+  titles: Map<string, string>;
 }
 
 export interface RealOutputScores {
@@ -38,10 +42,10 @@ async function scoreSet(set: Row['set'], results: readonly RealOutput[]): Promis
   const rows: Row[] = [];
   for (const shape of SHAPES) {
     const list = byShape.get(shape);
-    if (list) rows.push({ set, invocation: shape, ...(await scoreInvocation(list, `t-bench-${set}-${shape}`)) });
+    if (list) rows.push({ set, invocation: shape, results: list, ...(await scoreInvocation(list, `t-bench-${set}-${shape}`)) });
   }
-  rows.push({ set, invocation: 'all shapes', ...(await scoreInvocation(results, `t-bench-${set}-all`)) });
-  rows.push({ set, invocation: 'all shapes, as OOS', ...(await scoreInvocation(results, `t-bench-${set}-oos`, 'oos')) });
+  rows.push({ set, invocation: 'all shapes', results, ...(await scoreInvocation(results, `t-bench-${set}-all`)) });
+  rows.push({ set, invocation: 'all shapes, as OOS', results, ...(await scoreInvocation(results, `t-bench-${set}-oos`, 'oos')) });
   return rows;
 }
 
@@ -75,16 +79,8 @@ export async function scoreRealOutputs(opts: { main: string; holdout: string; ve
   const main = loadFixture(opts.main);
   const holdout = existsSync(opts.holdout) ? loadFixture(opts.holdout) : [];
   const rows = [...(await scoreSet('main', main)), ...(holdout.length ? await scoreSet('hold-out', holdout) : [])];
-  if (opts.verbose) {
-    const byShape = partition(main, (r) => r.shape);
-    for (const shape of SHAPES) {
-      const list = byShape.get(shape) ?? [];
-      const s = await scoreInvocation(list, `t-verbose-${shape}`);
-      explain(list, s.keys, s.titles, `main, ${shape}`);
-    }
-    const all = await scoreInvocation(main, 't-verbose-all');
-    explain(main, all.keys, all.titles, 'main, all shapes');
-  }
+  // The main set only: the hold-out's texts are never printed.
+  if (opts.verbose) for (const r of rows.filter((x) => x.set === 'main')) explain(r.results, r.keys, r.titles, `main, ${r.invocation}`);
 
   // Throughput: warm up, then CPU time of one invocation of 2 KB outputs through the aggregation.
   const sized = sizedOutputs(main, THROUGHPUT_BYTES, THROUGHPUT_RESULTS);
