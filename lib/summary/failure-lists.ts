@@ -280,18 +280,22 @@ export async function mergeLists(
       }
       const h = heads[at] as Head;
       const { list, id, flags } = h;
+      // A promise is awaited only when one is returned (backpressure); most calls return none.
       if (list === TRUNCATED_LIST) {
         if (flags & FIRST_IN_LIST) await events.truncated(id, counts.truncated++);
       } else {
-        await events.failure(id, list);
+        const wrote = events.failure(id, list);
+        if (wrote) await wrote;
         if (flags & FIRST_FAILURE) {
           counts.retry += 1;
-          await events.retry(id);
+          const listed = events.retry(id);
+          if (listed) await listed;
         }
         if (flags & FIRST_IN_LIST) {
           const nth = counts.perCause[list] ?? 0;
           counts.perCause[list] = nth + 1;
-          await events.causeId(list, id, nth);
+          const shown = events.causeId(list, id, nth);
+          if (shown) await shown;
           if (mayBeCut(list)) {
             partitions[list % BUCKETS] ??= new TempFile('cause');
             partitions[list % BUCKETS]?.append(`${list}\t${id}\n`);

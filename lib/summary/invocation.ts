@@ -37,7 +37,7 @@ export function parseArchiveRef(input: Record<string, unknown>): ArchiveRef {
 }
 
 /** A failure group without its instance list (what an invocation result carries). */
-export type GroupDigest = Omit<FailureGroup, 'resourceIds' | 'example' | 'instanceErrors'> & { resources: number; exampleId: string };
+export type GroupDigest = Omit<FailureGroup, 'resourceIds' | 'resourceCount' | 'example' | 'instanceErrors'> & { resources: number; exampleId: string };
 
 /** The result of a direct or async invocation: the headline numbers, the top causes and where everything is. */
 export interface SummarizeInvocationResult {
@@ -95,7 +95,7 @@ export async function handleSummaryInvocation(payload: unknown, deps: SummarizeD
     unfinished: s.unfinished,
     failureRatio: s.failureRatio,
     causes: s.groups.length,
-    topGroups: s.groups.slice(0, 10).map(({ resourceIds, example, instanceErrors: _errors, ...g }) => ({ ...g, resources: resourceIds.length, exampleId: example.id })),
+    topGroups: s.groups.slice(0, 10).map(({ resourceIds, example, instanceErrors: _errors, resourceCount, ...g }) => ({ ...g, resources: resourceCount ?? resourceIds.length, exampleId: example.id })),
     retryCount: s.retry.count,
     truncatedOutputs: s.truncatedOutputs.count,
     keys: loaded.keys,

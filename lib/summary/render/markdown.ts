@@ -140,7 +140,8 @@ export function renderMarkdown(s: Summary): string {
       const title = g.title || g.signature;
       out.push(`${i + 1}. **${formatCount(g.count)} × ${mdText(groupLabel(g))}** (${formatPercent(g.share)}) — ${title ? mdCode(title) : '_no error text_'}`);
       if (g.signature && g.signature !== title) out.push(`   Signature: ${mdCode(g.signature)}`);
-      out.push(`   Example ${mdCode(g.example.id)}${g.resourceIds.length > 1 ? ` and ${formatCount(g.resourceIds.length - 1)} more` : ''}:`);
+      const resources = g.resourceCount ?? g.resourceIds.length;
+      out.push(`   Example ${mdCode(g.example.id)}${resources > 1 ? ` and ${formatCount(resources - 1)} more` : ''}:`);
       if (g.example.text.trim()) out.push('', mdBlock(exampleChars(g.example.text, g.example.line ?? null, EXAMPLE_CHARS)).replace(/^/gm, '   '));
       out.push('');
     });
@@ -154,6 +155,7 @@ export function renderMarkdown(s: Summary): string {
     out.push('Nothing to re-run.', '');
   } else if (s.retry.count <= INLINE_RETRY_IDS) {
     out.push(`${formatCount(s.retry.count)} resource${s.retry.count === 1 ? '' : 's'} to re-run:`, '', mdBlock(s.retry.ids.join('\n')), '');
+    if (s.retry.idsKey) out.push(`(the first ${formatCount(s.retry.ids.length)}; every one is in ${mdCode(s.retry.idsKey)})`, '');
   } else {
     out.push(`${formatCount(s.retry.count)} resources to re-run, one per line in ${mdCode(s.links.retry)}.`, '');
   }

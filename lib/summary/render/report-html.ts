@@ -573,16 +573,8 @@ export function createInstancePages(store: ObjectStore, ref: ArchiveRef, title: 
       const counts = final.map((g) => g.count);
       needed = sampleBudgets(counts).some((budget, i) => (counts[i] ?? 0) > budget);
     },
-    async row(cause, id) {
-      if (!needed) return;
-      if (writer && rows >= INSTANCES_PER_PAGE) await close(true);
-      if (!writer) await open();
-      rows += 1;
-      const g = groups[cause];
-      const status = g?.status || '(none)';
-      const chip = `<span class="chip ${statusTone(g?.status ?? '')}">${escapeHtml(status)}</span>`;
-      const what = escapeHtml(g ? g.title || g.signature || '(no error text)' : '');
-      await writer?.write(`<tr><td class="mono id">${escapeHtml(id)}</td><td>${chip}</td><td class="num"><a href="../report.html#group-${escapeHtml(g?.key ?? '')}">#${cause + 1}</a></td><td class="sig mono">${what}</td></tr>\n`);
+    row(cause, id) {
+      return needed ? writeRow(cause, id) : undefined;
     },
     async end() {
       await close(false);
@@ -593,4 +585,15 @@ export function createInstancePages(store: ObjectStore, ref: ArchiveRef, title: 
       writer = undefined;
     },
   };
+
+  async function writeRow(cause: number, id: string): Promise<void> {
+    if (writer && rows >= INSTANCES_PER_PAGE) await close(true);
+    if (!writer) await open();
+    rows += 1;
+    const g = groups[cause];
+    const status = g?.status || '(none)';
+    const chip = `<span class="chip ${statusTone(g?.status ?? '')}">${escapeHtml(status)}</span>`;
+    const what = escapeHtml(g ? g.title || g.signature || '(no error text)' : '');
+    await writer?.write(`<tr><td class="mono id">${escapeHtml(id)}</td><td>${chip}</td><td class="num"><a href="../report.html#group-${escapeHtml(g?.key ?? '')}">#${cause + 1}</a></td><td class="sig mono">${what}</td></tr>\n`);
+  }
 }
