@@ -76,82 +76,122 @@ const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
  *   await store.put('oos/cn-hangzhou/exec-1/manifest.json', '{}', { forbidOverwrite: true });
  */
 export function createFileStore(rootDir: string): ObjectStore {
-  const root = path.resolve(rootDir);
-  const tmpDir = path.join(root, FILE_STORE_TMP_DIR);
-  const fileOf = (key: string) => path.join(root, ...checkObjectKey(key).split('/'));
+  return new FileStore(path.resolve(rootDir));
+}
 
-  const wrap = (err: unknown, op: string, key: string): StorageError => {
-    if (err instanceof StorageError) return err;
-    const code = errno(err);
-    if (code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST') {
-      return new StorageError('KeyConflict', `${op} ${key}: the key collides with an existing folder or file`, { key }, { cause: err });
-    }
-    if (code === 'EACCES' || code === 'EPERM') {
-      return new StorageError('AccessDenied', `${op} ${key}: permission denied (${code})`, { key }, { cause: err });
-    }
-    return new StorageError('StorageIOError', `${op} ${key} failed${code ? ` (${code})` : ''}`, { key }, { cause: err });
-  };
+/** A storage error named after what the file system said: a key that collides with a folder, no permission, other I/O. */
+function wrapFileError(err: unknown, op: string, key: string): StorageError {
+  if (err instanceof StorageError) return err;
+  const code = errno(err);
+  if (code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST') {
+    return new StorageError('KeyConflict', `${op} ${key}: the key collides with an existing folder or file`, { key }, { cause: err });
+  }
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new StorageError('AccessDenied', `${op} ${key}: permission denied (${code})`, { key }, { cause: err });
+  }
+  return new StorageError('StorageIOError', `${op} ${key} failed${code ? ` (${code})` : ''}`, { key }, { cause: err });
+}
 
-  async function writeTemp(body: ObjectBody): Promise<string> {
-    await fs.mkdir(tmpDir, { recursive: true });
-    const tmp = path.join(tmpDir, `${Date.now().toString(36)}-${randomBytes(8).toString('hex')}.tmp`);
-    const fh = await fs.open(tmp, 'wx');
-    try {
-      if (isSpooled(body)) {
-        // Copied a chunk at a time, never read into one buffer.
-        let position = 0;
-        for await (const chunk of body.read() as AsyncIterable<Buffer>) position += await writeAll(fh, chunk, position);
-      } else {
-        await fh.writeFile(body);
-      }
-      await fh.sync();
-    } catch (err) {
-      await fh.close().catch(() => undefined);
-      await fs.rm(tmp, { force: true }).catch(() => undefined);
-      throw err;
+/** Writes a body to a new temporary file in `tmpDir` (synced), and returns its path; nothing is left on failure. */
+async function writeTemp(tmpDir: string, body: ObjectBody): Promise<string> {
+  await fs.mkdir(tmpDir, { recursive: true });
+  const tmp = path.join(tmpDir, `${Date.now().toString(36)}-${randomBytes(8).toString('hex')}.tmp`);
+  const fh = await fs.open(tmp, 'wx');
+  try {
+    if (isSpooled(body)) {
+      // Copied a chunk at a time, never read into one buffer.
+      let position = 0;
+      for await (const chunk of body.read() as AsyncIterable<Buffer>) position += await writeAll(fh, chunk, position);
+    } else {
+      await fh.writeFile(body);
     }
-    await fh.close();
-    return tmp;
+    await fh.sync();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+  await fh.close();
+  return tmp;
+}
+
+/** Moves a finished temporary file to its object's name: replacing it, or (`forbidOverwrite`) only when there is none. */
+async function moveIntoPlace(tmp: string, file: string, key: string, forbidOverwrite: boolean): Promise<void> {
+  if (!forbidOverwrite) {
+    await fs.rename(tmp, file);
+    return;
+  }
+  try {
+    await fs.link(tmp, file);
+  } catch (err) {
+    if (errno(err) === 'EEXIST' && !(await isDir(file))) {
+      throw new StorageError('ObjectAlreadyExists', `object ${key} already exists`, { key, status: 409 }, { cause: err });
+    }
+    throw err;
+  }
+  await fs.rm(tmp, { force: true });
+}
+
+/** The objects of one folder that can hold keys with `prefix`, folders as `name/`, in key order (see `list`). */
+function folderItems(entries: Dirent[], dirKey: string, prefix: string): { sortKey: string; dir: boolean }[] {
+  const items: { sortKey: string; dir: boolean }[] = [];
+  for (const e of entries) {
+    if (dirKey === '' && e.name === FILE_STORE_TMP_DIR) continue;
+    const dir = e.isDirectory();
+    if (!dir && !e.isFile()) continue;
+    const full = dirKey + e.name + (dir ? '/' : '');
+    // Keep the entry only if keys below it can start with the prefix.
+    if (!(full.startsWith(prefix) || (dir && prefix.startsWith(full)))) continue;
+    items.push({ sortKey: full, dir });
+  }
+  // A folder sorts as "name/": every key below it starts with that, which gives global key order.
+  return items.sort((a, b) => compareKeys(a.sortKey, b.sortKey));
+}
+
+/** The store of {@link createFileStore}: each method is one operation of {@link ObjectStore} on files under `root`. */
+class FileStore implements ObjectStore {
+  readonly url: string;
+  private readonly tmpDir: string;
+
+  constructor(private readonly root: string) {
+    this.url = pathToFileURL(root).href;
+    this.tmpDir = path.join(root, FILE_STORE_TMP_DIR);
   }
 
-  async function put(key: string, body: ObjectBody, options: PutOptions = {}): Promise<void> {
-    const file = fileOf(key);
+  private fileOf(key: string): string {
+    return path.join(this.root, ...checkObjectKey(key).split('/'));
+  }
+
+  locate(key: string): string {
+    return pathToFileURL(this.fileOf(key)).href;
+  }
+
+  async put(key: string, body: ObjectBody, options: PutOptions = {}): Promise<void> {
+    const file = this.fileOf(key);
     let tmp: string | undefined;
     try {
       await fs.mkdir(path.dirname(file), { recursive: true });
-      tmp = await writeTemp(body);
-      if (options.forbidOverwrite) {
-        try {
-          await fs.link(tmp, file);
-        } catch (err) {
-          if (errno(err) === 'EEXIST' && !(await isDir(file))) {
-            throw new StorageError('ObjectAlreadyExists', `object ${key} already exists`, { key, status: 409 }, { cause: err });
-          }
-          throw err;
-        }
-        await fs.rm(tmp, { force: true });
-      } else {
-        await fs.rename(tmp, file);
-      }
+      tmp = await writeTemp(this.tmpDir, body);
+      await moveIntoPlace(tmp, file, key, options.forbidOverwrite === true);
       tmp = undefined;
     } catch (err) {
       if (tmp !== undefined) await fs.rm(tmp, { force: true }).catch(() => undefined);
-      throw wrap(err, 'put', key);
+      throw wrapFileError(err, 'put', key);
     }
   }
 
-  async function get(key: string): Promise<Buffer | undefined> {
-    const file = fileOf(key);
+  async get(key: string): Promise<Buffer | undefined> {
+    const file = this.fileOf(key);
     try {
       return await fs.readFile(file);
     } catch (err) {
       if (MISSING.has(errno(err) ?? '')) return undefined;
-      throw wrap(err, 'get', key);
+      throw wrapFileError(err, 'get', key);
     }
   }
 
-  async function getStream(key: string, options?: GetStreamOptions): Promise<Readable | undefined> {
-    const file = fileOf(key);
+  async getStream(key: string, options?: GetStreamOptions): Promise<Readable | undefined> {
+    const file = this.fileOf(key);
     let fh: fs.FileHandle;
     try {
       fh = await fs.open(file, 'r');
@@ -162,94 +202,69 @@ export function createFileStore(rootDir: string): ObjectStore {
       }
     } catch (err) {
       if (MISSING.has(errno(err) ?? '')) return undefined;
-      throw wrap(err, 'getStream', key);
+      throw wrapFileError(err, 'getStream', key);
     }
     // The open handle pins the current file: a concurrent rename-over does not tear the stream.
     return fh.createReadStream({ start: Math.max(0, Math.floor(options?.start ?? 0)) });
   }
 
-  async function head(key: string): Promise<ObjectInfo | undefined> {
-    const file = fileOf(key);
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    const file = this.fileOf(key);
     try {
       const st = await fs.stat(file);
       if (!st.isFile()) return undefined;
       return { key, size: st.size, lastModified: st.mtime };
     } catch (err) {
       if (MISSING.has(errno(err) ?? '')) return undefined;
-      throw wrap(err, 'head', key);
+      throw wrapFileError(err, 'head', key);
     }
   }
 
-  async function del(key: string): Promise<void> {
-    const file = fileOf(key);
+  async delete(key: string): Promise<void> {
+    const file = this.fileOf(key);
     try {
       await fs.unlink(file);
     } catch (err) {
       const code = errno(err);
       if (code !== undefined && (MISSING.has(code) || code === 'EPERM')) {
         // EPERM: unlink of a folder on some platforms; a folder is not an object.
-        if (code === 'EPERM' && !(await isDir(file))) throw wrap(err, 'delete', key);
+        if (code === 'EPERM' && !(await isDir(file))) throw wrapFileError(err, 'delete', key);
         return;
       }
-      throw wrap(err, 'delete', key);
+      throw wrapFileError(err, 'delete', key);
     }
   }
 
-  async function* list(prefix: string): AsyncGenerator<ObjectInfo> {
+  async *list(prefix: string): AsyncGenerator<ObjectInfo> {
     checkObjectKey(prefix, 'prefix');
     // Start in the deepest folder the prefix names completely; filter the rest by key.
     const cut = prefix.lastIndexOf('/');
-    const baseKey = cut < 0 ? '' : prefix.slice(0, cut + 1);
-    yield* walk(baseKey, prefix);
+    yield* this.walk(cut < 0 ? '' : prefix.slice(0, cut + 1), prefix);
   }
 
-  async function* walk(dirKey: string, prefix: string): AsyncGenerator<ObjectInfo> {
+  /** The objects under one folder (`dirKey`, '' for the root) whose keys start with `prefix`, in key order. */
+  private async *walk(dirKey: string, prefix: string): AsyncGenerator<ObjectInfo> {
     let entries: Dirent[];
     try {
-      entries = await fs.readdir(dirKey === '' ? root : path.join(root, ...dirKey.split('/').filter(Boolean)), {
-        withFileTypes: true,
-      });
+      entries = await fs.readdir(dirKey === '' ? this.root : path.join(this.root, ...dirKey.split('/').filter(Boolean)), { withFileTypes: true });
     } catch (err) {
       if (MISSING.has(errno(err) ?? '')) return;
-      throw wrap(err, 'list', prefix);
+      throw wrapFileError(err, 'list', prefix);
     }
-    const items: { name: string; sortKey: string; dir: boolean }[] = [];
-    for (const e of entries) {
-      if (dirKey === '' && e.name === FILE_STORE_TMP_DIR) continue;
-      const dir = e.isDirectory();
-      if (!dir && !e.isFile()) continue;
-      const full = dirKey + e.name + (dir ? '/' : '');
-      // Keep the entry only if keys below it can start with the prefix.
-      if (!(full.startsWith(prefix) || (dir && prefix.startsWith(full)))) continue;
-      items.push({ name: e.name, sortKey: full, dir });
-    }
-    // A folder sorts as "name/": every key below it starts with that, which gives global key order.
-    items.sort((a, b) => compareKeys(a.sortKey, b.sortKey));
-    for (const item of items) {
+    for (const item of folderItems(entries, dirKey, prefix)) {
       if (item.dir) {
-        yield* walk(item.sortKey, prefix);
+        yield* this.walk(item.sortKey, prefix);
         continue;
       }
       try {
-        const st = await fs.stat(path.join(root, ...item.sortKey.split('/')));
+        const st = await fs.stat(path.join(this.root, ...item.sortKey.split('/')));
         if (st.isFile()) yield { key: item.sortKey, size: st.size, lastModified: st.mtime };
       } catch (err) {
         if (MISSING.has(errno(err) ?? '')) continue; // deleted while listing
-        throw wrap(err, 'list', item.sortKey);
+        throw wrapFileError(err, 'list', item.sortKey);
       }
     }
   }
-
-  return {
-    url: pathToFileURL(root).href,
-    put,
-    get,
-    getStream,
-    head,
-    delete: del,
-    list,
-    locate: (key) => pathToFileURL(fileOf(key)).href,
-  };
 }
 
 async function isDir(p: string): Promise<boolean> {
