@@ -71,14 +71,14 @@ const CONTEXT_LINES = 4;
 const CONTEXT_CHARS = 1024;
 
 /** Line `i` of `lines` (or `text` in its place) with secrets masked, read with the lines just above it as context. */
-function maskedLine(lines: readonly string[], i: number, text = lines[i] ?? ''): string {
+function maskedLine(lines: readonly string[], i: number, text = lines[i] ?? '', mask: (text: string) => string = maskSecrets): string {
   let from = i;
   let size = 0;
   while (from > 0 && i - from < CONTEXT_LINES && size < CONTEXT_CHARS) {
     from -= 1;
     size += (lines[from] ?? '').length + 1;
   }
-  const masked = maskSecrets([...lines.slice(from, i), text].join('\n'));
+  const masked = mask([...lines.slice(from, i), text].join('\n'));
   return masked.slice(masked.lastIndexOf('\n') + 1);
 }
 
@@ -124,11 +124,13 @@ function readOutput(output: string, maskTemplate: (content: string) => string, m
   // An output the API cut ends in the middle of a line: that piece says nothing.
   const found = findErrorLines(truncated && !output.endsWith('\n') ? read.slice(0, -1) : read);
   const candidates = found.map((f) => {
-    const raw = maskLine(read[f.line] ?? '');
+    // With the lines above it: a `.netrc` password line, a YAML block's line, a `curl \` continuation are secrets only
+    // beside the lines that say so (test/unit/summary-secrets.test.ts, multi-line constructs).
+    const raw = maskedLine(read, f.line, undefined, maskLine);
     // The header (a timestamp, a host) holds no secret: the masked line's content is what follows it, as a rule.
     const header = (read[f.line] ?? '').slice(0, f.header);
     const own = raw.startsWith(header) ? raw.slice(header.length).trim() : undefined;
-    const content = own !== undefined && f.content === (read[f.line] ?? '').slice(f.header).trim() ? own : maskLine(f.content);
+    const content = own !== undefined && f.content === (read[f.line] ?? '').slice(f.header).trim() ? own : maskedLine(read, f.line, f.content, maskLine);
     return { template: maskTemplate(content), strength: f.strength, raw: clipWords(raw.trim(), RAW_LINE_CHARS) };
   });
   const lineOf = found.map((f) => f.line);
