@@ -134,6 +134,10 @@ async function takeSwitch(walk: Walk, generation: string): Promise<Claim | undef
   for (let wait = SWITCH_WAIT_MS.first; ; wait = Math.min(SWITCH_WAIT_MS.max, wait * 2)) {
     const taken = await takeClaim(store, ref, { key: switchKey(ref), claimedBy: `generation ${generation}`, nowMs: walk.now().getTime(), ttlSeconds: SWITCH_TTL_SECONDS });
     if (taken.taken) return taken.claim;
+    // Held by this very generation: an earlier run of it was killed between taking the switch and releasing it, and
+    // this run resumes its checkpoint. Waiting for the claim to expire would stall the resume for SWITCH_TTL_SECONDS;
+    // a racer of the same generation writes the same manifest, and removeReplaced never removes what it names.
+    if (taken.holder?.claimedBy === `generation ${generation}`) return taken.holder;
     if (deadline.nearlyDone(wait)) return undefined;
     await sleep(wait);
   }
