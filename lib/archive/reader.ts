@@ -178,6 +178,20 @@ interface Flowing {
   sourceError(): unknown;
 }
 
+/** A pass-through that hashes (sha256) and counts the stored bytes of an object as they flow to its reader. */
+function storedBytesMeter(): { meter: Transform; hash: Hash; bytes: () => number } {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  return { meter, hash, bytes: () => bytes };
+}
+
 /** Starts reading one object: getStream, then the stored bytes through the hash into a gunzip that reads ahead. */
 export function openObject(store: ObjectStore, entry: ObjectEntry, format: ObjectFormat = 'ndjson'): OpenObject {
   let closed = false;
@@ -187,15 +201,7 @@ export function openObject(store: ObjectStore, entry: ObjectEntry, format: Objec
     if (raw === undefined) {
       throw new StorageError('MissingObject', `${entry.key} is listed in the manifest but does not exist`, { key: entry.key });
     }
-    const hash = createHash('sha256');
-    let bytes = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        callback(null, chunk);
-      },
-    });
+    const { meter, hash, bytes } = storedBytesMeter();
     let sourceError: unknown;
     raw.once('error', (err) => {
       sourceError ??= err;
@@ -206,7 +212,7 @@ export function openObject(store: ObjectStore, entry: ObjectEntry, format: Objec
     // pipeline() forwards errors from any stage to the stream we iterate, and tears all stages down.
     if (output === meter) pipeline(raw, meter, () => undefined);
     else pipeline(raw, meter, output, () => undefined);
-    return { output, hash, bytes: () => bytes, sourceError: () => sourceError };
+    return { output, hash, bytes, sourceError: () => sourceError };
   })();
   // Read ahead, an object's failure is reported when its turn comes, never as an unhandled rejection.
   flowing.catch(() => undefined);
@@ -455,15 +461,7 @@ export async function* readRelated(
 export async function readOutputText(store: ObjectStore, object: OutputObject, maxBytes: number): Promise<{ text: string; cut: boolean }> {
   const raw = await store.getStream(object.key);
   if (raw === undefined) throw new StorageError('MissingObject', `${object.key} is listed in the manifest but does not exist`, { key: object.key });
-  const hash = createHash('sha256');
-  let bytes = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      callback(null, chunk);
-    },
-  });
+  const { meter, hash, bytes: storedBytes } = storedBytesMeter();
   // The last chunks whose sizes add up to at least maxBytes.
   const kept: Buffer[] = [];
   let keptBytes = 0;
@@ -485,6 +483,7 @@ export async function readOutputText(store: ObjectStore, object: OutputObject, m
     throw new StorageError('ChecksumMismatch', `${object.key} could not be read whole: ${err instanceof Error ? err.message : String(err)}`, { key: object.key }, { cause: err });
   }
   const sha256 = hash.digest('hex');
+  const bytes = storedBytes();
   if (bytes !== object.bytes || sha256 !== object.sha256) {
     throw new StorageError('ChecksumMismatch', `${object.key} is ${bytes} bytes with sha256 ${sha256}; the manifest says ${object.bytes} bytes, ${object.sha256}`, { key: object.key });
   }
