@@ -148,278 +148,350 @@ async function md5Of(body: Buffer | SpooledBody, start: number, end: number): Pr
  *     credentials: async () => context.credentials });
  */
 export function createOssStore(options: OssStoreOptions): ObjectStore {
-  const { bucket } = options;
-  const prefix = normalizeOssPrefix(options.prefix);
-  const timeout = options.timeoutMs ?? 60_000;
-  const threshold = options.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD;
-  const partSize = Math.max(MIN_PART_SIZE, options.partSize ?? DEFAULT_MULTIPART_THRESHOLD);
-  const concurrency = Math.max(1, options.partConcurrency ?? 3);
-  const logger = options.logger ?? createLogger({ fields: { component: 'oss-store' } });
-  const regionId = (options.region ?? 'cn-hangzhou').replace(/^oss-/, '');
-  const fullKey = (key: string) => prefix + checkObjectKey(key);
+  return new OssStore(resolveSettings(options));
+}
 
-  let clientPromise: Promise<OSS> | undefined;
-  function client(): Promise<OSS> {
-    clientPromise ??= (async () => {
-      let creds: OssCredentials;
-      try {
-        creds = await options.credentials();
-      } catch (err) {
-        throw new StorageError('CredentialsUnavailable', 'oss: the credentials provider failed', {}, { cause: err });
-      }
-      const sts = creds.securityToken !== undefined && creds.securityToken !== '';
-      try {
-        return new OSS({
-          bucket,
-          region: `oss-${regionId}`,
-          ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
-          internal: options.internal ?? false,
-          secure: true,
-          timeout,
-          accessKeyId: creds.accessKeyId,
-          accessKeySecret: creds.accessKeySecret,
-          ...(sts
-            ? {
-                stsToken: creds.securityToken,
-                refreshSTSTokenInterval: options.refreshIntervalMs ?? 60_000,
-                refreshSTSToken: async () => {
-                  const c = await options.credentials();
-                  return { accessKeyId: c.accessKeyId, accessKeySecret: c.accessKeySecret, stsToken: c.securityToken ?? '' };
-                },
-              }
-            : {}),
-        });
-      } catch (err) {
-        throw new StorageError('InvalidConfiguration', `oss: cannot create a client for bucket ${bucket}: ${err instanceof Error ? err.message : String(err)}`, {}, { cause: err });
-      }
-    })();
-    clientPromise.catch(() => {
-      clientPromise = undefined; // try again on the next call
+/** {@link OssStoreOptions} with every default applied: what the store's steps read. */
+interface OssSettings {
+  bucket: string;
+  /** `''` or `a/b/` (see {@link normalizeOssPrefix}). */
+  prefix: string;
+  /** The region id without `oss-`. */
+  regionId: string;
+  endpoint: string | undefined;
+  internal: boolean;
+  credentials: () => Promise<OssCredentials>;
+  timeout: number;
+  threshold: number;
+  partSize: number;
+  concurrency: number;
+  refreshIntervalMs: number;
+  logger: Logger;
+}
+
+function resolveSettings(options: OssStoreOptions): OssSettings {
+  return {
+    bucket: options.bucket,
+    prefix: normalizeOssPrefix(options.prefix),
+    regionId: (options.region ?? 'cn-hangzhou').replace(/^oss-/, ''),
+    endpoint: options.endpoint,
+    internal: options.internal ?? false,
+    credentials: options.credentials,
+    timeout: options.timeoutMs ?? 60_000,
+    threshold: options.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD,
+    partSize: Math.max(MIN_PART_SIZE, options.partSize ?? DEFAULT_MULTIPART_THRESHOLD),
+    concurrency: Math.max(1, options.partConcurrency ?? 3),
+    refreshIntervalMs: options.refreshIntervalMs ?? 60_000,
+    logger: options.logger ?? createLogger({ fields: { component: 'oss-store' } }),
+  };
+}
+
+/**
+ * The ali-oss client for the store: the credentials asked once, an STS key given `refreshSTSToken` (which asks
+ * again). A failing provider is `CredentialsUnavailable`; options ali-oss refuses are `InvalidConfiguration`.
+ */
+async function connect(s: OssSettings): Promise<OSS> {
+  let creds: OssCredentials;
+  try {
+    creds = await s.credentials();
+  } catch (err) {
+    throw new StorageError('CredentialsUnavailable', 'oss: the credentials provider failed', {}, { cause: err });
+  }
+  const sts = creds.securityToken !== undefined && creds.securityToken !== '';
+  try {
+    return new OSS({
+      bucket: s.bucket,
+      region: `oss-${s.regionId}`,
+      ...(s.endpoint !== undefined ? { endpoint: s.endpoint } : {}),
+      internal: s.internal,
+      secure: true,
+      timeout: s.timeout,
+      accessKeyId: creds.accessKeyId,
+      accessKeySecret: creds.accessKeySecret,
+      ...(sts
+        ? {
+            stsToken: creds.securityToken,
+            refreshSTSTokenInterval: s.refreshIntervalMs,
+            refreshSTSToken: async () => {
+              const c = await s.credentials();
+              return { accessKeyId: c.accessKeyId, accessKeySecret: c.accessKeySecret, stsToken: c.securityToken ?? '' };
+            },
+          }
+        : {}),
     });
-    return clientPromise;
+  } catch (err) {
+    throw new StorageError('InvalidConfiguration', `oss: cannot create a client for bucket ${s.bucket}: ${err instanceof Error ? err.message : String(err)}`, {}, { cause: err });
+  }
+}
+
+const forbidHeaders = (forbid: boolean | undefined) => (forbid ? { 'x-oss-forbid-overwrite': 'true' } : {});
+
+const sizeOf = (body: Buffer | SpooledBody) => (Buffer.isBuffer(body) ? body.length : body.size);
+
+/** One upload to OSS: the object's full name, the key it was asked for (for errors) and its body. */
+interface Upload {
+  name: string;
+  key: string;
+  body: Buffer | SpooledBody;
+  options: PutOptions;
+}
+
+/** A body up to the threshold in one request, with its `Content-MD5`. */
+async function putWhole(oss: OSS, s: OssSettings, { name, key, body, options }: Upload): Promise<void> {
+  const mime = options.contentType !== undefined ? { mime: options.contentType } : {};
+  try {
+    if (isSpooled(body)) {
+      // Streamed from its spool, with its length and Content-MD5 (read once before), so OSS refuses a damaged body.
+      const md5 = await md5Of(body, 0, body.size);
+      await oss.putStream(name, body.read(), {
+        timeout: s.timeout,
+        contentLength: body.size,
+        headers: { ...forbidHeaders(options.forbidOverwrite), 'Content-MD5': md5.toString('base64') },
+        ...mime,
+      } as OSS.PutStreamOptions);
+    } else {
+      // A Buffer body is sent with Content-MD5 (ali-oss adds it), so OSS refuses a body damaged on the way.
+      await oss.put(name, body, { timeout: s.timeout, headers: forbidHeaders(options.forbidOverwrite), ...mime });
+    }
+  } catch (err) {
+    throw toStorageError(err, 'put', key);
+  }
+}
+
+/**
+ * A body above the threshold as a multipart upload: initiate, the parts ({@link uploadParts}), complete; on any
+ * failure the upload is aborted ({@link abortUpload}) and the first error thrown.
+ */
+async function putMultipart(oss: OSS, s: OssSettings, upload: Upload): Promise<void> {
+  const { name, key, options } = upload;
+  let uploadId: string;
+  try {
+    const init = await oss.initMultipartUpload(name, {
+      timeout: s.timeout,
+      headers: forbidHeaders(options.forbidOverwrite),
+      ...(options.contentType !== undefined ? { mime: options.contentType } : {}),
+    });
+    uploadId = init.uploadId;
+  } catch (err) {
+    throw toStorageError(err, 'initMultipartUpload', key);
+  }
+  try {
+    const etags = await uploadParts(oss, s, upload, uploadId);
+    try {
+      await oss.completeMultipartUpload(
+        name,
+        uploadId,
+        etags.map((etag, i) => ({ number: i + 1, etag })),
+        { timeout: s.timeout, headers: forbidHeaders(options.forbidOverwrite) },
+      );
+    } catch (err) {
+      throw toStorageError(err, 'completeMultipartUpload', key);
+    }
+  } catch (err) {
+    await abortUpload(oss, s, upload, uploadId);
+    throw err;
+  }
+}
+
+/**
+ * The parts of a multipart upload, `concurrency` at a time, each with its `Content-MD5` and its returned ETag checked;
+ * their ETags in part order. On the first failure no new part starts; the in-flight ones are awaited (so none lands
+ * after the abort) and the failure is thrown.
+ */
+async function uploadParts(oss: OSS, s: OssSettings, { name, key, body }: Upload, uploadId: string): Promise<string[]> {
+  const size = sizeOf(body);
+  const count = Math.ceil(size / s.partSize);
+  const etags: string[] = new Array<string>(count);
+  let next = 0;
+  let failure: unknown;
+  const worker = async () => {
+    while (failure === undefined && next < count) {
+      const index = next++;
+      const start = index * s.partSize;
+      const end = Math.min(size, start + s.partSize);
+      try {
+        const md5 = await md5Of(body, start, end);
+        // A spooled body's range is read from its file (ali-oss sends a stream as it is); a Buffer is sliced.
+        const r = await oss.uploadPart(name, uploadId, index + 1, Buffer.isBuffer(body) ? body : body.read(start, end), start, end, {
+          timeout: s.timeout,
+          headers: { 'Content-MD5': md5.toString('base64') },
+        } as OSS.RequestOptions);
+        if (unquote(r.etag).toLowerCase() !== md5.toString('hex')) {
+          throw new StorageError('CorruptUpload', `oss uploadPart ${key}: part ${index + 1} ETag ${r.etag} does not match its MD5`, { key });
+        }
+        etags[index] = r.etag;
+      } catch (err) {
+        failure ??= toStorageError(err, `uploadPart ${index + 1} of`, key);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(s.concurrency, count) }, worker));
+  if (failure !== undefined) throw failure;
+  return etags;
+}
+
+/** Aborts a failed multipart upload; an abort that fails is logged (the upload's own error is what the caller throws). */
+async function abortUpload(oss: OSS, s: OssSettings, { name, key }: Upload, uploadId: string): Promise<void> {
+  try {
+    await oss.abortMultipartUpload(name, uploadId, { timeout: s.timeout });
+  } catch (abortErr) {
+    s.logger.warn('oss: aborting a failed multipart upload failed', {
+      bucket: s.bucket,
+      key: name,
+      uploadId,
+      error: toStorageError(abortErr, 'abortMultipartUpload', key),
+    });
+  }
+}
+
+/** What `head` reports of an object from its response headers (`key` as the caller named it, without the prefix). */
+function headInfo(key: string, headers: unknown): ObjectInfo {
+  const lm = headerOf(headers, 'last-modified');
+  return {
+    key,
+    size: Number(headerOf(headers, 'content-length') ?? 0),
+    lastModified: lm ? new Date(lm) : undefined,
+    etag: headerOf(headers, 'etag'),
+  };
+}
+
+/** The store of {@link createOssStore}: each method is one operation of {@link ObjectStore} on objects under `prefix`. */
+class OssStore implements ObjectStore {
+  readonly url: string;
+  private clientPromise: Promise<OSS> | undefined;
+
+  constructor(private readonly s: OssSettings) {
+    this.url = `oss://${s.bucket}/${s.prefix.replace(/\/$/, '')}`;
   }
 
-  const forbidHeaders = (forbid: boolean | undefined) => (forbid ? { 'x-oss-forbid-overwrite': 'true' } : {});
+  /** The object's name in the bucket: the prefix and the checked key. */
+  private fullKey(key: string): string {
+    return this.s.prefix + checkObjectKey(key);
+  }
 
-  async function putMultipart(oss: OSS, name: string, key: string, body: Buffer | SpooledBody, options: PutOptions): Promise<void> {
-    const size = Buffer.isBuffer(body) ? body.length : body.size;
-    let uploadId: string;
-    try {
-      const init = await oss.initMultipartUpload(name, {
-        timeout,
-        headers: forbidHeaders(options.forbidOverwrite),
-        ...(options.contentType !== undefined ? { mime: options.contentType } : {}),
+  /** The client, created on first use ({@link connect}); a failed creation is tried again on the next call. */
+  private client(): Promise<OSS> {
+    if (this.clientPromise === undefined) {
+      const created = connect(this.s);
+      this.clientPromise = created;
+      created.catch(() => {
+        this.clientPromise = undefined; // try again on the next call
       });
-      uploadId = init.uploadId;
-    } catch (err) {
-      throw toStorageError(err, 'initMultipartUpload', key);
     }
-    const count = Math.ceil(size / partSize);
-    const etags: string[] = new Array<string>(count);
-    let next = 0;
-    let failure: unknown;
-    const worker = async () => {
-      while (failure === undefined && next < count) {
-        const index = next++;
-        const start = index * partSize;
-        const end = Math.min(size, start + partSize);
-        try {
-          const md5 = await md5Of(body, start, end);
-          // A spooled body's range is read from its file (ali-oss sends a stream as it is); a Buffer is sliced.
-          const r = await oss.uploadPart(name, uploadId, index + 1, Buffer.isBuffer(body) ? body : body.read(start, end), start, end, {
-            timeout,
-            headers: { 'Content-MD5': md5.toString('base64') },
-          } as OSS.RequestOptions);
-          if (unquote(r.etag).toLowerCase() !== md5.toString('hex')) {
-            throw new StorageError('CorruptUpload', `oss uploadPart ${key}: part ${index + 1} ETag ${r.etag} does not match its MD5`, { key });
-          }
-          etags[index] = r.etag;
-        } catch (err) {
-          failure ??= toStorageError(err, `uploadPart ${index + 1} of`, key);
-        }
-      }
-    };
+    return this.clientPromise;
+  }
+
+  /**
+   * One request about one key: `call` with the client and the object's name; a missing object answers `undefined`,
+   * any other failure is a `StorageError` of `operation`.
+   */
+  private async request<T>(operation: string, key: string, call: (oss: OSS, name: string) => Promise<T>): Promise<T | undefined> {
+    const name = this.fullKey(key);
+    const oss = await this.client();
     try {
-      // On the first failure no new part starts; the in-flight ones are awaited so none lands after the abort.
-      await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-      if (failure !== undefined) throw failure;
+      return await call(oss, name);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw toStorageError(err, operation, key);
+    }
+  }
+
+  locate(key: string): string {
+    return `oss://${this.s.bucket}/${this.fullKey(key)}`;
+  }
+
+  async put(key: string, body: ObjectBody, options: PutOptions = {}): Promise<void> {
+    const name = this.fullKey(key);
+    const data = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    const oss = await this.client();
+    const upload: Upload = { name, key, body: data, options };
+    if (sizeOf(data) > this.s.threshold) await putMultipart(oss, this.s, upload);
+    else await putWhole(oss, this.s, upload);
+  }
+
+  get(key: string): Promise<Buffer | undefined> {
+    return this.request('get', key, async (oss, name) => {
+      const r = await oss.get(name, { timeout: this.s.timeout });
+      return Buffer.isBuffer(r.content) ? r.content : Buffer.from(r.content as string);
+    });
+  }
+
+  getStream(key: string, options?: GetStreamOptions): Promise<Readable | undefined> {
+    const start = Math.max(0, Math.floor(options?.start ?? 0));
+    // A start past the end is answered 416 by OSS unless the standard range behaviour is asked for.
+    const headers = start > 0 ? { Range: `bytes=${start}-`, 'x-oss-range-behavior': 'standard' } : undefined;
+    return this.request('getStream', key, async (oss, name) => {
+      const r = await oss.getStream(name, { timeout: this.s.timeout, ...(headers ? { headers } : {}) });
+      return r.stream as Readable;
+    });
+  }
+
+  head(key: string): Promise<ObjectInfo | undefined> {
+    return this.request('head', key, async (oss, name) => headInfo(key, (await oss.head(name, { timeout: this.s.timeout })).res.headers));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.request('delete', key, (oss, name) => oss.delete(name, { timeout: this.s.timeout }));
+  }
+
+  async abortUploads(uploadPrefix: string): Promise<number> {
+    checkObjectKey(uploadPrefix, 'prefix');
+    const oss = await this.client();
+    const { prefix, timeout } = this.s;
+    let aborted = 0;
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (let page = 0; page < 1000; page++) {
+      let res: OSS.ListUploadsResult;
       try {
-        await oss.completeMultipartUpload(
-          name,
-          uploadId,
-          etags.map((etag, i) => ({ number: i + 1, etag })),
-          { timeout, headers: forbidHeaders(options.forbidOverwrite) },
+        res = await oss.listUploads(
+          { prefix: prefix + uploadPrefix, 'max-uploads': 1000, ...(keyMarker ? { 'key-marker': keyMarker, 'upload-id-marker': uploadIdMarker ?? '' } : {}) },
+          { timeout },
         );
       } catch (err) {
-        throw toStorageError(err, 'completeMultipartUpload', key);
+        throw toStorageError(err, 'listUploads', uploadPrefix);
       }
-    } catch (err) {
-      try {
-        await oss.abortMultipartUpload(name, uploadId, { timeout });
-      } catch (abortErr) {
-        logger.warn('oss: aborting a failed multipart upload failed', {
-          bucket,
-          key: name,
-          uploadId,
-          error: toStorageError(abortErr, 'abortMultipartUpload', key),
-        });
+      for (const u of res.uploads) {
+        try {
+          await oss.abortMultipartUpload(u.name, u.uploadId, { timeout });
+          aborted++;
+        } catch (err) {
+          if (!isNotFound(err)) throw toStorageError(err, 'abortMultipartUpload', u.name.slice(prefix.length));
+        }
       }
-      throw err;
+      if (!res.isTruncated || !res.nextKeyMarker) break;
+      keyMarker = String(res.nextKeyMarker);
+      uploadIdMarker = res.nextUploadIdMarker ? String(res.nextUploadIdMarker) : undefined;
     }
+    return aborted;
   }
 
-  return {
-    url: `oss://${bucket}/${prefix.replace(/\/$/, '')}`,
-
-    async put(key: string, body: ObjectBody, putOptions: PutOptions = {}): Promise<void> {
-      const name = fullKey(key);
-      const data = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-      const oss = await client();
-      if ((Buffer.isBuffer(data) ? data.length : data.size) > threshold) {
-        await putMultipart(oss, name, key, data, putOptions);
-        return;
-      }
-      const mime = putOptions.contentType !== undefined ? { mime: putOptions.contentType } : {};
+  async *list(listPrefix: string): AsyncGenerator<ObjectInfo> {
+    checkObjectKey(listPrefix, 'prefix');
+    const oss = await this.client();
+    const { prefix, timeout } = this.s;
+    let token: string | undefined;
+    const seen = new Set<string>();
+    do {
+      let page: OSS.ListV2ObjectResult;
       try {
-        if (isSpooled(data)) {
-          // Streamed from its spool, with its length and Content-MD5 (read once before), so OSS refuses a damaged body.
-          const md5 = await md5Of(data, 0, data.size);
-          await oss.putStream(name, data.read(), {
-            timeout,
-            contentLength: data.size,
-            headers: { ...forbidHeaders(putOptions.forbidOverwrite), 'Content-MD5': md5.toString('base64') },
-            ...mime,
-          } as OSS.PutStreamOptions);
-        } else {
-          // A Buffer body is sent with Content-MD5 (ali-oss adds it), so OSS refuses a body damaged on the way.
-          await oss.put(name, data, { timeout, headers: forbidHeaders(putOptions.forbidOverwrite), ...mime });
-        }
+        page = await oss.listV2(
+          { prefix: prefix + listPrefix, 'max-keys': 1000, ...(token !== undefined ? { 'continuation-token': token } : {}) },
+          { timeout },
+        );
       } catch (err) {
-        throw toStorageError(err, 'put', key);
+        throw toStorageError(err, 'list', listPrefix);
       }
-    },
-
-    async get(key: string): Promise<Buffer | undefined> {
-      const name = fullKey(key);
-      const oss = await client();
-      try {
-        const r = await oss.get(name, { timeout });
-        return Buffer.isBuffer(r.content) ? r.content : Buffer.from(r.content as string);
-      } catch (err) {
-        if (isNotFound(err)) return undefined;
-        throw toStorageError(err, 'get', key);
+      for (const o of page.objects ?? []) {
+        yield { key: o.name.slice(prefix.length), size: o.size, lastModified: o.lastModified ? new Date(o.lastModified) : undefined, etag: o.etag };
       }
-    },
-
-    async getStream(key: string, streamOptions?: GetStreamOptions): Promise<Readable | undefined> {
-      const name = fullKey(key);
-      const oss = await client();
-      const start = Math.max(0, Math.floor(streamOptions?.start ?? 0));
-      try {
-        // A start past the end is answered 416 by OSS unless the standard range behaviour is asked for.
-        const headers = start > 0 ? { Range: `bytes=${start}-`, 'x-oss-range-behavior': 'standard' } : undefined;
-        const r = await oss.getStream(name, { timeout, ...(headers ? { headers } : {}) });
-        return r.stream as Readable;
-      } catch (err) {
-        if (isNotFound(err)) return undefined;
-        throw toStorageError(err, 'getStream', key);
-      }
-    },
-
-    async head(key: string): Promise<ObjectInfo | undefined> {
-      const name = fullKey(key);
-      const oss = await client();
-      try {
-        const r = await oss.head(name, { timeout });
-        const h = r.res.headers;
-        const lm = headerOf(h, 'last-modified');
-        return {
-          key,
-          size: Number(headerOf(h, 'content-length') ?? 0),
-          lastModified: lm ? new Date(lm) : undefined,
-          etag: headerOf(h, 'etag'),
-        };
-      } catch (err) {
-        if (isNotFound(err)) return undefined;
-        throw toStorageError(err, 'head', key);
-      }
-    },
-
-    async delete(key: string): Promise<void> {
-      const name = fullKey(key);
-      const oss = await client();
-      try {
-        await oss.delete(name, { timeout });
-      } catch (err) {
-        if (isNotFound(err)) return;
-        throw toStorageError(err, 'delete', key);
-      }
-    },
-
-    async abortUploads(uploadPrefix: string): Promise<number> {
-      checkObjectKey(uploadPrefix, 'prefix');
-      const oss = await client();
-      let aborted = 0;
-      let keyMarker: string | undefined;
-      let uploadIdMarker: string | undefined;
-      for (let page = 0; page < 1000; page++) {
-        let res: OSS.ListUploadsResult;
-        try {
-          res = await oss.listUploads(
-            { prefix: prefix + uploadPrefix, 'max-uploads': 1000, ...(keyMarker ? { 'key-marker': keyMarker, 'upload-id-marker': uploadIdMarker ?? '' } : {}) },
-            { timeout },
-          );
-        } catch (err) {
-          throw toStorageError(err, 'listUploads', uploadPrefix);
+      token = page.isTruncated && page.nextContinuationToken ? page.nextContinuationToken : undefined;
+      if (token !== undefined) {
+        if (seen.has(token)) {
+          throw new StorageError('PaginationError', `oss list ${listPrefix}: the continuation token repeated`, { key: listPrefix });
         }
-        for (const u of res.uploads) {
-          try {
-            await oss.abortMultipartUpload(u.name, u.uploadId, { timeout });
-            aborted++;
-          } catch (err) {
-            if (!isNotFound(err)) throw toStorageError(err, 'abortMultipartUpload', u.name.slice(prefix.length));
-          }
-        }
-        if (!res.isTruncated || !res.nextKeyMarker) break;
-        keyMarker = String(res.nextKeyMarker);
-        uploadIdMarker = res.nextUploadIdMarker ? String(res.nextUploadIdMarker) : undefined;
+        seen.add(token);
       }
-      return aborted;
-    },
-
-    async *list(listPrefix: string): AsyncGenerator<ObjectInfo> {
-      checkObjectKey(listPrefix, 'prefix');
-      const oss = await client();
-      let token: string | undefined;
-      const seen = new Set<string>();
-      do {
-        let page: OSS.ListV2ObjectResult;
-        try {
-          page = await oss.listV2(
-            { prefix: prefix + listPrefix, 'max-keys': 1000, ...(token !== undefined ? { 'continuation-token': token } : {}) },
-            { timeout },
-          );
-        } catch (err) {
-          throw toStorageError(err, 'list', listPrefix);
-        }
-        for (const o of page.objects ?? []) {
-          yield {
-            key: o.name.slice(prefix.length),
-            size: o.size,
-            lastModified: o.lastModified ? new Date(o.lastModified) : undefined,
-            etag: o.etag,
-          };
-        }
-        token = page.isTruncated && page.nextContinuationToken ? page.nextContinuationToken : undefined;
-        if (token !== undefined) {
-          if (seen.has(token)) {
-            throw new StorageError('PaginationError', `oss list ${listPrefix}: the continuation token repeated`, { key: listPrefix });
-          }
-          seen.add(token);
-        }
-      } while (token !== undefined);
-    },
-
-    locate: (key: string) => `oss://${bucket}/${fullKey(key)}`,
-  };
+    } while (token !== undefined);
+  }
 }
