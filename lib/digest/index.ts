@@ -14,36 +14,13 @@ import type { Logger } from '../log';
 import { postWebhook, type NotifyConfig, type NotifyOutcome } from '../summary/notify';
 import { classify, type CauseState, type Classification, type DigestCause, type DigestInstance } from './classify';
 import { readHistory } from './history';
+import { DIGEST_FORMAT, type Digest, type DigestChanges } from './document';
 import { renderDigestHtml, renderDigestMarkdown, digestHeadline } from './render';
 
-export const DIGEST_FORMAT = 'execution-archive-digest/1';
+export { DIGEST_FORMAT, type Digest, type DigestChanges } from './document';
+
 export const DIGESTS_PREFIX = 'digests';
 const DAY = 86_400_000;
-
-/** What changed since the previous digest (the first thing the page shows). */
-export interface DigestChanges {
-  /** The date of the digest compared with, or null for the first one. */
-  since: string | null;
-  newCauses: string[];
-  regressedCauses: string[];
-  goneCauses: string[];
-  newlyBroken: { command: string; resourceId: string }[];
-  recovered: { command: string; resourceId: string }[];
-  /** Commands whose failure rate moved by at least 5 points since the previous window. */
-  commands: { command: string; rate: number | null; previousRate: number | null; change: number }[];
-}
-
-/** `digest.json`. */
-export interface Digest extends Classification {
-  format: typeof DIGEST_FORMAT;
-  date: string;
-  generatedAt: string;
-  window: { from: string; to: string; days: number };
-  historyFrom: string;
-  headline: string;
-  changes: DigestChanges;
-  links: { json: string; markdown: string; html: string };
-}
 
 export interface DigestDeps {
   store: ObjectStore;

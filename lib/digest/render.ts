@@ -9,7 +9,7 @@ import { REPORT_CSS } from '../summary/render/report-assets.generated';
 import { escapeHtml } from '../summary/render/report-html';
 import { formatCount, formatPercent, mdCode, mdText } from '../summary/render/markdown';
 import type { CauseState, DigestCause, DigestCommand, DigestInstance } from './classify';
-import type { Digest } from './index';
+import type { Digest } from './document';
 
 const plural = (n: number, one: string, many = `${one}s`) => `${formatCount(n)} ${n === 1 ? one : many}`;
 const rate = (r: number | null) => (r === null ? '–' : formatPercent(r));
