@@ -15,6 +15,7 @@ import { openStore } from './archive/open';
 import { createOssStore } from './archive/oss';
 import { withStoreRetries } from './archive/retrying';
 import type { ObjectStore } from './archive/store';
+import { collectFunctionName, type AsyncInvoker } from './fanout';
 
 /** Name and version of this build, recorded in every manifest. */
 export const COLLECTOR = Object.freeze({
@@ -41,6 +42,23 @@ export interface Runtime {
    * Callers pass only buckets and regions OUTPUT_DELIVERY_ALLOW names (lib/collect/outputs.ts).
    */
   deliveryBucket(bucket: string, regionId: string): ObjectStore;
+}
+
+/**
+ * What the rooms that start collects (the event consumer, the sweep) take alike from a handler's runtime: the store,
+ * API clients, the invoker, the logger, the deadline, the region of work that names none and collect's function name
+ * (COLLECT_FUNCTION_NAME).
+ */
+export function dispatchDeps(rt: Runtime, invoker: AsyncInvoker) {
+  return {
+    store: rt.store,
+    rpc: (service: Service, regionId: string) => rt.rpc(service, regionId),
+    invoker,
+    logger: rt.logger,
+    deadline: rt.deadline,
+    defaultRegionId: rt.config.regionId,
+    collectFunctionName: collectFunctionName(rt.config),
+  };
 }
 
 /** The lower of two optional ceilings (`undefined` = none). */

@@ -15,7 +15,7 @@
  *   - broken: failed in every one of at least {@link DigestOptions.brokenAfterRuns} runs in the window;
  *   - flaky: succeeded in some and failed in other runs of the window (or both within one run).
  */
-import type { History } from './history';
+import type { History, InstanceHistory } from './history';
 
 export interface DigestOptions {
   /** Window start and end (epoch ms); the previous window is the same length before it. */
@@ -54,15 +54,8 @@ export interface DigestCause {
   runId: string;
 }
 
-export interface DigestInstance {
-  command: string;
-  resourceId: string;
-  runs: number;
-  failedRuns: number;
-  succeededRuns: number;
-  causes: string[];
-  lastFailed: boolean;
-}
+/** A broken or flaky instance in the digest: its history in the window, without the time of its latest run. */
+export type DigestInstance = Omit<InstanceHistory, 'lastRunAt'>;
 
 export interface DigestCommand {
   command: string;

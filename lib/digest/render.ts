@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { REPORT_CSS } from '../summary/render/report-assets.generated';
-import { escapeHtml } from '../summary/render/report-html';
+import { escapeHtml, pageHead } from '../summary/render/report-html';
 import { formatCount, formatPercent, mdCode, mdText } from '../summary/render/markdown';
 import type { CauseState, DigestCause, DigestCommand, DigestInstance } from './classify';
 import type { Digest } from './document';
@@ -115,17 +115,7 @@ function commandTable(list: DigestCommand[]): string {
 export function renderDigestHtml(d: Digest): string {
   const changes = changeLines(d);
   const card = (k: string, v: number | string, cls: string, s = '') => `<li class="card ${cls}"><div class="k">${escapeHtml(k)}</div><div class="v">${escapeHtml(v)}</div>${s ? `<div class="s">${escapeHtml(s)}</div>` : ''}</li>`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${DIGEST_CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>Fleet digest ${escapeHtml(d.date)}</title>
-<style>${DIGEST_CSS}</style>
-</head>
-<body>
+  return `${pageHead(DIGEST_CSP, `Fleet digest ${d.date}`, DIGEST_CSS)}
 <header class="top"><div class="wrap">
 <p class="eyebrow">execution-archive · fleet digest</p>
 <h1>Digest of ${escapeHtml(d.date)}</h1>

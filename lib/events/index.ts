@@ -26,8 +26,8 @@ import { describeInvocationResults, describeInvocations } from '../cloud/ecs';
 import type { RpcClient } from '../cloud/rpc';
 import { budgetShare, collectPayload } from '../collect/request';
 import type { Logger } from '../log';
-import type { Runtime } from '../runtime';
-import { collectFunctionName, DEFAULT_COLLECT_FUNCTION_NAME, type AsyncInvoker } from '../fanout';
+import { dispatchDeps, type Runtime } from '../runtime';
+import { DEFAULT_COLLECT_FUNCTION_NAME, type AsyncInvoker } from '../fanout';
 import { invocationStatusOf, isFinishedInvocationStatus } from '../status';
 import { pLimit } from '../limit';
 import { DEFAULT_CLAIM_TTL_SECONDS, readClaim, releaseClaim, takeClaim } from '../archive/claim';
@@ -435,16 +435,10 @@ async function handleInvocation(ref: ArchiveRef, events: TaskCompletedEvent[], c
 /** Builds the consumer's dependencies from a handler runtime (COLLECT_FUNCTION_NAME, CLAIM_TTL_SECONDS). */
 export function eventConsumerDeps(rt: Runtime, invoker: AsyncInvoker): EventConsumerDeps {
   return {
-    store: rt.store,
-    rpc: (service, regionId) => rt.rpc(service, regionId),
-    invoker,
-    logger: rt.logger,
+    ...dispatchDeps(rt, invoker),
     requestId: rt.context.requestId,
-    defaultRegionId: rt.config.regionId,
-    collectFunctionName: collectFunctionName(rt.config),
     claimTtlSeconds: rt.config.claimTtlSeconds,
     accountId: rt.context.accountId,
-    deadline: rt.deadline,
     selfFunctionName: rt.context.function?.name,
     accountBudget: { perSecond: rt.config.apiAccountBudget, shares: rt.config.apiBudgetShares },
   };

@@ -18,9 +18,9 @@ import { budgetShare, collectPayload } from '../collect/request';
 import type { Deadline } from '../deadline';
 import { EXECUTION_ID, INVOKE_ID, type Source } from '../ids';
 import type { Logger } from '../log';
-import type { Runtime } from '../runtime';
+import { dispatchDeps, type Runtime } from '../runtime';
 import { readClaim } from '../archive/claim';
-import { collectFunctionName, DEFAULT_COLLECT_FUNCTION_NAME, type AsyncInvoker } from '../fanout';
+import { DEFAULT_COLLECT_FUNCTION_NAME, type AsyncInvoker } from '../fanout';
 import { invocationStatusOf, isFinishedExecutionStatus, isFinishedInvocationStatus } from '../status';
 import { pLimit } from '../limit';
 import { parseSweepPayload, type SweepRequest } from './payload';
@@ -407,13 +407,7 @@ function message(err: unknown): string {
 /** Builds the sweep's dependencies from a handler runtime (env `COLLECT_FUNCTION_NAME`). */
 export function sweepDeps(rt: Runtime, invoker: AsyncInvoker): SweepDeps {
   return {
-    store: rt.store,
-    rpc: (service, regionId) => rt.rpc(service, regionId),
-    invoker,
-    logger: rt.logger,
-    deadline: rt.deadline,
-    defaultRegionId: rt.config.regionId,
-    collectFunctionName: collectFunctionName(rt.config),
+    ...dispatchDeps(rt, invoker),
     accountBudgetPerSecond: rt.config.apiAccountBudget,
   };
 }

@@ -38,6 +38,24 @@ export function escapeHtml(value: string | number): string {
     .replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+/**
+ * The start of every page the product writes, up to its `<body>`: the document type, the character set, the page's
+ * Content-Security-Policy, the viewport, no referrer, its title (escaped here) and its inline stylesheet.
+ */
+export function pageHead(csp: string, title: string, css: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${escapeHtml(title)}</title>
+<style>${css}</style>
+</head>
+<body>`;
+}
+
 /** JSON safe to place inside `<script type="application/json">`: no `<` (so no `</script>` or `<!--`), no U+2028/9. */
 export function jsonForScript(value: unknown): string {
   return JSON.stringify(value)
@@ -478,17 +496,7 @@ export function renderReportHtml(s: Summary, options: { pages?: number } = {}): 
   const timeline = s.timeline ? timelineSvg(s.timeline) : '<p class="empty">No finish times in this archive.</p>';
   const from = `<span class="mono">${escapeHtml(s.manifest.key)}</span> (${formatCount(s.manifest.records)} records)`;
 
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
+  return `${pageHead(REPORT_CSP, title, STYLE)}
 <header class="top"><div class="wrap">
 <p class="eyebrow">${escapeHtml(kind)} report</p>
 <h1>${escapeHtml(s.subject.name ?? kind)} <span class="id">${escapeHtml(s.id)}</span></h1>
@@ -540,17 +548,7 @@ export function createInstancePages(store: ObjectStore, ref: ArchiveRef, title: 
     rows = 0;
     writer = new TextObjectWriter();
     const nav = `<a href="../report.html">Report</a>${page > 1 ? ` · <a href="${href(page - 1)}">Page ${page - 1}</a>` : ''}`;
-    await writer.write(`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${PAGE_CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>Failed instances, page ${page} · ${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
+    await writer.write(`${pageHead(PAGE_CSP, `Failed instances, page ${page} · ${title}`, STYLE)}
 <main class="wrap">
 <p class="eyebrow">${nav}</p>
 <h1>Failed instances, page ${page} <span class="id">${escapeHtml(title)}</span></h1>
