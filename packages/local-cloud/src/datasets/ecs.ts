@@ -6,7 +6,8 @@ import { Rng, combine, hashString } from './prng';
 import { resourceGroupIds, type Fleet } from './ids';
 import {
   FAILURE_CAUSES,
-  drawCauses,
+  drawMix,
+  type OutcomeMix,
   failureOutput,
   successOutput,
   type FailureCause,
@@ -264,11 +265,7 @@ export class InvocationDataset {
   readonly ossOutputDelivery: string;
   private readonly deliveryOptions: OutputDeliveryOptions;
   private readonly longFailureShare: number;
-  private readonly causes: FailureCause[];
-  private readonly causeWeights: number[];
-  private readonly statusNames?: InstanceStatus[];
-  private readonly statusWeights?: number[];
-  private readonly failureRate: number;
+  private readonly mix: OutcomeMix<InstanceStatus>;
   private readonly finishOffsets?: Float64Array;
   private cachedCounts?: Partial<Record<InstanceStatus, number>>;
 
@@ -288,17 +285,7 @@ export class InvocationDataset {
   ) {
     this.key = hashString(invokeId, seed);
     const rng = new Rng(combine(this.key, 0xd5));
-    const drawn = drawCauses(rng);
-    this.causes = drawn.causes;
-    this.causeWeights = drawn.weights;
-    this.failureRate = opts.failureRate ?? 0.08;
-    if (opts.statuses) {
-      const entries = Object.entries(opts.statuses).filter(([, w]) => (w ?? 0) > 0) as [InstanceStatus, number][];
-      if (entries.length) {
-        this.statusNames = entries.map(([s]) => s);
-        this.statusWeights = entries.map(([, w]) => w);
-      }
-    }
+    this.mix = drawMix<InstanceStatus>(rng, opts);
     this.repeats = Math.max(1, Math.floor(opts.repeats ?? 1));
     this.outputs = opts.outputs ?? 'realistic';
     this.emptyPages = new Set(opts.emptyPages ?? []);
@@ -353,16 +340,16 @@ export class InvocationDataset {
 
   private outcome(local: number, run: number): Outcome {
     const rng = new Rng(combine(this.key, local, run));
-    if (this.statusNames && this.statusWeights) {
-      const status = this.statusNames[rng.weighted(this.statusWeights)] ?? 'Success';
+    if (this.mix.statusNames && this.mix.statusWeights) {
+      const status = this.mix.statusNames[rng.weighted(this.mix.statusWeights)] ?? 'Success';
       let cause: FailureCause | undefined;
       const byStatus = STATUS_CAUSE[status];
       if (byStatus) cause = FAILURE_CAUSES.find((c) => c.id === byStatus);
-      else if (status === 'Failed') cause = this.causes.find((c) => c.status === 'Failed') ?? FAILURE_CAUSES[0];
+      else if (status === 'Failed') cause = this.mix.causes.find((c) => c.status === 'Failed') ?? FAILURE_CAUSES[0];
       return { status, cause, rng };
     }
-    if (rng.next() < this.failureRate) {
-      const cause = this.causes[rng.weighted(this.causeWeights)];
+    if (rng.next() < this.mix.failureRate) {
+      const cause = this.mix.causes[rng.weighted(this.mix.causeWeights)];
       if (cause) return { status: cause.status, cause, rng };
     }
     return { status: 'Success', rng };

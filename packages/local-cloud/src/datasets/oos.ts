@@ -6,7 +6,7 @@
 import { ACCOUNT_ID } from '../credentials';
 import { ChildIds, invokeId as makeInvokeId, resourceGroupIds, type Fleet } from './ids';
 import { Rng, combine, hashString } from './prng';
-import { drawCauses, failureOutput, successOutput, type FailureCause } from './outputs';
+import { drawMix, failureOutput, successOutput, type FailureCause, type OutcomeMix } from './outputs';
 import { isoSeconds } from './time';
 
 /** Per-resource statuses the emulator produces (the real list is undocumented; these are the execution statuses). */
@@ -99,11 +99,7 @@ export class ExecutionDataset {
   /** `ExecutedBy` of the execution and its children. */
   readonly executedBy = `root(${ACCOUNT_ID})`;
   readonly ramRole = 'OOSServiceRole';
-  private readonly causes: FailureCause[];
-  private readonly causeWeights: number[];
-  private readonly statusNames?: ResourceStatus[];
-  private readonly statusWeights?: number[];
-  private readonly failureRate: number;
+  private readonly mix: OutcomeMix<ResourceStatus>;
   private cachedCounts?: Partial<Record<ResourceStatus, number>>;
   private readonly sortCache = new Map<string, Uint32Array>();
 
@@ -124,17 +120,7 @@ export class ExecutionDataset {
     const rng = new Rng(combine(this.key, 0x7e));
     this.templateId = `t-${rng.hex(20)}`;
     this.templateVersion = `v${rng.range(1, 12)}`;
-    const drawn = drawCauses(rng);
-    this.causes = drawn.causes;
-    this.causeWeights = drawn.weights;
-    this.failureRate = opts.failureRate ?? 0.08;
-    if (opts.statuses) {
-      const entries = Object.entries(opts.statuses).filter(([, w]) => (w ?? 0) > 0) as [ResourceStatus, number][];
-      if (entries.length) {
-        this.statusNames = entries.map(([s]) => s);
-        this.statusWeights = entries.map(([, w]) => w);
-      }
-    }
+    this.mix = drawMix<ResourceStatus>(rng, opts);
     this.emptyPages = new Set(opts.emptyPages ?? []);
     this.spanMs = Math.min(resources * 200, 3_600_000);
     // Drawn from a stream of their own, so adding them left every other seeded value unchanged.
@@ -164,14 +150,14 @@ export class ExecutionDataset {
 
   private outcome(i: number): RowOutcome {
     const rng = new Rng(combine(this.key, i, 0x00));
-    if (this.statusNames && this.statusWeights) {
-      const status = this.statusNames[rng.weighted(this.statusWeights)] ?? 'Success';
+    if (this.mix.statusNames && this.mix.statusWeights) {
+      const status = this.mix.statusNames[rng.weighted(this.mix.statusWeights)] ?? 'Success';
       const cause =
-        status === 'Failed' ? (this.causes[rng.weighted(this.causeWeights)] ?? this.causes[0]) : undefined;
+        status === 'Failed' ? (this.mix.causes[rng.weighted(this.mix.causeWeights)] ?? this.mix.causes[0]) : undefined;
       return { status, cause, rng };
     }
-    if (rng.next() < this.failureRate) {
-      return { status: 'Failed', cause: this.causes[rng.weighted(this.causeWeights)], rng };
+    if (rng.next() < this.mix.failureRate) {
+      return { status: 'Failed', cause: this.mix.causes[rng.weighted(this.mix.causeWeights)], rng };
     }
     return { status: 'Success', rng };
   }

@@ -212,6 +212,30 @@ export function drawCauses(rng: Rng): { causes: FailureCause[]; weights: number[
   return { causes, weights };
 }
 
+/**
+ * What one dataset's rows are drawn from: its failure causes (see {@link drawCauses}) and failure rate, or, where the
+ * dataset was given `statuses`, those statuses (the ones of positive weight) and their weights.
+ */
+export interface OutcomeMix<S extends string> {
+  causes: FailureCause[];
+  causeWeights: number[];
+  failureRate: number;
+  statusNames?: S[] | undefined;
+  statusWeights?: number[] | undefined;
+}
+
+/** Draws a dataset's {@link OutcomeMix} from its options (failure rate 0.08 unless given). */
+export function drawMix<S extends string>(rng: Rng, opts: { failureRate?: number | undefined; statuses?: Partial<Record<S, number>> | undefined }): OutcomeMix<S> {
+  const drawn = drawCauses(rng);
+  const mix: OutcomeMix<S> = { causes: drawn.causes, causeWeights: drawn.weights, failureRate: opts.failureRate ?? 0.08 };
+  const entries = Object.entries(opts.statuses ?? {}).filter(([, w]) => ((w as number | undefined) ?? 0) > 0) as [S, number][];
+  if (entries.length) {
+    mix.statusNames = entries.map(([s]) => s);
+    mix.statusWeights = entries.map(([, w]) => w);
+  }
+  return mix;
+}
+
 const SERVICES = ['nginx', 'sshd', 'crond', 'docker', 'chronyd', 'app-worker'];
 
 function asciiSuccess(rng: Rng, ctx: OutputContext): string {
