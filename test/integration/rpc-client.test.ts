@@ -2,10 +2,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { resolveCredentials } from '../../lib/cloud/credentials';
 import { describeInvocationResults } from '../../lib/cloud/ecs';
 import { listResourceExecutionStatus } from '../../lib/cloud/oos';
+import { createAdaptiveRateLimiter } from '../../lib/cloud/rate-limit';
 import { type RpcClientOptions, createRpcClient } from '../../lib/cloud/rpc';
 import { deadlineAt } from '../../lib/deadline';
 import { ApiError } from '../../lib/errors';
 import { createLogger, redact } from '../../lib/log';
+import { fakeTime } from '../helpers/fake-time';
 import { type ScriptedServer, apiError, html502, json, reset, startScriptedServer } from '../helpers/scripted-server';
 
 const SECRET = 'itSecret/+=0123456789abcdefXYZ';
@@ -28,8 +30,16 @@ beforeEach(() => {
   lines = [];
 });
 
+/**
+ * The adaptive limiter's pauses (a throttle stops sending for the API's one-second window) on a fake clock: they are
+ * recorded in `pauses`, nothing really waits. A client given a deadline keeps the real limiter, which the deadline bounds.
+ */
+let pauses: number[];
+
 function client(overrides: Partial<RpcClientOptions> = {}) {
   const logger = createLogger({ level: 'debug', write: (l) => lines.push(l) });
+  const time = fakeTime();
+  pauses = time.sleeps;
   return createRpcClient({
     service: 'oos',
     regionId: 'cn-hangzhou',
@@ -38,6 +48,7 @@ function client(overrides: Partial<RpcClientOptions> = {}) {
     timeoutMs: 1_000,
     retry: { ...FAST, maxAttempts: 4 },
     logger,
+    ...(overrides.deadline === undefined ? { limiter: createAdaptiveRateLimiter({ now: time.now, sleep: time.sleep }) } : {}),
     ...overrides,
   });
 }
@@ -106,6 +117,8 @@ describe('createRpcClient against a scripted server (real pop-core)', () => {
     expect(result.RequestId).toBe('OK1');
     expect(server.requests).toHaveLength(3);
     expect(oos.stats).toEqual({ apiCalls: 3, retries: 2, throttles: code.startsWith('Throttling') ? 2 : 0 });
+    // A throttle pauses the sending for the API's window (once: the second throttle comes from the paused window).
+    expect(pauses.some((ms) => ms >= 900)).toBe(code.startsWith('Throttling'));
     const retries = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'api call retry');
     expect(retries).toHaveLength(2);
     expect(retries[0]).toMatchObject({ level: 'warn', action: 'ListExecutions', code, requestId: `R-${code}`, attempt: 1, service: 'oos' });
