@@ -385,7 +385,7 @@ class OssStore implements ObjectStore {
    * One request about one key: `call` with the client and the object's name; a missing object answers `undefined`,
    * any other failure is a `StorageError` of `operation`.
    */
-  private async request<T>(operation: string, key: string, call: (oss: OSS, name: string) => Promise<T>): Promise<T | undefined> {
+  private async keyCall<T>(operation: string, key: string, call: (oss: OSS, name: string) => Promise<T>): Promise<T | undefined> {
     const name = this.fullKey(key);
     const oss = await this.client();
     try {
@@ -410,7 +410,7 @@ class OssStore implements ObjectStore {
   }
 
   get(key: string): Promise<Buffer | undefined> {
-    return this.request('get', key, async (oss, name) => {
+    return this.keyCall('get', key, async (oss, name) => {
       const r = await oss.get(name, { timeout: this.s.timeout });
       return Buffer.isBuffer(r.content) ? r.content : Buffer.from(r.content as string);
     });
@@ -420,18 +420,18 @@ class OssStore implements ObjectStore {
     const start = Math.max(0, Math.floor(options?.start ?? 0));
     // A start past the end is answered 416 by OSS unless the standard range behaviour is asked for.
     const headers = start > 0 ? { Range: `bytes=${start}-`, 'x-oss-range-behavior': 'standard' } : undefined;
-    return this.request('getStream', key, async (oss, name) => {
+    return this.keyCall('getStream', key, async (oss, name) => {
       const r = await oss.getStream(name, { timeout: this.s.timeout, ...(headers ? { headers } : {}) });
       return r.stream as Readable;
     });
   }
 
   head(key: string): Promise<ObjectInfo | undefined> {
-    return this.request('head', key, async (oss, name) => headInfo(key, (await oss.head(name, { timeout: this.s.timeout })).res.headers));
+    return this.keyCall('head', key, async (oss, name) => headInfo(key, (await oss.head(name, { timeout: this.s.timeout })).res.headers));
   }
 
   async delete(key: string): Promise<void> {
-    await this.request('delete', key, (oss, name) => oss.delete(name, { timeout: this.s.timeout }));
+    await this.keyCall('delete', key, (oss, name) => oss.delete(name, { timeout: this.s.timeout }));
   }
 
   async abortUploads(uploadPrefix: string): Promise<number> {
