@@ -48,14 +48,18 @@ export interface InvocationResult {
   [field: string]: unknown;
 }
 
+/** The paging fields of an ECS list's body (DescribeInvocations) or of the object that holds its list (DescribeInvocationResults' Invocation). */
+export interface EcsPageFields {
+  PageSize?: number;
+  PageNumber?: number;
+  TotalCount?: number;
+  NextToken?: string | null;
+}
+
 /** The body of DescribeInvocationResults. */
 export interface DescribeInvocationResultsResponse {
   RequestId?: string;
-  Invocation?: {
-    PageSize?: number;
-    PageNumber?: number;
-    TotalCount?: number;
-    NextToken?: string | null;
+  Invocation?: EcsPageFields & {
     InvocationResults?: { InvocationResult?: InvocationResult[]; [field: string]: unknown };
     [field: string]: unknown;
   };
@@ -112,12 +116,8 @@ export interface Invocation {
 }
 
 /** The body of DescribeInvocations. */
-export interface DescribeInvocationsResponse {
+export interface DescribeInvocationsResponse extends EcsPageFields {
   RequestId?: string;
-  PageSize?: number;
-  PageNumber?: number;
-  TotalCount?: number;
-  NextToken?: string | null;
   Invocations?: { Invocation?: Invocation[]; [field: string]: unknown };
   [field: string]: unknown;
 }

@@ -70,7 +70,13 @@ function matchesTags(ds: InvocationDataset, want: readonly TagFilter[]): boolean
 }
 
 /** The token scope part of a tag filter list. */
-const tagScope = (tags: readonly TagFilter[]) => `Tags=${JSON.stringify(tags)}`;
+/**
+ * A NextToken's scope (a token is valid only for the same request): the action, the region, every filter as
+ * `Name=value` (`Name=` when absent) and the tag filters, one a line.
+ */
+function pageScope(action: string, regionId: string, filters: Record<string, string | boolean | undefined>, tags: readonly TagFilter[]): string {
+  return [action, regionId, ...Object.entries(filters).map(([name, value]) => `${name}=${value ?? ''}`), `Tags=${JSON.stringify(tags)}`].join('\n');
+}
 
 /** `Base64` (default) or `PlainText`, case-sensitive as documented. */
 function base64Wanted(ctx: HandlerContext): boolean {
@@ -271,17 +277,14 @@ const describeInvocationResults: Handler = (ctx) => {
     segments.push({ key: ds.seq, length, match });
   }
 
-  const scope = [
-    'DescribeInvocationResults',
-    regionId,
-    `InvokeId=${invokeId ?? ''}`,
-    `InstanceId=${instanceId ?? ''}`,
-    `CommandId=${commandId ?? ''}`,
-    `InvokeRecordStatus=${recordStatus ?? ''}`,
-    `IncludeHistory=${history}`,
-    `ResourceGroupId=${resourceGroupId ?? ''}`,
-    tagScope(tags),
-  ].join('\n');
+  const scope = pageScope('DescribeInvocationResults', regionId, {
+    InvokeId: invokeId,
+    InstanceId: instanceId,
+    CommandId: commandId,
+    InvokeRecordStatus: recordStatus,
+    IncludeHistory: history,
+    ResourceGroupId: resourceGroupId,
+  }, tags);
   const single = invokeId !== undefined && datasets[0] ? datasets[0] : undefined;
   const out = paginate(
     ctx,
@@ -378,20 +381,17 @@ const describeInvocations: Handler = (ctx) => {
     rows.push({ ds, local, overall });
   }
 
-  const scope = [
-    'DescribeInvocations',
-    regionId,
-    `InvokeId=${invokeId ?? ''}`,
-    `InstanceId=${instanceId ?? ''}`,
-    `CommandId=${commandId ?? ''}`,
-    `CommandName=${commandName ?? ''}`,
-    `InvokeStatus=${invokeStatus ?? ''}`,
-    `CommandType=${commandType ?? ''}`,
-    `RepeatMode=${repeatMode ?? ''}`,
-    `Timed=${timed ?? ''}`,
-    `ResourceGroupId=${resourceGroupId ?? ''}`,
-    tagScope(tags),
-  ].join('\n');
+  const scope = pageScope('DescribeInvocations', regionId, {
+    InvokeId: invokeId,
+    InstanceId: instanceId,
+    CommandId: commandId,
+    CommandName: commandName,
+    InvokeStatus: invokeStatus,
+    CommandType: commandType,
+    RepeatMode: repeatMode,
+    Timed: timed,
+    ResourceGroupId: resourceGroupId,
+  }, tags);
   // One segment over the (newest-first) task list; the key is fixed, the index is the position in that list.
   const out = paginate(ctx, scope, [{ key: 1, length: rows.length }], new Set(), false);
   const invocations = out.hits.map((h) => {
