@@ -8,6 +8,7 @@ import { AppError } from '../errors';
 import { reportCommand, summarizeCommand, verifyCommand } from './archive-commands';
 import { causesCommand } from './causes';
 import { collectCommand } from './collect';
+import { compactCommand } from './compact';
 import { digestCommand } from './digest';
 import { EXIT, UsageError, println, type CliIo, type CommandIo } from './io';
 import { withCommonOptions } from './runtime';
@@ -38,6 +39,7 @@ const EXAMPLES = {
     'execution-archive sweep --since 30d --retention-days 28 --warn-days 3 --json',
   ],
   digest: ['execution-archive digest', 'execution-archive digest --days 30 --open', 'execution-archive digest --to oss://my-bucket/archive --json | jq .changes'],
+  compact: ['execution-archive compact', 'execution-archive compact --to oss://my-bucket/archive --json', 'execution-archive compact --closed-after-hours 0 --grace-minutes 0   # a copied archive nobody else reads'],
   sql: [
     'execution-archive sql "select status, count(*) n from results group by status order by n desc"',
     'execution-archive sql "select cause_key, any_value(title) title, sum(instances) instance_runs from causes group by cause_key order by instance_runs desc limit 10"',
@@ -147,6 +149,21 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
   )
     .addHelpText('after', examples(EXAMPLES.digest))
     .action(async (opts) => setCode(await digestCommand(opts, io)));
+
+  withCommonOptions(
+    program
+      .command('compact')
+      .summary("rewrite the warehouse's closed days into one object per table and partition; retire the per-archive objects")
+      .description(
+        "The digest timer's compaction (docs/warehouse.md \"Small files\"): every partition (table, source, region, day) of a day that ended --closed-after-hours ago " +
+          'is rewritten into warehouse/compacted/<table>/…/compacted.parquet, and its per-archive objects are deleted --grace-minutes after. Readers never see a run twice or not at all; ' +
+          'idempotent, and a stopped run goes on next time.',
+      )
+      .option('--closed-after-hours <h>', 'a day is closed this long after its end (UTC)', '72')
+      .option('--grace-minutes <m>', 'delete per-archive objects this long after the compacted object holding them was written', '60'),
+  )
+    .addHelpText('after', examples(EXAMPLES.compact))
+    .action(async (opts) => setCode(await compactCommand(opts, io)));
 
   program
     .command('sql')

@@ -1,12 +1,11 @@
 /**
- * The history a digest is computed from, read from the warehouse (lib/warehouse) one Parquet object and one row
- * group at a time: the runs (one per archive), each cause's presence per run (the `causes` table), and per command
+ * The history a digest is computed from, read from the warehouse (lib/warehouse/read.ts: per-archive objects, and the
+ * compacted objects of closed days, by the readers' rule) one Parquet object and one row group at a time: the runs (one per archive), each cause's presence per run (the `causes` table), and per command
  * and instance how its runs went in the window (the `results` table). What is kept grows with runs, causes and
  * (command, instance) pairs, never with records.
  */
-import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import type { ObjectStore } from '../archive/store';
-import { WAREHOUSE_PREFIX, type TableName } from '../warehouse/layout';
+import { tableRuns, type ReadCell, type RunBatch } from '../warehouse/read';
 
 /** One run: an archived execution or invocation. */
 export interface Run {
@@ -60,48 +59,9 @@ export interface History {
 /** Causes kept per instance. */
 const CAUSES_PER_INSTANCE = 5;
 
-/** A warehouse object's place, from its key: `warehouse/<table>/source=…/region=…/date=…/<id>.parquet`. */
-export interface WarehouseObject {
-  key: string;
-  table: TableName;
-  source: string;
-  region: string;
-  date: string;
-  id: string;
-}
+type Cell = ReadCell;
 
-const OBJECT_KEY = /^warehouse\/(results|causes)\/source=([^/]+)\/region=([^/]+)\/date=(\d{4}-\d{2}-\d{2})\/([^/]+)\.parquet$/;
-
-export function parseWarehouseKey(key: string): WarehouseObject | undefined {
-  const m = OBJECT_KEY.exec(key);
-  if (!m) return undefined;
-  return { key, table: m[1] as TableName, source: m[2] ?? '', region: m[3] ?? '', date: m[4] ?? '', id: m[5] ?? '' };
-}
-
-/** The objects of a table whose partition date is in [from, to] (dates as yyyy-mm-dd), streamed in key order. */
-export async function* warehouseObjects(store: ObjectStore, table: TableName, from: string, to: string): AsyncGenerator<WarehouseObject> {
-  for await (const info of store.list(`${WAREHOUSE_PREFIX}/${table}/`)) {
-    const o = parseWarehouseKey(info.key);
-    if (o && o.date >= from && o.date <= to) yield o;
-  }
-}
-
-type Cell = string | number | bigint | boolean | Date | null | undefined;
-
-/** The rows of one Parquet object, a row group at a time, with only the named columns. */
-export async function* parquetRows(store: ObjectStore, key: string, columns: string[]): AsyncGenerator<Record<string, Cell>[]> {
-  const body = await store.get(key);
-  if (!body) return;
-  const file = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
-  const metadata = parquetMetadata(file);
-  let start = 0;
-  for (const group of metadata.row_groups) {
-    const end = start + Number(group.num_rows);
-    yield (await parquetReadObjects({ file, metadata, columns, rowStart: start, rowEnd: end })) as Record<string, Cell>[];
-    start = end;
-  }
-}
-
+const runKey = (b: RunBatch) => `${b.source}/${b.region}/${b.id}`;
 const text = (v: Cell): string | null => (v === null || v === undefined ? null : String(v));
 const millis = (v: Cell): number | null => (v instanceof Date ? v.getTime() : typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : null);
 
@@ -116,35 +76,15 @@ export async function readHistory(store: ObjectStore, range: { historyFrom: numb
   const causes = new Map<string, CauseHistory>();
   const instances = new Map<string, InstanceHistory>();
 
-  for await (const o of warehouseObjects(store, 'results', day(range.historyFrom), day(range.windowTo))) {
-    const run: Run = { key: `${o.source}/${o.region}/${o.id}`, source: o.source, region: o.region, id: o.id, command: '', startedAt: Date.parse(`${o.date}T00:00:00Z`), date: o.date, records: 0, failed: 0 };
-    // Per instance in this run: 1 succeeded, 2 failed (both bits when it has records of both), and its causes.
-    const seen = new Map<string, { bits: number; causes: string[] }>();
-    let named = false;
-    for await (const rows of parquetRows(store, o.key, ['name', 'run_started_at', 'resource_id', 'outcome', 'cause_key'])) {
-      for (const r of rows) {
-        if (!named) {
-          run.command = `${o.source}:${text(r.name) ?? '(unnamed)'}`;
-          run.startedAt = millis(r.run_started_at) ?? run.startedAt;
-          named = true;
-        }
-        run.records += 1;
-        const outcome = text(r.outcome);
-        if (outcome === 'failed') run.failed += 1;
-        if (outcome !== 'failed' && outcome !== 'succeeded') continue;
-        const id = text(r.resource_id) ?? '';
-        let s = seen.get(id);
-        if (!s) seen.set(id, (s = { bits: 0, causes: [] }));
-        s.bits |= outcome === 'failed' ? 2 : 1;
-        const cause = text(r.cause_key);
-        if (cause && s.causes.length < CAUSES_PER_INSTANCE && !s.causes.includes(cause)) s.causes.push(cause);
-      }
-    }
-    if (!named) run.command = `${o.source}:(unnamed)`;
-    if (run.startedAt < range.historyFrom || run.startedAt >= range.windowTo) continue;
+  type Current = { run: Run; seen: Map<string, { bits: number; causes: string[] }>; named: boolean };
+  let current: Current | undefined;
+  const finish = (c: Current) => {
+    const { run, seen } = c;
+    if (!c.named) run.command = `${run.source}:(unnamed)`;
+    if (run.startedAt < range.historyFrom || run.startedAt >= range.windowTo) return;
     runIndex.set(run.key, runs.length);
     runs.push(run);
-    if (run.startedAt < range.windowFrom) continue;
+    if (run.startedAt < range.windowFrom) return;
     for (const [resourceId, s] of seen) {
       const k = `${run.command}\u0000${resourceId}`;
       let h = instances.get(k);
@@ -158,21 +98,48 @@ export async function readHistory(store: ObjectStore, range: { historyFrom: numb
         h.lastFailed = (s.bits & 2) !== 0;
       }
     }
-  }
-
-  for await (const o of warehouseObjects(store, 'causes', day(range.historyFrom), day(range.windowTo))) {
-    const at = runIndex.get(`${o.source}/${o.region}/${o.id}`);
-    if (at === undefined) continue;
-    for await (const rows of parquetRows(store, o.key, ['cause_key', 'title', 'instances', 'status', 'error_code', 'exit_code'])) {
-      for (const r of rows) {
-        const key = text(r.cause_key) ?? '';
-        let c = causes.get(key);
-        if (!c) {
-          const exit = r.exit_code;
-          causes.set(key, (c = { key, title: text(r.title) ?? '', status: text(r.status) ?? '', errorCode: text(r.error_code), exitCode: typeof exit === 'number' ? exit : null, runs: new Map() }));
-        }
-        c.runs.set(at, (c.runs.get(at) ?? 0) + Number(r.instances ?? 0));
+  };
+  const dates = { from: day(range.historyFrom), to: day(range.windowTo) };
+  // A run's batches come one after another (read.ts): a new run key ends the previous run.
+  for await (const b of tableRuns(store, 'results', dates, ['name', 'run_started_at', 'resource_id', 'outcome', 'cause_key'])) {
+    const key = runKey(b);
+    if (current?.run.key !== key) {
+      if (current) finish(current);
+      current = { run: { key, source: b.source, region: b.region, id: b.id, command: '', startedAt: Date.parse(`${b.date}T00:00:00Z`), date: b.date, records: 0, failed: 0 }, seen: new Map(), named: false };
+    }
+    const { run, seen } = current;
+    // Per instance in this run: 1 succeeded, 2 failed (both bits when it has records of both), and its causes.
+    for (const r of b.rows) {
+      if (!current.named) {
+        run.command = `${b.source}:${text(r.name) ?? '(unnamed)'}`;
+        run.startedAt = millis(r.run_started_at) ?? run.startedAt;
+        current.named = true;
       }
+      run.records += 1;
+      const outcome = text(r.outcome);
+      if (outcome === 'failed') run.failed += 1;
+      if (outcome !== 'failed' && outcome !== 'succeeded') continue;
+      const id = text(r.resource_id) ?? '';
+      let s = seen.get(id);
+      if (!s) seen.set(id, (s = { bits: 0, causes: [] }));
+      s.bits |= outcome === 'failed' ? 2 : 1;
+      const cause = text(r.cause_key);
+      if (cause && s.causes.length < CAUSES_PER_INSTANCE && !s.causes.includes(cause)) s.causes.push(cause);
+    }
+  }
+  if (current) finish(current);
+
+  for await (const b of tableRuns(store, 'causes', dates, ['cause_key', 'title', 'instances', 'status', 'error_code', 'exit_code'])) {
+    const at = runIndex.get(runKey(b));
+    if (at === undefined) continue;
+    for (const r of b.rows) {
+      const key = text(r.cause_key) ?? '';
+      let c = causes.get(key);
+      if (!c) {
+        const exit = r.exit_code;
+        causes.set(key, (c = { key, title: text(r.title) ?? '', status: text(r.status) ?? '', errorCode: text(r.error_code), exitCode: typeof exit === 'number' ? exit : null, runs: new Map() }));
+      }
+      c.runs.set(at, (c.runs.get(at) ?? 0) + Number(r.instances ?? 0));
     }
   }
   return { runs, causes, instances };

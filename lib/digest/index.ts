@@ -10,6 +10,7 @@ import type { ObjectStore } from '../archive/store';
 import { InputError, isAlreadyExists } from '../errors';
 import { rejectUnknownFields, requireObject } from '../payload';
 import { isTimerTriggerEvent, parseJson } from '../triggers';
+import type { Deadline } from '../deadline';
 import type { Logger } from '../log';
 import { postWebhook, type NotifyConfig, type NotifyOutcome } from '../summary/notify';
 import { classify, type CauseState, type Classification, type DigestCause, type DigestInstance } from './classify';
@@ -25,6 +26,8 @@ const DAY = 86_400_000;
 export interface DigestDeps {
   store: ObjectStore;
   logger: Logger;
+  /** The invocation's time budget: the compaction after the digest stops between partitions when it nears. */
+  deadline?: Deadline;
   now?: () => Date;
   notify?: NotifyConfig | undefined;
   fetch?: typeof fetch;
@@ -168,8 +171,14 @@ export async function runDigest(deps: DigestDeps, request: DigestRequest = {}): 
   return result;
 }
 
-/** The digest function's payload (`{"days"?, "historyDays"?}`; a timer's configured string, or a direct invocation). */
-export const DIGEST_LIMITS = { maxDays: 90, maxHistoryDays: 366 } as const;
+/**
+ * What the digest function's timer does after the digest: compact the warehouse's closed days (lib/warehouse/compact.ts).
+ * `false` turns it off; `closedAfterHours` is how long after its end a day counts as closed.
+ */
+export type CompactRequest = false | { closedAfterHours?: number };
+
+/** The digest function's payload (`{"days"?, "historyDays"?, "compact"?, "closedAfterHours"?}`; a timer's configured string, or a direct invocation). */
+export const DIGEST_LIMITS = { maxDays: 90, maxHistoryDays: 366, maxClosedAfterHours: 24 * 30 } as const;
 
 /**
  * Parses a decoded FC event: a timer trigger event (its `payload` string is JSON, or blank for the defaults) or a
@@ -177,7 +186,7 @@ export const DIGEST_LIMITS = { maxDays: 90, maxHistoryDays: 366 } as const;
  * @throws InputError `InvalidPayload` naming the field.
  * @example parseDigestPayload({ triggerTime: '2026-12-07T01:00:00Z', triggerName: 'daily', payload: '{"days":7}' })
  */
-export function parseDigestPayload(event: unknown): DigestRequest & { at?: Date } {
+export function parseDigestPayload(event: unknown): DigestRequest & { at?: Date; compact?: CompactRequest } {
   let body: unknown = event;
   let at: Date | undefined;
   if (isTimerTriggerEvent(event)) {
@@ -189,18 +198,25 @@ export function parseDigestPayload(event: unknown): DigestRequest & { at?: Date 
     body = text === undefined || text.trim() === '' ? {} : parseJson(text, 'the timer trigger payload');
   }
   const v = requireObject(body ?? {}, 'the digest payload', '{"days":7,"historyDays":30}');
-  rejectUnknownFields(v, ['days', 'historyDays'], 'the digest payload');
+  rejectUnknownFields(v, ['days', 'historyDays', 'compact', 'closedAfterHours'], 'the digest payload');
   const int = (key: 'days' | 'historyDays', max: number): number | undefined => {
     const x = v[key];
     if (x === undefined) return undefined;
     if (typeof x !== 'number' || !Number.isInteger(x) || x < 1 || x > max) throw new InputError('InvalidPayload', `"${key}" must be a whole number of days from 1 to ${max}, got ${JSON.stringify(x)}`);
     return x;
   };
-  const request: DigestRequest & { at?: Date } = {};
+  const request: DigestRequest & { at?: Date; compact?: CompactRequest } = {};
   const days = int('days', DIGEST_LIMITS.maxDays);
   const historyDays = int('historyDays', DIGEST_LIMITS.maxHistoryDays);
   if (days !== undefined) request.days = days;
   if (historyDays !== undefined) request.historyDays = historyDays;
+  if (v.compact !== undefined && typeof v.compact !== 'boolean') throw new InputError('InvalidPayload', `"compact" must be true or false, got ${JSON.stringify(v.compact)}`);
+  const closed = v.closedAfterHours;
+  if (closed !== undefined && (typeof closed !== 'number' || !Number.isFinite(closed) || closed < 0 || closed > DIGEST_LIMITS.maxClosedAfterHours)) {
+    throw new InputError('InvalidPayload', `"closedAfterHours" must be a number of hours from 0 to ${DIGEST_LIMITS.maxClosedAfterHours}, got ${JSON.stringify(closed)}`);
+  }
+  if (v.compact === false) request.compact = false;
+  else if (closed !== undefined) request.compact = { closedAfterHours: closed };
   if (at) request.at = at;
   return request;
 }

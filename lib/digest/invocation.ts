@@ -3,12 +3,16 @@
  * invocation (the headline, the counts and where the files are).
  */
 import type { Runtime } from '../runtime';
+import { compactWarehouse, type CompactResult } from '../warehouse/compact';
 import { parseDigestPayload, runDigest, type DigestDeps } from './index';
 
 /** The digest's dependencies of a handler runtime: the archive store, the logger, the notification webhook. */
-export function digestDeps(rt: Pick<Runtime, 'store' | 'logger' | 'config'>): DigestDeps {
-  return { store: rt.store, logger: rt.logger, notify: rt.config.notify };
+export function digestDeps(rt: Pick<Runtime, 'store' | 'logger' | 'config'> & Partial<Pick<Runtime, 'deadline'>>): DigestDeps {
+  return { store: rt.store, logger: rt.logger, notify: rt.config.notify, ...(rt.deadline ? { deadline: rt.deadline } : {}) };
 }
+
+/** Time kept back from the compaction for the answer (it stops between partitions; a killed one resumes next time). */
+const COMPACT_RESERVE_MS = 60_000;
 
 /** What a digest invocation answers. */
 export interface DigestInvocationResult {
@@ -21,14 +25,17 @@ export interface DigestInvocationResult {
   keys: { json: string; markdown: string; html: string };
   links: { json: string; markdown: string; html: string };
   notification?: { sent: boolean; items: number };
+  /** The compaction of closed days that followed the digest (absent when the payload turned it off). */
+  compaction?: CompactResult;
 }
 
 /**
- * Runs the digest for a decoded timer event or direct payload; a timer's `triggerTime` is the digest's clock.
+ * Runs the digest for a decoded timer event or direct payload; a timer's `triggerTime` is the digest's clock. Then
+ * compacts the warehouse's closed days (unless the payload says `"compact": false`), in the time left.
  * @throws InputError 400 for a bad payload; StorageError when the warehouse cannot be read or the digest stored.
  */
 export async function handleDigestEvent(event: unknown, deps: DigestDeps): Promise<DigestInvocationResult> {
-  const { at, ...request } = parseDigestPayload(event);
+  const { at, compact, ...request } = parseDigestPayload(event);
   const { digest, keys, notification } = await runDigest(at ? { ...deps, now: () => at } : deps, request);
   const result: DigestInvocationResult = {
     date: digest.date,
@@ -41,5 +48,15 @@ export async function handleDigestEvent(event: unknown, deps: DigestDeps): Promi
     links: digest.links,
   };
   if (notification) result.notification = { sent: notification.sent, items: notification.items };
+  if (compact !== false) {
+    const deadline = deps.deadline;
+    result.compaction = await compactWarehouse({
+      store: deps.store,
+      logger: deps.logger,
+      ...(at ? { now: () => at } : deps.now ? { now: deps.now } : {}),
+      ...(compact?.closedAfterHours !== undefined ? { closedAfterMs: compact.closedAfterHours * 3_600_000 } : {}),
+      ...(deadline ? { shouldStop: () => deadline.nearlyDone(COMPACT_RESERVE_MS) } : {}),
+    });
+  }
   return result;
 }

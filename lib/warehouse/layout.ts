@@ -7,6 +7,13 @@
  *
  * `date` is the run's own start date (UTC): the execution's or invocation's start, so a re-collection of the same run
  * lands on the same key and replaces it. One object per archive, at a key fixed by the archive: a rewrite replaces it.
+ *
+ * Closed days are compacted (compact.ts) into one object per table and partition, in a tree of its own:
+ *
+ *   warehouse/compacted/<table>/source=<source>/region=<regionId>/date=<yyyy-mm-dd>/compacted.parquet
+ *
+ * and readers take a run's rows from its per-archive object when there is one, else from the compacted object
+ * ({@link SMALL_WINS}: the rule sql.ts's views and the documented DDL apply).
  */
 import type { ArchiveRef } from '../archive/layout';
 import type { ColumnSpec } from './parquet';
@@ -48,6 +55,19 @@ export const CAUSE_COLUMNS: readonly ColumnSpec[] = [
   { name: 'exit_code', type: 'INT32', nullable: true, doc: 'the exit code, null when none is known' },
 ];
 
+/** Folder of the compacted tree: `warehouse/compacted/<table>/…`, the same partitions as the per-archive tree. */
+export const COMPACTED_PREFIX = `${WAREHOUSE_PREFIX}/compacted`;
+/** The name of a partition's compacted object (one per table and partition; a recompaction replaces it). */
+export const COMPACTED_FILE = 'compacted.parquet';
+/** Folder of the compactor's records (outside both table trees, so no glob or external table reads them). */
+export const COMPACTION_STATE_PREFIX = `${WAREHOUSE_PREFIX}/_compaction`;
+
+/**
+ * The rule every reader applies (docs/warehouse.md "Small files"): the rows of a run (`source`, `region`, `date`,
+ * `id`) come from its per-archive object when one exists, else from its partition's compacted object.
+ */
+export const SMALL_WINS = 'a run is read from its per-archive object when there is one, else from the compacted object';
+
 /** The Hive-style partition folder of a run in a table: `warehouse/<table>/source=…/region=…/date=…`. */
 export function partitionDir(table: TableName, source: string, regionId: string, date: string): string {
   return `${WAREHOUSE_PREFIX}/${table}/source=${source}/region=${regionId}/date=${date}`;
@@ -57,6 +77,41 @@ export function partitionDir(table: TableName, source: string, regionId: string,
 export function warehouseKey(table: TableName, ref: ArchiveRef, date: string): string {
   return `${partitionDir(table, ref.source, ref.regionId, date)}/${ref.id}.parquet`;
 }
+
+/** A partition's compacted object: `warehouse/compacted/<table>/source=…/region=…/date=…/compacted.parquet`. */
+export function compactedKey(table: TableName, source: string, regionId: string, date: string): string {
+  return `${COMPACTED_PREFIX}/${partitionDir(table, source, regionId, date).slice(WAREHOUSE_PREFIX.length + 1)}/${COMPACTED_FILE}`;
+}
+
+/** The compactor's record of a partition: `warehouse/_compaction/<table>/source=…/region=…/date=….json`. */
+export function compactionStateKey(table: TableName, source: string, regionId: string, date: string): string {
+  return `${COMPACTION_STATE_PREFIX}/${partitionDir(table, source, regionId, date).slice(WAREHOUSE_PREFIX.length + 1)}.json`;
+}
+
+/** A warehouse object's place, from its key (a per-archive object, or a partition's compacted object: `id` null). */
+export interface WarehouseObject {
+  key: string;
+  table: TableName;
+  source: string;
+  region: string;
+  date: string;
+  /** The run of a per-archive object; null for a compacted object (many runs). */
+  id: string | null;
+}
+
+const SMALL_KEY = /^warehouse\/(results|causes)\/source=([^/]+)\/region=([^/]+)\/date=(\d{4}-\d{2}-\d{2})\/([^/]+)\.parquet$/;
+const COMPACTED_KEY = /^warehouse\/compacted\/(results|causes)\/source=([^/]+)\/region=([^/]+)\/date=(\d{4}-\d{2}-\d{2})\/compacted\.parquet$/;
+
+/** The place of a per-archive or compacted object from its key; undefined for any other key. */
+export function parseWarehouseKey(key: string): WarehouseObject | undefined {
+  const small = SMALL_KEY.exec(key);
+  const m = small ?? COMPACTED_KEY.exec(key);
+  if (!m) return undefined;
+  return { key, table: m[1] as TableName, source: m[2] ?? '', region: m[3] ?? '', date: m[4] ?? '', id: small ? (m[5] ?? '') : null };
+}
+
+/** `source/region/date`: a partition's identity. */
+export const partitionOf = (o: { source: string; region: string; date: string }) => `${o.source}/${o.region}/${o.date}`;
 
 /**
  * The partition date of a run: the UTC date of its own start (the execution's or invocation's), else of the

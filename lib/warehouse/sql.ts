@@ -7,7 +7,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors';
-import { CAUSE_COLUMNS, RESULT_COLUMNS, TABLES, WAREHOUSE_PREFIX, type TableName } from './layout';
+import { CAUSE_COLUMNS, COMPACTED_FILE, COMPACTED_PREFIX, RESULT_COLUMNS, TABLES, WAREHOUSE_PREFIX, type TableName } from './layout';
 import type { ColumnSpec } from './parquet';
 
 import type * as DuckDbModule from '@duckdb/node-api';
@@ -33,18 +33,40 @@ export function tableColumns(table: TableName): readonly ColumnSpec[] {
   return table === 'results' ? RESULT_COLUMNS : CAUSE_COLUMNS;
 }
 
+/** Which of a table's two trees have files (the view reads those: DuckDB rejects a pattern that matches nothing). */
+export interface TableFiles {
+  /** Per-archive objects: `warehouse/<table>/source=…/region=…/date=…/<id>.parquet`. */
+  small: boolean;
+  /** Compacted objects of closed days: `warehouse/compacted/<table>/source=…/region=…/date=…/compacted.parquet`. */
+  compacted: boolean;
+}
+
 /**
- * The DDL of a table's view over the files under `root` (a local folder or a URL DuckDB reads, such as `s3://…`):
- * every `*.parquet` three partition levels down; an empty view with the same columns when there is none yet.
+ * The DDL of a table's view over the files under `root` (a local folder or a URL DuckDB reads, such as `s3://…`).
+ * With both trees it applies the readers' rule (layout.ts `SMALL_WINS`): a run's rows come from its per-archive
+ * object when there is one, else from its partition's compacted object; both trees are read by one `read_parquet`
+ * (one listing each, the per-archive tree first) and a window over the run keeps the rows of one of them. An empty
+ * view with the same columns when there is no file yet.
  */
-export function viewDdl(table: TableName, root: string, hasFiles: boolean): string {
-  if (!hasFiles) {
+export function viewDdl(table: TableName, root: string, files: TableFiles | boolean): string {
+  const has: TableFiles = typeof files === 'boolean' ? { small: files, compacted: false } : files;
+  if (!has.small && !has.compacted) {
     const cols = [...tableColumns(table).map((c) => `CAST(NULL AS ${SQL_TYPES[c.type]}) AS ${c.name}`), ...PARTITION_COLUMNS.map((p) => `CAST(NULL AS ${p.type}) AS ${p.name}`)];
     return `CREATE OR REPLACE VIEW ${table} AS SELECT ${cols.join(', ')} WHERE false`;
   }
-  const glob = `${root.replace(/\/+$/, '')}/${WAREHOUSE_PREFIX}/${table}/*/*/*/*.parquet`;
+  const base = root.replace(/\/+$/, '');
+  const globs = [
+    ...(has.small ? [`${base}/${WAREHOUSE_PREFIX}/${table}/*/*/*/*.parquet`] : []),
+    ...(has.compacted ? [`${base}/${COMPACTED_PREFIX}/${table}/*/*/*/${COMPACTED_FILE}`] : []),
+  ];
   const hiveTypes = PARTITION_COLUMNS.map((p) => `'${p.name}': ${p.type}`).join(', ');
-  return `CREATE OR REPLACE VIEW ${table} AS SELECT * FROM read_parquet(${quote(glob)}, hive_partitioning = true, hive_types = {${hiveTypes}}, union_by_name = true)`;
+  const options = `hive_partitioning = true, hive_types = {${hiveTypes}}, union_by_name = true`;
+  if (globs.length === 1) return `CREATE OR REPLACE VIEW ${table} AS SELECT * FROM read_parquet(${quote(globs[0] ?? '')}, ${options})`;
+  const small = `NOT ends_with(filename, '/${COMPACTED_FILE}')`;
+  return (
+    `CREATE OR REPLACE VIEW ${table} AS SELECT * EXCLUDE (filename) FROM read_parquet([${globs.map(quote).join(', ')}], ${options}, filename = true) ` +
+    `QUALIFY ${small} OR NOT bool_or(${small}) OVER (PARTITION BY source, region, date, id)`
+  );
 }
 
 /** An open DuckDB session with the warehouse's views. */
@@ -77,7 +99,7 @@ export async function openWarehouseSql(root: string): Promise<WarehouseSql> {
   const instance = await duckdb.DuckDBInstance.create(':memory:');
   const connection: Connection = await instance.connect();
   for (const table of TABLES) {
-    await connection.run(viewDdl(table, root, hasParquet(join(root, WAREHOUSE_PREFIX, table))));
+    await connection.run(viewDdl(table, root, { small: hasParquet(join(root, WAREHOUSE_PREFIX, table)), compacted: hasParquet(join(root, COMPACTED_PREFIX, table)) }));
   }
   const query: WarehouseSql['query'] = async (sql, onRows) => {
     const result = await connection.stream(sql);

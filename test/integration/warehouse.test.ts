@@ -2,7 +2,8 @@
  * The warehouse counts every record once: DuckDB over `warehouse/` after first collects, forced re-collects (one
  * finished, one cut by the deadline and left), a collect cut and never resumed, a collect cut and resumed, and a
  * summary recomputed, returns exactly the committed manifests' record counts (a glob over the archives' own parts
- * counts the re-collected and unfinished ones twice or more). Against the local cloud, file store, inline summaries.
+ * counts the re-collected and unfinished ones twice or more); and again once those days are compacted and a compacted
+ * run is re-collected. Against the local cloud, file store, inline summaries.
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,8 @@ import { parseCollectRequest } from '../../lib/collect/request';
 import { createRuntime, type Runtime } from '../../lib/runtime';
 import { loadSummary } from '../../lib/summary';
 import { summarizeDeps } from '../../lib/summary/invocation';
+import { silentLogger } from '../../lib/log';
+import { compactWarehouse } from '../../lib/warehouse/compact';
 import { openWarehouseSql, type WarehouseSql } from '../../lib/warehouse/sql';
 import { deadlineAfter } from '../helpers/deadline';
 import { fcContext, keysUnder, startTestCloud, type TestCloud } from '../helpers/local-cloud';
@@ -96,5 +99,28 @@ describe('warehouse', () => {
     // Partitioned by the run's own start date, not the collection's.
     const dates = await db.all("select distinct id, strftime(date, '%Y-%m-%d') as d from results order by id");
     expect(Object.fromEntries(dates.map((r) => [r.id, r.d]))).toEqual({ [recollected]: '2026-11-02', [cutRecollect]: '2026-11-03', [resumed]: '2026-11-04', [execution]: '2026-11-04' });
+    db.close();
+    db = undefined;
+
+    // Those days compacted (lib/warehouse/compact.ts: one object per table and partition, the per-archive objects
+    // retired), then a forced re-collect of a compacted run writes its per-archive objects again: still exact.
+    const root = fileURLToPath(rt.store.url);
+    const perRun = async () => {
+      const sql = await openWarehouseSql(root);
+      try {
+        return Object.fromEntries((await sql.all('select id, count(*)::integer as n from results group by id')).map((r) => [r.id, r.n]));
+      } finally {
+        sql.close();
+      }
+    };
+    const compaction = await compactWarehouse({ store: rt.store, logger: silentLogger, closedAfterMs: 0, graceMs: 0 });
+    expect(compaction).toMatchObject({ partitions: 8, compacted: 8, runs: 8, retired: 8, skipped: 0 });
+    expect(await keysUnder(rt.store, 'warehouse/results/')).toEqual([]);
+    expect(await perRun()).toEqual(expected);
+    expect((await runCollect(ecs(recollected, true), rt)).status).toBe('committed');
+    expect(await keysUnder(rt.store, 'warehouse/results/')).toEqual([`warehouse/results/source=ecs/region=cn-hangzhou/date=2026-11-02/${recollected}.parquet`]);
+    expect(await perRun()).toEqual(expected);
+    expect(await compactWarehouse({ store: rt.store, logger: silentLogger, closedAfterMs: 0, graceMs: 0 })).toMatchObject({ compacted: 2, retired: 2 });
+    expect(await perRun()).toEqual(expected);
   }, 120_000);
 });
