@@ -5,11 +5,14 @@
  * - digest: `--archives` runs (default 1,000) of 8 commands over the last 30 days on a fleet of `--fleet` instances
  *   (default 2,000; each run covers 300–600 of them; a few hosts broken, some flaky, causes appearing, going and coming
  *   back). The digest runs in a child process of its own, which reports its peak RSS and heap (the target: < 200 MB).
+ *   Then the same history compacted (lib/warehouse/compact.ts, in a child process of its own: its time and peak RSS)
+ *   and the digest again over the compacted objects.
  * - sql: a year-sized layout (`--year-runs-per-day` runs a day for 365 days, default 24, 200 instances each), then
  *   the five example questions of docs/warehouse.md through lib/warehouse/sql.ts (DuckDB, as `execution-archive sql`),
- *   each timed (best of 3).
+ *   each timed (best of `--repeat`, default 2); then the layout compacted (every day but the last closed) and the
+ *   same questions again, with the objects counted before and after.
  *
- *   npm run bench:warehouse -- [--archives 1000] [--fleet 2000] [--year-runs-per-day 24] [--only digest|sql] [--keep DIR] [--write]
+ *   npm run bench:warehouse -- [--archives 1000] [--fleet 2000] [--year-runs-per-day 24] [--repeat 2] [--only digest|sql] [--keep DIR] [--write]
  *   (--write: the figures into BENCHMARKS.md between the warehouse markers)
  */
 import { spawnSync } from 'node:child_process';
@@ -20,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { createFileStore } from '../lib/archive/file';
 import { runDigest } from '../lib/digest';
 import { silentLogger } from '../lib/log';
+import { compactWarehouse } from '../lib/warehouse/compact';
 import { openWarehouseSql } from '../lib/warehouse/sql';
 import { writeScriptedRun, type ScriptedRun } from '../test/helpers/warehouse-history';
 
@@ -28,6 +32,8 @@ const { values } = parseArgs({
     archives: { type: 'string', default: '1000' },
     fleet: { type: 'string', default: '2000' },
     'year-runs-per-day': { type: 'string', default: '24' },
+    repeat: { type: 'string', default: '2' },
+    'compact-child': { type: 'string' },
     only: { type: 'string' },
     keep: { type: 'string' },
     write: { type: 'boolean', default: false },
@@ -139,50 +145,106 @@ async function digestChild(root: string, now: string): Promise<void> {
   process.stdout.write(`${JSON.stringify({ ms, maxRssBytes: usage.maxRSS * 1024, heapUsed: process.memoryUsage().heapUsed, headline: digest.headline, runs: digest.runs })}\n`);
 }
 
+/** The table objects under `warehouse/` (per-archive and compacted; not the compactor's records). */
+async function tableObjects(store: ReturnType<typeof createFileStore>): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const o of store.list('warehouse/')) if (o.key.endsWith('.parquet')) keys.push(o.key);
+  return keys;
+}
+
+/** Compacts every day before the last of `root` (the compactor as the digest timer runs it, grace 0) and reports. */
+async function compactChild(root: string, now: string): Promise<void> {
+  const store = createFileStore(root);
+  const started = Date.now();
+  const result = await compactWarehouse({ store, logger: silentLogger, now: () => new Date(now), closedAfterMs: 0, graceMs: 0 });
+  const ms = Date.now() - started;
+  process.stdout.write(`${JSON.stringify({ ...result, ms, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`);
+}
+
+/** Runs this script in a child process with `args` and returns the JSON of its last line. */
+function child<T>(args: string[]): T {
+  const run = spawnSync(process.execPath, ['--expose-gc', join(__dirname, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'), __filename, ...args], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (run.status !== 0) throw new Error(`${args[0]} child failed: ${run.stderr}`);
+  return JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as T;
+}
+
+type CompactFigures = { ms: number; maxRssBytes: number; partitions: number; compacted: number; runs: number; rows: number; bytes: number; retired: number };
+
 async function benchDigest(root: string, archives: number, fleet: number, end: number): Promise<string[]> {
   const written = await writeHistory(root, fleetHistory(archives, fleet, 37, end, 24));
-  const child = spawnSync(process.execPath, ['--expose-gc', join(__dirname, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'), __filename, '--digest-child', root, '--now', new Date(end).toISOString()], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (child.status !== 0) throw new Error(`digest child failed: ${child.stderr}`);
-  const result = JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '{}') as { ms: number; maxRssBytes: number; headline: string; runs: number };
+  const result = child<{ ms: number; maxRssBytes: number; headline: string; runs: number }>(['--digest-child', root, '--now', new Date(end).toISOString()]);
+  const objects = (await tableObjects(createFileStore(root))).length;
+  const compacted = child<CompactFigures>(['--compact-child', root, '--now', new Date(end).toISOString()]);
+  const after = child<{ ms: number; maxRssBytes: number; headline: string; runs: number }>(['--digest-child', root, '--now', new Date(end).toISOString()]);
+  const objectsAfter = (await tableObjects(createFileStore(root))).length;
   // The same process without the digest: what Node and tsx take by themselves.
   const idle = spawnSync(process.execPath, [join(__dirname, '..', 'node_modules', 'tsx', 'dist', 'cli.mjs'), '-e', 'process.stdout.write(String(process.resourceUsage().maxRSS * 1024))'], { encoding: 'utf8' });
   return [
     `| digest over ${fmt(written.runs)} archives (${fmt(written.rows)} records, 37 days, fleet ${fmt(fleet)}) | ${(result.ms / 1000).toFixed(2)} s | peak RSS ${mb(result.maxRssBytes)} (node + tsx alone: ${mb(Number(idle.stdout))}) |`,
     `| writing those archives' warehouse objects | ${(written.ms / 1000).toFixed(1)} s | ${fmt(Math.round(written.rows / (written.ms / 1000)))} rows/s |`,
     `| digest headline | | ${result.headline} |`,
+    `| compacting those archives' closed days (${fmt(objects)} warehouse objects → ${fmt(objectsAfter)}: ${fmt(compacted.compacted)} compacted, ${fmt(compacted.retired)} retired, ${fmt(compacted.rows)} rows, ${mb(compacted.bytes)}) | ${(compacted.ms / 1000).toFixed(2)} s | peak RSS ${mb(compacted.maxRssBytes)} |`,
+    `| digest over the compacted warehouse | ${(after.ms / 1000).toFixed(2)} s | peak RSS ${mb(after.maxRssBytes)}; ${after.headline === result.headline ? 'the same headline' : `headline differs: ${after.headline}`} |`,
   ];
 }
 
-async function benchSql(root: string, runsPerDay: number, end: number, examples: boolean): Promise<string[]> {
-  const written = await writeHistory(root, fleetHistory(runsPerDay * 365, 5000, 365, end, 7, [200, 200]));
+/** Each question timed through the `sql` views (best of `repeat`). */
+async function timeQuestions(root: string, label: string, repeat: number): Promise<{ lines: string[]; answers: string[] }> {
   const db = await openWarehouseSql(root);
-  const lines = [`| sql: year-sized layout written (${fmt(written.runs)} archives, ${fmt(written.runs * 2)} objects, ${fmt(written.rows)} rows) | ${(written.ms / 1000).toFixed(1)} s | |`];
+  const lines: string[] = [];
+  const answers: string[] = [];
   try {
     for (const q of [{ question: 'count(*) over results', sql: 'select count(*) from results' }, ...QUESTIONS]) {
       let best = Infinity;
       let out = '';
-      for (let rep = 0; rep < 3; rep++) {
+      for (let rep = 0; rep < repeat; rep++) {
         const t = Date.now();
         const rows = await db.all(q.sql);
         best = Math.min(best, Date.now() - t);
-        out = JSON.stringify(rows.slice(0, 2));
+        // Rows as a sorted list: questions that order by ties may list tied rows in any order.
+        out = JSON.stringify(rows.map((r) => JSON.stringify(r)).sort());
       }
-      lines.push(`| sql: ${q.question} | ${(best / 1000).toFixed(2)} s | ${examples ? out.slice(0, 120) : ''} |`);
+      answers.push(out);
+      lines.push(`| sql ${label}: ${q.question} | ${(best / 1000).toFixed(2)} s | |`);
     }
   } finally {
     db.close();
   }
+  return { lines, answers };
+}
+
+async function benchSql(root: string, runsPerDay: number, end: number, repeat: number): Promise<string[]> {
+  const written = await writeHistory(root, fleetHistory(runsPerDay * 365, 5000, 365, end, 7, [200, 200]));
+  const store = createFileStore(root);
+  const objects = (await tableObjects(store)).length;
+  const lines = [`| sql: year-sized layout written (${fmt(written.runs)} archives, ${fmt(objects)} objects, ${fmt(written.rows)} rows) | ${(written.ms / 1000).toFixed(1)} s | |`];
+  const before = await timeQuestions(root, 'uncompacted', repeat);
+  lines.push(...before.lines);
+  const compacted = child<CompactFigures>(['--compact-child', root, '--now', new Date(end).toISOString()]);
+  const keys = await tableObjects(store);
+  const small = keys.filter((k) => /^warehouse\/(results|causes)\//.test(k)).length;
+  const big = keys.filter((k) => k.startsWith('warehouse/compacted/')).length;
+  lines.push(
+    `| sql: compacting every day but the last (${fmt(compacted.partitions)} partitions, ${fmt(compacted.rows)} rows, ${mb(compacted.bytes)}; ${fmt(compacted.retired)} per-archive objects retired) | ${(compacted.ms / 1000).toFixed(1)} s | peak RSS ${mb(compacted.maxRssBytes)} |`,
+    `| sql: objects after compaction | | ${fmt(big)} compacted + ${fmt(small)} per-archive (the open day) = ${fmt(big + small)} (was ${fmt(objects)}) |`,
+  );
+  const after = await timeQuestions(root, 'compacted', repeat);
+  lines.push(...after.lines);
+  const same = after.answers.every((a, i) => a === before.answers[i]);
+  lines.push(`| sql: the answers before and after compaction | | ${same ? 'identical' : 'DIFFER'} |`);
+  if (!same) throw new Error(`the answers differ after compaction:\n${before.answers.join('\n')}\n---\n${after.answers.join('\n')}`);
   return lines;
 }
 
 async function main(): Promise<void> {
   const end = values.now ? Date.parse(values.now) : Date.parse('2026-12-07T12:00:00Z');
   if (values['digest-child']) return digestChild(values['digest-child'], new Date(end).toISOString());
+  if (values['compact-child']) return compactChild(values['compact-child'], new Date(end).toISOString());
   const base = values.keep ? resolve(values.keep) : mkdtempSync(join(tmpdir(), 'ea-bench-warehouse-'));
   const lines = ['| measurement | time | figure |', '|---|---:|---|'];
   try {
     if (values.only !== 'sql') lines.push(...(await benchDigest(join(base, 'digest'), Number(values.archives), Number(values.fleet), end)));
-    if (values.only !== 'digest') lines.push(...(await benchSql(join(base, 'year'), Number(values['year-runs-per-day']), end, false)));
+    if (values.only !== 'digest') lines.push(...(await benchSql(join(base, 'year'), Number(values['year-runs-per-day']), end, Math.max(1, Number(values.repeat)))));
   } finally {
     if (!values.keep) rmSync(base, { recursive: true, force: true });
   }

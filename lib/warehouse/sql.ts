@@ -63,8 +63,10 @@ export function viewDdl(table: TableName, root: string, files: TableFiles | bool
   const options = `hive_partitioning = true, hive_types = {${hiveTypes}}, union_by_name = true`;
   if (globs.length === 1) return `CREATE OR REPLACE VIEW ${table} AS SELECT * FROM read_parquet(${quote(globs[0] ?? '')}, ${options})`;
   const small = `NOT ends_with(filename, '/${COMPACTED_FILE}')`;
+  // Named, in the table's order then the partitions' (with several files DuckDB may order the partition columns otherwise).
+  const columns = [...tableColumns(table).map((c) => c.name), ...PARTITION_COLUMNS.map((p) => p.name)].map((c) => `"${c}"`).join(', ');
   return (
-    `CREATE OR REPLACE VIEW ${table} AS SELECT * EXCLUDE (filename) FROM read_parquet([${globs.map(quote).join(', ')}], ${options}, filename = true) ` +
+    `CREATE OR REPLACE VIEW ${table} AS SELECT ${columns} FROM read_parquet([${globs.map(quote).join(', ')}], ${options}, filename = true) ` +
     `QUALIFY ${small} OR NOT bool_or(${small}) OVER (PARTITION BY source, region, date, id)`
   );
 }

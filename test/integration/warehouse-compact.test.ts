@@ -17,6 +17,7 @@ import { silentLogger } from '../../lib/log';
 import { compactWarehouse, type CompactOptions } from '../../lib/warehouse/compact';
 import { compactedKey, compactionStateKey } from '../../lib/warehouse/layout';
 import { openWarehouseSql } from '../../lib/warehouse/sql';
+import { runCli } from '../helpers/cli';
 import { keysUnder } from '../helpers/local-cloud';
 import { writeScriptedRun, type ScriptedRun } from '../helpers/warehouse-history';
 
@@ -209,6 +210,23 @@ describe('warehouse compaction', () => {
     expect(await sqlCounts(root)).toEqual(expected(runs));
     const record = JSON.parse((await store.get(compactionStateKey('results', 'ecs', 'cn-hangzhou', '2026-11-02')))?.toString() ?? '{}') as { held: { id: string }[] };
     expect(record.held.map((h) => h.id)).toEqual(['t-10', 't-12']);
+  }, 60_000);
+
+  it('`execution-archive compact` compacts from the command line, and refuses a bad period', async () => {
+    const root = join(base, 'cli');
+    const store = createFileStore(root);
+    const runs = history();
+    for (const run of runs) await writeScriptedRun(store, run);
+    const bad = await runCli(['compact', '--to', root, '--grace-minutes', 'soon']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--grace-minutes must be a number/);
+    // Every day of the history ended more than 0 hours ago (the clock is the machine's).
+    const run = await runCli(['compact', '--to', root, '--closed-after-hours', '0', '--grace-minutes', '0', '--json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ partitions: 12, compacted: 12, runs: 18, retired: 18, open: 0, stopped: false });
+    expect(await sqlCounts(root)).toEqual(expected(runs));
+    const again = await runCli(['compact', '--to', root]);
+    expect(again.stdout).toMatch(/^0 partitions of closed days with per-archive objects: 0 compacted/);
   }, 60_000);
 
   it('the digest timer compacts closed days after the digest, and the digest is the same over the compacted warehouse', async () => {

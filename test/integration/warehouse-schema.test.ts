@@ -1,9 +1,10 @@
 /**
  * The warehouse's layout is a contract with query engines: the Parquet files written for an ECS and an OOS archive
  * have exactly the columns, types and nullability docs/warehouse.md documents, in that order, and sit at the
- * documented Hive-partitioned keys. Also the `sql` command, run as a user does, over the same folder.
+ * documented Hive-partitioned keys; so do the compacted files, and the DuckDB-on-OSS views documented are `sql`'s.
+ * Also the `sql` command, run as a user does, over the same folder.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCollect } from '../../lib/collect';
 import { parseCollectRequest } from '../../lib/collect/request';
 import { createRuntime, type Runtime } from '../../lib/runtime';
-import { openWarehouseSql, type WarehouseSql } from '../../lib/warehouse/sql';
+import { createFileStore } from '../../lib/archive/file';
+import { silentLogger } from '../../lib/log';
+import { compactWarehouse } from '../../lib/warehouse/compact';
+import { openWarehouseSql, viewDdl, type WarehouseSql } from '../../lib/warehouse/sql';
 import { runCli } from '../helpers/cli';
 import { fcContext, startTestCloud, type TestCloud } from '../helpers/local-cloud';
 
@@ -75,6 +79,46 @@ describe('the warehouse files', () => {
     // The views add the partition columns.
     const view = await db.all(`describe ${table}`);
     expect(view.map((c) => `${String(c.column_name)} ${String(c.column_type)}`).slice(-3).sort()).toEqual(['date DATE', 'region VARCHAR', 'source VARCHAR']);
+  });
+
+  it('compacted files have the same documented columns, and the views over both trees add the same partition columns', async () => {
+    const copy = mkdtempSync(join(tmpdir(), 'ea-compacted-'));
+    try {
+      cpSync(root, copy, { recursive: true });
+      const result = await compactWarehouse({ store: createFileStore(copy), logger: silentLogger, closedAfterMs: 0, graceMs: 3_600_000 });
+      expect(result).toMatchObject({ compacted: 4, retired: 0 });
+      const both = await openWarehouseSql(copy);
+      try {
+        for (const table of ['results', 'causes'] as const) {
+          const expected = documented(table);
+          const compacted = filesUnder(join(copy, 'warehouse', 'compacted', table)).map((f) => resolve(root, f));
+          expect(compacted.map((f) => relative(copy, f))).toEqual([
+            `warehouse/compacted/${table}/source=ecs/region=cn-hangzhou/date=2026-10-30/compacted.parquet`,
+            `warehouse/compacted/${table}/source=oos/region=cn-hangzhou/date=2026-10-31/compacted.parquet`,
+          ]);
+          for (const path of compacted) {
+            const described = await both.all(`describe select * from read_parquet('${path.replace(/'/g, "''")}', hive_partitioning = false)`);
+            expect(described.map((c) => ({ name: c.column_name, type: c.column_type }))).toEqual(expected.map(({ name, type }) => ({ name, type })));
+            const schema = await both.all(`select name, repetition_type from parquet_schema('${path.replace(/'/g, "''")}') where name <> 'root'`);
+            expect(schema.map((c) => ({ name: c.name, nullable: c.repetition_type === 'OPTIONAL' }))).toEqual(expected.map(({ name, nullable }) => ({ name, nullable })));
+          }
+          const columns = (await both.all(`describe ${table}`)).map((c) => String(c.column_name));
+          expect(columns).toEqual([...expected.map((c) => c.name), 'source', 'region', 'date']);
+          // Both trees hold every run now (the per-archive objects wait for the grace period): each counted once.
+          expect(await both.all(`select count(*)::integer as n from ${table}`)).toEqual(await db.all(`select count(*)::integer as n from ${table}`));
+        }
+      } finally {
+        both.close();
+      }
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  it('the DuckDB-on-OSS views docs/warehouse.md documents are the ones `sql` runs, with an s3:// root', () => {
+    const doc = readFileSync(resolve(__dirname, '../../docs/warehouse.md'), 'utf8');
+    const block = doc.split('<!-- ddl:duckdb-oss -->')[1]?.split('<!-- /ddl:duckdb-oss -->')[0] ?? '';
+    for (const table of ['results', 'causes'] as const) expect(block).toContain(`${viewDdl(table, 's3://<bucket>/<prefix>', { small: true, compacted: true })};`);
   });
 
   it('an archive with nothing summarized yet has both views, with every column and no rows', async () => {

@@ -9,6 +9,10 @@ describe('parseDigestPayload', () => {
     expect(parseDigestPayload({ triggerTime: '2026-12-07T01:00:00Z', triggerName: 'daily', payload: ' ' })).toEqual({ at: new Date('2026-12-07T01:00:00Z') });
     expect(parseDigestPayload({ days: 1 })).toEqual({ days: 1 });
     expect(parseDigestPayload({})).toEqual({});
+    // The compaction after the digest: off, or another closed-day horizon.
+    expect(parseDigestPayload({ compact: false })).toEqual({ compact: false });
+    expect(parseDigestPayload({ compact: true, closedAfterHours: 24 })).toEqual({ compact: { closedAfterHours: 24 } });
+    expect(parseDigestPayload({ compact: true })).toEqual({});
   });
 
   it.each([
@@ -17,6 +21,8 @@ describe('parseDigestPayload', () => {
     [{ days: '7' }, /"days"/],
     [{ historyDays: 400 }, /"historyDays" must be a whole number of days from 1 to 366/],
     [{ dayz: 7 }, /dayz/],
+    [{ compact: 'yes' }, /"compact" must be true or false/],
+    [{ closedAfterHours: -1 }, /"closedAfterHours" must be a number of hours from 0 to 720/],
     [[], /the digest payload/],
     [{ triggerTime: 'yesterday', triggerName: 'daily', payload: '{}' }, /triggerTime/],
     [{ triggerTime: '2026-12-07T01:00:00Z', triggerName: 'daily', payload: '{days:7}' }, /timer trigger payload/],
