@@ -163,17 +163,23 @@ export function lineStrength(content: string, raw: string): number {
 /**
  * Splits an output into its lines, as printed (`printed`: only terminal colour codes dropped, for the example) and as
  * read (`read`: `\r` redraws resolved, control characters dropped); both cut the same way (a very long line keeps its
- * start and end, a very long output its first and last lines), so a line has the same index in both.
+ * start and end, a very long output its first and last lines), so a line has the same index in both. `text`: the
+ * text whose lines are `read`, when nothing was cut, resolved or dropped (it is scanned whole, {@link findErrorLines}).
  */
-export function outputLines(text: string): { printed: string[]; read: string[] } {
+export function outputLines(text: string): { printed: string[]; read: string[]; text?: string } {
   const clean = text.includes('\u001b') ? text.replace(ANSI, '') : text;
   let lines = clean.split('\n');
-  if (lines.length > MAX_LINES) lines = [...lines.slice(0, MAX_LINES / 4), '…', ...lines.slice(lines.length - (MAX_LINES * 3) / 4)];
-  const printed = lines.map((l) => (l.length > MAX_LINE_CHARS * 2 ? `${l.slice(0, MAX_LINE_CHARS)} … ${l.slice(-MAX_LINE_CHARS / 2)}` : l));
+  const many = lines.length > MAX_LINES;
+  if (many) lines = [...lines.slice(0, MAX_LINES / 4), '…', ...lines.slice(lines.length - (MAX_LINES * 3) / 4)];
+  const long = clean.length > MAX_LINE_CHARS * 2 && lines.some((l) => l.length > MAX_LINE_CHARS * 2);
+  const printed = long ? lines.map((l) => (l.length > MAX_LINE_CHARS * 2 ? `${l.slice(0, MAX_LINE_CHARS)} … ${l.slice(-MAX_LINE_CHARS / 2)}` : l)) : lines;
+  const redraws = clean.includes('\r');
   const controls = CONTROL_TEST.test(clean);
+  // Most outputs have none of these: their lines are read as printed, and are the text's own lines.
+  if (!redraws && !controls) return many || long ? { printed, read: printed } : { printed, read: printed, text: clean };
   const read = printed.map((l) => {
     let line = l;
-    if (line.includes('\r')) {
+    if (redraws && line.includes('\r')) {
       const cut = line.lastIndexOf('\r', line.length - 2);
       line = (cut >= 0 ? line.slice(cut + 1) : line).replace(/\r$/, '');
     }
@@ -182,23 +188,42 @@ export function outputLines(text: string): { printed: string[]; read: string[] }
   return { printed, read };
 }
 
+/** The three letters a month's or a weekday's name starts with. */
+const DATE_NAMES = new Set(['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']);
+
+/**
+ * True when a timestamp may start at `at`: (spaces or `[`, then) a digit, or the name of a month or a weekday.
+ * {@link TIMESTAMP_HEADER} runs only there: most lines of an output have no header and fail this one test.
+ */
+function mayStartTimestamp(line: string, at = 0): boolean {
+  let i = at;
+  let c = line.charCodeAt(i);
+  while (c === 32 || c === 9 || c === 91) c = line.charCodeAt(++i);
+  if (c >= 48 && c <= 57) return true;
+  return c >= 65 && c <= 90 && DATE_NAMES.has(line.slice(i, i + 3));
+}
+
 /** The header of each line (step 1): how many characters of it are a timestamp, host and `prog[pid]:` prefix. */
 function headers(lines: readonly string[]): number[] {
-  const cut = lines.map((line) => {
+  const cut = new Array<number>(lines.length).fill(0);
+  let stamped = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    if (!mayStartTimestamp(line)) continue;
     const m = TIMESTAMP_HEADER.exec(line);
-    if (!m) return 0;
+    if (!m) continue;
     let at = m[0].length;
     const program = PROGRAM_HEADER.exec(line.slice(at));
     if (program) at += program[0].length;
-    return at;
-  });
+    cut[i] = at;
+    stamped += 1;
+  }
+  if (stamped === 0) return cut;
   // A host word after the timestamp: the first word of most timestamped lines (at least two of them).
   const firstWords = new Map<string, number>();
-  let stamped = 0;
   lines.forEach((line, i) => {
     const at = cut[i] ?? 0;
     if (at === 0) return;
-    stamped += 1;
     const word = /^(\S+)(?:\s+\S|\s*$)/.exec(line.slice(at))?.[1];
     if (word && !LEVEL_WORD_UPPER.test(word) && !/[:!]$/.test(word)) firstWords.set(word, (firstWords.get(word) ?? 0) + 1);
   });
@@ -217,7 +242,7 @@ function headers(lines: readonly string[]): number[] {
       if (program) next += program[0].length;
     }
     // A wrapper's header in front of a program's own (a script's timestamp before an application's log line).
-    const inner = TIMESTAMP_HEADER.exec(line.slice(next));
+    const inner = mayStartTimestamp(line, next) ? TIMESTAMP_HEADER.exec(line.slice(next)) : null;
     return inner ? next + inner[0].length : next;
   });
 }
@@ -232,75 +257,217 @@ const ERRORISH_STEMS = [
   'overflow', 'dead', 'crash', 'caused by', 'unhandled', 'uncaught', ' : ', 'status',
 ];
 
-/** An alternation of words factored by their first characters (`a(?:bort|lert)|…`), which a regex engine scans much faster. */
-function factored(words: readonly string[]): string {
-  const byFirst = new Map<string, string[]>();
-  let empty = false;
-  for (const w of words) {
-    if (w === '') empty = true;
-    else byFirst.set(w.charAt(0), [...(byFirst.get(w.charAt(0)) ?? []), w.slice(1)]);
+/**
+ * The stems as one automaton over lower-cased ASCII (Aho–Corasick, the goto function made complete): a line is read
+ * once, one table step per character, whatever the number of stems. A regex alternation of 60 stems costs several
+ * times more per character, and the scan runs over every character of every failure's output.
+ */
+const STEM_ALPHABET = 32; // a–z, space, apostrophe, colon, anything else (32: a state times it is a shift)
+const STEM_OTHER = 29;
+/** The class of each UTF-16 code unit (64 KB: one load per character, no branch). */
+const STEM_CLASS = new Uint8Array(65536).fill(STEM_OTHER);
+for (let c = 0; c < 26; c++) {
+  STEM_CLASS[97 + c] = c;
+  STEM_CLASS[65 + c] = c;
+}
+STEM_CLASS[32] = 26;
+STEM_CLASS[39] = 27;
+STEM_CLASS[58] = 28;
+/**
+ * The automaton: `STEM_STEP[state + class]` is the next state, states numbered in steps of {@link STEM_ALPHABET}, the
+ * accepting ones (a stem ends there) from {@link STEM_ACCEPT} on: one load and one comparison per character.
+ */
+const { step: STEM_STEP, accept: STEM_ACCEPT } = (() => {
+  const next: number[][] = [new Array<number>(STEM_ALPHABET).fill(-1)];
+  const accepting: boolean[] = [false];
+  for (const stem of ERRORISH_STEMS) {
+    let state = 0;
+    for (const ch of stem) {
+      const c = STEM_CLASS[ch.charCodeAt(0)] ?? STEM_OTHER;
+      if (c === STEM_OTHER) throw new Error(`error stem ${stem}: a character outside the automaton's alphabet`);
+      let to = next[state]?.[c] ?? -1;
+      if (to < 0) {
+        to = next.length;
+        next.push(new Array<number>(STEM_ALPHABET).fill(-1));
+        accepting.push(false);
+        (next[state] as number[])[c] = to;
+      }
+      state = to;
+    }
+    accepting[state] = true;
   }
-  const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const alternatives = [...byFirst].map(([c, rest]) => escape(c) + (rest.length === 1 ? escape(rest[0] ?? '') : `(?:${factored(rest)})`));
-  return alternatives.join('|') + (empty ? '|' : '');
+  // Breadth first: each state's failure link, and its missing moves taken from the state its link leads to.
+  const fail = new Array<number>(next.length).fill(0);
+  const queue: number[] = [];
+  const root = next[0] as number[];
+  for (let c = 0; c < STEM_ALPHABET; c++) {
+    const to = root[c] ?? -1;
+    if (to < 0) root[c] = 0;
+    else queue.push(to);
+  }
+  for (let q = 0; q < queue.length; q++) {
+    const state = queue[q] ?? 0;
+    const moves = next[state] as number[];
+    if (accepting[fail[state] ?? 0]) accepting[state] = true;
+    for (let c = 0; c < STEM_ALPHABET; c++) {
+      const to = moves[c] ?? -1;
+      const viaFail = next[fail[state] ?? 0]?.[c] ?? 0;
+      if (to < 0) moves[c] = viaFail;
+      else {
+        fail[to] = viaFail;
+        queue.push(to);
+      }
+    }
+  }
+  // Renumbered: the accepting states last, each state's number times the alphabet's size.
+  const order = next.map((_m, state) => state).sort((a, b) => Number(accepting[a]) - Number(accepting[b]));
+  const number = new Array<number>(next.length);
+  order.forEach((state, k) => (number[state] = k * STEM_ALPHABET));
+  const step = new Int32Array(next.length * STEM_ALPHABET);
+  next.forEach((moves, state) => moves.forEach((to, c) => (step[(number[state] ?? 0) + c] = number[to] ?? 0)));
+  return { step, accept: accepting.filter((a) => !a).length * STEM_ALPHABET };
+})();
+
+/** True when `line[from…]` holds one of {@link ERRORISH_STEMS} (any case). */
+function holdsStem(line: string, from: number): boolean {
+  let state = 0;
+  for (let i = from, n = line.length; i < n; i++) {
+    state = STEM_STEP[state + (STEM_CLASS[line.charCodeAt(i)] as number)] as number;
+    if (state >= STEM_ACCEPT) return true;
+  }
+  return false;
 }
 
-const ERRORISH = new RegExp(`${factored(ERRORISH_STEMS)}|^[EF]:|^(?:[a-z][\\w.+-]*|[./~][\\w./+-]*)(?:\\[\\d+\\])?:\\s`, 'gim');
-const PYTHON_FRAME = /^\s*File "[^"]*", line \d+/;
-const LOCATION = /^\S+:\d+(?::\d+)?$/;
+/** `E:`/`F:` or a command's `prog:`/`prog[pid]:` in front (at `from`), how commands state their errors. */
+const DIAGNOSTIC_START = /(?:[EF]:|(?:[a-z][\w.+-]*|[./~][\w./+-]*)(?:\[\d+\])?:\s)/y;
 
-/** The indices of the lines of `lines` that hold an error word (see {@link ERRORISH}), in order. */
-function errorishLines(lines: readonly string[]): number[] {
-  const text = lines.join('\n');
-  const out: number[] = [];
+/**
+ * Which lines of `text` (split at `\n`) hold one of {@link ERRORISH_STEMS}, headers included: one pass over the
+ * whole text, the rest of a line skipped once it holds one.
+ */
+function linesHoldingStems(text: string): Uint8Array {
+  let lines = 1;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines += 1;
+  const holds = new Uint8Array(lines);
   let line = 0;
-  let lineEnd = (lines[0] ?? '').length;
-  ERRORISH.lastIndex = 0;
-  for (let m = ERRORISH.exec(text); m; m = ERRORISH.exec(text)) {
-    while (m.index > lineEnd && line < lines.length - 1) {
+  let state = 0;
+  for (let i = 0, n = text.length; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) {
       line += 1;
-      lineEnd += 1 + (lines[line] ?? '').length;
+      state = 0;
+      continue;
     }
-    if (out[out.length - 1] !== line) out.push(line);
-    // Next line: one error word is enough.
-    ERRORISH.lastIndex = Math.max(ERRORISH.lastIndex, lineEnd + 1);
+    state = STEM_STEP[state + (STEM_CLASS[c] as number)] as number;
+    if (state >= STEM_ACCEPT) {
+      holds[line] = 1;
+      state = 0;
+      const end = text.indexOf('\n', i);
+      if (end < 0) break;
+      i = end - 1;
+    }
   }
-  return out;
+  return holds;
 }
 
 /**
- * Strength of line `i` (see {@link lineStrength}), its content and where its content starts (after its header); a
- * source excerpt (the line above a caret underline, the indented line under a Python frame) carries no error.
+ * True when line `line` (its content from `from`) may state an error: it holds an error stem or starts as a diagnostic.
+ * `holds`: whether the whole line holds a stem, when known (a stem in its header only does not count).
  */
-function readLine(lines: readonly string[], cut: readonly number[], i: number): { strength: number; content: string; header: number } {
-  const raw = lines[i] ?? '';
-  const header = cut[i] ?? 0;
-  const body = raw.slice(header);
-  const content = body.trim();
-  const below = lines[i + 1]?.slice(cut[i + 1] ?? 0);
-  const above = lines[i - 1]?.slice(cut[i - 1] ?? 0);
-  if (below !== undefined && below.trim() !== '' && UNDERLINE.test(below)) return { strength: -1, content, header };
-  if (above !== undefined && /^\s/.test(body) && PYTHON_FRAME.test(above)) return { strength: -1, content, header };
-  const second = lines[i + 2]?.slice(cut[i + 2] ?? 0);
-  if (LOCATION.test(content) && below !== undefined && second !== undefined && UNDERLINE.test(second)) return { strength: -1, content, header };
-  return { strength: lineStrength(content, body), content, header };
+function errorish(line: string, from: number, holds?: boolean): boolean {
+  if (holds === undefined || (holds && from > 0) ? holdsStem(line, from) : holds) return true;
+  const c = line.charCodeAt(from);
+  // a–z . / ~ E F: the first characters of a diagnostic start.
+  if (!((c >= 97 && c <= 122) || c === 46 || c === 47 || c === 126 || c === 69 || c === 70)) return false;
+  DIAGNOSTIC_START.lastIndex = from;
+  return DIAGNOSTIC_START.test(line);
 }
 
-/** The last line of strength 0 that is not progress (`Downloading … ...`, a rate, a percentage). */
-function lastPlainLine(lines: readonly string[], cut: readonly number[]): ErrorLine | undefined {
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const r = readLine(lines, cut, i);
-    if (r.strength === 0 && !IN_PROGRESS.test(r.content)) return { line: i, ...r };
-  }
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const r = readLine(lines, cut, i);
-    if (r.strength === 0) return { line: i, ...r };
-  }
-  return undefined;
+const PYTHON_FRAME = /^\s*File "[^"]*", line \d+/;
+const LOCATION = /^\S+:\d+(?::\d+)?$/;
+
+/** What {@link readLine} says of a line. */
+interface LineReading {
+  strength: number;
+  content: string;
+  header: number;
 }
+
+/** An output's lines, their headers, and each line's reading once it has been read (lines are read at most once). */
+class Reader {
+  readonly cut: number[];
+  private readonly readings: (LineReading | undefined)[];
+  constructor(readonly lines: readonly string[]) {
+    this.cut = headers(lines);
+    this.readings = new Array<LineReading | undefined>(lines.length);
+  }
+
+  /** Line `i` without its header. */
+  body(i: number): string | undefined {
+    const line = this.lines[i];
+    return line === undefined ? undefined : line.slice(this.cut[i] ?? 0);
+  }
+
+  /**
+   * Strength of line `i` (see {@link lineStrength}), its content and where its content starts (after its header); a
+   * source excerpt (the line above a caret underline, the indented line under a Python frame) carries no error.
+   */
+  read(i: number): LineReading {
+    let r = this.readings[i];
+    if (!r) this.readings[i] = r = this.readFresh(i);
+    return { ...r };
+  }
+
+  private readFresh(i: number): LineReading {
+    const header = this.cut[i] ?? 0;
+    const body = (this.lines[i] ?? '').slice(header);
+    const content = body.trim();
+    if (content === '') return { strength: -1, content, header };
+    const below = this.body(i + 1);
+    if (below !== undefined && below.trim() !== '' && UNDERLINE.test(below)) return { strength: -1, content, header };
+    if (i > 0 && /^\s/.test(body) && PYTHON_FRAME.test(this.body(i - 1) ?? '')) return { strength: -1, content, header };
+    if (LOCATION.test(content)) {
+      const second = this.body(i + 2);
+      if (below !== undefined && second !== undefined && UNDERLINE.test(second)) return { strength: -1, content, header };
+    }
+    return { strength: lineStrength(content, body), content, header };
+  }
+
+  /**
+   * The last line of strength 0 that is not progress (`Downloading … ...`, a rate, a percentage); else the last line
+   * of strength 0. Only the last {@link PLAIN_LINES_READ} lines are read: it is the line an output ended on.
+   */
+  lastPlainLine(): ErrorLine | undefined {
+    const stop = Math.max(0, this.lines.length - PLAIN_LINES_READ);
+    // A line in progress is passed over before it is read (most of a long output's lines may be progress).
+    const inProgress: number[] = [];
+    for (let i = this.lines.length - 1; i >= stop; i--) {
+      const body = this.body(i) ?? '';
+      if (mayBeInProgress(body) && IN_PROGRESS.test(body.trimEnd())) {
+        inProgress.push(i);
+        continue;
+      }
+      const r = this.read(i);
+      if (r.strength === 0) return { line: i, ...r };
+    }
+    for (const i of inProgress) {
+      const r = this.read(i);
+      if (r.strength === 0) return { line: i, ...r };
+    }
+    return undefined;
+  }
+}
+
+/** Lines read from the end for the last plain line. */
+const PLAIN_LINES_READ = 200;
 
 /** A line that reports work under way: it ends in an ellipsis, or states a rate or a percentage. */
 const IN_PROGRESS = /(?:\.\.\.|…)$|\b\d+(?:\.\d+)?\s?[kKMG]i?B\/s\b|\b\d{1,3}(?:\.\d+)?%/;
+
+/** False when a line cannot be {@link IN_PROGRESS} (none of `%`, `B/s`, an ellipsis): most lines, one native scan each. */
+function mayBeInProgress(line: string): boolean {
+  return line.includes('%') || line.includes('B/s') || line.includes('…') || line.includes('...');
+}
 
 /**
  * The lines of an output (its `read` lines, see {@link outputLines}) that may state its error: the strongest ones,
@@ -309,42 +476,46 @@ const IN_PROGRESS = /(?:\.\.\.|…)$|\b\d+(?:\.\d+)?\s?[kKMG]i?B\/s\b|\b\d{1,3}(
  * @example findErrorLines(outputLines('Downloading…\nE: Unable to locate package foo\ncleanup done\n').read)
  *   // [{ line: 1, strength: 3, content: 'E: Unable to locate package foo', header: 0 }]
  */
-export function findErrorLines(lines: readonly string[], max = 3): ErrorLine[] {
-  const cut = headers(lines);
+export function findErrorLines(lines: readonly string[], max = 3, text?: string): ErrorLine[] {
+  const reader = new Reader(lines);
+  const { cut } = reader;
+  const holds = text === undefined ? undefined : linesHoldingStems(text);
   const picked: ErrorLine[] = [];
-  const errorish = errorishLines(cut.some((c) => c > 0) ? lines.map((l, i) => (cut[i] ? l.slice(cut[i]) : l)) : lines);
-  for (let k = errorish.length - 1; k >= 0; k--) {
-    const i = errorish[k] ?? 0;
-    const r = readLine(lines, cut, i);
+  // One pass from the end over the lines that may state an error (an error stem, a diagnostic's start); the others
+  // are never read further. A very long output is read at its first and last lines (MAX_LINES).
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i] ?? '';
+    if (!errorish(line, cut[i] ?? 0, holds === undefined ? undefined : holds[i] === 1)) continue;
+    const r = reader.read(i);
     if (r.strength <= 0) continue;
     // Lines that repeat the level prefix of the line above (`npm error …`, `E: …`) go on stating the same error: the
     // first of them says what it is, the rest give details.
-    const prefix = LEVEL_PREFIX.exec(r.content)?.[0];
-    if (prefix !== undefined && r.strength >= 2 && i > 0 && (lines[i - 1] ?? '').slice(cut[i - 1] ?? 0).trim().startsWith(prefix)) r.strength = 1;
+    const prefix = r.strength >= 2 ? LEVEL_PREFIX.exec(r.content)?.[0] : undefined;
+    if (prefix !== undefined && i > 0 && (reader.body(i - 1) ?? '').trim().startsWith(prefix)) r.strength = 1;
     // A stated error that ends in a colon is a heading: its message is the next line (Rust's panic, `Error:`).
-    const next = r.strength >= 2 && r.content.endsWith(':') ? readLine(lines, cut, i + 1) : undefined;
+    const next = r.strength >= 2 && r.content.endsWith(':') ? reader.read(i + 1) : undefined;
     if (next && next.content !== '' && next.strength >= 0) r.content = `${r.content} ${next.content}`;
     picked.push({ line: i, ...r });
   }
   if (picked.length === 0) {
-    const last = lastPlainLine(lines, cut);
+    const last = reader.lastPlainLine();
     return last ? [last] : [];
   }
   // Strongest first, later first among equals (the loop above went backwards, and the sort is stable); a line printed
   // again (a retried step) counts once.
   picked.sort((a, b) => b.strength - a.strength);
   const seen = new Set<string>();
-  const found = picked
-    .filter((p) => {
-      const same = p.content.replace(/\d+/g, '0');
-      if (seen.has(same)) return false;
-      seen.add(same);
-      return true;
-    })
-    .slice(0, max);
+  const found: ErrorLine[] = [];
+  for (const p of picked) {
+    const same = p.content.replace(/\d+/g, '0');
+    if (seen.has(same)) continue;
+    seen.add(same);
+    found.push(p);
+    if (found.length === max) break;
+  }
   // The last line that carries anything comes last: the error line when every other one is boilerplate (a timeout
   // whose only error-like line is the script's trailer).
-  const last = lastPlainLine(lines, cut);
+  const last = reader.lastPlainLine();
   if (last && !found.some((f) => f.line === last.line)) found.push(last);
   return found;
 }

@@ -66,73 +66,37 @@ function windowAround(lines: readonly string[], focus: number, maxBytes: number)
   return [from, to];
 }
 
-/** Lines of context above a line masked on its own (a keyword may stand on the line above its value), and their size. */
-const CONTEXT_LINES = 4;
-const CONTEXT_CHARS = 1024;
-
-/** Line `i` of `lines` (or `text` in its place) with secrets masked, read with the lines just above it as context. */
-function maskedLine(lines: readonly string[], i: number, text = lines[i] ?? '', mask: (text: string) => string = maskSecrets): string {
-  let from = i;
-  let size = 0;
-  while (from > 0 && i - from < CONTEXT_LINES && size < CONTEXT_CHARS) {
-    from -= 1;
-    size += (lines[from] ?? '').length + 1;
-  }
-  const masked = mask([...lines.slice(from, i), text].join('\n'));
-  return masked.slice(masked.lastIndexOf('\n') + 1);
-}
-
 /**
- * An example text of an output's lines around its strongest error line (secrets masked: the runs between candidate
- * lines each as a whole, each candidate line with its context), and the line of each candidate in it.
+ * An example text of an output's lines (secrets already masked) around its strongest error line, and the line of each
+ * candidate in it.
  */
 function exampleOf(lines: readonly string[], lineOf: readonly number[], maxBytes: number): { text: string; lines: number[] } {
   let end = lines.length;
   while (end > 0 && (lines[end - 1] ?? '').trim() === '') end -= 1;
-  const shown = lines.slice(0, end).map((l) => (Buffer.byteLength(l) > maxBytes / 2 ? clipWords(l, Math.floor(maxBytes / 8)) : l));
-  if (shown.length === 0) return { text: '', lines: lineOf.map(() => -1) };
-  const focus = Math.min(lineOf[0] ?? shown.length - 1, shown.length - 1);
-  const [from, to] = windowAround(shown, focus, maxBytes);
-  const out: string[] = from > 0 ? ['…'] : [];
-  const at = new Map<number, number>();
-  let run: string[] = [];
-  const flush = () => {
-    if (run.length > 0) out.push(...maskSecrets(run.join('\n')).split('\n'));
-    run = [];
+  if (end === 0) return { text: '', lines: lineOf.map(() => -1) };
+  const shown = (i: number) => {
+    const l = lines[i] ?? '';
+    return l.length * 3 > maxBytes / 2 && Buffer.byteLength(l) > maxBytes / 2 ? clipWords(l, Math.floor(maxBytes / 8)) : l;
   };
-  for (let i = from; i < to; i++) {
-    if (!lineOf.includes(i)) {
-      run.push(shown[i] ?? '');
-      continue;
-    }
-    flush();
-    at.set(i, out.length);
-    out.push(maskedLine(shown, i));
-  }
-  flush();
-  if (to < shown.length) out.push('…');
-  return { text: out.join('\n'), lines: lineOf.map((l) => at.get(l) ?? -1) };
+  const focus = Math.min(lineOf[0] ?? end - 1, end - 1);
+  const [from, to] = windowAround(lines.slice(0, end).map((_l, i) => shown(i)), focus, maxBytes);
+  const out: string[] = from > 0 ? ['…'] : [];
+  for (let i = from; i < to; i++) out.push(shown(i));
+  if (to < end) out.push('…');
+  const at = (l: number) => (l >= from && l < to ? l - from + (from > 0 ? 1 : 0) : -1);
+  return { text: out.join('\n'), lines: lineOf.map(at) };
 }
 
 /**
- * The {@link FailureText} of an output. Its lines are read as printed; secrets are masked in every text taken from it
- * before it is mined or kept: each candidate line (`maskLine`), the example (its runs between candidate lines as a
- * whole, each candidate line with the lines above it as context).
+ * The {@link FailureText} of an output whose secrets are masked (the caller masks the whole output once, before it is
+ * split into lines or read (a private key block, a `curl \` continuation, a `.netrc` entry span lines), and every text taken from it
+ * (the candidates' templates and lines, the example) comes from that one masked text.
  */
-function readOutput(output: string, maskTemplate: (content: string) => string, maskLine: (line: string) => string, truncated = false): FailureText {
-  const { printed, read } = outputLines(output);
+function readOutput(masked: string, maskTemplate: (content: string) => string, truncated = false): FailureText {
+  const { printed, read, text } = outputLines(masked);
   // An output the API cut ends in the middle of a line: that piece says nothing.
-  const found = findErrorLines(truncated && !output.endsWith('\n') ? read.slice(0, -1) : read);
-  const candidates = found.map((f) => {
-    // With the lines above it: a `.netrc` password line, a YAML block's line, a `curl \` continuation are secrets only
-    // beside the lines that say so (test/unit/summary-secrets.test.ts, multi-line constructs).
-    const raw = maskedLine(read, f.line, undefined, maskLine);
-    // The header (a timestamp, a host) holds no secret: the masked line's content is what follows it, as a rule.
-    const header = (read[f.line] ?? '').slice(0, f.header);
-    const own = raw.startsWith(header) ? raw.slice(header.length).trim() : undefined;
-    const content = own !== undefined && f.content === (read[f.line] ?? '').slice(f.header).trim() ? own : maskedLine(read, f.line, f.content, maskLine);
-    return { template: maskTemplate(content), strength: f.strength, raw: clipWords(raw.trim(), RAW_LINE_CHARS) };
-  });
+  const found = findErrorLines(truncated && !masked.endsWith('\n') ? read.slice(0, -1) : read, 3, text);
+  const candidates = found.map((f) => ({ template: maskTemplate(f.content), strength: f.strength, raw: clipWords((read[f.line] ?? '').trim(), RAW_LINE_CHARS) }));
   const lineOf = found.map((f) => f.line);
   return { candidates, example: (maxBytes) => exampleOf(printed, lineOf, maxBytes) };
 }
@@ -213,19 +177,27 @@ export interface FailureReader {
   oos(statusMessage: string | undefined, outputs: unknown): FailureText;
 }
 
+/** Options of {@link createFailureReader}. */
+export interface ReaderOptions {
+  /**
+   * Masks the secrets of a whole output (idempotent, linear); every text the reader returns is taken from its answer.
+   * @default maskSecrets (`secrets.ts`)
+   */
+  maskSecrets?: (text: string) => string;
+}
+
 /**
  * Creates a {@link FailureReader}. Secrets are masked in every text taken from an output before it is mined or kept. ECS:
  * the `Output` (the `ErrorInfo` when there is none). OOS: the `Outputs` text, then the linked child's `StatusMessage`
  * without its boilerplate as its last line; both read the same way.
  * @example const text = createFailureReader().ecs('', 'step 1\nE: Unable to locate package foo\n'); text.candidates[0]?.template // 'E: Unable to locate package foo'
  */
-export function createFailureReader(): FailureReader {
+export function createFailureReader(options: ReaderOptions = {}): FailureReader {
   const maskTemplate = memoizeText(errorTemplate);
-  // A candidate line is masked on its own (the masking costs per character, and an output's error lines repeat).
-  const maskLine = memoizeText(maskSecrets);
+  const mask = options.maskSecrets ?? maskSecrets;
   return {
     ecs(info, output, truncated = false) {
-      return output.trim() === '' ? readOutput(info, maskTemplate, maskLine) : readOutput(output, maskTemplate, maskLine, truncated);
+      return output.trim() === '' ? readOutput(mask(info), maskTemplate) : readOutput(mask(output), maskTemplate, truncated);
     },
     oos(statusMessage, outputsValue) {
       const outputs = jsonText(outputsValue)
@@ -235,7 +207,7 @@ export function createFailureReader(): FailureReader {
       const stated = oosMessage(message);
       const text = [outputs.trimEnd(), message ? stated.text : ''].filter(Boolean).join('\n');
       return {
-        ...readOutput(text, maskTemplate, maskLine),
+        ...readOutput(mask(text), maskTemplate),
         errorCode: stated.errorCode,
         exitCode: intOrNull(exitCodeOf(outputsValue)) ?? stated.exitCode,
       };

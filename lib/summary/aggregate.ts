@@ -12,7 +12,6 @@
 import type { Source } from '../ids';
 import { classifyStatus, ECS_NEVER_RAN } from '../status';
 import { CauseGrouper, createFailureReader, OVERFLOW, type FailureText } from '../causes/failure';
-import { maskSecrets } from '../causes/secrets';
 import { IdSpool, mergeLists, RecordSpool, TRUNCATED_LIST } from './failure-lists';
 import { cleanLine, clip, clipWords, ownCopy } from '../causes/signature';
 
@@ -674,7 +673,10 @@ function toGroup(key: string, signature: string, title: string, state: GroupStat
   };
 }
 
-/** One instance's error line as shown: one line, secrets masked, at most 200 characters. */
+/**
+ * One instance's error line as shown: one line, at most 200 characters. Its secrets are masked already: the reader
+ * takes every text from the output it masked whole (lib/causes/failure.ts).
+ */
 function instanceErrorLine(text: string): string {
-  return clipWords(maskSecrets(cleanLine(text).replace(/\s+/g, ' ').trim()), INSTANCE_ERROR_CHARS);
+  return clipWords(cleanLine(text).replace(/\s+/g, ' ').trim(), INSTANCE_ERROR_CHARS);
 }
