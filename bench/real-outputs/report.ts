@@ -1,5 +1,5 @@
 /**
- * The real-output part of `npm run bench:causes`: scores (`score.ts`) of the main and hold-out fixtures, the table,
+ * The real-output part of `npm run bench:causes`: scores (`score.ts`) of the main, development and hold-out fixtures, the table,
  * the verdicts against the targets, and the BENCHMARKS.md section between the `bench:causes-real` markers.
  */
 import { existsSync } from 'node:fs';
@@ -17,7 +17,7 @@ const THROUGHPUT_BYTES = 2048;
 const THROUGHPUT_RESULTS = 10_000;
 
 interface Row extends Scored {
-  set: 'main' | 'hold-out';
+  set: 'main' | 'dev' | 'hold-out';
   invocation: string;
   /** The invocation's results, the product's key of each, and each key's title. */
   results: readonly RealOutput[];
@@ -75,12 +75,13 @@ function explain(results: readonly RealOutput[], keys: readonly string[], titles
 }
 
 /** Scores both fixtures; the hold-out is skipped (with a note) when its file is missing. */
-export async function scoreRealOutputs(opts: { main: string; holdout: string; verbose: boolean }): Promise<RealOutputScores> {
+export async function scoreRealOutputs(opts: { main: string; dev?: string; holdout: string; verbose: boolean }): Promise<RealOutputScores> {
   const main = loadFixture(opts.main);
+  const dev = opts.dev !== undefined && existsSync(opts.dev) ? loadFixture(opts.dev) : [];
   const holdout = existsSync(opts.holdout) ? loadFixture(opts.holdout) : [];
-  const rows = [...(await scoreSet('main', main)), ...(holdout.length ? await scoreSet('hold-out', holdout) : [])];
-  // The main set only: the hold-out's texts are never printed.
-  if (opts.verbose) for (const r of rows.filter((x) => x.set === 'main')) explain(r.results, r.keys, r.titles, `main, ${r.invocation}`);
+  const rows = [...(await scoreSet('main', main)), ...(dev.length ? await scoreSet('dev', dev) : []), ...(holdout.length ? await scoreSet('hold-out', holdout) : [])];
+  // The main and development sets only: the hold-out's texts are never printed.
+  if (opts.verbose) for (const r of rows.filter((x) => x.set !== 'hold-out')) explain(r.results, r.keys, r.titles, `${r.set}, ${r.invocation}`);
 
   // Throughput: warm up, then CPU time of one invocation of 2 KB outputs through the aggregation.
   const sized = sizedOutputs(main, THROUGHPUT_BYTES, THROUGHPUT_RESULTS);
@@ -131,6 +132,7 @@ export async function scoreRealOutputs(opts: { main: string; holdout: string; ve
   const rate = Math.round(resultsPerSecond).toLocaleString('en-US');
   const verdict = [
     ...verdictOf('main'),
+    ...verdictOf('dev'),
     ...verdictOf('hold-out'),
     resultsPerSecond >= TARGETS.resultsPerSecond ? `${rate} results/s at 2 KB ≥ 20,000: met` : `${rate} results/s at 2 KB < 20,000: NOT met`,
   ];
@@ -138,6 +140,7 @@ export async function scoreRealOutputs(opts: { main: string; holdout: string; ve
   const causes = (list: readonly RealOutput[]) => new Set(list.map((r) => r.cause)).size;
   const composition =
     `main: ${main.length} results of ${causes(main)} true causes from ${programs(main)} programs in ${SHAPES.length} script shapes (${SHAPES.join(', ')}), ${main.filter((r) => r.dropped > 0).length} cut at 24 KB` +
+    (dev.length ? `; dev: ${dev.length} results of ${causes(dev)} other causes from ${programs(dev)} other programs, the same four shapes in its own style (\`bench/real-outputs/dev.ts\`: its own progress lines, a syslog prefix, another trap trailer)` : '') +
     (holdout.length ? `; hold-out: ${holdout.length} results of ${causes(holdout)} other causes from ${programs(holdout)} programs, the same shapes in another style` : '; hold-out: missing');
   return { rows, table, verdict, resultsPerSecond, composition };
 }
@@ -156,7 +159,7 @@ export function realOutputSection(benchmarks: string, s: RealOutputScores): stri
     '',
     `Targets: ${s.verdict.join('; ')}.`,
     '',
-    'The hold-out set holds causes, programs and wrapper styles the main set does not; the grouping is developed on the main set only and the hold-out is a blind test.',
+    'The development and hold-out sets hold causes, programs and wrapper styles the main set does not; the grouping is developed on the main and development sets only, and the hold-out is a blind test (its texts are never read or printed).',
     END,
   ].join('\n');
   const at = benchmarks.indexOf(START);

@@ -535,6 +535,9 @@ const QUOTED = /(?<!\w)'[^'\s]{0,100}(?: [^'\s]+){0,2} ?'|"[^"\s]{0,100}(?: [^"\
 /** A path of at least two segments, or an absolute one. */
 const PATH = /(?<![\w.:/<>*~-])(?:~|\.{1,2})?(?:\/[\w.@+~%<>*-]+){2,}\/?|(?<![\w.:/<>*~-])\/[\w.@+~%-]+|\b[A-Za-z]:\\[^\s"'<>|:*?]+|(?<![\w.:/<>*~-])[\w.-]+(?:\/[\w.@+~%-]+)*\/[\w.-]*\.[A-Za-z]\w{0,5}\b/g;
 
+/** A file's name without a folder (`west.c`, `app-1.2.tar.gz`, `values.yaml`): a name, then a short lower-case type. */
+const FILE_NAME = /(?<![\w./<>*~-])[A-Za-z_][\w-]*(?:\.[\w-]+)*\.([a-z][a-z0-9]{0,3})(?![\w./-])/g;
+
 /**
  * Masks a path to what it says about a cause: an absolute path keeps its root and the type of its file
  * (`/etc/app/agent.toml` → `/etc/<*>.toml`, `/opt/tool/bin/run` → `/opt/<*>`); the rest varies between instances and
@@ -567,6 +570,13 @@ export function errorTemplate(content: string): string {
   if (s.includes('/') || s.includes(':\\')) {
     s = s.replace(PATH, (path) => {
       paths.push(maskPath(path));
+      return String.fromCharCode(PATH_MARK, PATH_MARK + paths.length);
+    });
+  }
+  // A file's name alone varies as a relative path does; its type is what it says (`west.c:` → `<*>.c:`).
+  if (s.includes('.')) {
+    s = s.replace(FILE_NAME, (_name, type: string) => {
+      paths.push(`${WILDCARD}.${type}`);
       return String.fromCharCode(PATH_MARK, PATH_MARK + paths.length);
     });
   }

@@ -2,7 +2,7 @@
  * What a failed record says about its cause, and the grouping of those causes (docs/causes.md).
  *
  * {@link createFailureReader} reads one failed record's texts (the whole output, secrets masked first) and returns its
- * {@link FailureText}: the lines that may state its error (`errorline.ts`, at most three, strongest first), each as
+ * {@link FailureText}: the lines that may state its error (`errorline.ts`, at most five and the last plain line, strongest first), each as
  * a template to mine, its raw line, and its place in the record's example text; and (OOS) the error and exit codes its
  * texts state. {@link CauseGrouper} maps a failure to a provisional group id (O(causes) state, nothing per failure);
  * which candidate is the error line of a group is decided when the whole invocation has been read (one pass, late
@@ -38,6 +38,13 @@ export interface FailureText {
   /** OOS: the exit code its `Outputs` or `StatusMessage` state (`null` when none); ECS: undefined. */
   exitCode?: number | null;
 }
+
+/**
+ * Candidate lines read per failure (and its last plain line). Five, not three: a script's trailer often prints two or
+ * three lines with error words after the error (`!! deploy aborted …`, `posting failure to …`) and a tool a generic
+ * last line (`Unable to load certificate`); with three slots those filled them and the error itself was never read.
+ */
+const CANDIDATES = 5;
 
 /** Longest raw error line kept per candidate (characters). */
 const RAW_LINE_CHARS = 200;
@@ -95,7 +102,7 @@ function exampleOf(lines: readonly string[], lineOf: readonly number[], maxBytes
 function readOutput(masked: string, maskTemplate: (content: string) => string, truncated = false): FailureText {
   const { printed, read, text } = outputLines(masked);
   // An output the API cut ends in the middle of a line: that piece says nothing.
-  const found = findErrorLines(truncated && !masked.endsWith('\n') ? read.slice(0, -1) : read, 3, text);
+  const found = findErrorLines(truncated && !masked.endsWith('\n') ? read.slice(0, -1) : read, CANDIDATES, text);
   const candidates = found.map((f) => ({ template: maskTemplate(f.content), strength: f.strength, raw: clipWords((read[f.line] ?? '').trim(), RAW_LINE_CHARS) }));
   const lineOf = found.map((f) => f.line);
   return { candidates, example: (maxBytes) => exampleOf(printed, lineOf, maxBytes) };
@@ -188,8 +195,8 @@ export interface ReaderOptions {
 
 /**
  * Creates a {@link FailureReader}. Secrets are masked in every text taken from an output before it is mined or kept. ECS:
- * the `Output` (the `ErrorInfo` when there is none). OOS: the `Outputs` text, then the linked child's `StatusMessage`
- * without its boilerplate as its last line; both read the same way.
+ * the `Output` (the `ErrorInfo` when there is none). OOS: the linked child's `StatusMessage` without its boilerplate as
+ * the first line (a heading), then the `Outputs` text; both read the same way.
  * @example const text = createFailureReader().ecs('', 'step 1\nE: Unable to locate package foo\n'); text.candidates[0]?.template // 'E: Unable to locate package foo'
  */
 export function createFailureReader(options: ReaderOptions = {}): FailureReader {
@@ -205,7 +212,10 @@ export function createFailureReader(options: ReaderOptions = {}): FailureReader 
         .join('\n');
       const message = statusMessage ?? '';
       const stated = oosMessage(message);
-      const text = [outputs.trimEnd(), message ? stated.text : ''].filter(Boolean).join('\n');
+      // The service's message first, as a heading, then what the task printed: a message that states an error ranks by
+      // its strength like any line, and a generic one (`The command execution exit code is not zero.`, the same for every
+      // failure of its error code) is the error line only when the output says nothing, as `ErrorInfo` is for ECS.
+      const text = [message ? stated.text : '', outputs.trimEnd()].filter(Boolean).join('\n');
       return {
         ...readOutput(mask(text), maskTemplate),
         errorCode: stated.errorCode,
@@ -266,8 +276,8 @@ export class CauseGrouper {
 
   constructor(options: GrouperOptions = {}) {
     this.maxGroups = options.maxGroups ?? 5000;
-    // Up to three candidates per failure; the miner's bound keeps its memory flat whatever the archive holds.
-    this.miner = new TemplateMiner({ maxGroups: this.maxGroups * 4, maskedWordsVary: false });
+    // Up to CANDIDATES + 1 candidates per failure; the miner's bound keeps its memory flat whatever the archive holds.
+    this.miner = new TemplateMiner({ maxGroups: this.maxGroups * (CANDIDATES + 1), maskedWordsVary: false });
   }
 
   /** Distinct causes that did not fit under `maxGroups` (each counted once). */

@@ -140,12 +140,71 @@ describe('errorTemplate: what of an error line is mined', () => {
     ['a path keeps its root and the type of its file', 'cat: /etc/app/agent.toml: No such file or directory', 'cat: /etc/<*>.toml: No such file or directory'],
     ['a path without an extension', 'bash: /opt/tool/bin/run: Permission denied', 'bash: /opt/<*>: Permission denied'],
     ['numbers, addresses', 'curl: (7) Failed to connect to 10.0.0.5 port 8080: Connection refused', 'curl: (<*>) Failed to connect to <*> port <*>: Connection refused'],
+    ["a file's name without a folder keeps its type only", 'west.c: In function ‘main’:', '<*>.c: In function ‘<*>’:'],
+    ['a file name with a version and two types', 'xz: app-1.2.tar.xz: File format not recognized', 'xz: <*>.xz: File format not recognized'],
+    ['dotted names that are not files are kept', 'java.io.FileNotFoundException: x (No such file or directory)', 'java.io.FileNotFoundException: x (No such file or directory)'],
   ])('%s', (_what, line, expected) => {
     expect(errorTemplate(line)).toBe(expected);
   });
 });
 
+describe('findErrorLines: one scan of the whole text', () => {
+  it('finds the same lines with the whole text scanned at once as line by line', () => {
+    // Prepare: outputs of every kind the fixture above and the rules name, with headers, frames, trailers
+    const outputs = [
+      'Traceback (most recent call last):\n  File "/srv/job.py", line 9, in <module>\nKeyError: \'region\'\n',
+      '2026-12-07T10:00:00Z web-1 starting\n2026-12-07T10:00:01Z web-1 E: Unable to locate package foo\n2026-12-07T10:00:02Z web-1 done\n',
+      'Dec  7 10:00:01 db-err-2 deploy.sh[12]: gzip: stdin: not in gzip format\nDec  7 10:00:01 db-err-2 deploy.sh[12]: tar: Child returned status 1\n',
+      'west.c: In function ‘main’:\nwest.c:5:24: error: ‘x’ undeclared (first use in this function)\n    5 |  x;\n      |  ^\n',
+      'requireStack: [ \'/srv/a.js\' ]\nexited with code 3\n[E] something odd\n',
+    ];
+    for (const output of outputs) {
+      const { read, text } = outputLines(output);
+      // Act
+      const whole = findErrorLines(read, 5, text);
+      const byLine = findErrorLines(read, 5);
+      // Assess
+      expect(text).toBeDefined();
+      expect(whole).toEqual(byLine);
+    }
+  });
+});
+
 describe('CauseGrouper: one cause per error line, decided over the whole invocation', () => {
+  it("OOS: the service's generic message titles an empty output only, never an output that printed something", () => {
+    // Prepare: the same generic StatusMessage over empty outputs and over outputs whose error the cut dropped
+    const reader = createFailureReader();
+    const grouper = new CauseGrouper();
+    const message = (i: number) => `Task 'runCommand' failed: ExitCodeNonzero: The command execution exit code is not zero. (InstanceId: i-${i}, ExitCode: 1)`;
+    const texts = [0, 1, 2, 3].flatMap((n) => [
+      reader.oos(message(n), JSON.stringify({ invocationOutput: '', exitCode: 1 })),
+      reader.oos(message(n + 10), JSON.stringify({ invocationOutput: `processed batch ${n}/40 (rows=${n * 7}, 31 ms)\nprocessed batch ${n + 1}/40 (rows=${n * 3}, 40 ms)\n`, exitCode: 1 })),
+    ]);
+    const ids = texts.map((t) => grouper.add('Failed', t.errorCode ?? '', t.exitCode ?? null, t));
+    // Act
+    const causeOf = grouper.finish();
+    // Assess: two causes, the empty outputs under the message, the others under their own last line
+    const titles = ids.map((id) => causeOf(id).title);
+    expect(new Set(titles.filter((_t, i) => i % 2 === 0))).toEqual(new Set(['The command execution exit code is not zero.']));
+    expect(new Set(titles.filter((_t, i) => i % 2 === 1)).size).toBe(1);
+    expect(titles[1]).not.toBe(titles[0]);
+  });
+
+  it("a script trailer's lines with error words do not crowd out the error: five candidates are read", () => {
+    // Prepare: two causes of one tool that both end in its generic line, each behind a three-line trailer
+    const trailer = (rc: number) => `!! deploy aborted in stage certs (rc=${rc})\nposting failure to #ops-alerts\nlock /var/lock/deploy.lock released\n`;
+    const outputs: string[] = [];
+    for (let n = 0; n < 4; n++) {
+      outputs.push(`Could not open file or uri for loading certificate from /etc/ssl/app${n}/tls.crt\nUnable to load certificate\n${trailer(1)}`);
+      outputs.push(`Could not read certificate from app${n}.pem\nUnable to load certificate\n${trailer(1)}`);
+    }
+    // Act
+    const causes = group(outputs);
+    // Assess: two causes, each titled by its own line
+    expect(new Set(causes.map((c) => c.key)).size).toBe(2);
+    expect([...new Set(causes.map((c) => c.title))].sort()).toEqual(['Could not open file or uri for loading certificate from /etc/<*>.crt', 'Could not read certificate from <*>.pem']);
+  });
+
   it('a trailer printed after every failure is boilerplate: each failure keeps its own error line', () => {
     // Prepare: three causes, each printed by a script whose trap prints the same trailer, 4 instances each
     const trailer = (step: string) => `cleaning up\nERROR: step '${step}' failed, see the log\n`;
@@ -162,7 +221,7 @@ describe('CauseGrouper: one cause per error line, decided over the whole invocat
     expect([...new Set(causes.map((c) => c.title))].sort()).toEqual([
       "Error: EACCES: permission denied, open '<*>'",
       'curl: (<*>) Failed to connect to <*> port <*>: Connection refused',
-      'tar: app-<*>.tgz: Cannot open: No such file or directory',
+      'tar: <*>.tgz: Cannot open: No such file or directory',
     ]);
   });
 
@@ -196,7 +255,7 @@ describe('CauseGrouper: one cause per error line, decided over the whole invocat
       new Set([
         'tar (child): /srv/<*>.tgz: Cannot open: No such file or directory',
         'gzip: stdin: not in gzip format',
-        'curl: (<*>) Could not resolve host: <*>',
+        'curl: (<*>) Could not resolve host: <*>.com',
         'E: Unable to locate package <*>',
       ]),
     );
