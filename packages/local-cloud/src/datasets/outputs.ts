@@ -59,57 +59,46 @@ export interface FailureCause {
 const ip10 = (rng: Rng) => `10.${rng.int(8)}.${rng.int(32)}.${rng.range(2, 254)}`;
 const EXIT_NONZERO_INFO = 'The command execution exit code is not zero.';
 
+/** A cause whose script ran and exited non-zero (Cloud Assistant's ExitCodeNonzero), its output drawn by `render`. */
+function exitNonzero(id: string, render: FailureCause['render']): FailureCause {
+  return { id, status: 'Failed', errorCode: 'ExitCodeNonzero', errorInfo: EXIT_NONZERO_INFO, ran: true, render };
+}
+
+/** A cause under which the script never ran: no output, exit code 0, the reason is the error code and its text. */
+function notRun(id: string, status: FailureCause['status'], errorCode: string, errorInfo: string): FailureCause {
+  return { id, status, errorCode, errorInfo, ran: false, render: () => ({ output: '', exitCode: 0, reason: `${errorCode}: ${errorInfo}` }) };
+}
+
 /** The catalogue; a dataset draws two to four of these, with the first one dominant. */
 export const FAILURE_CAUSES: readonly FailureCause[] = [
-  {
-    id: 'yum-baseurl',
-    status: 'Failed',
-    errorCode: 'ExitCodeNonzero',
-    errorInfo: EXIT_NONZERO_INFO,
-    ran: true,
-    render(rng) {
-      const ip = `100.100.${rng.int(4)}.${rng.range(2, 254)}`;
-      const output =
-        'Loaded plugins: fastestmirror\n' +
-        'Determining fastest mirrors\n' +
-        `Could not retrieve mirrorlist http://mirrors.cloud.aliyuncs.com/?release=7&arch=x86_64&repo=os error was\n` +
-        `14: curl#7 - "Failed connect to ${ip}:80; Connection refused"\n\n\n` +
-        ' One of the configured repositories failed (Unknown),\n' +
-        " and yum doesn't have enough cached data to continue. At this point the only\n" +
-        ' safe thing yum can do is fail.\n\n' +
-        'Cannot find a valid baseurl for repo: base/7/x86_64\n';
-      return { output, exitCode: 1, reason: 'yum: Cannot find a valid baseurl for repo: base/7/x86_64' };
-    },
-  },
-  {
-    id: 'disk-full',
-    status: 'Failed',
-    errorCode: 'ExitCodeNonzero',
-    errorInfo: EXIT_NONZERO_INFO,
-    ran: true,
-    render(rng) {
-      const pct = rng.range(96, 100);
-      const output =
-        `cp: error writing '/var/lib/app/cache/blob-${rng.hex(8)}': No space left on device\n` +
-        `error: disk full on /dev/vda1 (${pct}%)\n`;
-      return { output, exitCode: 1, reason: `disk full on /dev/vda1 (${pct}%)` };
-    },
-  },
-  {
-    id: 'connection-refused',
-    status: 'Failed',
-    errorCode: 'ExitCodeNonzero',
-    errorInfo: EXIT_NONZERO_INFO,
-    ran: true,
-    render(rng) {
-      const ip = ip10(rng);
-      const port = rng.pick([8080, 3306, 6379, 9200]);
-      const output =
-        `curl: (7) Failed to connect to ${ip} port ${port}: Connection refused\n` +
-        `health check failed after 3 attempts\n`;
-      return { output, exitCode: 7, reason: `Connection refused to ${ip}:${port}` };
-    },
-  },
+  exitNonzero('yum-baseurl', (rng) => {
+    const ip = `100.100.${rng.int(4)}.${rng.range(2, 254)}`;
+    const output =
+      'Loaded plugins: fastestmirror\n' +
+      'Determining fastest mirrors\n' +
+      `Could not retrieve mirrorlist http://mirrors.cloud.aliyuncs.com/?release=7&arch=x86_64&repo=os error was\n` +
+      `14: curl#7 - "Failed connect to ${ip}:80; Connection refused"\n\n\n` +
+      ' One of the configured repositories failed (Unknown),\n' +
+      " and yum doesn't have enough cached data to continue. At this point the only\n" +
+      ' safe thing yum can do is fail.\n\n' +
+      'Cannot find a valid baseurl for repo: base/7/x86_64\n';
+    return { output, exitCode: 1, reason: 'yum: Cannot find a valid baseurl for repo: base/7/x86_64' };
+  }),
+  exitNonzero('disk-full', (rng) => {
+    const pct = rng.range(96, 100);
+    const output =
+      `cp: error writing '/var/lib/app/cache/blob-${rng.hex(8)}': No space left on device\n` +
+      `error: disk full on /dev/vda1 (${pct}%)\n`;
+    return { output, exitCode: 1, reason: `disk full on /dev/vda1 (${pct}%)` };
+  }),
+  exitNonzero('connection-refused', (rng) => {
+    const ip = ip10(rng);
+    const port = rng.pick([8080, 3306, 6379, 9200]);
+    const output =
+      `curl: (7) Failed to connect to ${ip} port ${port}: Connection refused\n` +
+      `health check failed after 3 attempts\n`;
+    return { output, exitCode: 7, reason: `Connection refused to ${ip}:${port}` };
+  }),
   {
     id: 'execution-timeout',
     status: 'Timeout',
@@ -122,78 +111,30 @@ export const FAILURE_CAUSES: readonly FailureCause[] = [
       return { output, exitCode: -1, reason: 'The command execution has been timeout.' };
     },
   },
-  {
-    id: 'client-not-running',
-    status: 'Aborted',
-    errorCode: 'ClientNotRunning',
-    errorInfo: 'The aliyun service is not running on the instance.',
-    ran: false,
-    render() {
-      return { output: '', exitCode: 0, reason: 'ClientNotRunning: The aliyun service is not running on the instance.' };
-    },
-  },
-  {
-    id: 'instance-not-running',
-    status: 'Invalid',
-    errorCode: 'InstanceNotRunning',
-    errorInfo: 'The instance is not running.',
-    ran: false,
-    render() {
-      return { output: '', exitCode: 0, reason: 'InstanceNotRunning: The instance is not running.' };
-    },
-  },
-  {
-    id: 'permission-denied',
-    status: 'Failed',
-    errorCode: 'ExitCodeNonzero',
-    errorInfo: EXIT_NONZERO_INFO,
-    ran: true,
-    render() {
-      return {
-        output: 'bash: /opt/deploy/run.sh: Permission denied\n',
-        exitCode: 126,
-        reason: 'bash: /opt/deploy/run.sh: Permission denied',
-      };
-    },
-  },
-  {
-    id: 'command-not-found',
-    status: 'Failed',
-    errorCode: 'ExitCodeNonzero',
-    errorInfo: EXIT_NONZERO_INFO,
-    ran: true,
-    render(rng) {
-      return {
-        output: `/tmp/aliyun_assist_${rng.hex(32)}.sh: line 4: docker: command not found\n`,
-        exitCode: 127,
-        reason: 'docker: command not found',
-      };
-    },
-  },
-  {
-    id: 'oom-killed',
-    status: 'Failed',
-    errorCode: 'ExitCodeNonzero',
-    errorInfo: EXIT_NONZERO_INFO,
-    ran: true,
-    render(rng) {
-      return {
-        output: `Exception in thread "main" java.lang.OutOfMemoryError: Java heap space\n\tat com.example.batch.Loader.load(Loader.java:${rng.range(40, 400)})\nKilled\n`,
-        exitCode: 137,
-        reason: 'java.lang.OutOfMemoryError: Java heap space (killed, exit 137)',
-      };
-    },
-  },
-  {
-    id: 'delivery-timeout',
-    status: 'Aborted',
-    errorCode: 'DeliveryTimeout',
-    errorInfo: 'The command delivery has been timeout.',
-    ran: false,
-    render() {
-      return { output: '', exitCode: 0, reason: 'DeliveryTimeout: The command delivery has been timeout.' };
-    },
-  },
+  notRun('client-not-running', 'Aborted', 'ClientNotRunning', 'The aliyun service is not running on the instance.'),
+  notRun('instance-not-running', 'Invalid', 'InstanceNotRunning', 'The instance is not running.'),
+  exitNonzero('permission-denied', () => {
+    return {
+      output: 'bash: /opt/deploy/run.sh: Permission denied\n',
+      exitCode: 126,
+      reason: 'bash: /opt/deploy/run.sh: Permission denied',
+    };
+  }),
+  exitNonzero('command-not-found', (rng) => {
+    return {
+      output: `/tmp/aliyun_assist_${rng.hex(32)}.sh: line 4: docker: command not found\n`,
+      exitCode: 127,
+      reason: 'docker: command not found',
+    };
+  }),
+  exitNonzero('oom-killed', (rng) => {
+    return {
+      output: `Exception in thread "main" java.lang.OutOfMemoryError: Java heap space\n\tat com.example.batch.Loader.load(Loader.java:${rng.range(40, 400)})\nKilled\n`,
+      exitCode: 137,
+      reason: 'java.lang.OutOfMemoryError: Java heap space (killed, exit 137)',
+    };
+  }),
+  notRun('delivery-timeout', 'Aborted', 'DeliveryTimeout', 'The command delivery has been timeout.'),
 ];
 
 const PRIMARY = ['yum-baseurl', 'disk-full', 'connection-refused'];
