@@ -5,6 +5,28 @@ import * as path from 'node:path';
 import { Crc64 } from './crc64';
 
 /**
+ * Writes `chunks` into the new file `file` (which must not exist), handing each to `seen` first; returns the bytes
+ * written. On any failure (a body cut short, a full disk) the file is removed and the error thrown.
+ */
+async function writeNewFile(file: string, chunks: AsyncIterable<Buffer>, seen: (chunk: Buffer) => void): Promise<number> {
+  const fh = await fs.open(file, 'wx');
+  let size = 0;
+  try {
+    for await (const chunk of chunks) {
+      seen(chunk);
+      size += chunk.length;
+      await fh.write(chunk);
+    }
+    await fh.close();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await fs.rm(file, { force: true });
+    throw err;
+  }
+  return size;
+}
+
+/**
  * The OSS emulator's disk format. Everything lives under one root folder:
  *
  *   <root>/<bucket>/<key>                               the object's bytes, as a plain file (browsable)
@@ -211,21 +233,10 @@ export class OssStorage {
     const tmp = this.tempPath();
     const hash = createHash('md5');
     const crc = new Crc64();
-    let size = 0;
-    const fh = await fs.open(tmp, 'wx');
-    try {
-      for await (const chunk of body) {
-        hash.update(chunk);
-        crc.update(chunk);
-        size += chunk.length;
-        await fh.write(chunk);
-      }
-      await fh.close();
-    } catch (err) {
-      await fh.close().catch(() => undefined);
-      await fs.rm(tmp, { force: true });
-      throw err;
-    }
+    const size = await writeNewFile(tmp, body, (chunk) => {
+      hash.update(chunk);
+      crc.update(chunk);
+    });
     const md5 = hash.digest();
     if (expected && !expected.equals(md5)) {
       await fs.rm(tmp, { force: true });
@@ -601,25 +612,16 @@ export class OssStorage {
       }
     });
     const tmp = this.tempPath();
-    const out = await fs.open(tmp, 'wx');
     const etags = createHash('md5');
     const crc = new Crc64();
-    let size = 0;
-    try {
+    async function* partsInOrder(): AsyncGenerator<Buffer> {
       for (const p of list) {
-        const data = await fs.readFile(path.join(dir, `part-${String(p.partNumber).padStart(5, '0')}`));
         // Every listed part was checked against `stored` above.
         etags.update(Buffer.from((stored.get(p.partNumber)?.etag ?? '').replace(/"/g, ''), 'hex'));
-        crc.update(data);
-        size += data.length;
-        await out.write(data);
+        yield await fs.readFile(path.join(dir, `part-${String(p.partNumber).padStart(5, '0')}`));
       }
-      await out.close();
-    } catch (err) {
-      await out.close().catch(() => undefined);
-      await fs.rm(tmp, { force: true });
-      throw err;
     }
+    const size = await writeNewFile(tmp, partsInOrder(), (chunk) => crc.update(chunk));
     const etag = `"${etags.digest('hex').toUpperCase()}-${list.length}"`;
     const object = await this.commit(bucket, key, tmp, { size, etag, type: 'Multipart', crc64: crc.digest() }, {
       contentType: info.contentType,
