@@ -4,6 +4,17 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Crc64 } from './crc64';
 
+/** What a finished temp file becomes: its size, ETag, object type and CRC-64. */
+interface NewObject {
+  size: number;
+  etag: string;
+  type: ObjectType;
+  crc64: string;
+}
+
+/** How a finished temp file is committed (the body's digest was checked already). */
+type CommitOptions = Omit<WriteOptions, 'contentMd5'>;
+
 /**
  * Writes `chunks` into the new file `file` (which must not exist), handing each to `seen` first; returns the bytes
  * written. On any failure (a body cut short, a full disk) the file is removed and the error thrown.
@@ -263,8 +274,8 @@ export class OssStorage {
     bucket: string,
     key: string,
     tmp: string,
-    info: { size: number; etag: string; type: ObjectType; crc64: string },
-    options: Omit<WriteOptions, 'contentMd5'>,
+    info: NewObject,
+    options: CommitOptions,
   ): Promise<StoredObject> {
     let file: string;
     try {
@@ -282,8 +293,8 @@ export class OssStorage {
     key: string,
     file: string,
     tmp: string,
-    info: { size: number; etag: string; type: ObjectType; crc64: string },
-    options: Omit<WriteOptions, 'contentMd5'>,
+    info: NewObject,
+    options: CommitOptions,
   ): Promise<StoredObject> {
     try {
       if (options.forbidOverwrite && (await this.statObject(file)) !== undefined) {
