@@ -254,7 +254,7 @@ async function main(): Promise<void> {
     const path = join(__dirname, '..', 'BENCHMARKS.md');
     const text = readFileSync(path, 'utf8');
     const block = `<!-- bench:warehouse -->\n${table}\n<!-- /bench:warehouse -->`;
-    writeFileSync(path, /<!-- bench:warehouse -->[\s\S]*<!-- \/bench:warehouse -->/.test(text) ? text.replace(/<!-- bench:warehouse -->[\s\S]*<!-- \/bench:warehouse -->/, block) : `${text.trimEnd()}\n\n## Warehouse and digest (npm run bench:warehouse)\n\n${block}\n`);
+    writeFileSync(path, /<!-- bench:warehouse -->[\s\S]*?<!-- \/bench:warehouse -->/.test(text) ? text.replace(/<!-- bench:warehouse -->[\s\S]*?<!-- \/bench:warehouse -->/, () => block) : `${text.trimEnd()}\n\n## Warehouse and digest (npm run bench:warehouse)\n\n${block}\n`);
   }
 }
 
