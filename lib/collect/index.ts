@@ -61,19 +61,26 @@ export function collectDeps(rt: Runtime, req: CollectRequest, options: Pick<Coll
  */
 export async function runCollect(req: CollectRequest, rt: Runtime, options: CollectServiceOptions = {}): Promise<CollectResponse> {
   // Inline, the summary is aggregated while the walk goes (when the walk reads the whole archive): see lib/summary/live.ts.
-  const live = rt.config.summarizeAfterCollect === 'inline' ? createLiveSummary(req.source) : undefined;
-  const result: CollectResponse = await collect(req, { ...collectDeps(rt, req, options), observer: live });
+  // The inline summary writes the warehouse (summarizeDeps' afterSummary): its results table is built as the records pass.
+  // It starts storing the summary as soon as the manifest is written (beside the walk's clean-up).
+  const ref = { source: req.source, regionId: req.regionId, id: req.id };
+  const live = rt.config.summarizeAfterCollect === 'inline' ? createLiveSummary(req.source, { warehouse: true, summarize: { ...summarizeDeps(rt), ref } }) : undefined;
+  try {
+    const result: CollectResponse = await collect(req, { ...collectDeps(rt, req, options), observer: live });
 
-  if (result.status === 'checkpointed' && req.async) {
-    result.continuation = await scheduleContinuation(req, result.invocations, rt, options.invoker);
+    if (result.status === 'checkpointed' && req.async) {
+      result.continuation = await scheduleContinuation(req, result.invocations, rt, options.invoker);
+    }
+    if (result.status === 'committed' || (result.outputsFilled ?? 0) > 0) {
+      // A later collect that read outputs whose delivery was pending: the summary is made again from the archive.
+      // The walk's own aggregation saw the cut outputs only: with full ones stored, the live summary stands aside.
+      result.summary = await afterCommit(req, rt, options.invoker, result.status === 'committed' ? live : undefined);
+    }
+    return result;
+  } finally {
+    // Whatever it did not store (a resumed walk, an error) goes with its temporary files.
+    live?.discard();
   }
-  if (result.status === 'committed' || (result.outputsFilled ?? 0) > 0) {
-    // A later collect that read outputs whose delivery was pending: the summary is made again from the archive.
-    // The walk's own aggregation saw the cut outputs only: with full ones stored, the summary reads the archive.
-    const fresh = result.status === 'committed' && !(result.outputs && result.outputs.stored > 0);
-    result.summary = await afterCommit(req, rt, options.invoker, fresh ? live : undefined);
-  }
-  return result;
 }
 
 async function scheduleContinuation(

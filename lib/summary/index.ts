@@ -11,6 +11,7 @@ import { pLimit } from '../limit';
 import { writeTextObject } from '../archive/writer';
 import { InputError, StorageError } from '../errors';
 import type { Logger } from '../log';
+import type { ResultsTable } from '../warehouse/results';
 import { createAggregator, indexChildren, type Aggregator, type ChildIndex } from './aggregate';
 import { jsonPieces } from './json-pieces';
 import { createListOutput } from './lists';
@@ -41,7 +42,7 @@ export interface SummarizeOptions {
    * Run with every summary before summary.json is stored (the warehouse step, lib/warehouse `writeWarehouse`): its
    * failure fails the summary, so a retried or recomputed summary runs it again. None when undefined.
    */
-  afterSummary?: ((step: { store: ObjectStore; ref: ArchiveRef; manifest: Manifest; summary: Summary; logger: Logger }) => Promise<unknown>) | undefined;
+  afterSummary?: ((step: { store: ObjectStore; ref: ArchiveRef; manifest: Manifest; summary: Summary; logger: Logger; results?: ResultsTable | undefined }) => Promise<unknown>) | undefined;
 }
 
 /** The objects a summary writes, relative to the archive root. */
@@ -99,6 +100,11 @@ export interface SummaryInputs {
   aggregator: Aggregator;
   subject: Subject;
   children: ChildIndex | undefined;
+  /**
+   * The warehouse's results table, built from the same records as they passed (collect's walk: lib/summary/live.ts),
+   * handed to {@link SummarizeOptions.afterSummary} so that it does not read the archive again; dropped when unused.
+   */
+  results?: ResultsTable | undefined;
 }
 
 /**
@@ -161,16 +167,30 @@ async function computeAndStore(options: SummarizeOptions, manifest: Manifest): P
 const SUMMARY_FOLDERS = ['causes/', 'report/'];
 
 /**
- * Deletes what an earlier summary of the archive wrote and this one did not (a cause list, a page, truncated.txt).
- * @param written the keys this summary wrote.
+ * What an earlier summary of the archive may have left: the objects under {@link SUMMARY_FOLDERS} and truncated.txt,
+ * listed side by side (read while this summary is made, so that only the deletes, if any, follow summary.json).
  */
-async function deleteFormerObjects(store: ObjectStore, ref: ArchiveRef, written: ReadonlySet<string>): Promise<void> {
-  const stale: string[] = [];
-  for (const folder of SUMMARY_FOLDERS) {
-    for await (const o of store.list(`${archiveDir(ref)}/${folder}`)) if (!written.has(o.key)) stale.push(o.key);
-  }
-  if (!written.has(truncatedListKey(ref))) stale.push(truncatedListKey(ref));
-  for (const key of stale) await store.delete(key);
+async function formerObjects(store: ObjectStore, ref: ArchiveRef): Promise<string[]> {
+  const listed = async (prefix: string) => {
+    const keys: string[] = [];
+    for await (const o of store.list(prefix)) keys.push(o.key);
+    return keys;
+  };
+  const truncated = truncatedListKey(ref);
+  const [folders, root] = await Promise.all([Promise.all(SUMMARY_FOLDERS.map((folder) => listed(`${archiveDir(ref)}/${folder}`))), listed(truncated)]);
+  return [...folders.flat(), ...root.filter((key) => key === truncated)];
+}
+
+/** Objects deleted at once. */
+const DELETES = 8;
+
+/**
+ * Deletes what an earlier summary of the archive wrote and this one did not (a cause list, a page, truncated.txt).
+ * @param former what {@link formerObjects} found; @param written the keys this summary wrote.
+ */
+async function deleteFormerObjects(store: ObjectStore, former: readonly string[], written: ReadonlySet<string>): Promise<void> {
+  const limit = pLimit(DELETES);
+  await Promise.all(former.filter((key) => !written.has(key)).map((key) => limit(() => store.delete(key))));
 }
 
 /**
@@ -186,11 +206,28 @@ export async function storeSummary(
   inputs: SummaryInputs,
   started = Date.now(),
 ): Promise<SummarizeResult & { markdown: string; html: string }> {
+  const title = `${inputs.subject.name ?? options.ref.source.toUpperCase()} ${options.ref.id}`;
+  const output = createListOutput(options.store, options.ref, createInstancePages(options.store, options.ref, title));
+  const former = formerObjects(options.store, options.ref);
+  former.catch(() => undefined);
+  try {
+    return await summarizeAndStore(options, manifest, inputs, output, former, started);
+  } finally {
+    inputs.results?.discard();
+  }
+}
+
+async function summarizeAndStore(
+  options: SummarizeOptions,
+  manifest: Manifest,
+  inputs: SummaryInputs,
+  output: ReturnType<typeof createListOutput>,
+  former: Promise<string[]>,
+  started: number,
+): Promise<SummarizeResult & { markdown: string; html: string }> {
   const { store, ref, logger } = options;
   const now = options.now ?? (() => new Date());
   const keys = summaryKeys(ref);
-  const title = `${inputs.subject.name ?? ref.source.toUpperCase()} ${ref.id}`;
-  const output = createListOutput(store, ref, createInstancePages(store, ref, title));
   let aggregation;
   try {
     aggregation = await inputs.aggregator.finish(output);
@@ -219,7 +256,7 @@ export async function storeSummary(
 
   // summary.json last: once it exists (and matches the manifest) the other objects (the warehouse's too) are there.
   await Promise.all([
-    options.afterSummary?.({ store, ref, manifest, summary, logger }),
+    options.afterSummary?.({ store, ref, manifest, summary, logger, results: inputs.results }),
     writeTextObject(store, keys.markdown, [markdown], 'text/markdown; charset=utf-8'),
     writeTextObject(store, keys.report, [html], 'text/html; charset=utf-8'),
   ]);
@@ -227,7 +264,7 @@ export async function storeSummary(
   const written = new Set([keys.retry, failuresKey(ref), ...summary.groups.flatMap((g) => (g.resourceIdsKey ? [g.resourceIdsKey] : []))]);
   if (summary.truncatedOutputs.idsKey) written.add(summary.truncatedOutputs.idsKey);
   for (let page = 1; page <= output.pages; page++) written.add(reportPageKey(ref, page));
-  await deleteFormerObjects(store, ref, written);
+  await deleteFormerObjects(store, await former, written);
   logger.info('archive summarized', {
     source: ref.source,
     regionId: ref.regionId,

@@ -85,16 +85,17 @@ export function createListOutput(store: ObjectStore, ref: ArchiveRef, pages?: In
     },
     async end(truncatedCut) {
       await flushFailures();
-      await storeGzipObject(store, failuresKey(ref), failures);
-      await storeTextObject(store, retryListKey(ref), retry, TEXT);
       const keys: { retry: string; truncated?: string } = { retry: retryListKey(ref) };
-      if (truncatedCut) {
-        await storeTextObject(store, truncatedListKey(ref), truncated, TEXT);
-        keys.truncated = truncatedListKey(ref);
-      } else {
-        await truncated.discard();
-      }
-      if (pages) pageCount = await pages.end();
+      if (truncatedCut) keys.truncated = truncatedListKey(ref);
+      // Independent objects: stored side by side (one round trip, not four).
+      await Promise.all([
+        storeGzipObject(store, failuresKey(ref), failures),
+        storeTextObject(store, retryListKey(ref), retry, TEXT),
+        truncatedCut ? storeTextObject(store, truncatedListKey(ref), truncated, TEXT) : truncated.discard(),
+        pages?.end().then((n) => {
+          pageCount = n;
+        }),
+      ]);
       return keys;
     },
     async discard() {

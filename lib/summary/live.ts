@@ -11,6 +11,7 @@
  */
 import type { Manifest, RelatedName } from '../archive/manifest';
 import type { Source } from '../ids';
+import { ResultsTable } from '../warehouse/results';
 import { addChild, createAggregator, type Aggregator, type ChildIndex } from './aggregate';
 import { storeSummary, type SummarizeOptions, type SummarizeResult } from './index';
 import { subjectOf, type Subject } from './summary';
@@ -28,6 +29,16 @@ export interface LiveSummaryOptions {
   maxGroups?: number;
   /** See {@link MAX_WAITING_CHARS}. */
   maxWaitingChars?: number;
+  /**
+   * Build the warehouse's results table from the records as they pass (lib/warehouse/results.ts), handed to the
+   * warehouse step (`afterSummary`) so that it does not read the archive again. @default false
+   */
+  warehouse?: boolean;
+  /**
+   * Start storing the summary as soon as the walk has written the manifest (beside the walk's own clean-up of its
+   * resume state, which then is no longer on the summary's path); {@link LiveSummary.store} answers with it.
+   */
+  summarize?: SummarizeOptions;
 }
 
 /** A summary in the making; collect's walk observer (structurally: lib/collect/collect.ts `WalkObserver`). */
@@ -43,9 +54,12 @@ export interface LiveSummary {
   /**
    * Stores the summary objects of the archive this walk committed (its manifest, as the walk handed it over: not
    * read back), handing the aggregator itself to the summary (no payload, no second reading); `undefined` (nothing
-   * stored) when {@link unavailable}.
+   * stored) when {@link unavailable}. Started at the commit already when created with `summarize`: then it answers
+   * with that (stored with those options).
    */
   store(options: SummarizeOptions): Promise<SummarizeResult | undefined>;
+  /** Drops what it holds (temporary files) when it will not be stored. */
+  discard(): void;
 }
 
 /**
@@ -56,15 +70,30 @@ export function createLiveSummary(source: Source, options: LiveSummaryOptions = 
   const maxWaitingChars = options.maxWaitingChars ?? MAX_WAITING_CHARS;
   const children: ChildIndex | undefined = source === 'oos' ? new Map() : undefined;
   let aggregator: Aggregator | undefined = createAggregator({ source, children: children ? 'later' : undefined, maxGroups: options.maxGroups });
+  // Its row groups are encoded between pages (background): the Parquet encoding's CPU overlaps the round trips.
+  let results: ResultsTable | undefined = options.warehouse ? new ResultsTable(source, { background: true }) : undefined;
   let subject: Subject | undefined;
   let childrenDone = source !== 'oos';
   let committed: Manifest | undefined;
   let abandoned: string | undefined;
+  let storing: Promise<SummarizeResult | undefined> | undefined;
 
   const abandon = (why: string) => {
     abandoned ??= why;
     aggregator?.discard();
     aggregator = undefined;
+    results?.discard();
+    results = undefined;
+  };
+
+  /** Stores the summary objects of the committed archive from the aggregation (once; `undefined` when unavailable). */
+  const begin = (summarize: SummarizeOptions, why: string | undefined): Promise<SummarizeResult | undefined> => {
+    if (why !== undefined || !aggregator || !subject || !committed) return Promise.resolve(undefined);
+    const started = Date.now();
+    const inputs = { aggregator, subject, children, results };
+    aggregator = undefined;
+    results = undefined;
+    return storeSummary(summarize, committed, inputs, started);
   };
 
   return {
@@ -75,6 +104,7 @@ export function createLiveSummary(source: Source, options: LiveSummaryOptions = 
     records(records) {
       if (!aggregator) return;
       for (const record of records) aggregator.add(record);
+      if (results) for (const record of records) results.add(record);
       if (aggregator.waitingChars > maxWaitingChars) abandon('the failed records outgrew what may wait for the failed children');
     },
     related(name, records) {
@@ -91,18 +121,26 @@ export function createLiveSummary(source: Source, options: LiveSummaryOptions = 
     },
     committed(manifest) {
       committed = manifest;
+      // A stored full output is mined by the summary in place of the cut one the walk saw: the archive is read back.
+      if (manifest.outputs?.items.some((item) => item.object)) abandon('full outputs were stored: their causes are mined from the archive');
+      const early = options.summarize;
+      if (early && this.unavailable === undefined) {
+        // After the current step: the walk's clean-up sends its requests first, then the summary's CPU runs.
+        storing = Promise.resolve().then(() => begin(early, this.unavailable));
+        storing.catch(() => undefined);
+      }
     },
     get unavailable() {
       if (abandoned) return abandoned;
       if (!subject || !childrenDone || !committed) return 'the walk did not read the whole archive';
       return undefined;
     },
-    async store(summarize) {
-      if (this.unavailable !== undefined || !aggregator || !subject || !committed) return undefined;
-      const started = Date.now();
-      const taken = aggregator;
-      aggregator = undefined;
-      return storeSummary(summarize, committed, { aggregator: taken, subject, children }, started);
+    store(summarize) {
+      storing ??= begin(summarize, this.unavailable);
+      return storing;
+    },
+    discard() {
+      abandon('discarded');
     },
   };
 }

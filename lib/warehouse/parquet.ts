@@ -119,6 +119,89 @@ export async function writeParquetObject(
   }
 }
 
+/** Values of one column in the types hyparquet-writer expects (a TIMESTAMP or INT64 as a bigint). */
+export type ColumnValues = Array<string | number | bigint | boolean | null>;
+
+/**
+ * A Parquet object written a column chunk at a time, in any order: each row group's chunks may be encoded whenever
+ * their values are known (the results table encodes the columns a record states while the records are walked, and
+ * the columns that need the finished summary after it: lib/warehouse/results.ts), and the footer, written last,
+ * names every chunk of every row group at its offset. A row group's chunks need not be adjacent in the file: readers
+ * find each chunk by the offsets the footer gives (Parquet's file format: "column chunks … are guaranteed to be
+ * contiguous", each one; the footer's `ColumnChunk.meta_data` locates it). Bytes go to a spool as each chunk is
+ * encoded, as {@link writeParquetObject}'s do.
+ */
+export class ColumnChunksWriter {
+  private readonly spool = new Spool();
+  private readonly writer: ParquetWriter;
+  private readonly groups: Array<{ rows: number; chunks: Map<string, RowGroupOf['columns'][number]> }> = [];
+
+  constructor(private readonly columns: readonly ColumnSpec[]) {
+    this.writer = new ParquetWriter({ writer: new SpoolWriter(this.spool), schema: schemaOf(columns), createdBy: 'execution-archive (hyparquet-writer)' });
+  }
+
+  /**
+   * Encodes the chunk of column `name` in row group `group` (groups are numbered from 0, each holding the rows its
+   * first chunk had; every chunk of a group has as many values).
+   */
+  chunk(group: number, name: string, values: ColumnValues): void {
+    const spec = this.columns.find((c) => c.name === name);
+    if (!spec) throw new Error(`warehouse: no column ${name}`);
+    const g = (this.groups[group] ??= { rows: values.length, chunks: new Map() });
+    if (values.length !== g.rows) throw new Error(`warehouse: column ${name} has ${values.length} values in a row group of ${g.rows} rows`);
+    if (g.chunks.has(name)) throw new Error(`warehouse: column ${name} of row group ${group} is written twice`);
+    if (values.length === 0) return;
+    if (!spec.nullable && values.includes(null)) throw new Error(`warehouse column ${name} is not nullable but a row has no value`);
+    // One write of one column: hyparquet-writer makes it a row group of its own, whose chunk is taken into `group`.
+    void this.writer.write({ columnData: [{ name, data: values }], rowGroupSize: values.length });
+    const written = this.writer.row_groups.pop();
+    const chunk = written?.columns[0];
+    if (!chunk) throw new Error(`warehouse: column ${name} was not written`);
+    g.chunks.set(name, chunk);
+  }
+
+  /** Rows in the row groups so far. */
+  get rows(): number {
+    return this.groups.reduce((n, g) => n + g.rows, 0);
+  }
+
+  /**
+   * Writes the footer and stores the object (atomically, replacing what `key` held); returns its rows and bytes.
+   * @param metadata key/value pairs stored in the footer (where it came from).
+   */
+  async store(store: ObjectStore, key: string, metadata: Record<string, string> = {}): Promise<{ rows: number; bytes: number }> {
+    const rowGroups: RowGroupOf[] = this.groups.filter((g) => g.rows > 0).map((g) => {
+      const columns = this.columns.map((c) => {
+        const chunk = g.chunks.get(c.name);
+        if (!chunk) throw new Error(`warehouse: column ${c.name} of a row group was never written`);
+        return chunk;
+      });
+      let uncompressed = 0n;
+      let compressed = 0n;
+      for (const c of columns) {
+        uncompressed += c.meta_data?.total_uncompressed_size ?? 0n;
+        compressed += c.meta_data?.total_compressed_size ?? 0n;
+      }
+      return { columns, num_rows: BigInt(g.rows), total_byte_size: uncompressed, total_compressed_size: compressed };
+    });
+    this.writer.row_groups = rowGroups;
+    this.writer.num_rows = BigInt(this.rows);
+    this.writer.kvMetadata = Object.entries(metadata).map(([k, value]) => ({ key: k, value }));
+    await this.writer.finish();
+    await this.spool.written();
+    await store.put(key, this.spool, { contentType: 'application/vnd.apache.parquet' });
+    return { rows: this.rows, bytes: this.spool.size };
+  }
+
+  /** Frees the spool (after {@link store}, or instead of it). */
+  close(): Promise<void> {
+    return this.spool.close();
+  }
+}
+
+/** A row group of the footer, as hyparquet-writer keeps them. */
+type RowGroupOf = ParquetWriter['row_groups'][number];
+
 /**
  * Batches of at most `size` rows from a stream of row batches of any size (the archive's batches follow its
  * decompressed chunks): a row group per batch keeps files the same whatever the chunking was.

@@ -1,7 +1,7 @@
 /**
  * Nothing on collect's critical path but the round trips, against the local cloud with the real SDKs: the existence
- * check runs beside the first pages and nothing is written before it passes; the summary is aggregated while the
- * walk goes and is the one summarize computes from the archive; the related listings run beside the records, each
+ * check runs beside the first pages and nothing is written before it passes; the summary (and the warehouse's
+ * results object) is aggregated while the walk goes and is the one summarize computes from the archive; the related listings run beside the records, each
  * with a cursor of its own.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { collectDeps, runCollect } from '../../lib/collect';
 import { collect } from '../../lib/collect/collect';
 import { summarizeArchive } from '../../lib/summary';
 import { createLiveSummary } from '../../lib/summary/live';
+import { writeWarehouse } from '../../lib/warehouse';
 import { parseCollectRequest } from '../../lib/collect/request';
 import { createRuntime } from '../../lib/runtime';
 import { archiveDir, partKey, pendingKey, relatedPendingKey, type ArchiveRef } from '../../lib/archive/layout';
@@ -108,12 +109,17 @@ describe('the summary is aggregated while the walk goes', () => {
     const rt = createRuntime(fcContext(), { env });
     const req = parseCollectRequest(payload);
     const ref: ArchiveRef = { source: req.source, regionId: req.regionId, id: req.id };
-    const live = createLiveSummary(req.source, { maxWaitingChars });
+    const live = createLiveSummary(req.source, { maxWaitingChars, warehouse: true });
     const result = await collect(req, { ...collectDeps(rt, req), observer: live });
     const at = new Date(Date.now() + 1_000);
-    const options = { store: rt.store, ref, logger: rt.logger, now: () => at };
+    const options = { store: rt.store, ref, logger: rt.logger, now: () => at, afterSummary: writeWarehouse };
     const fromWalk = await live.store(options);
-    const stored = async () => Promise.all(['summary.json', 'summary.md', 'report.html', 'retry.txt'].map(async (name) => (await rt.store.get(`${archiveDir(ref)}/${name}`))?.toString('utf8')));
+    // The summary's objects, and the warehouse's results object (built from the records as the walk passed them).
+    const results = async () => (await keysUnder(rt.store, 'warehouse/results/')).filter((k) => k.endsWith(`/${ref.id}.parquet`));
+    const stored = async () => [
+      ...(await Promise.all(['summary.json', 'summary.md', 'report.html', 'retry.txt'].map(async (name) => (await rt.store.get(`${archiveDir(ref)}/${name}`))?.toString('utf8')))),
+      ...(await Promise.all((await results()).map(async (key) => (await rt.store.get(key))?.toString('base64')))),
+    ];
     const walkObjects = await stored();
     const fromArchive = await summarizeArchive(options);
     return { result, live, fromWalk, fromArchive, walkObjects, archiveObjects: await stored() };
@@ -134,6 +140,7 @@ describe('the summary is aggregated while the walk goes', () => {
     expect(fromWalk?.summary.total).toBe(result.records);
     expect(fromArchive.summary.failures).toBeGreaterThan(0);
     expect(walkObjects[0]).toBe(JSON.stringify(fromArchive.summary, null, 2));
+    expect(walkObjects).toHaveLength(5);
     expect(walkObjects).toEqual(archiveObjects);
   });
 

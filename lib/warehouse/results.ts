@@ -1,0 +1,327 @@
+/**
+ * An archive's `results` object (one row per record) built from the records as they pass: the columns a record
+ * states on its own (resource, status, outcome, times, repeats) are encoded a row group at a time while the records
+ * come (collect's walk hands them over page by page: lib/summary/live.ts), and only the columns that need the finished
+ * summary (the failed records' cause, and the error and exit code their cause names) and the run's constant columns
+ * are encoded once the summary is made. So inside collect the archive is not read a second time, and the Parquet
+ * encoding's CPU runs while the next pages are on the wire. What it writes is what reading the archive back gives:
+ * `writeWarehouse` feeds the same table from the archive's parts when the walk did not see the whole archive.
+ *
+ * What waits for the summary, per record, is 9 bytes (its error code's index among the distinct codes, its exit code,
+ * two flags), kept in a temporary file a row group at a time; the records themselves are never held.
+ */
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { failuresKey, type ArchiveRef } from '../archive/layout';
+import type { Manifest } from '../archive/manifest';
+import type { ObjectStore } from '../archive/store';
+import { Spool } from '../archive/writer';
+import type { Source } from '../ids';
+import { classifyStatus } from '../status';
+import { RESULT_COLUMNS, runDate, warehouseKey } from './layout';
+import { ColumnChunksWriter, ROW_GROUP_ROWS, type ColumnValues } from './parquet';
+
+/** What the results table reads of summary.json (lib/summary `Summary`): the run and its causes. */
+export interface ResultsSummary {
+  subject: { name: string | null; startedAt: string | null };
+  groups: readonly { key: string; errorCode: string; exitCode: number | null }[];
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
+
+/** An integer column's value: a 32-bit integer, else `null`. */
+export function intOrNull(v: unknown): number | null {
+  if (v === null || v === undefined || v === '') return null;
+  const n = typeof v === 'number' ? v : Number(v);
+  return Number.isInteger(n) && Math.abs(n) <= 2 ** 31 - 1 ? n : null;
+}
+
+/** A time column's value: epoch milliseconds of an ISO time, else `null`. */
+export function millisOrNull(v: unknown): number | null {
+  if (typeof v !== 'string' || v === '') return null;
+  const ms = Date.parse(v);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+const big = (ms: number | null): bigint | null => (ms === null ? null : BigInt(ms));
+
+/** The columns a record states on its own, encoded as the records come. */
+const WALKED = ['resource_id', 'status', 'outcome', 'started_at', 'finished_at', 'repeats'] as const;
+type Walked = (typeof WALKED)[number];
+
+/** Flags of a record's waiting values. */
+const HAS_EXIT = 1;
+const FAILED = 2;
+
+/** One row group's records in the making. */
+interface Group {
+  rows: number;
+  walked: Record<Walked, ColumnValues>;
+  /** Index into the table's error codes, -1 for none. */
+  code: Int32Array;
+  exit: Int32Array;
+  flags: Uint8Array;
+}
+
+function newGroup(): Group {
+  return {
+    rows: 0,
+    walked: { resource_id: [], status: [], outcome: [], started_at: [], finished_at: [], repeats: [] },
+    code: new Int32Array(ROW_GROUP_ROWS),
+    exit: new Int32Array(ROW_GROUP_ROWS),
+    flags: new Uint8Array(ROW_GROUP_ROWS),
+  };
+}
+
+/** Options of {@link ResultsTable}. */
+export interface ResultsTableOptions {
+  /**
+   * Encode each finished row group's chunks later, one column per turn of the event loop (collect's walk: between
+   * pages), instead of at once (reading an archive back). At most {@link MAX_QUEUED_GROUPS} groups wait; beyond, the
+   * oldest is encoded at once. @default false
+   */
+  background?: boolean;
+}
+
+/** Finished row groups that may wait for their encoding in the background (each holds its rows' column values). */
+export const MAX_QUEUED_GROUPS = 2;
+
+/**
+ * The `results` table of one archive, fed its records in archive order with {@link add}, stored with {@link store}
+ * once the summary is made (or dropped with {@link discard}).
+ * @example const table = new ResultsTable('ecs'); for (const r of records) table.add(r); await table.store({ store, ref, manifest, summary });
+ */
+export class ResultsTable {
+  private readonly writer = new ColumnChunksWriter(RESULT_COLUMNS);
+  private group = newGroup();
+  private groups = 0;
+  private readonly codes = new Map<string, number>();
+  private readonly codeList: string[] = [];
+  /** The waiting values of the finished row groups (9 bytes a record), in a temporary file. */
+  private waiting: Spool | undefined;
+  private readonly waitingAt: Array<{ start: number; end: number; rows: number }> = [];
+  /** Encodings waiting for their turn: a row group's walked columns, one task per column. */
+  private readonly queue: Array<() => void> = [];
+  private queuedGroups = 0;
+  private scheduled = false;
+  private failure: unknown;
+  private done = false;
+  private idle: Array<() => void> = [];
+
+  constructor(
+    private readonly source: Source,
+    private readonly options: ResultsTableOptions = {},
+  ) {}
+
+  /** Adds the next record of the archive. */
+  add(record: Record<string, unknown>): void {
+    if (this.done) return;
+    const ecs = this.source === 'ecs';
+    const g = this.group;
+    const i = g.rows;
+    const status = str(ecs ? record.InvocationStatus : record.Status);
+    const outcome = classifyStatus(this.source, status);
+    const startedAt = ecs ? millisOrNull(record.StartTime) : null;
+    g.walked.resource_id.push(str(ecs ? record.InstanceId : record.ResourceId) || '(unknown)');
+    g.walked.status.push(status);
+    g.walked.outcome.push(outcome);
+    g.walked.started_at.push(big(startedAt));
+    g.walked.finished_at.push(big(ecs ? (millisOrNull(record.FinishedTime) ?? millisOrNull(record.StopTime)) : millisOrNull(record.ExecutionTime)));
+    g.walked.repeats.push(ecs ? intOrNull(record.Repeats) : null);
+    const code = ecs ? str(record.ErrorCode) : '';
+    g.code[i] = code === '' ? -1 : this.codeIndex(code);
+    const exit = ecs && startedAt !== null ? intOrNull(record.ExitCode) : null;
+    g.exit[i] = exit ?? 0;
+    g.flags[i] = (exit === null ? 0 : HAS_EXIT) | (outcome === 'failed' ? FAILED : 0);
+    g.rows += 1;
+    if (g.rows === ROW_GROUP_ROWS) this.closeGroup();
+  }
+
+  /**
+   * Encodes what is left, then the columns that need the summary (each failed record's cause read back from
+   * `failures.ndjson.gz`, which the summary writes before this step runs), and stores the object.
+   * @param inputs.metadata key/value pairs for the file's footer (where it came from).
+ * @returns its key, rows and bytes.
+   */
+  async store(inputs: { store: ObjectStore; ref: ArchiveRef; manifest: Manifest; summary: ResultsSummary; metadata?: Record<string, string> }): Promise<{ key: string; rows: number; bytes: number }> {
+    const { store, ref, manifest, summary } = inputs;
+    if (this.done) throw new Error('warehouse: the results table was already stored or dropped');
+    const last = this.group;
+    if (last.rows > 0) this.encodeWalked(this.groups, last);
+    await this.drained();
+    if (this.failure !== undefined) throw this.failure;
+    this.done = true;
+    try {
+      const groupOf = new Map(summary.groups.map((g) => [g.key, g]));
+      const name = summary.subject.name;
+      const runStartedAt = big(millisOrNull(summary.subject.startedAt));
+      const causes = failureCauses(store, ref);
+      try {
+        const total = this.groups + (last.rows > 0 ? 1 : 0);
+        for (let n = 0; n < total; n++) {
+          const g = n < this.groups ? await this.readWaiting(n) : last;
+          const rows = g.rows;
+          const errorCode: ColumnValues = new Array(rows);
+          const exitCode: ColumnValues = new Array(rows);
+          const causeKey: ColumnValues = new Array(rows);
+          for (let i = 0; i < rows; i++) {
+            const flags = g.flags[i] ?? 0;
+            const code = g.code[i] ?? -1;
+            errorCode[i] = code < 0 ? null : (this.codeList[code] ?? null);
+            exitCode[i] = flags & HAS_EXIT ? (g.exit[i] ?? 0) : null;
+            causeKey[i] = null;
+            if (!(flags & FAILED)) continue;
+            const key = await causes.next();
+            const group = key === undefined ? undefined : groupOf.get(key);
+            if (!group) continue;
+            causeKey[i] = group.key;
+            errorCode[i] = group.errorCode || null;
+            exitCode[i] = group.exitCode;
+          }
+          this.writer.chunk(n, 'id', new Array<string>(rows).fill(ref.id));
+          this.writer.chunk(n, 'name', new Array<string | null>(rows).fill(name));
+          this.writer.chunk(n, 'run_started_at', new Array<bigint | null>(rows).fill(runStartedAt));
+          this.writer.chunk(n, 'error_code', errorCode);
+          this.writer.chunk(n, 'exit_code', exitCode);
+          this.writer.chunk(n, 'cause_key', causeKey);
+        }
+      } finally {
+        causes.close();
+      }
+      const key = warehouseKey('results', ref, runDate(summary.subject.startedAt, manifest.startedAt));
+      return { key, ...(await this.writer.store(store, key, inputs.metadata)) };
+    } finally {
+      await this.close();
+    }
+  }
+
+  /** Drops the table (its temporary files); nothing is stored. */
+  discard(): void {
+    if (this.done) return;
+    this.done = true;
+    this.queue.length = 0;
+    void this.close();
+  }
+
+  private async close(): Promise<void> {
+    await Promise.all([this.writer.close(), this.waiting?.close()]);
+  }
+
+  private codeIndex(code: string): number {
+    let at = this.codes.get(code);
+    if (at === undefined) {
+      at = this.codeList.length;
+      this.codes.set(code, at);
+      this.codeList.push(code);
+    }
+    return at;
+  }
+
+  /** A full row group: its waiting values go to the temporary file, its walked columns to be encoded. */
+  private closeGroup(): void {
+    const g = this.group;
+    const n = this.groups;
+    this.group = newGroup();
+    this.groups += 1;
+    const bytes = Buffer.concat([Buffer.from(g.code.buffer, 0, g.rows * 4), Buffer.from(g.exit.buffer, 0, g.rows * 4), Buffer.from(g.flags.buffer, 0, g.rows)]);
+    this.waiting ??= new Spool();
+    const start = this.waiting.size;
+    this.waiting.append(bytes);
+    this.waitingAt.push({ start, end: this.waiting.size, rows: g.rows });
+    if (!this.options.background) {
+      this.encodeWalked(n, g);
+      return;
+    }
+    if (this.queuedGroups >= MAX_QUEUED_GROUPS) this.runQueued(this.queue.length);
+    this.queuedGroups += 1;
+    WALKED.forEach((column, c) =>
+      this.queue.push(() => {
+        this.writer.chunk(n, column, g.walked[column]);
+        g.walked[column] = [];
+        if (c === WALKED.length - 1) this.queuedGroups -= 1;
+      }),
+    );
+    this.schedule();
+  }
+
+  private encodeWalked(n: number, g: Group): void {
+    this.runQueued(this.queue.length);
+    for (const column of WALKED) this.writer.chunk(n, column, g.walked[column]);
+  }
+
+  /** Runs the first `count` queued encodings now. */
+  private runQueued(count: number): void {
+    for (const task of this.queue.splice(0, count)) {
+      if (this.failure !== undefined || this.done) break;
+      try {
+        task();
+      } catch (err) {
+        this.failure = err;
+      }
+    }
+  }
+
+  /** One queued encoding per turn of the event loop, after the I/O callbacks waiting (the next page first). */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.runQueued(1);
+      if (this.queue.length > 0) this.schedule();
+      else for (const resolve of this.idle.splice(0)) resolve();
+    });
+  }
+
+  /** Resolves once no encoding waits. */
+  private drained(): Promise<void> {
+    if (this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  /** Row group `n`'s waiting values, read back. */
+  private async readWaiting(n: number): Promise<Pick<Group, 'rows' | 'code' | 'exit' | 'flags'>> {
+    const at = this.waitingAt[n];
+    const spool = this.waiting;
+    if (!at || !spool) throw new Error(`warehouse: row group ${n} has no waiting values`);
+    await spool.written();
+    const chunks: Buffer[] = [];
+    for await (const chunk of spool.read(at.start, at.end)) chunks.push(chunk as Buffer);
+    // A copy of its own: typed arrays need their alignment.
+    const bytes = new Uint8Array(Buffer.concat(chunks));
+    const rows = at.rows;
+    return {
+      rows,
+      code: new Int32Array(bytes.buffer, 0, rows),
+      exit: new Int32Array(bytes.buffer, rows * 4, rows),
+      flags: new Uint8Array(bytes.buffer, rows * 8, rows),
+    };
+  }
+}
+
+/**
+ * The cause of each failed record, in archive order: summarize's `failures.ndjson.gz` (one line per failed record,
+ * `{"id","cause"}`, written before the warehouse step runs); `next()` gives the next failed record's cause key
+ * (`undefined` past its end or without the object).
+ */
+function failureCauses(store: ObjectStore, ref: ArchiveRef): { next(): Promise<string | undefined>; close(): void } {
+  let lines: AsyncIterator<string> | undefined;
+  let stream: Readable | undefined;
+  return {
+    async next() {
+      if (!lines) {
+        stream = await store.getStream(failuresKey(ref));
+        if (!stream) return undefined;
+        lines = createInterface({ input: stream.pipe(createGunzip()), crlfDelay: Infinity })[Symbol.asyncIterator]();
+      }
+      const line = await lines.next();
+      if (line.done) return undefined;
+      const cause = (JSON.parse(line.value) as { cause?: unknown }).cause;
+      return typeof cause === 'string' ? cause : undefined;
+    },
+    close() {
+      stream?.destroy();
+    },
+  };
+}
