@@ -30,6 +30,10 @@ export interface Figures {
   pages?: number;
   records?: number;
   detail?: unknown;
+  /** When the measured work ended (epoch ms): what a log line's time is compared with. */
+  endedAt?: number;
+  /** collect: ms from the manifest's write (its 'archive committed' log line, LOG_LEVEL=info) to the answer. */
+  afterCommitMs?: number;
 }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as Job;
@@ -158,13 +162,14 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const out = await run();
   const ms = performance.now() - t0;
+  const endedAt = Date.now();
   const cpu = process.cpuUsage(cpu0);
   if (sampler) {
     clearInterval(sampler);
     const mb = (n: number) => `${Math.round(n / 2 ** 20)} MB`;
     if (peak) process.stderr.write(`memory at the sampled peak: rss ${mb(peak.rss)}, heap ${mb(peak.heapUsed)} of ${mb(peak.heapTotal)}, external ${mb(peak.external)} (array buffers ${mb(peak.arrayBuffers)})\n`);
   }
-  const figures: Figures = { ms, cpuMs: (cpu.user + cpu.system) / 1000, sysMs: cpu.system / 1000, peakRssMb: process.resourceUsage().maxRSS / 1024, ...out };
+  const figures: Figures = { ms, cpuMs: (cpu.user + cpu.system) / 1000, sysMs: cpu.system / 1000, peakRssMb: process.resourceUsage().maxRSS / 1024, endedAt, ...out };
   process.stdout.write(`BENCH ${JSON.stringify(figures)}\n`);
 }
 
