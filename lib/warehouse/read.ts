@@ -16,7 +16,11 @@ export type ReadRow = Record<string, ReadCell>;
 /** Objects up to this size are read in one request; larger ones by ranges. */
 const WHOLE_BELOW = 4 * 1024 * 1024;
 
-/** Reads `length` bytes from `start` of an object (a ranged read: the stream is dropped once they are in). */
+/**
+ * Reads `length` bytes from `start` of an object: the store's stream from `start` (it has no end offset), dropped once
+ * they are in. What is held is the range; what crosses the wire may run a read-ahead past it (a chunk of the file
+ * store; on OSS, what is in flight when the connection is dropped).
+ */
 async function readRange(store: ObjectStore, key: string, start: number, length: number): Promise<ArrayBuffer> {
   const out = new Uint8Array(length);
   if (length === 0) return out.buffer;
@@ -38,13 +42,13 @@ async function readRange(store: ObjectStore, key: string, start: number, length:
 }
 
 /**
- * An object as hyparquet's file: the whole object for a small one, ranged reads for a large one. Undefined when the
- * object does not exist (any more).
+ * An object as hyparquet's file: the whole object for one under `wholeBelow` bytes (4 MB), ranged reads for a larger
+ * one. Undefined when the object does not exist (any more).
  */
-export async function parquetFile(store: ObjectStore, key: string, size?: number): Promise<AsyncBuffer | undefined> {
+export async function parquetFile(store: ObjectStore, key: string, size?: number, wholeBelow = WHOLE_BELOW): Promise<AsyncBuffer | undefined> {
   const byteLength = size ?? (await store.head(key))?.size;
   if (byteLength === undefined) return undefined;
-  if (byteLength < WHOLE_BELOW) {
+  if (byteLength < wholeBelow) {
     const body = await store.get(key);
     if (!body) return undefined;
     return body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
@@ -53,8 +57,8 @@ export async function parquetFile(store: ObjectStore, key: string, size?: number
 }
 
 /** The rows of one Parquet object, a row group at a time, with only the named columns (nothing when it is gone). */
-export async function* parquetRows(store: ObjectStore, key: string, columns: string[], size?: number): AsyncGenerator<ReadRow[]> {
-  const file = await parquetFile(store, key, size);
+export async function* parquetRows(store: ObjectStore, key: string, columns: string[], size?: number, wholeBelow?: number): AsyncGenerator<ReadRow[]> {
+  const file = await parquetFile(store, key, size, wholeBelow);
   if (file) yield* fileRows(file, columns);
 }
 
