@@ -458,6 +458,10 @@ class Reader {
   }
 }
 
+/** Lines with error words read at most: the last ones and the first ones (see {@link findErrorLines}). */
+const READ_LAST = 96;
+const READ_FIRST = 32;
+
 /** Lines read from the end for the last plain line. */
 const PLAIN_LINES_READ = 200;
 
@@ -481,11 +485,14 @@ export function findErrorLines(lines: readonly string[], max = 3, text?: string)
   const { cut } = reader;
   const holds = text === undefined ? undefined : linesHoldingStems(text);
   const picked: ErrorLine[] = [];
-  // One pass from the end over the lines that may state an error (an error stem, a diagnostic's start); the others
-  // are never read further. A very long output is read at its first and last lines (MAX_LINES).
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const line = lines[i] ?? '';
-    if (!errorish(line, cut[i] ?? 0, holds === undefined ? undefined : holds[i] === 1)) continue;
+  // The lines that may state an error (an error stem, a diagnostic's start); the others are never read further. Of a
+  // long output that repeats error words on hundreds of lines (a log of retries), the last READ_LAST and the first
+  // READ_FIRST of them are read: an error stands near the end, or at the top above its stack.
+  const worth: number[] = [];
+  for (let i = 0; i < lines.length; i++) if (errorish(lines[i] ?? '', cut[i] ?? 0, holds === undefined ? undefined : holds[i] === 1)) worth.push(i);
+  const read = worth.length <= READ_FIRST + READ_LAST ? worth : [...worth.slice(0, READ_FIRST), ...worth.slice(-READ_LAST)];
+  for (let k = read.length - 1; k >= 0; k--) {
+    const i = read[k] ?? 0;
     const r = reader.read(i);
     if (r.strength <= 0) continue;
     // Lines that repeat the level prefix of the line above (`npm error …`, `E: …`) go on stating the same error: the

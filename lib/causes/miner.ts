@@ -66,6 +66,9 @@ interface TreeNode {
   templates: Template[];
 }
 
+/** Messages whose template {@link TemplateMiner.add} remembers. */
+const RECENT = 4096;
+
 /** What {@link TemplateMiner.add} returns for a message that did not fit under `maxGroups`. */
 export const OVERFLOW = -1;
 
@@ -109,6 +112,8 @@ export class TemplateMiner {
   private readonly maxChildren: number;
   private readonly maxWords: number;
   private readonly maskedWordsVary: boolean;
+  /** Messages mined lately and the template each went to (see {@link add}). */
+  private readonly recent = new Map<string, { template: Template; words: string[] }>();
 
   constructor(options: MinerOptions = {}) {
     this.maxGroups = options.maxGroups ?? 5000;
@@ -134,9 +139,15 @@ export class TemplateMiner {
 
   /** Mines one masked message; returns its group id (see {@link resolve}) or {@link OVERFLOW}. */
   add(message: string): number {
-    const words = this.words(message);
-    const leaf = this.leaf(words, false);
-    let template = leaf ? this.bestMatch(leaf.templates, words) : undefined;
+    // A message mined before goes to the template it went to (whose constant words are still its words): its words,
+    // the tree and the comparison with the leaf's templates are not made again. Bounded: forgotten past RECENT.
+    const known = this.recent.get(message);
+    const words = known ? known.words : this.words(message);
+    let template = known?.template;
+    if (!template) {
+      const leaf = this.leaf(words, false);
+      template = leaf ? this.bestMatch(leaf.templates, words) : undefined;
+    }
     if (template) {
       let variablesAdded = false;
       for (let i = 0; i < words.length; i++) {
@@ -167,6 +178,10 @@ export class TemplateMiner {
       template = { words: [...words], count: 1, seen: new Map(), groups: new Map() };
       this.leaf(words, true)?.templates.push(template);
       this.templates.push(template);
+    }
+    if (!known) {
+      if (this.recent.size >= RECENT) this.recent.clear();
+      this.recent.set(message, { template, words });
     }
     const key = this.groupKey(template, words);
     const existing = template.groups.get(key);
