@@ -149,6 +149,19 @@ describe('errorTemplate: what of an error line is mined', () => {
 });
 
 describe('findErrorLines: one scan of the whole text', () => {
+  it('reads a long output of repeated error words at its ends: the error below them, the one above them', () => {
+    // Prepare: 600 retry lines with error words, the stated error after them; and another error above them
+    const retries = Array.from({ length: 600 }, (_v, i) => `retry ${i}: request failed, will retry`).join('\n');
+    const below = `${retries}\nE: Unable to locate package nginx-extra\n`;
+    const above = `Error: EACCES: permission denied, open '/srv/app.log'\n${retries}\n`;
+    // Act
+    const foundBelow = findErrorLines(outputLines(below).read, 5).map((f) => f.content);
+    const foundAbove = findErrorLines(outputLines(above).read, 5).map((f) => f.content);
+    // Assess
+    expect(foundBelow[0]).toBe('E: Unable to locate package nginx-extra');
+    expect(foundAbove[0]).toBe("Error: EACCES: permission denied, open '/srv/app.log'");
+  });
+
   it('finds the same lines with the whole text scanned at once as line by line', () => {
     // Prepare: outputs of every kind the fixture above and the rules name, with headers, frames, trailers
     const outputs = [
