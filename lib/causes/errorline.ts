@@ -412,10 +412,10 @@ class Reader {
    * Strength of line `i` (see {@link lineStrength}), its content and where its content starts (after its header); a
    * source excerpt (the line above a caret underline, the indented line under a Python frame) carries no error.
    */
-  read(i: number): LineReading {
+  read(i: number): Readonly<LineReading> {
     let r = this.readings[i];
     if (!r) this.readings[i] = r = this.readFresh(i);
-    return { ...r };
+    return r;
   }
 
   private readFresh(i: number): LineReading {
@@ -493,8 +493,9 @@ export function findErrorLines(lines: readonly string[], max = 3, text?: string)
   const read = worth.length <= READ_FIRST + READ_LAST ? worth : [...worth.slice(0, READ_FIRST), ...worth.slice(-READ_LAST)];
   for (let k = read.length - 1; k >= 0; k--) {
     const i = read[k] ?? 0;
-    const r = reader.read(i);
-    if (r.strength <= 0) continue;
+    const known = reader.read(i);
+    if (known.strength <= 0) continue;
+    const r = { ...known };
     // Lines that repeat the level prefix of the line above (`npm error …`, `E: …`) go on stating the same error: the
     // first of them says what it is, the rest give details.
     const prefix = r.strength >= 2 ? LEVEL_PREFIX.exec(r.content)?.[0] : undefined;
@@ -539,6 +540,8 @@ const STEP_COUNTER = /^(?:(?:attempt|step|try|retry|stage|task)\s+)?[[(]?\d+\s*(
 const JOB_REPORT = /^\d+\s+(Killed|Terminated|Aborted|Hangup|Interrupt|Quit|Alarm clock|Segmentation fault|Bus error|Illegal instruction|Floating point exception|User defined signal \d|Broken pipe)(?:\s+\(core dumped\))?\s+\S.*$/;
 /** A quoted value: '…', "…", `…`, ‘…’, “…” of at most three words and 100 characters (a longer quote is a message). */
 const QUOTED = /(?<!\w)'[^'\s]{0,100}(?: [^'\s]+){0,2} ?'|"[^"\s]{0,100}(?: [^"\s]+){0,2} ?"|(?<!\w)`[^`'\s]{0,100}(?: [^`'\s]+){0,2}['`]|‘[^’\s]{0,100}(?: [^’\s]+){0,2}’|“[^”\s]{0,100}(?: [^”\s]+){0,2}”/g;
+/** A character that opens a {@link QUOTED} value (the pattern runs only when one is there). */
+const QUOTE_MARK = /['"`‘“]/;
 /** A path of at least two segments, or an absolute one. */
 const PATH = /(?<![\w.:/<>*~-])(?:~|\.{1,2})?(?:\/[\w.@+~%<>*-]+){2,}\/?|(?<![\w.:/<>*~-])\/[\w.@+~%-]+|\b[A-Za-z]:\\[^\s"'<>|:*?]+|(?<![\w.:/<>*~-])[\w.-]+(?:\/[\w.@+~%-]+)*\/[\w.-]*\.[A-Za-z]\w{0,5}\b/g;
 
@@ -570,7 +573,7 @@ function maskPath(path: string): string {
  */
 export function errorTemplate(content: string): string {
   let s = content.replace(SHELL_PREFIX, '').replace(STEP_COUNTER, '').replace(JOB_REPORT, '$1');
-  s = s.replace(QUOTED, (q) => `${q[0] ?? ''}${WILDCARD}${q[q.length - 1] ?? ''}`);
+  if (QUOTE_MARK.test(s)) s = s.replace(QUOTED, (q) => `${q[0] ?? ''}${WILDCARD}${q[q.length - 1] ?? ''}`);
   // Paths are read before the other masks (which would take a digit-bearing file name, extension and all), and stand
   // aside as private-use characters while those run.
   const paths: string[] = [];

@@ -37,6 +37,7 @@ const CLOUD_ID_LETTERS = /\b(i|t|c|d|s|m|r|sg|lb|rg|eni|vpc|vsw|eip|nat|ngw|exec
 const HEX_PREFIXED = /\b0x[0-9a-f]+\b/gi;
 /** Hex runs of 6+ characters holding a digit and a letter, or of 8+ (digests, object ids, masks like `ffffffff`). */
 const HEX = new RegExp(`(?<![${WORD}])(?:(?=[0-9a-f]*\\d)[0-9a-f]{6,}|[0-9a-f]{8,}|(?=[0-9A-F]*\\d)[0-9A-F]{6,}|[0-9A-F]{8,})(?![${WORD}])`, 'g');
+const HEX_LETTERS = /[a-fA-F]{8}/;
 /** Units a number may carry: sizes (with or without a space), spelled-out durations after a space (`3 secs`, `30 seconds`), short units without one (`12s`, `5m`). */
 const SIZE_UNIT = '(?:[kKMGTP]i?B|B|bytes)';
 const NUMBER_UNIT = `\\s?${SIZE_UNIT}|\\s(?:secs?|seconds?|mins?|minutes?|hours?|days?)(?![${WORD}])|[kKMGTP]i?[bB]?|[mun]?s|%|sec|min|h|d`;
@@ -116,14 +117,15 @@ export function maskVariables(text: string): string {
   if (s.includes('-')) s = s.replace(CLOUD_ID_LETTERS, `$1-${WILDCARD}`);
   if (hasDigit && s.includes('(')) s = s.replace(SIZE_PAIR, WILDCARD);
   if (s.includes('0x') || s.includes('0X')) s = s.replace(HEX_PREFIXED, WILDCARD);
-  s = s.replace(HEX, WILDCARD);
+  // A hex run without a digit is 8+ letters a–f (`deadbeef`): the cheap test of a letter run spares the full pattern.
+  if (hasDigit || HEX_LETTERS.test(s)) s = s.replace(HEX, WILDCARD);
   if (hasDigit) {
     s = s.replace(CODE_NUMBER, (_m, word: string, sep: string, digits: string) =>
       word + sep + [...digits].map((d) => String.fromCharCode(KEPT_DIGIT_BASE + Number(d))).join(''),
     );
     s = s.replace(NUMBER, WILDCARD);
   }
-  s = s.replace(/[\ue000-\ue009]/g, (c) => String(c.charCodeAt(0) - KEPT_DIGIT_BASE));
+  if (hasDigit) s = s.replace(/[\ue000-\ue009]/g, (c) => String(c.charCodeAt(0) - KEPT_DIGIT_BASE));
   // Paths last: a segment that holds a digit or a mask is a variable as a whole (`/cache/blob-<*>` → `/cache/<*>`).
   if (s.includes('/')) s = s.replace(UNIX_PATH, maskUnixPath);
   if (s.includes(':\\')) s = s.replace(WINDOWS_PATH, maskWindowsPath);
