@@ -145,6 +145,19 @@ describe('the checked-in fixtures', () => {
     }
   });
 
+  it('dev: ≥ 300 results of ≥ 25 causes from ≥ 20 programs, none of them in the main set, in the 4 shapes', () => {
+    const dev = loadFixture(join(DATA, 'real-outputs-dev.jsonl.gz'));
+    const main = loadFixture(mainFile);
+    const mainPrograms = new Set(main.map((r) => r.program));
+    const mainCauses = new Set(main.map((r) => r.cause));
+    expect(dev.length).toBeGreaterThanOrEqual(300);
+    expect(new Set(dev.map((r) => r.cause)).size).toBeGreaterThanOrEqual(25);
+    expect(new Set(dev.map((r) => r.program)).size).toBeGreaterThanOrEqual(20);
+    expect(new Set(dev.map((r) => r.shape))).toEqual(new Set(SHAPES));
+    expect(dev.filter((r) => mainPrograms.has(r.program) || mainCauses.has(r.cause))).toEqual([]);
+    for (const r of dev) expect(r.exitCode === 0 || r.output === '').toBe(false);
+  });
+
   it('hold-out: ≥ 10 causes, none of them in the main set', () => {
     expect(existsSync(holdoutFile)).toBe(true);
     const holdout = loadFixture(holdoutFile);
