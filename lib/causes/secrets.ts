@@ -37,7 +37,8 @@
  */
 
 import { isSecretKey, words } from '../secret-key';
-import { createVendorRules, shannonEntropy } from './vendor-rules';
+import { createTriggerScanner, type ScanResult } from './trigger-scan';
+import { createVendorRules, shannonEntropy, type Span } from './vendor-rules';
 
 export { isSecretKey } from '../secret-key';
 export { shannonEntropy } from './vendor-rules';
@@ -69,7 +70,7 @@ function isSecretFlag(name: string): boolean {
 /** True for values kept after a secret-looking key: variables, masks, placeholder words. */
 function keepValue(raw: string): boolean {
   const v = raw.replace(/^["']|["']$/g, '');
-  if (v === '' || v.startsWith('<redacted') || /^\*+$/.test(v) || /^x{3,}$/i.test(v)) return true;
+  if (v === '' || v.includes(REDACTED) || /^\*+$/.test(v) || /^x{3,}$/i.test(v)) return true;
   if (v.includes(PROTECT_OPEN)) return true; // a value an allow-list named
   if (isPlaceholder(v)) return true;
   // A URL: the URL rules mask the credentials in it (user-info, a webhook's path, a query's key), the rest is kept.
@@ -171,11 +172,13 @@ const ALIYUN_STS = /(?<![A-Za-z0-9.])STS\.[A-Za-z0-9]{16,40}(?![A-Za-z0-9])|(?<!
  * (`xoxa-23984754863-2348975623111`, a key glued to the word before it).
  */
 function widen(text: string, start: number, end: number): { start: number; end: number } {
-  const token = /[A-Za-z0-9_-]/;
+  // [A-Za-z0-9_-], and after the token also +, / and =; a dot between token characters.
+  const token = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45;
+  const tail = (c: number): boolean => token(c) || c === 43 || c === 47 || c === 61;
   let a = start;
   let b = end;
-  while (a > 0 && token.test(text[a - 1] ?? '') && start - a < 256) a--;
-  while (b < text.length && b - end < 256 && (/[A-Za-z0-9_+/=-]/.test(text[b] ?? '') || (text[b] === '.' && token.test(text[b + 1] ?? '')))) b++;
+  while (a > 0 && token(text.charCodeAt(a - 1)) && start - a < 256) a--;
+  while (b < text.length && b - end < 256 && (tail(text.charCodeAt(b)) || (text.charCodeAt(b) === 46 && token(text.charCodeAt(b + 1))))) b++;
   return { start: a, end: b };
 }
 
@@ -231,9 +234,8 @@ const PROTECT_OPEN = '\ufdd0';
 const PROTECT_CLOSE = '\ufdd1';
 const PROTECTED = /\ufdd0(\d{1,6})\ufdd1/g;
 
-function maskVendorTokens(text: string, keep: string[]): string {
-  const found = UPSTREAM_RULES.find(text);
-  if (found.secrets.length === 0 && found.allowed.length === 0) return maskOwnTokens(text);
+/** gitleaks' findings replaced (secrets) or set aside behind markers (values an allow-list named as harmless). */
+function applyVendorFindings(text: string, found: { secrets: readonly Span[]; allowed: readonly Span[] }, keep: string[]): string {
   // A token that says it is a placeholder (`sk-xxxx…`, `…EXAMPLE…`, `YOUR_TOKEN`) is not a secret.
   const secrets = mergedSpans(
     text,
@@ -263,7 +265,7 @@ function maskVendorTokens(text: string, keep: string[]): string {
     } else s += REDACTED;
     at = e.end;
   }
-  return maskOwnTokens(s + text.slice(at));
+  return s + text.slice(at);
 }
 
 /** Our prefixed tokens and Alibaba Cloud's (see {@link OWN_TOKENS}). */
@@ -383,10 +385,13 @@ const COMMAND_END = /(?<!\\\r?)\r?\n|[|;&]/g;
 /** Every tool name in {@link TOOL_FLAGS}, and the `-u… -p…` and `pass:` forms: a cheap test before the tools. */
 const TOOL_HINT = /mysql|mariadb|sshpass|login|mongo|redis-cli|sqlcmd|bcp|osql|zip|7z|rar|ldap|curl|wget|http|xh|-u|pass:/i;
 
+/** Any tool of {@link TOOL_FLAGS}: when none is in the text, none of them is looked for one by one. */
+const ANY_TOOL = new RegExp(TOOL_FLAGS.map(({ tool }) => `(?:${tool.source})`).join('|'), 'i');
+
 function maskToolFlags(text: string): string {
   if (!TOOL_HINT.test(text)) return text;
   let s = text;
-  for (const { tool, flag } of TOOL_FLAGS) {
+  for (const { tool, flag } of ANY_TOOL.test(s) ? TOOL_FLAGS : []) {
     if (!tool.test(s)) continue;
     const finder = new RegExp(tool.source, 'g');
     let out = '';
@@ -579,28 +584,227 @@ function maskHighEntropy(text: string): string {
   });
 }
 
+// ---- where the rules run ---------------------------------------------------------------------------------------
+
 /**
- * Masks every secret in `text` (see the module comment for the rules). Idempotent, and linear in the length.
+ * The rule families after gitleaks' rules, each with the words that must occur for it to find anything (any case):
+ * a family runs only on the lines around its words, and an ordinary output holds few of them.
+ */
+const OWN = 1;
+const AUTH = 2;
+const URL = 4;
+const NETRC = 8;
+const TOOLS = 16;
+const KEYS = 32;
+const CHINESE = 64;
+const ENTROPY = 128;
+const FAMILY_WORDS: readonly (readonly [string, number])[] = [
+  ...['sk-', 'vcp_', 'vci_', 'vca_', 'vcr_', 'vck_', 'dckr_', 'ntn_', 'gsk_', 'figd_', 'figo_', 'figu_', 'cfk_', 'cfut_', 'cfat_', 'tskey-', '-us', 'ltai', 'sts.', 'cais'].map((w) => [w, OWN] as const),
+  ...['eyj', 'authorization', 'bearer', 'basic'].map((w) => [w, AUTH] as const),
+  ['://', URL],
+  ...['passw', 'account'].map((w) => [w, NETRC] as const),
+  // Every flag TOOL_FLAGS, USER_THEN_PASSWORD, USER_COLON_PASSWORD and OPENSSL_PASS take holds one of these.
+  ...['-p', '-a', '-w', '-u', 'pass:'].map((w) => [w, TOOLS] as const),
+  // KEY_HINT's words (redis-cli's `AUTH` password is a tool flag too).
+  ...['pass', 'pw', 'secret', 'token', 'key', 'credential', 'signature', 'cookie'].map((w) => [w, KEYS] as const),
+  ['auth', KEYS | TOOLS],
+  // Not a family: a key block or a public block starts here (see maskSecrets).
+  ['-----begin', 0],
+];
+/** The first characters of the Chinese keys ({@link CHINESE_KEY_HINT}), and the markers of set-aside values. */
+const CHINESE_FIRST = '密口秘私令\ufdd0\ufdd1';
+/** The shortest run {@link BASE64_RUN} weighs. */
+const MIN_RUN = 24;
+
+/** gitleaks' keywords first (their numbers are the rules'), then the families' words. */
+const SCANNER = createTriggerScanner([...UPSTREAM_RULES.keywords, ...FAMILY_WORDS.map(([w]) => w)], MIN_RUN, CHINESE_FIRST);
+const WORD_FAMILIES = SCANNER.words.map((w) => FAMILY_WORDS.filter(([f]) => f === w).reduce((bits, [, b]) => bits | b, 0));
+const BEGIN_WORD = SCANNER.words.lastIndexOf('-----begin');
+
+/** How far a value over several lines (a YAML block, a quoted value) may reach below its key. */
+const MULTI_LINE_REACH = 4096;
+/** Lines above a `.netrc` password that may hold its `machine` and `login`. */
+const NETRC_LINES_ABOVE = 3;
+
+/**
+ * The lines of a text, found once (the offsets of its newlines), for the parts {@link maskAroundWords} masks: a part is
+ * made of whole lines, a command continued by a backslash at a line's end is one part. Each question costs a binary
+ * search; a block of continued lines is walked once.
+ */
+class Lines {
+  private readonly newlines: number[] = [];
+  /** For a line, the last line of the block of continued lines it is in (-1: not known yet). */
+  private readonly blockEnd: Int32Array;
+  constructor(private readonly text: string) {
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.newlines.push(i);
+    this.blockEnd = new Int32Array(this.newlines.length + 1).fill(-1);
+  }
+
+  /** The number of the line that holds offset `p`. */
+  lineOf(p: number): number {
+    let lo = 0;
+    let hi = this.newlines.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((this.newlines[mid] ?? 0) < p) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  start(line: number): number {
+    return line === 0 ? 0 : (this.newlines[line - 1] ?? -1) + 1;
+  }
+
+  end(line: number): number {
+    return this.newlines[line] ?? this.text.length;
+  }
+
+  /** True when line `line` ends with a backslash, so that the next line goes on with it. */
+  continued(line: number): boolean {
+    const nl = this.newlines[line];
+    if (nl === undefined) return false;
+    const c = this.text.charCodeAt(nl - 1);
+    return c === 92 || (c === 13 && this.text.charCodeAt(nl - 2) === 92);
+  }
+
+  /** The last line of the command line `line` is in (on past each backslash at a line's end). */
+  lastOfBlock(line: number): number {
+    let k = line;
+    const walked: number[] = [];
+    while ((this.blockEnd[k] ?? -1) === -1 && this.continued(k)) {
+      walked.push(k);
+      k++;
+    }
+    const last = (this.blockEnd[k] ?? -1) === -1 ? k : (this.blockEnd[k] ?? k);
+    this.blockEnd[k] = last;
+    for (const w of walked) this.blockEnd[w] = last;
+    return last;
+  }
+}
+
+/** A key whose value goes on below its line: a YAML block (`password: |`) or a quote the line does not close. */
+const OPENS_MULTI_LINE = /(?:[:=：])[ \t]{0,8}(?:[|>][-+]?[ \t]{0,8}\r?$|["'][^"'\n]{0,512}$)/;
+
+function maskFamilies(segment: string, families: number): string {
+  let s = segment;
+  if (families & OWN) s = maskOwnTokens(s);
+  if (families & AUTH) s = maskAuthorization(s);
+  if (families & URL) s = maskUrls(s);
+  if (families & NETRC) s = maskNetrc(s);
+  if (families & TOOLS) s = maskToolFlags(s);
+  if (families & KEYS && KEY_HINT.test(s)) {
+    s = maskSecretFlags(s);
+    if (s.includes('\n')) s = maskMultiLineValues(s);
+    s = maskAssignments(s);
+  }
+  if (families & CHINESE && CHINESE_KEY_HINT.test(s)) s = maskChineseAssignments(s);
+  if (families & ENTROPY) s = maskHighEntropy(s);
+  return s;
+}
+
+/**
+ * The rule families run on the parts of `text` around their words (see {@link FAMILY_WORDS}): each word's line (with
+ * what {@link partStart} and {@link partEnd} add), overlapping parts merged, each part masked by the families whose
+ * words it holds. The rest of the text is not looked at again.
+ */
+function maskAroundWords(text: string, found: ScanResult): string {
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const families: number[] = [];
+  for (let i = 0; i < found.starts.length; i++) {
+    const f = WORD_FAMILIES[found.words[i] ?? 0] ?? 0;
+    if (f === 0) continue;
+    const at = found.starts[i] ?? 0;
+    starts.push(at);
+    ends.push(at + (SCANNER.words[found.words[i] ?? 0]?.length ?? 0));
+    families.push(f);
+  }
+  for (let i = 0; i < found.runs.length; i += 2) {
+    starts.push(found.runs[i] ?? 0);
+    ends.push(found.runs[i + 1] ?? 0);
+    families.push(ENTROPY);
+  }
+  for (const at of found.wide) {
+    starts.push(at);
+    ends.push(at + 2);
+    families.push(CHINESE);
+  }
+  if (starts.length === 0) return text;
+  const order = starts.map((_, i) => i).sort((x, y) => (starts[x] ?? 0) - (starts[y] ?? 0));
+  // The parts, as [start, end, families] triples, ascending and apart, each of whole lines: a word's line, the lines
+  // above a `.netrc` password, the lines of a continued command, the lines of a value that goes on below its key.
+  const lines = new Lines(text);
+  const parts: number[] = [];
+  for (const i of order) {
+    const at = starts[i] ?? 0;
+    const f = families[i] ?? 0;
+    const line = lines.lineOf(at);
+    let end = lines.end(lines.lastOfBlock(lines.lineOf(Math.max(at, (ends[i] ?? at) - 1))));
+    if (f & KEYS && lines.end(line) - at <= 512 && OPENS_MULTI_LINE.test(text.slice(at, lines.end(line)))) {
+      end = Math.max(end, lines.end(lines.lineOf(Math.min(text.length, at + MULTI_LINE_REACH))));
+    }
+    let first = f & NETRC ? Math.max(0, line - NETRC_LINES_ABOVE) : line;
+    let last = parts.length - 3;
+    if (last >= 0 && lines.start(first) >= (parts[last] ?? 0)) {
+      // Within the part before (or after it): no need to look above.
+      if (lines.start(first) <= (parts[last + 1] ?? 0)) {
+        parts[last + 1] = Math.max(parts[last + 1] ?? 0, end);
+        parts[last + 2] = (parts[last + 2] ?? 0) | f;
+        continue;
+      }
+    }
+    if (f & TOOLS) while (first > 0 && lines.continued(first - 1) && lines.start(first) > (last >= 0 ? (parts[last + 1] ?? 0) : -1)) first--;
+    let start = lines.start(first);
+    let merged = f;
+    while (last >= 0 && start <= (parts[last + 1] ?? 0)) {
+      start = Math.min(start, parts[last] ?? 0);
+      end = Math.max(end, parts[last + 1] ?? 0);
+      merged |= parts[last + 2] ?? 0;
+      parts.length = last;
+      last -= 3;
+    }
+    parts.push(start, end, merged);
+  }
+  let out = '';
+  let done = 0;
+  for (let i = 0; i < parts.length; i += 3) {
+    const start = parts[i] ?? 0;
+    const end = parts[i + 1] ?? 0;
+    out += text.slice(done, start) + maskFamilies(text.slice(start, end), parts[i + 2] ?? 0);
+    done = end;
+  }
+  return out + text.slice(done);
+}
+
+/**
+ * Masks every secret in `text` (see the module comment for the rules). Made for a whole output, once: one pass finds
+ * gitleaks' keywords, the families' words and the long token runs; gitleaks' rules are tried where their keywords are,
+ * the other rules run on the lines around their words only. Idempotent, and linear in the length.
  * @example maskSecrets('mysql -uroot -phunter2 -e "select 1"') // 'mysql -uroot -p<redacted> -e "select 1"'
  * @example maskSecrets('PGPASSWORD=s3cr3t psql -h db') // 'PGPASSWORD=<redacted> psql -h db'
  */
 export function maskSecrets(text: string): string {
   if (text === '') return text;
   const keep: string[] = [];
-  let s = maskPrivateKeys(text.includes(PROTECT_OPEN) || text.includes(PROTECT_CLOSE) ? text.replace(/[\ufdd0\ufdd1]/g, '\ufffd') : text);
-  if (s.includes('-----BEGIN')) s = setAsidePublicBlocks(s, keep);
-  s = maskVendorTokens(s, keep);
-  s = maskAuthorization(s);
-  s = maskUrls(s);
-  s = maskNetrc(s);
-  s = maskToolFlags(s);
-  if (KEY_HINT.test(s)) {
-    s = maskSecretFlags(s);
-    if (s.includes('\n')) s = maskMultiLineValues(s);
-    s = maskAssignments(s);
+  let s = text;
+  let found = SCANNER.scan(s);
+  if (found.wide.length > 0 && (s.includes(PROTECT_OPEN) || s.includes(PROTECT_CLOSE))) {
+    s = s.replace(/[\ufdd0\ufdd1]/g, '\ufffd');
+    found = SCANNER.scan(s);
   }
-  if (CHINESE_KEY_HINT.test(s)) s = maskChineseAssignments(s);
-  s = maskHighEntropy(s);
+  if (found.words.includes(BEGIN_WORD)) {
+    const before = s;
+    if (s.includes('PRIVATE KEY')) s = maskPrivateKeys(s);
+    s = setAsidePublicBlocks(s, keep);
+    if (s !== before) found = SCANNER.scan(s);
+  }
+  const vendor = UPSTREAM_RULES.findAt(s, found.starts, found.words);
+  if (vendor.secrets.length > 0 || vendor.allowed.length > 0) {
+    s = applyVendorFindings(s, vendor, keep);
+    found = SCANNER.scan(s);
+  }
+  s = maskAroundWords(s, found);
   return keep.length === 0 ? s : s.replace(PROTECTED, (m, n: string) => keep[Number(n)] ?? m);
 }
 

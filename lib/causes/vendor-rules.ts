@@ -17,6 +17,8 @@
  * start costs a bounded amount; a rule's pattern is compiled the first time one of its keywords is seen.
  */
 
+import { createTriggerScanner } from './trigger-scan';
+
 /** The shape of the generated module (see scripts/secret-rules.ts). */
 export interface GeneratedRules {
   upstream: { name: string; repository: string; file: string; version: string; commit: string; licence: string; copyright: string };
@@ -64,6 +66,14 @@ interface CompiledRule {
   entropy: number;
   generic: boolean;
   allow: { target: string; regexes: RegExp[]; stopwords: string[] }[];
+  /** How far before a keyword a match may start ({@link keywordLead}); undefined: searched near the keywords. */
+  lead?: number | undefined;
+  sticky?: RegExp;
+  /** The call of findAt that last tried the rule (sticky), and where: a keyword's other occurrences there are not tried again. */
+  triedIn: number;
+  triedAt: number;
+  matchedFrom: number;
+  matchedUntil: number;
 }
 
 /** A span of text to replace. */
@@ -80,77 +90,124 @@ export interface VendorRules {
    * named as not secret (`allowed`: known public keys, placeholders), in no particular order (they may overlap).
    */
   find(text: string): { secrets: Span[]; allowed: Span[] };
+  /** The rules' keywords, each once (lower case): a caller that scans for them itself passes what it found to {@link findAt}. */
+  keywords: readonly string[];
+  /** {@link find} given where the keywords occur: `starts[i]` is where keyword `keywords[words[i]]` starts (other word numbers are ignored). */
+  findAt(text: string, starts: readonly number[], words: readonly number[]): { secrets: Span[]; allowed: Span[] };
   /** Where the rules came from. */
   upstream: GeneratedRules['upstream'];
   /** How many rules there are. */
   size: number;
 }
 
+/** The line around [start, end), at most {@link LINE_REACH} characters on either side (a hostile line is long). */
 function lineAround(text: string, start: number, end: number): string {
-  const a = text.lastIndexOf('\n', start - 1) + 1;
+  const from = Math.max(0, start - LINE_REACH);
+  const a = text.lastIndexOf('\n', start - 1);
   const b = text.indexOf('\n', end);
-  return text.slice(a, b === -1 ? text.length : b);
+  return text.slice(a < from ? from : a + 1, b === -1 || b > end + LINE_REACH ? Math.min(text.length, end + LINE_REACH) : b);
+}
+const LINE_REACH = 1024;
+
+/** The literal a pattern starts with, lower case (`[aA]`, gitleaks' case-insensitive letter, read as `a`). */
+function literalPrefix(pattern: string): string {
+  let out = '';
+  let i = 0;
+  while (i < pattern.length) {
+    const pair = /^\[([a-zA-Z])([a-zA-Z])\]/.exec(pattern.slice(i, i + 4));
+    if (pair && pair[1]?.toLowerCase() === pair[2]?.toLowerCase()) {
+      out += pair[1]?.toLowerCase() ?? '';
+      i += 4;
+      continue;
+    }
+    const c = pattern[i] ?? '';
+    const quantified = /[*+?{]/.test(pattern[i + 2] ?? '');
+    if (c === '\\' && /[.\-_~/:=]/.test(pattern[i + 1] ?? '') && !quantified) {
+      out += pattern[i + 1] ?? '';
+      i += 2;
+      continue;
+    }
+    if (/[A-Za-z0-9_\-~:=<>!@#%&,;'" ]/.test(c) && !/[*+?{]/.test(pattern[i + 1] ?? '')) {
+      out += c.toLowerCase();
+      i++;
+      continue;
+    }
+    break;
+  }
+  return out;
+}
+
+/** The offset of the `)` that closes the group opening at `open`, or -1. */
+function groupEnd(pattern: string, open: number): number {
+  let depth = 0;
+  let inClass = false;
+  for (let i = open; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/** A group's body split at its top-level `|`. */
+function branches(body: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let inClass = false;
+  let from = 0;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) {
+      out.push(body.slice(from, i));
+      from = i + 1;
+    }
+  }
+  out.push(body.slice(from));
+  return out;
 }
 
 /**
- * The keywords as a trie over lower-case ASCII codes, flattened into one transition table: `next[state * 128 + c]`
- * is the state after character `c`, 0 for none (the root is state 1); `word[state]` the keyword ending there.
+ * How many characters before one of its keywords a rule's match can start, when every match starts with a keyword
+ * (after `\b`, or after one character of an `(?:^|[…])` boundary): most rules are a vendor prefix (`ghp_`, `AKIA`) or
+ * a keyword and an assignment (`adafruit … = VALUE`). Such a rule is tried only at its keywords' occurrences
+ * (sticky), never searched through the text. `undefined`: the keyword may be anywhere in the match, or outside it.
  */
-interface KeywordTrie {
-  next: Int32Array;
-  word: (string | undefined)[];
-}
-
-function keywordTrie(keywords: readonly string[]): KeywordTrie {
-  const rows: number[][] = [[], []]; // state 0 unused, 1 the root
-  const word: (string | undefined)[] = [undefined, undefined];
-  for (const k of keywords) {
-    let state = 1;
-    for (let i = 0; i < k.length; i++) {
-      const c = k.charCodeAt(i);
-      if (c >= 128) throw new Error(`keyword ${JSON.stringify(k)} is not ASCII`);
-      const row = rows[state] as number[];
-      let to = row[c];
-      if (to === undefined) {
-        to = rows.length;
-        rows.push([]);
-        word.push(undefined);
-        row[c] = to;
-      }
-      state = to;
+export function keywordLead(pattern: string, keywords: readonly string[]): number | undefined {
+  const startsWithKeyword = (literal: string): boolean =>
+    keywords.some((k) => literal.startsWith(k) || (literal.length >= 2 && k.startsWith(literal)));
+  let p = pattern;
+  let lead = 0;
+  for (let guard = 0; guard < 16; guard++) {
+    if (p.startsWith('\\b')) {
+      p = p.slice(2);
+      continue;
     }
-    word[state] = k;
-  }
-  const next = new Int32Array(rows.length * 128);
-  rows.forEach((row, state) => row.forEach((to, c) => (next[state * 128 + c] = to)));
-  return { next, word };
-}
-
-/**
- * Every occurrence of every keyword in `text`, case-insensitively (ASCII): keyword → its start offsets, ascending.
- * One walk of the trie from each position, as deep as the longest keyword at most: linear in the text.
- */
-function findKeywords(trie: KeywordTrie, text: string): Map<string, number[]> {
-  const at = new Map<string, number[]>();
-  const { next, word } = trie;
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    let state = 1;
-    for (let j = i; j < n; j++) {
-      let c = text.charCodeAt(j);
-      if (c >= 128) break;
-      if (c >= 65 && c <= 90) c += 32;
-      state = next[state * 128 + c] ?? 0;
-      if (state === 0) break;
-      const w = word[state];
-      if (w !== undefined) {
-        const list = at.get(w);
-        if (list) list.push(i);
-        else at.set(w, [i]);
-      }
+    const boundary = /^\(\?:(?:\^\|\[(?:[^\]\\]|\\.)+\]|\[(?:[^\]\\]|\\.)+\]\|\^)\)/.exec(p);
+    if (boundary) {
+      lead += 1;
+      p = p.slice(boundary[0].length);
+      continue;
     }
+    if (!p.startsWith('(')) break;
+    const end = groupEnd(p, 0);
+    if (end < 0 || /^[*?{]/.test(p.slice(end + 1))) return undefined;
+    const body = p.startsWith('(?:') ? p.slice(3, end) : p.slice(1, end);
+    const alternatives = branches(body);
+    if (alternatives.length > 1) {
+      const anchored = alternatives.every((b) => startsWithKeyword(literalPrefix(b.replace(/^\\b/, '').replace(/^\((?:\?:)?/, ''))));
+      return anchored ? lead : undefined;
+    }
+    p = p.startsWith('(?:') ? p.slice(3) : p.slice(1);
   }
-  return at;
+  return startsWithKeyword(literalPrefix(p)) ? lead : undefined;
 }
 
 /** Compiles the generated rules into a finder (patterns compiled lazily, on first use). */
@@ -163,14 +220,19 @@ export function createVendorRules(generated: GeneratedRules): VendorRules {
     secretGroup: r.secretGroup,
     entropy: r.entropy,
     generic: r.id.startsWith('generic'),
+    triedIn: 0,
+    triedAt: -1,
+    matchedFrom: -1,
+    matchedUntil: -1,
     allow: r.allow.map((a) => ({ target: a.target, regexes: a.regexes.map((p) => new RegExp(p)), stopwords: a.stopwords })),
   }));
   const globalRegexes = generated.global.regexes.map((p) => new RegExp(p));
   const globalStopwords = generated.global.stopwords;
-  // Every keyword once, longest first; a keyword's rules; keywords inside another keyword (found when it is).
-  const rulesOf = new Map<string, CompiledRule[]>();
-  for (const r of rules) for (const k of r.keywords) rulesOf.set(k, [...(rulesOf.get(k) ?? []), r]);
-  const trie = keywordTrie([...rulesOf.keys()]);
+  // Every keyword once; a keyword's rules; how far before a keyword each rule's match may start.
+  const keywords = [...new Set(rules.flatMap((r) => r.keywords))];
+  const rulesOf = keywords.map((k) => rules.filter((r) => r.keywords.includes(k)));
+  for (const r of rules) r.lead = keywordLead(r.pattern, r.keywords);
+  const scanner = createTriggerScanner(keywords, Number.MAX_SAFE_INTEGER);
 
   /** The match as gitleaks would have reported it: with the key characters before it that its pattern allowed. */
   const wholeMatch = (r: CompiledRule, text: string, index: number, match: string): string => {
@@ -191,60 +253,107 @@ export function createVendorRules(generated: GeneratedRules): VendorRules {
     return false;
   };
 
+  /** Judges one match of rule `r` (`shift`: groups before the rule's own, `offset`: where `m`'s subject starts in `text`). */
+  const judge = (r: CompiledRule, m: RegExpExecArray, shift: number, offset: number, text: string, out: { secrets: Span[]; allowed: Span[] }): [number, number] => {
+    const match = m[shift] ?? m[0];
+    if (match === '') return [-1, -1];
+    let group = r.secretGroup === 0 ? 0 : r.secretGroup + shift;
+    if (group === 0) for (let g = shift + 1; g < m.length && group === 0; g++) if (m[g] !== undefined && m[g] !== '') group = g;
+    if (group === 0) group = shift;
+    const secret = m[group] ?? match;
+    if (secret === '') return [-1, -1];
+    const [s0, e0] = m.indices?.[group] ?? [m.index, m.index + m[0].length];
+    const start = s0 + offset;
+    const end = e0 + offset;
+    const index = (m.indices?.[shift]?.[0] ?? m.index) + offset;
+    if (r.entropy > 0 && shannonEntropy(secret) <= r.entropy) return [start, end];
+    if (r.generic && !/\d/.test(secret)) return [start, end];
+    const verdict = allowed(r, secret, text, index, match, start, end);
+    if (verdict !== false) {
+      // Only a vendor rule's verdict on the value itself says the value is harmless; the generic rule's
+      // allow-lists are about the code around it.
+      if (verdict === 'value' && !r.generic) out.allowed.push({ start, end, rule: r.id });
+      return [start, end];
+    }
+    out.secrets.push({ start, end, rule: r.id });
+    return [start, end];
+  };
+
+  let call = 0;
+  const findAt = (text: string, starts: readonly number[], words: readonly number[]): { secrets: Span[]; allowed: Span[] } => {
+    const out = { secrets: [] as Span[], allowed: [] as Span[] };
+    if (starts.length === 0) return out;
+    // A rule anchored at its keywords is tried where each occurs (sticky: a failed try costs a few characters);
+    // another one is searched in a window of KEYWORD_REACH characters around them, cut where whitespace is.
+    let windows: Map<CompiledRule, number[]> | undefined;
+    call++;
+    for (let i = 0; i < starts.length; i++) {
+      const list = rulesOf[words[i] ?? -1];
+      if (list === undefined) continue;
+      const at = starts[i] ?? 0;
+      for (const r of list) {
+        if (r.lead === undefined) {
+          windows ??= new Map();
+          const w = windows.get(r) ?? [];
+          const from = Math.max(0, at - KEYWORD_REACH);
+          const to = Math.min(text.length, at + KEYWORD_REACH);
+          if (w.length > 0 && from <= (w[w.length - 1] ?? 0)) w[w.length - 1] = Math.max(to, w[w.length - 1] ?? 0);
+          else w.push(from, to);
+          windows.set(r, w);
+          continue;
+        }
+        const from = Math.max(0, at - r.lead);
+        // Not again where the rule was tried, nor inside the secret it found last (a token of 82 characters holds
+        // its own keyword's next occurrences).
+        if (r.triedIn === call && (r.triedAt === from || (from >= r.matchedFrom && from < r.matchedUntil))) continue;
+        if (r.triedIn !== call) r.matchedUntil = r.matchedFrom = -1;
+        r.triedIn = call;
+        r.triedAt = from;
+        r.sticky ??= r.lead === 0 ? new RegExp(r.pattern, 'yd') : new RegExp(`[\\s\\S]{0,${r.lead}}?(${r.pattern})`, 'yd');
+        r.sticky.lastIndex = from;
+        const m = r.sticky.exec(text);
+        if (m) {
+          const secret = judge(r, m, r.lead === 0 ? 0 : 1, 0, text, out);
+          r.matchedFrom = secret[0];
+          r.matchedUntil = secret[1];
+        }
+      }
+    }
+    for (const [r, w] of windows ?? []) {
+      r.regex ??= new RegExp(r.pattern, 'gd'); // d: where each group is
+      const re = r.regex;
+      for (let i = 0; i < w.length; i += 2) {
+        // Cut where whitespace is, never inside a token.
+        const from = cutAtSpace(text, w[i] ?? 0, -1);
+        const part = text.slice(from, cutAtSpace(text, w[i + 1] ?? 0, 1));
+        re.lastIndex = 0;
+        for (let m = re.exec(part); m; m = re.exec(part)) {
+          if (m[0] === '') re.lastIndex++;
+          else judge(r, m, 0, from, text, out);
+        }
+      }
+    }
+    return out;
+  };
+
   return {
     upstream: generated.upstream,
     size: rules.length,
+    keywords,
+    findAt,
     find(text) {
-      // Where each keyword occurs (any case): none, for most texts, and then no rule runs.
-      const at = findKeywords(trie, text);
-      if (at.size === 0) return { secrets: [], allowed: [] };
-      const present = new Set<CompiledRule>();
-      for (const k of at.keys()) for (const r of rulesOf.get(k) ?? []) present.add(r);
-      /** True when one of the rule's keywords occurs within {@link KEYWORD_REACH} characters of [start, end). */
-      const near = (r: CompiledRule, start: number, end: number): boolean =>
-        r.keywords.some((k) => {
-          const list = at.get(k) ?? [];
-          // The first occurrence at or after start − reach (binary search).
-          let lo = 0;
-          let hi = list.length;
-          while (lo < hi) {
-            const mid = (lo + hi) >> 1;
-            if ((list[mid] ?? 0) < start - KEYWORD_REACH) lo = mid + 1;
-            else hi = mid;
-          }
-          return lo < list.length && (list[lo] ?? Infinity) <= end + KEYWORD_REACH;
-        });
-      const spans: Span[] = [];
-      const allowedSpans: Span[] = [];
-      for (const r of present) {
-        r.regex ??= new RegExp(r.pattern, 'gd'); // d: where each group is
-        const re = r.regex;
-        re.lastIndex = 0;
-        for (let m = re.exec(text); m; m = re.exec(text)) {
-          if (m[0] === '') {
-            re.lastIndex++;
-            continue;
-          }
-          let group = r.secretGroup;
-          if (group === 0) for (let g = 1; g < m.length && group === 0; g++) if (m[g] !== undefined && m[g] !== '') group = g;
-          const secret = m[group] ?? m[0];
-          const where = m.indices?.[group] ?? [m.index, m.index + m[0].length];
-          if (secret === '') continue;
-          const [start, end] = where;
-          if (!near(r, m.index, m.index + m[0].length)) continue;
-          if (r.entropy > 0 && shannonEntropy(secret) <= r.entropy) continue;
-          if (r.generic && !/\d/.test(secret)) continue;
-          const verdict = allowed(r, secret, text, m.index, m[0], start, end);
-          if (verdict !== false) {
-            // Only a vendor rule's verdict on the value itself says the value is harmless; the generic rule's
-            // allow-lists are about the code around it.
-            if (verdict === 'value' && !r.generic) allowedSpans.push({ start, end, rule: r.id });
-            continue;
-          }
-          spans.push({ start, end, rule: r.id });
-        }
-      }
-      return { secrets: spans, allowed: allowedSpans };
+      const found = scanner.scan(text);
+      return findAt(text, found.starts, found.words);
     },
   };
+}
+
+/** `at` moved to the nearest whitespace in direction `dir` (-1: before, 1: after), at most 256 characters away. */
+function cutAtSpace(text: string, at: number, dir: -1 | 1): number {
+  for (let i = 0, p = at; i < 256; i++, p += dir) {
+    if (p <= 0 || p >= text.length) return Math.max(0, Math.min(text.length, p));
+    const c = text.charCodeAt(dir < 0 ? p - 1 : p);
+    if (c === 32 || c === 10 || c === 9 || c === 13) return p;
+  }
+  return at;
 }

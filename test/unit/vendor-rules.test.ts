@@ -2,8 +2,10 @@
  * The rules generated from gitleaks: the RE2 → JavaScript conversion (scripts/secret-rules.ts), the checked-in module
  * it wrote, and the runner (lib/causes/vendor-rules.ts): keywords, secret groups, entropy, allow-lists.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createVendorRules, type GeneratedRules } from '../../lib/causes/vendor-rules';
+import { createVendorRules, keywordLead, shannonEntropy, type GeneratedRules } from '../../lib/causes/vendor-rules';
 import { VENDOR_RULES } from '../../lib/causes/vendor-rules.generated';
 import { dropKeyPrefix, toJsPattern } from '../../scripts/secret-rules';
 
@@ -99,5 +101,46 @@ describe('createVendorRules', () => {
     const found = finder.find('demo_publicab12cd');
     expect(found.secrets).toEqual([]);
     expect(found.allowed.map((a) => a.rule)).toEqual(['demo-token']);
+  });
+});
+
+describe('keywordLead: where a rule is tried', () => {
+  it('gives how far before its keyword a match starts when every match starts with one', () => {
+    expect(keywordLead('\\b(ghp_[a-z]{36})\\b', ['ghp_'])).toBe(0);
+    expect(keywordLead('(?:[aA][dD][aA])(?:[ \\w]{0,20})=([a-z]{32})', ['ada'])).toBe(0);
+    expect(keywordLead('\\b((?:A3T[A-Z0-9]|AKIA|ASIA)[A-Z2-7]{16})\\b', ['a3t', 'akia', 'asia'])).toBe(0);
+    expect(keywordLead('(?:^|[\\s\'"])(sk_live_[a-z]{24})', ['sk_live'])).toBe(1);
+  });
+
+  it('gives undefined when the keyword may be elsewhere in the match, and such a rule is searched near its keywords', () => {
+    expect(keywordLead('(?:^|[\\s])([a-z]{3}\\dQ~[a-z]{31})', ['q~'])).toBeUndefined();
+    expect(keywordLead('\\b(pat[0-9]{14}\\.[a-f0-9]{64})\\b', ['airtable'])).toBeUndefined();
+    expect(keywordLead('[a-z]{14}\\.(?:atlasv1)\\.[a-z]{60}', ['atlasv1'])).toBeUndefined();
+  });
+
+  it("tried only at its keywords, every generated rule still finds gitleaks' own true positives that a search through the text finds", () => {
+    // Prepare: gitleaks' true-positive samples (test/fixtures/secret-bench.json) and each one's rule
+    const finder = createVendorRules(VENDOR_RULES);
+    const corpus = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'secret-bench.json'), 'utf8')) as { items: { source: string; kind: string; text: string; secrets: string[] }[] };
+    const lost: string[] = [];
+    let checked = 0;
+    for (const item of corpus.items.filter((i) => i.source === 'gitleaks' && i.secrets.length > 0)) {
+      const rule = VENDOR_RULES.rules.find((r) => r.id === item.kind);
+      if (!rule) continue;
+      const text = Buffer.from(item.text, 'base64').toString('utf8');
+      // What a search through the whole text finds: a match whose secret passes the rule's entropy and digit tests
+      const searched = [...text.matchAll(new RegExp(rule.pattern, 'g'))].some((m) => {
+        const secret = (rule.secretGroup > 0 ? m[rule.secretGroup] : m.slice(1).find((g) => g) ?? m[0]) ?? '';
+        return secret !== '' && (rule.entropy === 0 || shannonEntropy(secret) > rule.entropy) && (!rule.id.startsWith('generic') || /\d/.test(secret));
+      });
+      if (!searched) continue;
+      checked++;
+      // Act
+      const found = finder.find(text);
+      // Assess: found as a secret, or named by an allow-list
+      if (found.secrets.length + found.allowed.length === 0) lost.push(`${rule.id}: ${text.slice(0, 80)}`);
+    }
+    expect(checked).toBeGreaterThan(500);
+    expect(lost).toEqual([]);
   });
 });
