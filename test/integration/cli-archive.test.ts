@@ -25,24 +25,31 @@ afterAll(async () => t?.close());
 
 describe('--help', () => {
   it('every command has help with examples; no command is a usage error', async () => {
-    const top = await runCli(['--help'], { env });
+    // Act: the command lines side by side (each is a process of its own that mostly starts up)
+    const commands = ['collect', 'summarize', 'report', 'verify', 'sweep', 'serve'];
+    const [top, none, unknown, ...helps] = await Promise.all([
+      runCli(['--help'], { env }),
+      runCli([], { env }),
+      runCli(['colect'], { env }),
+      ...commands.map((name) => runCli([name, '--help'], { env })),
+    ]);
+    // Assess
     expect(top.code).toBe(0);
-    for (const name of ['collect', 'summarize', 'report', 'verify', 'sweep', 'serve']) expect(top.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
+    for (const name of commands) expect(top.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
     expect(top.stdout).toContain('Exit codes: 0 ok, 1 failure, 2 usage, 3 partial');
-    for (const name of ['collect', 'summarize', 'report', 'verify', 'sweep', 'serve']) {
-      const help = await runCli([name, '--help'], { env });
+    commands.forEach((name, i) => {
+      const help = present(helps[i]);
       expect(help.code).toBe(0);
       expect(help.stdout).toContain(`Usage: execution-archive ${name}`);
       expect(help.stdout).toContain(`Examples:\n  $ execution-archive ${name}`);
-    }
-    expect((await runCli([], { env })).code).toBe(2);
+    });
+    expect(none.code).toBe(2);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown command 'colect'");
     // As the README says to run it: npx finds the package's own bin in the repository.
     const npx = spawnSync('npx', ['--no-install', 'execution-archive', '--help'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' } });
     expect(npx.status).toBe(0);
     expect(npx.stdout).toContain('Usage: execution-archive [options] [command]');
-    const unknown = await runCli(['colect'], { env });
-    expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain("unknown command 'colect'");
   }, 60_000);
 });
 
