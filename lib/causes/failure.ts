@@ -309,8 +309,8 @@ export class CauseGrouper {
    * Ends the stream: the final cause of each provisional id. Call once, after the last {@link add}.
    *
    * The error line of a group is its strongest candidate (the later one among equals) that is not boilerplate. Two
-   * candidate templates are neighbours when they stood in the same failures at least twice (the second-ranked one
-   * beside the first, or the first beside the second); a template is boilerplate when it has at least two neighbours
+   * candidate templates are neighbours when they stood in the same failures at least twice, or once when the other
+   * says at least as much with an error word (its strength is at least 1 and the template's); a template is boilerplate when it has at least two neighbours
    * and none of its neighbours has more: a trailer or a wrapper line stands beside the error lines of many causes,
    * each of which stands beside few lines.
    */
@@ -335,9 +335,19 @@ export class CauseGrouper {
     });
     const strength = new Map<string, number>();
     this.groups.forEach((g, i) => (templates[i] ?? []).forEach((t, k) => strength.set(t, Math.max(strength.get(t) ?? 0, g.strengths[k] ?? 0))));
-    // A template's neighbours that state an error (an error word, or a command's own diagnostic), not yet set aside.
+    // A template's neighbours that state an error (an error word, or a command's own diagnostic), not yet set aside:
+    // those it stood beside in two failures or more, and those that say at least as much with an error word, even
+    // once (a tool's generic last line after the message of a cause that failed only once in the invocation).
     const hubs = new Set<string>();
-    const neighbours = (t: string) => [...(together.get(t) ?? [])].filter(([o, n]) => n >= 2 && !hubs.has(o) && (strength.get(o) ?? 0) >= STATES_AN_ERROR).map(([o]) => o);
+    const neighbours = (t: string) => {
+      const own = strength.get(t) ?? 0;
+      return [...(together.get(t) ?? [])]
+        .filter(([o, n]) => {
+          const s = strength.get(o) ?? 0;
+          return !hubs.has(o) && s >= STATES_AN_ERROR && (n >= 2 || (s >= 1 && s >= own));
+        })
+        .map(([o]) => o);
+    };
     const apart = (a: string, b: string) => (together.get(a)?.get(b) ?? 0) < 2;
     // Peeled like an onion: the biggest hubs first (a `trap` trailer beside every cause), then the hubs that show
     // once those are gone (a tool's own trailer beside its few causes). A hub stands beside error lines that never

@@ -203,6 +203,17 @@ describe('CauseGrouper: one cause per error line, decided over the whole invocat
     expect(titles[1]).not.toBe(titles[0]);
   });
 
+  it("a tool's generic last line is boilerplate even when one of the causes it follows failed only once", () => {
+    // Prepare: three failures of one cause, one of another, all ending in the tool's generic line
+    const outputs = [0, 1, 2].map((n) => `Could not open file or uri for loading certificate from /etc/ssl/app${n}/tls.crt\nUnable to load certificate\n`);
+    outputs.push('Could not read certificate from media.pem\nUnable to load certificate\n');
+    // Act
+    const causes = group(outputs);
+    // Assess: two causes; the one that failed once keeps its own line
+    expect(new Set(causes.map((c) => c.key)).size).toBe(2);
+    expect(causes[3]?.title).toBe('Could not read certificate from <*>.pem');
+  });
+
   it("a script trailer's lines with error words do not crowd out the error: five candidates are read", () => {
     // Prepare: two causes of one tool that both end in its generic line, each behind a three-line trailer
     const trailer = (rc: number) => `!! deploy aborted in stage certs (rc=${rc})\nposting failure to #ops-alerts\nlock /var/lock/deploy.lock released\n`;
