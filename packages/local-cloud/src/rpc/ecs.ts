@@ -38,6 +38,12 @@ interface TagFilter {
   value?: string;
 }
 
+/** The region and the ids both Cloud Assistant listings filter by: InvokeId, InstanceId and CommandId (each optional). */
+function taskIds(ctx: HandlerContext): { regionId: string; invokeId?: string | undefined; instanceId?: string | undefined; commandId?: string | undefined } {
+  const regionId = regionOf(ctx);
+  return { regionId, invokeId: ctx.params.get('InvokeId'), instanceId: ctx.params.get('InstanceId'), commandId: ctx.params.get('CommandId') };
+}
+
 /**
  * The documented tag filter: `Tag.N.Key` / `Tag.N.Value`, N = 1..20. A task matches when it carries every listed tag
  * (with that value, when one is given). The docs are silent on malformed lists; the stricter answers are chosen: N
@@ -225,11 +231,8 @@ function resultItem(ds: InvocationDataset, r: RunResult, base64: boolean, delive
 }
 
 const describeInvocationResults: Handler = (ctx) => {
-  const regionId = regionOf(ctx);
+  const { regionId, invokeId, instanceId, commandId } = taskIds(ctx);
   const p = ctx.params;
-  const invokeId = p.get('InvokeId');
-  const instanceId = p.get('InstanceId');
-  const commandId = p.get('CommandId');
   const recordStatus = p.oneOf('InvokeRecordStatus', RECORD_STATUSES);
   const tags = tagFilters(ctx);
   const resourceGroupId = p.get('ResourceGroupId');
@@ -341,11 +344,8 @@ const repeatModeOf = (ds: InvocationDataset) => (ds.periodic ? 'Period' : 'Once'
 const FINISHED_OVERALL: ReadonlySet<string> = new Set(['Success', 'Failed', 'PartialFailed', 'Stopped']);
 
 const describeInvocations: Handler = (ctx) => {
-  const regionId = regionOf(ctx);
+  const { regionId, invokeId, instanceId, commandId } = taskIds(ctx);
   const p = ctx.params;
-  const invokeId = p.get('InvokeId');
-  const instanceId = p.get('InstanceId');
-  const commandId = p.get('CommandId');
   const commandName = p.get('CommandName');
   const invokeStatus = p.oneOf('InvokeStatus', INVOKE_STATUSES);
   const commandType = p.oneOf('CommandType', COMMAND_TYPES);
