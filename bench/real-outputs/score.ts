@@ -11,7 +11,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { createAggregator, indexChildren, type Aggregator, type FailureGroup, type ListOutput } from '../../lib/summary/aggregate';
+import { createAggregator, type Aggregator, type FailureGroup, type ListOutput } from '../../lib/summary/aggregate';
+import { spoolChildren } from '../../lib/summary/children';
 import { scoreGrouping, type GroupingScore } from '../grouping';
 import { PlainDrain } from './drain';
 import type { RealOutput } from './catalogue';
@@ -130,7 +131,7 @@ export async function groupThroughProduct(results: readonly RealOutput[], invoke
     return finishAndReadBack(agg, results.length);
   }
   const records = results.map((r, i) => toOosRecords(r, `exec-${invokeId.slice(2)}`, instanceId(i), i));
-  const agg = createAggregator({ source: 'oos', children: await indexChildren(records.map((x) => x.child)) });
+  const agg = createAggregator({ source: 'oos', children: await spoolChildren(records.map((x) => x.child)) });
   for (const { row } of records) agg.add(row);
   return finishAndReadBack(agg, results.length);
 }

@@ -1,9 +1,10 @@
 /**
- * Streaming aggregation of archive records: one pass, one record at a time. What is kept grows with the number of
- * failed resources and distinct causes (each group keeps its resource ids and one example; the template miner keeps
- * at most a few words per template position), plus 9 bytes per record for the timeline (its finish time, whether it
- * failed) and 8 for its duration (ECS), and a bounded memo of the text pieces that repeat (`memoizeText`); never the
- * records or their outputs.
+ * Streaming aggregation of archive records: one pass, one record at a time. What is kept in memory grows with the
+ * distinct causes only (each group keeps its counts, one example and a bounded sample of error lines; the template
+ * miner keeps at most a few words per template position), plus a bounded memo of the text pieces that repeat
+ * (`memoizeText`); never the records or their outputs. What is per record or per failure waits in temporary files:
+ * the id lists (failure-lists.ts), the finish times and durations (numbers.ts), the failed children an OOS failure is
+ * joined to (children.ts).
  *
  * A failed record's cause is read by lib/causes/failure.ts (its text pieces, title, example and stated codes) and
  * grouped there (`CauseGrouper`: a provisional id per failure, final keys and titles at the end); this module keeps
@@ -13,7 +14,10 @@ import type { Source } from '../ids';
 import { classifyStatus, ECS_NEVER_RAN } from '../status';
 import { CauseGrouper, createFailureReader, OVERFLOW, type FailureText } from '../causes/failure';
 import { IdSpool, mergeLists, RecordSpool, TRUNCATED_LIST } from './failure-lists';
-import { cleanLine, clip, clipWords, ownCopy } from '../causes/signature';
+import { cleanLine, clip, clipWords } from '../causes/signature';
+import type { ChildSpool } from './children';
+import { Float64Spool, spooledDurationStats, spooledTimeline } from './numbers';
+import type { DurationStats, Timeline } from './summary';
 
 export { oosMessage } from '../causes/failure';
 
@@ -26,17 +30,6 @@ const NEVER_RAN_ERROR_CODES: ReadonlySet<string> = new Set([
   'BadCronExpression', 'ClientNotRunning', 'ClientNotResponse', 'ClientIsUpgrading', 'ClientNeedUpgrade', 'DeliveryTimeout',
   'SecurityGroupRuleDenied', 'TaskConcurrencyLimit',
 ]);
-
-/** A failed child execution, reduced to what the summary uses. */
-export interface ChildInfo {
-  executionId: string;
-  statusMessage: string;
-  startDate: string | undefined;
-  endDate: string | undefined;
-}
-
-/** Failed child executions by every resource id found in their parameters, outputs and targets. */
-export type ChildIndex = Map<string, ChildInfo>;
 
 /** One cause of failure and everything it hit. */
 export interface FailureGroup {
@@ -110,26 +103,6 @@ interface RecordView {
   commandId: string | undefined;
 }
 
-/** Grows like an array of numbers but stores them in a typed array: 8 bytes per value (Float64Array), 1 (Uint8Array). */
-class NumberList<T extends Float64Array | Uint8Array> {
-  private data: T;
-  length = 0;
-  constructor(private readonly make: (size: number) => T) {
-    this.data = make(1024);
-  }
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = this.make(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
-    this.data[this.length++] = v;
-  }
-  values(): T {
-    return this.data.subarray(0, this.length) as T;
-  }
-}
-
 /**
  * A cause while records stream in: the grouper's provisional id (groups may merge until the end, so the key and the
  * title are only read in `finish`), ids with the index of their first record.
@@ -177,20 +150,24 @@ export interface Aggregation {
    * {@link SAMPLE_IDS} when cut, then with their number and the object holding all of them).
    */
   truncated: { count: number; bytesDropped: number; ids: string[]; resources?: number; idsKey?: string };
-  /** Record durations in seconds (ECS StartTime → FinishedTime), unsorted. */
-  durations: Float64Array;
-  /** Epoch seconds of each finish, and whether that record failed (same index). */
-  finishes: { at: Float64Array; failed: Uint8Array };
+  /**
+   * p50/p90/max of the records' durations (ECS StartTime → FinishedTime) or of the failed child executions' (OOS,
+   * StartDate → EndDate, each ExecutionId once); `null` when none is known.
+   */
+  durations: DurationStats | null;
+  /** The records' finishes (and failures) per time bucket; `null` when no finished record has a time. */
+  timeline: Timeline | null;
 }
 
 /** Options of {@link createAggregator}. */
 export interface AggregatorOptions {
   source: Source;
   /**
-   * OOS: failed child executions by resource id (see {@link indexChildren}); `'later'` when they are still being
-   * listed: failed records then wait (in order) until {@link Aggregator.setChildren} gives the index.
+   * OOS: the failed child executions (children.ts), complete; `'later'` when they are still being listed: failed
+   * records then wait (in order, on disk) until {@link Aggregator.setChildren} gives them. The aggregator owns the
+   * spool from then on: it closes its files when it is finished or discarded.
    */
-  children?: ChildIndex | 'later';
+  children?: ChildSpool | 'later';
   /** Distinct causes kept as their own group; later new causes are counted in one `other` group. @default 5000 */
   maxGroups?: number;
   /** Size of each group's example text in bytes. @default 2048 */
@@ -278,77 +255,6 @@ function intOrNull(v: unknown): number | null {
   return null;
 }
 
-/**
- * An id-like token of a longer string (`i-bp1…`, `exec-…`, `web-17`). The look-behind skips a letter that follows a
- * letter: a match could start there only if one started a letter earlier (both end where the run of letters and
- * digits does), and trying each of them re-scanned the word, quadratic in its length. Read with `exec`, not
- * `matchAll`, and not at all in a text without a `-`.
- */
-const ID_LIKE = /(?<![A-Za-z])[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9-]{4,}/g;
-
-/** Strings in a value that might name a resource: whole short strings and id-like tokens of longer ones. */
-function resourceTokens(value: unknown, out: Set<string>, depth = 0): void {
-  if (depth > 6) return;
-  if (typeof value === 'string') {
-    const t = value.trim();
-    if (t === '') return;
-    if ((t.startsWith('{') || t.startsWith('[')) && t.length < 1_000_000) {
-      try {
-        resourceTokens(JSON.parse(t), out, depth + 1);
-        return;
-      } catch {
-        // not JSON: fall through to tokens
-      }
-    }
-    if (t.length <= 256) out.add(t);
-    if (!t.includes('-')) return;
-    ID_LIKE.lastIndex = 0;
-    // A token is kept in the index: its own copy, never a slice that keeps the child's whole output alive (with
-    // thousands of failed children, their outputs held that way were most of the summary's memory).
-    for (let m = ID_LIKE.exec(t); m; m = ID_LIKE.exec(t)) out.add(t.length > 256 ? ownCopy(m[0]) : m[0]);
-    return;
-  }
-  if (Array.isArray(value)) {
-    for (const v of value) resourceTokens(v, out, depth + 1);
-    return;
-  }
-  if (value && typeof value === 'object') {
-    for (const v of Object.values(value)) resourceTokens(v, out, depth + 1);
-  }
-}
-
-/**
- * Indexes failed child executions (`related/failed-child-executions`) by every resource id they mention in
- * `Parameters` (any key, strings and arrays, nested), `Outputs` and `Targets`. When two children mention one
- * resource, the one that ended last wins.
- * @example const children = await indexChildren(readRelated(store, manifest, 'failed-child-executions'));
- */
-export async function indexChildren(children: AsyncIterable<Record<string, unknown>> | Iterable<Record<string, unknown>>): Promise<ChildIndex> {
-  const index: ChildIndex = new Map();
-  for await (const child of children) addChild(index, child);
-  return index;
-}
-
-/** Adds one failed child execution to an index ({@link indexChildren} one record at a time, in listing order). */
-export function addChild(index: ChildIndex, child: Record<string, unknown>): void {
-  {
-    const info: ChildInfo = {
-      executionId: str(child.ExecutionId),
-      statusMessage: ownCopy(str(child.StatusMessage).slice(0, 8192)),
-      startDate: str(child.StartDate) || undefined,
-      endDate: str(child.EndDate) || undefined,
-    };
-    const tokens = new Set<string>();
-    resourceTokens(child.Parameters, tokens);
-    resourceTokens(child.Outputs, tokens);
-    resourceTokens(child.Targets, tokens);
-    for (const token of tokens) {
-      const prev = index.get(token);
-      if (!prev || (info.endDate ?? '') >= (prev.endDate ?? '')) index.set(token, info);
-    }
-  }
-}
-
 /** The streaming aggregator: feed records with `add`, then call `finish` once. */
 /**
  * A record's complete output, when the archive holds it (ECS: Cloud Assistant's OSS delivery of an output the API cut,
@@ -363,11 +269,12 @@ export interface Aggregator {
   /** Adds one primary record; `full`: its complete output, read by the caller before (see {@link FullOutput}). */
   add(record: Record<string, unknown>, full?: FullOutput): void;
   /**
-   * Created with `children: 'later'`: the complete index of failed children. The failed records that waited for it
-   * are aggregated now, in their order; later ones at once. The result is the one of an aggregator given the index
-   * from the start: a failure's part of the aggregation does not depend on the records that are not failures.
+   * Created with `children: 'later'`: the failed children, all of them (completed here if they are not yet). The
+   * failed records that waited for them are aggregated now, in their order; later ones at once. The result is the
+   * one of an aggregator given them from the start: a failure's part of the aggregation does not depend on the
+   * records that are not failures.
    */
-  setChildren(children: ChildIndex): void;
+  setChildren(children: ChildSpool): void;
   /**
    * Characters of the failed records waiting for {@link setChildren}: they wait in a temporary file, not in memory
    * (`RecordSpool`), so this is what waiting costs on disk.
@@ -393,7 +300,8 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
   const { source } = options;
   const maxGroups = options.maxGroups ?? 5000;
   const exampleBytes = options.exampleBytes ?? 2048;
-  let children: ChildIndex = options.children === 'later' || options.children === undefined ? new Map<string, ChildInfo>() : options.children;
+  let children: ChildSpool | undefined = options.children === 'later' ? undefined : options.children;
+  children?.complete();
   // Failed records waiting for the children's index, with their index in the archive: on disk (failure-lists.ts).
   let waiting: RecordSpool | undefined = options.children === 'later' ? new RecordSpool() : undefined;
   const byStatus: Record<string, number> = Object.create(null) as Record<string, number>;
@@ -407,9 +315,10 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
   // The ids of failed and truncated records wait on disk until the causes are final (failure-lists.ts).
   const ids = new IdSpool();
   let lists = 0;
-  const durations = new NumberList((n) => new Float64Array(n));
-  const finishAt = new NumberList((n) => new Float64Array(n));
-  const finishFailed = new NumberList((n) => new Uint8Array(n));
+  // Per record, on disk once past a chunk (numbers.ts): ECS durations; every finish time and whether it failed.
+  const durations = new Float64Spool(1);
+  const finishes = new Float64Spool(2);
+  const finishSpan = { min: Infinity, max: -Infinity };
   let overflow: GroupState | undefined;
   let instanceErrors = 0;
 
@@ -446,7 +355,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
   const failureText = (r: Record<string, unknown>, v: RecordView, full?: FullOutput): FailureText => {
     // ECS: the complete output when the archive holds it (lib/collect/outputs.ts; its end is whole), else the API's cut one.
     if (source === 'ecs') return full ? reader.ecs(str(r.ErrorInfo), full.text, false) : reader.ecs(str(r.ErrorInfo), str(r.Output), v.dropped > 0);
-    const text = reader.oos(children.get(v.id)?.statusMessage, r.Outputs);
+    const text = reader.oos(children?.statusMessage(v.id), r.Outputs);
     if (text.errorCode) v.errorCode = text.errorCode;
     v.exitCode = text.exitCode ?? null;
     return text;
@@ -462,8 +371,9 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
       counts[cls] += 1;
       if (v.duration !== undefined) durations.push(v.duration);
       if (v.finishedAt !== undefined && cls !== 'unfinished') {
-        finishAt.push(v.finishedAt);
-        finishFailed.push(cls === 'failed' ? 1 : 0);
+        finishes.push(v.finishedAt, cls === 'failed' ? 1 : 0);
+        if (v.finishedAt < finishSpan.min) finishSpan.min = v.finishedAt;
+        if (v.finishedAt > finishSpan.max) finishSpan.max = v.finishedAt;
       }
       if (v.dropped > 0) {
         truncated.count += 1;
@@ -479,8 +389,9 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
       addFailure(record, v, index, full);
     },
 
-    setChildren(index) {
-      children = index;
+    setChildren(spool) {
+      spool.complete();
+      children = spool;
       const held = waiting;
       waiting = undefined;
       // Their view is made again: it depends on the record alone.
@@ -493,15 +404,27 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
 
     async finish(output) {
       if (waiting) throw new Error('the aggregation waits for the failed children (setChildren) and cannot finish');
-      return finishAggregation(output);
+      try {
+        return await finishAggregation(output);
+      } finally {
+        dropSpools();
+      }
     },
 
     discard() {
       ids.discard();
       waiting?.discard();
       waiting = undefined;
+      dropSpools();
     },
   };
+
+  /** Closes the temporary files of the numbers and of the failed children (the id spool closes its own). */
+  function dropSpools(): void {
+    durations.discard();
+    finishes.discard();
+    children?.discard();
+  }
 
   /** A failed record's part: its cause (template mining), its group, the retry list. `index`: its place in the archive. */
   function addFailure(record: Record<string, unknown>, v: RecordView, index: number, full?: FullOutput): void {
@@ -549,8 +472,8 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
       overflowCauses: grouper.overflowCauses,
       ...read,
       commandIds: [...commandIds],
-      durations: durations.values(),
-      finishes: { at: finishAt.values(), failed: finishFailed.values() },
+      durations: source === 'ecs' ? spooledDurationStats(durations, 'records') : (children?.durations ?? null),
+      timeline: spooledTimeline(finishes, finishSpan.min, finishSpan.max),
     };
   }
 

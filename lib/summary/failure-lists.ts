@@ -9,103 +9,14 @@
  * one bucket. At the end each bucket is read alone, sorted by archive index, and marked (first failure of the id,
  * first time in its cause, first truncation), then written back sorted; a k-way merge of the sorted buckets gives
  * the lists in archive order. A cause's own list (only written when its sample is cut) goes through
- * {@link BUCKETS} cause-partition files, read one at a time after the merge. Every file is unlinked as soon as it
- * is open, so a killed process leaves nothing behind.
+ * {@link BUCKETS} cause-partition files, read one at a time after the merge. The files are temp-file.ts's.
  */
-import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { hash32, TempFile } from './temp-file';
 
 /** Bucket files the ids are spread over. */
 export const BUCKETS = 32;
 /** The list number of truncated records' ids (failure lists are numbered by provisional cause, from 0). */
 export const TRUNCATED_LIST = -1;
-/** Bytes gathered per file before a write. */
-const FLUSH_BYTES = 32 * 1024;
-const READ_BYTES = 64 * 1024;
-
-/** A temporary file, unlinked once open; written and read with synchronous calls (small, local, page-cached). */
-class TempFile {
-  readonly fd: number;
-  size = 0;
-  private pending: string[] = [];
-  private pendingChars = 0;
-
-  constructor(name: string) {
-    const path = join(tmpdir(), `execution-archive-${process.pid}-${name}-${randomBytes(6).toString('hex')}.tmp`);
-    this.fd = fs.openSync(path, 'wx+', 0o600);
-    try {
-      fs.unlinkSync(path);
-    } catch {
-      // Where an open file cannot be removed it stays until the process ends; it holds only ids.
-    }
-  }
-
-  append(line: string): void {
-    this.pending.push(line);
-    this.pendingChars += line.length;
-    if (this.pendingChars >= FLUSH_BYTES) this.flush();
-  }
-
-  flush(): void {
-    if (this.pending.length === 0) return;
-    const bytes = Buffer.from(this.pending.join(''), 'utf8');
-    this.pending = [];
-    this.pendingChars = 0;
-    for (let done = 0; done < bytes.length; ) done += fs.writeSync(this.fd, bytes, done, bytes.length - done, this.size + done);
-    this.size += bytes.length;
-  }
-
-  /** The whole file as text (a bucket: 1/{@link BUCKETS} of the ids). */
-  readAll(): string {
-    this.flush();
-    const buffer = Buffer.allocUnsafe(this.size);
-    for (let done = 0; done < this.size; ) {
-      const n = fs.readSync(this.fd, buffer, done, this.size - done, done);
-      if (n === 0) break;
-      done += n;
-    }
-    return buffer.toString('utf8');
-  }
-
-  /** The file's lines, read 64 KiB at a time. */
-  *lines(): Generator<string> {
-    this.flush();
-    const buffer = Buffer.allocUnsafe(READ_BYTES);
-    let position = 0;
-    let rest = '';
-    while (position < this.size) {
-      const n = fs.readSync(this.fd, buffer, 0, Math.min(READ_BYTES, this.size - position), position);
-      if (n === 0) break;
-      position += n;
-      // Lines end with \n and ids hold no newline, so a chunk's text is decoded whole only up to its last newline.
-      const end = buffer.lastIndexOf(0x0a, n - 1);
-      if (end < 0) {
-        rest += buffer.toString('utf8', 0, n);
-        continue;
-      }
-      const text = rest + buffer.toString('utf8', 0, end);
-      rest = buffer.toString('utf8', end + 1, n);
-      let from = 0;
-      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
-        yield text.slice(from, nl);
-        from = nl + 1;
-      }
-      yield text.slice(from);
-    }
-    if (rest) yield rest;
-  }
-
-  close(): void {
-    this.pending = [];
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      // already closed
-    }
-  }
-}
 
 /** An id as it may sit in a line of the files: no tab or line break (real ids hold none). */
 function lineSafe(id: string): string {
@@ -113,9 +24,7 @@ function lineSafe(id: string): string {
 }
 
 function bucketOf(id: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % BUCKETS;
+  return hash32(id) % BUCKETS;
 }
 
 /** Where the lists wait while records stream in: `add` one entry per failed or truncated record. */

@@ -12,7 +12,8 @@ import { writeTextObject } from '../archive/writer';
 import { InputError, StorageError } from '../errors';
 import type { Logger } from '../log';
 import type { ResultsTable } from '../warehouse/results';
-import { createAggregator, indexChildren, type Aggregator, type ChildIndex } from './aggregate';
+import { createAggregator, type Aggregator } from './aggregate';
+import { spoolChildren, type ChildSpool } from './children';
 import { jsonPieces } from './json-pieces';
 import { createListOutput } from './lists';
 import { renderMarkdown } from './render/markdown';
@@ -94,12 +95,11 @@ async function firstRecord(records: AsyncIterable<Record<string, unknown>>): Pro
 
 /**
  * What a summary is made of besides the manifest: the aggregator that saw every record (not finished yet: its id
- * lists are read back into their objects as the summary is stored), the subject, the failed children (OOS).
+ * lists are read back into their objects as the summary is stored; it holds the failed children, OOS), the subject.
  */
 export interface SummaryInputs {
   aggregator: Aggregator;
   subject: Subject;
-  children: ChildIndex | undefined;
   /**
    * The warehouse's results table, built from the same records as they passed (collect's walk: lib/summary/live.ts),
    * handed to {@link SummarizeOptions.afterSummary} so that it does not read the archive again; dropped when unused.
@@ -128,8 +128,9 @@ async function aggregateArchive(options: SummarizeOptions, manifest: Manifest): 
   const { store, ref } = options;
   const source = ref.source;
   const subject = subjectOf(source, await firstRecord(readRelated(store, manifest, source === 'oos' ? 'execution' : 'invocation')));
-  let children: ChildIndex | undefined;
-  if (source === 'oos') children = await indexChildren(readRelated(store, manifest, 'failed-child-executions'));
+  let children: ChildSpool | undefined;
+  if (source === 'oos') children = await spoolChildren(readRelated(store, manifest, 'failed-child-executions'));
+  // From here the aggregator owns the children's spool (it closes its files when finished or discarded).
   const aggregator = createAggregator({ source, children, maxGroups: options.maxGroups });
   try {
     const full = storedOutputs(manifest);
@@ -154,7 +155,7 @@ async function aggregateArchive(options: SummarizeOptions, manifest: Manifest): 
     aggregator.discard();
     throw err;
   }
-  return { aggregator, subject, children };
+  return { aggregator, subject };
 }
 
 /** Computes and stores every summary object; returns them too, so a caller can serve one without reading it back. */
@@ -240,7 +241,6 @@ async function summarizeAndStore(
     manifestKey: manifestKey(ref),
     aggregation,
     subject: inputs.subject,
-    children: inputs.children,
     links: {
       archive: store.locate(archiveDir(ref)),
       summary: store.locate(keys.summary),

@@ -12,7 +12,8 @@
 import type { Manifest, RelatedName } from '../archive/manifest';
 import type { Source } from '../ids';
 import { ResultsTable } from '../warehouse/results';
-import { addChild, createAggregator, type Aggregator, type ChildIndex } from './aggregate';
+import { createAggregator, type Aggregator } from './aggregate';
+import { ChildSpool } from './children';
 import { storeSummary, type SummarizeOptions, type SummarizeResult } from './index';
 import { subjectOf, type Subject } from './summary';
 
@@ -68,7 +69,8 @@ export interface LiveSummary {
  */
 export function createLiveSummary(source: Source, options: LiveSummaryOptions = {}): LiveSummary {
   const maxWaitingChars = options.maxWaitingChars ?? MAX_WAITING_CHARS;
-  const children: ChildIndex | undefined = source === 'oos' ? new Map() : undefined;
+  // OOS: the failed children as they are listed, on disk (children.ts); handed to the aggregator once complete.
+  let children: ChildSpool | undefined = source === 'oos' ? new ChildSpool() : undefined;
   let aggregator: Aggregator | undefined = createAggregator({ source, children: children ? 'later' : undefined, maxGroups: options.maxGroups });
   // Its row groups are encoded between pages (background): the Parquet encoding's CPU overlaps the round trips.
   let results: ResultsTable | undefined = options.warehouse ? new ResultsTable(source, { background: true }) : undefined;
@@ -84,13 +86,15 @@ export function createLiveSummary(source: Source, options: LiveSummaryOptions = 
     aggregator = undefined;
     results?.discard();
     results = undefined;
+    children?.discard();
+    children = undefined;
   };
 
   /** Stores the summary objects of the committed archive from the aggregation (once; `undefined` when unavailable). */
   const begin = (summarize: SummarizeOptions, why: string | undefined): Promise<SummarizeResult | undefined> => {
     if (why !== undefined || !aggregator || !subject || !committed) return Promise.resolve(undefined);
     const started = Date.now();
-    const inputs = { aggregator, subject, children, results };
+    const inputs = { aggregator, subject, results };
     aggregator = undefined;
     results = undefined;
     return storeSummary(summarize, committed, inputs, started);
@@ -109,7 +113,7 @@ export function createLiveSummary(source: Source, options: LiveSummaryOptions = 
     },
     related(name, records) {
       if (name !== 'failed-child-executions' || !children || !aggregator) return;
-      for (const child of records) addChild(children, child);
+      for (const child of records) children.add(child);
     },
     restarted() {
       abandon('the records walk started over');
@@ -117,7 +121,10 @@ export function createLiveSummary(source: Source, options: LiveSummaryOptions = 
     relatedDone(name) {
       if (name !== 'failed-child-executions' || !children) return;
       childrenDone = true;
-      aggregator?.setChildren(children);
+      // From here the aggregator owns the spool (it closes its files when finished or discarded).
+      if (aggregator) aggregator.setChildren(children);
+      else children.discard();
+      children = undefined;
     },
     committed(manifest) {
       committed = manifest;

@@ -4,7 +4,7 @@
 import { archiveDir, type ArchiveRef } from '../archive/layout';
 import type { Manifest, OutputState, OutputsSection } from '../archive/manifest';
 import type { Source } from '../ids';
-import type { Aggregation, ChildIndex } from './aggregate';
+import type { Aggregation } from './aggregate';
 import { maskDeep, MASKING_VERSION } from '../causes/secrets';
 
 /** The `format` of summary.json; a summary of another format is recomputed. */
@@ -146,81 +146,7 @@ export function fullOutputsOf(ref: ArchiveRef, section: OutputsSection): FullOut
   };
 }
 
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: Float64Array, p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i] ?? 0;
-}
-
-const round3 = (n: number) => Math.round(n * 1000) / 1000;
-
-/**
- * p50/p90/max of durations in seconds, or `null` when there are none.
- * @example durationStats(Float64Array.of(1, 2, 3), 'records') // { basis: 'records', count: 3, p50: 2, p90: 3, max: 3 }
- */
-export function durationStats(values: Float64Array, basis: DurationStats['basis']): DurationStats | null {
-  if (values.length === 0) return null;
-  const sorted = Float64Array.from(values).sort();
-  return {
-    basis,
-    count: sorted.length,
-    p50: round3(percentile(sorted, 50)),
-    p90: round3(percentile(sorted, 90)),
-    max: round3(sorted[sorted.length - 1] ?? 0),
-  };
-}
-
-/** Bucket sizes a person reads easily, in seconds. */
-const NICE_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400, 172_800, 604_800];
-const MAX_BUCKETS = 60;
-
-/**
- * Counts finishes per bucket. The bucket is the smallest nice size (1 s … 7 d) that needs at most 60 buckets,
- * which gives 24–60 buckets for any span over a minute.
- * @example timelineOf(Float64Array.of(0, 30, 3600), Uint8Array.of(0, 1, 0))
- */
-export function timelineOf(at: Float64Array, failed: Uint8Array): Timeline | null {
-  if (at.length === 0) return null;
-  let min = Infinity;
-  let max = -Infinity;
-  for (const t of at) {
-    if (t < min) min = t;
-    if (t > max) max = t;
-  }
-  const span = max - min;
-  let step = NICE_STEPS.find((s) => Math.floor(max / s) - Math.floor(min / s) + 1 <= MAX_BUCKETS);
-  if (step === undefined) step = Math.ceil(span / (MAX_BUCKETS - 1) / 86_400) * 86_400;
-  const start = Math.floor(min / step) * step;
-  const n = Math.floor((max - start) / step) + 1;
-  const finished = new Array<number>(n).fill(0);
-  const failedCounts = new Array<number>(n).fill(0);
-  for (let i = 0; i < at.length; i++) {
-    const b = Math.floor(((at[i] ?? start) - start) / step);
-    finished[b] = (finished[b] ?? 0) + 1;
-    if (failed[i]) failedCounts[b] = (failedCounts[b] ?? 0) + 1;
-  }
-  const iso = (s: number) => new Date(s * 1000).toISOString();
-  return {
-    bucketSeconds: step,
-    start: iso(start),
-    end: iso(max + 1),
-    buckets: finished.map((count, i) => ({ start: iso(start + i * step), finished: count, failed: failedCounts[i] ?? 0 })),
-  };
-}
-
-/** Durations of failed child executions (each once) from their StartDate/EndDate. */
-export function childDurations(children: ChildIndex): Float64Array {
-  const seen = new Set<string>();
-  const out: number[] = [];
-  for (const child of children.values()) {
-    if (seen.has(child.executionId)) continue;
-    seen.add(child.executionId);
-    const s = child.startDate ? Date.parse(child.startDate) : NaN;
-    const e = child.endDate ? Date.parse(child.endDate) : NaN;
-    if (Number.isFinite(s) && Number.isFinite(e) && e >= s) out.push((e - s) / 1000);
-  }
-  return Float64Array.from(out);
-}
+export { durationStats, timelineOf } from './numbers';
 
 /** Reads the subject from the related `execution` (OOS) or `invocation` (ECS) record. */
 export function subjectOf(source: Source, record: Record<string, unknown> | undefined): Subject {
@@ -244,8 +170,6 @@ export interface BuildSummaryInput {
   manifestKey: string;
   aggregation: Aggregation;
   subject: Subject;
-  /** OOS: failed children for the durations. */
-  children?: ChildIndex;
   links: Summary['links'];
   now: Date;
 }
@@ -270,12 +194,6 @@ export function buildSummary(input: BuildSummaryInput): Summary {
       targets: { Type: 'ResourceIds', RegionId: ref.regionId, ResourceIds: a.retryIds },
     };
   }
-  const durations =
-    ref.source === 'ecs'
-      ? durationStats(a.durations, 'records')
-      : input.children
-        ? durationStats(childDurations(input.children), 'failed-child-executions')
-        : null;
   return maskDeep<Summary>({
     format: SUMMARY_FORMAT,
     masking: MASKING_VERSION,
@@ -294,8 +212,8 @@ export function buildSummary(input: BuildSummaryInput): Summary {
     overflowCauses: a.overflowCauses,
     retry,
     truncatedOutputs: a.truncated,
-    durations,
-    timeline: timelineOf(a.finishes.at, a.finishes.failed),
+    durations: a.durations,
+    timeline: a.timeline,
     manifest: {
       key: input.manifestKey,
       records: manifest.records,

@@ -17,7 +17,7 @@ export interface ArchiveFixtureOptions {
   records: Iterable<FixtureRecord> | AsyncIterable<FixtureRecord>;
   /** @default 1000 */
   recordsPerPart?: number;
-  related?: Partial<Record<RelatedName, FixtureRecord[]>>;
+  related?: Partial<Record<RelatedName, Iterable<FixtureRecord>>>;
   /** The parts' gzip level (1 builds a large archive fastest). @default zlib's default */
   gzipLevel?: number;
   /** Write the manifest (a finished archive) or only a checkpoint (an archive being collected). @default true */
@@ -59,11 +59,12 @@ export async function writeArchive(store: ObjectStore, options: ArchiveFixtureOp
   await flush();
 
   const related: RelatedEntry[] = [];
-  for (const [name, records] of Object.entries(options.related ?? {}) as [RelatedName, FixtureRecord[]][]) {
+  for (const [name, records] of Object.entries(options.related ?? {}) as [RelatedName, Iterable<FixtureRecord>][]) {
     const key = relatedKey(ref, name);
-    const body = gzipLines(records.map((r) => JSON.stringify(r) + '\n'));
+    const relatedLines = Array.from(records, (r) => JSON.stringify(r) + '\n');
+    const body = gzipLines(relatedLines, options.gzipLevel);
     await store.put(key, body, { contentType: 'application/x-ndjson' });
-    related.push({ ...entryOf(key, body, records.length), name });
+    related.push({ ...entryOf(key, body, relatedLines.length), name });
   }
 
   const manifest: Manifest = {

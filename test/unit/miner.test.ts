@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FAILURE_CAUSES } from '@execution-archive/local-cloud/datasets/outputs';
 import { Rng } from '@execution-archive/local-cloud/datasets/prng';
 import { createAggregator } from '../../lib/summary/aggregate';
+import { spoolChildren } from '../../lib/summary/children';
 import { OVERFLOW, TemplateMiner } from '../../lib/causes/miner';
 import { prepareMessage } from '../../lib/causes/signature';
 
@@ -105,8 +106,8 @@ describe('grouping the demo data', () => {
 
   it("reads an OOS child's StatusMessage and Outputs: the error line as the title, its error code and exit code into the key", async () => {
     const rng = new Rng(5);
-    const children = new Map();
-    const agg = () => createAggregator({ source: 'oos', children });
+    const children: Record<string, unknown>[] = [];
+    const agg = async () => createAggregator({ source: 'oos', children: await spoolChildren(children) });
     const records: Record<string, unknown>[] = [];
     for (let n = 0; n < 3000; n++) {
       const resourceId = `i-bp1${rng.alnum(17)}`;
@@ -114,15 +115,14 @@ describe('grouping the demo data', () => {
       const cause = FAILURE_CAUSES[n % 3];
       if (!cause) throw new Error('the local cloud has fewer than 3 failure causes');
       const r = cause.render(rng, { instanceId: resourceId });
-      children.set(resourceId, {
-        executionId: `exec-${rng.hex(20)}`,
-        statusMessage: `Task 'runCommand' failed: ${cause.errorCode}: ${r.reason} (InstanceId: ${resourceId}, InvokeId: ${invokeId}, ExitCode: ${r.exitCode})`,
-        startDate: undefined,
-        endDate: undefined,
+      children.push({
+        ExecutionId: `exec-${rng.hex(20)}`,
+        StatusMessage: `Task 'runCommand' failed: ${cause.errorCode}: ${r.reason} (InstanceId: ${resourceId}, InvokeId: ${invokeId}, ExitCode: ${r.exitCode})`,
+        Parameters: { instanceId: resourceId },
       });
       records.push({ ResourceId: resourceId, Status: 'Failed', Outputs: JSON.stringify({ invocationOutput: r.output, exitCode: r.exitCode }) });
     }
-    const a = agg();
+    const a = await agg();
     for (const r of records) a.add(r);
     const groups = (await a.finish()).groups;
     expect(groups.map((g) => g.count)).toEqual([1000, 1000, 1000]);
@@ -136,7 +136,7 @@ describe('grouping the demo data', () => {
       ].sort(),
     );
     // The same template gives the same key in another archive.
-    const b = agg();
+    const b = await agg();
     for (const r of records.slice(0, 300).reverse()) b.add(r);
     expect(new Set((await b.finish()).groups.map((g) => g.key))).toEqual(new Set(groups.map((g) => g.key)));
   });

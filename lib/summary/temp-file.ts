@@ -1,0 +1,154 @@
+/**
+ * Temporary files of a summary in the making: what would otherwise be held per record or per failure while an
+ * archive streams in (the id lists, failure-lists.ts; the failed children, children.ts; the durations and finish
+ * times, numbers.ts) waits in them instead. Every file is unlinked as soon as it is open, so a killed process
+ * leaves nothing behind; written and read with synchronous calls (small, local, page-cached).
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** Bytes gathered per file before a write. */
+const FLUSH_BYTES = 32 * 1024;
+const READ_BYTES = 64 * 1024;
+
+/** A temporary file, unlinked once open: lines of text appended (`append`) or bytes (`appendBytes`), read back. */
+export class TempFile {
+  readonly fd: number;
+  /** Bytes written to the file (what `append` still gathers is not counted until {@link flush}). */
+  size = 0;
+  private pending: string[] = [];
+  private pendingChars = 0;
+
+  constructor(name: string) {
+    const path = join(tmpdir(), `execution-archive-${process.pid}-${name}-${randomBytes(6).toString('hex')}.tmp`);
+    this.fd = fs.openSync(path, 'wx+', 0o600);
+    try {
+      fs.unlinkSync(path);
+    } catch {
+      // Where an open file cannot be removed it stays until the process ends.
+    }
+  }
+
+  append(line: string): void {
+    this.pending.push(line);
+    this.pendingChars += line.length;
+    if (this.pendingChars >= FLUSH_BYTES) this.flush();
+  }
+
+  /** Appends bytes (after the text gathered so far). */
+  appendBytes(bytes: Uint8Array): void {
+    this.flush();
+    for (let done = 0; done < bytes.length; ) done += fs.writeSync(this.fd, bytes, done, bytes.length - done, this.size + done);
+    this.size += bytes.length;
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const bytes = Buffer.from(this.pending.join(''), 'utf8');
+    this.pending = [];
+    this.pendingChars = 0;
+    this.appendBytes(bytes);
+  }
+
+  /** `length` bytes from `position` into `into` (from its start); returns how many were read. */
+  readInto(position: number, length: number, into: Uint8Array): number {
+    this.flush();
+    let done = 0;
+    while (done < length) {
+      const n = fs.readSync(this.fd, into, done, length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done;
+  }
+
+  /** The whole file as text (one partition of a spool: a share of what it holds). */
+  readAll(): string {
+    this.flush();
+    const buffer = Buffer.allocUnsafe(this.size);
+    const n = this.readInto(0, this.size, buffer);
+    return buffer.toString('utf8', 0, n);
+  }
+
+  /** The file's bytes, {@link READ_BYTES} at a time (each chunk valid until the next is asked for). */
+  *chunks(chunkBytes = READ_BYTES): Generator<Buffer> {
+    this.flush();
+    const buffer = Buffer.allocUnsafe(chunkBytes);
+    for (let position = 0; position < this.size; ) {
+      const n = this.readInto(position, Math.min(chunkBytes, this.size - position), buffer);
+      if (n === 0) break;
+      position += n;
+      yield buffer.subarray(0, n);
+    }
+  }
+
+  /** The file's lines, read 64 KiB at a time. */
+  *lines(): Generator<string> {
+    let rest = '';
+    for (const buffer of this.chunks()) {
+      const n = buffer.length;
+      // Lines end with \n and what is written holds no raw newline inside a line, so a chunk's text is decoded whole
+      // only up to its last newline.
+      const end = buffer.lastIndexOf(0x0a, n - 1);
+      if (end < 0) {
+        rest += buffer.toString('utf8', 0, n);
+        continue;
+      }
+      const text = rest + buffer.toString('utf8', 0, end);
+      rest = buffer.toString('utf8', end + 1, n);
+      let from = 0;
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+        yield text.slice(from, nl);
+        from = nl + 1;
+      }
+      yield text.slice(from);
+    }
+    if (rest) yield rest;
+  }
+
+  close(): void {
+    this.pending = [];
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/**
+ * 32-bit FNV-1a of a string's UTF-16 code units: which partition or bucket of a spool a key goes to.
+ * @example hash32('i-bp1') % 32
+ */
+export function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** What {@link escapeField} escapes: `\`, tab, line feed, and a surrogate without its pair (UTF-8 has no form for it). */
+const TO_ESCAPE = /[\\\t\n]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const TO_ESCAPE_ALL = new RegExp(TO_ESCAPE.source, 'g');
+
+/**
+ * A text as one field of a tab-separated line of a UTF-8 file: `\`, tab and line feed escaped (`\\`, `\t`, `\n`), and
+ * a surrogate without its pair as `\uXXXX` (UTF-8 would turn it into U+FFFD). Injective, so escaped keys compare as
+ * the texts do; {@link unescapeField} gives the text back exactly.
+ * @example escapeField('a\tb') // 'a\\tb'
+ */
+export function escapeField(text: string): string {
+  if (!TO_ESCAPE.test(text)) return text;
+  return text.replace(TO_ESCAPE_ALL, (c) =>
+    c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** The text {@link escapeField} escaped. */
+export function unescapeField(field: string): string {
+  if (!field.includes('\\')) return field;
+  return field.replace(/\\(u[0-9a-f]{4}|[\s\S])/g, (_, c: string) =>
+    c === 't' ? '\t' : c === 'n' ? '\n' : c.length === 5 ? String.fromCharCode(parseInt(c.slice(1), 16)) : c,
+  );
+}

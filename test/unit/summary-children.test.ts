@@ -1,0 +1,231 @@
+/**
+ * The join of OOS failed records to their failed child executions, kept on disk (lib/summary/children.ts), and the
+ * per-record numbers kept on disk (lib/summary/numbers.ts): the same answers as holding everything in memory.
+ */
+import { describe, expect, it } from 'vitest';
+import { createAggregator, type Aggregation } from '../../lib/summary/aggregate';
+import { ChildSpool, spoolChildren } from '../../lib/summary/children';
+import { durationStats, Float64Spool, spooledDurationStats, spooledTimeline, timelineOf } from '../../lib/summary/numbers';
+import { escapeField, unescapeField } from '../../lib/summary/temp-file';
+import { instanceId, oosChild, oosRecord } from '../helpers/archive-fixture';
+
+const T0 = Date.parse('2024-05-01T10:00:00Z');
+const iso = (seconds: number) => new Date(T0 + seconds * 1000).toISOString().replace('.000Z', 'Z');
+
+/** A failed child of resource `n` whose StatusMessage names cause `cause`. */
+function child(n: number, cause: string, over: Record<string, unknown> = {}): Record<string, unknown> {
+  return oosChild({
+    ExecutionId: `exec-child${String(n).padStart(10, '0')}`,
+    StatusMessage: `Task 'runCommand' failed: ExitCodeNonzero: ${cause} (InstanceId: ${instanceId(n)}, ExitCode: 1)`,
+    Parameters: { instanceId: instanceId(n), regionId: 'cn-shanghai' },
+    StartDate: iso(n),
+    EndDate: iso(2 * n + 1),
+    ...over,
+  });
+}
+
+const failedRow = (n: number) => oosRecord({ ResourceId: instanceId(n), Status: 'Failed', ExecutionTime: iso(n), Outputs: '{}' });
+
+/** What an aggregation says about its causes, in a form to compare. */
+const causes = (a: Aggregation) => a.groups.map((g) => ({ key: g.key, count: g.count, title: g.title, example: g.example, errors: g.instanceErrors, ids: g.resourceIds }));
+
+describe('ChildSpool', () => {
+  it('finds a child by a whole short string, by an id-like token of a long output, and not at all', async () => {
+    // Prepare: child 1 names its resource in its parameters; child 2 only inside a long log line of its outputs
+    const log = `${'step done; '.repeat(30)}restarted ${instanceId(2)} after the update`;
+    const spool = await spoolChildren([
+      child(1, 'disk full'),
+      child(2, 'restart failed', { Parameters: { regionId: 'cn-shanghai' }, Outputs: JSON.stringify({ log }) }),
+    ]);
+    try {
+      // Act + Assess
+      expect(spool.statusMessage(instanceId(1))).toContain('disk full');
+      expect(spool.statusMessage(instanceId(2))).toContain('restart failed');
+      expect(spool.statusMessage(instanceId(3))).toBeUndefined();
+      // A short string is a token too, whatever it is.
+      expect(spool.statusMessage('cn-shanghai')).toContain('restart failed');
+    } finally {
+      spool.discard();
+    }
+  });
+
+  it('gives a resource named by several children to the one that ended last, the one listed last among equal ends', async () => {
+    // Prepare: three children of one resource; the second ended last; the fourth and fifth end at once
+    const spool = await spoolChildren([
+      child(1, 'first', { EndDate: iso(10) }),
+      child(1, 'ended last', { EndDate: iso(30) }),
+      child(1, 'third', { EndDate: iso(20) }),
+      child(2, 'tie, listed first', { EndDate: iso(5) }),
+      child(2, 'tie, listed last', { EndDate: iso(5) }),
+      child(3, 'has an end', { EndDate: iso(1) }),
+      child(3, 'no end', { EndDate: undefined }),
+    ]);
+    try {
+      // Act + Assess
+      expect(spool.statusMessage(instanceId(1))).toContain('ended last');
+      expect(spool.statusMessage(instanceId(2))).toContain('tie, listed last');
+      expect(spool.statusMessage(instanceId(3))).toContain('has an end');
+    } finally {
+      spool.discard();
+    }
+  });
+
+  it('keeps every text exactly: tabs, line feeds, backslashes and lone surrogates in ids and messages', async () => {
+    // Prepare: ids and messages that a line-based file would otherwise break or change
+    const odd = ['a\tb', 'line\nfeed', 'back\\slash\\n', 'lone \ud800 high', 'lone \udc00 low', 'pair \ud83d\ude00 ok', '\\u0041'];
+    const spool = await spoolChildren(odd.map((id, n) => oosChild({ ExecutionId: `exec-${n}`, StatusMessage: `why: ${id}`, Parameters: { id } })));
+    try {
+      // Act + Assess
+      for (const id of odd) expect(spool.statusMessage(id)).toBe(`why: ${id}`);
+      expect(spool.statusMessage('a b')).toBeUndefined();
+      expect(spool.statusMessage('lone \ufffd high')).toBeUndefined();
+      for (const id of odd) expect(unescapeField(escapeField(id))).toBe(id);
+      expect(new Set(odd.map(escapeField)).size).toBe(odd.length);
+    } finally {
+      spool.discard();
+    }
+  });
+
+  it('answers every lookup among many children (many buckets), whatever order they are asked in', async () => {
+    // Prepare: 20,000 children, messages up to ~9 KB (a window of the messages file does not hold them all)
+    const n = 20_000;
+    const spool = new ChildSpool();
+    for (let i = 0; i < n; i++) spool.add(child(i, `cause ${i % 7} ${'x'.repeat(i % 13 === 0 ? 9000 : 10)}`));
+    spool.complete();
+    try {
+      // Act + Assess: in order, in reverse, and scattered
+      const order = [...Array.from({ length: n }, (_, i) => i), ...Array.from({ length: n }, (_, i) => n - 1 - i), ...Array.from({ length: 2000 }, (_, i) => (i * 7919) % n)];
+      for (const i of order) {
+        const message = spool.statusMessage(instanceId(i));
+        expect(message?.startsWith(`Task 'runCommand' failed: ExitCodeNonzero: cause ${i % 7} `)).toBe(true);
+        if (i % 13 !== 0) expect(message).toContain(`(InstanceId: ${instanceId(i)}, ExitCode: 1)`);
+      }
+      // 8,192 characters of a message are kept, as before.
+      expect(spool.statusMessage(instanceId(13))).toHaveLength(8192);
+    } finally {
+      spool.discard();
+    }
+  });
+
+  it('counts the durations of every failed child once, also of a child no record names', async () => {
+    // Prepare: child 5 names no resource at all; child 2 is listed twice; child 9 has no end
+    const spool = await spoolChildren([
+      child(1, 'a'),
+      child(2, 'b'),
+      child(2, 'b'),
+      oosChild({ ExecutionId: 'exec-child0000000005', Parameters: {}, Outputs: '{}', StartDate: iso(0), EndDate: iso(100) }),
+      child(9, 'c', { EndDate: '' }),
+    ]);
+    try {
+      // Assess: 1 → 2 s (child 1), 2 → 3 s (child 2, once), 100 s (child 5); child 9 has no duration
+      expect(spool.durations).toEqual({ basis: 'failed-child-executions', count: 3, p50: 3, p90: 100, max: 100 });
+    } finally {
+      spool.discard();
+    }
+  });
+
+  it('takes no child once complete, and answers no lookup before', () => {
+    const spool = new ChildSpool();
+    try {
+      spool.add(child(1, 'a'));
+      expect(() => spool.statusMessage(instanceId(1))).toThrow(/not complete/);
+      spool.complete();
+      expect(() => spool.add(child(2, 'b'))).toThrow(/complete/);
+    } finally {
+      spool.discard();
+    }
+  });
+});
+
+describe('the aggregation of OOS failures with their children', () => {
+  /** 3,000 rows, a third failed, their children listed newest first; two of the failed have no child. */
+  const n = 3000;
+  const rows = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? failedRow(i) : oosRecord({ ResourceId: instanceId(i), ExecutionTime: iso(i) })));
+  const kids = Array.from({ length: n }, (_, i) => n - 1 - i)
+    .filter((i) => i % 3 === 0 && i !== 0 && i !== 1500)
+    .map((i) => child(i, ['E: Unable to locate package nginx-full', `connect to host 10.0.${i % 250}.4 port 22: Connection refused`, 'disk full on /dev/vda1'][(i / 3) % 3] ?? ''));
+
+  it('is the same whether the children come before the records, after them, or halfway', async () => {
+    // Act: children first (summarize); children after every record (collect, children listed last); halfway
+    const before = createAggregator({ source: 'oos', children: await spoolChildren(kids) });
+    for (const r of rows) before.add(r);
+    const a = await before.finish();
+
+    const after = createAggregator({ source: 'oos', children: 'later' });
+    const late = new ChildSpool();
+    for (const r of rows) after.add(r);
+    for (const k of kids) late.add(k);
+    after.setChildren(late);
+    const b = await after.finish();
+
+    const halfway = createAggregator({ source: 'oos', children: 'later' });
+    const mid = new ChildSpool();
+    rows.slice(0, n / 2).forEach((r) => halfway.add(r));
+    kids.forEach((k) => mid.add(k));
+    halfway.setChildren(mid);
+    rows.slice(n / 2).forEach((r) => halfway.add(r));
+    const c = await halfway.finish();
+
+    // Assess: the failures found their children's messages (and those without one their own outputs)
+    expect(a.failures).toBe(1000);
+    expect(a.groups.map((g) => [g.errorCode, g.count])).toEqual([
+      ['ExitCodeNonzero', 333],
+      ['ExitCodeNonzero', 333],
+      ['ExitCodeNonzero', 332],
+      ['', 2],
+    ]);
+    expect(a.groups.find((g) => g.title.includes('Connection refused'))?.example.text).toContain('Connection refused');
+    expect(causes(b)).toEqual(causes(a));
+    expect(causes(c)).toEqual(causes(a));
+    expect([b.durations, c.durations]).toEqual([a.durations, a.durations]);
+    expect(a.durations).toMatchObject({ basis: 'failed-child-executions', count: kids.length });
+  });
+
+  it('cannot finish while it waits for the children, and closes its files when dropped', async () => {
+    const agg = createAggregator({ source: 'oos', children: 'later' });
+    agg.add(failedRow(1));
+    expect(agg.waitingChars).toBeGreaterThan(0);
+    await expect(agg.finish()).rejects.toThrow(/waits for the failed children/);
+    agg.discard();
+  });
+});
+
+describe('numbers kept on disk', () => {
+  it('gives the same p50/p90/max as sorting them, past a chunk, negative, -0 and repeated values included', () => {
+    // Prepare: 50,000 values (several chunks in the file), many equal, some negative
+    const values = Float64Array.from({ length: 50_000 }, (_, i) => (i % 11 === 0 ? -((i * 7) % 300) / 8 : i % 5 === 0 ? 42 : ((i * 7919) % 100_003) / 1000));
+    values[17] = -0;
+    values[18] = 0;
+    const spool = new Float64Spool(1);
+    for (const v of values) spool.push(v);
+    try {
+      // Act + Assess
+      expect(spooledDurationStats(spool, 'records')).toEqual(durationStats(values, 'records'));
+      for (const size of [1, 2, 3, 10, 8191, 8192, 8193]) {
+        const small = new Float64Spool(1);
+        const part = values.subarray(0, size);
+        for (const v of part) small.push(v);
+        expect(spooledDurationStats(small, 'records'), `size ${size}`).toEqual(durationStats(part, 'records'));
+        small.discard();
+      }
+      expect(spooledDurationStats(new Float64Spool(1), 'records')).toBeNull();
+    } finally {
+      spool.discard();
+    }
+  });
+
+  it('gives the same timeline as the arrays of finish times', () => {
+    // Prepare: 30,000 finishes over a day, every seventh failed
+    const at = Float64Array.from({ length: 30_000 }, (_, i) => T0 / 1000 + ((i * 104_729) % 86_400));
+    const failed = Uint8Array.from({ length: at.length }, (_, i) => (i % 7 === 0 ? 1 : 0));
+    const spool = new Float64Spool(2);
+    at.forEach((t, i) => spool.push(t, failed[i]));
+    try {
+      // Act + Assess
+      expect(spooledTimeline(spool, Math.min(...at), Math.max(...at))).toEqual(timelineOf(at, failed));
+      expect(spooledTimeline(new Float64Spool(2), 0, 0)).toBeNull();
+    } finally {
+      spool.discard();
+    }
+  });
+});
