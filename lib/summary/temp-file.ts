@@ -129,8 +129,9 @@ export function hash32(text: string): number {
 }
 
 /** What {@link escapeField} escapes: `\`, tab, line feed, and a surrogate without its pair (UTF-8 has no form for it). */
-const TO_ESCAPE = /[\\\t\n]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const TO_ESCAPE_ALL = new RegExp(TO_ESCAPE.source, 'g');
+const TO_ESCAPE = /[\\\t\n]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** Whether a text may need it (a cheap test first: most texts hold none of these characters). */
+const MAY_ESCAPE = /[\\\t\n\uD800-\uDFFF]/;
 
 /**
  * A text as one field of a tab-separated line of a UTF-8 file: `\`, tab and line feed escaped (`\\`, `\t`, `\n`), and
@@ -139,8 +140,8 @@ const TO_ESCAPE_ALL = new RegExp(TO_ESCAPE.source, 'g');
  * @example escapeField('a\tb') // 'a\\tb'
  */
 export function escapeField(text: string): string {
-  if (!TO_ESCAPE.test(text)) return text;
-  return text.replace(TO_ESCAPE_ALL, (c) =>
+  if (!MAY_ESCAPE.test(text)) return text;
+  return text.replace(TO_ESCAPE, (c) =>
     c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }

@@ -4,6 +4,7 @@
  * results object) is aggregated while the walk goes and is the one summarize computes from the archive; the related listings run beside the records, each
  * with a cursor of its own.
  */
+import { readdirSync, readlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectDeps, runCollect } from '../../lib/collect';
 import { collect } from '../../lib/collect/collect';
@@ -193,6 +194,40 @@ describe('the summary is aggregated while the walk goes', () => {
       const again = await summarizeArchive({ store: rt.store, ref, logger: rt.logger, now: () => new Date(stored.generatedAt) });
       expect(JSON.parse(JSON.stringify(again.summary))).toEqual(stored);
     }
+  });
+});
+
+/** The summary's temporary files this process holds open (lib/summary/temp-file.ts; unlinked, so only as open files). */
+function openTempFiles(): number {
+  let open = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`).includes(`execution-archive-${process.pid}-`)) open += 1;
+    } catch {
+      // closed meanwhile (the directory's own descriptor)
+    }
+  }
+  return open;
+}
+
+describe('the summary aggregated while the walk goes leaves nothing behind', () => {
+  it.skipIf(process.platform !== 'linux')('a walk cut by its deadline closes the live summary\'s temporary files (failed records, children, id lists)', async () => {
+    // Prepare: OOS with half its resources failed, summarized inline; the deadline comes after a few pages
+    const id = t.cloud.rpc.data.addExecution({ resources: 900, failureRate: 0.5 }).executionId;
+    const env = t.env('file', { SUMMARIZE_AFTER_COLLECT: 'inline', ARCHIVE_PART_MAX_RECORDS: '300' });
+    const before = openTempFiles();
+    let during = 0;
+    const rt = createRuntime(fcContext(), { env });
+    const deadline = deadlineAfter(4);
+    // Act
+    const result = await runCollect(parseCollectRequest(oosPayload(id)), {
+      ...rt,
+      deadline: { ...deadline, nearlyDone: () => ((during = Math.max(during, openTempFiles())), deadline.nearlyDone()) },
+    });
+    // Assess: the live summary had files open while the walk went, and none is left
+    expect(result.status).toBe('checkpointed');
+    expect(during).toBeGreaterThan(before);
+    expect(openTempFiles()).toBe(before);
   });
 });
 
