@@ -16,8 +16,7 @@ import { CauseGrouper, createFailureReader, OVERFLOW, type FailureText } from '.
 import { IdSpool, mergeLists, RecordSpool, TRUNCATED_LIST } from './failure-lists';
 import { cleanLine, clip, clipWords } from '../causes/signature';
 import type { ChildSpool } from './children';
-import { Float64Spool, spooledDurationStats, spooledTimeline } from './numbers';
-import type { DurationStats, Timeline } from './summary';
+import { Float64Spool, spooledDurationStats, spooledTimeline, type DurationStats, type Timeline } from './numbers';
 
 export { oosMessage } from '../causes/failure';
 

@@ -23,8 +23,8 @@
  * The durations of the failed children (`StartDate` → `EndDate`, each `ExecutionId` once) wait in partition files
  * by a hash of the id, deduplicated a partition at a time at the end, their p50/p90 read from a file (numbers.ts).
  */
-import { Float64Spool, spooledDurationStats } from './numbers';
-import type { DurationStats } from './summary';
+import { Float64Spool, spooledDurationStats, type DurationStats } from './numbers';
+
 import { escapeField, hash32, TempFile, unescapeField } from './temp-file';
 
 /** Partition files of the tokens and of the durations. */

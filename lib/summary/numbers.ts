@@ -4,8 +4,26 @@
  * in memory), and the figures are exact: p50/p90 by selection over the file (a radix selection, four passes of a
  * 16-bit histogram at most), the timeline by one pass once its first and last finish are known.
  */
-import type { DurationStats, Timeline } from './summary';
 import { TempFile } from './temp-file';
+
+/** Seconds from start to end of the records (ECS) or failed child executions (OOS). */
+export interface DurationStats {
+  basis: 'records' | 'failed-child-executions';
+  count: number;
+  p50: number;
+  p90: number;
+  max: number;
+}
+
+/** Finishes per time bucket; `buckets[i].start` = `start` + i × `bucketSeconds`. */
+export interface Timeline {
+  bucketSeconds: number;
+  /** ISO time of the first bucket's start (aligned to a multiple of the bucket size, UTC). */
+  start: string;
+  /** ISO time just after the last finish. */
+  end: string;
+  buckets: { start: string; finished: number; failed: number }[];
+}
 
 /** Numbers per chunk in memory (64 KiB). */
 const CHUNK_NUMBERS = 8192;

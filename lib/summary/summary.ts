@@ -5,6 +5,7 @@ import { archiveDir, type ArchiveRef } from '../archive/layout';
 import type { Manifest, OutputState, OutputsSection } from '../archive/manifest';
 import type { Source } from '../ids';
 import type { Aggregation } from './aggregate';
+import type { DurationStats, Timeline } from './numbers';
 import { maskDeep, MASKING_VERSION } from '../causes/secrets';
 
 /** The `format` of summary.json; a summary of another format is recomputed. */
@@ -35,24 +36,7 @@ export interface RetryPlan {
   };
 }
 
-/** Seconds from start to end of the records (ECS) or failed child executions (OOS). */
-export interface DurationStats {
-  basis: 'records' | 'failed-child-executions';
-  count: number;
-  p50: number;
-  p90: number;
-  max: number;
-}
-
-/** Finishes per time bucket; `buckets[i].start` = `start` + i × `bucketSeconds`. */
-export interface Timeline {
-  bucketSeconds: number;
-  /** ISO time of the first bucket's start (aligned to a multiple of the bucket size, UTC). */
-  start: string;
-  /** ISO time just after the last finish. */
-  end: string;
-  buckets: { start: string; finished: number; failed: number }[];
-}
+export type { DurationStats, Timeline } from './numbers';
 
 /** The thing that ran: the OOS execution or the ECS invocation, from the related objects. */
 export interface Subject {
