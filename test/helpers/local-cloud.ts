@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '@execution-archive/local-cloud';
 import { ACCOUNT_ID } from '@execution-archive/local-cloud/credentials';
 import { handleCollectEvent, type CollectResponse } from '../../lib/collect';
@@ -27,6 +28,21 @@ export interface TestCloud {
 }
 
 let counter = 0;
+
+/**
+ * One local cloud for a test file: started before its tests ({@link startTestCloud}) and handed to `use`, closed after
+ * them. `let t: TestCloud; useTestCloud({ seed: 23 }, (cloud) => (t = cloud));`
+ */
+export function useTestCloud(options: Parameters<typeof startTestCloud>[0], use: (cloud: TestCloud) => void): void {
+  let cloud: TestCloud | undefined;
+  beforeAll(async () => {
+    cloud = await startTestCloud(options);
+    use(cloud);
+  });
+  afterAll(async () => {
+    await cloud?.close();
+  });
+}
 
 /** `now`: the local cloud's clock (simulated tasks finish on it), e.g. test/helpers/event-storm.ts SteppedClock; default the real time. */
 export async function startTestCloud(options: { seed?: number; now?: () => number } = {}): Promise<TestCloud> {

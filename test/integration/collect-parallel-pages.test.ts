@@ -5,7 +5,7 @@
  * up (the local cloud's `legacyDrift`) are discarded for the NextToken walk from the start; a deadline checkpoints
  * the page number and the resume goes on by page number; throttling goes through the shared adaptive limiter.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCollect } from '../../lib/collect';
 import { parseCollectRequest } from '../../lib/collect/request';
 import { createRuntime, type Runtime } from '../../lib/runtime';
@@ -16,15 +16,10 @@ import type { RpcParams } from '../../lib/cloud/rpc';
 import type { Deadline } from '../../lib/deadline';
 import type { InvocationOptions } from '@execution-archive/local-cloud/datasets';
 import { apiRecords } from '../helpers/api-records';
-import { archivedRecords, fcContext, keysUnder, startTestCloud, type TestCloud } from '../helpers/local-cloud';
+import { archivedRecords, fcContext, keysUnder, useTestCloud, type TestCloud } from '../helpers/local-cloud';
 
 let t: TestCloud;
-beforeAll(async () => {
-  t = await startTestCloud({ seed: 23 });
-});
-afterAll(async () => {
-  await t?.close();
-});
+useTestCloud({ seed: 23 }, (cloud) => (t = cloud));
 
 /** Small parts, so that a walk stores several parts (and checkpoints between them) before it ends. */
 const PARTS = { ARCHIVE_PART_MAX_RECORDS: '300' };

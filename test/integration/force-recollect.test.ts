@@ -4,7 +4,7 @@
  * cloud with the real SDKs: an API outage mid-walk, a deadline mid-walk, two racing re-collections, and readers
  * (summary over HTTP) in between.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { archiveDir, type ArchiveRef } from '../../lib/archive/layout';
 import type { Manifest } from '../../lib/archive/manifest';
 import { readManifest } from '../../lib/archive/reader';
@@ -15,17 +15,12 @@ import { parseCollectRequest } from '../../lib/collect/request';
 import { createRuntime, type Runtime } from '../../lib/runtime';
 import { handleSummarizeEvent } from '../../lib/summary/http';
 import { decodeEvent, type HttpResponse } from '../../lib/triggers';
-import { archivedRecords, fcContext, keysUnder, startTestCloud, type StoreKind, type TestCloud } from '../helpers/local-cloud';
+import { archivedRecords, fcContext, keysUnder, useTestCloud, type StoreKind, type TestCloud } from '../helpers/local-cloud';
 import { httpEventBytes, httpTriggerEvent } from '../helpers/http-event';
 import { deadlineAfter } from '../helpers/deadline';
 
 let t: TestCloud;
-beforeAll(async () => {
-  t = await startTestCloud({ seed: 13 });
-});
-afterAll(async () => {
-  await t?.close();
-});
+useTestCloud({ seed: 13 }, (cloud) => (t = cloud));
 
 const PARTS = { ARCHIVE_PART_MAX_RECORDS: '120' };
 const payload = (invokeId: string, force = false) => ({ source: 'ecs', regionId: 'cn-hangzhou', invokeId, ...(force ? { force: true } : {}) });
