@@ -56,7 +56,7 @@ export async function commit(state: { progress: Checkpoint }, walk: Walk): Promi
     return { step: 'done', result: resultOf(ref, 'committed-by-other', winner ?? manifest, store) };
   }
   walk.observer?.committed(manifest);
-  await cleanUp(walk, progress);
+  // Said when it happened (the manifest is the commit point), before the clean-up that follows it.
   log.info('archive committed', {
     records: manifest.records,
     parts: manifest.parts.length,
@@ -65,6 +65,7 @@ export async function commit(state: { progress: Checkpoint }, walk: Walk): Promi
     retries: manifest.retries,
     truncatedOutputs: manifest.truncatedOutputs,
   });
+  await cleanUp(walk, progress);
   return { step: 'done', result: resultOf(ref, 'committed', manifest, store) };
 }
 
