@@ -8,10 +8,9 @@
  *
  * The rules, applied in this order:
  * 1. private-key blocks (`-----BEGIN … PRIVATE KEY-----` … `-----END …-----`, or to the end of the text);
- * 2. vendor tokens with a documented shape. The shapes follow secretlint's rule packages
- *    (github.com/secretlint/secretlint, MIT, © azu: the rules of @secretlint/secretlint-rule-preset-recommend),
- *    re-expressed here so that they replace instead of report, run synchronously and stay linear-time; plus
- *    Alibaba Cloud AccessKey ids (`LTAI…`) with the secret that follows them, and Google API keys;
+ * 2. vendor tokens and keyword-scoped rules: gitleaks' rules (vendor-rules.generated.ts, run by vendor-rules.ts), and
+ *    our prefixed shapes gitleaks has no rule for (Vercel, Docker Hub, Groq, Figma, Cloudflare, Tailscale,
+ *    Mailchimp), Alibaba Cloud AccessKey ids (`LTAI…`) with the secret that follows them, STS tokens;
  * 3. JWTs; `Authorization:` headers and bare `Bearer`/`Basic` credentials;
  * 4. URL user-info (`scheme://user:password@host`: git, HTTP, MongoDB, MySQL, PostgreSQL, Redis, AMQP… URLs);
  * 5. command-line password flags: `--password VALUE`, `--password=VALUE` and every flag whose name looks secret
@@ -29,8 +28,14 @@
  *    digits, with a Shannon entropy of at least 4.5 bits per character (detect-secrets' default limit for
  *    base64; log2(length) − 1 for runs shorter than 46), whose neighbouring letters and digits change class (upper,
  *    lower, digit) at least 40% of the time (random text: ~65%; words, camel case, versions: ~30% or less), and
- *    that is not a path (a slash every 12 characters or more often). Hex is never masked by entropy: hashes named as such (`sha256: …`), commit ids, request ids and
- *    UUIDs are part of a cause.
+ *    that is not a path (a slash every 12 characters or more often), not base64 of text, not the value of a key named
+ *    public, not a URL's path segment (unless the segment before says a credential follows). Hex is never masked by
+ *    entropy: hashes named as such (`sha256: …`), commit ids, request ids and UUIDs are part of a cause. Discord bot
+ *    tokens are found here by their shape.
+ *
+ * Where the rules run: one pass over the text ({@link createTriggerScanner}) finds gitleaks' keywords, the words each
+ * family of rules 3–7 needs (`://`, `-p`, `password`, `token`…) and the long mixed token runs; gitleaks' rules are
+ * tried at their keywords, the families run on the lines around their words; the rest of an output is read once.
  *
  * Linear time: every pattern starts at a boundary that cannot occur inside the run it then scans, and every
  * repetition is bounded, so there is no catastrophic backtracking (a hostile 24 KB output costs milliseconds).
@@ -102,8 +107,6 @@ export function isPlaceholder(value: string): boolean {
   return /^(?:your|my|the|some)?[_-]?(?:password|passwd|secret|token|api[_-]?key|changeit|username)$/.test(v);
 }
 
-/** What marks a token-shaped string as a placeholder (vendor shapes are kept only for these words). */
-const TOKEN_PLACEHOLDER = /x{4}|example|dummy|placeholder|your[_-]|replace[_-]?(?:with|me)|not[_-]?a[_-]?real/i;
 
 /** Replaces a value, keeping the quotes around it. */
 function maskValue(raw: string): string {
@@ -148,11 +151,9 @@ const UPSTREAM_RULES = createVendorRules(VENDOR_RULES);
  * character precedes it and has bounded repetitions.
  */
 const OWN_TOKENS: readonly RegExp[] = [
-  /(?<![A-Za-z0-9_-])sk-(?:proj|svcacct|admin|None)-[A-Za-z0-9_-]{20,200}(?![A-Za-z0-9_-])/g, // OpenAI
   /(?<![A-Za-z0-9_])(?:vcp|vci|vca|vcr|vck)_[A-Za-z0-9]{20,60}(?![A-Za-z0-9])/g, // Vercel
   /(?<![A-Za-z0-9_])dckr_(?:pat|oat)_[A-Za-z0-9_-]{20,60}(?![A-Za-z0-9_-])/g, // Docker Hub
-  /(?<![A-Za-z0-9_])ntn_[A-Za-z0-9]{40,60}(?![A-Za-z0-9])/g, // Notion
-  /(?<![A-Za-z0-9_])gsk_[A-Za-z0-9]{40,60}(?![A-Za-z0-9])/g, // Groq
+  /(?<![A-Za-z0-9_-])gsk_[A-Za-z0-9]{52}(?![A-Za-z0-9_-])/g, // Groq
   /(?<![A-Za-z0-9_])fig[dou]_[A-Za-z0-9_-]{40,200}(?![A-Za-z0-9_-])/g, // Figma
   /(?<![A-Za-z0-9_])(?:cfk|cfut|cfat)_[A-Za-z0-9]{40,60}(?![A-Za-z0-9])/g, // Cloudflare
   /(?<![A-Za-z0-9_-])tskey-[a-z]{1,12}-[A-Za-z0-9-]{10,120}(?![A-Za-z0-9-])/g, // Tailscale
@@ -236,12 +237,12 @@ const PROTECTED = /\ufdd0(\d{1,6})\ufdd1/g;
 
 /** gitleaks' findings replaced (secrets) or set aside behind markers (values an allow-list named as harmless). */
 function applyVendorFindings(text: string, found: { secrets: readonly Span[]; allowed: readonly Span[] }, keep: string[]): string {
-  // A token that says it is a placeholder (`sk-xxxx…`, `…EXAMPLE…`, `YOUR_TOKEN`) is not a secret.
+  // (gitleaks' own allow-lists and entropy limits keep the placeholders they know: `AKIAXXXX…`, `…EXAMPLE…`.)
   const secrets = mergedSpans(
     text,
     found.secrets.filter((sp) => {
       const secret = text.slice(sp.start, sp.end);
-      return !secret.includes(REDACTED) && !TOKEN_PLACEHOLDER.test(secret);
+      return !secret.includes(REDACTED);
     }),
   );
   // The allowed values no secret overlaps (one sweep over both sorted lists), set aside behind markers.
@@ -553,6 +554,7 @@ function classChangeRatio(text: string): number {
 function looksRandom(run: string): boolean {
   const core = run.replace(/=+$/, '');
   if (!/[A-Z]/.test(core) || !/[a-z]/.test(core) || !/\d/.test(core)) return false;
+  if (encodesText(core)) return false;
   const slashes = core.split('/').length - 1;
   if (slashes * 12 > core.length) return false; // a path
   if (/^[A-Za-z][a-z]+(?:[-_][A-Za-z0-9][a-z0-9]*)+$/.test(core)) return false; // kebab/snake words
@@ -562,6 +564,26 @@ function looksRandom(run: string): boolean {
   return shannonEntropy(core) >= Math.min(ENTROPY_LIMIT, Math.log2(core.length) - 1);
 }
 
+/**
+ * True when a run is base64 (or base64url) of text: 16 bytes or more that are all printable ASCII (`YmVkcm9jay5h…` is
+ * "bedrock.a…"). A random key decodes to bytes of every value; encoded text is data, not a key (a `user:password`
+ * pair is found by the Basic and assignment rules before, by its name).
+ */
+function encodesText(run: string): boolean {
+  // JSON (`eyJ…`, `{"…`) is a token's payload (a JWT's parts), not text.
+  if (run.length < 24 || run.startsWith('eyJ') || (/[+/]/.test(run) && /[-_]/.test(run))) return false;
+  const bytes = Buffer.from(run.replace(/-/g, '+').replace(/_/g, '/'), 'base64');
+  if (bytes.length < 16) return false;
+  for (const b of bytes) if (b < 32 || b > 126) return false;
+  return true;
+}
+
+/** Keys that name something public (`public_key`, `publicToken`, Stripe's publishable `pk_live_…`): their values are kept. */
+const NAMED_PUBLIC = /(?:^|[^A-Za-z0-9])(?:public|pub|publishable)[_-]?[A-Za-z0-9_-]{0,40}["']?[ \t]{0,8}[:=][ \t]{0,8}["']?$/i;
+
+/** A path segment after which a URL carries a credential (checked on the segment, or the text just before the run). */
+const SECRET_PATH_WORD = /(?:token|tokens|key|keys|secret|secrets|auth|bot|hooks?|webhooks?|password|credentials?|sig|signature)\/?$/i;
+
 /** True when the run at `offset` is inside a URL: `://` comes before it in the same word. */
 function inUrl(text: string, offset: number): boolean {
   const from = Math.max(0, offset - 512);
@@ -570,16 +592,28 @@ function inUrl(text: string, offset: number): boolean {
   return scheme !== -1 && !/\s/.test(before.slice(scheme));
 }
 
+/**
+ * A Discord bot token in its documented shape: the bot's numeric id in base64 (17–20 digits: `M`, `N` or `O` first),
+ * a dot, a 6-character timestamp, a dot, the 27–38-character HMAC. Found without the word "discord" near it.
+ */
+const DISCORD_TOKEN = /(?<![A-Za-z0-9_.-])[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}(?![A-Za-z0-9_.-])/g;
+
 function maskHighEntropy(text: string): string {
   if (!BASE64_HINT.test(text)) return text;
-  return text.replace(BASE64_RUN, (run, offset: number, whole: string) => {
+  return text.replace(DISCORD_TOKEN, REDACTED).replace(BASE64_RUN, (run, offset: number, whole: string) => {
     const before = whole.slice(Math.max(0, offset - 8), offset).toLowerCase();
     if (/(?:sha\d{0,3}|md5|digest|integrity)[-:= ]{1,2}$/.test(before) || /^(?:sha\d{1,3}|md5)-/i.test(run)) return run; // a hash named as such
+    if (/^pk_(?:live|test)_/.test(run) || NAMED_PUBLIC.test(whole.slice(Math.max(0, offset - 64), offset))) return run; // public by name
     // An SSH public key (`ssh-ed25519 AAAAC3Nz…`, an authorized_keys line): public by nature.
     if (/^AAAA[A-Za-z0-9+/]/.test(run) && /(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d{3}|sk-ssh-ed25519@openssh\.com) $/.test(whole.slice(Math.max(0, offset - 40), offset))) return run;
     // In a URL a run is a path: each segment is weighed alone, so a documentation URL stays whole and only a random
     // segment (a token in the path) goes.
-    if (run.includes('/') && inUrl(whole, offset)) return run.split('/').map((seg) => (seg.length >= 20 && looksRandom(seg) ? REDACTED : seg)).join('/');
+    if ((run.includes('/') || whole[offset - 1] === '/') && inUrl(whole, offset)) {
+      // A URL's path names what it points at (a document, a commit, an object): kept, but for a segment after one that
+      // says a credential follows (`/token/…`, `/keys/…`, `/bot…`); the URL rules masked user-info, hooks and queries.
+      const segs = run.split('/');
+      return segs.map((seg, i) => (seg.length >= 20 && SECRET_PATH_WORD.test(i > 0 ? (segs[i - 1] ?? '') : whole.slice(Math.max(0, offset - 32), offset)) && looksRandom(seg) ? REDACTED : seg)).join('/');
+    }
     return looksRandom(run) ? REDACTED : run;
   });
 }
@@ -812,7 +846,7 @@ export function maskSecrets(text: string): string {
  * The version of these rules. A stored summary records the version its texts were masked with (`masking` in
  * summary.json) and is recomputed when the rules change, so a summary computed before a rule existed is never served.
  */
-export const MASKING_VERSION = 'secrets/3';
+export const MASKING_VERSION = 'secrets/4';
 
 /** C0 and C1 control characters except tab and newline (NUL, BEL, ESC, DEL, CR…). */
 const CONTROL_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
