@@ -107,7 +107,6 @@ export function isPlaceholder(value: string): boolean {
   return /^(?:your|my|the|some)?[_-]?(?:password|passwd|secret|token|api[_-]?key|changeit|username)$/.test(v);
 }
 
-
 /** Replaces a value, keeping the quotes around it. */
 function maskValue(raw: string): string {
   const q = raw[0];
@@ -582,7 +581,7 @@ function encodesText(run: string): boolean {
 const NAMED_PUBLIC = /(?:^|[^A-Za-z0-9])(?:public|pub|publishable)[_-]?[A-Za-z0-9_-]{0,40}["']?[ \t]{0,8}[:=][ \t]{0,8}["']?$/i;
 
 /** A path segment after which a URL carries a credential (checked on the segment, or the text just before the run). */
-const SECRET_PATH_WORD = /(?:token|tokens|key|keys|secret|secrets|auth|bot|hooks?|webhooks?|password|credentials?|sig|signature)\/?$/i;
+const SECRET_PATH_WORD = /(?:token|tokens|key|keys|secret|secrets|auth|hooks?|webhooks?|password|credentials?|sig|signature)\/?$/i;
 
 /** True when the run at `offset` is inside a URL: `://` comes before it in the same word. */
 function inUrl(text: string, offset: number): boolean {
@@ -606,11 +605,9 @@ function maskHighEntropy(text: string): string {
     if (/^pk_(?:live|test)_/.test(run) || NAMED_PUBLIC.test(whole.slice(Math.max(0, offset - 64), offset))) return run; // public by name
     // An SSH public key (`ssh-ed25519 AAAAC3Nz…`, an authorized_keys line): public by nature.
     if (/^AAAA[A-Za-z0-9+/]/.test(run) && /(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d{3}|sk-ssh-ed25519@openssh\.com) $/.test(whole.slice(Math.max(0, offset - 40), offset))) return run;
-    // In a URL a run is a path: each segment is weighed alone, so a documentation URL stays whole and only a random
-    // segment (a token in the path) goes.
+    // A URL's path names what it points at (a document, a commit, an object): kept, but for a random segment after
+    // one that says a credential follows (`/token/…`, `/keys/…`); the URL rules masked user-info, hooks and queries.
     if ((run.includes('/') || whole[offset - 1] === '/') && inUrl(whole, offset)) {
-      // A URL's path names what it points at (a document, a commit, an object): kept, but for a segment after one that
-      // says a credential follows (`/token/…`, `/keys/…`, `/bot…`); the URL rules masked user-info, hooks and queries.
       const segs = run.split('/');
       return segs.map((seg, i) => (seg.length >= 20 && SECRET_PATH_WORD.test(i > 0 ? (segs[i - 1] ?? '') : whole.slice(Math.max(0, offset - 32), offset)) && looksRandom(seg) ? REDACTED : seg)).join('/');
     }
