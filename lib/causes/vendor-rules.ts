@@ -210,6 +210,12 @@ export function keywordLead(pattern: string, keywords: readonly string[]): numbe
   return startsWithKeyword(literalPrefix(p)) ? lead : undefined;
 }
 
+/*
+ * FLAGS: the patterns run with `m`: gitleaks' `^` and `$` mean the start and end of the fragment it scans, a file;
+ * in a whole output (many lines) they mean a line's (`https://…@gems.contribsys.com` ends its line, not the output).
+ * `\z`, the end of the text, is converted to `(?![\s\S])` and stays so.
+ */
+
 /** Compiles the generated rules into a finder (patterns compiled lazily, on first use). */
 export function createVendorRules(generated: GeneratedRules): VendorRules {
   const rules: CompiledRule[] = generated.rules.map((r) => ({
@@ -309,7 +315,7 @@ export function createVendorRules(generated: GeneratedRules): VendorRules {
         if (r.triedIn !== call) r.matchedUntil = r.matchedFrom = -1;
         r.triedIn = call;
         r.triedAt = from;
-        r.sticky ??= r.lead === 0 ? new RegExp(r.pattern, 'yd') : new RegExp(`[\\s\\S]{0,${r.lead}}?(${r.pattern})`, 'yd');
+        r.sticky ??= r.lead === 0 ? new RegExp(r.pattern, 'ydm') : new RegExp(`[\\s\\S]{0,${r.lead}}?(${r.pattern})`, 'ydm');
         r.sticky.lastIndex = from;
         const m = r.sticky.exec(text);
         if (m) {
@@ -320,7 +326,7 @@ export function createVendorRules(generated: GeneratedRules): VendorRules {
       }
     }
     for (const [r, w] of windows ?? []) {
-      r.regex ??= new RegExp(r.pattern, 'gd'); // d: where each group is
+      r.regex ??= new RegExp(r.pattern, 'gdm'); // d: where each group is; m: see FLAGS
       const re = r.regex;
       for (let i = 0; i < w.length; i += 2) {
         // Cut where whitespace is, never inside a token.
