@@ -28,6 +28,7 @@
  * mined: the shell's `<script>: line N:` prefix is dropped (the same error printed by two scripts is one cause), the
  * obvious variables are masked (`maskVariables`), and so are quoted values and the variable middle of paths.
  */
+import { buildAutomaton } from './automaton';
 import { WILDCARD, maskVariables } from './masking';
 
 /** A line of an output that may state its error. */
@@ -258,82 +259,22 @@ const ERRORISH_STEMS = [
 ];
 
 /**
- * The stems as one automaton over lower-cased ASCII (Aho–Corasick, the goto function made complete): a line is read
- * once, one table step per character, whatever the number of stems. A regex alternation of 60 stems costs several
- * times more per character, and the scan runs over every character of every failure's output.
+ * The stems as one automaton ({@link buildAutomaton}): a line is read once, one table step per character, whatever
+ * the number of stems. A regex alternation of 60 stems costs several times more per character, and the scan runs over
+ * every character of every failure's output. `STEM_STEP[state + STEM_CLASS[c]]` is the next state, bit 0 set when a
+ * stem ends there: one load and one test per character.
  */
-const STEM_ALPHABET = 32; // a–z, space, apostrophe, colon, anything else (32: a state times it is a shift)
-const STEM_OTHER = 29;
-/** The class of each UTF-16 code unit (64 KB: one load per character, no branch). */
-const STEM_CLASS = new Uint8Array(65536).fill(STEM_OTHER);
-for (let c = 0; c < 26; c++) {
-  STEM_CLASS[97 + c] = c;
-  STEM_CLASS[65 + c] = c;
-}
-STEM_CLASS[32] = 26;
-STEM_CLASS[39] = 27;
-STEM_CLASS[58] = 28;
-/**
- * The automaton: `STEM_STEP[state + class]` is the next state, states numbered in steps of {@link STEM_ALPHABET}, the
- * accepting ones (a stem ends there) from {@link STEM_ACCEPT} on: one load and one comparison per character.
- */
-const { step: STEM_STEP, accept: STEM_ACCEPT } = (() => {
-  const next: number[][] = [new Array<number>(STEM_ALPHABET).fill(-1)];
-  const accepting: boolean[] = [false];
-  for (const stem of ERRORISH_STEMS) {
-    let state = 0;
-    for (const ch of stem) {
-      const c = STEM_CLASS[ch.charCodeAt(0)] ?? STEM_OTHER;
-      if (c === STEM_OTHER) throw new Error(`error stem ${stem}: a character outside the automaton's alphabet`);
-      let to = next[state]?.[c] ?? -1;
-      if (to < 0) {
-        to = next.length;
-        next.push(new Array<number>(STEM_ALPHABET).fill(-1));
-        accepting.push(false);
-        (next[state] as number[])[c] = to;
-      }
-      state = to;
-    }
-    accepting[state] = true;
-  }
-  // Breadth first: each state's failure link, and its missing moves taken from the state its link leads to.
-  const fail = new Array<number>(next.length).fill(0);
-  const queue: number[] = [];
-  const root = next[0] as number[];
-  for (let c = 0; c < STEM_ALPHABET; c++) {
-    const to = root[c] ?? -1;
-    if (to < 0) root[c] = 0;
-    else queue.push(to);
-  }
-  for (let q = 0; q < queue.length; q++) {
-    const state = queue[q] ?? 0;
-    const moves = next[state] as number[];
-    if (accepting[fail[state] ?? 0]) accepting[state] = true;
-    for (let c = 0; c < STEM_ALPHABET; c++) {
-      const to = moves[c] ?? -1;
-      const viaFail = next[fail[state] ?? 0]?.[c] ?? 0;
-      if (to < 0) moves[c] = viaFail;
-      else {
-        fail[to] = viaFail;
-        queue.push(to);
-      }
-    }
-  }
-  // Renumbered: the accepting states last, each state's number times the alphabet's size.
-  const order = next.map((_m, state) => state).sort((a, b) => Number(accepting[a]) - Number(accepting[b]));
-  const number = new Array<number>(next.length);
-  order.forEach((state, k) => (number[state] = k * STEM_ALPHABET));
-  const step = new Int32Array(next.length * STEM_ALPHABET);
-  next.forEach((moves, state) => moves.forEach((to, c) => (step[(number[state] ?? 0) + c] = number[to] ?? 0)));
-  return { step, accept: accepting.filter((a) => !a).length * STEM_ALPHABET };
-})();
+const { table: STEM_STEP, symbol: STEM_SYMBOL } = buildAutomaton(ERRORISH_STEMS, 'error stem');
+/** The symbol of each UTF-16 code unit (64 KB: one load per character, no branch; 0 outside the stems' characters). */
+const STEM_CLASS = new Uint8Array(65536);
+STEM_CLASS.set(STEM_SYMBOL);
 
 /** True when `line[from…]` holds one of {@link ERRORISH_STEMS} (any case). */
 function holdsStem(line: string, from: number): boolean {
   let state = 0;
   for (let i = from, n = line.length; i < n; i++) {
     state = STEM_STEP[state + (STEM_CLASS[line.charCodeAt(i)] as number)] as number;
-    if (state >= STEM_ACCEPT) return true;
+    if ((state & 1) !== 0) return true;
   }
   return false;
 }
@@ -359,7 +300,7 @@ function linesHoldingStems(text: string): Uint8Array {
       continue;
     }
     state = STEM_STEP[state + (STEM_CLASS[c] as number)] as number;
-    if (state >= STEM_ACCEPT) {
+    if ((state & 1) !== 0) {
       holds[line] = 1;
       state = 0;
       const end = text.indexOf('\n', i);

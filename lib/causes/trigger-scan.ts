@@ -3,10 +3,11 @@
  * gitleaks finds its rules' keywords) and every long run of token characters, so that the rules run only where one of
  * their triggers is. An ordinary output holds few of either, and most of its lines are never looked at again.
  *
- * The words are matched by an Aho–Corasick automaton (one table lookup per character, whatever the number of words),
- * flattened into one transition table over the characters the words use (any other character leads back to the
- * root). Linear in the text: each character is read once.
+ * The words are matched by an Aho–Corasick automaton ({@link buildAutomaton}: one table lookup per character, whatever
+ * the number of words). Linear in the text: each character is read once.
  */
+
+import { buildAutomaton } from './automaton';
 
 /** Where the trigger words occur, and where the long token runs are (see {@link TriggerScanner.scan}). */
 export interface ScanResult {
@@ -44,71 +45,7 @@ const TOKEN_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
  * the characters of `wideChars` (characters outside ASCII that start a trigger, such as `密`).
  */
 export function createTriggerScanner(words: readonly string[], minRun: number, wideChars = ''): TriggerScanner {
-  const lower = words.map((w) => w.toLowerCase());
-  // The alphabet: each character a word uses gets a symbol (upper case shares its letter's); every other is 0.
-  const symbol = new Uint8Array(128);
-  let symbols = 1;
-  for (const w of lower) {
-    for (let i = 0; i < w.length; i++) {
-      const c = w.charCodeAt(i);
-      if (c >= 128) throw new Error(`trigger ${JSON.stringify(w)} is not ASCII`);
-      if (symbol[c] === 0) {
-        symbol[c] = symbols;
-        if (c >= 97 && c <= 122) symbol[c - 32] = symbols;
-        symbols++;
-        if (symbols > 255) throw new Error('the trigger words use more than 255 characters');
-      }
-    }
-  }
-  // The trie, then the failure links breadth first, giving a complete transition table.
-  const children: Map<number, number>[] = [new Map()];
-  const ends: number[][] = [[]];
-  lower.forEach((w, index) => {
-    let state = 0;
-    for (let i = 0; i < w.length; i++) {
-      const s = symbol[w.charCodeAt(i)] ?? 0;
-      let to = children[state]?.get(s);
-      if (to === undefined) {
-        to = children.length;
-        children.push(new Map());
-        ends.push([]);
-        children[state]?.set(s, to);
-      }
-      state = to;
-    }
-    ends[state]?.push(index);
-  });
-  const states = children.length;
-  const next = new Int32Array(states * symbols);
-  const fail = new Int32Array(states);
-  const queue: number[] = [];
-  for (const [s, to] of children[0] ?? []) {
-    next[s] = to;
-    queue.push(to);
-  }
-  for (let q = 0; q < queue.length; q++) {
-    const state = queue[q] as number;
-    ends[state]?.push(...(ends[fail[state] ?? 0] ?? []));
-    for (let s = 1; s < symbols; s++) {
-      const to = children[state]?.get(s);
-      const viaFail = next[(fail[state] ?? 0) * symbols + s] ?? 0;
-      if (to === undefined) next[state * symbols + s] = viaFail;
-      else {
-        next[state * symbols + s] = to;
-        fail[to] = viaFail;
-        queue.push(to);
-      }
-    }
-  }
-  // States premultiplied by the (even) row length; bit 0 of an entry set when words end in the state it leads to.
-  const stride = symbols + (symbols % 2);
-  const table = new Int32Array(states * stride);
-  for (let state = 0; state < states; state++) {
-    for (let s = 0; s < symbols; s++) {
-      const to = next[state * symbols + s] ?? 0;
-      table[state * stride + s] = to * stride + ((ends[to]?.length ?? 0) > 0 ? 1 : 0);
-    }
-  }
+  const { words: lower, symbol, stride, table, ends } = buildAutomaton(words, 'trigger');
   // Per ASCII character: its symbol (low 8 bits) and, for a token character, TOKEN and its class (upper, lower, digit).
   const info = new Uint16Array(128);
   for (let c = 0; c < 128; c++) info[c] = symbol[c] ?? 0;
