@@ -81,14 +81,14 @@ function exampleOf(lines: readonly string[], lineOf: readonly number[], maxBytes
   let end = lines.length;
   while (end > 0 && (lines[end - 1] ?? '').trim() === '') end -= 1;
   if (end === 0) return { text: '', lines: lineOf.map(() => -1) };
-  const shown = (i: number) => {
-    const l = lines[i] ?? '';
-    return l.length * 3 > maxBytes / 2 && Buffer.byteLength(l) > maxBytes / 2 ? clipWords(l, Math.floor(maxBytes / 8)) : l;
-  };
+  // Each line as shown (a long one clipped), once: the window is measured and cut from the same lines.
+  const shown = lines
+    .slice(0, end)
+    .map((l) => (l.length * 3 > maxBytes / 2 && Buffer.byteLength(l) > maxBytes / 2 ? clipWords(l, Math.floor(maxBytes / 8)) : l));
   const focus = Math.min(lineOf[0] ?? end - 1, end - 1);
-  const [from, to] = windowAround(lines.slice(0, end).map((_l, i) => shown(i)), focus, maxBytes);
+  const [from, to] = windowAround(shown, focus, maxBytes);
   const out: string[] = from > 0 ? ['…'] : [];
-  for (let i = from; i < to; i++) out.push(shown(i));
+  for (let i = from; i < to; i++) out.push(shown[i] ?? '');
   if (to < end) out.push('…');
   const at = (l: number) => (l >= from && l < to ? l - from + (from > 0 ? 1 : 0) : -1);
   return { text: out.join('\n'), lines: lineOf.map(at) };
