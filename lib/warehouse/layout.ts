@@ -68,9 +68,15 @@ export const COMPACTION_STATE_PREFIX = `${WAREHOUSE_PREFIX}/_compaction`;
  */
 export const SMALL_WINS = 'a run is read from its per-archive object when there is one, else from the compacted object';
 
+/**
+ * A partition's folder relative to a table's tree (`source=…/region=…/date=…`), the same in the per-archive and the
+ * compacted tree: both list their keys in its order.
+ */
+export const partitionPath = (o: { source: string; region: string; date: string }) => `source=${o.source}/region=${o.region}/date=${o.date}`;
+
 /** The Hive-style partition folder of a run in a table: `warehouse/<table>/source=…/region=…/date=…`. */
 export function partitionDir(table: TableName, source: string, regionId: string, date: string): string {
-  return `${WAREHOUSE_PREFIX}/${table}/source=${source}/region=${regionId}/date=${date}`;
+  return `${WAREHOUSE_PREFIX}/${table}/${partitionPath({ source, region: regionId, date })}`;
 }
 
 /** The object of an archive in a table. */
@@ -80,12 +86,12 @@ export function warehouseKey(table: TableName, ref: ArchiveRef, date: string): s
 
 /** A partition's compacted object: `warehouse/compacted/<table>/source=…/region=…/date=…/compacted.parquet`. */
 export function compactedKey(table: TableName, source: string, regionId: string, date: string): string {
-  return `${COMPACTED_PREFIX}/${partitionDir(table, source, regionId, date).slice(WAREHOUSE_PREFIX.length + 1)}/${COMPACTED_FILE}`;
+  return `${COMPACTED_PREFIX}/${table}/${partitionPath({ source, region: regionId, date })}/${COMPACTED_FILE}`;
 }
 
 /** The compactor's record of a partition: `warehouse/_compaction/<table>/source=…/region=…/date=….json`. */
 export function compactionStateKey(table: TableName, source: string, regionId: string, date: string): string {
-  return `${COMPACTION_STATE_PREFIX}/${partitionDir(table, source, regionId, date).slice(WAREHOUSE_PREFIX.length + 1)}.json`;
+  return `${COMPACTION_STATE_PREFIX}/${table}/${partitionPath({ source, region: regionId, date })}.json`;
 }
 
 /** A warehouse object's place, from its key (a per-archive object, or a partition's compacted object: `id` null). */
@@ -109,9 +115,6 @@ export function parseWarehouseKey(key: string): WarehouseObject | undefined {
   if (!m) return undefined;
   return { key, table: m[1] as TableName, source: m[2] ?? '', region: m[3] ?? '', date: m[4] ?? '', id: small ? (m[5] ?? '') : null };
 }
-
-/** `source/region/date`: a partition's identity. */
-export const partitionOf = (o: { source: string; region: string; date: string }) => `${o.source}/${o.region}/${o.date}`;
 
 /**
  * The partition date of a run: the UTC date of its own start (the execution's or invocation's), else of the

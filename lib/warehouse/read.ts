@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import { parquetMetadataAsync, parquetReadObjects, type AsyncBuffer } from 'hyparquet';
 import type { ObjectInfo, ObjectStore } from '../archive/store';
-import { COMPACTED_PREFIX, WAREHOUSE_PREFIX, parseWarehouseKey, type TableName } from './layout';
+import { COMPACTED_PREFIX, WAREHOUSE_PREFIX, parseWarehouseKey, partitionPath, type TableName } from './layout';
 
 /** A cell as hyparquet gives it (a TIMESTAMP as a Date, an INT64 as a bigint). */
 export type ReadCell = string | number | bigint | boolean | Date | null | undefined;
@@ -83,9 +83,6 @@ export interface Partition {
   smalls: (ObjectInfo & { id: string })[];
   compacted?: ObjectInfo;
 }
-
-/** The partition folder relative to a table's tree (`source=…/region=…/date=…`): both trees order keys by it. */
-const partitionPath = (o: { source: string; region: string; date: string }) => `source=${o.source}/region=${o.region}/date=${o.date}`;
 
 /**
  * Every partition of a table, in order, from one listing of the per-archive tree and then one of the compacted
