@@ -57,13 +57,9 @@ export class Float64Spool {
   /** The numbers in the order pushed, a chunk at a time (each valid until the next is asked for). */
   *chunks(): Generator<Float64Array> {
     if (this.file) {
-      const bytes = this.chunk.length * 8;
-      for (const buffer of this.file.chunks(bytes)) {
-        // The file's chunks are whole numbers (the chunk size is a multiple of 8); copied to an aligned array.
-        const numbers = new Float64Array(buffer.length / 8);
-        new Uint8Array(numbers.buffer).set(buffer);
-        yield numbers;
-      }
+      // Read straight into one aligned array (the chunk size is a multiple of 8: the file's chunks are whole numbers).
+      const numbers = new Float64Array(this.chunk.length);
+      for (const bytes of this.file.chunks(numbers.byteLength, Buffer.from(numbers.buffer))) yield numbers.subarray(0, bytes.length / 8);
     }
     yield this.chunk.subarray(0, this.used);
   }

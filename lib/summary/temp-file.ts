@@ -72,10 +72,12 @@ export class TempFile {
     return buffer.toString('utf8', 0, n);
   }
 
-  /** The file's bytes, {@link READ_BYTES} at a time (each chunk valid until the next is asked for). */
-  *chunks(chunkBytes = READ_BYTES): Generator<Buffer> {
+  /**
+   * The file's bytes, {@link READ_BYTES} at a time, each chunk read into `buffer` (from its start; by default a buffer
+   * of its own): valid until the next is asked for.
+   */
+  *chunks(chunkBytes = READ_BYTES, buffer: Buffer = Buffer.allocUnsafe(chunkBytes)): Generator<Buffer> {
     this.flush();
-    const buffer = Buffer.allocUnsafe(chunkBytes);
     for (let position = 0; position < this.size; ) {
       const n = this.readInto(position, Math.min(chunkBytes, this.size - position), buffer);
       if (n === 0) break;
