@@ -36,7 +36,9 @@ export interface DigestInvocationResult {
  */
 export async function handleDigestEvent(event: unknown, deps: DigestDeps): Promise<DigestInvocationResult> {
   const { at, compact, ...request } = parseDigestPayload(event);
-  const { digest, keys, notification } = await runDigest(at ? { ...deps, now: () => at } : deps, request);
+  // A timer's triggerTime is the clock of the digest and of the compaction after it.
+  const clocked: DigestDeps = at ? { ...deps, now: () => at } : deps;
+  const { digest, keys, notification } = await runDigest(clocked, request);
   const result: DigestInvocationResult = {
     date: digest.date,
     headline: digest.headline,
@@ -53,7 +55,7 @@ export async function handleDigestEvent(event: unknown, deps: DigestDeps): Promi
     result.compaction = await compactWarehouse({
       store: deps.store,
       logger: deps.logger,
-      ...(at ? { now: () => at } : deps.now ? { now: deps.now } : {}),
+      ...(clocked.now ? { now: clocked.now } : {}),
       ...(compact?.closedAfterHours !== undefined ? { closedAfterMs: compact.closedAfterHours * 3_600_000 } : {}),
       ...(deadline ? { shouldStop: () => deadline.nearlyDone(COMPACT_RESERVE_MS) } : {}),
     });
