@@ -75,7 +75,6 @@ function matchesTags(ds: InvocationDataset, want: readonly TagFilter[]): boolean
   return want.every((w) => ds.tags.some((t) => t.TagKey === w.key && (w.value === undefined || t.TagValue === w.value)));
 }
 
-/** The token scope part of a tag filter list. */
 /**
  * A NextToken's scope (a token is valid only for the same request): the action, the region, every filter as
  * `Name=value` (`Name=` when absent) and the tag filters, one a line.
