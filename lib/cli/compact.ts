@@ -12,6 +12,9 @@ export interface CompactCliOptions extends CommonOptions {
   graceMinutes?: string;
 }
 
+/** The options' defaults, in the units the flags take (the compaction's own, lib/warehouse/compact.ts). */
+export const COMPACT_FLAG_DEFAULTS = { closedAfterHours: COMPACT_DEFAULTS.closedAfterMs / 3_600_000, graceMinutes: COMPACT_DEFAULTS.graceMs / 60_000 } as const;
+
 function nonNegative(value: string | undefined, flag: string, fallback: number, max: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -20,8 +23,8 @@ function nonNegative(value: string | undefined, flag: string, fallback: number, 
 }
 
 export async function compactCommand(opts: CompactCliOptions, io: CliIo): Promise<number> {
-  const closedAfterHours = nonNegative(opts.closedAfterHours, '--closed-after-hours', COMPACT_DEFAULTS.closedAfterMs / 3_600_000, 24 * 366);
-  const graceMinutes = nonNegative(opts.graceMinutes, '--grace-minutes', COMPACT_DEFAULTS.graceMs / 60_000, 60 * 24 * 30);
+  const closedAfterHours = nonNegative(opts.closedAfterHours, '--closed-after-hours', COMPACT_FLAG_DEFAULTS.closedAfterHours, 24 * 366);
+  const graceMinutes = nonNegative(opts.graceMinutes, '--grace-minutes', COMPACT_FLAG_DEFAULTS.graceMinutes, 60 * 24 * 30);
   const rt = cliRuntime(io, opts);
   const result = await compactWarehouse({
     store: rt.store,

@@ -8,7 +8,7 @@ import { AppError } from '../errors';
 import { reportCommand, summarizeCommand, verifyCommand } from './archive-commands';
 import { causesCommand } from './causes';
 import { collectCommand } from './collect';
-import { compactCommand } from './compact';
+import { COMPACT_FLAG_DEFAULTS, compactCommand } from './compact';
 import { digestCommand } from './digest';
 import { EXIT, UsageError, println, type CliIo, type CommandIo } from './io';
 import { withCommonOptions } from './runtime';
@@ -159,8 +159,8 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
           'is rewritten into warehouse/compacted/<table>/…/compacted.parquet, and its per-archive objects are deleted --grace-minutes after. Readers never see a run twice or not at all; ' +
           'idempotent, and a stopped run goes on next time.',
       )
-      .option('--closed-after-hours <h>', 'a day is closed this long after its end (UTC)', '72')
-      .option('--grace-minutes <m>', 'delete per-archive objects this long after the compacted object holding them was written', '60'),
+      .option('--closed-after-hours <h>', 'a day is closed this long after its end (UTC)', String(COMPACT_FLAG_DEFAULTS.closedAfterHours))
+      .option('--grace-minutes <m>', 'delete per-archive objects this long after the compacted object holding them was written', String(COMPACT_FLAG_DEFAULTS.graceMinutes)),
   )
     .addHelpText('after', examples(EXAMPLES.compact))
     .action(async (opts) => setCode(await compactCommand(opts, io)));
