@@ -5,7 +5,7 @@
  * (command, instance) pairs, never with records.
  */
 import type { ObjectStore } from '../archive/store';
-import { tableRuns, type ReadCell, type RunBatch } from '../warehouse/read';
+import { tableRuns, type ReadCell as Cell, type RunBatch } from '../warehouse/read';
 
 /** One run: an archived execution or invocation. */
 export interface Run {
@@ -58,8 +58,6 @@ export interface History {
 
 /** Causes kept per instance. */
 const CAUSES_PER_INSTANCE = 5;
-
-type Cell = ReadCell;
 
 const runKey = (b: RunBatch) => `${b.source}/${b.region}/${b.id}`;
 const text = (v: Cell): string | null => (v === null || v === undefined ? null : String(v));
