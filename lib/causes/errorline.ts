@@ -261,19 +261,34 @@ const ERRORISH_STEMS = [
 /**
  * The stems as one automaton ({@link buildAutomaton}): a line is read once, one table step per character, whatever
  * the number of stems. A regex alternation of 60 stems costs several times more per character, and the scan runs over
- * every character of every failure's output. `STEM_STEP[state + STEM_CLASS[c]]` is the next state, bit 0 set when a
- * stem ends there: one load and one test per character.
+ * every character of every failure's output. `step[state + cls[c]]` is the next state, bit 0 set when a stem ends
+ * there: one load and one test per character. Built on first use, not when the module loads (a cold start).
  */
-const { table: STEM_STEP, symbol: STEM_SYMBOL } = buildAutomaton(ERRORISH_STEMS, 'error stem');
-/** The symbol of each UTF-16 code unit (64 KB: one load per character, no branch; 0 outside the stems' characters). */
-const STEM_CLASS = new Uint8Array(65536);
-STEM_CLASS.set(STEM_SYMBOL);
+interface Stems {
+  /** The automaton's transition table. */
+  step: Int32Array;
+  /** The symbol of each UTF-16 code unit (64 KB: one load per character, no branch; 0 outside the stems' characters). */
+  cls: Uint8Array;
+}
+
+/** Builds the stems' tables ({@link stems} once). */
+function buildStems(): Stems {
+  const { table, symbol } = buildAutomaton(ERRORISH_STEMS, 'error stem');
+  const cls = new Uint8Array(65536);
+  cls.set(symbol);
+  return { step: table, cls };
+}
+let builtStems: Stems | undefined;
+function stems(): Stems {
+  return (builtStems ??= buildStems());
+}
 
 /** True when `line[from…]` holds one of {@link ERRORISH_STEMS} (any case). */
 function holdsStem(line: string, from: number): boolean {
+  const { step, cls } = stems();
   let state = 0;
   for (let i = from, n = line.length; i < n; i++) {
-    state = STEM_STEP[state + (STEM_CLASS[line.charCodeAt(i)] as number)] as number;
+    state = step[state + (cls[line.charCodeAt(i)] as number)] as number;
     if ((state & 1) !== 0) return true;
   }
   return false;
@@ -287,6 +302,7 @@ const DIAGNOSTIC_START = /(?:[EF]:|(?:[a-z][\w.+-]*|[./~][\w./+-]*)(?:\[\d+\])?:
  * whole text, the rest of a line skipped once it holds one.
  */
 function linesHoldingStems(text: string): Uint8Array {
+  const { step, cls } = stems();
   let lines = 1;
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines += 1;
   const holds = new Uint8Array(lines);
@@ -299,7 +315,7 @@ function linesHoldingStems(text: string): Uint8Array {
       state = 0;
       continue;
     }
-    state = STEM_STEP[state + (STEM_CLASS[c] as number)] as number;
+    state = step[state + (cls[c] as number)] as number;
     if ((state & 1) !== 0) {
       holds[line] = 1;
       state = 0;

@@ -42,8 +42,8 @@
  */
 
 import { isSecretKey, words } from '../secret-key';
-import { createTriggerScanner, type ScanResult } from './trigger-scan';
-import { createVendorRules, shannonEntropy, type Span } from './vendor-rules';
+import { createTriggerScanner, type ScanResult, type TriggerScanner } from './trigger-scan';
+import { createVendorRules, shannonEntropy, type Span, type VendorRules } from './vendor-rules';
 
 export { isSecretKey } from '../secret-key';
 export { shannonEntropy } from './vendor-rules';
@@ -139,9 +139,6 @@ function maskPrivateKeys(text: string): string {
 }
 
 // ---- 2. vendor tokens ------------------------------------------------------------------------------------------
-
-/** gitleaks' rules, generated from its configuration (see vendor-rules.ts): compiled once, patterns on first use. */
-const UPSTREAM_RULES = createVendorRules(VENDOR_RULES);
 
 /**
  * Prefixed tokens gitleaks has no rule for (yet), in the shapes their vendors document: OpenAI project and service
@@ -647,10 +644,37 @@ const CHINESE_FIRST = '密口秘私令\ufdd0\ufdd1';
 /** The shortest run {@link BASE64_RUN} weighs. */
 const MIN_RUN = 24;
 
-/** gitleaks' keywords first (their numbers are the rules'), then the families' words. */
-const SCANNER = createTriggerScanner([...UPSTREAM_RULES.keywords, ...FAMILY_WORDS.map(([w]) => w)], MIN_RUN, CHINESE_FIRST);
-const WORD_FAMILIES = SCANNER.words.map((w) => FAMILY_WORDS.filter(([f]) => f === w).reduce((bits, [, b]) => bits | b, 0));
-const BEGIN_WORD = SCANNER.words.lastIndexOf('-----begin');
+/** The masker's tables: gitleaks' rules compiled, the one scanner over all their keywords and the families' words. */
+export interface MaskerTables {
+  /** gitleaks' rules, generated from its configuration (see vendor-rules.ts); their patterns compiled on first use. */
+  upstream: VendorRules;
+  /** gitleaks' keywords first (their numbers are the rules'), then the families' words. */
+  scanner: TriggerScanner;
+  /** Per word of {@link scanner}, the families it brings in (bits; 0 for gitleaks' keywords). */
+  wordFamilies: readonly number[];
+  /** The word number of `-----begin`. */
+  beginWord: number;
+}
+
+/**
+ * Builds the masker's tables (the rules compiled, the scanner's automaton: ~10 ms). Deterministic: what
+ * {@link maskerTables} builds once.
+ */
+export function buildMaskerTables(): MaskerTables {
+  const upstream = createVendorRules(VENDOR_RULES);
+  const scanner = createTriggerScanner([...upstream.keywords, ...FAMILY_WORDS.map(([w]) => w)], MIN_RUN, CHINESE_FIRST);
+  const wordFamilies = scanner.words.map((w) => FAMILY_WORDS.filter(([f]) => f === w).reduce((bits, [, b]) => bits | b, 0));
+  return { upstream, scanner, wordFamilies, beginWord: scanner.words.lastIndexOf('-----begin') };
+}
+
+let tables: MaskerTables | undefined;
+/**
+ * The masker's tables, built on the first mask, not when the module loads: a cold start (a function that never
+ * masks, or has not masked yet) does not pay for them.
+ */
+export function maskerTables(): MaskerTables {
+  return (tables ??= buildMaskerTables());
+}
 
 /** How far a value over several lines (a YAML block, a quoted value) may reach below its key. */
 const MULTI_LINE_REACH = 4096;
@@ -739,16 +763,16 @@ function maskFamilies(segment: string, families: number): string {
  * what {@link partStart} and {@link partEnd} add), overlapping parts merged, each part masked by the families whose
  * words it holds. The rest of the text is not looked at again.
  */
-function maskAroundWords(text: string, found: ScanResult): string {
+function maskAroundWords(text: string, found: ScanResult, { scanner, wordFamilies }: MaskerTables): string {
   const starts: number[] = [];
   const ends: number[] = [];
   const families: number[] = [];
   for (let i = 0; i < found.starts.length; i++) {
-    const f = WORD_FAMILIES[found.words[i] ?? 0] ?? 0;
+    const f = wordFamilies[found.words[i] ?? 0] ?? 0;
     if (f === 0) continue;
     const at = found.starts[i] ?? 0;
     starts.push(at);
-    ends.push(at + (SCANNER.words[found.words[i] ?? 0]?.length ?? 0));
+    ends.push(at + (scanner.words[found.words[i] ?? 0]?.length ?? 0));
     families.push(f);
   }
   for (let i = 0; i < found.runs.length; i += 2) {
@@ -817,25 +841,26 @@ function maskAroundWords(text: string, found: ScanResult): string {
  */
 export function maskSecrets(text: string): string {
   if (text === '') return text;
+  const t = maskerTables();
   const keep: string[] = [];
   let s = text;
-  let found = SCANNER.scan(s);
+  let found = t.scanner.scan(s);
   if (found.wide.length > 0 && (s.includes(PROTECT_OPEN) || s.includes(PROTECT_CLOSE))) {
     s = s.replace(/[\ufdd0\ufdd1]/g, '\ufffd');
-    found = SCANNER.scan(s);
+    found = t.scanner.scan(s);
   }
-  if (found.words.includes(BEGIN_WORD)) {
+  if (found.words.includes(t.beginWord)) {
     const before = s;
     if (s.includes('PRIVATE KEY')) s = maskPrivateKeys(s);
     s = setAsidePublicBlocks(s, keep);
-    if (s !== before) found = SCANNER.scan(s);
+    if (s !== before) found = t.scanner.scan(s);
   }
-  const vendor = UPSTREAM_RULES.findAt(s, found.starts, found.words);
+  const vendor = t.upstream.findAt(s, found.starts, found.words);
   if (vendor.secrets.length > 0 || vendor.allowed.length > 0) {
     s = applyVendorFindings(s, vendor, keep);
-    found = SCANNER.scan(s);
+    found = t.scanner.scan(s);
   }
-  s = maskAroundWords(s, found);
+  s = maskAroundWords(s, found, t);
   return keep.length === 0 ? s : s.replace(PROTECTED, (m, n: string) => keep[Number(n)] ?? m);
 }
 

@@ -17,7 +17,7 @@
  * start costs a bounded amount; a rule's pattern is compiled the first time one of its keywords is seen.
  */
 
-import { createTriggerScanner } from './trigger-scan';
+import { createTriggerScanner, type TriggerScanner } from './trigger-scan';
 
 /** The shape of the generated module (see scripts/secret-rules.ts). */
 export interface GeneratedRules {
@@ -238,7 +238,8 @@ export function createVendorRules(generated: GeneratedRules): VendorRules {
   const keywords = [...new Set(rules.flatMap((r) => r.keywords))];
   const rulesOf = keywords.map((k) => rules.filter((r) => r.keywords.includes(k)));
   for (const r of rules) r.lead = keywordLead(r.pattern, r.keywords);
-  const scanner = createTriggerScanner(keywords, Number.MAX_SAFE_INTEGER);
+  // For find() alone (the masker scans for the keywords itself and calls findAt): built on its first call.
+  let scanner: TriggerScanner | undefined;
 
   /** The match as gitleaks would have reported it: with the key characters before it that its pattern allowed. */
   const wholeMatch = (r: CompiledRule, text: string, index: number, match: string): string => {
@@ -348,7 +349,7 @@ export function createVendorRules(generated: GeneratedRules): VendorRules {
     keywords,
     findAt,
     find(text) {
-      const found = scanner.scan(text);
+      const found = (scanner ??= createTriggerScanner(keywords, Number.MAX_SAFE_INTEGER)).scan(text);
       return findAt(text, found.starts, found.words);
     },
   };
