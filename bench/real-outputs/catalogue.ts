@@ -56,6 +56,9 @@ export interface CauseSpec {
 /** The script shapes a command runs in (`shapes.ts` writes them). */
 export const SHAPES = ['bare', 'progress', 'prefixed', 'trap'] as const;
 export type Shape = (typeof SHAPES)[number];
+/** Shapes only the second development set (`dev2.ts`) has: `set -x` tracing; steps run in turn with a summary table at the end. */
+export const MORE_SHAPES = ['xtrace', 'summary'] as const;
+export type AnyShape = Shape | (typeof MORE_SHAPES)[number];
 
 /** Cloud Assistant keeps at most 24 KB of a command's output; the rest is counted in `Dropped`. */
 export const OUTPUT_LIMIT_BYTES = 24 * 1024;
@@ -66,7 +69,7 @@ export interface RealOutput {
   /** The true cause (label): same fix = same cause. */
   cause: string;
   program: string;
-  shape: Shape;
+  shape: AnyShape;
   /** `Failed`, or `Timeout` when the run was stopped at its timeout. */
   status: 'Failed' | 'Timeout';
   errorCode: 'ExitCodeNonzero' | 'ExecutionTimeout';

@@ -9,12 +9,12 @@
  * Each cause is labelled "same fix = same cause"; look-alike pairs are different causes (a missing header vs an
  * undeclared name of gcc, a missing rule vs a missing separator of make, ssh vs psql refused, ...).
  */
-import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { Rng, hashString } from '@execution-archive/local-cloud/datasets/prng';
+import { runScript } from './runner';
 import { APPS, KEYS, MISSING_PACKAGES, SERVICES, WORDS, cutOutput, hostName, ident, shq, type RealOutput, type Shape } from './catalogue';
 
 const { values } = parseArgs({
@@ -303,27 +303,6 @@ function script(shape: Shape, inst: DevInstance, rng: Rng, host: string): string
   }
 }
 
-function run(scriptFile: string, timeout: number): Promise<{ code: number; bytes: Buffer }> {
-  const outFile = `${ROOT}.out`;
-  const fd = openSync(outFile, 'w');
-  const child = spawn('bash', [scriptFile], { cwd: ROOT, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: `${ROOT}/home`, LANG: 'C.UTF-8', TZ: 'UTC' }, stdio: ['ignore', fd, fd], detached: true });
-  closeSync(fd);
-  const timer = setTimeout(() => {
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
-  }, timeout * 1000);
-  return new Promise((done, fail) => {
-    child.once('error', fail);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      done({ code: code ?? 128 + (signal === 'SIGKILL' ? 9 : 15), bytes: readFileSync(outFile) });
-    });
-  });
-}
-
 async function main(): Promise<void> {
   const shapes: Shape[] = ['bare', 'progress', 'prefixed', 'trap'];
   const only = values.only === undefined ? undefined : new RegExp(values.only);
@@ -346,7 +325,7 @@ async function main(): Promise<void> {
       const file = join(ROOT, 'job.sh');
       writeFileSync(file, script(shape, inst, rng, host));
       chmodSync(file, 0o755);
-      const { code, bytes } = await run(file, inst.timeout ?? 20);
+      const { code, bytes } = await runScript(ROOT, file, { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: `${ROOT}/home`, LANG: 'C.UTF-8', TZ: 'UTC' }, inst.timeout ?? 20);
       const { output, dropped } = cutOutput(bytes);
       if (code === 0 || !cause.expect.test(output)) throw new Error(`${cause.id} #${i} (${shape}) did not fail as intended (exit ${code}):\n${output}`);
       out.push({ id: `d${String(n++).padStart(4, '0')}`, cause: cause.id, program: cause.program, shape, status: 'Failed', errorCode: 'ExitCodeNonzero', exitCode: code, output, dropped, host });

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { loadFixture, partition, scoreInvocation, sizedOutputs, groupThroughProduct, type RealOutput, type Scored } from './score';
+import { MORE_SHAPES } from './catalogue';
 import { SHAPES } from './shapes';
 
 const START = '<!-- bench:causes-real:start -->';
@@ -17,7 +18,7 @@ const THROUGHPUT_BYTES = 2048;
 const THROUGHPUT_RESULTS = 10_000;
 
 interface Row extends Scored {
-  set: 'main' | 'dev' | 'hold-out';
+  set: 'main' | 'dev' | 'dev2' | 'hold-out';
   invocation: string;
   /** The invocation's results, the product's key of each, and each key's title. */
   results: readonly RealOutput[];
@@ -40,7 +41,7 @@ const fmt = (n: number) => n.toFixed(3);
 async function scoreSet(set: Row['set'], results: readonly RealOutput[]): Promise<Row[]> {
   const byShape = partition(results, (r) => r.shape);
   const rows: Row[] = [];
-  for (const shape of SHAPES) {
+  for (const shape of [...SHAPES, ...MORE_SHAPES]) {
     const list = byShape.get(shape);
     if (list) rows.push({ set, invocation: shape, results: list, ...(await scoreInvocation(list, `t-bench-${set}-${shape}`)) });
   }
@@ -75,11 +76,12 @@ function explain(results: readonly RealOutput[], keys: readonly string[], titles
 }
 
 /** Scores both fixtures; the hold-out is skipped (with a note) when its file is missing. */
-export async function scoreRealOutputs(opts: { main: string; dev?: string; holdout: string; verbose: boolean }): Promise<RealOutputScores> {
+export async function scoreRealOutputs(opts: { main: string; dev?: string; dev2?: string; holdout: string; verbose: boolean }): Promise<RealOutputScores> {
   const main = loadFixture(opts.main);
   const dev = opts.dev !== undefined && existsSync(opts.dev) ? loadFixture(opts.dev) : [];
+  const dev2 = opts.dev2 !== undefined && existsSync(opts.dev2) ? loadFixture(opts.dev2) : [];
   const holdout = existsSync(opts.holdout) ? loadFixture(opts.holdout) : [];
-  const rows = [...(await scoreSet('main', main)), ...(dev.length ? await scoreSet('dev', dev) : []), ...(holdout.length ? await scoreSet('hold-out', holdout) : [])];
+  const rows = [...(await scoreSet('main', main)), ...(dev.length ? await scoreSet('dev', dev) : []), ...(dev2.length ? await scoreSet('dev2', dev2) : []), ...(holdout.length ? await scoreSet('hold-out', holdout) : [])];
   // The main and development sets only: the hold-out's texts are never printed.
   if (opts.verbose) for (const r of rows.filter((x) => x.set !== 'hold-out')) explain(r.results, r.keys, r.titles, `${r.set}, ${r.invocation}`);
 
@@ -99,18 +101,19 @@ export async function scoreRealOutputs(opts: { main: string; dev?: string; holdo
     const list = rows.filter((r) => r.set === set && !r.invocation.startsWith('all shapes'));
     return list.reduce((a, r) => a + f(r), 0) / (list.length || 1);
   };
+  const perShape = (set: Row['set']) => rows.filter((r) => r.set === set && !r.invocation.startsWith('all shapes'));
   const table = [
     '| set | invocation | results | true causes | groups | GA | mixed groups | split causes | exact text GA (groups) | last line, digits masked GA (groups) | plain Drain on the last line GA (groups) |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
-    ...rows.flatMap((r) => {
+    ...rows.flatMap((r, i) => {
       const out = [line(r)];
-      if (r.invocation === SHAPES[SHAPES.length - 1]) {
-        out.push(`| ${r.set} | *mean of the ${SHAPES.length} shapes* | | | | *${fmt(mean(r.set, (x) => x.product.ga))}* | | | *${fmt(mean(r.set, (x) => x.exact.ga))}* | *${fmt(mean(r.set, (x) => x.lastLine.ga))}* | *${fmt(mean(r.set, (x) => x.drain.ga))}* |`);
+      const shapes = perShape(r.set).length;
+      if (!r.invocation.startsWith('all shapes') && rows[i + 1]?.invocation === 'all shapes') {
+        out.push(`| ${r.set} | *mean of the ${shapes} shapes* | | | | *${fmt(mean(r.set, (x) => x.product.ga))}* | | | *${fmt(mean(r.set, (x) => x.exact.ga))}* | *${fmt(mean(r.set, (x) => x.lastLine.ga))}* | *${fmt(mean(r.set, (x) => x.drain.ga))}* |`);
       }
       return out;
     }),
   ];
-  const perShape = (set: Row['set']) => rows.filter((r) => r.set === set && !r.invocation.startsWith('all shapes'));
   const across = (set: Row['set']) => rows.find((r) => r.set === set && r.invocation === 'all shapes');
   const mixedWhere = (set: Row['set']) =>
     rows
@@ -133,6 +136,7 @@ export async function scoreRealOutputs(opts: { main: string; dev?: string; holdo
   const verdict = [
     ...verdictOf('main'),
     ...verdictOf('dev'),
+    ...verdictOf('dev2'),
     ...verdictOf('hold-out'),
     resultsPerSecond >= TARGETS.resultsPerSecond ? `${rate} results/s at 2 KB ≥ 20,000: met` : `${rate} results/s at 2 KB < 20,000: NOT met`,
   ];
@@ -141,6 +145,9 @@ export async function scoreRealOutputs(opts: { main: string; dev?: string; holdo
   const composition =
     `main: ${main.length} results of ${causes(main)} true causes from ${programs(main)} programs in ${SHAPES.length} script shapes (${SHAPES.join(', ')}), ${main.filter((r) => r.dropped > 0).length} cut at 24 KB` +
     (dev.length ? `; dev: ${dev.length} results of ${causes(dev)} other causes from ${programs(dev)} other programs, the same four shapes in its own style (\`bench/real-outputs/dev.ts\`: its own progress lines, a syslog prefix, another trap trailer)` : '') +
+    (dev2.length
+      ? `; dev2: ${dev2.length} results of ${causes(dev2)} other causes from ${programs(dev2)} programs in none of main and dev, in ${new Set(dev2.map((r) => r.shape)).size} shapes of its own style (\`bench/real-outputs/dev2.ts\`: its own progress lines, a \`host: timestamp\` prefix, an ERR trap naming the failed command, \`set -x\` tracing, steps with a summary table at the end)`
+      : '') +
     (holdout.length ? `; hold-out: ${holdout.length} results of ${causes(holdout)} other causes from ${programs(holdout)} programs, the same shapes in another style` : '; hold-out: missing');
   return { rows, table, verdict, resultsPerSecond, composition };
 }

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { groupingAccuracy, scoreGrouping } from '../../bench/grouping';
-import { cutOutput, OUTPUT_LIMIT_BYTES, SHAPES, type RealOutput } from '../../bench/real-outputs/catalogue';
+import { cutOutput, MORE_SHAPES, OUTPUT_LIMIT_BYTES, SHAPES, type RealOutput } from '../../bench/real-outputs/catalogue';
 import { PlainDrain } from '../../bench/real-outputs/drain';
 import { groupThroughProduct, lastLineBaseline, loadFixture, sizedOutputs, toInvocationResult, toOosRecords } from '../../bench/real-outputs/score';
 
@@ -156,6 +156,28 @@ describe('the checked-in fixtures', () => {
     expect(new Set(dev.map((r) => r.shape))).toEqual(new Set(SHAPES));
     expect(dev.filter((r) => mainPrograms.has(r.program) || mainCauses.has(r.cause))).toEqual([]);
     for (const r of dev) expect(r.exitCode === 0 || r.output === '').toBe(false);
+  });
+
+  it('dev2: ≥ 400 results of ≥ 25 causes from ≥ 10 programs in none of main and dev, in 6 shapes, labels consistent', () => {
+    const dev2 = loadFixture(join(DATA, 'real-outputs-dev2.jsonl.gz'));
+    const earlier = [...loadFixture(mainFile), ...loadFixture(join(DATA, 'real-outputs-dev.jsonl.gz'))];
+    const earlierPrograms = new Set(earlier.map((r) => r.program));
+    const earlierCauses = new Set(earlier.map((r) => r.cause));
+    const causes = new Map<string, RealOutput[]>();
+    for (const r of dev2) causes.set(r.cause, [...(causes.get(r.cause) ?? []), r]);
+
+    expect(dev2.length).toBeGreaterThanOrEqual(400);
+    expect(causes.size).toBeGreaterThanOrEqual(25);
+    expect(new Set(dev2.map((r) => r.program)).size).toBeGreaterThanOrEqual(10);
+    expect(new Set(dev2.map((r) => r.shape))).toEqual(new Set([...SHAPES, ...MORE_SHAPES]));
+    expect(dev2.filter((r) => earlierPrograms.has(r.program) || earlierCauses.has(r.cause))).toEqual([]);
+    expect(new Set(dev2.map((r) => r.id)).size).toBe(dev2.length);
+    for (const [cause, list] of causes) {
+      expect({ cause, n: list.length >= 8 && list.length <= 50 }).toEqual({ cause, n: true });
+      expect({ cause, programs: new Set(list.map((r) => r.program)).size }).toEqual({ cause, programs: 1 });
+      expect({ cause, exits: new Set(list.map((r) => `${r.status}/${r.exitCode}`)).size }).toEqual({ cause, exits: 1 });
+    }
+    for (const r of dev2) expect(r.exitCode === 0 || r.output === '' || Buffer.byteLength(r.output) > OUTPUT_LIMIT_BYTES).toBe(false);
   });
 
   it('hold-out: ≥ 10 causes, none of them in the main set', () => {
