@@ -3,7 +3,10 @@
  * plain node, so the figures are the collector's and not a TypeScript loader's). Reads a job as JSON from argv[2],
  * prints one JSON line of figures: wall time, CPU (user + sys), the OS's peak RSS, API calls.
  */
+import { subscribe } from 'node:diagnostics_channel';
+import { writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import type { ClientRequest } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import RPCClient from '@alicloud/pop-core';
@@ -144,6 +147,39 @@ async function run(): Promise<Omit<Figures, 'ms' | 'cpuMs' | 'sysMs' | 'peakRssM
   }
 }
 
+/**
+ * BENCH_TIMELINE=<file>: a per-page timeline of the walk, written as JSON lines at the end. Node's
+ * `http.client.request.start` channel fires once a request's last bytes are written to its socket (`sent`), then
+ * `http.client.response.finish` when its answer's head is in (`headers`), and the answer's `end`; the collector's
+ * lanes publish on `execution-archive:page` when a page is handed to them, written to its gzip object and done with
+ * (the summary's aggregation included). The bare loop runs the same probe, so the two timelines compare.
+ */
+function timeline(): (() => void) | undefined {
+  const file = process.env.BENCH_TIMELINE;
+  if (!file) return undefined;
+  const events: string[] = [];
+  const t0 = performance.now();
+  const at = () => Math.round((performance.now() - t0) * 1000) / 1000;
+  let seq = 0;
+  const ids = new WeakMap<object, number>();
+  subscribe('http.client.request.start', (m) => {
+    const { request } = m as { request: ClientRequest };
+    const id = ++seq;
+    ids.set(request, id);
+    events.push(JSON.stringify({ t: at(), e: 'sent', id }));
+    request.on('response', (res) => res.on('end', () => events.push(JSON.stringify({ t: at(), e: 'end', id }))));
+  });
+  subscribe('http.client.response.finish', (m) => {
+    const { request } = m as { request: object };
+    events.push(JSON.stringify({ t: at(), e: 'headers', id: ids.get(request) }));
+  });
+  subscribe('execution-archive:page' /* lib/collect/lanes.ts PAGE_CHANNEL */, (m) => {
+    const { lane, phase } = m as { lane: string; phase: string };
+    events.push(JSON.stringify({ t: at(), e: phase, lane }));
+  });
+  return () => writeFileSync(file, events.join('\n') + '\n');
+}
+
 async function main(): Promise<void> {
   if (job.bundle) handler = (require(job.bundle) as { handler: Handler }).handler;
   // BENCH_MEMORY=1 (bench --memory): where the memory is at the largest RSS seen, sampled every 10 ms, to stderr.
@@ -158,12 +194,14 @@ async function main(): Promise<void> {
   // BENCH_SNAPSHOT_AT=<ms> <file>: one heap snapshot that long after the start (finding what holds memory).
   const [snapAt, snapFile] = (process.env.BENCH_SNAPSHOT_AT ?? '').split(' ');
   if (snapAt && snapFile) setTimeout(() => require('node:v8').writeHeapSnapshot(snapFile), Number(snapAt)).unref();
+  const flushTimeline = timeline();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const out = await run();
   const ms = performance.now() - t0;
   const endedAt = Date.now();
   const cpu = process.cpuUsage(cpu0);
+  flushTimeline?.();
   if (sampler) {
     clearInterval(sampler);
     const mb = (n: number) => `${Math.round(n / 2 ** 20)} MB`;

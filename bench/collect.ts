@@ -44,6 +44,7 @@ const { values } = parseArgs({
     latency: { type: 'string', default: '20' },
     only: { type: 'string' },
     reps: { type: 'string' },
+    timeline: { type: 'string' },
     'node-args': { type: 'string' },
     memory: { type: 'boolean', default: false },
   },
@@ -272,6 +273,8 @@ async function main(): Promise<void> {
     ALIBABA_CLOUD_ACCESS_KEY_SECRET: DEMO_KEY.accessKeySecret,
     ARCHIVE_URL: pathToFileURL(join(dir, `archive-${name}`)).href,
     LOG_LEVEL: 'error',
+    // --timeline DIR: each worker writes its per-page timeline there (bench/collect-worker.ts `timeline`).
+    ...(values.timeline ? { BENCH_TIMELINE: join(values.timeline, `${name}.jsonl`) } : {}),
     ...extra,
   });
   const bundle = (name: string) => join(root, 'dist', name, 'index.js');

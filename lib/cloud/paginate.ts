@@ -162,6 +162,8 @@ export function toApiParams(filters: object): { walk: WalkOptions; params: RpcPa
  *
  * @example for await (const page of readAhead(listResourceExecutionStatus(client, { executionId }))) write(page)
  */
+const eventLoopTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T, void, undefined> {
   const it = source[Symbol.asyncIterator]();
   let next = it.next();
@@ -173,6 +175,10 @@ export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T,
       if (result.done) return;
       next = it.next();
       next.catch(() => undefined);
+      // Asking is not sending: the request's way to the socket (the client's awaits, signing, Node's HTTP client
+      // writing on the next tick) is promise continuations and a nextTick, which would all wait behind the consumer's
+      // synchronous work on this page. One turn of the event loop lets the request leave first.
+      await eventLoopTurn();
       yield result.value;
     }
   } finally {

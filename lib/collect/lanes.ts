@@ -3,6 +3,7 @@
  * cursor in the checkpoint; a lane writes its listing into gzip NDJSON objects (parts, related objects) at page
  * boundaries, checkpoints after each stored object, and keeps what it read as its `_pending` object when it stops.
  */
+import { channel } from 'node:diagnostics_channel';
 import { InputError, PaginationError } from '../errors';
 import { partKey, pendingKey, relatedKey, relatedPendingKey } from '../archive/layout';
 import type { ObjectEntry, RelatedEntry, RelatedName } from '../archive/manifest';
@@ -12,6 +13,16 @@ import { readAhead } from '../cloud/paginate';
 import type { Checkpoint } from './checkpoint';
 import type { ListingPage, RelatedListing } from './sources';
 import { checkpointed, report, saveProgress, writable, type CollectState, type Walk } from './walk';
+
+/**
+ * The walk's per-page timeline (node:diagnostics_channel; nothing is published without a subscriber): each lane
+ * publishes `{ lane, phase }` when a page is `handed` to it, `written` to its gzip object and `done` (the observers
+ * included, e.g. the inline summary's aggregation). With Node's `http.client.request.start` (a request's last bytes
+ * written) and `http.client.response.finish` it shows whether the next request left before a page's work
+ * (`npm run bench -- --timeline DIR`, docs/performance.md).
+ */
+export const PAGE_CHANNEL = 'execution-archive:page';
+const pageChannel = channel(PAGE_CHANNEL);
 
 /** What a lane's commit counts of a page read since the last one. */
 interface PageTally {
@@ -210,6 +221,7 @@ async function walkListing(walk: Walk, progress: Checkpoint, lane: Lane): Promis
         // The existence check failed while this page was read: nothing was written, and nothing will be.
         if (walk.gateError !== undefined) throw walk.gateError;
         if (storeError !== undefined) throw storeError;
+        if (pageChannel.hasSubscribers) pageChannel.publish({ lane: lane.name, phase: 'handed' });
         slowestPageMs = Math.max(slowestPageMs, Date.now() - pageStarted);
         if (page.restart !== undefined) {
           await settle();
@@ -221,8 +233,10 @@ async function walkListing(walk: Walk, progress: Checkpoint, lane: Lane): Promis
           continue;
         }
         await current.write(page.records);
+        if (pageChannel.hasSubscribers) pageChannel.publish({ lane: lane.name, phase: 'written' });
         unflushed.push({ records: page.records.length, truncated: page.records.filter((r) => walk.deps.adapter.isTruncated(r)).length });
         lane.onPage(page);
+        if (pageChannel.hasSubscribers) pageChannel.publish({ lane: lane.name, phase: 'done' });
         report(walk, progress);
         at = { nextToken: page.nextToken, nextPage: page.nextPage };
         const more = at.nextToken !== undefined || at.nextPage !== undefined;

@@ -3,6 +3,7 @@
  * the subject (the execution or invocation) is stored as its related object before the walk and not held; a fan-out
  * gives each collect its share of the account's API budget, and the collect keeps to it.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCollect } from '../../lib/collect';
 import { parseCollectRequest } from '../../lib/collect/request';
@@ -11,6 +12,7 @@ import { archiveDir, manifestKey, relatedKey, type ArchiveRef } from '../../lib/
 import { readManifest, readRelated } from '../../lib/archive/reader';
 import { loadCheckpoint } from '../../lib/collect/checkpoint';
 import { budgetShare } from '../../lib/collect/request';
+import { PAGE_CHANNEL } from '../../lib/collect/lanes';
 import { runSweep, sweepDeps } from '../../lib/sweep';
 import type { AsyncInvoker } from '../../lib/fanout';
 import { fcContext, startTestCloud, type TestCloud } from '../helpers/local-cloud';
@@ -63,6 +65,33 @@ describe('the subject is stored before the walk', () => {
     const manifest = await readManifest(store, { source: 'oos', regionId: 'cn-hangzhou', id });
     expect(result.status).toBe('committed');
     expect(manifest?.related.map((r) => r.name)).toEqual(['execution', 'failed-child-executions']);
+  });
+});
+
+describe('the next page is on its way before a page is worked on', () => {
+  it("ECS: when a page is handed to the walk, the next page's request has been written to its socket", async () => {
+    // Prepare: 6 pages of 50; Node's http.client.request.start fires once a request's last bytes are written
+    const id = t.cloud.rpc.data.addInvocation({ instances: 300 }).invokeId;
+    const env = t.env('file');
+    const events: string[] = [];
+    const onSent = () => events.push('sent');
+    const onPage = (message: unknown) => {
+      if ((message as { phase?: string }).phase === 'handed') events.push('handed');
+    };
+    subscribe('http.client.request.start', onSent);
+    subscribe(PAGE_CHANNEL, onPage);
+    try {
+      // Act
+      const result = await runCollect(parseCollectRequest({ source: 'ecs', regionId: 'cn-hangzhou', invokeId: id }), createRuntime(fcContext(), { env }));
+      expect(result.status).toBe('committed');
+    } finally {
+      unsubscribe('http.client.request.start', onSent);
+      unsubscribe(PAGE_CHANNEL, onPage);
+    }
+    // Assess: when page k (from 1) is handed over, the describe call and pages 1..k+1 were sent (but at the last page)
+    const sentAtHanding = events.flatMap((e, i) => (e === 'handed' ? [events.slice(0, i).filter((x) => x === 'sent').length] : []));
+    expect(sentAtHanding).toHaveLength(6);
+    expect(sentAtHanding.slice(0, -1)).toEqual([3, 4, 5, 6, 7]);
   });
 });
 

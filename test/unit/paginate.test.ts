@@ -266,6 +266,32 @@ describe('readAhead', () => {
     expect(log.slice(0, 3)).toEqual(['fetch 0', 'fetch 1', 'consume 0']);
   });
 
+  it("lets the next page's request leave before the consumer works on a page", async () => {
+    // Prepare: a source whose request reaches its socket the way Node's HTTP client's does: after the client's awaits
+    // and a nextTick; the round trip is a timer.
+    const sent: number[] = [];
+    async function* wire(pages: number) {
+      for (let i = 0; i < pages; i++) {
+        await Promise.resolve();
+        await Promise.resolve();
+        await new Promise<void>((resolve) => process.nextTick(resolve));
+        sent.push(i);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        yield i;
+      }
+    }
+    // Act: what has been sent when each page is handed over (the consumer's synchronous work would start there)
+    const sentWhenHanded: number[][] = [];
+    for await (const page of readAhead(wire(4))) sentWhenHanded.push([page, ...sent]);
+    // Assess: page n is handed over only once page n+1's request is out
+    expect(sentWhenHanded).toEqual([
+      [0, 0, 1],
+      [1, 0, 1, 2],
+      [2, 0, 1, 2, 3],
+      [3, 0, 1, 2, 3],
+    ]);
+  });
+
   it('surfaces a failed page when the consumer reaches it, not before', async () => {
     const log: string[] = [];
     const seen: number[] = [];
