@@ -189,8 +189,18 @@ export function outputLines(text: string): { printed: string[]; read: string[]; 
   return { printed, read };
 }
 
-/** The three letters a month's or a weekday's name starts with. */
-const DATE_NAMES = new Set(['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']);
+/** The three letters a month's or a weekday's name starts with, as numbers (see {@link threeLetters}). */
+const DATE_NAMES = new Set(
+  ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'].map((n) => threeLetters(n, 0)),
+);
+
+/**
+ * The three characters of `line` at `at` as one number (no string is cut out to look it up). Characters outside
+ * Latin-1 may make two different triples one number: it is a prefilter, the pattern decides.
+ */
+function threeLetters(line: string, at: number): number {
+  return (line.charCodeAt(at) << 16) | (line.charCodeAt(at + 1) << 8) | line.charCodeAt(at + 2);
+}
 
 /**
  * True when a timestamp may start at `at`: (spaces or `[`, then) a digit, or the name of a month or a weekday.
@@ -201,7 +211,7 @@ function mayStartTimestamp(line: string, at = 0): boolean {
   let c = line.charCodeAt(i);
   while (c === 32 || c === 9 || c === 91) c = line.charCodeAt(++i);
   if (c >= 48 && c <= 57) return true;
-  return c >= 65 && c <= 90 && DATE_NAMES.has(line.slice(i, i + 3));
+  return c >= 65 && c <= 90 && DATE_NAMES.has(threeLetters(line, i));
 }
 
 /** The header of each line (step 1): how many characters of it are a timestamp, host and `prog[pid]:` prefix. */

@@ -15,7 +15,7 @@ import { errorTemplate, findErrorLines, isErrorWord, outputLines } from './error
 import { WILDCARD } from './masking';
 import { OVERFLOW, TemplateMiner } from './miner';
 import { maskSecrets } from './secrets';
-import { causeKey, clipWords, memoizeText } from './signature';
+import { causeKey, clipWords, memoizeText, ownCopy } from './signature';
 
 /** A line of a failed record that may state its error. */
 export interface Candidate {
@@ -191,6 +191,86 @@ export interface ReaderOptions {
    * @default maskSecrets (`secrets.ts`)
    */
   maskSecrets?: (text: string) => string;
+  /**
+   * Characters of whole texts whose reading is remembered ({@link ExactTextMemo}); 0: none. @default {@link MEMO_CHARS}
+   */
+  memoChars?: number;
+}
+
+/** Characters of the whole texts {@link ExactTextMemo} remembers, by default (~1 M: 2–4 MB with what they keep alive). */
+export const MEMO_CHARS = 1 << 20;
+/** Longest text remembered (characters); a longer one is read each time (the memo's bound holds a few of them). */
+const MEMO_TEXT_CHARS = 16_000;
+/** Texts that were seen once, remembered by their fingerprint only (two generations of this many). */
+const MEMO_SEEN = 8192;
+/** Characters a fingerprint looks at, spread over the text ({@link fingerprint}). */
+const FINGERPRINT_CHARS = 64;
+
+/**
+ * A number made of a text's length and {@link FINGERPRINT_CHARS} of its characters spread from the first to the last:
+ * equal texts have equal fingerprints; different texts usually do not (when they do, the texts are compared whole).
+ */
+function fingerprint(text: string): number {
+  const n = text.length;
+  let h = n;
+  if (n <= FINGERPRINT_CHARS) for (let i = 0; i < n; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  else for (let k = 0; k < FINGERPRINT_CHARS; k++) h = Math.imul(h ^ text.charCodeAt(Math.floor((k * (n - 1)) / (FINGERPRINT_CHARS - 1))), 16777619);
+  // A small integer (a V8 Smi): a Map key without a heap number.
+  return h & 0x3fffffff;
+}
+
+/**
+ * The reading of whole texts that repeat byte for byte. A fleet prints the same output on many hosts (the same script,
+ * the same missing package); such a text is then masked, split and read twice, not thousands of times. A hit needs
+ * the very text (compared whole, never only a hash of it), and the value is the reading, a function of the text
+ * alone: a hit returns what a miss would. What it costs a text seen once: its {@link fingerprint}, kept in a bounded
+ * set (nothing of the text itself is kept). A text whose fingerprint was seen before is read and kept with its reading;
+ * a third one equal to it is a hit. Bounded: at most `chars` characters of texts (two generations of half each; when
+ * the newer one is full it becomes the older one, and a text found in the older one moves to the newer one), and two
+ * generations of {@link MEMO_SEEN} fingerprints. Each text kept is an own copy (never a piece of a larger string kept
+ * alive), and its reading is made from that copy. Texts over {@link MEMO_TEXT_CHARS} are read each time.
+ */
+class ExactTextMemo<T> {
+  private recent = new Map<number, { text: string; value: T }>();
+  private older = new Map<number, { text: string; value: T }>();
+  private recentChars = 0;
+  private seen = new Set<number>();
+  private seenBefore = new Set<number>();
+  constructor(private readonly chars: number) {}
+
+  get(text: string, read: (text: string) => T): T {
+    if (text.length > MEMO_TEXT_CHARS || text.length > this.chars / 2) return read(text);
+    const print = fingerprint(text);
+    const recent = this.recent.get(print);
+    if (recent !== undefined && recent.text === text) return recent.value;
+    const older = this.older.get(print);
+    if (older !== undefined && older.text === text) {
+      this.keep(print, older);
+      return older.value;
+    }
+    if (recent === undefined && older === undefined && !this.seen.has(print) && !this.seenBefore.has(print)) {
+      if (this.seen.size >= MEMO_SEEN) {
+        this.seenBefore = this.seen;
+        this.seen = new Set();
+      }
+      this.seen.add(print);
+      return read(text);
+    }
+    const own = ownCopy(text);
+    const entry = { text: own, value: read(own) };
+    this.keep(print, entry);
+    return entry.value;
+  }
+
+  private keep(print: number, entry: { text: string; value: T }): void {
+    if (this.recentChars + entry.text.length > this.chars / 2) {
+      this.older = this.recent;
+      this.recent = new Map();
+      this.recentChars = 0;
+    }
+    this.recent.set(print, entry);
+    this.recentChars += entry.text.length;
+  }
 }
 
 /**
@@ -202,9 +282,19 @@ export interface ReaderOptions {
 export function createFailureReader(options: ReaderOptions = {}): FailureReader {
   const maskTemplate = memoizeText(errorTemplate);
   const mask = options.maskSecrets ?? maskSecrets;
+  // A whole text's reading, remembered: one memo for texts read whole, one for outputs the API cut (their last line is
+  // not read). An ECS `ErrorInfo`, an ECS output and an OOS text are read the same way: one memo serves them all.
+  const readWhole = (text: string) => readOutput(mask(text), maskTemplate);
+  const readCut = (text: string) => readOutput(mask(text), maskTemplate, true);
+  const chars = options.memoChars ?? MEMO_CHARS;
+  const whole = chars > 0 ? new ExactTextMemo<FailureText>(chars / 2) : undefined;
+  const cut = chars > 0 ? new ExactTextMemo<FailureText>(chars / 2) : undefined;
+  const readText = (text: string) => (whole ? whole.get(text, readWhole) : readWhole(text));
   return {
     ecs(info, output, truncated = false) {
-      return output.trim() === '' ? readOutput(mask(info), maskTemplate) : readOutput(mask(output), maskTemplate, truncated);
+      if (output.trim() === '') return readText(info);
+      if (!truncated) return readText(output);
+      return cut ? cut.get(output, readCut) : readCut(output);
     },
     oos(statusMessage, outputsValue) {
       const outputs = jsonText(outputsValue)
@@ -217,7 +307,7 @@ export function createFailureReader(options: ReaderOptions = {}): FailureReader 
       // failure of its error code) is the error line only when the output says nothing, as `ErrorInfo` is for ECS.
       const text = [message ? stated.text : '', outputs.trimEnd()].filter(Boolean).join('\n');
       return {
-        ...readOutput(mask(text), maskTemplate),
+        ...readText(text),
         errorCode: stated.errorCode,
         exitCode: intOrNull(exitCodeOf(outputsValue)) ?? stated.exitCode,
       };

@@ -34,6 +34,8 @@ const TOKEN = 0x100;
 const UPPER = 0x200;
 const LOWER = 0x400;
 const DIGIT = 0x800;
+/** A character of the scanner's `wideChars`. */
+const WIDE = 0x1000;
 /** A run is reported only when it mixes upper case, lower case and digits, as random text does. */
 const MIXED = UPPER | LOWER | DIGIT;
 
@@ -46,14 +48,19 @@ const TOKEN_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
  */
 export function createTriggerScanner(words: readonly string[], minRun: number, wideChars = ''): TriggerScanner {
   const { words: lower, symbol, stride, table, ends } = buildAutomaton(words, 'trigger');
-  // Per ASCII character: its symbol (low 8 bits) and, for a token character, TOKEN and its class (upper, lower, digit).
-  const info = new Uint16Array(128);
+  // Per UTF-16 code unit: its symbol (low 8 bits), for a token character TOKEN and its class (upper, lower, digit), and
+  // WIDE for a character of `wideChars`. One load per character, no test of its range (64 K entries, 128 KB).
+  const info = new Uint16Array(65536);
   for (let c = 0; c < 128; c++) info[c] = symbol[c] ?? 0;
   for (let i = 0; i < TOKEN_CHARS.length; i++) {
     const c = TOKEN_CHARS.charCodeAt(i);
     info[c] = (info[c] ?? 0) | TOKEN | (c >= 65 && c <= 90 ? UPPER : c >= 97 && c <= 122 ? LOWER : c >= 48 && c <= 57 ? DIGIT : 0);
   }
-  const wide = new Set(Array.from(wideChars, (c) => c.charCodeAt(0)));
+  for (const c of wideChars) {
+    const code = c.charCodeAt(0);
+    if (code < 128) throw new Error(`wide character ${JSON.stringify(c)} is ASCII`);
+    info[code] = WIDE;
+  }
   const lengths = lower.map((w) => w.length);
 
   return {
@@ -65,29 +72,24 @@ export function createTriggerScanner(words: readonly string[], minRun: number, w
       let runStart = 0;
       let classes = 0;
       for (let i = 0; i < n; i++) {
-        const c = text.charCodeAt(i);
-        if (c < 128) {
-          // (c < 128 and every state's row is complete: both lookups are in bounds)
-          const x = info[c] as number;
-          const entry = table[state + (x & 0xff)] as number;
-          state = entry & ~1;
-          if ((entry & 1) !== 0) {
-            for (const w of ends[state / stride] ?? []) {
-              out.starts.push(i + 1 - (lengths[w] ?? 0));
-              out.words.push(w);
-            }
+        // A character outside ASCII has symbol 0: it leads back to the root, and is no token character.
+        const x = info[text.charCodeAt(i)] as number;
+        const entry = table[state + (x & 0xff)] as number;
+        state = entry & ~1;
+        if ((entry & 1) !== 0) {
+          for (const w of ends[state / stride] ?? []) {
+            out.starts.push(i + 1 - (lengths[w] ?? 0));
+            out.words.push(w);
           }
-          if ((x & TOKEN) !== 0) {
-            classes |= x;
-            continue;
-          }
-        } else {
-          state = 0;
-          if (wide.has(c)) out.wide.push(i);
         }
-        if (i - runStart >= minRun && (classes & MIXED) === MIXED) out.runs.push(runStart, i);
-        runStart = i + 1;
-        classes = 0;
+        // Without a branch on whether this is a token character (half of a text's characters are, in no order a
+        // predictor learns): `token` is all ones on one and 0 elsewhere. A run ends at a character that is not one; the
+        // test below is true only there, for a run long enough (rare).
+        const token = -((x >>> 8) & 1);
+        if (((i - runStart - minRun) | token) >= 0 && (classes & MIXED) === MIXED) out.runs.push(runStart, i);
+        if ((x & WIDE) !== 0) out.wide.push(i);
+        classes = (classes | x) & token;
+        runStart = (runStart & token) | ((i + 1) & ~token);
       }
       if (n - runStart >= minRun && (classes & MIXED) === MIXED) out.runs.push(runStart, n);
       return out;

@@ -1,0 +1,103 @@
+/**
+ * The failure reader's memo of whole texts that repeat byte for byte (lib/causes/failure.ts, `ExactTextMemo`): a hit
+ * returns exactly what a reading without the memo returns, texts that differ anywhere are read apart, and what it keeps
+ * is bounded.
+ */
+import { describe, expect, it } from 'vitest';
+import { createFailureReader, type FailureText } from '../../lib/causes/failure';
+
+/** What a reading says, as plain data (the example as the aggregation asks for it). */
+function plain(text: FailureText): unknown {
+  return { candidates: text.candidates, example: text.example(2048), errorCode: text.errorCode, exitCode: text.exitCode };
+}
+
+/** An output of a fleet's failing script, varied by `n` in one place. */
+function output(n: number, where: 'start' | 'middle' | 'end'): string {
+  const lines = ['Downloading agent 1.4.2 ...', 'Unpacking into /opt/agent', 'E: Unable to locate package agent-plugin', 'cleaning up', 'step install failed with exit code 100'];
+  if (where === 'start') lines[0] = `Downloading agent 1.4.${n} ...`;
+  if (where === 'middle') lines[2] = `E: Unable to locate package agent-plugin-${n}`;
+  if (where === 'end') lines[4] = `step install failed with exit code ${n}`;
+  return `${lines.join('\n')}\n`;
+}
+
+describe('createFailureReader: the memo of whole texts', () => {
+  it('returns on a hit exactly what a reader without the memo returns (ECS, cut ECS, ErrorInfo, OOS)', () => {
+    // Prepare: the same texts, each read four times in turn, by a reader with the memo and by one without.
+    const texts = [output(1, 'middle'), output(2, 'middle'), output(1, 'end'), 'no newline at the end: permission denied', ''];
+    const withMemo = createFailureReader();
+    const without = createFailureReader({ memoChars: 0 });
+    for (let round = 0; round < 4; round++) {
+      for (const t of texts) {
+        // Act
+        const ecs = withMemo.ecs('The command execution exit code is not zero.', t);
+        const cut = withMemo.ecs('', t, true);
+        const oos = withMemo.oos(`Task 'runCommand' failed: ExitCodeNonzero: The command execution exit code is not zero. (InstanceId: i-${round}, ExitCode: 2)`, JSON.stringify({ invocationOutput: t, exitCode: 2 }));
+        // Assess
+        expect(plain(ecs)).toEqual(plain(without.ecs('The command execution exit code is not zero.', t)));
+        expect(plain(cut)).toEqual(plain(without.ecs('', t, true)));
+        expect(plain(oos)).toEqual(plain(without.oos(`Task 'runCommand' failed: ExitCodeNonzero: The command execution exit code is not zero. (InstanceId: i-${round}, ExitCode: 2)`, JSON.stringify({ invocationOutput: t, exitCode: 2 }))));
+      }
+    }
+  });
+
+  it('reads apart texts that differ in one character anywhere, however alike their fingerprints', () => {
+    // Prepare: long texts that differ in one character only, at every position in turn (most positions are not
+    // among those a fingerprint looks at).
+    const base = `${'x'.repeat(300)}\nfatal: could not read config ${'y'.repeat(300)}\n`;
+    const reader = createFailureReader();
+    const plainReader = createFailureReader({ memoChars: 0 });
+    for (let round = 0; round < 3; round++) {
+      for (let at = 0; at < base.length; at += 7) {
+        const text = `${base.slice(0, at)}${base[at] === 'Z' ? 'W' : 'Z'}${base.slice(at + 1)}`;
+        // Act, Assess
+        expect(plain(reader.ecs('', text))).toEqual(plain(plainReader.ecs('', text)));
+        expect(plain(reader.ecs('', base))).toEqual(plain(plainReader.ecs('', base)));
+      }
+    }
+  });
+
+  it('shows secrets masked on a hit as on a miss: a repeated output never returns its secret', () => {
+    // Prepare
+    const text = 'mysql -uroot -phunter2 -e "select 1"\nERROR 1045 (28000): Access denied for user root\n';
+    const reader = createFailureReader();
+    for (let round = 0; round < 3; round++) {
+      // Act
+      const read = reader.ecs('', text);
+      // Assess
+      expect(JSON.stringify(plain(read))).not.toContain('hunter2');
+      expect(read.candidates[0]?.raw).toBe('ERROR 1045 (28000): Access denied for user root');
+    }
+  });
+
+  it('keeps reading right as it turns over many times, and reads a text longer than its bound each time', () => {
+    // Prepare: a small memo, and many different texts (each seen twice, so that each is kept) larger than a tenth of it.
+    const reader = createFailureReader({ memoChars: 40_000 });
+    const plainReader = createFailureReader({ memoChars: 0 });
+    const big = (n: number) => `${'progress line\n'.repeat(300)}E: Unable to locate package p${n}\n`;
+    for (let n = 0; n < 2000; n++) {
+      // Act
+      reader.ecs('', big(n));
+      const again = reader.ecs('', big(n));
+      // Assess: still right after the memo turned over many times
+      if (n % 250 === 0) expect(plain(again)).toEqual(plain(plainReader.ecs('', big(n))));
+    }
+    // Assess: a text longer than the memo's half is read each time, and rightly.
+    const huge = `${'x'.repeat(30_000)}\nfatal: disk full\n`;
+    expect(plain(reader.ecs('', huge))).toEqual(plain(plainReader.ecs('', huge)));
+    expect(reader.ecs('', huge)).not.toBe(reader.ecs('', huge));
+  });
+
+  it('a repeated text is read once more, then served: the third reading is the second one', () => {
+    // Prepare
+    const reader = createFailureReader();
+    const text = output(7, 'middle');
+    // Act
+    const first = reader.ecs('', text);
+    const second = reader.ecs('', text);
+    const third = reader.ecs('', text);
+    // Assess: the first sighting keeps nothing of the text; the second reading is kept and served from then on.
+    expect(second).not.toBe(first);
+    expect(third).toBe(second);
+    expect(reader.ecs('', `${text} `)).not.toBe(second);
+  });
+});
