@@ -8,7 +8,8 @@
  *
  * 1. **Header.** A per-line prefix that a logger or a wrapper adds (a timestamp, then a host name and `prog[pid]:`) is
  *    cut off, as LogPAI's log-format split separates a log line's header from its content. A timestamp is recognised
- *    by its shape; a host word after it is a header when it starts most of the output's timestamped lines.
+ *    by its shape; a host word after it (syslog) or before it (a fleet shell's `host: `) is a header when it starts
+ *    most of the output's timestamped lines.
  * 2. **What carries no error** is skipped: blank lines and rules, progress bars, stack frames (`at …`, `File "…",
  *    line N`, Go's `file.go:N +0x…` and `goroutine N`), a source excerpt and its caret or tilde underline, the
  *    traceback headings, runtime version footers (`Node.js v20.1.0`).
@@ -129,6 +130,19 @@ const NOT_ERROR_LEVEL_UPPER = /^(?:\[\s*)?(?:\w[\w.-]* )?(?:WARN(?:ING)?|NOTICE|
 const COMMAND_DIAGNOSTIC = /^(?:[a-z][\w.+-]*|[./~][\w./+-]*)(?:\[\d+\])?:\s+\S/;
 /** A report of a child's exit status: `Child returned status 1`, `exit status 2`, `exited with code 1`. */
 const STATUS_REPORT = /\b(?:returned|exited with|exit)\s+(?:non-?zero\s+)?(?:status|code)\s*:?\s*\d+\b/i;
+/** Any quoted text (a command a wrapper names), whatever its length. */
+const ANY_QUOTED = /"[^"]*"|'[^']*'|`[^`']*[`']/g;
+
+/**
+ * True when a line that holds a {@link STATUS_REPORT} says nothing else about an error once its level word, the
+ * report and what it quotes are set aside (`ERROR: command "tar -xzf x" exited with status 2 (line 12)`).
+ */
+function onlyReportsStatus(content: string): boolean {
+  const level = LEVEL.exec(content) ?? LEVEL_WORD_UPPER.exec(content) ?? PROGRAM_LEVEL.exec(content);
+  const rest = (level ? content.slice(level[0].length) : content).replace(ANY_QUOTED, ' ').replace(STATUS_REPORT, ' ');
+  return !ERROR_WORDS.test(rest);
+}
+
 /** Words that say something went wrong. */
 const ERROR_WORDS =
   /\b(?:errors?|fail(?:s|ed|ure|ing)?|fatal|denied|refused|forbidden|unauthori[sz]ed|cannot|can't|couldn't|could not|unable|invalid|illegal|unknown|missing|not (?:found|allowed|permitted|supported|installed|recognized|recognised|a valid|enough|exist)|no such|does not exist|doesn't exist|timed? ?out|timeout|killed|abort(?:ed|ing)?|terminated|unreachable|exceeded|out of memory|no space|too many|unexpected|corrupt(?:ed)?|mismatch|conflicts?|expired|rejected|violat\w*|exception|panic(?:ked)?|segmentation|undefined|unrecognized|unrecognised|unsupported|non-?zero|bad|wrong|broken|unavailable|disallowed|prohibited|overflow|dead|crash(?:ed)?)\b/i;
@@ -149,12 +163,14 @@ const KIND_WORDS = /^(?:reset|closed|lost|full|busy|locked|exists|empty|stale|hu
 export function lineStrength(content: string, raw: string): number {
   if (content === '' || FRAME.test(raw) || UNDERLINE.test(raw) || FOOTER.test(content) || RULE.test(content) || PROGRESS.test(content)) return -1;
   if (EXCEPTION.test(content) || CRASH.test(content) || TRAILING_TYPE.test(content) || POWERSHELL.test(content)) return 3;
+  // A line that only reports that a command ended with a status says less than the line that says why, even behind a
+  // level word (`ERROR: command "…" exited with status 2`, `Error: Process completed with exit code 1.`): the command it
+  // quotes is the script's own text.
+  if (STATUS_REPORT.test(content) && onlyReportsStatus(content)) return 0.5;
   if (LEVEL.test(content) || LEVEL_WORD_UPPER.test(content) || PROGRAM_LEVEL.test(content)) return 3;
   if (NOT_ERROR_LEVEL.test(content) || NOT_ERROR_LEVEL_UPPER.test(content)) return 0;
   const words = ERROR_WORDS.test(content);
   const diagnostic = DIAGNOSTIC.test(content);
-  // A line that only reports a child's exit status says less than the line that says why.
-  if (STATUS_REPORT.test(content) && !ERROR_WORDS.test(content.replace(STATUS_REPORT, ''))) return 0.5;
   if (words && diagnostic) return 2;
   if (words) return 1;
   // `prog: message` is how a command states its error (GNU's convention), even without an error word; below one with.
@@ -214,27 +230,83 @@ function mayStartTimestamp(line: string, at = 0): boolean {
   return c >= 65 && c <= 90 && DATE_NAMES.has(threeLetters(line, i));
 }
 
-/** The header of each line (step 1): how many characters of it are a timestamp, host and `prog[pid]:` prefix. */
+/** A word in front of a line's timestamp: a host as fleet shells print it (`web-17: 2026-12-05 22:19:20.819 …`). */
+const HOST_BEFORE_TIMESTAMP = /^([\w.-]+):?\s+/;
+/**
+ * Words in front of a timestamp that are not hosts: a level word (`ERROR 2026-12-07 10:00:00,123 …`, log4j's `%p %d`)
+ * and glog's level letter with the month and day (`E1207 10:00:01.123456 …`), which belong to the message.
+ */
+const NOT_A_HOST = /^(?:error|err|warn(?:ing)?|info|debug|trace|fatal|crit(?:ical)?|notice|severe|alert|emerg|[A-Z]\d{4})$/i;
+/** A timestamp that holds a date (not only a time of day or a counter). */
+const DATED = /\d{4}[-/.]?\d{2}[-/.]?\d{2}|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d/;
+
+/**
+ * The end of a `host timestamp` header at the start of `line` and its host word (pdsh, clush and similar fleet shells
+ * put the host first), or undefined.
+ */
+function hostThenTimestamp(line: string): { at: number; host: string; dated: boolean } | undefined {
+  const space = line.indexOf(' ');
+  if (space <= 0 || space > 64) return undefined;
+  let from = space;
+  while (line.charCodeAt(from) === 32) from += 1;
+  if (!mayStartTimestamp(line, from)) return undefined;
+  const host = HOST_BEFORE_TIMESTAMP.exec(line);
+  const word = host?.[1] ?? '';
+  if (!host || host[0].length !== from || !/[A-Za-z]/.test(word) || NOT_A_HOST.test(word)) return undefined;
+  const m = TIMESTAMP_HEADER.exec(line.slice(from));
+  return m ? { at: from + m[0].length, host: word, dated: DATED.test(m[0]) } : undefined;
+}
+
+/**
+ * The header of each line (step 1): how many characters of it are a timestamp, host and `prog[pid]:` prefix. A host
+ * word stands after the timestamp (syslog) or before it (a fleet shell's `host: `); either way it is a header only when
+ * it starts most of the output's timestamped lines.
+ */
 function headers(lines: readonly string[]): number[] {
   const cut = new Array<number>(lines.length).fill(0);
   let stamped = 0;
+  // Lines led by a word, then a timestamp: the word is a host when most such lines share it.
+  const hostFirst = new Map<string, number>();
+  const hostOf: (string | undefined)[] = [];
+  let dated = false;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] ?? '';
-    if (!mayStartTimestamp(line)) continue;
-    const m = TIMESTAMP_HEADER.exec(line);
-    if (!m) continue;
-    let at = m[0].length;
+    let m: { 0: string } | null | undefined;
+    let at: number;
+    if (mayStartTimestamp(line)) m = TIMESTAMP_HEADER.exec(line);
+    if (m) at = m[0].length;
+    else {
+      const h = hostThenTimestamp(line);
+      if (!h) continue;
+      at = h.at;
+      hostOf[i] = h.host;
+      dated ||= h.dated;
+      hostFirst.set(h.host, (hostFirst.get(h.host) ?? 0) + 1);
+    }
     const program = PROGRAM_HEADER.exec(line.slice(at));
     if (program) at += program[0].length;
     cut[i] = at;
     stamped += 1;
   }
   if (stamped === 0) return cut;
+  if (hostFirst.size > 0) {
+    // A word before a timestamp is a host when it leads most timestamped lines (at least two, or one line whose
+    // timestamp holds a date: an output of one line); else not a header.
+    let host: string | undefined;
+    for (const [word, n] of hostFirst) if (n >= stamped * 0.8 && (n >= 2 || (stamped === 1 && dated))) host = word;
+    hostOf.forEach((word, i) => {
+      if (word !== undefined && word !== host) {
+        cut[i] = 0;
+        stamped -= 1;
+      }
+    });
+    if (stamped === 0) return cut;
+  }
   // A host word after the timestamp: the first word of most timestamped lines (at least two of them).
   const firstWords = new Map<string, number>();
   lines.forEach((line, i) => {
     const at = cut[i] ?? 0;
-    if (at === 0) return;
+    if (at === 0 || hostOf[i] !== undefined) return;
     const word = /^(\S+)(?:\s+\S|\s*$)/.exec(line.slice(at))?.[1];
     if (word && !LEVEL_WORD_UPPER.test(word) && !/[:!]$/.test(word)) firstWords.set(word, (firstWords.get(word) ?? 0) + 1);
   });
@@ -242,7 +314,7 @@ function headers(lines: readonly string[]): number[] {
   for (const [word, n] of firstWords) if (stamped >= 2 && n >= Math.max(2, stamped * 0.8)) host = word;
   const hostWord = host;
   return cut.map((at, i) => {
-    if (at === 0) return at;
+    if (at === 0 || hostOf[i] !== undefined) return at;
     const line = lines[i] ?? '';
     let next = at;
     const rest = line.slice(at);
@@ -351,6 +423,14 @@ function errorish(line: string, from: number, holds?: boolean): boolean {
 }
 
 const PYTHON_FRAME = /^\s*File "[^"]*", line \d+/;
+/** A line of at least three columns: words apart by runs of two or more spaces (or tabs). */
+const TABLE_ROW = /^\S+(?: \S+)*(?: {2,}|\t+)\S+(?: \S+)*(?: {2,}|\t+)\S/;
+/** A table's header: at least three column names in capitals (`NAME  READY  STATUS`, `STEP  STATUS  TIME`). */
+const TABLE_HEADER = /^[A-Z][A-Z0-9_./%-]*(?: [A-Z][A-Z0-9_./%-]*)*(?:(?: {2,}|\t+)[A-Z][A-Z0-9_./%-]*(?: [A-Z][A-Z0-9_./%-]*)*){2,}$/;
+/** Rows of a table read upwards for its header at most. */
+const TABLE_ROWS_READ = 50;
+/** The strength of a table row's status (as a child's exit status report: below any line that says why). */
+const STATUS_ROW = 0.5;
 const LOCATION = /^\S+:\d+(?::\d+)?$/;
 
 /** What {@link readLine} says of a line. */
@@ -397,7 +477,21 @@ class Reader {
       const second = this.body(i + 2);
       if (below !== undefined && second !== undefined && UNDERLINE.test(second)) return { strength: -1, content, header };
     }
-    return { strength: lineStrength(content, body), content, header };
+    const strength = lineStrength(content, body);
+    // A row of a table under a header of column names reports a status (`deploy  FAILED (2)  3s`, `web-1  0/1
+    // CrashLoopBackOff`); the line that says why stands elsewhere.
+    if (strength > STATUS_ROW && TABLE_ROW.test(content) && this.underTableHeader(i)) return { strength: STATUS_ROW, content, header };
+    return { strength, content, header };
+  }
+
+  /** True when line `i` stands in a block of {@link TABLE_ROW} lines (no blank line between) led by a {@link TABLE_HEADER}. */
+  private underTableHeader(i: number): boolean {
+    for (let j = i - 1; j >= Math.max(0, i - TABLE_ROWS_READ); j--) {
+      const above = (this.body(j) ?? '').trim();
+      if (TABLE_HEADER.test(above)) return true;
+      if (!TABLE_ROW.test(above)) return false;
+    }
+    return false;
   }
 
   /**
@@ -424,6 +518,12 @@ class Reader {
     return undefined;
   }
 }
+
+/** Lines of a wrapped message joined to its heading at most (after the first). */
+const WRAPPED_LINES = 8;
+
+/** Leading white space of a line (characters). */
+const indentOf = (line: string): number => line.length - line.trimStart().length;
 
 /** Lines with error words read at most: the last ones and the first ones (see {@link findErrorLines}). */
 const READ_LAST = 96;
@@ -469,7 +569,19 @@ export function findErrorLines(lines: readonly string[], max = 3, text?: string)
     if (prefix !== undefined && i > 0 && (reader.body(i - 1) ?? '').trim().startsWith(prefix)) r.strength = 1;
     // A stated error that ends in a colon is a heading: its message is the next line (Rust's panic, `Error:`).
     const next = r.strength >= 2 && r.content.endsWith(':') ? reader.read(i + 1) : undefined;
-    if (next && next.content !== '' && next.strength >= 0) r.content = `${r.content} ${next.content}`;
+    if (next && next.content !== '' && next.strength >= 0) {
+      r.content = `${r.content} ${next.content}`;
+      // A message wrapped over several lines indented under its heading is one message: where each line breaks depends
+      // on the lengths of the values in it (`CMake Error at …:` above a wrapped paragraph).
+      const indent = indentOf(reader.body(i + 1) ?? '');
+      if (indent > indentOf(reader.body(i) ?? '')) {
+        for (let j = i + 2; j < i + 2 + WRAPPED_LINES; j++) {
+          const body = reader.body(j);
+          if (body === undefined || body.trim() === '' || indentOf(body) !== indent) break;
+          r.content = `${r.content} ${body.trim()}`;
+        }
+      }
+    }
     picked.push({ line: i, ...r });
   }
   if (picked.length === 0) {

@@ -438,7 +438,9 @@ export class CauseGrouper {
         })
         .map(([o]) => o);
     };
-    const apart = (a: string, b: string) => (together.get(a)?.get(b) ?? 0) < 2;
+    // Two lines that never stood together are apart, unless one is the start of the other: one sentence wrapped at
+    // different places (the wrap follows the lengths of the values before it), not two different errors.
+    const apart = (a: string, b: string) => (together.get(a)?.get(b) ?? 0) < 2 && !a.startsWith(b) && !b.startsWith(a);
     // Peeled like an onion: the biggest hubs first (a `trap` trailer beside every cause), then the hubs that show
     // once those are gone (a tool's own trailer beside its few causes). A hub stands beside error lines that never
     // stand together (different failures), and beside no line with more such neighbours.
@@ -485,6 +487,29 @@ function namesAKind(word: string): boolean {
   return /^\W*[A-Z]*\d[A-Z\d]*\W*$/.test(bare) || /^[/~.]|[/\\]/.test(bare) || /^[[(].*[\])]$/.test(bare) || /^[A-Z][A-Z]{2,}$/.test(bare) || isErrorWord(bare);
 }
 
+/** A path as a template keeps it: its root, `<*>`, its file's type, then punctuation (`/home/<*>.pub:`). */
+const MASKED_PATH = /^(\/[\w.-]*\/)?<\*>(?:\.[A-Za-z][A-Za-z0-9]{0,5})?([^\w<>*]*)$/;
+
+/**
+ * When `words` are paths under one root that differ only in their file's type (`/home/<*>.pub:`, `/home/<*>:`), the
+ * path they share (`/home/<*>:`); else undefined. The type then names no kind: the same step fails the same way on
+ * `id_rsa` and on `id_rsa.pub` (and the miner takes them for one once it has seen four types).
+ */
+function pathsPlace(words: readonly string[]): string | undefined {
+  let shared: string | undefined;
+  for (const w of words) {
+    const m = MASKED_PATH.exec(w);
+    if (!m) return undefined;
+    const place = `${m[1] ?? ''}${WILDCARD}${m[2] ?? ''}`;
+    if (shared !== undefined && place !== shared) return undefined;
+    shared = place;
+  }
+  return shared;
+}
+
+/** An adjective that says something is wrong, in front of the noun that says what (`bad minute`, `invalid option`). */
+const ERROR_ADJECTIVE = /^(?:bad|invalid|illegal|unknown|missing|unsupported|unexpected|unrecogni[sz]ed|wrong|corrupt(?:ed)?|broken|malformed)$/i;
+
 /**
  * Values that vary at one position of otherwise equal templates are variables, digits or not (`logger is not defined`,
  * `uuidv4 is not defined`): templates of at least three words that differ in one word only, neither of which names a
@@ -512,9 +537,22 @@ function generalise(templates: ReadonlySet<string>): Map<string, string> {
   for (const [key, members] of buckets) {
     if (members.length < 2) continue;
     const p = Number(key.split('\u0000')[1]);
+    // The word after an error adjective says what is wrong (`bad minute`, `bad day-of-week`): a kind, not a value.
+    if (ERROR_ADJECTIVE.test(words[members[0] ?? 0]?.[p - 1] ?? '')) continue;
     const values = members.filter((m) => !namesAKind(words[m]?.[p] ?? ''));
-    if (values.length < 2) continue;
-    for (const i of members.slice(1)) parent[find(i)] = find(members[0] ?? i);
+    if (values.length >= 2) {
+      for (const i of members.slice(1)) parent[find(i)] = find(members[0] ?? i);
+      continue;
+    }
+    // Paths under one root join when they differ only in their file's type; other roots stay apart.
+    const byPlace = new Map<string, number>();
+    for (const i of members) {
+      const place = pathsPlace([words[i]?.[p] ?? '']);
+      if (place === undefined) continue;
+      const first = byPlace.get(place);
+      if (first === undefined) byPlace.set(place, i);
+      else parent[find(i)] = find(first);
+    }
   }
   const byRoot = new Map<number, number[]>();
   list.forEach((_, i) => byRoot.set(find(i), [...(byRoot.get(find(i)) ?? []), i]));
@@ -522,7 +560,7 @@ function generalise(templates: ReadonlySet<string>): Map<string, string> {
   for (const members of byRoot.values()) {
     if (members.length < 2) continue;
     const first = words[members[0] ?? 0] ?? [];
-    const merged = first.map((word, p) => (members.every((m) => words[m]?.[p] === word) ? word : WILDCARD)).join(' ');
+    const merged = first.map((word, p) => (members.every((m) => words[m]?.[p] === word) ? word : (pathsPlace(members.map((m) => words[m]?.[p] ?? '')) ?? WILDCARD))).join(' ');
     for (const m of members) out.set(list[m] ?? '', merged);
   }
   return out;

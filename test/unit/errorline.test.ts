@@ -368,3 +368,116 @@ describe('CauseGrouper: one cause per error line, decided over the whole invocat
     expect(new Set([...ids].map((id) => causeOf(id).key)).size).toBe(3);
   });
 });
+
+describe('rules from the second development set (dev2): other programs, other wrapper styles', () => {
+  it("cuts a fleet shell's header written host first (`web-17: 2026-12-05 22:19:20.819 `), even on a one-line output", () => {
+    // Prepare: a pdsh/clush-style prefix on every line, and an output of one line
+    const many = 'web-17: 2026-12-05 22:19:20.819   checksum ok (sha256 d29b)\nweb-17: 2026-12-05 22:19:21.447 sysctl: permission denied on key "vm.swappiness"\n';
+    const one = 'db-primary: 2026-12-05 22:19:21.049 sysctl: permission denied on key "fs.file-max"\n';
+    // Act
+    const lines = [errorLine(many), errorLine(one)];
+    const keys = new Set(group([many, one, 'sysctl: permission denied on key "net.core.somaxconn"\n']).map((c) => c.key));
+    // Assess: the header is gone, and the three are one cause with the bare output
+    expect(lines).toEqual(['sysctl: permission denied on key "vm.swappiness"', 'sysctl: permission denied on key "fs.file-max"']);
+    expect(keys.size).toBe(1);
+  });
+
+  it('keeps a level word or a glog level before a timestamp: they belong to the message, they are no host', () => {
+    // Prepare: log4j's `%p %d` lines and klog's `E1207 10:00:01.123456` lines
+    const log4j = 'ERROR 2026-12-07 10:00:00,123 [main] db: connection refused\nERROR 2026-12-07 10:00:01,123 [main] db: giving up\n';
+    const klog = 'E1207 10:00:01.123456   12345 memcache.go:265] "Unhandled Error" err="connection refused"\nE1207 10:00:02.123456   12345 memcache.go:265] "Unhandled Error" err="connection refused"\n';
+    // Act
+    const lines = findErrorLines(outputLines(log4j).read).map((l) => l.content);
+    const klogLine = errorLine(klog);
+    // Assess
+    expect(lines).toContain('ERROR 2026-12-07 10:00:00,123 [main] db: connection refused');
+    expect(klogLine?.startsWith('E1207 ')).toBe(true);
+  });
+
+  it('a line that only reports a command ended with a status says less than the error, even behind ERROR:', () => {
+    // Prepare: an ERR trap naming the failed command, after the tool's own message
+    const output = (cmd: string, msg: string) => `job 21944: unpack on web-3\n${msg}\nERROR: command "${cmd}" exited with status 1 (line 13)\nrollback: restoring /srv/app/previous\n`;
+    const zstd = [1, 2, 3].map((n) => output(`zstd -d -f app-${n}.tar.zst -o /tmp/out.tar`, `zstd: app-${n}.tar.zst: unsupported format`));
+    const nc = [1, 2, 3].map((n) => output(`nc -v -w 2 -z db-${n}.invalid 5432`, `nc: getaddrinfo for host "db-${n}.invalid" port 5432: Name or service not known`));
+    // Act
+    const report = lineStrength('ERROR: command "tar -xzf a.tgz" exited with status 2 (line 12)', 'ERROR: command "tar -xzf a.tgz" exited with status 2 (line 12)');
+    const stated = lineStrength('ERROR: deploy failed with exit code 2', 'ERROR: deploy failed with exit code 2');
+    const titles = new Set(group([...zstd, ...nc]).map((c) => c.title));
+    // Assess: the report ranks below a stated error; each cause is titled by its tool's message
+    expect(report).toBeLessThan(1);
+    expect(stated).toBe(3);
+    expect(titles).toEqual(new Set(['zstd: <*>.zst: unsupported format', 'nc: getaddrinfo for host "<*>" port <*>: Name or service not known']));
+  });
+
+  it('reads a message wrapped under its heading as one message, wherever the wrap falls', () => {
+    // Prepare: CMake's wrapped paragraphs, whose line breaks move with the package name's length
+    const cmake = (pkg: string) => {
+      const words = `By not providing "Find${pkg}.cmake" in CMAKE_MODULE_PATH this project has asked CMake to find a package configuration file provided by "${pkg}", but CMake did not find one.`.split(' ');
+      const second = `Could not find a package configuration file provided by "${pkg}" with any of the following names:`.split(' ');
+      const wrap = (ws: string[]) => {
+        const out: string[] = [];
+        let line = '';
+        for (const w of ws) {
+          if (line && line.length + w.length + 1 > 74) {
+            out.push(`  ${line}`);
+            line = w;
+          } else line = line ? `${line} ${w}` : w;
+        }
+        return [...out, `  ${line}`].join('\n');
+      };
+      return `CMake Error at CMakeLists.txt:4 (find_package):\n${wrap(words)}\n\n${wrap(second)}\n\n    ${pkg}Config.cmake\n\n-- Configuring incomplete, errors occurred!\n`;
+    };
+    const include = (f: string) => `CMake Error at CMakeLists.txt:3 (include):\n  include could not find requested file:\n\n    cmake/${f}.cmake\n\n\n-- Configuring incomplete, errors occurred!\n`;
+    const outputs = ['Ledger', 'FleetSync', 'Protobuf2', 'LibArchiveX', 'GRPCx', 'Yaml-cpp3'].map(cmake);
+    // Act
+    const causes = group([...outputs, include('BlueDeps'), include('MainOptions'), include('WestToolchain')]);
+    // Assess: the six are one cause under the heading and its whole first paragraph; the missing include is another
+    expect(new Set(causes.slice(0, 6).map((c) => c.key)).size).toBe(1);
+    expect(causes[0]?.title).toBe('CMake Error at <*>.txt:<*> (find_package): By not providing "<*>" in CMAKE_MODULE_PATH this project has asked CMake to find a package configuration file provided by "<*>", but CMake did not find one.');
+    expect(new Set(causes.slice(6).map((c) => c.key)).size).toBe(1);
+    expect(causes[6]?.key).not.toBe(causes[0]?.key);
+  });
+
+  it('a row of a status table under its column names is no error line; the error above it is', () => {
+    // Prepare: steps run in turn, a summary table at the end; the failed step's row has a word of the error vocabulary
+    const table = (step: string, rc: number) => `\nSTEP           STATUS       TIME\npreflight      ok           0s\n${step.padEnd(15)}FAILED (${rc})   0s\nrestart        skipped      -\nrun failed: 1 step failed\n`;
+    const dig = [1, 2, 3].map((n) => `### resolve\n;; communications error to 127.0.0.${n}#3053${n}: connection refused\n;; no servers could be reached\n${table('resolve', 9)}`);
+    const ip = [1, 2, 3].map((n) => `### network\nCannot find device "eth${n}"\n${table('network', 1)}`);
+    const noHeader = 'preflight      ok           0s\nnetwork        FAILED (1)   0s';
+    // Act
+    const titles = group([...dig, ...ip]).map((c) => c.title);
+    const rowAlone = findErrorLines(outputLines(noHeader).read)[0];
+    // Assess: each cause titled by its own line, never by its row; a row with no header above it is read as it is
+    expect(new Set(titles)).toEqual(new Set([';; communications error to <*>#<*>: connection refused', 'Cannot find device "<*>"']));
+    expect(rowAlone?.strength).toBe(1);
+  });
+
+  it('keeps `bad minute` and `bad day-of-week` apart: the word after an error adjective names what is wrong', () => {
+    // Prepare: crontab's two look-alike messages, three times each, and one message whose value varies
+    const minute = [0, 1, 2].map(() => '"-":0: bad minute\nerrors in crontab file, can\'t install.\n');
+    const dow = [0, 1, 2].map(() => '"-":1: bad day-of-week\nerrors in crontab file, can\'t install.\n');
+    const names = ['alpha', 'bravo', 'charlie'].map((n) => `useradd: user ${n} exists already on this host\n`);
+    // Act
+    const keys = group([...minute, ...dow, ...names]).map((c) => c.key);
+    // Assess
+    expect(new Set(keys.slice(0, 3)).size).toBe(1);
+    expect(new Set(keys.slice(3, 6)).size).toBe(1);
+    expect(keys[0]).not.toBe(keys[3]);
+    expect(new Set(keys.slice(6)).size).toBe(1);
+  });
+
+  it('paths under one root that differ only in their file type are one variable; other roots stay apart', () => {
+    // Prepare: a missing key file with and without `.pub` (each twice, so the miner keeps its words as constants), and
+    // the same message for paths under another root
+    const missing = (path: string) => `ssh-keygen: ${path}: No such file or directory\n`;
+    const home = ['/home/deploy/.ssh/id_rsa.pub', '/home/ci/.ssh/id_ed25519'].flatMap((f) => [missing(f), missing(f)]);
+    const etc = ['/etc/ssh/ssh_host_rsa_key.pub'].flatMap((f) => [missing(f), missing(f)]);
+    // Act
+    const causes = group([...home, ...etc]);
+    // Assess
+    expect(new Set(causes.slice(0, 4).map((c) => c.key)).size).toBe(1);
+    expect(causes[0]?.title).toBe('ssh-keygen: /home/<*>: No such file or directory');
+    expect(new Set(causes.slice(4).map((c) => c.key)).size).toBe(1);
+    expect(causes[4]?.key).not.toBe(causes[0]?.key);
+  });
+});
