@@ -269,11 +269,19 @@ export interface Aggregator {
   add(record: Record<string, unknown>, full?: FullOutput): void;
   /**
    * Created with `children: 'later'`: the failed children, all of them (completed here if they are not yet). The
-   * failed records that waited for them are aggregated now, in their order; later ones at once. The result is the
+   * failed records that waited for them are aggregated in their order by {@link catchUp} and {@link finish}, not
+   * here (a long run of work in one go), and later failures wait behind them until none is left. The result is the
    * one of an aggregator given them from the start: a failure's part of the aggregation does not depend on the
-   * records that are not failures.
+   * records that are not failures, nor on when it is aggregated.
    */
   setChildren(children: ChildSpool): void;
+  /**
+   * After {@link setChildren}: aggregates failed records that still wait (those held for the children, then those
+   * that came meanwhile, in their order), one at a time while `more()` says so (at least one); true when none waits.
+   * A caller spreads that work with it (collect: a slice after each page, while the next page is on the wire);
+   * each later failure moves it on by two as well, and {@link finish} aggregates what is left.
+   */
+  catchUp(more: () => boolean): boolean;
   /**
    * Characters of the failed records waiting for {@link setChildren}: they wait in a temporary file, not in memory
    * (`RecordSpool`), so this is what waiting costs on disk.
@@ -303,6 +311,8 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
   children?.complete();
   // Failed records waiting for the children's index, with their index in the archive: on disk (failure-lists.ts).
   let waiting: RecordSpool | undefined = options.children === 'later' ? new RecordSpool() : undefined;
+  // Once the children are in: the waiting records being aggregated (catchUp), before those in `waiting` by then.
+  let backlog: Generator<[number, Record<string, unknown>]> | undefined;
   const byStatus: Record<string, number> = Object.create(null) as Record<string, number>;
   const counts = { total: 0, succeeded: 0, failed: 0, unfinished: 0, skipped: 0 };
   // The causes (lib/causes/failure.ts): what a failure's texts say, and the provisional group of each.
@@ -360,6 +370,24 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
     return text;
   };
 
+  const catchUp = (more: () => boolean): boolean => {
+    while (backlog) {
+      const next = backlog.next();
+      if (next.done) {
+        // The failures that came meanwhile are next; once none waits, a failure is aggregated as it comes.
+        const held = waiting;
+        backlog = held && held.chars > 0 ? held.drain() : undefined;
+        waiting = backlog ? new RecordSpool() : undefined;
+        continue;
+      }
+      // Its view is made again: it depends on the record alone.
+      const [at, record] = next.value;
+      addFailure(record, view(record), at);
+      if (!more()) break;
+    }
+    return backlog === undefined;
+  };
+
   return {
     add(record, full) {
       const v = view(record);
@@ -383,6 +411,11 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
       if (cls !== 'failed') return;
       if (waiting) {
         waiting.push(index, record);
+        // Catching up: each later failure moves the backlog on by two, so it shrinks as failures come.
+        if (backlog) {
+          let n = 0;
+          catchUp(() => ++n < 2);
+        }
         return;
       }
       addFailure(record, v, index, full);
@@ -391,17 +424,19 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
     setChildren(spool) {
       spool.complete();
       children = spool;
-      const held = waiting;
-      waiting = undefined;
-      // Their view is made again: it depends on the record alone.
-      if (held) for (const [at, record] of held.drain()) addFailure(record, view(record), at);
+      if (!waiting || backlog) return;
+      backlog = waiting.drain();
+      waiting = new RecordSpool();
     },
+
+    catchUp,
 
     get waitingChars() {
       return waiting?.chars ?? 0;
     },
 
     async finish(output) {
+      if (children) catchUp(() => true);
       if (waiting) throw new Error('the aggregation waits for the failed children (setChildren) and cannot finish');
       try {
         return await finishAggregation(output);
@@ -414,6 +449,8 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
       ids.discard();
       waiting?.discard();
       waiting = undefined;
+      backlog?.return(undefined);
+      backlog = undefined;
       dropSpools();
     },
   };

@@ -128,19 +128,21 @@ export class ChildSpool {
   private lookup: Lookup | undefined;
   private stats: DurationStats | null = null;
   private done = false;
+  /** complete() under way (no child may be added): the token partitions still to index, and the next one. */
+  private completing: { partitions: TempFile[]; next: number } | undefined;
   /** The part of the messages file last read, and where it starts. */
   private window = Buffer.alloc(0);
   private windowStart = 0;
   private bucketBuffer = Buffer.allocUnsafe(4096);
 
-  /** Whether {@link complete} was called. */
+  /** Whether it is complete (after {@link complete}, or the last of {@link completeStep}). */
   get completed(): boolean {
     return this.done;
   }
 
   /** Adds one failed child execution (in listing order). */
   add(child: Record<string, unknown>): void {
-    if (this.done) throw new Error('the failed children are complete: no child can be added');
+    if (this.done || this.completing) throw new Error('the failed children are complete: no child can be added');
     this.messages ??= new TempFile('child-messages');
     this.tokens ??= Array.from({ length: PARTITIONS }, (_, i) => new TempFile(`child-tokens${i}`));
     this.runs ??= Array.from({ length: PARTITIONS }, (_, i) => new TempFile(`child-runs${i}`));
@@ -167,38 +169,63 @@ export class ChildSpool {
    * later calls do nothing.
    */
   complete(): void {
-    if (this.done) return;
-    this.done = true;
-    this.stats = this.settleDurations();
-    const partitions = this.tokens;
-    this.tokens = undefined;
-    if (!partitions) return;
-    const buckets = Math.max(1, Math.min(MAX_BUCKETS / PARTITIONS, Math.ceil(this.tokenEntries / PARTITIONS / TOKENS_PER_BUCKET)));
-    const lookup: Lookup = { file: new TempFile('child-index'), buckets, start: new Float64Array(PARTITIONS * buckets), length: new Uint32Array(PARTITIONS * buckets) };
-    this.lookup = lookup;
-    partitions.forEach((partition, p) => {
-      // The winner of each token of the partition: the child that ended last, the one listed last among equals.
-      const winners = new Map<string, [end: string, line: string]>();
-      const text = partition.readAll();
-      partition.close();
-      let from = 0;
-      for (let nl = text.indexOf('\n'); nl >= 0; from = nl + 1, nl = text.indexOf('\n', from)) {
-        const a = text.indexOf('\t', from);
-        const c = text.indexOf('\t', text.indexOf('\t', a + 1) + 1);
-        const key = text.slice(c + 1, nl);
-        const end = unescapeField(text.slice(from, a));
-        const prev = winners.get(key);
-        if (!prev || end >= prev[0]) winners.set(key, [end, text.slice(a + 1, nl + 1)]);
+    while (!this.completeStep());
+  }
+
+  /**
+   * One step of {@link complete}: the durations with the index's start, then one partition of the tokens indexed per
+   * call; true once complete. For a caller that must not stop for long at once (collect's walk: a step after each
+   * page, while the next page is on the wire). No child can be added after the first step.
+   */
+  completeStep(): boolean {
+    if (this.done) return true;
+    if (!this.completing) {
+      this.stats = this.settleDurations();
+      const partitions = this.tokens;
+      this.tokens = undefined;
+      if (!partitions) {
+        this.done = true;
+        return true;
       }
-      const byBucket: string[][] = Array.from({ length: buckets }, () => []);
-      for (const [key, [, line]] of winners) byBucket[bucketOf(key, buckets)]?.push(line);
-      byBucket.forEach((lines, b) => {
-        if (lines.length === 0) return;
-        const bytes = Buffer.from(lines.join(''), 'utf8');
-        lookup.start[p * buckets + b] = lookup.file.size;
-        lookup.length[p * buckets + b] = bytes.length;
-        lookup.file.appendBytes(bytes);
-      });
+      const buckets = Math.max(1, Math.min(MAX_BUCKETS / PARTITIONS, Math.ceil(this.tokenEntries / PARTITIONS / TOKENS_PER_BUCKET)));
+      this.lookup = { file: new TempFile('child-index'), buckets, start: new Float64Array(PARTITIONS * buckets), length: new Uint32Array(PARTITIONS * buckets) };
+      this.completing = { partitions, next: 0 };
+      return false;
+    }
+    const p = this.completing.next++;
+    const partition = this.completing.partitions[p];
+    if (partition && this.lookup) this.indexPartition(this.lookup, partition, p);
+    if (this.completing.next >= this.completing.partitions.length) {
+      this.completing = undefined;
+      this.done = true;
+    }
+    return this.done;
+  }
+
+  /** The winners of partition `p`'s tokens, by bucket, appended to the index. */
+  private indexPartition(lookup: Lookup, partition: TempFile, p: number): void {
+    const { buckets } = lookup;
+    // The winner of each token of the partition: the child that ended last, the one listed last among equals.
+    const winners = new Map<string, [end: string, line: string]>();
+    const text = partition.readAll();
+    partition.close();
+    let from = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; from = nl + 1, nl = text.indexOf('\n', from)) {
+      const a = text.indexOf('\t', from);
+      const c = text.indexOf('\t', text.indexOf('\t', a + 1) + 1);
+      const key = text.slice(c + 1, nl);
+      const end = unescapeField(text.slice(from, a));
+      const prev = winners.get(key);
+      if (!prev || end >= prev[0]) winners.set(key, [end, text.slice(a + 1, nl + 1)]);
+    }
+    const byBucket: string[][] = Array.from({ length: buckets }, () => []);
+    for (const [key, [, line]] of winners) byBucket[bucketOf(key, buckets)]?.push(line);
+    byBucket.forEach((lines, b) => {
+      if (lines.length === 0) return;
+      const bytes = Buffer.from(lines.join(''), 'utf8');
+      lookup.start[p * buckets + b] = lookup.file.size;
+      lookup.length[p * buckets + b] = bytes.length;
+      lookup.file.appendBytes(bytes);
     });
   }
 
@@ -233,7 +260,8 @@ export class ChildSpool {
 
   /** Closes (and so deletes) every file. */
   discard(): void {
-    for (const f of [this.messages, this.lookup?.file, ...(this.tokens ?? []), ...(this.runs ?? [])]) f?.close();
+    for (const f of [this.messages, this.lookup?.file, ...(this.tokens ?? []), ...(this.runs ?? []), ...(this.completing?.partitions.slice(this.completing.next) ?? [])]) f?.close();
+    this.completing = undefined;
     this.messages = undefined;
     this.lookup = undefined;
     this.tokens = undefined;

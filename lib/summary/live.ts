@@ -24,6 +24,16 @@ import { subjectOf, type Subject } from './summary';
  */
 export const MAX_WAITING_CHARS = 128 * 1024 * 1024;
 
+/**
+ * OOS: once the failed children are listed, the milliseconds after each page spent on what waited for them: the
+ * children's index (children.ts `completeStep`, a partition at a time), then the failed records held meanwhile
+ * (aggregate.ts `catchUp`; each later failure moves those on by two as well). The walk hands a page over once the
+ * next page's request has left, so a slice this short runs while that request is on the wire; done at once (the
+ * index, then hundreds to thousands of failures at ~0.3 ms each) it held up the answers in flight by 0.1–1 s. At
+ * least one step is taken per page; what is left when the walk ends is done before the summary. @default 4
+ */
+export const CATCH_UP_SLICE_MS = 4;
+
 /** Options of {@link createLiveSummary}. */
 export interface LiveSummaryOptions {
   /** Distinct causes kept as groups (as summarize's option). @default 5000 */
@@ -76,6 +86,27 @@ export function createLiveSummary(source: Source, options: LiveSummaryOptions = 
   let results: ResultsTable | undefined = options.warehouse ? new ResultsTable(source, { background: true }) : undefined;
   let subject: Subject | undefined;
   let childrenDone = source !== 'oos';
+  // Once listed: the children's index being built, then the failed records that waited aggregated (slices, see
+  // CATCH_UP_SLICE_MS). The spool is the live summary's until it is handed to the aggregator.
+  let completing: ChildSpool | undefined;
+  let catchingUp = false;
+  const afterPage = (agg: Aggregator) => {
+    const until = performance.now() + CATCH_UP_SLICE_MS;
+    const more = () => performance.now() < until;
+    if (completing) {
+      while (!completing.completeStep()) if (!more()) return;
+      handOver(agg);
+      if (!more()) return;
+    }
+    if (catchingUp) catchingUp = !agg.catchUp(more);
+  };
+  const handOver = (agg: Aggregator) => {
+    if (!completing) return;
+    // From here the aggregator owns the spool (it completes what is left, and closes its files when finished or discarded).
+    agg.setChildren(completing);
+    completing = undefined;
+    catchingUp = true;
+  };
   let committed: Manifest | undefined;
   let abandoned: string | undefined;
   let storing: Promise<SummarizeResult | undefined> | undefined;
@@ -88,12 +119,15 @@ export function createLiveSummary(source: Source, options: LiveSummaryOptions = 
     results = undefined;
     children?.discard();
     children = undefined;
+    completing?.discard();
+    completing = undefined;
   };
 
   /** Stores the summary objects of the committed archive from the aggregation (once; `undefined` when unavailable). */
   const begin = (summarize: SummarizeOptions, why: string | undefined): Promise<SummarizeResult | undefined> => {
     if (why !== undefined || !aggregator || !subject || !committed) return Promise.resolve(undefined);
     const started = Date.now();
+    handOver(aggregator);
     const inputs = { aggregator, subject, results };
     aggregator = undefined;
     results = undefined;
@@ -109,6 +143,7 @@ export function createLiveSummary(source: Source, options: LiveSummaryOptions = 
       if (!aggregator) return;
       for (const record of records) aggregator.add(record);
       if (results) for (const record of records) results.add(record);
+      if (completing || catchingUp) afterPage(aggregator);
       if (aggregator.waitingChars > maxWaitingChars) abandon('the failed records outgrew what may wait for the failed children');
     },
     related(name, records) {
@@ -121,8 +156,7 @@ export function createLiveSummary(source: Source, options: LiveSummaryOptions = 
     relatedDone(name) {
       if (name !== 'failed-child-executions' || !children) return;
       childrenDone = true;
-      // From here the aggregator owns the spool (it closes its files when finished or discarded).
-      if (aggregator) aggregator.setChildren(children);
+      if (aggregator) completing = children;
       else children.discard();
       children = undefined;
     },

@@ -2,6 +2,7 @@
  * The join of OOS failed records to their failed child executions, kept on disk (lib/summary/children.ts), and the
  * per-record numbers kept on disk (lib/summary/numbers.ts): the same answers as holding everything in memory.
  */
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createAggregator, type Aggregation } from '../../lib/summary/aggregate';
 import { ChildSpool, spoolChildren } from '../../lib/summary/children';
@@ -135,6 +136,51 @@ describe('ChildSpool', () => {
       spool.discard();
     }
   });
+
+  it('completed a step at a time, answers as completed at once, and takes no child after the first step', () => {
+    // Prepare: the same 600 children (three causes, some listed twice) in two spools
+    const kids = Array.from({ length: 600 }, (_, i) => child(i % 450, `cause ${i % 3} on ${instanceId(i % 450)}`));
+    const atOnce = new ChildSpool();
+    const stepped = new ChildSpool();
+    try {
+      kids.forEach((k) => atOnce.add(k));
+      kids.forEach((k) => stepped.add(k));
+      // Act
+      atOnce.complete();
+      let calls = 1;
+      const first = stepped.completeStep();
+      const addAfterFirst = () => stepped.add(child(1, 'late'));
+      expect(addAfterFirst).toThrow(/complete/);
+      expect(() => stepped.statusMessage(instanceId(1))).toThrow(/not complete/);
+      for (let done = false; !done; calls++) done = stepped.completeStep();
+      // Assess: one step for the durations, one per partition of the tokens (32); the same answers
+      expect([first, stepped.completed, calls]).toEqual([false, true, 33]);
+      expect(stepped.completeStep()).toBe(true);
+      expect(stepped.durations).toEqual(atOnce.durations);
+      for (let i = 0; i < 460; i++) expect(stepped.statusMessage(instanceId(i))).toBe(atOnce.statusMessage(instanceId(i)));
+    } finally {
+      atOnce.discard();
+      stepped.discard();
+    }
+  });
+
+  it('closes the partitions not yet indexed when discarded halfway', () => {
+    // Prepare: the open files of this process before
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    const before = openFiles();
+    const spool = new ChildSpool();
+    for (let i = 0; i < 64; i++) spool.add(child(i, `cause ${i}`));
+    // Act: the durations and two partitions, then dropped
+    spool.completeStep();
+    spool.completeStep();
+    spool.completeStep();
+    const during = openFiles();
+    spool.discard();
+    // Assess
+    expect(spool.completed).toBe(false);
+    expect(during).toBeGreaterThan(before);
+    expect(openFiles()).toBe(before);
+  });
 });
 
 describe('the aggregation of OOS failures with their children', () => {
@@ -166,6 +212,29 @@ describe('the aggregation of OOS failures with their children', () => {
     rows.slice(n / 2).forEach((r) => halfway.add(r));
     const c = await halfway.finish();
 
+    // Halfway, the waiting failures aggregated a slice at a time (collect's catch-up between pages)
+    const sliced = createAggregator({ source: 'oos', children: 'later' });
+    const spool = new ChildSpool();
+    rows.slice(0, n / 2).forEach((r) => sliced.add(r));
+    kids.forEach((k) => spool.add(k));
+    sliced.setChildren(spool);
+    const oneAtFirst = sliced.catchUp(() => false);
+    for (let i = n / 2; i < n; i += 100) {
+      rows.slice(i, i + 100).forEach((r) => sliced.add(r));
+      let k = 0;
+      sliced.catchUp(() => ++k < 7);
+    }
+    const caughtUp = sliced.catchUp(() => false);
+    const d = await sliced.finish();
+
+    // Halfway, the waiting failures left to finish (no catch-up call, no later failure)
+    const lazy = createAggregator({ source: 'oos', children: 'later' });
+    const lazySpool = new ChildSpool();
+    rows.forEach((r) => lazy.add(r));
+    kids.forEach((k) => lazySpool.add(k));
+    lazy.setChildren(lazySpool);
+    const e = await lazy.finish();
+
     // Assess: the failures found their children's messages (and those without one their own outputs)
     expect(a.failures).toBe(1000);
     expect(a.groups.map((g) => [g.errorCode, g.count])).toEqual([
@@ -177,6 +246,10 @@ describe('the aggregation of OOS failures with their children', () => {
     expect(a.groups.find((g) => g.title.includes('Connection refused'))?.example.text).toContain('Connection refused');
     expect(causes(b)).toEqual(causes(a));
     expect(causes(c)).toEqual(causes(a));
+    expect([oneAtFirst, caughtUp]).toEqual([false, true]);
+    expect(causes(d)).toEqual(causes(a));
+    expect(causes(e)).toEqual(causes(a));
+    expect([d.durations, e.durations]).toEqual([a.durations, a.durations]);
     expect([b.durations, c.durations]).toEqual([a.durations, a.durations]);
     expect(a.durations).toMatchObject({ basis: 'failed-child-executions', count: kids.length });
   });
