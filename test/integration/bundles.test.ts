@@ -1,9 +1,11 @@
 /**
  * What the cold start depends on: the FC 3.0 SDK is not in any function's main bundle but in `fc-sdk.js` beside the
  * bundles that fan out, which require it only when they invoke; the default credential chain is in
- * `credentials-sdk.js`, required only without keys in the context or environment; iconv-lite is replaced by the
+ * `credentials-sdk.js`, required only without keys in the context or environment; lib/causes is in `causes.js`,
+ * required on the first failure grouped or text masked, never as a bundle loads; iconv-lite is replaced by the
  * TextDecoder shim; nothing of the local cloud (packages/local-cloud, a development dependency) is deployed.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +43,34 @@ describe('the bundles', () => {
     // The package's exports, read as lib/cloud/credentials.ts reads them (the class, or exports holding it as `default`).
     const candidate = ((await import(sdk)) as { default?: unknown }).default as { default?: unknown } | undefined;
     expect(typeof (typeof candidate === 'function' ? candidate : candidate?.default)).toBe('function');
+  });
+
+  it.each(['collect', 'summarize', 'digest'])('%s: lib/causes sits in causes.js, required on first use, not as the bundle loads', async (name) => {
+    // Prepare
+    const dir = join(root, 'dist', name);
+    const mainSources = (JSON.parse(readFileSync(join(dir, 'index.js.map'), 'utf8')) as { sources: string[] }).sources;
+    const roomSources = (JSON.parse(readFileSync(join(dir, 'causes.js.map'), 'utf8')) as { sources: string[] }).sources;
+    // Act: load the bundle as FC does, in a process of its own, and list the files it required
+    const loaded = spawnSync(
+      process.execPath,
+      ['-e', `require(${JSON.stringify(join(dir, 'index.js'))}); process.stdout.write('\\nLOADED ' + JSON.stringify(Object.keys(require.cache)) + '\\n')`],
+      { encoding: 'utf8', env: { ...process.env, LOG_LEVEL: 'error' } },
+    );
+    const files = JSON.parse(loaded.stdout.split('\n').find((l) => l.startsWith('LOADED '))?.slice(7) ?? 'null') as string[] | null;
+    // Assess: the room's modules are in causes.js only; the bundle requires it by its relative path, but not as it
+    // loads; the room's file works on its own (its masker masks)
+    expect(mainSources.filter((s) => s.startsWith('../../lib/causes/'))).toEqual([]);
+    expect(roomSources).toContain('../../lib/causes/secrets.ts');
+    expect(readFileSync(join(dir, 'index.js'), 'utf8')).toMatch(/\brequire\("\.\/causes\.js"\)/);
+    expect(files).not.toBeNull();
+    expect(files?.some((f) => f.endsWith('index.js'))).toBe(true);
+    expect(files?.filter((f) => f.endsWith('causes.js'))).toEqual([]);
+    const room = (await import(join(dir, 'causes.js'))) as { secrets: { maskSecrets(text: string): string } };
+    expect(room.secrets.maskSecrets('mysql -uroot -phunter2')).toBe('mysql -uroot -p<redacted>');
+  });
+
+  it.each(['sweep', 'on-cloud-assistant-event'])('%s: groups no failures, so it has no causes.js', (name) => {
+    expect(existsSync(join(root, 'dist', name, 'causes.js'))).toBe(false);
   });
 
   it('summarize does not fan out, so it has no SDK chunk', () => {

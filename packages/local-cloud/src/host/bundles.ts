@@ -1,6 +1,7 @@
 /**
  * Making sure `dist/` holds current bundles before the host loads them: `node scripts/build.mjs` runs when a
- * function has no bundle or a source file under functions/ or lib/ is newer than the oldest bundle. Concurrent
+ * function has no bundle or a source file under functions/ or lib/ (or scripts/build.mjs, scripts/bundle.mjs) is newer
+ * than the oldest bundle. Concurrent
  * callers (parallel test files, `npm start` next to a test run) are serialised with a lock directory, so no one
  * loads a bundle while another process is rebuilding `dist/`.
  */
@@ -42,7 +43,8 @@ export function staleReason(root: string): string | undefined {
     if (!existsSync(bundle)) return `dist/${n}/index.js is missing`;
     oldest = Math.min(oldest, statSync(bundle).mtimeMs);
   }
-  const newest = Math.max(newestSource(functionsDir), newestSource(join(root, 'lib')), statSync(join(root, 'scripts', 'build.mjs')).mtimeMs);
+  const scripts = ['build.mjs', 'bundle.mjs'].map((f) => join(root, 'scripts', f)).filter((f) => existsSync(f));
+  const newest = Math.max(newestSource(functionsDir), newestSource(join(root, 'lib')), ...scripts.map((f) => statSync(f).mtimeMs));
   return newest > oldest ? 'sources are newer than dist/' : undefined;
 }
 
