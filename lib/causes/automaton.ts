@@ -41,54 +41,53 @@ export function buildAutomaton(words: readonly string[], what = 'word'): Automat
       }
     }
   }
-  // The trie, then the failure links breadth first, giving a complete transition table.
-  const children: Map<number, number>[] = [new Map()];
+  // The trie: `next[state * stride + symbol]` the child (0 for none: no edge leads to the root); each state's edges
+  // also listed (`edges`: symbol, child, …). Typed arrays, not a Map per state: the masker builds one over ~300 words
+  // on its first use, in code not yet optimised (a cold start's cost).
+  const stride = symbols + (symbols % 2);
+  let states = 1;
+  const next = new Int32Array((1 + lower.reduce((n, w) => n + w.length, 0)) * stride);
   const ends: number[][] = [[]];
+  const edges: number[][] = [[]];
   lower.forEach((w, index) => {
     let state = 0;
     for (let i = 0; i < w.length; i++) {
       const s = symbol[w.charCodeAt(i)] ?? 0;
-      let to = children[state]?.get(s);
-      if (to === undefined) {
-        to = children.length;
-        children.push(new Map());
+      let to = next[state * stride + s] ?? 0;
+      if (to === 0) {
+        to = states++;
         ends.push([]);
-        children[state]?.set(s, to);
+        edges.push([]);
+        next[state * stride + s] = to;
+        edges[state]?.push(s, to);
       }
       state = to;
     }
     ends[state]?.push(index);
   });
-  const states = children.length;
-  const next = new Int32Array(states * symbols);
+  // The failure links, breadth first: a state's row is its failure state's (complete by then), with its own edges
+  // put back over it; the root's missing entries lead to the root.
   const fail = new Int32Array(states);
   const queue: number[] = [];
-  for (const [s, to] of children[0] ?? []) {
-    next[s] = to;
-    queue.push(to);
-  }
+  for (let e = edges[0] ?? [], i = 0; i < e.length; i += 2) queue.push(e[i + 1] ?? 0);
   for (let q = 0; q < queue.length; q++) {
     const state = queue[q] as number;
-    ends[state]?.push(...(ends[fail[state] ?? 0] ?? []));
-    for (let s = 1; s < symbols; s++) {
-      const to = children[state]?.get(s);
-      const viaFail = next[(fail[state] ?? 0) * symbols + s] ?? 0;
-      if (to === undefined) next[state * symbols + s] = viaFail;
-      else {
-        next[state * symbols + s] = to;
-        fail[to] = viaFail;
-        queue.push(to);
-      }
+    const f = fail[state] ?? 0;
+    ends[state]?.push(...(ends[f] ?? []));
+    next.copyWithin(state * stride, f * stride, f * stride + stride);
+    const own = edges[state] ?? [];
+    for (let i = 0; i < own.length; i += 2) {
+      const s = own[i] ?? 0;
+      const to = own[i + 1] ?? 0;
+      fail[to] = next[state * stride + s] ?? 0;
+      next[state * stride + s] = to;
+      queue.push(to);
     }
   }
   // States premultiplied by the (even) row length; bit 0 of an entry set when words end in the state it leads to.
-  const stride = symbols + (symbols % 2);
+  const code = new Int32Array(states);
+  for (let state = 0; state < states; state++) code[state] = state * stride + ((ends[state]?.length ?? 0) > 0 ? 1 : 0);
   const table = new Int32Array(states * stride);
-  for (let state = 0; state < states; state++) {
-    for (let s = 0; s < symbols; s++) {
-      const to = next[state * symbols + s] ?? 0;
-      table[state * stride + s] = to * stride + ((ends[to]?.length ?? 0) > 0 ? 1 : 0);
-    }
-  }
+  for (let i = 0; i < table.length; i++) table[i] = code[next[i] ?? 0] ?? 0;
   return { words: lower, symbol, stride, table, ends };
 }

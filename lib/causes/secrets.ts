@@ -663,7 +663,9 @@ export interface MaskerTables {
 export function buildMaskerTables(): MaskerTables {
   const upstream = createVendorRules(VENDOR_RULES);
   const scanner = createTriggerScanner([...upstream.keywords, ...FAMILY_WORDS.map(([w]) => w)], MIN_RUN, CHINESE_FIRST);
-  const wordFamilies = scanner.words.map((w) => FAMILY_WORDS.filter(([f]) => f === w).reduce((bits, [, b]) => bits | b, 0));
+  const familiesOf = new Map<string, number>();
+  for (const [w, bits] of FAMILY_WORDS) familiesOf.set(w, (familiesOf.get(w) ?? 0) | bits);
+  const wordFamilies = scanner.words.map((w) => familiesOf.get(w) ?? 0);
   return { upstream, scanner, wordFamilies, beginWord: scanner.words.lastIndexOf('-----begin') };
 }
 

@@ -236,7 +236,9 @@ export function createVendorRules(generated: GeneratedRules): VendorRules {
   const globalStopwords = generated.global.stopwords;
   // Every keyword once; a keyword's rules; how far before a keyword each rule's match may start.
   const keywords = [...new Set(rules.flatMap((r) => r.keywords))];
-  const rulesOf = keywords.map((k) => rules.filter((r) => r.keywords.includes(k)));
+  const numberOf = new Map(keywords.map((k, i) => [k, i]));
+  const rulesOf: CompiledRule[][] = keywords.map(() => []);
+  for (const r of rules) for (const k of new Set(r.keywords)) rulesOf[numberOf.get(k) ?? -1]?.push(r);
   for (const r of rules) r.lead = keywordLead(r.pattern, r.keywords);
   // For find() alone (the masker scans for the keywords itself and calls findAt): built on its first call.
   let scanner: TriggerScanner | undefined;
