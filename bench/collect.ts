@@ -18,8 +18,9 @@
  *   npm run bench -- --only cpu --node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"   # node flags for every worker
  *   npm run bench -- --only rss-ecs --memory   # each worker prints where its memory is at its largest RSS
  *
- * The cold-require row times our code alone: each function bundled as scripts/build.mjs does but with its SDKs external,
- * required (in a fresh node) after the SDKs, the median of several processes: never negative, never NaN.
+ * The cold-require row times our code alone: each function bundled as scripts/build.mjs does (scripts/bundle.mjs) but
+ * with its SDKs external, required (in a fresh node) after the SDKs, the median of several processes: never negative,
+ * never NaN. Beside it, what the first failure grouped or text masked adds (causes.js required, the masker's tables).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -214,29 +215,33 @@ function coldRequireMedian(file: string, n: number, before: readonly string[] = 
 /**
  * What the first failure grouped or text masked adds to a bundle without its SDKs (`dir`: its folder, with
  * causes.js beside index.js), in a fresh process after the bundle has loaded: the require of causes.js, and the
- * masker's first mask less its second (the tables built on first use). Medians of `n` processes.
+ * masker's first mask less its second (the tables built on first use), each its time and CPU. Medians of `n`.
  * @throws when a child fails or prints none.
  */
-function causesFirstUse(dir: string, before: readonly string[], env: NodeJS.ProcessEnv, n: number): { requireMs: number; tablesMs: number } {
+function causesFirstUse(dir: string, before: readonly string[], env: NodeJS.ProcessEnv, n: number): { require: ColdRequire; tables: ColdRequire } {
   const script = [
     `for (const m of ${JSON.stringify(before)}) require(m);`,
     `require(${JSON.stringify(join(dir, 'index.js'))});`,
-    'const h = process.hrtime.bigint; let t = h();',
+    'const at = () => { const u = process.cpuUsage(); return [Number(process.hrtime.bigint()) / 1e6, (u.user + u.system) / 1000]; };',
+    'const since = (a) => { const b = at(); return { ms: b[0] - a[0], cpuMs: b[1] - a[1] }; };',
+    'let t = at();',
     `const room = require(${JSON.stringify(join(dir, 'causes.js'))});`,
-    'const requireMs = Number(h() - t) / 1e6; t = h();',
+    'const loaded = since(t); t = at();',
     "room.secrets.maskSecrets('export DB_PASSWORD=hunter2 # first');",
-    'const first = Number(h() - t) / 1e6; t = h();',
+    'const first = since(t); t = at();',
     "room.secrets.maskSecrets('export DB_PASSWORD=hunter3 # second');",
-    'const second = Number(h() - t) / 1e6;',
-    "process.stdout.write('\\nFIRST ' + JSON.stringify({ requireMs, tablesMs: first - second }) + '\\n');",
+    'const second = since(t);',
+    "const tables = { ms: first.ms - second.ms, cpuMs: first.cpuMs - second.cpuMs };",
+    "process.stdout.write('\\nFIRST ' + JSON.stringify({ require: loaded, tables }) + '\\n');",
   ].join('\n');
   const runs = Array.from({ length: n }, () => {
     const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...env, LOG_LEVEL: 'error' } });
     const line = r.stdout.split('\n').find((l) => l.startsWith('FIRST '));
     if (r.status !== 0 || !line) throw new Error(`the first use of ${dir}/causes.js failed (exit ${String(r.status)}): ${r.stderr.slice(-1000)}`);
-    return JSON.parse(line.slice(6)) as { requireMs: number; tablesMs: number };
+    return JSON.parse(line.slice(6)) as { require: ColdRequire; tables: ColdRequire };
   });
-  return { requireMs: median(runs.map((r) => r.requireMs)), tablesMs: median(runs.map((r) => r.tablesMs)) };
+  const medians = (pick: (r: (typeof runs)[number]) => ColdRequire): ColdRequire => ({ ms: median(runs.map((r) => pick(r).ms)), cpuMs: median(runs.map((r) => pick(r).cpuMs)) });
+  return { require: medians((r) => r.require), tables: medians((r) => r.tables) };
 }
 
 const fmt = (n: number, digits = 2) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -525,7 +530,7 @@ async function main(): Promise<void> {
         let roomNote = '';
         if (existsSync(room)) {
           const first = causesFirstUse(dirname(variant.file), variant.before, env, COLD_RUNS);
-          roomNote = `; on the first failure grouped or text masked, causes.js (${int(readFileSync(room).length / 1024)} KB) ${fmt(first.requireMs, 1)} ms and the masker's tables ${fmt(first.tablesMs, 1)} ms`;
+          roomNote = `; on the first failure grouped or text masked, causes.js (${int(readFileSync(room).length / 1024)} KB) ${fmt(first.require.ms, 1)} ms (CPU ${fmt(first.require.cpuMs, 1)} ms) and the masker's tables ${fmt(first.tables.ms, 1)} ms (CPU ${fmt(first.tables.cpuMs, 1)} ms)`;
         }
         lines.push(
           `cold require dist/${name}/index.js (${int(size)} KB${chunkNote}): ${fmt(whole.ms, 1)} ms (CPU ${fmt(whole.cpuMs, 1)} ms); our code alone, its SDKs (${sdks.join(', ')}) loaded first: ${fmt(ours.ms, 1)} ms (CPU ${fmt(ours.cpuMs, 1)} ms); medians of ${COLD_RUNS} fresh processes${roomNote}`,
