@@ -184,14 +184,16 @@ export function lineStrength(content: string, raw: string): number {
  * text whose lines are `read`, when nothing was cut, resolved or dropped (it is scanned whole, {@link findErrorLines}).
  */
 export function outputLines(text: string): { printed: string[]; read: string[]; text?: string } {
-  const clean = text.includes('\u001b') ? text.replace(ANSI, '') : text;
+  // One scan tells most outputs apart: no control character at all (an ESC and a `\r` are ones), nothing to resolve.
+  const plain = !CONTROL_TEST.test(text);
+  const clean = !plain && text.includes('\u001b') ? text.replace(ANSI, '') : text;
   let lines = clean.split('\n');
   const many = lines.length > MAX_LINES;
   if (many) lines = [...lines.slice(0, MAX_LINES / 4), '…', ...lines.slice(lines.length - (MAX_LINES * 3) / 4)];
   const long = clean.length > MAX_LINE_CHARS * 2 && lines.some((l) => l.length > MAX_LINE_CHARS * 2);
   const printed = long ? lines.map((l) => (l.length > MAX_LINE_CHARS * 2 ? `${l.slice(0, MAX_LINE_CHARS)} … ${l.slice(-MAX_LINE_CHARS / 2)}` : l)) : lines;
-  const redraws = clean.includes('\r');
-  const controls = CONTROL_TEST.test(clean);
+  const redraws = !plain && clean.includes('\r');
+  const controls = !plain && CONTROL_TEST.test(clean);
   // Most outputs have none of these: their lines are read as printed, and are the text's own lines.
   if (!redraws && !controls) return many || long ? { printed, read: printed } : { printed, read: printed, text: clean };
   const read = printed.map((l) => {

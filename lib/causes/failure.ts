@@ -297,7 +297,21 @@ export function createFailureReader(options: ReaderOptions = {}): FailureReader 
       return cut ? cut.get(output, readCut) : readCut(output);
     },
     oos(statusMessage, outputsValue) {
-      const outputs = jsonText(outputsValue)
+      // `Outputs` is mostly a string that holds a JSON object: parsed once, for its text and for its exit code.
+      let value = outputsValue;
+      let depth = 0;
+      if (typeof outputsValue === 'string') {
+        const t = outputsValue.trim();
+        if (t.startsWith('{') && t.endsWith('}')) {
+          try {
+            value = JSON.parse(t);
+            depth = 1;
+          } catch {
+            // read as the text it is (jsonText and exitCodeOf try it again and keep it as text)
+          }
+        }
+      }
+      const outputs = jsonText(value, depth)
         .filter((l) => !EXIT_CODE_LINE.test(l.trim()))
         .join('\n');
       const message = statusMessage ?? '';
@@ -309,7 +323,7 @@ export function createFailureReader(options: ReaderOptions = {}): FailureReader 
       return {
         ...readText(text),
         errorCode: stated.errorCode,
-        exitCode: intOrNull(exitCodeOf(outputsValue)) ?? stated.exitCode,
+        exitCode: intOrNull(exitCodeOf(value)) ?? stated.exitCode,
       };
     },
   };

@@ -101,3 +101,22 @@ describe('createFailureReader: the memo of whole texts', () => {
     expect(reader.ecs('', `${text} `)).not.toBe(second);
   });
 });
+
+describe('createFailureReader: an OOS `Outputs` in each of its forms', () => {
+  it('reads its text and its exit code whether it is a JSON string, an object, broken JSON, an array or plain text', () => {
+    // Prepare
+    const reader = createFailureReader();
+    const message = "Task 'runCommand' failed: ExitCodeNonzero: The command execution exit code is not zero. (InstanceId: i-1, ExitCode: 9)";
+    const read = (outputs: unknown) => {
+      const t = reader.oos(message, outputs);
+      return { exitCode: t.exitCode, line: t.candidates[0]?.raw };
+    };
+    // Act, Assess: the exit code the outputs state wins over the message's; text that is not JSON is read as it is.
+    expect(read(JSON.stringify({ invocationOutput: 'E: Unable to locate package foo\n', exitCode: 100 }))).toEqual({ exitCode: 100, line: 'E: Unable to locate package foo' });
+    expect(read(`  ${JSON.stringify({ invocationOutput: 'fatal: bad object\n', ExitCode: '3' })}  `)).toEqual({ exitCode: 3, line: 'fatal: bad object' });
+    expect(read({ invocationOutput: 'E: Unable to locate package bar\n', exit_code: 4 })).toEqual({ exitCode: 4, line: 'E: Unable to locate package bar' });
+    expect(read('{"invocationOutput": "fatal: cut JSON')).toEqual({ exitCode: 9, line: '{"invocationOutput": "fatal: cut JSON' });
+    expect(read('["fatal: one", "error: two"]')).toEqual({ exitCode: 9, line: 'error: two' });
+    expect(read('fatal: plain text\n')).toEqual({ exitCode: 9, line: 'fatal: plain text' });
+  });
+});
