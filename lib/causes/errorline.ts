@@ -626,6 +626,9 @@ const QUOTE_MARK = /['"`‘“]/;
 /** A path of at least two segments, or an absolute one. */
 const PATH = /(?<![\w.:/<>*~-])(?:~|\.{1,2})?(?:\/[\w.@+~%<>*-]+){2,}\/?|(?<![\w.:/<>*~-])\/[\w.@+~%-]+|\b[A-Za-z]:\\[^\s"'<>|:*?]+|(?<![\w.:/<>*~-])[\w.-]+(?:\/[\w.@+~%-]+)*\/[\w.-]*\.[A-Za-z]\w{0,5}\b/g;
 
+/** A short option glued to its value (`-lssl`, `-I/usr/include`) or a long one with `=` (`--port=8080`). */
+const GLUED_OPTION = /(^|[\s'"`(])(-[A-Za-z]|--[a-z][\w-]*=)(?=[\w.+/])[\w.+/-]*[\w+]/g;
+
 /** A file's name without a folder (`west.c`, `app-1.2.tar.gz`, `values.yaml`): a name, then a short lower-case type. */
 const FILE_NAME = /(?<![\w./<>*~-])[A-Za-z_][\w-]*(?:\.[\w-]+)*\.([a-z][a-z0-9]{0,3})(?![\w./-])/g;
 
@@ -671,6 +674,9 @@ export function errorTemplate(content: string): string {
       return String.fromCharCode(PATH_MARK, PATH_MARK + paths.length);
     });
   }
+  // An option glued to its value keeps the option (`-lssl` → `-l<*>`, `--port=8080` → `--port=<*>`): it says what the
+  // value is (a library, not an object file), while the value varies.
+  if (s.includes('-')) s = s.replace(GLUED_OPTION, (_m, lead: string, option: string) => `${lead}${option}${WILDCARD}`);
   s = maskVariables(s);
   return paths.length === 0 ? s : s.replace(PATH_MARKS, (m) => paths[m.charCodeAt(1) - PATH_MARK - 1] ?? WILDCARD);
 }

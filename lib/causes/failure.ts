@@ -498,7 +498,7 @@ export class CauseGrouper {
  */
 function namesAKind(word: string): boolean {
   const bare = word.replace(/[:,;.!?]+$/, '');
-  return /^\W*[A-Z]*\d[A-Z\d]*\W*$/.test(bare) || /^[/~.]|[/\\]/.test(bare) || /^[[(].*[\])]$/.test(bare) || /^[A-Z][A-Z]{2,}$/.test(bare) || isErrorWord(bare);
+  return /^\W*[A-Z]*\d[A-Z\d]*\W*$/.test(bare) || /^--?[A-Za-z][\w-]*=?<\*>$/.test(bare) || /^[/~.]|[/\\]/.test(bare) || /^[[(].*[\])]$/.test(bare) || /^[A-Z][A-Z]{2,}$/.test(bare) || isErrorWord(bare);
 }
 
 /** A path as a template keeps it: its root, `<*>`, its file's type, then punctuation (`/home/<*>.pub:`). */

@@ -466,6 +466,20 @@ describe('rules from the second development set (dev2): other programs, other wr
     expect(new Set(keys.slice(6)).size).toBe(1);
   });
 
+  it('keeps an option glued to its value: a missing library (`-lssl`) is not a missing object file', () => {
+    // Prepare: the linker's two look-alike messages, each with eight different names
+    const objects = ['alpha_net', 'blue_io', 'main', 'west_db', 'canary', 'delta_io', 'east', 'stage_net'].map((o) => `ld: cannot find build/${o}.o: No such file or directory\n`);
+    const libs = ['ssl', 'warehouse_core', 'orders-client', 'geo', 'pq', 'ledger_core', 'yaml', 'z'].map((l) => `ld: cannot find -l${l}: No such file or directory\n`);
+    // Act
+    const causes = group([...objects, ...libs]);
+    // Assess: two causes, each one key
+    expect(new Set(causes.slice(0, 8).map((c) => c.key)).size).toBe(1);
+    expect(new Set(causes.slice(8).map((c) => c.key)).size).toBe(1);
+    expect(causes[8]?.title).toBe('ld: cannot find -l<*>: No such file or directory');
+    expect(causes[0]?.key).not.toBe(causes[8]?.key);
+    expect(errorTemplate('error: unexpected argument --port=8080 found')).toBe('error: unexpected argument --port=<*> found');
+  });
+
   it('paths under one root that differ only in their file type are one variable; other roots stay apart', () => {
     // Prepare: a missing key file with and without `.pub` (each twice, so the miner keeps its words as constants), and
     // the same message for paths under another root
