@@ -11,7 +11,7 @@ import { pLimit } from '../limit';
 import { writeTextObject } from '../archive/writer';
 import { InputError, StorageError } from '../errors';
 import type { Logger } from '../log';
-import type { ResultsTable } from '../warehouse/results';
+import { ResultsTable } from '../warehouse/results';
 import { createAggregator, type Aggregator } from './aggregate';
 import { spoolChildren, type ChildSpool } from './children';
 import { jsonPieces } from './json-pieces';
@@ -101,8 +101,9 @@ export interface SummaryInputs {
   aggregator: Aggregator;
   subject: Subject;
   /**
-   * The warehouse's results table, built from the same records as they passed (collect's walk: lib/summary/live.ts),
-   * handed to {@link SummarizeOptions.afterSummary} so that it does not read the archive again; dropped when unused.
+   * The warehouse's results table, built from the same records as they passed (collect's walk: lib/summary/live.ts;
+   * summarize's one read of the archive), handed to {@link SummarizeOptions.afterSummary} so that it does not read
+   * the archive again; dropped when unused.
    */
   results?: ResultsTable | undefined;
 }
@@ -132,12 +133,16 @@ async function aggregateArchive(options: SummarizeOptions, manifest: Manifest): 
   if (source === 'oos') children = await spoolChildren(readRelated(store, manifest, 'failed-child-executions'));
   // From here the aggregator owns the children's spool (it closes its files when finished or discarded).
   const aggregator = createAggregator({ source, children, maxGroups: options.maxGroups });
+  // The warehouse step's results table (afterSummary: lib/warehouse writeWarehouse) from the same records in the same
+  // read: without it, that step read the whole archive a second time (gunzip and parse of every part, its peak RSS).
+  const results = options.afterSummary ? new ResultsTable(source) : undefined;
   try {
     const full = storedOutputs(manifest);
     const limit = pLimit(FULL_OUTPUT_READS);
     // A batch per decompressed chunk: the aggregation is a plain loop, not an await per record (only a record whose
     // full output the archive holds waits for it: its causes are mined from it, lib/collect/outputs.ts).
     for await (const batch of readRecordBatches(store, manifest.parts)) {
+      if (results) for (const record of batch) results.add(record);
       if (full.size === 0) {
         for (const record of batch) aggregator.add(record);
         continue;
@@ -153,9 +158,10 @@ async function aggregateArchive(options: SummarizeOptions, manifest: Manifest): 
     }
   } catch (err) {
     aggregator.discard();
+    results?.discard();
     throw err;
   }
-  return { aggregator, subject };
+  return { aggregator, subject, results };
 }
 
 /** Computes and stores every summary object; returns them too, so a caller can serve one without reading it back. */

@@ -9,7 +9,12 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Bytes gathered per file before a write. */
+/**
+ * Bytes gathered per file before a write: a buffer of this size per file (allocated at its first line), reused for
+ * every write. The lines are encoded into it as they come, so a line's string dies young, at once; gathered as
+ * strings, they lived until the write (a partition file of a spool fills over many pages), were promoted to V8's old
+ * generation and waited there, dead, for a full GC: every byte a spool wrote went through the old generation.
+ */
 const FLUSH_BYTES = 32 * 1024;
 const READ_BYTES = 64 * 1024;
 
@@ -18,8 +23,9 @@ export class TempFile {
   readonly fd: number;
   /** Bytes written to the file (what `append` still gathers is not counted until {@link flush}). */
   size = 0;
-  private pending: string[] = [];
-  private pendingChars = 0;
+  /** The lines gathered since the last write, encoded (UTF-8); allocated at the first line. */
+  private buffer: Buffer | undefined;
+  private used = 0;
 
   constructor(name: string) {
     const path = join(tmpdir(), `execution-archive-${process.pid}-${name}-${randomBytes(6).toString('hex')}.tmp`);
@@ -32,24 +38,36 @@ export class TempFile {
   }
 
   append(line: string): void {
-    this.pending.push(line);
-    this.pendingChars += line.length;
-    if (this.pendingChars >= FLUSH_BYTES) this.flush();
+    // A UTF-16 code unit is at most 3 bytes of UTF-8 (a surrogate pair, two units, 4).
+    const most = line.length * 3;
+    const buffer = (this.buffer ??= Buffer.allocUnsafe(FLUSH_BYTES));
+    if (this.used + most > buffer.length) {
+      this.flush();
+      if (most > buffer.length) {
+        this.write(Buffer.from(line, 'utf8'));
+        return;
+      }
+    }
+    this.used += buffer.write(line, this.used, 'utf8');
   }
 
   /** Appends bytes (after the text gathered so far). */
   appendBytes(bytes: Uint8Array): void {
     this.flush();
-    for (let done = 0; done < bytes.length; ) done += fs.writeSync(this.fd, bytes, done, bytes.length - done, this.size + done);
-    this.size += bytes.length;
+    this.write(bytes);
   }
 
+  /** Writes what {@link append} gathered. */
   flush(): void {
-    if (this.pending.length === 0) return;
-    const bytes = Buffer.from(this.pending.join(''), 'utf8');
-    this.pending = [];
-    this.pendingChars = 0;
-    this.appendBytes(bytes);
+    if (this.used === 0 || !this.buffer) return;
+    const used = this.used;
+    this.used = 0;
+    this.write(this.buffer.subarray(0, used));
+  }
+
+  private write(bytes: Uint8Array): void {
+    for (let done = 0; done < bytes.length; ) done += fs.writeSync(this.fd, bytes, done, bytes.length - done, this.size + done);
+    this.size += bytes.length;
   }
 
   /** `length` bytes from `position` into `into` (from its start); returns how many were read. */
@@ -111,7 +129,8 @@ export class TempFile {
   }
 
   close(): void {
-    this.pending = [];
+    this.buffer = undefined;
+    this.used = 0;
     try {
       fs.closeSync(this.fd);
     } catch {

@@ -50,29 +50,56 @@ const big = (ms: number | null): bigint | null => (ms === null ? null : BigInt(m
 const WALKED = ['resource_id', 'status', 'outcome', 'started_at', 'finished_at', 'repeats'] as const;
 type Walked = (typeof WALKED)[number];
 
-/** Flags of a record's waiting values. */
+/** Flags of a record's values. */
 const HAS_EXIT = 1;
 const FAILED = 2;
+const HAS_REPEATS = 4;
 
-/** One row group's records in the making. */
+/**
+ * One row group's records in the making, in typed arrays and one byte buffer, not in JS values: a row group lives
+ * for 10,000 records (a hundred pages of a walk), so its values outlived V8's young generation and, held as strings,
+ * bigints and growing arrays, were promoted to the old one and died there, waiting for a full GC (~60 bytes of old
+ * generation a record). A column's values are made only when it is encoded, and a group's arrays are reused by the
+ * next group once its columns are encoded.
+ */
 interface Group {
   rows: number;
-  walked: Record<Walked, ColumnValues>;
+  /** The resource ids, UTF-8, one after another; `idEnd[i]` where row `i`'s ends. */
+  ids: Buffer;
+  idsUsed: number;
+  idEnd: Int32Array;
+  /** Index into the table's statuses. */
+  status: Int32Array;
+  /** Epoch milliseconds, NaN for none. */
+  started: Float64Array;
+  finished: Float64Array;
+  repeats: Int32Array;
   /** Index into the table's error codes, -1 for none. */
   code: Int32Array;
   exit: Int32Array;
   flags: Uint8Array;
 }
 
+/** Bytes of resource ids a new group makes room for (it grows when a group needs more). */
+const ID_BYTES = ROW_GROUP_ROWS * 24;
+
 function newGroup(): Group {
   return {
     rows: 0,
-    walked: { resource_id: [], status: [], outcome: [], started_at: [], finished_at: [], repeats: [] },
+    ids: Buffer.allocUnsafe(ID_BYTES),
+    idsUsed: 0,
+    idEnd: new Int32Array(ROW_GROUP_ROWS),
+    status: new Int32Array(ROW_GROUP_ROWS),
+    started: new Float64Array(ROW_GROUP_ROWS),
+    finished: new Float64Array(ROW_GROUP_ROWS),
+    repeats: new Int32Array(ROW_GROUP_ROWS),
     code: new Int32Array(ROW_GROUP_ROWS),
     exit: new Int32Array(ROW_GROUP_ROWS),
     flags: new Uint8Array(ROW_GROUP_ROWS),
   };
 }
+
+const bigOrNull = (ms: number): bigint | null => (Number.isNaN(ms) ? null : BigInt(ms));
 
 /** Options of {@link ResultsTable}. */
 export interface ResultsTableOptions {
@@ -94,10 +121,14 @@ export const MAX_QUEUED_GROUPS = 2;
  */
 export class ResultsTable {
   private readonly writer = new ColumnChunksWriter(RESULT_COLUMNS);
+  /** Groups whose columns are encoded, to be filled again. */
+  private readonly free: Group[] = [];
   private group = newGroup();
   private groups = 0;
   private readonly codes = new Map<string, number>();
   private readonly codeList: string[] = [];
+  private readonly statuses = new Map<string, number>();
+  private readonly statusList: Array<{ status: string; outcome: string }> = [];
   /** The waiting values of the finished row groups (9 bytes a record), in a temporary file. */
   private waiting: Spool | undefined;
   private readonly waitingAt: Array<{ start: number; end: number; rows: number }> = [];
@@ -120,20 +151,28 @@ export class ResultsTable {
     const ecs = this.source === 'ecs';
     const g = this.group;
     const i = g.rows;
-    const status = str(ecs ? record.InvocationStatus : record.Status);
-    const outcome = classifyStatus(this.source, status);
+    const status = this.statusIndex(str(ecs ? record.InvocationStatus : record.Status));
+    const failed = this.statusList[status]?.outcome === 'failed';
     const startedAt = ecs ? millisOrNull(record.StartTime) : null;
-    g.walked.resource_id.push(str(ecs ? record.InstanceId : record.ResourceId) || '(unknown)');
-    g.walked.status.push(status);
-    g.walked.outcome.push(outcome);
-    g.walked.started_at.push(big(startedAt));
-    g.walked.finished_at.push(big(ecs ? (millisOrNull(record.FinishedTime) ?? millisOrNull(record.StopTime)) : millisOrNull(record.ExecutionTime)));
-    g.walked.repeats.push(ecs ? intOrNull(record.Repeats) : null);
+    const id = str(ecs ? record.InstanceId : record.ResourceId) || '(unknown)';
+    // A UTF-16 code unit is at most 3 bytes of UTF-8.
+    if (g.idsUsed + id.length * 3 > g.ids.length) {
+      const ids = Buffer.allocUnsafe(Math.max(g.ids.length * 2, g.idsUsed + id.length * 3));
+      g.ids.copy(ids, 0, 0, g.idsUsed);
+      g.ids = ids;
+    }
+    g.idsUsed += g.ids.write(id, g.idsUsed, 'utf8');
+    g.idEnd[i] = g.idsUsed;
+    g.status[i] = status;
+    g.started[i] = startedAt ?? Number.NaN;
+    g.finished[i] = (ecs ? (millisOrNull(record.FinishedTime) ?? millisOrNull(record.StopTime)) : millisOrNull(record.ExecutionTime)) ?? Number.NaN;
+    const repeats = ecs ? intOrNull(record.Repeats) : null;
+    g.repeats[i] = repeats ?? 0;
     const code = ecs ? str(record.ErrorCode) : '';
     g.code[i] = code === '' ? -1 : this.codeIndex(code);
     const exit = ecs && startedAt !== null ? intOrNull(record.ExitCode) : null;
     g.exit[i] = exit ?? 0;
-    g.flags[i] = (exit === null ? 0 : HAS_EXIT) | (outcome === 'failed' ? FAILED : 0);
+    g.flags[i] = (exit === null ? 0 : HAS_EXIT) | (failed ? FAILED : 0) | (repeats === null ? 0 : HAS_REPEATS);
     g.rows += 1;
     if (g.rows === ROW_GROUP_ROWS) this.closeGroup();
   }
@@ -208,6 +247,54 @@ export class ResultsTable {
     await Promise.all([this.writer.close(), this.waiting?.close()]);
   }
 
+  private statusIndex(status: string): number {
+    let at = this.statuses.get(status);
+    if (at === undefined) {
+      at = this.statusList.length;
+      this.statuses.set(status, at);
+      this.statusList.push({ status, outcome: classifyStatus(this.source, status) });
+    }
+    return at;
+  }
+
+  /** Row group `g`'s values of a walked column, as the encoder takes them. */
+  private walkedValues(g: Group, column: Walked): ColumnValues {
+    const rows = g.rows;
+    const values: ColumnValues = new Array(rows);
+    switch (column) {
+      case 'resource_id':
+        for (let i = 0, from = 0; i < rows; i++) {
+          const end = g.idEnd[i] ?? from;
+          values[i] = g.ids.toString('utf8', from, end);
+          from = end;
+        }
+        break;
+      case 'status':
+        for (let i = 0; i < rows; i++) values[i] = this.statusList[g.status[i] ?? 0]?.status ?? '';
+        break;
+      case 'outcome':
+        for (let i = 0; i < rows; i++) values[i] = this.statusList[g.status[i] ?? 0]?.outcome ?? '';
+        break;
+      case 'started_at':
+        for (let i = 0; i < rows; i++) values[i] = bigOrNull(g.started[i] ?? Number.NaN);
+        break;
+      case 'finished_at':
+        for (let i = 0; i < rows; i++) values[i] = bigOrNull(g.finished[i] ?? Number.NaN);
+        break;
+      case 'repeats':
+        for (let i = 0; i < rows; i++) values[i] = (g.flags[i] ?? 0) & HAS_REPEATS ? (g.repeats[i] ?? 0) : null;
+        break;
+    }
+    return values;
+  }
+
+  /** A group whose columns are encoded goes back to be filled again. */
+  private release(g: Group): void {
+    g.rows = 0;
+    g.idsUsed = 0;
+    if (this.free.length < MAX_QUEUED_GROUPS) this.free.push(g);
+  }
+
   private codeIndex(code: string): number {
     let at = this.codes.get(code);
     if (at === undefined) {
@@ -222,7 +309,7 @@ export class ResultsTable {
   private closeGroup(): void {
     const g = this.group;
     const n = this.groups;
-    this.group = newGroup();
+    this.group = this.free.pop() ?? newGroup();
     this.groups += 1;
     const bytes = Buffer.concat([Buffer.from(g.code.buffer, 0, g.rows * 4), Buffer.from(g.exit.buffer, 0, g.rows * 4), Buffer.from(g.flags.buffer, 0, g.rows)]);
     this.waiting ??= new Spool();
@@ -231,15 +318,18 @@ export class ResultsTable {
     this.waitingAt.push({ start, end: this.waiting.size, rows: g.rows });
     if (!this.options.background) {
       this.encodeWalked(n, g);
+      this.release(g);
       return;
     }
     if (this.queuedGroups >= MAX_QUEUED_GROUPS) this.runQueued(this.queue.length);
     this.queuedGroups += 1;
     WALKED.forEach((column, c) =>
       this.queue.push(() => {
-        this.writer.chunk(n, column, g.walked[column]);
-        g.walked[column] = [];
-        if (c === WALKED.length - 1) this.queuedGroups -= 1;
+        this.writer.chunk(n, column, this.walkedValues(g, column));
+        if (c === WALKED.length - 1) {
+          this.queuedGroups -= 1;
+          this.release(g);
+        }
       }),
     );
     this.schedule();
@@ -247,7 +337,7 @@ export class ResultsTable {
 
   private encodeWalked(n: number, g: Group): void {
     this.runQueued(this.queue.length);
-    for (const column of WALKED) this.writer.chunk(n, column, g.walked[column]);
+    for (const column of WALKED) this.writer.chunk(n, column, this.walkedValues(g, column));
   }
 
   /** Runs the first `count` queued encodings now. */
