@@ -129,7 +129,7 @@ export class ChildSpool {
   private stats: DurationStats | null = null;
   private done = false;
   /** complete() under way (no child may be added): the token partitions still to index, and the next one. */
-  private completing: { partitions: TempFile[]; next: number } | undefined;
+  private completing: { partitions: TempFile[]; next: number; work: IndexWork } | undefined;
   /** The part of the messages file last read, and where it starts. */
   private window = Buffer.alloc(0);
   private windowStart = 0;
@@ -189,12 +189,12 @@ export class ChildSpool {
       }
       const buckets = Math.max(1, Math.min(MAX_BUCKETS / PARTITIONS, Math.ceil(this.tokenEntries / PARTITIONS / TOKENS_PER_BUCKET)));
       this.lookup = { file: new TempFile('child-index'), buckets, start: new Float64Array(PARTITIONS * buckets), length: new Uint32Array(PARTITIONS * buckets) };
-      this.completing = { partitions, next: 0 };
+      this.completing = { partitions, next: 0, work: new IndexWork() };
       return false;
     }
     const p = this.completing.next++;
     const partition = this.completing.partitions[p];
-    if (partition && this.lookup) this.indexPartition(this.lookup, partition, p);
+    if (partition && this.lookup) this.indexPartition(this.lookup, partition, p, this.completing.work);
     if (this.completing.next >= this.completing.partitions.length) {
       this.completing = undefined;
       this.done = true;
@@ -203,30 +203,21 @@ export class ChildSpool {
   }
 
   /** The winners of partition `p`'s tokens, by bucket, appended to the index. */
-  private indexPartition(lookup: Lookup, partition: TempFile, p: number): void {
+  private indexPartition(lookup: Lookup, partition: TempFile, p: number, work: IndexWork): void {
     const { buckets } = lookup;
-    // The winner of each token of the partition: the child that ended last, the one listed last among equals.
-    const winners = new Map<string, [end: string, line: string]>();
-    const text = partition.readAll();
+    const { buffer, bytes } = partition.readAllInto(work.input);
+    work.input = buffer;
     partition.close();
-    let from = 0;
-    for (let nl = text.indexOf('\n'); nl >= 0; from = nl + 1, nl = text.indexOf('\n', from)) {
-      const a = text.indexOf('\t', from);
-      const c = text.indexOf('\t', text.indexOf('\t', a + 1) + 1);
-      const key = text.slice(c + 1, nl);
-      const end = unescapeField(text.slice(from, a));
-      const prev = winners.get(key);
-      if (!prev || end >= prev[0]) winners.set(key, [end, text.slice(a + 1, nl + 1)]);
+    const { index, lengths } = winnersByBucket(bytes, buckets, work);
+    let offset = lookup.file.size;
+    for (let b = 0; b < buckets; b++) {
+      const length = lengths[b] ?? 0;
+      if (length === 0) continue;
+      lookup.start[p * buckets + b] = offset;
+      lookup.length[p * buckets + b] = length;
+      offset += length;
     }
-    const byBucket: string[][] = Array.from({ length: buckets }, () => []);
-    for (const [key, [, line]] of winners) byBucket[bucketOf(key, buckets)]?.push(line);
-    byBucket.forEach((lines, b) => {
-      if (lines.length === 0) return;
-      const bytes = Buffer.from(lines.join(''), 'utf8');
-      lookup.start[p * buckets + b] = lookup.file.size;
-      lookup.length[p * buckets + b] = bytes.length;
-      lookup.file.appendBytes(bytes);
-    });
+    lookup.file.appendBytes(index);
   }
 
   /**
@@ -308,6 +299,139 @@ export class ChildSpool {
       values.discard();
     }
   }
+}
+
+/**
+ * What building the lookup index reuses from one partition to the next: the partition's bytes, the index's bytes, and
+ * per line and per slot arrays. The partition is read as bytes, not as a string: its tokens as strings, a map of
+ * them and their lines, all alive while the partition was read, were promoted to V8's old generation (a partition is
+ * ~1/32 of every child's tokens) and died there, ~140 MB of heap at 300,000 failed children before a full GC.
+ */
+class IndexWork {
+  input: Buffer = Buffer.alloc(0);
+  output: Buffer = Buffer.alloc(0);
+  /** Per line: where it starts, where its key starts, its line feed. */
+  lineStart = new Int32Array(0);
+  keyStart = new Int32Array(0);
+  lineEnd = new Int32Array(0);
+  /** Per line: its key's {@link hash32} (when its key is ASCII; else computed from the text), its bucket. */
+  hash = new Uint32Array(0);
+  /** Open addressing: a line per slot, -1 for none. */
+  slots = new Int32Array(0);
+  /** Per bucket: bytes, then where its lines go. */
+  bucketBytes = new Int32Array(0);
+
+  /** Makes room for `lines` lines and `buckets` buckets; returns the slots to use (a power of 2, all empty). */
+  size(lines: number, buckets: number): number {
+    if (this.lineStart.length < lines) {
+      const n = Math.max(lines, this.lineStart.length * 2);
+      this.lineStart = new Int32Array(n);
+      this.keyStart = new Int32Array(n);
+      this.lineEnd = new Int32Array(n);
+      this.hash = new Uint32Array(n);
+    }
+    let slots = 1;
+    while (slots < lines * 2) slots *= 2;
+    if (this.slots.length < slots) this.slots = new Int32Array(slots);
+    this.slots.fill(-1, 0, slots);
+    if (this.bucketBytes.length < buckets) this.bucketBytes = new Int32Array(buckets);
+    this.bucketBytes.fill(0, 0, buckets);
+    return slots;
+  }
+}
+
+const TAB = 0x09;
+const LF = 0x0a;
+const BACKSLASH = 0x5c;
+
+/** Whether bytes `from`..`to` of `b` are ASCII without a backslash (then they compare, escaped, as their text does). */
+function plain(b: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = b[i] ?? 0;
+    if (c >= 0x80 || c === BACKSLASH) return false;
+  }
+  return true;
+}
+
+/** Whether the end (first field) of line `i` is at least that of line `j`: as the unescaped texts compare. */
+function endsAtOrAfter(b: Buffer, w: IndexWork, i: number, j: number): boolean {
+  const si = w.lineStart[i] ?? 0;
+  const ei = b.indexOf(TAB, si);
+  const sj = w.lineStart[j] ?? 0;
+  const ej = b.indexOf(TAB, sj);
+  if (plain(b, si, ei) && plain(b, sj, ej)) return b.compare(b, sj, ej, si, ei) >= 0;
+  return unescapeField(b.toString('utf8', si, ei)) >= unescapeField(b.toString('utf8', sj, ej));
+}
+
+/**
+ * One partition of the tokens (lines `end \t at \t bytes \t key`) to its part of the lookup index: the winner of
+ * each key (the child that ended last, the one listed last among equals), its line without the end (`at \t bytes
+ * \t key \n`) grouped by bucket; `lengths[b]` the bytes of bucket `b`. Both are valid until the next partition.
+ */
+function winnersByBucket(b: Buffer, buckets: number, w: IndexWork): { index: Buffer; lengths: Int32Array } {
+  let lines = 0;
+  for (let nl = b.indexOf(LF); nl >= 0; nl = b.indexOf(LF, nl + 1)) lines += 1;
+  const mask = w.size(lines, buckets) - 1;
+  const slots = w.slots;
+  let line = 0;
+  for (let from = 0, nl = b.indexOf(LF); nl >= 0; from = nl + 1, nl = b.indexOf(LF, from), line++) {
+    const tab1 = b.indexOf(TAB, from);
+    const tab3 = b.indexOf(TAB, b.indexOf(TAB, tab1 + 1) + 1);
+    const ks = tab3 + 1;
+    w.lineStart[line] = from;
+    w.keyStart[line] = ks;
+    w.lineEnd[line] = nl;
+    // FNV-1a over the key's bytes: for an ASCII key, its hash32 (which hashes UTF-16 code units).
+    let h = 0x811c9dc5;
+    let ascii = true;
+    for (let k = ks; k < nl; k++) {
+      const c = b[k] ?? 0;
+      if (c >= 0x80) ascii = false;
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    h >>>= 0;
+    w.hash[line] = ascii ? h : hash32(b.toString('utf8', ks, nl));
+    let slot = h & mask;
+    for (;;) {
+      const j = slots[slot] ?? -1;
+      if (j < 0) {
+        slots[slot] = line;
+        break;
+      }
+      const js = w.keyStart[j] ?? 0;
+      const je = w.lineEnd[j] ?? 0;
+      if (je - js === nl - ks && b.compare(b, js, je, ks, nl) === 0) {
+        if (endsAtOrAfter(b, w, line, j)) slots[slot] = line;
+        break;
+      }
+      slot = (slot + 1) & mask;
+    }
+  }
+  // The winners' lines (from after the end field) by bucket: a counting sort into one buffer.
+  const lengths = w.bucketBytes;
+  const bucketOfSlot = (j: number) => Math.floor((w.hash[j] ?? 0) / PARTITIONS) % buckets;
+  let total = 0;
+  for (let s = 0; s <= mask; s++) {
+    const j = slots[s] ?? -1;
+    if (j < 0) continue;
+    const bytes = (w.lineEnd[j] ?? 0) + 1 - (b.indexOf(TAB, w.lineStart[j] ?? 0) + 1);
+    const bucket = bucketOfSlot(j);
+    lengths[bucket] = (lengths[bucket] ?? 0) + bytes;
+    total += bytes;
+  }
+  if (w.output.length < total) w.output = Buffer.allocUnsafe(Math.max(total, w.output.length * 2));
+  const at = new Int32Array(buckets);
+  for (let bucket = 1; bucket < buckets; bucket++) at[bucket] = (at[bucket - 1] ?? 0) + (lengths[bucket - 1] ?? 0);
+  for (let s = 0; s <= mask; s++) {
+    const j = slots[s] ?? -1;
+    if (j < 0) continue;
+    const from = b.indexOf(TAB, w.lineStart[j] ?? 0) + 1;
+    const to = (w.lineEnd[j] ?? 0) + 1;
+    const bucket = bucketOfSlot(j);
+    b.copy(w.output, at[bucket] ?? 0, from, to);
+    at[bucket] = (at[bucket] ?? 0) + (to - from);
+  }
+  return { index: w.output.subarray(0, total), lengths: lengths.subarray(0, buckets) };
 }
 
 /** The bucket of a key within its partition (`h`: its {@link hash32}). */

@@ -91,6 +91,17 @@ export class TempFile {
   }
 
   /**
+   * The whole file's bytes, read into `into` when it is large enough, else into a new buffer (returned as `buffer`
+   * to be passed for the next file): reused from one file to the next, they leave no garbage behind.
+   * @returns the buffer read into and the file's bytes in it.
+   */
+  readAllInto(into: Buffer): { buffer: Buffer; bytes: Buffer } {
+    this.flush();
+    const buffer = into.length >= this.size ? into : Buffer.allocUnsafe(Math.max(this.size, into.length * 2));
+    return { buffer, bytes: buffer.subarray(0, this.readInto(0, this.size, buffer)) };
+  }
+
+  /**
    * The file's bytes, {@link READ_BYTES} at a time, each chunk read into `buffer` (from its start; by default a buffer
    * of its own): valid until the next is asked for.
    */

@@ -10,8 +10,8 @@
  * What waits for the summary, per record, is 9 bytes (its error code's index among the distinct codes, its exit code,
  * two flags), kept in a temporary file a row group at a time; the records themselves are never held.
  */
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
 import { failuresKey, type ArchiveRef } from '../archive/layout';
 import type { Manifest } from '../archive/manifest';
@@ -195,12 +195,23 @@ export class ResultsTable {
       const groupOf = new Map(summary.groups.map((g) => [g.key, g]));
       const name = summary.subject.name;
       const runStartedAt = big(millisOrNull(summary.subject.startedAt));
-      const causes = failureCauses(store, ref);
+      // The run's constant columns: one array each for every full row group (the encoder only reads them).
+      const constants = new Map<number, { id: ColumnValues; name: ColumnValues; run: ColumnValues }>();
+      const constantsOf = (rows: number) => {
+        let c = constants.get(rows);
+        if (!c) constants.set(rows, (c = { id: new Array<string>(rows).fill(ref.id), name: new Array<string | null>(rows).fill(name), run: new Array<bigint | null>(rows).fill(runStartedAt) }));
+        return c;
+      };
+      const causes = new FailureCauses(store, ref);
       try {
         const total = this.groups + (last.rows > 0 ? 1 : 0);
         for (let n = 0; n < total; n++) {
           const g = n < this.groups ? await this.readWaiting(n) : last;
           const rows = g.rows;
+          let failed = 0;
+          for (let i = 0; i < rows; i++) if ((g.flags[i] ?? 0) & FAILED) failed += 1;
+          // The group's failed records' causes read at once (one wait per row group, not per failed record).
+          await causes.need(failed);
           const errorCode: ColumnValues = new Array(rows);
           const exitCode: ColumnValues = new Array(rows);
           const causeKey: ColumnValues = new Array(rows);
@@ -211,16 +222,17 @@ export class ResultsTable {
             exitCode[i] = flags & HAS_EXIT ? (g.exit[i] ?? 0) : null;
             causeKey[i] = null;
             if (!(flags & FAILED)) continue;
-            const key = await causes.next();
+            const key = causes.next();
             const group = key === undefined ? undefined : groupOf.get(key);
             if (!group) continue;
             causeKey[i] = group.key;
             errorCode[i] = group.errorCode || null;
             exitCode[i] = group.exitCode;
           }
-          this.writer.chunk(n, 'id', new Array<string>(rows).fill(ref.id));
-          this.writer.chunk(n, 'name', new Array<string | null>(rows).fill(name));
-          this.writer.chunk(n, 'run_started_at', new Array<bigint | null>(rows).fill(runStartedAt));
+          const c = constantsOf(rows);
+          this.writer.chunk(n, 'id', c.id);
+          this.writer.chunk(n, 'name', c.name);
+          this.writer.chunk(n, 'run_started_at', c.run);
           this.writer.chunk(n, 'error_code', errorCode);
           this.writer.chunk(n, 'exit_code', exitCode);
           this.writer.chunk(n, 'cause_key', causeKey);
@@ -392,26 +404,57 @@ export class ResultsTable {
 
 /**
  * The cause of each failed record, in archive order: summarize's `failures.ndjson.gz` (one line per failed record,
- * `{"id","cause"}`, written before the warehouse step runs); `next()` gives the next failed record's cause key
- * (`undefined` past its end or without the object).
+ * `{"id","cause"}`, written before the warehouse step runs). {@link need} reads (at least) the next `n` causes,
+ * then {@link next} gives them one by one (`undefined` past the object's end, or without the object).
  */
-function failureCauses(store: ObjectStore, ref: ArchiveRef): { next(): Promise<string | undefined>; close(): void } {
-  let lines: AsyncIterator<string> | undefined;
-  let stream: Readable | undefined;
-  return {
-    async next() {
-      if (!lines) {
-        stream = await store.getStream(failuresKey(ref));
-        if (!stream) return undefined;
-        lines = createInterface({ input: stream.pipe(createGunzip()), crlfDelay: Infinity })[Symbol.asyncIterator]();
+class FailureCauses {
+  private causes: Array<string | undefined> = [];
+  private at = 0;
+  private chunks: AsyncIterator<Buffer> | undefined;
+  private stream: Readable | undefined;
+  private rest = '';
+  private readonly decoder = new StringDecoder('utf8');
+  private ended = false;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly ref: ArchiveRef,
+  ) {}
+
+  /** Reads until `n` causes wait (or the object ends). */
+  async need(n: number): Promise<void> {
+    if (this.at > 0) {
+      this.causes = this.causes.slice(this.at);
+      this.at = 0;
+    }
+    while (this.causes.length < n && !this.ended) {
+      if (!this.chunks) {
+        this.stream = await this.store.getStream(failuresKey(this.ref));
+        if (!this.stream) {
+          this.ended = true;
+          return;
+        }
+        this.chunks = (this.stream.pipe(createGunzip()) as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
       }
-      const line = await lines.next();
-      if (line.done) return undefined;
-      const cause = (JSON.parse(line.value) as { cause?: unknown }).cause;
-      return typeof cause === 'string' ? cause : undefined;
-    },
-    close() {
-      stream?.destroy();
-    },
-  };
+      const chunk = await this.chunks.next();
+      const text = this.rest + (chunk.done ? this.decoder.end() : this.decoder.write(chunk.value as Buffer));
+      const lines = text.split('\n');
+      this.rest = chunk.done ? '' : (lines.pop() ?? '');
+      for (const line of lines) if (line !== '') this.causes.push(causeOf(line));
+      if (chunk.done) this.ended = true;
+    }
+  }
+
+  next(): string | undefined {
+    return this.at < this.causes.length ? this.causes[this.at++] : undefined;
+  }
+
+  close(): void {
+    this.stream?.destroy();
+  }
+}
+
+function causeOf(line: string): string | undefined {
+  const cause = (JSON.parse(line) as { cause?: unknown }).cause;
+  return typeof cause === 'string' ? cause : undefined;
 }

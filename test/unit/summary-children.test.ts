@@ -87,6 +87,32 @@ describe('ChildSpool', () => {
     }
   });
 
+  it('picks the winner of each resource by its end as a text compares, whatever bytes the ends and ids are made of', async () => {
+    // Prepare: children naming a few resources (ASCII ids and not), with ends whose UTF-8 byte order is not their
+    // text's order (U+FFFF sorts after a surrogate pair as text, before it as UTF-8), escaped characters and ties
+    const ids = ['i-plain1', 'i-plain2', 'hôte-é1', 'ホスト-01', 'tab\tid', 'pair \ud83d\ude00'];
+    const ends = ['2024-05-01T10:00:00Z', '2024-05-01T10:00:00Z\uffff', '2024-05-01T10:00:00Z\ud83d\ude00', '2024-05-01T10:00:00Z\\', '2024-05-01T10:00:00Z\t', '2024-05-01T09:59:59Z', ''];
+    const children: Record<string, unknown>[] = [];
+    const expected = new Map<string, { end: string; message: string }>();
+    for (let n = 0; n < 400; n++) {
+      const id = ids[(n * 7) % ids.length] ?? '';
+      const end = ends[(n * 5 + Math.floor(n / 7)) % ends.length] ?? '';
+      const message = `child ${n}`;
+      children.push(oosChild({ ExecutionId: `exec-${n}`, StatusMessage: message, Parameters: { id }, EndDate: end }));
+      // The rule: the child that ended last wins, the one listed last among equal ends.
+      const best = expected.get(id);
+      if (!best || end >= best.end) expected.set(id, { end, message });
+    }
+    const spool = await spoolChildren(children);
+    try {
+      // Act + Assess
+      for (const id of ids) expect(spool.statusMessage(id)).toBe(expected.get(id)?.message);
+      expect('2024-05-01T10:00:00Z\uffff' > '2024-05-01T10:00:00Z\ud83d\ude00').toBe(true);
+    } finally {
+      spool.discard();
+    }
+  });
+
   it('answers every lookup among many children (many buckets), whatever order they are asked in', async () => {
     // Prepare: 20,000 children, messages up to ~9 KB (a window of the messages file does not hold them all)
     const n = 20_000;
