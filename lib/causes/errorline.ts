@@ -179,11 +179,61 @@ export function lineStrength(content: string, raw: string): number {
 
 /**
  * Splits an output into its lines, as printed (`printed`: only terminal colour codes dropped, for the example) and as
- * read (`read`: `\r` redraws resolved, control characters dropped); both cut the same way (a very long line keeps its
- * start and end, a very long output its first and last lines), so a line has the same index in both. `text`: the
- * text whose lines are `read`, when nothing was cut, resolved or dropped (it is scanned whole, {@link findErrorLines}).
+ * read (`read`: `\r` redraws resolved, control characters dropped, a structured log line read as its message: see
+ * {@link structuredMessage}); both cut the same way (a very long line keeps its start and end, a very long output its
+ * first and last lines), so a line has the same index in both. `text`: the text whose lines are `read`, when nothing
+ * was cut, resolved, dropped or read from a structured line (it is scanned whole, {@link findErrorLines}).
  */
 export function outputLines(text: string): { printed: string[]; read: string[]; text?: string } {
+  const lines = splitOutput(text);
+  if (!text.includes('{"')) return lines;
+  let changed = false;
+  const read = lines.read.map((line) => {
+    const message = structuredMessage(line);
+    if (message === undefined) return line;
+    changed = true;
+    return message;
+  });
+  return changed ? { printed: lines.printed, read } : lines;
+}
+
+/** The fields of a structured (JSON) log line that hold its message, and those that hold its level. */
+const MESSAGE_FIELDS = ['msg', 'message', 'MESSAGE', 'log', 'text'] as const;
+const ERROR_FIELDS = ['error', 'err', 'exception'] as const;
+const LEVEL_FIELDS = ['level', 'severity', 'lvl', 'levelname', 'loglevel', 'PRIORITY'] as const;
+/** Levels that say the line states an error (syslog's priorities 0–3 included). */
+const ERROR_LEVEL_VALUE = /^(?:error|err|fatal|critical|crit|panic|emerg(?:ency)?|alert|severe|[0-3])$/i;
+
+/**
+ * A structured log line (one JSON object: `{"ts":…,"host":…,"level":"error","msg":"…"}`, as loggers and log shippers
+ * write them) read as its message (and its error field, when it has one), with `ERROR: ` in front when its level says
+ * so; the other fields (time, host, caller) are its header, as a text line's timestamp and host are. Undefined for
+ * any other line.
+ */
+export function structuredMessage(line: string): string | undefined {
+  const t = line.trim();
+  if (!t.startsWith('{"') || !t.endsWith('}')) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(t);
+  } catch {
+    return undefined;
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const o = value as Record<string, unknown>;
+  const text = MESSAGE_FIELDS.map((f) => o[f]).find((v): v is string => typeof v === 'string');
+  const error = ERROR_FIELDS.map((f) => o[f]).find((v): v is string => typeof v === 'string');
+  if (text === undefined && error === undefined) return undefined;
+  // A message with its error beside it (`"msg":"request failed","error":"dial tcp …: connection refused"`) says both;
+  // of a message of several lines, its first.
+  const joined = text !== undefined && error !== undefined ? `${text}: ${error}` : (text ?? error ?? '');
+  const message = joined.split('\n', 1)[0] ?? '';
+  const level = LEVEL_FIELDS.map((f) => o[f]).find((v) => typeof v === 'string' || typeof v === 'number');
+  return level !== undefined && ERROR_LEVEL_VALUE.test(String(level)) ? `ERROR: ${message}` : message;
+}
+
+/** {@link outputLines} before structured lines are read. */
+function splitOutput(text: string): { printed: string[]; read: string[]; text?: string } {
   // One scan tells most outputs apart: no control character at all (an ESC and a `\r` are ones), nothing to resolve.
   const plain = !CONTROL_TEST.test(text);
   const clean = !plain && text.includes('\u001b') ? text.replace(ANSI, '') : text;

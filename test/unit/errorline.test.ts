@@ -480,6 +480,26 @@ describe('rules from the second development set (dev2): other programs, other wr
     expect(errorTemplate('error: unexpected argument --port=8080 found')).toBe('error: unexpected argument --port=<*> found');
   });
 
+  it('reads a structured (JSON) log line as its message: the same cause as the plain text, look-alikes apart', () => {
+    // Prepare: a log shipper's JSON lines (every line `info`), an application's own structured error, plain text
+    const shipped = (host: string, lines: string[]) => `${lines.map((msg, i) => JSON.stringify({ ts: `2026-12-07T10:00:0${i}.123Z`, host, level: 'info', msg })).join('\n')}\n`;
+    const refusedJson = ['web-1', 'web-2', 'db-primary'].map((h, n) => shipped(h, ['probing backends', `nc: connect to 10.0.0.${n} port 5432 (tcp) failed: Connection refused`]));
+    const unknownJson = ['web-3', 'api-7'].map((h, n) => shipped(h, [`nc: getaddrinfo for host "db-${n}.invalid" port 5432: Name or service not known`]));
+    const refusedText = 'probing backends\nnc: connect to 10.0.0.9 port 5432 (tcp) failed: Connection refused\n';
+    const app = '{"level":"error","ts":1765101600.1,"caller":"sync/run.go:88","msg":"sync failed","error":"open /etc/app/sync.yaml: no such file or directory"}\n';
+    const data = '{"name":"orders","replicas":3}\n';
+    // Act
+    const keys = group([...refusedJson, refusedText, ...unknownJson]).map((c) => c.key);
+    const appLine = findErrorLines(outputLines(app).read)[0];
+    const dataLine = outputLines(data).read[0];
+    // Assess
+    expect(new Set(keys.slice(0, 4)).size).toBe(1);
+    expect(new Set(keys.slice(4)).size).toBe(1);
+    expect(keys[0]).not.toBe(keys[4]);
+    expect(appLine).toMatchObject({ strength: 3, content: 'ERROR: sync failed: open /etc/app/sync.yaml: no such file or directory' });
+    expect(dataLine).toBe('{"name":"orders","replicas":3}');
+  });
+
   it('paths under one root that differ only in their file type are one variable; other roots stay apart', () => {
     // Prepare: a missing key file with and without `.pub` (each twice, so the miner keeps its words as constants), and
     // the same message for paths under another root
