@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { normalizeEndpoint, type Service } from './cloud/endpoints';
+import type { EnvAccessKey } from './cloud/credentials';
 import { parseDeliveryAllowList, type DeliveryAllowEntry } from './cloud/delivery';
 import { ConfigError } from './errors';
 import { DEFAULT_CLAIM_TTL_SECONDS } from './archive/claim';
@@ -448,13 +449,6 @@ export interface OutputDeliveryConfig {
 
 /** What collect does once an archive is complete (SUMMARIZE_AFTER_COLLECT). */
 export type SummarizeAfterCollect = 'inline' | 'async' | 'off';
-
-/** An AccessKey from the environment (ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET / SECURITY_TOKEN). */
-export interface EnvAccessKey {
-  readonly accessKeyId: string;
-  readonly accessKeySecret: string;
-  readonly securityToken?: string;
-}
 
 /** The validated configuration: every variable of {@link CONFIG_VARIABLES}, parsed. */
 export interface AppConfig {

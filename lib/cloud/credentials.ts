@@ -4,7 +4,6 @@
  * `@alicloud/credentials` (profile file, ECS RAM role, ...). Secrets live only in closures and in what `get()`
  * returns; nothing here logs them.
  */
-import type { EnvAccessKey } from '../config';
 import { ConfigError } from '../errors';
 import { type Logger, silentLogger } from '../log';
 
@@ -14,6 +13,9 @@ export interface Credentials {
   accessKeySecret: string;
   securityToken?: string;
 }
+
+/** An AccessKey from the environment (ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET / SECURITY_TOKEN: lib/config.ts reads it). */
+export type EnvAccessKey = Readonly<Credentials>;
 
 /** Where a client gets its credentials from; `get()` is called before every request, so rotation works. */
 export interface CredentialsSource {

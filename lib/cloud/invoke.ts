@@ -8,8 +8,6 @@
 import { Readable } from 'node:stream';
 import type FcClient from '@alicloud/fc20230330';
 import type * as $FC from '@alicloud/fc20230330';
-import type { AppConfig } from '../config';
-import type { AsyncInvocation, AsyncInvoker, InvokeOptions } from '../fanout';
 import { ApiError } from '../errors';
 import type { Deadline } from '../deadline';
 import type { Logger } from '../log';
@@ -27,6 +25,35 @@ let sdk: Promise<FcSdk> | undefined;
 function loadSdk(): Promise<FcSdk> {
   sdk ??= import('./fc-sdk');
   return sdk;
+}
+
+/** Options of one invocation. */
+export interface InvokeOptions {
+  /**
+   * Async only: `x-fc-async-task-id` (letters, digits, `_`, `-`, starting with a letter or `_`, ≤ 128). Makes the
+   * invocation idempotent: a task id FC already accepted is answered `AsyncTaskAlreadyExists`, which
+   * `invokeAsync` reports as `{ duplicate: true }` instead of an error.
+   */
+  taskId?: string | undefined;
+  /** Version or alias (default: LATEST). */
+  qualifier?: string | undefined;
+}
+
+/** The answer to an async invocation. */
+export interface AsyncInvocation {
+  /** `x-fc-request-id` of the accepted invocation (or of the duplicate rejection). */
+  requestId: string;
+  /** True when FC already had this `taskId` (the earlier invocation stands; nothing new was queued). */
+  duplicate?: boolean;
+}
+
+/**
+ * Asynchronous invocation of a function: the one interface of the FC invoke client that the fan-out sees
+ * ({@link FunctionInvoker} extends it with synchronous invocations); lib/fanout.ts hands it on.
+ */
+export interface AsyncInvoker {
+  /** Queues an async invocation (FC answers 202); `payload` is sent as is if Buffer/string, else as JSON. */
+  invokeAsync(functionName: string, payload: unknown, options?: InvokeOptions): Promise<AsyncInvocation>;
 }
 
 /** The keys FC is called with (the function's STS credentials in FC). */
@@ -256,7 +283,8 @@ export function createFunctionInvoker(options: FunctionInvokerOptions): Function
  */
 export function invokerFor(rt: {
   context: { accountId?: string | undefined };
-  config: Pick<AppConfig, 'regionId' | 'fcEndpoint' | 'apiMaxAttempts' | 'fcAccountId'>;
+  /** What it reads of the configuration (lib/config.ts `AppConfig`). */
+  config: { regionId: string; fcEndpoint: string | undefined; apiMaxAttempts: number; fcAccountId: string | undefined };
   credentials: { get(): Promise<InvokerCredentials> };
   deadline: Pick<Deadline, 'remaining'>;
   logger: Logger;
