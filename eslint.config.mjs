@@ -10,7 +10,7 @@ import tseslint from 'typescript-eslint';
  */
 const FLOORS = [
   ['lib/secret-key.ts'],
-  ['lib/errors.ts', 'lib/ids.ts', 'lib/log.ts', 'lib/deadline.ts', 'lib/limit.ts'],
+  ['lib/errors.ts', 'lib/ids.ts', 'lib/fields.ts', 'lib/log.ts', 'lib/deadline.ts', 'lib/limit.ts'],
   ['lib/status.ts', 'lib/causes'],
   ['lib/cloud'],
   ['lib/archive'],

@@ -12,6 +12,7 @@
  * the groups whose final keys are equal.
  */
 import { errorTemplate, findErrorLines, isErrorWord, outputLines } from './errorline';
+import { intOrNull } from '../fields';
 import { WILDCARD } from './masking';
 import { OVERFLOW, TemplateMiner } from './miner';
 import { maskSecrets } from './secrets';
@@ -128,12 +129,6 @@ export function oosMessage(message: string): { text: string; errorCode: string; 
   const stated = STATED_EXIT_CODE.exec(message);
   const text = message.slice(prefix ? prefix[0].length : 0).replace(CONTEXT_SUFFIX, '').trim();
   return { text: text || message.trim(), errorCode: prefix?.[1] ?? '', exitCode: stated ? Number(stated[1]) : null };
-}
-
-function intOrNull(v: unknown): number | null {
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) return Number(v);
-  return null;
 }
 
 /** The string leaves of a JSON value (or of a string holding JSON), as `key: value` lines for scalars. */

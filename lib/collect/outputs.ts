@@ -18,6 +18,7 @@
 import type { OutputDeliveryConfig } from '../config';
 import { checkDeliveredUri } from '../cloud/delivery';
 import { StorageError } from '../errors';
+import { str } from '../fields';
 import { outputKey, type ArchiveRef } from '../archive/layout';
 import type { OutputItem, OutputObject, OutputState, OutputsSection } from '../archive/manifest';
 import type { ObjectStore } from '../archive/store';
@@ -191,10 +192,6 @@ function droppedOf(record: ApiRecord): number {
 function runOf(record: ApiRecord): number {
   const n = typeof record.Repeats === 'number' ? record.Repeats : Number(record.Repeats);
   return Number.isSafeInteger(n) && n >= 0 ? n : 0;
-}
-
-function str(v: unknown): string {
-  return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
 }
 
 /** The step's place in the checkpoint: records of the parts looked at so far, and the items they gave. */

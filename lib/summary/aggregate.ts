@@ -11,6 +11,7 @@
  * the per-group bookkeeping and merges the provisional groups whose final keys are equal.
  */
 import type { Source } from '../ids';
+import { intOrNull, str } from '../fields';
 import { classifyStatus, ECS_NEVER_RAN } from '../status';
 import { CauseGrouper, createFailureReader, OVERFLOW, type FailureText } from '../causes/failure';
 import { IdSpool, mergeLists, RecordSpool, TRUNCATED_LIST } from './failure-lists';
@@ -221,10 +222,6 @@ export function sampleBudgets(counts: readonly number[], perCause = SAMPLE_IDS, 
 /** The group that collects causes beyond `maxGroups`. */
 export const OVERFLOW_GROUP_KEY = 'other';
 
-function str(v: unknown): string {
-  return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
-}
-
 function epochSeconds(v: unknown): number | undefined {
   if (typeof v !== 'string' || v === '') return undefined;
   const ms = Date.parse(v);
@@ -246,12 +243,6 @@ function lastEpochSeconds(): (v: unknown) => number | undefined {
     }
     return lastValue;
   };
-}
-
-function intOrNull(v: unknown): number | null {
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) return Number(v);
-  return null;
 }
 
 /** The streaming aggregator: feed records with `add`, then call `finish` once. */

@@ -24,6 +24,7 @@
  * by a hash of the id, deduplicated a partition at a time at the end, their p50/p90 read from a file (numbers.ts).
  */
 import { Float64Spool, spooledDurationStats, type DurationStats } from './numbers';
+import { str } from '../fields';
 
 import { escapeField, hash32, TempFile, unescapeField } from './temp-file';
 
@@ -86,10 +87,6 @@ export function childTokens(child: Record<string, unknown>): string[] {
   resourceTokens(child.Outputs, tokens);
   resourceTokens(child.Targets, tokens);
   return [...tokens];
-}
-
-function str(v: unknown): string {
-  return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
 }
 
 /** A child's duration in seconds (`StartDate` → `EndDate`), if both parse and it ended after it started. */

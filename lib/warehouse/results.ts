@@ -18,6 +18,7 @@ import type { Manifest } from '../archive/manifest';
 import type { ObjectStore } from '../archive/store';
 import { Spool } from '../archive/writer';
 import type { Source } from '../ids';
+import { str } from '../fields';
 import { classifyStatus } from '../status';
 import { RESULT_COLUMNS, runDate, warehouseKey } from './layout';
 import { ColumnChunksWriter, ROW_GROUP_ROWS, type ColumnValues } from './parquet';
@@ -28,10 +29,8 @@ export interface ResultsSummary {
   groups: readonly { key: string; errorCode: string; exitCode: number | null }[];
 }
 
-const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
-
 /** An integer column's value: a 32-bit integer, else `null`. */
-export function intOrNull(v: unknown): number | null {
+function int32OrNull(v: unknown): number | null {
   if (v === null || v === undefined || v === '') return null;
   const n = typeof v === 'number' ? v : Number(v);
   return Number.isInteger(n) && Math.abs(n) <= 2 ** 31 - 1 ? n : null;
@@ -166,11 +165,11 @@ export class ResultsTable {
     g.status[i] = status;
     g.started[i] = startedAt ?? Number.NaN;
     g.finished[i] = (ecs ? (millisOrNull(record.FinishedTime) ?? millisOrNull(record.StopTime)) : millisOrNull(record.ExecutionTime)) ?? Number.NaN;
-    const repeats = ecs ? intOrNull(record.Repeats) : null;
+    const repeats = ecs ? int32OrNull(record.Repeats) : null;
     g.repeats[i] = repeats ?? 0;
     const code = ecs ? str(record.ErrorCode) : '';
     g.code[i] = code === '' ? -1 : this.codeIndex(code);
-    const exit = ecs && startedAt !== null ? intOrNull(record.ExitCode) : null;
+    const exit = ecs && startedAt !== null ? int32OrNull(record.ExitCode) : null;
     g.exit[i] = exit ?? 0;
     g.flags[i] = (exit === null ? 0 : HAS_EXIT) | (failed ? FAILED : 0) | (repeats === null ? 0 : HAS_REPEATS);
     g.rows += 1;
