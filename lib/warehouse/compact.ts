@@ -161,11 +161,20 @@ async function rewrite(store: ObjectStore, p: Partition, at: Date): Promise<Comp
       }
     }
     for (const small of p.smalls) {
-      const file = await parquetFile(store, small.key);
-      // Retired by another compactor since the listing: its rows are in a compacted object this one did not read.
-      if (!file) throw new PartitionChanged(`${small.key} vanished while its partition was compacted`);
+      // Read at the size the listing gave (no HEAD for it). Retired by another compactor since the listing (gone), or
+      // rewritten (another size): its rows are in a compacted object this one did not read, or newer than the listing.
+      const changed = () => new PartitionChanged(`${small.key} vanished or changed while its partition was compacted`);
+      const file = await parquetFile(store, small.key, small.size);
+      if (!file) throw changed();
       runs.add(small.id);
-      for await (const batch of fileRows(file, names)) if (batch.length) yield batch.map((r) => toWritable(columns, r));
+      try {
+        for await (const batch of fileRows(file, names)) if (batch.length) yield batch.map((r) => toWritable(columns, r));
+      } catch (err) {
+        // A ranged read of an object that is gone or no longer the listed one fails; anything else is not a race.
+        const now = await store.head(small.key);
+        if (!now || !sameVersion(held(small), now)) throw changed();
+        throw err;
+      }
     }
   }
   const key = compactedKey(p.table, p.source, p.region, p.date);

@@ -213,6 +213,35 @@ describe('warehouse compaction', () => {
     expect(record.held.map((h) => h.id)).toEqual(['t-10', 't-12']);
   }, 60_000);
 
+  it('reads each per-archive object at the size its listing gave (no HEAD), and leaves a partition whose object vanished after the listing for the next run', async () => {
+    // Prepare: the history, and a store that counts HEADs and, for one object, answers as if it was deleted
+    // (retired by another compactor) between the listing and the read
+    const root = join(base, 'no-head');
+    const store = createFileStore(root);
+    const runs = history();
+    for (const run of runs) await writeScriptedRun(store, run);
+    const gone = (await keysUnder(store, 'warehouse/results/source=oos/region=cn-hangzhou/date=2026-11-01/'))[0];
+    if (!gone) throw new Error('no OOS results object on Nov 1');
+    let heads = 0;
+    const counted = Object.assign(Object.create(store) as ObjectStore, {
+      head: async (key: string) => {
+        heads += 1;
+        return store.head(key);
+      },
+      get: async (key: string) => (key === gone ? undefined : store.get(key)),
+    } satisfies Partial<ObjectStore>);
+    // Act: a compaction inside the grace period (nothing retired), then one with the object back
+    const first = await compact(counted, { graceMs: 3_600_000 });
+    const headsFirst = heads;
+    const second = await compact(createFileStore(root), { graceMs: 3_600_000 });
+    // Assess: no HEAD for the objects the listing described; the vanished object's partition skipped, not failed,
+    // and compacted by the next run with every run counted once
+    expect(headsFirst).toBe(0);
+    expect(first).toMatchObject({ partitions: 8, compacted: 7, skipped: 1 });
+    expect(second).toMatchObject({ compacted: 1, skipped: 0 });
+    expect(await sqlCounts(root)).toEqual(expected(runs));
+  }, 60_000);
+
   it('`execution-archive compact` compacts from the command line, and refuses a bad period', async () => {
     const root = join(base, 'cli');
     const store = createFileStore(root);
