@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import RPCClient from '@alicloud/pop-core';
 
 export interface Job {
-  kind: 'collect' | 'floor' | 'naive' | 'summarize' | 'gunzip-parse' | 'sweep';
+  kind: 'collect' | 'floor' | 'floor-all' | 'naive' | 'summarize' | 'gunzip-parse' | 'sweep';
   source: 'oos' | 'ecs';
   id: string;
   env: Record<string, string>;
@@ -44,15 +44,42 @@ Object.assign(process.env, job.env);
 
 const context = { requestId: 'bench', credentials: {}, function: { name: 'execution-archive-collect', timeout: 86_400 }, region: 'cn-hangzhou', accountId: '1' };
 
-/** The bare paging loop: raw pop-core, POST, the largest page size, nothing done with a page. */
-async function pages(onPage: (page: Record<string, unknown>, records: unknown[]) => void): Promise<{ pages: number; records: number }> {
+function popClient(): RPCClient {
   const endpoint = job.source === 'oos' ? job.env.ALIBABA_CLOUD_OOS_ENDPOINT : job.env.ALIBABA_CLOUD_ECS_ENDPOINT;
-  const client = new RPCClient({
+  return new RPCClient({
     endpoint: endpoint ?? '',
     apiVersion: job.source === 'oos' ? '2019-06-01' : '2014-05-26',
     accessKeyId: job.env.ALIBABA_CLOUD_ACCESS_KEY_ID ?? '',
     accessKeySecret: job.env.ALIBABA_CLOUD_ACCESS_KEY_SECRET ?? '',
   });
+}
+
+/**
+ * What collect must read beyond the records, as bare calls: the describe call (OOS ListExecutions of the execution,
+ * ECS DescribeInvocations of the invocation with every instance) and, for OOS, every page of the failed child
+ * executions. Collect makes them beside the records' pages; `floor-all` does the same with nothing done with a page.
+ */
+async function otherListings(): Promise<number> {
+  const client = popClient();
+  const post = { method: 'POST' };
+  if (job.source === 'ecs') {
+    await client.request('DescribeInvocations', { RegionId: 'cn-hangzhou', InvokeId: job.id, ContentEncoding: 'PlainText' }, post);
+    return 1;
+  }
+  await client.request('ListExecutions', { RegionId: 'cn-hangzhou', ExecutionId: job.id, MaxResults: 100 }, post);
+  let calls = 1;
+  let token: string | undefined;
+  do {
+    const page = await client.request<{ NextToken?: string }>('ListExecutions', { RegionId: 'cn-hangzhou', ParentExecutionId: job.id, Status: 'Failed', MaxResults: 100, ...(token ? { NextToken: token } : {}) }, post);
+    calls += 1;
+    token = page.NextToken || undefined;
+  } while (token);
+  return calls;
+}
+
+/** The bare paging loop: raw pop-core, POST, the largest page size, nothing done with a page. */
+async function pages(onPage: (page: Record<string, unknown>, records: unknown[]) => void): Promise<{ pages: number; records: number }> {
+  const client = popClient();
   let token: string | undefined;
   let n = 0;
   let records = 0;
@@ -93,6 +120,10 @@ async function run(): Promise<Omit<Figures, 'ms' | 'cpuMs' | 'sysMs' | 'peakRssM
   switch (job.kind) {
     case 'floor':
       return pages(() => undefined);
+    case 'floor-all': {
+      const [walked, calls] = await Promise.all([pages(() => undefined), otherListings()]);
+      return { ...walked, apiCalls: walked.pages + calls };
+    }
     case 'naive': {
       // The naive peer: every page kept in memory, one gzip-less NDJSON put at the end, no retries.
       const all: unknown[] = [];
@@ -152,7 +183,8 @@ async function run(): Promise<Omit<Figures, 'ms' | 'cpuMs' | 'sysMs' | 'peakRssM
  * `http.client.request.start` channel fires once a request's last bytes are written to its socket (`sent`), then
  * `http.client.response.finish` when its answer's head is in (`headers`), and the answer's `end`; the collector's
  * lanes publish on `execution-archive:page` when a page is handed to them, written to its gzip object and done with
- * (the summary's aggregation included). The bare loop runs the same probe, so the two timelines compare.
+ * (the summary's aggregation included), with the process's CPU time. The bare loop runs the same probe, so the two
+ * timelines compare.
  */
 function timeline(): (() => void) | undefined {
   const file = process.env.BENCH_TIMELINE;
@@ -173,9 +205,13 @@ function timeline(): (() => void) | undefined {
     const { request } = m as { request: object };
     events.push(JSON.stringify({ t: at(), e: 'headers', id: ids.get(request) }));
   });
+  // The page events carry the process's CPU time (µs, user + sys) too: on a busy machine a run's wall time includes
+  // the time others had the core, its CPU time does not.
+  const cpu0 = process.cpuUsage();
   subscribe('execution-archive:page' /* lib/collect/lanes.ts PAGE_CHANNEL */, (m) => {
     const { lane, phase } = m as { lane: string; phase: string };
-    events.push(JSON.stringify({ t: at(), e: phase, lane }));
+    const cpu = process.cpuUsage(cpu0);
+    events.push(JSON.stringify({ t: at(), e: phase, lane, cpu: cpu.user + cpu.system }));
   });
   return () => writeFileSync(file, events.join('\n') + '\n');
 }

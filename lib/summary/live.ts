@@ -25,12 +25,14 @@ import { subjectOf, type Subject } from './summary';
 export const MAX_WAITING_CHARS = 128 * 1024 * 1024;
 
 /**
- * OOS: once the failed children are listed, the milliseconds after each page spent on what waited for them: the
- * children's index (children.ts `completeStep`, a partition at a time), then the failed records held meanwhile
- * (aggregate.ts `catchUp`; each later failure moves those on by two as well). The walk hands a page over once the
- * next page's request has left, so a slice this short runs while that request is on the wire; done at once (the
- * index, then hundreds to thousands of failures at ~0.3 ms each) it held up the answers in flight by 0.1–1 s. At
- * least one step is taken per page; what is left when the walk ends is done before the summary. @default 4
+ * The milliseconds after each page spent on work that waited: OOS, once the failed children are listed, the
+ * children's index (children.ts `completeStep`, a partition at a time, at least one per page); the warehouse results
+ * table's waiting columns (results.ts `encodeSome`, a column at a time); then the failed records held for the
+ * children (aggregate.ts `catchUp`; each later failure moves those on by two as well). The walk hands a page over
+ * once the next page's request has left, so a slice this short runs while that request is on the wire; done at once
+ * (the index, then hundreds to thousands of failures at ~0.3 ms each) it held up the answers in flight by 0.1–1 s,
+ * and a column encoded on its own turn of the event loop could run before a request was sent. What is left when the
+ * walk ends is done before the summary. @default 4
  */
 export const CATCH_UP_SLICE_MS = 4;
 
@@ -82,8 +84,9 @@ export function createLiveSummary(source: Source, options: LiveSummaryOptions = 
   // OOS: the failed children as they are listed, on disk (children.ts); handed to the aggregator once complete.
   let children: ChildSpool | undefined = source === 'oos' ? new ChildSpool() : undefined;
   let aggregator: Aggregator | undefined = createAggregator({ source, children: children ? 'later' : undefined, maxGroups: options.maxGroups });
-  // Its row groups are encoded between pages (background): the Parquet encoding's CPU overlaps the round trips.
-  let results: ResultsTable | undefined = options.warehouse ? new ResultsTable(source, { background: true }) : undefined;
+  // Its row groups are encoded a column at a time after the pages (afterPage): the Parquet encoding's CPU overlaps
+  // the round trips and never runs before a page's request is sent.
+  let results: ResultsTable | undefined = options.warehouse ? new ResultsTable(source, { background: 'steps' }) : undefined;
   let subject: Subject | undefined;
   let childrenDone = source !== 'oos';
   // Once listed: the children's index being built, then the failed records that waited aggregated (slices, see
@@ -96,9 +99,11 @@ export function createLiveSummary(source: Source, options: LiveSummaryOptions = 
     if (completing) {
       while (!completing.completeStep()) if (!more()) return;
       handOver(agg);
-      if (!more()) return;
     }
-    if (catchingUp) catchingUp = !agg.catchUp(more);
+    // The warehouse's waiting columns (at most two row groups: results.ts encodes an older one at once), then the
+    // failures that waited for the children.
+    if (results && !results.encodeSome(more)) return;
+    if (catchingUp && more()) catchingUp = !agg.catchUp(more);
   };
   const handOver = (agg: Aggregator) => {
     if (!completing) return;
@@ -143,7 +148,7 @@ export function createLiveSummary(source: Source, options: LiveSummaryOptions = 
       if (!aggregator) return;
       for (const record of records) aggregator.add(record);
       if (results) for (const record of records) results.add(record);
-      if (completing || catchingUp) afterPage(aggregator);
+      afterPage(aggregator);
       if (aggregator.waitingChars > maxWaitingChars) abandon('the failed records outgrew what may wait for the failed children');
     },
     related(name, records) {

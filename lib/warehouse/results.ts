@@ -103,11 +103,13 @@ const bigOrNull = (ms: number): bigint | null => (Number.isNaN(ms) ? null : BigI
 /** Options of {@link ResultsTable}. */
 export interface ResultsTableOptions {
   /**
-   * Encode each finished row group's chunks later, one column per turn of the event loop (collect's walk: between
-   * pages), instead of at once (reading an archive back). At most {@link MAX_QUEUED_GROUPS} groups wait; beyond, the
-   * oldest is encoded at once. @default false
+   * Encode each finished row group's chunks later, a column at a time, instead of at once (reading an archive back):
+   * `true`, one per turn of the event loop; `'steps'`, when the owner calls {@link ResultsTable.encodeSome} (collect's
+   * live summary: after a page, once the next page's request has left, so that no encoding runs before a request is
+   * sent). At most {@link MAX_QUEUED_GROUPS} groups wait; beyond, the oldest is encoded at once; {@link
+   * ResultsTable.store} encodes what is left. @default false
    */
-  background?: boolean;
+  background?: boolean | 'steps';
 }
 
 /** Finished row groups that may wait for their encoding in the background (each holds its rows' column values). */
@@ -176,6 +178,12 @@ export class ResultsTable {
     if (g.rows === ROW_GROUP_ROWS) this.closeGroup();
   }
 
+  /** `background: 'steps'`: encodes waiting columns, one at a time while `more()` says so; true when none waits. */
+  encodeSome(more: () => boolean): boolean {
+    while (this.queue.length > 0 && more()) this.runQueued(1);
+    return this.queue.length === 0;
+  }
+
   /**
    * Encodes what is left, then the columns that need the summary (each failed record's cause read back from
    * `failures.ndjson.gz`, which the summary writes before this step runs), and stores the object.
@@ -186,6 +194,7 @@ export class ResultsTable {
     const { store, ref, manifest, summary } = inputs;
     if (this.done) throw new Error('warehouse: the results table was already stored or dropped');
     const last = this.group;
+    this.runQueued(this.queue.length);
     if (last.rows > 0) this.encodeWalked(this.groups, last);
     await this.drained();
     if (this.failure !== undefined) throw this.failure;
@@ -365,7 +374,7 @@ export class ResultsTable {
 
   /** One queued encoding per turn of the event loop, after the I/O callbacks waiting (the next page first). */
   private schedule(): void {
-    if (this.scheduled) return;
+    if (this.scheduled || this.options.background === 'steps') return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;

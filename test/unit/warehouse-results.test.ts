@@ -109,8 +109,29 @@ describe('the results table built as the records pass', () => {
     await feed(atOnce, false);
     const b = await atOnce.store({ store, ref, manifest, summary, metadata: { origin: 'test' } });
     const bytesAtOnce = await store.get(b.key);
+    // Encoded in steps by its owner (collect: a column after a page), or never stepped (at most two groups wait)
+    const stepped = new ResultsTable('ecs', { background: 'steps' });
+    const neverStepped = new ResultsTable('ecs', { background: 'steps' });
+    let waitedAfterPage = 0;
+    for (let page = 0; page < COUNT; page += 100) {
+      for (let i = page; i < Math.min(COUNT, page + 100); i++) {
+        stepped.add(record(i));
+        neverStepped.add(record(i));
+      }
+      let steps = 0;
+      if (!stepped.encodeSome(() => steps++ < 1)) waitedAfterPage += 1;
+    }
+    const c = await stepped.store({ store, ref, manifest, summary, metadata: { origin: 'test' } });
+    const bytesStepped = await store.get(c.key);
+    const d = await neverStepped.store({ store, ref, manifest, summary, metadata: { origin: 'test' } });
+    const bytesNeverStepped = await store.get(d.key);
     // Assess: the same object either way, three row groups, every row as documented
     expect(a).toEqual(b);
+    expect([c, d]).toEqual([b, b]);
+    expect(bytesStepped?.equals(bytesAtOnce ?? Buffer.alloc(0))).toBe(true);
+    expect(bytesNeverStepped?.equals(bytesAtOnce ?? Buffer.alloc(0))).toBe(true);
+    // A column per page after each full row group (six columns), the last one's left to store()
+    expect(waitedAfterPage).toBe(2 * 5);
     expect(a.rows).toBe(COUNT);
     expect(bytesWalked?.equals(bytesAtOnce ?? Buffer.alloc(0))).toBe(true);
     const body = bytesWalked ?? Buffer.alloc(0);
