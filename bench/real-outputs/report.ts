@@ -16,6 +16,8 @@ export const TARGETS = { perInvocation: 0.95, acrossShapes: 0.85, resultsPerSeco
 /** Output size and count of the throughput figure. */
 const THROUGHPUT_BYTES = 2048;
 const THROUGHPUT_RESULTS = 10_000;
+/** Invocations timed for the throughput figure; the least CPU time is kept. */
+const THROUGHPUT_RUNS = 3;
 
 interface Row extends Scored {
   set: 'main' | 'dev' | 'dev2' | 'hold-out';
@@ -85,13 +87,18 @@ export async function scoreRealOutputs(opts: { main: string; dev?: string; dev2?
   // The main and development sets only: the hold-out's texts are never printed.
   if (opts.verbose) for (const r of rows.filter((x) => x.set !== 'hold-out')) explain(r.results, r.keys, r.titles, `${r.set}, ${r.invocation}`);
 
-  // Throughput: warm up, then CPU time of one invocation of 2 KB outputs through the aggregation.
+  // Throughput: warm up, then CPU time of one invocation of 2 KB outputs through the aggregation, the least of
+  // THROUGHPUT_RUNS (each a fresh aggregation: on shared cores one run's CPU time varies by ±10 %).
   const sized = sizedOutputs(main, THROUGHPUT_BYTES, THROUGHPUT_RESULTS);
   await groupThroughProduct(sized.slice(0, 2000), 't-warm');
-  const cpu = process.cpuUsage();
-  await groupThroughProduct(sized, 't-throughput');
-  const used = process.cpuUsage(cpu);
-  const resultsPerSecond = sized.length / ((used.user + used.system) / 1e6);
+  let leastMicros = Infinity;
+  for (let run = 0; run < THROUGHPUT_RUNS; run++) {
+    const cpu = process.cpuUsage();
+    await groupThroughProduct(sized, `t-throughput-${run}`);
+    const used = process.cpuUsage(cpu);
+    leastMicros = Math.min(leastMicros, used.user + used.system);
+  }
+  const resultsPerSecond = sized.length / (leastMicros / 1e6);
 
   const line = (r: Row) => {
     const p = r.product;
@@ -162,7 +169,7 @@ export function realOutputSection(benchmarks: string, s: RealOutputScores): stri
     '',
     ...s.table,
     '',
-    `GA is the Grouping Accuracy of Zhu et al. (as for Loghub above) over the results of one invocation: per script shape (one invocation per shape, the way one script runs on a fleet) and all shapes in one invocation (the same error printed by different scripts must be one cause), also stored as one OOS execution (its rows and failed children, \`Task 'runCommand' failed: …\` messages) to measure the OOS path. A mixed group holds results of two or more true causes; a split cause is spread over two or more groups. The baselines group by the exact output text, by the last non-empty line with digit runs masked, and by plain Drain (depth 4, similarity 0.4, 100 children: the reference defaults, \`bench/real-outputs/drain.ts\`) on the last non-empty line. Throughput: ${Math.round(s.resultsPerSecond).toLocaleString('en-US')} results/s (CPU time, one invocation of ${THROUGHPUT_RESULTS.toLocaleString('en-US')} outputs of ${THROUGHPUT_BYTES} bytes: the fixture's outputs led by progress lines or cut to their last 2 KB; the aggregation's id lists kept in memory, not written).`,
+    `GA is the Grouping Accuracy of Zhu et al. (as for Loghub above) over the results of one invocation: per script shape (one invocation per shape, the way one script runs on a fleet) and all shapes in one invocation (the same error printed by different scripts must be one cause), also stored as one OOS execution (its rows and failed children, \`Task 'runCommand' failed: …\` messages) to measure the OOS path. A mixed group holds results of two or more true causes; a split cause is spread over two or more groups. The baselines group by the exact output text, by the last non-empty line with digit runs masked, and by plain Drain (depth 4, similarity 0.4, 100 children: the reference defaults, \`bench/real-outputs/drain.ts\`) on the last non-empty line. Throughput: ${Math.round(s.resultsPerSecond).toLocaleString('en-US')} results/s (CPU time, one invocation of ${THROUGHPUT_RESULTS.toLocaleString('en-US')} outputs of ${THROUGHPUT_BYTES} bytes, the least of ${THROUGHPUT_RUNS} runs: the fixture's outputs led by progress lines or cut to their last 2 KB; the aggregation's id lists kept in memory, not written).`,
     '',
     `Targets: ${s.verdict.join('; ')}.`,
     '',
