@@ -11,17 +11,12 @@
  * the lists in archive order. A cause's own list (only written when its sample is cut) goes through
  * {@link BUCKETS} cause-partition files, read one at a time after the merge. The files are temp-file.ts's.
  */
-import { hash32, TempFile } from './temp-file';
+import { escapeField, hash32, TempFile, unescapeField } from './temp-file';
 
 /** Bucket files the ids are spread over. */
 export const BUCKETS = 32;
 /** The list number of truncated records' ids (failure lists are numbered by provisional cause, from 0). */
 export const TRUNCATED_LIST = -1;
-
-/** An id as it may sit in a line of the files: no tab or line break (real ids hold none). */
-function lineSafe(id: string): string {
-  return /[\t\r\n]/.test(id) ? id.replace(/[\t\r\n]/g, ' ') : id;
-}
 
 function bucketOf(id: string): number {
   return hash32(id) % BUCKETS;
@@ -38,9 +33,11 @@ export class IdSpool {
    * failure) and its id.
    */
   add(index: number, list: number, id: string): void {
-    const safe = lineSafe(id);
+    // Escaped as every field of the spools' lines (temp-file.ts escapeField): any id comes back as it was, a tab, a line
+    // break or a lone surrogate in it included; escaped ids compare as the ids do.
+    const field = escapeField(id);
     this.buckets ??= Array.from({ length: BUCKETS }, (_, i) => new TempFile(`ids${i}`));
-    this.buckets[bucketOf(safe)]?.append(`${index}\t${list}\t${safe}\n`);
+    this.buckets[bucketOf(field)]?.append(`${index}\t${list}\t${field}\n`);
     this.entries += 1;
   }
 
@@ -139,7 +136,7 @@ class Head {
       this.index = Number(line.slice(0, a));
       this.list = Number(line.slice(a + 1, b));
       this.flags = Number(line.slice(b + 1, c));
-      this.id = line.slice(c + 1);
+      this.id = unescapeField(line.slice(c + 1));
       return true;
     }
   }
@@ -207,7 +204,7 @@ export async function mergeLists(
           if (shown) await shown;
           if (mayBeCut(list)) {
             partitions[list % BUCKETS] ??= new TempFile('cause');
-            partitions[list % BUCKETS]?.append(`${list}\t${id}\n`);
+            partitions[list % BUCKETS]?.append(`${list}\t${escapeField(id)}\n`);
           }
         }
       }
@@ -224,7 +221,7 @@ export async function mergeLists(
         const cause = Number(line.slice(0, tab));
         let ids = byCause.get(cause);
         if (!ids) byCause.set(cause, (ids = []));
-        ids.push(line.slice(tab + 1));
+        ids.push(unescapeField(line.slice(tab + 1)));
       }
       partition.close();
       for (const cause of [...byCause.keys()].sort((a, b) => a - b)) {
