@@ -7,6 +7,7 @@ import { resourceGroupIds, type Fleet } from './ids';
 import {
   FAILURE_CAUSES,
   drawMix,
+  drawOutcome,
   type OutcomeMix,
   failureOutput,
   successOutput,
@@ -340,19 +341,16 @@ export class InvocationDataset {
 
   private outcome(local: number, run: number): Outcome {
     const rng = new Rng(combine(this.key, local, run));
-    if (this.mix.statusNames && this.mix.statusWeights) {
-      const status = this.mix.statusNames[rng.weighted(this.mix.statusWeights)] ?? 'Success';
-      let cause: FailureCause | undefined;
-      const byStatus = STATUS_CAUSE[status];
-      if (byStatus) cause = FAILURE_CAUSES.find((c) => c.id === byStatus);
-      else if (status === 'Failed') cause = this.mix.causes.find((c) => c.status === 'Failed') ?? FAILURE_CAUSES[0];
-      return { status, cause, rng };
-    }
-    if (rng.next() < this.mix.failureRate) {
-      const cause = this.mix.causes[rng.weighted(this.mix.causeWeights)];
-      if (cause) return { status: cause.status, cause, rng };
-    }
-    return { status: 'Success', rng };
+    const drawn = drawOutcome(this.mix, rng, {
+      // A status given its own cause (Timeout: the timeout's), else Failed: the dataset's first cause that fails so.
+      causeOf: (status) => {
+        const byStatus = STATUS_CAUSE[status];
+        if (byStatus) return FAILURE_CAUSES.find((c) => c.id === byStatus);
+        return status === 'Failed' ? (this.mix.causes.find((c) => c.status === 'Failed') ?? FAILURE_CAUSES[0]) : undefined;
+      },
+      failedAs: (cause) => cause?.status,
+    });
+    return { ...drawn, rng };
   }
 
   /** Cheap status of one run (no output generation), for filters and counters. */

@@ -6,7 +6,7 @@
 import { ACCOUNT_ID } from '../credentials';
 import { ChildIds, invokeId as makeInvokeId, resourceGroupIds, type Fleet } from './ids';
 import { Rng, combine, hashString } from './prng';
-import { drawMix, failureOutput, successOutput, type FailureCause, type OutcomeMix } from './outputs';
+import { drawMix, drawOutcome, failureOutput, successOutput, type FailureCause, type OutcomeMix } from './outputs';
 import { isoSeconds } from './time';
 
 /** Per-resource statuses the emulator produces (the real list is undocumented; these are the execution statuses). */
@@ -150,16 +150,12 @@ export class ExecutionDataset {
 
   private outcome(i: number): RowOutcome {
     const rng = new Rng(combine(this.key, i, 0x00));
-    if (this.mix.statusNames && this.mix.statusWeights) {
-      const status = this.mix.statusNames[rng.weighted(this.mix.statusWeights)] ?? 'Success';
-      const cause =
-        status === 'Failed' ? (this.mix.causes[rng.weighted(this.mix.causeWeights)] ?? this.mix.causes[0]) : undefined;
-      return { status, cause, rng };
-    }
-    if (rng.next() < this.mix.failureRate) {
-      return { status: 'Failed', cause: this.mix.causes[rng.weighted(this.mix.causeWeights)], rng };
-    }
-    return { status: 'Success', rng };
+    const drawn = drawOutcome(this.mix, rng, {
+      // Only Failed shows a cause, one of the dataset's by its weight; every failure is Failed.
+      causeOf: (status, r) => (status === 'Failed' ? (this.mix.causes[r.weighted(this.mix.causeWeights)] ?? this.mix.causes[0]) : undefined),
+      failedAs: () => 'Failed',
+    });
+    return { ...drawn, rng };
   }
 
   /** Cheap status of resource `i`. */

@@ -177,6 +177,29 @@ export function drawMix<S extends string>(rng: Rng, opts: { failureRate?: number
   return mix;
 }
 
+/**
+ * One row's status, drawn from its dataset's mix with the row's own `rng`: where the dataset was given statuses, one
+ * of them by its weight (`causeOf` then says which cause, if any, that status shows; it may draw from `rng`), else a
+ * failure at the mix's failure rate with a cause by its weight (`failedAs`: the status a failure with that cause
+ * shows, or undefined for none, a success), else Success. The draws come in this order, for every source alike.
+ */
+export function drawOutcome<S extends string>(
+  mix: OutcomeMix<S>,
+  rng: Rng,
+  how: { causeOf(status: S, rng: Rng): FailureCause | undefined; failedAs(cause: FailureCause | undefined): S | undefined },
+): { status: S | 'Success'; cause?: FailureCause | undefined } {
+  if (mix.statusNames && mix.statusWeights) {
+    const status = mix.statusNames[rng.weighted(mix.statusWeights)] ?? 'Success';
+    return { status, cause: status === 'Success' ? undefined : how.causeOf(status as S, rng) };
+  }
+  if (rng.next() < mix.failureRate) {
+    const cause = mix.causes[rng.weighted(mix.causeWeights)];
+    const status = how.failedAs(cause);
+    if (status !== undefined) return { status, cause };
+  }
+  return { status: 'Success' };
+}
+
 const SERVICES = ['nginx', 'sshd', 'crond', 'docker', 'chronyd', 'app-worker'];
 
 function asciiSuccess(rng: Rng, ctx: OutputContext): string {
