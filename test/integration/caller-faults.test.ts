@@ -3,20 +3,15 @@
  * message, dependencies that stay down after the retry policy are 503 with a clear code, only our own faults are 500.
  * Against the local cloud with the real SDKs.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handleCollectEvent } from '../../lib/collect';
 import { createRuntime } from '../../lib/runtime';
 import type { HttpResponse } from '../../lib/triggers';
-import { fcContext, keysUnder, startTestCloud, type StoreKind, type TestCloud } from '../helpers/local-cloud';
+import { fcContext, keysUnder, useTestCloud, type StoreKind, type TestCloud } from '../helpers/local-cloud';
 import { httpTriggerEvent } from '../helpers/http-event';
 
 let t: TestCloud;
-beforeAll(async () => {
-  t = await startTestCloud();
-});
-afterAll(async () => {
-  await t?.close();
-});
+useTestCloud({}, (cloud) => (t = cloud));
 
 async function post(kind: StoreKind, body: Record<string, unknown>, env: Record<string, string> = {}) {
   const rt = createRuntime(fcContext(), { env: t.env(kind, { API_MAX_ATTEMPTS: '2', ...env }) });

@@ -5,23 +5,22 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { present } from '../helpers/present';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, runCli, until } from '../helpers/cli';
-import { startTestCloud, type TestCloud } from '../helpers/local-cloud';
+import { useTestCloud, type TestCloud } from '../helpers/local-cloud';
 
 let t: TestCloud;
 let env: NodeJS.ProcessEnv;
 let to: string;
 const demo = () => t.cloud.rpc.data.demo;
 
+useTestCloud({}, (cloud) => (t = cloud));
 beforeAll(async () => {
-  t = await startTestCloud();
   env = { ...t.cloud.env(), ALIBABA_CLOUD_REGION: 'cn-hangzhou' };
   to = join(t.dir, 'archive');
   const run = await runCli(['collect', demo().largeOutputInvokeId, present(demo().executionsBySize['100']), '--to', to, '--quiet'], { env });
   expect(run.code).toBe(0);
 }, 60_000);
-afterAll(async () => t?.close());
 
 describe('--help', () => {
   it('every command has help with examples; no command is a usage error', async () => {

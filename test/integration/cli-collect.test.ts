@@ -4,20 +4,19 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli, runCliInPty, startCli, until } from '../helpers/cli';
-import { startTestCloud, type TestCloud } from '../helpers/local-cloud';
+import { useTestCloud, type TestCloud } from '../helpers/local-cloud';
 import { DEMO_KEY } from '@execution-archive/local-cloud/credentials';
 import { present } from '../helpers/present';
 
 let t: TestCloud;
 let env: NodeJS.ProcessEnv;
 
+useTestCloud({}, (cloud) => (t = cloud));
 beforeAll(async () => {
-  t = await startTestCloud();
   env = { ...t.cloud.env(), ALIBABA_CLOUD_REGION: t.cloud.rpc.data.demo.regionId };
 });
-afterAll(async () => t?.close());
 
 const archive = (name: string) => join(t.dir, name);
 const demo = () => t.cloud.rpc.data.demo;

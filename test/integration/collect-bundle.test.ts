@@ -9,7 +9,7 @@ import { createRuntime } from '../../lib/runtime';
 import { checkpointKey, manifestKey, type ArchiveRef } from '../../lib/archive/layout';
 import { readManifest } from '../../lib/archive/reader';
 import type { FcContext, HttpResponse } from '../../lib/triggers';
-import { archivedRecords, fcContext, keysUnder, startTestCloud, type TestCloud } from '../helpers/local-cloud';
+import { archivedRecords, fcContext, keysUnder, useTestCloud, type TestCloud } from '../helpers/local-cloud';
 import { present } from '../helpers/present';
 import { ensureBundles } from '@execution-archive/local-cloud/host/bundles';
 import { httpEventBytes } from '../helpers/http-event';
@@ -22,15 +22,14 @@ let t: TestCloud;
 let handler: Handler;
 const savedEnv = { ...process.env };
 
+useTestCloud({}, (cloud) => (t = cloud));
 beforeAll(async () => {
   // Rebuilt when missing or older than the sources, so the bundle under test is the code under test.
   await ensureBundles({ root });
-  t = await startTestCloud();
   handler = (require(bundle) as { handler: Handler }).handler;
 });
 afterAll(async () => {
   process.env = savedEnv;
-  await t?.close();
 });
 
 /** The bundle reads process.env like FC; each test gets a fresh archive location. */

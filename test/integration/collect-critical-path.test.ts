@@ -5,7 +5,7 @@
  * with a cursor of its own.
  */
 import { readdirSync, readlinkSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { collectDeps, runCollect } from '../../lib/collect';
 import { collect } from '../../lib/collect/collect';
 import { summarizeArchive } from '../../lib/summary';
@@ -19,16 +19,11 @@ import { readManifest } from '../../lib/archive/reader';
 import { loadCheckpoint, saveCheckpoint } from '../../lib/collect/checkpoint';
 import { present } from '../helpers/present';
 import { InputError } from '../../lib/errors';
-import { archivedRecords, fcContext, keysUnder, startTestCloud, type TestCloud } from '../helpers/local-cloud';
+import { archivedRecords, fcContext, keysUnder, useTestCloud, type TestCloud } from '../helpers/local-cloud';
 import { deadlineAfter } from '../helpers/deadline';
 
 let t: TestCloud;
-beforeAll(async () => {
-  t = await startTestCloud({ seed: 23 });
-});
-afterAll(async () => {
-  await t?.close();
-});
+useTestCloud({ seed: 23 }, (cloud) => (t = cloud));
 
 const oosPayload = (executionId: string) => ({ source: 'oos', regionId: 'cn-hangzhou', executionId });
 const ecsPayload = (invokeId: string) => ({ source: 'ecs', regionId: 'cn-hangzhou', invokeId });

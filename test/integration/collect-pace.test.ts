@@ -4,7 +4,7 @@
  * gives each collect its share of the account's API budget, and the collect keeps to it.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCollect } from '../../lib/collect';
 import { parseCollectRequest } from '../../lib/collect/request';
 import { createRuntime } from '../../lib/runtime';
@@ -15,16 +15,11 @@ import { budgetShare } from '../../lib/collect/request';
 import { PAGE_CHANNEL } from '../../lib/collect/lanes';
 import { runSweep, sweepDeps } from '../../lib/sweep';
 import type { AsyncInvoker } from '../../lib/fanout';
-import { fcContext, startTestCloud, type TestCloud } from '../helpers/local-cloud';
+import { fcContext, useTestCloud, type TestCloud } from '../helpers/local-cloud';
 import { deadlineAfter } from '../helpers/deadline';
 
 let t: TestCloud;
-beforeAll(async () => {
-  t = await startTestCloud({ seed: 11 });
-});
-afterAll(async () => {
-  await t?.close();
-});
+useTestCloud({ seed: 11 }, (cloud) => (t = cloud));
 
 describe('the subject is stored before the walk', () => {
   it('ECS: the described invocation (every instance) is in the archive after the first page, and the resumed archive keeps it once', async () => {

@@ -2,7 +2,7 @@
  * collect against the local cloud with the real SDKs (pop-core, ali-oss): exact archives, faults, deadline and
  * resume, racing collectors, bad input.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { apiInvocation, apiRecords as readApiRecords } from '../helpers/api-records';
 import { runCollect } from '../../lib/collect';
 import { parseCollectRequest } from '../../lib/collect/request';
@@ -11,17 +11,12 @@ import { manifestKey, archiveDir, type ArchiveRef } from '../../lib/archive/layo
 import { readManifest, readRelated } from '../../lib/archive/reader';
 import { InputError } from '../../lib/errors';
 import type { Deadline } from '../../lib/deadline';
-import { archivedRecords, fcContext, keysUnder, startTestCloud, type StoreKind, type TestCloud } from '../helpers/local-cloud';
+import { archivedRecords, fcContext, keysUnder, useTestCloud, type StoreKind, type TestCloud } from '../helpers/local-cloud';
 import { present } from '../helpers/present';
 import { deadlineAfter } from '../helpers/deadline';
 
 let t: TestCloud;
-beforeAll(async () => {
-  t = await startTestCloud();
-});
-afterAll(async () => {
-  await t?.close();
-});
+useTestCloud({}, (cloud) => (t = cloud));
 
 function runtime(kind: StoreKind, env: Record<string, string> = {}, deadline?: Deadline): Runtime {
   const rt = createRuntime(fcContext(), { env: t.env(kind, env) });

@@ -4,26 +4,23 @@
  * contradicting regions are not acted upon, and a delivery too large for one invocation's deadline is handed on in
  * pieces until every event is handled, none lost, none hanging.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ACCOUNT_ID, DEMO_KEY } from '@execution-archive/local-cloud/credentials';
 import { createFunctionInvoker, type FunctionInvoker } from '../../lib/cloud/invoke';
 import { ApiError } from '../../lib/errors';
 import { eventConsumerDeps, handleCloudAssistantEvents, type EventConsumerDeps, type EventDeliveryResult } from '../../lib/events';
 import { createRuntime } from '../../lib/runtime';
 import { decodeEvent } from '../../lib/triggers';
-import { fcContext, keysUnder, startTestCloud, type TestCloud } from '../helpers/local-cloud';
+import { fcContext, keysUnder, useTestCloud, type TestCloud } from '../helpers/local-cloud';
 import { deadlineAfter } from '../helpers/deadline';
 
 let t: TestCloud;
 let invoker: FunctionInvoker;
 const SELF = 'execution-archive-on-cloud-assistant-event';
 
+useTestCloud({ seed: 11 }, (cloud) => (t = cloud));
 beforeAll(async () => {
-  t = await startTestCloud({ seed: 11 });
   invoker = createFunctionInvoker({ accountId: ACCOUNT_ID, regionId: 'cn-hangzhou', endpoint: t.cloud.fc.url, credentials: async () => DEMO_KEY });
-});
-afterAll(async () => {
-  await t?.close();
 });
 
 function deps(env: NodeJS.ProcessEnv, overrides: Partial<EventConsumerDeps> = {}): EventConsumerDeps {

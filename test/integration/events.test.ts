@@ -3,7 +3,7 @@
  * storm ends in one archive and one walk; invoke ids resolved through the API; foreign and malformed events cost
  * nothing; claims expire and are retaken by exactly one racer; a failed dispatch releases its claim and throws.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ACCOUNT_ID, DEMO_KEY } from '@execution-archive/local-cloud/credentials';
 import type { InstanceFinishedEvent } from '@execution-archive/local-cloud/datasets';
 import { cloudAssistantEvent } from '@execution-archive/local-cloud/host/events';
@@ -17,7 +17,7 @@ import { takeoverKey } from '../../lib/archive/claim';
 import { createRuntime } from '../../lib/runtime';
 import { pLimit } from '../../lib/limit';
 import { decodeEvent } from '../../lib/triggers';
-import { archivedRecords, fcContext, keysUnder, registerCollect, startTestCloud, type TestCloud } from '../helpers/local-cloud';
+import { archivedRecords, fcContext, keysUnder, registerCollect, useTestCloud, type TestCloud } from '../helpers/local-cloud';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { present } from '../helpers/present';
@@ -28,12 +28,9 @@ let invoker: FunctionInvoker;
 const clock = new SteppedClock();
 const COLLECT = 'execution-archive-collect';
 
+useTestCloud({ seed: 7, now: clock.now }, (cloud) => (t = cloud));
 beforeAll(async () => {
-  t = await startTestCloud({ seed: 7, now: clock.now });
   invoker = createFunctionInvoker({ accountId: ACCOUNT_ID, regionId: 'cn-hangzhou', endpoint: t.cloud.fc.url, credentials: async () => DEMO_KEY });
-});
-afterAll(async () => {
-  await t?.close();
 });
 
 function envFor(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {

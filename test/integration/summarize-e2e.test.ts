@@ -10,7 +10,7 @@ import { createRuntime } from '../../lib/runtime';
 import { readManifest } from '../../lib/archive/reader';
 import { summaryKey, retryListKey, reportKey, type ArchiveRef } from '../../lib/archive/layout';
 import type { FcContext, HttpResponse } from '../../lib/triggers';
-import { archivedRecords, fcContext, startTestCloud, type TestCloud } from '../helpers/local-cloud';
+import { archivedRecords, fcContext, useTestCloud, type TestCloud } from '../helpers/local-cloud';
 import { present } from '../helpers/present';
 import { ensureBundles } from '@execution-archive/local-cloud/host/bundles';
 import { httpEventBytes } from '../helpers/http-event';
@@ -21,14 +21,13 @@ type Handler = (event: Buffer, context: FcContext) => Promise<unknown>;
 
 let t: TestCloud;
 const savedEnv = { ...process.env };
+useTestCloud({}, (cloud) => (t = cloud));
 beforeAll(async () => {
   // Rebuilt when missing or older than the sources, so the bundle under test is the code under test.
   await ensureBundles({ root });
-  t = await startTestCloud();
 });
 afterAll(async () => {
   process.env = savedEnv;
-  await t?.close();
 });
 
 const FAILED = new Set(['Failed', 'Error', 'Timeout', 'Invalid', 'Aborted', 'Cancelled', 'Terminated']);

@@ -3,7 +3,7 @@
  * the FC emulator's invocation log), running ones are skipped, dryRun dispatches nothing, near-horizon warnings,
  * the deadline stops dispatch with `incomplete`, and the concurrency bound holds. Each test sweeps its own region.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ACCOUNT_ID, DEMO_KEY } from '@execution-archive/local-cloud/credentials';
 import { createFunctionInvoker, type FunctionInvoker } from '../../lib/cloud/invoke';
 import { runCollect } from '../../lib/collect';
@@ -12,7 +12,7 @@ import { claimKey } from '../../lib/archive/layout';
 import type { Deadline } from '../../lib/deadline';
 import { createRuntime } from '../../lib/runtime';
 import { runSweep, sweepDeps, sweepStamp, type SweepDeps } from '../../lib/sweep';
-import { fcContext, startTestCloud, type TestCloud } from '../helpers/local-cloud';
+import { fcContext, useTestCloud, type TestCloud } from '../helpers/local-cloud';
 import { present } from '../helpers/present';
 
 let t: TestCloud;
@@ -21,16 +21,13 @@ const COLLECT = 'execution-archive-collect';
 /** What the registered fake collect received, and its concurrency. */
 const received: Array<Record<string, unknown> & { taskId?: string }> = [];
 
+useTestCloud({ seed: 11 }, (cloud) => (t = cloud));
 beforeAll(async () => {
-  t = await startTestCloud({ seed: 11 });
   invoker = createFunctionInvoker({ accountId: ACCOUNT_ID, regionId: 'cn-hangzhou', endpoint: t.cloud.fc.url, credentials: async () => DEMO_KEY });
   t.cloud.fc.register(COLLECT, async (payload, meta) => {
     received.push({ ...JSON.parse(payload.toString('utf8')), taskId: meta.taskId });
     return '{}';
   }, { asyncTask: true });
-});
-afterAll(async () => {
-  await t?.close();
 });
 
 const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString().slice(0, 19) + 'Z';

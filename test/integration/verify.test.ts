@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { Writable, Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { archiveDir, manifestKey, pendingKey, type ArchiveRef } from '../../lib/archive/layout';
 import type { Manifest } from '../../lib/archive/manifest';
 import type { ObjectStore } from '../../lib/archive/store';
@@ -18,16 +18,11 @@ import { runCollect } from '../../lib/collect';
 import { parseCollectRequest } from '../../lib/collect/request';
 import { createRuntime } from '../../lib/runtime';
 import { handleSummaryInvocation, summarizeDeps } from '../../lib/summary/invocation';
-import { fcContext, keysUnder, startTestCloud, type StoreKind, type TestCloud } from '../helpers/local-cloud';
+import { fcContext, keysUnder, useTestCloud, type StoreKind, type TestCloud } from '../helpers/local-cloud';
 import { present } from '../helpers/present';
 
 let t: TestCloud;
-beforeAll(async () => {
-  t = await startTestCloud({ seed: 22 });
-});
-afterAll(async () => {
-  await t?.close();
-});
+useTestCloud({ seed: 22 }, (cloud) => (t = cloud));
 
 interface Collected {
   ref: ArchiveRef;

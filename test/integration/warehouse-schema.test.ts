@@ -17,15 +17,15 @@ import { silentLogger } from '../../lib/log';
 import { compactWarehouse } from '../../lib/warehouse/compact';
 import { openWarehouseSql, viewDdl, type WarehouseSql } from '../../lib/warehouse/sql';
 import { runCli } from '../helpers/cli';
-import { fcContext, startTestCloud, type TestCloud } from '../helpers/local-cloud';
+import { fcContext, useTestCloud, type TestCloud } from '../helpers/local-cloud';
 
 let t: TestCloud;
 let rt: Runtime;
 let root: string;
 let db: WarehouseSql;
 let ids: { invokeId: string; executionId: string };
+useTestCloud({ seed: 7 }, (cloud) => (t = cloud));
 beforeAll(async () => {
-  t = await startTestCloud({ seed: 7 });
   rt = createRuntime(fcContext(), { env: t.env('file', { SUMMARIZE_AFTER_COLLECT: 'inline' }) });
   const data = t.cloud.rpc.data;
   ids = {
@@ -39,7 +39,6 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   db?.close();
-  await t?.close();
 });
 
 /** The documented columns of a table: the rows of the Markdown table between its schema markers. */

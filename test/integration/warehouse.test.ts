@@ -18,20 +18,19 @@ import { silentLogger } from '../../lib/log';
 import { compactWarehouse } from '../../lib/warehouse/compact';
 import { openWarehouseSql, type WarehouseSql } from '../../lib/warehouse/sql';
 import { deadlineAfter } from '../helpers/deadline';
-import { fcContext, keysUnder, startTestCloud, type TestCloud } from '../helpers/local-cloud';
+import { fcContext, keysUnder, useTestCloud, type TestCloud } from '../helpers/local-cloud';
 
 let t: TestCloud;
 let rt: Runtime;
 let env: NodeJS.ProcessEnv;
 let db: WarehouseSql | undefined;
+useTestCloud({ seed: 24 }, (cloud) => (t = cloud));
 beforeAll(async () => {
-  t = await startTestCloud({ seed: 24 });
   env = t.env('file', { ARCHIVE_PART_MAX_RECORDS: '120', SUMMARIZE_AFTER_COLLECT: 'inline' });
   rt = createRuntime(fcContext(), { env });
 });
 afterAll(async () => {
   db?.close();
-  await t?.close();
 });
 
 const ecs = (invokeId: string, force = false) => parseCollectRequest({ source: 'ecs', regionId: 'cn-hangzhou', invokeId, ...(force ? { force: true } : {}) });
