@@ -78,9 +78,13 @@ function parseEntry(line: string): Entry {
 const FIRST_FAILURE = 1;
 const FIRST_IN_LIST = 2;
 
+/** Bytes of a sorted entry before its id: index (float64), list (int32), flags (uint8), the id's bytes (uint32). */
+const ENTRY_HEAD = 17;
+
 /**
  * Sorts one bucket by archive index, maps provisional causes to final ones and marks each entry's firsts; writes
- * the result to a new file, lines `index \t list \t flags \t id`.
+ * the result to a new file, binary entries ({@link ENTRY_HEAD} bytes, then the id in UTF-8): the merge reads them
+ * back without a string per field or per line.
  */
 function sortBucket(bucket: TempFile, finalOf: (provisional: number) => number): TempFile {
   const text = bucket.readAll();
@@ -97,6 +101,8 @@ function sortBucket(bucket: TempFile, finalOf: (provisional: number) => number):
   const failed = new Set<string>();
   const inList = new Set<string>();
   const out = new TempFile('sorted');
+  let bytes = Buffer.allocUnsafe(entries.reduce((n, e) => n + ENTRY_HEAD + e[2].length * 3, 0));
+  let at = 0;
   for (const [index, list, id] of entries) {
     let flags = 0;
     if (list !== TRUNCATED_LIST && !failed.has(id)) {
@@ -108,37 +114,69 @@ function sortBucket(bucket: TempFile, finalOf: (provisional: number) => number):
       inList.add(listed);
       flags |= FIRST_IN_LIST;
     }
-    out.append(`${index}\t${list}\t${flags}\t${id}\n`);
+    bytes.writeDoubleLE(index, at);
+    bytes.writeInt32LE(list, at + 8);
+    bytes[at + 12] = flags;
+    const n = bytes.write(id, at + ENTRY_HEAD, 'utf8');
+    bytes.writeUInt32LE(n, at + 13);
+    at += ENTRY_HEAD + n;
   }
-  out.flush();
+  out.appendBytes(bytes.subarray(0, at));
+  bytes = Buffer.alloc(0);
   return out;
 }
 
-/** A sorted bucket's next entry, read as the merge needs it. */
+/** Bytes each head of the merge reads of its file at a time (32 heads: 512 KiB in all). */
+const HEAD_BYTES = 16 * 1024;
+
+/**
+ * A sorted bucket's next entry, read as the merge needs it: from a window of its file's bytes, reused (a head waits
+ * for its turn across many entries of the others: a decoded chunk of text per head lived that long, and was promoted
+ * to V8's old generation; only the id of the entry in hand is a string here).
+ */
 class Head {
   index = 0;
   list = 0;
   flags = 0;
   id = '';
-  private readonly lines: Generator<string>;
-  constructor(readonly file: TempFile) {
-    this.lines = file.lines();
-  }
-  next(): boolean {
-    for (;;) {
-      const r = this.lines.next();
-      if (r.done) return false;
-      const line = r.value;
-      if (line === '') continue;
-      const a = line.indexOf('\t');
-      const b = line.indexOf('\t', a + 1);
-      const c = line.indexOf('\t', b + 1);
-      this.index = Number(line.slice(0, a));
-      this.list = Number(line.slice(a + 1, b));
-      this.flags = Number(line.slice(b + 1, c));
-      this.id = unescapeField(line.slice(c + 1));
-      return true;
+  private buffer = Buffer.allocUnsafe(HEAD_BYTES);
+  private start = 0;
+  private end = 0;
+  private position = 0;
+  constructor(readonly file: TempFile) {}
+
+  /** Whether `need` bytes are in the window (reading more of the file when they are not). */
+  private fill(need: number): boolean {
+    if (this.end - this.start >= need) return true;
+    this.buffer.copy(this.buffer, 0, this.start, this.end);
+    this.end -= this.start;
+    this.start = 0;
+    if (need > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(need);
+      this.buffer.copy(grown, 0, 0, this.end);
+      this.buffer = grown;
     }
+    while (this.end < need && this.position < this.file.size) {
+      const n = this.file.readInto(this.position, Math.min(this.buffer.length - this.end, this.file.size - this.position), this.buffer.subarray(this.end));
+      if (n === 0) break;
+      this.position += n;
+      this.end += n;
+    }
+    return this.end - this.start >= need;
+  }
+
+  next(): boolean {
+    if (!this.fill(ENTRY_HEAD)) return false;
+    const idBytes = this.buffer.readUInt32LE(this.start + 13);
+    if (!this.fill(ENTRY_HEAD + idBytes)) throw new Error('a sorted id list ends inside an entry');
+    const b = this.buffer;
+    const s = this.start;
+    this.index = b.readDoubleLE(s);
+    this.list = b.readInt32LE(s + 8);
+    this.flags = b[s + 12] ?? 0;
+    this.id = unescapeField(b.toString('utf8', s + ENTRY_HEAD, s + ENTRY_HEAD + idBytes));
+    this.start = s + ENTRY_HEAD + idBytes;
+    return true;
   }
 }
 
@@ -170,6 +208,7 @@ export async function mergeLists(
   const counts: ListCounts = { retry: 0, perCause: new Array<number>(causes).fill(0), truncated: 0 };
   const sorted: TempFile[] = [];
   const partitions: TempFile[] = [];
+  const partitionCauses: Array<Set<number> | undefined> = [];
   try {
     for (const bucket of spool.take()) sorted.push(sortBucket(bucket, finalOf));
     const heads: Head[] = [];
@@ -205,6 +244,7 @@ export async function mergeLists(
           if (mayBeCut(list)) {
             partitions[list % BUCKETS] ??= new TempFile('cause');
             partitions[list % BUCKETS]?.append(`${list}\t${escapeField(id)}\n`);
+            (partitionCauses[list % BUCKETS] ??= new Set()).add(list);
           }
         }
       }
@@ -212,22 +252,12 @@ export async function mergeLists(
     }
     for (const f of sorted) f.close();
     sorted.length = 0;
-    for (const partition of partitions) {
+    for (const [p, partition] of partitions.entries()) {
       if (!partition) continue;
-      const byCause = new Map<number, string[]>();
-      for (const line of partition.lines()) {
-        if (line === '') continue;
-        const tab = line.indexOf('\t');
-        const cause = Number(line.slice(0, tab));
-        let ids = byCause.get(cause);
-        if (!ids) byCause.set(cause, (ids = []));
-        ids.push(unescapeField(line.slice(tab + 1)));
-      }
+      // A cause's ids streamed from its partition (one pass per cause it holds, usually one): a cause's ids held in an
+      // array were ~50 bytes each of old generation (a cut cause holds more than its sample, up to every failure).
+      for (const cause of [...(partitionCauses[p] ?? [])].sort((a, b) => a - b)) await causeList(cause, idsOf(partition, cause));
       partition.close();
-      for (const cause of [...byCause.keys()].sort((a, b) => a - b)) {
-        await causeList(cause, byCause.get(cause) ?? []);
-        byCause.delete(cause);
-      }
     }
     return counts;
   } finally {
@@ -235,6 +265,12 @@ export async function mergeLists(
     for (const f of sorted) f.close();
     for (const p of partitions) p?.close();
   }
+}
+
+/** The ids of `cause` in a partition file of lines `cause \t id`, in the order written. */
+function* idsOf(partition: TempFile, cause: number): Generator<string> {
+  const prefix = `${cause}\t`;
+  for (const line of partition.lines()) if (line.startsWith(prefix)) yield unescapeField(line.slice(prefix.length));
 }
 
 /**
