@@ -671,6 +671,12 @@ const STEP_COUNTER = /^(?:(?:attempt|step|try|retry|stage|task)\s+)?[[(]?\d+\s*(
 const JOB_REPORT = /^\d+\s+(Killed|Terminated|Aborted|Hangup|Interrupt|Quit|Alarm clock|Segmentation fault|Bus error|Illegal instruction|Floating point exception|User defined signal \d|Broken pipe)(?:\s+\(core dumped\))?\s+\S.*$/;
 /** A quoted value: '…', "…", `…`, ‘…’, “…” of at most three words and 100 characters (a longer quote is a message). */
 const QUOTED = /(?<!\w)'[^'\s]{0,100}(?: [^'\s]+){0,2} ?'|"[^"\s]{0,100}(?: [^"\s]+){0,2} ?"|(?<!\w)`[^`'\s]{0,100}(?: [^`'\s]+){0,2}['`]|‘[^’\s]{0,100}(?: [^’\s]+){0,2}’|“[^”\s]{0,100}(?: [^”\s]+){0,2}”/g;
+/**
+ * A longer quote, four to twelve words (`"draft q3 report final"`, a slice of the input a parser quotes): a value too
+ * when none of its words is of the error vocabulary; one that says what failed (`"connection refused by peer"`) is a
+ * message and stays.
+ */
+const LONG_QUOTED = /(?<!\w)'[^'\s]{1,100}(?: [^'\s]+){3,11}'|"[^"\s]{1,100}(?: [^"\s]+){3,11}"|(?<!\w)`[^`'\s]{1,100}(?: [^`'\s]+){3,11}['`]|‘[^’\s]{1,100}(?: [^’\s]+){3,11}’|“[^”\s]{1,100}(?: [^”\s]+){3,11}”/g;
 /** A character that opens a {@link QUOTED} value (the pattern runs only when one is there). */
 const QUOTE_MARK = /['"`‘“]/;
 /** A path of at least two segments, or an absolute one. */
@@ -707,7 +713,10 @@ function maskPath(path: string): string {
  */
 export function errorTemplate(content: string): string {
   let s = content.replace(SHELL_PREFIX, '').replace(STEP_COUNTER, '').replace(JOB_REPORT, '$1');
-  if (QUOTE_MARK.test(s)) s = s.replace(QUOTED, (q) => `${q[0] ?? ''}${WILDCARD}${q[q.length - 1] ?? ''}`);
+  if (QUOTE_MARK.test(s)) {
+    const mask = (q: string) => `${q[0] ?? ''}${WILDCARD}${q[q.length - 1] ?? ''}`;
+    s = s.replace(QUOTED, mask).replace(LONG_QUOTED, (q) => (q.slice(1, -1).split(' ').some((w) => isErrorWord(w.replace(/^\W+|\W+$/g, ''))) ? q : mask(q)));
+  }
   // Paths are read before the other masks (which would take a digit-bearing file name, extension and all), and stand
   // aside as private-use characters while those run.
   const paths: string[] = [];

@@ -492,6 +492,9 @@ export class CauseGrouper {
  * the error vocabulary (`refused` against `reset`: {@link isErrorWord}).
  */
 function namesAKind(word: string): boolean {
+  // A quoted span of several words is a value the program put in its message (a name with spaces, a slice of the
+  // input); it names a kind only through a word of the error vocabulary (`"connection refused by peer"`).
+  if (word.includes(' ')) return word.split(' ').some((w) => isErrorWord(w.replace(/^\W+|\W+$/g, '')));
   const bare = word.replace(/[:,;.!?]+$/, '');
   return /^\W*[A-Z]*\d[A-Z\d]*\W*$/.test(bare) || /^--?[A-Za-z][\w-]*=?<\*>$/.test(bare) || /^[/~.]|[/\\]/.test(bare) || /^[[(].*[\])]$/.test(bare) || /^[A-Z][A-Z]{2,}$/.test(bare) || isErrorWord(bare);
 }
@@ -516,6 +519,39 @@ function pathsPlace(words: readonly string[]): string | undefined {
   return shared;
 }
 
+/** The closing mark of each opening quote mark (`…' is how GNU tools quoted before Unicode quotes). */
+const CLOSING_QUOTE: Record<string, string> = { "'": "'", '"': '"', '`': "'", '\u2018': '\u2019', '\u201c': '\u201d' };
+
+/**
+ * A template's words, with a quoted span of several words kept as one (`release "draft q3 report" not found` has five
+ * words, as `release "<*>" not found` has): programs quote the values they put in a message, and a value with spaces in
+ * it is still one value. A span opens at a quote mark that starts a word and closes at the first word that ends with
+ * the matching mark (before trailing punctuation); an apostrophe inside a word (`can't`) opens nothing.
+ */
+function quotedWords(template: string): string[] {
+  const words = template.split(' ');
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] ?? '';
+    const close = CLOSING_QUOTE[w[0] ?? ''];
+    const closes = (x: string, from: number) => x.replace(/[:,;.!?)\]]+$/, '').endsWith(close ?? '') && x.replace(/[:,;.!?)\]]+$/, '').length > from;
+    if (close === undefined || closes(w, 1)) {
+      out.push(w);
+      continue;
+    }
+    let end = i + 1;
+    while (end < words.length && end - i < 16 && !closes(words[end] ?? '', 0)) end++;
+    if (end >= words.length || end - i >= 16) {
+      out.push(w);
+      continue;
+    }
+    out.push(words.slice(i, end + 1).join(' '));
+    i = end;
+  }
+  // Variables side by side are one value (a quoted name with spaces, once the miner took its words for variables).
+  return out.filter((w, i) => !(w === WILDCARD && out[i - 1] === WILDCARD));
+}
+
 /** An adjective that says something is wrong, in front of the noun that says what (`bad minute`, `invalid option`). */
 const ERROR_ADJECTIVE = /^(?:bad|invalid|illegal|unknown|missing|unsupported|unexpected|unrecogni[sz]ed|wrong|corrupt(?:ed)?|broken|malformed)$/i;
 
@@ -526,7 +562,7 @@ const ERROR_ADJECTIVE = /^(?:bad|invalid|illegal|unknown|missing|unsupported|une
  */
 function generalise(templates: ReadonlySet<string>): Map<string, string> {
   const list = [...templates].filter((t) => t !== '');
-  const words = list.map((t) => t.split(' '));
+  const words = list.map(quotedWords);
   const parent = list.map((_, i) => i);
   const find = (i: number): number => {
     let r = i;
@@ -562,6 +598,28 @@ function generalise(templates: ReadonlySet<string>): Map<string, string> {
       if (first === undefined) byPlace.set(place, i);
       else parent[find(i)] = find(first);
     }
+  }
+  // Two values at once (`release "<*>" not found in channel main`, `release "q3 report" not found in channel east`):
+  // templates of at least five words that differ in two words only, each a value in both and no word after an error
+  // adjective, and that share at least three words.
+  buckets.clear();
+  words.forEach((w, i) => {
+    if (w.length < 5) return;
+    for (let p = 0; p < w.length; p++) {
+      for (let q = p + 1; q < w.length; q++) {
+        const key = `${w.length}\u0000${p}\u0000${q}\u0000${[...w.slice(0, p), ...w.slice(p + 1, q), ...w.slice(q + 1)].join(' ')}`;
+        buckets.set(key, [...(buckets.get(key) ?? []), i]);
+      }
+    }
+  });
+  for (const [key, members] of buckets) {
+    if (members.length < 2) continue;
+    const [, pText, qText] = key.split('\u0000');
+    const at = [Number(pText), Number(qText)];
+    const first = words[members[0] ?? 0] ?? [];
+    if (at.some((p) => ERROR_ADJECTIVE.test(first[p - 1] ?? ''))) continue;
+    const values = members.filter((m) => at.every((p) => !namesAKind(words[m]?.[p] ?? '')));
+    for (const i of values.slice(1)) parent[find(i)] = find(values[0] ?? i);
   }
   const byRoot = new Map<number, number[]>();
   list.forEach((_, i) => byRoot.set(find(i), [...(byRoot.get(find(i)) ?? []), i]));

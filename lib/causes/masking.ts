@@ -44,6 +44,8 @@ const NUMBER_UNIT = `\\s?${SIZE_UNIT}|\\s(?:secs?|seconds?|mins?|minutes?|hours?
 /** A size followed by the same size in other units, in brackets (`1190 bytes (1.16 KB)`): one value. */
 const SIZE_PAIR = new RegExp(`(?<![${WORD}./])\\d+(?:[.,]\\d+)*\\s?${SIZE_UNIT}\\s\\(\\d+(?:[.,]\\d+)*\\s?${SIZE_UNIT}\\)`, 'g');
 /** A number on its own (not inside a word), with an optional bound (`<1 sec`), sign, decimals and unit. */
+/** A duration in parts, as Go and most schedulers print it: `1m30s`, `1h5m0s`, `2h45m`, `1m0.5s`. */
+const COMPOUND_DURATION = new RegExp(`(?<![${WORD}./])(?:\\d+(?:\\.\\d+)?(?:h|ms|us|µs|ns|m|s)){2,}(?![${WORD}])`, 'g');
 const NUMBER = new RegExp(`(?<![${WORD}./])(?:[<>]=?)?[-+]?\\d+(?:[.,]\\d+)*(?:${NUMBER_UNIT})?(?![${WORD}])`, 'g');
 const UNIX_PATH = /(?<![\w.:/<>*-])(?:~|\.{1,2})?(?:\/[\w.@+~%<>*-]+)+\/?/g;
 const WINDOWS_PATH = /\b[A-Za-z]:\\(?:(?:[^\\\s"'<>|:*?]|<\*>)+\\?)*/g;
@@ -123,7 +125,7 @@ export function maskVariables(text: string): string {
     s = s.replace(CODE_NUMBER, (_m, word: string, sep: string, digits: string) =>
       word + sep + [...digits].map((d) => String.fromCharCode(KEPT_DIGIT_BASE + Number(d))).join(''),
     );
-    s = s.replace(NUMBER, WILDCARD);
+    s = s.replace(COMPOUND_DURATION, WILDCARD).replace(NUMBER, WILDCARD);
   }
   if (hasDigit) s = s.replace(/[\ue000-\ue009]/g, (c) => String(c.charCodeAt(0) - KEPT_DIGIT_BASE));
   // Paths last: a segment that holds a digit or a mask is a variable as a whole (`/cache/blob-<*>` → `/cache/<*>`).

@@ -514,4 +514,42 @@ describe('rules from the second development set (dev2): other programs, other wr
     expect(new Set(causes.slice(4).map((c) => c.key)).size).toBe(1);
     expect(causes[4]?.key).not.toBe(causes[0]?.key);
   });
+  it('a quoted value of several words is one value, and so is a duration in parts; a quoted message stays', () => {
+    // Prepare: a custom error thrown by a node script (stack and caret lines around it) naming a release with spaces,
+    // and a wait that gave up after a duration printed in parts; look-alikes: two quoted messages of error words
+    const thrown = (name: string, channel: string) =>
+      `looking up ${channel}\n/srv/app/publish.js:4\n  throw new ReleaseNotFound(\`release "\${name}" not found in channel ${channel}\`);\n  ^\n\nReleaseNotFound: release "${name}" not found in channel ${channel}\n    at find (/srv/app/publish.js:4:9)\n\nNode.js v20.19.0\n`;
+    const releases = [thrown('backup', 'main'), thrown('backup', 'main'), thrown('draft q3 report final', 'east'), thrown('final copy', 'west'), thrown('east export backup quarterly v2', 'blue')];
+    const waits = ['45s', '1m30s', '1h5m0s', '900ms'].map((d) => `waiting for gateway\nTimeoutError: gateway not ready after ${d} (3 attempts)\n`);
+    const said = (m: string) => `calling the registry\nerror: upstream answered "${m}" for this request\n`;
+    const refused = [said('connection refused by the peer host'), said('connection refused by the peer host')];
+    const denied = [said('permission denied for this access token'), said('permission denied for this access token')];
+    // Act
+    const keys = group([...releases, ...waits, ...refused, ...denied]).map((c) => c.key);
+    // Assess
+    expect(new Set(keys.slice(0, 5)).size).toBe(1);
+    expect(new Set(keys.slice(5, 9)).size).toBe(1);
+    expect(keys[9]).toBe(keys[10]);
+    expect(keys[11]).toBe(keys[12]);
+    expect(keys[9]).not.toBe(keys[11]);
+    expect(errorTemplate('error: release "draft q3 report final" not found')).toBe('error: release "<*>" not found');
+  });
+
+  it('values at two positions of otherwise equal templates are variables; a kind at either position keeps them apart', () => {
+    // Prepare: each text twice (so the miner keeps its words); a value at two places; look-alikes where the second
+    // place is the word after an error adjective or a word of the error vocabulary
+    const twice = (t: string) => [t, t];
+    const member = ['alpha', 'bravo', 'charlie'].flatMap((u, i) => twice(`checking access\nid: user ${u} is not in group ${['wheel', 'docker', 'adm'][i] ?? ''} on this host\n`));
+    const checksum = twice('deploy web-alpha stopped: bad checksum in manifest\n');
+    const signature = twice('deploy web-bravo stopped: bad signature in manifest\n');
+    const full = twice('worker alpha exited early: disk full\n');
+    const busy = twice('worker bravo exited early: disk busy\n');
+    // Act
+    const keys = group([...member, ...checksum, ...signature, ...full, ...busy]).map((c) => c.key);
+    // Assess
+    expect(new Set(keys.slice(0, 6)).size).toBe(1);
+    expect(keys[6]).not.toBe(keys[8]);
+    expect(keys[10]).not.toBe(keys[12]);
+    expect(new Set(keys.slice(6)).size).toBe(4);
+  });
 });
