@@ -449,7 +449,9 @@ export class CauseGrouper {
     };
     // Two lines that never stood together are apart, unless one is the start of the other: one sentence wrapped at
     // different places (the wrap follows the lengths of the values before it), not two different errors.
-    const apart = (a: string, b: string) => (together.get(a)?.get(b) ?? 0) < 2 && !a.startsWith(b) && !b.startsWith(a);
+    // Nor are two lines that differ only in a file's type (`app.jar: FAILED`, `lib.so: FAILED`): one check that
+    // failed for several files, one line per file.
+    const apart = (a: string, b: string) => (together.get(a)?.get(b) ?? 0) < 2 && !a.startsWith(b) && !b.startsWith(a) && !sameButFileType(a, b);
     // Peeled like an onion: the biggest hubs first (a `trap` trailer beside every cause), then the hubs that show
     // once those are gone (a tool's own trailer beside its few causes). A hub stands beside error lines that never
     // stand together (different failures), and beside no line with more such neighbours.
@@ -550,6 +552,15 @@ function quotedWords(template: string): string[] {
   }
   // Variables side by side are one value (a quoted name with spaces, once the miner took its words for variables).
   return out.filter((w, i) => !(w === WILDCARD && out[i - 1] === WILDCARD));
+}
+
+/** Two templates of the same words but one, a path or file name at one place that differs only in its file's type. */
+function sameButFileType(a: string, b: string): boolean {
+  const x = a.split(' ');
+  const y = b.split(' ');
+  if (x.length !== y.length) return false;
+  const differ = x.map((_w, i) => i).filter((i) => x[i] !== y[i]);
+  return differ.length === 1 && pathsPlace([x[differ[0] ?? 0] ?? '', y[differ[0] ?? 0] ?? '']) !== undefined;
 }
 
 /** An adjective that says something is wrong, in front of the noun that says what (`bad minute`, `invalid option`). */

@@ -552,4 +552,21 @@ describe('rules from the second development set (dev2): other programs, other wr
     expect(keys[10]).not.toBe(keys[12]);
     expect(new Set(keys.slice(6)).size).toBe(4);
   });
+  it('lines that differ only in a file type are one check failing per file, not different errors', () => {
+    // Prepare: sha256sum -c with 1-4 listed files missing (a pair of lines per file), and diff with a missing file,
+    // each behind a trap's trailer; the look-alike: a digest that did not match (a different fix)
+    const trailer = (step: string, rc: number) => `cleaning up /tmp/job.x1 ...\nstep '${step}' failed with exit code ${rc}\n`;
+    const missing = (files: string[]) =>
+      `running verify\n${files.map((f) => `sha256sum: ${f}: No such file or directory\n${f}: FAILED open or read\n`).join('')}sha256sum: WARNING: ${files.length} listed file${files.length > 1 ? 's' : ''} could not be read\n${trailer('verify', 1)}`;
+    const unread = [['cfg.tar', 'lib.so'], ['lib.so', 'node.tgz', 'cfg.tar'], ['cfg.tar'], ['app.jar', 'cfg.tar', 'node.tgz', 'lib.so']].map(missing);
+    const diff = ['geo/expected', 'mailer/rendered', 'pricing/rendered'].map((f) => `running compare\ndiff: /etc/${f}.conf: No such file or directory\n${trailer('compare', 2)}`);
+    const mismatch = ['app.jar', 'node.tgz'].map((f) => `running verify\n${f}: FAILED\nsha256sum: WARNING: 1 computed checksum did NOT match\n${trailer('verify', 1)}`);
+    // Act
+    const keys = group([...unread, ...diff, ...mismatch]).map((c) => c.key);
+    // Assess
+    expect(new Set(keys.slice(0, 4)).size).toBe(1);
+    expect(new Set(keys.slice(4, 7)).size).toBe(1);
+    expect(new Set(keys.slice(7)).size).toBe(1);
+    expect(new Set([keys[0], keys[4], keys[7]]).size).toBe(3);
+  });
 });
