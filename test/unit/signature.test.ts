@@ -138,7 +138,7 @@ describe('excerpt', () => {
 });
 
 describe('memoizeText', () => {
-  it('answers as the function does, and computes a repeated text once', () => {
+  it('answers as the function does, and computes a repeated text at most twice (admitted on its second sighting)', () => {
     // Prepare
     let calls = 0;
     const counted = (text: string) => {
@@ -148,19 +148,33 @@ describe('memoizeText', () => {
     const prepare = memoizeText(counted);
     const lines = ['curl: (7) Failed to connect to 10.0.3.7 port 3306', 'disk full on /dev/vda1', 'curl: (7) Failed to connect to 10.0.3.7 port 3306'];
     // Act
-    const answers = [...lines, ...lines].map(prepare);
+    const answers = [...lines, ...lines, ...lines].map(prepare);
     // Assess
-    expect(answers).toEqual([...lines, ...lines].map(prepareMessage));
-    expect(calls).toBe(2);
+    expect(answers).toEqual([...lines, ...lines, ...lines].map(prepareMessage));
+    expect(calls).toBe(4);
   });
 
   it('keeps at most `entries` texts, those that keep coming back, and never a text longer than `maxChars`', () => {
     // Prepare: two generations of two texts
     const seen: string[] = [];
     const noise = memoizeText((text: string) => (seen.push(text), isNoiseLine(text)), 4, 10);
-    // Act: a and b fill a generation; a, used again in the next one, stays; b, not used in it, goes
-    for (const text of ['a', 'b', 'a', 'c', 'a', 'd', 'b', 'a', 'x'.repeat(11), 'x'.repeat(11)]) noise(text);
+    // Act: a, b, c, d each admitted on their second sighting; a, used again in the next generation, stays; b, not
+    // used in it, goes and is computed again
+    for (const text of ['a', 'a', 'b', 'b', 'a', 'c', 'c', 'a', 'd', 'd', 'b', 'a', 'x'.repeat(11), 'x'.repeat(11)]) noise(text);
     // Assess
-    expect(seen).toEqual(['a', 'b', 'c', 'd', 'b', 'x'.repeat(11), 'x'.repeat(11)]);
+    expect(seen).toEqual(['a', 'a', 'b', 'b', 'c', 'c', 'd', 'd', 'b', 'x'.repeat(11), 'x'.repeat(11)]);
+  });
+
+  it('lets texts seen once pass without an entry: a flood of new lines does not push out one that repeats', () => {
+    // Prepare: room for two texts per generation; `a` admitted
+    const seen: string[] = [];
+    const memo = memoizeText((text: string) => (seen.push(text), text.length), 4, 100);
+    memo('a');
+    memo('a');
+    // Act: twenty lines never seen again, then `a`
+    for (let i = 0; i < 20; i++) memo(`host-${i} failed`);
+    memo('a');
+    // Assess: `a` was computed on its two first sightings and then served from the memo, not computed again
+    expect(seen).toEqual(['a', 'a', ...Array.from({ length: 20 }, (_, i) => `host-${i} failed`)]);
   });
 });
