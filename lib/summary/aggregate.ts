@@ -304,6 +304,8 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
   let waiting: RecordSpool | undefined = options.children === 'later' ? new RecordSpool() : undefined;
   // Once the children are in: the waiting records being aggregated (catchUp), before those in `waiting` by then.
   let backlog: Generator<[number, Record<string, unknown>]> | undefined;
+  // The spool `backlog` reads: a generator not yet started runs no `finally` when returned, so its file is closed here.
+  let draining: RecordSpool | undefined;
   const byStatus: Record<string, number> = Object.create(null) as Record<string, number>;
   const counts = { total: 0, succeeded: 0, failed: 0, unfinished: 0, skipped: 0 };
   // The causes (lib/causes/failure.ts): what a failure's texts say, and the provisional group of each.
@@ -367,7 +369,8 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
       if (next.done) {
         // The failures that came meanwhile are next; once none waits, a failure is aggregated as it comes.
         const held = waiting;
-        backlog = held && held.chars > 0 ? held.drain() : undefined;
+        draining = held && held.chars > 0 ? held : undefined;
+        backlog = draining?.drain();
         waiting = backlog ? new RecordSpool() : undefined;
         continue;
       }
@@ -416,6 +419,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
       spool.complete();
       children = spool;
       if (!waiting || backlog) return;
+      draining = waiting;
       backlog = waiting.drain();
       waiting = new RecordSpool();
     },
@@ -442,6 +446,8 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
       waiting = undefined;
       backlog?.return(undefined);
       backlog = undefined;
+      draining?.discard();
+      draining = undefined;
       dropSpools();
     },
   };

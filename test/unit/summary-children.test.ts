@@ -287,6 +287,22 @@ describe('the aggregation of OOS failures with their children', () => {
     await expect(agg.finish()).rejects.toThrow(/waits for the failed children/);
     agg.discard();
   });
+
+  it('closes the file of the failures that waited when dropped after the children came, before any catch-up', () => {
+    // Prepare: failures held for the children, then the children handed over (no catch-up slice ran yet)
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    const before = openFiles();
+    const agg = createAggregator({ source: 'oos', children: 'later' });
+    for (let i = 0; i < 20; i++) agg.add(failedRow(i));
+    const spool = new ChildSpool();
+    agg.setChildren(spool);
+    const during = openFiles();
+    // Act: dropped (collect's walk failed between two pages)
+    agg.discard();
+    // Assess: nothing of it left open
+    expect(during).toBeGreaterThan(before);
+    expect(openFiles()).toBe(before);
+  });
 });
 
 describe('numbers kept on disk', () => {
