@@ -1,7 +1,8 @@
 /**
  * The fields of an API record as the code reads them: the API's JSON gives a field as any type, or leaves it out,
  * and every reader wants text or a number. The one home of these readers (the aggregation, the failed children's
- * index, the outputs step, the warehouse's results table and the causes share them).
+ * index, the outputs step, the warehouse's results table and the causes share them), and the reader of a text field
+ * that holds a JSON object.
  */
 
 /**
@@ -21,4 +22,19 @@ export function intOrNull(v: unknown): number | null {
   if (typeof v === 'number' && Number.isFinite(v)) return v;
   if (typeof v === 'string' && /^-?\d+$/.test(v.trim())) return Number(v);
   return null;
+}
+
+/**
+ * A text that holds one JSON object (spaces around it allowed), parsed; `undefined` for any other text (not JSON, an
+ * array, a scalar): an OOS `Outputs` string, a structured log line.
+ * @example jsonObject(' {"exitCode":1} ') // { exitCode: 1 }
+ */
+export function jsonObject(text: string): Record<string, unknown> | undefined {
+  const t = text.trim();
+  if (!t.startsWith('{') || !t.endsWith('}')) return undefined;
+  try {
+    return JSON.parse(t) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
 }

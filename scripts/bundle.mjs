@@ -27,9 +27,9 @@ export function chunksOf(root) {
  * a stub whose exports are getters that require `<file>` (the room's modules, bundled on their own) on the first
  * read; the sources import the room as usual (the tests and tsx run them as they are). A room qualifies only when
  * nothing it bundles keeps state or classes that the rest of the bundle shares (its file holds its own copy of what
- * it imports): lib/causes imports only lib/secret-key.ts (pure functions) and Node's crypto. What reads a room's
- * export while the bundle loads (a module constant made from one) loads the room then: test/integration/bundles.test.ts
- * checks that no bundle does.
+ * it imports): lib/causes imports only lib/secret-key.ts and lib/fields.ts (pure functions) and Node's crypto. What
+ * reads a room's export while the bundle loads (a module constant made from one) loads the room then:
+ * test/integration/bundles.test.ts checks that no bundle does.
  */
 export function lazyRoomsOf(root) {
   return [{ file: 'causes.js', dir: join(root, 'lib', 'causes') }];

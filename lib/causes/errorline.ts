@@ -31,6 +31,7 @@
  */
 import { buildAutomaton } from './automaton';
 import { WILDCARD, maskVariables } from './masking';
+import { jsonObject } from '../fields';
 
 /** A line of an output that may state its error. */
 export interface ErrorLine {
@@ -212,15 +213,8 @@ const ERROR_LEVEL_VALUE = /^(?:error|err|fatal|critical|crit|panic|emerg(?:ency)
  */
 export function structuredMessage(line: string): string | undefined {
   const t = line.trim();
-  if (!t.startsWith('{"') || !t.endsWith('}')) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(t);
-  } catch {
-    return undefined;
-  }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const o = value as Record<string, unknown>;
+  const o = t.startsWith('{"') ? jsonObject(t) : undefined;
+  if (o === undefined) return undefined;
   const text = MESSAGE_FIELDS.map((f) => o[f]).find((v): v is string => typeof v === 'string');
   const error = ERROR_FIELDS.map((f) => o[f]).find((v): v is string => typeof v === 'string');
   if (text === undefined && error === undefined) return undefined;

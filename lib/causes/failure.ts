@@ -12,7 +12,7 @@
  * the groups whose final keys are equal.
  */
 import { errorTemplate, findErrorLines, isErrorWord, outputLines } from './errorline';
-import { intOrNull } from '../fields';
+import { intOrNull, jsonObject } from '../fields';
 import { WILDCARD } from './masking';
 import { OVERFLOW, TemplateMiner } from './miner';
 import { maskSecrets } from './secrets';
@@ -156,16 +156,7 @@ function jsonText(value: unknown, depth = 0): string[] {
 
 /** The `exitCode` of an OOS `Outputs` value (a JSON string or an object), if it states one. */
 function exitCodeOf(outputs: unknown): unknown {
-  let value = outputs;
-  if (typeof value === 'string') {
-    const t = value.trim();
-    if (!t.startsWith('{')) return undefined;
-    try {
-      value = JSON.parse(t);
-    } catch {
-      return undefined;
-    }
-  }
+  const value = typeof outputs === 'string' ? jsonObject(outputs) : outputs;
   if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
   const o = value as Record<string, unknown>;
   return o.exitCode ?? o.ExitCode ?? o.exit_code;
@@ -295,16 +286,11 @@ export function createFailureReader(options: ReaderOptions = {}): FailureReader 
       // `Outputs` is mostly a string that holds a JSON object: parsed once, for its text and for its exit code.
       let value = outputsValue;
       let depth = 0;
-      if (typeof outputsValue === 'string') {
-        const t = outputsValue.trim();
-        if (t.startsWith('{') && t.endsWith('}')) {
-          try {
-            value = JSON.parse(t);
-            depth = 1;
-          } catch {
-            // read as the text it is (jsonText and exitCodeOf try it again and keep it as text)
-          }
-        }
+      const parsed = typeof outputsValue === 'string' ? jsonObject(outputsValue) : undefined;
+      // Else read as the text it is (jsonText and exitCodeOf try it again and keep it as text).
+      if (parsed !== undefined) {
+        value = parsed;
+        depth = 1;
       }
       const outputs = jsonText(value, depth)
         .filter((l) => !EXIT_CODE_LINE.test(l.trim()))

@@ -155,6 +155,9 @@ export function toApiParams(filters: object): { walk: WalkOptions; params: RpcPa
   return { walk: { maxResults: maxResults ?? (typeof pageSizeParam === 'number' ? pageSizeParam : undefined), startingToken, maxPages, signal }, params };
 }
 
+/** Resolves after one turn of the event loop (the I/O waiting, a request's write among it, goes first). */
+const eventLoopTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /**
  * Requests the next page while the consumer is still working on the current one, so a walk costs one round trip per
  * page and not a round trip plus the consumer's work. At most one page is in flight ahead of the consumer; when the
@@ -162,8 +165,6 @@ export function toApiParams(filters: object): { walk: WalkOptions; params: RpcPa
  *
  * @example for await (const page of readAhead(listResourceExecutionStatus(client, { executionId }))) write(page)
  */
-const eventLoopTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T, void, undefined> {
   const it = source[Symbol.asyncIterator]();
   let next = it.next();
