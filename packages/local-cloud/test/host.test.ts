@@ -10,6 +10,7 @@ import { ACCOUNT_ID, DEMO_STS_KEY } from '../src/credentials';
 import { startLocalCloud, type LocalCloud } from '../src/local-cloud';
 import { FunctionError, startLocalHost, type LocalHost } from '../src/host';
 import { parseSchedule } from '../src/host/cron';
+import { staleReason } from '../src/host/bundles';
 import type { Json } from '../../../test/helpers/json';
 
 const S_YAML = `
@@ -277,5 +278,29 @@ describe('timeouts', () => {
     expect(err).toBeInstanceOf(FunctionError);
     expect((err as FunctionError).errorType).toBe('SyntaxError');
     expect(existsSync(dir)).toBe(true);
+  });
+});
+
+describe('staleReason (whether dist/ needs a build)', () => {
+  it('asks for a build when a file a bundle requires beside it is missing, not only its index.js', () => {
+    // Prepare: a project of one function whose bundle requires causes.js on first use and imports an SDK file
+    const root = mkdtempSync(join(tmpdir(), 'stale-'));
+    try {
+      mkdirSync(join(root, 'functions', 'collect'), { recursive: true });
+      mkdirSync(join(root, 'lib'), { recursive: true });
+      mkdirSync(join(root, 'dist', 'collect'), { recursive: true });
+      writeFileSync(join(root, 'functions', 'collect', 'index.ts'), 'export {};\n');
+      writeFileSync(join(root, 'dist', 'collect', 'index.js'), 'var a;const b=()=>(a??=require("./causes.js")).x;const c=()=>import("./fc-sdk.js");\n');
+      writeFileSync(join(root, 'dist', 'collect', 'fc-sdk.js'), '\n');
+      // Act: without causes.js, then with it
+      const without = staleReason(root);
+      writeFileSync(join(root, 'dist', 'collect', 'causes.js'), '\n');
+      const withIt = staleReason(root);
+      // Assess
+      expect(without).toBe('dist/collect/causes.js is missing');
+      expect(withIt).toBeUndefined();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -1,12 +1,12 @@
 /**
  * Making sure `dist/` holds current bundles before the host loads them: `node scripts/build.mjs` runs when a
- * function has no bundle or a source file under functions/ or lib/ (or scripts/build.mjs, scripts/bundle.mjs) is newer
- * than the oldest bundle. Concurrent
+ * function has no bundle, or lacks a file its bundle requires beside it (causes.js, an SDK's file), or a source file
+ * under functions/ or lib/ (or scripts/build.mjs, scripts/bundle.mjs) is newer than the oldest bundle. Concurrent
  * callers (parallel test files, `npm start` next to a test run) are serialised with a lock directory, so no one
  * loads a bundle while another process is rebuilding `dist/`.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,6 +33,9 @@ function newestSource(dir: string): number {
   return newest;
 }
 
+/** A bundle's require or import of a file beside it (scripts/bundle.mjs: `require("./causes.js")`, `import("./fc-sdk.js")`). */
+const BESIDE = /(?:require|import)\("\.\/([\w.-]+\.js)"\)/g;
+
 /** Why the bundles need a build, or `undefined` when they are current. */
 export function staleReason(root: string): string | undefined {
   const functionsDir = join(root, 'functions');
@@ -41,6 +44,10 @@ export function staleReason(root: string): string | undefined {
   for (const n of names) {
     const bundle = join(root, 'dist', n, 'index.js');
     if (!existsSync(bundle)) return `dist/${n}/index.js is missing`;
+    // The files it requires or imports on first use (causes.js, the SDKs): a bundle without one loads, then fails later.
+    for (const [, file] of readFileSync(bundle, 'utf8').matchAll(BESIDE)) {
+      if (!existsSync(join(root, 'dist', n, file ?? ''))) return `dist/${n}/${file} is missing`;
+    }
     oldest = Math.min(oldest, statSync(bundle).mtimeMs);
   }
   const scripts = ['build.mjs', 'bundle.mjs'].map((f) => join(root, 'scripts', f)).filter((f) => existsSync(f));
