@@ -487,6 +487,24 @@ function namesAKind(word: string): boolean {
   return /^\W*[A-Z]*\d[A-Z\d]*\W*$/.test(bare) || /^--?[A-Za-z][\w-]*=?<\*>$/.test(bare) || /^[/~.]|[/\\]/.test(bare) || /^[[(].*[\])]$/.test(bare) || /^[A-Z][A-Z]{2,}$/.test(bare) || isErrorWord(bare);
 }
 
+/** A level word in capitals (`ERROR:`, `WARNING:`): it names how bad, a kind, wherever it stands. */
+const LEVEL_NAME = /^(?:ERR|ERROR|FATAL|CRIT|CRITICAL|SEVERE|PANIC|ALERT|EMERG|WARN|WARNING|NOTICE|INFO|DEBUG|TRACE)$/;
+
+/**
+ * True when the word at `p` of a template's `words` is the name a statement is about, in capitals: the subject of a
+ * `NAME: message` diagnostic (`REGION: readonly variable`, `PATH: unbound variable`, `SHARD_KEY: parameter not set`),
+ * standing first or after programs' names only (`bash: REGION: …`). A shell or a tool names the variable, key or
+ * table it could not use there; the name varies as a lower-case one does (`logger is not defined`). In capitals it
+ * looks like a code (`ENOENT`), but a code stands inside a message (`code ENOENT`, `status: NXDOMAIN`,
+ * `getaddrinfo ENOTFOUND`), where it stays a kind; a level word (`ERROR:`, `WARNING:`) stays one everywhere.
+ */
+function subjectName(words: readonly string[], p: number): boolean {
+  const word = words[p] ?? '';
+  if (!/^[A-Z][A-Z0-9_]*:$/.test(word) || LEVEL_NAME.test(word.slice(0, -1))) return false;
+  for (let i = 0; i < p; i++) if (!/^[a-z][\w.+-]*:$/.test(words[i] ?? '')) return false;
+  return true;
+}
+
 /** A path as a template keeps it: its root, `<*>`, its file's type, then punctuation (`/home/<*>.pub:`). */
 const MASKED_PATH = /^(\/[\w.-]*\/)?<\*>(?:\.[A-Za-z][A-Za-z0-9]{0,5})?([^\w<>*]*)$/;
 
@@ -581,7 +599,7 @@ function generalise(templates: ReadonlySet<string>): Map<string, string> {
     const p = Number(key.split('\u0000')[1]);
     // The word after an error adjective says what is wrong (`bad minute`, `bad day-of-week`): a kind, not a value.
     if (ERROR_ADJECTIVE.test(words[members[0] ?? 0]?.[p - 1] ?? '')) continue;
-    const values = members.filter((m) => !namesAKind(words[m]?.[p] ?? ''));
+    const values = members.filter((m) => !namesAKind(words[m]?.[p] ?? '') || subjectName(words[m] ?? [], p));
     if (values.length >= 2) {
       for (const i of members.slice(1)) parent[find(i)] = find(members[0] ?? i);
       continue;
@@ -624,10 +642,86 @@ function generalise(templates: ReadonlySet<string>): Map<string, string> {
   for (const members of byRoot.values()) {
     if (members.length < 2) continue;
     const first = words[members[0] ?? 0] ?? [];
-    const merged = first.map((word, p) => (members.every((m) => words[m]?.[p] === word) ? word : (pathsPlace(members.map((m) => words[m]?.[p] ?? '')) ?? WILDCARD))).join(' ');
+    const merged = first.map((word, p) => (members.every((m) => words[m]?.[p] === word) ? word : (pathsPlace(members.map((m) => words[m]?.[p] ?? '')) ?? variable(members.map((m) => words[m]?.[p] ?? ''))))).join(' ');
     for (const m of members) out.set(list[m] ?? '', merged);
   }
+  // One message in two wordings: its values placed differently, or a clause of circumstance added.
+  const wording = joinWordings(new Set(list.map((t) => out.get(t) ?? t)));
+  if (wording.size > 0) for (const t of list) {
+    const now = out.get(t) ?? t;
+    const to = wording.get(now);
+    if (to !== undefined) out.set(t, to);
+  }
   return out;
+}
+
+/** `<*>` for words that differ, with the punctuation they all end with (`REGION:`, `TIER:` → `<*>:`). */
+function variable(words: readonly string[]): string {
+  const ends = words.map((w) => /[:,;.!?]*$/.exec(w)?.[0] ?? '');
+  return ends.every((e) => e === ends[0]) ? `${WILDCARD}${ends[0] ?? ''}` : WILDCARD;
+}
+
+/** A word that is only a value: `<*>`, a quoted `'<*>'`, `‘<*>’:`, with its punctuation. */
+const VALUE_WORD = /^[(\[]?['"`‘“]?<\*>['"`’”]?[)\]]?[:,;.!?]*$/;
+/** Punctuation around a word, set aside when the constant words of two wordings are compared (`input:`, `input`). */
+const WORD_PUNCTUATION = /^[(\['"`‘“]+|[)\]'"`’”:,;.!?]+$/g;
+/**
+ * A word that opens a clause of circumstance: where, when or while the error happened (`… exceeded while calling a
+ * Python object`, `… not found in <*>`), not what it is.
+ */
+const CIRCUMSTANCE = /^(?:while|whilst|when|during|in|at|on|for|after|before|from|with|within|by|via|since|until)$/;
+
+/**
+ * The template each of `templates` (final ones, after the variables) becomes when another template says the same
+ * message in another wording (docs/causes.md):
+ * - **values placed differently**: the same constant words (punctuation set aside, at least three) around a different
+ *   number or placement of values (`invalid suffix in input: ‘<*>’`, `invalid suffix in input ‘<*>’: ‘<*>’`); the one
+ *   of fewest words stands for them all;
+ * - **a clause of circumstance added**: a template that is another one (at least three words) followed by a clause
+ *   that says where or while it happened (`maximum recursion depth exceeded` and `… exceeded while calling a Python
+ *   object`: one runtime's version says it, another does not); the shorter one stands for both. Only when the shorter
+ *   one has that one extension in the invocation: two different clauses after one message may be two causes
+ *   (`permission denied for table <*>`, `permission denied for schema <*>`), and neither joins it.
+ * A new statement after the shared words (`No module named '<*>'; '<*>' is not a package`) changes a word (`'<*>';`)
+ * and is no extension.
+ */
+function joinWordings(templates: ReadonlySet<string>): Map<string, string> {
+  const to = new Map<string, string>();
+  const fewer = (a: string, b: string) => a.split(' ').length - b.split(' ').length || (a < b ? -1 : a > b ? 1 : 0);
+  const byConstants = new Map<string, string[]>();
+  for (const t of templates) {
+    if (t === '' || !t.includes(WILDCARD)) continue;
+    const words = quotedWords(t);
+    const constants = words.filter((w) => !VALUE_WORD.test(w)).map((w) => w.replace(WORD_PUNCTUATION, ''));
+    if (constants.length < 3 || constants.length === words.length) continue;
+    const key = constants.join(' ');
+    byConstants.set(key, [...(byConstants.get(key) ?? []), t]);
+  }
+  for (const members of byConstants.values()) {
+    if (members.length < 2) continue;
+    const [first] = [...members].sort(fewer);
+    for (const m of members) if (m !== first && first !== undefined) to.set(m, first);
+  }
+  const now = (t: string) => to.get(t) ?? t;
+  const heads = new Set([...templates].map(now));
+  const extensions = new Map<string, Set<string>>();
+  for (const t of heads) {
+    const words = t.split(' ');
+    for (let k = 3; k < words.length; k++) {
+      if (!CIRCUMSTANCE.test(words[k] ?? '')) continue;
+      const head = words.slice(0, k).join(' ');
+      if (!heads.has(head)) continue;
+      extensions.set(head, (extensions.get(head) ?? new Set()).add(t));
+      break;
+    }
+  }
+  for (const [head, longer] of extensions) {
+    if (longer.size !== 1) continue;
+    const [ext] = longer;
+    if (ext === undefined || extensions.has(ext)) continue;
+    for (const t of templates) if (now(t) === ext) to.set(t, head);
+  }
+  return to;
 }
 
 export { OVERFLOW };

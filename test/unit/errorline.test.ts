@@ -570,3 +570,77 @@ describe('rules from the second development set (dev2): other programs, other wr
     expect(new Set([keys[0], keys[4], keys[7]]).size).toBe(3);
   });
 });
+
+describe('rules from the unblinded first hold-out and the probes: one message in another wording', () => {
+  const traceback = (fn: string, tail: string) =>
+    `Traceback (most recent call last):\n  File "/srv/tree.py", line 7, in <module>\n    print(${fn}("east"))\n  File "/srv/tree.py", line 5, in ${fn}\n    return ${fn}(PARENT.get(node, node), seen + 1)\n  [Previous line repeated 996 more times]\nRecursionError: maximum recursion depth exceeded${tail}\n`;
+
+  it('a name in capitals that a shell diagnostic is about is a value; a code inside a message and a level word stay kinds', () => {
+    // Prepare: bash refusing to set read-only variables whose names are all capitals (no underscore to tell them from
+    // a code); look-alikes: two DNS status codes inside a message, two level words in front
+    const readonly = ['REGION', 'TIER', 'REGION', 'ZONE'].map((v, i) => `/tmp/job-${i}.sh: line 3: ${v}: readonly variable\n`);
+    const status = (code: string) => `resolving db.internal\nlookup failed with status ${code} for db.internal\n`;
+    const levels = ['WARNING', 'NOTICE'].flatMap((l) => [`${l}: replica cache is stale\n`, `${l}: replica cache is stale\n`]);
+    // Act
+    const causes = group([...readonly, status('NXDOMAIN'), status('NXDOMAIN'), status('SERVFAIL'), status('SERVFAIL'), ...levels]);
+    const keys = causes.map((c) => c.key);
+    // Assess
+    expect(new Set(keys.slice(0, 4)).size).toBe(1);
+    expect(causes[0]?.title).toBe('<*>: readonly variable');
+    expect(keys[4]).toBe(keys[5]);
+    expect(keys[6]).toBe(keys[7]);
+    expect(keys[4]).not.toBe(keys[6]);
+    expect(keys[8]).toBe(keys[9]);
+    expect(keys[10]).toBe(keys[11]);
+    expect(keys[8]).not.toBe(keys[10]);
+  });
+
+  it('a message with and without a clause of circumstance (two runtime versions) is one cause; a new statement or two different clauses are not', () => {
+    // Prepare: one recursion error as Python 3.8-3.10 and 3.11+ word it; look-alikes: a module missing against a
+    // module that is not a package (a new statement after the shared words), and a message with two different clauses
+    const recursion = [traceback('walk', ''), traceback('depth', ' while calling a Python object'), traceback('expand', ''), traceback('walk', ' while calling a Python object')];
+    const module = ["ModuleNotFoundError: No module named 'yaml'\n", "ModuleNotFoundError: No module named 'yaml'\n"];
+    const notPackage = ["ModuleNotFoundError: No module named 'yaml.parser'; 'yaml' is not a package\n", "ModuleNotFoundError: No module named 'yaml.parser'; 'yaml' is not a package\n"];
+    const closed = ['', ' while reading the header', ' during login'].flatMap((tail) => [`error: connection closed by the server${tail}\n`, `error: connection closed by the server${tail}\n`]);
+    // Act
+    const causes = group([...recursion, ...module, ...notPackage, ...closed]);
+    const keys = causes.map((c) => c.key);
+    // Assess
+    expect(new Set(keys.slice(0, 4)).size).toBe(1);
+    expect(causes[1]?.title).toBe('RecursionError: maximum recursion depth exceeded');
+    expect(keys[4]).toBe(keys[5]);
+    expect(keys[6]).toBe(keys[7]);
+    expect(keys[4]).not.toBe(keys[6]);
+    expect(new Set(keys.slice(8)).size).toBe(3);
+  });
+
+  it('the same constant words with the values placed differently are one message; another constant word is another', () => {
+    // Prepare: numfmt's two wordings of one mistake (an unknown suffix, a known one followed by garbage); the look-alike
+    // differs in a constant word
+    const suffix = ['5Q', '12XB'].map((v) => `numfmt: invalid suffix in input: ‘${v}’\n`).concat(['5Gb', '7MiBs'].map((v) => `numfmt: invalid suffix in input ‘${v}’: ‘${v.slice(-1)}’\n`));
+    const digit = ['x5', 'y7'].map((v) => `numfmt: invalid digit in input: ‘${v}’\n`);
+    // Act
+    const causes = group([...suffix, ...digit]);
+    const keys = causes.map((c) => c.key);
+    // Assess
+    expect(new Set(keys.slice(0, 4)).size).toBe(1);
+    expect(causes[2]?.title).toBe('numfmt: invalid suffix in input: ‘<*>’');
+    expect(keys[4]).toBe(keys[5]);
+    expect(keys[4]).not.toBe(keys[0]);
+  });
+
+  it('an escaped line break in a quoted slice of input drops the next line\'s indentation; the message around it counts', () => {
+    // Prepare: maven's parser quoting the broken input, whose next line is indented 0, 2 or 4 spaces; the look-alike:
+    // another parse error of the same file
+    const pom = (indent: string, v: string) => `[INFO] Scanning for projects...\n[ERROR] [ERROR] Some problems were encountered while processing the POMs:\n[FATAL] Non-parseable POM /srv/app/pom.xml: expected > to finsh end tag not < from line 5 (position: TEXT seen ...<version>${v}</version\\n${indent}<... @6:${indent.length + 2})  @ line 6, column ${indent.length + 2}\n`;
+    const broken = [pom('', '1.8'), pom('  ', '4.7'), pom('    ', '2.0')];
+    const other = [1, 2].map((n) => `[INFO] Scanning for projects...\n[FATAL] Non-parseable POM /srv/app/pom.xml: Unrecognised tag: 'dependency' (position: START_TAG seen ...</version>\\n  <dependency>... @${n + 6}:17)  @ line ${n + 6}, column 17\n`);
+    // Act
+    const keys = group([...broken, ...other]).map((c) => c.key);
+    // Assess
+    expect(new Set(keys.slice(0, 3)).size).toBe(1);
+    expect(keys[3]).toBe(keys[4]);
+    expect(keys[0]).not.toBe(keys[3]);
+    expect(errorTemplate('TEXT seen ...</a\\n   <... @6:4')).toBe(errorTemplate('TEXT seen ...</a\\n<... @6:4'));
+  });
+});
