@@ -673,6 +673,8 @@ const QUOTED = /(?<!\w)'[^'\s]{0,100}(?: [^'\s]+){0,2} ?'|"[^"\s]{0,100}(?: [^"\
 const LONG_QUOTED = /(?<!\w)'[^'\s]{1,100}(?: [^'\s]+){3,11}'|"[^"\s]{1,100}(?: [^"\s]+){3,11}"|(?<!\w)`[^`'\s]{1,100}(?: [^`'\s]+){3,11}['`]|‘[^’\s]{1,100}(?: [^’\s]+){3,11}’|“[^”\s]{1,100}(?: [^”\s]+){3,11}”/g;
 /** An escaped line break or tab in a quoted slice of input, and the indentation after it. */
 const ESCAPED_BREAK = /(\\[nrt])[ \t]+/g;
+/** A question closing a line after a sentence of its own: `. Did you mean: 'json'?`, `! Is the server running?`. */
+const TRAILING_QUESTION = /[.!]\s+[A-Z](?:[^.?!]|\.(?!\s))*\?$/;
 /** A character that opens a {@link QUOTED} value (the pattern runs only when one is there). */
 const QUOTE_MARK = /['"`‘“]/;
 /** A path of at least two segments, or an absolute one. */
@@ -712,6 +714,9 @@ export function errorTemplate(content: string): string {
   // A slice of the input quoted with its line breaks escaped carries the next line's indentation, which follows the
   // file's formatting, not the error (`TEXT seen ...</version\n  <... @6:4`).
   if (s.includes('\\')) s = s.replace(ESCAPED_BREAK, '$1');
+  // A question after the message is a hint (`… is not defined. Did you mean: 'json'?`): what it suggests depends on
+  // the names nearby, and a runtime's newer versions add it where older ones do not.
+  if (s.endsWith('?')) s = s.replace(TRAILING_QUESTION, '');
   if (QUOTE_MARK.test(s)) {
     const mask = (q: string) => `${q[0] ?? ''}${WILDCARD}${q[q.length - 1] ?? ''}`;
     s = s.replace(QUOTED, mask).replace(LONG_QUOTED, (q) => (q.slice(1, -1).split(' ').some((w) => isErrorWord(w.replace(/^\W+|\W+$/g, ''))) ? q : mask(q)));

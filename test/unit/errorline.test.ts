@@ -629,6 +629,23 @@ describe('rules from the unblinded first hold-out and the probes: one message in
     expect(keys[4]).not.toBe(keys[0]);
   });
 
+  it('a question after the message is a hint: the same error with and without it is one cause; the statement decides', () => {
+    // Prepare: a name error as Python 3.9 prints it and as 3.10+ print it (with a suggestion that depends on the names
+    // nearby); the look-alike: an attribute error with the same kind of hint
+    const name = (v: string, hint: string) => `loading settings\nTraceback (most recent call last):\n  File "/srv/app/run.py", line 3, in <module>\n    print(${v}.dumps({}))\nNameError: name '${v}' is not defined${hint}\n`;
+    const names = [name('jsn', ''), name('jsno', ". Did you mean: 'json'?"), name('sjon', ". Did you mean: 'json'?"), name('yml', '')];
+    const attrs = ['getcwdd', 'getcdw'].map((a) => `loading settings\nAttributeError: module 'os' has no attribute '${a}'. Did you mean: 'getcwd'?\n`);
+    // Act
+    const causes = group([...names, ...attrs]);
+    const keys = causes.map((c) => c.key);
+    // Assess
+    expect(new Set(keys.slice(0, 4)).size).toBe(1);
+    expect(causes[1]?.title).toBe("NameError: name '<*>' is not defined");
+    expect(keys[4]).toBe(keys[5]);
+    expect(keys[4]).not.toBe(keys[0]);
+    expect(errorTemplate('could not connect: Is the server running?')).toBe('could not connect: Is the server running?');
+  });
+
   it('an escaped line break in a quoted slice of input drops the next line\'s indentation; the message around it counts', () => {
     // Prepare: maven's parser quoting the broken input, whose next line is indented 0, 2 or 4 spaces; the look-alike:
     // another parse error of the same file
