@@ -4,10 +4,10 @@
  * prints one JSON line of figures: wall time, CPU (user + sys), the OS's peak RSS, API calls.
  */
 import { subscribe } from 'node:diagnostics_channel';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { ClientRequest } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import RPCClient from '@alicloud/pop-core';
 
@@ -213,7 +213,12 @@ function timeline(): (() => void) | undefined {
     const cpu = process.cpuUsage(cpu0);
     events.push(JSON.stringify({ t: at(), e: phase, lane, cpu: cpu.user + cpu.system }));
   });
-  return () => writeFileSync(file, events.join('\n') + '\n');
+  return () => {
+    const cpu = process.cpuUsage(cpu0);
+    events.push(JSON.stringify({ t: at(), e: 'finish', cpu: cpu.user + cpu.system }));
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, events.join('\n') + '\n');
+  };
 }
 
 async function main(): Promise<void> {

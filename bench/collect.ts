@@ -130,6 +130,8 @@ function runWorker(worker: string, job: Job, runtimeFlags = true): Promise<Figur
       else {
         if (values.memory) process.stdout.write(`${job.kind} ${job.source}: ${process.env.BENCH_MEMORY === 'timeline' ? err : (err.split('\n').find((l) => l.startsWith('memory at')) ?? 'no memory sample')}\n`);
         const figures = JSON.parse(line.slice(6)) as Figures;
+        // --timeline: the worker's log lines beside its timeline (what the collector said, with its times).
+        if (job.env.BENCH_TIMELINE) writeFileSync(job.env.BENCH_TIMELINE.replace(/\.jsonl$/, '.log'), out);
         // The collector's own log line of its commit (LOG_LEVEL=info): what came after it is the summary's.
         const committed = out.split('\n').find((l) => l.includes('"msg":"archive committed"'));
         const at = committed ? Date.parse((JSON.parse(committed) as { time?: string }).time ?? '') : Number.NaN;

@@ -7,6 +7,7 @@ import RPCClient from '@alicloud/pop-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_KEY, DEMO_STS_KEY, type DemoKey } from '../src/credentials';
 import type { InstanceFinishedEvent, InstanceStatus } from '../src/datasets';
+import { SLICE_ITEMS } from '../src/rpc/json-text';
 import { startRpcEmulator, type RpcEmulator } from '../src/rpc/server';
 import { canonicalQuery, computeSignature, percentEncode } from '../src/rpc/signature';
 import type { Json } from '../../../test/helpers/json';
@@ -61,7 +62,7 @@ const isoNow = (offsetMs = 0) => new Date(Date.now() + clockOffset + offsetMs).t
  */
 async function raw(
   params: Record<string, string | null>,
-  opts: { method?: 'GET' | 'POST'; secret?: string; headers?: Record<string, string>; path?: string } = {},
+  opts: { method?: 'GET' | 'POST'; secret?: string; headers?: Record<string, string>; path?: string; onHeaders?: () => void } = {},
 ): Promise<{ status: number; body: Json; headers: Headers }> {
   const method = opts.method ?? 'GET';
   const merged: Record<string, string | null> = {
@@ -82,6 +83,7 @@ async function raw(
     headers: method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded', ...opts.headers } : opts.headers,
     body: method === 'POST' ? query : undefined,
   });
+  opts.onHeaders?.();
   const text = await res.text();
   let body: Json = text;
   try {
@@ -587,6 +589,33 @@ describe('ECS content', () => {
     const all = await ecs.request('DescribeInvocations', { RegionId: REGION, MaxResults: 50 });
     const times = all.Invocations.Invocation.map((x: Json) => x.CreationTime);
     expect([...times].sort().reverse()).toEqual(times);
+  });
+
+  it('DescribeInvocations over many instances is built in slices: a result page asked for meanwhile is answered first, and the answer is whole', async () => {
+    const n = 40 * SLICE_ITEMS;
+    const info = emu.data.addInvocation({ instances: n, failureRate: 0.1 });
+    // The order in which the answers' heads came back.
+    const answered: string[] = [];
+    const before = emu.stats.byAction.DescribeInvocations ?? 0;
+    const described = raw(
+      { Action: 'DescribeInvocations', Version: ECS, RegionId: REGION, InvokeId: info.invokeId, ContentEncoding: 'PlainText' },
+      { onHeaders: () => answered.push('DescribeInvocations') },
+    );
+    // Once the emulator has taken the request, its answer is being built.
+    while ((emu.stats.byAction.DescribeInvocations ?? 0) === before) await new Promise((resolve) => setImmediate(resolve));
+    const page = await raw(
+      { Action: 'DescribeInvocationResults', Version: ECS, RegionId: REGION, InvokeId: info.invokeId, MaxResults: '1' },
+      { onHeaders: () => answered.push('DescribeInvocationResults') },
+    );
+    const r = await described;
+    expect([r.status, page.status]).toEqual([200, 200]);
+    expect(answered).toEqual(['DescribeInvocationResults', 'DescribeInvocations']);
+    const instances = r.body.Invocations.Invocation[0].InvokeInstances.InvokeInstance as Json[];
+    const results = await allResults({ InvokeId: info.invokeId, ContentEncoding: 'PlainText' }, () => 50);
+    expect(instances.map((x) => x.InstanceId).sort()).toEqual(results.items.map((x) => x.InstanceId).sort());
+    const failed = (xs: Json[]) => xs.filter((x) => x.ExitCode !== 0).map((x) => `${x.InstanceId} ${x.ErrorInfo}`).sort();
+    expect(failed(instances)).toEqual(failed(results.items));
+    expect(new Set(instances.map((x) => x.InstanceId)).size).toBe(n);
   });
 
   it('simulateRunCommand: Running until each finish time, then final, with one event per instance', async () => {

@@ -7,6 +7,7 @@ import { Datasets, OUTPUT_LIMIT_BYTES, overallStatus } from '../src/datasets';
 import { FaultInjector } from '../src/faults';
 import { TokenCodec } from '../src/rpc/pagination';
 import { NonceStore } from '../src/nonces';
+import { jsonArrayInSlices, JsonText, nextTurn, stringifyAnswer } from '../src/rpc/json-text';
 import { computeSignature, parseUrlEncoded, percentEncode, stringToSign } from '../src/rpc/signature';
 
 describe('RPC signature (protocols §1.4 vectors)', () => {
@@ -188,5 +189,42 @@ describe('datasets', () => {
     expect(overallStatus({ Cancelled: 2 })).toBe('Stopped');
     expect(overallStatus({ Running: 1, Scheduled: 1 })).toBe('Scheduled');
     expect(overallStatus({ Stopping: 1, Failed: 1 })).toBe('Stopping');
+  });
+});
+
+describe('answers built in slices (json-text)', () => {
+  const item = (i: number) => ({ InstanceId: `i-${i}`, ErrorInfo: i % 3 === 0 ? 'exit 1: 部署失败 "quoted" \\ \u0000json-text:x:0' : '', ExitCode: i, Skipped: undefined, Nested: { Tag: [i, null] } });
+  const whole = (n: number) => Array.from({ length: n }, (_, i) => item(i));
+
+  it('is byte for byte JSON.stringify of the whole answer, at 0, 1, a slice, a slice and one, several slices', async () => {
+    for (const n of [0, 1, 4, 5, 13]) {
+      const list = await jsonArrayInSlices(n, item, 4);
+      const body = { RequestId: 'R', Invocations: { Invocation: [{ InvokeId: 't-1', InvokeInstances: { InvokeInstance: list } }, { Other: '"\u0000' }] } };
+      const expected = JSON.stringify({ RequestId: 'R', Invocations: { Invocation: [{ InvokeId: 't-1', InvokeInstances: { InvokeInstance: whole(n) } }, { Other: '"\u0000' }] } });
+      expect([n, stringifyAnswer(body).join('')]).toEqual([n, expected]);
+      // Serialized any other way, it is the value itself.
+      expect(JSON.parse(JSON.stringify(body))).toEqual(JSON.parse(expected));
+    }
+    expect(stringifyAnswer({ a: 1 })).toEqual(['{"a":1}']);
+    expect(stringifyAnswer({ a: new JsonText(['[1', ',2]']), b: new JsonText(['[]']) }).join('')).toBe('{"a":[1,2],"b":[]}');
+  });
+
+  it('builds each item once, in order, and lets the event loop turn between slices', async () => {
+    const built: number[] = [];
+    let turns = 0;
+    let counting = true;
+    const count = async () => {
+      while (counting) {
+        await nextTurn();
+        turns += 1;
+      }
+    };
+    const counted = count();
+    await jsonArrayInSlices(10, (i) => (built.push(i), i), 3);
+    counting = false;
+    await counted;
+    expect(built).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // Four slices: at least three turns of the event loop while they were built.
+    expect(turns).toBeGreaterThanOrEqual(3);
   });
 });

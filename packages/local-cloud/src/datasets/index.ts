@@ -117,7 +117,7 @@ export class Datasets {
   outputSink: OutputSink | undefined;
   /** Objects delivered so far (bucket + key), each written once; and the writes under way. */
   private readonly delivered = new Set<string>();
-  private writes: Promise<void>[] = [];
+  private writes = new Set<Promise<void>>();
 
   constructor(opts: DatasetsOptions = {}) {
     this.seed = opts.seed ?? 1;
@@ -297,17 +297,33 @@ export class Datasets {
           this.delivered.delete(id);
           throw err;
         });
-        this.writes.push(write);
+        this.writes.add(write);
+        // A write that went through is forgotten; a failed one waits for an answer to report it (settleDeliveries).
+        write.then(
+          () => this.writes.delete(write),
+          () => undefined,
+        );
       }
     }
     return state;
   }
 
-  /** Waits for the delivery writes of the answers computed so far. @throws the first failed write. */
+  /**
+   * Waits for the delivery writes of the answers computed so far, those another answer waits for too (an answer may
+   * be computed in slices while others are answered: each waits for every write under way when it is sent).
+   * @throws the first failed write (reported once, then forgotten).
+   */
   async settleDeliveries(): Promise<void> {
-    const writes = this.writes;
-    this.writes = [];
-    await Promise.all(writes);
+    const writes = [...this.writes];
+    const settled = await Promise.allSettled(writes);
+    let failure: PromiseRejectedResult | undefined;
+    settled.forEach((r, i) => {
+      if (r.status !== 'rejected') return;
+      const write = writes[i];
+      // Reported by the first answer that waited for it.
+      if (write && this.writes.delete(write)) failure ??= r;
+    });
+    if (failure) throw failure.reason;
   }
 
   /** Subscribes to instance completions of simulated tasks; returns the unsubscribe function. */

@@ -13,5 +13,8 @@ export interface HandlerContext {
   now: number;
 }
 
-/** Returns the response body without `RequestId` (the server puts a fresh one first). */
-export type Handler = (ctx: HandlerContext) => Record<string, unknown>;
+/**
+ * Returns the response body without `RequestId` (the server puts a fresh one first); an answer built in slices
+ * (json-text.ts) returns it as a promise, with the lists it serialized ahead as `JsonText`.
+ */
+export type Handler = (ctx: HandlerContext) => Record<string, unknown> | Promise<Record<string, unknown>>;

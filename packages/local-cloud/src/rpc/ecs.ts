@@ -1,6 +1,7 @@
 /**
  * ECS 2014-05-26, Cloud Assistant: DescribeInvocationResults and DescribeInvocations (protocols §4).
  */
+import { jsonArrayInSlices } from './json-text';
 import {
   COMMAND_TYPES,
   KNOWN_REGION_IDS,
@@ -342,7 +343,13 @@ const repeatModeOf = (ds: InvocationDataset) => (ds.periodic ? 'Period' : 'Once'
 
 const FINISHED_OVERALL: ReadonlySet<string> = new Set(['Success', 'Failed', 'PartialFailed', 'Stopped']);
 
-const describeInvocations: Handler = (ctx) => {
+/**
+ * DescribeInvocations. An invocation is described with every instance (an invocation over 100,000 instances is one
+ * answer of ~45 MB): its instances are built and serialized a slice at a time (json-text.ts), so the requests that
+ * come in meanwhile (the same invocation's result pages, as a collector reads them beside this call) are served
+ * between the slices and not after the whole answer. The time and the run reported are fixed as the request comes in.
+ */
+const describeInvocations: Handler = async (ctx) => {
   const { regionId, invokeId, instanceId, commandId } = taskIds(ctx);
   const p = ctx.params;
   const commandName = p.get('CommandName');
@@ -393,12 +400,40 @@ const describeInvocations: Handler = (ctx) => {
   }, tags);
   // One segment over the (newest-first) task list; the key is fixed, the index is the position in that list.
   const out = paginate(ctx, scope, [{ key: 1, length: rows.length }], new Set(), false);
-  const invocations = out.hits.map((h) => {
+  const invocations: Record<string, unknown>[] = [];
+  for (const h of out.hits) {
     const row = rows[h.index];
     if (!row) throw new Error('page index out of range');
     const { ds, local, overall } = row;
-    const locals = local !== undefined ? [local] : Array.from({ length: ds.instances }, (_, i) => i);
-    return {
+    const run = ds.repeats;
+    const instance = (i: number) => {
+      const r = ds.result(i, run, ctx.now);
+      const status = instanceStatus(ds, r.status);
+      const delivery = ctx.data.deliveryOf(ds, r, ctx.now);
+      return {
+        InstanceId: r.instanceId,
+        InvocationStatus: status,
+        InstanceInvokeStatus: instanceInvokeStatus(r.status),
+        ExitCode: r.exitCode,
+        ErrorCode: r.errorCode,
+        ErrorInfo: r.errorInfo,
+        Output: includeOutput ? encodeText(r.output, base64) : '',
+        Dropped: r.dropped,
+        Repeats: r.repeats,
+        CreationTime: isoSeconds(ds.createdMs),
+        StartTime: iso(r.startMs),
+        FinishTime: iso(r.finishMs),
+        StopTime: iso(r.stopMs),
+        UpdateTime: iso(r.updateMs),
+        Timed: ds.periodic,
+        OssOutputStatus: delivery.status,
+        OssOutputUri: delivery.uri,
+        OssOutputErrorCode: delivery.errorCode,
+        OssOutputErrorInfo: delivery.errorInfo,
+      };
+    };
+    const instances = await jsonArrayInSlices(local !== undefined ? 1 : ds.instances, (i) => instance(local ?? i));
+    invocations.push({
       InvokeId: ds.invokeId,
       CommandId: ds.commandId,
       CommandName: ds.commandName,
@@ -421,36 +456,9 @@ const describeInvocations: Handler = (ctx) => {
       Launcher: '',
       TerminationMode: 'Process',
       Tags: { Tag: ds.tags },
-      InvokeInstances: {
-        InvokeInstance: locals.map((i) => {
-          const r = ds.result(i, ds.repeats, ctx.now);
-          const status = instanceStatus(ds, r.status);
-          const delivery = ctx.data.deliveryOf(ds, r, ctx.now);
-          return {
-            InstanceId: r.instanceId,
-            InvocationStatus: status,
-            InstanceInvokeStatus: instanceInvokeStatus(r.status),
-            ExitCode: r.exitCode,
-            ErrorCode: r.errorCode,
-            ErrorInfo: r.errorInfo,
-            Output: includeOutput ? encodeText(r.output, base64) : '',
-            Dropped: r.dropped,
-            Repeats: r.repeats,
-            CreationTime: isoSeconds(ds.createdMs),
-            StartTime: iso(r.startMs),
-            FinishTime: iso(r.finishMs),
-            StopTime: iso(r.stopMs),
-            UpdateTime: iso(r.updateMs),
-            Timed: ds.periodic,
-            OssOutputStatus: delivery.status,
-            OssOutputUri: delivery.uri,
-            OssOutputErrorCode: delivery.errorCode,
-            OssOutputErrorInfo: delivery.errorInfo,
-          };
-        }),
-      },
-    };
-  });
+      InvokeInstances: { InvokeInstance: instances },
+    });
+  }
   return {
     PageSize: out.pageSize,
     PageNumber: out.pageNumber,

@@ -18,6 +18,7 @@ import { ECS_HANDLERS, ECS_VERSION } from './ecs';
 import { Errors, RpcError, errorBody, type Product } from './errors';
 import { OOS_HANDLERS, OOS_VERSION } from './oos';
 import { CountCache, TokenCodec } from './pagination';
+import { stringifyAnswer } from './json-text';
 import { Params } from './params';
 import { NonceStore } from '../nonces';
 import { authenticate, authenticateV3 } from './protocol';
@@ -125,16 +126,25 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function send(res: ServerResponse, status: number, contentType: string, body: string, requestId?: string, extra: Record<string, string> = {}): void {
+/** Answers `body`: one text, or pieces of text sent one after another (the body is their concatenation). */
+function send(res: ServerResponse, status: number, contentType: string, body: string | readonly string[], requestId?: string, extra: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) return;
+  const pieces = typeof body === 'string' ? [body] : body;
   const headers: Record<string, string | number> = {
     'content-type': contentType,
-    'content-length': Buffer.byteLength(body),
+    'content-length': pieces.reduce((n, piece) => n + Buffer.byteLength(piece), 0),
     ...extra,
   };
   if (requestId) headers['x-acs-request-id'] = requestId;
   res.writeHead(status, headers);
-  res.end(body);
+  if (pieces.length === 1) {
+    res.end(pieces[0]);
+    return;
+  }
+  res.cork();
+  for (const piece of pieces) if (piece.length > 0) res.write(piece);
+  res.end();
+  res.uncork();
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, requestId?: string, extra?: Record<string, string>): void {
@@ -260,10 +270,10 @@ export function createRpcHandler(opts: RpcHandlerOptions): RpcHandler {
       if (all.Format !== undefined && all.Format.toUpperCase() !== 'JSON') {
         throw Errors.invalidParameter('Format', 'The local cloud answers JSON only.');
       }
-      const result = handler({ action, params: new Params(all), data, tokens, counts, now: at });
+      const result = await handler({ action, params: new Params(all), data, tokens, counts, now: at });
       // OSS output deliveries the answer reports as Finished are in OSS before it is sent.
       await data.settleDeliveries();
-      sendJson(res, 200, { RequestId: requestId, ...result }, requestId);
+      send(res, 200, 'application/json;charset=utf-8', stringifyAnswer({ RequestId: requestId, ...result }), requestId);
     } catch (e) {
       if (e instanceof RpcError) return fail(e);
       if (e instanceof MalformedQueryError) return fail(Errors.incompleteSignature(e.message));
