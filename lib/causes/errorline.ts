@@ -183,10 +183,11 @@ export function lineStrength(content: string, raw: string): number {
  * read (`read`: `\r` redraws resolved, control characters dropped, a structured log line read as its message: see
  * {@link structuredMessage}); both cut the same way (a very long line keeps its start and end, a very long output its
  * first and last lines), so a line has the same index in both. `text`: the text whose lines are `read`, when nothing
- * was cut, resolved, dropped or read from a structured line (it is scanned whole, {@link findErrorLines}).
+ * was cut, resolved, dropped or read from a structured line (it is scanned whole, {@link findErrorLines}). `control`: whether `text` holds a control character
+ * (see `CONTROL_TEST`), when a pass over it already knows (`TriggerScanner.scanLines`).
  */
-export function outputLines(text: string): { printed: string[]; read: string[]; text?: string } {
-  const lines = splitOutput(text);
+export function outputLines(text: string, control?: boolean): { printed: string[]; read: string[]; text?: string } {
+  const lines = splitOutput(text, control);
   if (!text.includes('{"')) return lines;
   let changed = false;
   const read = lines.read.map((line) => {
@@ -227,9 +228,9 @@ export function structuredMessage(line: string): string | undefined {
 }
 
 /** {@link outputLines} before structured lines are read. */
-function splitOutput(text: string): { printed: string[]; read: string[]; text?: string } {
+function splitOutput(text: string, control?: boolean): { printed: string[]; read: string[]; text?: string } {
   // One scan tells most outputs apart: no control character at all (an ESC and a `\r` are ones), nothing to resolve.
-  const plain = !CONTROL_TEST.test(text);
+  const plain = !(control ?? CONTROL_TEST.test(text));
   const clean = !plain && text.includes('\u001b') ? text.replace(ANSI, '') : text;
   let lines = clean.split('\n');
   const many = lines.length > MAX_LINES;
@@ -376,8 +377,11 @@ function headers(lines: readonly string[]): number[] {
   });
 }
 
-/** Stems that every line of strength ≥ 1 holds (lower case); one scan of the whole output finds the lines worth reading. */
-const ERRORISH_STEMS = [
+/**
+ * Stems that every line of strength ≥ 1 holds (lower case); one scan of the whole output finds the lines worth reading
+ * (the failure reader has the masker's pass find them: `maskSecretsAndScan`, then {@link findErrorLines}' `stemLines`).
+ */
+export const ERRORISH_STEMS: readonly string[] = [
   'err', 'fail', 'fatal', 'crit', 'emerg', 'alert', 'severe', 'fault', 'panic', 'interrupt', 'exception', 'denied', 'refused',
   'forbidden', 'unauthori', 'cannot', "can't", "couldn't", 'could not', 'unable', 'invalid', 'illegal', 'unknown', 'missing',
   'not ', 'no such', 'exist', 'timed', 'timeout', 'killed', 'abort', 'terminat', 'unreachable', 'exceeded', 'out of memory',
@@ -590,13 +594,15 @@ function mayBeInProgress(line: string): boolean {
  * The lines of an output (its `read` lines, see {@link outputLines}) that may state its error: the strongest ones,
  * later lines first among equals, at most `max`; when no line holds an error word, the last line that carries anything
  * (strength 0). Only the lines that hold an error word are read in full: one scan of the output finds them.
+ * `text`: the text `lines` were split from (see {@link outputLines}); `stemLines`: per line of `text`, 1 when it holds one
+ * of {@link ERRORISH_STEMS}, when a pass over it already found them (`maskSecretsAndScan`).
  * @example findErrorLines(outputLines('Downloading…\nE: Unable to locate package foo\ncleanup done\n').read)
  *   // [{ line: 1, strength: 3, content: 'E: Unable to locate package foo', header: 0 }]
  */
-export function findErrorLines(lines: readonly string[], max = 3, text?: string): ErrorLine[] {
+export function findErrorLines(lines: readonly string[], max = 3, text?: string, stemLines?: Uint8Array): ErrorLine[] {
   const reader = new Reader(lines);
   const { cut } = reader;
-  const holds = text === undefined ? undefined : linesHoldingStems(text);
+  const holds = text === undefined ? undefined : (stemLines ?? linesHoldingStems(text));
   const picked: ErrorLine[] = [];
   // The lines that may state an error (an error stem, a diagnostic's start); the others are never read further. Of a
   // long output that repeats error words on hundreds of lines (a log of retries), the last READ_LAST and the first

@@ -11,11 +11,12 @@
  * {@link CauseGrouper.finish}. The aggregation (lib/summary/aggregate.ts) keeps the per-group bookkeeping and merges
  * the groups whose final keys are equal.
  */
-import { errorTemplate, findErrorLines, isErrorWord, outputLines } from './errorline';
+import { ERRORISH_STEMS, errorTemplate, findErrorLines, isErrorWord, outputLines } from './errorline';
 import { intOrNull, jsonObject } from '../fields';
 import { WILDCARD } from './masking';
 import { OVERFLOW, TemplateMiner } from './miner';
-import { maskSecrets } from './secrets';
+import { maskSecrets, maskSecretsAndScan } from './secrets';
+import type { LineScanResult } from './trigger-scan';
 import { causeKey, clipWords, memoizeText, ownCopy } from './signature';
 
 /** A line of a failed record that may state its error. */
@@ -98,12 +99,13 @@ function exampleOf(lines: readonly string[], lineOf: readonly number[], maxBytes
 /**
  * The {@link FailureText} of an output whose secrets are masked (the caller masks the whole output once, before it is
  * split into lines or read (a private key block, a `curl \` continuation, a `.netrc` entry span lines), and every text taken from it
- * (the candidates' templates and lines, the example) comes from that one masked text.
+ * (the candidates' templates and lines, the example) comes from that one masked text. `scanned`: what the masker's pass
+ * found about the lines of `masked` (`maskSecretsAndScan`), when it left the text as it was.
  */
-function readOutput(masked: string, maskTemplate: (content: string) => string, truncated = false): FailureText {
-  const { printed, read, text } = outputLines(masked);
+function readOutput(masked: string, maskTemplate: (content: string) => string, truncated = false, scanned?: LineScanResult): FailureText {
+  const { printed, read, text } = outputLines(masked, scanned?.control);
   // An output the API cut ends in the middle of a line: that piece says nothing.
-  const found = findErrorLines(truncated && !masked.endsWith('\n') ? read.slice(0, -1) : read, CANDIDATES, text);
+  const found = findErrorLines(truncated && !masked.endsWith('\n') ? read.slice(0, -1) : read, CANDIDATES, text, scanned?.lineWords);
   const candidates = found.map((f) => ({ template: maskTemplate(f.content), strength: f.strength, raw: clipWords((read[f.line] ?? '').trim(), RAW_LINE_CHARS) }));
   const lineOf = found.map((f) => f.line);
   return { candidates, example: (maxBytes) => exampleOf(printed, lineOf, maxBytes) };
@@ -270,8 +272,15 @@ export function createFailureReader(options: ReaderOptions = {}): FailureReader 
   const mask = options.maskSecrets ?? maskSecrets;
   // A whole text's reading, remembered: one memo for texts read whole, one for outputs the API cut (their last line is
   // not read). An ECS `ErrorInfo`, an ECS output and an OOS text are read the same way: one memo serves them all.
-  const readWhole = (text: string) => readOutput(mask(text), maskTemplate);
-  const readCut = (text: string) => readOutput(mask(text), maskTemplate, true);
+  // With the default masker, its one pass over the text also finds the lines with error stems and any control
+  // character (`maskSecretsAndScan`): the reading does not scan the text again for them.
+  const read = (text: string, truncated: boolean): FailureText => {
+    if (options.maskSecrets) return readOutput(mask(text), maskTemplate, truncated);
+    const { masked, lines } = maskSecretsAndScan(text, ERRORISH_STEMS);
+    return readOutput(masked, maskTemplate, truncated, lines);
+  };
+  const readWhole = (text: string) => read(text, false);
+  const readCut = (text: string) => read(text, true);
   const chars = options.memoChars ?? MEMO_CHARS;
   const whole = chars > 0 ? new ExactTextMemo<FailureText>(chars / 2) : undefined;
   const cut = chars > 0 ? new ExactTextMemo<FailureText>(chars / 2) : undefined;

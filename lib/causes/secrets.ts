@@ -42,7 +42,7 @@
  */
 
 import { isSecretKey, words } from '../secret-key';
-import { createTriggerScanner, type ScanResult, type TriggerScanner } from './trigger-scan';
+import { createTriggerScanner, type LineScanResult, type ScanResult, type TriggerScanner } from './trigger-scan';
 import { createVendorRules, shannonEntropy, type Span, type VendorRules } from './vendor-rules';
 
 export { isSecretKey } from '../secret-key';
@@ -843,10 +843,35 @@ function maskAroundWords(text: string, found: ScanResult, { scanner, wordFamilie
  */
 export function maskSecrets(text: string): string {
   if (text === '') return text;
+  return maskScanned(text, maskerTables().scanner.scan(text));
+}
+
+/**
+ * {@link maskSecrets} and, in its one pass over the text, which lines hold one of `lineWords` (ASCII, any case) and
+ * whether the text holds a control character ({@link TriggerScanner.scanLines}): the error-line reading's own
+ * questions about the same characters (its error stems). Those answers describe the text given, so they are returned
+ * only when the masking left it as it was (`lines` undefined otherwise: the caller reads the masked text itself).
+ * `lineWords` is one list for the life of the process (the scanner made for it is kept; another list makes another).
+ * @example maskSecretsAndScan('E: disk full\nok', ['full']).lines?.lineWords // Uint8Array [1, 0]
+ */
+export function maskSecretsAndScan(text: string, lineWords: readonly string[]): { masked: string; lines?: LineScanResult } {
+  if (lineScanner?.lineWords !== lineWords) {
+    const t = maskerTables();
+    lineScanner = { lineWords, scanner: createTriggerScanner(t.scanner.words, MIN_RUN, CHINESE_FIRST, lineWords) };
+  }
+  const found = lineScanner.scanner.scanLines(text);
+  const masked = text === '' ? text : maskScanned(text, found);
+  return masked === text ? { masked: text, lines: found } : { masked };
+}
+/** The masker's scanner with the line words of {@link maskSecretsAndScan} (its words those of {@link maskerTables}'). */
+let lineScanner: { lineWords: readonly string[]; scanner: TriggerScanner } | undefined;
+
+/** {@link maskSecrets} of a text that is not empty, given the scanner's answer on it. */
+function maskScanned(text: string, first: ScanResult): string {
   const t = maskerTables();
   const keep: string[] = [];
   let s = text;
-  let found = t.scanner.scan(s);
+  let found = first;
   if (found.wide.length > 0 && (s.includes(PROTECT_OPEN) || s.includes(PROTECT_CLOSE))) {
     s = s.replace(/[\ufdd0\ufdd1]/g, '\ufffd');
     found = t.scanner.scan(s);

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createFailureReader, type FailureText } from '../../lib/causes/failure';
+import { maskSecrets } from '../../lib/causes/secrets';
 
 /** What a reading says, as plain data (the example as the aggregation asks for it). */
 function plain(text: FailureText): unknown {
@@ -118,5 +119,46 @@ describe('createFailureReader: an OOS `Outputs` in each of its forms', () => {
     expect(read('{"invocationOutput": "fatal: cut JSON')).toEqual({ exitCode: 9, line: '{"invocationOutput": "fatal: cut JSON' });
     expect(read('["fatal: one", "error: two"]')).toEqual({ exitCode: 9, line: 'error: two' });
     expect(read('fatal: plain text\n')).toEqual({ exitCode: 9, line: 'fatal: plain text' });
+  });
+});
+
+describe('createFailureReader: one pass masks the output and finds the lines with error stems', () => {
+  it('reads every text as the plain path does (masking, then its own scans), hostile and random texts included', () => {
+    // Prepare: the default reader (one pass masks and finds the stems' lines and control characters) and one given the
+    // masker as an option (which masks, then scans the masked text itself); texts with secrets (the masking changes
+    // them), control characters, redraws, colour codes, structured lines, headers, and random ones.
+    const fused = createFailureReader({ memoChars: 0 });
+    const plainPath = createFailureReader({ memoChars: 0, maskSecrets });
+    const texts = [
+      'Downloading 10% ...\nE: Unable to locate package foo\ncleanup done\n',
+      'mysql -uroot -phunter2 -e "select 1"\nERROR 1045 (28000): Access denied for user root\n',
+      'token=ghp_aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xYz12\nfatal: could not read Username\n',
+      'progress\r50%\r100%\nerror: disk full\n',
+      '\u001b[31mERROR\u001b[0m: connection refused\n',
+      'a\u0000b\u0007 failed\n\u007f',
+      '{"level":"error","msg":"request failed","error":"dial tcp 10.0.0.1:5432: connect: connection refused"}\n',
+      '2026-12-07T10:00:00Z web-1 app[12]: timeout after 30s\n2026-12-07T10:00:01Z web-1 app[12]: giving up\n',
+      '密码: hunter2\n口令=abc failed\n',
+      '-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\nssh: permission denied\n',
+      '\ufdd0 protected \ufdd1 cannot open\n',
+      '',
+      '\n\n\n',
+      'no newline at the end: permission denied',
+    ];
+    let seed = 17;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+    const pieces = ['error', 'Err', ' not ', 'failed', ':', ' ', '\n', '\r', '\t', '\u001b[0m', '\u0000', 'key=', 'password=', 'ghp_', 'aB3dE5fG7hJ9kL1mN2pQ4rS6', 'E: ', 'x', '2026-12-07 10:00:00 ', 'host1 ', '%', '...', '^^^', '密码', '{"msg":"', '"}', 'é', 'can\'t', 'Traceback', '  at f (x.js:1:2)'];
+    for (let k = 0; k < 400; k++) {
+      let text = '';
+      const n = Math.floor(random() * 60);
+      for (let i = 0; i < n; i++) text += pieces[Math.floor(random() * pieces.length)] ?? '';
+      texts.push(text);
+    }
+    for (const t of texts) {
+      // Act, Assess
+      expect(plain(fused.ecs('', t))).toEqual(plain(plainPath.ecs('', t)));
+      expect(plain(fused.ecs('', t, true))).toEqual(plain(plainPath.ecs('', t, true)));
+      expect(plain(fused.oos('', JSON.stringify({ invocationOutput: t, exitCode: 1 })))).toEqual(plain(plainPath.oos('', JSON.stringify({ invocationOutput: t, exitCode: 1 }))));
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTriggerScanner } from '../../lib/causes/trigger-scan';
+import { createTriggerScanner, type ScanResult } from '../../lib/causes/trigger-scan';
 
 describe('createTriggerScanner', () => {
   const scanner = createTriggerScanner(['hvs.', 's.', 'ghp_', 'key', '://'], 24, '密');
@@ -75,6 +75,33 @@ describe('createTriggerScanner', () => {
       // Assess
       const want = reference(text);
       expect({ hits: r.starts.map((s, i) => `${scanner.words[r.words[i] ?? 0]}@${s}`).sort(), runs: r.runs, wide: r.wide }).toEqual({ hits: want.hits.sort(), runs: want.runs, wide: want.wide });
+    }
+  });
+
+  it('scanLines: the same words, runs and characters as scan, with the lines holding a line word and the control characters of a plain reading (random texts)', () => {
+    // Prepare: the scanner above, and one over the same words with line words, some of which are words of both lists,
+    // prefixes or suffixes of them, or hold a space; a reference that reads each line of the text on its own.
+    const lineWords = ['err', 'key', 'ys', 'not ', 's.a', "can't", 'fail'];
+    const both = createTriggerScanner(['hvs.', 's.', 'ghp_', 'key', '://'], 24, '密', lineWords);
+    const control = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+    const reference = (text: string) => text.split('\n').map((l) => (lineWords.some((w) => l.toLowerCase().includes(w)) ? 1 : 0));
+    let seed = 5;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+    const alphabet = "aB3xY9zQ1KEYhvs.:/_-+ \n\n\té密ghpErRnoT'caFIl\r\u001b\u0000\u007f\u0085";
+    for (let k = 0; k < 500; k++) {
+      let text = '';
+      const length = Math.floor(random() * 240);
+      for (let i = 0; i < length; i++) text += alphabet[Math.floor(random() * alphabet.length)] ?? '';
+      // Act
+      const r = both.scanLines(text);
+      const plain = scanner.scan(text);
+      const other = both.scan(text);
+      // Assess
+      const occurrences = (x: ScanResult) => ({ starts: x.starts, words: x.words, runs: x.runs, wide: x.wide });
+      expect(occurrences(r)).toEqual(occurrences(plain));
+      expect(occurrences(other)).toEqual(occurrences(plain));
+      expect([...r.lineWords]).toEqual(reference(text));
+      expect(r.control).toBe(control.test(text));
     }
   });
 
