@@ -681,6 +681,10 @@ const LONG_QUOTED = /(?<!\w)'[^'\s]{1,100}(?: [^'\s]+){3,11}'|"[^"\s]{1,100}(?: 
 const ESCAPED_BREAK = /(\\[nrt])[ \t]+/g;
 /** A question closing a line after a sentence of its own: `. Did you mean: 'json'?`, `! Is the server running?`. */
 const TRAILING_QUESTION = /[.!]\s+[A-Z](?:[^.?!]|\.(?!\s))*\?$/;
+/** Typographic quote marks, which GNU programs print in a UTF-8 locale where they print `'` and `"` in the C one. */
+const CURLY_QUOTE = /[‘’“”]/;
+const CURLY_SINGLE = /[‘’]/g;
+const CURLY_DOUBLE = /[“”]/g;
 /** A character that opens a {@link QUOTED} value (the pattern runs only when one is there). */
 const QUOTE_MARK = /['"`‘“]/;
 /** A path of at least two segments, or an absolute one. */
@@ -723,6 +727,9 @@ export function errorTemplate(content: string): string {
   // A question after the message is a hint (`… is not defined. Did you mean: 'json'?`): what it suggests depends on
   // the names nearby, and a runtime's newer versions add it where older ones do not.
   if (s.endsWith('?')) s = s.replace(TRAILING_QUESTION, '');
+  // The quote marks a program prints follow the locale (`'5Q'` under LANG=C, `‘5Q’` under C.UTF-8 or en_US.UTF-8):
+  // one mark of each kind.
+  if (CURLY_QUOTE.test(s)) s = s.replace(CURLY_SINGLE, "'").replace(CURLY_DOUBLE, '"');
   if (QUOTE_MARK.test(s)) {
     const mask = (q: string) => `${q[0] ?? ''}${WILDCARD}${q[q.length - 1] ?? ''}`;
     s = s.replace(QUOTED, mask).replace(LONG_QUOTED, (q) => (q.slice(1, -1).split(' ').some((w) => isErrorWord(w.replace(/^\W+|\W+$/g, ''))) ? q : mask(q)));

@@ -680,15 +680,43 @@ const WORD_PUNCTUATION = /^[(\['"`‘“]+|[)\]'"`’”:,;.!?]+$/g;
  */
 const CIRCUMSTANCE = /^(?:while|whilst|when|during|in|at|on|for|after|before|from|with|within|by|via|since|until)$/;
 
+/** Words a clause of circumstance holds at most (`after <*> ms`, `while calling a Python object`). */
+const CLAUSE_WORDS = 6;
+/** Punctuation that closes a word. */
+const CLOSING_PUNCTUATION = /[:,;.!?]+$/;
+
+/**
+ * The template of `heads` that `words` are with one clause of circumstance left out, if there is one: the clause
+ * starts with a {@link CIRCUMSTANCE} word after a word that does not close a sentence part, holds at most
+ * {@link CLAUSE_WORDS} words none of which but the last closes one, and gives its closing punctuation back to the word
+ * before it (`Failed to connect to <*> port <*> after <*> ms: Connection refused` without `after <*> ms` is
+ * `… port <*>: Connection refused`). The shorter template holds at least three words.
+ */
+function shortened(words: readonly string[], heads: ReadonlySet<string>): string | undefined {
+  for (let k = 1; k < words.length; k++) {
+    if (!CIRCUMSTANCE.test(words[k] ?? '') || CLOSING_PUNCTUATION.test(words[k - 1] ?? '')) continue;
+    for (let m = k + 1; m <= Math.min(words.length, k + CLAUSE_WORDS); m++) {
+      const last = words[m - 1] ?? '';
+      const closing = CLOSING_PUNCTUATION.exec(last)?.[0] ?? '';
+      if (words.length - (m - k) < 3) break;
+      const head = [...words.slice(0, k - 1), `${words[k - 1] ?? ''}${closing}`, ...words.slice(m)].join(' ');
+      if (heads.has(head)) return head;
+      if (closing !== '') break;
+    }
+  }
+  return undefined;
+}
+
 /**
  * The template each of `templates` (final ones, after the variables) becomes when another template says the same
  * message in another wording (docs/causes.md):
  * - **values placed differently**: the same constant words (punctuation set aside, at least three) around a different
- *   number or placement of values (`invalid suffix in input: ‘<*>’`, `invalid suffix in input ‘<*>’: ‘<*>’`); the one
+ *   number or placement of values (`invalid suffix in input: '<*>'`, `invalid suffix in input '<*>': '<*>'`); the one
  *   of fewest words stands for them all;
  * - **a clause of circumstance added**: a template that is another one (at least three words) followed by a clause
  *   that says where or while it happened (`maximum recursion depth exceeded` and `… exceeded while calling a Python
- *   object`: one runtime's version says it, another does not); the shorter one stands for both. Only when the shorter
+ *   object`: one runtime's version says it, another does not; `Failed to connect to <*> port <*> after <*> ms:
+ *   Connection refused`, as newer curl prints it, {@link shortened}); the shorter one stands for both. Only when the shorter
  *   one has that one extension in the invocation: two different clauses after one message may be two causes
  *   (`permission denied for table <*>`, `permission denied for schema <*>`), and neither joins it.
  * A new statement after the shared words (`No module named '<*>'; '<*>' is not a package`) changes a word (`'<*>';`)
@@ -715,14 +743,8 @@ function joinWordings(templates: ReadonlySet<string>): Map<string, string> {
   const heads = new Set([...templates].map(now));
   const extensions = new Map<string, Set<string>>();
   for (const t of heads) {
-    const words = t.split(' ');
-    for (let k = 3; k < words.length; k++) {
-      if (!CIRCUMSTANCE.test(words[k] ?? '')) continue;
-      const head = words.slice(0, k).join(' ');
-      if (!heads.has(head)) continue;
-      extensions.set(head, (extensions.get(head) ?? new Set()).add(t));
-      break;
-    }
+    const head = shortened(t.split(' '), heads);
+    if (head !== undefined) extensions.set(head, (extensions.get(head) ?? new Set()).add(t));
   }
   for (const [head, longer] of extensions) {
     if (longer.size !== 1) continue;

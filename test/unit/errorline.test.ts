@@ -140,7 +140,7 @@ describe('errorTemplate: what of an error line is mined', () => {
     ['a path keeps its root and the type of its file', 'cat: /etc/app/agent.toml: No such file or directory', 'cat: /etc/<*>.toml: No such file or directory'],
     ['a path without an extension', 'bash: /opt/tool/bin/run: Permission denied', 'bash: /opt/<*>: Permission denied'],
     ['numbers, addresses', 'curl: (7) Failed to connect to 10.0.0.5 port 8080: Connection refused', 'curl: (<*>) Failed to connect to <*> port <*>: Connection refused'],
-    ["a file's name without a folder keeps its type only", 'west.c: In function ‘main’:', '<*>.c: In function ‘<*>’:'],
+    ["a file's name without a folder keeps its type only", 'west.c: In function ‘main’:', "<*>.c: In function '<*>':"],
     ['a file name with a version and two types', 'xz: app-1.2.tar.xz: File format not recognized', 'xz: <*>.xz: File format not recognized'],
     ['dotted names that are not files are kept', 'java.io.FileNotFoundException: x (No such file or directory)', 'java.io.FileNotFoundException: x (No such file or directory)'],
   ])('%s', (_what, line, expected) => {
@@ -614,6 +614,36 @@ describe('rules from the unblinded first hold-out and the probes: one message in
     expect(new Set(keys.slice(8)).size).toBe(3);
   });
 
+  it('a clause of circumstance inside a message (a newer version of the tool) joins the message without it; what follows still decides', () => {
+    // Prepare: curl before and after 7.75 (`after N ms` inserted before the colon), a connection refused; the
+    // look-alike: the newer wording for a host with no route
+    const refused = ['db-1', 'db-2'].flatMap((h, i) => [`probing ${h}\ncurl: (7) Failed to connect to ${h}.internal port 5432: Connection refused\n`, `probing ${h}\ncurl: (7) Failed to connect to ${h}.internal port 5432 after ${i + 1} ms: Connection refused\n`]);
+    const noRoute = ['db-3', 'db-4'].map((h, i) => `probing ${h}\ncurl: (7) Failed to connect to ${h}.internal port 5432 after ${3000 + i} ms: No route to host\n`);
+    // Act
+    const causes = group([...refused, ...noRoute]);
+    const keys = causes.map((c) => c.key);
+    // Assess
+    expect(new Set(keys.slice(0, 4)).size).toBe(1);
+    expect(causes[1]?.title).toMatch(/ port <\*>: Connection refused$/);
+    expect(keys[4]).toBe(keys[5]);
+    expect(keys[4]).not.toBe(keys[0]);
+  });
+
+  it('quote marks that follow the locale are one mark: the same error under LANG=C and a UTF-8 locale is one cause', () => {
+    // Prepare: numfmt and gcc as they print under LC_ALL=C and under C.UTF-8; the look-alike: numfmt's other mistake
+    const suffix = ["numfmt: invalid suffix in input: '5Q'\n", 'numfmt: invalid suffix in input: ‘12XB’\n', 'numfmt: invalid suffix in input: ‘7Q’\n'];
+    const gcc = ["west.c: In function 'main':\nwest.c:3:5: error: 'cfg' undeclared (first use in this function)\n", 'east.c: In function ‘main’:\neast.c:3:5: error: ‘opts’ undeclared (first use in this function)\n'];
+    const number = ["numfmt: invalid number: 'x5'\n", 'numfmt: invalid number: ‘y7’\n'];
+    // Act
+    const keys = group([...suffix, ...gcc, ...number]).map((c) => c.key);
+    // Assess
+    expect(new Set(keys.slice(0, 3)).size).toBe(1);
+    expect(keys[3]).toBe(keys[4]);
+    expect(keys[5]).toBe(keys[6]);
+    expect(new Set([keys[0], keys[3], keys[5]]).size).toBe(3);
+    expect(errorTemplate('cannot open ‘a b’: it’s gone')).toBe("cannot open '<*>': it's gone");
+  });
+
   it('the same constant words with the values placed differently are one message; another constant word is another', () => {
     // Prepare: numfmt's two wordings of one mistake (an unknown suffix, a known one followed by garbage); the look-alike
     // differs in a constant word
@@ -624,7 +654,7 @@ describe('rules from the unblinded first hold-out and the probes: one message in
     const keys = causes.map((c) => c.key);
     // Assess
     expect(new Set(keys.slice(0, 4)).size).toBe(1);
-    expect(causes[2]?.title).toBe('numfmt: invalid suffix in input: ‘<*>’');
+    expect(causes[2]?.title).toBe("numfmt: invalid suffix in input: '<*>'");
     expect(keys[4]).toBe(keys[5]);
     expect(keys[4]).not.toBe(keys[0]);
   });
