@@ -94,6 +94,8 @@ const FRAME = new RegExp(
 );
 /** A caret or tilde underline (Python 3.11, Node, compilers), possibly with a `|` gutter. */
 const UNDERLINE = /^[\s|]*[\^~][\s^~-]*$/;
+/** False when a line cannot be an {@link UNDERLINE}: it holds no caret and no tilde. */
+const mayUnderline = (line: string): boolean => line.includes('^') || line.includes('~');
 /** A runtime's version footer, printed after its crash (`Node.js v20.20.2`). */
 const FOOTER = /^(?:Node\.js|Deno|Bun|Python|Ruby|PHP|Java|OpenJDK|go)\s+v?\d+(?:\.\d+)+\S*$/;
 /** Rules, box drawing, a bare counter: nothing but punctuation, digits, spaces. */
@@ -521,7 +523,8 @@ class Reader {
     const content = body.trim();
     if (content === '') return { strength: -1, content, header };
     const below = this.body(i + 1);
-    if (below !== undefined && below.trim() !== '' && UNDERLINE.test(below)) return { strength: -1, content, header };
+    // (An underline holds a caret or a tilde: most lines are passed over without the pattern, or a trim.)
+    if (below !== undefined && mayUnderline(below) && UNDERLINE.test(below)) return { strength: -1, content, header };
     if (i > 0 && /^\s/.test(body) && PYTHON_FRAME.test(this.body(i - 1) ?? '')) return { strength: -1, content, header };
     if (LOCATION.test(content)) {
       const second = this.body(i + 2);
@@ -614,7 +617,7 @@ export function findErrorLines(lines: readonly string[], max = 3, text?: string,
     const i = read[k] ?? 0;
     const known = reader.read(i);
     if (known.strength <= 0) continue;
-    const r = { ...known };
+    const r: ErrorLine = { line: i, strength: known.strength, content: known.content, header: known.header };
     // Lines that repeat the level prefix of the line above (`npm error …`, `E: …`) go on stating the same error: the
     // first of them says what it is, the rest give details.
     const prefix = r.strength >= 2 ? LEVEL_PREFIX.exec(r.content)?.[0] : undefined;
@@ -634,7 +637,7 @@ export function findErrorLines(lines: readonly string[], max = 3, text?: string,
         }
       }
     }
-    picked.push({ line: i, ...r });
+    picked.push(r);
   }
   if (picked.length === 0) {
     const last = reader.lastPlainLine();
@@ -643,12 +646,9 @@ export function findErrorLines(lines: readonly string[], max = 3, text?: string,
   // Strongest first, later first among equals (the loop above went backwards, and the sort is stable); a line printed
   // again (a retried step) counts once.
   picked.sort((a, b) => b.strength - a.strength);
-  const seen = new Set<string>();
   const found: ErrorLine[] = [];
   for (const p of picked) {
-    const same = p.content.replace(/\d+/g, '0');
-    if (seen.has(same)) continue;
-    seen.add(same);
+    if (found.some((f) => sameButNumbers(f.content, p.content))) continue;
     found.push(p);
     if (found.length === max) break;
   }
@@ -657,6 +657,32 @@ export function findErrorLines(lines: readonly string[], max = 3, text?: string,
   const last = reader.lastPlainLine();
   if (last && !found.some((f) => f.line === last.line)) found.push(last);
   return found;
+}
+
+/**
+ * True when `a` and `b` are equal once every run of digits in each is one `0` (`a.replace(/\d+/g, '0') ===
+ * b.replace(/\d+/g, '0')`), compared in place: no string is made, nothing is hashed.
+ */
+export function sameButNumbers(a: string, b: string): boolean {
+  const n = a.length;
+  const m = b.length;
+  let i = 0;
+  let j = 0;
+  while (i < n && j < m) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(j);
+    if (x >= 48 && x <= 57 && y >= 48 && y <= 57) {
+      do i++;
+      while (i < n && a.charCodeAt(i) >= 48 && a.charCodeAt(i) <= 57);
+      do j++;
+      while (j < m && b.charCodeAt(j) >= 48 && b.charCodeAt(j) <= 57);
+      continue;
+    }
+    if (x !== y) return false;
+    i++;
+    j++;
+  }
+  return i === n && j === m;
 }
 
 /** Private-use characters that hold the place of a masked path while the other masks run. */

@@ -823,15 +823,19 @@ function maskAroundWords(text: string, found: ScanResult, { scanner, wordFamilie
     }
     parts.push(start, end, merged);
   }
+  // The text itself when no part changed (most texts): no copy of it is made, and the caller's `=== text` is one test.
   let out = '';
   let done = 0;
   for (let i = 0; i < parts.length; i += 3) {
     const start = parts[i] ?? 0;
     const end = parts[i + 1] ?? 0;
-    out += text.slice(done, start) + maskFamilies(text.slice(start, end), parts[i + 2] ?? 0);
+    const part = text.slice(start, end);
+    const masked = maskFamilies(part, parts[i + 2] ?? 0);
+    if (masked === part) continue;
+    out += text.slice(done, start) + masked;
     done = end;
   }
-  return out + text.slice(done);
+  return done === 0 ? text : out + text.slice(done);
 }
 
 /**

@@ -3,7 +3,7 @@
  * (lib/causes/failure.ts): each extraction rule, boilerplate and variable detection, keys across script shapes.
  */
 import { describe, expect, it } from 'vitest';
-import { errorTemplate, findErrorLines, lineStrength, outputLines } from '../../lib/causes/errorline';
+import { errorTemplate, findErrorLines, lineStrength, outputLines, sameButNumbers } from '../../lib/causes/errorline';
 import { CauseGrouper, createFailureReader } from '../../lib/causes/failure';
 
 /** The content of the error line `findErrorLines` ranks first. */
@@ -180,6 +180,25 @@ describe('findErrorLines: one scan of the whole text', () => {
       expect(text).toBeDefined();
       expect(whole).toEqual(byLine);
     }
+  });
+});
+
+describe('sameButNumbers: two lines equal once each run of digits is one 0, compared in place', () => {
+  it('says what comparing the lines with their digit runs replaced says (random texts)', () => {
+    // Prepare: short texts of digits, letters, digits outside ASCII and other characters, many alike.
+    let seed = 3;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+    const alphabet = '0123456789aa0 :é٣\u0000';
+    const text = () => Array.from({ length: Math.floor(random() * 9) }, () => alphabet[Math.floor(random() * alphabet.length)] ?? '').join('');
+    for (let k = 0; k < 5000; k++) {
+      const a = text();
+      const b = random() < 0.3 ? a.replace(/\d/g, (d) => String((Number(d) + 1) % 10)) : text();
+      // Act, Assess
+      expect(sameButNumbers(a, b)).toBe(a.replace(/\d+/g, '0') === b.replace(/\d+/g, '0'));
+    }
+    expect(sameButNumbers('retry 1 of 3 failed', 'retry 22 of 3 failed')).toBe(true);
+    expect(sameButNumbers('retry 1 of 3 failed', 'retry 1 of 3 failed!')).toBe(false);
+    expect(sameButNumbers('a1', 'a')).toBe(false);
   });
 });
 
