@@ -663,6 +663,29 @@ describe('rules from the unblinded first hold-out and the probes: one message in
     expect(errorTemplate('cannot open ‘a b’: it’s gone')).toBe("cannot open '<*>': it's gone");
   });
 
+  it("a wrapper's tag on every line (compose, kubectl --prefix, stream tags, prog[pid]) is a header; a level or status in brackets is not", () => {
+    // Prepare: one Python error printed bare and passed on by four wrappers; the look-alike: another error behind the
+    // same tags, and outputs whose brackets hold a level or a status
+    const trace = (key: string) => `loading settings\nTraceback (most recent call last):\n  File "/srv/app/run.py", line 3, in <module>\n    print(cfg["${key}"])\nKeyError: '${key}'\n`;
+    const refused = (port: number) => `loading settings\nnc: connect to 10.0.0.5 port ${port} (tcp) failed: Connection refused\n`;
+    const tagEach = (text: string, tag: (line: string) => string) => `${text.trimEnd().split('\n').map((l) => `${tag(l)} ${l}`).join('\n')}\n`;
+    const wrappers = [(_l: string) => 'web-1       |', (_l: string) => '[pod/web-7d9f8b6c4-x2x9k/app]', (l: string) => (/Error|^ /.test(l) ? '[stderr]' : '[stdout]'), (_l: string) => 'deploy[4242]:'];
+    const keyErrors = [trace('region'), ...wrappers.map((w, i) => tagEach(trace(['zone', 'tier', 'owner', 'shard'][i] ?? 'x'), w))];
+    const refusals = [refused(5432), ...wrappers.map((w, i) => tagEach(refused(6379 + i), w))];
+    const levels = ['[INFO] Scanning for projects...\n[ERROR] Failed to execute goal on project api\n', '[  OK  ] Started Journal Service.\n[FAILED] Failed to start nginx.service.\n'];
+    // Act
+    const causes = group([...keyErrors, ...refusals, ...levels]);
+    const keys = causes.map((c) => c.key);
+    const maven = findErrorLines(outputLines(levels[0] ?? '').read)[0];
+    // Assess
+    expect(new Set(keys.slice(0, 5)).size).toBe(1);
+    expect(causes[3]?.title).toBe("KeyError: '<*>'");
+    expect(new Set(keys.slice(5, 10)).size).toBe(1);
+    expect(keys[0]).not.toBe(keys[5]);
+    expect(maven?.content).toBe('[ERROR] Failed to execute goal on project api');
+    expect(causes[11]?.title).toBe('[FAILED] Failed to start nginx.service.');
+  });
+
   it('the same constant words with the values placed differently are one message; another constant word is another', () => {
     // Prepare: numfmt's two wordings of one mistake (an unknown suffix, a known one followed by garbage); the look-alike
     // differs in a constant word
