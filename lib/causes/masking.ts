@@ -93,35 +93,93 @@ function isIpv6(candidate: string): boolean {
   return core.split(':').every((g) => /^[0-9a-f]{0,4}$/i.test(g));
 }
 
+/** What {@link traits} counts: colons, dots, dashes, the longest run of digits and of hex digits, a digit after a space. */
+const COLONS = 0;
+const DOTS = 1;
+const DASHES = 2;
+const DIGIT_RUN = 3;
+const HEX_RUN = 4;
+const SPACE_DIGIT = 5;
+const TRAITS = new Int32Array(6);
+
+/** A character of `\s` (white space as JavaScript's patterns have it). */
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13) || (c >= 128 && (c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff));
+}
+
+/**
+ * Counts into {@link TRAITS} what the patterns of {@link maskVariables} need in a text (one pass, nothing made): a
+ * pattern is not run on a text that has too few of them (a date needs four digits in a row, a time two colons, an IPv4
+ * address three dots, a UUID four dashes and twelve hex digits in a row…).
+ */
+function traits(s: string): void {
+  let colons = 0;
+  let dots = 0;
+  let dashes = 0;
+  let digitRun = 0;
+  let hexRun = 0;
+  let maxDigitRun = 0;
+  let maxHexRun = 0;
+  let spaceDigit = 0;
+  let space = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const digit = c >= 48 && c <= 57;
+    if (digit) {
+      if (++digitRun > maxDigitRun) maxDigitRun = digitRun;
+      if (space) spaceDigit = 1;
+    } else digitRun = 0;
+    if (digit || (c >= 97 && c <= 102) || (c >= 65 && c <= 70)) {
+      if (++hexRun > maxHexRun) maxHexRun = hexRun;
+    } else hexRun = 0;
+    if (c === 58) colons++;
+    else if (c === 46) dots++;
+    else if (c === 45) dashes++;
+    space = isSpace(c);
+  }
+  TRAITS[COLONS] = colons;
+  TRAITS[DOTS] = dots;
+  TRAITS[DASHES] = dashes;
+  TRAITS[DIGIT_RUN] = maxDigitRun;
+  TRAITS[HEX_RUN] = maxHexRun;
+  TRAITS[SPACE_DIGIT] = spaceDigit;
+}
+
 /**
  * Replaces the obvious variables of a message by `<*>` (see the module comment) and collapses whitespace.
- * Idempotent. Secrets must be masked before (the caller does).
+ * Idempotent. Secrets must be masked before (the caller does). `guarded: false` runs every pattern whatever the text holds
+ * (the plain path the tests compare the guarded one with; the answer is the same).
  * @example maskVariables('dial tcp 10.0.3.7:3306: connect: connection refused') // 'dial tcp <*>: connect: connection refused'
  */
-export function maskVariables(text: string): string {
+export function maskVariables(text: string, guarded = true): string {
   let s = text.length > MAX_MINED_CHARS ? `${text.slice(0, MAX_MINED_CHARS / 2)} … ${text.slice(-MAX_MINED_CHARS / 2)}` : text;
   // Each pattern runs only when the text holds what every match of it needs (`://`, `@`, `-`, `:`, a digit…), so a
   // pattern skipped could not have matched: most messages have no URL, address, date or path, and a scan of the
   // whole text per pattern was most of the masking's time. The digit test is made once: no replacement before the
   // numbers brings a digit the text did not have.
+  // The counts of `traits` (one pass over the text) are made once too: no replacement adds a colon, a dot or a dash,
+  // lengthens a run of digits or hex digits, or puts a digit after a space (each puts `<*>` where its match was, or
+  // keeps a piece of its match in place).
   const hasDigit = /\d/.test(s);
-  if (s.includes('://')) s = s.replace(URL_QUERY, `$1?${WILDCARD}`);
-  if (s.includes('@')) s = s.replace(EMAIL, WILDCARD);
-  if (s.includes('-')) s = s.replace(UUID, WILDCARD);
-  if (s.includes(':') || s.includes('-')) s = s.replace(MAC, WILDCARD);
-  if (hasDigit && s.includes(':')) s = s.replace(ISO_DATETIME, WILDCARD);
-  if (hasDigit) s = s.replace(DATE_YMD, WILDCARD);
-  if (hasDigit) s = s.replace(MONTH_DAY, WILDCARD);
-  if (hasDigit && s.includes(':')) s = s.replace(TIME, WILDCARD);
-  if (hasDigit && s.includes('.')) s = s.replace(IPV4, WILDCARD);
-  if (s.includes(':')) s = s.replace(IPV6_CANDIDATE, (m) => (isIpv6(m) ? WILDCARD : m));
-  if (hasDigit && s.includes('-')) s = s.replace(CLOUD_ID, `$1-${WILDCARD}`);
-  if (s.includes('-')) s = s.replace(CLOUD_ID_LETTERS, `$1-${WILDCARD}`);
-  if (hasDigit && s.includes('(')) s = s.replace(SIZE_PAIR, WILDCARD);
-  if (s.includes('0x') || s.includes('0X')) s = s.replace(HEX_PREFIXED, WILDCARD);
+  traits(s);
+  const colons = TRAITS[COLONS] ?? 0;
+  if (!guarded || s.includes('://')) s = s.replace(URL_QUERY, `$1?${WILDCARD}`);
+  if (!guarded || s.includes('@')) s = s.replace(EMAIL, WILDCARD);
+  if (!guarded || ((TRAITS[DASHES] ?? 0) >= 4 && (TRAITS[HEX_RUN] ?? 0) >= 12)) s = s.replace(UUID, WILDCARD);
+  if (!guarded || colons + (TRAITS[DASHES] ?? 0) >= 5) s = s.replace(MAC, WILDCARD);
+  if (!guarded || (hasDigit && colons >= 1 && (TRAITS[DIGIT_RUN] ?? 0) >= 4)) s = s.replace(ISO_DATETIME, WILDCARD);
+  if (!guarded || (hasDigit && (TRAITS[DIGIT_RUN] ?? 0) >= 4)) s = s.replace(DATE_YMD, WILDCARD);
+  if (!guarded || (hasDigit && (TRAITS[SPACE_DIGIT] ?? 0) > 0)) s = s.replace(MONTH_DAY, WILDCARD);
+  if (!guarded || (hasDigit && colons >= 2)) s = s.replace(TIME, WILDCARD);
+  if (!guarded || (hasDigit && (TRAITS[DOTS] ?? 0) >= 3)) s = s.replace(IPV4, WILDCARD);
+  if (!guarded || colons >= 2) s = s.replace(IPV6_CANDIDATE, (m) => (isIpv6(m) ? WILDCARD : m));
+  if (!guarded || (hasDigit && s.includes('-'))) s = s.replace(CLOUD_ID, `$1-${WILDCARD}`);
+  if (!guarded || s.includes('-')) s = s.replace(CLOUD_ID_LETTERS, `$1-${WILDCARD}`);
+  if (!guarded || (hasDigit && s.includes('('))) s = s.replace(SIZE_PAIR, WILDCARD);
+  if (!guarded || (s.includes('0x') || s.includes('0X'))) s = s.replace(HEX_PREFIXED, WILDCARD);
   // A hex run without a digit is 8+ letters a–f (`deadbeef`): the cheap test of a letter run spares the full pattern.
-  if (hasDigit || HEX_LETTERS.test(s)) s = s.replace(HEX, WILDCARD);
-  if (hasDigit) {
+  if (!guarded || ((TRAITS[HEX_RUN] ?? 0) >= 6 && (hasDigit || HEX_LETTERS.test(s)))) s = s.replace(HEX, WILDCARD);
+  if (!guarded || hasDigit) {
     s = s.replace(CODE_NUMBER, (_m, word: string, sep: string, digits: string) =>
       word + sep + [...digits].map((d) => String.fromCharCode(KEPT_DIGIT_BASE + Number(d))).join(''),
     );
@@ -129,8 +187,8 @@ export function maskVariables(text: string): string {
   }
   if (hasDigit) s = s.replace(/[\ue000-\ue009]/g, (c) => String(c.charCodeAt(0) - KEPT_DIGIT_BASE));
   // Paths last: a segment that holds a digit or a mask is a variable as a whole (`/cache/blob-<*>` → `/cache/<*>`).
-  if (s.includes('/')) s = s.replace(UNIX_PATH, maskUnixPath);
-  if (s.includes(':\\')) s = s.replace(WINDOWS_PATH, maskWindowsPath);
-  if (s.includes(WILDCARD)) s = s.replace(JOINED_MASKS, WILDCARD);
+  if (!guarded || s.includes('/')) s = s.replace(UNIX_PATH, maskUnixPath);
+  if (!guarded || s.includes(':\\')) s = s.replace(WINDOWS_PATH, maskWindowsPath);
+  if (!guarded || s.includes(WILDCARD)) s = s.replace(JOINED_MASKS, WILDCARD);
   return s.replace(/\s+/g, ' ').trim();
 }

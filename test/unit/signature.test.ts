@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { causeKey, clip, excerpt, isNoiseLine, joinSignature, meaningfulTail, memoizeText, prepareMessage } from '../../lib/causes/signature';
 import { maskSecrets } from '../../lib/causes/secrets';
+import { maskVariables } from '../../lib/causes/masking';
 
 describe('prepareMessage', () => {
   it.each([
@@ -176,5 +177,30 @@ describe('memoizeText', () => {
     memo('a');
     // Assess: `a` was computed on its two first sightings and then served from the memo, not computed again
     expect(seen).toEqual(['a', 'a', ...Array.from({ length: 20 }, (_, i) => `host-${i} failed`)]);
+  });
+});
+
+describe('maskVariables: a pattern is run only where the text holds what it needs', () => {
+  it('masks every text as running every pattern does (random texts of dates, addresses, ids, numbers and paths)', () => {
+    // Prepare: texts of the pieces the patterns look for, glued in random order, and some lines of real outputs.
+    let seed = 23;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648;
+    const pieces = [
+      '2026-12-07', 'T', '10:00:00', '.123', 'Z', ' ', ' ', ':', '-', '.', '/', '(', ')', '1', '42', '2026', 'Dec', ' 7', 'Mon', ',',
+      '10.0.3.7', ':3306', 'fe80::1', '::', 'de:ad:be:ef:00:01', 'i-bp1abc123', 't-hzzosfpyvuetgz', '0x1F', 'deadbeef', 'cafe12',
+      '550e8400-e29b-41d4-a716-446655440000', 'a@b.io', 'https://x.io/p?q=1', 'exit code 2', 'errno 111', '1190 bytes (1.16 KB)',
+      '1m30s', '5.2 KB', '12s', '/home/u1/app.log', 'C:\\Users\\x1', '<*>', '\ue003', '\u00a0', '\t', 'é', '٣', 'abcdef', 'ABCDEF12',
+    ];
+    const texts = [
+      'dial tcp 10.0.3.7:3306: connect: connection refused',
+      'Dec  7 10:00:01 db-2 deploy.sh[12]: gzip: stdin: not in gzip format',
+      'E: Unable to locate package nginx-extra-1.2.3',
+      "KeyError: 'region'",
+    ];
+    for (let k = 0; k < 3000; k++) texts.push(Array.from({ length: Math.floor(random() * 12) }, () => pieces[Math.floor(random() * pieces.length)] ?? '').join(''));
+    for (const t of texts) {
+      // Act, Assess
+      expect(maskVariables(t)).toBe(maskVariables(t, false));
+    }
   });
 });
