@@ -689,11 +689,13 @@ const NETRC_LINES_ABOVE = 3;
  * search; a block of continued lines is walked once.
  */
 class Lines {
-  private readonly newlines: number[] = [];
   /** For a line, the last line of the block of continued lines it is in (-1: not known yet). */
   private readonly blockEnd: Int32Array;
-  constructor(private readonly text: string) {
-    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.newlines.push(i);
+  /** `newlines`: the offsets of the text's newlines, ascending (the scanner's pass found them). */
+  constructor(
+    private readonly text: string,
+    private readonly newlines: readonly number[],
+  ) {
     this.blockEnd = new Int32Array(this.newlines.length + 1).fill(-1);
   }
 
@@ -791,7 +793,7 @@ function maskAroundWords(text: string, found: ScanResult, { scanner, wordFamilie
   const order = starts.map((_, i) => i).sort((x, y) => (starts[x] ?? 0) - (starts[y] ?? 0));
   // The parts, as [start, end, families] triples, ascending and apart, each of whole lines: a word's line, the lines
   // above a `.netrc` password, the lines of a continued command, the lines of a value that goes on below its key.
-  const lines = new Lines(text);
+  const lines = new Lines(text, found.newlines);
   const parts: number[] = [];
   for (const i of order) {
     const at = starts[i] ?? 0;

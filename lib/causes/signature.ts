@@ -126,11 +126,11 @@ export function memoizeText<T>(fn: (text: string) => T, entries = 2048, maxChars
   const slots = seen.length - 1;
   return (text) => {
     if (text.length > maxChars) return fn(text);
-    if (recent.has(text)) return recent.get(text) as T;
-    let answer: T;
-    if (older.has(text)) {
-      answer = older.get(text) as T;
-    } else {
+    // One lookup per map (an answer that is `undefined` is looked up in vain and computed again: the same answer).
+    const hit = recent.get(text);
+    if (hit !== undefined) return hit;
+    let answer = older.get(text);
+    if (answer === undefined) {
       answer = fn(text);
       // A text not seen before leaves only its fingerprint (never 0, the empty slot's value).
       const print = (fingerprint(text) | 1) >>> 0;

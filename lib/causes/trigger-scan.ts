@@ -24,6 +24,8 @@ export interface ScanResult {
   runs: number[];
   /** Offsets of the characters outside ASCII that a word list for them names (see {@link TriggerScanner}). */
   wide: number[];
+  /** Offsets of the newlines, ascending. */
+  newlines: number[];
 }
 
 /** {@link ScanResult} and what the same pass found about the text's lines (see {@link TriggerScanner.scanLines}). */
@@ -126,14 +128,15 @@ class Scanner implements TriggerScanner {
 
   scanLines(text: string): LineScanResult {
     const { info, table, stride, ends, lengths, minRun } = this;
-    const out: LineScanResult = { starts: [], words: [], runs: [], wide: [], lineWords: new Uint8Array(0), control: false };
+    const out: LineScanResult = { starts: [], words: [], runs: [], wide: [], newlines: [], lineWords: new Uint8Array(0), control: false };
     const n = text.length;
     let state = 0;
     let runStart = 0;
     let classes = 0;
-    // The lines found holding a line word (each once, ascending), the current line, the flags of every character.
+    // The lines found holding a line word (each once, ascending; the current line is the number of newlines seen so
+    // far), the flags of every character.
     const holding: number[] = [];
-    let line = 0;
+    const { newlines } = out;
     let seen = 0;
     for (let i = 0; i < n; i++) {
       // A character outside ASCII has symbol 0: it leads back to the root, and is no token character.
@@ -147,7 +150,7 @@ class Scanner implements TriggerScanner {
             out.words.push(w);
           }
         }
-        if ((entry & LINE_WORD) !== 0 && holding[holding.length - 1] !== line) holding.push(line);
+        if ((entry & LINE_WORD) !== 0 && holding[holding.length - 1] !== newlines.length) holding.push(newlines.length);
       }
       // Without a branch on whether this is a token character (half of a text's characters are, in no order a
       // predictor learns): `token` is all ones on one and 0 elsewhere. A run ends at a character that is not one; the
@@ -156,14 +159,14 @@ class Scanner implements TriggerScanner {
       if (((i - runStart - minRun) | token) >= 0 && (classes & MIXED) === MIXED) out.runs.push(runStart, i);
       if ((x & (WIDE | NEWLINE)) !== 0) {
         if ((x & WIDE) !== 0) out.wide.push(i);
-        else line += 1;
+        else newlines.push(i);
       }
       classes = (classes | x) & token;
       runStart = (runStart & token) | ((i + 1) & ~token);
       seen |= x;
     }
     if (n - runStart >= minRun && (classes & MIXED) === MIXED) out.runs.push(runStart, n);
-    out.lineWords = new Uint8Array(line + 1);
+    out.lineWords = new Uint8Array(newlines.length + 1);
     for (const l of holding) out.lineWords[l] = 1;
     out.control = (seen & CONTROL) !== 0;
     return out;

@@ -101,6 +101,7 @@ describe('createTriggerScanner', () => {
       expect(occurrences(r)).toEqual(occurrences(plain));
       expect(occurrences(other)).toEqual(occurrences(plain));
       expect([...r.lineWords]).toEqual(reference(text));
+      expect(r.newlines).toEqual(text.split('').flatMap((c, i) => (c === '\n' ? [i] : [])));
       expect(r.control).toBe(control.test(text));
     }
   });
