@@ -70,7 +70,10 @@ export async function walkLanes(state: { progress: Checkpoint }, walk: Walk): Pr
   for (const listing of walk.deps.adapter.related()) {
     if (!progress.listings?.[listing.name]?.done) lanes.push(relatedLane(walk, progress, listing));
   }
-  const settled = await Promise.allSettled(lanes.map((lane) => walkListing(walk, progress, lane)));
+  const walking = Promise.allSettled(lanes.map((lane) => walkListing(walk, progress, lane)));
+  // Each lane asked for its first page; after a turn of the event loop those requests have left (readAhead's turn).
+  if (walk.observer?.started) setImmediate(() => walk.observer?.started?.());
+  const settled = await walking;
   if (walk.gateError !== undefined) throw walk.gateError;
   const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   const finished = settled.every((r) => r.status === 'fulfilled' && r.value);

@@ -45,6 +45,11 @@ export interface WalkObserver {
   restarted(): void;
   /** The related listing `name` has been read to its end. */
   relatedDone(name: RelatedName): void;
+  /**
+   * The walk's first requests have left and nothing is read yet: until the first answers come, the CPU is idle
+   * (work paid once per process belongs here). Called once, after a turn of the event loop.
+   */
+  started?(): void;
   /** This walk's manifest is in place (the archive is committed). */
   committed(manifest: Manifest): void;
 }

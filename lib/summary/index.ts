@@ -214,7 +214,10 @@ export async function storeSummary(
   started = Date.now(),
 ): Promise<SummarizeResult & { markdown: string; html: string }> {
   const title = `${inputs.subject.name ?? options.ref.source.toUpperCase()} ${options.ref.id}`;
-  const output = createListOutput(options.store, options.ref, createInstancePages(options.store, options.ref, title));
+  // The results table (the warehouse step's) takes each failed record's cause as its line is written, instead of
+  // reading failures.ndjson.gz back after it is stored.
+  const results = inputs.results;
+  const output = createListOutput(options.store, options.ref, createInstancePages(options.store, options.ref, title), results ? (cause) => results.addCause(cause) : undefined);
   const former = formerObjects(options.store, options.ref);
   former.catch(() => undefined);
   try {
@@ -261,11 +264,17 @@ async function summarizeAndStore(
   const html = renderReportHtml(summary, { pages: output.pages });
 
   // summary.json last: once it exists (and matches the manifest) the other objects (the warehouse's too) are there.
-  await Promise.all([
-    options.afterSummary?.({ store, ref, manifest, summary, logger, results: inputs.results }),
+  // The writes go first, so that the warehouse step's CPU (the Parquet encoding) runs while they are written; the id
+  // lists are being stored since the aggregation finished (output.stored()).
+  const writing = [
     writeTextObject(store, keys.markdown, [markdown], 'text/markdown; charset=utf-8'),
     writeTextObject(store, keys.report, [html], 'text/html; charset=utf-8'),
-  ]);
+    output.stored(),
+  ];
+  for (const w of writing) w.catch(() => undefined);
+  // Without the walk's results table, the warehouse step reads failures.ndjson.gz back: it must be stored first.
+  if (options.afterSummary && !inputs.results) await output.stored();
+  await Promise.all([options.afterSummary?.({ store, ref, manifest, summary, logger, results: inputs.results }), ...writing]);
   await writeTextObject(store, keys.summary, jsonPieces(summary), 'application/json; charset=utf-8');
   const written = new Set([keys.retry, failuresKey(ref), ...summary.groups.flatMap((g) => (g.resourceIdsKey ? [g.resourceIdsKey] : []))]);
   if (summary.truncatedOutputs.idsKey) written.add(summary.truncatedOutputs.idsKey);

@@ -28,20 +28,35 @@ export interface InstancePages {
 export interface SummaryListOutput extends ListOutput {
   /** Pages of failed instances written (0 when there were none to write). */
   readonly pages: number;
+  /**
+   * Resolves once every list object is stored. `end` and `causeList` resolve once an object's text is complete (in its
+   * spool) and its key known, so the summary is built while the objects are stored; summary.json waits for this.
+   * @throws the first failed store.
+   */
+  stored(): Promise<void>;
 }
 
 /**
  * The objects of one summary's id lists.
  * @param pages the report's pages of failed instances, when they are written.
+ * @param onFailure told each failed record's cause (its index among the groups) as its line is written, in archive
+ *   order: the warehouse's results table takes them so (lib/warehouse/results.ts `addCause`) instead of reading
+ *   `failures.ndjson.gz` back.
  * @example const output = createListOutput(store, ref); const aggregation = await aggregator.finish(output);
  */
-export function createListOutput(store: ObjectStore, ref: ArchiveRef, pages?: InstancePages): SummaryListOutput {
+export function createListOutput(store: ObjectStore, ref: ArchiveRef, pages?: InstancePages, onFailure?: (cause: number) => void): SummaryListOutput {
   let groups: readonly FailureGroup[] = [];
   const failures = new NdjsonGzipBuffer();
   let batch: { id: string; cause: string }[] = [];
   const retry = new TextObjectWriter();
   const truncated = new TextObjectWriter();
   let pageCount = 0;
+  // The stores under way (the lists, each cut cause's list): waited for by stored(), their failures kept till then.
+  const storing: Promise<unknown>[] = [];
+  const store_ = (p: Promise<unknown>): void => {
+    p.catch(() => undefined);
+    storing.push(p);
+  };
   // A failed record's id comes to failure(), retry() and causeId() one after another: masked once (displayText is
   // pure, and masking is what most of the lists' time was: ~45 µs an id).
   let lastId: string | undefined;
@@ -70,6 +85,7 @@ export function createListOutput(store: ObjectStore, ref: ArchiveRef, pages?: In
     },
     failure(id, cause) {
       batch.push({ id: show(id), cause: groups[cause]?.key ?? '' });
+      onFailure?.(cause);
       return batch.length >= FAILURE_BATCH ? flushFailures() : undefined;
     },
     retry(id) {
@@ -90,26 +106,26 @@ export function createListOutput(store: ObjectStore, ref: ArchiveRef, pages?: In
         await writer.discard();
         throw err;
       }
-      await storeTextObject(store, key, writer, TEXT);
+      store_(storeTextObject(store, key, writer, TEXT));
       return key;
     },
     async end(truncatedCut) {
       await flushFailures();
       const keys: { retry: string; truncated?: string } = { retry: retryListKey(ref) };
       if (truncatedCut) keys.truncated = truncatedListKey(ref);
-      // Independent objects: stored side by side (one round trip, not four).
-      await Promise.all([
-        storeGzipObject(store, failuresKey(ref), failures),
-        storeTextObject(store, retryListKey(ref), retry, TEXT),
-        truncatedCut ? storeTextObject(store, truncatedListKey(ref), truncated, TEXT) : truncated.discard(),
-        pages?.end().then((n) => {
-          pageCount = n;
-        }),
-      ]);
+      // Independent objects: stored side by side (one round trip, not four), and not waited for here (stored()): the
+      // summary is built and rendered meanwhile. The report's last page is, since the report names the pages.
+      store_(storeGzipObject(store, failuresKey(ref), failures));
+      store_(storeTextObject(store, retryListKey(ref), retry, TEXT));
+      store_(truncatedCut ? storeTextObject(store, truncatedListKey(ref), truncated, TEXT) : truncated.discard());
+      pageCount = (await pages?.end()) ?? 0;
       return keys;
     },
+    async stored() {
+      await Promise.all(storing);
+    },
     async discard() {
-      await Promise.all([failures.discard(), retry.discard(), truncated.discard(), pages?.discard()]);
+      await Promise.all([failures.discard(), retry.discard(), truncated.discard(), pages?.discard(), ...storing.map((p) => p.catch(() => undefined))]);
     },
   };
 }

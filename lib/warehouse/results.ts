@@ -133,6 +133,12 @@ export class ResultsTable {
   /** The waiting values of the finished row groups (9 bytes a record), in a temporary file. */
   private waiting: Spool | undefined;
   private readonly waitingAt: Array<{ start: number; end: number; rows: number }> = [];
+  /**
+   * The failed records' causes (indexes into the summary's groups), in archive order, as the summary's lists handed
+   * them over ({@link addCause}), 4 bytes each, in a temporary file: then {@link store} does not read
+   * `failures.ndjson.gz` back.
+   */
+  private causes: { spool: Spool; batch: Int32Array; used: number; count: number } | undefined;
   /** Encodings waiting for their turn: a row group's walked columns, one task per column. */
   private readonly queue: Array<() => void> = [];
   private queuedGroups = 0;
@@ -185,8 +191,30 @@ export class ResultsTable {
   }
 
   /**
-   * Encodes what is left, then the columns that need the summary (each failed record's cause read back from
-   * `failures.ndjson.gz`, which the summary writes before this step runs), and stores the object.
+   * The cause of the next failed record, in archive order: its index among the summary's groups (`summary.groups`, as
+   * {@link store} is given them). The summary hands each one over as it writes `failures.ndjson.gz` (lib/summary
+   * lists.ts), so that {@link store} need not read that object back; handed over at all, they must be handed over for
+   * every failed record.
+   */
+  addCause(index: number): void {
+    if (this.done) return;
+    const c = (this.causes ??= { spool: new Spool(), batch: new Int32Array(CAUSE_BATCH), used: 0, count: 0 });
+    c.batch[c.used++] = index;
+    c.count += 1;
+    if (c.used === CAUSE_BATCH) this.flushCauses();
+  }
+
+  private flushCauses(): void {
+    const c = this.causes;
+    if (!c || c.used === 0) return;
+    c.spool.append(Buffer.from(c.batch.slice(0, c.used).buffer));
+    c.used = 0;
+  }
+
+  /**
+   * Encodes what is left, then the columns that need the summary (each failed record's cause: as the summary handed
+   * them over, {@link addCause}, else read back from `failures.ndjson.gz`, which the summary writes before this step
+   * runs), and stores the object.
    * @param inputs.metadata key/value pairs for the file's footer (where it came from).
  * @returns its key, rows and bytes.
    */
@@ -210,7 +238,8 @@ export class ResultsTable {
         if (!c) constants.set(rows, (c = { id: new Array<string>(rows).fill(ref.id), name: new Array<string | null>(rows).fill(name), run: new Array<bigint | null>(rows).fill(runStartedAt) }));
         return c;
       };
-      const causes = new FailureCauses(store, ref);
+      this.flushCauses();
+      const causes: CauseReader = this.causes ? new HandedCauses(this.causes.spool, summary.groups) : new FailureCauses(store, ref, groupOf);
       try {
         const total = this.groups + (last.rows > 0 ? 1 : 0);
         for (let n = 0; n < total; n++) {
@@ -230,8 +259,7 @@ export class ResultsTable {
             exitCode[i] = flags & HAS_EXIT ? (g.exit[i] ?? 0) : null;
             causeKey[i] = null;
             if (!(flags & FAILED)) continue;
-            const key = causes.next();
-            const group = key === undefined ? undefined : groupOf.get(key);
+            const group = causes.next();
             if (!group) continue;
             causeKey[i] = group.key;
             errorCode[i] = group.errorCode || null;
@@ -264,7 +292,7 @@ export class ResultsTable {
   }
 
   private async close(): Promise<void> {
-    await Promise.all([this.writer.close(), this.waiting?.close()]);
+    await Promise.all([this.writer.close(), this.waiting?.close(), this.causes?.spool.close()]);
   }
 
   private statusIndex(status: string): number {
@@ -410,12 +438,61 @@ export class ResultsTable {
   }
 }
 
+/** Causes handed to {@link ResultsTable.addCause} between two writes of their temporary file. */
+const CAUSE_BATCH = 4096;
+
+type ResultsGroup = ResultsSummary['groups'][number];
+
+/** The failed records' causes in archive order: {@link need} the next `n`, then {@link next} one by one. */
+interface CauseReader {
+  need(n: number): Promise<void>;
+  /** The next failed record's cause; `undefined` past the end or for a cause the summary does not name. */
+  next(): ResultsGroup | undefined;
+  close(): void;
+}
+
+/** The causes handed over with {@link ResultsTable.addCause}: 4-byte indexes into the summary's groups, read back in order. */
+class HandedCauses implements CauseReader {
+  private at = 0;
+  private indexes = new Int32Array(0);
+  private offset = 0;
+
+  constructor(
+    private readonly spool: Spool,
+    private readonly groups: readonly ResultsGroup[],
+  ) {}
+
+  async need(n: number): Promise<void> {
+    const left = this.indexes.length - this.at;
+    const want = Math.min(n - left, (this.spool.size - this.offset) / 4);
+    if (want <= 0) return;
+    await this.spool.written();
+    const chunks: Buffer[] = [];
+    for await (const chunk of this.spool.read(this.offset, this.offset + want * 4)) chunks.push(chunk as Buffer);
+    this.offset += want * 4;
+    // A copy of its own: typed arrays need their alignment.
+    const fresh = new Int32Array(new Uint8Array(Buffer.concat(chunks)).buffer);
+    const merged = new Int32Array(left + fresh.length);
+    merged.set(this.indexes.subarray(this.at));
+    merged.set(fresh, left);
+    this.indexes = merged;
+    this.at = 0;
+  }
+
+  next(): ResultsGroup | undefined {
+    if (this.at >= this.indexes.length) return undefined;
+    return this.groups[this.indexes[this.at++] ?? -1];
+  }
+
+  close(): void {}
+}
+
 /**
  * The cause of each failed record, in archive order: summarize's `failures.ndjson.gz` (one line per failed record,
  * `{"id","cause"}`, written before the warehouse step runs). {@link need} reads (at least) the next `n` causes,
  * then {@link next} gives them one by one (`undefined` past the object's end, or without the object).
  */
-class FailureCauses {
+class FailureCauses implements CauseReader {
   private causes: Array<string | undefined> = [];
   private at = 0;
   private chunks: AsyncIterator<Buffer> | undefined;
@@ -427,6 +504,7 @@ class FailureCauses {
   constructor(
     private readonly store: ObjectStore,
     private readonly ref: ArchiveRef,
+    private readonly groupOf: ReadonlyMap<string, ResultsGroup>,
   ) {}
 
   /** Reads until `n` causes wait (or the object ends). */
@@ -453,8 +531,9 @@ class FailureCauses {
     }
   }
 
-  next(): string | undefined {
-    return this.at < this.causes.length ? this.causes[this.at++] : undefined;
+  next(): ResultsGroup | undefined {
+    const key = this.at < this.causes.length ? this.causes[this.at++] : undefined;
+    return key === undefined ? undefined : this.groupOf.get(key);
   }
 
   close(): void {

@@ -13,7 +13,7 @@ import { createLiveSummary } from '../../lib/summary/live';
 import { writeWarehouse } from '../../lib/warehouse';
 import { parseCollectRequest } from '../../lib/collect/request';
 import { createRuntime } from '../../lib/runtime';
-import { archiveDir, partKey, pendingKey, relatedPendingKey, type ArchiveRef } from '../../lib/archive/layout';
+import { archiveDir, failuresKey, manifestKey, partKey, pendingKey, relatedPendingKey, reportKey, retryListKey, summaryKey, type ArchiveRef } from '../../lib/archive/layout';
 import { apiRecords } from '../helpers/api-records';
 import { readManifest } from '../../lib/archive/reader';
 import { loadCheckpoint, saveCheckpoint } from '../../lib/collect/checkpoint';
@@ -330,5 +330,33 @@ describe('a closed part is uploaded while the next pages are read', () => {
     expect(again.status).toBe('committed');
     const manifest = present(await readManifest(store, ref));
     expect(await archivedRecords(store, manifest)).toEqual(await apiRecords(t.cloud.rpc.url, 'ecs', id));
+  });
+});
+
+describe('the summary stores its objects side by side, summary.json last', () => {
+  it('a list object whose store fails for good fails the summary: no summary.json is written, the one stored before stays byte for byte, and the archive is untouched', async () => {
+    // Prepare: an archive and its summary, then retry.txt's upload failing through every retry
+    const id = t.cloud.rpc.data.addInvocation({ instances: 900, failureRate: 0.3 }).invokeId;
+    const env = t.env('oss', { SUMMARIZE_AFTER_COLLECT: 'off' });
+    const rt = createRuntime(fcContext(), { env });
+    const ref: ArchiveRef = { source: 'ecs', regionId: 'cn-hangzhou', id };
+    expect((await runCollect(parseCollectRequest(ecsPayload(id)), rt)).status).toBe('committed');
+    const options = (at: Date) => ({ store: rt.store, ref, logger: rt.logger, now: () => at, afterSummary: writeWarehouse });
+    await summarizeArchive(options(new Date(Date.now() + 1_000)));
+    const kept = await Promise.all([summaryKey(ref), manifestKey(ref), failuresKey(ref)].map(async (key) => rt.store.get(key)));
+    const prefix = new URL(String(env.ARCHIVE_URL)).pathname.replace(/^\//, '');
+    const fault = t.cloud.oss.faults.inject({ kind: 'internal-error', method: 'PutObject', keyPrefix: `${prefix}/${retryListKey(ref)}`, times: Infinity });
+    // Act
+    const err = await summarizeArchive(options(new Date(Date.now() + 60_000))).catch((e: unknown) => e);
+    fault.remove();
+    const after = await Promise.all([summaryKey(ref), manifestKey(ref), failuresKey(ref)].map(async (key) => rt.store.get(key)));
+    const again = await summarizeArchive(options(new Date(Date.now() + 120_000)));
+    // Assess: the store's error; summary.json as it was (the objects written beside the failed one are the same
+    // lists again); the next summary goes through
+    expect(err).toMatchObject({ name: 'StorageError' });
+    expect(after.map((b) => b?.toString('base64'))).toEqual(kept.map((b) => b?.toString('base64')));
+    expect(await rt.store.head(reportKey(ref))).toBeDefined();
+    expect(again.summary.generatedAt > JSON.parse(kept[0]?.toString('utf8') ?? '{}').generatedAt).toBe(true);
+    expect((await rt.store.get(summaryKey(ref)))?.toString('utf8')).toBe(JSON.stringify(again.summary, null, 2));
   });
 });

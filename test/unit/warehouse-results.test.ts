@@ -166,6 +166,31 @@ describe('the results table built as the records pass', () => {
     }
   });
 
+  it('takes the failed records’ causes as the summary hands them over: the rows of reading failures.ndjson.gz back, without that object', async () => {
+    // Prepare: one archive with its failures.ndjson.gz, one without (the handed-over causes are all the table has)
+    const { ref, manifest } = await prepare('t-results0000003');
+    const bare: ArchiveRef = { ...ref, id: 't-results0000004' };
+    const readBack = new ResultsTable('ecs');
+    const handed = new ResultsTable('ecs', { background: 'steps' });
+    // Act
+    await feed(readBack, false);
+    const a = await readBack.store({ store, ref, manifest, summary });
+    await feed(handed, false);
+    for (let i = 0; i < COUNT; i++) if (i % 7 === 0) handed.addCause(causeOf(i) === 'aaaaaaaaaaaa' ? 0 : 1);
+    const b = await handed.store({ store, ref: bare, manifest, summary });
+    // Assess
+    expect(await store.head(failuresKey(bare))).toBeUndefined();
+    expect(b.rows).toBe(a.rows);
+    const [bytesA, bytesB] = [await store.get(a.key), await store.get(b.key)];
+    const file = (bytesB ?? Buffer.alloc(0)).buffer.slice(bytesB?.byteOffset ?? 0, (bytesB?.byteOffset ?? 0) + (bytesB?.byteLength ?? 0)) as ArrayBuffer;
+    const rows = (await parquetReadObjects({ file })) as Record<string, unknown>[];
+    expect(rows.filter((r) => r.outcome === 'failed').every((r, n) => r.cause_key === causeOf(n * 7))).toBe(true);
+    // The id column differs (another archive); every other column is the same: compare the rows without it.
+    const fileA = (bytesA ?? Buffer.alloc(0)).buffer.slice(bytesA?.byteOffset ?? 0, (bytesA?.byteOffset ?? 0) + (bytesA?.byteLength ?? 0)) as ArrayBuffer;
+    const rowsA = (await parquetReadObjects({ file: fileA })) as Record<string, unknown>[];
+    expect(rows.map(({ id: _, ...r }) => r)).toEqual(rowsA.map(({ id: _, ...r }) => r));
+  });
+
   it('a table dropped before it is stored leaves nothing and refuses to store', async () => {
     // Prepare
     const { ref, manifest } = await prepare('t-results0000002');
