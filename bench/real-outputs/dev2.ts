@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { Rng, hashString } from '@execution-archive/local-cloud/datasets/prng';
 import { runScript } from './runner';
-import { APPS, KEYS, MISSING_PACKAGES, SERVICES, WORDS, cutOutput, hostName, ident, shq, type AnyShape, type RealOutput } from './catalogue';
+import { APPS, KEYS, MISSING_PACKAGES, SERVICES, WORDS, cutOutput, hostName, ident, shq, type RealOutput } from './catalogue';
 
 const { values } = parseArgs({
   options: {
@@ -390,7 +390,8 @@ const CAUSES: Dev2Cause[] = [
 
 // ---- Shapes, in this set's own wrapper style. ----
 
-const SHAPES2: readonly AnyShape[] = ['bare', 'progress', 'prefixed', 'trap', 'xtrace', 'summary'];
+const SHAPES2 = ['bare', 'progress', 'prefixed', 'trap', 'xtrace', 'summary'] as const;
+type Dev2Shape = (typeof SHAPES2)[number];
 
 /** The lines a release tool prints before the failing part. */
 function progressLines(rng: Rng): string[] {
@@ -421,7 +422,7 @@ function progressLines(rng: Rng): string[] {
 }
 
 /** The bash script of one instance in a shape. */
-function script(shape: AnyShape, inst: Dev2Instance, rng: Rng, host: string): string {
+function script(shape: Dev2Shape, inst: Dev2Instance, rng: Rng, host: string): string {
   const head = '#!/bin/bash\n';
   const echo = (l: string) => `echo ${shq(l)}`;
   switch (shape) {

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { loadFixture, partition, scoreInvocation, sizedOutputs, groupThroughProduct, type RealOutput, type Scored } from './score';
-import { MORE_SHAPES } from './catalogue';
+import { BLIND_SHAPES, MORE_SHAPES } from './catalogue';
 import { SHAPES } from './shapes';
 
 const START = '<!-- bench:causes-real:start -->';
@@ -20,7 +20,7 @@ const THROUGHPUT_RESULTS = 10_000;
 const THROUGHPUT_RUNS = 3;
 
 interface Row extends Scored {
-  set: 'main' | 'dev' | 'dev2' | 'hold-out';
+  set: 'main' | 'dev' | 'dev2' | 'hold-out' | 'hold-out 2';
   invocation: string;
   /** The invocation's results, the product's key of each, and each key's title. */
   results: readonly RealOutput[];
@@ -43,7 +43,7 @@ const fmt = (n: number) => n.toFixed(3);
 async function scoreSet(set: Row['set'], results: readonly RealOutput[]): Promise<Row[]> {
   const byShape = partition(results, (r) => r.shape);
   const rows: Row[] = [];
-  for (const shape of [...SHAPES, ...MORE_SHAPES]) {
+  for (const shape of [...SHAPES, ...MORE_SHAPES, ...BLIND_SHAPES]) {
     const list = byShape.get(shape);
     if (list) rows.push({ set, invocation: shape, results: list, ...(await scoreInvocation(list, `t-bench-${set}-${shape}`)) });
   }
@@ -77,15 +77,25 @@ function explain(results: readonly RealOutput[], keys: readonly string[], titles
   }
 }
 
-/** Scores both fixtures; the hold-out is skipped (with a note) when its file is missing. */
-export async function scoreRealOutputs(opts: { main: string; dev?: string; dev2?: string; holdout: string; verbose: boolean }): Promise<RealOutputScores> {
+/** The hold-out sets: blind tests, whose texts are never printed. */
+const BLIND: ReadonlySet<Row['set']> = new Set(['hold-out', 'hold-out 2']);
+
+/** Scores the fixtures; a hold-out is skipped (with a note) when its file is missing. */
+export async function scoreRealOutputs(opts: { main: string; dev?: string; dev2?: string; holdout: string; holdout2?: string; verbose: boolean }): Promise<RealOutputScores> {
   const main = loadFixture(opts.main);
   const dev = opts.dev !== undefined && existsSync(opts.dev) ? loadFixture(opts.dev) : [];
   const dev2 = opts.dev2 !== undefined && existsSync(opts.dev2) ? loadFixture(opts.dev2) : [];
   const holdout = existsSync(opts.holdout) ? loadFixture(opts.holdout) : [];
-  const rows = [...(await scoreSet('main', main)), ...(dev.length ? await scoreSet('dev', dev) : []), ...(dev2.length ? await scoreSet('dev2', dev2) : []), ...(holdout.length ? await scoreSet('hold-out', holdout) : [])];
-  // The main and development sets only: the hold-out's texts are never printed.
-  if (opts.verbose) for (const r of rows.filter((x) => x.set !== 'hold-out')) explain(r.results, r.keys, r.titles, `${r.set}, ${r.invocation}`);
+  const holdout2 = opts.holdout2 !== undefined && existsSync(opts.holdout2) ? loadFixture(opts.holdout2) : [];
+  const rows = [
+    ...(await scoreSet('main', main)),
+    ...(dev.length ? await scoreSet('dev', dev) : []),
+    ...(dev2.length ? await scoreSet('dev2', dev2) : []),
+    ...(holdout.length ? await scoreSet('hold-out', holdout) : []),
+    ...(holdout2.length ? await scoreSet('hold-out 2', holdout2) : []),
+  ];
+  // The main and development sets only: the hold-outs' texts are never printed.
+  if (opts.verbose) for (const r of rows.filter((x) => !BLIND.has(x.set))) explain(r.results, r.keys, r.titles, `${r.set}, ${r.invocation}`);
 
   // Throughput: warm up, then CPU time of one invocation of 2 KB outputs through the aggregation, the least of
   // THROUGHPUT_RUNS (each a fresh aggregation: on shared cores one run's CPU time varies by ±10 %).
@@ -145,6 +155,7 @@ export async function scoreRealOutputs(opts: { main: string; dev?: string; dev2?
     ...verdictOf('dev'),
     ...verdictOf('dev2'),
     ...verdictOf('hold-out'),
+    ...verdictOf('hold-out 2'),
     resultsPerSecond >= TARGETS.resultsPerSecond ? `${rate} results/s at 2 KB ≥ 20,000: met` : `${rate} results/s at 2 KB < 20,000: NOT met`,
   ];
   const programs = (list: readonly RealOutput[]) => new Set(list.map((r) => r.program)).size;
@@ -155,7 +166,10 @@ export async function scoreRealOutputs(opts: { main: string; dev?: string; dev2?
     (dev2.length
       ? `; dev2: ${dev2.length} results of ${causes(dev2)} other causes from ${programs(dev2)} programs in none of main and dev, in ${new Set(dev2.map((r) => r.shape)).size} shapes of its own style (\`bench/real-outputs/dev2.ts\`: its own progress lines, a \`host: timestamp\` prefix, an ERR trap naming the failed command, \`set -x\` tracing, steps with a summary table at the end)`
       : '') +
-    (holdout.length ? `; hold-out: ${holdout.length} results of ${causes(holdout)} other causes from ${programs(holdout)} programs, the same shapes in another style` : '; hold-out: missing');
+    (holdout.length ? `; hold-out: ${holdout.length} results of ${causes(holdout)} other causes from ${programs(holdout)} programs, the same shapes in another style` : '; hold-out: missing') +
+    (holdout2.length
+      ? `; hold-out 2: ${holdout2.length} results of ${causes(holdout2)} other causes from ${programs(holdout2)} programs in none of the sets above, in ${new Set(holdout2.map((r) => r.shape)).size} shapes (the bare command and ${BLIND_SHAPES.length} wrapper styles of its own, named k1–k${BLIND_SHAPES.length} here) (\`bench/real-outputs/holdout2.ts\`, a blind test: not read by who works on the grouping)`
+      : '');
   return { rows, table, verdict, resultsPerSecond, composition };
 }
 
@@ -173,7 +187,7 @@ export function realOutputSection(benchmarks: string, s: RealOutputScores): stri
     '',
     `Targets: ${s.verdict.join('; ')}.`,
     '',
-    'The development and hold-out sets hold causes, programs and wrapper styles the main set does not; the grouping is developed on the main and development sets only, and the hold-out is a blind test (its texts are never read or printed).',
+    'The development and hold-out sets hold causes, programs and wrapper styles the main set does not; the grouping is developed on the main and development sets (and, since it was opened, the first hold-out); the second hold-out is a blind test (its texts and generator are not read by who works on the grouping, and never printed).',
     END,
   ].join('\n');
   const at = benchmarks.indexOf(START);

@@ -1,13 +1,14 @@
 /**
  * The real-output benchmark's pieces: the Grouping Accuracy and the scores on hand-made cases, the 24 KB cut, the
  * baselines, reading a record's group back through the aggregation, and the invariants of the checked-in fixtures
- * (sizes, causes, programs, shapes, consistent labels). The hold-out fixture is checked for its structure only.
+ * (sizes, causes, programs, shapes, consistent labels). The hold-out fixtures are checked for their structure only
+ * (nothing here reads their texts).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { groupingAccuracy, scoreGrouping } from '../../bench/grouping';
-import { cutOutput, MORE_SHAPES, OUTPUT_LIMIT_BYTES, SHAPES, type RealOutput } from '../../bench/real-outputs/catalogue';
+import { BLIND_SHAPES, cutOutput, MORE_SHAPES, OUTPUT_LIMIT_BYTES, SHAPES, type RealOutput } from '../../bench/real-outputs/catalogue';
 import { PlainDrain } from '../../bench/real-outputs/drain';
 import { groupThroughProduct, lastLineBaseline, loadFixture, sizedOutputs, toInvocationResult, toOosRecords } from '../../bench/real-outputs/score';
 
@@ -188,5 +189,33 @@ describe('the checked-in fixtures', () => {
     expect(causes.size).toBeGreaterThanOrEqual(10);
     expect([...causes].filter((c) => mainCauses.has(c))).toEqual([]);
     expect(new Set(holdout.map((r) => r.shape))).toEqual(new Set(SHAPES));
+  });
+
+  it('hold-out 2: ≥ 350 results of ≥ 18 causes from ≥ 10 programs in no other set, in the bare and its own 5 shapes, labels consistent', () => {
+    // Prepare: every other set's programs and causes.
+    const holdout2 = loadFixture(join(DATA, 'real-outputs-holdout2.jsonl.gz'));
+    const others = ['real-outputs.jsonl.gz', 'real-outputs-dev.jsonl.gz', 'real-outputs-dev2.jsonl.gz', 'real-outputs-holdout.jsonl.gz'].flatMap((f) => loadFixture(join(DATA, f)));
+    const otherPrograms = new Set(others.map((r) => r.program));
+    const otherCauses = new Set(others.map((r) => r.cause));
+    const causes = new Map<string, RealOutput[]>();
+    for (const r of holdout2) causes.set(r.cause, [...(causes.get(r.cause) ?? []), r]);
+
+    // Assess
+    expect(holdout2.length).toBeGreaterThanOrEqual(350);
+    expect(causes.size).toBeGreaterThanOrEqual(18);
+    expect(new Set(holdout2.map((r) => r.program)).size).toBeGreaterThanOrEqual(10);
+    expect(new Set(holdout2.map((r) => r.shape))).toEqual(new Set(['bare', ...BLIND_SHAPES]));
+    expect(holdout2.filter((r) => otherPrograms.has(r.program) || otherCauses.has(r.cause)).map((r) => r.id)).toEqual([]);
+    expect(new Set(holdout2.map((r) => r.id)).size).toBe(holdout2.length);
+    for (const [cause, list] of causes) {
+      // Each cause: 8–40 instances, one program, one status, one exit code per shape (a wrapper may end with its own).
+      expect({ cause, n: list.length >= 8 && list.length <= 40 }).toEqual({ cause, n: true });
+      expect({ cause, programs: new Set(list.map((r) => r.program)).size }).toEqual({ cause, programs: 1 });
+      expect({ cause, statuses: new Set(list.map((r) => r.status)).size }).toEqual({ cause, statuses: 1 });
+      const exits = new Map<string, Set<number>>();
+      for (const r of list) exits.set(r.shape, (exits.get(r.shape) ?? new Set()).add(r.exitCode));
+      expect({ cause, exits: [...exits.values()].every((e) => e.size === 1) }).toEqual({ cause, exits: true });
+    }
+    for (const r of holdout2) expect(r.exitCode === 0 || r.output === '' || Buffer.byteLength(r.output) > OUTPUT_LIMIT_BYTES).toBe(false);
   });
 });
