@@ -170,9 +170,17 @@ export interface Scored {
   drain: GroupingScore;
 }
 
+/**
+ * The true group of a result: its cause (same fix), and its status and exit code, which the cause key holds by design
+ * (issue 18: status, error code, exit code and the error template). Within one set's cause they are one value, except
+ * where a wrapper ends with its own exit code (a makefile's `Error 2`): the same error behind two exit codes is two
+ * keys by design, and is not counted as a split.
+ */
+export const trueGroup = (r: RealOutput): string => `${r.cause}/${r.status}/${r.exitCode}`;
+
 /** Product and baselines on one invocation's results. */
 export async function scoreInvocation(results: readonly RealOutput[], invokeId: string, via: 'ecs' | 'oos' = 'ecs'): Promise<Scored & { titles: Map<string, string>; keys: string[] }> {
-  const truth = results.map((r) => r.cause);
+  const truth = results.map(trueGroup);
   const { keys, titles } = await groupThroughProduct(results, invokeId, via);
   return { product: scoreGrouping(keys, truth), exact: scoreGrouping(exactTextBaseline(results), truth), lastLine: scoreGrouping(lastLineBaseline(results), truth), drain: scoreGrouping(drainLastLineBaseline(results), truth), titles, keys };
 }
