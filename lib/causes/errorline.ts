@@ -61,14 +61,16 @@ const TIMESTAMP_HEADER = new RegExp(
     '(?:',
     // 2026-12-07T10:00:00.123Z, 2026/12/07 10:00:00,123 +0800, 20261207 10:00:00
     '\\d{4}[-/.]?\\d{2}[-/.]?\\d{2}(?:[T ]\\d{1,2}:\\d{2}(?::\\d{2})?(?:[.,]\\d+)?)?(?:\\s?(?:Z|UTC|GMT|[+-]\\d{2}:?\\d{2}))?',
-    // Dec  7 10:00:00, Mon Dec 07 10:00:00 2026
-    '|(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\\.?\\s+\\d{1,2}(?:,?\\s+\\d{4})?\\s+\\d{1,2}:\\d{2}(?::\\d{2})?(?:[.,]\\d+)?(?:\\s+\\d{4})?',
+    // Dec  7 10:00:00, Mon Dec 07 10:00:00 2026, date(1)'s Mon Dec  7 10:00:00 UTC 2026
+    '|(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\\.?\\s+\\d{1,2}(?:,?\\s+\\d{4})?\\s+\\d{1,2}:\\d{2}(?::\\d{2})?(?:[.,]\\d+)?(?:\\s+[A-Z]{2,5}\\s+\\d{4}|\\s+\\d{4})?',
     // 10:00:00.123, [12.345678] (kernel), epoch seconds 1733565600.123
     '|\\d{1,2}:\\d{2}:\\d{2}(?:[.,]\\d+)?|\\s*\\d+\\.\\d{3,}|\\d{10}(?:\\.\\d+)?',
     ')',
     '\\]?(?:\\s*[|:-])?\\s',
   ].join(''),
 );
+/** A word, then a level word: a program naming itself on each of its lines (`npm error`, `npm WARN`, `pip ERROR:`). */
+const LEVEL_AFTER_WORD = /^\S+\s+(?:ERR!|err|error|warn|warning|info|notice|verbose|debug|fatal|critical)\b/i;
 /** After a timestamp: `prog[pid]:` or `prog:` of syslog, optionally after a host word. */
 const PROGRAM_HEADER = /^(?:[\w.-]+\s+)?[\w./-]+\[\d+\]:\s/;
 
@@ -399,22 +401,31 @@ function stampHeaders(lines: readonly string[]): number[] {
     });
     if (stamped === 0) return cut;
   }
+  // Fields a logger prints after its timestamp on most lines (`deploy - INFO - `, `web-1 | INFO | `).
+  const fields = sharedFields(lines, cut, hostOf, stamped);
   // A host word after the timestamp: the first word of most timestamped lines (at least two of them).
   const firstWords = new Map<string, number>();
+  const levelled = new Map<string, number>();
   lines.forEach((line, i) => {
     const at = cut[i] ?? 0;
     if (at === 0 || hostOf[i] !== undefined) return;
-    const word = /^(\S+)(?:\s+\S|\s*$)/.exec(line.slice(at))?.[1];
-    if (word && !LEVEL_WORD_UPPER.test(word) && !/[:!]$/.test(word)) firstWords.set(word, (firstWords.get(word) ?? 0) + 1);
+    const rest = line.slice(at);
+    const word = /^(\S+)(?:\s+\S|\s*$)/.exec(rest)?.[1];
+    if (word && !LEVEL_WORD_UPPER.test(word) && !NOT_A_HOST.test(word) && !/[:!]$/.test(word)) {
+      firstWords.set(word, (firstWords.get(word) ?? 0) + 1);
+      if (LEVEL_AFTER_WORD.test(rest)) levelled.set(word, (levelled.get(word) ?? 0) + 1);
+    }
   });
   let host: string | undefined;
-  for (const [word, n] of firstWords) if (stamped >= 2 && n >= Math.max(2, stamped * 0.8)) host = word;
+  // A word followed by a level word on every line is a program naming itself (`npm error …`, `npm warn …`), not a host.
+  for (const [word, n] of firstWords) if (stamped >= 2 && n >= Math.max(2, stamped * 0.8) && (levelled.get(word) ?? 0) < n) host = word;
   const hostWord = host;
   return cut.map((at, i) => {
     if (at === 0 || hostOf[i] !== undefined) return at;
     const line = lines[i] ?? '';
     let next = at;
     const rest = line.slice(at);
+    if (fields !== undefined && rest.startsWith(fields)) return at + fields.length;
     if (hostWord !== undefined && (rest.startsWith(`${hostWord} `) || rest.trimEnd() === hostWord)) {
       next += hostWord.length + 1;
       // After a host, `prog[pid]:` is syslog's tag.
@@ -425,6 +436,33 @@ function stampHeaders(lines: readonly string[]): number[] {
     const inner = mayStartTimestamp(line, next) ? TIMESTAMP_HEADER.exec(line.slice(next)) : null;
     return inner ? next + inner[0].length : next;
   });
+}
+
+/** Where a logger's field ends: ` - ` (Python's `%(name)s - %(levelname)s - `) or ` | `. */
+const FIELD_END = / [-|] /g;
+
+/**
+ * The fields a logger prints between its timestamp and the message, when most timestamped lines (at least two, eight
+ * in ten) share them: the longest run of whole fields (each ending in ` - ` or ` | `) the first such line starts
+ * with and the others share (`deploy - INFO - `, the format Python's logging documents). They are the wrapper's (its
+ * name, the level it logs a command's output at), not the message's. Undefined when there are none.
+ */
+function sharedFields(lines: readonly string[], cut: readonly number[], hostOf: readonly (string | undefined)[], stamped: number): string | undefined {
+  if (stamped < 2) return undefined;
+  const rests: string[] = [];
+  lines.forEach((line, i) => {
+    if ((cut[i] ?? 0) > 0 && hostOf[i] === undefined) rests.push(line.slice(cut[i]));
+  });
+  const first = rests[0] ?? '';
+  let best: string | undefined;
+  for (const m of first.slice(0, 120).matchAll(FIELD_END)) {
+    const prefix = first.slice(0, (m.index ?? 0) + 3);
+    if (!/[A-Za-z]/.test(prefix)) continue;
+    const shared = rests.filter((r) => r.startsWith(prefix)).length;
+    if (shared >= 2 && shared >= stamped * 0.8) best = prefix;
+    else break;
+  }
+  return best;
 }
 
 /**
