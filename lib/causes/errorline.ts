@@ -69,8 +69,6 @@ const TIMESTAMP_HEADER = new RegExp(
     '\\]?(?:\\s*[|:-])?\\s',
   ].join(''),
 );
-/** A word, then a level word: a program naming itself on each of its lines (`npm error`, `npm WARN`, `pip ERROR:`). */
-const LEVEL_AFTER_WORD = /^\S+\s+(?:ERR!|err|error|warn|warning|info|notice|verbose|debug|fatal|critical)\b/i;
 /** After a timestamp: `prog[pid]:` or `prog:` of syslog, optionally after a host word. */
 const PROGRAM_HEADER = /^(?:[\w.-]+\s+)?[\w./-]+\[\d+\]:\s/;
 
@@ -405,20 +403,14 @@ function stampHeaders(lines: readonly string[]): number[] {
   const fields = sharedFields(lines, cut, hostOf, stamped);
   // A host word after the timestamp: the first word of most timestamped lines (at least two of them).
   const firstWords = new Map<string, number>();
-  const levelled = new Map<string, number>();
   lines.forEach((line, i) => {
     const at = cut[i] ?? 0;
     if (at === 0 || hostOf[i] !== undefined) return;
-    const rest = line.slice(at);
-    const word = /^(\S+)(?:\s+\S|\s*$)/.exec(rest)?.[1];
-    if (word && !LEVEL_WORD_UPPER.test(word) && !NOT_A_HOST.test(word) && !/[:!]$/.test(word)) {
-      firstWords.set(word, (firstWords.get(word) ?? 0) + 1);
-      if (LEVEL_AFTER_WORD.test(rest)) levelled.set(word, (levelled.get(word) ?? 0) + 1);
-    }
+    const word = /^(\S+)(?:\s+\S|\s*$)/.exec(line.slice(at))?.[1];
+    if (word && !LEVEL_WORD_UPPER.test(word) && !NOT_A_HOST.test(word) && !/[:!]$/.test(word)) firstWords.set(word, (firstWords.get(word) ?? 0) + 1);
   });
   let host: string | undefined;
-  // A word followed by a level word on every line is a program naming itself (`npm error …`, `npm warn …`), not a host.
-  for (const [word, n] of firstWords) if (stamped >= 2 && n >= Math.max(2, stamped * 0.8) && (levelled.get(word) ?? 0) < n) host = word;
+  for (const [word, n] of firstWords) if (stamped >= 2 && n >= Math.max(2, stamped * 0.8)) host = word;
   const hostWord = host;
   return cut.map((at, i) => {
     if (at === 0 || hostOf[i] !== undefined) return at;
