@@ -190,7 +190,7 @@ export function lineStrength(content: string, raw: string): number {
  */
 export function outputLines(text: string, control?: boolean): { printed: string[]; read: string[]; text?: string } {
   const lines = splitOutput(text, control);
-  if (!text.includes('{"')) return lines;
+  if (!text.includes('{"') && !text.includes('msg=') && !text.includes('message=')) return lines;
   let changed = false;
   const read = lines.read.map((line) => {
     const message = structuredMessage(line);
@@ -210,13 +210,13 @@ const ERROR_LEVEL_VALUE = /^(?:error|err|fatal|critical|crit|panic|emerg(?:ency)
 
 /**
  * A structured log line (one JSON object: `{"ts":…,"host":…,"level":"error","msg":"…"}`, as loggers and log shippers
- * write them) read as its message (and its error field, when it has one), with `ERROR: ` in front when its level says
+ * write them, or a logfmt line: `time=… level=error msg="…"`) read as its message (and its error field, when it has one), with `ERROR: ` in front when its level says
  * so; the other fields (time, host, caller) are its header, as a text line's timestamp and host are. Undefined for
  * any other line.
  */
 export function structuredMessage(line: string): string | undefined {
   const t = line.trim();
-  const o = t.startsWith('{"') ? jsonObject(t) : undefined;
+  const o = t.startsWith('{"') ? jsonObject(t) : LOGFMT_START.test(t) ? logfmtObject(t) : undefined;
   if (o === undefined) return undefined;
   const text = MESSAGE_FIELDS.map((f) => o[f]).find((v): v is string => typeof v === 'string');
   const error = ERROR_FIELDS.map((f) => o[f]).find((v): v is string => typeof v === 'string');
@@ -227,6 +227,37 @@ export function structuredMessage(line: string): string | undefined {
   const message = joined.split('\n', 1)[0] ?? '';
   const level = LEVEL_FIELDS.map((f) => o[f]).find((v) => typeof v === 'string' || typeof v === 'number');
   return level !== undefined && ERROR_LEVEL_VALUE.test(String(level)) ? `ERROR: ${message}` : message;
+}
+
+/** A line that may be logfmt: a `key=` first. */
+const LOGFMT_START = /^[A-Za-z_][\w.-]*=/;
+/** One logfmt pair: `key=value`, `key="quoted value"`, then blanks. */
+const LOGFMT_PAIR = /([A-Za-z_][\w.-]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)\s*/y;
+
+/**
+ * The fields of a logfmt line (`time="2026-12-07T10:00:00Z" level=error msg="dial tcp: connection refused"`, as Go's
+ * logrus and many agents write them), when the whole line is at least two `key=value` pairs; else undefined.
+ */
+function logfmtObject(line: string): Record<string, unknown> | undefined {
+  const o: Record<string, unknown> = {};
+  let pairs = 0;
+  LOGFMT_PAIR.lastIndex = 0;
+  while (LOGFMT_PAIR.lastIndex < line.length) {
+    const m = LOGFMT_PAIR.exec(line);
+    if (!m) return undefined;
+    const raw = m[2] ?? '';
+    let value: string = raw;
+    if (raw.startsWith('"')) {
+      try {
+        value = JSON.parse(raw) as string;
+      } catch {
+        value = raw.slice(1, -1);
+      }
+    }
+    o[m[1] ?? ''] = value;
+    pairs += 1;
+  }
+  return pairs >= 2 ? o : undefined;
 }
 
 /** {@link outputLines} before structured lines are read. */

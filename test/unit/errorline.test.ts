@@ -709,6 +709,27 @@ describe('rules from the unblinded first hold-out and the probes: one message in
     expect(glogLine?.content.startsWith('E1207 ')).toBe(true);
   });
 
+  it('reads a logfmt line as its message, as a JSON one: the same cause as the plain text; data of key=value pairs stays as it is', () => {
+    // Prepare: an agent logging each line of a command in logfmt (every line `info`), a program's own logfmt error
+    // line, and the plain text; look-alikes: another cause in logfmt, lines of pairs without a message
+    const shipped = (host: string, lines: string[]) => `${lines.map((msg, i) => `time="2026-12-07T10:00:0${i}Z" level=info host=${host} msg=${JSON.stringify(msg)}`).join('\n')}\n`;
+    const refused = ['web-1', 'web-2'].map((h, n) => shipped(h, ['probing backends', `nc: connect to 10.0.0.${n} port 5432 (tcp) failed: Connection refused`]));
+    const plain = 'probing backends\nnc: connect to 10.0.0.9 port 5432 (tcp) failed: Connection refused\n';
+    const unknown = ['web-3', 'api-7'].map((h, n) => shipped(h, [`nc: getaddrinfo for host "db-${n}.invalid" port 5432: Name or service not known`]));
+    const own = 'time=2026-12-07T10:00:00Z level=error caller=sync/run.go:88 msg="sync failed" err="open /etc/app/sync.yaml: no such file or directory"\n';
+    const data = 'name=orders replicas=3 ready=1\n';
+    // Act
+    const keys = group([...refused, plain, ...unknown]).map((c) => c.key);
+    const ownLine = findErrorLines(outputLines(own).read)[0];
+    const dataLine = outputLines(data).read[0];
+    // Assess
+    expect(new Set(keys.slice(0, 3)).size).toBe(1);
+    expect(keys[3]).toBe(keys[4]);
+    expect(keys[0]).not.toBe(keys[3]);
+    expect(ownLine).toMatchObject({ strength: 3, content: 'ERROR: sync failed: open /etc/app/sync.yaml: no such file or directory' });
+    expect(dataLine).toBe('name=orders replicas=3 ready=1');
+  });
+
   it('the same constant words with the values placed differently are one message; another constant word is another', () => {
     // Prepare: numfmt's two wordings of one mistake (an unknown suffix, a known one followed by garbage); the look-alike
     // differs in a constant word
