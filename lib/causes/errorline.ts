@@ -344,9 +344,48 @@ function hostThenTimestamp(line: string): { at: number; host: string; dated: boo
  */
 function headers(lines: readonly string[]): number[] {
   const tags = wrapperTags(lines);
-  if (tags === undefined) return stampHeaders(lines);
-  const cut = stampHeaders(lines.map((line, i) => line.slice(tags[i] ?? 0)));
-  return cut.map((at, i) => at + (tags[i] ?? 0));
+  const cut = tags === undefined ? stampHeaders(lines) : stampHeaders(lines.map((line, i) => line.slice(tags[i] ?? 0))).map((at, i) => at + (tags[i] ?? 0));
+  return sharedLevel(lines, cut);
+}
+
+/** A level in front that says no error: `[INFO] `, `INFO `, `INFO:deploy:` (Python's default format). */
+const QUIET_LEVEL = /(?:\[\s*(?:INFO|DEBUG|NOTICE|TRACE|VERBOSE|info|debug|notice|trace|verbose)\s*\]\s?|(?:INFO|DEBUG|NOTICE|TRACE|VERBOSE)(?::[\w.-]+:|\s))/y;
+
+/**
+ * `cut` moved past the level every line carries: when one level that says no error (a {@link QUIET_LEVEL}, the same
+ * text, and one blank after it) leads nine in ten of an output's lines that are not blank (at least two), it is the level a wrapper logs each
+ * line of a command's output at, whatever the line says, not the program's own (a program that logs its own levels
+ * mixes them: maven's `[INFO]` lines and its `[ERROR]` ones). Else `cut` as it is.
+ */
+function sharedLevel(lines: readonly string[], cut: number[]): number[] {
+  let filled = 0;
+  let lead: string | undefined;
+  let shared = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    const at = cut[i] ?? 0;
+    if (line.length <= at || line.trim() === '') continue;
+    filled += 1;
+    const c = line.charCodeAt(at);
+    // Only a bracket or the initial of a level starts one (`[`, I, D, N, T, V); most lines stop here.
+    if (c !== 91 && c !== 73 && c !== 68 && c !== 78 && c !== 84 && c !== 86) continue;
+    QUIET_LEVEL.lastIndex = at;
+    const m = QUIET_LEVEL.exec(line);
+    if (!m) continue;
+    // The level as printed; the blank after it is the line's (`INFO  msg`, `INFO    - item ok`).
+    const level = m[0].trimEnd();
+    if (lead === undefined) lead = level;
+    if (level === lead) shared += 1;
+  }
+  if (lead === undefined || shared < 2 || shared < filled * 0.9) return cut;
+  const level = lead;
+  return cut.map((at, i) => {
+    const line = lines[i] ?? '';
+    if (!line.startsWith(level, at)) return at;
+    const after = at + level.length;
+    const c = line.charCodeAt(after);
+    return Number.isNaN(c) ? after : c === 32 || c === 9 ? after + 1 : level.endsWith(':') ? after : at;
+  });
 }
 
 /**

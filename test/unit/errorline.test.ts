@@ -730,6 +730,23 @@ describe('rules from the unblinded first hold-out and the probes: one message in
     expect(dataLine).toBe('name=orders replicas=3 ready=1');
   });
 
+  it('a level every line carries is the wrapper\'s: cut off; a program\'s own levels, mixed, stay', () => {
+    // Prepare: one error bare and under three wrappers that log every line at one level that says no error; the
+    // look-alikes: maven's own `[INFO]` and `[ERROR]` lines, and another error under the same wrapper
+    const body = ['fetching release 2.4.1', 'Downloading release.tar 40%', 'cp: cannot stat /srv/app/release.tar: No such file or directory'];
+    const each = (lead: (i: number) => string, lines = body) => `${lines.map((l, i) => `${lead(i)}${l}`).join('\n')}\n`;
+    const cp = [`${body.join('\n')}\n`, each(() => '[INFO] '), each(() => 'INFO:deploy:'), each((i) => `2026-12-07 10:00:0${i},12${i} INFO  `)];
+    const tar = each(() => '[INFO] ', ['fetching release 2.4.1', 'tar: release.tar: Cannot open: No such file or directory', 'tar: Error is not recoverable: exiting now']);
+    const maven = '[INFO] Scanning for projects...\n[INFO] Building api 1.0\n[INFO] BUILD FAILURE\n[ERROR] Failed to execute goal on project api: Could not resolve dependencies\n';
+    // Act
+    const keys = group([...cp, tar]).map((c) => c.key);
+    const mavenLine = findErrorLines(outputLines(maven).read)[0];
+    // Assess
+    expect(new Set(keys.slice(0, 4)).size).toBe(1);
+    expect(keys[4]).not.toBe(keys[0]);
+    expect(mavenLine?.content).toBe('[ERROR] Failed to execute goal on project api: Could not resolve dependencies');
+  });
+
   it('the same constant words with the values placed differently are one message; another constant word is another', () => {
     // Prepare: numfmt's two wordings of one mistake (an unknown suffix, a known one followed by garbage); the look-alike
     // differs in a constant word
