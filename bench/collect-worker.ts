@@ -4,7 +4,9 @@
  * prints one JSON line of figures: wall time, CPU (user + sys), the OS's peak RSS, API calls.
  */
 import { subscribe } from 'node:diagnostics_channel';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { ClientRequest } from 'node:http';
 import { dirname, join } from 'node:path';
@@ -221,6 +223,73 @@ function timeline(): (() => void) | undefined {
   };
 }
 
+/** Kilobytes of the `/proc/self/status` or `smaps_rollup` fields named (0 for one that is not there). */
+function procKb(file: string, names: readonly string[]): Record<string, number> {
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    // not Linux: every field 0
+  }
+  const out: Record<string, number> = {};
+  for (const name of names) out[name] = Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
+  return out;
+}
+
+/**
+ * BENCH_MEMORY_DETAIL=<file>: what the memory is made of over the run, as JSON lines every 100 ms: the process's
+ * RSS split as the kernel counts it (RssAnon: heap pages of V8 and malloc; RssFile: the binary and mapped files), V8's
+ * heap by space (used and committed), external and array-buffer bytes, and the garbage collections so far (count and
+ * ms, minor and major). What grows with a run's length shows as the column that grows.
+ */
+function memoryDetail(): (() => void) | undefined {
+  const file = process.env.BENCH_MEMORY_DETAIL;
+  if (!file) return undefined;
+  const gc = { minor: 0, minorMs: 0, major: 0, majorMs: 0 };
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MINOR) (gc.minor++, (gc.minorMs += e.duration));
+      else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR || kind === constants.NODE_PERFORMANCE_GC_INCREMENTAL) (gc.major++, (gc.majorMs += e.duration));
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const lines: string[] = [];
+  const t0 = performance.now();
+  const mb = (n: number) => Math.round((n / 2 ** 20) * 10) / 10;
+  const sample = () => {
+    const m = process.memoryUsage();
+    const status = procKb('/proc/self/status', ['RssAnon', 'RssFile', 'VmRSS']);
+    const spaces: Record<string, [number, number]> = {};
+    for (const s of getHeapSpaceStatistics()) spaces[s.space_name.replace(/_space$/, '')] = [mb(s.space_used_size), mb(s.space_size)];
+    const h = getHeapStatistics();
+    lines.push(
+      JSON.stringify({
+        t: Math.round(performance.now() - t0),
+        rss: mb(m.rss),
+        anon: mb((status.RssAnon ?? 0) * 1024),
+        file: mb((status.RssFile ?? 0) * 1024),
+        heapUsed: mb(m.heapUsed),
+        heapTotal: mb(m.heapTotal),
+        limit: mb(h.heap_size_limit),
+        malloced: mb(h.malloced_memory),
+        external: mb(m.external),
+        arrayBuffers: mb(m.arrayBuffers),
+        spaces,
+        gc: { ...gc, minorMs: Math.round(gc.minorMs), majorMs: Math.round(gc.majorMs) },
+      }),
+    );
+  };
+  const timer = setInterval(sample, 100);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    sample();
+    observer.disconnect();
+    writeFileSync(file, lines.join('\n') + '\n');
+  };
+}
+
 async function main(): Promise<void> {
   if (job.bundle) handler = (require(job.bundle) as { handler: Handler }).handler;
   // BENCH_MEMORY=1 (bench --memory): where the memory is at the largest RSS seen, sampled every 10 ms, to stderr.
@@ -235,6 +304,7 @@ async function main(): Promise<void> {
   // BENCH_SNAPSHOT_AT=<ms> <file>: one heap snapshot that long after the start (finding what holds memory).
   const [snapAt, snapFile] = (process.env.BENCH_SNAPSHOT_AT ?? '').split(' ');
   if (snapAt && snapFile) setTimeout(() => require('node:v8').writeHeapSnapshot(snapFile), Number(snapAt)).unref();
+  const stopDetail = memoryDetail();
   const flushTimeline = timeline();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -243,6 +313,7 @@ async function main(): Promise<void> {
   const endedAt = Date.now();
   const cpu = process.cpuUsage(cpu0);
   flushTimeline?.();
+  stopDetail?.();
   if (sampler) {
     clearInterval(sampler);
     const mb = (n: number) => `${Math.round(n / 2 ** 20)} MB`;

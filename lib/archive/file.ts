@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { StorageError } from '../errors';
-import { isSpooled, type GetStreamOptions, type ObjectBody, type ObjectInfo, type ObjectStore, type PutOptions } from './store';
+import { isSpooled, spooledChunks, type GetStreamOptions, type ObjectBody, type ObjectInfo, type ObjectStore, type PutOptions } from './store';
 
 /**
  * Name of the folder, directly under the store root, that holds in-flight temporary files. It is never listed,
@@ -58,6 +58,8 @@ function errno(err: unknown): string | undefined {
 
 /** Error codes of the file system that mean "there is no object under this key". */
 const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR']);
+/** Bytes of a spooled body copied at a time (through one buffer per put). */
+const COPY_CHUNK = 64 * 1024;
 
 /**
  * A local folder as an {@link ObjectStore}: object `a/b.json` is the file `<rootDir>/a/b.json`.
@@ -99,9 +101,9 @@ async function writeTemp(tmpDir: string, body: ObjectBody): Promise<string> {
   const fh = await fs.open(tmp, 'wx');
   try {
     if (isSpooled(body)) {
-      // Copied a chunk at a time, never read into one buffer.
+      // Copied a chunk at a time through one buffer, never read whole.
       let position = 0;
-      for await (const chunk of body.read() as AsyncIterable<Buffer>) position += await writeAll(fh, chunk, position);
+      for await (const chunk of spooledChunks(body, 0, body.size, Buffer.allocUnsafe(COPY_CHUNK))) position += await writeAll(fh, chunk, position);
     } else {
       await fh.writeFile(body);
     }

@@ -4,7 +4,7 @@ import OSS from 'ali-oss';
 import { StorageError } from '../errors';
 import { createLogger, type Logger } from '../log';
 import { checkObjectKey } from './file';
-import { isSpooled, type GetStreamOptions, type ObjectBody, type ObjectInfo, type ObjectStore, type PutOptions, type SpooledBody } from './store';
+import { isSpooled, spooledChunks, type GetStreamOptions, type ObjectBody, type ObjectInfo, type ObjectStore, type PutOptions, type SpooledBody } from './store';
 
 /** The keys OSS is called with. In FC these are the function's rotating STS credentials. */
 export interface OssCredentials {
@@ -120,7 +120,7 @@ const unquote = (etag: string) => etag.replace(/"/g, '');
 async function md5Of(body: Buffer | SpooledBody, start: number, end: number): Promise<Buffer> {
   const hash = createHash('md5');
   if (Buffer.isBuffer(body)) hash.update(body.subarray(start, end));
-  else for await (const chunk of body.read(start, end) as AsyncIterable<Buffer>) hash.update(chunk);
+  else for await (const chunk of spooledChunks(body, start, end, Buffer.allocUnsafe(64 * 1024))) hash.update(chunk);
   return hash.digest();
 }
 

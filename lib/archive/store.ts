@@ -44,6 +44,31 @@ export interface SpooledBody {
   readonly size: number;
   /** Bytes `start` (inclusive, default 0) to `end` (exclusive, default `size`) as a stream of their own. */
   read(start?: number, end?: number): Readable;
+  /**
+   * Up to `length` bytes from `position` into `into` (from its start); resolves to how many (0 at the end). For a
+   * reader that is done with each chunk before it asks for the next ({@link spooledChunks}). Optional: a body
+   * without it is read through {@link read}.
+   */
+  readInto?(position: number, length: number, into: Buffer): Promise<number>;
+}
+
+/**
+ * Bytes `start` to `end` of a spooled body, each chunk read into `buffer` and valid only until the next one is asked
+ * for: for a reader that copies or hashes each chunk at once (a file's copy, a checksum). A stream of the body
+ * (`read`) allocates a buffer per chunk, which lives until a GC finds it: a 4 MB part read that way left 4 MB of
+ * array buffers behind, and an upload's burst of them is not what the young generation's collections look at.
+ */
+export async function* spooledChunks(body: SpooledBody, start: number, end: number, buffer: Buffer): AsyncGenerator<Buffer> {
+  if (!body.readInto) {
+    yield* body.read(start, end) as AsyncIterable<Buffer>;
+    return;
+  }
+  for (let position = start; position < end; ) {
+    const n = await body.readInto(position, Math.min(buffer.length, end - position), buffer);
+    if (n === 0) throw new Error(`the spooled body ended at ${position} of ${end} bytes`);
+    position += n;
+    yield buffer.subarray(0, n);
+  }
 }
 
 /** What `put` stores: text (UTF-8), bytes, or a spooled body. */

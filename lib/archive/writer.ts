@@ -77,6 +77,13 @@ export class Spool implements SpooledBody {
     return this.writes;
   }
 
+  /** Up to `length` bytes at `position` into `into`; how many (0 at the end of the file). */
+  async readInto(position: number, length: number, into: Buffer): Promise<number> {
+    const fh = this.opened;
+    if (!fh || this.closing) throw new Error('the spool is not open');
+    return (await fh.read(into, 0, Math.min(length, into.length), position)).bytesRead;
+  }
+
   /**
    * Bytes `start` to `end` in chunks of 64 KiB, read at their positions (so ranges can be read side by side). Not
    * `FileHandle.createReadStream`: each of those adds a listener to the handle that stays until the handle closes.

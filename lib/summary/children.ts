@@ -121,6 +121,8 @@ export class ChildSpool {
   private messageBytes = 0;
   private tokens: TempFile[] | undefined;
   private tokenEntries = 0;
+  /** Lines written to each partition of the tokens (what its index needs room for). */
+  private tokenLines = new Int32Array(PARTITIONS);
   private runs: TempFile[] | undefined;
   private lookup: Lookup | undefined;
   private stats: DurationStats | null = null;
@@ -153,7 +155,9 @@ export class ChildSpool {
     const place = `${escapeField(str(child.EndDate))}\t${at}\t${bytes}\t`;
     for (const token of childTokens(child)) {
       const key = escapeField(token);
-      this.tokens[hash32(key) % PARTITIONS]?.append(`${place}${key}\n`);
+      const p = hash32(key) % PARTITIONS;
+      this.tokens[p]?.append(`${place}${key}\n`);
+      this.tokenLines[p] = (this.tokenLines[p] ?? 0) + 1;
       this.tokenEntries += 1;
     }
     const id = escapeField(str(child.ExecutionId));
@@ -186,7 +190,14 @@ export class ChildSpool {
       }
       const buckets = Math.max(1, Math.min(MAX_BUCKETS / PARTITIONS, Math.ceil(this.tokenEntries / PARTITIONS / TOKENS_PER_BUCKET)));
       this.lookup = { file: new TempFile('child-index'), buckets, start: new Float64Array(PARTITIONS * buckets), length: new Uint32Array(PARTITIONS * buckets) };
-      this.completing = { partitions, next: 0, work: new IndexWork() };
+      // Room for the largest partition, made once: grown partition after partition, the buffers left behind (a
+      // doubling each time) waited, dead, for a full GC: ~20 MB of peak RSS at 150,000 failed children.
+      let bytes = 0;
+      for (const partition of partitions) {
+        partition.flush();
+        bytes = Math.max(bytes, partition.size);
+      }
+      this.completing = { partitions, next: 0, work: new IndexWork(bytes, Math.max(...this.tokenLines), buckets) };
       return false;
     }
     const p = this.completing.next++;
@@ -305,36 +316,65 @@ export class ChildSpool {
  * ~1/32 of every child's tokens) and died there, ~140 MB of heap at 300,000 failed children before a full GC.
  */
 class IndexWork {
-  input: Buffer = Buffer.alloc(0);
-  output: Buffer = Buffer.alloc(0);
+  input: Buffer;
+  output: Buffer;
   /** Per line: where it starts, where its key starts, its line feed. */
-  lineStart = new Int32Array(0);
-  keyStart = new Int32Array(0);
-  lineEnd = new Int32Array(0);
+  lineStart: Int32Array;
+  keyStart: Int32Array;
+  lineEnd: Int32Array;
   /** Per line: its key's {@link hash32} (when its key is ASCII; else computed from the text), its bucket. */
-  hash = new Uint32Array(0);
+  hash: Uint32Array;
   /** Open addressing: a line per slot, -1 for none. */
-  slots = new Int32Array(0);
+  slots: Int32Array;
   /** Per bucket: bytes, then where its lines go. */
-  bucketBytes = new Int32Array(0);
+  bucketBytes: Int32Array;
+  /** Per bucket: where its next line goes in the output. */
+  bucketAt: Int32Array;
+
+  /**
+   * Room for partitions of up to `bytes` bytes and `lines` lines and for `buckets` buckets, made at once (the caller
+   * knows the largest partition): nothing is grown and left behind from one partition to the next.
+   */
+  constructor(bytes: number, lines: number, buckets: number) {
+    this.input = Buffer.allocUnsafe(bytes);
+    // A winner's line is a line of the partition less its first field: the index of a partition is at most its size.
+    this.output = Buffer.allocUnsafe(bytes);
+    this.lineStart = new Int32Array(lines);
+    this.keyStart = new Int32Array(lines);
+    this.lineEnd = new Int32Array(lines);
+    this.hash = new Uint32Array(lines);
+    this.slots = new Int32Array(slotsFor(lines));
+    this.bucketBytes = new Int32Array(buckets);
+    this.bucketAt = new Int32Array(buckets);
+  }
 
   /** Makes room for `lines` lines and `buckets` buckets; returns the slots to use (a power of 2, all empty). */
   size(lines: number, buckets: number): number {
+    // Only when a partition holds more than it was sized for (it cannot: the sizes are counted as lines are written).
     if (this.lineStart.length < lines) {
-      const n = Math.max(lines, this.lineStart.length * 2);
+      const n = lines;
       this.lineStart = new Int32Array(n);
       this.keyStart = new Int32Array(n);
       this.lineEnd = new Int32Array(n);
       this.hash = new Uint32Array(n);
     }
-    let slots = 1;
-    while (slots < lines * 2) slots *= 2;
+    const slots = slotsFor(lines);
     if (this.slots.length < slots) this.slots = new Int32Array(slots);
     this.slots.fill(-1, 0, slots);
-    if (this.bucketBytes.length < buckets) this.bucketBytes = new Int32Array(buckets);
+    if (this.bucketBytes.length < buckets) {
+      this.bucketBytes = new Int32Array(buckets);
+      this.bucketAt = new Int32Array(buckets);
+    }
     this.bucketBytes.fill(0, 0, buckets);
     return slots;
   }
+}
+
+/** Slots of the open-addressing table for `lines` lines: the power of 2 at least twice as many. */
+function slotsFor(lines: number): number {
+  let slots = 1;
+  while (slots < lines * 2) slots *= 2;
+  return slots;
 }
 
 const TAB = 0x09;
@@ -416,8 +456,9 @@ function winnersByBucket(b: Buffer, buckets: number, w: IndexWork): { index: Buf
     lengths[bucket] = (lengths[bucket] ?? 0) + bytes;
     total += bytes;
   }
-  if (w.output.length < total) w.output = Buffer.allocUnsafe(Math.max(total, w.output.length * 2));
-  const at = new Int32Array(buckets);
+  if (w.output.length < total) w.output = Buffer.allocUnsafe(total);
+  const at = w.bucketAt;
+  at[0] = 0;
   for (let bucket = 1; bucket < buckets; bucket++) at[bucket] = (at[bucket - 1] ?? 0) + (lengths[bucket - 1] ?? 0);
   for (let s = 0; s <= mask; s++) {
     const j = slots[s] ?? -1;

@@ -91,13 +91,14 @@ export class TempFile {
   }
 
   /**
-   * The whole file's bytes, read into `into` when it is large enough, else into a new buffer (returned as `buffer`
-   * to be passed for the next file): reused from one file to the next, they leave no garbage behind.
+   * The whole file's bytes, read into `into` when it is large enough, else into a new buffer of the file's size
+   * (returned as `buffer` to be passed for the next file): reused from one file to the next. Size `into` for the
+   * largest file when the sizes are known: a buffer grown file after file leaves the smaller ones behind as garbage.
    * @returns the buffer read into and the file's bytes in it.
    */
   readAllInto(into: Buffer): { buffer: Buffer; bytes: Buffer } {
     this.flush();
-    const buffer = into.length >= this.size ? into : Buffer.allocUnsafe(Math.max(this.size, into.length * 2));
+    const buffer = into.length >= this.size ? into : Buffer.allocUnsafe(this.size);
     return { buffer, bytes: buffer.subarray(0, this.readInto(0, this.size, buffer)) };
   }
 

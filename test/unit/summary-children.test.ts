@@ -3,7 +3,7 @@
  * per-record numbers kept on disk (lib/summary/numbers.ts): the same answers as holding everything in memory.
  */
 import { readdirSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createAggregator, type Aggregation } from '../../lib/summary/aggregate';
 import { ChildSpool, spoolChildren } from '../../lib/summary/children';
 import { durationStats, Float64Spool, spooledDurationStats, spooledTimeline, timelineOf } from '../../lib/summary/numbers';
@@ -187,6 +187,31 @@ describe('ChildSpool', () => {
     } finally {
       atOnce.discard();
       stepped.discard();
+    }
+  });
+
+  it('indexes every partition in buffers made once, at the first step, for the largest one', () => {
+    // Prepare: partitions of uneven sizes (some children carry many tokens), and a watch on buffer allocations
+    const spool = new ChildSpool();
+    const allocUnsafe = vi.spyOn(Buffer, 'allocUnsafe');
+    try {
+      for (let i = 0; i < 3_000; i++) {
+        spool.add(child(i, `cause ${i % 5}`, i % 97 === 0 ? { Outputs: Array.from({ length: 200 }, (_, k) => `job-${i}-${k}-${'x'.repeat(k % 40)}`).join(' ') } : {}));
+      }
+      const reference = new ChildSpool();
+      for (let i = 0; i < 3_000; i++) reference.add(child(i, `cause ${i % 5}`));
+      reference.complete();
+      // Act: the first step (durations, the index's room), then the 32 partitions
+      spool.completeStep();
+      allocUnsafe.mockClear();
+      while (!spool.completeStep());
+      // Assess: no buffer made while the partitions were indexed; the same answers
+      expect(allocUnsafe.mock.calls.map((c) => c[0])).toEqual([]);
+      for (let i = 0; i < 3_000; i += 7) expect(spool.statusMessage(instanceId(i))).toBe(reference.statusMessage(instanceId(i)));
+      reference.discard();
+    } finally {
+      allocUnsafe.mockRestore();
+      spool.discard();
     }
   });
 

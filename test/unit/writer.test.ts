@@ -2,7 +2,11 @@ import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import type { SpooledBody } from '../../lib/archive/store';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createFileStore } from '../../lib/archive/file';
+import { spooledChunks, type SpooledBody } from '../../lib/archive/store';
 import { NdjsonGzipBuffer, sha256Hex } from '../../lib/archive/writer';
 import { rawTextOf, scanJson } from '../../lib/cloud/raw-json';
 
@@ -138,5 +142,61 @@ describe('NdjsonGzipBuffer', () => {
     const buffer = new NdjsonGzipBuffer();
     await buffer.write([{ s: 'ü' }]);
     expect(buffer.bytes).toBe(Buffer.byteLength('{"s":"ü"}\n'));
+  });
+});
+
+describe('spooledChunks', () => {
+  it("reads a spool's range through the one buffer it is given, and a body without readInto through its stream", async () => {
+    // Prepare: a spool of several 64 KiB chunks, and a body that only streams
+    const gz = new NdjsonGzipBuffer();
+    await gz.write(records(20_000));
+    const { body } = await gz.finish();
+    const whole = await bytesOf(body);
+    const buffer = Buffer.allocUnsafe(10_000);
+    const streamed: SpooledBody = { size: whole.length, read: (start = 0, end = whole.length) => Readable.from([whole.subarray(start, end)]) };
+    // Act
+    const sameMemory: boolean[] = [];
+    const copies: Buffer[] = [];
+    for await (const chunk of spooledChunks(body, 1_000, whole.length - 5, buffer)) {
+      sameMemory.push(chunk.buffer === buffer.buffer && chunk.byteOffset === buffer.byteOffset);
+      copies.push(Buffer.from(chunk));
+    }
+    const fallback: Buffer[] = [];
+    for await (const chunk of spooledChunks(streamed, 3, 70_000, buffer)) fallback.push(Buffer.from(chunk));
+    await gz.discard();
+    // Assess
+    expect(whole.length).toBeGreaterThan(64 * 1024);
+    expect(sameMemory.length).toBe(Math.ceil((whole.length - 1_005) / 10_000));
+    expect(sameMemory.every(Boolean)).toBe(true);
+    expect(Buffer.concat(copies).equals(whole.subarray(1_000, whole.length - 5))).toBe(true);
+    expect(Buffer.concat(fallback).equals(whole.subarray(3, 70_000))).toBe(true);
+  });
+
+  it('fails when the body ends before the range does', async () => {
+    const short: SpooledBody = { size: 100, read: () => Readable.from([]), readInto: async () => 0 };
+    await expect(async () => {
+      for await (const chunk of spooledChunks(short, 0, 100, Buffer.alloc(16))) expect(chunk).toBeDefined();
+    }).rejects.toThrow(/ended at 0 of 100/);
+  });
+
+  it('is how the file store copies a spooled body: never through its stream', async () => {
+    // Prepare: a body whose stream must not be used
+    const dir = await mkdtemp(join(tmpdir(), 'ea-spool-copy-'));
+    const data = Buffer.from(Array.from({ length: 200_000 }, (_, i) => i % 251));
+    const body: SpooledBody = {
+      size: data.length,
+      read: () => {
+        throw new Error('streamed');
+      },
+      readInto: async (position, length, into) => data.copy(into, 0, position, position + Math.min(length, into.length)),
+    };
+    try {
+      // Act
+      await createFileStore(dir).put('a/object.bin', body);
+      // Assess
+      expect((await readFile(join(dir, 'a', 'object.bin'))).equals(data)).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
