@@ -310,8 +310,13 @@ export function createFailureReader(options: ReaderOptions = {}): FailureReader 
       // its strength like any line, and a generic one (`The command execution exit code is not zero.`, the same for every
       // failure of its error code) is the error line only when the output says nothing, as `ErrorInfo` is for ECS.
       const text = [message ? stated.text : '', outputs.trimEnd()].filter(Boolean).join('\n');
+      const reading = readText(text);
+      // Built with its four fields named, not spread from the reading with two more: V8 then moved ~200 bytes a failure
+      // into its old generation (measured over 300,000 OOS failures: 60 MB more promoted by scavenges), garbage that
+      // waited there for a full GC.
       return {
-        ...readText(text),
+        candidates: reading.candidates,
+        example: reading.example,
         errorCode: stated.errorCode,
         exitCode: intOrNull(exitCodeOf(value)) ?? stated.exitCode,
       };

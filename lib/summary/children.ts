@@ -24,6 +24,7 @@
  * by a hash of the id, deduplicated a partition at a time at the end, their p50/p90 read from a file (numbers.ts).
  */
 import { Float64Spool, spooledDurationStats, type DurationStats } from './numbers';
+import { detached } from '../cloud/paginate';
 import { str } from '../fields';
 
 import { escapeField, hash32, TempFile, unescapeField } from './temp-file';
@@ -38,6 +39,10 @@ const TOKENS_PER_BUCKET = 16;
 const MESSAGE_CHARS = 8192;
 /** Bytes of the messages file read at once around a message asked for. */
 const MESSAGE_WINDOW = 64 * 1024;
+/** Tokens named by many children (a region, a command type) whose winner so far is kept in memory, at most. */
+const HOT_TOKENS = 1024;
+/** Fingerprints of the tokens seen, by which a token is known to repeat (a power of 2). */
+const SEEN_SLOTS = 1 << 14;
 
 /**
  * An id-like token of a longer string (`i-bp1…`, `exec-…`, `web-17`). The look-behind skips a letter that follows a
@@ -123,6 +128,8 @@ export class ChildSpool {
   private tokenEntries = 0;
   /** Lines written to each partition of the tokens (what its index needs room for). */
   private tokenLines = new Int32Array(PARTITIONS);
+  /** Tokens seen more than once, each with its winner so far (written to its partition once the children are complete). */
+  private readonly hot = new HotTokens();
   private runs: TempFile[] | undefined;
   private lookup: Lookup | undefined;
   private stats: DurationStats | null = null;
@@ -152,17 +159,23 @@ export class ChildSpool {
     const bytes = Buffer.byteLength(message);
     this.messages.append(message);
     this.messageBytes += bytes;
-    const place = `${escapeField(str(child.EndDate))}\t${at}\t${bytes}\t`;
+    const end = str(child.EndDate);
+    const place = `${escapeField(end)}\t${at}\t${bytes}\t`;
     for (const token of childTokens(child)) {
       const key = escapeField(token);
-      const p = hash32(key) % PARTITIONS;
-      this.tokens[p]?.append(`${place}${key}\n`);
-      this.tokenLines[p] = (this.tokenLines[p] ?? 0) + 1;
-      this.tokenEntries += 1;
+      const h = hash32(key);
+      if (this.hot.offer(key, h, end, at, bytes)) continue;
+      this.appendToken(h % PARTITIONS, `${place}${key}\n`);
     }
     const id = escapeField(str(child.ExecutionId));
     const seconds = durationOf(child);
     this.runs[hash32(id) % PARTITIONS]?.append(`${seconds === undefined ? '' : String(seconds)}\t${id}\n`);
+  }
+
+  private appendToken(p: number, line: string): void {
+    this.tokens?.[p]?.append(line);
+    this.tokenLines[p] = (this.tokenLines[p] ?? 0) + 1;
+    this.tokenEntries += 1;
   }
 
   /**
@@ -181,6 +194,8 @@ export class ChildSpool {
   completeStep(): boolean {
     if (this.done) return true;
     if (!this.completing) {
+      // The repeated tokens' winners go last: each stands for children listed after its lines already written.
+      for (const [key, w] of this.hot.drain()) this.appendToken(hash32(key) % PARTITIONS, `${escapeField(w.end)}\t${w.at}\t${w.bytes}\t${key}\n`);
       this.stats = this.settleDurations();
       const partitions = this.tokens;
       this.tokens = undefined;
@@ -216,16 +231,22 @@ export class ChildSpool {
     const { buffer, bytes } = partition.readAllInto(work.input);
     work.input = buffer;
     partition.close();
-    const { index, lengths } = winnersByBucket(bytes, buckets, work);
-    let offset = lookup.file.size;
+    winnersByBucket(bytes, buckets, work);
+    // The winners' lines (from after the end field), bucket after bucket, through the index file's own buffer.
+    let offset = lookup.file.size + lookup.file.pending;
     for (let b = 0; b < buckets; b++) {
-      const length = lengths[b] ?? 0;
+      let length = 0;
+      for (let j = work.bucketHead[b] ?? -1; j >= 0; j = work.next[j] ?? -1) {
+        const from = bytes.indexOf(TAB, work.lineStart[j] ?? 0) + 1;
+        const to = (work.lineEnd[j] ?? 0) + 1;
+        lookup.file.appendCopy(bytes, from, to);
+        length += to - from;
+      }
       if (length === 0) continue;
       lookup.start[p * buckets + b] = offset;
       lookup.length[p * buckets + b] = length;
       offset += length;
     }
-    lookup.file.appendBytes(index);
   }
 
   /**
@@ -309,6 +330,57 @@ export class ChildSpool {
   }
 }
 
+/** The winner so far of a token: the end of the child that names it and where that child's message is. */
+interface Winner {
+  end: string;
+  at: number;
+  bytes: number;
+}
+
+/**
+ * Tokens that many children name (the region, the command type, a shared output line): each would add a line per
+ * child to one partition (150,000 lines of `cn-hangzhou` in the one partition it hashes to: the largest partition,
+ * for which the index's buffers are sized). A token is admitted on its second sighting (a table of fingerprints says
+ * whether it came before; a token seen once, such as an instance id, leaves only its fingerprint) and then its winner
+ * so far is kept here instead, at most {@link HOT_TOKENS} of them; {@link drain} hands them over at the end. The
+ * winner rule is the index's: the later end wins, among equal ends the later child (the one offered later).
+ */
+class HotTokens {
+  private readonly winners = new Map<string, Winner>();
+  private readonly seen = new Uint32Array(SEEN_SLOTS);
+
+  /** Takes a child's token (`h`: its hash32) when it is kept here; false: write its line as always. */
+  offer(key: string, h: number, end: string, at: number, bytes: number): boolean {
+    const kept = this.winners.get(key);
+    if (kept !== undefined) {
+      // Ends compare as texts, as the index compares them (children.ts endsAtOrAfter).
+      if (end >= kept.end) {
+        kept.end = end;
+        kept.at = at;
+        kept.bytes = bytes;
+      }
+      return true;
+    }
+    const print = (h | 1) >>> 0;
+    const slot = (h >>> 1) & (SEEN_SLOTS - 1);
+    if (this.seen[slot] !== print) {
+      this.seen[slot] = print;
+      return false;
+    }
+    if (this.winners.size >= HOT_TOKENS) return false;
+    // Own copies: a token may be a slice of a larger string (an output) that it must not keep alive.
+    this.winners.set(detached(key), { end: detached(end), at, bytes });
+    return true;
+  }
+
+  /** The tokens kept and their winners; empties it. */
+  *drain(): Generator<[string, Winner]> {
+    const all = [...this.winners];
+    this.winners.clear();
+    yield* all;
+  }
+}
+
 /**
  * What building the lookup index reuses from one partition to the next: the partition's bytes, the index's bytes, and
  * per line and per slot arrays. The partition is read as bytes, not as a string: its tokens as strings, a map of
@@ -317,7 +389,6 @@ export class ChildSpool {
  */
 class IndexWork {
   input: Buffer;
-  output: Buffer;
   /** Per line: where it starts, where its key starts, its line feed. */
   lineStart: Int32Array;
   keyStart: Int32Array;
@@ -326,10 +397,11 @@ class IndexWork {
   hash: Uint32Array;
   /** Open addressing: a line per slot, -1 for none. */
   slots: Int32Array;
-  /** Per bucket: bytes, then where its lines go. */
-  bucketBytes: Int32Array;
-  /** Per bucket: where its next line goes in the output. */
-  bucketAt: Int32Array;
+  /** Per line: the next winner of its bucket (-1: none), in the order of the slots. */
+  next: Int32Array;
+  /** Per bucket: its first and last winner (-1: none). */
+  bucketHead: Int32Array;
+  bucketTail: Int32Array;
 
   /**
    * Room for partitions of up to `bytes` bytes and `lines` lines and for `buckets` buckets, made at once (the caller
@@ -337,15 +409,14 @@ class IndexWork {
    */
   constructor(bytes: number, lines: number, buckets: number) {
     this.input = Buffer.allocUnsafe(bytes);
-    // A winner's line is a line of the partition less its first field: the index of a partition is at most its size.
-    this.output = Buffer.allocUnsafe(bytes);
     this.lineStart = new Int32Array(lines);
     this.keyStart = new Int32Array(lines);
     this.lineEnd = new Int32Array(lines);
     this.hash = new Uint32Array(lines);
     this.slots = new Int32Array(slotsFor(lines));
-    this.bucketBytes = new Int32Array(buckets);
-    this.bucketAt = new Int32Array(buckets);
+    this.next = new Int32Array(lines);
+    this.bucketHead = new Int32Array(buckets);
+    this.bucketTail = new Int32Array(buckets);
   }
 
   /** Makes room for `lines` lines and `buckets` buckets; returns the slots to use (a power of 2, all empty). */
@@ -357,15 +428,16 @@ class IndexWork {
       this.keyStart = new Int32Array(n);
       this.lineEnd = new Int32Array(n);
       this.hash = new Uint32Array(n);
+      this.next = new Int32Array(n);
     }
     const slots = slotsFor(lines);
     if (this.slots.length < slots) this.slots = new Int32Array(slots);
     this.slots.fill(-1, 0, slots);
-    if (this.bucketBytes.length < buckets) {
-      this.bucketBytes = new Int32Array(buckets);
-      this.bucketAt = new Int32Array(buckets);
+    if (this.bucketHead.length < buckets) {
+      this.bucketHead = new Int32Array(buckets);
+      this.bucketTail = new Int32Array(buckets);
     }
-    this.bucketBytes.fill(0, 0, buckets);
+    this.bucketHead.fill(-1, 0, buckets);
     return slots;
   }
 }
@@ -402,10 +474,10 @@ function endsAtOrAfter(b: Buffer, w: IndexWork, i: number, j: number): boolean {
 
 /**
  * One partition of the tokens (lines `end \t at \t bytes \t key`) to its part of the lookup index: the winner of
- * each key (the child that ended last, the one listed last among equals), its line without the end (`at \t bytes
- * \t key \n`) grouped by bucket; `lengths[b]` the bytes of bucket `b`. Both are valid until the next partition.
+ * each key (the child that ended last, the one listed last among equals), listed by bucket in `w` (`bucketHead`,
+ * `next`: lines of `b`, whose text from after the end field is what the index holds). Valid until the next partition.
  */
-function winnersByBucket(b: Buffer, buckets: number, w: IndexWork): { index: Buffer; lengths: Int32Array } {
+function winnersByBucket(b: Buffer, buckets: number, w: IndexWork): void {
   let lines = 0;
   for (let nl = b.indexOf(LF); nl >= 0; nl = b.indexOf(LF, nl + 1)) lines += 1;
   const mask = w.size(lines, buckets) - 1;
@@ -444,32 +516,17 @@ function winnersByBucket(b: Buffer, buckets: number, w: IndexWork): { index: Buf
       slot = (slot + 1) & mask;
     }
   }
-  // The winners' lines (from after the end field) by bucket: a counting sort into one buffer.
-  const lengths = w.bucketBytes;
-  const bucketOfSlot = (j: number) => Math.floor((w.hash[j] ?? 0) / PARTITIONS) % buckets;
-  let total = 0;
+  // The winners by bucket, each bucket's in the order of the slots: lists through `next`.
+  const { next, bucketHead: head, bucketTail: tail } = w;
   for (let s = 0; s <= mask; s++) {
     const j = slots[s] ?? -1;
     if (j < 0) continue;
-    const bytes = (w.lineEnd[j] ?? 0) + 1 - (b.indexOf(TAB, w.lineStart[j] ?? 0) + 1);
-    const bucket = bucketOfSlot(j);
-    lengths[bucket] = (lengths[bucket] ?? 0) + bytes;
-    total += bytes;
+    const bucket = Math.floor((w.hash[j] ?? 0) / PARTITIONS) % buckets;
+    next[j] = -1;
+    if ((head[bucket] ?? -1) < 0) head[bucket] = j;
+    else next[tail[bucket] ?? 0] = j;
+    tail[bucket] = j;
   }
-  if (w.output.length < total) w.output = Buffer.allocUnsafe(total);
-  const at = w.bucketAt;
-  at[0] = 0;
-  for (let bucket = 1; bucket < buckets; bucket++) at[bucket] = (at[bucket - 1] ?? 0) + (lengths[bucket - 1] ?? 0);
-  for (let s = 0; s <= mask; s++) {
-    const j = slots[s] ?? -1;
-    if (j < 0) continue;
-    const from = b.indexOf(TAB, w.lineStart[j] ?? 0) + 1;
-    const to = (w.lineEnd[j] ?? 0) + 1;
-    const bucket = bucketOfSlot(j);
-    b.copy(w.output, at[bucket] ?? 0, from, to);
-    at[bucket] = (at[bucket] ?? 0) + (to - from);
-  }
-  return { index: w.output.subarray(0, total), lengths: lengths.subarray(0, buckets) };
 }
 
 /** The bucket of a key within its partition (`h`: its {@link hash32}). */

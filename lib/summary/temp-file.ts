@@ -51,6 +51,26 @@ export class TempFile {
     this.used += buffer.write(line, this.used, 'utf8');
   }
 
+  /** Bytes gathered and not yet written (the file's length is {@link size} + this). */
+  get pending(): number {
+    return this.used;
+  }
+
+  /** Appends bytes `from`..`to` of `bytes`, gathered with the lines (copied into the file's buffer: `bytes` may be reused at once). */
+  appendCopy(bytes: Uint8Array, from: number, to: number): void {
+    const length = to - from;
+    const buffer = (this.buffer ??= Buffer.allocUnsafe(FLUSH_BYTES));
+    if (this.used + length > buffer.length) {
+      this.flush();
+      if (length > buffer.length) {
+        this.write(bytes.subarray(from, to));
+        return;
+      }
+    }
+    buffer.set(bytes.subarray(from, to), this.used);
+    this.used += length;
+  }
+
   /** Appends bytes (after the text gathered so far). */
   appendBytes(bytes: Uint8Array): void {
     this.flush();
