@@ -54,21 +54,23 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
 const CONTROL_TEST = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
 
-/** A timestamp at the start of a line: ISO or numeric date and time, syslog's `Mon dd hh:mm:ss`, a bracketed one. */
+/** A timestamp at the start of a line: ISO or numeric date and time, syslog's `Mon dd hh:mm:ss` (after its `<13>` priority), a bracketed one. */
 const TIMESTAMP_HEADER = new RegExp(
   [
-    '^\\s*\\[?',
+    '^\\s*(?:<\\d{1,3}>)?\\[?',
     '(?:',
     // 2026-12-07T10:00:00.123Z, 2026/12/07 10:00:00,123 +0800, 20261207 10:00:00
     '\\d{4}[-/.]?\\d{2}[-/.]?\\d{2}(?:[T ]\\d{1,2}:\\d{2}(?::\\d{2})?(?:[.,]\\d+)?)?(?:\\s?(?:Z|UTC|GMT|[+-]\\d{2}:?\\d{2}))?',
     // Dec  7 10:00:00, Mon Dec 07 10:00:00 2026, date(1)'s Mon Dec  7 10:00:00 UTC 2026
     '|(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\\.?\\s+\\d{1,2}(?:,?\\s+\\d{4})?\\s+\\d{1,2}:\\d{2}(?::\\d{2})?(?:[.,]\\d+)?(?:\\s+[A-Z]{2,5}\\s+\\d{4}|\\s+\\d{4})?',
-    // 10:00:00.123, [12.345678] (kernel), epoch seconds 1733565600.123
-    '|\\d{1,2}:\\d{2}:\\d{2}(?:[.,]\\d+)?|\\s*\\d+\\.\\d{3,}|\\d{10}(?:\\.\\d+)?',
+    // 10:00:00.123, [12.345678] (kernel), [   1.234s] (seconds since start), epoch seconds 1733565600.123
+    '|\\d{1,2}:\\d{2}:\\d{2}(?:[.,]\\d+)?|\\s*\\d+\\.\\d{3,}s?|\\d{10}(?:\\.\\d+)?',
     ')',
     '\\]?(?:\\s*[|:-])?\\s',
   ].join(''),
 );
+/** After a timestamp, the stream and a full or partial line's flag of the container runtime's log (CRI): `stderr F `. */
+const CRI_STREAM = /^(?:stdout|stderr) [FP] /;
 /** After a timestamp: `prog[pid]:` or `prog:` of syslog, optionally after a host word. */
 const PROGRAM_HEADER = /^(?:[\w.-]+\s+)?[\w./-]+\[\d+\]:\s/;
 
@@ -306,6 +308,11 @@ function mayStartTimestamp(line: string, at = 0): boolean {
   let i = at;
   let c = line.charCodeAt(i);
   while (c === 32 || c === 9 || c === 91) c = line.charCodeAt(++i);
+  // Syslog's priority in front (`<13>Dec  7 …`).
+  if (c === 60) {
+    const close = line.indexOf('>', i);
+    if (close > i && close <= i + 4) return mayStartTimestamp(line, close + 1);
+  }
   if (c >= 48 && c <= 57) return true;
   return c >= 65 && c <= 90 && DATE_NAMES.has(threeLetters(line, i));
 }
@@ -450,7 +457,7 @@ function stampHeaders(lines: readonly string[]): number[] {
       dated ||= h.dated;
       hostFirst.set(h.host, (hostFirst.get(h.host) ?? 0) + 1);
     }
-    const program = PROGRAM_HEADER.exec(line.slice(at));
+    const program = PROGRAM_HEADER.exec(line.slice(at)) ?? CRI_STREAM.exec(line.slice(at));
     if (program) at += program[0].length;
     cut[i] = at;
     stamped += 1;

@@ -747,6 +747,22 @@ describe('rules from the unblinded first hold-out and the probes: one message in
     expect(mavenLine?.content).toBe('[ERROR] Failed to execute goal on project api: Could not resolve dependencies');
   });
 
+  it("the container runtime's log format, seconds since start and syslog's priority are headers", () => {
+    // Prepare: one error bare and as a node's container log (CRI: timestamp, stream, full-line flag), with seconds since
+    // the start in brackets, and as syslog with its priority; the look-alike: another error in the CRI format
+    const body = ['fetching release 2.4.1', 'cp: cannot stat /srv/app/release.tar: No such file or directory'];
+    const each = (lead: (i: number, l: string) => string, lines = body) => `${lines.map((l, i) => `${lead(i, l)}${l}`).join('\n')}\n`;
+    const cri = (i: number, l: string) => `2026-12-07T10:00:0${i}.12345678${i}Z ${l.startsWith('cp') ? 'stderr' : 'stdout'} F `;
+    const cp = [`${body.join('\n')}\n`, each(cri), each((i) => `[${String(i).padStart(4)}.10${i}s] `), each((i) => `<13>Dec  7 10:00:0${i} web-1 deploy[4242]: `)];
+    const other = each(cri, ['fetching release 2.4.1', 'tar: release.tar: Cannot open: No such file or directory']);
+    // Act
+    const keys = group([...cp, other]).map((c) => c.key);
+    // Assess
+    expect(new Set(keys.slice(0, 4)).size).toBe(1);
+    expect(keys[4]).not.toBe(keys[0]);
+    expect(findErrorLines(outputLines('stdout F is not a header here\n').read)[0]?.content).toBe('stdout F is not a header here');
+  });
+
   it('the same constant words with the values placed differently are one message; another constant word is another', () => {
     // Prepare: numfmt's two wordings of one mistake (an unknown suffix, a known one followed by garbage); the look-alike
     // differs in a constant word
