@@ -763,6 +763,23 @@ describe('rules from the unblinded first hold-out and the probes: one message in
     expect(findErrorLines(outputLines('stdout F is not a header here\n').read)[0]?.content).toBe('stdout F is not a header here');
   });
 
+  it("a wrapper's tag closing every line (host, time taken) is cut off; a program's own parenthesis stays", () => {
+    // Prepare: one error bare and with a host or the time taken closing each line (blank lines too); the look-alike:
+    // progress lines that end in their own parenthesis, and another error under the same tag
+    const body = ['fetching release 2.4.1', '', 'cp: cannot stat /srv/app/release.tar: No such file or directory'];
+    const each = (tag: (i: number) => string, lines = body) => `${lines.map((l, i) => `${l} ${tag(i)}`).join('\n')}\n`;
+    const cp = [`${body.join('\n')}\n`, each(() => '[web-1]'), each(() => '(host=db-primary)'), each((i) => `(${(i * 0.37).toFixed(2)}s)`)];
+    const other = each(() => '[web-1]', ['fetching release 2.4.1', 'tar: release.tar: Cannot open: No such file or directory']);
+    const batches = 'processed batch 1/9 (rows=3788, 262 ms)\nprocessed batch 2/9 (rows=1707, 293 ms)\n';
+    // Act
+    const keys = group([...cp, other]).map((c) => c.key);
+    const read = outputLines(batches).read;
+    // Assess
+    expect(new Set(keys.slice(0, 4)).size).toBe(1);
+    expect(keys[4]).not.toBe(keys[0]);
+    expect(read[0]).toBe('processed batch 1/9 (rows=3788, 262 ms)');
+  });
+
   it('the same constant words with the values placed differently are one message; another constant word is another', () => {
     // Prepare: numfmt's two wordings of one mistake (an unknown suffix, a known one followed by garbage); the look-alike
     // differs in a constant word
