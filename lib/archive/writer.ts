@@ -200,6 +200,17 @@ export class NdjsonGzipBuffer {
     }
   }
 
+  /**
+   * Appends one record's line, encoded at once (nothing of the record is kept): for a producer of one record at a
+   * time, whose records would otherwise wait in an array for a batch. Returns a promise when the batch it completes
+   * goes to zlib (or the record is a {@link RawJsonText}): wait for it before the next record. The bytes are those
+   * {@link write} makes of the same records.
+   */
+  add(record: unknown): Promise<void> | undefined {
+    if (record instanceof RawJsonText) return this.addRaw(record);
+    return this.line(record) ? this.flush() : undefined;
+  }
+
   /** Encodes the lines of `list` from `from` on, up to a {@link RawJsonText} or a full batch; returns where it stopped. */
   private encode(list: readonly unknown[], from: number): number {
     let i = from;

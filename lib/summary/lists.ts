@@ -13,7 +13,6 @@ import type { FailureGroup, ListOutput } from './aggregate';
 
 const TEXT = 'text/plain; charset=utf-8';
 /** Failed records handed to the gzip writer at a time. */
-const FAILURE_BATCH = 1_000;
 
 /** Something that turns the failed instances, in archive order, into pages (report-html.ts `createInstancePages`). */
 export interface InstancePages {
@@ -47,7 +46,6 @@ export interface SummaryListOutput extends ListOutput {
 export function createListOutput(store: ObjectStore, ref: ArchiveRef, pages?: InstancePages, onFailure?: (cause: number) => void): SummaryListOutput {
   let groups: readonly FailureGroup[] = [];
   const failures = new NdjsonGzipBuffer();
-  let batch: { id: string; cause: string }[] = [];
   const retry = new TextObjectWriter();
   const truncated = new TextObjectWriter();
   let pageCount = 0;
@@ -69,12 +67,6 @@ export function createListOutput(store: ObjectStore, ref: ArchiveRef, pages?: In
     return lastShown;
   };
 
-  const flushFailures = async () => {
-    const records = batch;
-    batch = [];
-    if (records.length > 0) await failures.write(records);
-  };
-
   return {
     get pages() {
       return pageCount;
@@ -84,9 +76,10 @@ export function createListOutput(store: ObjectStore, ref: ArchiveRef, pages?: In
       pages?.start(final);
     },
     failure(id, cause) {
-      batch.push({ id: show(id), cause: groups[cause]?.key ?? '' });
+      // Encoded at once (a batch of records waiting as objects lived long enough to be promoted to V8's old generation).
+      const written = failures.add({ id: show(id), cause: groups[cause]?.key ?? '' });
       onFailure?.(cause);
-      return batch.length >= FAILURE_BATCH ? flushFailures() : undefined;
+      return written;
     },
     retry(id) {
       return retry.write(`${show(id)}\n`);
@@ -110,7 +103,6 @@ export function createListOutput(store: ObjectStore, ref: ArchiveRef, pages?: In
       return key;
     },
     async end(truncatedCut) {
-      await flushFailures();
       const keys: { retry: string; truncated?: string } = { retry: retryListKey(ref) };
       if (truncatedCut) keys.truncated = truncatedListKey(ref);
       // Independent objects: stored side by side (one round trip, not four), and not waited for here (stored()): the

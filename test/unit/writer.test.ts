@@ -86,6 +86,32 @@ describe('NdjsonGzipBuffer', () => {
     await Promise.all([whole.discard(), split.discard(), asyncSplit.discard()]);
   });
 
+  it('makes the same bytes of records added one at a time (add), waiting only when it returns a promise', async () => {
+    // Prepare: more records than a batch, and a scanned record among them
+    const input: unknown[] = records(2_500);
+    const body = Buffer.from('{"RequestId":"r","Items":[{"a":1},{"b":[2,3]}]}');
+    const scanned = scanJson(body, 3, (t) => Number(t));
+    const items = (scanned as { Items?: unknown[] } | undefined)?.Items ?? [];
+    input.splice(1_200, 0, ...items.map((item) => rawTextOf(item as object) ?? item));
+    const whole = new NdjsonGzipBuffer();
+    await whole.write(input);
+    const one = new NdjsonGzipBuffer();
+    // Act
+    let waits = 0;
+    for (const record of input) {
+      const handed = one.add(record);
+      if (handed) (waits++, await handed);
+    }
+    const [a, b] = await Promise.all([whole.finish(), one.finish()]);
+    // Assess
+    expect(waits).toBeGreaterThanOrEqual(2);
+    expect(waits).toBeLessThan(input.length / 100);
+    expect(b.records).toBe(input.length);
+    expect(b.sha256).toBe(a.sha256);
+    expect(gunzipSync(await bytesOf(b.body)).toString('utf8').split('\n')[1_200]).toBe('{"a":1}');
+    await Promise.all([whole.discard(), one.discard()]);
+  });
+
   it('counts the uncompressed bytes of every write at once, while its lines still wait in a batch spanning writes', async () => {
     // Prepare: pages far smaller than a batch (1,000 lines or 1 MiB), so nothing is handed to zlib before finish
     const pages = [records(10), records(25), records(3)];
