@@ -205,8 +205,24 @@ export function outputLines(text: string, control?: boolean): { printed: string[
   return changed ? { printed: lines.printed, read } : lines;
 }
 
-/** A bracketed or parenthesised tag closing a line: ` [web-1]`, `  (host=web-1)`, ` (0.37s)`. */
-const SUFFIX_TAG = /(?:^|\s+)(?:\[[^\][]{1,80}\]|\([^()]{1,80}\))$/;
+/** What a bracketed or parenthesised tag closing a line holds: no bracket of its kind, at most 80 characters. */
+const TAG_INSIDE = /^(?:\[[^\][]{1,80}\]|\([^()]{1,80}\))$/;
+
+/**
+ * The tag closing a line (` [web-1]`, `  (host=web-1)`, ` (0.37s)`, or a line that is only one) and where the blanks
+ * before it start; undefined when the line ends otherwise. Found from the line's end, not by a scan of the line.
+ */
+function suffixTag(line: string): { index: number; tag: string } | undefined {
+  const close = line.charCodeAt(line.length - 1);
+  if (close !== 93 && close !== 41) return undefined;
+  const at = line.lastIndexOf(close === 93 ? '[' : '(');
+  if (at < 0 || line.length - at > 82) return undefined;
+  const tag = line.slice(at);
+  if (!TAG_INSIDE.test(tag)) return undefined;
+  let index = at;
+  while (index > 0 && (line.charCodeAt(index - 1) === 32 || line.charCodeAt(index - 1) === 9)) index -= 1;
+  return index === at && at > 0 ? undefined : { index, tag };
+}
 
 /**
  * The lines without the tag a wrapper closes each of them with (` [web-1]`, `  (host=web-1)`, ` (0.37s)`: the host,
@@ -219,21 +235,28 @@ function withoutSuffixTag(lines: readonly string[]): string[] | undefined {
   const c = line0.charCodeAt(line0.length - 1);
   // Only a line that ends in a bracket or a parenthesis may carry one; most outputs stop here.
   if (c !== 93 && c !== 41) return undefined;
-  const first = SUFFIX_TAG.exec(line0)?.[0].trim();
+  const first = suffixTag(line0)?.tag;
   if (first === undefined) return undefined;
   const shape = (tag: string) => (/\s/.test(tag) ? tag : tag.replace(/\d+/g, '0'));
   const wanted = shape(first);
   let filled = 0;
   let tagged = 0;
-  const cuts = lines.map((line) => {
-    const t = line.trimEnd();
-    if (t === '') return -1;
+  // One line in ten may lack it: more misses than that end the look (most outputs end it within a few lines).
+  const allowed = Math.floor(lines.length / 10) + 1;
+  const cuts = new Array<number>(lines.length).fill(-1);
+  for (let i = 0; i < lines.length; i++) {
+    const t = (lines[i] ?? '').trimEnd();
+    if (t === '') continue;
     filled += 1;
-    const m = SUFFIX_TAG.exec(t);
-    if (!m || shape(m[0].trim()) !== wanted) return -1;
+    const m = suffixTag(t);
+    if (!m || shape(m.tag) !== wanted) {
+      // The first two lines must both carry it (a wrapper tags every line); most outputs stop here.
+      if (filled <= 2 || filled - tagged > allowed) return undefined;
+      continue;
+    }
     tagged += 1;
-    return m.index;
-  });
+    cuts[i] = m.index;
+  }
   if (tagged < 2 || tagged < filled * 0.9) return undefined;
   return lines.map((line, i) => ((cuts[i] ?? -1) >= 0 ? line.slice(0, cuts[i]) : line));
 }
@@ -403,13 +426,16 @@ function sharedLevel(lines: readonly string[], cut: number[]): number[] {
   let filled = 0;
   let lead: string | undefined;
   let shared = 0;
+  // One line in ten may lack it: more misses than that end the look (most outputs end it at their first lines).
+  const allowed = Math.floor(lines.length / 10) + 1;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] ?? '';
     const at = cut[i] ?? 0;
     if (line.length <= at || line.trim() === '') continue;
     filled += 1;
+    if (filled - shared > allowed) return cut;
     const c = line.charCodeAt(at);
-    // Only a bracket or the initial of a level starts one (`[`, I, D, N, T, V); most lines stop here.
+    // Only a bracket or the initial of a level starts one (`[`, I, D, N, T, V).
     if (c !== 91 && c !== 73 && c !== 68 && c !== 78 && c !== 84 && c !== 86) continue;
     QUIET_LEVEL.lastIndex = at;
     const m = QUIET_LEVEL.exec(line);
