@@ -286,6 +286,7 @@ function memoryDetail(): (() => void) | undefined {
     clearInterval(timer);
     sample();
     observer.disconnect();
+    mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, lines.join('\n') + '\n');
   };
 }

@@ -17,6 +17,8 @@
  *                                 # parallel, naive, cpu, rss-oos, rss-ecs (the --full sizes), summarize, cold, sweep
  *   npm run bench -- --only cpu --node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"   # node flags for every worker
  *   npm run bench -- --only rss-ecs --memory   # each worker prints where its memory is at its largest RSS
+ *   npm run bench -- --only rss-oos --memory-detail /tmp/md   # each worker writes its memory's make-up every 100 ms
+ *                                 # (RSS anon/file, V8 heap spaces, array buffers, GC counts) to /tmp/md/<run>.jsonl
  *   npm run bench -- --only oos-20k --reps 1 --timeline /tmp/tl   # each worker writes its per-page timeline
  *                                 # (requests sent / answered, collect's pages handed / written / done, with CPU
  *                                 # time) to /tmp/tl/<run>.jsonl: docs/performance.md, "The walk's timeline"
@@ -52,6 +54,7 @@ const { values } = parseArgs({
     timeline: { type: 'string' },
     'node-args': { type: 'string' },
     memory: { type: 'boolean', default: false },
+    'memory-detail': { type: 'string' },
   },
 });
 const GROUPS = ['oos-20k', 'oos-100k', 'ecs-10k', 'ratio', 'parallel', 'naive', 'cpu', 'rss-200k', 'rss-oos', 'rss-ecs', 'summarize', 'cold', 'sweep'] as const;
@@ -301,6 +304,9 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'error',
     // --timeline DIR: each worker writes its per-page timeline there (bench/collect-worker.ts `timeline`).
     ...(values.timeline ? { BENCH_TIMELINE: join(values.timeline, `${name}.jsonl`) } : {}),
+    // --memory-detail DIR: each worker writes what its memory is made of over the run (bench/collect-worker.ts
+    // `memoryDetail`: RSS anon/file, V8's spaces, array buffers, GCs every 100 ms) to DIR/<run>.jsonl.
+    ...(values['memory-detail'] ? { BENCH_MEMORY_DETAIL: join(values['memory-detail'], `${name}.jsonl`) } : {}),
     ...extra,
   });
   const bundle = (name: string) => join(root, 'dist', name, 'index.js');
