@@ -168,6 +168,7 @@ describe('NdjsonGzipBuffer', () => {
     const buffer = new NdjsonGzipBuffer();
     await buffer.write([{ s: 'ü' }]);
     expect(buffer.bytes).toBe(Buffer.byteLength('{"s":"ü"}\n'));
+    await buffer.discard();
   });
 });
 
