@@ -463,6 +463,11 @@ function sharedLevel(lines: readonly string[], cut: number[]): number[] {
 const WRAPPER_TAG = /^(?:\[[^\][]{1,100}\](?:\s|$)|[\w.@/-]{1,64}\s*\|(?:\s|$)|[\w./-]+\[\d+\]:(?:\s|$))/;
 /** What a bracket holds when it is no tag: a level or a status (`[ERROR]`, `[info]`, `[ OK ]`, `[FAILED]`), a counter (`[2/5]`). */
 const NOT_A_TAG = /^\[\s*(?:[^A-Za-z]*|(?:error|err|fatal|critical|crit|emerg|alert|severe|warn(?:ing)?|notice|info|debug|trace|note|hint|ok|pass(?:ed)?|done|skip(?:ped)?|success|[EFWIDT])\s*)\]/i;
+/**
+ * A level that says something went wrong or may have (`CRITICAL`, `WARNING`): a logger's, never a wrapper's tag
+ * before a pipe (`CRITICAL | …`, loguru's layout) nor one of the fields a header rule takes away (`- ERROR - `).
+ */
+const ALARM_LEVEL = /^(?:error|err|fatal|critical|crit|emerg(?:ency)?|alert|severe|panic|warn(?:ing)?)$/i;
 /** Tags an output's lines may carry (`[stdout]` and `[stderr]`). */
 const MAX_TAGS = 2;
 
@@ -484,7 +489,8 @@ function wrapperTags(lines: readonly string[]): number[] | undefined {
     if (line.trim() === '') return 0;
     filled += 1;
     const m = WRAPPER_TAG.exec(line);
-    if (!m || NOT_A_TAG.test(m[0]) || isErrorWord(m[0].replace(/^\[|\]\s*$/g, '').trim())) return 0;
+    const name = m?.[0].replace(/^\[|\]\s*$|\s*\|\s*$/g, '').trim() ?? '';
+    if (!m || NOT_A_TAG.test(m[0]) || isErrorWord(name) || ALARM_LEVEL.test(name)) return 0;
     // The tag, without the one blank after it (the line's own indentation follows).
     const tag = m[0].trimEnd();
     seen.set(tag, (seen.get(tag) ?? 0) + 1);
@@ -588,6 +594,8 @@ function sharedFields(lines: readonly string[], cut: readonly number[], hostOf: 
   for (const m of first.slice(0, 120).matchAll(FIELD_END)) {
     const prefix = first.slice(0, (m.index ?? 0) + 3);
     if (!/[A-Za-z]/.test(prefix)) continue;
+    // A level that says something went wrong is the message's, however many lines carry it.
+    if (prefix.split(FIELD_END).some((field) => ALARM_LEVEL.test(field.trim()))) break;
     const shared = rests.filter((r) => r.startsWith(prefix)).length;
     if (shared >= 2 && shared >= stamped * 0.8) best = prefix;
     else break;

@@ -827,3 +827,26 @@ describe('rules from the unblinded first hold-out and the probes: one message in
     expect(errorTemplate('TEXT seen ...</a\\n   <... @6:4')).toBe(errorTemplate('TEXT seen ...</a\\n<... @6:4'));
   });
 });
+
+describe('a header rule never takes a level that says something went wrong (review)', () => {
+  it("a logger's level before a pipe or among its fields is no wrapper's tag when it is an error's or a warning's", () => {
+    // Prepare: a logger printing `LEVEL | message` (loguru's layout), twenty quiet lines then one of a level that says
+    // something went wrong; and Python's `%(asctime)s - %(levelname)s - %(message)s` where most lines are errors and a
+    // plain line follows
+    const quiet = Array.from({ length: 20 }, (_, i) => `INFO     | step ${i} done`);
+    const piped = (level: string) => `${[...quiet, `${level} | Disk quota reached on /data`].join('\n')}\n`;
+    const logged = [
+      '2026-12-07 10:00:00,123 - ERROR - Disk quota reached on /data',
+      '2026-12-07 10:00:01,123 - ERROR - Retrying',
+      '2026-12-07 10:00:02,123 - ERROR - Retrying',
+      'cleanup: removed 3 temp files',
+    ].join('\n');
+    // Act
+    const pipedLines = ['CRITICAL', 'SEVERE  ', 'WARNING '].map((level) => findErrorLines(outputLines(piped(level)).read)[0]);
+    const loggedLine = findErrorLines(outputLines(`${logged}\n`).read)[0];
+    // Assess: the level stays in the line, and so does its strength
+    expect(pipedLines.map((l) => l?.content)).toEqual(['CRITICAL | Disk quota reached on /data', 'SEVERE   | Disk quota reached on /data', 'WARNING  | Disk quota reached on /data']);
+    expect(pipedLines[0]?.strength).toBe(3);
+    expect(loggedLine).toMatchObject({ strength: 3, content: 'ERROR - Disk quota reached on /data' });
+  });
+});
