@@ -235,15 +235,37 @@ async function summarizeAndStore(
   former: Promise<string[]>,
   started: number,
 ): Promise<SummarizeResult & { markdown: string; html: string }> {
-  const { store, ref, logger } = options;
-  const now = options.now ?? (() => new Date());
-  const keys = summaryKeys(ref);
   let aggregation;
   try {
     aggregation = await inputs.aggregator.finish(output);
   } finally {
     inputs.aggregator.discard();
   }
+  // The list objects are being stored since the aggregation finished (output.stored()). Whatever fails from here on,
+  // the summary fails only once every store it started has ended: no write of a failed attempt lands after it.
+  const writing: Promise<unknown>[] = [output.stored()];
+  writing[0]?.catch(() => undefined);
+  try {
+    return await renderAndStore(options, manifest, inputs, output, former, started, aggregation, writing);
+  } catch (err) {
+    await Promise.allSettled(writing);
+    throw err;
+  }
+}
+
+async function renderAndStore(
+  options: SummarizeOptions,
+  manifest: Manifest,
+  inputs: SummaryInputs,
+  output: ReturnType<typeof createListOutput>,
+  former: Promise<string[]>,
+  started: number,
+  aggregation: Awaited<ReturnType<SummaryInputs['aggregator']['finish']>>,
+  writing: Promise<unknown>[],
+): Promise<SummarizeResult & { markdown: string; html: string }> {
+  const { store, ref, logger } = options;
+  const now = options.now ?? (() => new Date());
+  const keys = summaryKeys(ref);
   const summary = buildSummary({
     ref,
     manifest,
@@ -266,15 +288,20 @@ async function summarizeAndStore(
   // summary.json last: once it exists (and matches the manifest) the other objects (the warehouse's too) are there.
   // The writes go first, so that the warehouse step's CPU (the Parquet encoding) runs while they are written; the id
   // lists are being stored since the aggregation finished (output.stored()).
-  const writing = [
+  const texts = [
     writeTextObject(store, keys.markdown, [markdown], 'text/markdown; charset=utf-8'),
     writeTextObject(store, keys.report, [html], 'text/html; charset=utf-8'),
-    output.stored(),
   ];
-  for (const w of writing) w.catch(() => undefined);
+  for (const w of texts) w.catch(() => undefined);
+  writing.push(...texts);
   // Without the walk's results table, the warehouse step reads failures.ndjson.gz back: it must be stored first.
   if (options.afterSummary && !inputs.results) await output.stored();
-  await Promise.all([options.afterSummary?.({ store, ref, manifest, summary, logger, results: inputs.results }), ...writing]);
+  const warehouse = options.afterSummary?.({ store, ref, manifest, summary, logger, results: inputs.results });
+  if (warehouse) {
+    warehouse.catch(() => undefined);
+    writing.push(warehouse);
+  }
+  await Promise.all(writing);
   await writeTextObject(store, keys.summary, jsonPieces(summary), 'application/json; charset=utf-8');
   const written = new Set([keys.retry, failuresKey(ref), ...summary.groups.flatMap((g) => (g.resourceIdsKey ? [g.resourceIdsKey] : []))]);
   if (summary.truncatedOutputs.idsKey) written.add(summary.truncatedOutputs.idsKey);
