@@ -12,7 +12,11 @@ import { displayText } from '../causes/secrets';
 import type { FailureGroup, ListOutput } from './aggregate';
 
 const TEXT = 'text/plain; charset=utf-8';
-/** Failed records handed to the gzip writer at a time. */
+/**
+ * Cut causes' lists stored at a time (the next is written meanwhile): each holds a spool, an open file, until it is
+ * stored, and an invocation may cut thousands of causes.
+ */
+const LIST_STORES = 4;
 
 /** Something that turns the failed instances, in archive order, into pages (report-html.ts `createInstancePages`). */
 export interface InstancePages {
@@ -55,6 +59,8 @@ export function createListOutput(store: ObjectStore, ref: ArchiveRef, pages?: In
     p.catch(() => undefined);
     storing.push(p);
   };
+  // The cut causes' lists being stored (each settles, never rejects; its failure is stored()'s).
+  const listing = new Set<Promise<void>>();
   // A failed record's id comes to failure(), retry() and causeId() one after another: masked once (displayText is
   // pure, and masking is what most of the lists' time was: ~45 µs an id).
   let lastId: string | undefined;
@@ -91,6 +97,7 @@ export function createListOutput(store: ObjectStore, ref: ArchiveRef, pages?: In
       return truncated.write(`${show(id)}\n`);
     },
     async causeList(cause, ids) {
+      while (listing.size >= LIST_STORES) await Promise.race(listing);
       const key = causeListKey(ref, groups[cause]?.key ?? String(cause));
       const writer = new TextObjectWriter();
       try {
@@ -99,7 +106,14 @@ export function createListOutput(store: ObjectStore, ref: ArchiveRef, pages?: In
         await writer.discard();
         throw err;
       }
-      store_(storeTextObject(store, key, writer, TEXT));
+      const stored = storeTextObject(store, key, writer, TEXT);
+      store_(stored);
+      const settled = stored.then(
+        () => undefined,
+        () => undefined,
+      );
+      listing.add(settled);
+      void settled.then(() => listing.delete(settled));
       return key;
     },
     async end(truncatedCut) {
