@@ -43,4 +43,34 @@ describe('the live summary warms up while the walk waits', () => {
     expect(built.mock.calls.length).toBe(afterStart);
     live.discard();
   });
+
+  it('with the warehouse, encodes a throwaway table once: the Parquet writer is warm before the first row group closes', async () => {
+    // Prepare: a fresh module graph whose Parquet column writes are counted
+    vi.resetModules();
+    const chunks = vi.fn();
+    vi.doMock('../../lib/warehouse/parquet', async (original) => {
+      const real = await original<typeof import('../../lib/warehouse/parquet')>();
+      class Counted extends real.ColumnChunksWriter {
+        override chunk(...args: Parameters<InstanceType<typeof real.ColumnChunksWriter>['chunk']>): void {
+          chunks(args[1], args[2].length);
+          super.chunk(...args);
+        }
+      }
+      return { ...real, ColumnChunksWriter: Counted };
+    });
+    const { createLiveSummary } = await import('../../lib/summary/live');
+    const { RESULT_COLUMNS } = await import('../../lib/warehouse/layout');
+    const live = createLiveSummary('ecs', { warehouse: true });
+    // Act
+    live.started();
+    const afterStart = chunks.mock.calls.length;
+    live.started();
+    createLiveSummary('ecs', { warehouse: true }).started();
+    // Assess: every column of the results table, 50 rows each, once per process
+    expect(afterStart).toBe(RESULT_COLUMNS.length);
+    expect(chunks.mock.calls.map((c) => c[0])).toEqual(RESULT_COLUMNS.map((c) => c.name));
+    expect(chunks.mock.calls.every((c) => c[1] === 50)).toBe(true);
+    live.discard();
+    vi.doUnmock('../../lib/warehouse/parquet');
+  });
 });
