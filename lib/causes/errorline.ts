@@ -191,6 +191,15 @@ export function lineStrength(content: string, raw: string): number {
  * (see `CONTROL_TEST`), when a pass over it already knows (`TriggerScanner.scanLines`).
  */
 export function outputLines(text: string, control?: boolean): { printed: string[]; read: string[]; text?: string } {
+  const source = text.includes('{"') ? withEmbeddedOutput(text) : undefined;
+  if (source === undefined) return readLines(text, control);
+  // The lines are no longer the text's own: they are read whole, and the example shows the embedded output's lines.
+  const lines = readLines(source);
+  return { printed: lines.printed, read: lines.read };
+}
+
+/** {@link outputLines} of a text without an embedded output. */
+function readLines(text: string, control?: boolean): { printed: string[]; read: string[]; text?: string } {
   const split = splitOutput(text, control);
   const untagged = withoutSuffixTag(split.read);
   const lines = untagged === undefined ? split : { printed: split.printed, read: untagged };
@@ -203,6 +212,63 @@ export function outputLines(text: string, control?: boolean): { printed: string[
     return message;
   });
   return changed ? { printed: lines.printed, read } : lines;
+}
+
+/**
+ * The outputs the lines of `text` embed ({@link embeddedOutput}), one after the other; undefined when none does. The
+ * tool's own lines around its reports (task banners, `PLAY RECAP … failed=1`, `ok: [web-1]`) are its narrative, the
+ * same whatever the command said: they are left out, else a result whose output states no error would be known by them.
+ */
+function withEmbeddedOutput(text: string): string | undefined {
+  const inner: string[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.includes('{"')) continue;
+    const lines = embeddedOutput(line);
+    if (lines !== undefined) inner.push(...lines);
+  }
+  return inner.length > 0 ? `${inner.join('\n')}\n` : undefined;
+}
+
+/** A stream field's name in a JSON line, and an escaped line break inside a value (prefilters of {@link embeddedOutput}). */
+const STREAM_NAME = /"(?:stdout|stderr|output|module_stdout|module_stderr)"\s*:/;
+const INNER_BREAK = /\\n(?!")/;
+/** Fields of a JSON report that hold a command's streams, as config-management tools and job runners report a step. */
+const STREAM_FIELDS = new Set<string>(['stdout', 'stderr', 'output', 'module_stdout', 'module_stderr']);
+/** Fields whose value is read even when of one line: the streams, and a log line's message and error. */
+const OUTPUT_FIELDS = new Set<string>([...STREAM_FIELDS, 'msg', 'message', 'MESSAGE', 'log', 'text', 'error', 'err', 'exception']);
+
+/**
+ * The output a JSON report on one line embeds, as its lines: a JSON object (after a wrapper's words, or alone on the
+ * line) whose fields hold a command's streams or a message (Ansible's `fatal: [web-1]: FAILED! => {"rc": 1, "stderr":
+ * "…\n…", "stdout": "…"}`, a runner's `{"host": …, "stdout": "…"}`): the wrapper prints the same output as an escaped
+ * string, with its own words and fields (host, times, rc) around it, which say nothing about the error. Undefined for
+ * a line that embeds none, and for a logger's line (a level field, or a message of one line alone on the line: read by
+ * {@link structuredMessage}).
+ */
+function embeddedOutput(line: string): string[] | undefined {
+  const k = line.indexOf('{"');
+  const t = line.slice(k).trimEnd();
+  if (t.charCodeAt(t.length - 1) !== 125) return undefined;
+  // Most JSON lines (a logger's) have neither a broken value, nor a stream field, nor words in front: no parse here.
+  if (k > 0 ? line.slice(0, k).trim() === '' : !INNER_BREAK.test(t) && !STREAM_NAME.test(t)) return undefined;
+  const o = jsonObject(t);
+  if (o === undefined || LEVEL_FIELDS.some((f) => f in o)) return undefined;
+  const parts: string[] = [];
+  const streams: string[] = [];
+  let several = false;
+  for (const [key, value] of Object.entries(o)) {
+    if (typeof value !== 'string') continue;
+    const v = value.trimEnd();
+    if (v.trim() === '') continue;
+    const broken = v.includes('\n');
+    if (!broken && !OUTPUT_FIELDS.has(key)) continue;
+    (STREAM_FIELDS.has(key) ? streams : parts).push(v);
+    several ||= broken;
+  }
+  // The report's own message beside the streams (`"msg": "non-zero return code"`) says only that the step failed.
+  if (streams.length > 0) return streams.join('\n').split('\n');
+  if (parts.length === 0 || (!several && line.trimStart().startsWith('{"'))) return undefined;
+  return parts.join('\n').split('\n');
 }
 
 /** What a bracketed or parenthesised tag closing a line holds: no bracket of its kind, at most 80 characters. */
@@ -556,6 +622,7 @@ function stampHeaders(lines: readonly string[]): number[] {
   let host: string | undefined;
   for (const [word, n] of firstWords) if (stamped >= 2 && n >= Math.max(2, stamped * 0.8)) host = word;
   const hostWord = host;
+  const tag = hostWord === undefined ? undefined : syslogTag(lines, cut, hostOf, hostWord, stamped);
   return cut.map((at, i) => {
     if (at === 0 || hostOf[i] !== undefined) return at;
     const line = lines[i] ?? '';
@@ -567,11 +634,37 @@ function stampHeaders(lines: readonly string[]): number[] {
       // After a host, `prog[pid]:` is syslog's tag.
       const program = /^[\w./-]+\[\d+\]:\s/.exec(line.slice(next));
       if (program) next += program[0].length;
+      else if (tag !== undefined && line.startsWith(tag, next)) next += tag.length;
     }
     // A wrapper's header in front of a program's own (a script's timestamp before an application's log line).
     const inner = mayStartTimestamp(line, next) ? TIMESTAMP_HEADER.exec(line.slice(next)) : null;
     return inner ? next + inner[0].length : next;
   });
+}
+
+/** Syslog's tag without a pid after the host (`deploy: `): a program's name and a colon. */
+const SYSLOG_TAG = /^[\w./-]+: /;
+
+/**
+ * Syslog's tag without a pid (`Dec  7 10:00:01 web-1 deploy: …`, as `logger -t deploy` and many daemons write it), when
+ * the same one follows the host word on eight in ten of the lines the host leads (at least two): syslog's format puts
+ * the sender's tag there, the same on each line of one sender, so it is the wrapper's, not a diagnostic of the program
+ * (a program's own `tar: ` stands on its error lines only). Undefined when there is none.
+ */
+function syslogTag(lines: readonly string[], cut: readonly number[], hostOf: readonly (string | undefined)[], host: string, stamped: number): string | undefined {
+  let first: string | undefined;
+  let shared = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const at = cut[i] ?? 0;
+    if (at === 0 || hostOf[i] !== undefined) continue;
+    const line = lines[i] ?? '';
+    if (!line.startsWith(`${host} `, at)) continue;
+    const m = SYSLOG_TAG.exec(line.slice(at + host.length + 1));
+    if (!m) continue;
+    first ??= m[0];
+    if (m[0] === first) shared += 1;
+  }
+  return first !== undefined && shared >= 2 && shared >= stamped * 0.8 ? first : undefined;
 }
 
 /** Where a logger's field ends: ` - ` (Python's `%(name)s - %(levelname)s - `) or ` | `. */

@@ -826,6 +826,39 @@ describe('rules from the unblinded first hold-out and the probes: one message in
     expect(keys[0]).not.toBe(keys[3]);
     expect(errorTemplate('TEXT seen ...</a\\n   <... @6:4')).toBe(errorTemplate('TEXT seen ...</a\\n<... @6:4'));
   });
+
+  it('an output embedded in a JSON report (Ansible, a runner) is read as its lines; its host and times are not', () => {
+    // Prepare: one error bare, as Ansible's `stderr`/`stdout` (with `stdout_lines`, a host, times and its recap), as a
+    // `msg` and as a runner's JSON line; the look-alike: another error under the same report from the same host
+    const bare = 'connecting to db-primary:5432\npsql: error: connection to server failed: Connection refused\n';
+    const report = (h: string, o: string, ms: number) =>
+      `TASK [migrate] ****\nfatal: [${h}]: FAILED! => ${JSON.stringify({ changed: true, delta: `0:00:0${ms}`, msg: 'non-zero return code', rc: 2, stderr: o.trimEnd(), stdout: '', stdout_lines: [] })}\n\nPLAY RECAP ****\n${h} : ok=3 changed=0 unreachable=0 failed=1\n`;
+    const same = [bare, report('web-1', bare, 1), report('db-2', bare, 7), `fatal: [api]: FAILED! => {"changed": false, "msg": ${JSON.stringify(bare)}}\n`, `${JSON.stringify({ host: 'web-3', rc: 2, stdout: bare })}\n`];
+    const other = report('web-1', 'connecting to db-primary:5432\npsql: error: FATAL: password authentication failed for user "app"\n', 1);
+    // Act
+    const keys = group([...same, other]).map((c) => c.key);
+    const logger = outputLines('{"level":"error","msg":"dial tcp: connection refused\\nretrying"}\n').read;
+    // Assess
+    expect(new Set(keys.slice(0, 5)).size).toBe(1);
+    expect(keys[5]).not.toBe(keys[0]);
+    expect(logger[0]).toBe('ERROR: dial tcp: connection refused');
+  });
+
+  it("syslog's tag without a pid after the host is a header; a program's own diagnostic word stays", () => {
+    // Prepare: one error bare and under syslog's `timestamp host tag: ` on every line (two hosts); the look-alike:
+    // another error under the same tag, and a host's lines whose first word after the host differs (no tag)
+    const body = ['fetching release 2.4.1', 'cp: cannot stat /srv/app/release.tar: No such file or directory'];
+    const syslog = (h: string, lines = body) => `${lines.map((l, i) => `Dec  7 10:00:0${i} ${h} deploy: ${l}`).join('\n')}\n`;
+    const other = syslog('web-1', ['fetching release 2.4.1', 'tar: release.tar: Cannot open: No such file or directory']);
+    const untagged = 'Dec  7 10:00:00 web-1 fetching release 2.4.1\nDec  7 10:00:01 web-1 tar: release.tar: Cannot open\n';
+    // Act
+    const keys = group([`${body.join('\n')}\n`, syslog('web-1'), syslog('db-primary'), other]).map((c) => c.key);
+    const line = errorLine(untagged);
+    // Assess
+    expect(new Set(keys.slice(0, 3)).size).toBe(1);
+    expect(keys[3]).not.toBe(keys[0]);
+    expect(line).toBe('tar: release.tar: Cannot open');
+  });
 });
 
 describe('a header rule never takes a level that says something went wrong (review)', () => {
