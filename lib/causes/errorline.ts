@@ -474,6 +474,54 @@ function hostThenTimestamp(line: string): { at: number; host: string; dated: boo
  * it starts most of the output's timestamped lines.
  */
 function headers(lines: readonly string[]): number[] {
+  const counted = lineCounters(lines);
+  if (counted === undefined) return uncountedHeaders(lines);
+  return uncountedHeaders(lines.map((line, i) => line.slice(counted[i] ?? 0))).map((at, i) => at + (counted[i] ?? 0));
+}
+
+/** A line counter in front of a line: digits (right-aligned), then a tab (`cat -n`, `nl`), or `: `, `| `. */
+const COUNTER = /^ *(\d{1,7})(?:\t| ?[:|] )/;
+
+/**
+ * The length of the line counter in front of each line, when the lines of an output carry one (`     1\tfetching …`,
+ * as `cat -n`, `nl`, an editor's or a viewer's listing prints): the numbers count up by one from line to line (a
+ * line the counter skips, blank under `nl`, is passed over) on nine in ten of the lines that are not blank (at least
+ * two, the first two among them; of an output of one line, only `cat -n`'s own `     1\t`). A number that counts the lines says nothing about the error; a program's own
+ * numbers in front (`1 error`, a table's ids) do not count up by one behind a tab or a colon. Undefined when not.
+ */
+function lineCounters(lines: readonly string[]): number[] | undefined {
+  const first = lines.find((l) => l.trim() !== '') ?? '';
+  let i0 = 0;
+  while (first.charCodeAt(i0) === 32) i0 += 1;
+  const c = first.charCodeAt(i0);
+  // A counter starts with a digit; most outputs fail here.
+  if (!(c >= 48 && c <= 57)) return undefined;
+  const lengths = new Array<number>(lines.length).fill(0);
+  const allowed = Math.floor(lines.length / 10) + 1;
+  let filled = 0;
+  let counted = 0;
+  let last = -1;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    if (line.trim() === '') continue;
+    filled += 1;
+    const m = COUNTER.exec(line);
+    const n = m ? Number(m[1]) : NaN;
+    if (!m || (last >= 0 && n !== last + 1)) {
+      if (filled <= 2 || filled - counted > allowed) return undefined;
+      continue;
+    }
+    last = n;
+    counted += 1;
+    lengths[i] = m[0].length;
+  }
+  // An output of one line: only `cat -n`'s and `nl`'s own format (the number 1 right-aligned, then a tab) says so.
+  if (filled === 1) return counted === 1 && /^ +1\t/.test(first) ? lengths : undefined;
+  return counted >= 2 && counted >= filled * 0.9 ? lengths : undefined;
+}
+
+/** {@link headers} of lines without a line counter. */
+function uncountedHeaders(lines: readonly string[]): number[] {
   const tags = wrapperTags(lines);
   const cut = tags === undefined ? stampHeaders(lines) : stampHeaders(lines.map((line, i) => line.slice(tags[i] ?? 0))).map((at, i) => at + (tags[i] ?? 0));
   return sharedLevel(lines, cut);

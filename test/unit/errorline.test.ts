@@ -882,4 +882,23 @@ describe('a header rule never takes a level that says something went wrong (revi
     expect(pipedLines[0]?.strength).toBe(3);
     expect(loggedLine).toMatchObject({ strength: 3, content: 'ERROR - Disk quota reached on /data' });
   });
+
+  it('a line counter in front of every line (cat -n, nl) is a header; numbers that do not count the lines stay', () => {
+    // Prepare: one error bare, under `cat -n` (blank lines numbered), under `nl` (blank lines not) and alone on one
+    // numbered line; the look-alike: another error under the same counter, and a program's own numbers in front
+    const body = ['fetching release 2.4.1', '', 'cp: cannot stat /srv/app/release.tar: No such file or directory'];
+    const catN = (lines: readonly string[]) => `${lines.map((l, i) => `${String(i + 1).padStart(6)}\t${l}`).join('\n')}\n`;
+    let n = 0;
+    const nl = `${body.map((l) => (l ? `${String(++n).padStart(6)}\t${l}` : '')).join('\n')}\n`;
+    const one = catN([body[2] ?? '']);
+    const other = catN(['fetching release 2.4.1', 'tar: release.tar: Cannot open: No such file or directory']);
+    const own = '3: cp: cannot stat a: No such file or directory\n7: cp: cannot stat b: No such file or directory\n';
+    // Act
+    const keys = group([`${body.join('\n')}\n`, catN(body), nl, one, other]).map((c) => c.key);
+    const read = errorLine(own);
+    // Assess
+    expect(new Set(keys.slice(0, 4)).size).toBe(1);
+    expect(keys[4]).not.toBe(keys[0]);
+    expect(read).toBe('7: cp: cannot stat b: No such file or directory');
+  });
 });
