@@ -475,8 +475,29 @@ function hostThenTimestamp(line: string): { at: number; host: string; dated: boo
  */
 function headers(lines: readonly string[]): number[] {
   const counted = lineCounters(lines);
-  if (counted === undefined) return uncountedHeaders(lines);
-  return uncountedHeaders(lines.map((line, i) => line.slice(counted[i] ?? 0))).map((at, i) => at + (counted[i] ?? 0));
+  const cut = counted === undefined ? uncountedHeaders(lines) : uncountedHeaders(lines.map((line, i) => line.slice(counted[i] ?? 0))).map((at, i) => at + (counted[i] ?? 0));
+  return withoutStreamLabels(lines, cut);
+}
+
+/** A stream's name as a label in front of a line (`Stderr: `, `STDOUT: `, `stderr: `). */
+const STREAM_LABEL = /(?:std(?:out|err)|Std(?:out|err)|STD(?:OUT|ERR)):[ \t]/y;
+
+/**
+ * `cut` moved past a stream's label in front of a line: a parallel shell or a job runner heads what a command wrote
+ * to a stream with the stream's name (pssh's `Stderr: ` before the first line of it), which says nothing about what
+ * the command said. One test of a character per line; a line that starts with `s` or `S` tries the label.
+ */
+function withoutStreamLabels(lines: readonly string[], cut: number[]): number[] {
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    const at = cut[i] ?? 0;
+    const c = line.charCodeAt(at);
+    if (c !== 115 && c !== 83) continue;
+    STREAM_LABEL.lastIndex = at;
+    const m = STREAM_LABEL.exec(line);
+    if (m) cut[i] = at + m[0].length;
+  }
+  return cut;
 }
 
 /** A line counter in front of a line: digits (right-aligned), then a tab (`cat -n`, `nl`), or `: `, `| `. */

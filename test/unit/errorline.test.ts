@@ -901,4 +901,19 @@ describe('a header rule never takes a level that says something went wrong (revi
     expect(keys[4]).not.toBe(keys[0]);
     expect(read).toBe('7: cp: cannot stat b: No such file or directory');
   });
+
+  it("a stream's label in front of a line (pssh's `Stderr: `) is a header; the same word inside a message stays", () => {
+    // Prepare: one error bare and as pssh -i prints a failed host (its banner, then `Stderr: ` before the stream);
+    // the look-alike: another error under the same banner and label, and a message that names a stream mid-line
+    const bare = 'ssh: connect to host 10.0.4.17 port 22: Connection refused\n';
+    const pssh = (n: number, h: string, o: string) => `[${n}] 10:00:0${n} [FAILURE] ${h} Exited with error code 255\nStderr: ${o}`;
+    const other = pssh(3, 'web-1', 'ssh: Could not resolve hostname db-9: Name or service not known\n');
+    // Act
+    const keys = group([bare, pssh(1, 'web-1', bare), pssh(2, 'db-primary', bare), other]).map((c) => c.key);
+    const line = errorLine('worker: cannot write to stderr: Broken pipe\n');
+    // Assess
+    expect(new Set(keys.slice(0, 3)).size).toBe(1);
+    expect(keys[3]).not.toBe(keys[0]);
+    expect(line).toBe('worker: cannot write to stderr: Broken pipe');
+  });
 });
