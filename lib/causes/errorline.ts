@@ -215,19 +215,35 @@ function readLines(text: string, control?: boolean): { printed: string[]; read: 
 }
 
 /**
- * The outputs the lines of `text` embed ({@link embeddedOutput}), one after the other; undefined when none does. The
- * tool's own lines around its reports (task banners, `PLAY RECAP … failed=1`, `ok: [web-1]`) are its narrative, the
- * same whatever the command said: they are left out, else a result whose output states no error would be known by them.
+ * The text with each line that embeds an output ({@link embeddedOutput}) replaced by that output's lines; undefined
+ * when none does. When a report's own words say its step failed (`fatal: [web-1]: FAILED! => {…}`), the tool's other
+ * lines (task banners, `PLAY RECAP … failed=1`, `ok: [web-1]`) are its narrative, the same whatever the command said:
+ * only the embedded outputs are kept, else a result whose output states no error would be known by them. Otherwise
+ * the text's other lines stay: a program's own error line beside an answer it printed (`response: {"message": …}`,
+ * a JSON line with an `output` field) is still read.
  */
 function withEmbeddedOutput(text: string): string | undefined {
   const inner: string[] = [];
+  const all: string[] = [];
+  let embedded = false;
+  let failedReport = false;
   for (const line of text.split('\n')) {
-    if (!line.includes('{"')) continue;
-    const lines = embeddedOutput(line);
-    if (lines !== undefined) inner.push(...lines);
+    const lines = line.includes('{"') ? embeddedOutput(line) : undefined;
+    if (lines === undefined) {
+      all.push(line);
+      continue;
+    }
+    embedded = true;
+    failedReport ||= REPORT_FAILED.test(line.slice(0, line.indexOf('{"')));
+    inner.push(...lines);
+    all.push(...lines);
   }
-  return inner.length > 0 ? `${inner.join('\n')}\n` : undefined;
+  if (!embedded) return undefined;
+  return failedReport ? `${inner.join('\n')}\n` : all.join('\n');
 }
+
+/** A report's words in front of its JSON that say the step failed (`fatal: [web-1]: FAILED! =>`). */
+const REPORT_FAILED = /fail|fatal|error/i;
 
 /** A stream field's name in a JSON line, and an escaped line break inside a value (prefilters of {@link embeddedOutput}). */
 const STREAM_NAME = /"(?:stdout|stderr|output|module_stdout|module_stderr)"\s*:/;

@@ -917,3 +917,15 @@ describe('a header rule never takes a level that says something went wrong (revi
     expect(line).toBe('worker: cannot write to stderr: Broken pipe');
   });
 });
+
+describe('an embedded output does not eat the text around it (review)', () => {
+  it("an answer a script printed (words then JSON, or a JSON line with an output field) leaves the script's own error line read", () => {
+    // Prepare: a script that prints an API's answer, then fails; a runner's JSON line, then a program's error
+    const answered = 'Uploading artifact\nresponse: {"id": 12, "message": "created"}\nerror: deploy failed: permission denied\n';
+    const runner = '{"host": "web-1", "stdout": "all good"}\ntar: release.tar: Cannot open: No such file or directory\n';
+    // Act
+    const lines = [answered, runner].map((o) => errorLine(o));
+    // Assess
+    expect(lines).toEqual(['error: deploy failed: permission denied', 'tar: release.tar: Cannot open: No such file or directory']);
+  });
+});
