@@ -701,8 +701,9 @@ function stampHeaders(lines: readonly string[]): number[] {
   lines.forEach((line, i) => {
     const at = cut[i] ?? 0;
     if (at === 0 || hostOf[i] !== undefined) return;
-    const word = /^(\S+)(?:\s+\S|\s*$)/.exec(line.slice(at))?.[1];
-    if (word && !LEVEL_WORD_UPPER.test(word) && !NOT_A_HOST.test(word) && !/[:!]$/.test(word)) firstWords.set(word, (firstWords.get(word) ?? 0) + 1);
+    const rest = line.slice(at);
+    const word = /^(\S+)(?:\s+\S|\s*$)/.exec(rest)?.[1];
+    if (word && !LEVEL_WORD_UPPER.test(word) && !NOT_A_HOST.test(word) && !/[:!]$/.test(word) && !OWN_LEVEL.test(rest)) firstWords.set(word, (firstWords.get(word) ?? 0) + 1);
   });
   let host: string | undefined;
   for (const [word, n] of firstWords) if (stamped >= 2 && n >= Math.max(2, stamped * 0.8)) host = word;
@@ -726,6 +727,12 @@ function stampHeaders(lines: readonly string[]): number[] {
     return inner ? next + inner[0].length : next;
   });
 }
+
+/**
+ * A program's name and its own level in lower case (`npm error …`, `npm warn …`, `npm ERR! …`: npm, yarn and pnpm
+ * print their lines so): the name is the program's, not a host, under a timestamp too.
+ */
+const OWN_LEVEL = /^\S+ (?:error|warn|notice|info|verbose|http|timing|ERR!)(?:\s|$)/;
 
 /** Syslog's tag without a pid after the host (`deploy: `): a program's name and a colon. */
 const SYSLOG_TAG = /^[\w./-]+: /;

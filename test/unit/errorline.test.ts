@@ -916,6 +916,22 @@ describe('a header rule never takes a level that says something went wrong (revi
     expect(keys[3]).not.toBe(keys[0]);
     expect(line).toBe('worker: cannot write to stderr: Broken pipe');
   });
+
+  it("a program's name before its own lower-case level under a timestamp is no host (npm error); a host stays a header", () => {
+    // Prepare: npm's error bare and under a timestamp on every line; the look-alike: npm's other error under the same
+    // timestamps, and a host word before the message that must still be cut
+    const npm = (script: string) => `npm error Missing script: "${script}"\nnpm error\nnpm error To see a list of scripts, run:\nnpm error   npm run\n`;
+    const stamped = (o: string) => `${o.trimEnd().split('\n').map((l, i) => `2026-12-07T10:10:0${i}.10${i}Z ${l}`).join('\n')}\n`;
+    const other = stamped('npm error code EUSAGE\nnpm error The `npm ci` command can only install with an existing package-lock.json\n');
+    const host = '2026-12-07T10:10:00Z web-1 fetching\n2026-12-07T10:10:01Z web-1 cp: cannot stat a: No such file or directory\n';
+    // Act
+    const keys = group([npm('deploy'), stamped(npm('build')), stamped(npm('deploy')), other]).map((c) => c.key);
+    const line = errorLine(host);
+    // Assess
+    expect(new Set(keys.slice(0, 3)).size).toBe(1);
+    expect(keys[3]).not.toBe(keys[0]);
+    expect(line).toBe('cp: cannot stat a: No such file or directory');
+  });
 });
 
 describe('an embedded output does not eat the text around it (review)', () => {
