@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type * as TriggerScan from '../../lib/causes/trigger-scan';
+import type * as Parquet from '../../lib/warehouse/parquet';
 
 describe('the live summary warms up while the walk waits', () => {
   afterEach(() => {
@@ -49,7 +50,7 @@ describe('the live summary warms up while the walk waits', () => {
     vi.resetModules();
     const chunks = vi.fn();
     vi.doMock('../../lib/warehouse/parquet', async (original) => {
-      const real = await original<typeof import('../../lib/warehouse/parquet')>();
+      const real = await original<typeof Parquet>();
       class Counted extends real.ColumnChunksWriter {
         override chunk(...args: Parameters<InstanceType<typeof real.ColumnChunksWriter>['chunk']>): void {
           chunks(args[1], args[2].length);
