@@ -708,7 +708,7 @@ function stampHeaders(lines: readonly string[]): number[] {
   let host: string | undefined;
   for (const [word, n] of firstWords) if (stamped >= 2 && n >= Math.max(2, stamped * 0.8)) host = word;
   const hostWord = host;
-  const tag = hostWord === undefined ? undefined : syslogTag(lines, cut, hostOf, hostWord, stamped);
+  const tag = hostWord === undefined || !HOST_NAME.test(hostWord) ? undefined : syslogTag(lines, cut, hostOf, hostWord, stamped);
   return cut.map((at, i) => {
     if (at === 0 || hostOf[i] !== undefined) return at;
     const line = lines[i] ?? '';
@@ -734,6 +734,8 @@ function stampHeaders(lines: readonly string[]): number[] {
  */
 const OWN_LEVEL = /^\S+ (?:error|warn|notice|info|verbose|http|timing|ERR!)(?:\s|$)/;
 
+/** A host's name as syslog prints it (letters, digits, `.`, `-`, `_`): a bracketed word (`[INFO]`) is none. */
+const HOST_NAME = /^[\w.-]+$/;
 /** Syslog's tag without a pid after the host (`deploy: `): a program's name and a colon. */
 const SYSLOG_TAG = /^[\w./-]+: /;
 

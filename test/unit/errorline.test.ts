@@ -854,10 +854,12 @@ describe('rules from the unblinded first hold-out and the probes: one message in
     // Act
     const keys = group([`${body.join('\n')}\n`, syslog('web-1'), syslog('db-primary'), other]).map((c) => c.key);
     const line = errorLine(untagged);
+    const levelled = errorLine('2026-12-07T10:00:00Z [INFO] cp: a\n2026-12-07T10:00:01Z [INFO] cp: cannot stat b: No such file or directory\n');
     // Assess
     expect(new Set(keys.slice(0, 3)).size).toBe(1);
     expect(keys[3]).not.toBe(keys[0]);
     expect(line).toBe('tar: release.tar: Cannot open');
+    expect(levelled).toBe('cp: cannot stat b: No such file or directory');
   });
 });
 
