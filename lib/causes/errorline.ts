@@ -191,19 +191,20 @@ export function lineStrength(content: string, raw: string): number {
  * (see `CONTROL_TEST`), when a pass over it already knows (`TriggerScanner.scanLines`).
  */
 export function outputLines(text: string, control?: boolean): { printed: string[]; read: string[]; text?: string } {
-  const source = text.includes('{"') ? withEmbeddedOutput(text) : undefined;
-  if (source === undefined) return readLines(text, control);
+  const json = text.includes('{"');
+  const source = json ? withEmbeddedOutput(text) : undefined;
+  if (source === undefined) return readLines(text, control, json);
   // The lines are no longer the text's own: they are read whole, and the example shows the embedded output's lines.
   const lines = readLines(source);
   return { printed: lines.printed, read: lines.read };
 }
 
-/** {@link outputLines} of a text without an embedded output. */
-function readLines(text: string, control?: boolean): { printed: string[]; read: string[]; text?: string } {
+/** {@link outputLines} of a text without an embedded output (`json`: whether it holds `{"`, when known). */
+function readLines(text: string, control?: boolean, json = text.includes('{"')): { printed: string[]; read: string[]; text?: string } {
   const split = splitOutput(text, control);
   const untagged = withoutSuffixTag(split.read);
   const lines = untagged === undefined ? split : { printed: split.printed, read: untagged };
-  if (!text.includes('{"') && !text.includes('msg=') && !text.includes('message=')) return lines;
+  if (!json && !text.includes('msg=') && !text.includes('message=')) return lines;
   let changed = false;
   const read = lines.read.map((line) => {
     const message = structuredMessage(line);
