@@ -730,10 +730,11 @@ function stampHeaders(lines: readonly string[]): number[] {
 }
 
 /**
- * A program's name and its own level in lower case (`npm error …`, `npm warn …`, `npm ERR! …`: npm, yarn and pnpm
- * print their lines so): the name is the program's, not a host, under a timestamp too.
+ * A program's name and its own level (`npm error …`, `pip warning …`, `npm ERR! …`): the name is the program's, not a
+ * host, under a timestamp too. The level is a word of the general logging vocabulary in lower case (syslog's
+ * severities, `warn`, `verbose`, `trace`) or a shouted one ending in a bang; no program's own word list.
  */
-const OWN_LEVEL = /^\S+ (?:error|warn|notice|info|verbose|http|timing|ERR!)(?:\s|$)/;
+const OWN_LEVEL = /^\S+ (?:(?:emerg|alert|crit|critical|err|error|fatal|warn|warning|notice|info|debug|verbose|trace)|[A-Z]{3,7}!)(?:\s|$)/;
 
 /** A host's name as syslog prints it (letters, digits, `.`, `-`, `_`): a bracketed word (`[INFO]`) is none. */
 const HOST_NAME = /^[\w.-]+$/;

@@ -490,7 +490,8 @@ export class CauseGrouper {
 /**
  * A word that names a kind of failure rather than a value, kept even where templates differ only in it: one holding
  * digits and perhaps capitals (a code: `404`, `E404`, `(HY000)`; not `uuidv4`, a name), a path (its root and file type are what the template kept of it), a
- * bracketed one (`[ERR_INVALID_ARG_TYPE]`), an upper-case code without an underscore (`ENOENT`, `EACCES`), a word of
+ * bracketed one (`[ERR_INVALID_ARG_TYPE]`), an upper-case code without an underscore (`ENOENT`, `EACCES`), a code of a
+ * standard vocabulary (`PERMISSION_DENIED`: {@link STANDARD_CODE}), a single capital letter (apt's `E:`), a word of
  * the error vocabulary (`refused` against `reset`: {@link isErrorWord}).
  */
 function namesAKind(word: string): boolean {
@@ -498,11 +499,31 @@ function namesAKind(word: string): boolean {
   // input); it names a kind only through a word of the error vocabulary (`"connection refused by peer"`).
   if (word.includes(' ')) return word.split(' ').some((w) => isErrorWord(w.replace(/^\W+|\W+$/g, '')));
   const bare = word.replace(/[:,;.!?]+$/, '');
-  return /^\W*[A-Z]*\d[A-Z\d]*\W*$/.test(bare) || /^--?[A-Za-z][\w-]*=?<\*>$/.test(bare) || /^[/~.]|[/\\]/.test(bare) || /^[[(].*[\])]$/.test(bare) || /^[A-Z][A-Z]{2,}$/.test(bare) || isErrorWord(bare);
+  return /^\W*[A-Z]*\d[A-Z\d]*\W*$/.test(bare) || /^--?[A-Za-z][\w-]*=?<\*>$/.test(bare) || /^[/~.]|[/\\]/.test(bare) || /^[[(].*[\])]$/.test(bare) || /^[A-Z][A-Z]{2,}$/.test(bare) || /^[A-Z]$/.test(bare) || STANDARD_CODE.has(bare) || isErrorWord(bare);
 }
 
 /** A level word in capitals (`ERROR:`, `WARNING:`): it names how bad, a kind, wherever it stands. */
 const LEVEL_NAME = /^(?:ERR|ERROR|FATAL|CRIT|CRITICAL|SEVERE|PANIC|ALERT|EMERG|WARN|WARNING|NOTICE|INFO|DEBUG|TRACE)$/;
+
+/**
+ * Codes of the standard vocabularies a program prints in front of a message (`ENOENT: no such file …`,
+ * `PERMISSION_DENIED: …`): POSIX's errno names (with getaddrinfo's), gRPC's canonical status codes and DNS's response
+ * codes. Each names a different failure, so two of them before the same words are two causes, never one subject.
+ */
+const STANDARD_CODE = new Set(
+  (
+    'E2BIG EACCES EADDRINUSE EADDRNOTAVAIL EAFNOSUPPORT EAGAIN EALREADY EBADF EBADMSG EBUSY ECANCELED ECHILD ' +
+    'ECONNABORTED ECONNREFUSED ECONNRESET EDEADLK EDESTADDRREQ EDOM EDQUOT EEXIST EFAULT EFBIG EHOSTDOWN EHOSTUNREACH ' +
+    'EIDRM EILSEQ EINPROGRESS EINTR EINVAL EIO EISCONN EISDIR ELOOP EMFILE EMLINK EMSGSIZE EMULTIHOP ENAMETOOLONG ' +
+    'ENETDOWN ENETRESET ENETUNREACH ENFILE ENOBUFS ENODATA ENODEV ENOENT ENOEXEC ENOLCK ENOLINK ENOMEM ENOMSG ' +
+    'ENOPROTOOPT ENOSPC ENOSR ENOSTR ENOSYS ENOTBLK ENOTCONN ENOTDIR ENOTEMPTY ENOTFOUND ENOTRECOVERABLE ENOTSOCK ' +
+    'ENOTSUP ENOTTY ENXIO EOPNOTSUPP EOVERFLOW EOWNERDEAD EPERM EPIPE EPROTO EPROTONOSUPPORT EPROTOTYPE ERANGE EROFS ' +
+    'ESHUTDOWN ESPIPE ESRCH ESTALE ETIME ETIMEDOUT ETXTBSY EUSERS EWOULDBLOCK EXDEV EAI_AGAIN EAI_FAIL EAI_NONAME ' +
+    'CANCELLED UNKNOWN INVALID_ARGUMENT DEADLINE_EXCEEDED NOT_FOUND ALREADY_EXISTS PERMISSION_DENIED RESOURCE_EXHAUSTED ' +
+    'FAILED_PRECONDITION ABORTED OUT_OF_RANGE UNIMPLEMENTED INTERNAL UNAVAILABLE DATA_LOSS UNAUTHENTICATED ' +
+    'NOERROR FORMERR SERVFAIL NXDOMAIN NOTIMP REFUSED'
+  ).split(' '),
+);
 
 /**
  * True when the word at `p` of a template's `words` is the name a statement is about, in capitals: the subject of a
@@ -510,11 +531,12 @@ const LEVEL_NAME = /^(?:ERR|ERROR|FATAL|CRIT|CRITICAL|SEVERE|PANIC|ALERT|EMERG|W
  * standing first or after programs' names only (`bash: REGION: …`). A shell or a tool names the variable, key or
  * table it could not use there; the name varies as a lower-case one does (`logger is not defined`). In capitals it
  * looks like a code (`ENOENT`), but a code stands inside a message (`code ENOENT`, `status: NXDOMAIN`,
- * `getaddrinfo ENOTFOUND`), where it stays a kind; a level word (`ERROR:`, `WARNING:`) stays one everywhere.
+ * `getaddrinfo ENOTFOUND`), where it stays a kind; a level word (`ERROR:`, `WARNING:`), a single letter (apt's `E:`,
+ * `W:`) and a code of a standard vocabulary ({@link STANDARD_CODE}) stay kinds everywhere.
  */
 function subjectName(words: readonly string[], p: number): boolean {
   const word = words[p] ?? '';
-  if (!/^[A-Z][A-Z0-9_]*:$/.test(word) || LEVEL_NAME.test(word.slice(0, -1))) return false;
+  if (!/^[A-Z][A-Z0-9_]+:$/.test(word) || LEVEL_NAME.test(word.slice(0, -1)) || STANDARD_CODE.has(word.slice(0, -1))) return false;
   for (let i = 0; i < p; i++) if (!/^[a-z][\w.+-]*:$/.test(words[i] ?? '')) return false;
   return true;
 }

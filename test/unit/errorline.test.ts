@@ -614,6 +614,27 @@ describe('rules from the unblinded first hold-out and the probes: one message in
     expect(keys[8]).not.toBe(keys[10]);
   });
 
+  it('a code of a standard vocabulary or a single letter in front of the same words is a kind, never a subject name (review)', () => {
+    // Prepare: the same words after two errno names, two gRPC status codes and apt's two level letters, each twice;
+    // the subject rule must still join two shell variables' names
+    const pairs = [
+      ['ENOENT', 'EACCES'],
+      ['NOT_FOUND', 'PERMISSION_DENIED'],
+      ['E', 'W'],
+    ].flatMap(([a, b]) => [a, a, b, b].map((code) => `fetching index\n${code}: cannot open /var/lib/cache/index.db\n`));
+    const variables = ['REGION', 'TIER'].map((v, i) => `/tmp/job-${i}.sh: line 3: ${v}: readonly variable\n`);
+    // Act
+    const keys = group([...pairs, ...variables]).map((c) => c.key);
+    // Assess
+    for (let i = 0; i < 12; i += 4) {
+      expect(keys[i]).toBe(keys[i + 1]);
+      expect(keys[i + 2]).toBe(keys[i + 3]);
+      expect(keys[i]).not.toBe(keys[i + 2]);
+    }
+    expect(new Set(keys.slice(0, 12)).size).toBe(6);
+    expect(keys[12]).toBe(keys[13]);
+  });
+
   it('a message with and without a clause of circumstance (two runtime versions) is one cause; a new statement or two different clauses are not', () => {
     // Prepare: one recursion error as Python 3.8-3.10 and 3.11+ word it; look-alikes: a module missing against a
     // module that is not a package (a new statement after the shared words), and a message with two different clauses
@@ -933,6 +954,21 @@ describe('a header rule never takes a level that says something went wrong (revi
     expect(new Set(keys.slice(0, 3)).size).toBe(1);
     expect(keys[3]).not.toBe(keys[0]);
     expect(line).toBe('cp: cannot stat a: No such file or directory');
+  });
+});
+
+describe("a program's own level is read from the general vocabulary (review)", () => {
+  it("a program's name before a lower-case level word of any logger is no host under a timestamp; a host before a message stays a header", () => {
+    // Prepare: a tool that prints `<name> fatal …` lines, bare and under a timestamp; the look-alike: its other fatal
+    // error under the same timestamps
+    const tool = (port: number) => `relayd fatal cannot bind 0.0.0.0:${port}: address already in use\nrelayd debug shutting down\n`;
+    const stamped = (o: string) => `${o.trimEnd().split('\n').map((l, i) => `2026-12-07T10:10:0${i}.10${i}Z ${l}`).join('\n')}\n`;
+    const other = stamped('relayd fatal cannot read /etc/relayd.conf: permission denied\nrelayd debug shutting down\n');
+    // Act
+    const keys = group([tool(80), stamped(tool(443)), stamped(tool(8080)), other]).map((c) => c.key);
+    // Assess
+    expect(new Set(keys.slice(0, 3)).size).toBe(1);
+    expect(keys[3]).not.toBe(keys[0]);
   });
 });
 
