@@ -5,7 +5,7 @@
  * runtime errors. Run in the main set's four shapes (`shapes.ts`); privileged commands run as `nobody` and fail first.
  * Scored per shape and across shapes through the same aggregation as bench:causes.
  *
- *   npx tsx bench/real-outputs/probe3.ts [--seed 5] [--show <cause regexp>]
+ *   npx tsx bench/real-outputs/probe3.ts [--seed 5] [--show <cause regexp>] [--from <saved.json>] [--save <file.json>]
  */
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,9 +14,9 @@ import { Rng, hashString } from '@execution-archive/local-cloud/datasets/prng';
 import { runScript } from './runner';
 import { APPS, KEYS, SERVICES, WORDS, cutOutput, hostName, shq, type Instance, type RealOutput } from './catalogue';
 import { SHAPES, script } from './shapes';
-import { scoreInvocation } from './score';
+import { printProbeScore } from './score';
 
-const { values } = parseArgs({ options: { seed: { type: 'string', default: '5' }, show: { type: 'string' }, from: { type: 'string' } } });
+const { values } = parseArgs({ options: { seed: { type: 'string', default: '5' }, show: { type: 'string' }, from: { type: 'string' }, save: { type: 'string' } } });
 const seed = Number(values.seed);
 const ROOT = '/tmp/accuracy2/probe-run';
 const AS_NOBODY = 'setpriv --reuid=nobody --regid=nogroup --clear-groups';
@@ -208,21 +208,9 @@ async function main(): Promise<void> {
       out.push({ id: `p${String(n++).padStart(4, '0')}`, cause: cause.id, program: cause.program, shape, status: 'Failed', errorCode: 'ExitCodeNonzero', exitCode: code, output, dropped, host });
     }
   }
-  if (values.from === undefined) writeFileSync('/tmp/accuracy2/probe.json', JSON.stringify(out));
+  if (values.save !== undefined) writeFileSync(values.save, JSON.stringify(out));
   console.log(`${out.length} results, ${new Set(out.map((r) => r.cause)).size} causes`);
-  const report = async (label: string, list: RealOutput[]) => {
-    const s = await scoreInvocation(list, `t-probe-${label}`);
-    console.log(`${label}: GA ${s.product.ga.toFixed(3)} groups ${s.product.groups} truth ${s.product.truth} mixed ${s.product.mixed} split ${s.product.split}`);
-    const byCause = new Map<string, Map<string, number>>();
-    list.forEach((r, i) => {
-      const m = byCause.get(r.cause) ?? new Map<string, number>();
-      const k = s.keys[i] ?? '';
-      m.set(k, (m.get(k) ?? 0) + 1);
-      byCause.set(r.cause, m);
-    });
-    for (const [c, m] of byCause) if (m.size > 1) console.log(`   split ${c}: ${[...m].map(([k, v]) => `${v}× ${JSON.stringify(s.titles.get(k))}`).join(' | ')}`);
-  };
-  for (const shape of SHAPES) await report(shape, out.filter((r) => r.shape === shape));
-  await report('all', out);
+  for (const shape of SHAPES) await printProbeScore(shape, out.filter((r) => r.shape === shape), `t-probe-${shape}`);
+  await printProbeScore('all', out, 't-probe-all');
 }
 void main();

@@ -15,7 +15,7 @@ import { Rng, hashString } from '@execution-archive/local-cloud/datasets/prng';
 import { runScript } from './runner';
 import { APPS, KEYS, WORDS, cutOutput, hostName, type Instance, type RealOutput } from './catalogue';
 import { SHAPES, script } from './shapes';
-import { scoreInvocation } from './score';
+import { printProbeScore } from './score';
 
 const { values } = parseArgs({ options: { seed: { type: 'string', default: '5' }, show: { type: 'string' }, from: { type: 'string' }, save: { type: 'string' } } });
 const seed = Number(values.seed);
@@ -87,19 +87,7 @@ async function main(): Promise<void> {
   }
   if (values.save !== undefined) writeFileSync(values.save, JSON.stringify(out));
   console.log(`${out.length} results, ${new Set(out.map((r) => r.cause)).size} causes, ${new Set(out.map((r) => r.program)).size} interpreters`);
-  const report = async (label: string, list: RealOutput[]) => {
-    const s = await scoreInvocation(list, `t-probe4-${label}`);
-    console.log(`${label}: GA ${s.product.ga.toFixed(3)} groups ${s.product.groups} truth ${s.product.truth} mixed ${s.product.mixed} split ${s.product.split}`);
-    const byCause = new Map<string, Map<string, number>>();
-    list.forEach((r, i) => {
-      const m = byCause.get(r.cause) ?? new Map<string, number>();
-      const k = s.keys[i] ?? '';
-      m.set(k, (m.get(k) ?? 0) + 1);
-      byCause.set(r.cause, m);
-    });
-    for (const [c, m] of byCause) if (m.size > 1) console.log(`   split ${c}: ${[...m].map(([k, v]) => `${v}× ${JSON.stringify(s.titles.get(k))}`).join(' | ')}`);
-  };
-  for (const shape of SHAPES) await report(shape, out.filter((r) => r.shape === shape));
-  await report('all', out);
+  for (const shape of SHAPES) await printProbeScore(shape, out.filter((r) => r.shape === shape), `t-probe4-${shape}`);
+  await printProbeScore('all', out, 't-probe4-all');
 }
 void main();

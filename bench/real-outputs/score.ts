@@ -186,6 +186,23 @@ export async function scoreInvocation(results: readonly RealOutput[], invokeId: 
 }
 
 /** The results grouped by a key, in first-seen order. */
+/**
+ * A probe's report for one invocation: its GA, groups against the truth, mixed and split causes, and each split
+ * cause's groups with their titles (the probes print it per shape and across shapes).
+ */
+export async function printProbeScore(label: string, list: readonly RealOutput[], invokeId: string): Promise<void> {
+  const s = await scoreInvocation(list, invokeId);
+  console.log(`${label}: GA ${s.product.ga.toFixed(3)} groups ${s.product.groups} truth ${s.product.truth} mixed ${s.product.mixed} split ${s.product.split}`);
+  const byCause = new Map<string, Map<string, number>>();
+  list.forEach((r, i) => {
+    const m = byCause.get(r.cause) ?? new Map<string, number>();
+    const k = s.keys[i] ?? '';
+    m.set(k, (m.get(k) ?? 0) + 1);
+    byCause.set(r.cause, m);
+  });
+  for (const [c, m] of byCause) if (m.size > 1) console.log(`   split ${c}: ${[...m].map(([k, v]) => `${v}× ${JSON.stringify(s.titles.get(k))}`).join(' | ')}`);
+}
+
 export function partition<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>();
   for (const item of items) {
