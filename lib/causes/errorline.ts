@@ -562,7 +562,70 @@ function lineCounters(lines: readonly string[]): number[] | undefined {
 function uncountedHeaders(lines: readonly string[]): number[] {
   const tags = wrapperTags(lines);
   const cut = tags === undefined ? stampHeaders(lines) : stampHeaders(lines.map((line, i) => line.slice(tags[i] ?? 0))).map((at, i) => at + (tags[i] ?? 0));
-  return sharedLevel(lines, cut);
+  return levelColumn(lines, sharedLevel(lines, cut));
+}
+
+/**
+ * A logger's level field after its header: a level word of the general logging vocabulary (upper or lower case), then
+ * blanks (a quiet one also a ` - `/` | ` separator: a level that says something went wrong among a logger's separated
+ * fields is the program's own, as `sharedFields` and `wrapperTags` decide); never one a colon follows (`ERROR: …` is how
+ * a program states its own error), nor one in brackets (`[ERROR]`, a tool's own level: maven's lines carry it with and
+ * without a wrapper's timestamp). On a line of its own ({@link NAMED_LEVEL_FIELD}), only an upper-case one, after at
+ * most one word (a logger's name or a host: `web-1 INFO …`).
+ */
+const LEVEL_FIELD =
+  /(?:(?:TRACE|DEBUG|VERBOSE|INFO|NOTICE|trace|debug|verbose|info|notice)(?:[ \t]*[-|][ \t]+|[ \t]+(?!\s)|[ \t]*$)|(?:WARN|WARNING|ERROR|ERR|CRITICAL|CRIT|FATAL|SEVERE|ALERT|EMERG|PANIC|warn|warning|error|err|critical|crit|fatal|severe|alert|emerg|panic)(?:[ \t]+(?![\s|-])|[ \t]*$))/y;
+const NAMED_LEVEL_FIELD =
+  /(?:[\w.-]+(?: +[-|])? +)?(?:(?:TRACE|DEBUG|VERBOSE|INFO|NOTICE)(?:[ \t]*[-|][ \t]+|[ \t]+(?![\s\d])|[ \t]*$)|(?:WARN|WARNING|ERROR|ERR|CRITICAL|CRIT|FATAL|SEVERE|ALERT|EMERG|PANIC)(?:[ \t]+(?![\s\d|-])|[ \t]*$))/y;
+
+/**
+ * `cut` moved past a logger's level field where one follows a line's header (a timestamp, a logger's name or a host):
+ * `2026-12-07 10:00:01,123 deploy.sync ERROR <line>` is a logger's line format, and its level is a field as its
+ * timestamp is. A wrapper that logs a command's output gives its stdout one level and its stderr another, whatever the
+ * lines say: the message is read as the program printed it (the same error bare and under such a logger is one cause),
+ * and a line's own level after the logger's (`ERROR ERROR 2005 (HY000): …`) stays. An upper-case level ({@link
+ * NAMED_LEVEL_FIELD}) is a field on any line; a lower-case one, or one a number follows (`ERROR 1045 (28000): …`, a
+ * program's code under a timestamp; `INFO 36 targets`), only when the output's lines carry one after their headers on
+ * all lines but one in ten (at least two): a column of the logger's format ({@link LEVEL_FIELD}). Else `cut` as it is.
+ */
+function levelColumn(lines: readonly string[], cut: number[]): number[] {
+  let filled = 0;
+  let levelled = 0;
+  let column = false;
+  let out: number[] | undefined;
+  const ends = new Array<number>(lines.length).fill(-1);
+  for (let i = 0; i < lines.length; i++) {
+    const at = cut[i] ?? 0;
+    const line = lines[i] ?? '';
+    if (at === 0) {
+      if (line.trim() !== '') filled += 1;
+      continue;
+    }
+    filled += 1;
+    NAMED_LEVEL_FIELD.lastIndex = at;
+    const own = NAMED_LEVEL_FIELD.exec(line);
+    if (own) {
+      levelled += 1;
+      (out ??= cut.slice())[i] = at + own[0].length;
+      continue;
+    }
+    // A level starts with a letter of the vocabulary's initials (T D V I N W E C F S A P, either case).
+    const c = line.charCodeAt(at) | 32;
+    if (c !== 116 && c !== 100 && c !== 118 && c !== 105 && c !== 110 && c !== 119 && c !== 101 && c !== 99 && c !== 102 && c !== 115 && c !== 97 && c !== 112) continue;
+    LEVEL_FIELD.lastIndex = at;
+    const m = LEVEL_FIELD.exec(line);
+    if (!m) continue;
+    levelled += 1;
+    column = true;
+    ends[i] = at + m[0].length;
+  }
+  if (column && levelled >= 2 && filled - levelled <= Math.floor(lines.length / 10) + 1) {
+    const cuts = (out ??= cut.slice());
+    ends.forEach((end, i) => {
+      if (end >= 0) cuts[i] = end;
+    });
+  }
+  return out ?? cut;
 }
 
 /** A level in front that says no error: `[INFO] `, `INFO `, `INFO:deploy:` (Python's default format). */
@@ -597,14 +660,31 @@ function sharedLevel(lines: readonly string[], cut: number[]): number[] {
     if (lead === undefined) lead = level;
     if (level === lead) shared += 1;
   }
-  if (lead === undefined || shared < 2 || shared < filled * 0.9) return cut;
+  // An output of one line under such a wrapper carries the level once: the line is its error line whatever the level.
+  if (lead === undefined || shared < Math.min(2, filled) || shared < filled * 0.9) return cut;
   const level = lead;
+  // The blanks after the level that every line carries pad its field (`INFO  `, log4j's `%-5p`); more are the line's
+  // own indentation.
+  let pad = Infinity;
+  cut.forEach((at, i) => {
+    const line = lines[i] ?? '';
+    if (!line.startsWith(level, at) || line.trim().length === level.length + at) return;
+    let b = at + level.length;
+    while (line.charCodeAt(b) === 32 || line.charCodeAt(b) === 9) b += 1;
+    pad = Math.min(pad, b - at - level.length);
+  });
   return cut.map((at, i) => {
     const line = lines[i] ?? '';
     if (!line.startsWith(level, at)) return at;
     const after = at + level.length;
     const c = line.charCodeAt(after);
-    return Number.isNaN(c) ? after : c === 32 || c === 9 ? after + 1 : level.endsWith(':') ? after : at;
+    if (Number.isNaN(c)) return after;
+    if (c === 32 || c === 9) {
+      let b = after;
+      while (b - after < Math.max(1, pad) && (line.charCodeAt(b) === 32 || line.charCodeAt(b) === 9)) b += 1;
+      return b;
+    }
+    return level.endsWith(':') ? after : at;
   });
 }
 

@@ -1,0 +1,112 @@
+/**
+ * Where the error line is found under loggers' and runners' wrappers (lib/causes/errorline.ts, docs/causes.md "Wrappers,
+ * fourth round"): each rule with a look-alike that must stay apart.
+ */
+import { describe, expect, it } from 'vitest';
+import { findErrorLines, outputLines } from '../../lib/causes/errorline';
+import { CauseGrouper, createFailureReader } from '../../lib/causes/failure';
+
+/** The content of the error line `findErrorLines` ranks first. */
+function errorLine(output: string): string | undefined {
+  return findErrorLines(outputLines(output).read)[0]?.content;
+}
+
+/** Groups outputs as one invocation (status Failed, exit code 1); returns each output's cause key and title. */
+function group(outputs: readonly string[], exitCode: number | null = 1): { key: string; title: string }[] {
+  const reader = createFailureReader();
+  const grouper = new CauseGrouper();
+  const ids = outputs.map((o) => grouper.add('Failed', 'ExitCodeNonzero', exitCode, reader.ecs('', o)));
+  const causeOf = grouper.finish();
+  return ids.map((id) => causeOf(id));
+}
+
+/** `lines` each led by `lead(i, line)`, as one output. */
+const wrap = (lines: readonly string[], lead: (i: number, line: string) => string): string => `${lines.map((l, i) => `${lead(i, l)}${l}`).join('\n')}\n`;
+const ts = (i: number) => `2026-12-07 10:00:0${i},1${i}3`;
+
+describe("a logger's level field after its header", () => {
+  it("is cut off: the same error bare and under a logger that logs stdout at INFO and stderr at ERROR is one cause; another error stays apart", () => {
+    // Prepare: svn's error bare, and under a wrapper that logs each line as `time logger LEVEL line` (stdout INFO,
+    // stderr ERROR); the look-alike: another svn error under the same wrapper
+    const svn = (url: string) => ['checking out', `svn: E170000: URL '${url}' doesn't exist`];
+    const other = ['checking out', "svn: E155007: None of the targets are working copies"];
+    const logged = (lines: string[], step: string) =>
+      wrap(lines, (i, l) => `${ts(i)} deploy.${step} ${l.startsWith('svn') ? 'ERROR' : 'INFO'} `);
+    const outputs = [
+      `${svn('file:///srv/repo/trunk/a').join('\n')}\n`,
+      `${svn('file:///srv/repo/tags/b').join('\n')}\n`,
+      logged(svn('file:///srv/repo/trunk/c'), 'checkout'),
+      logged(svn('file:///srv/repo/branches/d'), 'sync'),
+      logged(other, 'update'),
+      logged(other, 'checkout'),
+    ];
+    // Act
+    const causes = group(outputs);
+    // Assess
+    expect(new Set(causes.slice(0, 4).map((c) => c.key)).size).toBe(1);
+    expect(causes[0]?.title).toBe("svn: <*>: URL '<*>' doesn't exist");
+    expect(causes[4]?.key).not.toBe(causes[0]?.key);
+    expect(causes[4]?.title).toBe('svn: <*>: None of the targets are working copies');
+  });
+
+  it("reads the line under the level as printed, even on an output of one line; a program's own level in brackets or with a code stays", () => {
+    // Prepare: one line under a padded level (log4j's `%-5p`), under a logger's name and level, under `name - LEVEL - `;
+    // the look-alikes: mysql's own `ERROR 1045 (28000):` and maven's own `[ERROR]` under a timestamp, which are the
+    // programs' levels, and a level word inside a message
+    const line = 'cp: cannot stat /srv/app/release.tar: No such file or directory';
+    // Act
+    const padded = errorLine(`${ts(0)} INFO  ${line}\n`);
+    const named = errorLine(`${ts(0)} web-1 ERROR ${line}\n`);
+    const fields = errorLine(`${ts(0)} - deploy - INFO - ${line}\n`);
+    const mysql = errorLine(`${ts(0)} ERROR 1045 (28000): Access denied for user 'app'@'localhost' (using password: YES)\n`);
+    const maven = errorLine(`${ts(0)} [INFO] Building api 1.0\n${ts(1)} [ERROR] Failed to execute goal on project api: Could not resolve dependencies\n`);
+    const colon = errorLine(`${ts(0)} ERROR: sync failed: bucket missing\n`);
+    // Assess
+    expect([padded, named, fields]).toEqual([line, line, line]);
+    expect(mysql).toBe("ERROR 1045 (28000): Access denied for user 'app'@'localhost' (using password: YES)");
+    expect(maven).toBe('[ERROR] Failed to execute goal on project api: Could not resolve dependencies');
+    expect(colon).toBe('ERROR: sync failed: bucket missing');
+  });
+
+  it('a lower-case level or one a number follows is a field only as a column of the output (all lines but one in ten)', () => {
+    // Prepare: a logger's lower-case levels on every line; the look-alike: one line whose message starts with a
+    // lower-case level word under a timestamp, beside lines without one
+    const column = `${ts(0)} info fetching release 2.4.1\n${ts(1)} info 3 targets in batch 2\n${ts(2)} error tar: release.tar: Cannot open: No such file or directory\n`;
+    const message = `${ts(0)} fetching release 2.4.1\n${ts(1)} unpacking\n${ts(2)} error handling failed: exit hook missing\n`;
+    // Act
+    const inColumn = errorLine(column);
+    const inMessage = errorLine(message);
+    // Assess
+    expect(inColumn).toBe('tar: release.tar: Cannot open: No such file or directory');
+    expect(inMessage).toBe('error handling failed: exit hook missing');
+  });
+});
+
+describe('a level every line carries, on an output of one line', () => {
+  it("is the wrapper's: the one line under `[INFO] ` or `ts [INFO] ` is the same cause as bare; two different lines stay apart", () => {
+    // Prepare: one-line results bare and under a quiet level wrapper; the look-alike: another one-line error
+    const a = (host: string) => `mkdir: cannot create directory '/srv/${host}': Permission denied`;
+    const b = (host: string) => `curl: (6) Could not resolve host: ${host}.internal`;
+    const outputs = [`${a('web-1')}\n`, `[INFO] ${a('web-2')}\n`, `2026-12-07T10:00:00Z [INFO] ${a('api')}\n`, `${b('web-1')}\n`, `[INFO] ${b('db')}\n`];
+    // Act
+    const keys = group(outputs).map((c) => c.key);
+    // Assess
+    expect(new Set(keys.slice(0, 3)).size).toBe(1);
+    expect(new Set(keys.slice(3)).size).toBe(1);
+    expect(keys[3]).not.toBe(keys[0]);
+  });
+
+  it("the blanks that pad the level's field on every line are the field's; more on some lines are the line's own indentation", () => {
+    // Prepare: a shell diagnostic under `INFO  ` (two blanks on every line), bare; the look-alike: an indented line under
+    // a level padded by one blank
+    const diag = '/tmp/deploy.sh: line 3: SHARD: unbound variable';
+    // Act
+    const keys = group([`${diag}\n`, `${ts(0)} INFO  ${diag}\n`, `INFO  fetching\nINFO  ${diag}\n`]).map((c) => c.key);
+    const indented = outputLines('INFO fetching\nINFO   - item ok\n').read;
+    const read = findErrorLines(indented)[0];
+    // Assess
+    expect(new Set(keys).size).toBe(1);
+    expect(read?.content).toBe('- item ok');
+    expect(read?.header).toBe(5);
+  });
+});
