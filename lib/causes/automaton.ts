@@ -84,10 +84,19 @@ export function buildAutomaton(words: readonly string[], what = 'word'): Automat
       queue.push(to);
     }
   }
+  // The states numbered again breadth first (the root, then the queue's order): the rows a text steps through most, the
+  // root and the states of a word's first characters, lie side by side at the table's start. Numbered as the trie
+  // was built (word by word), the rows of the first characters lay spread over the whole table (300 KB for the
+  // masker's words), and most steps missed the processor's nearest cache: a scan took three times as long.
+  const order = [0, ...queue];
+  const renumbered = new Int32Array(states);
+  order.forEach((state, k) => (renumbered[state] = k));
   // States premultiplied by the (even) row length; bit 0 of an entry set when words end in the state it leads to.
   const code = new Int32Array(states);
-  for (let state = 0; state < states; state++) code[state] = state * stride + ((ends[state]?.length ?? 0) > 0 ? 1 : 0);
+  for (let state = 0; state < states; state++) code[state] = (renumbered[state] ?? 0) * stride + ((ends[state]?.length ?? 0) > 0 ? 1 : 0);
   const table = new Int32Array(states * stride);
-  for (let i = 0; i < table.length; i++) table[i] = code[next[i] ?? 0] ?? 0;
-  return { words: lower, symbol, stride, table, ends };
+  order.forEach((state, k) => {
+    for (let x = 0; x < stride; x++) table[k * stride + x] = code[next[state * stride + x] ?? 0] ?? 0;
+  });
+  return { words: lower, symbol, stride, table, ends: order.map((state) => ends[state] ?? []) };
 }

@@ -128,47 +128,53 @@ class Scanner implements TriggerScanner {
 
   scanLines(text: string): LineScanResult {
     const { info, table, stride, ends, lengths, minRun } = this;
-    const out: LineScanResult = { starts: [], words: [], runs: [], wide: [], newlines: [], lineWords: new Uint8Array(0), control: false };
     const n = text.length;
+    // The loop only steps and notes: a flagged entry (where it was, and the entry), where a token run reaches the run
+    // length, each newline, every character's flags. What they mean is worked out after it, from the few notes. (Done
+    // in the loop, the rare work's code in its body made every step of the loop slower.)
+    const hits: number[] = [];
+    const longRuns: number[] = [];
+    const newlines: number[] = [];
     let state = 0;
-    let runStart = 0;
-    let classes = 0;
-    // The lines found holding a line word (each once, ascending; the current line is the number of newlines seen so
-    // far), the flags of every character.
-    const holding: number[] = [];
-    const { newlines } = out;
+    // The length of the run of token characters ending here (no branch: `-(bit)` is all ones on one, else 0).
+    let run = 0;
     let seen = 0;
     for (let i = 0; i < n; i++) {
       // A character outside ASCII has symbol 0: it leads back to the root, and is no token character.
       const x = info[text.charCodeAt(i)] as number;
       const entry = table[state + (x & 0xff)] as number;
       state = entry & ~3;
-      if ((entry & 3) !== 0) {
-        if ((entry & 1) !== 0) {
-          for (const w of ends[state / stride] ?? []) {
-            out.starts.push(i + 1 - (lengths[w] ?? 0));
-            out.words.push(w);
-          }
-        }
-        if ((entry & LINE_WORD) !== 0 && holding[holding.length - 1] !== newlines.length) holding.push(newlines.length);
-      }
-      // Without a branch on whether this is a token character (half of a text's characters are, in no order a
-      // predictor learns): `token` is all ones on one and 0 elsewhere. A run ends at a character that is not one; the
-      // test below is true only there, for a run long enough (rare).
-      const token = -((x >>> 8) & 1);
-      if (((i - runStart - minRun) | token) >= 0 && (classes & MIXED) === MIXED) out.runs.push(runStart, i);
-      if ((x & (WIDE | NEWLINE)) !== 0) {
-        if ((x & WIDE) !== 0) out.wide.push(i);
-        else newlines.push(i);
-      }
-      classes = (classes | x) & token;
-      runStart = (runStart & token) | ((i + 1) & ~token);
+      if ((entry & 3) !== 0) hits.push(i, entry);
+      run = (run + 1) & -((x >>> 8) & 1);
+      if (run === minRun) longRuns.push(i + 1 - minRun);
+      if ((x & NEWLINE) !== 0) newlines.push(i);
       seen |= x;
     }
-    if (n - runStart >= minRun && (classes & MIXED) === MIXED) out.runs.push(runStart, n);
-    out.lineWords = new Uint8Array(newlines.length + 1);
-    for (const l of holding) out.lineWords[l] = 1;
-    out.control = (seen & CONTROL) !== 0;
+    const out: LineScanResult = { starts: [], words: [], runs: [], wide: [], newlines, lineWords: new Uint8Array(newlines.length + 1), control: (seen & CONTROL) !== 0 };
+    // The words, and the lines that hold a line word (hits ascend, and so do the newlines: one walk).
+    let line = 0;
+    for (let k = 0; k < hits.length; k += 2) {
+      const i = hits[k] as number;
+      const entry = hits[k + 1] as number;
+      if ((entry & 1) !== 0) {
+        for (const w of ends[(entry & ~3) / stride] ?? []) {
+          out.starts.push(i + 1 - (lengths[w] ?? 0));
+          out.words.push(w);
+        }
+      }
+      if ((entry & LINE_WORD) !== 0) {
+        while (line < newlines.length && (newlines[line] as number) < i) line++;
+        out.lineWords[line] = 1;
+      }
+    }
+    // Each run that reached the run length: to its end, reported when it mixes upper case, lower case and digits.
+    for (const start of longRuns) {
+      let end = start;
+      let classes = 0;
+      for (let c = info[text.charCodeAt(end)] as number; end < n && (c & TOKEN) !== 0; c = info[text.charCodeAt(++end)] as number) classes |= c;
+      if ((classes & MIXED) === MIXED) out.runs.push(start, end);
+    }
+    if ((seen & WIDE) !== 0) for (let i = 0; i < n; i++) if (((info[text.charCodeAt(i)] as number) & WIDE) !== 0) out.wide.push(i);
     return out;
   }
 }
