@@ -318,9 +318,10 @@ function maskUrls(text: string): string {
   if (!text.includes('://')) return text;
   // A placeholder (`${PASSWORD}`, `YOUR_PASSWORD`, `xxxx`) or a user name repeated as its password (`mysql:mysql`, a
   // default) is kept.
-  let s = text.replace(URL_USERINFO, (m, head: string, pw: string) =>
-    pw.startsWith('<redacted') || keepValue(pw) || head.endsWith(`/${pw}:`) ? m : `${head}${REDACTED}@`,
-  );
+  // User-info ends at an `@`: a text without one holds none.
+  let s = !text.includes('@')
+    ? text
+    : text.replace(URL_USERINFO, (m, head: string, pw: string) => (pw.startsWith('<redacted') || keepValue(pw) || head.endsWith(`/${pw}:`) ? m : `${head}${REDACTED}@`));
   if (/hook/i.test(s)) s = s.replace(WEBHOOK_PATH, (m, head: string, token: string) => (/\d/.test(token) && !token.startsWith('<') ? head + REDACTED : m));
   if (s.includes('=')) s = s.replace(QUERY_CREDENTIAL, (m, head: string, value: string) => (value.startsWith('<redacted') || keepValue(value) ? m : head + REDACTED));
   return s;
@@ -403,11 +404,15 @@ function maskToolFlags(text: string): string {
     }
     s = out + s.slice(at);
   }
-  s = s.replace(USER_THEN_PASSWORD, (whole, head: string, value: string) => (keepValue(value) ? whole : head + maskValue(value)));
-  s = s.replace(USER_COLON_PASSWORD, (whole, head: string, user: string, value: string) =>
-    keepValue(value) || (/^\d+$/.test(user) && /^\d+$/.test(value)) ? whole : head + REDACTED,
-  );
-  return s.replace(OPENSSL_PASS, (whole, head: string, value: string) => (value.startsWith('<redacted') ? whole : head + REDACTED));
+  // Each pattern runs only where what every match of it holds is there (`-u` and `-p`; `-u` or `-U`, and a colon;
+  // `pass:`): a flag word such as `-a` or `-w` brings this family in, and most of its parts hold none of them.
+  if (s.includes('-u') && s.includes('-p')) s = s.replace(USER_THEN_PASSWORD, (whole, head: string, value: string) => (keepValue(value) ? whole : head + maskValue(value)));
+  if ((s.includes('-u') || s.includes('-U')) && s.includes(':')) {
+    s = s.replace(USER_COLON_PASSWORD, (whole, head: string, user: string, value: string) =>
+      keepValue(value) || (/^\d+$/.test(user) && /^\d+$/.test(value)) ? whole : head + REDACTED,
+    );
+  }
+  return s.includes('pass:') ? s.replace(OPENSSL_PASS, (whole, head: string, value: string) => (value.startsWith('<redacted') ? whole : head + REDACTED)) : s;
 }
 
 function maskSecretFlags(text: string): string {
@@ -502,8 +507,9 @@ function maskAssignments(text: string): string {
     }
   }
   s += text.slice(at);
+  // (`isSecretKey` first: it remembers its answers, while `words` splits the key anew for every pair of words.)
   s = s.replace(SPACED_ASSIGNMENT, (whole, key: string, sep: string, value: string) =>
-    words(key).length > 1 && isSecretKey(key) && !keepValue(value) && (/\d/.test(value) || value.length >= 12) ? key + sep + maskValue(value) : whole,
+    isSecretKey(key) && words(key).length > 1 && !keepValue(value) && (/\d/.test(value) || value.length >= 12) ? key + sep + maskValue(value) : whole,
   );
   if (s.includes('</')) s = s.replace(XML_ELEMENT, (whole, tag: string, value: string) => (isSecretKey(tag) && !keepValue(value) ? `<${tag}>${REDACTED}</${tag}>` : whole));
   return s;
