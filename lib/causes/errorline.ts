@@ -128,14 +128,30 @@ const LEVEL_PREFIX = /^(?:\w[\w.-]* )?(?:\[\s*)?(?:error|err!?|fatal|critical|e|
 /** A program name or a source location, then a level word: `gcc: error: …`, `x.c:3:5: error: …`, `tar: Error is …`. */
 const PROGRAM_LEVEL = /^[\w./+-]+(?:\[\d+\])?(?::\d+)*:\s+(?:error|fatal(?: error)?|ERROR|FATAL|Error|Fatal)\b/;
 /** A program's diagnostic: `prog: …` or a shell's `<script>: line N: …` / `sh: 1: …`. */
-const DIAGNOSTIC = /^[A-Za-z./~][\w./+-]*(?:\[\d+\])?:\s+(?:line \d+:\s+)?\S/;
+const DIAGNOSTIC = /^[A-Za-z./~][\w./+-]*(?:\[\d+\]|(?::\d+)+)?:\s+(?:line \d+:\s+)?\S/;
 /** A level word in front that is not an error: `warning:`, `W:`, `WARN`, `npm WARN`, `[info]`, `notice:`, `hint:`. */
 const NOT_ERROR_LEVEL = /^(?:\[\s*)?(?:\w[\w.-]* )?(?:warn(?:ing)?|notice|info|debug|trace|hint|note|usage|[WIND])(?:\s*\])?(?:\[[^\]]*\])?(?::|!|\s+-\s)/i;
 const NOT_ERROR_LEVEL_UPPER = /^(?:\[\s*)?(?:\w[\w.-]* )?(?:WARN(?:ING)?|NOTICE|INFO|DEBUG|TRACE)\b/;
+/** A program's name or a source location, then a level word that says no error: `svn: warning: …`, `x.c:3: note: …`. */
+const PROGRAM_NOT_ERROR = /^[\w./+-]+(?:\[\d+\])?(?::\d+)*:\s+(?:warning|warn|note|notice|info|hint)\b/i;
 /** A command's own diagnostic: a lower-case command name (or a path), a colon, a message. */
-const COMMAND_DIAGNOSTIC = /^(?:[a-z][\w.+-]*|[./~][\w./+-]*)(?:\[\d+\])?:\s+\S/;
-/** A report of a child's exit status: `Child returned status 1`, `exit status 2`, `exited with code 1`. */
-const STATUS_REPORT = /\b(?:returned|exited with|exit)\s+(?:non-?zero\s+)?(?:status|code)\s*:?\s*\d+\b/i;
+const COMMAND_DIAGNOSTIC = /^(?:[a-z][\w.+-]*|[./~][\w./+-]*)(?:\[\d+\])?:\s+\S|^[\w./~-]*\w\.[A-Za-z]\w{0,7}(?::\d+)+:\s+\S/;
+/**
+ * A report of a child's exit status: `Child returned status 1`, `exit status 2`, `exited with code 1`, and a build
+ * tool's `Error 2` closing a line (`make: *** [Makefile:14: lint] Error 2`: the recipe's command exited with 2).
+ */
+const STATUS_REPORT = /\b(?:returned|exited with|exit)\s+(?:non-?zero\s+)?(?:status|code)\s*:?\s*\d+\b|\bError \d+$/i;
+/** A runner's level marker in front of a line (`##[error]`, `::error::`, `[ERROR]`): not a word of the message. */
+const MARKER_LEVEL = /^[^\w\s]*(?:error|err|fatal|critical|crit|failure|failed)[^\w\s]*/i;
+/** Words that only say that something failed, not how: beside a status report they add nothing. */
+const GENERIC_FAILURE = /\b(?:fail(?:s|ed|ure|ing)?|errors?|unsuccessful(?:ly)?)\b/gi;
+/**
+ * A line that only names a failed outcome, after a label at most: a runner's closing status (`Finished: FAILURE`,
+ * `BUILD FAILED`, `Result: error`, `FAILED`): it says that the job failed, never why.
+ */
+const OUTCOME_ONLY = /^(?:[\w-]+(?: [\w-]+)?:? +)?(?:fail(?:ed|ure)?|errors?|abort(?:ed)?|unstable|unsuccessful)[.!]?$/i;
+/** A count of errors: `found 1 fatal error`, `2 errors generated.`, `1 failed, 3 passed`: a summary of lines above it. */
+const ERROR_COUNT = /\b\d+ (?:fatal |compilation |syntax )?(?:errors?|failures?|failed)\b/gi;
 /** Any quoted text (a command a wrapper names), whatever its length. */
 const ANY_QUOTED = /"[^"]*"|'[^']*'|`[^`']*[`']/g;
 
@@ -144,9 +160,18 @@ const ANY_QUOTED = /"[^"]*"|'[^']*'|`[^`']*[`']/g;
  * report and what it quotes are set aside (`ERROR: command "tar -xzf x" exited with status 2 (line 12)`).
  */
 function onlyReportsStatus(content: string): boolean {
-  const level = LEVEL.exec(content) ?? LEVEL_WORD_UPPER.exec(content) ?? PROGRAM_LEVEL.exec(content);
+  const stated = LEVEL.exec(content) ?? LEVEL_WORD_UPPER.exec(content) ?? PROGRAM_LEVEL.exec(content);
+  const level = stated ?? MARKER_LEVEL.exec(content);
   const rest = (level ? content.slice(level[0].length) : content).replace(ANY_QUOTED, ' ').replace(STATUS_REPORT, ' ');
-  return !ERROR_WORDS.test(rest);
+  // Without a level word of its own, `failed` beside a status is a wrapper's word for it (`step sync failed (exit
+  // status 1)`); after one, the program states its error (`ERROR: deploy failed with exit code 2`).
+  return !ERROR_WORDS.test(stated ? rest : rest.replace(GENERIC_FAILURE, ' '));
+}
+
+/** True when the error words of a line are counts of errors only (`msgfmt: found 1 fatal error`). */
+function onlyCountsErrors(content: string): boolean {
+  const level = LEVEL.exec(content) ?? LEVEL_WORD_UPPER.exec(content) ?? PROGRAM_LEVEL.exec(content) ?? MARKER_LEVEL.exec(content);
+  return !ERROR_WORDS.test((level ? content.slice(level[0].length) : content).replace(ERROR_COUNT, ' '));
 }
 
 /** Words that say something went wrong. */
@@ -173,8 +198,13 @@ export function lineStrength(content: string, raw: string): number {
   // level word (`ERROR: command "…" exited with status 2`, `Error: Process completed with exit code 1.`): the command it
   // quotes is the script's own text.
   if (STATUS_REPORT.test(content) && onlyReportsStatus(content)) return 0.5;
+  // A runner's closing status (`Finished: FAILURE`) and a count of the errors printed above (`found 1 fatal error`)
+  // say less than the lines they sum up, as a status report does.
+  if (OUTCOME_ONLY.test(content)) return 0.5;
+  ERROR_COUNT.lastIndex = 0;
+  if (ERROR_COUNT.test(content) && onlyCountsErrors(content)) return 0.5;
   if (LEVEL.test(content) || LEVEL_WORD_UPPER.test(content) || PROGRAM_LEVEL.test(content)) return 3;
-  if (NOT_ERROR_LEVEL.test(content) || NOT_ERROR_LEVEL_UPPER.test(content)) return 0;
+  if (NOT_ERROR_LEVEL.test(content) || NOT_ERROR_LEVEL_UPPER.test(content) || PROGRAM_NOT_ERROR.test(content)) return 0;
   const words = ERROR_WORDS.test(content);
   const diagnostic = DIAGNOSTIC.test(content);
   if (words && diagnostic) return 2;
@@ -690,12 +720,14 @@ function sharedLevel(lines: readonly string[], cut: number[]): number[] {
     const after = at + level.length;
     const c = line.charCodeAt(after);
     if (Number.isNaN(c)) return after;
+    // A level that ends in its own colon (Python's `INFO:deploy:`) has no blank of its own: one after it is the line's.
+    if (level.endsWith(':')) return after;
     if (c === 32 || c === 9) {
       let b = after;
       while (b - after < Math.max(1, pad) && (line.charCodeAt(b) === 32 || line.charCodeAt(b) === 9)) b += 1;
       return b;
     }
-    return level.endsWith(':') ? after : at;
+    return at;
   });
 }
 
@@ -933,7 +965,7 @@ function holdsStem(line: string, from: number): boolean {
 }
 
 /** `E:`/`F:` or a command's `prog:`/`prog[pid]:` in front (at `from`), how commands state their errors. */
-const DIAGNOSTIC_START = /(?:[EF]:|(?:[a-z][\w.+-]*|[./~][\w./+-]*)(?:\[\d+\])?:\s)/y;
+const DIAGNOSTIC_START = /(?:[EF]:|(?:[a-z][\w.+-]*|[./~][\w./+-]*)(?:\[\d+\])?:\s|[\w./~-]*\w\.[A-Za-z]\w{0,7}(?::\d+)+:\s)/y;
 
 /**
  * Which lines of `text` (split at `\n`) hold one of {@link ERRORISH_STEMS}, headers included: one pass over the
@@ -1041,6 +1073,26 @@ class Reader {
     return { strength, content, header };
   }
 
+  /**
+   * The tags of a runner's narrative among the last lines from `stop` (see {@link narrativeTag}): those that lead at
+   * least two of them. A job runner or a retry loop prints its own lines between the command's (`[Pipeline] sh`,
+   * `[retry] attempt 2 of 3`, `##[endgroup]`), the same whatever the command said: the last of them is not what the
+   * command ended on. Undefined when no line starts with a bracket or `#` (most outputs).
+   */
+  private narrativeTags(stop: number): Set<string> | undefined {
+    let counts: Map<string, number> | undefined;
+    for (let i = this.lines.length - 1; i >= stop; i--) {
+      const tag = narrativeTag(this.body(i) ?? '');
+      if (tag === undefined) continue;
+      counts ??= new Map();
+      counts.set(tag, (counts.get(tag) ?? 0) + 1);
+    }
+    if (counts === undefined) return undefined;
+    const tags = new Set<string>();
+    for (const [tag, n] of counts) if (n >= 2 || tag.startsWith('#')) tags.add(tag);
+    return tags.size === 0 ? undefined : tags;
+  }
+
   /** True when line `i` stands in a block of {@link TABLE_ROW} lines (no blank line between) led by a {@link TABLE_HEADER}. */
   private underTableHeader(i: number): boolean {
     for (let j = i - 1; j >= Math.max(0, i - TABLE_ROWS_READ); j--) {
@@ -1057,11 +1109,13 @@ class Reader {
    */
   lastPlainLine(): ErrorLine | undefined {
     const stop = Math.max(0, this.lines.length - PLAIN_LINES_READ);
-    // A line in progress is passed over before it is read (most of a long output's lines may be progress).
+    // A line in progress or of a runner's narrative is passed over before it is read (most of a long output's lines
+    // may be progress).
     const inProgress: number[] = [];
+    const narrative = this.narrativeTags(stop);
     for (let i = this.lines.length - 1; i >= stop; i--) {
       const body = this.body(i) ?? '';
-      if (mayBeInProgress(body) && IN_PROGRESS.test(body.trimEnd())) {
+      if ((mayBeInProgress(body) && IN_PROGRESS.test(body.trimEnd())) || (narrative !== undefined && narrative.has(narrativeTag(body) ?? ''))) {
         inProgress.push(i);
         continue;
       }
@@ -1074,6 +1128,22 @@ class Reader {
     }
     return undefined;
   }
+}
+
+/** A runner's tag leading a line: a bracketed name (`[Pipeline] `, `[retry] `), or a workflow command (`##[group]`, `::error::`). */
+const NARRATIVE_TAG = /^(?:##\[[\w-]+\]|::[\w-]+::|\[[A-Za-z][\w .:/-]{0,40}\](?= |$))/;
+
+/**
+ * The runner's tag leading a line's body ({@link NARRATIVE_TAG}), not a level, a status or a counter (`[ERROR]`,
+ * `[ OK ]`, `[2/5]`: {@link NOT_A_TAG}); undefined for a line that has none. A workflow command (`##[…]`, `::…::`) is
+ * the runner's on its own; a bracketed name only when it leads several lines.
+ */
+function narrativeTag(body: string): string | undefined {
+  const c = body.charCodeAt(0);
+  if (c !== 91 && c !== 35 && c !== 58) return undefined;
+  const m = NARRATIVE_TAG.exec(body);
+  if (!m || (c === 91 && NOT_A_TAG.test(m[0]))) return undefined;
+  return c === 91 ? m[0] : `#${m[0]}`;
 }
 
 /** Lines of a wrapped message joined to its heading at most (after the first). */
@@ -1156,10 +1226,17 @@ export function findErrorLines(lines: readonly string[], max = 3, text?: string,
     found.push(p);
     if (found.length === max) break;
   }
-  // The last line that carries anything comes last: the error line when every other one is boilerplate (a timeout
-  // whose only error-like line is the script's trailer).
+  // The last line that carries anything comes after the lines that state an error: the error line when every other
+  // one is boilerplate (a timeout whose only error-like line is the script's trailer). It comes before the lines that
+  // only report a status (a child's exit status, a runner's closing `Finished: FAILURE`, a count of errors): what the
+  // program printed last says more than a wrapper's word that it failed (`make: *** [lint] Error 1` after a linter's
+  // report).
   const last = reader.lastPlainLine();
-  if (last && !found.some((f) => f.line === last.line)) found.push(last);
+  if (last && !found.some((f) => f.line === last.line)) {
+    const status = found.findIndex((f) => f.strength <= STATUS_ROW);
+    if (status < 0) found.push(last);
+    else found.splice(status, 0, last);
+  }
   return found;
 }
 

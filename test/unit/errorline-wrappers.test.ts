@@ -104,9 +104,85 @@ describe('a level every line carries, on an output of one line', () => {
     const keys = group([`${diag}\n`, `${ts(0)} INFO  ${diag}\n`, `INFO  fetching\nINFO  ${diag}\n`]).map((c) => c.key);
     const indented = outputLines('INFO fetching\nINFO   - item ok\n').read;
     const read = findErrorLines(indented)[0];
+    // (a level that ends in its own colon, Python's `INFO:name:`, has no blank of its own: a frame stays indented)
+    const lua = errorLine('INFO:deploy:lua5.4: probe.lua:3: attempt to index a nil value\nINFO:deploy:stack traceback:\nINFO:deploy:\tprobe.lua:3: in main chunk\n');
     // Assess
     expect(new Set(keys).size).toBe(1);
     expect(read?.content).toBe('- item ok');
     expect(read?.header).toBe(5);
+    expect(lua).toBe('lua5.4: probe.lua:3: attempt to index a nil value');
+  });
+});
+
+describe("a line that only says a job failed ranks below what the program printed", () => {
+  it('a status report, a closing outcome or a count of errors says less than a line that says why', () => {
+    // Prepare: lines that only report a status (make's `Error 2`, a runner's marker, a wrapper's step line, Jenkins'
+    // closing outcome, a count of errors); the look-alikes: a status beside words that say how it failed, a count
+    // beside another error, and an outcome that names what failed
+    const only = ['make: *** [Makefile:14: lint] Error 2', '##[error]Process completed with exit code 1.', 'step sync failed (exit status 1)', 'Finished: FAILURE', 'msgfmt: found 2 fatal errors', '3 errors generated.'];
+    const more = ['curl failed: connection refused (exit code 7)', 'msgfmt: found 1 fatal error: cannot open es.po', 'deploy: upload of release.tar failed'];
+    // Act
+    const onlyStrengths = only.map((l) => findErrorLines([l])[0]?.strength);
+    const moreStrengths = more.map((l) => findErrorLines([l])[0]?.strength ?? 0);
+    // Assess
+    expect(onlyStrengths).toEqual(only.map(() => 0.5));
+    expect(moreStrengths.every((s) => s >= 1)).toBe(true);
+  });
+
+  it("the last line a program printed comes before a wrapper's status line: two different tools' outputs under make stay apart", () => {
+    // Prepare: two tools whose outputs state no error word (a module not found, a linter's closing hint), bare and under
+    // make (which echoes the recipe and closes with `make: *** [...] Error 1`)
+    const guile = (m: string) => `Backtrace:\nIn ice-9/boot-9.scm:\nno code for module (${m})\n`;
+    const lint = (f: string) => `In ${f} line 6:\nrm -rf /srv/$target\nFor more information:\n`;
+    const make = (cmd: string, out: string, n: number) => `${cmd}\n${out}make: *** [Makefile:${n}: job] Error 1\n`;
+    const outputs = [guile('gnutls'), make('guile job.scm', guile('yaml'), 13), make('guile sync.scm', guile('fibers'), 14), lint('a.sh'), make('shellcheck *.sh', lint('b.sh'), 13), make('shellcheck *.sh', lint('c.sh'), 14)];
+    // Act
+    const causes = group(outputs);
+    // Assess
+    expect(causes[1]?.title).toBe('no code for module <*>');
+    expect(causes[4]?.title).toBe('For more information:');
+    expect(causes[1]?.key).not.toBe(causes[4]?.key);
+  });
+
+  it("a program's warning is no error (`svn: warning: …`); its error and its diagnostic stay", () => {
+    // Prepare: a program's warning holding an error word; the look-alikes: the same program's error and diagnostic
+    const lines = ['svn: warning: cannot set LC_CTYPE locale', 'svn: error: cannot set LC_CTYPE locale', 'svn: cannot set LC_CTYPE locale'];
+    // Act
+    const strengths = lines.map((l) => findErrorLines([l])[0]?.strength ?? 0);
+    // Assess
+    expect(strengths).toEqual([0, 3, 2]);
+  });
+
+  it('a source location then a message is a diagnostic: two errors under the same count of errors stay apart', () => {
+    // Prepare: two errors in a file, each followed by the tool's count of errors and a script's closing line; the
+    // look-alike: a line that starts with a number and a colon, no file
+    const unterminated = (f: string) => `${f}.po:3: end-of-line within string\nmsgfmt: found 1 fatal error\ncatalogs compiled\n`;
+    const duplicate = (f: string) => `${f}.po:4: duplicate message definition...\nmsgfmt: found 1 fatal error\ncatalogs compiled\n`;
+    // Act
+    const causes = group([unterminated('es'), unterminated('fr'), duplicate('de'), duplicate('zh_CN')]);
+    const numbered = findErrorLines(['1: Setting LC_CTYPE to C', 'done'])[0];
+    // Assess
+    expect(causes[0]?.key).toBe(causes[1]?.key);
+    expect(causes[2]?.key).toBe(causes[3]?.key);
+    expect(causes[0]?.key).not.toBe(causes[2]?.key);
+    expect(causes[0]?.title).toBe('<*>.po:<*>: end-of-line within string');
+    expect(numbered?.content).toBe('done');
+  });
+
+  it("a runner's narrative lines (`[Pipeline] …`, `[retry] …`, `##[endgroup]`) are not the last line a command printed", () => {
+    // Prepare: an output that states no error under Jenkins' narrative and under a retry loop's; the look-alike: a
+    // bracketed tag that leads one line only (a program's own)
+    const jenkins = (last: string) => `[Pipeline] stage\n[Pipeline] sh\n+ ./deploy.sh\nwaiting for ${last} on port 5432\n[Pipeline] }\n[Pipeline] // stage\n[Pipeline] End of Pipeline\nERROR: script returned exit code 124\nFinished: FAILURE\n`;
+    const retry = `[retry] attempt 1 of 2\nwaiting for lock /var/lib/dpkg/lock\n[retry] attempt 2 of 2\nwaiting for lock /var/lib/dpkg/lock\n[retry] giving up\n`;
+    const own = 'waiting for db\n[db-1] still starting\n';
+    // Act
+    const [j1, r1, o1] = [jenkins('db'), retry, own].map((o) => errorLine(o));
+    const causes = group([jenkins('db'), jenkins('cache'), `${['build', 'unit tests'].join('\n')}\n`.replace(/^/, '[Pipeline] stage\n') + '[Pipeline] End of Pipeline\nFinished: FAILURE\n'], 124);
+    // Assess
+    expect(j1).toBe('waiting for db on port 5432');
+    expect(r1).toBe('waiting for lock /var/lib/dpkg/lock');
+    expect(o1).toBe('[db-1] still starting');
+    expect(causes[0]?.key).toBe(causes[1]?.key);
+    expect(causes[2]?.key).not.toBe(causes[0]?.key);
   });
 });
