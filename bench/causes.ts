@@ -15,7 +15,7 @@
  * invocation per script shape and with all shapes in one invocation, groups against the truth, groups that mix two
  * true causes, two baselines, and results/s for 2 KB outputs; written between the `bench:causes-real` markers.
  *
- *   [--real <file.jsonl.gz>] [--dev <file.jsonl.gz>] [--dev2 <file.jsonl.gz>] [--holdout <file.jsonl.gz>] [--holdout2 <file.jsonl.gz>] [--no-real] [--verbose-real]
+ *   [--real <file.jsonl.gz>] [--dev <file.jsonl.gz>] [--dev2 <file.jsonl.gz>] [--holdout <file.jsonl.gz>] [--holdout2 <file.jsonl.gz>] [--holdout3 <file.jsonl.gz>] [--no-real] [--verbose-real]
  *
  * `--verbose-real` lists the main and development sets' split and mixed causes with titles (never the hold-outs' texts).
  */
@@ -40,6 +40,7 @@ const { values } = parseArgs({
     real: { type: 'string', default: join(__dirname, 'data', 'real-outputs.jsonl.gz') },
     holdout: { type: 'string', default: join(__dirname, 'data', 'real-outputs-holdout.jsonl.gz') },
     holdout2: { type: 'string', default: join(__dirname, 'data', 'real-outputs-holdout2.jsonl.gz') },
+    holdout3: { type: 'string', default: join(__dirname, 'data', 'real-outputs-holdout3.jsonl.gz') },
     dev: { type: 'string', default: join(__dirname, 'data', 'real-outputs-dev.jsonl.gz') },
     dev2: { type: 'string', default: join(__dirname, 'data', 'real-outputs-dev2.jsonl.gz') },
     'no-real': { type: 'boolean', default: false },
@@ -237,7 +238,7 @@ console.log(`\nbench:causes: ${verdict.join('; ')} (${results.length} data sets$
 
 /** The real command outputs (`bench/real-outputs/`): table, verdict and, unless `--no-write`, BENCHMARKS.md. */
 async function realOutputs(): Promise<void> {
-  const real = await scoreRealOutputs({ main: resolve(values.real), dev: resolve(values.dev), dev2: resolve(values.dev2), holdout: resolve(values.holdout), holdout2: resolve(values.holdout2), verbose: values['verbose-real'] });
+  const real = await scoreRealOutputs({ main: resolve(values.real), dev: resolve(values.dev), dev2: resolve(values.dev2), holdout: resolve(values.holdout), holdout2: resolve(values.holdout2), holdout3: resolve(values.holdout3), verbose: values['verbose-real'] });
   console.log(`\n${real.table.join('\n')}`);
   if (!values['no-write']) {
     const file = join(__dirname, '..', 'BENCHMARKS.md');

@@ -58,8 +58,11 @@ export const SHAPES = ['bare', 'progress', 'prefixed', 'trap'] as const;
 export type Shape = (typeof SHAPES)[number];
 /** Shapes only the second development set (`dev2.ts`) has: `set -x` tracing; steps run in turn with a summary table at the end. */
 export const MORE_SHAPES = ['xtrace', 'summary'] as const;
-/** The second hold-out's own shapes (`holdout2.ts`), named without saying what they are: it is a blind test. */
-export const BLIND_SHAPES = ['k1', 'k2', 'k3', 'k4', 'k5'] as const;
+/**
+ * The blind hold-outs' own shapes, named without saying what they are: the second hold-out (`holdout2.ts`) has k1–k5,
+ * the third (`holdout3.ts`) k1–k7 (each set's own wrapper styles: a label means nothing across sets).
+ */
+export const BLIND_SHAPES = ['k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7'] as const;
 export type AnyShape = Shape | (typeof MORE_SHAPES)[number] | (typeof BLIND_SHAPES)[number];
 
 /** Cloud Assistant keeps at most 24 KB of a command's output; the rest is counted in `Dropped`. */

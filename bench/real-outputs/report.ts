@@ -20,7 +20,7 @@ const THROUGHPUT_RESULTS = 10_000;
 const THROUGHPUT_RUNS = 3;
 
 interface Row extends Scored {
-  set: 'main' | 'dev' | 'dev2' | 'hold-out' | 'hold-out 2';
+  set: 'main' | 'dev' | 'dev2' | 'hold-out' | 'hold-out 2' | 'hold-out 3';
   invocation: string;
   /** The invocation's results, the product's key of each, and each key's title. */
   results: readonly RealOutput[];
@@ -78,21 +78,23 @@ function explain(results: readonly RealOutput[], keys: readonly string[], titles
 }
 
 /** The hold-out sets: blind tests, whose texts are never printed. */
-const BLIND: ReadonlySet<Row['set']> = new Set(['hold-out', 'hold-out 2']);
+const BLIND: ReadonlySet<Row['set']> = new Set(['hold-out', 'hold-out 2', 'hold-out 3']);
 
 /** Scores the fixtures; a hold-out is skipped (with a note) when its file is missing. */
-export async function scoreRealOutputs(opts: { main: string; dev?: string; dev2?: string; holdout: string; holdout2?: string; verbose: boolean }): Promise<RealOutputScores> {
+export async function scoreRealOutputs(opts: { main: string; dev?: string; dev2?: string; holdout: string; holdout2?: string; holdout3?: string; verbose: boolean }): Promise<RealOutputScores> {
   const main = loadFixture(opts.main);
   const dev = opts.dev !== undefined && existsSync(opts.dev) ? loadFixture(opts.dev) : [];
   const dev2 = opts.dev2 !== undefined && existsSync(opts.dev2) ? loadFixture(opts.dev2) : [];
   const holdout = existsSync(opts.holdout) ? loadFixture(opts.holdout) : [];
   const holdout2 = opts.holdout2 !== undefined && existsSync(opts.holdout2) ? loadFixture(opts.holdout2) : [];
+  const holdout3 = opts.holdout3 !== undefined && existsSync(opts.holdout3) ? loadFixture(opts.holdout3) : [];
   const rows = [
     ...(await scoreSet('main', main)),
     ...(dev.length ? await scoreSet('dev', dev) : []),
     ...(dev2.length ? await scoreSet('dev2', dev2) : []),
     ...(holdout.length ? await scoreSet('hold-out', holdout) : []),
     ...(holdout2.length ? await scoreSet('hold-out 2', holdout2) : []),
+    ...(holdout3.length ? await scoreSet('hold-out 3', holdout3) : []),
   ];
   // The main and development sets only: the hold-outs' texts are never printed.
   if (opts.verbose) for (const r of rows.filter((x) => !BLIND.has(x.set))) explain(r.results, r.keys, r.titles, `${r.set}, ${r.invocation}`);
@@ -156,10 +158,13 @@ export async function scoreRealOutputs(opts: { main: string; dev?: string; dev2?
     ...verdictOf('dev2'),
     ...verdictOf('hold-out'),
     ...verdictOf('hold-out 2'),
+    ...verdictOf('hold-out 3'),
     resultsPerSecond >= TARGETS.resultsPerSecond ? `${rate} results/s at 2 KB ≥ 20,000: met` : `${rate} results/s at 2 KB < 20,000: NOT met`,
   ];
   const programs = (list: readonly RealOutput[]) => new Set(list.map((r) => r.program)).size;
   const causes = (list: readonly RealOutput[]) => new Set(list.map((r) => r.cause)).size;
+  /** A blind set's wrapper styles: its shapes but the bare command, named k1–kN in the table. */
+  const wrappers = (list: readonly RealOutput[]) => new Set(list.map((r) => r.shape).filter((s) => s !== 'bare')).size;
   const composition =
     `main: ${main.length} results of ${causes(main)} true causes from ${programs(main)} programs in ${SHAPES.length} script shapes (${SHAPES.join(', ')}), ${main.filter((r) => r.dropped > 0).length} cut at 24 KB` +
     (dev.length ? `; dev: ${dev.length} results of ${causes(dev)} other causes from ${programs(dev)} other programs, the same four shapes in its own style (\`bench/real-outputs/dev.ts\`: its own progress lines, a syslog prefix, another trap trailer)` : '') +
@@ -168,7 +173,10 @@ export async function scoreRealOutputs(opts: { main: string; dev?: string; dev2?
       : '') +
     (holdout.length ? `; hold-out: ${holdout.length} results of ${causes(holdout)} other causes from ${programs(holdout)} programs, the same shapes in another style` : '; hold-out: missing') +
     (holdout2.length
-      ? `; hold-out 2: ${holdout2.length} results of ${causes(holdout2)} other causes from ${programs(holdout2)} programs in none of the sets above, in ${new Set(holdout2.map((r) => r.shape)).size} shapes (the bare command and ${BLIND_SHAPES.length} wrapper styles of its own, named k1–k${BLIND_SHAPES.length} here) (\`bench/real-outputs/holdout2.ts\`, a blind test: not read by who works on the grouping)`
+      ? `; hold-out 2: ${holdout2.length} results of ${causes(holdout2)} other causes from ${programs(holdout2)} programs in none of the sets above, in ${new Set(holdout2.map((r) => r.shape)).size} shapes (the bare command and ${wrappers(holdout2)} wrapper styles of its own, named k1–k${wrappers(holdout2)} here) (\`bench/real-outputs/holdout2.ts\`, blind when it was made, opened to who works on the grouping since)`
+      : '') +
+    (holdout3.length
+      ? `; hold-out 3: ${holdout3.length} results of ${causes(holdout3)} other causes from ${programs(holdout3)} programs in none of the sets above, in ${new Set(holdout3.map((r) => r.shape)).size} shapes (the bare command and ${wrappers(holdout3)} wrapper styles of its own, named k1–k${wrappers(holdout3)} here: the labels of the two blind sets are not the same styles) (\`bench/real-outputs/holdout3.ts\`, a blind test: not read by who works on the grouping)`
       : '');
   return { rows, table, verdict, resultsPerSecond, composition };
 }
@@ -187,7 +195,7 @@ export function realOutputSection(benchmarks: string, s: RealOutputScores): stri
     '',
     `Targets: ${s.verdict.join('; ')}.`,
     '',
-    'The development and hold-out sets hold causes, programs and wrapper styles the main set does not; the grouping is developed on the main and development sets (and, since it was opened, the first hold-out); the second hold-out is a blind test (its texts and generator are not read by who works on the grouping, and never printed).',
+    'The development and hold-out sets hold causes, programs and wrapper styles the main set does not; the grouping is developed on the main and development sets (and, since they were opened, the first and second hold-outs); the third hold-out is a blind test (its texts and generator are not read by who works on the grouping, and never printed).',
     END,
   ].join('\n');
   const at = benchmarks.indexOf(START);
