@@ -22,57 +22,26 @@
  * same wording skeleton) are different causes when their fixes differ.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { gzipSync } from 'node:zlib';
-import { Rng, hashString } from '@execution-archive/local-cloud/datasets/prng';
-import { runScript } from './runner';
-import { loadFixture } from './score';
-import { APPS, KEYS, WORDS, cutOutput, hostName, shq, version, type AnyShape, type RealOutput } from './catalogue';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Rng } from '@execution-archive/local-cloud/datasets/prng';
+import { APPS, KEYS, WORDS, shq, version, type AnyShape } from './catalogue';
+import { blindArgs, generateBlindSet, type BlindCause, type BlindInst } from './blind';
 
-const { values } = parseArgs({
-  options: {
-    seed: { type: 'string', default: '23' },
-    out: { type: 'string', default: join(__dirname, '..', 'data', 'real-outputs-holdout2.jsonl.gz') },
-    only: { type: 'string' },
-    update: { type: 'string' },
-  },
-});
-const seed = Number(values.seed);
+const args = blindArgs(23, join(__dirname, '..', 'data', 'real-outputs-holdout2.jsonl.gz'));
 const BASE = '/tmp/holdout2';
 const ROOT = `${BASE}/run`;
 /** Tools built once before the runs (Go programs), readable by everyone. */
 const TOOLS = `${BASE}/bin`;
-const NOBODY = 65534;
 /**
  * A run still going after this long is a generator fault: stopped and left out. (No cause waits on purpose, but with
  * no resolver reachable the MariaDB client tries a name for ~33 s before it gives up, and the retry shape runs it up
  * to four times.)
  */
 const TIMEOUT_SECONDS = 240;
-/** Each run: a network namespace of its own with only loopback up, then `nobody` without supplementary groups. */
-const LAUNCHER = ['unshare', '--net', '--', 'sh', '-c', `ip link set lo up && exec setpriv --reuid=${NOBODY} --regid=${NOBODY} --clear-groups "$@"`, 'sh'];
-
-/** What one instance puts on disk and runs. */
-interface Inst {
-  files?: Record<string, string>;
-  /** One line of bash (the make shape puts it in a recipe). */
-  command: string;
-  /** The step's name (banners, logger names, targets). */
-  step: string;
-  env?: Record<string, string>;
-}
-
-interface Cause {
-  id: string;
-  program: string;
-  /** The fix, in words (same fix = same cause). */
-  fix: string;
-  /** Every instance's output must match (it failed the intended way). */
-  expect: RegExp;
-  make(rng: Rng): Inst;
-}
+/** What one instance puts on disk and runs (the make shape puts its command in a recipe). */
+type Inst = BlindInst;
+type Cause = BlindCause;
 
 const app = (rng: Rng) => rng.pick(APPS);
 const word = (rng: Rng) => rng.pick(WORDS);
@@ -625,98 +594,22 @@ function script(shape: Shape2, inst: Inst, rng: Rng, host: string): { text: stri
   }
 }
 
-/** Owns a folder tree by `nobody` (the runs write in it). */
-function chownTree(path: string): void {
-  chownSync(path, NOBODY, NOBODY);
-  if (!statSync(path).isDirectory()) return;
-  for (const name of readdirSync(path)) chownTree(join(path, name));
-}
-
-async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('run as root: every run drops to nobody in its own network namespace');
-  const only = values.only === undefined ? undefined : new RegExp(values.only);
-  const ids = new Set<string>();
-  for (const c of CAUSES) {
-    if (ids.has(c.id)) throw new Error(`cause ${c.id} twice`);
-    ids.add(c.id);
-  }
-  mkdirSync(BASE, { recursive: true });
-  chmodSync(BASE, 0o755);
-  buildGoTools();
-  const rng0 = new Rng(hashString('holdout2/plan', seed));
-  const planned: { cause: Cause; index: number; shape: Shape2 }[] = [];
-  for (const cause of CAUSES) {
-    if (only && !only.test(cause.id)) continue;
-    const n = only ? HOLDOUT2_SHAPES.length : rng0.range(8, 18);
-    const first = rng0.int(HOLDOUT2_SHAPES.length);
-    for (let i = 0; i < n; i++) planned.push({ cause, index: i, shape: HOLDOUT2_SHAPES[(first + i) % HOLDOUT2_SHAPES.length] ?? 'bare' });
-  }
-  // A seeded shuffle: an invocation lists its instances in no particular order of cause.
-  for (let i = planned.length - 1; i > 0; i--) {
-    const j = rng0.int(i + 1);
-    [planned[i], planned[j]] = [planned[j] as (typeof planned)[number], planned[i] as (typeof planned)[number]];
-  }
-  const out: RealOutput[] = [];
-  const failed: string[] = [];
-  const started = Date.now();
-  const again = values.update === undefined ? undefined : new RegExp(`^(?:${values.update})$`);
-  for (const [n, p] of planned.entries()) {
-    if (again && !again.test(p.cause.id)) continue;
-    const rng = new Rng(hashString(`${p.cause.id}#${p.index}`, seed));
-    const inst = p.cause.make(rng);
-    const host = hostName(rng);
-    rmSync(ROOT, { recursive: true, force: true });
-    mkdirSync(join(ROOT, 'home'), { recursive: true });
-    for (const [rel, content] of Object.entries(inst.files ?? {})) {
-      mkdirSync(dirname(join(ROOT, rel)), { recursive: true });
-      writeFileSync(join(ROOT, rel), content);
-    }
-    const { text, files } = script(p.shape, inst, rng, host);
-    for (const [rel, content] of Object.entries(files ?? {})) writeFileSync(join(ROOT, rel), content);
-    const file = join(ROOT, 'work', `t-${new Rng(hashString(`holdout2/${p.shape}`, seed)).alnum(14).toLowerCase()}.sh`);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, text);
-    chownTree(ROOT);
-    const env: NodeJS.ProcessEnv = {
-      PATH: `${TOOLS}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
-      HOME: `${ROOT}/home`,
-      LANG: rng.pick(['C.UTF-8', 'C', 'en_US.UTF-8', 'C.UTF-8']),
-      TZ: 'UTC',
-      ...(p.shape === 'make' ? {} : inst.env),
-    };
-    const t0 = Date.now();
-    const { code, bytes } = await runScript(ROOT, file, env, TIMEOUT_SECONDS, LAUNCHER);
-    const timedOut = Date.now() - t0 >= TIMEOUT_SECONDS * 1000;
-    const { output, dropped } = cutOutput(bytes);
-    if (only) console.log(`----- ${p.cause.id} #${p.index} ${p.shape} exit ${code}\n${output}`);
-    // Not the failure its cause stands for, or also another cause's of the same program (the labels would mix): left out.
-    const alsoOther = CAUSES.find((c) => c !== p.cause && c.program === p.cause.program && c.expect.test(output));
-    if (code === 0 || timedOut || !p.cause.expect.test(output) || alsoOther) {
-      failed.push(`${p.cause.id} #${p.index} (${p.shape}) did not fail as intended (exit ${code}${timedOut ? ', stopped at the timeout' : ''}):\n${output}\n--- script:\n${readFileSync(file, 'utf8')}`);
-      continue;
-    }
-    out.push({ id: `k${String(n).padStart(4, '0')}`, cause: p.cause.id, program: p.cause.program, shape: LABEL[p.shape], status: 'Failed', errorCode: 'ExitCodeNonzero', exitCode: code, output, dropped, host });
-    if (n % 50 === 49) console.error(`${n + 1}/${planned.length} (${Math.round((Date.now() - started) / 1000)} s)`);
-  }
-  rmSync(ROOT, { recursive: true, force: true });
-  rmSync(`${ROOT}.out`, { force: true });
-  for (const f of failed) console.error(f);
-  if (only) return;
-  const file = resolve(values.out);
-  if (again) out.push(...loadFixture(file).filter((r) => !again.test(r.cause)));
-  out.sort((a, b) => (a.id < b.id ? -1 : 1));
-  writeFileSync(file, gzipSync(`${out.map((r) => JSON.stringify(r)).join('\n')}\n`, { level: 9 }));
-  console.error(`${out.length} results of ${new Set(out.map((r) => r.cause)).size} causes from ${new Set(out.map((r) => r.program)).size} programs → ${file}`);
-  // The meta file beside it: counts only, never the programs or causes (a blind test is not described outside its files).
-  const metaFile = join(dirname(file), 'real-outputs.meta.json');
-  if (existsSync(metaFile)) {
-    const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as { sets?: Record<string, unknown> };
-    const shapes = new Set(out.map((r) => r.shape)).size;
-    meta.sets = { ...(meta.sets ?? {}), holdout2: { file: basename(file), seed, generatedAt: new Date().toISOString(), results: out.length, causes: new Set(out.map((r) => r.cause)).size, programs: new Set(out.map((r) => r.program)).size, shapes } };
-    writeFileSync(metaFile, `${JSON.stringify(meta, null, 2)}\n`);
-  }
-  if (failed.length) process.exitCode = 1;
-}
+const main = () =>
+  generateBlindSet({
+    name: 'holdout2',
+    ...args,
+    base: BASE,
+    causes: CAUSES,
+    shapes: HOLDOUT2_SHAPES,
+    label: LABEL,
+    idPrefix: 'k',
+    timeoutSeconds: TIMEOUT_SECONDS,
+    path: `${TOOLS}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+    prepare: buildGoTools,
+    plan: (rng0, _cause, selected, only) => (selected ? { count: only ? HOLDOUT2_SHAPES.length : rng0.range(8, 18), first: rng0.int(HOLDOUT2_SHAPES.length) } : undefined),
+    script,
+    env: (shape, inst) => (shape === 'make' ? {} : inst.env),
+  });
 
 main().catch((err: unknown) => {
   console.error(err instanceof Error ? (err.stack ?? err.message) : err);
