@@ -55,7 +55,7 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
 const CONTROL_TEST = /[\u0000-\u0008\u000b-\u001f\u007f]/;
 const ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]/g;
 
-/** A timestamp at the start of a line: ISO or numeric date and time, syslog's `Mon dd hh:mm:ss` (after its `<13>` priority), a bracketed one. */
+/** A timestamp at the start of a line: ISO or numeric date and time, syslog's `Mon dd hh:mm:ss` (after its `<13>` priority), a bracketed one, TAI64N. */
 const TIMESTAMP_HEADER = new RegExp(
   [
     '^\\s*(?:<\\d{1,3}>)?\\[?',
@@ -66,6 +66,8 @@ const TIMESTAMP_HEADER = new RegExp(
     '|(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\\.?\\s+\\d{1,2}(?:,?\\s+\\d{4})?\\s+\\d{1,2}:\\d{2}(?::\\d{2})?(?:[.,]\\d+)?(?:\\s+[A-Z]{2,5}\\s+\\d{4}|\\s+\\d{4})?',
     // 10:00:00.123, [12.345678] (kernel), [   1.234s] (seconds since start), epoch seconds 1733565600.123
     '|\\d{1,2}:\\d{2}:\\d{2}(?:[.,]\\d+)?|\\s*\\d+\\.\\d{3,}s?|\\d{10}(?:\\.\\d+)?',
+    // @4000000067540a0a1d2c3b4a: TAI64N, as daemontools' multilog, runit's svlogd and s6-log stamp each line
+    '|@[0-9a-f]{24}',
     ')',
     '\\]?(?:\\s*[|:-])?\\s',
   ].join(''),
@@ -85,6 +87,9 @@ const FRAME = new RegExp(
     '^[\\w./*()$-]+\\([^)]*\\)$', // Go function line
     '^\\s*\\.\\.\\. \\d+ (?:more|common frames omitted)', // Java
     '^\\s*#\\d+\\s+(?:0x[0-9a-f]+|[\\w:<>]+\\s*\\()', // gdb, PHP, Ruby-like numbered frames
+    '^\\d+: \\(', // Common Lisp (SBCL's backtrace: `12: (LOAD #<…>)`)
+    '^\\s*(?:\\d+:\\d+)?\\s+\\d+ \\(', // Guile (`  1218:36  6 (expand-top-sequence …)`)
+    '^In (?:unknown file|[\\w./-]+\\.\\w+):$', // Guile's file heading between its frames
     '^\\s+from\\s\\S+:\\d+:in\\s', // Ruby
     '^Traceback \\(most recent call last\\):',
     '^During handling of the above exception',
@@ -483,7 +488,7 @@ function threeLetters(line: string, at: number): number {
 }
 
 /**
- * True when a timestamp may start at `at`: (spaces or `[`, then) a digit, or the name of a month or a weekday.
+ * True when a timestamp may start at `at`: (spaces or `[`, then) a digit, `@` (TAI64N), or the name of a month or a weekday.
  * {@link TIMESTAMP_HEADER} runs only there: most lines of an output have no header and fail this one test.
  */
 function mayStartTimestamp(line: string, at = 0): boolean {
@@ -495,7 +500,7 @@ function mayStartTimestamp(line: string, at = 0): boolean {
     const close = line.indexOf('>', i);
     if (close > i && close <= i + 4) return mayStartTimestamp(line, close + 1);
   }
-  if (c >= 48 && c <= 57) return true;
+  if ((c >= 48 && c <= 57) || c === 64) return true;
   return c >= 65 && c <= 90 && DATE_NAMES.has(threeLetters(line, i));
 }
 
@@ -733,9 +738,10 @@ function sharedLevel(lines: readonly string[], cut: number[]): number[] {
 
 /**
  * A wrapper's tag in front of a line: a bracketed name (`[web-1] `, `[pod/web-7d9f/app] `, `[stdout] `), a name and a
- * pipe (`web-1       | `, as docker compose prints), a program and its pid (`deploy[4242]: `).
+ * pipe (`web-1       | `, as docker compose prints), a program and its pid (`deploy[4242]: `), a name and a tab (GNU
+ * parallel's `--tag`: `web-1\t…`).
  */
-const WRAPPER_TAG = /^(?:\[[^\][]{1,100}\](?:\s|$)|[\w.@/-]{1,64}\s*\|(?:\s|$)|[\w./-]+\[\d+\]:(?:\s|$))/;
+const WRAPPER_TAG = /^(?:\[[^\][]{1,100}\](?:\s|$)|[\w.@/-]{1,64}\s*\|(?:\s|$)|[\w./-]+\[\d+\]:(?:\s|$)|[\w.@/-]{1,64}\t)/;
 /** What a bracket holds when it is no tag: a level or a status (`[ERROR]`, `[info]`, `[ OK ]`, `[FAILED]`), a counter (`[2/5]`). */
 const NOT_A_TAG = /^\[\s*(?:[^A-Za-z]*|(?:error|err|fatal|critical|crit|emerg|alert|severe|warn(?:ing)?|notice|info|debug|trace|note|hint|ok|pass(?:ed)?|done|skip(?:ped)?|success|[EFWIDT])\s*)\]/i;
 /**
@@ -757,9 +763,10 @@ function wrapperTags(lines: readonly string[]): number[] | undefined {
   const c = first.charCodeAt(0);
   // A tag starts with a bracket or a name; most outputs fail here.
   if (!(c === 91 || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return undefined;
-  if (c !== 91 && !/^[\w.@/-]+(?:\s*\||\[)/.test(first)) return undefined;
+  if (c !== 91 && !/^[\w.@/-]+(?:\s*\||\[|\t)/.test(first)) return undefined;
   const seen = new Map<string, number>();
   let filled = 0;
+  let tabbed = false;
   const lengths = lines.map((line) => {
     if (line.trim() === '') return 0;
     filled += 1;
@@ -768,10 +775,12 @@ function wrapperTags(lines: readonly string[]): number[] | undefined {
     if (!m || NOT_A_TAG.test(m[0]) || isErrorWord(name) || ALARM_LEVEL.test(name)) return 0;
     // The tag, without the one blank after it (the line's own indentation follows).
     const tag = m[0].trimEnd();
+    tabbed ||= m[0].endsWith('\t');
     seen.set(tag, (seen.get(tag) ?? 0) + 1);
     return m[0].length;
   });
-  if (seen.size === 0 || seen.size > MAX_TAGS) return undefined;
+  // A name and a tab is a tag only when one name leads the lines (a host); two are a table's first column.
+  if (seen.size === 0 || seen.size > (tabbed ? 1 : MAX_TAGS)) return undefined;
   let tagged = 0;
   for (const n of seen.values()) tagged += n;
   return tagged >= filled * 0.9 ? lengths : undefined;
@@ -1196,10 +1205,14 @@ export function findErrorLines(lines: readonly string[], max = 3, text?: string,
     // first of them says what it is, the rest give details.
     const prefix = r.strength >= 2 ? LEVEL_PREFIX.exec(r.content)?.[0] : undefined;
     if (prefix !== undefined && i > 0 && (reader.body(i - 1) ?? '').trim().startsWith(prefix)) r.strength = 1;
-    // A stated error that ends in a colon is a heading: its message is the next line (Rust's panic, `Error:`).
-    const next = r.strength >= 2 && r.content.endsWith(':') ? reader.read(i + 1) : undefined;
-    if (next && next.content !== '' && next.strength >= 0) {
+    // A stated error or a diagnostic that ends in a colon is a heading: its message is the next line (Rust's panic,
+    // `Error:`, `boot-9.scm:3330:6: In procedure resolve-interface:`).
+    const next = r.strength >= 0.75 && r.content.endsWith(':') ? reader.read(i + 1) : undefined;
+    // (a diagnostic's heading takes a line that says no more than it does: `main.c: In function 'main':` above
+    // `main.c:5:24: error: …` is a heading of its own, the error below it another line)
+    if (next && next.content !== '' && next.strength >= 0 && (r.strength >= 2 || next.strength <= r.strength)) {
       r.content = `${r.content} ${next.content}`;
+      let end = i + 1;
       // A message wrapped over several lines indented under its heading is one message: where each line breaks depends
       // on the lengths of the values in it (`CMake Error at …:` above a wrapped paragraph).
       const indent = indentOf(reader.body(i + 1) ?? '');
@@ -1208,8 +1221,12 @@ export function findErrorLines(lines: readonly string[], max = 3, text?: string,
           const body = reader.body(j);
           if (body === undefined || body.trim() === '' || indentOf(body) !== indent) break;
           r.content = `${r.content} ${body.trim()}`;
+          end = j;
         }
       }
+      // The lines joined to the heading are part of its message, not errors of their own (picked already: the loop
+      // goes backwards).
+      while (picked.length > 0 && (picked[picked.length - 1]?.line ?? -1) <= end && (picked[picked.length - 1]?.line ?? -1) > i) picked.pop();
     }
     picked.push(r);
   }

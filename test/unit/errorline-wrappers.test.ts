@@ -186,3 +186,50 @@ describe("a line that only says a job failed ranks below what the program printe
     expect(causes[2]?.key).not.toBe(causes[0]?.key);
   });
 });
+
+describe('more runtimes, headings and wrappers (hold-out 2, wrapper check)', () => {
+  it("Common Lisp's and Guile's stack frames carry no error; a numbered warning line stays", () => {
+    // Prepare: SBCL's and Guile's frames (with error words inside); the look-alike: R's numbered warning lines
+    const frames = ['12: (SB-IMPL::%OPEN-ERROR #P"/opt/app/init.sexp" 2 :IGNORE-THIS-ARG :ERROR)', '  1218:36  6 (expand-top-sequence (#<syntax:unknown file:1:0 (use-?>) ?)', '          12 (apply-smob/0 #<thunk 7fc1afc2c2e0>)', 'In unknown file:'];
+    // Act
+    const read = frames.map((l) => findErrorLines([l, 'done'])[0]?.content);
+    const warning = findErrorLines(['2: Setting LC_COLLATE failed, using "C"', 'done'])[0]?.content;
+    // Assess
+    expect(read).toEqual(frames.map(() => 'done'));
+    expect(warning).toBe('2: Setting LC_COLLATE failed, using "C"');
+  });
+
+  it("a heading is one message with the line under it, wrapped or not; a diagnostic's heading keeps the error below it apart", () => {
+    // Prepare: OCaml's uncaught exception on one line and wrapped under `Exception:`; a diagnostic heading over the
+    // message; the look-alikes: another exception, and gcc's `In function` heading over its error line
+    const oneLine = 'Exception: Sys_error "/srv/app/input.dat: No such file or directory".\n';
+    const wrapped = 'Exception:\nSys_error "/usr/local/etc/app/long-name-of-input.dat: No such file or directory".\n';
+    const other = 'Exception: Not_found.\n';
+    const guile = (m: string) => `Backtrace:\nice-9/boot-9.scm:3330:6: In procedure resolve-interface:\nno code for module (${m})\n`;
+    const gcc = "main.c: In function 'main':\nmain.c:5:24: error: 'main_index' undeclared (first use in this function)\n";
+    // Act
+    const causes = group([oneLine, wrapped, other], 2);
+    const guileLine = errorLine(guile('gnutls'));
+    const gccLine = errorLine(gcc);
+    // Assess
+    expect(causes[0]?.key).toBe(causes[1]?.key);
+    expect(causes[2]?.key).not.toBe(causes[0]?.key);
+    expect(guileLine).toBe('ice-9/boot-9.scm:3330:6: In procedure resolve-interface: no code for module (gnutls)');
+    expect(gccLine).toBe("main.c:5:24: error: 'main_index' undeclared (first use in this function)");
+  });
+
+  it("GNU parallel's tag and a TAI64N stamp on every line are headers; a name and a tab in one line of a table stay", () => {
+    // Prepare: one error bare, under `parallel --tag` (host, tab) and under svlogd's TAI64N stamps; the look-alike:
+    // another error under the same tag, and a table row with a tab
+    const body = ['fetching release 2.4.1', 'cp: cannot stat /srv/app/release.tar: No such file or directory'];
+    const tar = ['fetching release 2.4.1', 'tar: release.tar: Cannot open: No such file or directory'];
+    const outputs = [wrap(body, () => ''), wrap(body, () => 'web-1\t'), wrap(body, (i) => `@4000000067540a0${i}1d2c3b4a `), wrap(tar, () => 'web-2\t')];
+    // Act
+    const keys = group(outputs).map((c) => c.key);
+    const row = errorLine('NAME\tSTATUS\nweb\tdown: connection refused\n');
+    // Assess
+    expect(new Set(keys.slice(0, 3)).size).toBe(1);
+    expect(keys[3]).not.toBe(keys[0]);
+    expect(row).toBe('web\tdown: connection refused');
+  });
+});
