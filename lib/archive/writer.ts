@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGzip, type Gzip } from 'node:zlib';
+import { verbatimSpans } from '../cloud/json-parse';
 import { RawJsonText } from '../cloud/raw-json';
 import { writeAll } from './file';
 import type { ObjectEntry } from './manifest';
@@ -177,13 +178,15 @@ export class NdjsonGzipBuffer {
   async write(records: Iterable<unknown> | AsyncIterable<unknown>): Promise<void> {
     if (Array.isArray(records)) {
       const list: readonly unknown[] = records;
+      // A page's records as the API sent them: their lines are the body's own bytes where those are canonical.
+      const verbatim = verbatimSpans(list);
       for (let i = 0; i < list.length; ) {
         const record = list[i];
         if (record instanceof RawJsonText) {
           await this.addRaw(record);
           i += 1;
         } else {
-          i = this.encode(list, i);
+          i = verbatim ? this.encodeVerbatim(list, i, verbatim.body, verbatim.spans) : this.encode(list, i);
           if (this.batchFull()) await this.flush();
         }
       }
@@ -221,6 +224,45 @@ export class NdjsonGzipBuffer {
       if (this.line(record)) break;
     }
     return i;
+  }
+
+  /**
+   * {@link encode} for a list whose elements' canonical text is known ({@link verbatimSpans}): an element with a span
+   * is copied from `body` (the bytes JSON.stringify would make of it), any other one stringified.
+   */
+  private encodeVerbatim(list: readonly unknown[], from: number, body: Buffer, spans: Int32Array): number {
+    let i = from;
+    while (i < list.length) {
+      const start = spans[2 * i] as number;
+      if (start < 0) {
+        const record = list[i];
+        if (record instanceof RawJsonText) break;
+        i += 1;
+        if (this.line(record)) break;
+        continue;
+      }
+      const end = spans[2 * i + 1] as number;
+      i += 1;
+      if (this.copyLine(body, start, end)) break;
+    }
+    return i;
+  }
+
+  /** Adds a line copied from `bytes` (`start`..`end`); true when the batch is full. */
+  private copyLine(bytes: Buffer, start: number, end: number): boolean {
+    const length = end - start;
+    if (this.scratch.length - this.used < length + 1) {
+      const grown = Buffer.allocUnsafe(Math.max(this.scratch.length * 2, this.used + length + 1));
+      this.scratch.copy(grown, 0, 0, this.used);
+      this.scratch = grown;
+    }
+    bytes.copy(this.scratch, this.used, start, end);
+    this.used += length;
+    this.scratch[this.used++] = 0x0a;
+    this.bytes += length + 1;
+    this.records += 1;
+    this.batched += 1;
+    return this.batchFull();
   }
 
   /** Adds one record's line to the batch; true when the batch is full (1,000 lines or 1 MiB: the buffer stays small). */

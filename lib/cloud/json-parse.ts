@@ -27,11 +27,12 @@
  * calls where it is built (./rpc.ts `createRpcClient`), the one place that needs them.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import httpx from 'httpx';
 import jsonBigint from 'json-bigint';
-import { scanJson } from './raw-json';
+import { canonicalSpans, scanJson } from './raw-json';
 
 /** A number token of 16 characters or more where a JSON value can start (may also match inside a string: then json-bigint parses, which is only slower). */
 const LONG_NUMBER = /[:,[]\s*-?[0-9][0-9.eE+-]{15,}/;
@@ -72,10 +73,54 @@ export function parseResponse(source: unknown): unknown {
     } catch {
       return slowParse(text);
     }
-    if (typeof value === 'object' && value !== null) results.add(value);
+    if (typeof value === 'object' && value !== null) {
+      results.add(value);
+      if (Buffer.isBuffer(source)) registerLists(value, source, [], 0);
+    }
     return value;
   }
   return slowParse(text);
+}
+
+/** A list of a parsed body: the body's bytes and the keys from the body down to it. */
+interface ListSource {
+  body: Buffer;
+  path: string[];
+}
+/** The lists of bodies parsed natively from bytes (see {@link verbatimSpans}), while they live. */
+const listSources = new WeakMap<readonly unknown[], ListSource>();
+/** How deep in a body's objects (not in its lists) lists are remembered: the records of every walk sit at 1 to 3. */
+const LIST_DEPTH = 3;
+
+/** Remembers the lists found in `value`'s objects (not inside lists), with where they are in `body`. */
+function registerLists(value: object, body: Buffer, path: string[], depth: number): void {
+  if (Array.isArray(value)) return;
+  for (const key of Object.keys(value)) {
+    const member = (value as Record<string, unknown>)[key];
+    if (typeof member !== 'object' || member === null) continue;
+    if (Array.isArray(member)) {
+      if (member.length > 0) listSources.set(member, { body, path: [...path, key] });
+    } else if (depth + 1 < LIST_DEPTH) {
+      registerLists(member, body, [...path, key], depth + 1);
+    }
+  }
+}
+
+/**
+ * For a list as a response body's native parse gave it (a page's records, untouched since), where each element's
+ * canonical text sits in the body's bytes (raw-json.ts `canonicalSpans`: `spans[2k]` its start, or -1 when its bytes
+ * are not what JSON.stringify writes of it, `spans[2k + 1]` its end); `undefined` for any other list, or a body that
+ * is not valid UTF-8. A writer of the list's JSON lines copies those bytes instead of stringifying each element.
+ * The list must not have been changed since it was parsed (the walk hands pages on as they came).
+ * @example const raw = verbatimSpans(page.records); if (raw) copy(raw.body, raw.spans[0], raw.spans[1]);
+ */
+export function verbatimSpans(list: readonly unknown[]): { body: Buffer; spans: Int32Array } | undefined {
+  const source = listSources.get(list);
+  if (!source) return undefined;
+  listSources.delete(list);
+  if (!isUtf8(source.body)) return undefined;
+  const spans = new Int32Array(2 * list.length);
+  return canonicalSpans(source.body, source.path, list.length, spans) ? { body: source.body, spans } : undefined;
 }
 
 /** True when `value` came from a native path (JSON.parse or the scan): plain JSON values already, nothing to convert. */

@@ -412,3 +412,246 @@ export function scanJson(body: Buffer, depth: number, exactNumber: (token: strin
 function isDigit(b: number | undefined): boolean {
   return b !== undefined && b >= 0x30 && b <= 0x39;
 }
+
+/**
+ * Where each element of a list sits in the JSON body it was parsed from, when those bytes are exactly what
+ * `JSON.stringify` makes of the element's parsed value: then an archive line can be the body's own bytes, not a
+ * string built by stringifying the element again (for the collector's record pages, most of what the walk allocated:
+ * ~2 KB per record between the builder's parts and the flat copy the encoding makes of them).
+ *
+ * `path` names the list: the keys from the body (an object) down to it, each an object's member, the last one the
+ * list. The body must be one `JSON.parse` accepted as valid UTF-8 (the caller's check): then this pass only finds the
+ * positions and decides, per element, whether its bytes are the canonical text. They are when there is no
+ * whitespace between its tokens, its strings use only the escapes JSON.stringify writes (`\"`, `\\`, `\b`, `\f`,
+ * `\n`, `\r`, `\t`, and `\u00xx` in lower case for the other control characters), its numbers are written as
+ * JSON.stringify writes their values (`-0`, `1.0`, `1E5` are not), no key repeats in an object (JSON.parse keeps the
+ * last value in the first one's place) and none is all digits (V8 orders integer-like keys first). An element that is
+ * not is marked `-1` and stringified as before. Non-ASCII bytes are kept as they are: for valid UTF-8 they are the
+ * characters JSON.stringify writes.
+ *
+ * Fills `spans` with each element's start (or -1) and end: `spans[2k]`, `spans[2k + 1]`. Returns false (use none of
+ * them) when the list is not found where `path` says exactly once, a key on the way is escaped, or it does not hold
+ * `count` elements.
+ * @example canonicalSpans(Buffer.from('{"L":[{"a":1},{"a" :2}]}'), ['L'], 2, spans) // true; spans [5, 12, -1, 21]
+ */
+export function canonicalSpans(body: Buffer, path: readonly string[], count: number, spans: Int32Array): boolean {
+  if (path.length === 0 || spans.length < 2 * count) return false;
+  const keys = path.map((k) => Buffer.from(k, 'utf8'));
+  const state = { found: false, n: 0, keys: [] as number[] };
+  const end = findList(body, skipWs(body, 0), keys, 0, count, spans, state);
+  return end >= 0 && state.found && state.n === count;
+}
+
+/** Whether the element scanned last is canonical (set by the `canonical*` readers; module state keeps them cheap). */
+let canonical = true;
+/** Nesting beyond which an element is only skipped (and stringified): the readers below recurse. */
+const CANONICAL_DEPTH = 64;
+
+/**
+ * Reads the object at `i` looking for `keys[level]`; returns the index after the object, or -1 to give up. At the last
+ * level the list's elements are scanned into `spans`.
+ */
+function findList(body: Buffer, i: number, keys: Buffer[], level: number, count: number, spans: Int32Array, state: { found: boolean; n: number; keys: number[] }): number {
+  if (body[i] !== 0x7b) return -1;
+  const want = keys[level] as Buffer;
+  let seen = false;
+  i = skipWs(body, i + 1);
+  if (body[i] === 0x7d) return i + 1;
+  for (;;) {
+    const ks = i;
+    const ke = stringEnd(body, i);
+    let escaped = false;
+    for (let k = ks + 1; k < ke - 1; k++) if (body[k] === 0x5c) escaped = true;
+    if (escaped) return -1;
+    i = skipWs(body, skipWs(body, ke) + 1);
+    const match = ke - ks - 2 === want.length && body.compare(want, 0, want.length, ks + 1, ke - 1) === 0;
+    if (match) {
+      if (seen) return -1;
+      seen = true;
+      if (level + 1 < keys.length) {
+        i = findList(body, i, keys, level + 1, count, spans, state);
+        if (i < 0) return -1;
+      } else {
+        i = listElements(body, i, count, spans, state);
+        if (i < 0) return -1;
+        state.found = true;
+      }
+    } else {
+      i = valueEnd(body, i);
+    }
+    i = skipWs(body, i);
+    if (body[i] === 0x2c) {
+      i = skipWs(body, i + 1);
+      continue;
+    }
+    return body[i] === 0x7d ? i + 1 : -1;
+  }
+}
+
+/** The list at `i`: each element's span (start or -1, end) into `spans`; the index after the list, or -1. */
+function listElements(body: Buffer, i: number, count: number, spans: Int32Array, state: { n: number; keys: number[] }): number {
+  if (body[i] !== 0x5b) return -1;
+  i = skipWs(body, i + 1);
+  if (body[i] === 0x5d) return i + 1;
+  for (;;) {
+    if (state.n >= count) return -1;
+    canonical = true;
+    state.keys.length = 0;
+    const start = i;
+    i = canonicalEnd(body, i, state.keys, 0);
+    spans[2 * state.n] = canonical ? start : -1;
+    spans[2 * state.n + 1] = i;
+    state.n++;
+    i = skipWs(body, i);
+    if (body[i] === 0x2c) {
+      i = skipWs(body, i + 1);
+      continue;
+    }
+    return body[i] === 0x5d ? i + 1 : -1;
+  }
+}
+
+/** The index after the value at `i`, clearing {@link canonical} for anything JSON.stringify would write otherwise. */
+function canonicalEnd(body: Buffer, i: number, keys: number[], depth: number): number {
+  const b = body[i];
+  if (b === 0x22) return canonicalStringEnd(body, i);
+  if (b === 0x7b || b === 0x5b) {
+    if (depth >= CANONICAL_DEPTH) {
+      canonical = false;
+      return valueEnd(body, i);
+    }
+    const object = b === 0x7b;
+    const close = object ? 0x7d : 0x5d;
+    i = canonicalWs(body, i + 1);
+    if (body[i] === close) return i + 1;
+    // This object's keys, as start and end pairs on the shared stack from `first` on (for repeats).
+    const first = keys.length;
+    for (;;) {
+      if (object) {
+        const ks = i;
+        i = canonicalStringEnd(body, i);
+        if (canonical) checkKey(body, ks, i, keys, first);
+        keys.push(ks, i);
+        i = canonicalWs(body, i);
+        i = canonicalWs(body, i + 1); // the colon
+      }
+      i = canonicalWs(body, canonicalEnd(body, i, keys, depth + 1));
+      if (body[i] === 0x2c) {
+        i = canonicalWs(body, i + 1);
+        continue;
+      }
+      keys.length = first;
+      return i + 1;
+    }
+  }
+  if (b === 0x74 || b === 0x6e) return i + 4;
+  if (b === 0x66) return i + 5;
+  return canonicalNumberEnd(body, i);
+}
+
+/** Whitespace at `i` (none in canonical text) skipped. */
+function canonicalWs(body: Buffer, i: number): number {
+  const b = body[i] as number;
+  if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) {
+    canonical = false;
+    return skipWs(body, i);
+  }
+  return i;
+}
+
+/** A key (`ks`..`ke`, quotes included) that JSON.stringify would not write where it is: all digits, or a repeat. */
+function checkKey(body: Buffer, ks: number, ke: number, keys: number[], first: number): void {
+  let digits = true;
+  for (let k = ks + 1; k < ke - 1; k++) {
+    const c = body[k] as number;
+    if (c < 0x30 || c > 0x39) {
+      digits = false;
+      break;
+    }
+  }
+  if (digits) {
+    canonical = false;
+    return;
+  }
+  const length = ke - ks;
+  for (let k = first; k < keys.length; k += 2) {
+    const s = keys[k] as number;
+    if ((keys[k + 1] as number) - s === length && body.compare(body, ks, ke, s, s + length) === 0) {
+      canonical = false;
+      return;
+    }
+  }
+}
+
+/** The index after the string at `i`; a `\/` or a `\u` escape JSON.stringify would not write clears {@link canonical}. */
+function canonicalStringEnd(body: Buffer, i: number): number {
+  for (i++; ; i++) {
+    const b = body[i];
+    if (b === 0x22) return i + 1;
+    if (b === 0x5c) {
+      const e = body[++i];
+      if (e === 0x75) {
+        // JSON.stringify writes \u00xx (lower case) only for control characters without a short escape.
+        const d3 = body[i + 3] as number;
+        const d4 = body[i + 4] as number;
+        const low = d4 >= 0x30 && d4 <= 0x39 ? d4 - 0x30 : d4 >= 0x61 && d4 <= 0x66 ? d4 - 0x57 : -1;
+        const code = (d3 - 0x30) * 16 + low;
+        if (body[i + 1] !== 0x30 || body[i + 2] !== 0x30 || (d3 !== 0x30 && d3 !== 0x31) || low < 0 || code === 8 || code === 9 || code === 10 || code === 12 || code === 13) canonical = false;
+        i += 4;
+      } else if (e === 0x2f) {
+        canonical = false;
+      }
+    }
+  }
+}
+
+/** The index after the number at `i`; one JSON.stringify would write otherwise (`-0`, `1.0`, `1E5`, `01`) clears {@link canonical}. */
+function canonicalNumberEnd(body: Buffer, i: number): number {
+  const end = numberEnd(body, i);
+  let k = body[i] === 0x2d ? i + 1 : i;
+  // An integer without a leading zero (and not -0) is written as it is; anything else is compared with its value's text.
+  if (body[k] === 0x30 && end - k === 1) {
+    if (k !== i) canonical = false;
+    return end;
+  }
+  if (body[k] !== 0x30) {
+    for (; k < end; k++) {
+      const c = body[k] as number;
+      if (c < 0x30 || c > 0x39) break;
+    }
+    if (k === end) return end;
+  }
+  const token = body.toString('latin1', i, end);
+  if (String(Number(token)) !== token) canonical = false;
+  return end;
+}
+
+/** The index after the (valid) value at `i`, nothing checked: strings skipped, brackets counted. */
+function valueEnd(body: Buffer, i: number): number {
+  const b = body[i];
+  if (b === 0x22) return stringEnd(body, i);
+  if (b !== 0x7b && b !== 0x5b) {
+    if (b === 0x74 || b === 0x6e) return i + 4;
+    if (b === 0x66) return i + 5;
+    return numberEnd(body, i);
+  }
+  let depth = 0;
+  for (;;) {
+    const c = body[i];
+    if (c === 0x22) {
+      i = stringEnd(body, i);
+      continue;
+    }
+    if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+    i++;
+  }
+}
+
+function skipWs(body: Buffer, i: number): number {
+  while (isWs(body[i] as number)) i++;
+  return i;
+}
