@@ -2,6 +2,7 @@
  * Builds what a handler needs for one invocation from the configuration and the FC context: logger with the
  * request id, credentials, the archive store, the deadline and API clients. Handlers call this, then `lib/`.
  */
+import { totalmem } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
 import { loadConfig, type AppConfig } from './config';
 import { invocationDeadline, type Deadline } from './deadline';
@@ -179,6 +180,13 @@ export interface RuntimeLimits {
   mallocArenaMax: string | null;
   /** Flags given to node on its command line. */
   execArgv: string[];
+  /**
+   * The memory the process sees, in MiB, from which V8 sizes its heap when no flag does: the machine's (`os.totalmem`)
+   * and its cgroup's limit (`process.constrainedMemory`; `null` for none). A process that sees 1 GiB (FC's
+   * `memorySize: 1024`) gets a 524 MiB heap limit, semi-spaces of at most 4 MiB and a slow-growing old generation;
+   * one that sees 24 GB gets 4,144 MiB, 16 MiB semi-spaces and an old generation grown ×4 between full GCs.
+   */
+  memorySeenMb: { total: number; constrained: number | null };
 }
 
 /** The process's effective runtime limits: what its runtime settings (NODE_OPTIONS, MALLOC_ARENA_MAX) made of it. */
@@ -188,7 +196,14 @@ export function runtimeLimits(env: NodeJS.ProcessEnv = process.env): RuntimeLimi
     nodeOptions: env.NODE_OPTIONS ?? null,
     mallocArenaMax: env.MALLOC_ARENA_MAX ?? null,
     execArgv: [...process.execArgv],
+    memorySeenMb: { total: Math.round(totalmem() / 2 ** 20), constrained: constrainedMb() },
   };
+}
+
+/** The cgroup's memory limit in MiB; `null` when there is none (libuv answers a huge number or 0 then). */
+function constrainedMb(): number | null {
+  const bytes = process.constrainedMemory?.() ?? 0;
+  return bytes > 0 && bytes < 2 ** 62 ? Math.round(bytes / 2 ** 20) : null;
 }
 
 /**

@@ -51,5 +51,8 @@ describe("collect's runtime settings", () => {
     expect(withSettings).toMatchObject({ fn: 'collect', nodeOptions: settings.NODE_OPTIONS, mallocArenaMax: settings.MALLOC_ARENA_MAX ?? null });
     expect(without).toMatchObject({ fn: 'collect', nodeOptions: null, mallocArenaMax: null });
     expect(withSettings.heapSizeLimitMb).toBeLessThan(without.heapSizeLimitMb);
+    // What V8 sized the heap from when no flag does: the machine's memory and the cgroup's limit, as the process sees them.
+    expect(without.memorySeenMb.total).toBeGreaterThan(0);
+    expect(without.memorySeenMb.constrained === null || without.memorySeenMb.constrained > 0).toBe(true);
   });
 });

@@ -7,6 +7,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { parseResponse, verbatimSpans } from '../../lib/cloud/json-parse';
 import { canonicalSpans } from '../../lib/cloud/raw-json';
+import type { SpooledBody } from '../../lib/archive/store';
 import { NdjsonGzipBuffer } from '../../lib/archive/writer';
 
 /** Each element's span checked against JSON.stringify of its parsed value: a span must be exactly that text. */
@@ -136,10 +137,10 @@ describe('archive lines from the page bytes', () => {
       await viaStringify.write(plain);
       const [a, b] = [await viaBytes.finish(), await viaStringify.finish()];
       // Assess
-      const read = async (body: { size: number; readInto(p: number, l: number, into: Buffer): Promise<number> }) => {
-        const into = Buffer.alloc(body.size);
-        await body.readInto(0, body.size, into);
-        return gunzipSync(into).toString('utf8');
+      const read = async (body: SpooledBody) => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of body.read() as AsyncIterable<Buffer>) chunks.push(chunk);
+        return gunzipSync(Buffer.concat(chunks)).toString('utf8');
       };
       expect(await read(a.body)).toBe(plain.map((r) => `${JSON.stringify(r)}\n`).join(''));
       expect(a.sha256).toBe(b.sha256);
