@@ -19,6 +19,10 @@
  *   npm run bench -- --only rss-ecs --memory   # each worker prints where its memory is at its largest RSS
  *   npm run bench -- --only rss-oos --memory-detail /tmp/md   # each worker writes its memory's make-up every 100 ms
  *                                 # (RSS anon/file, V8 heap spaces, array buffers, GC counts) to /tmp/md/<run>.jsonl
+ *   npm run bench -- --only ratio --compare /tmp/base   # each collect ÷ loop row also runs the collect bundle built
+ *                                 # in /tmp/base (another checkout: /tmp/base/dist/collect/index.js), alternating
+ *                                 # with this one's, and prints both (same data, same minutes: an A/B of two builds)
+ *                                 # and which objects of their archives differ; --keep leaves the archives in place
  *   npm run bench -- --only oos-20k --reps 1 --timeline /tmp/tl   # each worker writes its per-page timeline
  *                                 # (requests sent / answered, collect's pages handed / written / done, with CPU
  *                                 # time) to /tmp/tl/<run>.jsonl: docs/performance.md, "The walk's timeline"
@@ -55,6 +59,8 @@ const { values } = parseArgs({
     'node-args': { type: 'string' },
     memory: { type: 'boolean', default: false },
     'memory-detail': { type: 'string' },
+    compare: { type: 'string' },
+    keep: { type: 'boolean', default: false },
   },
 });
 const GROUPS = ['oos-20k', 'oos-100k', 'ecs-10k', 'ratio', 'parallel', 'naive', 'cpu', 'rss-200k', 'rss-oos', 'rss-ecs', 'summarize', 'cold', 'sweep'] as const;
@@ -169,6 +175,25 @@ async function chromiumLoadMs(file: string): Promise<number | undefined> {
   } finally {
     await browser.close();
   }
+}
+
+/** Every file under `dir` (paths relative to it). */
+function filesUnder(dir: string, at = ''): string[] {
+  if (!existsSync(join(dir, at))) return [];
+  return readdirSync(join(dir, at), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(dir, join(at, e.name)) : [join(at, e.name)]));
+}
+
+/**
+ * The files of two archive folders that differ (or exist in one only), after blanking the times a run writes (ISO
+ * times, a report's "generated" time): the objects two builds wrote from the same records. Gzip and Parquet objects
+ * compare by their bytes.
+ */
+function differingFiles(a: string, b: string): string[] {
+  const iso = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z/g;
+  // A build's version (the manifest's writer) and the archive's own folder (in the summary's links) differ too.
+  const text = (file: string) => readFileSync(file).toString('latin1').replace(iso, 'T').replace(/"version":\s*"[^"]*"/g, '"version"').replace(/archive-(collect|compare)-[\w-]+/g, 'archive');
+  const names = [...new Set([...filesUnder(a), ...filesUnder(b)])].sort();
+  return names.filter((f) => !existsSync(join(a, f)) || !existsSync(join(b, f)) || text(join(a, f)) !== text(join(b, f)));
 }
 
 /** CPU time (user + sys) a process has used so far, in ms, from /proc (NaN where there is none). */
@@ -325,13 +350,32 @@ async function main(): Promise<void> {
       // Beside the target's loop (the records' pages only): a loop of every listing collect must read (see
       // collect-worker.ts `otherListings`), a fairer floor reported beside it; the target stays the records' loop.
       let floorAll: Figures | undefined;
+      // --compare DIR: the other build's collect, run right after this one's each time (its figures printed below).
+      let other: Figures | undefined;
+      const others: Figures[] = [];
+      const oursAll: Figures[] = [];
       for (let r = 0; r < reps; r++) {
         const f = await runWorker(worker, { kind: 'floor', source, id, env: envFor(`floor-${source}-${n}-${r}`) });
         const o = await runWorker(worker, { kind: 'collect', source, id, env: envFor(`collect-${source}-${n}${r === 0 ? '' : `-${r}`}`, { LOG_LEVEL: 'info' }), bundle: bundle('collect') });
+        if (values.compare) {
+          const c = await runWorker(worker, { kind: 'collect', source, id, env: envFor(`compare-${source}-${n}-${r}`, { LOG_LEVEL: 'info' }), bundle: join(resolve(values.compare), 'dist', 'collect', 'index.js') });
+          others.push(c);
+          if (!other || c.ms < other.ms) other = c;
+        }
+        oursAll.push(o);
         const a = await runWorker(worker, { kind: 'floor-all', source, id, env: envFor(`floor-all-${source}-${n}-${r}`) });
         if (!floor || f.ms < floor.ms) floor = f;
         if (!ours || o.ms < ours.ms) ours = o;
         if (!floorAll || a.ms < floorAll.ms) floorAll = a;
+      }
+      if (values.compare && other && floor) {
+        const each = (list: Figures[]) => list.map((x) => `${fmt(x.ms / 1000)} s (after the commit ${x.afterCommitMs === undefined ? '?' : fmt(x.afterCommitMs / 1000)} s, CPU ${fmt(x.cpuMs / 1000)} s)`).join(', ');
+        process.stdout.write(
+          `compare ${source.toUpperCase()} ${int(n)} (loop ${fmt(floor.ms / 1000)} s, load ${fmt(loadavg()[0] ?? 0, 1)}): this build ${fmt((ours?.ms ?? 0) / floor.ms)} [${each(oursAll)}]; ${values.compare} ${fmt(other.ms / floor.ms)} [${each(others)}]\n`,
+        );
+        // The two builds' archives of the first repetition, object by object: what differs (times aside) is a change of output.
+        const differ = differingFiles(join(dir, `archive-collect-${source}-${n}`), join(dir, `archive-compare-${source}-${n}-0`));
+        process.stdout.write(`compare ${source.toUpperCase()} ${int(n)}: objects that differ between the builds: ${differ.length === 0 ? 'none' : differ.join(', ')}\n`);
       }
       if (!floor || !ours || !floorAll) throw new Error('no measurement');
       const quiet = await runWorker(worker, { kind: 'collect', source, id, env: envFor(`quiet-${source}-${n}`, { SUMMARIZE_AFTER_COLLECT: 'off', LOG_LEVEL: 'info' }), bundle: bundle('collect') });
@@ -573,7 +617,8 @@ async function main(): Promise<void> {
     }
   } finally {
     cloud.kill('SIGTERM');
-    await rm(dir, { recursive: true, force: true });
+    if (values.keep) process.stdout.write(`--keep: the runs' archives are in ${dir}\n`);
+    else await rm(dir, { recursive: true, force: true });
   }
 
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${fmt(totalmem() / 2 ** 30, 1)} GiB, Node.js ${process.version}, ${process.platform}`;

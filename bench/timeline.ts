@@ -64,9 +64,13 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.jsonl') && (!filt
   const rtts = spans.map(([s, e]) => e - s);
   const mean = rtts.reduce((a, b) => a + b, 0) / Math.max(1, rtts.length);
   const longest = Math.max(0, ...rtts);
+  // The CPU after the last page was done with (the commit and the summary's finish): the tail's work, without the
+  // time others had the core.
+  const lastPage = events.filter((ev) => ev.e === 'done' && ev.cpu !== undefined).pop();
+  const tailCpu = finish?.cpu !== undefined && lastPage?.cpu !== undefined ? ` (cpu ${fmt((finish.cpu - lastPage.cpu) / 1000)})` : '';
   const cpu = finish?.cpu !== undefined ? ` cpu ${fmt(finish.cpu / 1000)}` : '';
   process.stdout.write(
-    `${file.padEnd(32)} total ${fmt(end)} head ${fmt(first)} wire ${fmt(wire)} idle ${fmt(idle)} (longest ${longestIdle.toFixed(1)} ms) tail ${fmt(tail)}; ` +
+    `${file.padEnd(32)} total ${fmt(end)} head ${fmt(first)} wire ${fmt(wire)} idle ${fmt(idle)} (longest ${longestIdle.toFixed(1)} ms) tail ${fmt(tail)}${tailCpu}; ` +
       `${rtts.length} requests, rtt mean ${mean.toFixed(2)} ms, longest ${longest.toFixed(1)} ms${cpu}\n`,
   );
 }
