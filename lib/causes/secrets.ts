@@ -938,12 +938,13 @@ export function displayText(text: string): string {
 /**
  * A deep copy of a JSON-like value with every string (values and object keys) passed through {@link displayText}.
  * Strings seen before are looked up, not masked again (the ids of a summary appear in several lists).
+ * @param known strings whose {@link displayText} the caller has already (each mapped to it): looked up too.
  * @example maskDeep({ groups: [{ title: 'mysql -uroot -phunter2' }] }) // { groups: [{ title: 'mysql -uroot -p<redacted>' }] }
  */
-export function maskDeep<T>(value: T): T {
+export function maskDeep<T>(value: T, known?: ReadonlyMap<string, string>): T {
   const seen = new Map<string, string>();
   const text = (s: string): string => {
-    let out = seen.get(s);
+    let out = seen.get(s) ?? known?.get(s);
     if (out === undefined) {
       out = displayText(s);
       seen.set(s, out);

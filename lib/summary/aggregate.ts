@@ -16,6 +16,7 @@ import { classifyStatus, ECS_NEVER_RAN } from '../status';
 import { CauseGrouper, createFailureReader, OVERFLOW, type FailureText } from '../causes/failure';
 import { IdSpool, mergeLists, RecordSpool, TRUNCATED_LIST } from './failure-lists';
 import { cleanLine, clip, clipWords } from '../causes/signature';
+import { displayText } from '../causes/secrets';
 import type { ChildSpool } from './children';
 import { Float64Spool, spooledDurationStats, spooledTimeline, type DurationStats, type Timeline } from './numbers';
 
@@ -146,6 +147,11 @@ export interface Aggregation {
   /** The CommandIds seen (ECS), at most 2: one means the retry can reuse it. */
   commandIds: string[];
   /**
+   * The ids of the lists above (`resourceIds`, `retryIds`, `truncated.ids`) as shown (`displayText`), masked once as
+   * their records came: `buildSummary` looks them up instead of masking them again.
+   */
+  shownIds?: ReadonlyMap<string, string>;
+  /**
    * Records whose output the API cut: how many, the bytes dropped, the resources (each once, in order; the first
    * {@link SAMPLE_IDS} when cut, then with their number and the object holding all of them).
    */
@@ -176,22 +182,26 @@ export interface AggregatorOptions {
 
 /**
  * Where the full id lists go at the end of an aggregation (lib/summary/lists.ts writes them to the archive). The
- * aggregation hands each list out in archive order, every id once where the list says so; a call may return a
- * promise, which the aggregation waits for before the next (backpressure).
+ * aggregation hands each list out in archive order, every id once where the list says so, each with its form as
+ * shown (`shown`: `displayText(id)`, masked once as its record came); a call may return a promise, which the
+ * aggregation waits for before the next (backpressure).
  */
 export interface ListOutput {
   /** The causes, final and sorted (their `resourceIds` fill as the ids come), before any id. */
   start(groups: readonly FailureGroup[]): void;
   /** Every failed record: its id and the index of its cause in `groups`. */
-  failure(id: string, cause: number): Promise<void> | undefined;
+  failure(id: string, cause: number, shown: string): Promise<void> | undefined;
   /** Each failed resource once, at its first failure. */
-  retry(id: string): Promise<void> | undefined;
+  retry(id: string, shown: string): Promise<void> | undefined;
   /** Each resource of a cause once. */
-  causeId(cause: number, id: string): Promise<void> | undefined;
+  causeId(cause: number, id: string, shown: string): Promise<void> | undefined;
   /** Each resource with a truncated output once. */
-  truncated(id: string): Promise<void> | undefined;
-  /** Every resource of a cause whose `resourceIds` is cut, in order; resolves to the key of the object holding them. */
-  causeList(cause: number, ids: Iterable<string>): Promise<string>;
+  truncated(id: string, shown: string): Promise<void> | undefined;
+  /**
+   * Every resource of a cause whose `resourceIds` is cut, in order, as shown; resolves to the key of the object
+   * holding them.
+   */
+  causeList(cause: number, shownIds: Iterable<string>): Promise<string>;
   /** After the last id: resolves to the keys of the retry list and, when `truncatedCut`, of the truncated list. */
   end(truncatedCut: boolean): Promise<{ retry: string; truncated?: string }>;
   /** Drops whatever is unfinished (after a failure). */
@@ -323,6 +333,17 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
   const finishSpan = { min: Infinity, max: -Infinity };
   let overflow: GroupState | undefined;
   let instanceErrors = 0;
+  // The id as the lists show it, masked as its record comes (once a record: a truncated failure is in two lists), not
+  // at the end, where each list's ids were masked on the summary's path (and the samples once more in summary.json).
+  let lastId: string | undefined;
+  let lastShown = '';
+  const shownId = (id: string): string => {
+    if (id !== lastId) {
+      lastShown = displayText(id);
+      lastId = id;
+    }
+    return lastShown;
+  };
 
   const [startedAt, finishedAt, stoppedAt, executedAt] = [lastEpochSeconds(), lastEpochSeconds(), lastEpochSeconds(), lastEpochSeconds()];
   const view = (r: Record<string, unknown>): RecordView => {
@@ -399,7 +420,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
       if (v.dropped > 0) {
         truncated.count += 1;
         truncated.bytesDropped += v.dropped;
-        ids.add(index, TRUNCATED_LIST, v.id);
+        ids.add(index, TRUNCATED_LIST, v.id, shownId(v.id));
       }
       if (v.commandId && commandIds.size < 2) commandIds.add(v.commandId);
       if (cls !== 'failed') return;
@@ -474,7 +495,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
       groups.set(cause, group);
     }
     group.count += 1;
-    ids.add(index, group.list, v.id);
+    ids.add(index, group.list, v.id, shownId(v.id));
     if (group.errors.size < ERRORS_PER_GROUP && instanceErrors < MAX_INSTANCE_ERRORS && !group.errors.has(v.id)) {
       group.errors.set(v.id, [index, text.candidates.map((c) => instanceErrorLine(c.raw))]);
       instanceErrors += 1;
@@ -555,11 +576,17 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
    * `resourceIds`; when cut, all of them to an object), the retry list, the truncated list; with `output`, every
    * list also goes to its object.
    */
-  async function readLists(list: FailureGroup[], finalOf: (l: number) => number, output: ListOutput | undefined): Promise<Pick<Aggregation, 'retryIds' | 'retryCount' | 'retryKey' | 'truncated'>> {
+  async function readLists(
+    list: FailureGroup[],
+    finalOf: (l: number) => number,
+    output: ListOutput | undefined,
+  ): Promise<Pick<Aggregation, 'retryIds' | 'retryCount' | 'retryKey' | 'truncated' | 'shownIds'>> {
     const budgets = sampleBudgets(list.map((g) => g.count));
     const resources = new Array<number>(list.length).fill(0);
     const retryIds: string[] = [];
     const truncatedIds: string[] = [];
+    // The samples' ids as shown (bounded as the samples are: SUMMARY_IDS and two SAMPLE_IDS at most).
+    const shownIds = new Map<string, string>();
     output?.start(list);
     try {
       const counted = await mergeLists(
@@ -567,20 +594,29 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
         list.length,
         finalOf,
         {
-          failure: (id, cause) => output?.failure(id, cause),
-          retry: (id) => {
-            if (retryIds.length < SAMPLE_IDS) retryIds.push(id);
-            return output?.retry(id);
+          failure: (id, cause, shown) => output?.failure(id, cause, shown),
+          retry: (id, shown) => {
+            if (retryIds.length < SAMPLE_IDS) {
+              retryIds.push(id);
+              shownIds.set(id, shown);
+            }
+            return output?.retry(id, shown);
           },
-          causeId: (cause, id, nth) => {
+          causeId: (cause, id, nth, shown) => {
             resources[cause] = nth + 1;
             const g = list[cause];
-            if (g && nth < (budgets[cause] ?? 0)) g.resourceIds.push(id);
-            return output?.causeId(cause, id);
+            if (g && nth < (budgets[cause] ?? 0)) {
+              g.resourceIds.push(id);
+              shownIds.set(id, shown);
+            }
+            return output?.causeId(cause, id, shown);
           },
-          truncated: (id, nth) => {
-            if (nth < SAMPLE_IDS) truncatedIds.push(id);
-            return output?.truncated(id);
+          truncated: (id, nth, shown) => {
+            if (nth < SAMPLE_IDS) {
+              truncatedIds.push(id);
+              shownIds.set(id, shown);
+            }
+            return output?.truncated(id, shown);
           },
         },
         (cause) => output !== undefined && (list[cause]?.count ?? 0) > (budgets[cause] ?? 0),
@@ -600,7 +636,7 @@ export function createAggregator(options: AggregatorOptions): Aggregator {
         truncatedOut.resources = counted.truncated;
         if (keys?.truncated) truncatedOut.idsKey = keys.truncated;
       }
-      const read: Pick<Aggregation, 'retryIds' | 'retryCount' | 'retryKey' | 'truncated'> = { retryIds, retryCount: counted.retry, truncated: truncatedOut };
+      const read: Pick<Aggregation, 'retryIds' | 'retryCount' | 'retryKey' | 'truncated' | 'shownIds'> = { retryIds, retryCount: counted.retry, truncated: truncatedOut, shownIds };
       if (keys && counted.retry > retryIds.length) read.retryKey = keys.retry;
       return read;
     } catch (err) {

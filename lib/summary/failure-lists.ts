@@ -30,14 +30,15 @@ export class IdSpool {
 
   /**
    * One entry: the record's place in the archive, its list ({@link TRUNCATED_LIST}, or the provisional cause of a
-   * failure) and its id.
+   * failure), its id and the id as the lists show it (`shown`, the caller's `displayText(id)`: masked once, as the
+   * record comes, not again for each list at the end; written only when it differs from the id).
    */
-  add(index: number, list: number, id: string): void {
+  add(index: number, list: number, id: string, shown = id): void {
     // Escaped as every field of the spools' lines (temp-file.ts escapeField): any id comes back as it was, a tab, a line
     // break or a lone surrogate in it included; escaped ids compare as the ids do.
     const field = escapeField(id);
     this.buckets ??= Array.from({ length: BUCKETS }, (_, i) => new TempFile(`ids${i}`));
-    this.buckets[bucketOf(field)]?.append(`${index}\t${list}\t${field}\n`);
+    this.buckets[bucketOf(field)]?.append(shown === id ? `${index}\t${list}\t${field}\n` : `${index}\t${list}\t${field}\t${escapeField(shown)}\n`);
     this.entries += 1;
   }
 
@@ -54,29 +55,37 @@ export class IdSpool {
   }
 }
 
-/** What the merge hands out, in archive order. Each may return a promise the merge waits for (backpressure). */
+/**
+ * What the merge hands out, in archive order, each id with its form as shown (as {@link IdSpool.add} was given it).
+ * Each may return a promise the merge waits for (backpressure).
+ */
 export interface ListEvents {
   /** Every failed record: its id and its final cause (the index of the cause in the finished list). */
-  failure(id: string, cause: number): Promise<void> | undefined;
+  failure(id: string, cause: number, shown: string): Promise<void> | undefined;
   /** Each failed resource once (its first failure). */
-  retry(id: string): Promise<void> | undefined;
+  retry(id: string, shown: string): Promise<void> | undefined;
   /** Each resource of a cause once, `nth` (from 0) its place in the cause's list. */
-  causeId(cause: number, id: string, nth: number): Promise<void> | undefined;
+  causeId(cause: number, id: string, nth: number, shown: string): Promise<void> | undefined;
   /** Each resource with a truncated output once, `nth` its place. */
-  truncated(id: string, nth: number): Promise<void> | undefined;
+  truncated(id: string, nth: number, shown: string): Promise<void> | undefined;
 }
 
-type Entry = [index: number, list: number, id: string];
+/** An entry read back: its fields escaped as written; `shown` only when it differs from the id. */
+type Entry = [index: number, list: number, id: string, shown: string | undefined];
 
 function parseEntry(line: string): Entry {
   const a = line.indexOf('\t');
   const b = line.indexOf('\t', a + 1);
-  return [Number(line.slice(0, a)), Number(line.slice(a + 1, b)), line.slice(b + 1)];
+  // Escaped fields hold no tab: a fourth field is the id as shown.
+  const c = line.indexOf('\t', b + 1);
+  return c < 0 ? [Number(line.slice(0, a)), Number(line.slice(a + 1, b)), line.slice(b + 1), undefined] : [Number(line.slice(0, a)), Number(line.slice(a + 1, b)), line.slice(b + 1, c), line.slice(c + 1)];
 }
 
 /** Flags of a sorted entry. */
 const FIRST_FAILURE = 1;
 const FIRST_IN_LIST = 2;
+/** The entry's id is shown otherwise: its shown form follows the id (its bytes (uint32), then them). */
+const SHOWN = 4;
 
 /** Bytes of a sorted entry before its id: index (float64), list (int32), flags (uint8), the id's bytes (uint32). */
 const ENTRY_HEAD = 17;
@@ -101,10 +110,10 @@ function sortBucket(bucket: TempFile, finalOf: (provisional: number) => number):
   const failed = new Set<string>();
   const inList = new Set<string>();
   const out = new TempFile('sorted');
-  let bytes = Buffer.allocUnsafe(entries.reduce((n, e) => n + ENTRY_HEAD + e[2].length * 3, 0));
+  let bytes = Buffer.allocUnsafe(entries.reduce((n, e) => n + ENTRY_HEAD + e[2].length * 3 + (e[3] === undefined ? 0 : 4 + e[3].length * 3), 0));
   let at = 0;
-  for (const [index, list, id] of entries) {
-    let flags = 0;
+  for (const [index, list, id, shown] of entries) {
+    let flags = shown === undefined ? 0 : SHOWN;
     if (list !== TRUNCATED_LIST && !failed.has(id)) {
       failed.add(id);
       flags |= FIRST_FAILURE;
@@ -120,6 +129,11 @@ function sortBucket(bucket: TempFile, finalOf: (provisional: number) => number):
     const n = bytes.write(id, at + ENTRY_HEAD, 'utf8');
     bytes.writeUInt32LE(n, at + 13);
     at += ENTRY_HEAD + n;
+    if (shown !== undefined) {
+      const m = bytes.write(shown, at + 4, 'utf8');
+      bytes.writeUInt32LE(m, at);
+      at += 4 + m;
+    }
   }
   out.appendBytes(bytes.subarray(0, at));
   bytes = Buffer.alloc(0);
@@ -139,6 +153,8 @@ class Head {
   list = 0;
   flags = 0;
   id = '';
+  /** The id as shown (the id itself unless the entry says otherwise). */
+  shown = '';
   private buffer = Buffer.allocUnsafe(HEAD_BYTES);
   private start = 0;
   private end = 0;
@@ -176,6 +192,14 @@ class Head {
     this.flags = b[s + 12] ?? 0;
     this.id = unescapeField(b.toString('utf8', s + ENTRY_HEAD, s + ENTRY_HEAD + idBytes));
     this.start = s + ENTRY_HEAD + idBytes;
+    this.shown = this.id;
+    if (this.flags & SHOWN) {
+      if (!this.fill(4)) throw new Error('a sorted id list ends inside an entry');
+      const shownBytes = this.buffer.readUInt32LE(this.start);
+      if (!this.fill(4 + shownBytes)) throw new Error('a sorted id list ends inside an entry');
+      this.shown = unescapeField(this.buffer.toString('utf8', this.start + 4, this.start + 4 + shownBytes));
+      this.start += 4 + shownBytes;
+    }
     return true;
   }
 }
@@ -194,8 +218,8 @@ export interface ListCounts {
  * The end of an aggregation's lists: sorts and marks every bucket, then merges them in archive order into `events`.
  * `causes` is the number of final causes; `finalOf` maps a provisional cause to its final index.
  * `mayBeCut(c)`: whether cause `c` could hold more ids than its sample (it has more records): its ids then wait in
- * partition files, and after the merge `causeList` gets each such cause's ids in order (it skips the causes whose
- * sample turned out whole).
+ * partition files, and after the merge `causeList` gets each such cause's ids as shown, in order (it skips the causes
+ * whose sample turned out whole).
  */
 export async function mergeLists(
   spool: IdSpool,
@@ -224,26 +248,27 @@ export async function mergeLists(
         if (h.index < best.index || (h.index === best.index && h.list < best.list)) at = i;
       }
       const h = heads[at] as Head;
-      const { list, id, flags } = h;
+      const { list, id, flags, shown } = h;
       // A promise is awaited only when one is returned (backpressure); most calls return none.
       if (list === TRUNCATED_LIST) {
-        if (flags & FIRST_IN_LIST) await events.truncated(id, counts.truncated++);
+        if (flags & FIRST_IN_LIST) await events.truncated(id, counts.truncated++, shown);
       } else {
-        const wrote = events.failure(id, list);
+        const wrote = events.failure(id, list, shown);
         if (wrote) await wrote;
         if (flags & FIRST_FAILURE) {
           counts.retry += 1;
-          const listed = events.retry(id);
+          const listed = events.retry(id, shown);
           if (listed) await listed;
         }
         if (flags & FIRST_IN_LIST) {
           const nth = counts.perCause[list] ?? 0;
           counts.perCause[list] = nth + 1;
-          const shown = events.causeId(list, id, nth);
-          if (shown) await shown;
+          const written = events.causeId(list, id, nth, shown);
+          if (written) await written;
           if (mayBeCut(list)) {
+            // Its object shows the ids: the shown form is what waits here.
             partitions[list % BUCKETS] ??= new TempFile('cause');
-            partitions[list % BUCKETS]?.append(`${list}\t${escapeField(id)}\n`);
+            partitions[list % BUCKETS]?.append(`${list}\t${escapeField(shown)}\n`);
             (partitionCauses[list % BUCKETS] ??= new Set()).add(list);
           }
         }

@@ -3,12 +3,12 @@
  * `ListOutput`): `failures.ndjson.gz` (every failed record: `{"id","cause"}`, the cause's key), `retry.txt` (each
  * failed resource once), `truncated.txt` and `causes/<key>.txt` (only when summary.json holds just the first ids of
  * the list), and the report's pages of failed instances. Each object is written through the archive writer's spool
- * (lib/archive/writer.ts), so none is ever held whole; ids are shown as summary.json shows them (`displayText`).
+ * (lib/archive/writer.ts), so none is ever held whole; ids are shown as summary.json shows them (`displayText`, as
+ * the aggregation hands them over: masked once, as their records came).
  */
 import { causeListKey, failuresKey, retryListKey, truncatedListKey, type ArchiveRef } from '../archive/layout';
 import type { ObjectStore } from '../archive/store';
 import { NdjsonGzipBuffer, storeGzipObject, storeTextObject, TextObjectWriter } from '../archive/writer';
-import { displayText } from '../causes/secrets';
 import type { FailureGroup, ListOutput } from './aggregate';
 
 const TEXT = 'text/plain; charset=utf-8';
@@ -61,17 +61,6 @@ export function createListOutput(store: ObjectStore, ref: ArchiveRef, pages?: In
   };
   // The cut causes' lists being stored (each settles, never rejects; its failure is stored()'s).
   const listing = new Set<Promise<void>>();
-  // A failed record's id comes to failure(), retry() and causeId() one after another: masked once (displayText is
-  // pure, and masking is what most of the lists' time was: ~45 µs an id).
-  let lastId: string | undefined;
-  let lastShown = '';
-  const show = (id: string) => {
-    if (id !== lastId) {
-      lastShown = displayText(id);
-      lastId = id;
-    }
-    return lastShown;
-  };
 
   return {
     get pages() {
@@ -81,27 +70,27 @@ export function createListOutput(store: ObjectStore, ref: ArchiveRef, pages?: In
       groups = final;
       pages?.start(final);
     },
-    failure(id, cause) {
+    failure(_id, cause, shown) {
       // Encoded at once (a batch of records waiting as objects lived long enough to be promoted to V8's old generation).
-      const written = failures.add({ id: show(id), cause: groups[cause]?.key ?? '' });
+      const written = failures.add({ id: shown, cause: groups[cause]?.key ?? '' });
       onFailure?.(cause);
       return written;
     },
-    retry(id) {
-      return retry.write(`${show(id)}\n`);
+    retry(_id, shown) {
+      return retry.write(`${shown}\n`);
     },
-    causeId(cause, id) {
-      return pages?.row(cause, show(id));
+    causeId(cause, _id, shown) {
+      return pages?.row(cause, shown);
     },
-    truncated(id) {
-      return truncated.write(`${show(id)}\n`);
+    truncated(_id, shown) {
+      return truncated.write(`${shown}\n`);
     },
-    async causeList(cause, ids) {
+    async causeList(cause, shownIds) {
       while (listing.size >= LIST_STORES) await Promise.race(listing);
       const key = causeListKey(ref, groups[cause]?.key ?? String(cause));
       const writer = new TextObjectWriter();
       try {
-        for (const id of ids) await writer.write(`${show(id)}\n`);
+        for (const shown of shownIds) await writer.write(`${shown}\n`);
       } catch (err) {
         await writer.discard();
         throw err;

@@ -178,6 +178,7 @@ export function buildSummary(input: BuildSummaryInput): Summary {
       targets: { Type: 'ResourceIds', RegionId: ref.regionId, ResourceIds: a.retryIds },
     };
   }
+  // The lists' ids were masked as their records came (Aggregation.shownIds): looked up, not masked again.
   return maskDeep<Summary>({
     format: SUMMARY_FORMAT,
     masking: MASKING_VERSION,
@@ -209,5 +210,5 @@ export function buildSummary(input: BuildSummaryInput): Summary {
     ...(manifest.outputs ? { fullOutputs: fullOutputsOf(ref, manifest.outputs) } : {}),
     links: input.links,
     generatedAt: input.now.toISOString(),
-  });
+  }, a.shownIds);
 }

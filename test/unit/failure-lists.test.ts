@@ -54,4 +54,43 @@ describe('the failure lists keep every id exactly', () => {
     expect(cut).toEqual({ 0: HOSTILE, 1: HOSTILE });
     expect(counts).toEqual({ retry: HOSTILE.length, perCause: [HOSTILE.length, HOSTILE.length], truncated: HOSTILE.length });
   });
+
+  it('hands each id back with the form it was shown in, hostile forms included, and keeps the cut lists in that form', async () => {
+    // Prepare: each hostile id failed twice (causes 0, 1) and was truncated once, given a shown form of its own (also
+    // hostile: the same escapes), except every third one, whose shown form is the id itself (none given)
+    const spool = new IdSpool();
+    const shownOf = (id: string, i: number) => (i % 3 === 0 ? id : `<${id}\t${i}>`);
+    let index = 0;
+    for (const list of [0, 1, TRUNCATED_LIST]) {
+      HOSTILE.forEach((id, i) => (i % 3 === 0 ? spool.add(index++, list, id) : spool.add(index++, list, id, shownOf(id, i))));
+    }
+    const expected = HOSTILE.map(shownOf);
+    const failures: [string, string][] = [];
+    const retry: string[] = [];
+    const perCause: string[][] = [[], []];
+    const truncated: string[] = [];
+    const cut: Record<number, string[]> = {};
+    // Act
+    await mergeLists(
+      spool,
+      2,
+      (provisional) => provisional,
+      {
+        failure: (id, _cause, shown) => void failures.push([id, shown]),
+        retry: (_id, shown) => void retry.push(shown),
+        causeId: (cause, _id, _nth, shown) => void perCause[cause]?.push(shown),
+        truncated: (_id, _nth, shown) => void truncated.push(shown),
+      },
+      () => true,
+      async (cause, ids) => {
+        cut[cause] = [...ids];
+      },
+    );
+    // Assess: every list in the shown forms, each paired with its own id
+    expect(failures).toEqual([...HOSTILE.map((id, i) => [id, expected[i]]), ...HOSTILE.map((id, i) => [id, expected[i]])]);
+    expect(retry).toEqual(expected);
+    expect(perCause).toEqual([expected, expected]);
+    expect(truncated).toEqual(expected);
+    expect(cut).toEqual({ 0: expected, 1: expected });
+  });
 });
