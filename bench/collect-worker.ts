@@ -185,7 +185,8 @@ async function run(): Promise<Omit<Figures, 'ms' | 'cpuMs' | 'sysMs' | 'peakRssM
  * `http.client.request.start` channel fires once a request's last bytes are written to its socket (`sent`), then
  * `http.client.response.finish` when its answer's head is in (`headers`), and the answer's `end`; the collector's
  * lanes publish on `execution-archive:page` when a page is handed to them, written to its gzip object and done with
- * (the summary's aggregation included), with the process's CPU time. The bare loop runs the same probe, so the two
+ * (the summary's aggregation included), with the process's CPU time, and the summary's steps after the commit
+ * (`summary:<phase>`, lib/summary/index.ts SUMMARY_CHANNEL). The bare loop runs the same probe, so the two
  * timelines compare.
  */
 function timeline(): (() => void) | undefined {
@@ -214,6 +215,12 @@ function timeline(): (() => void) | undefined {
     const { lane, phase } = m as { lane: string; phase: string };
     const cpu = process.cpuUsage(cpu0);
     events.push(JSON.stringify({ t: at(), e: phase, lane, cpu: cpu.user + cpu.system }));
+  });
+  // The summary's steps after the commit (lib/summary/index.ts SUMMARY_CHANNEL), as `summary:<phase>` events.
+  subscribe('execution-archive:summary', (m) => {
+    const { phase } = m as { phase: string };
+    const cpu = process.cpuUsage(cpu0);
+    events.push(JSON.stringify({ t: at(), e: `summary:${phase}`, cpu: cpu.user + cpu.system }));
   });
   return () => {
     const cpu = process.cpuUsage(cpu0);

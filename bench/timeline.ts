@@ -69,8 +69,14 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.jsonl') && (!filt
   const lastPage = events.filter((ev) => ev.e === 'done' && ev.cpu !== undefined).pop();
   const tailCpu = finish?.cpu !== undefined && lastPage?.cpu !== undefined ? ` (cpu ${fmt((finish.cpu - lastPage.cpu) / 1000)})` : '';
   const cpu = finish?.cpu !== undefined ? ` cpu ${fmt(finish.cpu / 1000)}` : '';
+  // The summary's steps after the last page (summary:<phase> events): ms after the last page's end, and CPU since.
+  const steps = events.filter((ev) => ev.e.startsWith('summary:'));
+  const lastPageT = lastPage?.t ?? at;
+  const stepLine = steps.length
+    ? `\n${''.padEnd(32)} after the last page: ${steps.map((ev) => `${ev.e.slice(8)} ${(ev.t - lastPageT).toFixed(0)} ms (cpu ${(((ev.cpu ?? 0) - (lastPage?.cpu ?? 0)) / 1000).toFixed(0)})`).join(', ')}`
+    : '';
   process.stdout.write(
     `${file.padEnd(32)} total ${fmt(end)} head ${fmt(first)} wire ${fmt(wire)} idle ${fmt(idle)} (longest ${longestIdle.toFixed(1)} ms) tail ${fmt(tail)}${tailCpu}; ` +
-      `${rtts.length} requests, rtt mean ${mean.toFixed(2)} ms, longest ${longest.toFixed(1)} ms${cpu}\n`,
+      `${rtts.length} requests, rtt mean ${mean.toFixed(2)} ms, longest ${longest.toFixed(1)} ms${cpu}${stepLine}\n`,
   );
 }

@@ -3,6 +3,7 @@
  * `summary.json`, `summary.md`, `report.html` and `retry.txt` next to it and, when configured, notifies;
  * `loadSummary` serves the stored summary while it is current and recomputes it when it is missing or stale.
  */
+import { channel } from 'node:diagnostics_channel';
 import { archiveDir, failuresKey, manifestKey, reportKey, reportPageKey, retryListKey, summaryKey, summaryMarkdownKey, truncatedListKey, type ArchiveRef } from '../archive/layout';
 import type { Manifest, OutputObject } from '../archive/manifest';
 import { readManifest, readOutputText, readRecordBatches, readRelated } from '../archive/reader';
@@ -21,6 +22,22 @@ import { notifyFailures, type NotifyConfig, type NotifyOutcome } from './notify'
 import { createInstancePages, renderReportHtml } from './render/report-html';
 import { MASKING_VERSION } from '../causes/secrets';
 import { buildSummary, subjectOf, SUMMARY_FORMAT, type Subject, type Summary } from './summary';
+
+/**
+ * The summary's steps as it is stored (node:diagnostics_channel; nothing is published without a subscriber):
+ * `{ phase }` when the aggregation is `aggregated` (its id lists read back), the summary `built`, summary.md and
+ * report.html `rendered`, the list objects `listed` (stored), the warehouse step `warehoused`, every object but
+ * summary.json `written`, and summary.json `stored`; collect's live summary (live.ts) publishes `committed` when the
+ * walk hands it the manifest and `started` when it starts storing. Beside the walk's page timeline (lib/collect/lanes.ts
+ * PAGE_CHANNEL), it shows where the time after the commit goes (`npm run bench -- --timeline DIR`).
+ */
+export const SUMMARY_CHANNEL = 'execution-archive:summary';
+const summaryChannel = channel(SUMMARY_CHANNEL);
+/** Publishes a step on {@link SUMMARY_CHANNEL} (collect's live summary adds `committed` and `started`). */
+export function summaryStep(phase: string): void {
+  if (summaryChannel.hasSubscribers) summaryChannel.publish({ phase });
+}
+const step = summaryStep;
 
 export type { FailureGroup } from './aggregate';
 export type { NotifyConfig, NotifyOutcome } from './notify';
@@ -241,9 +258,10 @@ async function summarizeAndStore(
   } finally {
     inputs.aggregator.discard();
   }
+  step('aggregated');
   // The list objects are being stored since the aggregation finished (output.stored()). Whatever fails from here on,
   // the summary fails only once every store it started has ended: no write of a failed attempt lands after it.
-  const writing: Promise<unknown>[] = [output.stored()];
+  const writing: Promise<unknown>[] = [output.stored().then(() => step('listed'))];
   writing[0]?.catch(() => undefined);
   try {
     return await renderAndStore(options, manifest, inputs, output, former, started, aggregation, writing);
@@ -281,9 +299,11 @@ async function renderAndStore(
     },
     now: now(),
   });
+  step('built');
   // Both are bounded whatever the archive's size: the lists in the summary are (aggregate.ts SAMPLE_IDS, SUMMARY_IDS).
   const markdown = renderMarkdown(summary);
   const html = renderReportHtml(summary, { pages: output.pages });
+  step('rendered');
 
   // summary.json last: once it exists (and matches the manifest) the other objects (the warehouse's too) are there.
   // The writes go first, so that the warehouse step's CPU (the Parquet encoding) runs while they are written; the id
@@ -298,11 +318,14 @@ async function renderAndStore(
   if (options.afterSummary && !inputs.results) await output.stored();
   const warehouse = options.afterSummary?.({ store, ref, manifest, summary, logger, results: inputs.results });
   if (warehouse) {
-    warehouse.catch(() => undefined);
-    writing.push(warehouse);
+    const warehoused = warehouse.then(() => step('warehoused'));
+    warehoused.catch(() => undefined);
+    writing.push(warehoused);
   }
   await Promise.all(writing);
+  step('written');
   await writeTextObject(store, keys.summary, jsonPieces(summary), 'application/json; charset=utf-8');
+  step('stored');
   const written = new Set([keys.retry, failuresKey(ref), ...summary.groups.flatMap((g) => (g.resourceIdsKey ? [g.resourceIdsKey] : []))]);
   if (summary.truncatedOutputs.idsKey) written.add(summary.truncatedOutputs.idsKey);
   for (let page = 1; page <= output.pages; page++) written.add(reportPageKey(ref, page));

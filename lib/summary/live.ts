@@ -16,7 +16,7 @@ import { ColumnChunksWriter } from '../warehouse/parquet';
 import { ResultsTable } from '../warehouse/results';
 import { createAggregator, type Aggregator } from './aggregate';
 import { ChildSpool } from './children';
-import { storeSummary, type SummarizeOptions, type SummarizeResult } from './index';
+import { storeSummary, summaryStep, type SummarizeOptions, type SummarizeResult } from './index';
 import { subjectOf, type Subject } from './summary';
 
 /**
@@ -190,6 +190,7 @@ export function createLiveSummary(source: Source, options: LiveSummaryOptions = 
   /** Stores the summary objects of the committed archive from the aggregation (once; `undefined` when unavailable). */
   const begin = (summarize: SummarizeOptions, why: string | undefined): Promise<SummarizeResult | undefined> => {
     if (why !== undefined || !aggregator || !subject || !committed) return Promise.resolve(undefined);
+    summaryStep('started');
     const started = Date.now();
     handOver(aggregator);
     const inputs = { aggregator, subject, results };
@@ -234,6 +235,7 @@ export function createLiveSummary(source: Source, options: LiveSummaryOptions = 
       }
     },
     committed(manifest) {
+      summaryStep('committed');
       committed = manifest;
       // A stored full output is mined by the summary in place of the cut one the walk saw: the archive is read back.
       if (manifest.outputs?.items.some((item) => item.object)) abandon('full outputs were stored: their causes are mined from the archive');
