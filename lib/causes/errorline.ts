@@ -32,7 +32,6 @@
 import { buildAutomaton } from './automaton';
 import { WILDCARD, maskVariables } from './masking';
 import { jsonObject } from '../fields';
-import { memoizeText } from './signature';
 
 /** A line of an output that may state its error. */
 export interface ErrorLine {
@@ -217,16 +216,6 @@ export function lineStrength(content: string, raw: string): number {
   // `prog: message` is how a command states its error (GNU's convention), even without an error word; below one with.
   return diagnostic && COMMAND_DIAGNOSTIC.test(content) ? 0.75 : 0;
 }
-
-/**
- * {@link lineStrength} of a line without its header (its content is that trimmed), remembered for the lines that come
- * back (`memoizeText`: the same script prints the same lines on every instance, and ~15 patterns are not tried on
- * each of them again). Built on first use, not when the module loads.
- */
-function bodyStrength(body: string): number {
-  return (strengthMemo ??= memoizeText((b: string) => lineStrength(b.trim(), b), 4096))(body);
-}
-let strengthMemo: ((body: string) => number) | undefined;
 
 /**
  * Splits an output into its lines, as printed (`printed`: only terminal colour codes dropped, for the example) and as
@@ -1075,7 +1064,7 @@ class Reader {
       const second = this.body(i + 2);
       if (below !== undefined && second !== undefined && UNDERLINE.test(second)) return { strength: -1, content, header };
     }
-    const strength = bodyStrength(body);
+    const strength = lineStrength(content, body);
     // A row of a table under a header of column names reports a status (`deploy  FAILED (2)  3s`, `web-1  0/1
     // CrashLoopBackOff`); the line that says why stands elsewhere.
     if (strength > STATUS_ROW && TABLE_ROW.test(content) && this.underTableHeader(i)) return { strength: STATUS_ROW, content, header };
