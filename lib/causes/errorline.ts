@@ -624,6 +624,8 @@ const NAMED_LEVEL_FIELD =
  * all lines but one in ten (at least two): a column of the logger's format ({@link LEVEL_FIELD}). Else `cut` as it is.
  */
 function levelColumn(lines: readonly string[], cut: number[]): number[] {
+  // No line has a header (most outputs): no level stands after one, and nothing is counted.
+  if (!cut.some((at) => at > 0)) return cut;
   let filled = 0;
   let levelled = 0;
   let column = false;

@@ -53,6 +53,9 @@ const WINDOWS_PATH = /\b[A-Za-z]:\\(?:(?:[^\\\s"'<>|:*?]|<\*>)+\\?)*/g;
 const CODE_NUMBER = /\b(exit(?:\s+(?:code|status))?|errno|error|signal|rc|returned|http(?:\/\d(?:\.\d)?)?)(\s*[:=#]?\s*)(\d{1,4})(?![\d.])/gi;
 /** Private-use characters that stand in for the digits of a kept code number while other numbers are masked. */
 const KEPT_DIGIT_BASE = 0xe000;
+/** The stand-ins of {@link KEPT_DIGIT_BASE}. */
+const KEPT_DIGITS = /[\ue000-\ue009]/;
+const KEPT_DIGITS_ALL = /[\ue000-\ue009]/g;
 /** Adjacent masks joined by punctuation only (`<*>:<*>`, `<*>.<*>`) are one value. */
 const JOINED_MASKS = /<\*>(?:[:.,/_-]?<\*>)+/g;
 
@@ -179,16 +182,21 @@ export function maskVariables(text: string, guarded = true): string {
   if (!guarded || (s.includes('0x') || s.includes('0X'))) s = s.replace(HEX_PREFIXED, WILDCARD);
   // A hex run without a digit is 8+ letters a–f (`deadbeef`): the cheap test of a letter run spares the full pattern.
   if (!guarded || ((TRAITS[HEX_RUN] ?? 0) >= 6 && (hasDigit || HEX_LETTERS.test(s)))) s = s.replace(HEX, WILDCARD);
+  // Whether a code number's digits stand aside, or the text held such characters already (only then is the pass that
+  // puts them back run: it finds nothing otherwise).
+  let kept = !guarded || KEPT_DIGITS.test(s);
   if (!guarded || hasDigit) {
-    s = s.replace(CODE_NUMBER, (_m, word: string, sep: string, digits: string) =>
-      word + sep + [...digits].map((d) => String.fromCharCode(KEPT_DIGIT_BASE + Number(d))).join(''),
-    );
+    s = s.replace(CODE_NUMBER, (_m, word: string, sep: string, digits: string) => {
+      kept = true;
+      return word + sep + [...digits].map((d) => String.fromCharCode(KEPT_DIGIT_BASE + Number(d))).join('');
+    });
     s = s.replace(COMPOUND_DURATION, WILDCARD).replace(NUMBER, WILDCARD);
   }
-  if (hasDigit) s = s.replace(/[\ue000-\ue009]/g, (c) => String(c.charCodeAt(0) - KEPT_DIGIT_BASE));
+  if (hasDigit && kept) s = s.replace(KEPT_DIGITS_ALL, (c) => String(c.charCodeAt(0) - KEPT_DIGIT_BASE));
   // Paths last: a segment that holds a digit or a mask is a variable as a whole (`/cache/blob-<*>` → `/cache/<*>`).
   if (!guarded || s.includes('/')) s = s.replace(UNIX_PATH, maskUnixPath);
   if (!guarded || s.includes(':\\')) s = s.replace(WINDOWS_PATH, maskWindowsPath);
   if (!guarded || s.includes(WILDCARD)) s = s.replace(JOINED_MASKS, WILDCARD);
-  return s.replace(/\s+/g, ' ').trim();
+  // Each run of white space becomes one space: only the runs that are not one space already are replaced.
+  return s.replace(/\s{2,}|(?! )\s/g, ' ').trim();
 }
