@@ -1032,9 +1032,12 @@ interface LineReading {
 class Reader {
   readonly cut: number[];
   private readonly readings: (LineReading | undefined)[];
+  /** The end (exclusive) of a runner's step header fold at the top of the output ({@link stepHeaderEnd}); 0: none. */
+  private readonly stepHeader: number;
   constructor(readonly lines: readonly string[]) {
     this.cut = headers(lines);
     this.readings = new Array<LineReading | undefined>(lines.length);
+    this.stepHeader = stepHeaderEnd(lines, this.cut);
   }
 
   /** Line `i` without its header. */
@@ -1057,7 +1060,7 @@ class Reader {
     const header = this.cut[i] ?? 0;
     const body = (this.lines[i] ?? '').slice(header);
     const content = body.trim();
-    if (content === '') return { strength: -1, content, header };
+    if (content === '' || i < this.stepHeader) return { strength: -1, content, header };
     const below = this.body(i + 1);
     // (An underline holds a caret or a tilde: most lines are passed over without the pattern, or a trim.)
     if (below !== undefined && mayUnderline(below) && UNDERLINE.test(below)) return { strength: -1, content, header };
@@ -1144,6 +1147,32 @@ function narrativeTag(body: string): string | undefined {
   const m = NARRATIVE_TAG.exec(body);
   if (!m || (c === 91 && NOT_A_TAG.test(m[0]))) return undefined;
   return c === 91 ? m[0] : `#${m[0]}`;
+}
+
+/** A CI runner's fold of a step's header: `##[group]Run <the step's command>`, closed by `##[endgroup]`. */
+const STEP_HEADER_OPEN = '##[group]Run ';
+const STEP_HEADER_CLOSE = '##[endgroup]';
+/** Lines from the top in which a step's header fold may open. */
+const STEP_HEADER_FIRST = 8;
+
+/**
+ * The end (exclusive: the line after its `##[endgroup]`) of the fold in which a CI runner echoes the step it starts
+ * (GitHub Actions' and Azure Pipelines' raw log: `##[group]Run ./deploy.sh`, the script, `shell: /usr/bin/bash -e {0}`,
+ * `env:` and its variables, `##[endgroup]`), when one opens among the first lines and closes: the runner's, the same
+ * for every failure of the step, and never the command's output (`shell: …` read as a command's diagnostic). A fold
+ * the script opens itself (`::group::Tests`, printed as `##[group]Tests`) holds the command's output and stays.
+ * 0 when there is none (one test of the first lines' first character for most outputs).
+ */
+function stepHeaderEnd(lines: readonly string[], cut: readonly number[]): number {
+  const n = Math.min(lines.length, STEP_HEADER_FIRST);
+  for (let i = 0; i < n; i++) {
+    const line = lines[i] ?? '';
+    const at = cut[i] ?? 0;
+    if (line.charCodeAt(at) !== 35 || !line.startsWith(STEP_HEADER_OPEN, at)) continue;
+    for (let j = i + 1; j < lines.length; j++) if ((lines[j] ?? '').startsWith(STEP_HEADER_CLOSE, cut[j] ?? 0)) return j + 1;
+    return 0;
+  }
+  return 0;
 }
 
 /** Lines of a wrapped message joined to its heading at most (after the first). */

@@ -233,3 +233,18 @@ describe('more runtimes, headings and wrappers (hold-out 2, wrapper check)', () 
     expect(row).toBe('web\tdown: connection refused');
   });
 });
+
+describe("a CI runner's step header", () => {
+  it("the fold in which the runner echoes the step (`##[group]Run …`, `shell: …`, `env:`) is not read; a fold the script opens is", () => {
+    // Prepare: a linter's report that states no error word, under GitHub Actions' raw log (the step's header fold, the
+    // runner's closing status); the look-alike: an error inside a fold the script opened itself
+    const ci = (out: string) => `##[group]Run ./ci/lint.sh\n./ci/lint.sh\nshell: /usr/bin/bash -e {0}\nenv:\n  APP: orders\n##[endgroup]\n${out}##[error]Process completed with exit code 1.\n`;
+    const own = '##[group]Tests\ntests/a.sh: line 3: jq: command not found\n##[endgroup]\n##[error]Process completed with exit code 1.\n';
+    // Act
+    const linted = errorLine(ci('In deploy.sh line 6:\nrm -rf /srv/$target\nFor more information:\n'));
+    const inOwnFold = errorLine(own);
+    // Assess
+    expect(linted).toBe('For more information:');
+    expect(inOwnFold).toBe('tests/a.sh: line 3: jq: command not found');
+  });
+});
