@@ -408,8 +408,8 @@ export const RUNTIME_VARIABLES: readonly ConfigVariable[] = Object.freeze([
   {
     name: 'NODE_OPTIONS',
     meaning:
-      'Node.js options; s.yaml sets `--max-semi-space-size=4` for collect: V8\'s young generation stops growing at 4 MiB per semi-space instead of 16. V8 grows it by the bytes that survive its scavenges, so it reaches 16 MiB only in long walks, which then hold ~24 MiB more heap than short ones; capped, its scavenges are smaller and more frequent (the bench\'s CPU rows run with it). collect logs what reached its process at cold start (`cold start: runtime limits`: V8\'s heap limit, which the semi-space cap lowers, and the settings as received).',
-    default: 'none (V8 grows the young generation to 16 MiB per semi-space)',
+      'Node.js options; s.yaml sets `--max-semi-space-size=4` for collect: V8\'s young generation stops growing at 4 MiB per semi-space instead of what V8 picks for the memory the process sees (16 MiB on a machine of 4 GB or more). V8 grows it by the bytes that survive its scavenges, so it reaches 16 MiB only in long walks, which then hold ~24 MiB more heap than short ones; capped, its scavenges are smaller and more frequent (the bench\'s CPU rows run with it). collect logs what reached its process at cold start (`cold start: runtime limits`: V8\'s heap limit, which the semi-space cap lowers, and the settings as received).',
+    default: 'none: V8 sizes the young generation from the memory the process sees (its semi-spaces up to that ÷ 256, between 1 and 16 MiB: 4 MiB in a 1024 MB instance that shows its memory to the process, 16 MiB from 4 GB on); collect\'s cold-start line logs that memory (`memorySeenMb`)',
     required: false,
   },
   {
