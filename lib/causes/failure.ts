@@ -411,7 +411,8 @@ export class CauseGrouper {
    * candidate templates are neighbours when they stood in the same failures at least twice, or once when the other
    * says at least as much with an error word (its strength is at least 1 and the template's); a template is boilerplate when it has at least two neighbours
    * and none of its neighbours has more: a trailer or a wrapper line stands beside the error lines of many causes,
-   * each of which stands beside few lines.
+   * each of which stands beside few lines. When every candidate of a group is boilerplate, its error line is the one
+   * with the fewest neighbours.
    */
   finish(): (id: number) => Cause {
     this.miner.settle();
@@ -470,6 +471,16 @@ export class CauseGrouper {
     const chosen = this.groups.map((_g, i): [number, string] => {
       const t = templates[i] ?? [];
       let line = t.findIndex((x) => x !== '' && !boilerplate(x));
+      if (line < 0) {
+        // Every candidate is boilerplate (a runtime's frames shared by its causes, under a runner's closing line): the
+        // one that stood beside the fewest other lines says most about this failure; the strongest (the runner's line)
+        // would put the failures of different causes under one key.
+        let fewest = Infinity;
+        t.forEach((x, k) => {
+          const n = together.get(x)?.size ?? 0;
+          if (x !== '' && n < fewest) [fewest, line] = [n, k];
+        });
+      }
       if (line < 0) line = t.findIndex((x) => x !== '');
       return [line, line < 0 ? '' : (t[line] ?? '')];
     });
@@ -492,15 +503,23 @@ export class CauseGrouper {
  * digits and perhaps capitals (a code: `404`, `E404`, `(HY000)`; not `uuidv4`, a name), a path (its root and file type are what the template kept of it), a
  * bracketed one (`[ERR_INVALID_ARG_TYPE]`), an upper-case code without an underscore (`ENOENT`, `EACCES`), a code of a
  * standard vocabulary (`PERMISSION_DENIED`: {@link STANDARD_CODE}), a single capital letter (apt's `E:`), a word of
- * the error vocabulary (`refused` against `reset`: {@link isErrorWord}).
+ * the error vocabulary (`refused` against `reset`: {@link isErrorWord}), an error type's name ({@link TYPE_NAME}), a code
+ * in capitals with an underscore named for what went wrong (`AUTH_FAILED`: {@link namedForAFailure}).
  */
 function namesAKind(word: string): boolean {
   // A quoted span of several words is a value the program put in its message (a name with spaces, a slice of the
   // input); it names a kind only through a word of the error vocabulary (`"connection refused by peer"`).
   if (word.includes(' ')) return word.split(' ').some((w) => isErrorWord(w.replace(/^\W+|\W+$/g, '')));
   const bare = word.replace(/[:,;.!?]+$/, '');
-  return /^\W*[A-Z]*\d[A-Z\d]*\W*$/.test(bare) || /^--?[A-Za-z][\w-]*=?<\*>$/.test(bare) || /^[/~.]|[/\\]/.test(bare) || /^[[(].*[\])]$/.test(bare) || /^[A-Z][A-Z]{2,}$/.test(bare) || /^[A-Z]$/.test(bare) || STANDARD_CODE.has(bare) || isErrorWord(bare);
+  return /^\W*[A-Z]*\d[A-Z\d]*\W*$/.test(bare) || /^--?[A-Za-z][\w-]*=?<\*>$/.test(bare) || /^[/~.]|[/\\]/.test(bare) || /^[[(].*[\])]$/.test(bare) || /^[A-Z][A-Z]{2,}$/.test(bare) || /^[A-Z]$/.test(bare) || STANDARD_CODE.has(bare) || isErrorWord(bare) || TYPE_NAME.test(bare) || (/^[A-Z][A-Z0-9]*_[A-Z0-9_]+$/.test(bare) && namedForAFailure(bare));
 }
+
+/**
+ * The name of an error's type, as runtimes print it in front of the message: a capitalised identifier ending in
+ * `Error`, `Exception`, `Fault` or `Warning`, perhaps qualified (`KeyError`, `java.io.IOException`,
+ * `ActiveRecord::RecordNotFound` is not one). A kind, never a value.
+ */
+const TYPE_NAME = /^(?:[A-Za-z_$][\w$]*(?:\.|::))*[A-Z][\w$]*(?:Error|Exception|Fault|Warning)$/;
 
 /** A level word in capitals (`ERROR:`, `WARNING:`): it names how bad, a kind, wherever it stands. */
 const LEVEL_NAME = /^(?:ERR|ERROR|FATAL|CRIT|CRITICAL|SEVERE|PANIC|ALERT|EMERG|WARN|WARNING|NOTICE|INFO|DEBUG|TRACE)$/;
@@ -532,13 +551,24 @@ const STANDARD_CODE = new Set(
  * table it could not use there; the name varies as a lower-case one does (`logger is not defined`). In capitals it
  * looks like a code (`ENOENT`), but a code stands inside a message (`code ENOENT`, `status: NXDOMAIN`,
  * `getaddrinfo ENOTFOUND`), where it stays a kind; a level word (`ERROR:`, `WARNING:`), a single letter (apt's `E:`,
- * `W:`) and a code of a standard vocabulary ({@link STANDARD_CODE}) stay kinds everywhere.
+ * `W:`), a code of a standard vocabulary ({@link STANDARD_CODE}) and a program's own code named for what went wrong
+ * (`AUTH_FAILED:`, `QUOTA_EXCEEDED:`: {@link namedForAFailure}) stay kinds everywhere.
  */
 function subjectName(words: readonly string[], p: number): boolean {
   const word = words[p] ?? '';
-  if (!/^[A-Z][A-Z0-9_]+:$/.test(word) || LEVEL_NAME.test(word.slice(0, -1)) || STANDARD_CODE.has(word.slice(0, -1))) return false;
+  if (!/^[A-Z][A-Z0-9_]+:$/.test(word) || LEVEL_NAME.test(word.slice(0, -1)) || STANDARD_CODE.has(word.slice(0, -1)) || namedForAFailure(word.slice(0, -1))) return false;
   for (let i = 0; i < p; i++) if (!/^[a-z][\w.+-]*:$/.test(words[i] ?? '')) return false;
   return true;
+}
+
+/**
+ * True when a name in capitals says what went wrong, in the error vocabulary, whole or by one of its parts
+ * (`AUTH_FAILED`, `QUOTA_EXCEEDED`, `TOO_MANY_REQUESTS`, `ERR_NO_SPACE`, `CONN_RESET`): a program's own error code, a
+ * kind. A variable's or a key's name (`REGION`, `DB_HOST`, `SHARD_KEY`) names a thing, not a failure.
+ */
+function namedForAFailure(name: string): boolean {
+  const parts = name.toLowerCase().split('_');
+  return parts[0] === 'err' || isErrorWord(parts.join(' ')) || parts.some((p) => isErrorWord(p));
 }
 
 /** A path as a template keeps it: its root, `<*>`, its file's type, then punctuation (`/home/<*>.pub:`). */
@@ -612,6 +642,11 @@ const ERROR_ADJECTIVE = /^(?:bad|invalid|illegal|unknown|missing|unsupported|une
  * kind of failure ({@link namesAKind}), are one template with `<*>` there. Returns the template each one becomes.
  */
 function generalise(templates: ReadonlySet<string>): Map<string, string> {
+  const addTo = <K>(m: Map<K, number[]>, key: K, i: number) => {
+    const list = m.get(key);
+    if (list) list.push(i);
+    else m.set(key, [i]);
+  };
   const list = [...templates].filter((t) => t !== '');
   const words = list.map(quotedWords);
   const parent = list.map((_, i) => i);
@@ -627,7 +662,7 @@ function generalise(templates: ReadonlySet<string>): Map<string, string> {
     if (w.length < 3) return;
     w.forEach((_word, p) => {
       const key = `${w.length}\u0000${p}\u0000${[...w.slice(0, p), ...w.slice(p + 1)].join(' ')}`;
-      buckets.set(key, [...(buckets.get(key) ?? []), i]);
+      addTo(buckets, key, i);
     });
   });
   for (const [key, members] of buckets) {
@@ -659,7 +694,7 @@ function generalise(templates: ReadonlySet<string>): Map<string, string> {
     for (let p = 0; p < w.length; p++) {
       for (let q = p + 1; q < w.length; q++) {
         const key = `${w.length}\u0000${p}\u0000${q}\u0000${[...w.slice(0, p), ...w.slice(p + 1, q), ...w.slice(q + 1)].join(' ')}`;
-        buckets.set(key, [...(buckets.get(key) ?? []), i]);
+        addTo(buckets, key, i);
       }
     }
   });
@@ -673,7 +708,7 @@ function generalise(templates: ReadonlySet<string>): Map<string, string> {
     for (const i of values.slice(1)) parent[find(i)] = find(values[0] ?? i);
   }
   const byRoot = new Map<number, number[]>();
-  list.forEach((_, i) => byRoot.set(find(i), [...(byRoot.get(find(i)) ?? []), i]));
+  list.forEach((_, i) => addTo(byRoot, find(i), i));
   const out = new Map<string, string>();
   for (const members of byRoot.values()) {
     if (members.length < 2) continue;

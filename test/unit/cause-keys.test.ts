@@ -1,0 +1,84 @@
+/**
+ * What a cause key is made of once the error line is found (lib/causes/failure.ts): which of a failure's lines the
+ * grouper keeps when a wrapper's lines stand beside every cause, and which words of a template are kinds or values.
+ * Each rule with a look-alike pair that must stay apart.
+ */
+import { describe, expect, it } from 'vitest';
+import { CauseGrouper, createFailureReader } from '../../lib/causes/failure';
+
+/** Groups outputs as one invocation (status Failed, exit code 2); returns each output's cause key and title. */
+function group(outputs: readonly string[], exitCode: number | null = 2): { key: string; title: string }[] {
+  const reader = createFailureReader();
+  const grouper = new CauseGrouper();
+  const ids = outputs.map((o) => grouper.add('Failed', 'ExitCodeNonzero', exitCode, reader.ecs('', o)));
+  const causeOf = grouper.finish();
+  return ids.map((id) => {
+    const { key, title } = causeOf(id);
+    return { key, title };
+  });
+}
+
+/** A release script's run: its step's output, then the same closing line after every failure (loud: a level word). */
+const released = (body: string) => `==> installing certificates\n${body}ERROR: release aborted, see the lines above\n`;
+
+describe('the grouper: which line of a failure is its error line', () => {
+  it('when every line of a failure is boilerplate, the one that stood beside the fewest lines is its error line', () => {
+    // Prepare: a tool's generic last line follows its specific messages (boilerplate beside them), and two causes print
+    // only such a generic line (one each) under the script's closing line (boilerplate beside everything, and louder)
+    const outputs = [0, 1, 2, 3].flatMap((i) => [
+      released(`Could not read certificate from /etc/ssl/a${i}/tls.crt\nUnable to load certificate\n`),
+      released(`Could not find a certificate in /etc/ssl/b${i}/ca.pem\nUnable to load certificate\n`),
+      released(`Could not read key from /etc/ssl/k${i}/tls.key\nUnable to load private key\n`),
+      released(`Could not find a private key in /etc/ssl/q${i}/key.pem\nUnable to load private key\n`),
+      released('Unable to load certificate\n'),
+      released('Unable to load private key\n'),
+    ]);
+    // Act
+    const causes = group(outputs);
+    // Assess: the two outputs of only a generic line are two causes, titled by it, not one under the closing line
+    const certs = causes.filter((_c, i) => i % 6 === 4);
+    const keys = causes.filter((_c, i) => i % 6 === 5);
+    expect(new Set(certs.map((c) => c.key)).size).toBe(1);
+    expect(new Set(keys.map((c) => c.key)).size).toBe(1);
+    expect(certs[0]?.key).not.toBe(keys[0]?.key);
+    expect(certs[0]?.title).toBe('Unable to load certificate');
+    expect(keys[0]?.title).toBe('Unable to load private key');
+  });
+});
+
+describe('words of a template: kinds and values', () => {
+  it("an error type's name is a kind: two exceptions with the same words after them stay two causes", () => {
+    // Prepare: one tag in front of every line (a program's name), then a runtime's exception line: two exception types
+    // with the same message shape, each twice, and two qualified type names once each
+    const tagged = (type: string, value: string) => `worker: starting batch\nworker: ${type}: '${value}'\n`;
+    const outputs = [tagged('KeyError', 'region'), tagged('KeyError', 'tier'), tagged('IndexError', 'region'), tagged('IndexError', 'zone')];
+    // Act
+    const causes = group([...outputs, 'worker: java.io.IOException: stream closed\n', 'worker: java.io.EOFException: stream closed\n']);
+    const keys = causes.map((c) => c.key);
+    // Assess
+    expect(keys[0]).toBe(keys[1]);
+    expect(keys[2]).toBe(keys[3]);
+    expect(keys[0]).not.toBe(keys[2]);
+    expect(causes[0]?.title).toBe("worker: KeyError: '<*>'");
+    expect(keys[4]).not.toBe(keys[5]);
+  });
+});
+
+describe('a name in capitals in front of a message: a code or a subject', () => {
+  it("a program's own code named for what went wrong is a kind; a variable's name is a value", () => {
+    // Prepare: two codes of no standard vocabulary, named for the failure, before the same words (each twice); two
+    // more whose failure word is one of their parts; look-alike: shell variables' names before the same words (join)
+    const coded = ['AUTH_FAILED', 'AUTH_FAILED', 'QUOTA_EXCEEDED', 'QUOTA_EXCEEDED', 'TOO_MANY_REQUESTS', 'TOO_MANY_REQUESTS', 'ERR_NO_SPACE', 'ERR_NO_SPACE'].map(
+      (code, i) => `pushing batch ${i}\n${code}: request rejected by the upstream service\n`,
+    );
+    const variables = ['DB_HOST', 'DB_PORT', 'SHARD_KEY'].map((v, i) => `/tmp/job-${i}.sh: line 3: ${v}: unbound variable\n`);
+    // Act
+    const causes = group([...coded, ...variables]);
+    const keys = causes.map((c) => c.key);
+    // Assess
+    for (let i = 0; i < 8; i += 2) expect(keys[i]).toBe(keys[i + 1]);
+    expect(new Set(keys.slice(0, 8)).size).toBe(4);
+    expect(new Set(keys.slice(8)).size).toBe(1);
+    expect(causes[8]?.title).toBe('<*>: unbound variable');
+  });
+});
