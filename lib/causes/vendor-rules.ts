@@ -69,6 +69,10 @@ interface CompiledRule {
   /** How far before a keyword a match may start ({@link keywordLead}); undefined: searched near the keywords. */
   lead?: number | undefined;
   sticky?: RegExp;
+  /** {@link requiredLiterals} of its pattern, and where each was found last in the current call (-1: none after). */
+  required: string[][];
+  nextAt: number[];
+  nextFrom: number[];
   /** The call of findAt that last tried the rule (sticky), and where: a keyword's other occurrences there are not tried again. */
   triedIn: number;
   triedAt: number;
@@ -210,6 +214,62 @@ export function keywordLead(pattern: string, keywords: readonly string[]): numbe
   return startsWithKeyword(literalPrefix(p)) ? lead : undefined;
 }
 
+/** A branch that is only literal characters (a letter, digit, `-`, `_`, `:` …, or an escaped punctuation mark), as text. */
+function literalText(branch: string): string | undefined {
+  let out = '';
+  for (let i = 0; i < branch.length; i++) {
+    const c = branch[i] ?? '';
+    if (c === '\\') {
+      const next = branch[i + 1] ?? '';
+      if (!/[.\-_~/:=@#%&,;'"!<> ]/.test(next)) return undefined;
+      out += next;
+      i++;
+    } else if (/[A-Za-z0-9\-_~:=@#%&,;'"!<> ]/.test(c)) out += c;
+    else return undefined;
+  }
+  return out === '' ? undefined : out;
+}
+
+/**
+ * Literals every match of a pattern holds: for each group of the pattern's top-level sequence (not quantified to
+ * allow none) whose branches are all literal text (`(?:-u|--user)`), those texts, one of which is in every match
+ * (case as written: the patterns run without the `i` flag, gitleaks' case-insensitive letters being classes). A
+ * pattern with a top-level `|`, and every other kind of item, says nothing here. Used as a necessary condition:
+ * a rule whose match must hold `-u` or `--user` is not tried where neither follows.
+ * @example requiredLiterals('\\bcurl\\b[^\\n]{0,256}(?:-u|--user)=(\\w+)') // [['-u', '--user']]
+ */
+export function requiredLiterals(pattern: string): string[][] {
+  if (branches(pattern).length > 1) return [];
+  const out: string[][] = [];
+  for (let i = 0; i < pattern.length; ) {
+    const c = pattern[i];
+    let end = i + 1;
+    let group: string | undefined;
+    if (c === '\\') end = i + 2;
+    else if (c === '[') {
+      end = i + 1;
+      while (end < pattern.length && pattern[end] !== ']') end += pattern[end] === '\\' ? 2 : 1;
+      end += 1;
+    } else if (c === '(') {
+      const close = groupEnd(pattern, i);
+      if (close < 0) return out;
+      end = close + 1;
+      const body = pattern.slice(i + 1, close);
+      // A lookaround consumes nothing; a named or plain group's body starts after its opening.
+      if (!/^\?(?:[=!]|<[=!])/.test(body)) group = body.startsWith('?:') ? body.slice(2) : body.startsWith('?<') ? body.slice(body.indexOf('>') + 1) : body;
+    }
+    // Its quantifier, if any: one that allows none (`?`, `*`, `{0,…}`) makes the item not required.
+    const q = /^(?:[?*+]|\{(\d+)(?:,\d*)?\})\??/.exec(pattern.slice(end));
+    const optional = q !== null && (q[0][0] === '?' || q[0][0] === '*' || q[1] === '0');
+    if (group !== undefined && !optional) {
+      const texts = branches(group).map(literalText);
+      if (texts.every((t): t is string => t !== undefined)) out.push(texts);
+    }
+    i = end + (q ? q[0].length : 0);
+  }
+  return out;
+}
+
 /*
  * FLAGS: the patterns run with `m`: gitleaks' `^` and `$` mean the start and end of the fragment it scans, a file;
  * in a whole output (many lines) they mean a line's (`https://…@gems.contribsys.com` ends its line, not the output).
@@ -228,6 +288,9 @@ export function createVendorRules(generated: GeneratedRules): VendorRules {
     generic: r.id.startsWith('generic'),
     triedIn: 0,
     triedAt: -1,
+    required: requiredLiterals(r.pattern),
+    nextAt: [],
+    nextFrom: [],
     matchedFrom: -1,
     matchedUntil: -1,
     allow: r.allow.map((a) => ({ target: a.target, regexes: a.regexes.map((p) => new RegExp(p)), stopwords: a.stopwords })),
@@ -318,6 +381,8 @@ export function createVendorRules(generated: GeneratedRules): VendorRules {
         if (r.triedIn !== call) r.matchedUntil = r.matchedFrom = -1;
         r.triedIn = call;
         r.triedAt = from;
+        // A match holds one of each group of literals the pattern requires: where none follows, it would find nothing.
+        if (r.required.length > 0 && !holdsRequired(r, text, from, call)) continue;
         r.sticky ??= r.lead === 0 ? new RegExp(r.pattern, 'ydm') : new RegExp(`[\\s\\S]{0,${r.lead}}?(${r.pattern})`, 'ydm');
         r.sticky.lastIndex = from;
         const m = r.sticky.exec(text);
@@ -355,6 +420,29 @@ export function createVendorRules(generated: GeneratedRules): VendorRules {
       return findAt(text, found.starts, found.words);
     },
   };
+}
+
+/**
+ * True when, for each group of `r.required`, one of its literals occurs in `text` at or after `from`. Each literal's
+ * last place found is kept for the call (`call`): the rule's tries come in ascending order, so each literal is looked
+ * for over the text once per call, not once per try (linear, however many times the keyword occurs).
+ */
+function holdsRequired(r: { required: string[][]; nextAt: number[]; nextFrom: number[] }, text: string, from: number, call: number): boolean {
+  let k = 0;
+  for (const group of r.required) {
+    let found = false;
+    for (const literal of group) {
+      // nextFrom[k]: the call (negative: -call) and nextAt[k]: where the literal was found at or after the last look.
+      if (r.nextFrom[k] !== call || ((r.nextAt[k] ?? -1) >= 0 && (r.nextAt[k] ?? -1) < from)) {
+        r.nextFrom[k] = call;
+        r.nextAt[k] = text.indexOf(literal, from);
+      }
+      if ((r.nextAt[k] ?? -1) >= from) found = true;
+      k++;
+    }
+    if (!found) return false;
+  }
+  return true;
 }
 
 /** `at` moved to the nearest whitespace in direction `dir` (-1: before, 1: after), at most 256 characters away. */

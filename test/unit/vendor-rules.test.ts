@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createVendorRules, keywordLead, shannonEntropy, type GeneratedRules } from '../../lib/causes/vendor-rules';
+import { createVendorRules, keywordLead, requiredLiterals, shannonEntropy, type GeneratedRules } from '../../lib/causes/vendor-rules';
 import { VENDOR_RULES } from '../../lib/causes/vendor-rules.generated';
 import { dropKeyPrefix, toJsPattern } from '../../scripts/secret-rules';
 
@@ -101,6 +101,31 @@ describe('createVendorRules', () => {
     const found = finder.find('demo_publicab12cd');
     expect(found.secrets).toEqual([]);
     expect(found.allowed.map((a) => a.rule)).toEqual(['demo-token']);
+  });
+});
+
+describe('requiredLiterals: what every match of a rule holds', () => {
+  it('names the groups of literal branches of the top-level sequence, and nothing that a match may lack', () => {
+    // Prepare, Act, Assess
+    expect(requiredLiterals('\\bcurl\\b[^\\n]{0,256}[ \\t](?:-u|--user)(?:=|[ \\t]{0,5})(\\w+)')).toEqual([['-u', '--user']]);
+    expect(requiredLiterals('(?:https?:\\/\\/)?hooks[^\\n]slack[^\\n]com\\/(?:services|workflows)\\/[A-Z]{43}')).toEqual([['services', 'workflows']]);
+    expect(requiredLiterals('a(?:x|y)?b(?:p|q)*c(?:m|n){0,2}')).toEqual([]); // quantified to allow none
+    expect(requiredLiterals('a(?:x|y){1,2}')).toEqual([['x', 'y']]);
+    expect(requiredLiterals('(?:a|b)c|(?:d|e)f')).toEqual([]); // a top-level alternation
+    expect(requiredLiterals('x(?=(?:a|b))(?!c)(?<d>e|f)')).toEqual([['e', 'f']]); // lookarounds consume nothing
+    expect(requiredLiterals('(?:a[bc]|d)')).toEqual([]); // a branch that is not literal
+  });
+
+  it('a rule is not tried where none of its literals follows, and still found after many such places (curl -u)', () => {
+    // Prepare: many curl commands without -u, then one with it; and one with it, then many without.
+    const finder = createVendorRules(VENDOR_RULES);
+    // (The rule reaches five lines down: the curls just above find the same secret; each is named once here.)
+    const spans = (text: string) => [...new Set(finder.find(text).secrets.map((sp) => `${sp.rule}:${text.slice(sp.start, sp.end)}`))];
+    const plain = 'curl -sS https://example.com/health\n'.repeat(40);
+    // Act, Assess
+    expect(spans(`${plain}curl -u deploy:Sup3rS3cretPw https://repo.example.com/upload\n`)).toEqual(['curl-auth-user:deploy:Sup3rS3cretPw']);
+    expect(spans(`curl -u deploy:Sup3rS3cretPw https://repo.example.com/upload\n${plain}`)).toEqual(['curl-auth-user:deploy:Sup3rS3cretPw']);
+    expect(spans(plain)).toEqual([]);
   });
 });
 
