@@ -606,12 +606,13 @@ function uncountedHeaders(lines: readonly string[]): number[] {
  * fields is the program's own, as `sharedFields` and `wrapperTags` decide); never one a colon follows (`ERROR: …` is how
  * a program states its own error), nor one in brackets (`[ERROR]`, a tool's own level: maven's lines carry it with and
  * without a wrapper's timestamp). On a line of its own ({@link NAMED_LEVEL_FIELD}), only an upper-case one, after at
- * most one word (a logger's name or a host: `web-1 INFO …`).
+ * most one word (a logger's name or a host: `web-1 INFO …`), or a lower-case one a tab follows (zap's console format:
+ * `2026-12-07T10:00:00Z\terror\t…`).
  */
 const LEVEL_FIELD =
   /(?:(?:TRACE|DEBUG|VERBOSE|INFO|NOTICE|trace|debug|verbose|info|notice)(?:[ \t]*[-|][ \t]+|[ \t]+(?!\s)|[ \t]*$)|(?:WARN|WARNING|ERROR|ERR|CRITICAL|CRIT|FATAL|SEVERE|ALERT|EMERG|PANIC|warn|warning|error|err|critical|crit|fatal|severe|alert|emerg|panic)(?:[ \t]+(?![\s|-])|[ \t]*$))/y;
 const NAMED_LEVEL_FIELD =
-  /(?:[\w.-]+(?: +[-|])? +)?(?:(?:TRACE|DEBUG|VERBOSE|INFO|NOTICE)(?:[ \t]*[-|][ \t]+|[ \t]+(?![\s\d])|[ \t]*$)|(?:WARN|WARNING|ERROR|ERR|CRITICAL|CRIT|FATAL|SEVERE|ALERT|EMERG|PANIC)(?:[ \t]+(?![\s\d|-])|[ \t]*$))/y;
+  /(?:[\w.-]+(?: +[-|])? +)?(?:(?:TRACE|DEBUG|VERBOSE|INFO|NOTICE)(?:[ \t]*[-|][ \t]+|[ \t]+(?![\s\d])|[ \t]*$)|(?:WARN|WARNING|ERROR|ERR|CRITICAL|CRIT|FATAL|SEVERE|ALERT|EMERG|PANIC)(?:[ \t]+(?![\s\d|-])|[ \t]*$)|(?:trace|debug|info|notice|warn|warning|error|err|critical|crit|fatal|severe|alert|emerg|panic|dpanic)\t(?!\s))/y;
 
 /**
  * `cut` moved past a logger's level field where one follows a line's header (a timestamp, a logger's name or a host):
@@ -629,8 +630,14 @@ function levelColumn(lines: readonly string[], cut: number[]): number[] {
   let filled = 0;
   let levelled = 0;
   let column = false;
-  let out: number[] | undefined;
+  // Per line: where its level field ends (-1: none), whether it is one of the column only, and where its level word
+  // ends when blanks alone follow it (-1: a separator or the line's end).
   const ends = new Array<number>(lines.length).fill(-1);
+  const columnOnly = new Array<boolean>(lines.length).fill(false);
+  const words = new Array<number>(lines.length).fill(-1);
+  // The blanks after the level that every such line carries pad its field (`INFO  `, log4j's `%-5p`); more on some
+  // lines are the line's own indentation (a stack frame, a detail line under its error).
+  let pad = Infinity;
   for (let i = 0; i < lines.length; i++) {
     const at = cut[i] ?? 0;
     const line = lines[i] ?? '';
@@ -640,27 +647,35 @@ function levelColumn(lines: readonly string[], cut: number[]): number[] {
     }
     filled += 1;
     NAMED_LEVEL_FIELD.lastIndex = at;
-    const own = NAMED_LEVEL_FIELD.exec(line);
-    if (own) {
-      levelled += 1;
-      (out ??= cut.slice())[i] = at + own[0].length;
-      continue;
+    let m = NAMED_LEVEL_FIELD.exec(line);
+    if (!m) {
+      // A level starts with a letter of the vocabulary's initials (T D V I N W E C F S A P, either case).
+      const c = line.charCodeAt(at) | 32;
+      if (c !== 116 && c !== 100 && c !== 118 && c !== 105 && c !== 110 && c !== 119 && c !== 101 && c !== 99 && c !== 102 && c !== 115 && c !== 97 && c !== 112) continue;
+      LEVEL_FIELD.lastIndex = at;
+      m = LEVEL_FIELD.exec(line);
+      if (!m) continue;
+      column = true;
+      columnOnly[i] = true;
     }
-    // A level starts with a letter of the vocabulary's initials (T D V I N W E C F S A P, either case).
-    const c = line.charCodeAt(at) | 32;
-    if (c !== 116 && c !== 100 && c !== 118 && c !== 105 && c !== 110 && c !== 119 && c !== 101 && c !== 99 && c !== 102 && c !== 115 && c !== 97 && c !== 112) continue;
-    LEVEL_FIELD.lastIndex = at;
-    const m = LEVEL_FIELD.exec(line);
-    if (!m) continue;
     levelled += 1;
-    column = true;
-    ends[i] = at + m[0].length;
+    const end = at + m[0].length;
+    ends[i] = end;
+    const field = m[0].trimEnd();
+    const last = field.charCodeAt(field.length - 1);
+    if (end < line.length && last !== 45 && last !== 124) {
+      const word = at + field.length;
+      words[i] = word;
+      pad = Math.min(pad, end - word);
+    }
   }
-  if (column && levelled >= 2 && filled - levelled <= Math.floor(lines.length / 10) + 1) {
-    const cuts = (out ??= cut.slice());
-    ends.forEach((end, i) => {
-      if (end >= 0) cuts[i] = end;
-    });
+  const takeColumn = column && levelled >= 2 && filled - levelled <= Math.floor(lines.length / 10) + 1;
+  let out: number[] | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const end = ends[i] ?? -1;
+    if (end < 0 || (columnOnly[i] && !takeColumn)) continue;
+    const word = words[i] ?? -1;
+    (out ??= cut.slice())[i] = word >= 0 ? word + pad : end;
   }
   return out ?? cut;
 }

@@ -248,3 +248,29 @@ describe("a CI runner's step header", () => {
     expect(inOwnFold).toBe('tests/a.sh: line 3: jq: command not found');
   });
 });
+
+describe("a lower-case level between tabs (zap's console format)", () => {
+  it('is a field on any line, even of an output of one line; a lower-case level word before a blank on one line stays', () => {
+    // Prepare: one line under `ts\terror\t`, the same line bare; the look-alike: `error handling …` after a timestamp
+    const line = 'cp: cannot stat /srv/app/release.tar: No such file or directory';
+    // Act
+    const keys = group([`${line}\n`, `2026-12-07T10:00:00.123Z\terror\t${line}\n`]).map((c) => c.key);
+    const message = errorLine('2026-12-07T10:00:00.123Z error handling failed: exit hook missing\n');
+    // Assess
+    expect(keys[0]).toBe(keys[1]);
+    expect(message).toBe('error handling failed: exit hook missing');
+  });
+});
+
+describe("the blanks after a logger's level field", () => {
+  it("that every levelled line carries pad the field; more are the line's own indentation (a detail line stays a detail)", () => {
+    // Prepare: a logger's lines at two levels, one of them an indented detail under the line above; the look-alike: the
+    // same detail not indented is a program's diagnostic
+    const logged = (detail: string) => `${ts(0)} app INFO fetching release\n${ts(1)} app WARN ${detail}symbol: method fetch()\n`;
+    // Act
+    const read = (detail: string) => findErrorLines(outputLines(logged(detail)).read).find((l) => l.line === 1)?.strength;
+    // Assess
+    expect(read('    ')).toBeUndefined();
+    expect(read('')).toBe(0.75);
+  });
+});
