@@ -451,8 +451,9 @@ export class CauseGrouper {
     // Two lines that never stood together are apart, unless one is the start of the other: one sentence wrapped at
     // different places (the wrap follows the lengths of the values before it), not two different errors.
     // Nor are two lines that differ only in a file's type (`app.jar: FAILED`, `lib.so: FAILED`): one check that
-    // failed for several files, one line per file.
-    const apart = (a: string, b: string) => (together.get(a)?.get(b) ?? 0) < 2 && !a.startsWith(b) && !b.startsWith(a) && !sameButFileType(a, b);
+    // failed for several files, one line per file. Nor two that differ in one value (`crm: loading`, `search: loading`:
+    // one line naming each step; an error line after it is no boilerplate), unless the word names a kind.
+    const apart = (a: string, b: string) => (together.get(a)?.get(b) ?? 0) < 2 && !a.startsWith(b) && !b.startsWith(a) && !sameButFileType(a, b) && !sameButOneValue(a, b);
     // Peeled like an onion: the biggest hubs first (a `trap` trailer beside every cause), then the hubs that show
     // once those are gone (a tool's own trailer beside its few causes). A hub stands beside error lines that never
     // stand together (different failures), and beside no line with more such neighbours.
@@ -622,6 +623,25 @@ function quotedWords(template: string): string[] {
   }
   // Variables side by side are one value (a quoted name with spaces, once the miner took its words for variables).
   return out.filter((w, i) => !(w === WILDCARD && out[i - 1] === WILDCARD));
+}
+
+/**
+ * Two templates of the same words but one, a value in both (neither names a kind, {@link namesAKind}, nor follows an
+ * error adjective, {@link ERROR_ADJECTIVE}): one line printed
+ * with two values (`crm: loading`, `search: loading`: a step's name in front), not two different lines.
+ */
+function sameButOneValue(a: string, b: string): boolean {
+  const x = a.split(' ');
+  const y = b.split(' ');
+  if (x.length !== y.length) return false;
+  let differ = -1;
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] === y[i]) continue;
+    if (differ >= 0) return false;
+    differ = i;
+  }
+  // The word after an error adjective says what is wrong (`bad minute`, `bad day-of-week`): a kind.
+  return differ >= 0 && !ERROR_ADJECTIVE.test(x[differ - 1] ?? '') && !namesAKind(x[differ] ?? '') && !namesAKind(y[differ] ?? '');
 }
 
 /** Two templates of the same words but one, a path or file name at one place that differs only in its file's type. */

@@ -46,6 +46,22 @@ describe('the grouper: which line of a failure is its error line', () => {
   });
 });
 
+describe('the grouper: lines beside an error line', () => {
+  it('lines that differ in one value are one line: an error line they stand beside is no boilerplate; lines that differ in a kind are two', () => {
+    // Prepare: a runtime's error after a step's own line that names the step (a value); look-alike: a script's loud
+    // closing line after two errors that differ in one word of the error vocabulary (two causes: it is boilerplate)
+    const steps = ['crm', 'crm', 'search', 'search'].map((s) => `${s}: loading\nException: Not_found.\n`);
+    const fetches = ['refused', 'refused', 'reset', 'reset'].map((k) => `fetch: connection ${k}\nERROR: deploy aborted, rolling back\n`);
+    // Act
+    const causes = group([...steps, ...fetches]);
+    // Assess
+    expect(new Set(causes.slice(0, 4).map((c) => c.title))).toEqual(new Set(['Exception: Not_found.']));
+    expect(causes[4]?.title).toBe('fetch: connection refused');
+    expect(causes[6]?.title).toBe('fetch: connection reset');
+    expect(new Set(causes.map((c) => c.key)).size).toBe(3);
+  });
+});
+
 describe('words of a template: kinds and values', () => {
   it("an error type's name is a kind: two exceptions with the same words after them stay two causes", () => {
     // Prepare: one tag in front of every line (a program's name), then a runtime's exception line: two exception types
