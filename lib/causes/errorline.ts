@@ -745,9 +745,10 @@ function sharedLevel(lines: readonly string[], cut: number[]): number[] {
 /**
  * A wrapper's tag in front of a line: a bracketed name (`[web-1] `, `[pod/web-7d9f/app] `, `[stdout] `), a name and a
  * pipe (`web-1       | `, as docker compose prints), a program and its pid (`deploy[4242]: `), a name and a tab (GNU
- * parallel's `--tag`: `web-1\t…`).
+ * parallel's `--tag`: `web-1\t…`), a build step's number (BuildKit's plain progress: `#8 0.412 …`, the seconds after
+ * it a timestamp's shape).
  */
-const WRAPPER_TAG = /^(?:\[[^\][]{1,100}\](?:\s|$)|[\w.@/-]{1,64}\s*\|(?:\s|$)|[\w./-]+\[\d+\]:(?:\s|$)|[\w.@/-]{1,64}\t)/;
+const WRAPPER_TAG = /^(?:\[[^\][]{1,100}\](?:\s|$)|[\w.@/-]{1,64}\s*\|(?:\s|$)|[\w./-]+\[\d+\]:(?:\s|$)|[\w.@/-]{1,64}\t|#\d{1,5} )/;
 /** What a bracket holds when it is no tag: a level or a status (`[ERROR]`, `[info]`, `[ OK ]`, `[FAILED]`), a counter (`[2/5]`). */
 const NOT_A_TAG = /^\[\s*(?:[^A-Za-z]*|(?:error|err|fatal|critical|crit|emerg|alert|severe|warn(?:ing)?|notice|info|debug|trace|note|hint|ok|pass(?:ed)?|done|skip(?:ped)?|success|[EFWIDT])\s*)\]/i;
 /**
@@ -768,8 +769,8 @@ function wrapperTags(lines: readonly string[]): number[] | undefined {
   const first = lines.find((l) => l.trim() !== '') ?? '';
   const c = first.charCodeAt(0);
   // A tag starts with a bracket or a name; most outputs fail here.
-  if (!(c === 91 || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return undefined;
-  if (c !== 91 && !/^[\w.@/-]+(?:\s*\||\[|\t)/.test(first)) return undefined;
+  if (!(c === 91 || c === 35 || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122))) return undefined;
+  if (c !== 91 && !/^(?:[\w.@/-]+(?:\s*\||\[|\t)|#\d{1,5} )/.test(first)) return undefined;
   const seen = new Map<string, number>();
   let filled = 0;
   let tabbed = false;

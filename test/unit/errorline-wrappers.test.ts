@@ -274,3 +274,21 @@ describe("the blanks after a logger's level field", () => {
     expect(read('')).toBe(0.75);
   });
 });
+
+describe("BuildKit's step number and seconds on every line", () => {
+  it('are a header: the same error bare and in a `docker build` step is one cause; a heading with a hash stays', () => {
+    // Prepare: one error bare and as BuildKit's plain progress prints a RUN step (`#8 0.412 <line>`); the look-alikes:
+    // another error in a step, and go build's package heading (`# github.com/…`)
+    const body = ['fetching release 2.4.1', 'cp: cannot stat /srv/app/release.tar: No such file or directory'];
+    const tar = ['fetching release 2.4.1', 'tar: release.tar: Cannot open: No such file or directory'];
+    const step = (n: number) => (i: number) => `#${n} ${(0.1 + i * 0.013).toFixed(3)} `;
+    const outputs = [wrap(body, () => ''), wrap(body, step(8)), wrap(body, step(11)), wrap(tar, step(8))];
+    // Act
+    const keys = group(outputs).map((c) => c.key);
+    const goBuild = errorLine('# github.com/acme/relay\n./main.go:9:26: undefined: drainTimeout\n');
+    // Assess
+    expect(new Set(keys.slice(0, 3)).size).toBe(1);
+    expect(keys[3]).not.toBe(keys[0]);
+    expect(goBuild).toBe('./main.go:9:26: undefined: drainTimeout');
+  });
+});
