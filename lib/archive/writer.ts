@@ -227,20 +227,13 @@ export class NdjsonGzipBuffer {
   }
 
   /**
-   * {@link encode} for a list whose elements' canonical text is known ({@link verbatimSpans}): an element with a span
-   * is copied from `body` (the bytes JSON.stringify would make of it), any other one stringified.
+   * {@link encode} for a list whose elements' text is known ({@link verbatimSpans}): each line is copied from `body`
+   * (the bytes JSON.stringify would make of the element).
    */
   private encodeVerbatim(list: readonly unknown[], from: number, body: Buffer, spans: Int32Array): number {
     let i = from;
     while (i < list.length) {
       const start = spans[2 * i] as number;
-      if (start < 0) {
-        const record = list[i];
-        if (record instanceof RawJsonText) break;
-        i += 1;
-        if (this.line(record)) break;
-        continue;
-      }
       const end = spans[2 * i + 1] as number;
       i += 1;
       if (this.copyLine(body, start, end)) break;

@@ -108,9 +108,9 @@ function registerLists(value: object, body: Buffer, path: string[], depth: numbe
 
 /**
  * For a list as a response body's native parse gave it (a page's records, untouched since), where each element's
- * canonical text sits in the body's bytes (raw-json.ts `canonicalSpans`: `spans[2k]` its start, or -1 when its bytes
- * are not what JSON.stringify writes of it, `spans[2k + 1]` its end); `undefined` for any other list, or a body that
- * is not valid UTF-8. A writer of the list's JSON lines copies those bytes instead of stringifying each element.
+ * text sits in the body's bytes when every element's bytes are what JSON.stringify writes of it (raw-json.ts
+ * `canonicalSpans`: `spans[2k]` its start, `spans[2k + 1]` its end); `undefined` for any other list, a body that is not
+ * valid UTF-8, or one written otherwise. A writer of the list's JSON lines copies those bytes instead of stringifying.
  * The list must not have been changed since it was parsed (the walk hands pages on as they came).
  * @example const raw = verbatimSpans(page.records); if (raw) copy(raw.body, raw.spans[0], raw.spans[1]);
  */

@@ -429,15 +429,18 @@ function isDigit(b: number | undefined): boolean {
  * not is marked `-1` and stringified as before. Non-ASCII bytes are kept as they are: for valid UTF-8 they are the
  * characters JSON.stringify writes.
  *
- * Fills `spans` with each element's start (or -1) and end: `spans[2k]`, `spans[2k + 1]`. Returns false (use none of
- * them) when the list is not found where `path` says exactly once, a key on the way is escaped, or it does not hold
- * `count` elements.
- * @example canonicalSpans(Buffer.from('{"L":[{"a":1},{"a" :2}]}'), ['L'], 2, spans) // true; spans [5, 12, -1, 21]
+ * Fills `spans` with each element's start and end: `spans[2k]`, `spans[2k + 1]`. Returns false (use none of them)
+ * when an element is not canonical (the scan stops there: an API that writes one record otherwise writes them all so,
+ * and its pages are stringified as before at the cost of one record's scan), the list is not found where `path` says
+ * exactly once, a key on the way is escaped, or it does not hold `count` elements.
+ * @example canonicalSpans(Buffer.from('{"L":[{"a":1},{"a":2}]}'), ['L'], 2, spans) // true; spans [5, 12, 13, 20]
  */
 export function canonicalSpans(body: Buffer, path: readonly string[], count: number, spans: Int32Array): boolean {
   if (path.length === 0 || spans.length < 2 * count) return false;
   const keys = path.map((k) => Buffer.from(k, 'utf8'));
-  const state = { found: false, n: 0, keys: [] as number[] };
+  nextQuote = -1;
+  nextEscape = -1;
+  const state = { found: false, n: 0 };
   const end = findList(body, skipWs(body, 0), keys, 0, count, spans, state);
   return end >= 0 && state.found && state.n === count;
 }
@@ -451,7 +454,7 @@ const CANONICAL_DEPTH = 64;
  * Reads the object at `i` looking for `keys[level]`; returns the index after the object, or -1 to give up. At the last
  * level the list's elements are scanned into `spans`.
  */
-function findList(body: Buffer, i: number, keys: Buffer[], level: number, count: number, spans: Int32Array, state: { found: boolean; n: number; keys: number[] }): number {
+function findList(body: Buffer, i: number, keys: Buffer[], level: number, count: number, spans: Int32Array, state: { found: boolean; n: number }): number {
   if (body[i] !== 0x7b) return -1;
   const want = keys[level] as Buffer;
   let seen = false;
@@ -488,18 +491,20 @@ function findList(body: Buffer, i: number, keys: Buffer[], level: number, count:
   }
 }
 
-/** The list at `i`: each element's span (start or -1, end) into `spans`; the index after the list, or -1. */
-function listElements(body: Buffer, i: number, count: number, spans: Int32Array, state: { n: number; keys: number[] }): number {
+/** The list at `i`: each element's span (start, end) into `spans`; the index after the list, or -1 (an element is not canonical). */
+function listElements(body: Buffer, i: number, count: number, spans: Int32Array, state: { n: number }): number {
   if (body[i] !== 0x5b) return -1;
   i = skipWs(body, i + 1);
   if (body[i] === 0x5d) return i + 1;
   for (;;) {
     if (state.n >= count) return -1;
     canonical = true;
-    state.keys.length = 0;
+    keyTop = 0;
     const start = i;
-    i = canonicalEnd(body, i, state.keys, 0);
-    spans[2 * state.n] = canonical ? start : -1;
+    i = canonicalEnd(body, i, 0);
+    // An API that writes one record otherwise writes them all so: the page is stringified, its scan stops here.
+    if (!canonical) return -1;
+    spans[2 * state.n] = start;
     spans[2 * state.n + 1] = i;
     state.n++;
     i = skipWs(body, i);
@@ -511,8 +516,15 @@ function listElements(body: Buffer, i: number, count: number, spans: Int32Array,
   }
 }
 
+/**
+ * The keys of the objects being read, as start and end pairs, innermost object's last (from `keyTop` down to where it
+ * began): a stack reused from element to element, so reading a record allocates nothing.
+ */
+let keyStack = new Int32Array(256);
+let keyTop = 0;
+
 /** The index after the value at `i`, clearing {@link canonical} for anything JSON.stringify would write otherwise. */
-function canonicalEnd(body: Buffer, i: number, keys: number[], depth: number): number {
+function canonicalEnd(body: Buffer, i: number, depth: number): number {
   const b = body[i];
   if (b === 0x22) return canonicalStringEnd(body, i);
   if (b === 0x7b || b === 0x5b) {
@@ -524,23 +536,29 @@ function canonicalEnd(body: Buffer, i: number, keys: number[], depth: number): n
     const close = object ? 0x7d : 0x5d;
     i = canonicalWs(body, i + 1);
     if (body[i] === close) return i + 1;
-    // This object's keys, as start and end pairs on the shared stack from `first` on (for repeats).
-    const first = keys.length;
+    // This object's keys, as start and end pairs on the key stack from `first` on (for repeats).
+    const first = keyTop;
     for (;;) {
       if (object) {
         const ks = i;
         i = canonicalStringEnd(body, i);
-        if (canonical) checkKey(body, ks, i, keys, first);
-        keys.push(ks, i);
+        if (canonical) checkKey(body, ks, i, first);
+        if (keyTop + 2 > keyStack.length) {
+          const grown = new Int32Array(keyStack.length * 2);
+          grown.set(keyStack);
+          keyStack = grown;
+        }
+        keyStack[keyTop++] = ks;
+        keyStack[keyTop++] = i;
         i = canonicalWs(body, i);
         i = canonicalWs(body, i + 1); // the colon
       }
-      i = canonicalWs(body, canonicalEnd(body, i, keys, depth + 1));
+      i = canonicalWs(body, canonicalEnd(body, i, depth + 1));
       if (body[i] === 0x2c) {
         i = canonicalWs(body, i + 1);
         continue;
       }
-      keys.length = first;
+      keyTop = first;
       return i + 1;
     }
   }
@@ -560,7 +578,7 @@ function canonicalWs(body: Buffer, i: number): number {
 }
 
 /** A key (`ks`..`ke`, quotes included) that JSON.stringify would not write where it is: all digits, or a repeat. */
-function checkKey(body: Buffer, ks: number, ke: number, keys: number[], first: number): void {
+function checkKey(body: Buffer, ks: number, ke: number, first: number): void {
   let digits = true;
   for (let k = ks + 1; k < ke - 1; k++) {
     const c = body[k] as number;
@@ -574,35 +592,57 @@ function checkKey(body: Buffer, ks: number, ke: number, keys: number[], first: n
     return;
   }
   const length = ke - ks;
-  for (let k = first; k < keys.length; k += 2) {
-    const s = keys[k] as number;
-    if ((keys[k + 1] as number) - s === length && body.compare(body, ks, ke, s, s + length) === 0) {
+  for (let k = first; k < keyTop; k += 2) {
+    const s = keyStack[k] as number;
+    if ((keyStack[k + 1] as number) - s === length && body.compare(body, ks, ke, s, s + length) === 0) {
       canonical = false;
       return;
     }
   }
 }
 
+/**
+ * Where the body's next `"` and next `\` are (at or after where the scan is), found natively and kept until the scan
+ * passes them: a long string (a command's output) is crossed in a few memchr calls instead of a byte at a time.
+ */
+let nextQuote = -1;
+let nextEscape = -1;
+/** Bytes of a string read a byte at a time before its end is looked for natively (most keys and values are shorter). */
+const SHORT_STRING = 48;
+
 /** The index after the string at `i`; a `\/` or a `\u` escape JSON.stringify would not write clears {@link canonical}. */
 function canonicalStringEnd(body: Buffer, i: number): number {
-  for (i++; ; i++) {
+  const short = i + SHORT_STRING;
+  for (i++; i < short; i++) {
     const b = body[i];
     if (b === 0x22) return i + 1;
-    if (b === 0x5c) {
-      const e = body[++i];
-      if (e === 0x75) {
-        // JSON.stringify writes \u00xx (lower case) only for control characters without a short escape.
-        const d3 = body[i + 3] as number;
-        const d4 = body[i + 4] as number;
-        const low = d4 >= 0x30 && d4 <= 0x39 ? d4 - 0x30 : d4 >= 0x61 && d4 <= 0x66 ? d4 - 0x57 : -1;
-        const code = (d3 - 0x30) * 16 + low;
-        if (body[i + 1] !== 0x30 || body[i + 2] !== 0x30 || (d3 !== 0x30 && d3 !== 0x31) || low < 0 || code === 8 || code === 9 || code === 10 || code === 12 || code === 13) canonical = false;
-        i += 4;
-      } else if (e === 0x2f) {
-        canonical = false;
-      }
-    }
+    if (b === 0x5c) i = canonicalEscape(body, i);
   }
+  for (;;) {
+    if (nextQuote < i) nextQuote = body.indexOf(0x22, i);
+    if (nextEscape < i) {
+      nextEscape = body.indexOf(0x5c, i);
+      if (nextEscape < 0) nextEscape = body.length;
+    }
+    if (nextQuote < nextEscape) return nextQuote + 1;
+    i = canonicalEscape(body, nextEscape) + 1;
+  }
+}
+
+/** The escape whose backslash is at `i`; returns the index of its last byte. */
+function canonicalEscape(body: Buffer, i: number): number {
+  const e = body[++i];
+  if (e === 0x75) {
+    // JSON.stringify writes \u00xx (lower case) only for control characters without a short escape.
+    const d3 = body[i + 3] as number;
+    const d4 = body[i + 4] as number;
+    const low = d4 >= 0x30 && d4 <= 0x39 ? d4 - 0x30 : d4 >= 0x61 && d4 <= 0x66 ? d4 - 0x57 : -1;
+    const code = (d3 - 0x30) * 16 + low;
+    if (body[i + 1] !== 0x30 || body[i + 2] !== 0x30 || (d3 !== 0x30 && d3 !== 0x31) || low < 0 || code === 8 || code === 9 || code === 10 || code === 12 || code === 13) canonical = false;
+    return i + 4;
+  }
+  if (e === 0x2f) canonical = false;
+  return i;
 }
 
 /** The index after the number at `i`; one JSON.stringify would write otherwise (`-0`, `1.0`, `1E5`, `01`) clears {@link canonical}. */
