@@ -70,7 +70,9 @@ for (const file of readdirSync(dir).filter((f) => f.endsWith('.jsonl') && (!filt
   const tailCpu = finish?.cpu !== undefined && lastPage?.cpu !== undefined ? ` (cpu ${fmt((finish.cpu - lastPage.cpu) / 1000)})` : '';
   const cpu = finish?.cpu !== undefined ? ` cpu ${fmt(finish.cpu / 1000)}` : '';
   // The summary's steps after the last page (summary:<phase> events): ms after the last page's end, and CPU since.
-  const steps = events.filter((ev) => ev.e.startsWith('summary:'));
+  const steps = events
+    .filter((ev) => ev.e.startsWith('summary:') || (ev.lane !== undefined && ev.e !== 'handed' && ev.e !== 'written' && ev.e !== 'done'))
+    .map((ev) => (ev.lane !== undefined ? { ...ev, e: `summary:${ev.lane} ${ev.e}` } : ev));
   const lastPageT = lastPage?.t ?? at;
   const stepLine = steps.length
     ? `\n${''.padEnd(32)} after the last page: ${steps.map((ev) => `${ev.e.slice(8)} ${(ev.t - lastPageT).toFixed(0)} ms (cpu ${(((ev.cpu ?? 0) - (lastPage?.cpu ?? 0)) / 1000).toFixed(0)})`).join(', ')}`

@@ -3,6 +3,7 @@
  * may win), or, for a forced re-collection, the switch to its generation (`g-<generation>/`) in one write.
  */
 import { randomBytes } from 'node:crypto';
+import { channel } from 'node:diagnostics_channel';
 import { isAlreadyExists, StorageError } from '../errors';
 import { releaseClaim, takeClaim, type Claim } from '../archive/claim';
 import { archiveDir, FORMAT_VERSION, generationDir, manifestKey, switchKey, type ArchiveRef } from '../archive/layout';
@@ -15,6 +16,13 @@ import { cleanUp } from './cleanup';
 import { outputObjects } from './outputs';
 import { verifyStored } from './verify';
 import { resultOf, syncStats, writable, type CollectState, type Walk } from './walk';
+import { PAGE_CHANNEL } from './lanes';
+
+/** The commit's steps on the walk's timeline (lanes.ts PAGE_CHANNEL). */
+const timeline = channel(PAGE_CHANNEL);
+const step = (phase: 'verified' | 'manifest') => {
+  if (timeline.hasSubscribers) timeline.publish({ lane: 'commit', phase });
+};
 
 /** commit: verify every object is there whole, then write the manifest once (a racing collector may win). */
 export async function commit(state: { progress: Checkpoint }, walk: Walk): Promise<CollectState> {
@@ -24,6 +32,7 @@ export async function commit(state: { progress: Checkpoint }, walk: Walk): Promi
   await writable(walk);
   syncStats(walk, progress);
   await verifyStored(store, [...progress.parts, ...progress.related, ...outputObjects(progress.outputs?.items)]);
+  step('verified');
   const manifest: Manifest = {
     format: FORMAT_VERSION,
     source: ref.source,
@@ -55,6 +64,7 @@ export async function commit(state: { progress: Checkpoint }, walk: Walk): Promi
     await cleanUp(walk, progress);
     return { step: 'done', result: resultOf(ref, 'committed-by-other', winner ?? manifest, store) };
   }
+  step('manifest');
   walk.observer?.committed(manifest);
   // Said when it happened (the manifest is the commit point), before the clean-up that follows it.
   log.info('archive committed', {

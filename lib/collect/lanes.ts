@@ -17,7 +17,8 @@ import { checkpointed, report, saveProgress, writable, type CollectState, type W
 /**
  * The walk's per-page timeline (node:diagnostics_channel; nothing is published without a subscriber): each lane
  * publishes `{ lane, phase }` when a page is `handed` to it, `written` to its gzip object and `done` (the observers
- * included, e.g. the inline summary's aggregation). With Node's `http.client.request.start` (a request's last bytes
+ * included, e.g. the inline summary's aggregation), and `ended` once its last object is stored; the commit step
+ * (commit.ts) publishes `{ lane: 'commit', phase }`: `verified` (every object checked) and `manifest` (written). With Node's `http.client.request.start` (a request's last bytes
  * written) and `http.client.response.finish` it shows whether the next request left before a page's work
  * (`npm run bench -- --timeline DIR`, docs/performance.md).
  */
@@ -53,6 +54,8 @@ interface Lane {
    */
   commit(entry: ObjectEntry | undefined, at: { nextToken?: string | undefined; nextPage?: number | undefined; pending?: ObjectEntry | undefined } | undefined, pages: PageTally[]): void;
   onPage(page: ListingPage): void;
+  /** The listing has been read to its end (its last page handed over), before its last object is stored. */
+  onEnd?(): void;
   onRestart(reason: string): Promise<void>;
   /** Whether this lane looks at the deadline itself (the records lane; the others once the records are done). */
   watchesDeadline(): boolean;
@@ -132,6 +135,7 @@ function recordsLane(walk: Walk, progress: Checkpoint): Lane {
       walk.live.pages += 1;
       walk.observer?.records(page.records);
     },
+    onEnd: () => walk.observer?.recordsRead?.(),
     onRestart: (reason) => restartRecords(walk, progress, reason),
     watchesDeadline: () => true,
   };
@@ -265,6 +269,7 @@ async function walkListing(walk: Walk, progress: Checkpoint, lane: Lane): Promis
         }
         pageStarted = Date.now();
       }
+      lane.onEnd?.();
     } catch (err) {
       walk.stopping = true;
       // A failed existence check is the answer, whatever the listing said meanwhile (OOS answers an unknown execution's
@@ -285,6 +290,7 @@ async function walkListing(walk: Walk, progress: Checkpoint, lane: Lane): Promis
     await writable(walk);
     // The last object: the rest of the listing, or an empty one for a related listing that had nothing.
     const last = current.records > 0 || (lane.name !== 'records' && !progress.related.some((r) => r.name === lane.name)) ? await lane.store(current) : undefined;
+    if (pageChannel.hasSubscribers) pageChannel.publish({ lane: lane.name, phase: 'ended' });
     lane.commit(last, undefined, unflushed);
     if (lane.name !== 'records') walk.observer?.relatedDone(lane.name as RelatedName);
     return true;

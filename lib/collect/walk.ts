@@ -46,6 +46,11 @@ export interface WalkObserver {
   /** The related listing `name` has been read to its end. */
   relatedDone(name: RelatedName): void;
   /**
+   * The records listing has been read to its end (its last page handed over to {@link records}); the walk goes on
+   * with its last objects and the commit, whose writes the observer's own work may overlap.
+   */
+  recordsRead?(): void;
+  /**
    * The walk's first requests have left and nothing is read yet: until the first answers come, the CPU is idle
    * (work paid once per process belongs here). Called once, after a turn of the event loop.
    */

@@ -13,10 +13,10 @@ import { writeTextObject } from '../archive/writer';
 import { InputError, StorageError } from '../errors';
 import type { Logger } from '../log';
 import { ResultsTable } from '../warehouse/results';
-import { createAggregator, type Aggregator } from './aggregate';
+import { createAggregator, type Aggregation, type Aggregator } from './aggregate';
 import { spoolChildren, type ChildSpool } from './children';
 import { jsonPieces } from './json-pieces';
-import { createListOutput } from './lists';
+import { createListOutput, type Slicing, type SummaryListOutput } from './lists';
 import { renderMarkdown } from './render/markdown';
 import { notifyFailures, type NotifyConfig, type NotifyOutcome } from './notify';
 import { createInstancePages, renderReportHtml } from './render/report-html';
@@ -25,11 +25,13 @@ import { buildSummary, subjectOf, SUMMARY_FORMAT, type Subject, type Summary } f
 
 /**
  * The summary's steps as it is stored (node:diagnostics_channel; nothing is published without a subscriber):
- * `{ phase }` when the aggregation is `aggregated` (its id lists read back), the summary `built`, summary.md and
- * report.html `rendered`, the list objects `listed` (stored), the warehouse step `warehoused`, every object but
- * summary.json `written`, and summary.json `stored`; collect's live summary (live.ts) publishes `committed` when the
- * walk hands it the manifest and `started` when it starts storing. Beside the walk's page timeline (lib/collect/lanes.ts
- * PAGE_CHANNEL), it shows where the time after the commit goes (`npm run bench -- --timeline DIR`).
+ * `{ phase }` when the aggregation is `aggregated` (its id lists read back; in collect's live summary ahead of the
+ * commit), the summary `built`, summary.md and report.html `rendered`, the list objects `listed` (stored), the
+ * warehouse step `warehoused`, every object but summary.json `written`, and summary.json `stored`. Collect's live
+ * summary (live.ts) adds `finishing` when it begins the aggregation's end ahead of the commit, `committed` when the
+ * walk hands it the manifest and `started` when it starts storing. Beside the walk's page timeline
+ * (lib/collect/lanes.ts PAGE_CHANNEL), it shows where the time after the last page goes (`npm run bench --
+ * --timeline DIR`).
  */
 export const SUMMARY_CHANNEL = 'execution-archive:summary';
 const summaryChannel = channel(SUMMARY_CHANNEL);
@@ -227,38 +229,67 @@ async function deleteFormerObjects(store: ObjectStore, former: readonly string[]
 export async function storeSummary(
   options: SummarizeOptions,
   manifest: Manifest,
-  inputs: SummaryInputs,
+  inputs: SummaryInputs | FinishingSummary,
   started = Date.now(),
 ): Promise<SummarizeResult & { markdown: string; html: string }> {
-  const title = `${inputs.subject.name ?? options.ref.source.toUpperCase()} ${options.ref.id}`;
-  // The results table (the warehouse step's) takes each failed record's cause as its line is written, instead of
-  // reading failures.ndjson.gz back after it is stored.
-  const results = inputs.results;
-  const output = createListOutput(options.store, options.ref, createInstancePages(options.store, options.ref, title), results ? (cause) => results.addCause(cause) : undefined);
+  const finishing = 'aggregation' in inputs ? inputs : finishSummary(options.store, options.ref, inputs);
   const former = formerObjects(options.store, options.ref);
   former.catch(() => undefined);
   try {
-    return await summarizeAndStore(options, manifest, inputs, output, former, started);
+    return await summarizeAndStore(options, manifest, finishing, former, started);
   } finally {
-    inputs.results?.discard();
+    finishing.inputs.results?.discard();
   }
+}
+
+/**
+ * A summary's aggregation being finished: its id lists read back into their objects (stored through the store it
+ * was begun with), before the manifest is needed. {@link storeSummary} begins one itself; collect's live summary
+ * begins it once the walk has read every listing, with a store whose writes wait for the commit (lib/summary/live.ts),
+ * so that its CPU runs while the walk's last objects and its manifest are written, and hands it to storeSummary.
+ */
+export interface FinishingSummary {
+  readonly inputs: SummaryInputs;
+  readonly output: SummaryListOutput;
+  /** The aggregation (the aggregator is discarded once it is read); its list objects are stored meanwhile (`output.stored()`). */
+  readonly aggregation: Promise<Aggregation>;
+}
+
+/**
+ * Begins finishing the aggregation of `inputs`, its lists' objects stored in `store` (see {@link FinishingSummary}).
+ * @param slicing when given, the work starts after a pause and pauses after each slice (lists.ts
+ *   `createListOutput`): I/O under way meanwhile (the walk's last writes) goes on.
+ * @example const finishing = finishSummary(store, ref, inputs); await storeSummary(options, manifest, finishing);
+ */
+export function finishSummary(store: ObjectStore, ref: ArchiveRef, inputs: SummaryInputs, slicing?: Slicing): FinishingSummary {
+  const title = `${inputs.subject.name ?? ref.source.toUpperCase()} ${ref.id}`;
+  // The results table (the warehouse step's) takes each failed record's cause as its line is written, instead of
+  // reading failures.ndjson.gz back after it is stored.
+  const results = inputs.results;
+  const output = createListOutput(store, ref, createInstancePages(store, ref, title), results ? (cause) => results.addCause(cause) : undefined, slicing);
+  const aggregation = (async () => {
+    try {
+      if (slicing) await slicing.pause();
+      const aggregation = await inputs.aggregator.finish(output);
+      step('aggregated');
+      return aggregation;
+    } finally {
+      inputs.aggregator.discard();
+    }
+  })();
+  aggregation.catch(() => undefined);
+  return { inputs, output, aggregation };
 }
 
 async function summarizeAndStore(
   options: SummarizeOptions,
   manifest: Manifest,
-  inputs: SummaryInputs,
-  output: ReturnType<typeof createListOutput>,
+  finishing: FinishingSummary,
   former: Promise<string[]>,
   started: number,
 ): Promise<SummarizeResult & { markdown: string; html: string }> {
-  let aggregation;
-  try {
-    aggregation = await inputs.aggregator.finish(output);
-  } finally {
-    inputs.aggregator.discard();
-  }
-  step('aggregated');
+  const { inputs, output } = finishing;
+  const aggregation = await finishing.aggregation;
   // The list objects are being stored since the aggregation finished (output.stored()). Whatever fails from here on,
   // the summary fails only once every store it started has ended: no write of a failed attempt lands after it.
   const writing: Promise<unknown>[] = [output.stored().then(() => step('listed'))];
@@ -275,10 +306,10 @@ async function renderAndStore(
   options: SummarizeOptions,
   manifest: Manifest,
   inputs: SummaryInputs,
-  output: ReturnType<typeof createListOutput>,
+  output: SummaryListOutput,
   former: Promise<string[]>,
   started: number,
-  aggregation: Awaited<ReturnType<SummaryInputs['aggregator']['finish']>>,
+  aggregation: Aggregation,
   writing: Promise<unknown>[],
 ): Promise<SummarizeResult & { markdown: string; html: string }> {
   const { store, ref, logger } = options;

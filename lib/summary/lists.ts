@@ -18,12 +18,23 @@ const TEXT = 'text/plain; charset=utf-8';
  */
 const LIST_STORES = 4;
 
+/**
+ * How a long run of work shares the event loop with I/O under way: a slice of `ms` of work, then `pause()` before the
+ * next (collect's live summary, lib/summary/live.ts).
+ */
+export interface Slicing {
+  readonly ms: number;
+  pause(): Promise<void>;
+}
+
 /** Something that turns the failed instances, in archive order, into pages (report-html.ts `createInstancePages`). */
 export interface InstancePages {
   start(groups: readonly FailureGroup[]): void;
   row(cause: number, id: string): Promise<void> | undefined;
-  /** Stores the last page; resolves to the number of pages written. */
+  /** Ends the last page (its store goes on: {@link stored}); resolves to the number of pages written. */
   end(): Promise<number>;
+  /** Resolves once the pages are stored; @throws the failed store. */
+  stored(): Promise<void>;
   discard(): Promise<void>;
 }
 
@@ -45,9 +56,12 @@ export interface SummaryListOutput extends ListOutput {
  * @param onFailure told each failed record's cause (its index among the groups) as its line is written, in archive
  *   order: the warehouse's results table takes them so (lib/warehouse/results.ts `addCause`) instead of reading
  *   `failures.ndjson.gz` back.
+ * @param slicing when given, the aggregation's reading of the lists pauses after each slice of work (a failed
+ *   record's line answers with the pause's promise then): other work waiting for its I/O goes on (collect's walk
+ *   writing its last objects while the summary is finished ahead of the commit, live.ts).
  * @example const output = createListOutput(store, ref); const aggregation = await aggregator.finish(output);
  */
-export function createListOutput(store: ObjectStore, ref: ArchiveRef, pages?: InstancePages, onFailure?: (cause: number) => void): SummaryListOutput {
+export function createListOutput(store: ObjectStore, ref: ArchiveRef, pages?: InstancePages, onFailure?: (cause: number) => void, slicing?: Slicing): SummaryListOutput {
   let groups: readonly FailureGroup[] = [];
   const failures = new NdjsonGzipBuffer();
   const retry = new TextObjectWriter();
@@ -61,6 +75,13 @@ export function createListOutput(store: ObjectStore, ref: ArchiveRef, pages?: In
   };
   // The cut causes' lists being stored (each settles, never rejects; its failure is stored()'s).
   const listing = new Set<Promise<void>>();
+  let sliceEnd = slicing ? performance.now() + slicing.ms : Infinity;
+  const turn = (): Promise<void> | undefined => {
+    if (!slicing || performance.now() < sliceEnd) return undefined;
+    return slicing.pause().then(() => {
+      sliceEnd = performance.now() + slicing.ms;
+    });
+  };
 
   return {
     get pages() {
@@ -74,7 +95,7 @@ export function createListOutput(store: ObjectStore, ref: ArchiveRef, pages?: In
       // Encoded at once (a batch of records waiting as objects lived long enough to be promoted to V8's old generation).
       const written = failures.add({ id: shown, cause: groups[cause]?.key ?? '' });
       onFailure?.(cause);
-      return written;
+      return written ?? turn();
     },
     retry(_id, shown) {
       return retry.write(`${shown}\n`);
@@ -109,11 +130,12 @@ export function createListOutput(store: ObjectStore, ref: ArchiveRef, pages?: In
       const keys: { retry: string; truncated?: string } = { retry: retryListKey(ref) };
       if (truncatedCut) keys.truncated = truncatedListKey(ref);
       // Independent objects: stored side by side (one round trip, not four), and not waited for here (stored()): the
-      // summary is built and rendered meanwhile. The report's last page is, since the report names the pages.
+      // summary is built and rendered meanwhile. The report's last page too: its number is known once it is ended.
       store_(storeGzipObject(store, failuresKey(ref), failures));
       store_(storeTextObject(store, retryListKey(ref), retry, TEXT));
       store_(truncatedCut ? storeTextObject(store, truncatedListKey(ref), truncated, TEXT) : truncated.discard());
       pageCount = (await pages?.end()) ?? 0;
+      if (pages) store_(pages.stored());
       return keys;
     },
     async stored() {

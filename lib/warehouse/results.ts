@@ -100,6 +100,21 @@ function newGroup(): Group {
 
 const bigOrNull = (ms: number): bigint | null => (Number.isNaN(ms) ? null : BigInt(ms));
 
+/** The group after the last one ({@link ResultsTable.endRecords}): no rows, no room. */
+const NO_GROUP: Group = {
+  rows: 0,
+  ids: Buffer.alloc(0),
+  idsUsed: 0,
+  idEnd: new Int32Array(0),
+  status: new Int32Array(0),
+  started: new Float64Array(0),
+  finished: new Float64Array(0),
+  repeats: new Int32Array(0),
+  code: new Int32Array(0),
+  exit: new Int32Array(0),
+  flags: new Uint8Array(0),
+};
+
 /** Options of {@link ResultsTable}. */
 export interface ResultsTableOptions {
   /**
@@ -145,6 +160,8 @@ export class ResultsTable {
   private scheduled = false;
   private failure: unknown;
   private done = false;
+  /** {@link endRecords} was called: the last row group is closed. */
+  private ended = false;
   private idle: Array<() => void> = [];
 
   constructor(
@@ -155,6 +172,7 @@ export class ResultsTable {
   /** Adds the next record of the archive. */
   add(record: Record<string, unknown>): void {
     if (this.done) return;
+    if (this.ended) throw new Error('warehouse: a record added to the results table after its last one');
     const ecs = this.source === 'ecs';
     const g = this.group;
     const i = g.rows;
@@ -182,6 +200,17 @@ export class ResultsTable {
     g.flags[i] = (exit === null ? 0 : HAS_EXIT) | (failed ? FAILED : 0) | (repeats === null ? 0 : HAS_REPEATS);
     g.rows += 1;
     if (g.rows === ROW_GROUP_ROWS) this.closeGroup();
+  }
+
+  /**
+   * The records are all in: the last row group (full or not) is closed, its walked columns queued like any other's
+   * ({@link encodeSome}; {@link store} encodes what is left). Collect's live summary calls it once the walk has read
+   * every record, so that they are encoded while the walk's last objects and its manifest are written.
+   */
+  endRecords(): void {
+    if (this.done || this.ended) return;
+    this.ended = true;
+    if (this.group.rows > 0) this.closeGroup(false);
   }
 
   /** `background: 'steps'`: encodes waiting columns, one at a time while `more()` says so; true when none waits. */
@@ -353,11 +382,14 @@ export class ResultsTable {
     return at;
   }
 
-  /** A full row group: its waiting values go to the temporary file, its walked columns to be encoded. */
-  private closeGroup(): void {
+  /**
+   * A full row group (or the last one): its waiting values go to the temporary file, its walked columns to be
+   * encoded. `next`: another group follows (made, or one whose columns are encoded taken again).
+   */
+  private closeGroup(next = true): void {
     const g = this.group;
     const n = this.groups;
-    this.group = this.free.pop() ?? newGroup();
+    this.group = next ? (this.free.pop() ?? newGroup()) : NO_GROUP;
     this.groups += 1;
     const bytes = Buffer.concat([Buffer.from(g.code.buffer, 0, g.rows * 4), Buffer.from(g.exit.buffer, 0, g.rows * 4), Buffer.from(g.flags.buffer, 0, g.rows)]);
     this.waiting ??= new Spool();

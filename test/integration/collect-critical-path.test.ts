@@ -4,11 +4,15 @@
  * results object) is aggregated while the walk goes and is the one summarize computes from the archive; the related listings run beside the records, each
  * with a cursor of its own.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { collectDeps, runCollect } from '../../lib/collect';
 import { collect } from '../../lib/collect/collect';
 import { summarizeArchive } from '../../lib/summary';
+import { SUMMARY_CHANNEL } from '../../lib/summary/index';
+import type { ObjectStore } from '../../lib/archive/store';
+import { StorageError } from '../../lib/errors';
 import { createLiveSummary } from '../../lib/summary/live';
 import { writeWarehouse } from '../../lib/warehouse';
 import { parseCollectRequest } from '../../lib/collect/request';
@@ -100,15 +104,19 @@ describe('the existence check runs beside the first pages', () => {
 });
 
 describe('the summary is aggregated while the walk goes', () => {
-  /** Collects with a live summary as the walk's observer, then stores it; returns what both ways stored. */
-  async function liveAndReadBack(payload: Record<string, unknown>, env: NodeJS.ProcessEnv, maxWaitingChars?: number) {
+  /**
+   * Collects with a live summary as the walk's observer, then stores it; returns what both ways stored. `ahead`: the
+   * live summary is given its options up front (as collect's inline summary is): it finishes the aggregation ahead of
+   * the commit and stores the summary from the commit on.
+   */
+  async function liveAndReadBack(payload: Record<string, unknown>, env: NodeJS.ProcessEnv, maxWaitingChars?: number, ahead = false) {
     const rt = createRuntime(fcContext(), { env });
     const req = parseCollectRequest(payload);
     const ref: ArchiveRef = { source: req.source, regionId: req.regionId, id: req.id };
-    const live = createLiveSummary(req.source, { maxWaitingChars, warehouse: true });
-    const result = await collect(req, { ...collectDeps(rt, req), observer: live });
-    const at = new Date(Date.now() + 1_000);
+    const at = new Date(Date.now() + 60_000);
     const options = { store: rt.store, ref, logger: rt.logger, now: () => at, afterSummary: writeWarehouse };
+    const live = createLiveSummary(req.source, { maxWaitingChars, warehouse: true, ...(ahead ? { summarize: options } : {}) });
+    const result = await collect(req, { ...collectDeps(rt, req), observer: live });
     const fromWalk = await live.store(options);
     // The summary's objects, and the warehouse's results object (built from the records as the walk passed them).
     const results = async () => (await keysUnder(rt.store, 'warehouse/results/')).filter((k) => k.endsWith(`/${ref.id}.parquet`));
@@ -122,14 +130,16 @@ describe('the summary is aggregated while the walk goes', () => {
   }
 
   it.each([
-    ['OOS with failed children', () => oosPayload(t.cloud.rpc.data.addExecution({ resources: 1_450, failureRate: 0.3 }).executionId)],
-    ['ECS with failures', () => ecsPayload(t.cloud.rpc.data.addInvocation({ instances: 730, failureRate: 0.25 }).invokeId)],
-    ['ECS, 24 KB outputs', () => ecsPayload(t.cloud.rpc.data.demo.largeOutputInvokeId)],
-  ])('%s: summary.json from the walk is byte-for-byte the one summarize computes from the archive', async (_what, payloadOf) => {
+    ['OOS with failed children', () => oosPayload(t.cloud.rpc.data.addExecution({ resources: 1_450, failureRate: 0.3 }).executionId), false],
+    ['ECS with failures', () => ecsPayload(t.cloud.rpc.data.addInvocation({ instances: 730, failureRate: 0.25 }).invokeId), false],
+    ['ECS, 24 KB outputs', () => ecsPayload(t.cloud.rpc.data.demo.largeOutputInvokeId), false],
+    ['OOS with failed children, finished ahead of the commit', () => oosPayload(t.cloud.rpc.data.addExecution({ resources: 1_450, failureRate: 0.3 }).executionId), true],
+    ['ECS with failures, finished ahead of the commit', () => ecsPayload(t.cloud.rpc.data.addInvocation({ instances: 730, failureRate: 0.25 }).invokeId), true],
+  ])('%s: summary.json from the walk is byte-for-byte the one summarize computes from the archive', async (_what, payloadOf, ahead) => {
     // Prepare
     const env = t.env('oss', { ARCHIVE_PART_MAX_RECORDS: '400' });
     // Act
-    const { result, live, fromWalk, walkObjects, archiveObjects, fromArchive } = await liveAndReadBack(payloadOf(), env);
+    const { result, live, fromWalk, walkObjects, archiveObjects, fromArchive } = await liveAndReadBack(payloadOf(), env, undefined, ahead);
     // Assess: the walk's summary was stored (not a read-back), and all four objects equal the read-back ones
     expect(result.status).toBe('committed');
     expect(live.unavailable).toBeUndefined();
@@ -189,6 +199,98 @@ describe('the summary is aggregated while the walk goes', () => {
       const again = await summarizeArchive({ store: rt.store, ref, logger: rt.logger, now: () => new Date(stored.generatedAt) });
       expect(JSON.parse(JSON.stringify(again.summary))).toEqual(stored);
     }
+  });
+});
+
+/** Steps published on SUMMARY_CHANNEL while `act` runs, with their times (performance.now()). */
+async function summarySteps<T>(act: () => Promise<T>): Promise<{ value: T; steps: Array<[string, number]> }> {
+  const steps: Array<[string, number]> = [];
+  const listener = (m: unknown) => steps.push([(m as { phase: string }).phase, performance.now()]);
+  subscribe(SUMMARY_CHANNEL, listener);
+  try {
+    return { value: await act(), steps };
+  } finally {
+    unsubscribe(SUMMARY_CHANNEL, listener);
+  }
+}
+
+/**
+ * A store that records when each write starts and ends (performance.now()), and holds the manifest's write `manifestMs`
+ * (or fails it with `manifestError`): the walk's commit, slow or failing.
+ */
+function recordingStore(inner: ObjectStore, manifestMs: number, manifestError?: Error): { store: ObjectStore; writes: Array<{ key: string; start: number; end?: number }> } {
+  const writes: Array<{ key: string; start: number; end?: number }> = [];
+  const store: ObjectStore = Object.create(inner) as ObjectStore;
+  store.put = async (key, body, options) => {
+    const write: { key: string; start: number; end?: number } = { key, start: performance.now() };
+    writes.push(write);
+    if (key.endsWith('/manifest.json')) {
+      await new Promise((resolve) => setTimeout(resolve, manifestMs));
+      if (manifestError) throw manifestError;
+    }
+    await inner.put(key, body, options);
+    write.end = performance.now();
+  };
+  return { store, writes };
+}
+
+/** The summary's objects (and the warehouse's) among written keys: anything but the archive's own parts, related objects and manifest. */
+const summaryObject = (key: string) => /\/(summary\.json|summary\.md|report\.html|retry\.txt|truncated\.txt|failures\.ndjson\.gz)$|\/(causes|report)\/|^warehouse\//.test(key);
+
+describe('collect\'s inline summary is finished ahead of the commit', () => {
+  it('its lists are read back while the manifest is written, and nothing of it is stored before the manifest is', async () => {
+    // Prepare: ECS with failures; a manifest write that takes 400 ms; the live summary given its options up front
+    const id = t.cloud.rpc.data.addInvocation({ instances: 900, failureRate: 0.3 }).invokeId;
+    const rt = createRuntime(fcContext(), { env: t.env('file', { ARCHIVE_PART_MAX_RECORDS: '400' }) });
+    const req = parseCollectRequest(ecsPayload(id));
+    const ref: ArchiveRef = { source: 'ecs', regionId: 'cn-hangzhou', id };
+    const { store, writes } = recordingStore(rt.store, 400);
+    const options = { store, ref, logger: rt.logger, afterSummary: writeWarehouse };
+    const live = createLiveSummary('ecs', { warehouse: true, summarize: options });
+    // Act
+    const { value: stored, steps } = await summarySteps(async () => {
+      const result = await collect(req, { ...collectDeps(rt, req), store, observer: live });
+      expect(result.status).toBe('committed');
+      return live.store(options);
+    });
+    // Assess: stored from the walk; the aggregation read back before the manifest's write ended; every summary object
+    // written after it
+    expect(stored?.summary.failures).toBeGreaterThan(0);
+    const manifest = writes.find((w) => w.key === manifestKey(ref));
+    const at = (phase: string) => steps.find(([p]) => p === phase)?.[1] ?? Number.NaN;
+    expect(at('finishing')).toBeLessThan(manifest?.start ?? 0);
+    expect(at('aggregated')).toBeLessThan(manifest?.end ?? 0);
+    expect(at('committed')).toBeGreaterThanOrEqual(manifest?.end ?? Infinity);
+    const summaryWrites = writes.filter((w) => summaryObject(w.key));
+    expect(summaryWrites.map((w) => w.key)).toEqual(expect.arrayContaining([retryListKey(ref), failuresKey(ref), summaryKey(ref)]));
+    for (const w of summaryWrites) expect(w.start, w.key).toBeGreaterThanOrEqual(manifest?.end ?? Infinity);
+  });
+
+  it.skipIf(process.platform !== 'linux')('a walk whose commit fails after its records were read writes nothing of the summary and leaves no temporary file', async () => {
+    // Prepare: OOS with failed children; the manifest's write fails for good after 200 ms
+    const id = t.cloud.rpc.data.addExecution({ resources: 600, failureRate: 0.3 }).executionId;
+    const rt = createRuntime(fcContext(), { env: t.env('file') });
+    const req = parseCollectRequest(oosPayload(id));
+    const ref: ArchiveRef = { source: 'oos', regionId: 'cn-hangzhou', id };
+    const { store, writes } = recordingStore(rt.store, 200, new StorageError('InternalError', 'the manifest could not be written', { key: manifestKey(ref) }));
+    const options = { store, ref, logger: rt.logger, afterSummary: writeWarehouse };
+    const before = openTempFiles();
+    const live = createLiveSummary('oos', { warehouse: true, summarize: options });
+    // Act
+    const { value: err, steps } = await summarySteps(async () => {
+      const failed = await collect(req, { ...collectDeps(rt, req), store, observer: live }).catch((e: unknown) => e);
+      live.discard();
+      return failed;
+    });
+    // Assess: the commit's error; the aggregation had been finished ahead, yet no summary object was written, none
+    // is in the store, and the live summary's files are closed
+    expect(err).toBeInstanceOf(StorageError);
+    expect(steps.map(([p]) => p)).toContain('finishing');
+    expect(await live.store(options)).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(writes.filter((w) => summaryObject(w.key))).toEqual([]);
+    expect((await keysUnder(rt.store, '')).filter(summaryObject)).toEqual([]);
+    await vi.waitFor(() => expect(openTempFiles()).toBe(before), { timeout: 5_000, interval: 20 });
   });
 });
 

@@ -125,11 +125,27 @@ describe('the results table built as the records pass', () => {
     const bytesStepped = await store.get(c.key);
     const d = await neverStepped.store({ store, ref, manifest, summary, metadata: { origin: 'test' } });
     const bytesNeverStepped = await store.get(d.key);
+    // Told that the records are all in (collect, once the walk has read them): the last, partial row group is closed
+    // and its columns encoded before store(); no record is taken after
+    const ended = new ResultsTable('ecs', { background: 'steps' });
+    for (let i = 0; i < COUNT; i++) {
+      ended.add(record(i));
+      if (i % 100 === 99) ended.encodeSome(() => true);
+    }
+    ended.endRecords();
+    const endedWaiting = !ended.encodeSome(() => false);
+    const endedAllEncoded = ended.encodeSome(() => true);
+    expect(() => ended.add(record(0))).toThrow(/after its last/);
+    const e = await ended.store({ store, ref, manifest, summary, metadata: { origin: 'test' } });
+    const bytesEnded = await store.get(e.key);
     // Assess: the same object either way, three row groups, every row as documented
     expect(a).toEqual(b);
     expect([c, d]).toEqual([b, b]);
     expect(bytesStepped?.equals(bytesAtOnce ?? Buffer.alloc(0))).toBe(true);
     expect(bytesNeverStepped?.equals(bytesAtOnce ?? Buffer.alloc(0))).toBe(true);
+    expect([endedWaiting, endedAllEncoded]).toEqual([true, true]);
+    expect(e).toEqual(b);
+    expect(bytesEnded?.equals(bytesAtOnce ?? Buffer.alloc(0))).toBe(true);
     // A column per page after each full row group (six columns), the last one's left to store()
     expect(waitedAfterPage).toBe(2 * 5);
     expect(a.rows).toBe(COUNT);

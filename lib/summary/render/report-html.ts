@@ -539,6 +539,9 @@ export function createInstancePages(store: ObjectStore, ref: ArchiveRef, title: 
   let page = 0;
   let rows = 0;
   let writer: TextObjectWriter | undefined;
+  // The page being stored (one at a time: each holds its spool's file until stored), not awaited by the rows that
+  // follow it: the last page's store is stored()'s, so a summary is rendered while it is written.
+  let storing: Promise<void> = Promise.resolve();
   // Only when report.html cannot carry every failed instance: some cause has more records than its sample holds.
   let needed = false;
   const href = (n: number) => `instances-${String(n).padStart(5, '0')}.html`;
@@ -562,7 +565,9 @@ export function createInstancePages(store: ObjectStore, ref: ArchiveRef, title: 
     await writer.write(`</tbody></table></div>\n${nav}\n</main>\n</body>\n</html>\n`);
     const done = writer;
     writer = undefined;
-    await storeTextObject(store, reportPageKey(ref, page), done, 'text/html; charset=utf-8');
+    await storing;
+    storing = storeTextObject(store, reportPageKey(ref, page), done, 'text/html; charset=utf-8').then(() => undefined);
+    storing.catch(() => undefined);
   };
 
   return {
@@ -578,9 +583,13 @@ export function createInstancePages(store: ObjectStore, ref: ArchiveRef, title: 
       await close(false);
       return page;
     },
+    stored() {
+      return storing;
+    },
     async discard() {
       await writer?.discard();
       writer = undefined;
+      await storing.catch(() => undefined);
     },
   };
 
