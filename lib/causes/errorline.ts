@@ -847,6 +847,7 @@ function stampHeaders(lines: readonly string[]): number[] {
   });
   let host: string | undefined;
   for (const [word, n] of firstWords) if (stamped >= 2 && n >= Math.max(2, stamped * 0.8)) host = word;
+  if (stamped === 1 && host === undefined && fields === undefined) return oneSyslogLine(lines, cut);
   const hostWord = host;
   const tag = hostWord === undefined || !HOST_NAME.test(hostWord) ? undefined : syslogTag(lines, cut, hostOf, hostWord, stamped);
   return cut.map((at, i) => {
@@ -866,6 +867,32 @@ function stampHeaders(lines: readonly string[]): number[] {
     const inner = mayStartTimestamp(line, next) ? TIMESTAMP_HEADER.exec(line.slice(next)) : null;
     return inner ? next + inner[0].length : next;
   });
+}
+
+/** Syslog's timestamp (RFC 3164: `Dec  7 10:00:01`, no year), after its priority at most. */
+const SYSLOG_TIMESTAMP = /^\s*(?:<\d{1,3}>)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}\d{1,2} \d{2}:\d{2}:\d{2} $/;
+/** Syslog's host and its tag without a pid (`web-1 deploy: `). */
+const SYSLOG_HOST_TAG = /^([\w.-]+) ([\w./-]+): (?=\S)/;
+
+/**
+ * `cut` of an output of one line under syslog's timestamp: syslog's format puts the host and the sender's tag after it
+ * (`Dec  7 10:00:01 web-1 deploy: <line>`, as `logger -t deploy` writes it), so a word and a `name: ` there are its
+ * header even on one line, where no second line shows the host (with a pid, `deploy[4242]: `, the tag was cut already).
+ * A date with a year, a program's own `prog: ` right after the time (`Dec 07 10:00:01 cp: …`, moreutils' `ts`), or
+ * a level or an error word where the tag stands (`parse error: …`) is not syslog's host and tag.
+ */
+function oneSyslogLine(lines: readonly string[], cut: number[]): number[] {
+  const i = cut.findIndex((at) => at > 0);
+  const line = lines[i] ?? '';
+  const at = cut[i] ?? 0;
+  if (!SYSLOG_TIMESTAMP.test(line.slice(0, at))) return cut;
+  const m = SYSLOG_HOST_TAG.exec(line.slice(at));
+  // (a level or an error word as the tag is a program's own message: `parse error: Invalid numeric literal …`)
+  const tag = m?.[2] ?? '';
+  if (!m || NOT_A_HOST.test(m[1] ?? '') || LEVEL_WORD_UPPER.test(m[1] ?? '') || NOT_A_HOST.test(tag) || isErrorWord(tag)) return cut;
+  const out = cut.slice();
+  out[i] = at + m[0].length;
+  return out;
 }
 
 /**

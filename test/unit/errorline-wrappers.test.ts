@@ -292,3 +292,23 @@ describe("BuildKit's step number and seconds on every line", () => {
     expect(goBuild).toBe('./main.go:9:26: undefined: drainTimeout');
   });
 });
+
+describe("syslog's host and tag on an output of one line", () => {
+  it("are a header after syslog's timestamp; a program's own `prog: ` or `word error: ` after a timestamp stays", () => {
+    // Prepare: one-line results bare and as syslog writes them (`logger -t deploy`, with and without the priority); the
+    // look-alikes: another one-line error under syslog, moreutils' `ts` before a program's own diagnostic, and a
+    // message whose second word is an error word
+    const a = (p: string) => `mkdir: cannot create directory '/srv/${p}': Permission denied`;
+    const b = 'curl: (6) Could not resolve host: db.internal';
+    const outputs = [`${a('web-1')}\n`, `Dec  7 10:00:01 web-1 deploy: ${a('web-2')}\n`, `<13>Dec  7 10:00:02 api deploy: ${a('api')}\n`, `Dec  7 10:00:03 web-2 deploy: ${b}\n`];
+    // Act
+    const keys = group(outputs).map((c) => c.key);
+    const ts = errorLine('Dec 07 10:00:01 cp: cannot stat /srv/a: No such file or directory\n');
+    const parse = errorLine('Dec 07 10:00:01 parse error: Invalid numeric literal at line 1, column 5\n');
+    // Assess
+    expect(new Set(keys.slice(0, 3)).size).toBe(1);
+    expect(keys[3]).not.toBe(keys[0]);
+    expect(ts).toBe('cp: cannot stat /srv/a: No such file or directory');
+    expect(parse).toBe('parse error: Invalid numeric literal at line 1, column 5');
+  });
+});
