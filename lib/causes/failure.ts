@@ -111,6 +111,23 @@ function readOutput(masked: string, maskTemplate: (content: string) => string, t
   return { candidates, example: (maxBytes) => exampleOf(printed, lineOf, maxBytes) };
 }
 
+/** A word that may be a value a program put last: an identifier or a token starting with a digit (`none`, `logLevel`, `103x`). */
+const LAST_VALUE = /^[a-z0-9][\w.+-]*$/;
+
+/**
+ * A template whose message ends `label: value` with the value one word (`invalid worker count: none`,
+ * `undefined: logLevel`), with `<*>` for that word: programs put the value a message is about after its label, last;
+ * a word there that names a kind (`timeout`, `refused`, a code: {@link namesAKind}) stays.
+ */
+function lastValue(template: string): string {
+  const cut = template.lastIndexOf(' ');
+  if (cut < 0) return template;
+  const word = template.slice(cut + 1);
+  const before = template.lastIndexOf(' ', cut - 1);
+  if (before < 0 || template[cut - 1] !== ':' || !LAST_VALUE.test(word) || namesAKind(word)) return template;
+  return `${template.slice(0, cut)} ${WILDCARD}`;
+}
+
 /** OOS `StatusMessage` boilerplate: `Task 'runCommand' failed: ExitCodeNonzero: ` (the code is kept as the error code). */
 const OOS_TASK_PREFIX = /^\s*Task '[^']*' failed:\s*(?:([A-Z][A-Za-z0-9]*(?:\.[A-Za-z0-9]+)*):\s+)?/;
 /** A trailing list of context fields, `(InstanceId: i-…, InvokeId: t-…, ExitCode: 1)`. */
@@ -268,7 +285,7 @@ class ExactTextMemo<T> {
  * @example const text = createFailureReader().ecs('', 'step 1\nE: Unable to locate package foo\n'); text.candidates[0]?.template // 'E: Unable to locate package foo'
  */
 export function createFailureReader(options: ReaderOptions = {}): FailureReader {
-  const maskTemplate = memoizeText(errorTemplate);
+  const maskTemplate = memoizeText((content: string) => lastValue(errorTemplate(content)));
   const mask = options.maskSecrets ?? maskSecrets;
   // A whole text's reading, remembered: one memo for texts read whole, one for outputs the API cut (their last line is
   // not read). An ECS `ErrorInfo`, an ECS output and an OOS text are read the same way: one memo serves them all.

@@ -98,3 +98,24 @@ describe('a name in capitals in front of a message: a code or a subject', () => 
     expect(causes[8]?.title).toBe('<*>: unbound variable');
   });
 });
+
+describe("a message's last word after its label", () => {
+  it('one word after the last label is the value the message is about; a word that names a kind stays', () => {
+    // Prepare: one check's message with a different bad input each time (each seen once, so no other template shows the
+    // place varies), once with the call in front (R's `Error in f(x) :`); look-alikes: a message whose last word after
+    // the label is a kind (`timeout`, `refused`), each twice
+    const counts = ['none', '378x', 'auto'].map((v) => `Error: invalid worker count: ${v}\nExecution halted\n`);
+    counts.push('Error in check(Sys.getenv("WORKERS")) : invalid worker count: many\nExecution halted\n');
+    const kinds = ['timeout', 'timeout', 'refused', 'refused'].map((k) => `sync: upstream fetch failed: ${k}\n`);
+    // Act
+    const causes = group([...counts, ...kinds]);
+    const keys = causes.map((c) => c.key);
+    // Assess
+    expect(new Set(keys.slice(0, 4)).size).toBe(1);
+    expect(causes[0]?.title).toBe('Error: invalid worker count: <*>');
+    expect(keys[4]).toBe(keys[5]);
+    expect(keys[6]).toBe(keys[7]);
+    expect(keys[4]).not.toBe(keys[6]);
+    expect(causes[4]?.title).toBe('sync: upstream fetch failed: timeout');
+  });
+});
