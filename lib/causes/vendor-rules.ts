@@ -73,6 +73,8 @@ interface CompiledRule {
   required: string[][];
   nextAt: number[];
   nextFrom: number[];
+  lastFrom: number;
+  lastIn: number;
   /** The call of findAt that last tried the rule (sticky), and where: a keyword's other occurrences there are not tried again. */
   triedIn: number;
   triedAt: number;
@@ -291,6 +293,8 @@ export function createVendorRules(generated: GeneratedRules): VendorRules {
     required: requiredLiterals(r.pattern),
     nextAt: [],
     nextFrom: [],
+    lastFrom: -1,
+    lastIn: 0,
     matchedFrom: -1,
     matchedUntil: -1,
     allow: r.allow.map((a) => ({ target: a.target, regexes: a.regexes.map((p) => new RegExp(p)), stopwords: a.stopwords })),
@@ -425,15 +429,20 @@ export function createVendorRules(generated: GeneratedRules): VendorRules {
 /**
  * True when, for each group of `r.required`, one of its literals occurs in `text` at or after `from`. Each literal's
  * last place found is kept for the call (`call`): the rule's tries come in ascending order, so each literal is looked
- * for over the text once per call, not once per try (linear, however many times the keyword occurs).
+ * for over the text once per call, not once per try (linear, however many times the keyword occurs). A try before the
+ * last one of the call (keywords of different lengths ending in order but starting out of it) looks again: a literal
+ * not found after the last place may stand after this one.
  */
-function holdsRequired(r: { required: string[][]; nextAt: number[]; nextFrom: number[] }, text: string, from: number, call: number): boolean {
+export function holdsRequired(r: { required: string[][]; nextAt: number[]; nextFrom: number[]; lastFrom?: number; lastIn?: number }, text: string, from: number, call: number): boolean {
+  const back = r.lastIn === call && from < (r.lastFrom ?? 0);
+  r.lastIn = call;
+  r.lastFrom = from;
   let k = 0;
   for (const group of r.required) {
     let found = false;
     for (const literal of group) {
-      // nextFrom[k]: the call (negative: -call) and nextAt[k]: where the literal was found at or after the last look.
-      if (r.nextFrom[k] !== call || ((r.nextAt[k] ?? -1) >= 0 && (r.nextAt[k] ?? -1) < from)) {
+      // nextFrom[k]: the call of the last look, nextAt[k]: where the literal was found then (-1: not after that place).
+      if (back || r.nextFrom[k] !== call || ((r.nextAt[k] ?? -1) >= 0 && (r.nextAt[k] ?? -1) < from)) {
         r.nextFrom[k] = call;
         r.nextAt[k] = text.indexOf(literal, from);
       }

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createVendorRules, keywordLead, requiredLiterals, shannonEntropy, type GeneratedRules } from '../../lib/causes/vendor-rules';
+import { createVendorRules, holdsRequired, keywordLead, requiredLiterals, shannonEntropy, type GeneratedRules } from '../../lib/causes/vendor-rules';
 import { VENDOR_RULES } from '../../lib/causes/vendor-rules.generated';
 import { dropKeyPrefix, toJsPattern } from '../../scripts/secret-rules';
 
@@ -114,6 +114,16 @@ describe('requiredLiterals: what every match of a rule holds', () => {
     expect(requiredLiterals('(?:a|b)c|(?:d|e)f')).toEqual([]); // a top-level alternation
     expect(requiredLiterals('x(?=(?:a|b))(?!c)(?<d>e|f)')).toEqual([['e', 'f']]); // lookarounds consume nothing
     expect(requiredLiterals('(?:a[bc]|d)')).toEqual([]); // a branch that is not literal
+  });
+
+  it('looks again for a literal when a try comes before the last one of the same text', () => {
+    // Prepare: a literal that stands only before the first try's place
+    const r = { required: [['QQ']], nextAt: [] as number[], nextFrom: [] as number[] };
+    // Act, Assess: not after 4; after 0 it is (a cached "none after 4" must not answer for 0); a new call looks anew
+    expect(holdsRequired(r, 'xQQabcdef', 4, 1)).toBe(false);
+    expect(holdsRequired(r, 'xQQabcdef', 0, 1)).toBe(true);
+    expect(holdsRequired(r, 'xQQabcdef', 5, 1)).toBe(false);
+    expect(holdsRequired(r, 'abcdefQQ', 5, 2)).toBe(true);
   });
 
   it('a rule is not tried where none of its literals follows, and still found after many such places (curl -u)', () => {
