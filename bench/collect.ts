@@ -529,7 +529,8 @@ async function main(): Promise<void> {
       // The same two runs, no runtime flags, by a process that sees the memory FC's instance has (s.yaml memorySize):
       // V8 sizes its heap from it (bench/memory-view.ts). Whether FC shows it is what collect's cold-start line logs.
       const view = collectMemoryMb ? memoryView(collectMemoryMb, dir) : 's.yaml gives collect no memorySize';
-      const seeing = `seeing the function's ${collectMemoryMb ?? '?'} MB`;
+      // The deployed figure only if FC's instance shows the process its memory (collect's cold-start line tells).
+      const seeing = `seeing the function's ${collectMemoryMb ?? '?'} MB (the deployed figure if FC shows the process its memory)`;
       if (typeof view === 'string') {
         breakdown.push(`peak RSS ${seeing}: not measured (${view})`);
         return;
