@@ -140,6 +140,8 @@ export class ChildSpool {
   private window = Buffer.alloc(0);
   private windowStart = 0;
   private bucketBuffer = Buffer.allocUnsafe(4096);
+  /** Where {@link statusMessage} encodes the bytes it looks for. */
+  private needle = Buffer.allocUnsafe(256);
 
   /** Whether it is complete (after {@link complete}, or the last of {@link completeStep}). */
   get completed(): boolean {
@@ -264,13 +266,17 @@ export class ChildSpool {
     if (length === 0) return undefined;
     if (this.bucketBuffer.length < length) this.bucketBuffer = Buffer.allocUnsafe(Math.max(length, this.bucketBuffer.length * 2));
     const n = lookup.file.readInto(lookup.start[i] ?? 0, length, this.bucketBuffer);
-    const text = this.bucketBuffer.toString('utf8', 0, n);
-    // Lines `at \t bytes \t key`: a key holds no raw tab or line feed, so `\t key \n` is a whole last field.
-    const found = text.indexOf(`\t${key}\n`);
+    // Lines `at \t bytes \t key`: a key holds no raw tab or line feed, so `\t key \n` is a whole last field. Searched
+    // as bytes (the bucket is not decoded: a string of it per failed record was most of what a lookup allocated).
+    const needle = `\t${key}\n`;
+    if (this.needle.length < needle.length * 3) this.needle = Buffer.allocUnsafe(needle.length * 3);
+    const needleBytes = this.needle.subarray(0, this.needle.write(needle, 'utf8'));
+    const bucket = this.bucketBuffer.subarray(0, n);
+    const found = bucket.indexOf(needleBytes);
     if (found < 0) return undefined;
-    const lineStart = text.lastIndexOf('\n', found - 1) + 1;
-    const tab = text.indexOf('\t', lineStart);
-    return this.message(Number(text.slice(lineStart, tab)), Number(text.slice(tab + 1, found)));
+    const lineStart = found === 0 ? 0 : bucket.lastIndexOf(LF, found - 1) + 1;
+    const tab = bucket.indexOf(TAB, lineStart);
+    return this.message(Number(bucket.toString('latin1', lineStart, tab)), Number(bucket.toString('latin1', tab + 1, found)));
   }
 
   /** Durations of the failed children, each `ExecutionId` once (`null` when none has both dates). After {@link complete}. */
