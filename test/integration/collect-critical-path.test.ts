@@ -215,17 +215,37 @@ async function summarySteps<T>(act: () => Promise<T>): Promise<{ value: T; steps
 }
 
 /**
- * A store that records when each write starts and ends (performance.now()), and holds the manifest's write `manifestMs`
- * (or fails it with `manifestError`): the walk's commit, slow or failing.
+ * Resolves when the summary publishes `phase` on SUMMARY_CHANNEL, or after `capMs` when it never does (so a summary that
+ * waits for the commit makes the test fail on its assertions instead of hanging). Subscribed from the call on.
  */
-function recordingStore(inner: ObjectStore, manifestMs: number, manifestError?: Error): { store: ObjectStore; writes: Array<{ key: string; start: number; end?: number }> } {
+function phaseSeen(phase: string, capMs = 10_000): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      unsubscribe(SUMMARY_CHANNEL, listener);
+      resolve();
+    };
+    const listener = (m: unknown) => {
+      if ((m as { phase: string }).phase === phase) done();
+    };
+    const timer = setTimeout(done, capMs);
+    subscribe(SUMMARY_CHANNEL, listener);
+  });
+}
+
+/**
+ * A store that records when each write starts and ends (performance.now()), and holds the manifest's write until
+ * `manifestHeld` resolves (then fails it with `manifestError`, if given): the walk's commit, slow or failing, ordered by
+ * events rather than by a guess at how long the work beside it takes.
+ */
+function recordingStore(inner: ObjectStore, manifestHeld: Promise<void>, manifestError?: Error): { store: ObjectStore; writes: Array<{ key: string; start: number; end?: number }> } {
   const writes: Array<{ key: string; start: number; end?: number }> = [];
   const store: ObjectStore = Object.create(inner) as ObjectStore;
   store.put = async (key, body, options) => {
     const write: { key: string; start: number; end?: number } = { key, start: performance.now() };
     writes.push(write);
     if (key.endsWith('/manifest.json')) {
-      await new Promise((resolve) => setTimeout(resolve, manifestMs));
+      await manifestHeld;
       if (manifestError) throw manifestError;
     }
     await inner.put(key, body, options);
@@ -239,12 +259,14 @@ const summaryObject = (key: string) => /\/(summary\.json|summary\.md|report\.htm
 
 describe('collect\'s inline summary is finished ahead of the commit', () => {
   it('its lists are read back while the manifest is written, and nothing of it is stored before the manifest is', async () => {
-    // Prepare: ECS with failures; a manifest write that takes 400 ms; the live summary given its options up front
+    // Prepare: ECS with failures; a manifest write held until the summary says its aggregation is read back (at most
+    // 10 s: a summary that waited for the commit would read back after it, and fail below); the live summary given its
+    // options up front
     const id = t.cloud.rpc.data.addInvocation({ instances: 900, failureRate: 0.3 }).invokeId;
     const rt = createRuntime(fcContext(), { env: t.env('file', { ARCHIVE_PART_MAX_RECORDS: '400' }) });
     const req = parseCollectRequest(ecsPayload(id));
     const ref: ArchiveRef = { source: 'ecs', regionId: 'cn-hangzhou', id };
-    const { store, writes } = recordingStore(rt.store, 400);
+    const { store, writes } = recordingStore(rt.store, phaseSeen('aggregated'));
     const options = { store, ref, logger: rt.logger, afterSummary: writeWarehouse };
     const live = createLiveSummary('ecs', { warehouse: true, summarize: options });
     // Act
@@ -267,12 +289,12 @@ describe('collect\'s inline summary is finished ahead of the commit', () => {
   });
 
   it.skipIf(process.platform !== 'linux')('a walk whose commit fails after its records were read writes nothing of the summary and leaves no temporary file', async () => {
-    // Prepare: OOS with failed children; the manifest's write fails for good after 200 ms
+    // Prepare: OOS with failed children; the manifest's write fails for good once the summary has started finishing
     const id = t.cloud.rpc.data.addExecution({ resources: 600, failureRate: 0.3 }).executionId;
     const rt = createRuntime(fcContext(), { env: t.env('file') });
     const req = parseCollectRequest(oosPayload(id));
     const ref: ArchiveRef = { source: 'oos', regionId: 'cn-hangzhou', id };
-    const { store, writes } = recordingStore(rt.store, 200, new StorageError('InternalError', 'the manifest could not be written', { key: manifestKey(ref) }));
+    const { store, writes } = recordingStore(rt.store, phaseSeen('finishing'), new StorageError('InternalError', 'the manifest could not be written', { key: manifestKey(ref) }));
     const options = { store, ref, logger: rt.logger, afterSummary: writeWarehouse };
     const before = openTempFiles();
     const live = createLiveSummary('oos', { warehouse: true, summarize: options });
@@ -287,10 +309,10 @@ describe('collect\'s inline summary is finished ahead of the commit', () => {
     expect(err).toBeInstanceOf(StorageError);
     expect(steps.map(([p]) => p)).toContain('finishing');
     expect(await live.store(options)).toBeUndefined();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // (once its files are closed, the summary's work is over: nothing can be written after that)
+    await vi.waitFor(() => expect(openTempFiles()).toBe(before), { timeout: 5_000, interval: 20 });
     expect(writes.filter((w) => summaryObject(w.key))).toEqual([]);
     expect((await keysUnder(rt.store, '')).filter(summaryObject)).toEqual([]);
-    await vi.waitFor(() => expect(openTempFiles()).toBe(before), { timeout: 5_000, interval: 20 });
   });
 });
 
