@@ -86,9 +86,11 @@ const FRAME = new RegExp(
     '^[\\w./*()$-]+\\([^)]*\\)$', // Go function line
     '^\\s*\\.\\.\\. \\d+ (?:more|common frames omitted)', // Java
     '^\\s*#\\d+\\s+(?:0x[0-9a-f]+|[\\w:<>]+\\s*\\()', // gdb, PHP, Ruby-like numbered frames
-    '^\\d+: \\(', // Common Lisp (SBCL's backtrace: `12: (LOAD #<…>)`)
-    '^\\s*(?:\\d+:\\d+)?\\s+\\d+ \\(', // Guile (`  1218:36  6 (expand-top-sequence …)`)
-    '^In (?:unknown file|[\\w./-]+\\.\\w+):$', // Guile's file heading between its frames
+    // Common Lisp (SBCL's backtrace: `12: (LOAD #<…>)`, `0: ((LAMBDA …))`, `0: ("undefined function" …)`): an
+    // upper-case Lisp symbol, a nested form or a string after the index, never `1: (config) …`
+    '^\\d+: \\((?:[A-Z*%][A-Z0-9*%:.+/-]*[ )]|\\(|")',
+    '^\\s+\\d+:\\d+\\s+\\d+ \\(', // Guile (`  1218:36  6 (expand-top-sequence …)`: its line:column, then the index)
+    '^In (?:unknown file|[\\w./-]+\\.scm):$', // Guile's file heading between its frames
     '^\\s+from\\s\\S+:\\d+:in\\s', // Ruby
     '^Traceback \\(most recent call last\\):',
     '^During handling of the above exception',
@@ -150,10 +152,12 @@ const MARKER_LEVEL = /^[^\w\s]*(?:error|err|fatal|critical|crit|failure|failed)[
 /** Words that only say that something failed, not how: beside a status report they add nothing. */
 const GENERIC_FAILURE = /\b(?:fail(?:s|ed|ure|ing)?|errors?|unsuccessful(?:ly)?)\b/gi;
 /**
- * A line that only names a failed outcome, after a label at most: a runner's closing status (`Finished: FAILURE`,
- * `BUILD FAILED`, `Result: error`, `FAILED`): it says that the job failed, never why.
+ * A line that only names the failed outcome of the run itself: a runner's closing status (`Finished: FAILURE`,
+ * `BUILD FAILED`, `Result: error`, `Job failed`, `FAILED`): it says that the job failed, never why. A subject other
+ * than the run (`Authentication failed`, `Upload aborted`) is a program's statement of its error and stays one.
  */
-const OUTCOME_ONLY = /^(?:[\w-]+(?: [\w-]+)?:? +)?(?:fail(?:ed|ure)?|errors?|abort(?:ed)?|unstable|unsuccessful)[.!]?$/i;
+const OUTCOME_ONLY =
+  /^(?:(?:finished|result|status|outcome|state|build|job|pipeline|run|task|stage|step|workflow) ?:? +)?(?:fail(?:ed|ure)?|errors?|abort(?:ed)?|unstable|unsuccessful)[.!]?$/i;
 /** A count of errors: `found 1 fatal error`, `2 errors generated.`, `1 failed, 3 passed`: a summary of lines above it. */
 const ERROR_COUNT = /\b\d+ (?:fatal |compilation |syntax )?(?:errors?|failures?|failed)\b/gi;
 /** Any quoted text (a command a wrapper names), whatever its length. */
@@ -383,6 +387,8 @@ function withoutSuffixTag(lines: readonly string[]): string[] | undefined {
 const MESSAGE_FIELDS = ['msg', 'message', 'MESSAGE', 'log', 'text'] as const;
 const ERROR_FIELDS = ['error', 'err', 'exception'] as const;
 const LEVEL_FIELDS = ['level', 'severity', 'lvl', 'levelname', 'loglevel', 'PRIORITY'] as const;
+/** A field that names the kind of a failure: a code, a status, a reason, a kind or a type (`status`, `error_code`, `statusCode`, `http_status`). */
+const KIND_FIELD = /^(?:(?:[\w.-]*[_.-])?(?:code|status|reason|kind|type)|[a-z]\w*(?:Code|Status|Reason|Kind|Type))$/i;
 /** Levels that say the line states an error (syslog's priorities 0–3 included). */
 const ERROR_LEVEL_VALUE = /^(?:error|err|fatal|critical|crit|panic|emerg(?:ency)?|alert|severe|[0-3])$/i;
 
@@ -402,7 +408,12 @@ export function structuredMessage(line: string): string | undefined {
   // A message with its error beside it (`"msg":"request failed","error":"dial tcp …: connection refused"`) says both;
   // of a message of several lines, its first.
   const joined = text !== undefined && error !== undefined ? `${text}: ${error}` : (text ?? error ?? '');
-  const message = joined.split('\n', 1)[0] ?? '';
+  let message = joined.split('\n', 1)[0] ?? '';
+  // Fields that name the kind of the failure (`status=404`, `"error_code":"NotFound"`, `reason`, `kind`) tell two
+  // causes of one message apart: they stay, after it, as `key=value`.
+  for (const [key, value] of Object.entries(o)) {
+    if ((typeof value === 'string' || typeof value === 'number') && KIND_FIELD.test(key) && !LEVEL_FIELDS.includes(key as never)) message += ` ${key}=${String(value)}`;
+  }
   const level = LEVEL_FIELDS.map((f) => o[f]).find((v) => typeof v === 'string' || typeof v === 'number');
   return level !== undefined && ERROR_LEVEL_VALUE.test(String(level)) ? `ERROR: ${message}` : message;
 }
@@ -1156,9 +1167,10 @@ class Reader {
   lastPlainLine(): ErrorLine | undefined {
     const stop = Math.max(0, this.lines.length - PLAIN_LINES_READ);
     // A line in progress or of a runner's narrative is passed over before it is read (most of a long output's lines
-    // may be progress).
+    // may be progress), and so is a heading that says nothing of its own (`For more information:`, `Did you mean:`).
     const inProgress: number[] = [];
     const narrative = this.narrativeTags(stop);
+    this.lastStatus = undefined;
     for (let i = this.lines.length - 1; i >= stop; i--) {
       const body = this.body(i) ?? '';
       if ((mayBeInProgress(body) && IN_PROGRESS.test(body.trimEnd())) || (narrative !== undefined && narrative.has(narrativeTag(body) ?? ''))) {
@@ -1166,7 +1178,9 @@ class Reader {
         continue;
       }
       const r = this.read(i);
-      if (r.strength === 0) return { line: i, ...r };
+      if (r.strength === 0 && r.content.endsWith(':')) inProgress.push(i);
+      else if (r.strength === 0) return { line: i, ...r };
+      else if (r.strength > 0 && r.strength < STATES_AN_ERROR && this.lastStatus === undefined) this.lastStatus = { line: i, ...r };
     }
     for (const i of inProgress) {
       const r = this.read(i);
@@ -1174,6 +1188,12 @@ class Reader {
     }
     return undefined;
   }
+
+  /**
+   * The last line that only reports a status (a child's exit status, a runner's outcome: strength below
+   * {@link STATES_AN_ERROR}) among those {@link lastPlainLine} read before it stopped; undefined when none.
+   */
+  lastStatus: ErrorLine | undefined;
 }
 
 /** A runner's tag leading a line: a bracketed name (`[Pipeline] `, `[retry] `), or a workflow command (`##[group]`, `::error::`). */
@@ -1228,11 +1248,14 @@ const indentOf = (line: string): number => line.length - line.trimStart().length
 const READ_LAST = 96;
 const READ_FIRST = 32;
 
+/** The strength from which a line states an error (a command's `prog: message` and up); below it, a status at most. */
+const STATES_AN_ERROR = 0.75;
+
 /** Lines read from the end for the last plain line. */
 const PLAIN_LINES_READ = 200;
 
 /** A line that reports work under way: it ends in an ellipsis, or states a rate or a percentage. */
-const IN_PROGRESS = /(?:\.\.\.|…)$|\b\d+(?:\.\d+)?\s?[kKMG]i?B\/s\b|\b\d{1,3}(?:\.\d+)?%/;
+const IN_PROGRESS = /^\W*[A-Za-z]+ing\b.*(?:\.\.\.|…)$|\b\d+(?:\.\d+)?\s?[kKMG]i?B\/s\b|\b\d{1,3}(?:\.\d+)?%/;
 
 /** False when a line cannot be {@link IN_PROGRESS} (none of `%`, `B/s`, an ellipsis): most lines, one native scan each. */
 function mayBeInProgress(line: string): boolean {
@@ -1294,8 +1317,11 @@ export function findErrorLines(lines: readonly string[], max = 3, text?: string,
     picked.push(r);
   }
   if (picked.length === 0) {
+    // Nothing states an error: the last plain line, then a line that only reports a status (`command exited with code
+    // 124`, read here when no error stem drew it in), so the error line is never empty while the output says anything.
     const last = reader.lastPlainLine();
-    return last ? [last] : [];
+    const status = reader.lastStatus;
+    return [last, status].filter((l): l is ErrorLine => l !== undefined);
   }
   // Strongest first, later first among equals (the loop above went backwards, and the sort is stable); a line printed
   // again (a retried step) counts once.

@@ -133,14 +133,18 @@ describe("a line that only says a job failed ranks below what the program printe
     // Prepare: two tools whose outputs state no error word (a module not found, a linter's closing hint), bare and under
     // make (which echoes the recipe and closes with `make: *** [...] Error 1`)
     const guile = (m: string) => `Backtrace:\nIn ice-9/boot-9.scm:\nno code for module (${m})\n`;
-    const lint = (f: string) => `In ${f} line 6:\nrm -rf /srv/$target\nFor more information:\n`;
+    const lint = (f: string, code = 'SC2086 -- Double quote to prevent globbing ...') => `In ${f} line 6:\nrm -rf /srv/$target\n\nFor more information:\n  https://www.shellcheck.net/wiki/${code}\n`;
     const make = (cmd: string, out: string, n: number) => `${cmd}\n${out}make: *** [Makefile:${n}: job] Error 1\n`;
-    const outputs = [guile('gnutls'), make('guile job.scm', guile('yaml'), 13), make('guile sync.scm', guile('fibers'), 14), lint('a.sh'), make('shellcheck *.sh', lint('b.sh'), 13), make('shellcheck *.sh', lint('c.sh'), 14)];
+    const other = 'SC2115 -- Use "${var:?}" to ensure this nev...';
+    const outputs = [guile('gnutls'), make('guile job.scm', guile('yaml'), 13), make('guile sync.scm', guile('fibers'), 14), lint('a.sh'), make('shellcheck *.sh', lint('b.sh'), 13), make('shellcheck *.sh', lint('c.sh', other), 14), lint('d.sh', other)];
     // Act
     const causes = group(outputs);
-    // Assess
+    // Assess: a linter's footer heading (`For more information:`) and a link cut with an ellipsis are not progress
     expect(causes[1]?.title).toBe('no code for module <*>');
-    expect(causes[4]?.title).toBe('For more information:');
+    expect(causes[4]?.title).toContain('SC2086');
+    expect(causes[4]?.key).toBe(causes[3]?.key);
+    expect(causes[5]?.key).toBe(causes[6]?.key);
+    expect(causes[5]?.key).not.toBe(causes[4]?.key);
     expect(causes[1]?.key).not.toBe(causes[4]?.key);
   });
 
@@ -241,10 +245,10 @@ describe("a CI runner's step header", () => {
     const ci = (out: string) => `##[group]Run ./ci/lint.sh\n./ci/lint.sh\nshell: /usr/bin/bash -e {0}\nenv:\n  APP: orders\n##[endgroup]\n${out}##[error]Process completed with exit code 1.\n`;
     const own = '##[group]Tests\ntests/a.sh: line 3: jq: command not found\n##[endgroup]\n##[error]Process completed with exit code 1.\n';
     // Act
-    const linted = errorLine(ci('In deploy.sh line 6:\nrm -rf /srv/$target\nFor more information:\n'));
+    const linted = errorLine(ci('In deploy.sh line 6:\nrm -rf /srv/$target\n\nFor more information:\n  https://www.shellcheck.net/wiki/SC2086\n'));
     const inOwnFold = errorLine(own);
     // Assess
-    expect(linted).toBe('For more information:');
+    expect(linted).toBe('https://www.shellcheck.net/wiki/SC2086');
     expect(inOwnFold).toBe('tests/a.sh: line 3: jq: command not found');
   });
 });
@@ -310,5 +314,64 @@ describe("syslog's host and tag on an output of one line", () => {
     expect(keys[3]).not.toBe(keys[0]);
     expect(ts).toBe('cp: cannot stat /srv/a: No such file or directory');
     expect(parse).toBe('parse error: Invalid numeric literal at line 1, column 5');
+  });
+});
+
+describe('review findings on the choice of line (02:25)', () => {
+  it("a runner's outcome is a job's, not a program's: `Authentication failed` and `Connection failed` stay apart and titled", () => {
+    // Prepare: short error statements after a progress line (one each); the look-alike: a runner's closing outcome
+    const outputs = ['Connecting to api.example.com\nAuthentication failed\n', 'Connecting to api.example.com\nConnection failed\n', 'Starting upload\nUpload aborted\n'];
+    // Act
+    const causes = group(outputs);
+    const outcome = findErrorLines(['Finished: FAILURE'])[0]?.strength;
+    // Assess
+    expect(causes.map((c) => c.title)).toEqual(['Authentication failed', 'Connection failed', 'Upload aborted']);
+    expect(outcome).toBe(0.5);
+  });
+
+  it("a status line without an error stem is still a candidate: the title is never empty; two exit codes stay apart", () => {
+    // Prepare: a wrapper's status line alone, and after a progress line
+    // Act
+    const alone = errorLine('command exited with code 124\n');
+    const after = findErrorLines(outputLines('starting deploy\ncommand exited with code 137\n').read).map((l) => l.content);
+    // Assess
+    expect(alone).toBe('command exited with code 124');
+    expect(after).toEqual(['starting deploy', 'command exited with code 137']);
+  });
+
+  it("stack frame patterns need the runtime's own marks: an indented HTTP status or `1: (config)` is no frame", () => {
+    // Prepare: lines of other programs that look like SBCL's or Guile's frames
+    // Act
+    const http = errorLine('upload report\n  503 (Service Unavailable) from https://api.example.com/v1\n');
+    const config = errorLine('1: (config) missing key "region"\n');
+    const heading = errorLine('In main.py:\n');
+    // Assess
+    expect(http).toBe('503 (Service Unavailable) from https://api.example.com/v1');
+    expect(config).toBe('1: (config) missing key "region"');
+    expect(heading).toBe('In main.py:');
+  });
+
+  it("a footer heading that says nothing of its own (`For more information:`) is not the last plain line; one alone still is", () => {
+    // Prepare: a linter's report ending in a footer heading; the look-alike: an output that is only a heading
+    // Act
+    const report = errorLine('In deploy.sh line 6:\nrm -rf /srv/$target\n\nFor more information:\n');
+    const alone = errorLine('Did you mean:\n');
+    // Assess
+    expect(report).toBe('rm -rf /srv/$target');
+    expect(alone).toBe('Did you mean:');
+  });
+});
+
+describe('a structured line keeps the fields that name the kind of its failure (review)', () => {
+  it('status, code, reason, kind and type fields stay after the message; other fields (url, id, time) stay out', () => {
+    // Prepare: logfmt and JSON lines of one message with a status or a code field; the look-alike: fields that are values
+    // Act
+    const logfmt = errorLine('time="2026-12-07T10:00:00Z" level=error msg="request failed" url=http://h/x status=404\n');
+    const json = errorLine('{"ts":"2026-12-07T10:00:00Z","level":"error","msg":"lookup failed","id":"x-1","error_code":"NotFound"}\n');
+    const plain = errorLine('{"ts":"2026-12-07T10:00:00Z","level":"error","msg":"lookup failed","id":"x-1","host":"web-1"}\n');
+    // Assess
+    expect(logfmt).toBe('ERROR: request failed status=404');
+    expect(json).toBe('ERROR: lookup failed error_code=NotFound');
+    expect(plain).toBe('ERROR: lookup failed');
   });
 });
