@@ -49,8 +49,26 @@ const COMPOUND_DURATION = new RegExp(`(?<![${WORD}./])(?:\\d+(?:\\.\\d+)?(?:h|ms
 const NUMBER = new RegExp(`(?<![${WORD}./])(?:[<>]=?)?[-+]?\\d+(?:[.,]\\d+)*(?:${NUMBER_UNIT})?(?![${WORD}])`, 'g');
 const UNIX_PATH = /(?<![\w.:/<>*-])(?:~|\.{1,2})?(?:\/[\w.@+~%<>*-]+)+\/?/g;
 const WINDOWS_PATH = /\b[A-Za-z]:\\(?:(?:[^\\\s"'<>|:*?]|<\*>)+\\?)*/g;
-/** A number that names the failure (kept; the miner decides whether it varies): `exit code 2`, `errno 111`, `signal 9`, `ERROR 1045`, `HTTP/1.1 404`, `returned 503`. */
-const CODE_NUMBER = /\b(exit(?:\s+(?:code|status))?|errno|error|signal|rc|returned|http(?:\/\d(?:\.\d)?)?)(\s*[:=#]?\s*)(\d{1,4})(?![\d.])/gi;
+/**
+ * A number that names the failure (kept; the miner decides whether it varies): a number in a code or status slot, that is
+ * right after a word naming a code or status (`exit code 2`, `errno 111`, `signal 9`, `ERROR 1045`, `HTTP/1.1 404`,
+ * `returned 503`, `responded with 404`, any word or key ending in `code`/`status`: `status 404`, `response code: 500`,
+ * `statusCode: 503`, `http_status=502`, `"status":404`; after such a word a 1xx-3xx status, which reports no failure, is
+ * a value), or an HTTP-range number (100-599) followed by its reason phrase
+ * (`404 Client Error`, `503 Service Unavailable`, `(404 Not Found)`).
+ */
+const CODE_NUMBER = new RegExp(
+  `\\b((?:exit|errno|error|signal|rc|returned|(?:responded|replied|answered)(?:\\s+with)?|http(?:\\/\\d(?:\\.\\d)?)?|[A-Za-z_]*(?:code|status))["']?)(\\s*[:=#]?\\s*)(\\d{1,4})(?![\\d.])`,
+  'gi',
+);
+/** Words before a number that always name a failure's code (the number is kept whatever it is). */
+const NAMED_CODE = /^(?:exit|errno|error|signal|rc|returned|http)/i;
+/** A word run together with `code`/`status` in lower case (`keycode`, `barcode`): not a code's slot (`statusCode`, `http_status` are). */
+const PLAIN_COMPOUND = /[a-z](?:code|status)["']?$/;
+/** A three-digit number in the HTTP status range. */
+const HTTP_STATUS = /^[1-5]\d\d$/;
+/** An HTTP-range number followed by its reason phrase in capitals (`404 Client Error`, `503 (Service Unavailable)`). */
+const STATUS_REASON = /(?<![\w./-])([1-5]\d\d)(?=\s\(?[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*\)?(?:[\s:.,;)]|$))/g;
 /** Private-use characters that stand in for the digits of a kept code number while other numbers are masked. */
 const KEPT_DIGIT_BASE = 0xe000;
 /** The stand-ins of {@link KEPT_DIGIT_BASE}. */
@@ -186,9 +204,22 @@ export function maskVariables(text: string, guarded = true): string {
   // puts them back run: it finds nothing otherwise).
   let kept = !guarded || KEPT_DIGITS.test(s);
   if (!guarded || hasDigit) {
-    s = s.replace(CODE_NUMBER, (_m, word: string, sep: string, digits: string) => {
+    const keep = (digits: string): string => [...digits].map((d) => String.fromCharCode(KEPT_DIGIT_BASE + Number(d))).join('');
+    s = s.replace(CODE_NUMBER, (m: string, word: string, sep: string, digits: string) => {
+      // After a status or code word, an HTTP status that reports no failure (1xx-3xx: `status: 200` in an access log)
+      // is a value like a length or a time beside it.
+      if (!NAMED_CODE.test(word) && PLAIN_COMPOUND.test(word)) return m;
+      if (!NAMED_CODE.test(word) && HTTP_STATUS.test(digits)) {
+        if (digits < '400') return m;
+        // A server-side status (5xx) tells the caller one thing, the server failed: its class is the kind.
+        if (digits >= '500') return `${word}${sep}5xx`;
+      }
       kept = true;
-      return word + sep + [...digits].map((d) => String.fromCharCode(KEPT_DIGIT_BASE + Number(d))).join('');
+      return word + sep + keep(digits);
+    });
+    s = s.replace(STATUS_REASON, (digits: string) => {
+      kept = true;
+      return keep(digits);
     });
     s = s.replace(COMPOUND_DURATION, WILDCARD).replace(NUMBER, WILDCARD);
   }

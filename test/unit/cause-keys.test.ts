@@ -119,3 +119,33 @@ describe("a message's last word after its label", () => {
     expect(causes[4]?.title).toBe('sync: upstream fetch failed: timeout');
   });
 });
+
+describe('a number in a code or status slot', () => {
+  it('is a kind after a word naming a code or status, or before a reason phrase; other numbers are values', () => {
+    // Prepare: look-alike pairs that differ only in an HTTP status, each printed alone in its own run (a key must hold
+    // across runs); and one message with the same status and a different host/port/size (one cause)
+    const pairs = [
+      ['Error: upload failed with status 404', 'Error: upload failed with status 503'],
+      ['Error: GET https://h/api/x returned status code 404', 'Error: GET https://h/api/x returned status code 503'],
+      ['response code: 404', 'response code: 500'],
+      ['Server responded with 404', 'Server responded with 500'],
+      ['fetch failed: statusCode: 404', 'fetch failed: statusCode: 503'],
+      ['deploy failed: http_status=502', 'deploy failed: http_status=401'],
+      ['requests.exceptions.HTTPError: 404 Client Error for url: https://h/x', 'requests.exceptions.HTTPError: 403 Client Error for url: https://h/x'],
+      ['upload: 503 Service Unavailable', 'upload: 504 Gateway Timeout'],
+      ['upload failed: status 401', 'upload failed: status 503'],
+    ];
+    const same = [
+      ['deploy: got status 401 from 10.0.0.1:443 after 12 tries', 'deploy: got status 401 from 10.2.3.4:8443 after 3 tries'],
+      // a server-side status (5xx) in a status slot is its class; a success status is a value; a key code is no code slot
+      ['healthcheck: api unhealthy (status=500, 1 of 6 probes failed)', 'healthcheck: api unhealthy (status=503, 2 of 8 probes failed)'],
+      ['GET /v2/servers status: 200 len: 1893', 'GET /v2/servers status: 204 len: 211'],
+      ['interceptKeyTq keycode=3 interactive=true', 'interceptKeyTq keycode=4 interactive=true'],
+    ];
+    // Act: each output alone, one run each
+    const keyOf = (o: string) => group([o])[0]?.key;
+    // Assess
+    for (const [a, b] of pairs) expect(keyOf(a ?? ''), `${a} / ${b}`).not.toBe(keyOf(b ?? ''));
+    for (const [a, b] of same) expect(keyOf(a ?? ''), `${a} / ${b}`).toBe(keyOf(b ?? ''));
+  });
+});
