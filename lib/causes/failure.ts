@@ -393,7 +393,7 @@ export class CauseGrouper {
   constructor(options: GrouperOptions = {}) {
     this.maxGroups = options.maxGroups ?? 5000;
     // Up to CANDIDATES + 1 candidates per failure; the miner's bound keeps its memory flat whatever the archive holds.
-    this.miner = new TemplateMiner({ maxGroups: this.maxGroups * (CANDIDATES + 1), maskedWordsVary: false });
+    this.miner = new TemplateMiner({ maxGroups: this.maxGroups * (CANDIDATES + 1), maskedWordsVary: false, isKind: namesACode });
   }
 
   /** Distinct causes that did not fit under `maxGroups` (each counted once). */
@@ -522,15 +522,58 @@ export class CauseGrouper {
  * bracketed one (`[ERR_INVALID_ARG_TYPE]`), an upper-case code without an underscore (`ENOENT`, `EACCES`), a code of a
  * standard vocabulary (`PERMISSION_DENIED`: {@link STANDARD_CODE}), a single capital letter (apt's `E:`), a word of
  * the error vocabulary (`refused` against `reset`: {@link isErrorWord}), an error type's name ({@link TYPE_NAME}), a code
- * in capitals with an underscore named for what went wrong (`AUTH_FAILED`: {@link namedForAFailure}).
+ * in capitals with an underscore named for what went wrong (`AUTH_FAILED`: {@link namedForAFailure}), a capitalised
+ * code of words run together (`NotFound`: {@link CODE_NAME}), the value of a code or status key (`code=E_AUTH`:
+ * {@link CODE_SLOT}).
  */
 function namesAKind(word: string): boolean {
   // A quoted span of several words is a value the program put in its message (a name with spaces, a slice of the
   // input); it names a kind only through a word of the error vocabulary (`"connection refused by peer"`).
   if (word.includes(' ')) return word.split(' ').some((w) => isErrorWord(w.replace(/^\W+|\W+$/g, '')));
   const bare = word.replace(/[:,;.!?]+$/, '');
-  return /^\W*[A-Z]*\d[A-Z\d]*\W*$/.test(bare) || /^--?[A-Za-z][\w-]*=?<\*>$/.test(bare) || /^[/~.]|[/\\]/.test(bare) || /^[[(].*[\])]$/.test(bare) || /^[A-Z][A-Z]{2,}$/.test(bare) || /^[A-Z]$/.test(bare) || STANDARD_CODE.has(bare) || isErrorWord(bare) || TYPE_NAME.test(bare) || (/^[A-Z][A-Z0-9]*_[A-Z0-9_]+$/.test(bare) && namedForAFailure(bare));
+  return /^\W*[A-Z]*\d[A-Z\d]*\W*$/.test(bare) || /^--?[A-Za-z][\w-]*=?<\*>$/.test(bare) || /^[/~.]|[/\\]/.test(bare) || /^[[(].*[\])]$/.test(bare) || /^[A-Z][A-Z]{2,}$/.test(bare) || /^[A-Z]$/.test(bare) || STANDARD_CODE.has(bare) || isErrorWord(bare) || TYPE_NAME.test(bare) || (/^[A-Z][A-Z0-9]*_[A-Z0-9_]+$/.test(bare) && namedForAFailure(bare)) || CODE_SLOT.test(bare);
 }
+
+/**
+ * True when the word at `p` of `words` is a capitalised code ({@link CODE_NAME}) in a code's slot: after a word naming a
+ * code or status (`code = NotFound`, `status: PermissionDenied`), in brackets after `error`/`occurred` (`An error
+ * occurred (AccessDenied) when …`), or in front of a message as its head (`Error: InvalidAccessKeyId: The key …`,
+ * `SignatureDoesNotMatch: …`). Elsewhere such a word may be a name (`ParseIntError { kind: Empty }` is one failure
+ * whatever its kind).
+ */
+function codeInSlot(words: readonly string[], p: number): boolean {
+  const word = words[p] ?? '';
+  const bare = word.replace(/^[[(]|[\])]?[:,;.]*$/g, '');
+  if (!CODE_NAME.test(bare)) return false;
+  const before = words[p - 1] ?? '';
+  if (/^(?:[=:]|[\w-]*(?:code|status|reason)["']?[=:]?)$/i.test(before)) return true;
+  if (/^[[(]/.test(word)) return /^(?:occurred|error:?|failed:?)$/i.test(before);
+  return word.endsWith(':') && (p === 0 || /^[\w.-]*(?:error|exception|fault):$/i.test(before));
+}
+
+/**
+ * The part of {@link namesAKind} that the miner's end-of-stream rule honours ({@link MinerOptions.isKind}): a code
+ * (digits, capitals, a standard or failure-named code, a capitalised code name {@link CODE_NAME}, a code key's value),
+ * an error type's name or a word of the error vocabulary. Paths, words holding a mask and bracketed names are left out:
+ * a path the masking did not reduce (`unix:///tmp/docker-lnjj.sock`), `crm-cache.invalid:<*>:` or `(gnutls)` seen once
+ * each is a value there.
+ */
+function namesACode(word: string): boolean {
+  if (word.includes(' ')) return namesAKind(word);
+  const bare = word.replace(/[:,;.!?]+$/, '');
+  if (/^[/~.]|[/\\]/.test(bare) || bare.includes(WILDCARD)) return false;
+  const inner = /^[[(](.+)[\])]$/.exec(bare)?.[1];
+  return inner === undefined ? namesAKind(word) || CODE_NAME.test(bare) : namesACode(inner);
+}
+
+/**
+ * An error code as cloud APIs and gRPC print it: one capitalised identifier of two or more words run together, letters
+ * only (`NotFound`, `PermissionDenied`, `AccessDenied`, `InvalidAccessKeyId`). A value of that shape is rare: a
+ * program's names hold digits, dots, lower-case starts or underscores (`uuidv4`, `getUser`, `orders_api`).
+ */
+const CODE_NAME = /^[A-Z][a-z]+(?:[A-Z][a-z]+)+$/;
+/** A key that names a code, a status or a reason, with its value (`code=E_AUTH`, `errorCode:Throttling`): the value is a kind. */
+const CODE_SLOT = /^["']?[A-Za-z_-]*(?:code|Code|CODE|status|Status|STATUS|reason|Reason)["']?[=:]["']?[^\s<]/;
 
 /**
  * The name of an error's type, as runtimes print it in front of the message: a capitalised identifier ending in
@@ -658,7 +701,7 @@ function sameButOneValue(a: string, b: string): boolean {
     differ = i;
   }
   // The word after an error adjective says what is wrong (`bad minute`, `bad day-of-week`): a kind.
-  return differ >= 0 && !ERROR_ADJECTIVE.test(x[differ - 1] ?? '') && !namesAKind(x[differ] ?? '') && !namesAKind(y[differ] ?? '');
+  return differ >= 0 && !ERROR_ADJECTIVE.test(x[differ - 1] ?? '') && !namesAKind(x[differ] ?? '') && !namesAKind(y[differ] ?? '') && !codeInSlot(x, differ) && !codeInSlot(y, differ);
 }
 
 /** Two templates of the same words but one, a path or file name at one place that differs only in its file's type. */
@@ -707,7 +750,7 @@ function generalise(templates: ReadonlySet<string>): Map<string, string> {
     const p = Number(key.split('\u0000')[1]);
     // The word after an error adjective says what is wrong (`bad minute`, `bad day-of-week`): a kind, not a value.
     if (ERROR_ADJECTIVE.test(words[members[0] ?? 0]?.[p - 1] ?? '')) continue;
-    const values = members.filter((m) => !namesAKind(words[m]?.[p] ?? '') || subjectName(words[m] ?? [], p));
+    const values = members.filter((m) => (!namesAKind(words[m]?.[p] ?? '') && !codeInSlot(words[m] ?? [], p)) || subjectName(words[m] ?? [], p));
     if (values.length >= 2) {
       for (const i of members.slice(1)) parent[find(i)] = find(members[0] ?? i);
       continue;
@@ -741,7 +784,7 @@ function generalise(templates: ReadonlySet<string>): Map<string, string> {
     const at = [Number(pText), Number(qText)];
     const first = words[members[0] ?? 0] ?? [];
     if (at.some((p) => ERROR_ADJECTIVE.test(first[p - 1] ?? ''))) continue;
-    const values = members.filter((m) => at.every((p) => !namesAKind(words[m]?.[p] ?? '')));
+    const values = members.filter((m) => at.every((p) => !namesAKind(words[m]?.[p] ?? '') && !codeInSlot(words[m] ?? [], p)));
     for (const i of values.slice(1)) parent[find(i)] = find(values[0] ?? i);
   }
   const byRoot = new Map<number, number[]>();

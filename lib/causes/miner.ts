@@ -41,6 +41,13 @@ export interface MinerOptions {
    * and file type: `/etc/<*>.toml` against `/usr/<*>`). @default true
    */
   maskedWordsVary?: boolean;
+  /**
+   * Whether a word names a kind of failure (a code, an error word) rather than a value. A differing position whose words
+   * were each seen once becomes a variable at {@link TemplateMiner.settle} only when none of them names a kind: two
+   * different causes seen once each (`connection refused` / `permission denied`, `status 404` / `status 503`) stay
+   * apart. @default () => false
+   */
+  isKind?: (word: string) => boolean;
 }
 
 /** A Drain template: its words (`<*>` where messages differed) and what was seen at each differing position. */
@@ -112,6 +119,7 @@ export class TemplateMiner {
   private readonly maxChildren: number;
   private readonly maxWords: number;
   private readonly maskedWordsVary: boolean;
+  private readonly isKind: (word: string) => boolean;
   /** Messages mined lately and the template each went to (see {@link add}). */
   private readonly recent = new Map<string, { template: Template; words: string[] }>();
 
@@ -123,6 +131,7 @@ export class TemplateMiner {
     this.maxChildren = options.maxChildren ?? 100;
     this.maxWords = options.maxWords ?? 64;
     this.maskedWordsVary = options.maskedWordsVary ?? true;
+    this.isKind = options.isKind ?? (() => false);
   }
 
   /** Groups now (merged ones not counted). */
@@ -201,14 +210,14 @@ export class TemplateMiner {
   }
 
   /**
-   * Ends a stream (or a part of it): a differing position where every word was seen only once is a variable too,
-   * so its groups merge. Call before reading the final groups; mining may go on afterwards.
+   * Ends a stream (or a part of it): a differing position where every word was seen only once is a variable too
+   * (unless one of them names a kind: {@link MinerOptions.isKind}), so its groups merge. Call before reading the final groups; mining may go on afterwards.
    */
   settle(): void {
     for (const template of this.templates) {
       let variablesAdded = false;
       for (const [i, seen] of template.seen) {
-        if (seen && seen.size > 1 && [...seen.values()].every((n) => n === 1)) {
+        if (seen && seen.size > 1 && [...seen.values()].every((n) => n === 1) && ![...seen.keys()].some(this.isKind)) {
           template.seen.set(i, null);
           variablesAdded = true;
         }

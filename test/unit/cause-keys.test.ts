@@ -149,3 +149,26 @@ describe('a number in a code or status slot', () => {
     for (const [a, b] of same) expect(keyOf(a ?? ''), `${a} / ${b}`).toBe(keyOf(b ?? ''));
   });
 });
+
+describe('a word in a code slot, and codes seen once in an invocation', () => {
+  it('a capitalised code after code/status, in brackets after `occurred`, or heading a message, and a code key`s value are kinds, even seen once', () => {
+    // Prepare: look-alike pairs (two causes each), ONE result per cause in one invocation, so nothing but the words
+    // tells the miner whether the position varies; and the same code with another value (one cause)
+    const pairs = [
+      ['Error: rpc error: code = NotFound desc = object a', 'Error: rpc error: code = PermissionDenied desc = object a'],
+      ['An error occurred (AccessDenied) when calling the GetObject operation: denied', 'An error occurred (NoSuchBucket) when calling the GetObject operation: denied'],
+      ['Error: InvalidAccessKeyId: The key does not exist', 'Error: SignatureDoesNotMatch: The key does not exist'],
+      ['deploy failed: code=E_TIMEOUT', 'deploy failed: code=E_AUTH'],
+      ['ERROR: dial failed: connection refused', 'ERROR: dial failed: permission denied'],
+      ['Error: upload failed with status 404', 'Error: upload failed with status 503'],
+    ];
+    const same = ['Error: rpc error: code = NotFound desc = object orders-7', 'Error: rpc error: code = NotFound desc = object users-12'];
+    // Act
+    const causes = pairs.map((pair) => group(pair));
+    const joined = group([...same, 'Error: rpc error: code = PermissionDenied desc = object a']);
+    // Assess
+    causes.forEach((c, i) => expect(c[0]?.key, pairs[i]?.join(' / ')).not.toBe(c[1]?.key));
+    expect(joined[0]?.key).toBe(joined[1]?.key);
+    expect(joined[0]?.key).not.toBe(joined[2]?.key);
+  });
+});
