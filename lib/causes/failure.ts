@@ -393,7 +393,7 @@ export class CauseGrouper {
   constructor(options: GrouperOptions = {}) {
     this.maxGroups = options.maxGroups ?? 5000;
     // Up to CANDIDATES + 1 candidates per failure; the miner's bound keeps its memory flat whatever the archive holds.
-    this.miner = new TemplateMiner({ maxGroups: this.maxGroups * (CANDIDATES + 1), maskedWordsVary: false, isKind: namesACode });
+    this.miner = new TemplateMiner({ maxGroups: this.maxGroups * (CANDIDATES + 1), maskedWordsVary: false, isKind: namesACode, isValue: onceSeenValue });
   }
 
   /** Distinct causes that did not fit under `maxGroups` (each counted once). */
@@ -532,6 +532,29 @@ function namesAKind(word: string): boolean {
   if (word.includes(' ')) return word.split(' ').some((w) => isErrorWord(w.replace(/^\W+|\W+$/g, '')));
   const bare = word.replace(/[:,;.!?]+$/, '');
   return /^\W*[A-Z]*\d[A-Z\d]*\W*$/.test(bare) || /^--?[A-Za-z][\w-]*=?<\*>$/.test(bare) || /^[/~.]|[/\\]/.test(bare) || /^[[(].*[\])]$/.test(bare) || /^[A-Z][A-Z]{2,}$/.test(bare) || /^[A-Z]$/.test(bare) || STANDARD_CODE.has(bare) || isErrorWord(bare) || TYPE_NAME.test(bare) || (/^[A-Z][A-Z0-9]*_[A-Z0-9_]+$/.test(bare) && namedForAFailure(bare)) || CODE_SLOT.test(bare);
+}
+
+/** Distinct plain words at one place of otherwise equal templates up to which they may be kinds (the miner's maxConstants). */
+const MAX_PLAIN = 3;
+
+/**
+ * True when the word at `p` of `words` looks like a value rather than a word of the language: it holds a digit, a mask,
+ * a quote, a path or name separator (`.`, `/`, `_`, `-`, `@`, `:` inside), capitals inside (`getUser`, `MyApp`), or it
+ * is a name in capitals in a `NAME:` subject's place ({@link subjectName}).
+ */
+function looksLikeValue(words: readonly string[], p: number): boolean {
+  return valueShaped(words[p] ?? '') || subjectName(words, p);
+}
+
+/** The word-only part of {@link looksLikeValue}. */
+function valueShaped(text: string): boolean {
+  const word = text.replace(/[:,;.!?)\]]+$/, '').replace(/^[([]+/, '');
+  return /[\d"'`/_@.\\-]|<\*>|:./.test(word) || /^.+[A-Z]/.test(word);
+}
+
+/** A value for the miner's end-of-stream rule ({@link MinerOptions.isValue}): value-shaped, or a lower-case name in brackets (`(gnutls)`). */
+function onceSeenValue(word: string): boolean {
+  return valueShaped(word) || /^\([a-z][\w+-]*\)[:,;.]?$/.test(word);
 }
 
 /**
@@ -751,7 +774,10 @@ function generalise(templates: ReadonlySet<string>): Map<string, string> {
     // The word after an error adjective says what is wrong (`bad minute`, `bad day-of-week`): a kind, not a value.
     if (ERROR_ADJECTIVE.test(words[members[0] ?? 0]?.[p - 1] ?? '')) continue;
     const values = members.filter((m) => (!namesAKind(words[m]?.[p] ?? '') && !codeInSlot(words[m] ?? [], p)) || subjectName(words[m] ?? [], p));
-    if (values.length >= 2) {
+    // Plain words (`relation` / `column`, `container` / `image`) are a value's place only when many of them stand there
+    // or one of them looks like a value: else two different causes that differ in one noun would be one.
+    const distinct = new Set(values.map((m) => words[m]?.[p] ?? '')).size;
+    if (values.length >= 2 && (distinct > MAX_PLAIN || values.some((m) => looksLikeValue(words[m] ?? [], p)))) {
       for (const i of members.slice(1)) parent[find(i)] = find(members[0] ?? i);
       continue;
     }

@@ -48,6 +48,12 @@ export interface MinerOptions {
    * apart. @default () => false
    */
   isKind?: (word: string) => boolean;
+  /**
+   * Whether a word looks like a value (digits, quotes, a path, an identifier). When given, a once-seen position becomes a
+   * variable at {@link TemplateMiner.settle} only when one of its words looks like a value: two different plain words
+   * seen once each (`relation` / `column`, `started` / `stopped`) stay apart. @default none (any word may be a value)
+   */
+  isValue?: (word: string) => boolean;
 }
 
 /** A Drain template: its words (`<*>` where messages differed) and what was seen at each differing position. */
@@ -120,6 +126,7 @@ export class TemplateMiner {
   private readonly maxWords: number;
   private readonly maskedWordsVary: boolean;
   private readonly isKind: (word: string) => boolean;
+  private readonly isValue: (word: string) => boolean;
   /** Messages mined lately and the template each went to (see {@link add}). */
   private readonly recent = new Map<string, { template: Template; words: string[] }>();
 
@@ -132,6 +139,7 @@ export class TemplateMiner {
     this.maxWords = options.maxWords ?? 64;
     this.maskedWordsVary = options.maskedWordsVary ?? true;
     this.isKind = options.isKind ?? (() => false);
+    this.isValue = options.isValue ?? (() => true);
   }
 
   /** Groups now (merged ones not counted). */
@@ -217,7 +225,7 @@ export class TemplateMiner {
     for (const template of this.templates) {
       let variablesAdded = false;
       for (const [i, seen] of template.seen) {
-        if (seen && seen.size > 1 && [...seen.values()].every((n) => n === 1) && ![...seen.keys()].some(this.isKind)) {
+        if (seen && seen.size > 1 && [...seen.values()].every((n) => n === 1) && ![...seen.keys()].some(this.isKind) && [...seen.keys()].some(this.isValue)) {
           template.seen.set(i, null);
           variablesAdded = true;
         }

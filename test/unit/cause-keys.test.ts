@@ -172,3 +172,22 @@ describe('a word in a code slot, and codes seen once in an invocation', () => {
     expect(joined[0]?.key).not.toBe(joined[2]?.key);
   });
 });
+
+describe('plain words seen once', () => {
+  it('two different plain words seen once each stay two causes; words that look like values still vary', () => {
+    // Prepare: look-alike pairs that differ in one plain word (two causes), one result each in one invocation; and one
+    // message whose differing word holds a digit or a dot (one cause with two values)
+    const pairs = [
+      ['error: VM started on node', 'error: VM stopped on node'],
+      ['java.net.SocketTimeoutException: Read timed out', 'java.net.SocketTimeoutException: Connect timed out'],
+      ['fatal: could not lock config file /etc/gitconfig: Permission denied', 'fatal: could not lock config file /etc/gitconfig: File exists'],
+    ];
+    const same = ['ReferenceError: logger2 is not defined', 'ReferenceError: uuidv4 is not defined'];
+    // Act
+    const causes = pairs.map((pair) => group(pair));
+    const joined = group(same);
+    // Assess
+    causes.forEach((c, i) => expect(c[0]?.key, pairs[i]?.join(' / ')).not.toBe(c[1]?.key));
+    expect(joined[0]?.key).toBe(joined[1]?.key);
+  });
+});
