@@ -115,9 +115,17 @@ function readOutput(masked: string, maskTemplate: (content: string) => string, t
 const LAST_VALUE = /^[a-z0-9][\w.+-]*$/;
 
 /**
+ * A label that asks for a state or a kind, not for a value (`status:`, `state:`, `cause:`, `reason:`, `exit_code:`,
+ * `kind:`, `type:`, `result:`, `phase:`): the word after it is which of a few conditions held (`unhealthy` vs `starting`,
+ * `cancelled` vs `preempted`), and two of them are two causes.
+ */
+const KIND_LABEL = /(?:code|status|state|reason|cause|kind|type|result|phase|outcome)$/i;
+
+/**
  * A template whose message ends `label: value` with the value one word (`invalid worker count: none`,
  * `undefined: logLevel`), with `<*>` for that word: programs put the value a message is about after its label, last;
- * a word there that names a kind (`timeout`, `refused`, a code: {@link namesAKind}) stays.
+ * a word there that names a kind (`timeout`, `refused`, a code: {@link namesAKind}) stays, and so does any word after a
+ * label that asks for a state or a kind ({@link KIND_LABEL}).
  */
 function lastValue(template: string): string {
   const cut = template.lastIndexOf(' ');
@@ -125,6 +133,7 @@ function lastValue(template: string): string {
   const word = template.slice(cut + 1);
   const before = template.lastIndexOf(' ', cut - 1);
   if (before < 0 || template[cut - 1] !== ':' || !LAST_VALUE.test(word) || namesAKind(word)) return template;
+  if (KIND_LABEL.test(template.slice(before + 1, cut - 1))) return template;
   return `${template.slice(0, cut)} ${WILDCARD}`;
 }
 

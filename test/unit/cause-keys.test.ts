@@ -120,6 +120,24 @@ describe("a message's last word after its label", () => {
   });
 });
 
+describe("a message's last word after a label that asks for a state", () => {
+  it('is which state held, a kind: two states are two causes, and one state from several runs is one', () => {
+    // Prepare: a check that prints the state it found (each state three times), a job that prints why it stopped; the
+    // look-alike in the same form whose label asks for a value (`invalid worker count: none` / `auto`)
+    const states = ['unhealthy', 'unhealthy', 'unhealthy', 'starting', 'starting', 'starting'].map((s) => `health check: status: ${s}\n`);
+    const stops = ['cancelled', 'preempted'].map((c) => `job stopped: cause: ${c}\n`);
+    const values = ['none', 'auto'].map((v) => `Error: invalid worker count: ${v}\n`);
+    // Act
+    const keys = group([...states, ...stops, ...values]).map((c) => c.key);
+    // Assess
+    expect(new Set(keys.slice(0, 3)).size).toBe(1);
+    expect(new Set(keys.slice(3, 6)).size).toBe(1);
+    expect(keys[0]).not.toBe(keys[3]);
+    expect(keys[6]).not.toBe(keys[7]);
+    expect(keys[8]).toBe(keys[9]);
+  });
+});
+
 describe('a number in a code or status slot', () => {
   it('is a kind after a word naming a code or status, or before a reason phrase; other numbers are values', () => {
     // Prepare: look-alike pairs that differ only in an HTTP status, each printed alone in its own run (a key must hold
