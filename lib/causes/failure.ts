@@ -435,7 +435,8 @@ export class CauseGrouper {
    *
    * The error line of a group is its strongest candidate (the later one among equals) that is not boilerplate. Two
    * candidate templates are neighbours when they stood in the same failures at least twice, or once when the other
-   * says at least as much with an error word (its strength is at least 1 and the template's); a template is boilerplate when it has at least two neighbours
+   * says what went wrong with an error word (its strength is at least 1, however loud the template itself is: a trailer
+   * with a level word after causes seen once each); a template is boilerplate when it has at least two neighbours
    * and none of its neighbours has more: a trailer or a wrapper line stands beside the error lines of many causes,
    * each of which stands beside few lines. When every candidate of a group is boilerplate, its error line is the one
    * with the fewest neighbours.
@@ -462,15 +463,14 @@ export class CauseGrouper {
     const strength = new Map<string, number>();
     this.groups.forEach((g, i) => (templates[i] ?? []).forEach((t, k) => strength.set(t, Math.max(strength.get(t) ?? 0, g.strengths[k] ?? 0))));
     // A template's neighbours that state an error (an error word, or a command's own diagnostic), not yet set aside:
-    // those it stood beside in two failures or more, and those that say at least as much with an error word, even
-    // once (a tool's generic last line after the message of a cause that failed only once in the invocation).
+    // those it stood beside in two failures or more, and those that say what went wrong with an error word, even once
+    // (a tool's generic last line, or a script's loud trailer, after the messages of causes that failed only once).
     const hubs = new Set<string>();
     const neighbours = (t: string) => {
-      const own = strength.get(t) ?? 0;
       return [...(together.get(t) ?? [])]
         .filter(([o, n]) => {
           const s = strength.get(o) ?? 0;
-          return !hubs.has(o) && s >= STATES_AN_ERROR && (n >= 2 || (s >= 1 && s >= own));
+          return !hubs.has(o) && s >= STATES_AN_ERROR && (n >= 2 || s >= 1);
         })
         .map(([o]) => o);
     };

@@ -99,6 +99,24 @@ describe('a name in capitals in front of a message: a code or a subject', () => 
   });
 });
 
+describe('a loud trailer after causes seen once each', () => {
+  it('is boilerplate, not their error line: three different errors, one result each, are three causes', () => {
+    // Prepare: a deploy script's progress line, its error, its cleanup and its trailer (a level word: louder than the
+    // programs' diagnostics); each cause failed on one instance only, so no line stood beside the trailer twice
+    const run = (version: string, error: string) => `Downloading agent ${version} ...\n${error}\ncleaning up /tmp/work\nERROR: step deploy failed, see above\n`;
+    const outputs = [
+      run('1.2.3', 'config error: missing key region'),
+      run('1.2.4', 'curl: (6) Could not resolve host: repo.example.com'),
+      run('1.2.5', 'tar: agent.tgz: Cannot open: No such file or directory'),
+    ];
+    // Act
+    const causes = group(outputs);
+    // Assess: three keys, none titled by the trailer
+    expect(new Set(causes.map((c) => c.key)).size).toBe(3);
+    for (const c of causes) expect(c.title).not.toContain('step deploy failed');
+  });
+});
+
 describe("a message's last word after its label", () => {
   it('one word after the last label is the value the message is about; a word that names a kind stays', () => {
     // Prepare: one check's message with a different bad input each time (each seen once, so no other template shows the
