@@ -4,19 +4,10 @@
  * Each rule with a look-alike pair that must stay apart.
  */
 import { describe, expect, it } from 'vitest';
-import { CauseGrouper, createFailureReader } from '../../lib/causes/failure';
+import { groupOutputs } from '../helpers/causes';
 
-/** Groups outputs as one invocation (status Failed, exit code 2); returns each output's cause key and title. */
-function group(outputs: readonly string[], exitCode: number | null = 2): { key: string; title: string }[] {
-  const reader = createFailureReader();
-  const grouper = new CauseGrouper();
-  const ids = outputs.map((o) => grouper.add('Failed', 'ExitCodeNonzero', exitCode, reader.ecs('', o)));
-  const causeOf = grouper.finish();
-  return ids.map((id) => {
-    const { key, title } = causeOf(id);
-    return { key, title };
-  });
-}
+/** Groups outputs as one invocation (status Failed, exit code 2 unless given). */
+const group = (outputs: readonly string[], exitCode: number | null = 2) => groupOutputs(outputs, exitCode);
 
 /** A release script's run: its step's output, then the same closing line after every failure (loud: a level word). */
 const released = (body: string) => `==> installing certificates\n${body}ERROR: release aborted, see the lines above\n`;

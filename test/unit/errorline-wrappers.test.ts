@@ -4,21 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { findErrorLines, outputLines } from '../../lib/causes/errorline';
-import { CauseGrouper, createFailureReader } from '../../lib/causes/failure';
+import { errorLine, groupOutputs } from '../helpers/causes';
 
-/** The content of the error line `findErrorLines` ranks first. */
-function errorLine(output: string): string | undefined {
-  return findErrorLines(outputLines(output).read)[0]?.content;
-}
-
-/** Groups outputs as one invocation (status Failed, exit code 1); returns each output's cause key and title. */
-function group(outputs: readonly string[], exitCode: number | null = 1): { key: string; title: string }[] {
-  const reader = createFailureReader();
-  const grouper = new CauseGrouper();
-  const ids = outputs.map((o) => grouper.add('Failed', 'ExitCodeNonzero', exitCode, reader.ecs('', o)));
-  const causeOf = grouper.finish();
-  return ids.map((id) => causeOf(id));
-}
+/** Groups outputs as one invocation (status Failed, exit code 1 unless given). */
+const group = (outputs: readonly string[], exitCode: number | null = 1) => groupOutputs(outputs, exitCode);
 
 /** `lines` each led by `lead(i, line)`, as one output. */
 const wrap = (lines: readonly string[], lead: (i: number, line: string) => string): string => `${lines.map((l, i) => `${lead(i, l)}${l}`).join('\n')}\n`;

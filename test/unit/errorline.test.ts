@@ -5,23 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { errorTemplate, findErrorLines, lineStrength, outputLines, sameButNumbers } from '../../lib/causes/errorline';
 import { CauseGrouper, createFailureReader } from '../../lib/causes/failure';
+import { errorLine, groupOutputs } from '../helpers/causes';
 
-/** The content of the error line `findErrorLines` ranks first. */
-function errorLine(output: string): string | undefined {
-  return findErrorLines(outputLines(output).read)[0]?.content;
-}
-
-/** Groups outputs as one invocation (status Failed, exit code 1); returns each output's cause key and title. */
-function group(outputs: readonly string[], exitCode: number | null = 1): { key: string; title: string }[] {
-  const reader = createFailureReader();
-  const grouper = new CauseGrouper();
-  const ids = outputs.map((o) => grouper.add('Failed', 'ExitCodeNonzero', exitCode, reader.ecs('', o)));
-  const causeOf = grouper.finish();
-  return ids.map((id) => {
-    const { key, title } = causeOf(id);
-    return { key, title };
-  });
-}
+/** Groups outputs as one invocation (status Failed, exit code 1 unless given). */
+const group = (outputs: readonly string[], exitCode: number | null = 1) => groupOutputs(outputs, exitCode);
 
 describe('findErrorLines: where the error line stands', () => {
   it.each([
